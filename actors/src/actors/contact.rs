@@ -1,0 +1,133 @@
+//! The contact actor: owns a contact's profile and creates it, with its wallet, in one
+//! durable commit. Reads of contacts go to the store: a contact is acknowledged only once
+//! durable, and its profile changes only through this actor.
+
+use super::registry::Registry;
+use super::ActorSettings;
+use crate::domain::contact::Contact;
+use crate::domain::ids::{ContactId, Tenant};
+use crate::domain::wallet::Wallet;
+use crate::metrics_names as names;
+use crate::storage::{IdempotencyRecord, StorageFailure, Store, WriteSet};
+use actix::prelude::*;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+
+pub type ContactKey = (Tenant, ContactId);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ContactActorError {
+    #[error("contact already exists")]
+    AlreadyExists,
+    #[error("{0}")]
+    Storage(String),
+}
+
+pub enum ContactMessage {
+    /// Creates the contact and its wallet; `idempotency` records the key it came with.
+    Create {
+        contact: Contact,
+        wallet: Box<Wallet>,
+        idempotency: Option<([u8; 32], IdempotencyRecord)>,
+        reply: oneshot::Sender<Result<Contact, ContactActorError>>,
+    },
+    Shutdown {
+        reply: oneshot::Sender<()>,
+    },
+}
+
+impl Message for ContactMessage {
+    type Result = ();
+}
+
+pub struct ContactActor {
+    key: ContactKey,
+    contact: Option<Contact>,
+    store: Store,
+    registry: Arc<Registry<ContactKey, ContactActor>>,
+    settings: ActorSettings,
+    last_message: Instant,
+    in_flight: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl ContactActor {
+    pub fn new(
+        key: ContactKey,
+        contact: Option<Contact>,
+        store: Store,
+        registry: Arc<Registry<ContactKey, ContactActor>>,
+        settings: ActorSettings,
+    ) -> Self {
+        ContactActor { key, contact, store, registry, settings, last_message: Instant::now(), in_flight: Default::default() }
+    }
+
+    fn retire(&mut self, ctx: &mut Context<Self>) {
+        self.registry.remove_if(&self.key, &ctx.address());
+        ctx.stop();
+    }
+}
+
+impl Actor for ContactActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(self.settings.mailbox_len_max);
+        metrics::gauge!(names::ACTORS_LIVE, "kind" => "contact").increment(1.0);
+        metrics::counter!(names::ACTOR_STARTS_TOTAL, "kind" => "contact").increment(1);
+        let check_every = Duration::from_millis((self.settings.idle_ms / 2).clamp(10, 5_000));
+        ctx.run_interval(check_every, |actor, ctx| {
+            let idle = actor.last_message.elapsed() >= Duration::from_millis(actor.settings.idle_ms);
+            if idle && actor.in_flight.load(std::sync::atomic::Ordering::Acquire) == 0 {
+                actor.retire(ctx);
+            }
+        });
+    }
+
+    fn stopped(&mut self, _ctx: &mut Self::Context) {
+        metrics::gauge!(names::ACTORS_LIVE, "kind" => "contact").decrement(1.0);
+        metrics::counter!(names::ACTOR_STOPS_TOTAL, "kind" => "contact").increment(1);
+    }
+}
+
+impl Handler<ContactMessage> for ContactActor {
+    type Result = ();
+
+    fn handle(&mut self, message: ContactMessage, ctx: &mut Self::Context) {
+        self.last_message = Instant::now();
+        match message {
+            ContactMessage::Create { contact, wallet, idempotency, reply } => {
+                if self.contact.is_some() {
+                    let _ = reply.send(Err(ContactActorError::AlreadyExists));
+                    return;
+                }
+                let mut writes = WriteSet::default();
+                writes.contact(&contact);
+                if let Some(code) = &contact.code {
+                    writes.contact_code(&contact.tenant, code, contact.id);
+                }
+                writes.wallet_code(&contact.tenant, &contact.wallet_code, contact.id);
+                writes.wallet_snapshot(&wallet);
+                if let Some((key_hash, record)) = &idempotency {
+                    writes.idempotency(&contact.tenant, key_hash, record);
+                }
+                self.contact = Some(contact.clone());
+                let in_flight = self.in_flight.clone();
+                in_flight.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+                self.store.commit(
+                    writes,
+                    Box::new(move |outcome: Result<(), StorageFailure>| {
+                        in_flight.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+                        let _ = reply.send(outcome.map(|()| contact).map_err(|e| ContactActorError::Storage(e.0)));
+                    }),
+                );
+            }
+            ContactMessage::Shutdown { reply } => {
+                self.store.commit(WriteSet::default(), Box::new(move |_| {
+                    let _ = reply.send(());
+                }));
+                self.retire(ctx);
+            }
+        }
+    }
+}

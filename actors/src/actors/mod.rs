@@ -1,0 +1,19 @@
+//! The actors: one per wallet and one per contact, started on demand by a [`Registry`],
+//! stopped when idle.
+
+pub mod claims;
+pub mod contact;
+pub mod registry;
+pub mod wallet;
+
+/// Limits every actor kind shares (D11).
+#[derive(Debug, Clone, Copy)]
+pub struct ActorSettings {
+    /// An actor with no message for this long, and nothing in flight, stops.
+    pub idle_ms: u64,
+    /// Messages an actor's mailbox holds; past that callers get "busy".
+    pub mailbox_len_max: usize,
+    /// A wallet writes a snapshot after at least this many events (or as many events as it
+    /// has lots, whichever is more, so snapshots of big wallets stay amortised).
+    pub snapshot_every_events: u64,
+}

@@ -1,0 +1,79 @@
+//! Contacts: the people (or companies) a business rewards. Each has exactly one wallet.
+
+use super::ids::{ContactCode, ContactId, Tenant, WalletCode, WalletId};
+use super::money::Currency;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PhoneType {
+    Mobile,
+    Landline,
+    Fax,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Phone {
+    pub phone_type: PhoneType,
+    pub country_code: Option<String>,
+    pub number: String,
+    pub is_primary: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    pub id: ContactId,
+    pub tenant: Tenant,
+    pub code: Option<ContactCode>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email_address: Option<String>,
+    pub phones: Vec<Phone>,
+    pub wallet_id: WalletId,
+    pub wallet_code: WalletCode,
+    /// Fixed when the wallet opens (the organisation's default currency then).
+    pub wallet_currency: Currency,
+    pub created_on: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ContactError {
+    #[error("{0} must be at most 100 characters")]
+    NameTooLong(&'static str),
+    #[error("'{0}' is not a valid email address")]
+    BadEmail(String),
+    #[error("phone number '{0}' must be 4 to 20 digits")]
+    BadPhone(String),
+    #[error("a contact needs at least one of first_name, last_name, email_address or phones")]
+    Empty,
+}
+
+/// Checks the parts of a contact a request supplies.
+pub fn validate_profile(contact: &Contact) -> Result<(), ContactError> {
+    for (field, value) in [("first_name", &contact.first_name), ("last_name", &contact.last_name)] {
+        if value.as_ref().is_some_and(|v| v.chars().count() > 100) {
+            return Err(ContactError::NameTooLong(field));
+        }
+    }
+    if let Some(email) = &contact.email_address {
+        let valid = email.len() <= 254
+            && email.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+            })
+            && !email.chars().any(char::is_whitespace);
+        if !valid {
+            return Err(ContactError::BadEmail(email.clone()));
+        }
+    }
+    for phone in &contact.phones {
+        let digits = phone.number.chars().filter(|c| c.is_ascii_digit()).count();
+        let only_digits = phone.number.chars().all(|c| c.is_ascii_digit() || c == ' ' || c == '-');
+        if !(4..=20).contains(&digits) || !only_digits {
+            return Err(ContactError::BadPhone(phone.number.clone()));
+        }
+    }
+    let has_name = contact.first_name.is_some() || contact.last_name.is_some();
+    if !has_name && contact.email_address.is_none() && contact.phones.is_empty() {
+        return Err(ContactError::Empty);
+    }
+    Ok(())
+}

@@ -1,0 +1,10 @@
+//! Pure types and rules: no actix, no sled. Functions from (state, command) to
+//! (entries, outcome); the actors call them and the storage layer persists what they return.
+
+pub mod contact;
+pub mod ids;
+pub mod money;
+pub mod offer;
+pub mod organisation;
+pub mod purchase;
+pub mod wallet;

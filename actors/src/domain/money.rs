@@ -1,0 +1,187 @@
+//! Money: ISO-4217 currencies and non-negative decimal amounts (D6).
+//!
+//! Amounts are `rust_decimal::Decimal`, never floats. An [`Amount`] can only be made through
+//! [`Amount::parse`], which checks sign and the currency's minor units, so code holding one
+//! never re-checks it. Rounding happens only where a rule divides (percentage awards) and is
+//! named there.
+
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// ISO-4217 codes the CRM.COM contract lists, with their minor units. Codes not in the
+/// table are rejected rather than guessed.
+#[rustfmt::skip]
+const CURRENCIES: &[(&str, u32)] = &[
+    ("AED", 2), ("AFN", 2), ("ALL", 2), ("AMD", 2), ("ANG", 2), ("AOA", 2), ("ARS", 2),
+    ("AUD", 2), ("AWG", 2), ("AZN", 2), ("BAM", 2), ("BBD", 2), ("BDT", 2), ("BGN", 2),
+    ("BHD", 3), ("BIF", 0), ("BMD", 2), ("BND", 2), ("BOB", 2), ("BRL", 2), ("BSD", 2),
+    ("BTN", 2), ("BWP", 2), ("BYN", 2), ("BYR", 0), ("BZD", 2), ("CAD", 2), ("CDF", 2),
+    ("CHF", 2), ("CLP", 0), ("CNY", 2), ("COP", 2), ("CRC", 2), ("CUC", 2), ("CUP", 2),
+    ("CVE", 2), ("CZK", 2), ("DJF", 0), ("DKK", 2), ("DOP", 2), ("DZD", 2), ("EGP", 2),
+    ("ERN", 2), ("ETB", 2), ("EUR", 2), ("FJD", 2), ("FKP", 2), ("GBP", 2), ("GEL", 2),
+    ("GGP", 2), ("GHS", 2), ("GIP", 2), ("GMD", 2), ("GNF", 0), ("GTQ", 2), ("GYD", 2),
+    ("HKD", 2), ("HNL", 2), ("HRK", 2), ("HTG", 2), ("HUF", 2), ("IDR", 2), ("ILS", 2),
+    ("IMP", 2), ("INR", 2), ("IQD", 3), ("IRR", 2), ("ISK", 0), ("JEP", 2), ("JMD", 2),
+    ("JOD", 3), ("JPY", 0), ("KES", 2), ("KGS", 2), ("KHR", 2), ("KMF", 0), ("KPW", 2),
+    ("KRW", 0), ("KWD", 3), ("KYD", 2), ("KZT", 2), ("LAK", 2), ("LBP", 2), ("LKR", 2),
+    ("LRD", 2), ("LSL", 2), ("LYD", 3), ("MAD", 2), ("MDL", 2), ("MGA", 2), ("MKD", 2),
+    ("MMK", 2), ("MNT", 2), ("MOP", 2), ("MRO", 2), ("MRU", 2), ("MUR", 2), ("MVR", 2),
+    ("MWK", 2), ("MXN", 2), ("MYR", 2), ("MZN", 2), ("NAD", 2), ("NGN", 2), ("NIO", 2),
+    ("NOK", 2), ("NPR", 2), ("NZD", 2), ("OMR", 3), ("PAB", 2), ("PEN", 2), ("PGK", 2),
+    ("PHP", 2), ("PKR", 2), ("PLN", 2), ("PYG", 0), ("QAR", 2), ("RON", 2), ("RSD", 2),
+    ("RUB", 2), ("RWF", 0), ("SAR", 2), ("SBD", 2), ("SCR", 2), ("SDG", 2), ("SEK", 2),
+    ("SGD", 2), ("SHP", 2), ("SLL", 2), ("SOS", 2), ("SPL", 2), ("SRD", 2), ("STD", 2),
+    ("SVC", 2), ("SYP", 2), ("SZL", 2), ("THB", 2), ("TJS", 2), ("TMT", 2), ("TND", 3),
+    ("TOP", 2), ("TRY", 2), ("TTD", 2), ("TVD", 2), ("TWD", 2), ("TZS", 2), ("UAH", 2),
+    ("UGX", 0), ("USD", 2), ("UYU", 2), ("UZS", 2), ("VEF", 2), ("VES", 2), ("VND", 0),
+    ("VUV", 0), ("WST", 2), ("XAF", 0), ("XCD", 2), ("XDR", 2), ("XOF", 0), ("XPF", 0),
+    ("YER", 2), ("ZAR", 2), ("ZMW", 2), ("ZWD", 2),
+];
+
+/// An ISO-4217 currency, stored as its three ASCII letters.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Currency([u8; 3]);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MoneyError {
+    #[error("'{0}' is not a supported ISO-4217 currency code")]
+    UnknownCurrency(String),
+    #[error("amount must not be negative")]
+    Negative,
+    #[error("amount has {scale} decimal places but {currency} allows {allowed}")]
+    TooPrecise { scale: u32, currency: Currency, allowed: u32 },
+}
+
+impl Currency {
+    pub fn parse(code: &str) -> Result<Currency, MoneyError> {
+        let upper = code.trim().to_ascii_uppercase();
+        CURRENCIES
+            .iter()
+            .find(|(known, _)| *known == upper)
+            .map(|(known, _)| {
+                let bytes = known.as_bytes();
+                Currency([bytes[0], bytes[1], bytes[2]])
+            })
+            .ok_or_else(|| MoneyError::UnknownCurrency(code.to_string()))
+    }
+
+    pub fn code(&self) -> &str {
+        // The bytes come from the ASCII table above, so this cannot fail.
+        std::str::from_utf8(&self.0).unwrap_or("XXX")
+    }
+
+    /// Digits after the decimal point this currency allows (2 for EUR, 0 for JPY).
+    pub fn minor_units(&self) -> u32 {
+        CURRENCIES
+            .iter()
+            .find(|(known, _)| known.as_bytes() == self.0)
+            .map(|(_, units)| *units)
+            .unwrap_or(2)
+    }
+
+    /// Rounds a computed amount (a percentage award) to this currency's minor units.
+    /// Named rounding rule: half away from zero, as a till rounds a receipt line.
+    pub fn round_award(&self, value: Decimal) -> Decimal {
+        value.round_dp_with_strategy(self.minor_units(), RoundingStrategy::MidpointAwayFromZero)
+    }
+}
+
+impl fmt::Debug for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// A non-negative decimal amount with no more decimal places than its currency allows.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Amount(Decimal);
+
+impl Amount {
+    pub const ZERO: Amount = Amount(Decimal::ZERO);
+
+    pub fn parse(value: Decimal, currency: Currency) -> Result<Amount, MoneyError> {
+        if value.is_sign_negative() && !value.is_zero() {
+            return Err(MoneyError::Negative);
+        }
+        let normalized = value.normalize();
+        let allowed = currency.minor_units();
+        if normalized.scale() > allowed {
+            return Err(MoneyError::TooPrecise { scale: normalized.scale(), currency, allowed });
+        }
+        Ok(Amount(normalized.abs()))
+    }
+
+    /// For amounts the engine computed itself from checked amounts (sums, minima, rounded
+    /// awards). Debug builds assert the invariant.
+    pub fn from_checked(value: Decimal) -> Amount {
+        debug_assert!(!value.is_sign_negative() || value.is_zero(), "negative amount {value}");
+        Amount(value.normalize())
+    }
+
+    pub fn value(&self) -> Decimal {
+        self.0
+    }
+
+    pub fn is_zero(&self) -> bool {
+        self.0.is_zero()
+    }
+}
+
+impl fmt::Debug for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl fmt::Display for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// Renders a decimal for the wire with exactly the currency's minor units ("10.50").
+pub fn with_minor_units(value: Decimal, currency: Currency) -> Decimal {
+    let mut rounded = value.round_dp(currency.minor_units());
+    rounded.rescale(currency.minor_units());
+    rounded
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn eur() -> Currency {
+        Currency::parse("EUR").unwrap()
+    }
+
+    #[test]
+    fn currency_codes_are_case_insensitive_and_unknown_ones_are_rejected() {
+        assert_eq!(Currency::parse("eur").unwrap().code(), "EUR");
+        assert_eq!(Currency::parse("JPY").unwrap().minor_units(), 0);
+        assert!(matches!(Currency::parse("EURO"), Err(MoneyError::UnknownCurrency(_))));
+    }
+
+    #[test]
+    fn amounts_reject_negative_values_and_excess_precision() {
+        let d = |s: &str| Decimal::from_str(s).unwrap();
+        assert_eq!(Amount::parse(d("-0.01"), eur()), Err(MoneyError::Negative));
+        assert!(matches!(Amount::parse(d("1.005"), eur()), Err(MoneyError::TooPrecise { .. })));
+        assert_eq!(Amount::parse(d("1.500"), eur()).unwrap().value(), d("1.5"));
+        assert!(Amount::parse(d("1.5"), Currency::parse("JPY").unwrap()).is_err());
+    }
+
+    #[test]
+    fn percentage_awards_round_half_away_from_zero() {
+        let d = |s: &str| Decimal::from_str(s).unwrap();
+        assert_eq!(eur().round_award(d("0.125")), d("0.13"));
+        assert_eq!(eur().round_award(d("0.124")), d("0.12"));
+    }
+}

@@ -1,0 +1,42 @@
+//! Organisations of the network and their API keys. This issue has one business created at
+//! first start; the network (service owner → business → merchant → venue) comes later.
+
+use super::ids::{Mode, OrganisationId};
+use super::money::Currency;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OrganisationType {
+    ServiceOwner,
+    Business,
+    Merchant,
+    Venue,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organisation {
+    pub id: OrganisationId,
+    pub name: String,
+    pub organisation_type: OrganisationType,
+    pub parent: Option<OrganisationId>,
+    pub default_currency: Currency,
+    pub created_on: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ApiKeyKind {
+    /// For apps: pre-login self-service calls only.
+    Public,
+    /// For servers: the organisation's back-office and POS calls.
+    Secret,
+}
+
+/// A stored API key. The key itself is never stored, only its SHA-256 (it is a random
+/// 256-bit secret, so a fast hash is enough; passwords get argon2 in a later issue).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyRecord {
+    pub organisation: OrganisationId,
+    pub mode: Mode,
+    pub kind: ApiKeyKind,
+    pub created_on: i64,
+}

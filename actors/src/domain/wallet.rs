@@ -1,0 +1,688 @@
+//! The wallet: value held in lots (D7), changed only by journal entries (D3).
+//!
+//! Every change to a wallet is an [`Entry`] applied by [`Wallet::apply_entry`]. Commands
+//! (`post_purchase`, `cancel_purchase`, `sweep_expired`) check first, then build entries and
+//! apply them one at a time through that same function; recovery replays stored entries
+//! through it too. So the live path and the replay path cannot drift apart, and
+//! "balance = sum of journal" holds by construction (asserted in tests).
+//!
+//! Rules, in the order they bite:
+//! - A spend consumes eligible lots (not revoked, not expired) soonest-expiring first; lots
+//!   without expiry last; ties by age. It never takes a lot below zero.
+//! - A lot past its expiry is debited by an EXPIRATION entry at the next command.
+//! - Cancelling a purchase revokes its award lots (debiting what remains of them) and restores
+//!   its spend to exactly the lots it used. Value of a revoked lot that was already spent (or
+//!   used to settle a shortfall) becomes the wallet's **shortfall**: shown on the wallet,
+//!   never a negative balance.
+//! - Every credit (an award, a restored spend) first settles an outstanding shortfall.
+//! - A spend restored to a lot that was revoked in the meantime comes back as a new lot with
+//!   the same pocket and expiry (the old lot's value is gone), and then settles the shortfall
+//!   its revocation caused.
+
+use super::ids::{ContactId, OfferId, PurchaseId, Tenant, WalletCode, WalletId};
+use super::money::Currency;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeSet, HashMap};
+
+pub type LotId = u64;
+
+/// Where a lot's value sits: the contact's own open money, or reward (commerce) money.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Pocket {
+    Open,
+    Commerce,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lot {
+    pub id: LotId,
+    pub pocket: Pocket,
+    /// What was credited into this lot, restored spends included.
+    #[serde(with = "crate::storage::codec::decimal")]
+    pub amount: Decimal,
+    #[serde(with = "crate::storage::codec::decimal")]
+    pub remaining: Decimal,
+    /// The part of `amount` taken by expiry (not by the contact), so a revocation can tell
+    /// spent value from expired value.
+    #[serde(with = "crate::storage::codec::decimal")]
+    pub expired: Decimal,
+    pub expires_at: Option<i64>,
+    pub revoked: bool,
+}
+
+impl Lot {
+    fn spend_order_key(&self) -> (i64, LotId) {
+        (self.expires_at.unwrap_or(i64::MAX), self.id)
+    }
+
+    /// Value that left this lot by the contact's doing: spends and shortfall settlements.
+    fn consumed(&self) -> Decimal {
+        self.amount - self.remaining - self.expired
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EntryKind {
+    /// Credit: a new commerce lot from a reward offer.
+    Award,
+    /// Debit: value taken to pay (part of) a purchase.
+    Spend,
+    /// Debit: what remained of a lot when it expired.
+    Expiration,
+    /// Debit: what remained of an award lot when its purchase was cancelled.
+    AwardReversal,
+    /// Credit: a cancelled purchase's spend given back to the lot it came from.
+    SpendReversal,
+    /// Debit: a credit applied to the wallet's outstanding shortfall.
+    ShortfallSettlement,
+}
+
+impl EntryKind {
+    pub fn is_credit(&self) -> bool {
+        matches!(self, EntryKind::Award | EntryKind::SpendReversal)
+    }
+
+    /// The journal's `transaction_type`.
+    pub fn transaction_type(&self) -> &'static str {
+        match self {
+            EntryKind::Award => "AWARD",
+            EntryKind::Spend => "SPEND",
+            EntryKind::Expiration => "EXPIRATION",
+            EntryKind::AwardReversal => "AWARD_REVERSAL",
+            EntryKind::SpendReversal => "SPEND_REVERSAL",
+            EntryKind::ShortfallSettlement => "SHORTFALL_SETTLEMENT",
+        }
+    }
+}
+
+/// A lot created by a credit entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewLot {
+    pub pocket: Pocket,
+    pub expires_at: Option<i64>,
+}
+
+/// One journal line. Applying it is the only way a wallet changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub kind: EntryKind,
+    pub lot: LotId,
+    #[serde(with = "crate::storage::codec::decimal")]
+    pub amount: Decimal,
+    /// Set when this credit opens a new lot.
+    pub new_lot: Option<NewLot>,
+    /// Signed change of the wallet's shortfall this entry carries.
+    #[serde(with = "crate::storage::codec::decimal")]
+    pub shortfall_change: Decimal,
+}
+
+impl Entry {
+    /// The entry's effect on the balance: positive for credits, negative for debits.
+    pub fn signed_amount(&self) -> Decimal {
+        if self.kind.is_credit() {
+            self.amount
+        } else {
+            -self.amount
+        }
+    }
+}
+
+/// Why a wallet event happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Cause {
+    Purchase(PurchaseId),
+    PurchaseCancelled(PurchaseId),
+    Expiry,
+}
+
+impl Cause {
+    pub fn purchase(&self) -> Option<PurchaseId> {
+        match self {
+            Cause::Purchase(id) | Cause::PurchaseCancelled(id) => Some(*id),
+            Cause::Expiry => None,
+        }
+    }
+}
+
+/// One wallet event: the unit of the wallet's journal and of recovery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WalletEvent {
+    pub seq: u64,
+    pub at: i64,
+    pub cause: Cause,
+    pub entries: Vec<Entry>,
+}
+
+/// An award the rules granted for a purchase, before it becomes a lot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AwardGrant {
+    pub offer_id: OfferId,
+    #[serde(with = "crate::storage::codec::decimal")]
+    pub amount: Decimal,
+    pub expires_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpendRequest {
+    #[serde(with = "crate::storage::codec::decimal")]
+    pub amount: Decimal,
+    pub restrict_fully_covered: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AwardLine {
+    pub offer_id: OfferId,
+    pub lot: LotId,
+    #[serde(with = "crate::storage::codec::decimal")]
+    pub amount: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LotDebit {
+    pub lot: LotId,
+    #[serde(with = "crate::storage::codec::decimal")]
+    pub amount: Decimal,
+}
+
+/// What a purchase did to the wallet: kept with the purchase so a cancel is exact.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PurchaseEffects {
+    pub awards: Vec<AwardLine>,
+    pub spends: Vec<LotDebit>,
+}
+
+impl PurchaseEffects {
+    pub fn awarded(&self) -> Decimal {
+        self.awards.iter().map(|line| line.amount).sum()
+    }
+    pub fn spent(&self) -> Decimal {
+        self.spends.iter().map(|debit| debit.amount).sum()
+    }
+}
+
+/// Business rejections of a wallet command (D8), in order of precedence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WalletRejection {
+    /// `restrict_fully_covered` was set and the eligible balance is below the request.
+    InsufficientFunds,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Balances {
+    #[serde(with = "crate::storage::codec::decimal")]
+    pub total: Decimal,
+    #[serde(with = "crate::storage::codec::decimal")]
+    pub open: Decimal,
+    #[serde(with = "crate::storage::codec::decimal")]
+    pub commerce: Decimal,
+    #[serde(with = "crate::storage::codec::decimal")]
+    pub shortfall: Decimal,
+}
+
+/// The wallet's durable identity, written once when its contact is created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WalletHeader {
+    pub id: WalletId,
+    pub tenant: Tenant,
+    pub contact_id: ContactId,
+    pub code: WalletCode,
+    pub currency: Currency,
+    pub created_on: i64,
+}
+
+/// The wallet's state: what a snapshot stores and what the actor holds in memory.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Wallet {
+    pub header: WalletHeader,
+    /// Every lot this wallet ever had: a cancel may revoke or restore any of them.
+    lots: HashMap<LotId, Lot>,
+    #[serde(with = "crate::storage::codec::decimal")]
+    shortfall: Decimal,
+    next_lot_id: LotId,
+    /// Sequence number the next event gets; equals the number of events so far.
+    next_seq: u64,
+    /// Lots with value a spend may take, in spend order. Derived from `lots`, rebuilt on load.
+    #[serde(skip)]
+    spendable: BTreeSet<(i64, LotId)>,
+    #[serde(skip)]
+    totals: Option<Balances>,
+}
+
+impl PartialEq for Wallet {
+    fn eq(&self, other: &Self) -> bool {
+        self.header == other.header
+            && self.lots == other.lots
+            && self.shortfall == other.shortfall
+            && self.next_lot_id == other.next_lot_id
+            && self.next_seq == other.next_seq
+    }
+}
+
+impl Wallet {
+    pub fn open(header: WalletHeader) -> Wallet {
+        Wallet {
+            header,
+            lots: HashMap::new(),
+            shortfall: Decimal::ZERO,
+            next_lot_id: 1,
+            next_seq: 0,
+            spendable: BTreeSet::new(),
+            totals: Some(Balances::default()),
+        }
+    }
+
+    /// Rebuilds the derived indexes after a snapshot was decoded.
+    pub fn restore_indexes(&mut self) {
+        self.spendable = self
+            .lots
+            .values()
+            .filter(|lot| lot.remaining > Decimal::ZERO && !lot.revoked)
+            .map(Lot::spend_order_key)
+            .collect();
+        let mut totals = Balances { shortfall: self.shortfall, ..Balances::default() };
+        for lot in self.lots.values() {
+            match lot.pocket {
+                Pocket::Open => totals.open += lot.remaining,
+                Pocket::Commerce => totals.commerce += lot.remaining,
+            }
+        }
+        totals.total = totals.open + totals.commerce;
+        self.totals = Some(totals);
+    }
+
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    pub fn lot_count(&self) -> usize {
+        self.lots.len()
+    }
+
+    pub fn lot(&self, id: LotId) -> Option<&Lot> {
+        self.lots.get(&id)
+    }
+
+    pub fn balances(&self) -> Balances {
+        self.totals.unwrap_or_default()
+    }
+
+    /// Applies one stored event during recovery. Events must come in sequence order.
+    pub fn replay(&mut self, event: &WalletEvent) {
+        assert_eq!(event.seq, self.next_seq, "wallet {} replayed out of order", self.header.id);
+        for entry in &event.entries {
+            self.apply_entry(entry);
+        }
+        self.next_seq += 1;
+    }
+
+    /// Wraps entries a command produced (and already applied) into the next event.
+    fn record(&mut self, at: i64, cause: Cause, entries: Vec<Entry>) -> WalletEvent {
+        let event = WalletEvent { seq: self.next_seq, at, cause, entries };
+        self.next_seq += 1;
+        event
+    }
+
+    /// The one function that changes a wallet.
+    fn apply_entry(&mut self, entry: &Entry) {
+        assert!(entry.amount >= Decimal::ZERO, "entry with negative amount: {entry:?}");
+        let totals = self.totals.get_or_insert_with(Balances::default);
+        if let Some(new_lot) = entry.new_lot {
+            assert!(entry.kind.is_credit(), "only a credit opens a lot: {entry:?}");
+            assert!(!self.lots.contains_key(&entry.lot), "lot {} opened twice", entry.lot);
+            self.lots.insert(
+                entry.lot,
+                Lot {
+                    id: entry.lot,
+                    pocket: new_lot.pocket,
+                    amount: Decimal::ZERO,
+                    remaining: Decimal::ZERO,
+                    expired: Decimal::ZERO,
+                    expires_at: new_lot.expires_at,
+                    revoked: false,
+                },
+            );
+            self.next_lot_id = self.next_lot_id.max(entry.lot + 1);
+        }
+        let lot = self
+            .lots
+            .get_mut(&entry.lot)
+            .unwrap_or_else(|| panic!("entry names unknown lot {}: {entry:?}", entry.lot));
+        self.spendable.remove(&lot.spend_order_key());
+        let signed = entry.signed_amount();
+        match entry.kind {
+            EntryKind::Award => {
+                lot.amount += entry.amount;
+                lot.remaining += entry.amount;
+            }
+            EntryKind::SpendReversal => {
+                if entry.new_lot.is_some() {
+                    lot.amount += entry.amount;
+                }
+                lot.remaining += entry.amount;
+            }
+            EntryKind::Spend | EntryKind::ShortfallSettlement => lot.remaining -= entry.amount,
+            EntryKind::Expiration => {
+                lot.remaining -= entry.amount;
+                lot.expired += entry.amount;
+            }
+            EntryKind::AwardReversal => {
+                lot.remaining -= entry.amount;
+                lot.revoked = true;
+            }
+        }
+        assert!(lot.remaining >= Decimal::ZERO, "lot {} overdrawn by {entry:?}", lot.id);
+        if lot.remaining > Decimal::ZERO && !lot.revoked {
+            self.spendable.insert(lot.spend_order_key());
+        }
+        match lot.pocket {
+            Pocket::Open => totals.open += signed,
+            Pocket::Commerce => totals.commerce += signed,
+        }
+        totals.total += signed;
+        self.shortfall += entry.shortfall_change;
+        assert!(self.shortfall >= Decimal::ZERO, "shortfall below zero after {entry:?}");
+        totals.shortfall = self.shortfall;
+    }
+
+    fn push(&mut self, entries: &mut Vec<Entry>, entry: Entry) {
+        self.apply_entry(&entry);
+        entries.push(entry);
+    }
+
+    /// Settles the shortfall from value just credited to `lot`.
+    fn settle_shortfall_from(&mut self, entries: &mut Vec<Entry>, lot: LotId) {
+        let available = self.lots.get(&lot).map(|lot| lot.remaining).unwrap_or_default();
+        let settled = self.shortfall.min(available);
+        if settled > Decimal::ZERO {
+            let entry = Entry {
+                kind: EntryKind::ShortfallSettlement,
+                lot,
+                amount: settled,
+                new_lot: None,
+                shortfall_change: -settled,
+            };
+            self.push(entries, entry);
+        }
+    }
+
+    /// Sum of the lots a spend could take at `now`.
+    pub fn spendable_at(&self, now: i64) -> Decimal {
+        self.spendable
+            .iter()
+            .filter(|(expires_at, _)| *expires_at > now)
+            .filter_map(|(_, id)| self.lots.get(id))
+            .map(|lot| lot.remaining)
+            .sum()
+    }
+
+    /// Debits what remains of every lot whose expiry is at or before `now`.
+    pub fn sweep_expired(&mut self, now: i64) -> Option<WalletEvent> {
+        let due: Vec<LotId> = self
+            .spendable
+            .iter()
+            .take_while(|(expires_at, _)| *expires_at <= now)
+            .map(|(_, id)| *id)
+            .collect();
+        if due.is_empty() {
+            return None;
+        }
+        let mut entries = Vec::with_capacity(due.len());
+        for id in due {
+            let remaining = self.lots[&id].remaining;
+            let entry = Entry {
+                kind: EntryKind::Expiration,
+                lot: id,
+                amount: remaining,
+                new_lot: None,
+                shortfall_change: Decimal::ZERO,
+            };
+            self.push(&mut entries, entry);
+        }
+        Some(self.record(now, Cause::Expiry, entries))
+    }
+
+    /// Spends (first) and awards (then) for one purchase, as one event. The caller has
+    /// swept expired lots first. A purchase's own awards cannot pay for that purchase.
+    pub fn post_purchase(
+        &mut self,
+        now: i64,
+        purchase: PurchaseId,
+        spend: Option<SpendRequest>,
+        awards: &[AwardGrant],
+    ) -> Result<(WalletEvent, PurchaseEffects), WalletRejection> {
+        let available = self.spendable_at(now);
+        if let Some(request) = spend {
+            if request.restrict_fully_covered && available < request.amount {
+                return Err(WalletRejection::InsufficientFunds);
+            }
+        }
+        let mut entries = Vec::new();
+        let mut effects = PurchaseEffects::default();
+        if let Some(request) = spend {
+            let mut left = request.amount.min(available);
+            while left > Decimal::ZERO {
+                let Some(&(expires_at, id)) = self.spendable.iter().find(|(at, _)| *at > now)
+                else {
+                    break;
+                };
+                debug_assert!(expires_at > now);
+                let take = self.lots[&id].remaining.min(left);
+                let entry = Entry {
+                    kind: EntryKind::Spend,
+                    lot: id,
+                    amount: take,
+                    new_lot: None,
+                    shortfall_change: Decimal::ZERO,
+                };
+                self.push(&mut entries, entry);
+                effects.spends.push(LotDebit { lot: id, amount: take });
+                left -= take;
+            }
+        }
+        for grant in awards.iter().filter(|grant| grant.amount > Decimal::ZERO) {
+            let lot = self.next_lot_id;
+            let entry = Entry {
+                kind: EntryKind::Award,
+                lot,
+                amount: grant.amount,
+                new_lot: Some(NewLot { pocket: Pocket::Commerce, expires_at: grant.expires_at }),
+                shortfall_change: Decimal::ZERO,
+            };
+            self.push(&mut entries, entry);
+            effects.awards.push(AwardLine { offer_id: grant.offer_id, lot, amount: grant.amount });
+            self.settle_shortfall_from(&mut entries, lot);
+        }
+        Ok((self.record(now, Cause::Purchase(purchase), entries), effects))
+    }
+
+    /// Reverses a purchase exactly: revokes its award lots, restores its spend to the lots
+    /// it used. The caller makes sure a purchase is cancelled at most once.
+    pub fn cancel_purchase(
+        &mut self,
+        now: i64,
+        purchase: PurchaseId,
+        effects: &PurchaseEffects,
+    ) -> WalletEvent {
+        let mut entries = Vec::new();
+        for award in &effects.awards {
+            let lot = &self.lots[&award.lot];
+            let entry = Entry {
+                kind: EntryKind::AwardReversal,
+                lot: award.lot,
+                amount: lot.remaining,
+                new_lot: None,
+                shortfall_change: lot.consumed(),
+            };
+            self.push(&mut entries, entry);
+        }
+        for debit in &effects.spends {
+            let lot = &self.lots[&debit.lot];
+            let (target, new_lot) = if lot.revoked {
+                let target = self.next_lot_id;
+                (target, Some(NewLot { pocket: lot.pocket, expires_at: lot.expires_at }))
+            } else {
+                (debit.lot, None)
+            };
+            let entry = Entry {
+                kind: EntryKind::SpendReversal,
+                lot: target,
+                amount: debit.amount,
+                new_lot,
+                shortfall_change: Decimal::ZERO,
+            };
+            self.push(&mut entries, entry);
+            self.settle_shortfall_from(&mut entries, target);
+        }
+        self.record(now, Cause::PurchaseCancelled(purchase), entries)
+    }
+
+    /// Sum of every lot's remaining value, recomputed from scratch (for assertions).
+    pub fn recomputed_total(&self) -> Decimal {
+        self.lots.values().map(|lot| lot.remaining).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ids::{Mode, OrganisationId};
+    use std::str::FromStr;
+
+    fn d(text: &str) -> Decimal {
+        Decimal::from_str(text).unwrap()
+    }
+
+    fn wallet() -> Wallet {
+        Wallet::open(WalletHeader {
+            id: WalletId::random(),
+            tenant: Tenant { organisation: OrganisationId::random(), mode: Mode::Live },
+            contact_id: ContactId::random(),
+            code: WalletCode::random(),
+            currency: Currency::parse("EUR").unwrap(),
+            created_on: 0,
+        })
+    }
+
+    fn award(amount: &str, expires_at: Option<i64>) -> AwardGrant {
+        AwardGrant { offer_id: OfferId::random(), amount: d(amount), expires_at }
+    }
+
+    fn spend(amount: &str, restrict: bool) -> Option<SpendRequest> {
+        Some(SpendRequest { amount: d(amount), restrict_fully_covered: restrict })
+    }
+
+    struct Ledger {
+        wallet: Wallet,
+        journal: Vec<WalletEvent>,
+    }
+
+    impl Ledger {
+        fn new() -> Self {
+            Ledger { wallet: wallet(), journal: Vec::new() }
+        }
+        fn purchase(
+            &mut self,
+            now: i64,
+            spend: Option<SpendRequest>,
+            awards: &[AwardGrant],
+        ) -> Result<PurchaseEffects, WalletRejection> {
+            if let Some(event) = self.wallet.sweep_expired(now) {
+                self.journal.push(event);
+            }
+            let (event, effects) =
+                self.wallet.post_purchase(now, PurchaseId::random(), spend, awards)?;
+            self.journal.push(event);
+            self.check();
+            Ok(effects)
+        }
+        fn cancel(&mut self, now: i64, effects: &PurchaseEffects) {
+            let event = self.wallet.cancel_purchase(now, PurchaseId::random(), effects);
+            self.journal.push(event);
+            self.check();
+        }
+        fn check(&self) {
+            let journal_sum: Decimal =
+                self.journal.iter().flat_map(|e| &e.entries).map(Entry::signed_amount).sum();
+            assert_eq!(self.wallet.balances().total, journal_sum);
+            assert_eq!(self.wallet.recomputed_total(), journal_sum);
+            let mut replayed = Wallet::open(self.wallet.header.clone());
+            for event in &self.journal {
+                replayed.replay(event);
+            }
+            assert_eq!(replayed, self.wallet);
+            assert_eq!(replayed.balances(), self.wallet.balances());
+        }
+    }
+
+    #[test]
+    fn a_spend_takes_the_soonest_expiring_lot_first() {
+        let mut ledger = Ledger::new();
+        ledger.purchase(0, None, &[award("5", None), award("5", Some(100))]).unwrap();
+        let effects = ledger.purchase(1, spend("3", false), &[]).unwrap();
+        assert_eq!(effects.spends, vec![LotDebit { lot: 2, amount: d("3") }]);
+    }
+
+    #[test]
+    fn a_fully_covered_spend_is_rejected_without_changing_anything() {
+        let mut ledger = Ledger::new();
+        ledger.purchase(0, None, &[award("2", None)]).unwrap();
+        let before = ledger.wallet.clone();
+        assert_eq!(
+            ledger.purchase(1, spend("5", true), &[award("1", None)]),
+            Err(WalletRejection::InsufficientFunds)
+        );
+        assert_eq!(ledger.wallet, before);
+        let partial = ledger.purchase(1, spend("5", false), &[]).unwrap();
+        assert_eq!(partial.spent(), d("2"));
+        assert_eq!(ledger.wallet.balances().total, Decimal::ZERO);
+    }
+
+    #[test]
+    fn expired_lots_are_debited_and_no_longer_spendable() {
+        let mut ledger = Ledger::new();
+        ledger.purchase(0, None, &[award("4", Some(10))]).unwrap();
+        let effects = ledger.purchase(10, spend("1", false), &[]).unwrap();
+        assert_eq!(effects.spent(), Decimal::ZERO);
+        assert_eq!(ledger.journal[1].cause, Cause::Expiry);
+        assert_eq!(ledger.wallet.balances().total, Decimal::ZERO);
+    }
+
+    #[test]
+    fn cancelling_a_partly_spent_award_records_the_spent_part_as_shortfall() {
+        let mut ledger = Ledger::new();
+        let first = ledger.purchase(0, None, &[award("10", None)]).unwrap();
+        ledger.purchase(1, spend("4", false), &[]).unwrap();
+        ledger.cancel(2, &first);
+        let balances = ledger.wallet.balances();
+        assert_eq!(balances.total, Decimal::ZERO);
+        assert_eq!(balances.shortfall, d("4"));
+        // The next award settles the shortfall first.
+        ledger.purchase(3, None, &[award("6", None)]).unwrap();
+        let balances = ledger.wallet.balances();
+        assert_eq!((balances.total, balances.shortfall), (d("2"), Decimal::ZERO));
+    }
+
+    #[test]
+    fn cancelling_the_spend_of_a_revoked_award_clears_the_shortfall() {
+        let mut ledger = Ledger::new();
+        let award_purchase = ledger.purchase(0, None, &[award("10", None)]).unwrap();
+        let spend_purchase = ledger.purchase(1, spend("4", false), &[]).unwrap();
+        ledger.cancel(2, &award_purchase);
+        ledger.cancel(3, &spend_purchase);
+        let balances = ledger.wallet.balances();
+        assert_eq!((balances.total, balances.shortfall), (Decimal::ZERO, Decimal::ZERO));
+    }
+
+    #[test]
+    fn cancelling_a_spend_restores_exactly_the_lots_it_used() {
+        let mut ledger = Ledger::new();
+        ledger.purchase(0, None, &[award("3", Some(50)), award("3", Some(40))]).unwrap();
+        let before: Vec<Lot> = [1, 2].iter().map(|id| ledger.wallet.lot(*id).unwrap().clone()).collect();
+        let spent = ledger.purchase(1, spend("4", false), &[]).unwrap();
+        assert_eq!(spent.spends.len(), 2);
+        ledger.cancel(2, &spent);
+        let after: Vec<Lot> = [1, 2].iter().map(|id| ledger.wallet.lot(*id).unwrap().clone()).collect();
+        assert_eq!(before, after);
+    }
+}

@@ -1,0 +1,761 @@
+//! The engine handle: cheap to clone, called by the HTTP façade (D12).
+//!
+//! Each method turns one request into checked domain values, finds the actor that owns the
+//! entity, sends it one message and awaits the reply, which arrives only once the outcome
+//! is durable. Reads of immutable or already-durable records (contacts, purchases, offers)
+//! go straight to the store.
+
+use crate::actors::claims::Claims;
+use crate::actors::contact::{ContactActor, ContactActorError, ContactKey, ContactMessage};
+use crate::actors::registry::Registry;
+use crate::actors::wallet::{WalletActor, WalletError, WalletKey, WalletMessage, WalletView};
+use crate::actors::ActorSettings;
+use crate::clock::Clock;
+use crate::domain::contact::{validate_profile, Contact, Phone};
+use crate::domain::ids::{ContactCode, ContactId, Mode, OfferId, OrganisationId, PurchaseId, ReferenceNumber, Tenant, WalletCode, WalletId};
+use crate::domain::money::{Amount, Currency, MoneyError};
+use crate::domain::offer::{evaluate_awards, AwardRule, OfferState, RewardOffer};
+use crate::domain::organisation::{ApiKeyKind, ApiKeyRecord, Organisation, OrganisationType};
+use crate::domain::purchase::{ProductLine, PurchaseRecord, PurchaseRequest, TransactionAmounts};
+use crate::domain::wallet::{Entry, SpendRequest, Wallet, WalletEvent, WalletHeader, WalletRejection};
+use crate::metrics_names as names;
+use crate::storage::{IdempotencyRecord, Store, StoreError, WriteSet};
+use actix::{Actor, Addr, Arbiter};
+use parking_lot::{Mutex, RwLock};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use tokio::sync::oneshot;
+
+/// Outcomes the façade renders as errors (D8). Business rejections and bad input first,
+/// infrastructure last.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{message}")]
+    Invalid { parameter: &'static str, message: String },
+    #[error("purchase currency {given} differs from the wallet currency {wallet}")]
+    CurrencyMismatch { given: Currency, wallet: Currency },
+    #[error("the wallet balance is not enough to cover the spend request")]
+    InsufficientFunds,
+    #[error("reference_number was already used for a different purchase")]
+    ReferenceConflict,
+    #[error("a {0} with this value already exists")]
+    AlreadyExists(&'static str),
+    #[error("Idempotency-Key was already used with a different request")]
+    IdempotencyConflict,
+    #[error("a request with this Idempotency-Key is still in progress")]
+    IdempotencyInProgress,
+    #[error("the {0} is busy; retry shortly")]
+    Busy(&'static str),
+    #[error("the engine is shutting down")]
+    ShuttingDown,
+    #[error("storage unavailable: {0}")]
+    Storage(String),
+}
+
+impl From<StoreError> for EngineError {
+    fn from(error: StoreError) -> Self {
+        tracing::error!(%error, "store error");
+        EngineError::Storage(error.to_string())
+    }
+}
+
+fn invalid(parameter: &'static str, message: impl std::fmt::Display) -> EngineError {
+    EngineError::Invalid { parameter, message: format!("{parameter}: {message}") }
+}
+
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    /// Arbiters (threads) actors run on; entities are sharded over them by hash.
+    pub arbiters: usize,
+    pub actors: ActorSettings,
+    /// Currency of a new organisation's wallets.
+    pub default_currency: Currency,
+}
+
+/// How a request names a contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContactRef {
+    Id(ContactId),
+    Code(ContactCode),
+    WalletCode(WalletCode),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewContact {
+    pub code: Option<ContactCode>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email_address: Option<String>,
+    pub phones: Vec<Phone>,
+}
+
+/// Amounts as submitted: checked against the wallet's currency by the engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubmittedAmounts {
+    pub net: Option<Decimal>,
+    pub tax: Option<Decimal>,
+    pub discount: Option<Decimal>,
+    pub total: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PurchaseSubmission {
+    pub reference_number: ReferenceNumber,
+    pub contact: ContactRef,
+    pub currency: Option<Currency>,
+    pub amounts: SubmittedAmounts,
+    pub date: Option<i64>,
+    pub products: Vec<ProductLine>,
+    /// (amount, restrict_fully_covered)
+    pub spend: Option<(Decimal, bool)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewOffer {
+    pub name: String,
+    pub state: OfferState,
+    pub available_from: Option<i64>,
+    pub available_to: Option<i64>,
+    pub award: AwardRule,
+}
+
+/// One line of a wallet's journal as the API lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalLine {
+    pub id: uuid::Uuid,
+    pub seq: u64,
+    pub entry: Entry,
+    pub posted_on: i64,
+    pub purchase: Option<PurchaseId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// 1-based.
+    pub page: usize,
+    pub size: usize,
+    pub descending: bool,
+}
+
+/// Sent to an actor; the reply arrives on the receiver.
+type Ask<T> = (WalletMessage, oneshot::Receiver<Result<T, WalletError>>);
+
+/// How often a message is resent to a freshly started actor after meeting a retiring one.
+const RETIRED_ACTOR_ATTEMPTS: usize = 8;
+
+struct Inner {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    settings: EngineSettings,
+    wallets: Arc<Registry<WalletKey, WalletActor>>,
+    contacts: Arc<Registry<ContactKey, ContactActor>>,
+    arbiters: Mutex<Vec<Arbiter>>,
+    claims: Arc<Claims>,
+    /// Offers per tenant, replaced whole by offer writes (under `offer_writes`).
+    offers: RwLock<HashMap<Tenant, Arc<Vec<RewardOffer>>>>,
+    offer_writes: tokio::sync::Mutex<()>,
+    organisations: RwLock<HashMap<OrganisationId, Organisation>>,
+    api_keys: RwLock<HashMap<[u8; 32], ApiKeyRecord>>,
+    closing: AtomicBool,
+}
+
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+pub fn sha256(text: &str) -> [u8; 32] {
+    Sha256::digest(text.as_bytes()).into()
+}
+
+impl Engine {
+    /// Starts the arbiters. Must run inside an actix `System`.
+    pub fn start(store: Store, settings: EngineSettings, clock: Arc<dyn Clock>) -> Engine {
+        let count = settings.arbiters.max(1);
+        let arbiters: Vec<Arbiter> = (0..count).map(|_| Arbiter::new()).collect();
+        let handles: Vec<_> = arbiters.iter().map(Arbiter::handle).collect();
+        Engine {
+            inner: Arc::new(Inner {
+                store,
+                clock,
+                wallets: Arc::new(Registry::new(handles.clone())),
+                contacts: Arc::new(Registry::new(handles)),
+                settings,
+                arbiters: Mutex::new(arbiters),
+                claims: Arc::new(Claims::default()),
+                offers: RwLock::new(HashMap::new()),
+                offer_writes: tokio::sync::Mutex::new(()),
+                organisations: RwLock::new(HashMap::new()),
+                api_keys: RwLock::new(HashMap::new()),
+                closing: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn now(&self) -> i64 {
+        self.inner.clock.now_s()
+    }
+
+    pub fn live_wallet_actors(&self) -> usize {
+        self.inner.wallets.len()
+    }
+
+    fn check_open(&self) -> Result<(), EngineError> {
+        if self.inner.closing.load(Ordering::Acquire) {
+            return Err(EngineError::ShuttingDown);
+        }
+        if self.inner.store.has_failed() {
+            return Err(EngineError::Storage("an earlier write failed; the server must restart".into()));
+        }
+        Ok(())
+    }
+
+    // ----- organisations and keys --------------------------------------------------------
+
+    pub fn organisation(&self, id: OrganisationId) -> Result<Organisation, EngineError> {
+        if let Some(found) = self.inner.organisations.read().get(&id) {
+            return Ok(found.clone());
+        }
+        let found = self.inner.store.organisation(id)?.ok_or(EngineError::NotFound("organisation"))?;
+        self.inner.organisations.write().insert(id, found.clone());
+        Ok(found)
+    }
+
+    pub async fn create_organisation(
+        &self,
+        name: &str,
+        organisation_type: OrganisationType,
+        default_currency: Option<Currency>,
+    ) -> Result<Organisation, EngineError> {
+        let organisation = Organisation {
+            id: OrganisationId::random(),
+            name: name.to_string(),
+            organisation_type,
+            parent: None,
+            default_currency: default_currency.unwrap_or(self.inner.settings.default_currency),
+            created_on: self.now(),
+        };
+        let mut writes = WriteSet::default();
+        writes.organisation(&organisation);
+        self.inner.store.commit_async(writes).await?;
+        Ok(organisation)
+    }
+
+    /// Stores an API key (hashed). The caller chose or generated `key`.
+    pub async fn add_api_key(
+        &self,
+        organisation: OrganisationId,
+        mode: Mode,
+        kind: ApiKeyKind,
+        key: &str,
+    ) -> Result<ApiKeyRecord, EngineError> {
+        let record = ApiKeyRecord { organisation, mode, kind, created_on: self.now() };
+        let mut writes = WriteSet::default();
+        writes.api_key(&sha256(key), &record);
+        self.inner.store.commit_async(writes).await?;
+        Ok(record)
+    }
+
+    /// The key's record, if the key is known.
+    pub fn authenticate_api_key(&self, key: &str) -> Result<Option<ApiKeyRecord>, EngineError> {
+        let hash = sha256(key);
+        if let Some(found) = self.inner.api_keys.read().get(&hash) {
+            return Ok(Some(found.clone()));
+        }
+        let found = self.inner.store.api_key(&hash)?;
+        if let Some(record) = &found {
+            self.inner.api_keys.write().insert(hash, record.clone());
+        }
+        Ok(found)
+    }
+
+    pub fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, EngineError> {
+        Ok(self.inner.store.meta(name)?)
+    }
+
+    pub async fn set_meta(&self, name: &str, value: &[u8]) -> Result<(), EngineError> {
+        let mut writes = WriteSet::default();
+        writes.meta(name, value);
+        Ok(self.inner.store.commit_async(writes).await?)
+    }
+
+    // ----- contacts --------------------------------------------------------------------
+
+    fn contact_actor(&self, key: ContactKey) -> Result<Addr<ContactActor>, EngineError> {
+        let registry = self.inner.contacts.clone();
+        let store = self.inner.store.clone();
+        let settings = self.inner.settings.actors;
+        let started = self.inner.contacts.get_or_start(&key, |arbiter| {
+            let existing = store.contact(&key.0, key.1)?;
+            let actor_store = store.clone();
+            Ok::<_, EngineError>(Some(ContactActor::start_in_arbiter(arbiter, move |_| {
+                ContactActor::new(key, existing, actor_store, registry, settings)
+            })))
+        })?;
+        started.ok_or(EngineError::NotFound("contact"))
+    }
+
+    /// Creates a contact and its wallet. With an idempotency key, a retry with the same body
+    /// returns the contact made the first time.
+    pub async fn create_contact(
+        &self,
+        tenant: Tenant,
+        new: NewContact,
+        idempotency_key: Option<&str>,
+    ) -> Result<Contact, EngineError> {
+        self.check_open()?;
+        let organisation = self.organisation(tenant.organisation)?;
+        let body_hash: [u8; 32] = Sha256::digest(postcard::to_stdvec(&new).unwrap_or_default()).into();
+        let key_hash = idempotency_key.map(sha256);
+        let _idempotency_claim = match &key_hash {
+            None => None,
+            Some(hash) => {
+                let claim = self
+                    .inner
+                    .claims
+                    .claim(claim_key(b'I', &tenant, hash), rand::random())
+                    .map_err(|_| EngineError::IdempotencyInProgress)?;
+                if let Some(record) = self.inner.store.idempotency(&tenant, hash)? {
+                    if record.body_hash != body_hash {
+                        return Err(EngineError::IdempotencyConflict);
+                    }
+                    let id = ContactId(record.resource_id);
+                    return self.inner.store.contact(&tenant, id)?.ok_or(EngineError::NotFound("contact"));
+                }
+                Some(claim)
+            }
+        };
+        let _code_claim = match &new.code {
+            None => None,
+            Some(code) => {
+                let claim = self
+                    .inner
+                    .claims
+                    .claim(claim_key(b'K', &tenant, code.as_str().as_bytes()), rand::random())
+                    .map_err(|_| EngineError::AlreadyExists("contact code"))?;
+                if self.inner.store.contact_by_code(&tenant, code)?.is_some() {
+                    return Err(EngineError::AlreadyExists("contact code"));
+                }
+                Some(claim)
+            }
+        };
+        let (wallet_code, _wallet_code_claim) = loop {
+            let code = WalletCode::random();
+            let Ok(claim) = self.inner.claims.claim(claim_key(b'Q', &tenant, code.as_bytes()), 0) else {
+                continue;
+            };
+            if self.inner.store.contact_by_wallet_code(&tenant, &code)?.is_none() {
+                break (code, claim);
+            }
+        };
+        let now = self.now();
+        let contact = Contact {
+            id: ContactId::random(),
+            tenant,
+            code: new.code,
+            first_name: new.first_name,
+            last_name: new.last_name,
+            email_address: new.email_address,
+            phones: new.phones,
+            wallet_id: WalletId::random(),
+            wallet_code,
+            wallet_currency: organisation.default_currency,
+            created_on: now,
+        };
+        validate_profile(&contact).map_err(|error| invalid("contact", error))?;
+        let wallet = Wallet::open(WalletHeader {
+            id: contact.wallet_id,
+            tenant,
+            contact_id: contact.id,
+            code: wallet_code,
+            currency: organisation.default_currency,
+            created_on: now,
+        });
+        let idempotency = key_hash.map(|hash| (hash, IdempotencyRecord { body_hash, resource_id: contact.id.0 }));
+        let addr = self.contact_actor((tenant, contact.id))?;
+        let (reply, answer) = oneshot::channel();
+        let message = ContactMessage::Create { contact, wallet: Box::new(wallet), idempotency, reply };
+        addr.try_send(message).map_err(|_| {
+            metrics::counter!(names::MAILBOX_FULL_TOTAL, "kind" => "contact").increment(1);
+            EngineError::Busy("contact")
+        })?;
+        match answer.await {
+            Ok(Ok(contact)) => Ok(contact),
+            Ok(Err(ContactActorError::AlreadyExists)) => Err(EngineError::AlreadyExists("contact")),
+            Ok(Err(ContactActorError::Storage(error))) => Err(EngineError::Storage(error)),
+            Err(_) => Err(EngineError::Busy("contact")),
+        }
+    }
+
+    pub fn resolve_contact(&self, tenant: &Tenant, reference: &ContactRef) -> Result<Contact, EngineError> {
+        let store = &self.inner.store;
+        let id = match reference {
+            ContactRef::Id(id) => Some(*id),
+            ContactRef::Code(code) => store.contact_by_code(tenant, code)?,
+            ContactRef::WalletCode(code) => store.contact_by_wallet_code(tenant, code)?,
+        };
+        let id = id.ok_or(EngineError::NotFound("contact"))?;
+        store.contact(tenant, id)?.ok_or(EngineError::NotFound("contact"))
+    }
+
+    // ----- offers ------------------------------------------------------------------------
+
+    async fn reload_offers(&self, tenant: &Tenant) -> Result<Arc<Vec<RewardOffer>>, EngineError> {
+        let offers = Arc::new(self.inner.store.offers(tenant)?);
+        self.inner.offers.write().insert(*tenant, offers.clone());
+        Ok(offers)
+    }
+
+    /// The tenant's offers. On a miss they are loaded under the offer-write lock, so a
+    /// purchase never sees an offer write before it is durable.
+    async fn offers(&self, tenant: &Tenant) -> Result<Arc<Vec<RewardOffer>>, EngineError> {
+        if let Some(found) = self.inner.offers.read().get(tenant) {
+            return Ok(found.clone());
+        }
+        let _writes = self.inner.offer_writes.lock().await;
+        if let Some(found) = self.inner.offers.read().get(tenant) {
+            return Ok(found.clone());
+        }
+        self.reload_offers(tenant).await
+    }
+
+    pub async fn create_offer(
+        &self,
+        tenant: Tenant,
+        new: NewOffer,
+        idempotency_key: Option<&str>,
+    ) -> Result<RewardOffer, EngineError> {
+        self.check_open()?;
+        let organisation = self.organisation(tenant.organisation)?;
+        let _writes = self.inner.offer_writes.lock().await;
+        let body_hash: [u8; 32] = Sha256::digest(postcard::to_stdvec(&new).unwrap_or_default()).into();
+        let key_hash = idempotency_key.map(sha256);
+        if let Some(hash) = &key_hash {
+            if let Some(record) = self.inner.store.idempotency(&tenant, hash)? {
+                if record.body_hash != body_hash {
+                    return Err(EngineError::IdempotencyConflict);
+                }
+                return self.offer(&tenant, OfferId(record.resource_id));
+            }
+        }
+        let now = self.now();
+        let offer = RewardOffer {
+            id: OfferId::random(),
+            name: new.name.trim().to_string(),
+            state: new.state,
+            available_from: new.available_from,
+            available_to: new.available_to,
+            award: new.award,
+            created_on: now,
+            updated_on: now,
+        };
+        offer.validate(organisation.default_currency).map_err(|error| invalid("reward_offer", error))?;
+        let mut writes = WriteSet::default();
+        writes.offer(&tenant, &offer);
+        if let Some(hash) = &key_hash {
+            writes.idempotency(&tenant, hash, &IdempotencyRecord { body_hash, resource_id: offer.id.0 });
+        }
+        self.inner.store.commit_async(writes).await?;
+        self.reload_offers(&tenant).await?;
+        Ok(offer)
+    }
+
+    pub fn offer(&self, tenant: &Tenant, id: OfferId) -> Result<RewardOffer, EngineError> {
+        self.inner.store.offer(tenant, id)?.ok_or(EngineError::NotFound("reward offer"))
+    }
+
+    pub async fn set_offer_state(&self, tenant: Tenant, id: OfferId, state: OfferState) -> Result<RewardOffer, EngineError> {
+        self.check_open()?;
+        let _writes = self.inner.offer_writes.lock().await;
+        let mut offer = self.offer(&tenant, id)?;
+        if offer.state != state {
+            offer.state = state;
+            offer.updated_on = self.now();
+            let mut writes = WriteSet::default();
+            writes.offer(&tenant, &offer);
+            self.inner.store.commit_async(writes).await?;
+            self.reload_offers(&tenant).await?;
+        }
+        Ok(offer)
+    }
+
+    // ----- wallets and purchases ---------------------------------------------------------
+
+    fn wallet_actor(&self, key: WalletKey) -> Result<Addr<WalletActor>, EngineError> {
+        let registry = self.inner.wallets.clone();
+        let store = self.inner.store.clone();
+        let clock = self.inner.clock.clone();
+        let settings = self.inner.settings.actors;
+        let started = self.inner.wallets.get_or_start(&key, |arbiter| {
+            let Some(wallet) = store.load_wallet(&key.0, key.1)? else {
+                return Ok::<_, EngineError>(None);
+            };
+            let actor_store = store.clone();
+            Ok(Some(WalletActor::start_in_arbiter(arbiter, move |_| {
+                WalletActor::new(key, wallet, actor_store, clock, registry, settings)
+            })))
+        })?;
+        started.ok_or(EngineError::NotFound("wallet"))
+    }
+
+    /// Sends a message made by `make` to the wallet's actor and awaits the durable reply.
+    /// A retired actor answers `Retry`; the message then goes to a freshly started one.
+    async fn ask_wallet<T>(&self, key: WalletKey, make: impl Fn() -> Ask<T>) -> Result<T, EngineError> {
+        for _ in 0..RETIRED_ACTOR_ATTEMPTS {
+            let addr = self.wallet_actor(key)?;
+            let (message, answer) = make();
+            match addr.try_send(message) {
+                Ok(()) => {}
+                Err(actix::prelude::SendError::Full(_)) => {
+                    metrics::counter!(names::MAILBOX_FULL_TOTAL, "kind" => "wallet").increment(1);
+                    return Err(EngineError::Busy("wallet"));
+                }
+                Err(actix::prelude::SendError::Closed(_)) => {
+                    self.inner.wallets.remove_if(&key, &addr);
+                    continue;
+                }
+            }
+            match answer.await {
+                Ok(Ok(value)) => return Ok(value),
+                Ok(Err(WalletError::Retry)) | Err(_) => continue,
+                Ok(Err(WalletError::Rejected(WalletRejection::InsufficientFunds))) => {
+                    return Err(EngineError::InsufficientFunds)
+                }
+                Ok(Err(WalletError::ReferenceConflict)) => return Err(EngineError::ReferenceConflict),
+                Ok(Err(WalletError::PurchaseNotFound)) => return Err(EngineError::NotFound("purchase")),
+                Ok(Err(WalletError::Storage(error))) => return Err(EngineError::Storage(error)),
+            }
+        }
+        Err(EngineError::Busy("wallet"))
+    }
+
+    /// Checks a submission against the contact's wallet and the rules, without posting it.
+    fn prepare_purchase(
+        &self,
+        submission: PurchaseSubmission,
+        contact: &Contact,
+    ) -> Result<(PurchaseRequest, Amount), EngineError> {
+        let currency = contact.wallet_currency;
+        if let Some(given) = submission.currency {
+            if given != currency {
+                return Err(EngineError::CurrencyMismatch { given, wallet: currency });
+            }
+        }
+        let money = |parameter: &'static str, value: Decimal| {
+            Amount::parse(value, currency).map_err(|error: MoneyError| invalid(parameter, error))
+        };
+        let optional = |parameter: &'static str, value: Option<Decimal>| {
+            value.map(|v| money(parameter, v).map(|a| a.value())).transpose()
+        };
+        let total = money("transaction_amounts.total", submission.amounts.total)?;
+        let amounts = TransactionAmounts {
+            net: optional("transaction_amounts.net", submission.amounts.net)?,
+            tax: optional("transaction_amounts.tax", submission.amounts.tax)?,
+            discount: optional("transaction_amounts.discount", submission.amounts.discount)?,
+            total: total.value(),
+        };
+        for product in &submission.products {
+            optional("products.net_amount", product.net_amount)?;
+            optional("products.tax_amount", product.tax_amount)?;
+            optional("products.total_amount", product.total_amount)?;
+        }
+        let spend = submission
+            .spend
+            .map(|(amount, restrict_fully_covered)| {
+                money("spend_request.amount", amount)
+                    .map(|amount| SpendRequest { amount: amount.value(), restrict_fully_covered })
+            })
+            .transpose()?;
+        let request = PurchaseRequest {
+            reference_number: submission.reference_number,
+            contact_id: contact.id,
+            wallet_id: contact.wallet_id,
+            currency,
+            amounts,
+            date: submission.date,
+            products: submission.products,
+            spend,
+        };
+        request.validate(total).map_err(|error| {
+            let parameter = match error {
+                crate::domain::purchase::PurchaseError::SpendAboveTotal
+                | crate::domain::purchase::PurchaseError::SpendZero => "spend_request.amount",
+                crate::domain::purchase::PurchaseError::AmountsDisagree => "transaction_amounts",
+                crate::domain::purchase::PurchaseError::BadDate => "date",
+                _ => "products",
+            };
+            EngineError::Invalid { parameter, message: error.to_string() }
+        })?;
+        Ok((request, total))
+    }
+
+    /// Posts a POS purchase: awards from every applicable offer and the optional spend,
+    /// applied atomically by the wallet's actor. Idempotent on `reference_number`.
+    pub async fn post_purchase(&self, tenant: Tenant, submission: PurchaseSubmission) -> Result<Arc<PurchaseRecord>, EngineError> {
+        self.check_open()?;
+        let contact = self.resolve_contact(&tenant, &submission.contact)?;
+        let (request, total) = self.prepare_purchase(submission, &contact)?;
+        let currency = request.currency;
+        let purchase_id = PurchaseId::for_reference(&tenant, &request.reference_number);
+        let body_hash = request.body_hash();
+        let now = self.now();
+        let offers = self.offers(&tenant).await?;
+        let awards = evaluate_awards(&offers, total, currency, request.date.unwrap_or(now), now);
+        let wallet_id = contact.wallet_id;
+        // Another wallet's purchase with this reference in flight is a conflict; the same
+        // wallet's retry shares the claim and is answered by its actor.
+        let _claim = self
+            .inner
+            .claims
+            .claim(claim_key(b'P', &tenant, purchase_id.as_bytes()), wallet_id.0.as_u128())
+            .map_err(|_| EngineError::ReferenceConflict)?;
+        self.ask_wallet((tenant, wallet_id), || {
+            let (reply, answer) = oneshot::channel();
+            let message = WalletMessage::PostPurchase {
+                purchase_id,
+                request: request.clone(),
+                body_hash,
+                awards: awards.clone(),
+                reply,
+            };
+            (message, answer)
+        })
+        .await
+    }
+
+    pub fn purchase(&self, tenant: &Tenant, id: PurchaseId) -> Result<PurchaseRecord, EngineError> {
+        self.inner.store.purchase(tenant, id)?.ok_or(EngineError::NotFound("purchase"))
+    }
+
+    /// Cancels a posted purchase, reversing its awards and spend exactly. Idempotent.
+    pub async fn cancel_purchase(&self, tenant: Tenant, id: PurchaseId) -> Result<Arc<PurchaseRecord>, EngineError> {
+        self.check_open()?;
+        let record = self.purchase(&tenant, id)?;
+        let wallet_id = record.request.wallet_id;
+        self.ask_wallet((tenant, wallet_id), || {
+            let (reply, answer) = oneshot::channel();
+            (WalletMessage::CancelPurchase { purchase_id: id, reply }, answer)
+        })
+        .await
+    }
+
+    /// A wallet's balances, after every earlier command on it is durable.
+    pub async fn wallet(&self, tenant: Tenant, id: WalletId) -> Result<WalletView, EngineError> {
+        self.check_open()?;
+        self.ask_wallet((tenant, id), || {
+            let (reply, answer) = oneshot::channel();
+            (WalletMessage::Read { reply }, answer)
+        })
+        .await
+    }
+
+    /// A page of a wallet's journal lines (zero-amount lines left out).
+    pub async fn wallet_journal(&self, tenant: Tenant, id: WalletId, page: Page) -> Result<(WalletView, Vec<JournalLine>, bool), EngineError> {
+        let view = self.wallet(tenant, id).await?;
+        let skip = page.page.saturating_sub(1).saturating_mul(page.size);
+        let mut lines = Vec::with_capacity(page.size);
+        let mut skipped = 0usize;
+        let mut more = false;
+        let mut batch_start = 0usize;
+        'events: loop {
+            let (events, events_more) =
+                self.inner.store.wallet_events(&tenant, id, page.descending, batch_start, 256)?;
+            batch_start += events.len();
+            for event in events {
+                let mut event_lines = journal_lines(&view.header, &event);
+                if page.descending {
+                    event_lines.reverse();
+                }
+                for line in event_lines {
+                    if skipped < skip {
+                        skipped += 1;
+                    } else if lines.len() < page.size {
+                        lines.push(line);
+                    } else {
+                        more = true;
+                        break 'events;
+                    }
+                }
+            }
+            if !events_more {
+                break;
+            }
+        }
+        Ok((view, lines, more))
+    }
+
+    /// Balance against journal sum for one wallet, as stored: `(balance, journal_sum)`.
+    pub async fn audit_wallet(&self, tenant: Tenant, id: WalletId) -> Result<(Decimal, Decimal), EngineError> {
+        let view = self.wallet(tenant, id).await?;
+        let events = self.inner.store.all_wallet_events(&tenant, id)?;
+        let sum = events.iter().flat_map(|event| &event.entries).map(Entry::signed_amount).sum();
+        Ok((view.balances.total, sum))
+    }
+
+    /// Stops intake, lets every actor finish what it holds, flushes, and stops the writer
+    /// and the arbiters.
+    pub async fn shutdown(&self) {
+        if self.inner.closing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let mut waits = Vec::new();
+        for addr in self.inner.wallets.addresses() {
+            let (reply, done) = oneshot::channel();
+            addr.do_send(WalletMessage::Shutdown { reply });
+            waits.push(done);
+        }
+        for addr in self.inner.contacts.addresses() {
+            let (reply, done) = oneshot::channel();
+            addr.do_send(ContactMessage::Shutdown { reply });
+            waits.push(done);
+        }
+        for done in waits {
+            let _ = done.await;
+        }
+        self.inner.store.shutdown();
+        for arbiter in self.inner.arbiters.lock().drain(..) {
+            arbiter.stop();
+            let _ = arbiter.join();
+        }
+    }
+}
+
+fn claim_key(kind: u8, tenant: &Tenant, rest: &[u8]) -> Vec<u8> {
+    let mut key = Vec::with_capacity(1 + Tenant::KEY_LEN + rest.len());
+    key.push(kind);
+    key.extend_from_slice(&tenant.key_bytes());
+    key.extend_from_slice(rest);
+    key
+}
+
+fn journal_lines(header: &WalletHeader, event: &WalletEvent) -> Vec<JournalLine> {
+    event
+        .entries
+        .iter()
+        .enumerate()
+        .filter(|(_, entry)| !entry.amount.is_zero())
+        .map(|(index, entry)| {
+            let mut name = Vec::with_capacity(28);
+            name.extend_from_slice(header.id.as_bytes());
+            name.extend_from_slice(&event.seq.to_be_bytes());
+            name.extend_from_slice(&(index as u32).to_be_bytes());
+            JournalLine {
+                id: uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, &name),
+                seq: event.seq,
+                entry: entry.clone(),
+                posted_on: event.at,
+                purchase: event.cause.purchase(),
+            }
+        })
+        .collect()
+}

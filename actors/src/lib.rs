@@ -1,0 +1,22 @@
+//! `rewards-engine`: everything that owns state in the rewards engine. No HTTP in here.
+//!
+//! Layout:
+//! - [`domain`]: pure types and rules (money, ids, wallet lots and journal entries, offers,
+//!   purchases, contacts, organisations). No actix, no sled.
+//! - [`actors`]: one actor per wallet and per contact, started on demand over a fixed set of
+//!   arbiters, stopped when idle; claims for unique keys that span actors.
+//! - [`storage`]: the only code that names sled: key layout, record codec, the group-commit
+//!   journal writer, recovery.
+//! - [`engine`]: the cheap-to-clone handle the HTTP façade calls.
+//! - [`clock`]: time as epoch seconds, replaceable in tests.
+//! - [`metrics_names`]: every metric name recorded here.
+
+pub mod actors;
+pub mod clock;
+pub mod domain;
+pub mod engine;
+pub mod metrics_names;
+pub mod storage;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use engine::{Engine, EngineError, EngineSettings};

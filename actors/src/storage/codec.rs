@@ -1,0 +1,97 @@
+//! Record codec: one version byte, then postcard (compact, varint) bytes.
+//!
+//! Decimals are stored as (mantissa, scale) varints rather than strings: exact and small.
+//! A record whose version byte is unknown is an error, never a guess.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// The version byte every record starts with. Bump it when a record's layout changes and
+/// teach `decode` the old one.
+pub const RECORD_VERSION: u8 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CodecError {
+    #[error("record has unknown version byte {0}")]
+    UnknownVersion(u8),
+    #[error("record is empty")]
+    Empty,
+    #[error("record does not decode: {0}")]
+    Postcard(#[from] postcard::Error),
+}
+
+pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64);
+    out.push(RECORD_VERSION);
+    // Serialising our own plain structs into a Vec cannot fail.
+    postcard::to_io(value, &mut out).expect("record encodes");
+    out
+}
+
+pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
+    match bytes.split_first() {
+        None => Err(CodecError::Empty),
+        Some((&RECORD_VERSION, rest)) => Ok(postcard::from_bytes(rest)?),
+        Some((&other, _)) => Err(CodecError::UnknownVersion(other)),
+    }
+}
+
+/// `#[serde(with = "decimal")]`: a `Decimal` as (mantissa, scale).
+pub mod decimal {
+    use rust_decimal::Decimal;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &Decimal, serializer: S) -> Result<S::Ok, S::Error> {
+        (value.mantissa(), value.scale()).serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Decimal, D::Error> {
+        let (mantissa, scale) = <(i128, u32)>::deserialize(deserializer)?;
+        Decimal::try_from_i128_with_scale(mantissa, scale).map_err(serde::de::Error::custom)
+    }
+}
+
+/// `#[serde(with = "option_decimal")]`.
+pub mod option_decimal {
+    use rust_decimal::Decimal;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &Option<Decimal>, serializer: S) -> Result<S::Ok, S::Error> {
+        value.map(|v| (v.mantissa(), v.scale())).serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Decimal>, D::Error> {
+        match <Option<(i128, u32)>>::deserialize(deserializer)? {
+            None => Ok(None),
+            Some((mantissa, scale)) => Decimal::try_from_i128_with_scale(mantissa, scale)
+                .map(Some)
+                .map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::wallet::Balances;
+    use rust_decimal::Decimal;
+    use std::str::FromStr;
+
+    #[test]
+    fn records_round_trip_and_unknown_versions_are_refused() {
+        let balances = Balances {
+            total: Decimal::from_str("12.50").unwrap(),
+            open: Decimal::ZERO,
+            commerce: Decimal::from_str("12.50").unwrap(),
+            shortfall: Decimal::from_str("0.01").unwrap(),
+        };
+        let bytes = encode(&balances);
+        assert_eq!(bytes[0], RECORD_VERSION);
+        let back: Balances = decode(&bytes).unwrap();
+        assert_eq!(back, balances);
+        assert_eq!(back.total.to_string(), "12.50");
+        let mut future = bytes.clone();
+        future[0] = 99;
+        assert!(matches!(decode::<Balances>(&future), Err(CodecError::UnknownVersion(99))));
+    }
+}

@@ -1,0 +1,105 @@
+//! Key layout of the one sled tree (D9). One prefix byte per record kind; every tenant-owned
+//! record continues with the tenant (organisation id + mode byte, D10), then its own id.
+//!
+//! | prefix | rest of key                    | value               |
+//! |--------|--------------------------------|---------------------|
+//! | `C`    | tenant, contact id             | Contact             |
+//! | `K`    | tenant, contact code           | ContactId           |
+//! | `Q`    | tenant, wallet code            | ContactId           |
+//! | `S`    | tenant, wallet id              | Wallet snapshot     |
+//! | `E`    | tenant, wallet id, seq (BE u64)| WalletEvent         |
+//! | `P`    | tenant, purchase id            | PurchaseRecord      |
+//! | `O`    | tenant, offer id               | RewardOffer         |
+//! | `I`    | tenant, sha256(idempotency key)| IdempotencyRecord   |
+//! | `G`    | organisation id                | Organisation        |
+//! | `A`    | sha256(api key)                | ApiKeyRecord        |
+//! | `M`    | name                           | meta value          |
+
+use crate::domain::ids::{ContactCode, ContactId, OfferId, OrganisationId, PurchaseId, Tenant, WalletCode, WalletId};
+
+pub const CONTACT: u8 = b'C';
+pub const CONTACT_CODE: u8 = b'K';
+pub const WALLET_CODE: u8 = b'Q';
+pub const WALLET_SNAPSHOT: u8 = b'S';
+pub const WALLET_EVENT: u8 = b'E';
+pub const PURCHASE: u8 = b'P';
+pub const OFFER: u8 = b'O';
+pub const IDEMPOTENCY: u8 = b'I';
+pub const ORGANISATION: u8 = b'G';
+pub const API_KEY: u8 = b'A';
+pub const META: u8 = b'M';
+
+fn tenant_key(prefix: u8, tenant: &Tenant, rest: &[u8]) -> Vec<u8> {
+    let mut key = Vec::with_capacity(1 + Tenant::KEY_LEN + rest.len() + 8);
+    key.push(prefix);
+    key.extend_from_slice(&tenant.key_bytes());
+    key.extend_from_slice(rest);
+    key
+}
+
+pub fn contact(tenant: &Tenant, id: ContactId) -> Vec<u8> {
+    tenant_key(CONTACT, tenant, id.as_bytes())
+}
+
+pub fn contact_code(tenant: &Tenant, code: &ContactCode) -> Vec<u8> {
+    tenant_key(CONTACT_CODE, tenant, code.as_str().as_bytes())
+}
+
+pub fn wallet_code(tenant: &Tenant, code: &WalletCode) -> Vec<u8> {
+    tenant_key(WALLET_CODE, tenant, code.as_bytes())
+}
+
+pub fn wallet_snapshot(tenant: &Tenant, id: WalletId) -> Vec<u8> {
+    tenant_key(WALLET_SNAPSHOT, tenant, id.as_bytes())
+}
+
+/// All events of one wallet share this prefix; the sequence number follows, big-endian, so
+/// keys sort in journal order.
+pub fn wallet_events(tenant: &Tenant, id: WalletId) -> Vec<u8> {
+    tenant_key(WALLET_EVENT, tenant, id.as_bytes())
+}
+
+pub fn wallet_event(tenant: &Tenant, id: WalletId, seq: u64) -> Vec<u8> {
+    let mut key = wallet_events(tenant, id);
+    key.extend_from_slice(&seq.to_be_bytes());
+    key
+}
+
+pub fn seq_of_wallet_event(key: &[u8]) -> Option<u64> {
+    let tail: [u8; 8] = key.get(key.len().checked_sub(8)?..)?.try_into().ok()?;
+    Some(u64::from_be_bytes(tail))
+}
+
+pub fn purchase(tenant: &Tenant, id: PurchaseId) -> Vec<u8> {
+    tenant_key(PURCHASE, tenant, id.as_bytes())
+}
+
+pub fn offers(tenant: &Tenant) -> Vec<u8> {
+    tenant_key(OFFER, tenant, &[])
+}
+
+pub fn offer(tenant: &Tenant, id: OfferId) -> Vec<u8> {
+    tenant_key(OFFER, tenant, id.as_bytes())
+}
+
+pub fn idempotency(tenant: &Tenant, key_hash: &[u8; 32]) -> Vec<u8> {
+    tenant_key(IDEMPOTENCY, tenant, key_hash)
+}
+
+pub fn organisation(id: OrganisationId) -> Vec<u8> {
+    let mut key = vec![ORGANISATION];
+    key.extend_from_slice(id.as_bytes());
+    key
+}
+
+pub fn api_key(key_hash: &[u8; 32]) -> Vec<u8> {
+    let mut key = vec![API_KEY];
+    key.extend_from_slice(key_hash);
+    key
+}
+
+pub fn meta(name: &str) -> Vec<u8> {
+    let mut key = vec![META];
+    key.extend_from_slice(name.as_bytes());
+    key
+}

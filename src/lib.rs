@@ -1,1 +1,20 @@
+//! `rewards-server`: the HTTP façade, settings, start-up and CLI of the rewards engine.
+//!
+//! Layout:
+//! - [`settings`]: one struct, from `config/default.toml`, `--config FILE` and
+//!   `REWARDS__SECTION__KEY` variables, validated once.
+//! - [`startup`]: `Application::build` opens the store, starts the engine, bootstraps the
+//!   first organisation, binds the listener (port 0 in tests) and serves.
+//! - [`bootstrap`]: the first start on an empty data dir.
+//! - [`api`]: the façade by API family (`api/backoffice`), the error body, auth, the
+//!   OpenAPI document.
+//!
+//! The engine itself (domain, actors, storage) is the `rewards-engine` crate in `actors/`.
 
+pub mod api;
+pub mod bootstrap;
+pub mod settings;
+pub mod startup;
+
+pub use settings::Settings;
+pub use startup::Application;

@@ -251,6 +251,35 @@ impl Engine {
         Ok(organisation)
     }
 
+    /// Creates the first organisation with its API keys and marks the store bootstrapped, in
+    /// one atomic commit: either all of it is on disk or none of it.
+    pub async fn bootstrap_organisation(
+        &self,
+        name: &str,
+        default_currency: Currency,
+        keys: &[(Mode, ApiKeyKind, &str)],
+        marker: &str,
+    ) -> Result<Organisation, EngineError> {
+        let now = self.now();
+        let organisation = Organisation {
+            id: OrganisationId::random(),
+            name: name.to_string(),
+            organisation_type: OrganisationType::Business,
+            parent: None,
+            default_currency,
+            created_on: now,
+        };
+        let mut writes = WriteSet::default();
+        writes.organisation(&organisation);
+        for (mode, kind, key) in keys {
+            let record = ApiKeyRecord { organisation: organisation.id, mode: *mode, kind: *kind, created_on: now };
+            writes.api_key(&sha256(key), &record);
+        }
+        writes.meta(marker, organisation.id.as_bytes());
+        self.inner.store.commit_async(writes).await?;
+        Ok(organisation)
+    }
+
     /// Stores an API key (hashed). The caller chose or generated `key`.
     pub async fn add_api_key(
         &self,
@@ -663,7 +692,7 @@ impl Engine {
     pub async fn wallet_journal(&self, tenant: Tenant, id: WalletId, page: Page) -> Result<(WalletView, Vec<JournalLine>, bool), EngineError> {
         let view = self.wallet(tenant, id).await?;
         let skip = page.page.saturating_sub(1).saturating_mul(page.size);
-        let mut lines = Vec::with_capacity(page.size);
+        let mut lines = Vec::with_capacity(page.size.min(256));
         let mut skipped = 0usize;
         let mut more = false;
         let mut batch_start = 0usize;
@@ -692,6 +721,13 @@ impl Engine {
             }
         }
         Ok((view, lines, more))
+    }
+
+    /// How many lines a wallet's journal has (zero-amount lines left out), for
+    /// `include_total`.
+    pub fn wallet_journal_len(&self, tenant: &Tenant, id: WalletId) -> Result<usize, EngineError> {
+        let events = self.inner.store.all_wallet_events(tenant, id)?;
+        Ok(events.iter().flat_map(|event| &event.entries).filter(|entry| !entry.amount.is_zero()).count())
     }
 
     /// Balance against journal sum for one wallet, as stored: `(balance, journal_sum)`.

@@ -1,0 +1,22 @@
+//! The back-office API family (`/backoffice/v2`): server-to-server calls with a secret key.
+
+pub mod contacts;
+pub mod offers;
+pub mod purchases;
+pub mod wallets;
+
+use actix_web::web;
+
+pub fn scope() -> actix_web::Scope {
+    web::scope("/backoffice/v2")
+        .service(contacts::create_contact)
+        .service(contacts::get_contact)
+        .service(offers::create_offer)
+        .service(offers::get_offer)
+        .service(offers::set_offer_state)
+        .service(purchases::create_purchase)
+        .service(purchases::get_purchase)
+        .service(purchases::cancel_purchase)
+        .service(wallets::get_wallet)
+        .service(wallets::list_journals)
+}

@@ -1,0 +1,141 @@
+//! `GET /backoffice/v2/wallets/{id}` and `GET /backoffice/v2/wallets/{id}/journals`.
+
+use super::purchases::{balance, Balance};
+use crate::api::auth::SecretKey;
+use crate::api::errors::{ApiError, ErrorBody};
+use crate::api::wire::{money, Money, PageQuery, PagedResponse, Paging};
+use crate::startup::HttpLimits;
+use actix_web::{get, web, HttpResponse};
+use rewards_engine::domain::ids::WalletId;
+use rewards_engine::domain::money::with_minor_units;
+use rewards_engine::engine::Page;
+use rewards_engine::Engine;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WalletContact {
+    pub id: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WalletView {
+    pub id: String,
+    pub code: String,
+    pub currency_code: String,
+    pub total_balance: Money,
+    pub total_open: Money,
+    pub total_commerce: Money,
+    /// Our addition: value reversed after it was spent, settled first from later credits.
+    pub shortfall: Money,
+    pub balances: Vec<Balance>,
+    pub contact: WalletContact,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JournalPurchase {
+    pub id: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JournalView {
+    pub id: String,
+    /// CREDIT or DEBIT.
+    #[serde(rename = "type")]
+    pub journal_type: &'static str,
+    /// AWARD, SPEND, EXPIRATION, AWARD_REVERSAL, SPEND_REVERSAL or SHORTFALL_SETTLEMENT.
+    pub transaction_type: &'static str,
+    pub amount: Money,
+    pub currency: String,
+    pub posted_on: i64,
+    /// For credits that opened a lot with an expiry.
+    pub expiration_date: Option<i64>,
+    /// The purchase the line came from.
+    pub purchase: Option<JournalPurchase>,
+}
+
+fn wallet_id(text: &str) -> Result<WalletId, ApiError> {
+    WalletId::parse(text).map_err(|_| ApiError::not_found("wallet"))
+}
+
+/// A wallet's balances.
+#[utoipa::path(
+    tag = "Wallets",
+    params(("id" = String, Path)),
+    responses((status = 200, body = WalletView), (status = 404, body = ErrorBody)),
+    security(("Secret_API_key" = []))
+)]
+#[get("/wallets/{id}")]
+pub async fn get_wallet(auth: SecretKey, engine: web::Data<Engine>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let view = engine.wallet(auth.tenant, wallet_id(&path)?).await?;
+    let currency = view.header.currency;
+    let exact = |value| money(with_minor_units(value, currency));
+    Ok(HttpResponse::Ok().json(WalletView {
+        id: view.header.id.to_string(),
+        code: view.header.code.as_str().to_string(),
+        currency_code: currency.code().to_string(),
+        total_balance: exact(view.balances.total),
+        total_open: exact(view.balances.open),
+        total_commerce: exact(view.balances.commerce),
+        shortfall: exact(view.balances.shortfall),
+        balances: vec![balance(currency, &view.balances)],
+        contact: WalletContact { id: view.header.contact_id.to_string() },
+    }))
+}
+
+/// A wallet's journal: one line per credit or debit, newest first by default.
+#[utoipa::path(
+    tag = "Wallets",
+    params(("id" = String, Path), PageQuery),
+    responses((status = 200, body = PagedResponse<JournalView>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("Secret_API_key" = []))
+)]
+#[get("/wallets/{id}/journals")]
+pub async fn list_journals(
+    auth: SecretKey,
+    engine: web::Data<Engine>,
+    limits: web::Data<HttpLimits>,
+    path: web::Path<String>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let id = wallet_id(&path)?;
+    let page = query.page.unwrap_or(1);
+    if page == 0 {
+        return Err(ApiError::invalid("page", "page starts at 1"));
+    }
+    let size = query.size.unwrap_or(10);
+    if size > limits.page_size_max {
+        return Err(ApiError::invalid("size", format!("size must be at most {}", limits.page_size_max)));
+    }
+    let descending = match query.order.as_deref().unwrap_or("DESC") {
+        "DESC" => true,
+        "ASC" => false,
+        _ => return Err(ApiError::invalid("order", "order must be ASC or DESC")),
+    };
+    if let Some(sort) = &query.sort {
+        if sort != "CREATED_DATE" {
+            return Err(ApiError::invalid("sort", "only CREATED_DATE is supported"));
+        }
+    }
+    let (view, lines, has_more) = engine.wallet_journal(auth.tenant, id, Page { page, size, descending }).await?;
+    let total = if query.include_total.unwrap_or(false) {
+        Some(engine.wallet_journal_len(&auth.tenant, id)?)
+    } else {
+        None
+    };
+    let currency = view.header.currency;
+    let content = lines
+        .into_iter()
+        .map(|line| JournalView {
+            id: line.id.to_string(),
+            journal_type: if line.entry.kind.is_credit() { "CREDIT" } else { "DEBIT" },
+            transaction_type: line.entry.kind.transaction_type(),
+            amount: money(with_minor_units(line.entry.amount, currency)),
+            currency: currency.code().to_string(),
+            posted_on: line.posted_on,
+            expiration_date: line.entry.new_lot.and_then(|lot| lot.expires_at),
+            purchase: line.purchase.map(|id| JournalPurchase { id: id.to_string() }),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(PagedResponse { paging: Paging { page, size, total, has_more }, content }))
+}

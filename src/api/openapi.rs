@@ -1,0 +1,60 @@
+//! `GET /openapi.json`: the OpenAPI 3 document of every endpoint, generated from the
+//! handlers' annotations. Our own additions are tagged "Engine additions".
+
+use super::backoffice::{contacts, offers, purchases, wallets};
+use super::errors::ErrorBody;
+use super::wire::{Money, Paging};
+use actix_web::{get, HttpResponse};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "Secret_API_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "api_key",
+                "A secret API key of the organisation (servers only)",
+            ))),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Rewards Engine",
+        description = "POS and rewards engine following CRM.COM's public API. Amounts are JSON numbers read exactly as decimals; times are epoch seconds; errors are {status, message, error, parameters}."
+    ),
+    paths(
+        super::health,
+        openapi_json,
+        contacts::create_contact,
+        contacts::get_contact,
+        offers::create_offer,
+        offers::get_offer,
+        offers::set_offer_state,
+        purchases::create_purchase,
+        purchases::get_purchase,
+        purchases::cancel_purchase,
+        wallets::get_wallet,
+        wallets::list_journals,
+    ),
+    components(schemas(ErrorBody, Money, Paging)),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "Engine additions", description = "Endpoints of this engine that CRM.COM does not have"),
+        (name = "POS", description = "Purchases posted by tills, with awards and spends"),
+    )
+)]
+pub struct ApiDoc;
+
+/// This document (our addition).
+#[utoipa::path(tag = "Engine additions", responses((status = 200, description = "OpenAPI 3 JSON")))]
+#[get("/openapi.json")]
+pub async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}

@@ -1,0 +1,77 @@
+//! First start on an empty data dir: create the first business and one public and one
+//! secret API key, print them once and write `<data_dir>/bootstrap.json` (mode 0600).
+//!
+//! The file is written before the commit: a crash between the two leaves a file whose keys
+//! were never stored, and the next start (still unbootstrapped) overwrites it. The reverse
+//! order could leave keys stored (hashed) that nobody ever saw.
+
+use crate::settings::Settings;
+use rewards_engine::domain::ids::Mode;
+use rewards_engine::domain::organisation::ApiKeyKind;
+use rewards_engine::Engine;
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+const MARKER: &str = "bootstrap";
+pub const FILE_NAME: &str = "bootstrap.json";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct BootstrapKeys {
+    pub organisation_id: String,
+    pub public_api_key: String,
+    pub secret_api_key: String,
+}
+
+fn random_secret_key() -> String {
+    let bytes: [u8; 32] = rand::random();
+    format!("sk_{}", hex::encode(bytes))
+}
+
+fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let temporary = path.with_extension("json.tmp");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(&temporary)?;
+    file.write_all(contents)?;
+    file.sync_all()?;
+    std::fs::rename(&temporary, path)
+}
+
+pub fn file_path(data_dir: &Path) -> PathBuf {
+    data_dir.join(FILE_NAME)
+}
+
+/// Bootstraps the store if it is empty. Returns the new keys the first time, `None` after.
+pub async fn ensure(engine: &Engine, settings: &Settings) -> anyhow::Result<Option<BootstrapKeys>> {
+    if engine.meta(MARKER)?.is_some() {
+        return Ok(None);
+    }
+    let chosen = |value: &str, make: fn() -> String| if value.is_empty() { make() } else { value.to_string() };
+    let public_api_key = chosen(&settings.bootstrap.public_api_key, || uuid::Uuid::new_v4().to_string());
+    let secret_api_key = chosen(&settings.bootstrap.secret_api_key, random_secret_key);
+    let organisation_id = rewards_engine::domain::ids::OrganisationId::random();
+    // The id in the file is filled in after the commit; write the keys first.
+    let mut keys = BootstrapKeys { organisation_id: organisation_id.to_string(), public_api_key, secret_api_key };
+    let path = file_path(&settings.storage.data_dir);
+    write_private_file(&path, &serde_json::to_vec_pretty(&keys)?)?;
+    let organisation = engine
+        .bootstrap_organisation(
+            &settings.bootstrap.organisation_name,
+            settings.default_currency()?,
+            &[
+                (Mode::Live, ApiKeyKind::Public, keys.public_api_key.as_str()),
+                (Mode::Live, ApiKeyKind::Secret, keys.secret_api_key.as_str()),
+            ],
+            MARKER,
+        )
+        .await?;
+    keys.organisation_id = organisation.id.to_string();
+    write_private_file(&path, &serde_json::to_vec_pretty(&keys)?)?;
+    Ok(Some(keys))
+}

@@ -1,0 +1,104 @@
+//! Builds the application from settings, so `main` and the tests start the same thing:
+//! open the store, start the engine, bootstrap on first start, bind the listener (port 0
+//! picks a free one) and report the real port.
+
+use crate::api;
+use crate::bootstrap::{self, BootstrapKeys};
+use crate::settings::Settings;
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{web, App, HttpServer};
+use rewards_engine::actors::ActorSettings;
+use rewards_engine::storage::{Store, StoreSettings, WriterSettings};
+use rewards_engine::{Clock, Engine, EngineSettings};
+use std::net::TcpListener;
+use std::sync::Arc;
+
+/// Limits handlers read from app data.
+#[derive(Debug, Clone, Copy)]
+pub struct HttpLimits {
+    pub page_size_max: usize,
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    engine: Engine,
+    bootstrap: Option<BootstrapKeys>,
+}
+
+pub fn store_settings(settings: &Settings) -> StoreSettings {
+    StoreSettings {
+        cache_capacity_bytes: settings.storage.cache_capacity_bytes,
+        writer: WriterSettings {
+            batch_events_max: settings.journal.batch_events_max,
+            batch_wait_us: settings.journal.batch_wait_us,
+            queue_len_max: settings.journal.queue_len_max,
+        },
+    }
+}
+
+pub fn engine_settings(settings: &Settings) -> anyhow::Result<EngineSettings> {
+    Ok(EngineSettings {
+        arbiters: settings.arbiters(),
+        actors: ActorSettings {
+            idle_ms: settings.actors.idle_ms,
+            mailbox_len_max: settings.actors.mailbox_len_max,
+            snapshot_every_events: settings.actors.snapshot_every_events,
+        },
+        default_currency: settings.default_currency()?,
+    })
+}
+
+impl Application {
+    /// Must be called inside an actix system (`#[actix_web::main]` or `System::new()`).
+    pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
+        std::fs::create_dir_all(&settings.storage.data_dir)
+            .map_err(|error| anyhow::anyhow!("storage.data_dir {}: {error}", settings.storage.data_dir.display()))?;
+        let store = Store::open(&settings.storage.data_dir, &store_settings(&settings))
+            .map_err(|error| anyhow::anyhow!("storage.data_dir {}: {error}", settings.storage.data_dir.display()))?;
+        let engine = Engine::start(store, engine_settings(&settings)?, clock);
+        let bootstrap = bootstrap::ensure(&engine, &settings).await?;
+        let listener = TcpListener::bind(settings.bind_address()?)
+            .map_err(|error| anyhow::anyhow!("http.bind {}: {error}", settings.http.bind))?;
+        let port = listener.local_addr()?.port();
+        let engine_data = web::Data::new(engine.clone());
+        let limits = web::Data::new(HttpLimits { page_size_max: settings.http.page_size_max });
+        let body_bytes_max = settings.http.body_bytes_max;
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(engine_data.clone())
+                .app_data(limits.clone())
+                .configure(api::configure(body_bytes_max))
+        })
+        .workers(settings.workers())
+        .shutdown_timeout(settings.http.shutdown_timeout_s)
+        .listen(listener)?
+        .run();
+        Ok(Application { port, server, engine, bootstrap })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine.clone()
+    }
+
+    /// The keys made by this start, if it was the first.
+    pub fn bootstrap(&self) -> Option<&BootstrapKeys> {
+        self.bootstrap.as_ref()
+    }
+
+    /// Serves until the server is stopped (SIGINT/SIGTERM or the handle), then drains the
+    /// engine: actors finish their work, the journal flushes, the writer stops.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let outcome = self.server.await;
+        self.engine.shutdown().await;
+        outcome
+    }
+}

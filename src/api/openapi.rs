@@ -29,9 +29,21 @@ impl Modify for SecuritySchemes {
         title = "Rewards Engine",
         description = "POS and rewards engine following CRM.COM's public API. Amounts are JSON numbers read exactly as decimals; times are epoch seconds; errors are {status, message, error, parameters}."
     ),
+    paths(super::health, openapi_json),
+    nest((path = "/backoffice/v2", api = BackofficeApi)),
+    components(schemas(ErrorBody, Money, Paging)),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "Engine additions", description = "Endpoints of this engine that CRM.COM does not have"),
+        (name = "POS", description = "Purchases posted by tills, with awards and spends"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The back-office family, nested under its scope's prefix.
+#[derive(OpenApi)]
+#[openapi(
     paths(
-        super::health,
-        openapi_json,
         contacts::create_contact,
         contacts::get_contact,
         offers::create_offer,
@@ -42,15 +54,9 @@ impl Modify for SecuritySchemes {
         purchases::cancel_purchase,
         wallets::get_wallet,
         wallets::list_journals,
-    ),
-    components(schemas(ErrorBody, Money, Paging)),
-    modifiers(&SecuritySchemes),
-    tags(
-        (name = "Engine additions", description = "Endpoints of this engine that CRM.COM does not have"),
-        (name = "POS", description = "Purchases posted by tills, with awards and spends"),
     )
 )]
-pub struct ApiDoc;
+struct BackofficeApi;
 
 /// This document (our addition).
 #[utoipa::path(tag = "Engine additions", responses((status = 200, description = "OpenAPI 3 JSON")))]

@@ -1,0 +1,217 @@
+//! Spawns the real application (port 0, temporary data dir, manual clock) in its own thread
+//! and actix system, and gives tests typed helpers to call it.
+
+use actix_web::dev::ServerHandle;
+use reqwest::StatusCode;
+use rewards_engine::{Engine, ManualClock};
+use rewards_server::{Application, Settings};
+use serde_json::{json, Value};
+
+use std::sync::Arc;
+use tempfile::TempDir;
+
+pub const SECRET_KEY: &str = "sk_test_secret_key_for_the_suite_0001";
+pub const PUBLIC_KEY: &str = "pk_test_public_key_for_the_suite_0001";
+/// 2027-01-15, a fixed start for the manual clock.
+pub const START_S: i64 = 1_800_000_000;
+pub const DAY_S: i64 = 86_400;
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub clock: ManualClock,
+    pub engine: Engine,
+    pub data_dir: Arc<TempDir>,
+    handle: ServerHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+pub fn test_settings(data_dir: &std::path::Path, overrides: &[(&str, &str)]) -> Settings {
+    let dir = data_dir.to_string_lossy().to_string();
+    let mut pairs: Vec<(&str, &str)> = vec![
+        ("REWARDS__HTTP__BIND", "127.0.0.1:0"),
+        ("REWARDS__HTTP__WORKERS", "2"),
+        ("REWARDS__ACTORS__ARBITERS", "2"),
+        ("REWARDS__STORAGE__DATA_DIR", &dir),
+        ("REWARDS__STORAGE__CACHE_CAPACITY_BYTES", "16777216"),
+        ("REWARDS__BOOTSTRAP__SECRET_API_KEY", SECRET_KEY),
+        ("REWARDS__BOOTSTRAP__PUBLIC_API_KEY", PUBLIC_KEY),
+        ("REWARDS__LOG__FILTER", "warn"),
+    ];
+    pairs.extend_from_slice(overrides);
+    Settings::load_from_pairs(None, &pairs).expect("test settings load")
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Arc::new(TempDir::new().unwrap()), ManualClock::new(START_S), &[]).await
+}
+
+pub async fn spawn_app_with(data_dir: Arc<TempDir>, clock: ManualClock, overrides: &[(&str, &str)]) -> TestApp {
+    let settings = test_settings(data_dir.path(), overrides);
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let app_clock = clock.clone();
+    let thread = std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let application = Application::build(settings, Arc::new(app_clock)).await.expect("application builds");
+            sender.send((application.port(), application.handle(), application.engine())).unwrap();
+            application.run_until_stopped().await.expect("server runs");
+        })
+    });
+    let (port, handle, engine) = tokio::task::spawn_blocking(move || receiver.recv().expect("application starts"))
+        .await
+        .unwrap();
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        client: reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap(),
+        clock,
+        engine,
+        data_dir,
+        handle,
+        thread: Some(thread),
+    }
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn error_code(&self) -> &str {
+        self.body["error"].as_str().unwrap_or("")
+    }
+}
+
+/// A decimal from a JSON number, exactly.
+pub fn dec(value: &Value) -> rust_decimal::Decimal {
+    value.to_string().parse().unwrap_or_else(|_| panic!("{value} is not a decimal"))
+}
+
+impl TestApp {
+    /// Stops the server gracefully and returns its data dir, for a restart.
+    pub async fn stop(mut self) -> (Arc<TempDir>, ManualClock) {
+        self.handle.stop(true).await;
+        let thread = self.thread.take().unwrap();
+        tokio::task::spawn_blocking(move || thread.join().unwrap()).await.unwrap();
+        (self.data_dir.clone(), self.clock.clone())
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    async fn reply(response: reqwest::Response) -> Reply {
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        Reply { status, body }
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Reply {
+        let response = self.client.post(self.url(path)).header("api_key", SECRET_KEY).json(body).send().await.unwrap();
+        Self::reply(response).await
+    }
+
+    pub async fn post_raw(&self, path: &str, key: Option<&str>, content_type: &str, body: Vec<u8>) -> Reply {
+        let mut request = self.client.post(self.url(path)).header("content-type", content_type).body(body);
+        if let Some(key) = key {
+            request = request.header("api_key", key);
+        }
+        Self::reply(request.send().await.unwrap()).await
+    }
+
+    pub async fn put(&self, path: &str, body: &Value) -> Reply {
+        let response = self.client.put(self.url(path)).header("api_key", SECRET_KEY).json(body).send().await.unwrap();
+        Self::reply(response).await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        let response = self.client.get(self.url(path)).header("api_key", SECRET_KEY).send().await.unwrap();
+        Self::reply(response).await
+    }
+
+    pub async fn create_offer(&self, body: Value) -> Value {
+        let reply = self.post("/backoffice/v2/reward_offers", &body).await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        reply.body
+    }
+
+    pub async fn percentage_offer(&self, percent: u32, expiry_days: Option<u32>) -> Value {
+        self.create_offer(json!({"name": format!("{percent}% back"), "award": {"type": "PERCENTAGE", "value": percent, "expiry_days": expiry_days}}))
+            .await
+    }
+
+    pub async fn create_contact(&self, code: &str) -> Value {
+        let reply = self
+            .post(
+                "/backoffice/v2/contacts",
+                &json!({"first_name": "Ann", "last_name": "Lee", "email_address": format!("{code}@example.com"), "code": code}),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        reply.body
+    }
+
+    pub async fn purchase(&self, contact_id: &str, reference: &str, total: &str, spend: Option<(&str, bool)>) -> Reply {
+        let mut body = json!({
+            "contact": {"id": contact_id},
+            "reference_number": reference,
+            "transaction_amounts": {"total": serde_json::Number::from_string_unchecked_compat(total)},
+        });
+        if let Some((amount, restrict)) = spend {
+            body["spend_request"] =
+                json!({"amount": serde_json::Number::from_string_unchecked_compat(amount), "restrict_fully_covered": restrict});
+        }
+        self.post("/backoffice/v2/purchases", &body).await
+    }
+
+    pub async fn wallet(&self, wallet_id: &str) -> Value {
+        let reply = self.get(&format!("/backoffice/v2/wallets/{wallet_id}")).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply.body
+    }
+
+    /// Every journal line of a wallet, oldest first, across pages.
+    pub async fn journal(&self, wallet_id: &str) -> Vec<Value> {
+        let mut lines = Vec::new();
+        for page in 1.. {
+            let reply = self.get(&format!("/backoffice/v2/wallets/{wallet_id}/journals?order=ASC&size=100&page={page}")).await;
+            assert_eq!(reply.status, 200, "{}", reply.body);
+            lines.extend(reply.body["content"].as_array().unwrap().iter().cloned());
+            if !reply.body["paging"]["has_more"].as_bool().unwrap() {
+                break;
+            }
+        }
+        lines
+    }
+
+    /// Asserts balance = sum of journal for a wallet, through the API, and returns it.
+    pub async fn assert_balance_equals_journal(&self, wallet_id: &str) -> rust_decimal::Decimal {
+        let wallet = self.wallet(wallet_id).await;
+        let journal = self.journal(wallet_id).await;
+        let sum: rust_decimal::Decimal = journal
+            .iter()
+            .map(|line| if line["type"] == "CREDIT" { dec(&line["amount"]) } else { -dec(&line["amount"]) })
+            .sum();
+        let balance = dec(&wallet["total_balance"]);
+        assert_eq!(balance, sum, "wallet {wallet_id}: balance {balance} but journal sums to {sum}");
+        assert!(balance >= rust_decimal::Decimal::ZERO);
+        balance
+    }
+}
+
+/// `serde_json::Number` from decimal text, kept exact (arbitrary_precision is on).
+pub trait NumberCompat {
+    fn from_string_unchecked_compat(text: &str) -> serde_json::Number;
+}
+
+impl NumberCompat for serde_json::Number {
+    fn from_string_unchecked_compat(text: &str) -> serde_json::Number {
+        text.parse().expect("a JSON number")
+    }
+}
+
+pub fn temp_dir() -> Arc<TempDir> {
+    Arc::new(TempDir::new().unwrap())
+}
+

@@ -3,3 +3,5 @@
 
 mod flow;
 mod helpers;
+mod concurrency;
+mod restart;

@@ -1,0 +1,105 @@
+//! Stopping and starting on the same data dir loses and changes nothing; idle actors stop
+//! and come back from the store.
+
+use crate::helpers::*;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// Everything the API shows about a set of contacts and purchases.
+async fn observe(app: &TestApp, contacts: &[Value], purchases: &[String], offers: &[String]) -> Vec<Value> {
+    let mut seen = Vec::new();
+    for contact in contacts {
+        let id = contact["id"].as_str().unwrap();
+        let wallet_id = contact["wallet"]["id"].as_str().unwrap();
+        seen.push(app.get(&format!("/backoffice/v2/contacts/{id}")).await.body);
+        seen.push(app.wallet(wallet_id).await);
+        seen.push(Value::Array(app.journal(wallet_id).await));
+    }
+    for id in purchases {
+        seen.push(app.get(&format!("/backoffice/v2/purchases/{id}")).await.body);
+    }
+    for id in offers {
+        seen.push(app.get(&format!("/backoffice/v2/reward_offers/{id}")).await.body);
+    }
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_restart_keeps_every_contact_wallet_journal_purchase_and_offer_identical() {
+    let dir = temp_dir();
+    // Snapshots every few events, so recovery reads a snapshot and replays events after it.
+    let overrides = [("REWARDS__ACTORS__SNAPSHOT_EVERY_EVENTS", "3")];
+    let app = spawn_app_with(dir.clone(), rewards_engine::ManualClock::new(START_S), &overrides).await;
+    let offers = vec![
+        app.percentage_offer(10, Some(10)).await["id"].as_str().unwrap().to_string(),
+        app.create_offer(json!({"name": "Bonus", "award": {"type": "FIXED", "value": 1}})).await["id"].as_str().unwrap().to_string(),
+    ];
+    let mut contacts = Vec::new();
+    let mut purchases = Vec::new();
+    for c in 0..4 {
+        let contact = app.create_contact(&format!("RS-{c}")).await;
+        let id = contact["id"].as_str().unwrap().to_string();
+        for p in 0..6 {
+            let spend = (p % 3 == 2).then_some(("3.00", false));
+            let reply = app.purchase(&id, &format!("RS-{c}-{p}"), &format!("{}.50", 10 + p), spend).await;
+            assert_eq!(reply.status, 201, "{}", reply.body);
+            purchases.push(reply.body["id"].as_str().unwrap().to_string());
+        }
+        let to_cancel = &purchases[purchases.len() - 5];
+        assert_eq!(app.post(&format!("/backoffice/v2/purchases/{to_cancel}/cancel"), &json!({})).await.status, 200);
+        contacts.push(contact);
+    }
+    app.clock.advance(11 * DAY_S); // the percentage awards expire
+    let before = observe(&app, &contacts, &purchases, &offers).await;
+    for contact in &contacts {
+        app.assert_balance_equals_journal(contact["wallet"]["id"].as_str().unwrap()).await;
+    }
+
+    let (dir, clock) = app.stop().await;
+    let bootstrap_before = std::fs::read(dir.path().join("bootstrap.json")).unwrap();
+    let app = spawn_app_with(dir.clone(), clock, &overrides).await;
+    let after = observe(&app, &contacts, &purchases, &offers).await;
+    assert_eq!(before, after);
+    assert_eq!(std::fs::read(dir.path().join("bootstrap.json")).unwrap(), bootstrap_before, "bootstrap runs once");
+
+    // The recovered wallets go on working: a retry changes nothing, a new purchase adds.
+    let first = contacts[0]["id"].as_str().unwrap();
+    let retry = app.purchase(first, "RS-0-0", "10.50", None).await;
+    assert_eq!(retry.status, 201);
+    assert_eq!(retry.body["id"].as_str().unwrap(), purchases[0]);
+    let fresh = app.purchase(first, "RS-0-new", "20.00", None).await;
+    assert_eq!(fresh.status, 201, "{}", fresh.body);
+    app.assert_balance_equals_journal(contacts[0]["wallet"]["id"].as_str().unwrap()).await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn idle_wallet_actors_stop_and_recover_their_state_on_the_next_message() {
+    let overrides = [("REWARDS__ACTORS__IDLE_MS", "40")];
+    let app = spawn_app_with(temp_dir(), rewards_engine::ManualClock::new(START_S), &overrides).await;
+    app.percentage_offer(10, None).await;
+    let contact = app.create_contact("IDLE-1").await;
+    let id = contact["id"].as_str().unwrap();
+    let wallet_id = contact["wallet"]["id"].as_str().unwrap();
+    let original = app.purchase(id, "I-1", "30.00", None).await;
+    assert!(app.engine.live_wallet_actors() >= 1);
+    let mut waited = 0;
+    while app.engine.live_wallet_actors() > 0 && waited < 100 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        waited += 1;
+    }
+    assert_eq!(app.engine.live_wallet_actors(), 0, "idle actors stop");
+    assert_eq!(app.wallet(wallet_id).await["total_balance"].to_string(), "3.00");
+    let spend = app.purchase(id, "I-2", "2.00", Some(("2.00", true))).await;
+    assert_eq!(spend.status, 201, "{}", spend.body);
+    // After another idle stop, a retry of the first purchase is still recognised.
+    let mut waited = 0;
+    while app.engine.live_wallet_actors() > 0 && waited < 100 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        waited += 1;
+    }
+    let retry = app.purchase(id, "I-1", "30.00", None).await;
+    assert_eq!(retry.status, 201);
+    assert_eq!(retry.body, original.body);
+    app.assert_balance_equals_journal(wallet_id).await;
+}

@@ -5,3 +5,4 @@ mod flow;
 mod helpers;
 mod concurrency;
 mod restart;
+mod crash;

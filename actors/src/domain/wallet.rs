@@ -390,10 +390,11 @@ impl Wallet {
         entries.push(entry);
     }
 
-    /// Settles the shortfall from value just credited to `lot`.
-    fn settle_shortfall_from(&mut self, entries: &mut Vec<Entry>, lot: LotId) {
+    /// Settles the shortfall from `credited`, the value just credited to `lot` (never from
+    /// value the lot already held).
+    fn settle_shortfall_from(&mut self, entries: &mut Vec<Entry>, lot: LotId, credited: Decimal) {
         let available = self.lots.get(&lot).map(|lot| lot.remaining).unwrap_or_default();
-        let settled = self.shortfall.min(available);
+        let settled = self.shortfall.min(credited).min(available);
         if settled > Decimal::ZERO {
             let entry = Entry {
                 kind: EntryKind::ShortfallSettlement,
@@ -491,7 +492,7 @@ impl Wallet {
             };
             self.push(&mut entries, entry);
             effects.awards.push(AwardLine { offer_id: grant.offer_id, lot, amount: grant.amount });
-            self.settle_shortfall_from(&mut entries, lot);
+            self.settle_shortfall_from(&mut entries, lot, grant.amount);
         }
         Ok((self.record(now, Cause::Purchase(purchase), entries), effects))
     }
@@ -532,7 +533,7 @@ impl Wallet {
                 shortfall_change: Decimal::ZERO,
             };
             self.push(&mut entries, entry);
-            self.settle_shortfall_from(&mut entries, target);
+            self.settle_shortfall_from(&mut entries, target, debit.amount);
         }
         self.record(now, Cause::PurchaseCancelled(purchase), entries)
     }
@@ -672,6 +673,21 @@ mod tests {
         ledger.cancel(3, &spend_purchase);
         let balances = ledger.wallet.balances();
         assert_eq!((balances.total, balances.shortfall), (Decimal::ZERO, Decimal::ZERO));
+    }
+
+    #[test]
+    fn a_restored_spend_settles_no_more_shortfall_than_it_gives_back() {
+        let mut ledger = Ledger::new();
+        ledger.purchase(0, None, &[award("3", Some(50))]).unwrap(); // lot 1
+        let doomed = ledger.purchase(0, None, &[award("5", Some(40))]).unwrap(); // lot 2
+        ledger.purchase(1, spend("5", false), &[]).unwrap(); // all of lot 2 (expires first)
+        let small = ledger.purchase(1, spend("2", false), &[]).unwrap(); // lot 1 keeps 1
+        ledger.cancel(2, &doomed); // lot 2 revoked: shortfall 5
+        assert_eq!(ledger.wallet.balances().shortfall, d("5"));
+        // The 2 given back to lot 1 settle 2 of the shortfall; the 1 lot 1 already held stays.
+        ledger.cancel(3, &small);
+        let balances = ledger.wallet.balances();
+        assert_eq!((balances.total, balances.shortfall), (d("1"), d("3")));
     }
 
     #[test]

@@ -6,3 +6,4 @@ mod helpers;
 mod concurrency;
 mod restart;
 mod crash;
+mod model;

@@ -1,0 +1,334 @@
+//! Model test: random sequences of purchases (awards and spends), cancels, retries, clock
+//! moves (expiry), reads and restarts, applied to the real engine (actors, journal writer,
+//! sled) and to a small reference model written straight from the rules. Outcomes,
+//! balances, shortfall and the journal sum must agree after every step.
+
+use proptest::prelude::*;
+use rewards_engine::domain::ids::{Mode, ReferenceNumber, Tenant};
+use rewards_engine::domain::money::Currency;
+use rewards_engine::domain::offer::{AwardKind, AwardRule, OfferState};
+use rewards_engine::domain::organisation::ApiKeyKind;
+use rewards_engine::engine::{ContactRef, NewContact, NewOffer, PurchaseSubmission, SubmittedAmounts};
+use rewards_engine::storage::Store;
+use rewards_engine::{Clock, Engine, EngineError, ManualClock};
+use rust_decimal::{Decimal, RoundingStrategy};
+use std::sync::Arc;
+
+const START: i64 = 1_800_000_000;
+const HOUR: i64 = 3_600;
+const FIXED_AWARD_EXPIRY_DAYS: u32 = 2;
+
+#[derive(Debug, Clone)]
+enum Op {
+    Purchase { total_cents: u32, spend_cents: Option<u32>, restrict: bool },
+    Cancel(usize),
+    Retry(usize),
+    Advance { hours: u32 },
+    Read,
+    Restart,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        6 => (100u32..20_000, proptest::option::of(1u32..4_000), any::<bool>())
+            .prop_map(|(total_cents, spend_cents, restrict)| Op::Purchase { total_cents, spend_cents, restrict }),
+        2 => any::<usize>().prop_map(Op::Cancel),
+        1 => any::<usize>().prop_map(Op::Retry),
+        2 => (0u32..60).prop_map(|hours| Op::Advance { hours }),
+        1 => Just(Op::Read),
+        1 => Just(Op::Restart),
+    ]
+}
+
+// ----- the reference model: the rules, written as plainly as possible -----------------------
+
+#[derive(Debug, Clone)]
+struct Lot {
+    amount: Decimal,
+    remaining: Decimal,
+    expired: Decimal,
+    expires_at: Option<i64>,
+    revoked: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Posted {
+    submission: PurchaseSubmission,
+    award_lots: Vec<usize>,
+    spends: Vec<(usize, Decimal)>,
+    cancelled: bool,
+    award: Decimal,
+    spent: Decimal,
+}
+
+#[derive(Debug, Default)]
+struct Model {
+    lots: Vec<Lot>,
+    shortfall: Decimal,
+    journal_sum: Decimal,
+    posted: Vec<Posted>,
+}
+
+impl Model {
+    fn balance(&self) -> Decimal {
+        self.lots.iter().map(|lot| lot.remaining).sum()
+    }
+
+    fn expire(&mut self, now: i64) {
+        for lot in &mut self.lots {
+            if !lot.revoked && lot.remaining > Decimal::ZERO && lot.expires_at.is_some_and(|at| at <= now) {
+                lot.expired += lot.remaining;
+                self.journal_sum -= lot.remaining;
+                lot.remaining = Decimal::ZERO;
+            }
+        }
+    }
+
+    fn spend_order(&self, now: i64) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.lots.len())
+            .filter(|&i| {
+                let lot = &self.lots[i];
+                lot.remaining > Decimal::ZERO && !lot.revoked && lot.expires_at.is_none_or(|at| at > now)
+            })
+            .collect();
+        order.sort_by_key(|&i| (self.lots[i].expires_at.unwrap_or(i64::MAX), i));
+        order
+    }
+
+    fn settle(&mut self, lot: usize, credited: Decimal) {
+        let settled = self.shortfall.min(credited).min(self.lots[lot].remaining);
+        self.lots[lot].remaining -= settled;
+        self.shortfall -= settled;
+        self.journal_sum -= settled;
+    }
+
+    fn credit_new_lot(&mut self, amount: Decimal, expires_at: Option<i64>) -> usize {
+        self.lots.push(Lot { amount, remaining: amount, expired: Decimal::ZERO, expires_at, revoked: false });
+        self.journal_sum += amount;
+        let lot = self.lots.len() - 1;
+        self.settle(lot, amount);
+        lot
+    }
+
+    /// Spend first (from value held before the purchase), then award.
+    fn purchase(&mut self, now: i64, spend: Option<(Decimal, bool)>, awards: &[(Decimal, Option<i64>)]) -> Option<Posted> {
+        self.expire(now);
+        let order = self.spend_order(now);
+        let available: Decimal = order.iter().map(|&i| self.lots[i].remaining).sum();
+        if let Some((amount, true)) = spend {
+            if available < amount {
+                return None;
+            }
+        }
+        let mut spends = Vec::new();
+        let mut left = spend.map(|(amount, _)| amount.min(available)).unwrap_or_default();
+        for i in order {
+            if left.is_zero() {
+                break;
+            }
+            let take = self.lots[i].remaining.min(left);
+            self.lots[i].remaining -= take;
+            self.journal_sum -= take;
+            spends.push((i, take));
+            left -= take;
+        }
+        let mut award_lots = Vec::new();
+        for &(amount, expires_at) in awards.iter().filter(|(amount, _)| *amount > Decimal::ZERO) {
+            award_lots.push(self.credit_new_lot(amount, expires_at));
+        }
+        let award = awards.iter().map(|(a, _)| *a).sum();
+        let spent = spends.iter().map(|(_, x)| *x).sum();
+        Some(Posted { submission: placeholder_submission(), award_lots, spends, cancelled: false, award, spent })
+    }
+
+    fn cancel(&mut self, now: i64, index: usize) {
+        if self.posted[index].cancelled {
+            return;
+        }
+        self.expire(now);
+        let purchase = self.posted[index].clone();
+        for &i in &purchase.award_lots {
+            let lot = &mut self.lots[i];
+            self.shortfall += lot.amount - lot.remaining - lot.expired;
+            self.journal_sum -= lot.remaining;
+            lot.remaining = Decimal::ZERO;
+            lot.revoked = true;
+        }
+        for &(i, amount) in &purchase.spends {
+            if self.lots[i].revoked {
+                let expires_at = self.lots[i].expires_at;
+                self.credit_new_lot(amount, expires_at);
+            } else {
+                self.lots[i].remaining += amount;
+                self.journal_sum += amount;
+                self.settle(i, amount);
+            }
+        }
+        self.expire(now);
+        self.posted[index].cancelled = true;
+    }
+}
+
+fn placeholder_submission() -> PurchaseSubmission {
+    PurchaseSubmission {
+        reference_number: ReferenceNumber::parse("placeholder").unwrap(),
+        contact: ContactRef::Code(rewards_engine::domain::ids::ContactCode::parse("x").unwrap()),
+        currency: None,
+        amounts: SubmittedAmounts { net: None, tax: None, discount: None, total: Decimal::ZERO },
+        date: None,
+        products: Vec::new(),
+        spend: None,
+    }
+}
+
+// ----- driving the real engine ---------------------------------------------------------
+
+struct Harness {
+    dir: tempfile::TempDir,
+    clock: ManualClock,
+    engine: Engine,
+}
+
+fn store_settings() -> rewards_engine::storage::StoreSettings {
+    rewards_engine::storage::StoreSettings {
+        cache_capacity_bytes: 8 << 20,
+        writer: rewards_engine::storage::WriterSettings { batch_events_max: 1024, batch_wait_us: 0, queue_len_max: 1024 },
+    }
+}
+
+fn engine_settings() -> rewards_engine::EngineSettings {
+    rewards_engine::EngineSettings {
+        arbiters: 2,
+        // Small snapshot interval so restarts recover from snapshot plus replay.
+        actors: rewards_engine::actors::ActorSettings { idle_ms: 60_000, mailbox_len_max: 64, snapshot_every_events: 4 },
+        default_currency: Currency::parse("EUR").unwrap(),
+    }
+}
+
+impl Harness {
+    fn start(dir: tempfile::TempDir, clock: ManualClock) -> Harness {
+        let store = Store::open(dir.path(), &store_settings()).expect("store opens");
+        let engine = Engine::start(store, engine_settings(), Arc::new(clock.clone()));
+        Harness { dir, clock, engine }
+    }
+
+    async fn restart(self) -> Harness {
+        self.engine.shutdown().await;
+        let Harness { dir, clock, engine } = self;
+        drop(engine);
+        Harness::start(dir, clock)
+    }
+}
+
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64)
+}
+
+async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
+    let mut harness = Harness::start(tempfile::TempDir::new().unwrap(), ManualClock::new(START));
+    let organisation = harness
+        .engine
+        .bootstrap_organisation("Model", Currency::parse("EUR").unwrap(), &[(Mode::Live, ApiKeyKind::Secret, "model-key-0000000")], "bootstrap")
+        .await
+        .unwrap();
+    let tenant = Tenant { organisation: organisation.id, mode: Mode::Live };
+    let offer = |name: &str, kind, value: i64, expiry_days| NewOffer {
+        name: name.into(),
+        state: OfferState::Active,
+        available_from: None,
+        available_to: None,
+        award: AwardRule { kind, value: Decimal::from(value), expiry_days },
+    };
+    let percentage = harness.engine.create_offer(tenant, offer("10%", AwardKind::Percentage, 10, None), None).await.unwrap();
+    let fixed = harness
+        .engine
+        .create_offer(tenant, offer("1.00", AwardKind::Fixed, 1, Some(FIXED_AWARD_EXPIRY_DAYS)), None)
+        .await
+        .unwrap();
+    let contact = harness
+        .engine
+        .create_contact(tenant, NewContact { code: None, first_name: Some("Model".into()), last_name: None, email_address: None, phones: vec![] }, None)
+        .await
+        .unwrap();
+    let mut model = Model::default();
+
+    for (step, op) in ops.into_iter().enumerate() {
+        let now = harness.clock.now_s();
+        match op {
+            Op::Purchase { total_cents, spend_cents, restrict } => {
+                let total = Decimal::new(i64::from(total_cents), 2);
+                let spend = spend_cents.map(|cents| (Decimal::new(i64::from(cents.min(total_cents)), 2), restrict));
+                let submission = PurchaseSubmission {
+                    reference_number: ReferenceNumber::parse(&format!("M-{step}")).unwrap(),
+                    contact: ContactRef::Id(contact.id),
+                    currency: None,
+                    amounts: SubmittedAmounts { net: None, tax: None, discount: None, total },
+                    date: None,
+                    products: vec![],
+                    spend,
+                };
+                // The engine applies offers in the order it stores them (by id).
+                let ten_percent = (total / Decimal::TEN).round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+                let mut awards = vec![
+                    (percentage.id, ten_percent, None),
+                    (fixed.id, Decimal::ONE, Some(now + i64::from(FIXED_AWARD_EXPIRY_DAYS) * 86_400)),
+                ];
+                awards.sort_by_key(|(id, _, _)| *id);
+                let awards: Vec<_> = awards.into_iter().map(|(_, amount, expiry)| (amount, expiry)).collect();
+                let expected = model.purchase(now, spend, &awards);
+                let outcome = harness.engine.post_purchase(tenant, submission.clone()).await;
+                match (expected, outcome) {
+                    (Some(mut posted), Ok(record)) => {
+                        prop_assert_eq!(record.effects.awarded(), posted.award, "award at step {}", step);
+                        prop_assert_eq!(record.effects.spent(), posted.spent, "spend at step {}", step);
+                        posted.submission = submission;
+                        model.posted.push(posted);
+                    }
+                    (None, Err(EngineError::InsufficientFunds)) => {}
+                    (expected, outcome) => {
+                        prop_assert!(false, "step {}: model {:?}, engine {:?}", step, expected.map(|p| (p.award, p.spent)), outcome.map(|r| r.id));
+                    }
+                }
+            }
+            Op::Cancel(index) if !model.posted.is_empty() => {
+                let index = index % model.posted.len();
+                let id = rewards_engine::domain::ids::PurchaseId::for_reference(&tenant, &model.posted[index].submission.reference_number);
+                model.cancel(now, index);
+                let record = harness.engine.cancel_purchase(tenant, id).await.map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_eq!(record.state, rewards_engine::domain::purchase::PurchaseState::Cancelled);
+            }
+            Op::Retry(index) if !model.posted.is_empty() => {
+                let index = index % model.posted.len();
+                let posted = &model.posted[index];
+                let record = harness.engine.post_purchase(tenant, posted.submission.clone()).await.map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_eq!(record.effects.awarded(), posted.award);
+                prop_assert_eq!(record.effects.spent(), posted.spent);
+            }
+            Op::Cancel(_) | Op::Retry(_) => {}
+            Op::Advance { hours } => harness.clock.advance(i64::from(hours) * HOUR),
+            Op::Read => {}
+            Op::Restart => harness = harness.restart().await,
+        }
+        // Every step ends with a read, which (like every wallet command) expires due lots.
+        let now = harness.clock.now_s();
+        model.expire(now);
+        let (balance, journal_sum) = harness.engine.audit_wallet(tenant, contact.wallet_id).await.map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let view = harness.engine.wallet(tenant, contact.wallet_id).await.map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(balance, model.balance(), "balance after step {}", step);
+        prop_assert_eq!(journal_sum, model.journal_sum, "journal sum after step {}", step);
+        prop_assert_eq!(balance, journal_sum);
+        prop_assert_eq!(view.balances.shortfall, model.shortfall, "shortfall after step {}", step);
+        prop_assert!(balance >= Decimal::ZERO);
+    }
+    harness.engine.shutdown().await;
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_engine_matches_the_reference_model_through_restarts(ops in proptest::collection::vec(op(), 1..40)) {
+        actix_web::rt::System::new().block_on(run(ops))?;
+    }
+}

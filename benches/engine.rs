@@ -1,1 +1,201 @@
-fn main(){}
+//! Durable awards through the actors and the journal writer, in process (no HTTP).
+//!
+//! Each iteration posts one purchase that earns an award; it counts only once its reply
+//! arrived, i.e. once the award is flushed to disk (D2). `IN_FLIGHT` purchases are kept
+//! outstanding, like that many tills. Two shapes:
+//! - `uniform`: purchases spread uniformly over 100,000 wallets;
+//! - `hot_wallet`: every purchase on one wallet.
+//!
+//! Run: `cargo bench --bench engine` (set `REWARDS_BENCH_WALLETS` for fewer wallets).
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use futures_util::stream::{self, StreamExt};
+use rewards_engine::actors::ActorSettings;
+use rewards_engine::domain::ids::{ContactId, Mode, ReferenceNumber, Tenant};
+use rewards_engine::domain::money::Currency;
+use rewards_engine::domain::offer::{AwardKind, AwardRule, OfferState};
+use rewards_engine::domain::organisation::ApiKeyKind;
+use rewards_engine::engine::{
+    ContactRef, NewContact, NewOffer, PurchaseSubmission, SubmittedAmounts,
+};
+use rewards_engine::storage::{Store, StoreSettings, WriterSettings};
+use rewards_engine::{Engine, EngineSettings, SystemClock};
+use rust_decimal::Decimal;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const IN_FLIGHT: usize = 4_096;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+struct Setup {
+    system: actix_web::rt::SystemRunner,
+    engine: Engine,
+    tenant: Tenant,
+    contacts: Vec<ContactId>,
+    _dir: tempfile::TempDir,
+}
+
+fn setup(wallets: usize) -> Setup {
+    let dir = tempfile::TempDir::new().unwrap();
+    let system = actix_web::rt::System::new();
+    let (engine, tenant, contacts) = system.block_on(async {
+        let store = Store::open(
+            dir.path(),
+            &StoreSettings {
+                cache_capacity_bytes: 512 << 20,
+                writer: WriterSettings {
+                    batch_events_max: 8_192,
+                    batch_wait_us: 0,
+                    queue_len_max: 65_536,
+                },
+            },
+        )
+        .unwrap();
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        let settings = EngineSettings {
+            arbiters: cores,
+            actors: ActorSettings {
+                idle_ms: 600_000,
+                mailbox_len_max: 65_536,
+                snapshot_every_events: 1_000,
+            },
+            default_currency: Currency::parse("EUR").unwrap(),
+        };
+        let engine = Engine::start(store, settings, Arc::new(SystemClock));
+        let organisation = engine
+            .bootstrap_organisation(
+                "Bench",
+                Currency::parse("EUR").unwrap(),
+                &[(Mode::Live, ApiKeyKind::Secret, "bench-key-00000000")],
+                "bootstrap",
+            )
+            .await
+            .unwrap();
+        let tenant = Tenant {
+            organisation: organisation.id,
+            mode: Mode::Live,
+        };
+        let offer = NewOffer {
+            name: "10%".into(),
+            state: OfferState::Active,
+            available_from: None,
+            available_to: None,
+            award: AwardRule {
+                kind: AwardKind::Percentage,
+                value: Decimal::TEN,
+                expiry_days: None,
+            },
+        };
+        engine.create_offer(tenant, offer, None).await.unwrap();
+        let contacts: Vec<ContactId> = stream::iter(0..wallets)
+            .map(|_| {
+                let engine = engine.clone();
+                async move {
+                    let new = NewContact {
+                        code: None,
+                        first_name: Some("Bench".into()),
+                        last_name: None,
+                        email_address: None,
+                        phones: vec![],
+                    };
+                    engine.create_contact(tenant, new, None).await.unwrap().id
+                }
+            })
+            .buffer_unordered(IN_FLIGHT)
+            .collect()
+            .await;
+        (engine, tenant, contacts)
+    });
+    Setup {
+        system,
+        engine,
+        tenant,
+        contacts,
+        _dir: dir,
+    }
+}
+
+/// Posts `count` purchases with `IN_FLIGHT` outstanding; returns the time until the last
+/// durable reply.
+fn post(
+    setup: &Setup,
+    count: u64,
+    pick: impl Fn(u64) -> ContactId,
+    sequence: &AtomicU64,
+) -> Duration {
+    let first = sequence.fetch_add(count, Ordering::Relaxed);
+    setup.system.block_on(async {
+        let started = Instant::now();
+        stream::iter(first..first + count)
+            .map(|n| {
+                let engine = setup.engine.clone();
+                let submission = PurchaseSubmission {
+                    reference_number: ReferenceNumber::parse(&format!("B-{n}")).unwrap(),
+                    contact: ContactRef::Id(pick(n)),
+                    currency: None,
+                    amounts: SubmittedAmounts {
+                        net: None,
+                        tax: None,
+                        discount: None,
+                        total: Decimal::new(2_550, 2),
+                    },
+                    date: None,
+                    products: vec![],
+                    spend: None,
+                };
+                let tenant = setup.tenant;
+                async move {
+                    let record = engine
+                        .post_purchase(tenant, submission)
+                        .await
+                        .expect("durable award");
+                    assert!(!record.effects.awards.is_empty());
+                }
+            })
+            .buffer_unordered(IN_FLIGHT)
+            .for_each(|()| async {})
+            .await;
+        started.elapsed()
+    })
+}
+
+fn durable_awards(c: &mut Criterion) {
+    let wallets = std::env::var("REWARDS_BENCH_WALLETS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let setup = setup(wallets);
+    let sequence = AtomicU64::new(0);
+    let mut group = c.benchmark_group("durable_awards");
+    group.throughput(Throughput::Elements(1));
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(15));
+    group.bench_function(format!("uniform_{wallets}_wallets"), |b| {
+        b.iter_custom(|iterations| {
+            let contacts = &setup.contacts;
+            // A multiplicative hash spreads consecutive purchases over the wallets.
+            post(
+                &setup,
+                iterations,
+                |n| {
+                    contacts
+                        [(n.wrapping_mul(0x9E37_79B9_7F4A_7C15) % contacts.len() as u64) as usize]
+                },
+                &sequence,
+            )
+        })
+    });
+    group.bench_function("hot_wallet", |b| {
+        b.iter_custom(|iterations| post(&setup, iterations, |_| setup.contacts[0], &sequence))
+    });
+    group.finish();
+    setup.system.block_on(setup.engine.shutdown());
+}
+
+criterion_group!(benches, durable_awards);
+criterion_main!(benches);

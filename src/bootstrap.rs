@@ -52,12 +52,24 @@ pub async fn ensure(engine: &Engine, settings: &Settings) -> anyhow::Result<Opti
     if engine.meta(MARKER)?.is_some() {
         return Ok(None);
     }
-    let chosen = |value: &str, make: fn() -> String| if value.is_empty() { make() } else { value.to_string() };
-    let public_api_key = chosen(&settings.bootstrap.public_api_key, || uuid::Uuid::new_v4().to_string());
+    let chosen = |value: &str, make: fn() -> String| {
+        if value.is_empty() {
+            make()
+        } else {
+            value.to_string()
+        }
+    };
+    let public_api_key = chosen(&settings.bootstrap.public_api_key, || {
+        uuid::Uuid::new_v4().to_string()
+    });
     let secret_api_key = chosen(&settings.bootstrap.secret_api_key, random_secret_key);
     let organisation_id = rewards_engine::domain::ids::OrganisationId::random();
     // The id in the file is filled in after the commit; write the keys first.
-    let mut keys = BootstrapKeys { organisation_id: organisation_id.to_string(), public_api_key, secret_api_key };
+    let mut keys = BootstrapKeys {
+        organisation_id: organisation_id.to_string(),
+        public_api_key,
+        secret_api_key,
+    };
     let path = file_path(&settings.storage.data_dir);
     write_private_file(&path, &serde_json::to_vec_pretty(&keys)?)?;
     let organisation = engine

@@ -84,7 +84,10 @@ pub enum SettingsError {
 }
 
 fn invalid(key: &'static str, message: impl Into<String>) -> SettingsError {
-    SettingsError::Invalid { key, message: message.into() }
+    SettingsError::Invalid {
+        key,
+        message: message.into(),
+    }
 }
 
 impl Settings {
@@ -94,19 +97,38 @@ impl Settings {
     }
 
     /// As `load`, with the environment given as pairs (tests).
-    pub fn load_from_pairs(file: Option<&Path>, pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
-        let source = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        Self::load_with(file, config::Environment::with_prefix("REWARDS").source(Some(source)))
+    pub fn load_from_pairs(
+        file: Option<&Path>,
+        pairs: &[(&str, &str)],
+    ) -> Result<Settings, SettingsError> {
+        let source = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Self::load_with(
+            file,
+            config::Environment::with_prefix("REWARDS").source(Some(source)),
+        )
     }
 
-    fn load_with(file: Option<&Path>, environment: config::Environment) -> Result<Settings, SettingsError> {
-        let mut builder = config::Config::builder()
-            .add_source(config::File::from_str(DEFAULT_TOML, config::FileFormat::Toml));
+    fn load_with(
+        file: Option<&Path>,
+        environment: config::Environment,
+    ) -> Result<Settings, SettingsError> {
+        let mut builder = config::Config::builder().add_source(config::File::from_str(
+            DEFAULT_TOML,
+            config::FileFormat::Toml,
+        ));
         if let Some(path) = file {
             builder = builder.add_source(config::File::from(path).format(config::FileFormat::Toml));
         }
         let settings: Settings = builder
-            .add_source(environment.prefix_separator("__").separator("__").try_parsing(true))
+            .add_source(
+                environment
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true),
+            )
             .build()?
             .try_deserialize()?;
         settings.validate()?;
@@ -123,7 +145,10 @@ impl Settings {
             return Err(invalid("http.page_size_max", "must be 1 to 1000"));
         }
         if self.journal.batch_events_max == 0 {
-            return Err(invalid("journal.batch_events_max", "must be greater than 0"));
+            return Err(invalid(
+                "journal.batch_events_max",
+                "must be greater than 0",
+            ));
         }
         if self.journal.queue_len_max == 0 {
             return Err(invalid("journal.queue_len_max", "must be greater than 0"));
@@ -135,40 +160,64 @@ impl Settings {
             return Err(invalid("actors.idle_ms", "must be greater than 0"));
         }
         if self.actors.snapshot_every_events == 0 {
-            return Err(invalid("actors.snapshot_every_events", "must be greater than 0"));
+            return Err(invalid(
+                "actors.snapshot_every_events",
+                "must be greater than 0",
+            ));
         }
         for (key, value) in [
             ("bootstrap.public_api_key", &self.bootstrap.public_api_key),
             ("bootstrap.secret_api_key", &self.bootstrap.secret_api_key),
         ] {
-            if !value.is_empty() && (value.len() < 16 || value.len() > 200 || value.chars().any(char::is_whitespace)) {
+            if !value.is_empty()
+                && (value.len() < 16 || value.len() > 200 || value.chars().any(char::is_whitespace))
+            {
                 return Err(invalid(key, "must be 16 to 200 characters without spaces"));
             }
         }
-        if !self.bootstrap.public_api_key.is_empty() && self.bootstrap.public_api_key == self.bootstrap.secret_api_key {
-            return Err(invalid("bootstrap.secret_api_key", "must differ from the public key"));
+        if !self.bootstrap.public_api_key.is_empty()
+            && self.bootstrap.public_api_key == self.bootstrap.secret_api_key
+        {
+            return Err(invalid(
+                "bootstrap.secret_api_key",
+                "must differ from the public key",
+            ));
         }
         Ok(())
     }
 
     pub fn bind_address(&self) -> Result<SocketAddr, SettingsError> {
-        self.http.bind.parse().map_err(|error| invalid("http.bind", format!("'{}': {error}", self.http.bind)))
+        self.http
+            .bind
+            .parse()
+            .map_err(|error| invalid("http.bind", format!("'{}': {error}", self.http.bind)))
     }
 
     pub fn default_currency(&self) -> Result<Currency, SettingsError> {
-        Currency::parse(&self.organisation.default_currency).map_err(|error| invalid("organisation.default_currency", error.to_string()))
+        Currency::parse(&self.organisation.default_currency)
+            .map_err(|error| invalid("organisation.default_currency", error.to_string()))
     }
 
     fn cores() -> usize {
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
     }
 
     pub fn workers(&self) -> usize {
-        if self.http.workers == 0 { Self::cores() } else { self.http.workers }
+        if self.http.workers == 0 {
+            Self::cores()
+        } else {
+            self.http.workers
+        }
     }
 
     pub fn arbiters(&self) -> usize {
-        if self.actors.arbiters == 0 { Self::cores() } else { self.actors.arbiters }
+        if self.actors.arbiters == 0 {
+            Self::cores()
+        } else {
+            self.actors.arbiters
+        }
     }
 }
 
@@ -180,7 +229,10 @@ mod tests {
     fn defaults_load_and_environment_overrides_them() {
         let settings = Settings::load_from_pairs(
             None,
-            &[("REWARDS__HTTP__BIND", "127.0.0.1:0"), ("REWARDS__BOOTSTRAP__SECRET_API_KEY", "1234567890123456789")],
+            &[
+                ("REWARDS__HTTP__BIND", "127.0.0.1:0"),
+                ("REWARDS__BOOTSTRAP__SECRET_API_KEY", "1234567890123456789"),
+            ],
         )
         .unwrap();
         assert_eq!(settings.http.bind, "127.0.0.1:0");
@@ -190,11 +242,18 @@ mod tests {
 
     #[test]
     fn a_bad_setting_is_refused_with_its_key() {
-        let error = Settings::load_from_pairs(None, &[("REWARDS__HTTP__BIND", "nowhere")]).unwrap_err();
+        let error =
+            Settings::load_from_pairs(None, &[("REWARDS__HTTP__BIND", "nowhere")]).unwrap_err();
         assert!(error.to_string().contains("http.bind"), "{error}");
-        let error = Settings::load_from_pairs(None, &[("REWARDS__ACTORS__IDLE_MS", "soon")]).unwrap_err();
+        let error =
+            Settings::load_from_pairs(None, &[("REWARDS__ACTORS__IDLE_MS", "soon")]).unwrap_err();
         assert!(error.to_string().contains("idle_ms"), "{error}");
-        let error = Settings::load_from_pairs(None, &[("REWARDS__ORGANISATION__DEFAULT_CURRENCY", "EURO")]).unwrap_err();
-        assert!(error.to_string().contains("organisation.default_currency"), "{error}");
+        let error =
+            Settings::load_from_pairs(None, &[("REWARDS__ORGANISATION__DEFAULT_CURRENCY", "EURO")])
+                .unwrap_err();
+        assert!(
+            error.to_string().contains("organisation.default_currency"),
+            "{error}"
+        );
     }
 }

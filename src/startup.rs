@@ -52,17 +52,29 @@ pub fn engine_settings(settings: &Settings) -> anyhow::Result<EngineSettings> {
 impl Application {
     /// Must be called inside an actix system (`#[actix_web::main]` or `System::new()`).
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
-        std::fs::create_dir_all(&settings.storage.data_dir)
-            .map_err(|error| anyhow::anyhow!("storage.data_dir {}: {error}", settings.storage.data_dir.display()))?;
-        let store = Store::open(&settings.storage.data_dir, &store_settings(&settings))
-            .map_err(|error| anyhow::anyhow!("storage.data_dir {}: {error}", settings.storage.data_dir.display()))?;
+        std::fs::create_dir_all(&settings.storage.data_dir).map_err(|error| {
+            anyhow::anyhow!(
+                "storage.data_dir {}: {error}",
+                settings.storage.data_dir.display()
+            )
+        })?;
+        let store = Store::open(&settings.storage.data_dir, &store_settings(&settings)).map_err(
+            |error| {
+                anyhow::anyhow!(
+                    "storage.data_dir {}: {error}",
+                    settings.storage.data_dir.display()
+                )
+            },
+        )?;
         let engine = Engine::start(store, engine_settings(&settings)?, clock);
         let bootstrap = bootstrap::ensure(&engine, &settings).await?;
         let listener = TcpListener::bind(settings.bind_address()?)
             .map_err(|error| anyhow::anyhow!("http.bind {}: {error}", settings.http.bind))?;
         let port = listener.local_addr()?.port();
         let engine_data = web::Data::new(engine.clone());
-        let limits = web::Data::new(HttpLimits { page_size_max: settings.http.page_size_max });
+        let limits = web::Data::new(HttpLimits {
+            page_size_max: settings.http.page_size_max,
+        });
         let body_bytes_max = settings.http.body_bytes_max;
         let server = HttpServer::new(move || {
             App::new()
@@ -74,7 +86,12 @@ impl Application {
         .shutdown_timeout(settings.http.shutdown_timeout_s)
         .listen(listener)?
         .run();
-        Ok(Application { port, server, engine, bootstrap })
+        Ok(Application {
+            port,
+            server,
+            engine,
+            bootstrap,
+        })
     }
 
     pub fn port(&self) -> u16 {

@@ -12,12 +12,17 @@ use crate::actors::wallet::{WalletActor, WalletError, WalletKey, WalletMessage, 
 use crate::actors::ActorSettings;
 use crate::clock::Clock;
 use crate::domain::contact::{validate_profile, Contact, Phone};
-use crate::domain::ids::{ContactCode, ContactId, Mode, OfferId, OrganisationId, PurchaseId, ReferenceNumber, Tenant, WalletCode, WalletId};
+use crate::domain::ids::{
+    ContactCode, ContactId, Mode, OfferId, OrganisationId, PurchaseId, ReferenceNumber, Tenant,
+    WalletCode, WalletId,
+};
 use crate::domain::money::{Amount, Currency, MoneyError};
 use crate::domain::offer::{evaluate_awards, AwardRule, OfferState, RewardOffer};
 use crate::domain::organisation::{ApiKeyKind, ApiKeyRecord, Organisation, OrganisationType};
 use crate::domain::purchase::{ProductLine, PurchaseRecord, PurchaseRequest, TransactionAmounts};
-use crate::domain::wallet::{Entry, SpendRequest, Wallet, WalletEvent, WalletHeader, WalletRejection};
+use crate::domain::wallet::{
+    Entry, SpendRequest, Wallet, WalletEvent, WalletHeader, WalletRejection,
+};
 use crate::metrics_names as names;
 use crate::storage::{IdempotencyRecord, Store, StoreError, WriteSet};
 use actix::{Actor, Addr, Arbiter};
@@ -37,7 +42,10 @@ pub enum EngineError {
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{message}")]
-    Invalid { parameter: &'static str, message: String },
+    Invalid {
+        parameter: &'static str,
+        message: String,
+    },
     #[error("purchase currency {given} differs from the wallet currency {wallet}")]
     CurrencyMismatch { given: Currency, wallet: Currency },
     #[error("the wallet balance is not enough to cover the spend request")]
@@ -66,7 +74,10 @@ impl From<StoreError> for EngineError {
 }
 
 fn invalid(parameter: &'static str, message: impl std::fmt::Display) -> EngineError {
-    EngineError::Invalid { parameter, message: format!("{parameter}: {message}") }
+    EngineError::Invalid {
+        parameter,
+        message: format!("{parameter}: {message}"),
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -215,7 +226,9 @@ impl Engine {
             return Err(EngineError::ShuttingDown);
         }
         if self.inner.store.has_failed() {
-            return Err(EngineError::Storage("an earlier write failed; the server must restart".into()));
+            return Err(EngineError::Storage(
+                "an earlier write failed; the server must restart".into(),
+            ));
         }
         Ok(())
     }
@@ -226,7 +239,11 @@ impl Engine {
         if let Some(found) = self.inner.organisations.read().get(&id) {
             return Ok(found.clone());
         }
-        let found = self.inner.store.organisation(id)?.ok_or(EngineError::NotFound("organisation"))?;
+        let found = self
+            .inner
+            .store
+            .organisation(id)?
+            .ok_or(EngineError::NotFound("organisation"))?;
         self.inner.organisations.write().insert(id, found.clone());
         Ok(found)
     }
@@ -272,7 +289,12 @@ impl Engine {
         let mut writes = WriteSet::default();
         writes.organisation(&organisation);
         for (mode, kind, key) in keys {
-            let record = ApiKeyRecord { organisation: organisation.id, mode: *mode, kind: *kind, created_on: now };
+            let record = ApiKeyRecord {
+                organisation: organisation.id,
+                mode: *mode,
+                kind: *kind,
+                created_on: now,
+            };
             writes.api_key(&sha256(key), &record);
         }
         writes.meta(marker, organisation.id.as_bytes());
@@ -288,7 +310,12 @@ impl Engine {
         kind: ApiKeyKind,
         key: &str,
     ) -> Result<ApiKeyRecord, EngineError> {
-        let record = ApiKeyRecord { organisation, mode, kind, created_on: self.now() };
+        let record = ApiKeyRecord {
+            organisation,
+            mode,
+            kind,
+            created_on: self.now(),
+        };
         let mut writes = WriteSet::default();
         writes.api_key(&sha256(key), &record);
         self.inner.store.commit_async(writes).await?;
@@ -344,7 +371,8 @@ impl Engine {
     ) -> Result<Contact, EngineError> {
         self.check_open()?;
         let organisation = self.organisation(tenant.organisation)?;
-        let body_hash: [u8; 32] = Sha256::digest(postcard::to_stdvec(&new).unwrap_or_default()).into();
+        let body_hash: [u8; 32] =
+            Sha256::digest(postcard::to_stdvec(&new).unwrap_or_default()).into();
         let key_hash = idempotency_key.map(sha256);
         let _idempotency_claim = match &key_hash {
             None => None,
@@ -359,7 +387,11 @@ impl Engine {
                         return Err(EngineError::IdempotencyConflict);
                     }
                     let id = ContactId(record.resource_id);
-                    return self.inner.store.contact(&tenant, id)?.ok_or(EngineError::NotFound("contact"));
+                    return self
+                        .inner
+                        .store
+                        .contact(&tenant, id)?
+                        .ok_or(EngineError::NotFound("contact"));
                 }
                 Some(claim)
             }
@@ -370,7 +402,10 @@ impl Engine {
                 let claim = self
                     .inner
                     .claims
-                    .claim(claim_key(b'K', &tenant, code.as_str().as_bytes()), rand::random())
+                    .claim(
+                        claim_key(b'K', &tenant, code.as_str().as_bytes()),
+                        rand::random(),
+                    )
                     .map_err(|_| EngineError::AlreadyExists("contact code"))?;
                 if self.inner.store.contact_by_code(&tenant, code)?.is_some() {
                     return Err(EngineError::AlreadyExists("contact code"));
@@ -380,10 +415,19 @@ impl Engine {
         };
         let (wallet_code, _wallet_code_claim) = loop {
             let code = WalletCode::random();
-            let Ok(claim) = self.inner.claims.claim(claim_key(b'Q', &tenant, code.as_bytes()), 0) else {
+            let Ok(claim) = self
+                .inner
+                .claims
+                .claim(claim_key(b'Q', &tenant, code.as_bytes()), 0)
+            else {
                 continue;
             };
-            if self.inner.store.contact_by_wallet_code(&tenant, &code)?.is_none() {
+            if self
+                .inner
+                .store
+                .contact_by_wallet_code(&tenant, &code)?
+                .is_none()
+            {
                 break (code, claim);
             }
         };
@@ -410,10 +454,23 @@ impl Engine {
             currency: organisation.default_currency,
             created_on: now,
         });
-        let idempotency = key_hash.map(|hash| (hash, IdempotencyRecord { body_hash, resource_id: contact.id.0 }));
+        let idempotency = key_hash.map(|hash| {
+            (
+                hash,
+                IdempotencyRecord {
+                    body_hash,
+                    resource_id: contact.id.0,
+                },
+            )
+        });
         let addr = self.contact_actor((tenant, contact.id))?;
         let (reply, answer) = oneshot::channel();
-        let message = ContactMessage::Create { contact, wallet: Box::new(wallet), idempotency, reply };
+        let message = ContactMessage::Create {
+            contact,
+            wallet: Box::new(wallet),
+            idempotency,
+            reply,
+        };
         addr.try_send(message).map_err(|_| {
             metrics::counter!(names::MAILBOX_FULL_TOTAL, "kind" => "contact").increment(1);
             EngineError::Busy("contact")
@@ -426,7 +483,11 @@ impl Engine {
         }
     }
 
-    pub fn resolve_contact(&self, tenant: &Tenant, reference: &ContactRef) -> Result<Contact, EngineError> {
+    pub fn resolve_contact(
+        &self,
+        tenant: &Tenant,
+        reference: &ContactRef,
+    ) -> Result<Contact, EngineError> {
         let store = &self.inner.store;
         let id = match reference {
             ContactRef::Id(id) => Some(*id),
@@ -434,7 +495,9 @@ impl Engine {
             ContactRef::WalletCode(code) => store.contact_by_wallet_code(tenant, code)?,
         };
         let id = id.ok_or(EngineError::NotFound("contact"))?;
-        store.contact(tenant, id)?.ok_or(EngineError::NotFound("contact"))
+        store
+            .contact(tenant, id)?
+            .ok_or(EngineError::NotFound("contact"))
     }
 
     // ----- offers ------------------------------------------------------------------------
@@ -467,7 +530,8 @@ impl Engine {
         self.check_open()?;
         let organisation = self.organisation(tenant.organisation)?;
         let _writes = self.inner.offer_writes.lock().await;
-        let body_hash: [u8; 32] = Sha256::digest(postcard::to_stdvec(&new).unwrap_or_default()).into();
+        let body_hash: [u8; 32] =
+            Sha256::digest(postcard::to_stdvec(&new).unwrap_or_default()).into();
         let key_hash = idempotency_key.map(sha256);
         if let Some(hash) = &key_hash {
             if let Some(record) = self.inner.store.idempotency(&tenant, hash)? {
@@ -488,11 +552,20 @@ impl Engine {
             created_on: now,
             updated_on: now,
         };
-        offer.validate(organisation.default_currency).map_err(|error| invalid("reward_offer", error))?;
+        offer
+            .validate(organisation.default_currency)
+            .map_err(|error| invalid("reward_offer", error))?;
         let mut writes = WriteSet::default();
         writes.offer(&tenant, &offer);
         if let Some(hash) = &key_hash {
-            writes.idempotency(&tenant, hash, &IdempotencyRecord { body_hash, resource_id: offer.id.0 });
+            writes.idempotency(
+                &tenant,
+                hash,
+                &IdempotencyRecord {
+                    body_hash,
+                    resource_id: offer.id.0,
+                },
+            );
         }
         self.inner.store.commit_async(writes).await?;
         self.reload_offers(&tenant).await?;
@@ -500,10 +573,18 @@ impl Engine {
     }
 
     pub fn offer(&self, tenant: &Tenant, id: OfferId) -> Result<RewardOffer, EngineError> {
-        self.inner.store.offer(tenant, id)?.ok_or(EngineError::NotFound("reward offer"))
+        self.inner
+            .store
+            .offer(tenant, id)?
+            .ok_or(EngineError::NotFound("reward offer"))
     }
 
-    pub async fn set_offer_state(&self, tenant: Tenant, id: OfferId, state: OfferState) -> Result<RewardOffer, EngineError> {
+    pub async fn set_offer_state(
+        &self,
+        tenant: Tenant,
+        id: OfferId,
+        state: OfferState,
+    ) -> Result<RewardOffer, EngineError> {
         self.check_open()?;
         let _writes = self.inner.offer_writes.lock().await;
         let mut offer = self.offer(&tenant, id)?;
@@ -539,7 +620,11 @@ impl Engine {
 
     /// Sends a message made by `make` to the wallet's actor and awaits the durable reply.
     /// A retired actor answers `Retry`; the message then goes to a freshly started one.
-    async fn ask_wallet<T>(&self, key: WalletKey, make: impl Fn() -> Ask<T>) -> Result<T, EngineError> {
+    async fn ask_wallet<T>(
+        &self,
+        key: WalletKey,
+        make: impl Fn() -> Ask<T>,
+    ) -> Result<T, EngineError> {
         for _ in 0..RETIRED_ACTOR_ATTEMPTS {
             let addr = self.wallet_actor(key)?;
             let (message, answer) = make();
@@ -560,8 +645,12 @@ impl Engine {
                 Ok(Err(WalletError::Rejected(WalletRejection::InsufficientFunds))) => {
                     return Err(EngineError::InsufficientFunds)
                 }
-                Ok(Err(WalletError::ReferenceConflict)) => return Err(EngineError::ReferenceConflict),
-                Ok(Err(WalletError::PurchaseNotFound)) => return Err(EngineError::NotFound("purchase")),
+                Ok(Err(WalletError::ReferenceConflict)) => {
+                    return Err(EngineError::ReferenceConflict)
+                }
+                Ok(Err(WalletError::PurchaseNotFound)) => {
+                    return Err(EngineError::NotFound("purchase"))
+                }
                 Ok(Err(WalletError::Storage(error))) => return Err(EngineError::Storage(error)),
             }
         }
@@ -577,14 +666,19 @@ impl Engine {
         let currency = contact.wallet_currency;
         if let Some(given) = submission.currency {
             if given != currency {
-                return Err(EngineError::CurrencyMismatch { given, wallet: currency });
+                return Err(EngineError::CurrencyMismatch {
+                    given,
+                    wallet: currency,
+                });
             }
         }
         let money = |parameter: &'static str, value: Decimal| {
             Amount::parse(value, currency).map_err(|error: MoneyError| invalid(parameter, error))
         };
         let optional = |parameter: &'static str, value: Option<Decimal>| {
-            value.map(|v| money(parameter, v).map(|a| a.value())).transpose()
+            value
+                .map(|v| money(parameter, v).map(|a| a.value()))
+                .transpose()
         };
         let total = money("transaction_amounts.total", submission.amounts.total)?;
         let amounts = TransactionAmounts {
@@ -601,8 +695,10 @@ impl Engine {
         let spend = submission
             .spend
             .map(|(amount, restrict_fully_covered)| {
-                money("spend_request.amount", amount)
-                    .map(|amount| SpendRequest { amount: amount.value(), restrict_fully_covered })
+                money("spend_request.amount", amount).map(|amount| SpendRequest {
+                    amount: amount.value(),
+                    restrict_fully_covered,
+                })
             })
             .transpose()?;
         let request = PurchaseRequest {
@@ -623,14 +719,21 @@ impl Engine {
                 crate::domain::purchase::PurchaseError::BadDate => "date",
                 _ => "products",
             };
-            EngineError::Invalid { parameter, message: error.to_string() }
+            EngineError::Invalid {
+                parameter,
+                message: error.to_string(),
+            }
         })?;
         Ok((request, total))
     }
 
     /// Posts a POS purchase: awards from every applicable offer and the optional spend,
     /// applied atomically by the wallet's actor. Idempotent on `reference_number`.
-    pub async fn post_purchase(&self, tenant: Tenant, submission: PurchaseSubmission) -> Result<Arc<PurchaseRecord>, EngineError> {
+    pub async fn post_purchase(
+        &self,
+        tenant: Tenant,
+        submission: PurchaseSubmission,
+    ) -> Result<Arc<PurchaseRecord>, EngineError> {
         self.check_open()?;
         let contact = self.resolve_contact(&tenant, &submission.contact)?;
         let (request, total) = self.prepare_purchase(submission, &contact)?;
@@ -646,7 +749,10 @@ impl Engine {
         let _claim = self
             .inner
             .claims
-            .claim(claim_key(b'P', &tenant, purchase_id.as_bytes()), wallet_id.0.as_u128())
+            .claim(
+                claim_key(b'P', &tenant, purchase_id.as_bytes()),
+                wallet_id.0.as_u128(),
+            )
             .map_err(|_| EngineError::ReferenceConflict)?;
         self.ask_wallet((tenant, wallet_id), || {
             let (reply, answer) = oneshot::channel();
@@ -663,17 +769,30 @@ impl Engine {
     }
 
     pub fn purchase(&self, tenant: &Tenant, id: PurchaseId) -> Result<PurchaseRecord, EngineError> {
-        self.inner.store.purchase(tenant, id)?.ok_or(EngineError::NotFound("purchase"))
+        self.inner
+            .store
+            .purchase(tenant, id)?
+            .ok_or(EngineError::NotFound("purchase"))
     }
 
     /// Cancels a posted purchase, reversing its awards and spend exactly. Idempotent.
-    pub async fn cancel_purchase(&self, tenant: Tenant, id: PurchaseId) -> Result<Arc<PurchaseRecord>, EngineError> {
+    pub async fn cancel_purchase(
+        &self,
+        tenant: Tenant,
+        id: PurchaseId,
+    ) -> Result<Arc<PurchaseRecord>, EngineError> {
         self.check_open()?;
         let record = self.purchase(&tenant, id)?;
         let wallet_id = record.request.wallet_id;
         self.ask_wallet((tenant, wallet_id), || {
             let (reply, answer) = oneshot::channel();
-            (WalletMessage::CancelPurchase { purchase_id: id, reply }, answer)
+            (
+                WalletMessage::CancelPurchase {
+                    purchase_id: id,
+                    reply,
+                },
+                answer,
+            )
         })
         .await
     }
@@ -689,7 +808,12 @@ impl Engine {
     }
 
     /// A page of a wallet's journal lines (zero-amount lines left out).
-    pub async fn wallet_journal(&self, tenant: Tenant, id: WalletId, page: Page) -> Result<(WalletView, Vec<JournalLine>, bool), EngineError> {
+    pub async fn wallet_journal(
+        &self,
+        tenant: Tenant,
+        id: WalletId,
+        page: Page,
+    ) -> Result<(WalletView, Vec<JournalLine>, bool), EngineError> {
         let view = self.wallet(tenant, id).await?;
         let skip = page.page.saturating_sub(1).saturating_mul(page.size);
         let mut lines = Vec::with_capacity(page.size.min(256));
@@ -698,7 +822,9 @@ impl Engine {
         let mut batch_start = 0usize;
         'events: loop {
             let (events, events_more) =
-                self.inner.store.wallet_events(&tenant, id, page.descending, batch_start, 256)?;
+                self.inner
+                    .store
+                    .wallet_events(&tenant, id, page.descending, batch_start, 256)?;
             batch_start += events.len();
             for event in events {
                 let mut event_lines = journal_lines(&view.header, &event);
@@ -727,14 +853,26 @@ impl Engine {
     /// `include_total`.
     pub fn wallet_journal_len(&self, tenant: &Tenant, id: WalletId) -> Result<usize, EngineError> {
         let events = self.inner.store.all_wallet_events(tenant, id)?;
-        Ok(events.iter().flat_map(|event| &event.entries).filter(|entry| !entry.amount.is_zero()).count())
+        Ok(events
+            .iter()
+            .flat_map(|event| &event.entries)
+            .filter(|entry| !entry.amount.is_zero())
+            .count())
     }
 
     /// Balance against journal sum for one wallet, as stored: `(balance, journal_sum)`.
-    pub async fn audit_wallet(&self, tenant: Tenant, id: WalletId) -> Result<(Decimal, Decimal), EngineError> {
+    pub async fn audit_wallet(
+        &self,
+        tenant: Tenant,
+        id: WalletId,
+    ) -> Result<(Decimal, Decimal), EngineError> {
         let view = self.wallet(tenant, id).await?;
         let events = self.inner.store.all_wallet_events(&tenant, id)?;
-        let sum = events.iter().flat_map(|event| &event.entries).map(Entry::signed_amount).sum();
+        let sum = events
+            .iter()
+            .flat_map(|event| &event.entries)
+            .map(Entry::signed_amount)
+            .sum();
         Ok((view.balances.total, sum))
     }
 

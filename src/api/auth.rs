@@ -20,19 +20,33 @@ pub struct SecretKey {
 }
 
 fn authenticate(request: &HttpRequest) -> Result<SecretKey, ApiError> {
-    let engine = request
-        .app_data::<web::Data<Engine>>()
-        .ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, codes::UNAVAILABLE, "engine missing"))?;
+    let engine = request.app_data::<web::Data<Engine>>().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            codes::UNAVAILABLE,
+            "engine missing",
+        )
+    })?;
     let key = request
         .headers()
         .get(API_KEY_HEADER)
         .and_then(|value| value.to_str().ok())
         .map(str::trim)
         .filter(|value| !value.is_empty())
-        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, codes::UNAUTHORIZED, "the api_key header is required"))?;
-    let record = engine
-        .authenticate_api_key(key)?
-        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, codes::UNAUTHORIZED, "the api_key is not valid"))?;
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                codes::UNAUTHORIZED,
+                "the api_key header is required",
+            )
+        })?;
+    let record = engine.authenticate_api_key(key)?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            codes::UNAUTHORIZED,
+            "the api_key is not valid",
+        )
+    })?;
     if record.kind != ApiKeyKind::Secret {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -40,7 +54,12 @@ fn authenticate(request: &HttpRequest) -> Result<SecretKey, ApiError> {
             "this call needs a secret API key; public keys reach only pre-login self-service calls",
         ));
     }
-    Ok(SecretKey { tenant: Tenant { organisation: record.organisation, mode: record.mode } })
+    Ok(SecretKey {
+        tenant: Tenant {
+            organisation: record.organisation,
+            mode: record.mode,
+        },
+    })
 }
 
 impl FromRequest for SecretKey {
@@ -57,10 +76,15 @@ pub fn idempotency_key(request: &HttpRequest) -> Result<Option<String>, ApiError
     match request.headers().get("Idempotency-Key") {
         None => Ok(None),
         Some(value) => {
-            let text = value.to_str().map_err(|_| ApiError::invalid("Idempotency-Key", "must be printable ASCII"))?;
+            let text = value
+                .to_str()
+                .map_err(|_| ApiError::invalid("Idempotency-Key", "must be printable ASCII"))?;
             let text = text.trim();
             if text.is_empty() || text.len() > 255 {
-                return Err(ApiError::invalid("Idempotency-Key", "must be 1 to 255 characters"));
+                return Err(ApiError::invalid(
+                    "Idempotency-Key",
+                    "must be 1 to 255 characters",
+                ));
             }
             Ok(Some(text.to_string()))
         }

@@ -29,7 +29,8 @@ pub async fn health() -> HttpResponse {
 
 fn json_error(error: JsonPayloadError, _request: &HttpRequest) -> actix_web::Error {
     let api_error = match &error {
-        JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => ApiError::new(
+        JsonPayloadError::Overflow { limit }
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             codes::PAYLOAD_TOO_LARGE,
             format!("request body is larger than {limit} bytes"),
@@ -39,31 +40,55 @@ fn json_error(error: JsonPayloadError, _request: &HttpRequest) -> actix_web::Err
             codes::UNSUPPORTED_MEDIA_TYPE,
             "the body must be JSON (Content-Type: application/json)",
         ),
-        JsonPayloadError::Deserialize(cause) => {
-            ApiError::new(StatusCode::BAD_REQUEST, codes::INVALID_VALUE, format!("invalid JSON body: {cause}"))
-        }
-        other => ApiError::new(StatusCode::BAD_REQUEST, codes::INVALID_VALUE, format!("invalid body: {other}")),
+        JsonPayloadError::Deserialize(cause) => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            codes::INVALID_VALUE,
+            format!("invalid JSON body: {cause}"),
+        ),
+        other => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            codes::INVALID_VALUE,
+            format!("invalid body: {other}"),
+        ),
     };
     api_error.into()
 }
 
 fn query_error(error: QueryPayloadError, _request: &HttpRequest) -> actix_web::Error {
-    ApiError::new(StatusCode::BAD_REQUEST, codes::INVALID_VALUE, format!("invalid query: {error}")).into()
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        codes::INVALID_VALUE,
+        format!("invalid query: {error}"),
+    )
+    .into()
 }
 
 fn path_error(error: PathError, _request: &HttpRequest) -> actix_web::Error {
-    ApiError::new(StatusCode::NOT_FOUND, codes::NOT_FOUND, format!("invalid path: {error}")).into()
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        codes::NOT_FOUND,
+        format!("invalid path: {error}"),
+    )
+    .into()
 }
 
 async fn unknown_route() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new(StatusCode::NOT_FOUND, codes::NOT_FOUND, "no such endpoint"))
+    Err(ApiError::new(
+        StatusCode::NOT_FOUND,
+        codes::NOT_FOUND,
+        "no such endpoint",
+    ))
 }
 
 /// Every route, extractor limit and error handler of the server.
 pub fn configure(body_bytes_max: usize) -> impl FnOnce(&mut web::ServiceConfig) {
     move |config: &mut web::ServiceConfig| {
         config
-            .app_data(web::JsonConfig::default().limit(body_bytes_max).error_handler(json_error))
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(body_bytes_max)
+                    .error_handler(json_error),
+            )
             .app_data(web::PayloadConfig::new(body_bytes_max))
             .app_data(web::QueryConfig::default().error_handler(query_error))
             .app_data(web::PathConfig::default().error_handler(path_error))

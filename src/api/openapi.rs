@@ -42,20 +42,18 @@ pub struct ApiDoc;
 
 /// The back-office family, nested under its scope's prefix.
 #[derive(OpenApi)]
-#[openapi(
-    paths(
-        contacts::create_contact,
-        contacts::get_contact,
-        offers::create_offer,
-        offers::get_offer,
-        offers::set_offer_state,
-        purchases::create_purchase,
-        purchases::get_purchase,
-        purchases::cancel_purchase,
-        wallets::get_wallet,
-        wallets::list_journals,
-    )
-)]
+#[openapi(paths(
+    contacts::create_contact,
+    contacts::get_contact,
+    offers::create_offer,
+    offers::get_offer,
+    offers::set_offer_state,
+    purchases::create_purchase,
+    purchases::get_purchase,
+    purchases::cancel_purchase,
+    wallets::get_wallet,
+    wallets::list_journals,
+))]
 struct BackofficeApi;
 
 /// This document (our addition).

@@ -11,7 +11,8 @@ async fn a_hundred_concurrent_identical_purchases_award_exactly_once() {
     let contact = app.create_contact("CC-1").await;
     let contact_id = contact["id"].as_str().unwrap().to_string();
     let wallet_id = contact["wallet"]["id"].as_str().unwrap();
-    let replies = join_all((0..100).map(|_| app.purchase(&contact_id, "SAME-REF", "80.00", None))).await;
+    let replies =
+        join_all((0..100).map(|_| app.purchase(&contact_id, "SAME-REF", "80.00", None))).await;
     let ids: std::collections::HashSet<String> = replies
         .iter()
         .map(|reply| {
@@ -20,8 +21,16 @@ async fn a_hundred_concurrent_identical_purchases_award_exactly_once() {
         })
         .collect();
     assert_eq!(ids.len(), 1, "every retry names the same purchase");
-    assert_eq!(app.wallet(wallet_id).await["total_balance"].to_string(), "8.00");
-    let awards = app.journal(wallet_id).await.iter().filter(|line| line["transaction_type"] == "AWARD").count();
+    assert_eq!(
+        app.wallet(wallet_id).await["total_balance"].to_string(),
+        "8.00"
+    );
+    let awards = app
+        .journal(wallet_id)
+        .await
+        .iter()
+        .filter(|line| line["transaction_type"] == "AWARD")
+        .count();
     assert_eq!(awards, 1);
     app.assert_balance_equals_journal(wallet_id).await;
 }
@@ -29,31 +38,67 @@ async fn a_hundred_concurrent_identical_purchases_award_exactly_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_thousand_concurrent_spends_of_one_euro_from_five_hundred_spend_exactly_five_hundred() {
     let app = spawn_app().await;
-    let funding = app.create_offer(json!({"name": "Funding", "award": {"type": "FIXED", "value": 500}})).await;
+    let funding = app
+        .create_offer(json!({"name": "Funding", "award": {"type": "FIXED", "value": 500}}))
+        .await;
     let contact = app.create_contact("CC-2").await;
     let contact_id = contact["id"].as_str().unwrap().to_string();
     let wallet_id = contact["wallet"]["id"].as_str().unwrap();
-    assert_eq!(app.purchase(&contact_id, "FUND", "1.00", None).await.status, 201);
-    app.put(&format!("/backoffice/v2/reward_offers/{}/life_cycle_state", funding["id"].as_str().unwrap()), &json!({"state": "INACTIVE"}))
-        .await;
-    assert_eq!(app.wallet(wallet_id).await["total_balance"].to_string(), "500.00");
+    assert_eq!(
+        app.purchase(&contact_id, "FUND", "1.00", None).await.status,
+        201
+    );
+    app.put(
+        &format!(
+            "/backoffice/v2/reward_offers/{}/life_cycle_state",
+            funding["id"].as_str().unwrap()
+        ),
+        &json!({"state": "INACTIVE"}),
+    )
+    .await;
+    assert_eq!(
+        app.wallet(wallet_id).await["total_balance"].to_string(),
+        "500.00"
+    );
 
     let replies = join_all((0..1000).map(|n| {
         let contact_id = contact_id.clone();
         let app = &app;
-        async move { app.purchase(&contact_id, &format!("SPEND-{n}"), "1.00", Some(("1.00", true))).await }
+        async move {
+            app.purchase(
+                &contact_id,
+                &format!("SPEND-{n}"),
+                "1.00",
+                Some(("1.00", true)),
+            )
+            .await
+        }
     }))
     .await;
     let succeeded = replies.iter().filter(|reply| reply.status == 201).count();
     let refused = replies
         .iter()
-        .filter(|reply| reply.status == 400 && reply.error_code() == "CRM.EXCEPTIONS.CANNOTSPENDAMOUNTWALLETBALANCENOTENOUGHEXCEPTION")
+        .filter(|reply| {
+            reply.status == 400
+                && reply.error_code()
+                    == "CRM.EXCEPTIONS.CANNOTSPENDAMOUNTWALLETBALANCENOTENOUGHEXCEPTION"
+        })
         .count();
-    let others: Vec<_> = replies.iter().filter(|r| r.status != 201 && r.status != 400).map(|r| (r.status, r.body.clone())).collect();
+    let others: Vec<_> = replies
+        .iter()
+        .filter(|r| r.status != 201 && r.status != 400)
+        .map(|r| (r.status, r.body.clone()))
+        .collect();
     assert!(others.is_empty(), "unexpected replies: {others:?}");
     assert_eq!((succeeded, refused), (500, 500));
-    assert_eq!(app.wallet(wallet_id).await["total_balance"].to_string(), "0.00");
-    assert_eq!(app.assert_balance_equals_journal(wallet_id).await, rust_decimal::Decimal::ZERO);
+    assert_eq!(
+        app.wallet(wallet_id).await["total_balance"].to_string(),
+        "0.00"
+    );
+    assert_eq!(
+        app.assert_balance_equals_journal(wallet_id).await,
+        rust_decimal::Decimal::ZERO
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -62,15 +107,24 @@ async fn one_reference_sent_for_two_contacts_at_once_is_posted_for_one_only() {
     app.percentage_offer(10, None).await;
     let first = app.create_contact("CC-3").await;
     let second = app.create_contact("CC-4").await;
-    let ids = [first["id"].as_str().unwrap().to_string(), second["id"].as_str().unwrap().to_string()];
-    let replies = join_all((0..40).map(|n| app.purchase(&ids[n % 2], "SHARED", "10.00", None))).await;
-    let posted: std::collections::HashSet<String> =
-        replies.iter().filter(|r| r.status == 201).map(|r| r.body["contact"]["id"].as_str().unwrap().to_string()).collect();
+    let ids = [
+        first["id"].as_str().unwrap().to_string(),
+        second["id"].as_str().unwrap().to_string(),
+    ];
+    let replies =
+        join_all((0..40).map(|n| app.purchase(&ids[n % 2], "SHARED", "10.00", None))).await;
+    let posted: std::collections::HashSet<String> = replies
+        .iter()
+        .filter(|r| r.status == 201)
+        .map(|r| r.body["contact"]["id"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(posted.len(), 1, "one contact owns the reference");
     assert!(replies.iter().all(|r| r.status == 201 || r.status == 409));
     let mut awarded = rust_decimal::Decimal::ZERO;
     for contact in [&first, &second] {
-        awarded += app.assert_balance_equals_journal(contact["wallet"]["id"].as_str().unwrap()).await;
+        awarded += app
+            .assert_balance_equals_journal(contact["wallet"]["id"].as_str().unwrap())
+            .await;
     }
     assert_eq!(awarded.to_string(), "1.00");
 }

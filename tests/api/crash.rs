@@ -52,12 +52,20 @@ fn start_server(data_dir: &Path) -> Server {
             }
         }
     });
-    let port = receiver.recv_timeout(Duration::from_secs(60)).expect("the server reports its port");
+    let port = receiver
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the server reports its port");
     let api = Api {
         base: format!("http://127.0.0.1:{port}"),
-        client: reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap(),
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap(),
     };
-    Server { child, api: Arc::new(api) }
+    Server {
+        child,
+        api: Arc::new(api),
+    }
 }
 
 impl Server {
@@ -76,13 +84,25 @@ impl std::ops::Deref for Server {
 
 impl Api {
     async fn post(&self, path: &str, body: &Value) -> Result<(u16, Value), reqwest::Error> {
-        let response = self.client.post(format!("{}{path}", self.base)).header("api_key", SECRET_KEY).json(body).send().await?;
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("api_key", SECRET_KEY)
+            .json(body)
+            .send()
+            .await?;
         let status = response.status().as_u16();
         Ok((status, response.json().await.unwrap_or(Value::Null)))
     }
 
     async fn get(&self, path: &str) -> Value {
-        let response = self.client.get(format!("{}{path}", self.base)).header("api_key", SECRET_KEY).send().await.unwrap();
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("api_key", SECRET_KEY)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 200, "GET {path}");
         response.json().await.unwrap()
     }
@@ -99,7 +119,11 @@ struct Acked {
 async fn journal_lines(server: &Api, wallet_id: &str) -> Vec<Value> {
     let mut lines = Vec::new();
     for page in 1.. {
-        let reply = server.get(&format!("/backoffice/v2/wallets/{wallet_id}/journals?order=ASC&size=100&page={page}")).await;
+        let reply = server
+            .get(&format!(
+                "/backoffice/v2/wallets/{wallet_id}/journals?order=ASC&size=100&page={page}"
+            ))
+            .await;
         lines.extend(reply["content"].as_array().unwrap().iter().cloned());
         if !reply["paging"]["has_more"].as_bool().unwrap() {
             break;
@@ -109,7 +133,14 @@ async fn journal_lines(server: &Api, wallet_id: &str) -> Vec<Value> {
 }
 
 /// Posts purchases (and now and then cancels an acknowledged one) until the server dies.
-async fn client_loop(server: Arc<Api>, task: usize, cycle: usize, contacts: Arc<Vec<Value>>, acked: Arc<Mutex<Vec<Acked>>>, cancels: Arc<Mutex<Vec<String>>>) {
+async fn client_loop(
+    server: Arc<Api>,
+    task: usize,
+    cycle: usize,
+    contacts: Arc<Vec<Value>>,
+    acked: Arc<Mutex<Vec<Acked>>>,
+    cancels: Arc<Mutex<Vec<String>>>,
+) {
     for n in 0.. {
         let contact = (task * 7 + n) % contacts.len();
         let reference = format!("K{cycle}-T{task}-N{n}");
@@ -129,9 +160,17 @@ async fn client_loop(server: Arc<Api>, task: usize, cycle: usize, contacts: Arc<
         match server.post("/backoffice/v2/purchases", &body).await {
             Ok((201, response)) => {
                 let id = response["id"].as_str().unwrap().to_string();
-                acked.lock().await.push(Acked { contact, reference, body, response });
+                acked.lock().await.push(Acked {
+                    contact,
+                    reference,
+                    body,
+                    response,
+                });
                 if n % 11 == 5 {
-                    match server.post(&format!("/backoffice/v2/purchases/{id}/cancel"), &json!({})).await {
+                    match server
+                        .post(&format!("/backoffice/v2/purchases/{id}/cancel"), &json!({}))
+                        .await
+                    {
                         Ok((200, _)) => cancels.lock().await.push(id),
                         Ok((status, reply)) => panic!("cancel answered {status}: {reply}"),
                         Err(_) => return,
@@ -148,38 +187,79 @@ async fn client_loop(server: Arc<Api>, task: usize, cycle: usize, contacts: Arc<
     }
 }
 
-async fn check_everything_acknowledged_survived(server: &Api, contacts: &[Value], acked: &[Acked], cancels: &[String]) {
+async fn check_everything_acknowledged_survived(
+    server: &Api,
+    contacts: &[Value],
+    acked: &[Acked],
+    cancels: &[String],
+) {
     let cancelled: std::collections::HashSet<&String> = cancels.iter().collect();
     let mut awards_by_wallet: HashMap<String, HashMap<String, usize>> = HashMap::new();
     for purchase in acked {
         let id = purchase.response["id"].as_str().unwrap();
         let stored = server.get(&format!("/backoffice/v2/purchases/{id}")).await;
         assert_eq!(stored["reference_number"], purchase.reference.as_str());
-        assert_eq!(stored["rewards"], purchase.response["rewards"], "purchase {id} kept its outcome");
+        assert_eq!(
+            stored["rewards"], purchase.response["rewards"],
+            "purchase {id} kept its outcome"
+        );
         if cancelled.contains(&id.to_string()) {
-            assert_eq!(stored["state"], "CANCELLED", "acknowledged cancel of {id} survived");
+            assert_eq!(
+                stored["state"], "CANCELLED",
+                "acknowledged cancel of {id} survived"
+            );
         }
-        let wallet = contacts[purchase.contact]["wallet"]["id"].as_str().unwrap().to_string();
-        awards_by_wallet.entry(wallet).or_default().insert(id.to_string(), usize::from(dec(&purchase.response["rewards"]["award"]) > Decimal::ZERO));
+        let wallet = contacts[purchase.contact]["wallet"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        awards_by_wallet.entry(wallet).or_default().insert(
+            id.to_string(),
+            usize::from(dec(&purchase.response["rewards"]["award"]) > Decimal::ZERO),
+        );
     }
     for contact in contacts {
         let wallet_id = contact["wallet"]["id"].as_str().unwrap();
         let lines = journal_lines(server, wallet_id).await;
-        let sum: Decimal = lines.iter().map(|l| if l["type"] == "CREDIT" { dec(&l["amount"]) } else { -dec(&l["amount"]) }).sum();
-        let wallet = server.get(&format!("/backoffice/v2/wallets/{wallet_id}")).await;
-        assert_eq!(dec(&wallet["total_balance"]), sum, "balance equals journal sum for {wallet_id}");
+        let sum: Decimal = lines
+            .iter()
+            .map(|l| {
+                if l["type"] == "CREDIT" {
+                    dec(&l["amount"])
+                } else {
+                    -dec(&l["amount"])
+                }
+            })
+            .sum();
+        let wallet = server
+            .get(&format!("/backoffice/v2/wallets/{wallet_id}"))
+            .await;
+        assert_eq!(
+            dec(&wallet["total_balance"]),
+            sum,
+            "balance equals journal sum for {wallet_id}"
+        );
         assert!(sum >= Decimal::ZERO);
         let mut award_lines: HashMap<String, usize> = HashMap::new();
         for line in lines.iter().filter(|l| l["transaction_type"] == "AWARD") {
-            *award_lines.entry(line["purchase"]["id"].as_str().unwrap().to_string()).or_default() += 1;
+            *award_lines
+                .entry(line["purchase"]["id"].as_str().unwrap().to_string())
+                .or_default() += 1;
         }
         for (purchase, expected) in awards_by_wallet.get(wallet_id).cloned().unwrap_or_default() {
-            assert_eq!(award_lines.get(&purchase).copied().unwrap_or(0), expected, "purchase {purchase} awarded exactly once");
+            assert_eq!(
+                award_lines.get(&purchase).copied().unwrap_or(0),
+                expected,
+                "purchase {purchase} awarded exactly once"
+            );
         }
     }
     // A retry of acknowledged purchases after the crash returns the first outcome.
     for purchase in acked.iter().rev().take(20) {
-        let (status, response) = server.post("/backoffice/v2/purchases", &purchase.body).await.unwrap();
+        let (status, response) = server
+            .post("/backoffice/v2/purchases", &purchase.body)
+            .await
+            .unwrap();
         assert_eq!(status, 201);
         assert_eq!(response["id"], purchase.response["id"]);
         assert_eq!(response["rewards"], purchase.response["rewards"]);
@@ -191,13 +271,22 @@ async fn nothing_acknowledged_is_lost_when_the_process_is_killed() {
     let dir = tempfile::TempDir::new().unwrap();
     let server = start_server(dir.path());
     let (status, _) = server
-        .post("/backoffice/v2/reward_offers", &json!({"name": "10%", "award": {"type": "PERCENTAGE", "value": 10}}))
+        .post(
+            "/backoffice/v2/reward_offers",
+            &json!({"name": "10%", "award": {"type": "PERCENTAGE", "value": 10}}),
+        )
         .await
         .unwrap();
     assert_eq!(status, 201);
     let mut contacts = Vec::new();
     for n in 0..12 {
-        let (status, contact) = server.post("/backoffice/v2/contacts", &json!({"first_name": "Crash", "code": format!("K-{n}")})).await.unwrap();
+        let (status, contact) = server
+            .post(
+                "/backoffice/v2/contacts",
+                &json!({"first_name": "Crash", "code": format!("K-{n}")}),
+            )
+            .await
+            .unwrap();
         assert_eq!(status, 201);
         contacts.push(contact);
     }
@@ -210,19 +299,33 @@ async fn nothing_acknowledged_is_lost_when_the_process_is_killed() {
         let window_start = 50 + 300 * cycle as u64;
         let delay = rand::rng().random_range(window_start..window_start + 300);
         let tasks: Vec<_> = (0..16)
-            .map(|task| tokio::spawn(client_loop(server.api.clone(), task, cycle, contacts.clone(), acked.clone(), cancels.clone())))
+            .map(|task| {
+                tokio::spawn(client_loop(
+                    server.api.clone(),
+                    task,
+                    cycle,
+                    contacts.clone(),
+                    acked.clone(),
+                    cancels.clone(),
+                ))
+            })
             .collect();
         tokio::time::sleep(Duration::from_millis(delay)).await;
         server.kill_hard();
         for task in tasks {
-            task.await.expect("a client saw only answers the API allows");
+            task.await
+                .expect("a client saw only answers the API allows");
         }
         server = start_server(dir.path());
         let acked_now = acked.lock().await.clone();
         let cancels_now = cancels.lock().await.clone();
-        assert!(!acked_now.is_empty(), "cycle {cycle}: some purchases were acknowledged");
+        assert!(
+            !acked_now.is_empty(),
+            "cycle {cycle}: some purchases were acknowledged"
+        );
         eprintln!("crash cycle {cycle}: killed after {delay} ms; {} purchases and {} cancels acknowledged so far", acked_now.len(), cancels_now.len());
-        check_everything_acknowledged_survived(&server.api, &contacts, &acked_now, &cancels_now).await;
+        check_everything_acknowledged_survived(&server.api, &contacts, &acked_now, &cancels_now)
+            .await;
     }
     server.kill_hard();
 }
@@ -231,16 +334,30 @@ async fn nothing_acknowledged_is_lost_when_the_process_is_killed() {
 async fn sigterm_drains_and_exits_cleanly() {
     let dir = tempfile::TempDir::new().unwrap();
     let mut server = start_server(dir.path());
-    let (status, contact) = server.post("/backoffice/v2/contacts", &json!({"first_name": "Term"})).await.unwrap();
+    let (status, contact) = server
+        .post("/backoffice/v2/contacts", &json!({"first_name": "Term"}))
+        .await
+        .unwrap();
     assert_eq!(status, 201);
-    server.post("/backoffice/v2/reward_offers", &json!({"name": "5", "award": {"type": "FIXED", "value": 5}})).await.unwrap();
+    server
+        .post(
+            "/backoffice/v2/reward_offers",
+            &json!({"name": "5", "award": {"type": "FIXED", "value": 5}}),
+        )
+        .await
+        .unwrap();
     let (status, purchase) = server
         .post("/backoffice/v2/purchases", &json!({"contact": {"id": contact["id"]}, "reference_number": "T-1", "transaction_amounts": {"total": 1}}))
         .await
         .unwrap();
     assert_eq!(status, 201);
     let pid = server.child.id();
-    assert!(Command::new("kill").arg("-TERM").arg(pid.to_string()).status().unwrap().success());
+    assert!(Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status()
+        .unwrap()
+        .success());
     let mut exited = None;
     for _ in 0..200 {
         if let Some(status) = server.child.try_wait().unwrap() {
@@ -250,9 +367,18 @@ async fn sigterm_drains_and_exits_cleanly() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let status = exited.expect("the server exits after SIGTERM");
-    assert!(status.success(), "graceful shutdown exits 0, got {status:?}");
+    assert!(
+        status.success(),
+        "graceful shutdown exits 0, got {status:?}"
+    );
     let restarted = start_server(dir.path());
-    let stored = restarted.api.get(&format!("/backoffice/v2/purchases/{}", purchase["id"].as_str().unwrap())).await;
+    let stored = restarted
+        .api
+        .get(&format!(
+            "/backoffice/v2/purchases/{}",
+            purchase["id"].as_str().unwrap()
+        ))
+        .await;
     assert_eq!(stored["rewards"]["award"], purchase["rewards"]["award"]);
     restarted.kill_hard();
 }

@@ -43,26 +43,47 @@ pub fn test_settings(data_dir: &std::path::Path, overrides: &[(&str, &str)]) -> 
 }
 
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(Arc::new(TempDir::new().unwrap()), ManualClock::new(START_S), &[]).await
+    spawn_app_with(
+        Arc::new(TempDir::new().unwrap()),
+        ManualClock::new(START_S),
+        &[],
+    )
+    .await
 }
 
-pub async fn spawn_app_with(data_dir: Arc<TempDir>, clock: ManualClock, overrides: &[(&str, &str)]) -> TestApp {
+pub async fn spawn_app_with(
+    data_dir: Arc<TempDir>,
+    clock: ManualClock,
+    overrides: &[(&str, &str)],
+) -> TestApp {
     let settings = test_settings(data_dir.path(), overrides);
     let (sender, receiver) = std::sync::mpsc::channel();
     let app_clock = clock.clone();
     let thread = std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            let application = Application::build(settings, Arc::new(app_clock)).await.expect("application builds");
-            sender.send((application.port(), application.handle(), application.engine())).unwrap();
+            let application = Application::build(settings, Arc::new(app_clock))
+                .await
+                .expect("application builds");
+            sender
+                .send((
+                    application.port(),
+                    application.handle(),
+                    application.engine(),
+                ))
+                .unwrap();
             application.run_until_stopped().await.expect("server runs");
         })
     });
-    let (port, handle, engine) = tokio::task::spawn_blocking(move || receiver.recv().expect("application starts"))
-        .await
-        .unwrap();
+    let (port, handle, engine) =
+        tokio::task::spawn_blocking(move || receiver.recv().expect("application starts"))
+            .await
+            .unwrap();
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
-        client: reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap(),
+        client: reqwest::Client::builder()
+            .pool_max_idle_per_host(64)
+            .build()
+            .unwrap(),
         clock,
         engine,
         data_dir,
@@ -84,7 +105,10 @@ impl Reply {
 
 /// A decimal from a JSON number, exactly.
 pub fn dec(value: &Value) -> rust_decimal::Decimal {
-    value.to_string().parse().unwrap_or_else(|_| panic!("{value} is not a decimal"))
+    value
+        .to_string()
+        .parse()
+        .unwrap_or_else(|_| panic!("{value} is not a decimal"))
 }
 
 impl TestApp {
@@ -92,7 +116,9 @@ impl TestApp {
     pub async fn stop(mut self) -> (Arc<TempDir>, ManualClock) {
         self.handle.stop(true).await;
         let thread = self.thread.take().unwrap();
-        tokio::task::spawn_blocking(move || thread.join().unwrap()).await.unwrap();
+        tokio::task::spawn_blocking(move || thread.join().unwrap())
+            .await
+            .unwrap();
         (self.data_dir.clone(), self.clock.clone())
     }
 
@@ -103,17 +129,38 @@ impl TestApp {
     async fn reply(response: reqwest::Response) -> Reply {
         let status = response.status();
         let text = response.text().await.unwrap();
-        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
         Reply { status, body }
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> Reply {
-        let response = self.client.post(self.url(path)).header("api_key", SECRET_KEY).json(body).send().await.unwrap();
+        let response = self
+            .client
+            .post(self.url(path))
+            .header("api_key", SECRET_KEY)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
         Self::reply(response).await
     }
 
-    pub async fn post_raw(&self, path: &str, key: Option<&str>, content_type: &str, body: Vec<u8>) -> Reply {
-        let mut request = self.client.post(self.url(path)).header("content-type", content_type).body(body);
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        key: Option<&str>,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Reply {
+        let mut request = self
+            .client
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .body(body);
         if let Some(key) = key {
             request = request.header("api_key", key);
         }
@@ -121,12 +168,25 @@ impl TestApp {
     }
 
     pub async fn put(&self, path: &str, body: &Value) -> Reply {
-        let response = self.client.put(self.url(path)).header("api_key", SECRET_KEY).json(body).send().await.unwrap();
+        let response = self
+            .client
+            .put(self.url(path))
+            .header("api_key", SECRET_KEY)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
         Self::reply(response).await
     }
 
     pub async fn get(&self, path: &str) -> Reply {
-        let response = self.client.get(self.url(path)).header("api_key", SECRET_KEY).send().await.unwrap();
+        let response = self
+            .client
+            .get(self.url(path))
+            .header("api_key", SECRET_KEY)
+            .send()
+            .await
+            .unwrap();
         Self::reply(response).await
     }
 
@@ -152,21 +212,28 @@ impl TestApp {
         reply.body
     }
 
-    pub async fn purchase(&self, contact_id: &str, reference: &str, total: &str, spend: Option<(&str, bool)>) -> Reply {
+    pub async fn purchase(
+        &self,
+        contact_id: &str,
+        reference: &str,
+        total: &str,
+        spend: Option<(&str, bool)>,
+    ) -> Reply {
         let mut body = json!({
             "contact": {"id": contact_id},
             "reference_number": reference,
             "transaction_amounts": {"total": serde_json::Number::from_string_unchecked_compat(total)},
         });
         if let Some((amount, restrict)) = spend {
-            body["spend_request"] =
-                json!({"amount": serde_json::Number::from_string_unchecked_compat(amount), "restrict_fully_covered": restrict});
+            body["spend_request"] = json!({"amount": serde_json::Number::from_string_unchecked_compat(amount), "restrict_fully_covered": restrict});
         }
         self.post("/backoffice/v2/purchases", &body).await
     }
 
     pub async fn wallet(&self, wallet_id: &str) -> Value {
-        let reply = self.get(&format!("/backoffice/v2/wallets/{wallet_id}")).await;
+        let reply = self
+            .get(&format!("/backoffice/v2/wallets/{wallet_id}"))
+            .await;
         assert_eq!(reply.status, 200, "{}", reply.body);
         reply.body
     }
@@ -175,7 +242,11 @@ impl TestApp {
     pub async fn journal(&self, wallet_id: &str) -> Vec<Value> {
         let mut lines = Vec::new();
         for page in 1.. {
-            let reply = self.get(&format!("/backoffice/v2/wallets/{wallet_id}/journals?order=ASC&size=100&page={page}")).await;
+            let reply = self
+                .get(&format!(
+                    "/backoffice/v2/wallets/{wallet_id}/journals?order=ASC&size=100&page={page}"
+                ))
+                .await;
             assert_eq!(reply.status, 200, "{}", reply.body);
             lines.extend(reply.body["content"].as_array().unwrap().iter().cloned());
             if !reply.body["paging"]["has_more"].as_bool().unwrap() {
@@ -191,10 +262,19 @@ impl TestApp {
         let journal = self.journal(wallet_id).await;
         let sum: rust_decimal::Decimal = journal
             .iter()
-            .map(|line| if line["type"] == "CREDIT" { dec(&line["amount"]) } else { -dec(&line["amount"]) })
+            .map(|line| {
+                if line["type"] == "CREDIT" {
+                    dec(&line["amount"])
+                } else {
+                    -dec(&line["amount"])
+                }
+            })
             .sum();
         let balance = dec(&wallet["total_balance"]);
-        assert_eq!(balance, sum, "wallet {wallet_id}: balance {balance} but journal sums to {sum}");
+        assert_eq!(
+            balance, sum,
+            "wallet {wallet_id}: balance {balance} but journal sums to {sum}"
+        );
         assert!(balance >= rust_decimal::Decimal::ZERO);
         balance
     }
@@ -214,4 +294,3 @@ impl NumberCompat for serde_json::Number {
 pub fn temp_dir() -> Arc<TempDir> {
     Arc::new(TempDir::new().unwrap())
 }
-

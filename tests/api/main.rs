@@ -1,9 +1,9 @@
 //! The one integration-test binary: every test spawns the real server (port 0, temporary
 //! data dir) or the real binary, and talks HTTP to it; the model test drives the engine.
 
+mod concurrency;
+mod crash;
 mod flow;
 mod helpers;
-mod concurrency;
-mod restart;
-mod crash;
 mod model;
+mod restart;

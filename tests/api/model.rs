@@ -8,7 +8,9 @@ use rewards_engine::domain::ids::{Mode, ReferenceNumber, Tenant};
 use rewards_engine::domain::money::Currency;
 use rewards_engine::domain::offer::{AwardKind, AwardRule, OfferState};
 use rewards_engine::domain::organisation::ApiKeyKind;
-use rewards_engine::engine::{ContactRef, NewContact, NewOffer, PurchaseSubmission, SubmittedAmounts};
+use rewards_engine::engine::{
+    ContactRef, NewContact, NewOffer, PurchaseSubmission, SubmittedAmounts,
+};
 use rewards_engine::storage::Store;
 use rewards_engine::{Clock, Engine, EngineError, ManualClock};
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -20,10 +22,16 @@ const FIXED_AWARD_EXPIRY_DAYS: u32 = 2;
 
 #[derive(Debug, Clone)]
 enum Op {
-    Purchase { total_cents: u32, spend_cents: Option<u32>, restrict: bool },
+    Purchase {
+        total_cents: u32,
+        spend_cents: Option<u32>,
+        restrict: bool,
+    },
     Cancel(usize),
     Retry(usize),
-    Advance { hours: u32 },
+    Advance {
+        hours: u32,
+    },
     Read,
     Restart,
 }
@@ -76,7 +84,10 @@ impl Model {
 
     fn expire(&mut self, now: i64) {
         for lot in &mut self.lots {
-            if !lot.revoked && lot.remaining > Decimal::ZERO && lot.expires_at.is_some_and(|at| at <= now) {
+            if !lot.revoked
+                && lot.remaining > Decimal::ZERO
+                && lot.expires_at.is_some_and(|at| at <= now)
+            {
                 lot.expired += lot.remaining;
                 self.journal_sum -= lot.remaining;
                 lot.remaining = Decimal::ZERO;
@@ -88,7 +99,9 @@ impl Model {
         let mut order: Vec<usize> = (0..self.lots.len())
             .filter(|&i| {
                 let lot = &self.lots[i];
-                lot.remaining > Decimal::ZERO && !lot.revoked && lot.expires_at.is_none_or(|at| at > now)
+                lot.remaining > Decimal::ZERO
+                    && !lot.revoked
+                    && lot.expires_at.is_none_or(|at| at > now)
             })
             .collect();
         order.sort_by_key(|&i| (self.lots[i].expires_at.unwrap_or(i64::MAX), i));
@@ -103,7 +116,13 @@ impl Model {
     }
 
     fn credit_new_lot(&mut self, amount: Decimal, expires_at: Option<i64>) -> usize {
-        self.lots.push(Lot { amount, remaining: amount, expired: Decimal::ZERO, expires_at, revoked: false });
+        self.lots.push(Lot {
+            amount,
+            remaining: amount,
+            expired: Decimal::ZERO,
+            expires_at,
+            revoked: false,
+        });
         self.journal_sum += amount;
         let lot = self.lots.len() - 1;
         self.settle(lot, amount);
@@ -111,7 +130,12 @@ impl Model {
     }
 
     /// Spend first (from value held before the purchase), then award.
-    fn purchase(&mut self, now: i64, spend: Option<(Decimal, bool)>, awards: &[(Decimal, Option<i64>)]) -> Option<Posted> {
+    fn purchase(
+        &mut self,
+        now: i64,
+        spend: Option<(Decimal, bool)>,
+        awards: &[(Decimal, Option<i64>)],
+    ) -> Option<Posted> {
         self.expire(now);
         let order = self.spend_order(now);
         let available: Decimal = order.iter().map(|&i| self.lots[i].remaining).sum();
@@ -121,7 +145,9 @@ impl Model {
             }
         }
         let mut spends = Vec::new();
-        let mut left = spend.map(|(amount, _)| amount.min(available)).unwrap_or_default();
+        let mut left = spend
+            .map(|(amount, _)| amount.min(available))
+            .unwrap_or_default();
         for i in order {
             if left.is_zero() {
                 break;
@@ -138,7 +164,14 @@ impl Model {
         }
         let award = awards.iter().map(|(a, _)| *a).sum();
         let spent = spends.iter().map(|(_, x)| *x).sum();
-        Some(Posted { submission: placeholder_submission(), award_lots, spends, cancelled: false, award, spent })
+        Some(Posted {
+            submission: placeholder_submission(),
+            award_lots,
+            spends,
+            cancelled: false,
+            award,
+            spent,
+        })
     }
 
     fn cancel(&mut self, now: i64, index: usize) {
@@ -174,7 +207,12 @@ fn placeholder_submission() -> PurchaseSubmission {
         reference_number: ReferenceNumber::parse("placeholder").unwrap(),
         contact: ContactRef::Code(rewards_engine::domain::ids::ContactCode::parse("x").unwrap()),
         currency: None,
-        amounts: SubmittedAmounts { net: None, tax: None, discount: None, total: Decimal::ZERO },
+        amounts: SubmittedAmounts {
+            net: None,
+            tax: None,
+            discount: None,
+            total: Decimal::ZERO,
+        },
         date: None,
         products: Vec::new(),
         spend: None,
@@ -192,7 +230,11 @@ struct Harness {
 fn store_settings() -> rewards_engine::storage::StoreSettings {
     rewards_engine::storage::StoreSettings {
         cache_capacity_bytes: 8 << 20,
-        writer: rewards_engine::storage::WriterSettings { batch_events_max: 1024, batch_wait_us: 0, queue_len_max: 1024 },
+        writer: rewards_engine::storage::WriterSettings {
+            batch_events_max: 1024,
+            batch_wait_us: 0,
+            queue_len_max: 1024,
+        },
     }
 }
 
@@ -200,7 +242,11 @@ fn engine_settings() -> rewards_engine::EngineSettings {
     rewards_engine::EngineSettings {
         arbiters: 2,
         // Small snapshot interval so restarts recover from snapshot plus replay.
-        actors: rewards_engine::actors::ActorSettings { idle_ms: 60_000, mailbox_len_max: 64, snapshot_every_events: 4 },
+        actors: rewards_engine::actors::ActorSettings {
+            idle_ms: 60_000,
+            mailbox_len_max: 64,
+            snapshot_every_events: 4,
+        },
         default_currency: Currency::parse("EUR").unwrap(),
     }
 }
@@ -221,33 +267,66 @@ impl Harness {
 }
 
 fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64)
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64)
 }
 
 async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     let mut harness = Harness::start(tempfile::TempDir::new().unwrap(), ManualClock::new(START));
     let organisation = harness
         .engine
-        .bootstrap_organisation("Model", Currency::parse("EUR").unwrap(), &[(Mode::Live, ApiKeyKind::Secret, "model-key-0000000")], "bootstrap")
+        .bootstrap_organisation(
+            "Model",
+            Currency::parse("EUR").unwrap(),
+            &[(Mode::Live, ApiKeyKind::Secret, "model-key-0000000")],
+            "bootstrap",
+        )
         .await
         .unwrap();
-    let tenant = Tenant { organisation: organisation.id, mode: Mode::Live };
+    let tenant = Tenant {
+        organisation: organisation.id,
+        mode: Mode::Live,
+    };
     let offer = |name: &str, kind, value: i64, expiry_days| NewOffer {
         name: name.into(),
         state: OfferState::Active,
         available_from: None,
         available_to: None,
-        award: AwardRule { kind, value: Decimal::from(value), expiry_days },
+        award: AwardRule {
+            kind,
+            value: Decimal::from(value),
+            expiry_days,
+        },
     };
-    let percentage = harness.engine.create_offer(tenant, offer("10%", AwardKind::Percentage, 10, None), None).await.unwrap();
+    let percentage = harness
+        .engine
+        .create_offer(tenant, offer("10%", AwardKind::Percentage, 10, None), None)
+        .await
+        .unwrap();
     let fixed = harness
         .engine
-        .create_offer(tenant, offer("1.00", AwardKind::Fixed, 1, Some(FIXED_AWARD_EXPIRY_DAYS)), None)
+        .create_offer(
+            tenant,
+            offer("1.00", AwardKind::Fixed, 1, Some(FIXED_AWARD_EXPIRY_DAYS)),
+            None,
+        )
         .await
         .unwrap();
     let contact = harness
         .engine
-        .create_contact(tenant, NewContact { code: None, first_name: Some("Model".into()), last_name: None, email_address: None, phones: vec![] }, None)
+        .create_contact(
+            tenant,
+            NewContact {
+                code: None,
+                first_name: Some("Model".into()),
+                last_name: None,
+                email_address: None,
+                phones: vec![],
+            },
+            None,
+        )
         .await
         .unwrap();
     let mut model = Model::default();
@@ -255,52 +334,103 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     for (step, op) in ops.into_iter().enumerate() {
         let now = harness.clock.now_s();
         match op {
-            Op::Purchase { total_cents, spend_cents, restrict } => {
+            Op::Purchase {
+                total_cents,
+                spend_cents,
+                restrict,
+            } => {
                 let total = Decimal::new(i64::from(total_cents), 2);
-                let spend = spend_cents.map(|cents| (Decimal::new(i64::from(cents.min(total_cents)), 2), restrict));
+                let spend = spend_cents
+                    .map(|cents| (Decimal::new(i64::from(cents.min(total_cents)), 2), restrict));
                 let submission = PurchaseSubmission {
                     reference_number: ReferenceNumber::parse(&format!("M-{step}")).unwrap(),
                     contact: ContactRef::Id(contact.id),
                     currency: None,
-                    amounts: SubmittedAmounts { net: None, tax: None, discount: None, total },
+                    amounts: SubmittedAmounts {
+                        net: None,
+                        tax: None,
+                        discount: None,
+                        total,
+                    },
                     date: None,
                     products: vec![],
                     spend,
                 };
                 // The engine applies offers in the order it stores them (by id).
-                let ten_percent = (total / Decimal::TEN).round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+                let ten_percent = (total / Decimal::TEN)
+                    .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
                 let mut awards = vec![
                     (percentage.id, ten_percent, None),
-                    (fixed.id, Decimal::ONE, Some(now + i64::from(FIXED_AWARD_EXPIRY_DAYS) * 86_400)),
+                    (
+                        fixed.id,
+                        Decimal::ONE,
+                        Some(now + i64::from(FIXED_AWARD_EXPIRY_DAYS) * 86_400),
+                    ),
                 ];
                 awards.sort_by_key(|(id, _, _)| *id);
-                let awards: Vec<_> = awards.into_iter().map(|(_, amount, expiry)| (amount, expiry)).collect();
+                let awards: Vec<_> = awards
+                    .into_iter()
+                    .map(|(_, amount, expiry)| (amount, expiry))
+                    .collect();
                 let expected = model.purchase(now, spend, &awards);
-                let outcome = harness.engine.post_purchase(tenant, submission.clone()).await;
+                let outcome = harness
+                    .engine
+                    .post_purchase(tenant, submission.clone())
+                    .await;
                 match (expected, outcome) {
                     (Some(mut posted), Ok(record)) => {
-                        prop_assert_eq!(record.effects.awarded(), posted.award, "award at step {}", step);
-                        prop_assert_eq!(record.effects.spent(), posted.spent, "spend at step {}", step);
+                        prop_assert_eq!(
+                            record.effects.awarded(),
+                            posted.award,
+                            "award at step {}",
+                            step
+                        );
+                        prop_assert_eq!(
+                            record.effects.spent(),
+                            posted.spent,
+                            "spend at step {}",
+                            step
+                        );
                         posted.submission = submission;
                         model.posted.push(posted);
                     }
                     (None, Err(EngineError::InsufficientFunds)) => {}
                     (expected, outcome) => {
-                        prop_assert!(false, "step {}: model {:?}, engine {:?}", step, expected.map(|p| (p.award, p.spent)), outcome.map(|r| r.id));
+                        prop_assert!(
+                            false,
+                            "step {}: model {:?}, engine {:?}",
+                            step,
+                            expected.map(|p| (p.award, p.spent)),
+                            outcome.map(|r| r.id)
+                        );
                     }
                 }
             }
             Op::Cancel(index) if !model.posted.is_empty() => {
                 let index = index % model.posted.len();
-                let id = rewards_engine::domain::ids::PurchaseId::for_reference(&tenant, &model.posted[index].submission.reference_number);
+                let id = rewards_engine::domain::ids::PurchaseId::for_reference(
+                    &tenant,
+                    &model.posted[index].submission.reference_number,
+                );
                 model.cancel(now, index);
-                let record = harness.engine.cancel_purchase(tenant, id).await.map_err(|e| TestCaseError::fail(e.to_string()))?;
-                prop_assert_eq!(record.state, rewards_engine::domain::purchase::PurchaseState::Cancelled);
+                let record = harness
+                    .engine
+                    .cancel_purchase(tenant, id)
+                    .await
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_eq!(
+                    record.state,
+                    rewards_engine::domain::purchase::PurchaseState::Cancelled
+                );
             }
             Op::Retry(index) if !model.posted.is_empty() => {
                 let index = index % model.posted.len();
                 let posted = &model.posted[index];
-                let record = harness.engine.post_purchase(tenant, posted.submission.clone()).await.map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let record = harness
+                    .engine
+                    .post_purchase(tenant, posted.submission.clone())
+                    .await
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
                 prop_assert_eq!(record.effects.awarded(), posted.award);
                 prop_assert_eq!(record.effects.spent(), posted.spent);
             }
@@ -312,12 +442,30 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
         // Every step ends with a read, which (like every wallet command) expires due lots.
         let now = harness.clock.now_s();
         model.expire(now);
-        let (balance, journal_sum) = harness.engine.audit_wallet(tenant, contact.wallet_id).await.map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let view = harness.engine.wallet(tenant, contact.wallet_id).await.map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let (balance, journal_sum) = harness
+            .engine
+            .audit_wallet(tenant, contact.wallet_id)
+            .await
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let view = harness
+            .engine
+            .wallet(tenant, contact.wallet_id)
+            .await
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(balance, model.balance(), "balance after step {}", step);
-        prop_assert_eq!(journal_sum, model.journal_sum, "journal sum after step {}", step);
+        prop_assert_eq!(
+            journal_sum,
+            model.journal_sum,
+            "journal sum after step {}",
+            step
+        );
         prop_assert_eq!(balance, journal_sum);
-        prop_assert_eq!(view.balances.shortfall, model.shortfall, "shortfall after step {}", step);
+        prop_assert_eq!(
+            view.balances.shortfall,
+            model.shortfall,
+            "shortfall after step {}",
+            step
+        );
         prop_assert!(balance >= Decimal::ZERO);
     }
     harness.engine.shutdown().await;

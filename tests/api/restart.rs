@@ -6,7 +6,12 @@ use serde_json::{json, Value};
 use std::time::Duration;
 
 /// Everything the API shows about a set of contacts and purchases.
-async fn observe(app: &TestApp, contacts: &[Value], purchases: &[String], offers: &[String]) -> Vec<Value> {
+async fn observe(
+    app: &TestApp,
+    contacts: &[Value],
+    purchases: &[String],
+    offers: &[String],
+) -> Vec<Value> {
     let mut seen = Vec::new();
     for contact in contacts {
         let id = contact["id"].as_str().unwrap();
@@ -16,10 +21,18 @@ async fn observe(app: &TestApp, contacts: &[Value], purchases: &[String], offers
         seen.push(Value::Array(app.journal(wallet_id).await));
     }
     for id in purchases {
-        seen.push(app.get(&format!("/backoffice/v2/purchases/{id}")).await.body);
+        seen.push(
+            app.get(&format!("/backoffice/v2/purchases/{id}"))
+                .await
+                .body,
+        );
     }
     for id in offers {
-        seen.push(app.get(&format!("/backoffice/v2/reward_offers/{id}")).await.body);
+        seen.push(
+            app.get(&format!("/backoffice/v2/reward_offers/{id}"))
+                .await
+                .body,
+        );
     }
     seen
 }
@@ -29,10 +42,22 @@ async fn a_restart_keeps_every_contact_wallet_journal_purchase_and_offer_identic
     let dir = temp_dir();
     // Snapshots every few events, so recovery reads a snapshot and replays events after it.
     let overrides = [("REWARDS__ACTORS__SNAPSHOT_EVERY_EVENTS", "3")];
-    let app = spawn_app_with(dir.clone(), rewards_engine::ManualClock::new(START_S), &overrides).await;
+    let app = spawn_app_with(
+        dir.clone(),
+        rewards_engine::ManualClock::new(START_S),
+        &overrides,
+    )
+    .await;
     let offers = vec![
-        app.percentage_offer(10, Some(10)).await["id"].as_str().unwrap().to_string(),
-        app.create_offer(json!({"name": "Bonus", "award": {"type": "FIXED", "value": 1}})).await["id"].as_str().unwrap().to_string(),
+        app.percentage_offer(10, Some(10)).await["id"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+        app.create_offer(json!({"name": "Bonus", "award": {"type": "FIXED", "value": 1}}))
+            .await["id"]
+            .as_str()
+            .unwrap()
+            .to_string(),
     ];
     let mut contacts = Vec::new();
     let mut purchases = Vec::new();
@@ -41,18 +66,34 @@ async fn a_restart_keeps_every_contact_wallet_journal_purchase_and_offer_identic
         let id = contact["id"].as_str().unwrap().to_string();
         for p in 0..6 {
             let spend = (p % 3 == 2).then_some(("3.00", false));
-            let reply = app.purchase(&id, &format!("RS-{c}-{p}"), &format!("{}.50", 10 + p), spend).await;
+            let reply = app
+                .purchase(
+                    &id,
+                    &format!("RS-{c}-{p}"),
+                    &format!("{}.50", 10 + p),
+                    spend,
+                )
+                .await;
             assert_eq!(reply.status, 201, "{}", reply.body);
             purchases.push(reply.body["id"].as_str().unwrap().to_string());
         }
         let to_cancel = &purchases[purchases.len() - 5];
-        assert_eq!(app.post(&format!("/backoffice/v2/purchases/{to_cancel}/cancel"), &json!({})).await.status, 200);
+        assert_eq!(
+            app.post(
+                &format!("/backoffice/v2/purchases/{to_cancel}/cancel"),
+                &json!({})
+            )
+            .await
+            .status,
+            200
+        );
         contacts.push(contact);
     }
     app.clock.advance(11 * DAY_S); // the percentage awards expire
     let before = observe(&app, &contacts, &purchases, &offers).await;
     for contact in &contacts {
-        app.assert_balance_equals_journal(contact["wallet"]["id"].as_str().unwrap()).await;
+        app.assert_balance_equals_journal(contact["wallet"]["id"].as_str().unwrap())
+            .await;
     }
 
     let (dir, clock) = app.stop().await;
@@ -60,7 +101,11 @@ async fn a_restart_keeps_every_contact_wallet_journal_purchase_and_offer_identic
     let app = spawn_app_with(dir.clone(), clock, &overrides).await;
     let after = observe(&app, &contacts, &purchases, &offers).await;
     assert_eq!(before, after);
-    assert_eq!(std::fs::read(dir.path().join("bootstrap.json")).unwrap(), bootstrap_before, "bootstrap runs once");
+    assert_eq!(
+        std::fs::read(dir.path().join("bootstrap.json")).unwrap(),
+        bootstrap_before,
+        "bootstrap runs once"
+    );
 
     // The recovered wallets go on working: a retry changes nothing, a new purchase adds.
     let first = contacts[0]["id"].as_str().unwrap();
@@ -69,14 +114,20 @@ async fn a_restart_keeps_every_contact_wallet_journal_purchase_and_offer_identic
     assert_eq!(retry.body["id"].as_str().unwrap(), purchases[0]);
     let fresh = app.purchase(first, "RS-0-new", "20.00", None).await;
     assert_eq!(fresh.status, 201, "{}", fresh.body);
-    app.assert_balance_equals_journal(contacts[0]["wallet"]["id"].as_str().unwrap()).await;
+    app.assert_balance_equals_journal(contacts[0]["wallet"]["id"].as_str().unwrap())
+        .await;
     app.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn idle_wallet_actors_stop_and_recover_their_state_on_the_next_message() {
     let overrides = [("REWARDS__ACTORS__IDLE_MS", "40")];
-    let app = spawn_app_with(temp_dir(), rewards_engine::ManualClock::new(START_S), &overrides).await;
+    let app = spawn_app_with(
+        temp_dir(),
+        rewards_engine::ManualClock::new(START_S),
+        &overrides,
+    )
+    .await;
     app.percentage_offer(10, None).await;
     let contact = app.create_contact("IDLE-1").await;
     let id = contact["id"].as_str().unwrap();
@@ -89,7 +140,10 @@ async fn idle_wallet_actors_stop_and_recover_their_state_on_the_next_message() {
         waited += 1;
     }
     assert_eq!(app.engine.live_wallet_actors(), 0, "idle actors stop");
-    assert_eq!(app.wallet(wallet_id).await["total_balance"].to_string(), "3.00");
+    assert_eq!(
+        app.wallet(wallet_id).await["total_balance"].to_string(),
+        "3.00"
+    );
     let spend = app.purchase(id, "I-2", "2.00", Some(("2.00", true))).await;
     assert_eq!(spend.status, 201, "{}", spend.body);
     // After another idle stop, a retry of the first purchase is still recognised.

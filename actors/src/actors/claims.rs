@@ -26,7 +26,10 @@ pub struct Claims {
 
 impl Default for Claims {
     fn default() -> Self {
-        Claims { shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(), hasher: RandomState::new() }
+        Claims {
+            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+            hasher: RandomState::new(),
+        }
     }
 }
 
@@ -51,11 +54,17 @@ impl Claims {
                 shard.held.insert(key.clone(), (owner, 1));
             }
         }
-        Ok(ClaimGuard { claims: self.clone(), key })
+        Ok(ClaimGuard {
+            claims: self.clone(),
+            key,
+        })
     }
 
     pub fn held(&self) -> usize {
-        self.shards.iter().map(|shard| shard.lock().held.len()).sum()
+        self.shards
+            .iter()
+            .map(|shard| shard.lock().held.len())
+            .sum()
     }
 }
 

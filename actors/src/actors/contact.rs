@@ -59,7 +59,15 @@ impl ContactActor {
         registry: Arc<Registry<ContactKey, ContactActor>>,
         settings: ActorSettings,
     ) -> Self {
-        ContactActor { key, contact, store, registry, settings, last_message: Instant::now(), in_flight: Default::default() }
+        ContactActor {
+            key,
+            contact,
+            store,
+            registry,
+            settings,
+            last_message: Instant::now(),
+            in_flight: Default::default(),
+        }
     }
 
     fn retire(&mut self, ctx: &mut Context<Self>) {
@@ -77,7 +85,8 @@ impl Actor for ContactActor {
         metrics::counter!(names::ACTOR_STARTS_TOTAL, "kind" => "contact").increment(1);
         let check_every = Duration::from_millis((self.settings.idle_ms / 2).clamp(10, 5_000));
         ctx.run_interval(check_every, |actor, ctx| {
-            let idle = actor.last_message.elapsed() >= Duration::from_millis(actor.settings.idle_ms);
+            let idle =
+                actor.last_message.elapsed() >= Duration::from_millis(actor.settings.idle_ms);
             if idle && actor.in_flight.load(std::sync::atomic::Ordering::Acquire) == 0 {
                 actor.retire(ctx);
             }
@@ -96,7 +105,12 @@ impl Handler<ContactMessage> for ContactActor {
     fn handle(&mut self, message: ContactMessage, ctx: &mut Self::Context) {
         self.last_message = Instant::now();
         match message {
-            ContactMessage::Create { contact, wallet, idempotency, reply } => {
+            ContactMessage::Create {
+                contact,
+                wallet,
+                idempotency,
+                reply,
+            } => {
                 if self.contact.is_some() {
                     let _ = reply.send(Err(ContactActorError::AlreadyExists));
                     return;
@@ -118,14 +132,21 @@ impl Handler<ContactMessage> for ContactActor {
                     writes,
                     Box::new(move |outcome: Result<(), StorageFailure>| {
                         in_flight.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
-                        let _ = reply.send(outcome.map(|()| contact).map_err(|e| ContactActorError::Storage(e.0)));
+                        let _ = reply.send(
+                            outcome
+                                .map(|()| contact)
+                                .map_err(|e| ContactActorError::Storage(e.0)),
+                        );
                     }),
                 );
             }
             ContactMessage::Shutdown { reply } => {
-                self.store.commit(WriteSet::default(), Box::new(move |_| {
-                    let _ = reply.send(());
-                }));
+                self.store.commit(
+                    WriteSet::default(),
+                    Box::new(move |_| {
+                        let _ = reply.send(());
+                    }),
+                );
                 self.retire(ctx);
             }
         }

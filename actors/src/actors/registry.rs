@@ -20,7 +20,10 @@ pub struct Registry<K, A: Actor> {
 
 impl<K: Hash + Eq + Clone, A: Actor> Registry<K, A> {
     pub fn new(arbiters: Vec<ArbiterHandle>) -> Self {
-        assert!(!arbiters.is_empty(), "a registry needs at least one arbiter");
+        assert!(
+            !arbiters.is_empty(),
+            "a registry needs at least one arbiter"
+        );
         Registry {
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
             arbiters,
@@ -71,6 +74,9 @@ impl<K: Hash + Eq + Clone, A: Actor> Registry<K, A> {
     }
 
     pub fn addresses(&self) -> Vec<Addr<A>> {
-        self.shards.iter().flat_map(|shard| shard.lock().values().cloned().collect::<Vec<_>>()).collect()
+        self.shards
+            .iter()
+            .flat_map(|shard| shard.lock().values().cloned().collect::<Vec<_>>())
+            .collect()
     }
 }

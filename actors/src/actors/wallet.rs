@@ -181,7 +181,10 @@ impl WalletActor {
             writes.wallet_event(&self.key.0, self.key.1, event);
         }
         self.events_since_snapshot += events.len() as u64;
-        let threshold = self.settings.snapshot_every_events.max(self.wallet.lot_count() as u64);
+        let threshold = self
+            .settings
+            .snapshot_every_events
+            .max(self.wallet.lot_count() as u64);
         if self.events_since_snapshot >= threshold {
             writes.wallet_snapshot(&self.wallet);
             self.events_since_snapshot = 0;
@@ -196,12 +199,24 @@ impl WalletActor {
 
     fn remember(&mut self, record: Arc<PurchaseRecord>) {
         let id = record.id;
-        if self.recent.insert(id, RecentPurchase { record, commit_number: self.submitted }).is_none() {
+        if self
+            .recent
+            .insert(
+                id,
+                RecentPurchase {
+                    record,
+                    commit_number: self.submitted,
+                },
+            )
+            .is_none()
+        {
             self.recent_order.push_back(id);
         }
         let settled = self.settled.load(Ordering::Acquire);
         while self.recent_order.len() > RECENT_PURCHASES_MAX {
-            let Some(oldest) = self.recent_order.front().copied() else { break };
+            let Some(oldest) = self.recent_order.front().copied() else {
+                break;
+            };
             match self.recent.get(&oldest) {
                 Some(entry) if entry.commit_number > settled => break,
                 _ => {
@@ -224,14 +239,23 @@ impl WalletActor {
 
     /// Sends `answer` once every earlier commit of this actor is durable: an answer may
     /// depend on state those commits made, so it must not outrun them.
-    fn answer_after_durable<T: Send + 'static>(&mut self, reply: Reply<T>, answer: Result<T, WalletError>) {
+    fn answer_after_durable<T: Send + 'static>(
+        &mut self,
+        reply: Reply<T>,
+        answer: Result<T, WalletError>,
+    ) {
         self.after_durable(move |outcome| {
             let _ = reply.send(outcome.map_err(WalletError::from).and(answer));
         });
     }
 
     /// Commits `writes` if there are any, then answers after durability.
-    fn commit_then_answer<T: Send + 'static>(&mut self, writes: WriteSet, reply: Reply<T>, answer: Result<T, WalletError>) {
+    fn commit_then_answer<T: Send + 'static>(
+        &mut self,
+        writes: WriteSet,
+        reply: Reply<T>,
+        answer: Result<T, WalletError>,
+    ) {
         if !writes.is_empty() {
             self.commit(writes, |_| {});
         }
@@ -266,7 +290,10 @@ impl WalletActor {
         let now = self.clock.now_s();
         let mut writes = WriteSet::default();
         self.sweep(now, &mut writes);
-        match self.wallet.post_purchase(now, purchase_id, request.spend, &awards) {
+        match self
+            .wallet
+            .post_purchase(now, purchase_id, request.spend, &awards)
+        {
             Err(rejection) => {
                 metrics::counter!(names::PURCHASES_TOTAL, "outcome" => "rejected").increment(1);
                 self.commit_then_answer(writes, reply, Err(WalletError::Rejected(rejection)));
@@ -315,7 +342,9 @@ impl WalletActor {
         let now = self.clock.now_s();
         let mut writes = WriteSet::default();
         self.sweep(now, &mut writes);
-        let event = self.wallet.cancel_purchase(now, purchase_id, &record.effects);
+        let event = self
+            .wallet
+            .cancel_purchase(now, purchase_id, &record.effects);
         self.add_events(&mut writes, &[event]);
         // A spend given back to a lot that has since expired expires again at once.
         self.sweep(now, &mut writes);
@@ -335,7 +364,10 @@ impl WalletActor {
         let now = self.clock.now_s();
         let mut writes = WriteSet::default();
         self.sweep(now, &mut writes);
-        let view = WalletView { header: self.wallet.header.clone(), balances: self.wallet.balances() };
+        let view = WalletView {
+            header: self.wallet.header.clone(),
+            balances: self.wallet.balances(),
+        };
         self.commit_then_answer(writes, reply, Ok(view));
     }
 
@@ -357,7 +389,8 @@ impl Actor for WalletActor {
         metrics::counter!(names::ACTOR_STARTS_TOTAL, "kind" => "wallet").increment(1);
         let check_every = Duration::from_millis((self.settings.idle_ms / 2).clamp(10, 5_000));
         ctx.run_interval(check_every, |actor, ctx| {
-            let idle = actor.last_message.elapsed() >= Duration::from_millis(actor.settings.idle_ms);
+            let idle =
+                actor.last_message.elapsed() >= Duration::from_millis(actor.settings.idle_ms);
             if idle && !actor.in_flight() {
                 actor.retire(ctx);
             }
@@ -381,7 +414,8 @@ impl Handler<WalletMessage> for WalletActor {
         }
         if self.retired {
             match message {
-                WalletMessage::PostPurchase { reply, .. } | WalletMessage::CancelPurchase { reply, .. } => {
+                WalletMessage::PostPurchase { reply, .. }
+                | WalletMessage::CancelPurchase { reply, .. } => {
                     let _ = reply.send(Err(WalletError::Retry));
                 }
                 WalletMessage::Read { reply } => {
@@ -394,10 +428,16 @@ impl Handler<WalletMessage> for WalletActor {
             return;
         }
         match message {
-            WalletMessage::PostPurchase { purchase_id, request, body_hash, awards, reply } => {
-                self.post_purchase(purchase_id, request, body_hash, awards, reply)
+            WalletMessage::PostPurchase {
+                purchase_id,
+                request,
+                body_hash,
+                awards,
+                reply,
+            } => self.post_purchase(purchase_id, request, body_hash, awards, reply),
+            WalletMessage::CancelPurchase { purchase_id, reply } => {
+                self.cancel_purchase(purchase_id, reply)
             }
-            WalletMessage::CancelPurchase { purchase_id, reply } => self.cancel_purchase(purchase_id, reply),
             WalletMessage::Read { reply } => self.read(reply),
             WalletMessage::Shutdown { reply } => {
                 self.after_durable(move |_| {

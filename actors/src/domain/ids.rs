@@ -107,7 +107,10 @@ impl PurchaseId {
     /// The purchase id is a function of the tenant and the POS reference number, so the
     /// record stored under it is also the idempotency record of the submission (D4).
     pub fn for_reference(tenant: &Tenant, reference: &ReferenceNumber) -> PurchaseId {
-        PurchaseId(Uuid::new_v5(&tenant.namespace(), reference.as_str().as_bytes()))
+        PurchaseId(Uuid::new_v5(
+            &tenant.namespace(),
+            reference.as_str().as_bytes(),
+        ))
     }
 }
 
@@ -205,8 +208,14 @@ mod tests {
 
     #[test]
     fn purchase_ids_depend_on_tenant_and_reference() {
-        let tenant = Tenant { organisation: OrganisationId::random(), mode: Mode::Live };
-        let other = Tenant { mode: Mode::Test, ..tenant };
+        let tenant = Tenant {
+            organisation: OrganisationId::random(),
+            mode: Mode::Live,
+        };
+        let other = Tenant {
+            mode: Mode::Test,
+            ..tenant
+        };
         let reference = ReferenceNumber::parse("R-1").unwrap();
         let id = PurchaseId::for_reference(&tenant, &reference);
         assert_eq!(id, PurchaseId::for_reference(&tenant, &reference));

@@ -50,7 +50,11 @@ pub enum MoneyError {
     #[error("amount must not be negative")]
     Negative,
     #[error("amount has {scale} decimal places but {currency} allows {allowed}")]
-    TooPrecise { scale: u32, currency: Currency, allowed: u32 },
+    TooPrecise {
+        scale: u32,
+        currency: Currency,
+        allowed: u32,
+    },
 }
 
 impl Currency {
@@ -113,7 +117,11 @@ impl Amount {
         let normalized = value.normalize();
         let allowed = currency.minor_units();
         if normalized.scale() > allowed {
-            return Err(MoneyError::TooPrecise { scale: normalized.scale(), currency, allowed });
+            return Err(MoneyError::TooPrecise {
+                scale: normalized.scale(),
+                currency,
+                allowed,
+            });
         }
         Ok(Amount(normalized.abs()))
     }
@@ -121,7 +129,10 @@ impl Amount {
     /// For amounts the engine computed itself from checked amounts (sums, minima, rounded
     /// awards). Debug builds assert the invariant.
     pub fn from_checked(value: Decimal) -> Amount {
-        debug_assert!(!value.is_sign_negative() || value.is_zero(), "negative amount {value}");
+        debug_assert!(
+            !value.is_sign_negative() || value.is_zero(),
+            "negative amount {value}"
+        );
         Amount(value.normalize())
     }
 
@@ -166,14 +177,20 @@ mod tests {
     fn currency_codes_are_case_insensitive_and_unknown_ones_are_rejected() {
         assert_eq!(Currency::parse("eur").unwrap().code(), "EUR");
         assert_eq!(Currency::parse("JPY").unwrap().minor_units(), 0);
-        assert!(matches!(Currency::parse("EURO"), Err(MoneyError::UnknownCurrency(_))));
+        assert!(matches!(
+            Currency::parse("EURO"),
+            Err(MoneyError::UnknownCurrency(_))
+        ));
     }
 
     #[test]
     fn amounts_reject_negative_values_and_excess_precision() {
         let d = |s: &str| Decimal::from_str(s).unwrap();
         assert_eq!(Amount::parse(d("-0.01"), eur()), Err(MoneyError::Negative));
-        assert!(matches!(Amount::parse(d("1.005"), eur()), Err(MoneyError::TooPrecise { .. })));
+        assert!(matches!(
+            Amount::parse(d("1.005"), eur()),
+            Err(MoneyError::TooPrecise { .. })
+        ));
         assert_eq!(Amount::parse(d("1.500"), eur()).unwrap().value(), d("1.5"));
         assert!(Amount::parse(d("1.5"), Currency::parse("JPY").unwrap()).is_err());
     }

@@ -108,8 +108,9 @@ pub fn evaluate_awards(
         .filter(|offer| offer.applies_on(purchase_date))
         .filter_map(|offer| {
             let amount = match offer.award.kind {
-                AwardKind::Percentage => currency
-                    .round_award(total.value() * offer.award.value / Decimal::ONE_HUNDRED),
+                AwardKind::Percentage => {
+                    currency.round_award(total.value() * offer.award.value / Decimal::ONE_HUNDRED)
+                }
                 AwardKind::Fixed => offer.award.value,
             };
             (amount > Decimal::ZERO).then(|| AwardGrant {
@@ -136,7 +137,11 @@ mod tests {
             state: OfferState::Active,
             available_from: Some(100),
             available_to: Some(200),
-            award: AwardRule { kind, value: Decimal::from_str(value).unwrap(), expiry_days: Some(2) },
+            award: AwardRule {
+                kind,
+                value: Decimal::from_str(value).unwrap(),
+                expiry_days: Some(2),
+            },
             created_on: 0,
             updated_on: 0,
         }
@@ -146,7 +151,10 @@ mod tests {
     fn percentage_and_fixed_offers_award_inside_their_availability_only() {
         let eur = Currency::parse("EUR").unwrap();
         let total = Amount::parse(Decimal::from_str("12.35").unwrap(), eur).unwrap();
-        let offers = [offer(AwardKind::Percentage, "10"), offer(AwardKind::Fixed, "2.5")];
+        let offers = [
+            offer(AwardKind::Percentage, "10"),
+            offer(AwardKind::Fixed, "2.5"),
+        ];
         let awards = evaluate_awards(&offers, total, eur, 150, 1_000);
         let amounts: Vec<String> = awards.iter().map(|a| a.amount.to_string()).collect();
         assert_eq!(amounts, ["1.24", "2.5"]);
@@ -160,8 +168,14 @@ mod tests {
     #[test]
     fn offers_with_impossible_rules_are_rejected() {
         let eur = Currency::parse("EUR").unwrap();
-        assert_eq!(offer(AwardKind::Percentage, "101").validate(eur), Err(OfferError::PercentageAboveHundred));
-        assert_eq!(offer(AwardKind::Fixed, "0").validate(eur), Err(OfferError::NonPositiveValue));
+        assert_eq!(
+            offer(AwardKind::Percentage, "101").validate(eur),
+            Err(OfferError::PercentageAboveHundred)
+        );
+        assert_eq!(
+            offer(AwardKind::Fixed, "0").validate(eur),
+            Err(OfferError::NonPositiveValue)
+        );
         assert!(offer(AwardKind::Fixed, "1.001").validate(eur).is_err());
     }
 }

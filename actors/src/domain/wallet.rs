@@ -280,7 +280,10 @@ impl Wallet {
             .filter(|lot| lot.remaining > Decimal::ZERO && !lot.revoked)
             .map(Lot::spend_order_key)
             .collect();
-        let mut totals = Balances { shortfall: self.shortfall, ..Balances::default() };
+        let mut totals = Balances {
+            shortfall: self.shortfall,
+            ..Balances::default()
+        };
         for lot in self.lots.values() {
             match lot.pocket {
                 Pocket::Open => totals.open += lot.remaining,
@@ -309,7 +312,11 @@ impl Wallet {
 
     /// Applies one stored event during recovery. Events must come in sequence order.
     pub fn replay(&mut self, event: &WalletEvent) {
-        assert_eq!(event.seq, self.next_seq, "wallet {} replayed out of order", self.header.id);
+        assert_eq!(
+            event.seq, self.next_seq,
+            "wallet {} replayed out of order",
+            self.header.id
+        );
         for entry in &event.entries {
             self.apply_entry(entry);
         }
@@ -318,18 +325,33 @@ impl Wallet {
 
     /// Wraps entries a command produced (and already applied) into the next event.
     fn record(&mut self, at: i64, cause: Cause, entries: Vec<Entry>) -> WalletEvent {
-        let event = WalletEvent { seq: self.next_seq, at, cause, entries };
+        let event = WalletEvent {
+            seq: self.next_seq,
+            at,
+            cause,
+            entries,
+        };
         self.next_seq += 1;
         event
     }
 
     /// The one function that changes a wallet.
     fn apply_entry(&mut self, entry: &Entry) {
-        assert!(entry.amount >= Decimal::ZERO, "entry with negative amount: {entry:?}");
+        assert!(
+            entry.amount >= Decimal::ZERO,
+            "entry with negative amount: {entry:?}"
+        );
         let totals = self.totals.get_or_insert_with(Balances::default);
         if let Some(new_lot) = entry.new_lot {
-            assert!(entry.kind.is_credit(), "only a credit opens a lot: {entry:?}");
-            assert!(!self.lots.contains_key(&entry.lot), "lot {} opened twice", entry.lot);
+            assert!(
+                entry.kind.is_credit(),
+                "only a credit opens a lot: {entry:?}"
+            );
+            assert!(
+                !self.lots.contains_key(&entry.lot),
+                "lot {} opened twice",
+                entry.lot
+            );
             self.lots.insert(
                 entry.lot,
                 Lot {
@@ -371,7 +393,11 @@ impl Wallet {
                 lot.revoked = true;
             }
         }
-        assert!(lot.remaining >= Decimal::ZERO, "lot {} overdrawn by {entry:?}", lot.id);
+        assert!(
+            lot.remaining >= Decimal::ZERO,
+            "lot {} overdrawn by {entry:?}",
+            lot.id
+        );
         if lot.remaining > Decimal::ZERO && !lot.revoked {
             self.spendable.insert(lot.spend_order_key());
         }
@@ -381,7 +407,10 @@ impl Wallet {
         }
         totals.total += signed;
         self.shortfall += entry.shortfall_change;
-        assert!(self.shortfall >= Decimal::ZERO, "shortfall below zero after {entry:?}");
+        assert!(
+            self.shortfall >= Decimal::ZERO,
+            "shortfall below zero after {entry:?}"
+        );
         totals.shortfall = self.shortfall;
     }
 
@@ -393,7 +422,11 @@ impl Wallet {
     /// Settles the shortfall from `credited`, the value just credited to `lot` (never from
     /// value the lot already held).
     fn settle_shortfall_from(&mut self, entries: &mut Vec<Entry>, lot: LotId, credited: Decimal) {
-        let available = self.lots.get(&lot).map(|lot| lot.remaining).unwrap_or_default();
+        let available = self
+            .lots
+            .get(&lot)
+            .map(|lot| lot.remaining)
+            .unwrap_or_default();
         let settled = self.shortfall.min(credited).min(available);
         if settled > Decimal::ZERO {
             let entry = Entry {
@@ -452,7 +485,16 @@ impl Wallet {
         spend: Option<SpendRequest>,
         awards: &[AwardGrant],
     ) -> Result<(WalletEvent, PurchaseEffects), WalletRejection> {
-        let available = self.spendable_at(now);
+        // After the sweep every lot with value is unexpired and unrevoked, so what a spend
+        // can take is the whole balance (kept incrementally: no scan of the lots).
+        debug_assert!(
+            self.spendable
+                .first()
+                .is_none_or(|(expires_at, _)| *expires_at > now),
+            "sweep first"
+        );
+        let available = self.balances().total;
+        debug_assert_eq!(available, self.spendable_at(now));
         if let Some(request) = spend {
             if request.restrict_fully_covered && available < request.amount {
                 return Err(WalletRejection::InsufficientFunds);
@@ -477,7 +519,10 @@ impl Wallet {
                     shortfall_change: Decimal::ZERO,
                 };
                 self.push(&mut entries, entry);
-                effects.spends.push(LotDebit { lot: id, amount: take });
+                effects.spends.push(LotDebit {
+                    lot: id,
+                    amount: take,
+                });
                 left -= take;
             }
         }
@@ -487,14 +532,24 @@ impl Wallet {
                 kind: EntryKind::Award,
                 lot,
                 amount: grant.amount,
-                new_lot: Some(NewLot { pocket: Pocket::Commerce, expires_at: grant.expires_at }),
+                new_lot: Some(NewLot {
+                    pocket: Pocket::Commerce,
+                    expires_at: grant.expires_at,
+                }),
                 shortfall_change: Decimal::ZERO,
             };
             self.push(&mut entries, entry);
-            effects.awards.push(AwardLine { offer_id: grant.offer_id, lot, amount: grant.amount });
+            effects.awards.push(AwardLine {
+                offer_id: grant.offer_id,
+                lot,
+                amount: grant.amount,
+            });
             self.settle_shortfall_from(&mut entries, lot, grant.amount);
         }
-        Ok((self.record(now, Cause::Purchase(purchase), entries), effects))
+        Ok((
+            self.record(now, Cause::Purchase(purchase), entries),
+            effects,
+        ))
     }
 
     /// Reverses a purchase exactly: revokes its award lots, restores its spend to the lots
@@ -521,7 +576,13 @@ impl Wallet {
             let lot = &self.lots[&debit.lot];
             let (target, new_lot) = if lot.revoked {
                 let target = self.next_lot_id;
-                (target, Some(NewLot { pocket: lot.pocket, expires_at: lot.expires_at }))
+                (
+                    target,
+                    Some(NewLot {
+                        pocket: lot.pocket,
+                        expires_at: lot.expires_at,
+                    }),
+                )
             } else {
                 (debit.lot, None)
             };
@@ -557,7 +618,10 @@ mod tests {
     fn wallet() -> Wallet {
         Wallet::open(WalletHeader {
             id: WalletId::random(),
-            tenant: Tenant { organisation: OrganisationId::random(), mode: Mode::Live },
+            tenant: Tenant {
+                organisation: OrganisationId::random(),
+                mode: Mode::Live,
+            },
             contact_id: ContactId::random(),
             code: WalletCode::random(),
             currency: Currency::parse("EUR").unwrap(),
@@ -566,11 +630,18 @@ mod tests {
     }
 
     fn award(amount: &str, expires_at: Option<i64>) -> AwardGrant {
-        AwardGrant { offer_id: OfferId::random(), amount: d(amount), expires_at }
+        AwardGrant {
+            offer_id: OfferId::random(),
+            amount: d(amount),
+            expires_at,
+        }
     }
 
     fn spend(amount: &str, restrict: bool) -> Option<SpendRequest> {
-        Some(SpendRequest { amount: d(amount), restrict_fully_covered: restrict })
+        Some(SpendRequest {
+            amount: d(amount),
+            restrict_fully_covered: restrict,
+        })
     }
 
     struct Ledger {
@@ -580,7 +651,10 @@ mod tests {
 
     impl Ledger {
         fn new() -> Self {
-            Ledger { wallet: wallet(), journal: Vec::new() }
+            Ledger {
+                wallet: wallet(),
+                journal: Vec::new(),
+            }
         }
         fn purchase(
             &mut self,
@@ -592,19 +666,26 @@ mod tests {
                 self.journal.push(event);
             }
             let (event, effects) =
-                self.wallet.post_purchase(now, PurchaseId::random(), spend, awards)?;
+                self.wallet
+                    .post_purchase(now, PurchaseId::random(), spend, awards)?;
             self.journal.push(event);
             self.check();
             Ok(effects)
         }
         fn cancel(&mut self, now: i64, effects: &PurchaseEffects) {
-            let event = self.wallet.cancel_purchase(now, PurchaseId::random(), effects);
+            let event = self
+                .wallet
+                .cancel_purchase(now, PurchaseId::random(), effects);
             self.journal.push(event);
             self.check();
         }
         fn check(&self) {
-            let journal_sum: Decimal =
-                self.journal.iter().flat_map(|e| &e.entries).map(Entry::signed_amount).sum();
+            let journal_sum: Decimal = self
+                .journal
+                .iter()
+                .flat_map(|e| &e.entries)
+                .map(Entry::signed_amount)
+                .sum();
             assert_eq!(self.wallet.balances().total, journal_sum);
             assert_eq!(self.wallet.recomputed_total(), journal_sum);
             let mut replayed = Wallet::open(self.wallet.header.clone());
@@ -619,9 +700,17 @@ mod tests {
     #[test]
     fn a_spend_takes_the_soonest_expiring_lot_first() {
         let mut ledger = Ledger::new();
-        ledger.purchase(0, None, &[award("5", None), award("5", Some(100))]).unwrap();
+        ledger
+            .purchase(0, None, &[award("5", None), award("5", Some(100))])
+            .unwrap();
         let effects = ledger.purchase(1, spend("3", false), &[]).unwrap();
-        assert_eq!(effects.spends, vec![LotDebit { lot: 2, amount: d("3") }]);
+        assert_eq!(
+            effects.spends,
+            vec![LotDebit {
+                lot: 2,
+                amount: d("3")
+            }]
+        );
     }
 
     #[test]
@@ -661,7 +750,10 @@ mod tests {
         // The next award settles the shortfall first.
         ledger.purchase(3, None, &[award("6", None)]).unwrap();
         let balances = ledger.wallet.balances();
-        assert_eq!((balances.total, balances.shortfall), (d("2"), Decimal::ZERO));
+        assert_eq!(
+            (balances.total, balances.shortfall),
+            (d("2"), Decimal::ZERO)
+        );
     }
 
     #[test]
@@ -672,7 +764,10 @@ mod tests {
         ledger.cancel(2, &award_purchase);
         ledger.cancel(3, &spend_purchase);
         let balances = ledger.wallet.balances();
-        assert_eq!((balances.total, balances.shortfall), (Decimal::ZERO, Decimal::ZERO));
+        assert_eq!(
+            (balances.total, balances.shortfall),
+            (Decimal::ZERO, Decimal::ZERO)
+        );
     }
 
     #[test]
@@ -693,12 +788,20 @@ mod tests {
     #[test]
     fn cancelling_a_spend_restores_exactly_the_lots_it_used() {
         let mut ledger = Ledger::new();
-        ledger.purchase(0, None, &[award("3", Some(50)), award("3", Some(40))]).unwrap();
-        let before: Vec<Lot> = [1, 2].iter().map(|id| ledger.wallet.lot(*id).unwrap().clone()).collect();
+        ledger
+            .purchase(0, None, &[award("3", Some(50)), award("3", Some(40))])
+            .unwrap();
+        let before: Vec<Lot> = [1, 2]
+            .iter()
+            .map(|id| ledger.wallet.lot(*id).unwrap().clone())
+            .collect();
         let spent = ledger.purchase(1, spend("4", false), &[]).unwrap();
         assert_eq!(spent.spends.len(), 2);
         ledger.cancel(2, &spent);
-        let after: Vec<Lot> = [1, 2].iter().map(|id| ledger.wallet.lot(*id).unwrap().clone()).collect();
+        let after: Vec<Lot> = [1, 2]
+            .iter()
+            .map(|id| ledger.wallet.lot(*id).unwrap().clone())
+            .collect();
         assert_eq!(before, after);
     }
 }

@@ -56,11 +56,18 @@ pub mod option_decimal {
     use rust_decimal::Decimal;
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-    pub fn serialize<S: Serializer>(value: &Option<Decimal>, serializer: S) -> Result<S::Ok, S::Error> {
-        value.map(|v| (v.mantissa(), v.scale())).serialize(serializer)
+    pub fn serialize<S: Serializer>(
+        value: &Option<Decimal>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        value
+            .map(|v| (v.mantissa(), v.scale()))
+            .serialize(serializer)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Decimal>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Decimal>, D::Error> {
         match <Option<(i128, u32)>>::deserialize(deserializer)? {
             None => Ok(None),
             Some((mantissa, scale)) => Decimal::try_from_i128_with_scale(mantissa, scale)
@@ -92,6 +99,9 @@ mod tests {
         assert_eq!(back.total.to_string(), "12.50");
         let mut future = bytes.clone();
         future[0] = 99;
-        assert!(matches!(decode::<Balances>(&future), Err(CodecError::UnknownVersion(99))));
+        assert!(matches!(
+            decode::<Balances>(&future),
+            Err(CodecError::UnknownVersion(99))
+        ));
     }
 }

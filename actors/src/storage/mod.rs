@@ -11,7 +11,9 @@ pub mod keys;
 pub mod writer;
 
 use crate::domain::contact::Contact;
-use crate::domain::ids::{ContactCode, ContactId, OfferId, OrganisationId, PurchaseId, Tenant, WalletCode, WalletId};
+use crate::domain::ids::{
+    ContactCode, ContactId, OfferId, OrganisationId, PurchaseId, Tenant, WalletCode, WalletId,
+};
 use crate::domain::offer::RewardOffer;
 use crate::domain::organisation::{ApiKeyRecord, Organisation};
 use crate::domain::purchase::PurchaseRecord;
@@ -23,8 +25,8 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-pub use writer::{Completion, StorageFailure, WriterSettings};
 use writer::{Commit, WriterMessage};
+pub use writer::{Completion, StorageFailure, WriterSettings};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -68,38 +70,57 @@ impl WriteSet {
         self.writes.len()
     }
     pub fn contact(&mut self, contact: &Contact) {
-        self.writes.push((keys::contact(&contact.tenant, contact.id), encode(contact)));
+        self.writes
+            .push((keys::contact(&contact.tenant, contact.id), encode(contact)));
     }
     pub fn contact_code(&mut self, tenant: &Tenant, code: &ContactCode, id: ContactId) {
-        self.writes.push((keys::contact_code(tenant, code), encode(&id)));
+        self.writes
+            .push((keys::contact_code(tenant, code), encode(&id)));
     }
     pub fn wallet_code(&mut self, tenant: &Tenant, code: &WalletCode, contact: ContactId) {
-        self.writes.push((keys::wallet_code(tenant, code), encode(&contact)));
+        self.writes
+            .push((keys::wallet_code(tenant, code), encode(&contact)));
     }
     pub fn wallet_snapshot(&mut self, wallet: &Wallet) {
         let header = &wallet.header;
-        self.writes.push((keys::wallet_snapshot(&header.tenant, header.id), encode(wallet)));
+        self.writes.push((
+            keys::wallet_snapshot(&header.tenant, header.id),
+            encode(wallet),
+        ));
     }
     pub fn wallet_event(&mut self, tenant: &Tenant, wallet: WalletId, event: &WalletEvent) {
-        self.writes.push((keys::wallet_event(tenant, wallet, event.seq), encode(event)));
+        self.writes
+            .push((keys::wallet_event(tenant, wallet, event.seq), encode(event)));
     }
     pub fn purchase(&mut self, purchase: &PurchaseRecord) {
-        self.writes.push((keys::purchase(&purchase.tenant, purchase.id), encode(purchase)));
+        self.writes.push((
+            keys::purchase(&purchase.tenant, purchase.id),
+            encode(purchase),
+        ));
     }
     pub fn offer(&mut self, tenant: &Tenant, offer: &RewardOffer) {
-        self.writes.push((keys::offer(tenant, offer.id), encode(offer)));
+        self.writes
+            .push((keys::offer(tenant, offer.id), encode(offer)));
     }
-    pub fn idempotency(&mut self, tenant: &Tenant, key_hash: &[u8; 32], record: &IdempotencyRecord) {
-        self.writes.push((keys::idempotency(tenant, key_hash), encode(record)));
+    pub fn idempotency(
+        &mut self,
+        tenant: &Tenant,
+        key_hash: &[u8; 32],
+        record: &IdempotencyRecord,
+    ) {
+        self.writes
+            .push((keys::idempotency(tenant, key_hash), encode(record)));
     }
     pub fn organisation(&mut self, organisation: &Organisation) {
-        self.writes.push((keys::organisation(organisation.id), encode(organisation)));
+        self.writes
+            .push((keys::organisation(organisation.id), encode(organisation)));
     }
     pub fn api_key(&mut self, key_hash: &[u8; 32], record: &ApiKeyRecord) {
         self.writes.push((keys::api_key(key_hash), encode(record)));
     }
     pub fn meta(&mut self, name: &str, value: &[u8]) {
-        self.writes.push((keys::meta(name), encode(&value.to_vec())));
+        self.writes
+            .push((keys::meta(name), encode(&value.to_vec())));
     }
 }
 
@@ -117,7 +138,10 @@ pub struct Store {
 }
 
 fn corrupt(prefix: u8) -> impl FnOnce(CodecError) -> StoreError {
-    move |source| StoreError::Corrupt { prefix: prefix as char, source }
+    move |source| StoreError::Corrupt {
+        prefix: prefix as char,
+        source,
+    }
 }
 
 impl Store {
@@ -144,7 +168,10 @@ impl Store {
     /// Queues a commit; `completion` runs once it is durable (or can never be). Blocks while
     /// the writer's queue is full: back-pressure on the actors.
     pub fn commit(&self, writes: WriteSet, completion: Completion) {
-        let commit = Commit { writes: writes.writes, completion };
+        let commit = Commit {
+            writes: writes.writes,
+            completion,
+        };
         if let Err(error) = self.inner.sender.send(WriterMessage::Commit(commit)) {
             if let WriterMessage::Commit(commit) = error.into_inner() {
                 (commit.completion)(Err(StorageFailure("journal writer stopped".into())));
@@ -156,14 +183,20 @@ impl Store {
     pub fn commit_and_wait(&self, writes: WriteSet) -> Result<(), StoreError> {
         let (sender, receiver) = crossbeam_channel::bounded(1);
         self.commit(writes, Box::new(move |outcome| drop(sender.send(outcome))));
-        receiver.recv().map_err(|_| StoreError::WriterStopped)?.map_err(StoreError::from)
+        receiver
+            .recv()
+            .map_err(|_| StoreError::WriterStopped)?
+            .map_err(StoreError::from)
     }
 
     /// The async twin of `commit_and_wait`.
     pub async fn commit_async(&self, writes: WriteSet) -> Result<(), StoreError> {
         let (sender, receiver) = tokio::sync::oneshot::channel();
         self.commit(writes, Box::new(move |outcome| drop(sender.send(outcome))));
-        receiver.await.map_err(|_| StoreError::WriterStopped)?.map_err(StoreError::from)
+        receiver
+            .await
+            .map_err(|_| StoreError::WriterStopped)?
+            .map_err(StoreError::from)
     }
 
     pub fn has_failed(&self) -> bool {
@@ -190,12 +223,20 @@ impl Store {
         self.get(&keys::contact(tenant, id))
     }
 
-    pub fn contact_by_code(&self, tenant: &Tenant, code: &ContactCode) -> Result<Option<ContactId>, StoreError> {
+    pub fn contact_by_code(
+        &self,
+        tenant: &Tenant,
+        code: &ContactCode,
+    ) -> Result<Option<ContactId>, StoreError> {
         self.get(&keys::contact_code(tenant, code))
     }
 
     /// The contact whose wallet has this code.
-    pub fn contact_by_wallet_code(&self, tenant: &Tenant, code: &WalletCode) -> Result<Option<ContactId>, StoreError> {
+    pub fn contact_by_wallet_code(
+        &self,
+        tenant: &Tenant,
+        code: &WalletCode,
+    ) -> Result<Option<ContactId>, StoreError> {
         self.get(&keys::wallet_code(tenant, code))
     }
 
@@ -227,8 +268,11 @@ impl Store {
     ) -> Result<(Vec<WalletEvent>, bool), StoreError> {
         let prefix = keys::wallet_events(tenant, id);
         let iter = self.inner.db.scan_prefix(&prefix);
-        let iter: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> =
-            if descending { Box::new(iter.rev()) } else { Box::new(iter) };
+        let iter: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> = if descending {
+            Box::new(iter.rev())
+        } else {
+            Box::new(iter)
+        };
         let mut events = Vec::with_capacity(take.min(1024));
         let mut more = false;
         for item in iter.skip(skip) {
@@ -243,11 +287,20 @@ impl Store {
     }
 
     /// Every event of a wallet, oldest first (tests and checks).
-    pub fn all_wallet_events(&self, tenant: &Tenant, id: WalletId) -> Result<Vec<WalletEvent>, StoreError> {
-        self.wallet_events(tenant, id, false, 0, usize::MAX).map(|(events, _)| events)
+    pub fn all_wallet_events(
+        &self,
+        tenant: &Tenant,
+        id: WalletId,
+    ) -> Result<Vec<WalletEvent>, StoreError> {
+        self.wallet_events(tenant, id, false, 0, usize::MAX)
+            .map(|(events, _)| events)
     }
 
-    pub fn purchase(&self, tenant: &Tenant, id: PurchaseId) -> Result<Option<PurchaseRecord>, StoreError> {
+    pub fn purchase(
+        &self,
+        tenant: &Tenant,
+        id: PurchaseId,
+    ) -> Result<Option<PurchaseRecord>, StoreError> {
         self.get(&keys::purchase(tenant, id))
     }
 
@@ -266,7 +319,11 @@ impl Store {
             .collect()
     }
 
-    pub fn idempotency(&self, tenant: &Tenant, key_hash: &[u8; 32]) -> Result<Option<IdempotencyRecord>, StoreError> {
+    pub fn idempotency(
+        &self,
+        tenant: &Tenant,
+        key_hash: &[u8; 32],
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
         self.get(&keys::idempotency(tenant, key_hash))
     }
 

@@ -83,14 +83,19 @@ impl From<&Contact> for ContactView {
                     is_primary: phone.is_primary,
                 })
                 .collect(),
-            wallet: WalletRef { id: contact.wallet_id.to_string(), code: contact.wallet_code.as_str().to_string() },
+            wallet: WalletRef {
+                id: contact.wallet_id.to_string(),
+                code: contact.wallet_code.as_str().to_string(),
+            },
             created_date: contact.created_on,
         }
     }
 }
 
 fn trimmed(value: Option<String>) -> Option<String> {
-    value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 impl TryFrom<CreateContactBody> for NewContact {
@@ -99,12 +104,18 @@ impl TryFrom<CreateContactBody> for NewContact {
     fn try_from(body: CreateContactBody) -> Result<Self, ApiError> {
         if let Some(kind) = &body.contact_type {
             if kind != "PERSON" {
-                return Err(ApiError::invalid("contact_type", "only PERSON contacts are supported"));
+                return Err(ApiError::invalid(
+                    "contact_type",
+                    "only PERSON contacts are supported",
+                ));
             }
         }
         let code = body
             .code
-            .map(|code| ContactCode::parse(&code).map_err(|error| ApiError::invalid("code", error.to_string())))
+            .map(|code| {
+                ContactCode::parse(&code)
+                    .map_err(|error| ApiError::invalid("code", error.to_string()))
+            })
             .transpose()?;
         let phones = body
             .phones
@@ -114,7 +125,12 @@ impl TryFrom<CreateContactBody> for NewContact {
                     "MOBILE" => PhoneType::Mobile,
                     "LANDLINE" => PhoneType::Landline,
                     "FAX" => PhoneType::Fax,
-                    other => return Err(ApiError::invalid("phones.phone_type", format!("unknown phone_type {other}"))),
+                    other => {
+                        return Err(ApiError::invalid(
+                            "phones.phone_type",
+                            format!("unknown phone_type {other}"),
+                        ))
+                    }
                 };
                 Ok(Phone {
                     phone_type,
@@ -154,7 +170,9 @@ pub async fn create_contact(
 ) -> Result<HttpResponse, ApiError> {
     let key = idempotency_key(&request)?;
     let new = NewContact::try_from(body.into_inner())?;
-    let contact = engine.create_contact(auth.tenant, new, key.as_deref()).await?;
+    let contact = engine
+        .create_contact(auth.tenant, new, key.as_deref())
+        .await?;
     Ok(HttpResponse::Created().json(ContactView::from(&contact)))
 }
 
@@ -176,7 +194,11 @@ pub fn contact_ref(segment: &str) -> Result<ContactRef, ApiError> {
     security(("Secret_API_key" = []))
 )]
 #[get("/contacts/{id}")]
-pub async fn get_contact(auth: SecretKey, engine: web::Data<Engine>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get_contact(
+    auth: SecretKey,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let reference = contact_ref(&path)?;
     let contact = engine.resolve_contact(&auth.tenant, &reference)?;
     Ok(HttpResponse::Ok().json(ContactView::from(&contact)))

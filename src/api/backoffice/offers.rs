@@ -70,7 +70,10 @@ impl From<&RewardOffer> for OfferView {
             id: offer.id.to_string(),
             name: offer.name.clone(),
             state: state_name(offer.state),
-            availability: Availability { from: offer.available_from, to: offer.available_to },
+            availability: Availability {
+                from: offer.available_from,
+                to: offer.available_to,
+            },
             award: AwardView {
                 award_type: match offer.award.kind {
                     AwardKind::Percentage => "PERCENTAGE",
@@ -96,7 +99,10 @@ fn parse_state(text: &str) -> Result<OfferState, ApiError> {
     match text {
         "ACTIVE" => Ok(OfferState::Active),
         "INACTIVE" => Ok(OfferState::Inactive),
-        other => Err(ApiError::invalid("state", format!("state must be ACTIVE or INACTIVE, not {other}"))),
+        other => Err(ApiError::invalid(
+            "state",
+            format!("state must be ACTIVE or INACTIVE, not {other}"),
+        )),
     }
 }
 
@@ -107,15 +113,32 @@ impl TryFrom<CreateOfferBody> for NewOffer {
         let kind = match body.award.award_type.as_str() {
             "PERCENTAGE" => AwardKind::Percentage,
             "FIXED" => AwardKind::Fixed,
-            other => return Err(ApiError::invalid("award.type", format!("award.type must be PERCENTAGE or FIXED, not {other}"))),
+            other => {
+                return Err(ApiError::invalid(
+                    "award.type",
+                    format!("award.type must be PERCENTAGE or FIXED, not {other}"),
+                ))
+            }
         };
-        let availability = body.availability.unwrap_or(Availability { from: None, to: None });
+        let availability = body.availability.unwrap_or(Availability {
+            from: None,
+            to: None,
+        });
         Ok(NewOffer {
             name: body.name,
-            state: body.state.as_deref().map(parse_state).transpose()?.unwrap_or(OfferState::Active),
+            state: body
+                .state
+                .as_deref()
+                .map(parse_state)
+                .transpose()?
+                .unwrap_or(OfferState::Active),
             available_from: availability.from,
             available_to: availability.to,
-            award: AwardRule { kind, value: body.award.value.0, expiry_days: body.award.expiry_days },
+            award: AwardRule {
+                kind,
+                value: body.award.value.0,
+                expiry_days: body.award.expiry_days,
+            },
         })
     }
 }
@@ -141,7 +164,9 @@ pub async fn create_offer(
 ) -> Result<HttpResponse, ApiError> {
     let key = idempotency_key(&request)?;
     let new = NewOffer::try_from(body.into_inner())?;
-    let offer = engine.create_offer(auth.tenant, new, key.as_deref()).await?;
+    let offer = engine
+        .create_offer(auth.tenant, new, key.as_deref())
+        .await?;
     Ok(HttpResponse::Created().json(OfferView::from(&offer)))
 }
 
@@ -153,7 +178,11 @@ pub async fn create_offer(
     security(("Secret_API_key" = []))
 )]
 #[get("/reward_offers/{id}")]
-pub async fn get_offer(auth: SecretKey, engine: web::Data<Engine>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get_offer(
+    auth: SecretKey,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let offer = engine.offer(&auth.tenant, offer_id(&path)?)?;
     Ok(HttpResponse::Ok().json(OfferView::from(&offer)))
 }
@@ -174,6 +203,8 @@ pub async fn set_offer_state(
     body: web::Json<LifeCycleBody>,
 ) -> Result<HttpResponse, ApiError> {
     let state = parse_state(&body.state)?;
-    let offer = engine.set_offer_state(auth.tenant, offer_id(&path)?, state).await?;
+    let offer = engine
+        .set_offer_state(auth.tenant, offer_id(&path)?, state)
+        .await?;
     Ok(HttpResponse::Ok().json(OfferView::from(&offer)))
 }

@@ -5,7 +5,9 @@ use crate::api::auth::SecretKey;
 use crate::api::errors::{ApiError, ErrorBody};
 use crate::api::wire::{money, Money};
 use actix_web::{get, post, web, HttpResponse};
-use rewards_engine::domain::ids::{ContactCode, ContactId, PurchaseId, ReferenceNumber, WalletCode};
+use rewards_engine::domain::ids::{
+    ContactCode, ContactId, PurchaseId, ReferenceNumber, WalletCode,
+};
 use rewards_engine::domain::money::{with_minor_units, Currency};
 use rewards_engine::domain::purchase::{ProductLine, PurchaseRecord};
 use rewards_engine::engine::{ContactRef, PurchaseSubmission, SubmittedAmounts};
@@ -156,12 +158,17 @@ pub fn purchase_view(record: &PurchaseRecord, with_balances: bool) -> PurchaseVi
                 total_amount: product.total_amount.map(exact),
             })
             .collect(),
-        contact: PurchaseContact { id: record.request.contact_id.to_string() },
+        contact: PurchaseContact {
+            id: record.request.contact_id.to_string(),
+        },
         spend_request: record.request.spend.map(|spend| SpendRequestView {
             amount: exact(spend.amount),
             restrict_fully_covered: spend.restrict_fully_covered,
         }),
-        rewards: Rewards { award: exact(record.effects.awarded()), spend: exact(record.effects.spent()) },
+        rewards: Rewards {
+            award: exact(record.effects.awarded()),
+            spend: exact(record.effects.spent()),
+        },
         balances: with_balances.then(|| vec![balance(currency, &record.balances_after)]),
     }
 }
@@ -172,13 +179,16 @@ fn contact_identifier(body: Option<ContactIdentifier>) -> Result<ContactRef, Api
         (Some(id), None, None) => ContactId::parse(&id)
             .map(ContactRef::Id)
             .map_err(|_| ApiError::not_found("contact")),
-        (None, Some(code), None) => {
-            ContactCode::parse(&code).map(ContactRef::Code).map_err(|e| ApiError::invalid("contact.code", e.to_string()))
-        }
+        (None, Some(code), None) => ContactCode::parse(&code)
+            .map(ContactRef::Code)
+            .map_err(|e| ApiError::invalid("contact.code", e.to_string())),
         (None, None, Some(code)) => WalletCode::parse(&code)
             .map(ContactRef::WalletCode)
             .map_err(|e| ApiError::invalid("contact.wallet_code", e.to_string())),
-        _ => Err(ApiError::invalid("contact", "give exactly one of contact.id, contact.code or contact.wallet_code")),
+        _ => Err(ApiError::invalid(
+            "contact",
+            "give exactly one of contact.id, contact.code or contact.wallet_code",
+        )),
     }
 }
 
@@ -187,21 +197,33 @@ impl TryFrom<CreatePurchaseBody> for PurchaseSubmission {
 
     fn try_from(body: CreatePurchaseBody) -> Result<Self, ApiError> {
         let contact = contact_identifier(body.contact)?;
-        let reference = body.reference_number.ok_or_else(|| ApiError::missing("reference_number"))?;
-        let reference_number =
-            ReferenceNumber::parse(&reference).map_err(|e| ApiError::invalid("reference_number", e.to_string()))?;
-        let amounts = body.transaction_amounts.ok_or_else(|| ApiError::missing("transaction_amounts"))?;
-        let total = amounts.total.ok_or_else(|| ApiError::missing("transaction_amounts.total"))?;
+        let reference = body
+            .reference_number
+            .ok_or_else(|| ApiError::missing("reference_number"))?;
+        let reference_number = ReferenceNumber::parse(&reference)
+            .map_err(|e| ApiError::invalid("reference_number", e.to_string()))?;
+        let amounts = body
+            .transaction_amounts
+            .ok_or_else(|| ApiError::missing("transaction_amounts"))?;
+        let total = amounts
+            .total
+            .ok_or_else(|| ApiError::missing("transaction_amounts.total"))?;
         let currency = body
             .currency_code
-            .map(|code| Currency::parse(&code).map_err(|e| ApiError::invalid("currency_code", e.to_string())))
+            .map(|code| {
+                Currency::parse(&code)
+                    .map_err(|e| ApiError::invalid("currency_code", e.to_string()))
+            })
             .transpose()?;
         let products = body
             .products
             .into_iter()
             .map(|product| ProductLine {
                 product_sku: product.product_sku.trim().to_string(),
-                quantity: product.quantity.map(|q| q.0).unwrap_or(rust_decimal::Decimal::ONE),
+                quantity: product
+                    .quantity
+                    .map(|q| q.0)
+                    .unwrap_or(rust_decimal::Decimal::ONE),
                 net_amount: product.net_amount.map(|m| m.0),
                 tax_amount: product.tax_amount.map(|m| m.0),
                 total_amount: product.total_amount.map(|m| m.0),
@@ -219,7 +241,9 @@ impl TryFrom<CreatePurchaseBody> for PurchaseSubmission {
             },
             date: body.date,
             products,
-            spend: body.spend_request.map(|spend| (spend.amount.0, spend.restrict_fully_covered)),
+            spend: body
+                .spend_request
+                .map(|spend| (spend.amount.0, spend.restrict_fully_covered)),
         })
     }
 }
@@ -260,7 +284,11 @@ pub async fn create_purchase(
     security(("Secret_API_key" = []))
 )]
 #[get("/purchases/{id}")]
-pub async fn get_purchase(auth: SecretKey, engine: web::Data<Engine>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get_purchase(
+    auth: SecretKey,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let record = engine.purchase(&auth.tenant, purchase_id(&path)?)?;
     Ok(HttpResponse::Ok().json(purchase_view(&record, false)))
 }
@@ -274,7 +302,13 @@ pub async fn get_purchase(auth: SecretKey, engine: web::Data<Engine>, path: web:
     security(("Secret_API_key" = []))
 )]
 #[post("/purchases/{id}/cancel")]
-pub async fn cancel_purchase(auth: SecretKey, engine: web::Data<Engine>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let record = engine.cancel_purchase(auth.tenant, purchase_id(&path)?).await?;
+pub async fn cancel_purchase(
+    auth: SecretKey,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let record = engine
+        .cancel_purchase(auth.tenant, purchase_id(&path)?)
+        .await?;
     Ok(HttpResponse::Ok().json(purchase_view(&record, false)))
 }

@@ -66,7 +66,11 @@ fn wallet_id(text: &str) -> Result<WalletId, ApiError> {
     security(("Secret_API_key" = []))
 )]
 #[get("/wallets/{id}")]
-pub async fn get_wallet(auth: SecretKey, engine: web::Data<Engine>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get_wallet(
+    auth: SecretKey,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let view = engine.wallet(auth.tenant, wallet_id(&path)?).await?;
     let currency = view.header.currency;
     let exact = |value| money(with_minor_units(value, currency));
@@ -79,7 +83,9 @@ pub async fn get_wallet(auth: SecretKey, engine: web::Data<Engine>, path: web::P
         total_commerce: exact(view.balances.commerce),
         shortfall: exact(view.balances.shortfall),
         balances: vec![balance(currency, &view.balances)],
-        contact: WalletContact { id: view.header.contact_id.to_string() },
+        contact: WalletContact {
+            id: view.header.contact_id.to_string(),
+        },
     }))
 }
 
@@ -105,7 +111,10 @@ pub async fn list_journals(
     }
     let size = query.size.unwrap_or(10);
     if size > limits.page_size_max {
-        return Err(ApiError::invalid("size", format!("size must be at most {}", limits.page_size_max)));
+        return Err(ApiError::invalid(
+            "size",
+            format!("size must be at most {}", limits.page_size_max),
+        ));
     }
     let descending = match query.order.as_deref().unwrap_or("DESC") {
         "DESC" => true,
@@ -117,7 +126,17 @@ pub async fn list_journals(
             return Err(ApiError::invalid("sort", "only CREATED_DATE is supported"));
         }
     }
-    let (view, lines, has_more) = engine.wallet_journal(auth.tenant, id, Page { page, size, descending }).await?;
+    let (view, lines, has_more) = engine
+        .wallet_journal(
+            auth.tenant,
+            id,
+            Page {
+                page,
+                size,
+                descending,
+            },
+        )
+        .await?;
     let total = if query.include_total.unwrap_or(false) {
         Some(engine.wallet_journal_len(&auth.tenant, id)?)
     } else {
@@ -128,14 +147,28 @@ pub async fn list_journals(
         .into_iter()
         .map(|line| JournalView {
             id: line.id.to_string(),
-            journal_type: if line.entry.kind.is_credit() { "CREDIT" } else { "DEBIT" },
+            journal_type: if line.entry.kind.is_credit() {
+                "CREDIT"
+            } else {
+                "DEBIT"
+            },
             transaction_type: line.entry.kind.transaction_type(),
             amount: money(with_minor_units(line.entry.amount, currency)),
             currency: currency.code().to_string(),
             posted_on: line.posted_on,
             expiration_date: line.entry.new_lot.and_then(|lot| lot.expires_at),
-            purchase: line.purchase.map(|id| JournalPurchase { id: id.to_string() }),
+            purchase: line
+                .purchase
+                .map(|id| JournalPurchase { id: id.to_string() }),
         })
         .collect();
-    Ok(HttpResponse::Ok().json(PagedResponse { paging: Paging { page, size, total, has_more }, content }))
+    Ok(HttpResponse::Ok().json(PagedResponse {
+        paging: Paging {
+            page,
+            size,
+            total,
+            has_more,
+        },
+        content,
+    }))
 }

@@ -15,9 +15,7 @@ use rewards_engine::domain::ids::{ContactId, Mode, ReferenceNumber, Tenant};
 use rewards_engine::domain::money::Currency;
 use rewards_engine::domain::offer::{AwardKind, AwardRule, OfferState};
 use rewards_engine::domain::organisation::ApiKeyKind;
-use rewards_engine::engine::{
-    ContactRef, NewContact, NewOffer, PurchaseSubmission, SubmittedAmounts,
-};
+use rewards_engine::engine::{ContactRef, NewContact, NewOffer, PurchaseSubmission, SubmittedAmounts};
 use rewards_engine::storage::{Store, StoreSettings, WriterSettings};
 use rewards_engine::{Engine, EngineSettings, SystemClock};
 use rust_decimal::Decimal;
@@ -54,9 +52,7 @@ fn setup(wallets: usize) -> Setup {
             },
         )
         .unwrap();
-        let cores = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2);
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         let settings = EngineSettings {
             arbiters: cores,
             actors: ActorSettings {
@@ -122,12 +118,7 @@ fn setup(wallets: usize) -> Setup {
 
 /// Posts `count` purchases with `IN_FLIGHT` outstanding; returns the time until the last
 /// durable reply.
-fn post(
-    setup: &Setup,
-    count: u64,
-    pick: impl Fn(u64) -> ContactId,
-    sequence: &AtomicU64,
-) -> Duration {
+fn post(setup: &Setup, count: u64, pick: impl Fn(u64) -> ContactId, sequence: &AtomicU64) -> Duration {
     let first = sequence.fetch_add(count, Ordering::Relaxed);
     setup.system.block_on(async {
         let started = Instant::now();
@@ -150,10 +141,7 @@ fn post(
                 };
                 let tenant = setup.tenant;
                 async move {
-                    let record = engine
-                        .post_purchase(tenant, submission)
-                        .await
-                        .expect("durable award");
+                    let record = engine.post_purchase(tenant, submission).await.expect("durable award");
                     assert!(!record.effects.awards.is_empty());
                 }
             })
@@ -182,10 +170,7 @@ fn durable_awards(c: &mut Criterion) {
             post(
                 &setup,
                 iterations,
-                |n| {
-                    contacts
-                        [(n.wrapping_mul(0x9E37_79B9_7F4A_7C15) % contacts.len() as u64) as usize]
-                },
+                |n| contacts[(n.wrapping_mul(0x9E37_79B9_7F4A_7C15) % contacts.len() as u64) as usize],
                 &sequence,
             )
         })

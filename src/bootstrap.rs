@@ -59,9 +59,7 @@ pub async fn ensure(engine: &Engine, settings: &Settings) -> anyhow::Result<Opti
             value.to_string()
         }
     };
-    let public_api_key = chosen(&settings.bootstrap.public_api_key, || {
-        uuid::Uuid::new_v4().to_string()
-    });
+    let public_api_key = chosen(&settings.bootstrap.public_api_key, || uuid::Uuid::new_v4().to_string());
     let secret_api_key = chosen(&settings.bootstrap.secret_api_key, random_secret_key);
     let organisation_id = rewards_engine::domain::ids::OrganisationId::random();
     // The id in the file is filled in after the commit; write the keys first.

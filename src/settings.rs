@@ -97,38 +97,19 @@ impl Settings {
     }
 
     /// As `load`, with the environment given as pairs (tests).
-    pub fn load_from_pairs(
-        file: Option<&Path>,
-        pairs: &[(&str, &str)],
-    ) -> Result<Settings, SettingsError> {
-        let source = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Self::load_with(
-            file,
-            config::Environment::with_prefix("REWARDS").source(Some(source)),
-        )
+    pub fn load_from_pairs(file: Option<&Path>, pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let source = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Self::load_with(file, config::Environment::with_prefix("REWARDS").source(Some(source)))
     }
 
-    fn load_with(
-        file: Option<&Path>,
-        environment: config::Environment,
-    ) -> Result<Settings, SettingsError> {
-        let mut builder = config::Config::builder().add_source(config::File::from_str(
-            DEFAULT_TOML,
-            config::FileFormat::Toml,
-        ));
+    fn load_with(file: Option<&Path>, environment: config::Environment) -> Result<Settings, SettingsError> {
+        let mut builder =
+            config::Config::builder().add_source(config::File::from_str(DEFAULT_TOML, config::FileFormat::Toml));
         if let Some(path) = file {
             builder = builder.add_source(config::File::from(path).format(config::FileFormat::Toml));
         }
         let settings: Settings = builder
-            .add_source(
-                environment
-                    .prefix_separator("__")
-                    .separator("__")
-                    .try_parsing(true),
-            )
+            .add_source(environment.prefix_separator("__").separator("__").try_parsing(true))
             .build()?
             .try_deserialize()?;
         settings.validate()?;
@@ -145,10 +126,7 @@ impl Settings {
             return Err(invalid("http.page_size_max", "must be 1 to 1000"));
         }
         if self.journal.batch_events_max == 0 {
-            return Err(invalid(
-                "journal.batch_events_max",
-                "must be greater than 0",
-            ));
+            return Err(invalid("journal.batch_events_max", "must be greater than 0"));
         }
         if self.journal.queue_len_max == 0 {
             return Err(invalid("journal.queue_len_max", "must be greater than 0"));
@@ -160,28 +138,18 @@ impl Settings {
             return Err(invalid("actors.idle_ms", "must be greater than 0"));
         }
         if self.actors.snapshot_every_events == 0 {
-            return Err(invalid(
-                "actors.snapshot_every_events",
-                "must be greater than 0",
-            ));
+            return Err(invalid("actors.snapshot_every_events", "must be greater than 0"));
         }
         for (key, value) in [
             ("bootstrap.public_api_key", &self.bootstrap.public_api_key),
             ("bootstrap.secret_api_key", &self.bootstrap.secret_api_key),
         ] {
-            if !value.is_empty()
-                && (value.len() < 16 || value.len() > 200 || value.chars().any(char::is_whitespace))
-            {
+            if !value.is_empty() && (value.len() < 16 || value.len() > 200 || value.chars().any(char::is_whitespace)) {
                 return Err(invalid(key, "must be 16 to 200 characters without spaces"));
             }
         }
-        if !self.bootstrap.public_api_key.is_empty()
-            && self.bootstrap.public_api_key == self.bootstrap.secret_api_key
-        {
-            return Err(invalid(
-                "bootstrap.secret_api_key",
-                "must differ from the public key",
-            ));
+        if !self.bootstrap.public_api_key.is_empty() && self.bootstrap.public_api_key == self.bootstrap.secret_api_key {
+            return Err(invalid("bootstrap.secret_api_key", "must differ from the public key"));
         }
         Ok(())
     }
@@ -199,9 +167,7 @@ impl Settings {
     }
 
     fn cores() -> usize {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2)
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
     }
 
     pub fn workers(&self) -> usize {
@@ -242,18 +208,12 @@ mod tests {
 
     #[test]
     fn a_bad_setting_is_refused_with_its_key() {
-        let error =
-            Settings::load_from_pairs(None, &[("REWARDS__HTTP__BIND", "nowhere")]).unwrap_err();
+        let error = Settings::load_from_pairs(None, &[("REWARDS__HTTP__BIND", "nowhere")]).unwrap_err();
         assert!(error.to_string().contains("http.bind"), "{error}");
-        let error =
-            Settings::load_from_pairs(None, &[("REWARDS__ACTORS__IDLE_MS", "soon")]).unwrap_err();
+        let error = Settings::load_from_pairs(None, &[("REWARDS__ACTORS__IDLE_MS", "soon")]).unwrap_err();
         assert!(error.to_string().contains("idle_ms"), "{error}");
         let error =
-            Settings::load_from_pairs(None, &[("REWARDS__ORGANISATION__DEFAULT_CURRENCY", "EURO")])
-                .unwrap_err();
-        assert!(
-            error.to_string().contains("organisation.default_currency"),
-            "{error}"
-        );
+            Settings::load_from_pairs(None, &[("REWARDS__ORGANISATION__DEFAULT_CURRENCY", "EURO")]).unwrap_err();
+        assert!(error.to_string().contains("organisation.default_currency"), "{error}");
     }
 }

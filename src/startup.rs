@@ -52,20 +52,10 @@ pub fn engine_settings(settings: &Settings) -> anyhow::Result<EngineSettings> {
 impl Application {
     /// Must be called inside an actix system (`#[actix_web::main]` or `System::new()`).
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
-        std::fs::create_dir_all(&settings.storage.data_dir).map_err(|error| {
-            anyhow::anyhow!(
-                "storage.data_dir {}: {error}",
-                settings.storage.data_dir.display()
-            )
-        })?;
-        let store = Store::open(&settings.storage.data_dir, &store_settings(&settings)).map_err(
-            |error| {
-                anyhow::anyhow!(
-                    "storage.data_dir {}: {error}",
-                    settings.storage.data_dir.display()
-                )
-            },
-        )?;
+        std::fs::create_dir_all(&settings.storage.data_dir)
+            .map_err(|error| anyhow::anyhow!("storage.data_dir {}: {error}", settings.storage.data_dir.display()))?;
+        let store = Store::open(&settings.storage.data_dir, &store_settings(&settings))
+            .map_err(|error| anyhow::anyhow!("storage.data_dir {}: {error}", settings.storage.data_dir.display()))?;
         let engine = Engine::start(store, engine_settings(&settings)?, clock);
         let bootstrap = bootstrap::ensure(&engine, &settings).await?;
         let listener = TcpListener::bind(settings.bind_address()?)

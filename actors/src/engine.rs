@@ -13,16 +13,13 @@ use crate::actors::ActorSettings;
 use crate::clock::Clock;
 use crate::domain::contact::{validate_profile, Contact, Phone};
 use crate::domain::ids::{
-    ContactCode, ContactId, Mode, OfferId, OrganisationId, PurchaseId, ReferenceNumber, Tenant,
-    WalletCode, WalletId,
+    ContactCode, ContactId, Mode, OfferId, OrganisationId, PurchaseId, ReferenceNumber, Tenant, WalletCode, WalletId,
 };
 use crate::domain::money::{Amount, Currency, MoneyError};
 use crate::domain::offer::{evaluate_awards, AwardRule, OfferState, RewardOffer};
 use crate::domain::organisation::{ApiKeyKind, ApiKeyRecord, Organisation, OrganisationType};
 use crate::domain::purchase::{ProductLine, PurchaseRecord, PurchaseRequest, TransactionAmounts};
-use crate::domain::wallet::{
-    Entry, SpendRequest, Wallet, WalletEvent, WalletHeader, WalletRejection,
-};
+use crate::domain::wallet::{Entry, SpendRequest, Wallet, WalletEvent, WalletHeader, WalletRejection};
 use crate::metrics_names as names;
 use crate::storage::{IdempotencyRecord, Store, StoreError, WriteSet};
 use actix::{Actor, Addr, Arbiter};
@@ -42,10 +39,7 @@ pub enum EngineError {
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{message}")]
-    Invalid {
-        parameter: &'static str,
-        message: String,
-    },
+    Invalid { parameter: &'static str, message: String },
     #[error("purchase currency {given} differs from the wallet currency {wallet}")]
     CurrencyMismatch { given: Currency, wallet: Currency },
     #[error("the wallet balance is not enough to cover the spend request")]
@@ -371,8 +365,7 @@ impl Engine {
     ) -> Result<Contact, EngineError> {
         self.check_open()?;
         let organisation = self.organisation(tenant.organisation)?;
-        let body_hash: [u8; 32] =
-            Sha256::digest(postcard::to_stdvec(&new).unwrap_or_default()).into();
+        let body_hash: [u8; 32] = Sha256::digest(postcard::to_stdvec(&new).unwrap_or_default()).into();
         let key_hash = idempotency_key.map(sha256);
         let _idempotency_claim = match &key_hash {
             None => None,
@@ -402,10 +395,7 @@ impl Engine {
                 let claim = self
                     .inner
                     .claims
-                    .claim(
-                        claim_key(b'K', &tenant, code.as_str().as_bytes()),
-                        rand::random(),
-                    )
+                    .claim(claim_key(b'K', &tenant, code.as_str().as_bytes()), rand::random())
                     .map_err(|_| EngineError::AlreadyExists("contact code"))?;
                 if self.inner.store.contact_by_code(&tenant, code)?.is_some() {
                     return Err(EngineError::AlreadyExists("contact code"));
@@ -415,19 +405,10 @@ impl Engine {
         };
         let (wallet_code, _wallet_code_claim) = loop {
             let code = WalletCode::random();
-            let Ok(claim) = self
-                .inner
-                .claims
-                .claim(claim_key(b'Q', &tenant, code.as_bytes()), 0)
-            else {
+            let Ok(claim) = self.inner.claims.claim(claim_key(b'Q', &tenant, code.as_bytes()), 0) else {
                 continue;
             };
-            if self
-                .inner
-                .store
-                .contact_by_wallet_code(&tenant, &code)?
-                .is_none()
-            {
+            if self.inner.store.contact_by_wallet_code(&tenant, &code)?.is_none() {
                 break (code, claim);
             }
         };
@@ -466,7 +447,7 @@ impl Engine {
         let addr = self.contact_actor((tenant, contact.id))?;
         let (reply, answer) = oneshot::channel();
         let message = ContactMessage::Create {
-            contact,
+            contact: Box::new(contact),
             wallet: Box::new(wallet),
             idempotency,
             reply,
@@ -483,11 +464,7 @@ impl Engine {
         }
     }
 
-    pub fn resolve_contact(
-        &self,
-        tenant: &Tenant,
-        reference: &ContactRef,
-    ) -> Result<Contact, EngineError> {
+    pub fn resolve_contact(&self, tenant: &Tenant, reference: &ContactRef) -> Result<Contact, EngineError> {
         let store = &self.inner.store;
         let id = match reference {
             ContactRef::Id(id) => Some(*id),
@@ -495,9 +472,7 @@ impl Engine {
             ContactRef::WalletCode(code) => store.contact_by_wallet_code(tenant, code)?,
         };
         let id = id.ok_or(EngineError::NotFound("contact"))?;
-        store
-            .contact(tenant, id)?
-            .ok_or(EngineError::NotFound("contact"))
+        store.contact(tenant, id)?.ok_or(EngineError::NotFound("contact"))
     }
 
     // ----- offers ------------------------------------------------------------------------
@@ -530,8 +505,7 @@ impl Engine {
         self.check_open()?;
         let organisation = self.organisation(tenant.organisation)?;
         let _writes = self.inner.offer_writes.lock().await;
-        let body_hash: [u8; 32] =
-            Sha256::digest(postcard::to_stdvec(&new).unwrap_or_default()).into();
+        let body_hash: [u8; 32] = Sha256::digest(postcard::to_stdvec(&new).unwrap_or_default()).into();
         let key_hash = idempotency_key.map(sha256);
         if let Some(hash) = &key_hash {
             if let Some(record) = self.inner.store.idempotency(&tenant, hash)? {
@@ -620,11 +594,7 @@ impl Engine {
 
     /// Sends a message made by `make` to the wallet's actor and awaits the durable reply.
     /// A retired actor answers `Retry`; the message then goes to a freshly started one.
-    async fn ask_wallet<T>(
-        &self,
-        key: WalletKey,
-        make: impl Fn() -> Ask<T>,
-    ) -> Result<T, EngineError> {
+    async fn ask_wallet<T>(&self, key: WalletKey, make: impl Fn() -> Ask<T>) -> Result<T, EngineError> {
         for _ in 0..RETIRED_ACTOR_ATTEMPTS {
             let addr = self.wallet_actor(key)?;
             let (message, answer) = make();
@@ -645,12 +615,8 @@ impl Engine {
                 Ok(Err(WalletError::Rejected(WalletRejection::InsufficientFunds))) => {
                     return Err(EngineError::InsufficientFunds)
                 }
-                Ok(Err(WalletError::ReferenceConflict)) => {
-                    return Err(EngineError::ReferenceConflict)
-                }
-                Ok(Err(WalletError::PurchaseNotFound)) => {
-                    return Err(EngineError::NotFound("purchase"))
-                }
+                Ok(Err(WalletError::ReferenceConflict)) => return Err(EngineError::ReferenceConflict),
+                Ok(Err(WalletError::PurchaseNotFound)) => return Err(EngineError::NotFound("purchase")),
                 Ok(Err(WalletError::Storage(error))) => return Err(EngineError::Storage(error)),
             }
         }
@@ -676,9 +642,7 @@ impl Engine {
             Amount::parse(value, currency).map_err(|error: MoneyError| invalid(parameter, error))
         };
         let optional = |parameter: &'static str, value: Option<Decimal>| {
-            value
-                .map(|v| money(parameter, v).map(|a| a.value()))
-                .transpose()
+            value.map(|v| money(parameter, v).map(|a| a.value())).transpose()
         };
         let total = money("transaction_amounts.total", submission.amounts.total)?;
         let amounts = TransactionAmounts {
@@ -749,16 +713,13 @@ impl Engine {
         let _claim = self
             .inner
             .claims
-            .claim(
-                claim_key(b'P', &tenant, purchase_id.as_bytes()),
-                wallet_id.0.as_u128(),
-            )
+            .claim(claim_key(b'P', &tenant, purchase_id.as_bytes()), wallet_id.0.as_u128())
             .map_err(|_| EngineError::ReferenceConflict)?;
         self.ask_wallet((tenant, wallet_id), || {
             let (reply, answer) = oneshot::channel();
             let message = WalletMessage::PostPurchase {
                 purchase_id,
-                request: request.clone(),
+                request: Box::new(request.clone()),
                 body_hash,
                 awards: awards.clone(),
                 reply,
@@ -776,23 +737,13 @@ impl Engine {
     }
 
     /// Cancels a posted purchase, reversing its awards and spend exactly. Idempotent.
-    pub async fn cancel_purchase(
-        &self,
-        tenant: Tenant,
-        id: PurchaseId,
-    ) -> Result<Arc<PurchaseRecord>, EngineError> {
+    pub async fn cancel_purchase(&self, tenant: Tenant, id: PurchaseId) -> Result<Arc<PurchaseRecord>, EngineError> {
         self.check_open()?;
         let record = self.purchase(&tenant, id)?;
         let wallet_id = record.request.wallet_id;
         self.ask_wallet((tenant, wallet_id), || {
             let (reply, answer) = oneshot::channel();
-            (
-                WalletMessage::CancelPurchase {
-                    purchase_id: id,
-                    reply,
-                },
-                answer,
-            )
+            (WalletMessage::CancelPurchase { purchase_id: id, reply }, answer)
         })
         .await
     }
@@ -861,11 +812,7 @@ impl Engine {
     }
 
     /// Balance against journal sum for one wallet, as stored: `(balance, journal_sum)`.
-    pub async fn audit_wallet(
-        &self,
-        tenant: Tenant,
-        id: WalletId,
-    ) -> Result<(Decimal, Decimal), EngineError> {
+    pub async fn audit_wallet(&self, tenant: Tenant, id: WalletId) -> Result<(Decimal, Decimal), EngineError> {
         let view = self.wallet(tenant, id).await?;
         let events = self.inner.store.all_wallet_events(&tenant, id)?;
         let sum = events

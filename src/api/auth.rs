@@ -20,13 +20,9 @@ pub struct SecretKey {
 }
 
 fn authenticate(request: &HttpRequest) -> Result<SecretKey, ApiError> {
-    let engine = request.app_data::<web::Data<Engine>>().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            codes::UNAVAILABLE,
-            "engine missing",
-        )
-    })?;
+    let engine = request
+        .app_data::<web::Data<Engine>>()
+        .ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, codes::UNAVAILABLE, "engine missing"))?;
     let key = request
         .headers()
         .get(API_KEY_HEADER)
@@ -81,10 +77,7 @@ pub fn idempotency_key(request: &HttpRequest) -> Result<Option<String>, ApiError
                 .map_err(|_| ApiError::invalid("Idempotency-Key", "must be printable ASCII"))?;
             let text = text.trim();
             if text.is_empty() || text.len() > 255 {
-                return Err(ApiError::invalid(
-                    "Idempotency-Key",
-                    "must be 1 to 255 characters",
-                ));
+                return Err(ApiError::invalid("Idempotency-Key", "must be 1 to 255 characters"));
             }
             Ok(Some(text.to_string()))
         }

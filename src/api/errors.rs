@@ -13,8 +13,7 @@ pub mod codes {
     pub const NOT_FOUND: &str = "CRM.EXCEPTIONS.NOTFOUNDEXCEPTION";
     pub const INVALID_VALUE: &str = "CRM.EXCEPTIONS.INVALIDVALUEEXCEPTION";
     pub const MISSING_PARAMETER: &str = "CRM.EXCEPTIONS.MISSINGPARAMETEREXCEPTION";
-    pub const INSUFFICIENT_FUNDS: &str =
-        "CRM.EXCEPTIONS.CANNOTSPENDAMOUNTWALLETBALANCENOTENOUGHEXCEPTION";
+    pub const INSUFFICIENT_FUNDS: &str = "CRM.EXCEPTIONS.CANNOTSPENDAMOUNTWALLETBALANCENOTENOUGHEXCEPTION";
     pub const CURRENCY_MISMATCH: &str = "CRM.EXCEPTIONS.CURRENCYMISMATCHEXCEPTION";
     pub const REFERENCE_CONFLICT: &str = "CRM.EXCEPTIONS.REFERENCENUMBERALREADYUSEDEXCEPTION";
     pub const ALREADY_EXISTS: &str = "CRM.EXCEPTIONS.ALREADYEXISTSEXCEPTION";
@@ -77,11 +76,7 @@ impl ApiError {
     }
 
     pub fn not_found(what: &str) -> Self {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            codes::NOT_FOUND,
-            format!("{what} not found"),
-        )
+        ApiError::new(StatusCode::NOT_FOUND, codes::NOT_FOUND, format!("{what} not found"))
     }
 
     pub fn body(&self) -> ErrorBody {
@@ -96,13 +91,7 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} {}: {}",
-            self.status.as_u16(),
-            self.code,
-            self.message
-        )
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
     }
 }
 
@@ -113,9 +102,7 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status);
-        if self.status == StatusCode::TOO_MANY_REQUESTS
-            || self.status == StatusCode::SERVICE_UNAVAILABLE
-        {
+        if self.status == StatusCode::TOO_MANY_REQUESTS || self.status == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header((header::RETRY_AFTER, "1"));
         }
         response.json(self.body())
@@ -147,14 +134,10 @@ impl From<EngineError> for ApiError {
             EngineError::IdempotencyConflict => {
                 ApiError::new(StatusCode::CONFLICT, codes::IDEMPOTENCY_CONFLICT, message)
             }
-            EngineError::IdempotencyInProgress => ApiError::new(
-                StatusCode::CONFLICT,
-                codes::IDEMPOTENCY_IN_PROGRESS,
-                message,
-            ),
-            EngineError::Busy(_) => {
-                ApiError::new(StatusCode::TOO_MANY_REQUESTS, codes::BUSY, message)
+            EngineError::IdempotencyInProgress => {
+                ApiError::new(StatusCode::CONFLICT, codes::IDEMPOTENCY_IN_PROGRESS, message)
             }
+            EngineError::Busy(_) => ApiError::new(StatusCode::TOO_MANY_REQUESTS, codes::BUSY, message),
             EngineError::ShuttingDown | EngineError::Storage(_) => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, codes::UNAVAILABLE, message)
             }

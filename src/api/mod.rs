@@ -29,8 +29,7 @@ pub async fn health() -> HttpResponse {
 
 fn json_error(error: JsonPayloadError, _request: &HttpRequest) -> actix_web::Error {
     let api_error = match &error {
-        JsonPayloadError::Overflow { limit }
-        | JsonPayloadError::OverflowKnownLength { limit, .. } => ApiError::new(
+        JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             codes::PAYLOAD_TOO_LARGE,
             format!("request body is larger than {limit} bytes"),

@@ -14,8 +14,7 @@ pub struct Money(pub Decimal);
 
 impl Serialize for Money {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let number =
-            serde_json::Number::from_str(&self.0.to_string()).map_err(serde::ser::Error::custom)?;
+        let number = serde_json::Number::from_str(&self.0.to_string()).map_err(serde::ser::Error::custom)?;
         number.serialize(serializer)
     }
 }
@@ -30,11 +29,9 @@ impl<'de> Deserialize<'de> for Money {
         } else {
             Decimal::from_str_exact(&text)
         };
-        parsed.map(Money).map_err(|_| {
-            serde::de::Error::custom(format!(
-                "{text} is not a decimal this engine can hold exactly"
-            ))
-        })
+        parsed
+            .map(Money)
+            .map_err(|_| serde::de::Error::custom(format!("{text} is not a decimal this engine can hold exactly")))
     }
 }
 
@@ -42,9 +39,7 @@ impl utoipa::PartialSchema for Money {
     fn schema() -> RefOr<Schema> {
         ObjectBuilder::new()
             .schema_type(Type::Number)
-            .description(Some(
-                "A decimal amount, exact to the currency's minor units",
-            ))
+            .description(Some("A decimal amount, exact to the currency's minor units"))
             .examples([serde_json::json!(12.5)])
             .into()
     }

@@ -11,8 +11,7 @@ async fn a_hundred_concurrent_identical_purchases_award_exactly_once() {
     let contact = app.create_contact("CC-1").await;
     let contact_id = contact["id"].as_str().unwrap().to_string();
     let wallet_id = contact["wallet"]["id"].as_str().unwrap();
-    let replies =
-        join_all((0..100).map(|_| app.purchase(&contact_id, "SAME-REF", "80.00", None))).await;
+    let replies = join_all((0..100).map(|_| app.purchase(&contact_id, "SAME-REF", "80.00", None))).await;
     let ids: std::collections::HashSet<String> = replies
         .iter()
         .map(|reply| {
@@ -21,10 +20,7 @@ async fn a_hundred_concurrent_identical_purchases_award_exactly_once() {
         })
         .collect();
     assert_eq!(ids.len(), 1, "every retry names the same purchase");
-    assert_eq!(
-        app.wallet(wallet_id).await["total_balance"].to_string(),
-        "8.00"
-    );
+    assert_eq!(app.wallet(wallet_id).await["total_balance"].to_string(), "8.00");
     let awards = app
         .journal(wallet_id)
         .await
@@ -44,10 +40,7 @@ async fn a_thousand_concurrent_spends_of_one_euro_from_five_hundred_spend_exactl
     let contact = app.create_contact("CC-2").await;
     let contact_id = contact["id"].as_str().unwrap().to_string();
     let wallet_id = contact["wallet"]["id"].as_str().unwrap();
-    assert_eq!(
-        app.purchase(&contact_id, "FUND", "1.00", None).await.status,
-        201
-    );
+    assert_eq!(app.purchase(&contact_id, "FUND", "1.00", None).await.status, 201);
     app.put(
         &format!(
             "/backoffice/v2/reward_offers/{}/life_cycle_state",
@@ -56,22 +49,14 @@ async fn a_thousand_concurrent_spends_of_one_euro_from_five_hundred_spend_exactl
         &json!({"state": "INACTIVE"}),
     )
     .await;
-    assert_eq!(
-        app.wallet(wallet_id).await["total_balance"].to_string(),
-        "500.00"
-    );
+    assert_eq!(app.wallet(wallet_id).await["total_balance"].to_string(), "500.00");
 
     let replies = join_all((0..1000).map(|n| {
         let contact_id = contact_id.clone();
         let app = &app;
         async move {
-            app.purchase(
-                &contact_id,
-                &format!("SPEND-{n}"),
-                "1.00",
-                Some(("1.00", true)),
-            )
-            .await
+            app.purchase(&contact_id, &format!("SPEND-{n}"), "1.00", Some(("1.00", true)))
+                .await
         }
     }))
     .await;
@@ -80,8 +65,7 @@ async fn a_thousand_concurrent_spends_of_one_euro_from_five_hundred_spend_exactl
         .iter()
         .filter(|reply| {
             reply.status == 400
-                && reply.error_code()
-                    == "CRM.EXCEPTIONS.CANNOTSPENDAMOUNTWALLETBALANCENOTENOUGHEXCEPTION"
+                && reply.error_code() == "CRM.EXCEPTIONS.CANNOTSPENDAMOUNTWALLETBALANCENOTENOUGHEXCEPTION"
         })
         .count();
     let others: Vec<_> = replies
@@ -91,10 +75,7 @@ async fn a_thousand_concurrent_spends_of_one_euro_from_five_hundred_spend_exactl
         .collect();
     assert!(others.is_empty(), "unexpected replies: {others:?}");
     assert_eq!((succeeded, refused), (500, 500));
-    assert_eq!(
-        app.wallet(wallet_id).await["total_balance"].to_string(),
-        "0.00"
-    );
+    assert_eq!(app.wallet(wallet_id).await["total_balance"].to_string(), "0.00");
     assert_eq!(
         app.assert_balance_equals_journal(wallet_id).await,
         rust_decimal::Decimal::ZERO
@@ -111,8 +92,7 @@ async fn one_reference_sent_for_two_contacts_at_once_is_posted_for_one_only() {
         first["id"].as_str().unwrap().to_string(),
         second["id"].as_str().unwrap().to_string(),
     ];
-    let replies =
-        join_all((0..40).map(|n| app.purchase(&ids[n % 2], "SHARED", "10.00", None))).await;
+    let replies = join_all((0..40).map(|n| app.purchase(&ids[n % 2], "SHARED", "10.00", None))).await;
     let posted: std::collections::HashSet<String> = replies
         .iter()
         .filter(|r| r.status == 201)

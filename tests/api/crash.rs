@@ -187,12 +187,7 @@ async fn client_loop(
     }
 }
 
-async fn check_everything_acknowledged_survived(
-    server: &Api,
-    contacts: &[Value],
-    acked: &[Acked],
-    cancels: &[String],
-) {
+async fn check_everything_acknowledged_survived(server: &Api, contacts: &[Value], acked: &[Acked], cancels: &[String]) {
     let cancelled: std::collections::HashSet<&String> = cancels.iter().collect();
     let mut awards_by_wallet: HashMap<String, HashMap<String, usize>> = HashMap::new();
     for purchase in acked {
@@ -204,15 +199,9 @@ async fn check_everything_acknowledged_survived(
             "purchase {id} kept its outcome"
         );
         if cancelled.contains(&id.to_string()) {
-            assert_eq!(
-                stored["state"], "CANCELLED",
-                "acknowledged cancel of {id} survived"
-            );
+            assert_eq!(stored["state"], "CANCELLED", "acknowledged cancel of {id} survived");
         }
-        let wallet = contacts[purchase.contact]["wallet"]["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let wallet = contacts[purchase.contact]["wallet"]["id"].as_str().unwrap().to_string();
         awards_by_wallet.entry(wallet).or_default().insert(
             id.to_string(),
             usize::from(dec(&purchase.response["rewards"]["award"]) > Decimal::ZERO),
@@ -231,9 +220,7 @@ async fn check_everything_acknowledged_survived(
                 }
             })
             .sum();
-        let wallet = server
-            .get(&format!("/backoffice/v2/wallets/{wallet_id}"))
-            .await;
+        let wallet = server.get(&format!("/backoffice/v2/wallets/{wallet_id}")).await;
         assert_eq!(
             dec(&wallet["total_balance"]),
             sum,
@@ -256,10 +243,7 @@ async fn check_everything_acknowledged_survived(
     }
     // A retry of acknowledged purchases after the crash returns the first outcome.
     for purchase in acked.iter().rev().take(20) {
-        let (status, response) = server
-            .post("/backoffice/v2/purchases", &purchase.body)
-            .await
-            .unwrap();
+        let (status, response) = server.post("/backoffice/v2/purchases", &purchase.body).await.unwrap();
         assert_eq!(status, 201);
         assert_eq!(response["id"], purchase.response["id"]);
         assert_eq!(response["rewards"], purchase.response["rewards"]);
@@ -313,19 +297,18 @@ async fn nothing_acknowledged_is_lost_when_the_process_is_killed() {
         tokio::time::sleep(Duration::from_millis(delay)).await;
         server.kill_hard();
         for task in tasks {
-            task.await
-                .expect("a client saw only answers the API allows");
+            task.await.expect("a client saw only answers the API allows");
         }
         server = start_server(dir.path());
         let acked_now = acked.lock().await.clone();
         let cancels_now = cancels.lock().await.clone();
-        assert!(
-            !acked_now.is_empty(),
-            "cycle {cycle}: some purchases were acknowledged"
+        assert!(!acked_now.is_empty(), "cycle {cycle}: some purchases were acknowledged");
+        eprintln!(
+            "crash cycle {cycle}: killed after {delay} ms; {} purchases and {} cancels acknowledged so far",
+            acked_now.len(),
+            cancels_now.len()
         );
-        eprintln!("crash cycle {cycle}: killed after {delay} ms; {} purchases and {} cancels acknowledged so far", acked_now.len(), cancels_now.len());
-        check_everything_acknowledged_survived(&server.api, &contacts, &acked_now, &cancels_now)
-            .await;
+        check_everything_acknowledged_survived(&server.api, &contacts, &acked_now, &cancels_now).await;
     }
     server.kill_hard();
 }
@@ -347,7 +330,10 @@ async fn sigterm_drains_and_exits_cleanly() {
         .await
         .unwrap();
     let (status, purchase) = server
-        .post("/backoffice/v2/purchases", &json!({"contact": {"id": contact["id"]}, "reference_number": "T-1", "transaction_amounts": {"total": 1}}))
+        .post(
+            "/backoffice/v2/purchases",
+            &json!({"contact": {"id": contact["id"]}, "reference_number": "T-1", "transaction_amounts": {"total": 1}}),
+        )
         .await
         .unwrap();
     assert_eq!(status, 201);
@@ -367,10 +353,7 @@ async fn sigterm_drains_and_exits_cleanly() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let status = exited.expect("the server exits after SIGTERM");
-    assert!(
-        status.success(),
-        "graceful shutdown exits 0, got {status:?}"
-    );
+    assert!(status.success(), "graceful shutdown exits 0, got {status:?}");
     let restarted = start_server(dir.path());
     let stored = restarted
         .api

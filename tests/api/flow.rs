@@ -38,11 +38,7 @@ async fn a_purchase_earns_the_offer_award_and_a_retry_returns_the_first_outcome(
     let wallet = app.wallet(wallet_id).await;
     assert_eq!(amount(&wallet["total_balance"]), "12.05");
     let journal = app.journal(wallet_id).await;
-    assert_eq!(
-        journal.len(),
-        1,
-        "one award, however many retries: {journal:?}"
-    );
+    assert_eq!(journal.len(), 1, "one award, however many retries: {journal:?}");
     assert_eq!(journal[0]["transaction_type"], "AWARD");
     assert_eq!(journal[0]["purchase"]["id"], first.body["id"]);
     app.assert_balance_equals_journal(wallet_id).await;
@@ -87,16 +83,10 @@ async fn contacts_can_be_named_by_code_or_wallet_code_at_the_till() {
     assert_eq!(amount(&reply.body["balances"][0]["total"]), "2.00");
 
     let duplicate = app
-        .post(
-            "/backoffice/v2/contacts",
-            &json!({"first_name": "B", "code": "CIF-77"}),
-        )
+        .post("/backoffice/v2/contacts", &json!({"first_name": "B", "code": "CIF-77"}))
         .await;
     assert_eq!(duplicate.status, 409);
-    assert_eq!(
-        duplicate.error_code(),
-        "CRM.EXCEPTIONS.ALREADYEXISTSEXCEPTION"
-    );
+    assert_eq!(duplicate.error_code(), "CRM.EXCEPTIONS.ALREADYEXISTSEXCEPTION");
 }
 
 #[tokio::test]
@@ -108,9 +98,7 @@ async fn a_spend_request_is_covered_in_part_unless_full_coverage_is_required() {
     let wallet_id = contact["wallet"]["id"].as_str().unwrap();
     app.purchase(contact_id, "R-1", "50.00", None).await; // +5.00
 
-    let refused = app
-        .purchase(contact_id, "R-2", "20.00", Some(("8.00", true)))
-        .await;
+    let refused = app.purchase(contact_id, "R-2", "20.00", Some(("8.00", true))).await;
     assert_eq!(refused.status, 400);
     assert_eq!(
         refused.error_code(),
@@ -121,22 +109,16 @@ async fn a_spend_request_is_covered_in_part_unless_full_coverage_is_required() {
         "5.00",
         "a refused purchase records nothing"
     );
-    let missing = app
-        .get(&format!("/backoffice/v2/purchases/{}", uuid_for("R-2")))
-        .await;
+    let missing = app.get(&format!("/backoffice/v2/purchases/{}", uuid_for("R-2"))).await;
     assert_eq!(missing.status, 404);
 
-    let partial = app
-        .purchase(contact_id, "R-2", "20.00", Some(("8.00", false)))
-        .await;
+    let partial = app.purchase(contact_id, "R-2", "20.00", Some(("8.00", false))).await;
     assert_eq!(partial.status, 201, "{}", partial.body);
     assert_eq!(amount(&partial.body["rewards"]["spend"]), "5.00");
     assert_eq!(amount(&partial.body["rewards"]["award"]), "2.00");
     assert_eq!(amount(&partial.body["balances"][0]["total"]), "2.00");
 
-    let covered = app
-        .purchase(contact_id, "R-3", "20.00", Some(("2.00", true)))
-        .await;
+    let covered = app.purchase(contact_id, "R-3", "20.00", Some(("2.00", true))).await;
     assert_eq!(covered.status, 201, "{}", covered.body);
     assert_eq!(amount(&covered.body["rewards"]["spend"]), "2.00");
     app.assert_balance_equals_journal(wallet_id).await;
@@ -157,16 +139,10 @@ async fn an_award_lot_expires_after_its_expiry_days() {
     let posted = app.purchase(contact_id, "R-1", "100.00", None).await;
     assert_eq!(posted.status, 201);
     let journal = app.journal(wallet_id).await;
-    assert_eq!(
-        journal[0]["expiration_date"].as_i64().unwrap(),
-        START_S + 30 * DAY_S
-    );
+    assert_eq!(journal[0]["expiration_date"].as_i64().unwrap(), START_S + 30 * DAY_S);
 
     app.clock.advance(30 * DAY_S - 1);
-    assert_eq!(
-        amount(&app.wallet(wallet_id).await["total_balance"]),
-        "10.00"
-    );
+    assert_eq!(amount(&app.wallet(wallet_id).await["total_balance"]), "10.00");
     app.clock.advance(1);
     let wallet = app.wallet(wallet_id).await;
     assert_eq!(amount(&wallet["total_balance"]), "0.00");
@@ -174,9 +150,7 @@ async fn an_award_lot_expires_after_its_expiry_days() {
     assert_eq!(journal.last().unwrap()["transaction_type"], "EXPIRATION");
     assert_eq!(amount(&journal.last().unwrap()["amount"]), "10.00");
 
-    let spend = app
-        .purchase(contact_id, "R-2", "5.00", Some(("1.00", true)))
-        .await;
+    let spend = app.purchase(contact_id, "R-2", "5.00", Some(("1.00", true))).await;
     assert_eq!(spend.status, 400, "expired value cannot be spent");
     app.assert_balance_equals_journal(wallet_id).await;
 }
@@ -198,9 +172,7 @@ async fn cancelling_a_partly_spent_award_reverses_what_remains_and_records_a_sho
         &json!({"state": "INACTIVE"}),
     )
     .await;
-    let spend = app
-        .purchase(contact_id, "R-2", "6.00", Some(("6.00", true)))
-        .await; // -6.00
+    let spend = app.purchase(contact_id, "R-2", "6.00", Some(("6.00", true))).await; // -6.00
     assert_eq!(spend.status, 201, "{}", spend.body);
     assert_eq!(
         amount(&spend.body["rewards"]["award"]),
@@ -209,10 +181,7 @@ async fn cancelling_a_partly_spent_award_reverses_what_remains_and_records_a_sho
     );
 
     let cancelled = app
-        .post(
-            &format!("/backoffice/v2/purchases/{award_id}/cancel"),
-            &json!({}),
-        )
+        .post(&format!("/backoffice/v2/purchases/{award_id}/cancel"), &json!({}))
         .await;
     assert_eq!(cancelled.status, 200, "{}", cancelled.body);
     assert_eq!(cancelled.body["state"], "CANCELLED");
@@ -221,10 +190,7 @@ async fn cancelling_a_partly_spent_award_reverses_what_remains_and_records_a_sho
     assert_eq!(amount(&wallet["shortfall"]), "6.00");
 
     let again = app
-        .post(
-            &format!("/backoffice/v2/purchases/{award_id}/cancel"),
-            &json!({}),
-        )
+        .post(&format!("/backoffice/v2/purchases/{award_id}/cancel"), &json!({}))
         .await;
     assert_eq!(again.status, 200);
     assert_eq!(
@@ -236,24 +202,16 @@ async fn cancelling_a_partly_spent_award_reverses_what_remains_and_records_a_sho
     // Cancelling the spend gives its 6.00 back, which settles the shortfall exactly.
     let spend_id = spend.body["id"].as_str().unwrap();
     let undone = app
-        .post(
-            &format!("/backoffice/v2/purchases/{spend_id}/cancel"),
-            &json!({}),
-        )
+        .post(&format!("/backoffice/v2/purchases/{spend_id}/cancel"), &json!({}))
         .await;
     assert_eq!(undone.status, 200);
     let wallet = app.wallet(wallet_id).await;
     assert_eq!(
-        (
-            amount(&wallet["total_balance"]),
-            amount(&wallet["shortfall"])
-        ),
+        (amount(&wallet["total_balance"]), amount(&wallet["shortfall"])),
         ("0.00".into(), "0.00".into())
     );
     app.assert_balance_equals_journal(wallet_id).await;
-    let fetched = app
-        .get(&format!("/backoffice/v2/purchases/{award_id}"))
-        .await;
+    let fetched = app.get(&format!("/backoffice/v2/purchases/{award_id}")).await;
     assert_eq!(fetched.body["state"], "CANCELLED");
 }
 
@@ -265,32 +223,22 @@ async fn a_shortfall_is_settled_first_from_later_awards() {
     let contact_id = contact["id"].as_str().unwrap();
     let wallet_id = contact["wallet"]["id"].as_str().unwrap();
     let award = app.purchase(contact_id, "R-1", "100.00", None).await; // +10
-    app.purchase(contact_id, "R-2", "10.00", Some(("10.00", true)))
-        .await; // -10, +1
+    app.purchase(contact_id, "R-2", "10.00", Some(("10.00", true))).await; // -10, +1
     let award_id = award.body["id"].as_str().unwrap();
-    app.post(
-        &format!("/backoffice/v2/purchases/{award_id}/cancel"),
-        &json!({}),
-    )
-    .await;
+    app.post(&format!("/backoffice/v2/purchases/{award_id}/cancel"), &json!({}))
+        .await;
     // The reversal takes what remains of the award (nothing); the 1.00 awarded by R-2 is not
     // part of it, so it stays, and the spent 10.00 is the shortfall.
     let wallet = app.wallet(wallet_id).await;
     assert_eq!(
-        (
-            amount(&wallet["total_balance"]),
-            amount(&wallet["shortfall"])
-        ),
+        (amount(&wallet["total_balance"]), amount(&wallet["shortfall"])),
         ("1.00".into(), "10.00".into())
     );
     let later = app.purchase(contact_id, "R-3", "120.00", None).await; // +12, settles 10
     assert_eq!(amount(&later.body["balances"][0]["total"]), "3.00");
     assert_eq!(amount(&later.body["balances"][0]["shortfall"]), "0.00");
     let journal = app.journal(wallet_id).await;
-    assert_eq!(
-        journal.last().unwrap()["transaction_type"],
-        "SHORTFALL_SETTLEMENT"
-    );
+    assert_eq!(journal.last().unwrap()["transaction_type"], "SHORTFALL_SETTLEMENT");
     app.assert_balance_equals_journal(wallet_id).await;
 }
 
@@ -298,14 +246,14 @@ async fn a_shortfall_is_settled_first_from_later_awards() {
 async fn offers_follow_their_availability_and_life_cycle() {
     let app = spawn_app().await;
     let window = app
-        .create_offer(json!({"name": "Launch week", "availability": {"from": START_S, "to": START_S + 7 * DAY_S},
-            "award": {"type": "FIXED", "value": 2.50}}))
+        .create_offer(
+            json!({"name": "Launch week", "availability": {"from": START_S, "to": START_S + 7 * DAY_S},
+            "award": {"type": "FIXED", "value": 2.50}}),
+        )
         .await;
     assert_eq!(window["state"], "ACTIVE");
     let offer_id = window["id"].as_str().unwrap();
-    let fetched = app
-        .get(&format!("/backoffice/v2/reward_offers/{offer_id}"))
-        .await;
+    let fetched = app.get(&format!("/backoffice/v2/reward_offers/{offer_id}")).await;
     assert_eq!(fetched.status, 200);
     assert_eq!(amount(&fetched.body["award"]["value"]), "2.5");
     let contact = app.create_contact("C-6").await;
@@ -424,14 +372,8 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
             "CRM error body: {}",
             reply.body
         );
-        assert!(reply.body["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()));
-        assert!(
-            reply.error_code().starts_with("CRM.EXCEPTIONS."),
-            "{}",
-            reply.body
-        );
+        assert!(reply.body["message"].as_str().is_some_and(|m| !m.is_empty()));
+        assert!(reply.error_code().starts_with("CRM.EXCEPTIONS."), "{}", reply.body);
         if !parameter.is_empty() {
             assert_eq!(reply.body["parameters"][0], parameter, "{}", reply.body);
         }
@@ -446,23 +388,15 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
         )
         .await;
     assert_eq!(malformed.status, 400);
-    assert!(malformed.body["message"]
-        .as_str()
-        .unwrap()
-        .contains("invalid JSON"));
+    assert!(malformed.body["message"].as_str().unwrap().contains("invalid JSON"));
     let oversized = vec![b' '; 70_000];
     let too_big = app
         .post_raw(purchases, Some(SECRET_KEY), "application/json", oversized)
         .await;
     assert_eq!(too_big.status, 413);
-    assert_eq!(
-        too_big.error_code(),
-        "CRM.EXCEPTIONS.PAYLOADTOOLARGEEXCEPTION"
-    );
+    assert_eq!(too_big.error_code(), "CRM.EXCEPTIONS.PAYLOADTOOLARGEEXCEPTION");
     let body = serde_json::to_vec(&base(json!(1))).unwrap();
-    let no_key = app
-        .post_raw(purchases, None, "application/json", body.clone())
-        .await;
+    let no_key = app.post_raw(purchases, None, "application/json", body.clone()).await;
     assert_eq!(no_key.status, 401);
     let wrong_key = app
         .post_raw(
@@ -504,10 +438,7 @@ async fn creates_with_an_idempotency_key_return_the_first_outcome() {
             .json(&body);
         async move {
             let response = request.send().await.unwrap();
-            (
-                response.status(),
-                response.json::<serde_json::Value>().await.unwrap(),
-            )
+            (response.status(), response.json::<serde_json::Value>().await.unwrap())
         }
     };
     let (status, first) = send(json!({"first_name": "Idem", "code": "ID-1"}), "key-1").await;
@@ -543,23 +474,17 @@ async fn journals_page_like_crm_com() {
         "newest first by default"
     );
     let last = app
-        .get(&format!(
-            "/backoffice/v2/wallets/{wallet_id}/journals?size=2&page=3"
-        ))
+        .get(&format!("/backoffice/v2/wallets/{wallet_id}/journals?size=2&page=3"))
         .await;
     assert_eq!(last.body["content"].as_array().unwrap().len(), 1);
     assert_eq!(last.body["paging"]["has_more"], false);
     assert_eq!(last.body["paging"]["total"], serde_json::Value::Null);
     let too_big = app
-        .get(&format!(
-            "/backoffice/v2/wallets/{wallet_id}/journals?size=1000"
-        ))
+        .get(&format!("/backoffice/v2/wallets/{wallet_id}/journals?size=1000"))
         .await;
     assert_eq!(too_big.status, 400);
     let bad_order = app
-        .get(&format!(
-            "/backoffice/v2/wallets/{wallet_id}/journals?order=UP"
-        ))
+        .get(&format!("/backoffice/v2/wallets/{wallet_id}/journals?order=UP"))
         .await;
     assert_eq!(bad_order.status, 400);
 }
@@ -594,10 +519,7 @@ async fn health_and_the_openapi_document_are_served() {
         "/backoffice/v2/wallets/{id}",
         "/backoffice/v2/wallets/{id}/journals",
     ] {
-        assert!(
-            paths.contains_key(path),
-            "{path} missing from /openapi.json"
-        );
+        assert!(paths.contains_key(path), "{path} missing from /openapi.json");
     }
     assert_eq!(document["components"]["schemas"]["Money"]["type"], "number");
 }

@@ -43,19 +43,10 @@ pub fn test_settings(data_dir: &std::path::Path, overrides: &[(&str, &str)]) -> 
 }
 
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(
-        Arc::new(TempDir::new().unwrap()),
-        ManualClock::new(START_S),
-        &[],
-    )
-    .await
+    spawn_app_with(Arc::new(TempDir::new().unwrap()), ManualClock::new(START_S), &[]).await
 }
 
-pub async fn spawn_app_with(
-    data_dir: Arc<TempDir>,
-    clock: ManualClock,
-    overrides: &[(&str, &str)],
-) -> TestApp {
+pub async fn spawn_app_with(data_dir: Arc<TempDir>, clock: ManualClock, overrides: &[(&str, &str)]) -> TestApp {
     let settings = test_settings(data_dir.path(), overrides);
     let (sender, receiver) = std::sync::mpsc::channel();
     let app_clock = clock.clone();
@@ -65,25 +56,17 @@ pub async fn spawn_app_with(
                 .await
                 .expect("application builds");
             sender
-                .send((
-                    application.port(),
-                    application.handle(),
-                    application.engine(),
-                ))
+                .send((application.port(), application.handle(), application.engine()))
                 .unwrap();
             application.run_until_stopped().await.expect("server runs");
         })
     });
-    let (port, handle, engine) =
-        tokio::task::spawn_blocking(move || receiver.recv().expect("application starts"))
-            .await
-            .unwrap();
+    let (port, handle, engine) = tokio::task::spawn_blocking(move || receiver.recv().expect("application starts"))
+        .await
+        .unwrap();
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
-        client: reqwest::Client::builder()
-            .pool_max_idle_per_host(64)
-            .build()
-            .unwrap(),
+        client: reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap(),
         clock,
         engine,
         data_dir,
@@ -149,13 +132,7 @@ impl TestApp {
         Self::reply(response).await
     }
 
-    pub async fn post_raw(
-        &self,
-        path: &str,
-        key: Option<&str>,
-        content_type: &str,
-        body: Vec<u8>,
-    ) -> Reply {
+    pub async fn post_raw(&self, path: &str, key: Option<&str>, content_type: &str, body: Vec<u8>) -> Reply {
         let mut request = self
             .client
             .post(self.url(path))
@@ -212,13 +189,7 @@ impl TestApp {
         reply.body
     }
 
-    pub async fn purchase(
-        &self,
-        contact_id: &str,
-        reference: &str,
-        total: &str,
-        spend: Option<(&str, bool)>,
-    ) -> Reply {
+    pub async fn purchase(&self, contact_id: &str, reference: &str, total: &str, spend: Option<(&str, bool)>) -> Reply {
         let mut body = json!({
             "contact": {"id": contact_id},
             "reference_number": reference,
@@ -231,9 +202,7 @@ impl TestApp {
     }
 
     pub async fn wallet(&self, wallet_id: &str) -> Value {
-        let reply = self
-            .get(&format!("/backoffice/v2/wallets/{wallet_id}"))
-            .await;
+        let reply = self.get(&format!("/backoffice/v2/wallets/{wallet_id}")).await;
         assert_eq!(reply.status, 200, "{}", reply.body);
         reply.body
     }

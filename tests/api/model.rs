@@ -8,9 +8,7 @@ use rewards_engine::domain::ids::{Mode, ReferenceNumber, Tenant};
 use rewards_engine::domain::money::Currency;
 use rewards_engine::domain::offer::{AwardKind, AwardRule, OfferState};
 use rewards_engine::domain::organisation::ApiKeyKind;
-use rewards_engine::engine::{
-    ContactRef, NewContact, NewOffer, PurchaseSubmission, SubmittedAmounts,
-};
+use rewards_engine::engine::{ContactRef, NewContact, NewOffer, PurchaseSubmission, SubmittedAmounts};
 use rewards_engine::storage::Store;
 use rewards_engine::{Clock, Engine, EngineError, ManualClock};
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -84,10 +82,7 @@ impl Model {
 
     fn expire(&mut self, now: i64) {
         for lot in &mut self.lots {
-            if !lot.revoked
-                && lot.remaining > Decimal::ZERO
-                && lot.expires_at.is_some_and(|at| at <= now)
-            {
+            if !lot.revoked && lot.remaining > Decimal::ZERO && lot.expires_at.is_some_and(|at| at <= now) {
                 lot.expired += lot.remaining;
                 self.journal_sum -= lot.remaining;
                 lot.remaining = Decimal::ZERO;
@@ -99,9 +94,7 @@ impl Model {
         let mut order: Vec<usize> = (0..self.lots.len())
             .filter(|&i| {
                 let lot = &self.lots[i];
-                lot.remaining > Decimal::ZERO
-                    && !lot.revoked
-                    && lot.expires_at.is_none_or(|at| at > now)
+                lot.remaining > Decimal::ZERO && !lot.revoked && lot.expires_at.is_none_or(|at| at > now)
             })
             .collect();
         order.sort_by_key(|&i| (self.lots[i].expires_at.unwrap_or(i64::MAX), i));
@@ -145,9 +138,7 @@ impl Model {
             }
         }
         let mut spends = Vec::new();
-        let mut left = spend
-            .map(|(amount, _)| amount.min(available))
-            .unwrap_or_default();
+        let mut left = spend.map(|(amount, _)| amount.min(available)).unwrap_or_default();
         for i in order {
             if left.is_zero() {
                 break;
@@ -340,8 +331,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 restrict,
             } => {
                 let total = Decimal::new(i64::from(total_cents), 2);
-                let spend = spend_cents
-                    .map(|cents| (Decimal::new(i64::from(cents.min(total_cents)), 2), restrict));
+                let spend = spend_cents.map(|cents| (Decimal::new(i64::from(cents.min(total_cents)), 2), restrict));
                 let submission = PurchaseSubmission {
                     reference_number: ReferenceNumber::parse(&format!("M-{step}")).unwrap(),
                     contact: ContactRef::Id(contact.id),
@@ -357,8 +347,8 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     spend,
                 };
                 // The engine applies offers in the order it stores them (by id).
-                let ten_percent = (total / Decimal::TEN)
-                    .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+                let ten_percent =
+                    (total / Decimal::TEN).round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
                 let mut awards = vec![
                     (percentage.id, ten_percent, None),
                     (
@@ -368,29 +358,13 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     ),
                 ];
                 awards.sort_by_key(|(id, _, _)| *id);
-                let awards: Vec<_> = awards
-                    .into_iter()
-                    .map(|(_, amount, expiry)| (amount, expiry))
-                    .collect();
+                let awards: Vec<_> = awards.into_iter().map(|(_, amount, expiry)| (amount, expiry)).collect();
                 let expected = model.purchase(now, spend, &awards);
-                let outcome = harness
-                    .engine
-                    .post_purchase(tenant, submission.clone())
-                    .await;
+                let outcome = harness.engine.post_purchase(tenant, submission.clone()).await;
                 match (expected, outcome) {
                     (Some(mut posted), Ok(record)) => {
-                        prop_assert_eq!(
-                            record.effects.awarded(),
-                            posted.award,
-                            "award at step {}",
-                            step
-                        );
-                        prop_assert_eq!(
-                            record.effects.spent(),
-                            posted.spent,
-                            "spend at step {}",
-                            step
-                        );
+                        prop_assert_eq!(record.effects.awarded(), posted.award, "award at step {}", step);
+                        prop_assert_eq!(record.effects.spent(), posted.spent, "spend at step {}", step);
                         posted.submission = submission;
                         model.posted.push(posted);
                     }
@@ -418,10 +392,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     .cancel_purchase(tenant, id)
                     .await
                     .map_err(|e| TestCaseError::fail(e.to_string()))?;
-                prop_assert_eq!(
-                    record.state,
-                    rewards_engine::domain::purchase::PurchaseState::Cancelled
-                );
+                prop_assert_eq!(record.state, rewards_engine::domain::purchase::PurchaseState::Cancelled);
             }
             Op::Retry(index) if !model.posted.is_empty() => {
                 let index = index % model.posted.len();
@@ -453,12 +424,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             .await
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(balance, model.balance(), "balance after step {}", step);
-        prop_assert_eq!(
-            journal_sum,
-            model.journal_sum,
-            "journal sum after step {}",
-            step
-        );
+        prop_assert_eq!(journal_sum, model.journal_sum, "journal sum after step {}", step);
         prop_assert_eq!(balance, journal_sum);
         prop_assert_eq!(
             view.balances.shortfall,

@@ -6,12 +6,7 @@ use serde_json::{json, Value};
 use std::time::Duration;
 
 /// Everything the API shows about a set of contacts and purchases.
-async fn observe(
-    app: &TestApp,
-    contacts: &[Value],
-    purchases: &[String],
-    offers: &[String],
-) -> Vec<Value> {
+async fn observe(app: &TestApp, contacts: &[Value], purchases: &[String], offers: &[String]) -> Vec<Value> {
     let mut seen = Vec::new();
     for contact in contacts {
         let id = contact["id"].as_str().unwrap();
@@ -21,18 +16,10 @@ async fn observe(
         seen.push(Value::Array(app.journal(wallet_id).await));
     }
     for id in purchases {
-        seen.push(
-            app.get(&format!("/backoffice/v2/purchases/{id}"))
-                .await
-                .body,
-        );
+        seen.push(app.get(&format!("/backoffice/v2/purchases/{id}")).await.body);
     }
     for id in offers {
-        seen.push(
-            app.get(&format!("/backoffice/v2/reward_offers/{id}"))
-                .await
-                .body,
-        );
+        seen.push(app.get(&format!("/backoffice/v2/reward_offers/{id}")).await.body);
     }
     seen
 }
@@ -42,12 +29,7 @@ async fn a_restart_keeps_every_contact_wallet_journal_purchase_and_offer_identic
     let dir = temp_dir();
     // Snapshots every few events, so recovery reads a snapshot and replays events after it.
     let overrides = [("REWARDS__ACTORS__SNAPSHOT_EVERY_EVENTS", "3")];
-    let app = spawn_app_with(
-        dir.clone(),
-        rewards_engine::ManualClock::new(START_S),
-        &overrides,
-    )
-    .await;
+    let app = spawn_app_with(dir.clone(), rewards_engine::ManualClock::new(START_S), &overrides).await;
     let offers = vec![
         app.percentage_offer(10, Some(10)).await["id"]
             .as_str()
@@ -67,24 +49,16 @@ async fn a_restart_keeps_every_contact_wallet_journal_purchase_and_offer_identic
         for p in 0..6 {
             let spend = (p % 3 == 2).then_some(("3.00", false));
             let reply = app
-                .purchase(
-                    &id,
-                    &format!("RS-{c}-{p}"),
-                    &format!("{}.50", 10 + p),
-                    spend,
-                )
+                .purchase(&id, &format!("RS-{c}-{p}"), &format!("{}.50", 10 + p), spend)
                 .await;
             assert_eq!(reply.status, 201, "{}", reply.body);
             purchases.push(reply.body["id"].as_str().unwrap().to_string());
         }
         let to_cancel = &purchases[purchases.len() - 5];
         assert_eq!(
-            app.post(
-                &format!("/backoffice/v2/purchases/{to_cancel}/cancel"),
-                &json!({})
-            )
-            .await
-            .status,
+            app.post(&format!("/backoffice/v2/purchases/{to_cancel}/cancel"), &json!({}))
+                .await
+                .status,
             200
         );
         contacts.push(contact);
@@ -122,12 +96,7 @@ async fn a_restart_keeps_every_contact_wallet_journal_purchase_and_offer_identic
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn idle_wallet_actors_stop_and_recover_their_state_on_the_next_message() {
     let overrides = [("REWARDS__ACTORS__IDLE_MS", "40")];
-    let app = spawn_app_with(
-        temp_dir(),
-        rewards_engine::ManualClock::new(START_S),
-        &overrides,
-    )
-    .await;
+    let app = spawn_app_with(temp_dir(), rewards_engine::ManualClock::new(START_S), &overrides).await;
     app.percentage_offer(10, None).await;
     let contact = app.create_contact("IDLE-1").await;
     let id = contact["id"].as_str().unwrap();
@@ -140,10 +109,7 @@ async fn idle_wallet_actors_stop_and_recover_their_state_on_the_next_message() {
         waited += 1;
     }
     assert_eq!(app.engine.live_wallet_actors(), 0, "idle actors stop");
-    assert_eq!(
-        app.wallet(wallet_id).await["total_balance"].to_string(),
-        "3.00"
-    );
+    assert_eq!(app.wallet(wallet_id).await["total_balance"].to_string(), "3.00");
     let spend = app.purchase(id, "I-2", "2.00", Some(("2.00", true))).await;
     assert_eq!(spend.status, 201, "{}", spend.body);
     // After another idle stop, a retry of the first purchase is still recognised.

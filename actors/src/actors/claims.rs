@@ -61,10 +61,7 @@ impl Claims {
     }
 
     pub fn held(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|shard| shard.lock().held.len())
-            .sum()
+        self.shards.iter().map(|shard| shard.lock().held.len()).sum()
     }
 }
 

@@ -27,7 +27,7 @@ pub enum ContactActorError {
 pub enum ContactMessage {
     /// Creates the contact and its wallet; `idempotency` records the key it came with.
     Create {
-        contact: Contact,
+        contact: Box<Contact>,
         wallet: Box<Wallet>,
         idempotency: Option<([u8; 32], IdempotencyRecord)>,
         reply: oneshot::Sender<Result<Contact, ContactActorError>>,
@@ -85,8 +85,7 @@ impl Actor for ContactActor {
         metrics::counter!(names::ACTOR_STARTS_TOTAL, "kind" => "contact").increment(1);
         let check_every = Duration::from_millis((self.settings.idle_ms / 2).clamp(10, 5_000));
         ctx.run_interval(check_every, |actor, ctx| {
-            let idle =
-                actor.last_message.elapsed() >= Duration::from_millis(actor.settings.idle_ms);
+            let idle = actor.last_message.elapsed() >= Duration::from_millis(actor.settings.idle_ms);
             if idle && actor.in_flight.load(std::sync::atomic::Ordering::Acquire) == 0 {
                 actor.retire(ctx);
             }
@@ -125,6 +124,7 @@ impl Handler<ContactMessage> for ContactActor {
                 if let Some((key_hash, record)) = &idempotency {
                     writes.idempotency(&contact.tenant, key_hash, record);
                 }
+                let contact = *contact;
                 self.contact = Some(contact.clone());
                 let in_flight = self.in_flight.clone();
                 in_flight.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
@@ -132,11 +132,7 @@ impl Handler<ContactMessage> for ContactActor {
                     writes,
                     Box::new(move |outcome: Result<(), StorageFailure>| {
                         in_flight.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
-                        let _ = reply.send(
-                            outcome
-                                .map(|()| contact)
-                                .map_err(|e| ContactActorError::Storage(e.0)),
-                        );
+                        let _ = reply.send(outcome.map(|()| contact).map_err(|e| ContactActorError::Storage(e.0)));
                     }),
                 );
             }

@@ -20,10 +20,7 @@ pub struct Registry<K, A: Actor> {
 
 impl<K: Hash + Eq + Clone, A: Actor> Registry<K, A> {
     pub fn new(arbiters: Vec<ArbiterHandle>) -> Self {
-        assert!(
-            !arbiters.is_empty(),
-            "a registry needs at least one arbiter"
-        );
+        assert!(!arbiters.is_empty(), "a registry needs at least one arbiter");
         Registry {
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
             arbiters,

@@ -60,7 +60,7 @@ type Reply<T> = oneshot::Sender<Result<T, WalletError>>;
 pub enum WalletMessage {
     PostPurchase {
         purchase_id: PurchaseId,
-        request: PurchaseRequest,
+        request: Box<PurchaseRequest>,
         body_hash: [u8; 32],
         awards: Vec<AwardGrant>,
         reply: Reply<Arc<PurchaseRecord>>,
@@ -181,10 +181,7 @@ impl WalletActor {
             writes.wallet_event(&self.key.0, self.key.1, event);
         }
         self.events_since_snapshot += events.len() as u64;
-        let threshold = self
-            .settings
-            .snapshot_every_events
-            .max(self.wallet.lot_count() as u64);
+        let threshold = self.settings.snapshot_every_events.max(self.wallet.lot_count() as u64);
         if self.events_since_snapshot >= threshold {
             writes.wallet_snapshot(&self.wallet);
             self.events_since_snapshot = 0;
@@ -239,11 +236,7 @@ impl WalletActor {
 
     /// Sends `answer` once every earlier commit of this actor is durable: an answer may
     /// depend on state those commits made, so it must not outrun them.
-    fn answer_after_durable<T: Send + 'static>(
-        &mut self,
-        reply: Reply<T>,
-        answer: Result<T, WalletError>,
-    ) {
+    fn answer_after_durable<T: Send + 'static>(&mut self, reply: Reply<T>, answer: Result<T, WalletError>) {
         self.after_durable(move |outcome| {
             let _ = reply.send(outcome.map_err(WalletError::from).and(answer));
         });
@@ -290,10 +283,7 @@ impl WalletActor {
         let now = self.clock.now_s();
         let mut writes = WriteSet::default();
         self.sweep(now, &mut writes);
-        match self
-            .wallet
-            .post_purchase(now, purchase_id, request.spend, &awards)
-        {
+        match self.wallet.post_purchase(now, purchase_id, request.spend, &awards) {
             Err(rejection) => {
                 metrics::counter!(names::PURCHASES_TOTAL, "outcome" => "rejected").increment(1);
                 self.commit_then_answer(writes, reply, Err(WalletError::Rejected(rejection)));
@@ -342,9 +332,7 @@ impl WalletActor {
         let now = self.clock.now_s();
         let mut writes = WriteSet::default();
         self.sweep(now, &mut writes);
-        let event = self
-            .wallet
-            .cancel_purchase(now, purchase_id, &record.effects);
+        let event = self.wallet.cancel_purchase(now, purchase_id, &record.effects);
         self.add_events(&mut writes, &[event]);
         // A spend given back to a lot that has since expired expires again at once.
         self.sweep(now, &mut writes);
@@ -389,8 +377,7 @@ impl Actor for WalletActor {
         metrics::counter!(names::ACTOR_STARTS_TOTAL, "kind" => "wallet").increment(1);
         let check_every = Duration::from_millis((self.settings.idle_ms / 2).clamp(10, 5_000));
         ctx.run_interval(check_every, |actor, ctx| {
-            let idle =
-                actor.last_message.elapsed() >= Duration::from_millis(actor.settings.idle_ms);
+            let idle = actor.last_message.elapsed() >= Duration::from_millis(actor.settings.idle_ms);
             if idle && !actor.in_flight() {
                 actor.retire(ctx);
             }
@@ -414,8 +401,7 @@ impl Handler<WalletMessage> for WalletActor {
         }
         if self.retired {
             match message {
-                WalletMessage::PostPurchase { reply, .. }
-                | WalletMessage::CancelPurchase { reply, .. } => {
+                WalletMessage::PostPurchase { reply, .. } | WalletMessage::CancelPurchase { reply, .. } => {
                     let _ = reply.send(Err(WalletError::Retry));
                 }
                 WalletMessage::Read { reply } => {
@@ -434,10 +420,8 @@ impl Handler<WalletMessage> for WalletActor {
                 body_hash,
                 awards,
                 reply,
-            } => self.post_purchase(purchase_id, request, body_hash, awards, reply),
-            WalletMessage::CancelPurchase { purchase_id, reply } => {
-                self.cancel_purchase(purchase_id, reply)
-            }
+            } => self.post_purchase(purchase_id, *request, body_hash, awards, reply),
+            WalletMessage::CancelPurchase { purchase_id, reply } => self.cancel_purchase(purchase_id, reply),
             WalletMessage::Read { reply } => self.read(reply),
             WalletMessage::Shutdown { reply } => {
                 self.after_durable(move |_| {

@@ -49,10 +49,7 @@ pub enum ContactError {
 
 /// Checks the parts of a contact a request supplies.
 pub fn validate_profile(contact: &Contact) -> Result<(), ContactError> {
-    for (field, value) in [
-        ("first_name", &contact.first_name),
-        ("last_name", &contact.last_name),
-    ] {
+    for (field, value) in [("first_name", &contact.first_name), ("last_name", &contact.last_name)] {
         if value.as_ref().is_some_and(|v| v.chars().count() > 100) {
             return Err(ContactError::NameTooLong(field));
         }
@@ -60,10 +57,7 @@ pub fn validate_profile(contact: &Contact) -> Result<(), ContactError> {
     if let Some(email) = &contact.email_address {
         let valid = email.len() <= 254
             && email.split_once('@').is_some_and(|(local, domain)| {
-                !local.is_empty()
-                    && domain.contains('.')
-                    && !domain.starts_with('.')
-                    && !domain.ends_with('.')
+                !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
             })
             && !email.chars().any(char::is_whitespace);
         if !valid {
@@ -72,10 +66,7 @@ pub fn validate_profile(contact: &Contact) -> Result<(), ContactError> {
     }
     for phone in &contact.phones {
         let digits = phone.number.chars().filter(|c| c.is_ascii_digit()).count();
-        let only_digits = phone
-            .number
-            .chars()
-            .all(|c| c.is_ascii_digit() || c == ' ' || c == '-');
+        let only_digits = phone.number.chars().all(|c| c.is_ascii_digit() || c == ' ' || c == '-');
         if !(4..=20).contains(&digits) || !only_digits {
             return Err(ContactError::BadPhone(phone.number.clone()));
         }

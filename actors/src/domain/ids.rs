@@ -107,10 +107,7 @@ impl PurchaseId {
     /// The purchase id is a function of the tenant and the POS reference number, so the
     /// record stored under it is also the idempotency record of the submission (D4).
     pub fn for_reference(tenant: &Tenant, reference: &ReferenceNumber) -> PurchaseId {
-        PurchaseId(Uuid::new_v5(
-            &tenant.namespace(),
-            reference.as_str().as_bytes(),
-        ))
+        PurchaseId(Uuid::new_v5(&tenant.namespace(), reference.as_str().as_bytes()))
     }
 }
 

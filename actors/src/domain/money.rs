@@ -129,10 +129,7 @@ impl Amount {
     /// For amounts the engine computed itself from checked amounts (sums, minima, rounded
     /// awards). Debug builds assert the invariant.
     pub fn from_checked(value: Decimal) -> Amount {
-        debug_assert!(
-            !value.is_sign_negative() || value.is_zero(),
-            "negative amount {value}"
-        );
+        debug_assert!(!value.is_sign_negative() || value.is_zero(), "negative amount {value}");
         Amount(value.normalize())
     }
 
@@ -177,10 +174,7 @@ mod tests {
     fn currency_codes_are_case_insensitive_and_unknown_ones_are_rejected() {
         assert_eq!(Currency::parse("eur").unwrap().code(), "EUR");
         assert_eq!(Currency::parse("JPY").unwrap().minor_units(), 0);
-        assert!(matches!(
-            Currency::parse("EURO"),
-            Err(MoneyError::UnknownCurrency(_))
-        ));
+        assert!(matches!(Currency::parse("EURO"), Err(MoneyError::UnknownCurrency(_))));
     }
 
     #[test]

@@ -108,9 +108,7 @@ pub fn evaluate_awards(
         .filter(|offer| offer.applies_on(purchase_date))
         .filter_map(|offer| {
             let amount = match offer.award.kind {
-                AwardKind::Percentage => {
-                    currency.round_award(total.value() * offer.award.value / Decimal::ONE_HUNDRED)
-                }
+                AwardKind::Percentage => currency.round_award(total.value() * offer.award.value / Decimal::ONE_HUNDRED),
                 AwardKind::Fixed => offer.award.value,
             };
             (amount > Decimal::ZERO).then(|| AwardGrant {
@@ -151,10 +149,7 @@ mod tests {
     fn percentage_and_fixed_offers_award_inside_their_availability_only() {
         let eur = Currency::parse("EUR").unwrap();
         let total = Amount::parse(Decimal::from_str("12.35").unwrap(), eur).unwrap();
-        let offers = [
-            offer(AwardKind::Percentage, "10"),
-            offer(AwardKind::Fixed, "2.5"),
-        ];
+        let offers = [offer(AwardKind::Percentage, "10"), offer(AwardKind::Fixed, "2.5")];
         let awards = evaluate_awards(&offers, total, eur, 150, 1_000);
         let amounts: Vec<String> = awards.iter().map(|a| a.amount.to_string()).collect();
         assert_eq!(amounts, ["1.24", "2.5"]);

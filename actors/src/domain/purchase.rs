@@ -48,9 +48,7 @@ pub struct PurchaseRequest {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PurchaseError {
-    #[error(
-        "transaction_amounts.net plus transaction_amounts.tax must equal transaction_amounts.total"
-    )]
+    #[error("transaction_amounts.net plus transaction_amounts.tax must equal transaction_amounts.total")]
     AmountsDisagree,
     #[error("spend_request.amount must not be greater than the purchase total")]
     SpendAboveTotal,

@@ -337,21 +337,11 @@ impl Wallet {
 
     /// The one function that changes a wallet.
     fn apply_entry(&mut self, entry: &Entry) {
-        assert!(
-            entry.amount >= Decimal::ZERO,
-            "entry with negative amount: {entry:?}"
-        );
+        assert!(entry.amount >= Decimal::ZERO, "entry with negative amount: {entry:?}");
         let totals = self.totals.get_or_insert_with(Balances::default);
         if let Some(new_lot) = entry.new_lot {
-            assert!(
-                entry.kind.is_credit(),
-                "only a credit opens a lot: {entry:?}"
-            );
-            assert!(
-                !self.lots.contains_key(&entry.lot),
-                "lot {} opened twice",
-                entry.lot
-            );
+            assert!(entry.kind.is_credit(), "only a credit opens a lot: {entry:?}");
+            assert!(!self.lots.contains_key(&entry.lot), "lot {} opened twice", entry.lot);
             self.lots.insert(
                 entry.lot,
                 Lot {
@@ -393,11 +383,7 @@ impl Wallet {
                 lot.revoked = true;
             }
         }
-        assert!(
-            lot.remaining >= Decimal::ZERO,
-            "lot {} overdrawn by {entry:?}",
-            lot.id
-        );
+        assert!(lot.remaining >= Decimal::ZERO, "lot {} overdrawn by {entry:?}", lot.id);
         if lot.remaining > Decimal::ZERO && !lot.revoked {
             self.spendable.insert(lot.spend_order_key());
         }
@@ -407,10 +393,7 @@ impl Wallet {
         }
         totals.total += signed;
         self.shortfall += entry.shortfall_change;
-        assert!(
-            self.shortfall >= Decimal::ZERO,
-            "shortfall below zero after {entry:?}"
-        );
+        assert!(self.shortfall >= Decimal::ZERO, "shortfall below zero after {entry:?}");
         totals.shortfall = self.shortfall;
     }
 
@@ -422,11 +405,7 @@ impl Wallet {
     /// Settles the shortfall from `credited`, the value just credited to `lot` (never from
     /// value the lot already held).
     fn settle_shortfall_from(&mut self, entries: &mut Vec<Entry>, lot: LotId, credited: Decimal) {
-        let available = self
-            .lots
-            .get(&lot)
-            .map(|lot| lot.remaining)
-            .unwrap_or_default();
+        let available = self.lots.get(&lot).map(|lot| lot.remaining).unwrap_or_default();
         let settled = self.shortfall.min(credited).min(available);
         if settled > Decimal::ZERO {
             let entry = Entry {
@@ -488,9 +467,7 @@ impl Wallet {
         // After the sweep every lot with value is unexpired and unrevoked, so what a spend
         // can take is the whole balance (kept incrementally: no scan of the lots).
         debug_assert!(
-            self.spendable
-                .first()
-                .is_none_or(|(expires_at, _)| *expires_at > now),
+            self.spendable.first().is_none_or(|(expires_at, _)| *expires_at > now),
             "sweep first"
         );
         let available = self.balances().total;
@@ -505,8 +482,7 @@ impl Wallet {
         if let Some(request) = spend {
             let mut left = request.amount.min(available);
             while left > Decimal::ZERO {
-                let Some(&(expires_at, id)) = self.spendable.iter().find(|(at, _)| *at > now)
-                else {
+                let Some(&(expires_at, id)) = self.spendable.iter().find(|(at, _)| *at > now) else {
                     break;
                 };
                 debug_assert!(expires_at > now);
@@ -519,10 +495,7 @@ impl Wallet {
                     shortfall_change: Decimal::ZERO,
                 };
                 self.push(&mut entries, entry);
-                effects.spends.push(LotDebit {
-                    lot: id,
-                    amount: take,
-                });
+                effects.spends.push(LotDebit { lot: id, amount: take });
                 left -= take;
             }
         }
@@ -546,20 +519,12 @@ impl Wallet {
             });
             self.settle_shortfall_from(&mut entries, lot, grant.amount);
         }
-        Ok((
-            self.record(now, Cause::Purchase(purchase), entries),
-            effects,
-        ))
+        Ok((self.record(now, Cause::Purchase(purchase), entries), effects))
     }
 
     /// Reverses a purchase exactly: revokes its award lots, restores its spend to the lots
     /// it used. The caller makes sure a purchase is cancelled at most once.
-    pub fn cancel_purchase(
-        &mut self,
-        now: i64,
-        purchase: PurchaseId,
-        effects: &PurchaseEffects,
-    ) -> WalletEvent {
+    pub fn cancel_purchase(&mut self, now: i64, purchase: PurchaseId, effects: &PurchaseEffects) -> WalletEvent {
         let mut entries = Vec::new();
         for award in &effects.awards {
             let lot = &self.lots[&award.lot];
@@ -665,17 +630,13 @@ mod tests {
             if let Some(event) = self.wallet.sweep_expired(now) {
                 self.journal.push(event);
             }
-            let (event, effects) =
-                self.wallet
-                    .post_purchase(now, PurchaseId::random(), spend, awards)?;
+            let (event, effects) = self.wallet.post_purchase(now, PurchaseId::random(), spend, awards)?;
             self.journal.push(event);
             self.check();
             Ok(effects)
         }
         fn cancel(&mut self, now: i64, effects: &PurchaseEffects) {
-            let event = self
-                .wallet
-                .cancel_purchase(now, PurchaseId::random(), effects);
+            let event = self.wallet.cancel_purchase(now, PurchaseId::random(), effects);
             self.journal.push(event);
             self.check();
         }
@@ -704,13 +665,7 @@ mod tests {
             .purchase(0, None, &[award("5", None), award("5", Some(100))])
             .unwrap();
         let effects = ledger.purchase(1, spend("3", false), &[]).unwrap();
-        assert_eq!(
-            effects.spends,
-            vec![LotDebit {
-                lot: 2,
-                amount: d("3")
-            }]
-        );
+        assert_eq!(effects.spends, vec![LotDebit { lot: 2, amount: d("3") }]);
     }
 
     #[test]
@@ -750,10 +705,7 @@ mod tests {
         // The next award settles the shortfall first.
         ledger.purchase(3, None, &[award("6", None)]).unwrap();
         let balances = ledger.wallet.balances();
-        assert_eq!(
-            (balances.total, balances.shortfall),
-            (d("2"), Decimal::ZERO)
-        );
+        assert_eq!((balances.total, balances.shortfall), (d("2"), Decimal::ZERO));
     }
 
     #[test]
@@ -764,10 +716,7 @@ mod tests {
         ledger.cancel(2, &award_purchase);
         ledger.cancel(3, &spend_purchase);
         let balances = ledger.wallet.balances();
-        assert_eq!(
-            (balances.total, balances.shortfall),
-            (Decimal::ZERO, Decimal::ZERO)
-        );
+        assert_eq!((balances.total, balances.shortfall), (Decimal::ZERO, Decimal::ZERO));
     }
 
     #[test]

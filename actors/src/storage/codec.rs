@@ -56,18 +56,11 @@ pub mod option_decimal {
     use rust_decimal::Decimal;
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-    pub fn serialize<S: Serializer>(
-        value: &Option<Decimal>,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        value
-            .map(|v| (v.mantissa(), v.scale()))
-            .serialize(serializer)
+    pub fn serialize<S: Serializer>(value: &Option<Decimal>, serializer: S) -> Result<S::Ok, S::Error> {
+        value.map(|v| (v.mantissa(), v.scale())).serialize(serializer)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Option<Decimal>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Decimal>, D::Error> {
         match <Option<(i128, u32)>>::deserialize(deserializer)? {
             None => Ok(None),
             Some((mantissa, scale)) => Decimal::try_from_i128_with_scale(mantissa, scale)

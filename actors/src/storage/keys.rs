@@ -15,9 +15,7 @@
 //! | `A`    | sha256(api key)                | ApiKeyRecord        |
 //! | `M`    | name                           | meta value          |
 
-use crate::domain::ids::{
-    ContactCode, ContactId, OfferId, OrganisationId, PurchaseId, Tenant, WalletCode, WalletId,
-};
+use crate::domain::ids::{ContactCode, ContactId, OfferId, OrganisationId, PurchaseId, Tenant, WalletCode, WalletId};
 
 pub const CONTACT: u8 = b'C';
 pub const CONTACT_CODE: u8 = b'K';

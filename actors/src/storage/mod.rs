@@ -11,9 +11,7 @@ pub mod keys;
 pub mod writer;
 
 use crate::domain::contact::Contact;
-use crate::domain::ids::{
-    ContactCode, ContactId, OfferId, OrganisationId, PurchaseId, Tenant, WalletCode, WalletId,
-};
+use crate::domain::ids::{ContactCode, ContactId, OfferId, OrganisationId, PurchaseId, Tenant, WalletCode, WalletId};
 use crate::domain::offer::RewardOffer;
 use crate::domain::organisation::{ApiKeyRecord, Organisation};
 use crate::domain::purchase::PurchaseRecord;
@@ -74,42 +72,29 @@ impl WriteSet {
             .push((keys::contact(&contact.tenant, contact.id), encode(contact)));
     }
     pub fn contact_code(&mut self, tenant: &Tenant, code: &ContactCode, id: ContactId) {
-        self.writes
-            .push((keys::contact_code(tenant, code), encode(&id)));
+        self.writes.push((keys::contact_code(tenant, code), encode(&id)));
     }
     pub fn wallet_code(&mut self, tenant: &Tenant, code: &WalletCode, contact: ContactId) {
-        self.writes
-            .push((keys::wallet_code(tenant, code), encode(&contact)));
+        self.writes.push((keys::wallet_code(tenant, code), encode(&contact)));
     }
     pub fn wallet_snapshot(&mut self, wallet: &Wallet) {
         let header = &wallet.header;
-        self.writes.push((
-            keys::wallet_snapshot(&header.tenant, header.id),
-            encode(wallet),
-        ));
+        self.writes
+            .push((keys::wallet_snapshot(&header.tenant, header.id), encode(wallet)));
     }
     pub fn wallet_event(&mut self, tenant: &Tenant, wallet: WalletId, event: &WalletEvent) {
         self.writes
             .push((keys::wallet_event(tenant, wallet, event.seq), encode(event)));
     }
     pub fn purchase(&mut self, purchase: &PurchaseRecord) {
-        self.writes.push((
-            keys::purchase(&purchase.tenant, purchase.id),
-            encode(purchase),
-        ));
+        self.writes
+            .push((keys::purchase(&purchase.tenant, purchase.id), encode(purchase)));
     }
     pub fn offer(&mut self, tenant: &Tenant, offer: &RewardOffer) {
-        self.writes
-            .push((keys::offer(tenant, offer.id), encode(offer)));
+        self.writes.push((keys::offer(tenant, offer.id), encode(offer)));
     }
-    pub fn idempotency(
-        &mut self,
-        tenant: &Tenant,
-        key_hash: &[u8; 32],
-        record: &IdempotencyRecord,
-    ) {
-        self.writes
-            .push((keys::idempotency(tenant, key_hash), encode(record)));
+    pub fn idempotency(&mut self, tenant: &Tenant, key_hash: &[u8; 32], record: &IdempotencyRecord) {
+        self.writes.push((keys::idempotency(tenant, key_hash), encode(record)));
     }
     pub fn organisation(&mut self, organisation: &Organisation) {
         self.writes
@@ -119,8 +104,7 @@ impl WriteSet {
         self.writes.push((keys::api_key(key_hash), encode(record)));
     }
     pub fn meta(&mut self, name: &str, value: &[u8]) {
-        self.writes
-            .push((keys::meta(name), encode(&value.to_vec())));
+        self.writes.push((keys::meta(name), encode(&value.to_vec())));
     }
 }
 
@@ -223,20 +207,12 @@ impl Store {
         self.get(&keys::contact(tenant, id))
     }
 
-    pub fn contact_by_code(
-        &self,
-        tenant: &Tenant,
-        code: &ContactCode,
-    ) -> Result<Option<ContactId>, StoreError> {
+    pub fn contact_by_code(&self, tenant: &Tenant, code: &ContactCode) -> Result<Option<ContactId>, StoreError> {
         self.get(&keys::contact_code(tenant, code))
     }
 
     /// The contact whose wallet has this code.
-    pub fn contact_by_wallet_code(
-        &self,
-        tenant: &Tenant,
-        code: &WalletCode,
-    ) -> Result<Option<ContactId>, StoreError> {
+    pub fn contact_by_wallet_code(&self, tenant: &Tenant, code: &WalletCode) -> Result<Option<ContactId>, StoreError> {
         self.get(&keys::wallet_code(tenant, code))
     }
 
@@ -287,20 +263,12 @@ impl Store {
     }
 
     /// Every event of a wallet, oldest first (tests and checks).
-    pub fn all_wallet_events(
-        &self,
-        tenant: &Tenant,
-        id: WalletId,
-    ) -> Result<Vec<WalletEvent>, StoreError> {
+    pub fn all_wallet_events(&self, tenant: &Tenant, id: WalletId) -> Result<Vec<WalletEvent>, StoreError> {
         self.wallet_events(tenant, id, false, 0, usize::MAX)
             .map(|(events, _)| events)
     }
 
-    pub fn purchase(
-        &self,
-        tenant: &Tenant,
-        id: PurchaseId,
-    ) -> Result<Option<PurchaseRecord>, StoreError> {
+    pub fn purchase(&self, tenant: &Tenant, id: PurchaseId) -> Result<Option<PurchaseRecord>, StoreError> {
         self.get(&keys::purchase(tenant, id))
     }
 
@@ -319,11 +287,7 @@ impl Store {
             .collect()
     }
 
-    pub fn idempotency(
-        &self,
-        tenant: &Tenant,
-        key_hash: &[u8; 32],
-    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+    pub fn idempotency(&self, tenant: &Tenant, key_hash: &[u8; 32]) -> Result<Option<IdempotencyRecord>, StoreError> {
         self.get(&keys::idempotency(tenant, key_hash))
     }
 

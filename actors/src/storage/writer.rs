@@ -55,12 +55,7 @@ pub(crate) fn spawn(
     Ok((sender, handle))
 }
 
-fn run(
-    db: sled::Db,
-    settings: WriterSettings,
-    receiver: Receiver<WriterMessage>,
-    failed: Arc<AtomicBool>,
-) {
+fn run(db: sled::Db, settings: WriterSettings, receiver: Receiver<WriterMessage>, failed: Arc<AtomicBool>) {
     let wait = Duration::from_micros(settings.batch_wait_us);
     let mut commits: Vec<Commit> = Vec::with_capacity(1024);
     loop {
@@ -132,9 +127,7 @@ fn write_batch(
     failed: &AtomicBool,
 ) -> Result<(), StorageFailure> {
     if failed.load(Ordering::Acquire) {
-        return Err(StorageFailure(
-            "an earlier write failed; restart to recover".into(),
-        ));
+        return Err(StorageFailure("an earlier write failed; restart to recover".into()));
     }
     if writes == 0 {
         // Only barriers: everything before them was flushed by an earlier batch.

@@ -93,9 +93,7 @@ impl From<&Contact> for ContactView {
 }
 
 fn trimmed(value: Option<String>) -> Option<String> {
-    value
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
+    value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
 
 impl TryFrom<CreateContactBody> for NewContact {
@@ -104,18 +102,12 @@ impl TryFrom<CreateContactBody> for NewContact {
     fn try_from(body: CreateContactBody) -> Result<Self, ApiError> {
         if let Some(kind) = &body.contact_type {
             if kind != "PERSON" {
-                return Err(ApiError::invalid(
-                    "contact_type",
-                    "only PERSON contacts are supported",
-                ));
+                return Err(ApiError::invalid("contact_type", "only PERSON contacts are supported"));
             }
         }
         let code = body
             .code
-            .map(|code| {
-                ContactCode::parse(&code)
-                    .map_err(|error| ApiError::invalid("code", error.to_string()))
-            })
+            .map(|code| ContactCode::parse(&code).map_err(|error| ApiError::invalid("code", error.to_string())))
             .transpose()?;
         let phones = body
             .phones
@@ -170,9 +162,7 @@ pub async fn create_contact(
 ) -> Result<HttpResponse, ApiError> {
     let key = idempotency_key(&request)?;
     let new = NewContact::try_from(body.into_inner())?;
-    let contact = engine
-        .create_contact(auth.tenant, new, key.as_deref())
-        .await?;
+    let contact = engine.create_contact(auth.tenant, new, key.as_deref()).await?;
     Ok(HttpResponse::Created().json(ContactView::from(&contact)))
 }
 

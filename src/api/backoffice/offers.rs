@@ -120,10 +120,7 @@ impl TryFrom<CreateOfferBody> for NewOffer {
                 ))
             }
         };
-        let availability = body.availability.unwrap_or(Availability {
-            from: None,
-            to: None,
-        });
+        let availability = body.availability.unwrap_or(Availability { from: None, to: None });
         Ok(NewOffer {
             name: body.name,
             state: body
@@ -164,9 +161,7 @@ pub async fn create_offer(
 ) -> Result<HttpResponse, ApiError> {
     let key = idempotency_key(&request)?;
     let new = NewOffer::try_from(body.into_inner())?;
-    let offer = engine
-        .create_offer(auth.tenant, new, key.as_deref())
-        .await?;
+    let offer = engine.create_offer(auth.tenant, new, key.as_deref()).await?;
     Ok(HttpResponse::Created().json(OfferView::from(&offer)))
 }
 
@@ -203,8 +198,6 @@ pub async fn set_offer_state(
     body: web::Json<LifeCycleBody>,
 ) -> Result<HttpResponse, ApiError> {
     let state = parse_state(&body.state)?;
-    let offer = engine
-        .set_offer_state(auth.tenant, offer_id(&path)?, state)
-        .await?;
+    let offer = engine.set_offer_state(auth.tenant, offer_id(&path)?, state).await?;
     Ok(HttpResponse::Ok().json(OfferView::from(&offer)))
 }

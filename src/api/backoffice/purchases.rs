@@ -5,9 +5,7 @@ use crate::api::auth::SecretKey;
 use crate::api::errors::{ApiError, ErrorBody};
 use crate::api::wire::{money, Money};
 use actix_web::{get, post, web, HttpResponse};
-use rewards_engine::domain::ids::{
-    ContactCode, ContactId, PurchaseId, ReferenceNumber, WalletCode,
-};
+use rewards_engine::domain::ids::{ContactCode, ContactId, PurchaseId, ReferenceNumber, WalletCode};
 use rewards_engine::domain::money::{with_minor_units, Currency};
 use rewards_engine::domain::purchase::{ProductLine, PurchaseRecord};
 use rewards_engine::engine::{ContactRef, PurchaseSubmission, SubmittedAmounts};
@@ -200,8 +198,8 @@ impl TryFrom<CreatePurchaseBody> for PurchaseSubmission {
         let reference = body
             .reference_number
             .ok_or_else(|| ApiError::missing("reference_number"))?;
-        let reference_number = ReferenceNumber::parse(&reference)
-            .map_err(|e| ApiError::invalid("reference_number", e.to_string()))?;
+        let reference_number =
+            ReferenceNumber::parse(&reference).map_err(|e| ApiError::invalid("reference_number", e.to_string()))?;
         let amounts = body
             .transaction_amounts
             .ok_or_else(|| ApiError::missing("transaction_amounts"))?;
@@ -210,20 +208,14 @@ impl TryFrom<CreatePurchaseBody> for PurchaseSubmission {
             .ok_or_else(|| ApiError::missing("transaction_amounts.total"))?;
         let currency = body
             .currency_code
-            .map(|code| {
-                Currency::parse(&code)
-                    .map_err(|e| ApiError::invalid("currency_code", e.to_string()))
-            })
+            .map(|code| Currency::parse(&code).map_err(|e| ApiError::invalid("currency_code", e.to_string())))
             .transpose()?;
         let products = body
             .products
             .into_iter()
             .map(|product| ProductLine {
                 product_sku: product.product_sku.trim().to_string(),
-                quantity: product
-                    .quantity
-                    .map(|q| q.0)
-                    .unwrap_or(rust_decimal::Decimal::ONE),
+                quantity: product.quantity.map(|q| q.0).unwrap_or(rust_decimal::Decimal::ONE),
                 net_amount: product.net_amount.map(|m| m.0),
                 tax_amount: product.tax_amount.map(|m| m.0),
                 total_amount: product.total_amount.map(|m| m.0),
@@ -307,8 +299,6 @@ pub async fn cancel_purchase(
     engine: web::Data<Engine>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let record = engine
-        .cancel_purchase(auth.tenant, purchase_id(&path)?)
-        .await?;
+    let record = engine.cancel_purchase(auth.tenant, purchase_id(&path)?).await?;
     Ok(HttpResponse::Ok().json(purchase_view(&record, false)))
 }

@@ -127,15 +127,7 @@ pub async fn list_journals(
         }
     }
     let (view, lines, has_more) = engine
-        .wallet_journal(
-            auth.tenant,
-            id,
-            Page {
-                page,
-                size,
-                descending,
-            },
-        )
+        .wallet_journal(auth.tenant, id, Page { page, size, descending })
         .await?;
     let total = if query.include_total.unwrap_or(false) {
         Some(engine.wallet_journal_len(&auth.tenant, id)?)
@@ -147,19 +139,13 @@ pub async fn list_journals(
         .into_iter()
         .map(|line| JournalView {
             id: line.id.to_string(),
-            journal_type: if line.entry.kind.is_credit() {
-                "CREDIT"
-            } else {
-                "DEBIT"
-            },
+            journal_type: if line.entry.kind.is_credit() { "CREDIT" } else { "DEBIT" },
             transaction_type: line.entry.kind.transaction_type(),
             amount: money(with_minor_units(line.entry.amount, currency)),
             currency: currency.code().to_string(),
             posted_on: line.posted_on,
             expiration_date: line.entry.new_lot.and_then(|lot| lot.expires_at),
-            purchase: line
-                .purchase
-                .map(|id| JournalPurchase { id: id.to_string() }),
+            purchase: line.purchase.map(|id| JournalPurchase { id: id.to_string() }),
         })
         .collect();
     Ok(HttpResponse::Ok().json(PagedResponse {

@@ -7,7 +7,7 @@
 
 use crate::actors::claims::Claims;
 use crate::actors::contact::{ContactActor, ContactActorError, ContactKey, ContactMessage};
-use crate::actors::registry::Registry;
+use crate::actors::registry::{ActorHandle, Registry};
 use crate::actors::wallet::{WalletActor, WalletError, WalletKey, WalletMessage, WalletView};
 use crate::actors::ActorSettings;
 use crate::clock::Clock;
@@ -22,7 +22,7 @@ use crate::domain::purchase::{ProductLine, PurchaseRecord, PurchaseRequest, Tran
 use crate::domain::wallet::{Entry, SpendRequest, Wallet, WalletEvent, WalletHeader, WalletRejection};
 use crate::metrics_names as names;
 use crate::storage::{IdempotencyRecord, Store, StoreError, WriteSet};
-use actix::{Actor, Addr, Arbiter};
+use actix::{Actor, Arbiter};
 use parking_lot::{Mutex, RwLock};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -341,15 +341,15 @@ impl Engine {
 
     // ----- contacts --------------------------------------------------------------------
 
-    fn contact_actor(&self, key: ContactKey) -> Result<Addr<ContactActor>, EngineError> {
+    fn contact_actor(&self, key: ContactKey) -> Result<ActorHandle<ContactActor>, EngineError> {
         let registry = self.inner.contacts.clone();
         let store = self.inner.store.clone();
         let settings = self.inner.settings.actors;
-        let started = self.inner.contacts.get_or_start(&key, |arbiter| {
+        let started = self.inner.contacts.get_or_start(&key, |arbiter, queued| {
             let existing = store.contact(&key.0, key.1)?;
             let actor_store = store.clone();
             Ok::<_, EngineError>(Some(ContactActor::start_in_arbiter(arbiter, move |_| {
-                ContactActor::new(key, existing, actor_store, registry, settings)
+                ContactActor::new(key, existing, actor_store, registry, settings, queued)
             })))
         })?;
         started.ok_or(EngineError::NotFound("contact"))
@@ -444,7 +444,7 @@ impl Engine {
                 },
             )
         });
-        let addr = self.contact_actor((tenant, contact.id))?;
+        let actor = self.contact_actor((tenant, contact.id))?;
         let (reply, answer) = oneshot::channel();
         let message = ContactMessage::Create {
             contact: Box::new(contact),
@@ -452,10 +452,14 @@ impl Engine {
             idempotency,
             reply,
         };
-        addr.try_send(message).map_err(|_| {
+        if !actor.queued.enter(self.inner.settings.actors.mailbox_len_max) {
             metrics::counter!(names::MAILBOX_FULL_TOTAL, "kind" => "contact").increment(1);
-            EngineError::Busy("contact")
-        })?;
+            return Err(EngineError::Busy("contact"));
+        }
+        if actor.addr.try_send(message).is_err() {
+            actor.queued.leave();
+            return Err(EngineError::Busy("contact"));
+        }
         match answer.await {
             Ok(Ok(contact)) => Ok(contact),
             Ok(Err(ContactActorError::AlreadyExists)) => Err(EngineError::AlreadyExists("contact")),
@@ -575,18 +579,18 @@ impl Engine {
 
     // ----- wallets and purchases ---------------------------------------------------------
 
-    fn wallet_actor(&self, key: WalletKey) -> Result<Addr<WalletActor>, EngineError> {
+    fn wallet_actor(&self, key: WalletKey) -> Result<ActorHandle<WalletActor>, EngineError> {
         let registry = self.inner.wallets.clone();
         let store = self.inner.store.clone();
         let clock = self.inner.clock.clone();
         let settings = self.inner.settings.actors;
-        let started = self.inner.wallets.get_or_start(&key, |arbiter| {
+        let started = self.inner.wallets.get_or_start(&key, |arbiter, queued| {
             let Some(wallet) = store.load_wallet(&key.0, key.1)? else {
                 return Ok::<_, EngineError>(None);
             };
             let actor_store = store.clone();
             Ok(Some(WalletActor::start_in_arbiter(arbiter, move |_| {
-                WalletActor::new(key, wallet, actor_store, clock, registry, settings)
+                WalletActor::new(key, wallet, actor_store, clock, registry, settings, queued)
             })))
         })?;
         started.ok_or(EngineError::NotFound("wallet"))
@@ -596,18 +600,17 @@ impl Engine {
     /// A retired actor answers `Retry`; the message then goes to a freshly started one.
     async fn ask_wallet<T>(&self, key: WalletKey, make: impl Fn() -> Ask<T>) -> Result<T, EngineError> {
         for _ in 0..RETIRED_ACTOR_ATTEMPTS {
-            let addr = self.wallet_actor(key)?;
+            let actor = self.wallet_actor(key)?;
+            if !actor.queued.enter(self.inner.settings.actors.mailbox_len_max) {
+                metrics::counter!(names::MAILBOX_FULL_TOTAL, "kind" => "wallet").increment(1);
+                return Err(EngineError::Busy("wallet"));
+            }
             let (message, answer) = make();
-            match addr.try_send(message) {
-                Ok(()) => {}
-                Err(actix::prelude::SendError::Full(_)) => {
-                    metrics::counter!(names::MAILBOX_FULL_TOTAL, "kind" => "wallet").increment(1);
-                    return Err(EngineError::Busy("wallet"));
-                }
-                Err(actix::prelude::SendError::Closed(_)) => {
-                    self.inner.wallets.remove_if(&key, &addr);
-                    continue;
-                }
+            if actor.addr.try_send(message).is_err() {
+                // Closed: the actor stopped between lookup and send; start a fresh one.
+                actor.queued.leave();
+                self.inner.wallets.remove_if(&key, &actor.addr);
+                continue;
             }
             match answer.await {
                 Ok(Ok(value)) => return Ok(value),

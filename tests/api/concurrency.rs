@@ -108,3 +108,43 @@ async fn one_reference_sent_for_two_contacts_at_once_is_posted_for_one_only() {
     }
     assert_eq!(awarded.to_string(), "1.00");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_full_mailbox_answers_busy_with_retry_after_and_changes_nothing() {
+    let overrides = [("REWARDS__ACTORS__MAILBOX_LEN_MAX", "2")];
+    let app = spawn_app_with(temp_dir(), rewards_engine::ManualClock::new(START_S), &overrides).await;
+    app.create_offer(json!({"name": "One", "award": {"type": "FIXED", "value": 1}}))
+        .await;
+    let contact = app.create_contact("MB-1").await;
+    let contact_id = contact["id"].as_str().unwrap().to_string();
+    let wallet_id = contact["wallet"]["id"].as_str().unwrap();
+    let replies = join_all((0..400).map(|n| {
+        let (app, contact_id) = (&app, &contact_id);
+        async move { app.purchase(contact_id, &format!("MB-{n}"), "5.00", None).await }
+    }))
+    .await;
+    let posted = replies.iter().filter(|reply| reply.status == 201).count();
+    let busy: Vec<_> = replies.iter().filter(|reply| reply.status == 429).collect();
+    assert_eq!(posted + busy.len(), 400, "only 201 or 429");
+    assert!(!busy.is_empty(), "400 purchases at once overflow a mailbox of 2");
+    for reply in &busy {
+        assert_eq!(reply.error_code(), "CRM.EXCEPTIONS.TOOMANYREQUESTSEXCEPTION");
+        assert_eq!(reply.retry_after.as_deref(), Some("1"));
+    }
+    let balance = app.assert_balance_equals_journal(wallet_id).await;
+    assert_eq!(
+        balance,
+        rust_decimal::Decimal::from(posted as u64),
+        "only the posted purchases awarded"
+    );
+    // A refused purchase was not recorded: sent again, it posts.
+    let retried = app
+        .purchase(
+            &contact_id,
+            &format!("MB-{}", replies.iter().position(|r| r.status == 429).unwrap()),
+            "5.00",
+            None,
+        )
+        .await;
+    assert_eq!(retried.status, 201, "{}", retried.body);
+}

@@ -78,6 +78,7 @@ pub async fn spawn_app_with(data_dir: Arc<TempDir>, clock: ManualClock, override
 pub struct Reply {
     pub status: StatusCode,
     pub body: Value,
+    pub retry_after: Option<String>,
 }
 
 impl Reply {
@@ -111,13 +112,22 @@ impl TestApp {
 
     async fn reply(response: reqwest::Response) -> Reply {
         let status = response.status();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let text = response.text().await.unwrap();
         let body = if text.is_empty() {
             Value::Null
         } else {
             serde_json::from_str(&text).unwrap_or(Value::String(text))
         };
-        Reply { status, body }
+        Reply {
+            status,
+            body,
+            retry_after,
+        }
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> Reply {

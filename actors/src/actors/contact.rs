@@ -2,7 +2,7 @@
 //! durable commit. Reads of contacts go to the store: a contact is acknowledged only once
 //! durable, and its profile changes only through this actor.
 
-use super::registry::Registry;
+use super::registry::{MailboxCount, Registry};
 use super::ActorSettings;
 use crate::domain::contact::Contact;
 use crate::domain::ids::{ContactId, Tenant};
@@ -47,6 +47,7 @@ pub struct ContactActor {
     store: Store,
     registry: Arc<Registry<ContactKey, ContactActor>>,
     settings: ActorSettings,
+    queued: Arc<MailboxCount>,
     last_message: Instant,
     in_flight: Arc<std::sync::atomic::AtomicUsize>,
 }
@@ -58,6 +59,7 @@ impl ContactActor {
         store: Store,
         registry: Arc<Registry<ContactKey, ContactActor>>,
         settings: ActorSettings,
+        queued: Arc<MailboxCount>,
     ) -> Self {
         ContactActor {
             key,
@@ -65,6 +67,7 @@ impl ContactActor {
             store,
             registry,
             settings,
+            queued,
             last_message: Instant::now(),
             in_flight: Default::default(),
         }
@@ -80,7 +83,8 @@ impl Actor for ContactActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        ctx.set_mailbox_capacity(self.settings.mailbox_len_max);
+        // Bounded by `queued` (see the registry), not by actix.
+        ctx.set_mailbox_capacity(0);
         metrics::gauge!(names::ACTORS_LIVE, "kind" => "contact").increment(1.0);
         metrics::counter!(names::ACTOR_STARTS_TOTAL, "kind" => "contact").increment(1);
         let check_every = Duration::from_millis((self.settings.idle_ms / 2).clamp(10, 5_000));
@@ -103,6 +107,9 @@ impl Handler<ContactMessage> for ContactActor {
 
     fn handle(&mut self, message: ContactMessage, ctx: &mut Self::Context) {
         self.last_message = Instant::now();
+        if !matches!(message, ContactMessage::Shutdown { .. }) {
+            self.queued.leave();
+        }
         match message {
             ContactMessage::Create {
                 contact,

@@ -10,7 +10,7 @@
 //! message that reaches it after it has retired is answered with `Retry`, and the engine
 //! starts a fresh actor, which recovers from the store.
 
-use super::registry::Registry;
+use super::registry::{MailboxCount, Registry};
 use super::ActorSettings;
 use crate::clock::Clock;
 use crate::domain::ids::{PurchaseId, Tenant, WalletId};
@@ -98,6 +98,7 @@ pub struct WalletActor {
     clock: Arc<dyn Clock>,
     registry: Arc<Registry<WalletKey, WalletActor>>,
     settings: ActorSettings,
+    queued: Arc<MailboxCount>,
     /// Commits handed to the writer by this actor, and how many of them have completed.
     submitted: u64,
     settled: Arc<AtomicU64>,
@@ -118,6 +119,7 @@ impl WalletActor {
         clock: Arc<dyn Clock>,
         registry: Arc<Registry<WalletKey, WalletActor>>,
         settings: ActorSettings,
+        queued: Arc<MailboxCount>,
     ) -> Self {
         WalletActor {
             key,
@@ -126,6 +128,7 @@ impl WalletActor {
             clock,
             registry,
             settings,
+            queued,
             submitted: 0,
             settled: Arc::new(AtomicU64::new(0)),
             poisoned: Arc::new(AtomicBool::new(false)),
@@ -372,7 +375,9 @@ impl Actor for WalletActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        ctx.set_mailbox_capacity(self.settings.mailbox_len_max);
+        // The bound is kept by `queued` (see the registry); actix's own capacity would not
+        // refuse anything with a sender clone per request, so it is left unbounded.
+        ctx.set_mailbox_capacity(0);
         metrics::gauge!(names::ACTORS_LIVE, "kind" => "wallet").increment(1.0);
         metrics::counter!(names::ACTOR_STARTS_TOTAL, "kind" => "wallet").increment(1);
         let check_every = Duration::from_millis((self.settings.idle_ms / 2).clamp(10, 5_000));
@@ -395,6 +400,9 @@ impl Handler<WalletMessage> for WalletActor {
 
     fn handle(&mut self, message: WalletMessage, ctx: &mut Self::Context) {
         self.last_message = Instant::now();
+        if !matches!(message, WalletMessage::Shutdown { .. }) {
+            self.queued.leave();
+        }
         if self.poisoned.load(Ordering::Acquire) {
             // Memory may hold changes that never reached disk; only a restart is safe.
             self.retire(ctx);

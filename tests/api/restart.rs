@@ -71,7 +71,14 @@ async fn a_restart_keeps_every_contact_wallet_journal_purchase_and_offer_identic
     }
 
     let (dir, clock) = app.stop().await;
-    let bootstrap_before = std::fs::read(dir.path().join("bootstrap.json")).unwrap();
+    let bootstrap_path = dir.path().join("bootstrap.json");
+    let bootstrap_before = std::fs::read(&bootstrap_path).unwrap();
+    let keys: Value = serde_json::from_slice(&bootstrap_before).unwrap();
+    assert_eq!(keys["secret_api_key"], SECRET_KEY);
+    assert_eq!(keys["public_api_key"], PUBLIC_KEY);
+    assert!(rewards_engine::domain::ids::OrganisationId::parse(keys["organisation_id"].as_str().unwrap()).is_ok());
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&bootstrap_path).unwrap().permissions().mode() & 0o777, 0o600);
     let app = spawn_app_with(dir.clone(), clock, &overrides).await;
     let after = observe(&app, &contacts, &purchases, &offers).await;
     assert_eq!(before, after);

@@ -6,7 +6,8 @@
 //! - `uniform`: purchases spread uniformly over 100,000 wallets;
 //! - `hot_wallet`: every purchase on one wallet.
 //!
-//! Run: `cargo bench --bench engine` (set `REWARDS_BENCH_WALLETS` for fewer wallets).
+//! Run: `cargo bench --bench engine`. Environment: `REWARDS_BENCH_WALLETS` (default 100,000),
+//! `REWARDS_BENCH_ARBITERS` (default: cores), `REWARDS_BENCH_BATCH_WAIT_US` (default 0).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use futures_util::stream::{self, StreamExt};
@@ -36,6 +37,10 @@ struct Setup {
     _dir: tempfile::TempDir,
 }
 
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
 fn setup(wallets: usize) -> Setup {
     let dir = tempfile::TempDir::new().unwrap();
     let system = actix_web::rt::System::new();
@@ -54,7 +59,7 @@ fn setup(wallets: usize) -> Setup {
         .unwrap();
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         let settings = EngineSettings {
-            arbiters: cores,
+            arbiters: env_or("REWARDS_BENCH_ARBITERS", cores),
             actors: ActorSettings {
                 idle_ms: 600_000,
                 mailbox_len_max: 65_536,

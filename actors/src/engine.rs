@@ -585,12 +585,13 @@ impl Engine {
         let clock = self.inner.clock.clone();
         let settings = self.inner.settings.actors;
         let started = self.inner.wallets.get_or_start(&key, |arbiter, queued| {
-            let Some(wallet) = store.load_wallet(&key.0, key.1)? else {
+            let Some((wallet, replayed)) = store.recover_wallet(&key.0, key.1)? else {
                 return Ok::<_, EngineError>(None);
             };
             let actor_store = store.clone();
             Ok(Some(WalletActor::start_in_arbiter(arbiter, move |_| {
                 WalletActor::new(key, wallet, actor_store, clock, registry, settings, queued)
+                    .with_events_since_snapshot(replayed)
             })))
         })?;
         started.ok_or(EngineError::NotFound("wallet"))

@@ -78,7 +78,10 @@ async fn a_restart_keeps_every_contact_wallet_journal_purchase_and_offer_identic
     assert_eq!(keys["public_api_key"], PUBLIC_KEY);
     assert!(rewards_engine::domain::ids::OrganisationId::parse(keys["organisation_id"].as_str().unwrap()).is_ok());
     use std::os::unix::fs::PermissionsExt;
-    assert_eq!(std::fs::metadata(&bootstrap_path).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(&bootstrap_path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     let app = spawn_app_with(dir.clone(), clock, &overrides).await;
     let after = observe(&app, &contacts, &purchases, &offers).await;
     assert_eq!(before, after);
@@ -129,4 +132,40 @@ async fn idle_wallet_actors_stop_and_recover_their_state_on_the_next_message() {
     assert_eq!(retry.status, 201);
     assert_eq!(retry.body, original.body);
     app.assert_balance_equals_journal(wallet_id).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replay_stays_bounded_when_a_wallet_actor_stops_before_each_snapshot_is_due() {
+    let overrides = [
+        ("REWARDS__ACTORS__IDLE_MS", "20"),
+        ("REWARDS__ACTORS__SNAPSHOT_EVERY_EVENTS", "3"),
+    ];
+    let app = spawn_app_with(temp_dir(), rewards_engine::ManualClock::new(START_S), &overrides).await;
+    // No offer: purchases add events but no lots, so a snapshot is due every 3 events.
+    let contact = app.create_contact("SNAP-1").await;
+    let id = contact["id"].as_str().unwrap();
+    for n in 0..10 {
+        assert_eq!(app.purchase(id, &format!("S-{n}"), "10.00", None).await.status, 201);
+        let mut waited = 0;
+        while app.engine.live_wallet_actors() > 0 && waited < 200 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            waited += 1;
+        }
+        assert_eq!(app.engine.live_wallet_actors(), 0);
+    }
+    let keys: Value =
+        serde_json::from_slice(&std::fs::read(app.data_dir.path().join("bootstrap.json")).unwrap()).unwrap();
+    let organisation =
+        rewards_engine::domain::ids::OrganisationId::parse(keys["organisation_id"].as_str().unwrap()).unwrap();
+    let tenant = rewards_engine::domain::ids::Tenant {
+        organisation,
+        mode: rewards_engine::domain::ids::Mode::Live,
+    };
+    let wallet_id = rewards_engine::domain::ids::WalletId::parse(contact["wallet"]["id"].as_str().unwrap()).unwrap();
+    let (wallet, replayed) = app.engine.store().recover_wallet(&tenant, wallet_id).unwrap().unwrap();
+    assert_eq!(wallet.next_seq(), 10);
+    assert!(
+        replayed < 3,
+        "recovery replayed {replayed} events after the last snapshot"
+    );
 }

@@ -140,6 +140,13 @@ impl WalletActor {
         }
     }
 
+    /// Events recovery replayed on top of the snapshot: they count towards the next one, so
+    /// replay stays bounded however often the actor stops and starts.
+    pub fn with_events_since_snapshot(mut self, events: u64) -> Self {
+        self.events_since_snapshot = events;
+        self
+    }
+
     fn in_flight(&self) -> bool {
         self.settled.load(Ordering::Acquire) < self.submitted
     }

@@ -218,9 +218,16 @@ impl Store {
 
     /// A wallet as of its last durable event: latest snapshot plus the events after it.
     pub fn load_wallet(&self, tenant: &Tenant, id: WalletId) -> Result<Option<Wallet>, StoreError> {
+        Ok(self.recover_wallet(tenant, id)?.map(|(wallet, _)| wallet))
+    }
+
+    /// As `load_wallet`, also saying how many events were replayed after the snapshot, so
+    /// the actor knows when the next snapshot is due.
+    pub fn recover_wallet(&self, tenant: &Tenant, id: WalletId) -> Result<Option<(Wallet, u64)>, StoreError> {
         let Some(mut wallet) = self.get::<Wallet>(&keys::wallet_snapshot(tenant, id))? else {
             return Ok(None);
         };
+        let snapshot_seq = wallet.next_seq();
         wallet.restore_indexes();
         let start = keys::wallet_event(tenant, id, wallet.next_seq());
         let end = keys::wallet_event(tenant, id, u64::MAX);
@@ -229,7 +236,8 @@ impl Store {
             let event: WalletEvent = decode(&bytes).map_err(corrupt(keys::WALLET_EVENT))?;
             wallet.replay(&event);
         }
-        Ok(Some(wallet))
+        let replayed = wallet.next_seq() - snapshot_seq;
+        Ok(Some((wallet, replayed)))
     }
 
     /// A page of a wallet's events, newest first when `descending`. Skips `skip` events and

@@ -49,6 +49,7 @@ fn setup(wallets: usize) -> Setup {
             dir.path(),
             &StoreSettings {
                 cache_capacity_bytes: 512 << 20,
+                lock_wait_ms: 5_000,
                 writer: WriterSettings {
                     batch_events_max: 8_192,
                     batch_wait_us: 0,
@@ -70,6 +71,7 @@ fn setup(wallets: usize) -> Setup {
         let engine = Engine::start(store, settings, Arc::new(SystemClock));
         let organisation = engine
             .bootstrap_organisation(
+                rewards_engine::domain::ids::OrganisationId::random(),
                 "Bench",
                 Currency::parse("EUR").unwrap(),
                 &[(Mode::Live, ApiKeyKind::Secret, "bench-key-00000000")],

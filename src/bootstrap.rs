@@ -6,7 +6,7 @@
 //! order could leave keys stored (hashed) that nobody ever saw.
 
 use crate::settings::Settings;
-use rewards_engine::domain::ids::Mode;
+use rewards_engine::domain::ids::{Mode, OrganisationId};
 use rewards_engine::domain::organisation::ApiKeyKind;
 use rewards_engine::Engine;
 use serde::{Deserialize, Serialize};
@@ -61,17 +61,19 @@ pub async fn ensure(engine: &Engine, settings: &Settings) -> anyhow::Result<Opti
     };
     let public_api_key = chosen(&settings.bootstrap.public_api_key, || uuid::Uuid::new_v4().to_string());
     let secret_api_key = chosen(&settings.bootstrap.secret_api_key, random_secret_key);
-    let organisation_id = rewards_engine::domain::ids::OrganisationId::random();
-    // The id in the file is filled in after the commit; write the keys first.
-    let mut keys = BootstrapKeys {
+    let organisation_id = OrganisationId::random();
+    let keys = BootstrapKeys {
         organisation_id: organisation_id.to_string(),
         public_api_key,
         secret_api_key,
     };
-    let path = file_path(&settings.storage.data_dir);
-    write_private_file(&path, &serde_json::to_vec_pretty(&keys)?)?;
-    let organisation = engine
+    write_private_file(
+        &file_path(&settings.storage.data_dir),
+        &serde_json::to_vec_pretty(&keys)?,
+    )?;
+    engine
         .bootstrap_organisation(
+            organisation_id,
             &settings.bootstrap.organisation_name,
             settings.default_currency()?,
             &[
@@ -81,7 +83,5 @@ pub async fn ensure(engine: &Engine, settings: &Settings) -> anyhow::Result<Opti
             MARKER,
         )
         .await?;
-    keys.organisation_id = organisation.id.to_string();
-    write_private_file(&path, &serde_json::to_vec_pretty(&keys)?)?;
     Ok(Some(keys))
 }

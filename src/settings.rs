@@ -36,6 +36,7 @@ pub struct HttpSettings {
 pub struct StorageSettings {
     pub data_dir: PathBuf,
     pub cache_capacity_bytes: u64,
+    pub lock_wait_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -29,6 +29,7 @@ pub struct Application {
 pub fn store_settings(settings: &Settings) -> StoreSettings {
     StoreSettings {
         cache_capacity_bytes: settings.storage.cache_capacity_bytes,
+        lock_wait_ms: settings.storage.lock_wait_ms,
         writer: WriterSettings {
             batch_events_max: settings.journal.batch_events_max,
             batch_wait_us: settings.journal.batch_wait_us,

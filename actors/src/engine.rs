@@ -266,6 +266,7 @@ impl Engine {
     /// one atomic commit: either all of it is on disk or none of it.
     pub async fn bootstrap_organisation(
         &self,
+        id: OrganisationId,
         name: &str,
         default_currency: Currency,
         keys: &[(Mode, ApiKeyKind, &str)],
@@ -273,7 +274,7 @@ impl Engine {
     ) -> Result<Organisation, EngineError> {
         let now = self.now();
         let organisation = Organisation {
-            id: OrganisationId::random(),
+            id,
             name: name.to_string(),
             organisation_type: OrganisationType::Business,
             parent: None,
@@ -405,7 +406,11 @@ impl Engine {
         };
         let (wallet_code, _wallet_code_claim) = loop {
             let code = WalletCode::random();
-            let Ok(claim) = self.inner.claims.claim(claim_key(b'Q', &tenant, code.as_bytes()), 0) else {
+            let Ok(claim) = self
+                .inner
+                .claims
+                .claim(claim_key(b'Q', &tenant, code.as_bytes()), rand::random())
+            else {
                 continue;
             };
             if self.inner.store.contact_by_wallet_code(&tenant, &code)?.is_none() {
@@ -774,14 +779,9 @@ impl Engine {
         let mut lines = Vec::with_capacity(page.size.min(256));
         let mut skipped = 0usize;
         let mut more = false;
-        let mut batch_start = 0usize;
-        'events: loop {
-            let (events, events_more) =
-                self.inner
-                    .store
-                    .wallet_events(&tenant, id, page.descending, batch_start, 256)?;
-            batch_start += events.len();
-            for event in events {
+        self.inner
+            .store
+            .visit_wallet_events(&tenant, id, page.descending, |event| {
                 let mut event_lines = journal_lines(&view.header, &event);
                 if page.descending {
                     event_lines.reverse();
@@ -793,14 +793,11 @@ impl Engine {
                         lines.push(line);
                     } else {
                         more = true;
-                        break 'events;
+                        return false;
                     }
                 }
-            }
-            if !events_more {
-                break;
-            }
-        }
+                true
+            })?;
         Ok((view, lines, more))
     }
 

@@ -221,6 +221,7 @@ struct Harness {
 fn store_settings() -> rewards_engine::storage::StoreSettings {
     rewards_engine::storage::StoreSettings {
         cache_capacity_bytes: 8 << 20,
+        lock_wait_ms: 5_000,
         writer: rewards_engine::storage::WriterSettings {
             batch_events_max: 1024,
             batch_wait_us: 0,
@@ -269,6 +270,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     let organisation = harness
         .engine
         .bootstrap_organisation(
+            rewards_engine::domain::ids::OrganisationId::random(),
             "Model",
             Currency::parse("EUR").unwrap(),
             &[(Mode::Live, ApiKeyKind::Secret, "model-key-0000000")],

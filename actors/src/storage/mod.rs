@@ -43,6 +43,10 @@ pub enum StoreError {
 #[derive(Debug, Clone)]
 pub struct StoreSettings {
     pub cache_capacity_bytes: u64,
+    /// How long `open` waits for another sled instance (a process still exiting, or one
+    /// just dropped in this process, whose IO threads finish asynchronously) to release the
+    /// data dir's lock.
+    pub lock_wait_ms: u64,
     pub writer: WriterSettings,
 }
 
@@ -130,13 +134,25 @@ fn corrupt(prefix: u8) -> impl FnOnce(CodecError) -> StoreError {
 
 impl Store {
     pub fn open(dir: &Path, settings: &StoreSettings) -> Result<Store, StoreError> {
-        let db = sled::Config::new()
+        let config = sled::Config::new()
             .path(dir)
             .cache_capacity(settings.cache_capacity_bytes)
             .mode(sled::Mode::HighThroughput)
             // Durability comes from the writer's explicit flush (D2), not a timer.
-            .flush_every_ms(None)
-            .open()?;
+            .flush_every_ms(None);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(settings.lock_wait_ms);
+        let db = loop {
+            match config.open() {
+                Ok(db) => break db,
+                // sled reports a held lock only as an io error with this text.
+                Err(sled::Error::Io(error))
+                    if error.to_string().contains("could not acquire lock") && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(error) => return Err(error.into()),
+            }
+        };
         let failed = Arc::new(AtomicBool::new(false));
         let (sender, handle) = writer::spawn(db.clone(), settings.writer, failed.clone())?;
         Ok(Store {
@@ -240,40 +256,38 @@ impl Store {
         Ok(Some((wallet, replayed)))
     }
 
-    /// A page of a wallet's events, newest first when `descending`. Skips `skip` events and
-    /// returns at most `take`, plus whether more follow.
-    pub fn wallet_events(
+    /// Visits a wallet's events in one scan, newest first when `descending`, until `visit`
+    /// returns `false`.
+    pub fn visit_wallet_events(
         &self,
         tenant: &Tenant,
         id: WalletId,
         descending: bool,
-        skip: usize,
-        take: usize,
-    ) -> Result<(Vec<WalletEvent>, bool), StoreError> {
-        let prefix = keys::wallet_events(tenant, id);
-        let iter = self.inner.db.scan_prefix(&prefix);
-        let iter: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> = if descending {
-            Box::new(iter.rev())
+        mut visit: impl FnMut(WalletEvent) -> bool,
+    ) -> Result<(), StoreError> {
+        let scan = self.inner.db.scan_prefix(keys::wallet_events(tenant, id));
+        let scan: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> = if descending {
+            Box::new(scan.rev())
         } else {
-            Box::new(iter)
+            Box::new(scan)
         };
-        let mut events = Vec::with_capacity(take.min(1024));
-        let mut more = false;
-        for item in iter.skip(skip) {
+        for item in scan {
             let (_, bytes) = item?;
-            if events.len() == take {
-                more = true;
+            if !visit(decode(&bytes).map_err(corrupt(keys::WALLET_EVENT))?) {
                 break;
             }
-            events.push(decode(&bytes).map_err(corrupt(keys::WALLET_EVENT))?);
         }
-        Ok((events, more))
+        Ok(())
     }
 
     /// Every event of a wallet, oldest first (tests and checks).
     pub fn all_wallet_events(&self, tenant: &Tenant, id: WalletId) -> Result<Vec<WalletEvent>, StoreError> {
-        self.wallet_events(tenant, id, false, 0, usize::MAX)
-            .map(|(events, _)| events)
+        let mut events = Vec::new();
+        self.visit_wallet_events(tenant, id, false, |event| {
+            events.push(event);
+            true
+        })?;
+        Ok(events)
     }
 
     pub fn purchase(&self, tenant: &Tenant, id: PurchaseId) -> Result<Option<PurchaseRecord>, StoreError> {

@@ -6,6 +6,7 @@
 //! - [`startup`]: `Application::build` opens the store, starts the engine, bootstraps the
 //!   first organisation, binds the listener (port 0 in tests) and serves.
 //! - [`bootstrap`]: the first start on an empty data dir.
+//! - [`metrics`]: the Prometheus recorder behind `/metrics` (names: `rewards_engine::metrics_names`).
 //! - [`api`]: the façade by API family (`api/backoffice`), the error body, auth, the
 //!   OpenAPI document.
 //!
@@ -13,6 +14,7 @@
 
 pub mod api;
 pub mod bootstrap;
+pub mod metrics;
 pub mod settings;
 pub mod startup;
 

@@ -62,6 +62,16 @@ impl Application {
         let listener = TcpListener::bind(settings.bind_address()?)
             .map_err(|error| anyhow::anyhow!("http.bind {}: {error}", settings.http.bind))?;
         let port = listener.local_addr()?.port();
+        let metrics = crate::metrics::handle();
+        let upkeep = metrics.clone();
+        actix_web::rt::spawn(async move {
+            let mut every = actix_web::rt::time::interval(std::time::Duration::from_secs(5));
+            loop {
+                every.tick().await;
+                upkeep.run_upkeep();
+            }
+        });
+        let metrics = web::Data::new(metrics);
         let engine_data = web::Data::new(engine.clone());
         let limits = web::Data::new(HttpLimits {
             page_size_max: settings.http.page_size_max,
@@ -69,7 +79,9 @@ impl Application {
         let body_bytes_max = settings.http.body_bytes_max;
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(api::observe))
                 .app_data(engine_data.clone())
+                .app_data(metrics.clone())
                 .app_data(limits.clone())
                 .configure(api::configure(body_bytes_max))
         })

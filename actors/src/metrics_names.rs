@@ -1,5 +1,11 @@
-//! Every metric name the engine records, in one place.
+//! Every metric name the engine and its HTTP façade record, in one place, with the text
+//! `/metrics` shows for each (`describe`).
+//!
+//! Amounts are counted in the currency's minor units (cents), as integers: metrics never
+//! turn money into floats.
 
+pub const HTTP_REQUESTS_TOTAL: &str = "rewards_http_requests_total";
+pub const HTTP_REQUEST_SECONDS: &str = "rewards_http_request_seconds";
 pub const JOURNAL_FLUSH_SECONDS: &str = "rewards_journal_flush_seconds";
 pub const JOURNAL_BATCH_WRITES: &str = "rewards_journal_batch_writes";
 pub const JOURNAL_WRITES_TOTAL: &str = "rewards_journal_writes_total";
@@ -8,3 +14,50 @@ pub const ACTOR_STARTS_TOTAL: &str = "rewards_actor_starts_total";
 pub const ACTOR_STOPS_TOTAL: &str = "rewards_actor_stops_total";
 pub const MAILBOX_FULL_TOTAL: &str = "rewards_mailbox_full_total";
 pub const PURCHASES_TOTAL: &str = "rewards_purchases_total";
+pub const AWARDS_TOTAL: &str = "rewards_awards_total";
+pub const SPENDS_TOTAL: &str = "rewards_spends_total";
+pub const AWARDED_MINOR_UNITS_TOTAL: &str = "rewards_awarded_minor_units_total";
+pub const SPENT_MINOR_UNITS_TOTAL: &str = "rewards_spent_minor_units_total";
+
+/// Names ending in `_seconds` are latency histograms; these are histograms too.
+pub const HISTOGRAMS_NOT_IN_SECONDS: &[&str] = &[JOURNAL_BATCH_WRITES];
+
+/// Registers every metric's description with the installed recorder.
+pub fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+    describe_counter!(
+        HTTP_REQUESTS_TOTAL,
+        "HTTP requests answered, by route, method and status"
+    );
+    describe_histogram!(
+        HTTP_REQUEST_SECONDS,
+        Unit::Seconds,
+        "HTTP request latency, by route, method and status"
+    );
+    describe_histogram!(
+        JOURNAL_FLUSH_SECONDS,
+        Unit::Seconds,
+        "Time to apply one group commit and fsync it"
+    );
+    describe_histogram!(JOURNAL_BATCH_WRITES, Unit::Count, "Records written per group commit");
+    describe_counter!(
+        JOURNAL_WRITES_TOTAL,
+        Unit::Count,
+        "Records written by the journal writer"
+    );
+    describe_gauge!(ACTORS_LIVE, "Actors running, by kind");
+    describe_counter!(ACTOR_STARTS_TOTAL, "Actors started (recovered), by kind");
+    describe_counter!(ACTOR_STOPS_TOTAL, "Actors stopped, by kind");
+    describe_counter!(
+        MAILBOX_FULL_TOTAL,
+        "Messages refused because an actor's mailbox was full, by kind"
+    );
+    describe_counter!(
+        PURCHASES_TOTAL,
+        "Purchases by outcome: posted, replayed, conflict, rejected"
+    );
+    describe_counter!(AWARDS_TOTAL, "Award lots credited by purchases");
+    describe_counter!(SPENDS_TOTAL, "Purchases that spent from a wallet");
+    describe_counter!(AWARDED_MINOR_UNITS_TOTAL, "Amount awarded, in minor units, by currency");
+    describe_counter!(SPENT_MINOR_UNITS_TOTAL, "Amount spent, in minor units, by currency");
+}

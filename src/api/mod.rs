@@ -27,6 +27,33 @@ pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "UP" })
 }
 
+/// Prometheus metrics in text format (our addition). Aggregate counts only, no tenant data.
+#[utoipa::path(tag = "Engine additions", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+#[get("/metrics")]
+pub async fn prometheus_metrics(handle: web::Data<metrics_exporter_prometheus::PrometheusHandle>) -> HttpResponse {
+    handle.run_upkeep();
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(handle.render())
+}
+
+/// Counts and times every request by route pattern, method and status.
+pub async fn observe(
+    request: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    use rewards_engine::metrics_names as names;
+    let started = std::time::Instant::now();
+    let route = request.match_pattern().unwrap_or_else(|| "unmatched".to_string());
+    let method = request.method().as_str().to_string();
+    let response = next.call(request).await?;
+    let status = response.status().as_u16().to_string();
+    let labels = [("route", route), ("method", method), ("status", status)];
+    ::metrics::counter!(names::HTTP_REQUESTS_TOTAL, &labels).increment(1);
+    ::metrics::histogram!(names::HTTP_REQUEST_SECONDS, &labels).record(started.elapsed().as_secs_f64());
+    Ok(response)
+}
+
 fn json_error(error: JsonPayloadError, _request: &HttpRequest) -> actix_web::Error {
     let api_error = match &error {
         JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => ApiError::new(
@@ -92,6 +119,7 @@ pub fn configure(body_bytes_max: usize) -> impl FnOnce(&mut web::ServiceConfig) 
             .app_data(web::QueryConfig::default().error_handler(query_error))
             .app_data(web::PathConfig::default().error_handler(path_error))
             .service(health)
+            .service(prometheus_metrics)
             .service(openapi::openapi_json)
             .service(backoffice::scope())
             .default_service(web::to(unknown_route));

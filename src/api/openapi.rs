@@ -29,7 +29,7 @@ impl Modify for SecuritySchemes {
         title = "Rewards Engine",
         description = "POS and rewards engine following CRM.COM's public API. Amounts are JSON numbers read exactly as decimals; times are epoch seconds; errors are {status, message, error, parameters}."
     ),
-    paths(super::health, openapi_json),
+    paths(super::health, super::prometheus_metrics, openapi_json),
     nest((path = "/backoffice/v2", api = BackofficeApi)),
     components(schemas(ErrorBody, Money, Paging)),
     modifiers(&SecuritySchemes),

@@ -6,4 +6,5 @@ mod crash;
 mod flow;
 mod helpers;
 mod model;
+mod observability;
 mod restart;

@@ -299,7 +299,18 @@ impl WalletActor {
                 self.commit_then_answer(writes, reply, Err(WalletError::Rejected(rejection)));
             }
             Ok((event, effects)) => {
+                let currency = self.wallet.header.currency;
                 metrics::counter!(names::PURCHASES_TOTAL, "outcome" => "posted").increment(1);
+                if !effects.awards.is_empty() {
+                    metrics::counter!(names::AWARDS_TOTAL).increment(effects.awards.len() as u64);
+                    metrics::counter!(names::AWARDED_MINOR_UNITS_TOTAL, "currency" => currency.static_code())
+                        .increment(currency.minor_units_of(effects.awarded()));
+                }
+                if !effects.spends.is_empty() {
+                    metrics::counter!(names::SPENDS_TOTAL).increment(1);
+                    metrics::counter!(names::SPENT_MINOR_UNITS_TOTAL, "currency" => currency.static_code())
+                        .increment(currency.minor_units_of(effects.spent()));
+                }
                 let record = Arc::new(PurchaseRecord {
                     id: purchase_id,
                     tenant: self.key.0,

@@ -75,6 +75,24 @@ impl Currency {
         std::str::from_utf8(&self.0).unwrap_or("XXX")
     }
 
+    /// The code as a `'static` string (from the table), for labels that outlive `self`.
+    pub fn static_code(&self) -> &'static str {
+        CURRENCIES
+            .iter()
+            .find(|(known, _)| known.as_bytes() == self.0)
+            .map(|(known, _)| *known)
+            .unwrap_or("XXX")
+    }
+
+    /// `value` in minor units (cents for EUR), truncated; for counters, never for money.
+    pub fn minor_units_of(&self, value: rust_decimal::Decimal) -> u64 {
+        use rust_decimal::prelude::ToPrimitive;
+        (value * rust_decimal::Decimal::from(10u64.pow(self.minor_units())))
+            .trunc()
+            .to_u64()
+            .unwrap_or(0)
+    }
+
     /// Digits after the decimal point this currency allows (2 for EUR, 0 for JPY).
     pub fn minor_units(&self) -> u32 {
         CURRENCIES

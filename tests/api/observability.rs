@@ -1,0 +1,70 @@
+//! `/metrics`: Prometheus text whose counters move with the work done. The recorder is one
+//! per process and tests run in parallel, so each check is "grew by at least".
+
+use crate::helpers::*;
+
+/// Sum of the samples of `name` whose labels contain every `label="value"` given.
+fn sample(text: &str, name: &str, labels: &[&str]) -> f64 {
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter(|line| line.starts_with(name) && line[name.len()..].starts_with(['{', ' ']))
+        .filter(|line| labels.iter().all(|label| line.contains(label)))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+async fn metrics(app: &TestApp) -> String {
+    let response = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    response.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn metrics_counters_move_after_a_purchase() {
+    let app = spawn_app().await;
+    app.percentage_offer(10, None).await;
+    let contact = app.create_contact("OBS-1").await;
+    let contact_id = contact["id"].as_str().unwrap();
+    let before = metrics(&app).await;
+    assert_eq!(app.purchase(contact_id, "OBS-R1", "25.00", None).await.status, 201);
+    assert_eq!(
+        app.purchase(contact_id, "OBS-R2", "5.00", Some(("1.00", true)))
+            .await
+            .status,
+        201
+    );
+    assert_eq!(
+        app.purchase(contact_id, "OBS-R2", "5.00", Some(("1.00", true)))
+            .await
+            .status,
+        201
+    );
+    let after = metrics(&app).await;
+
+    let grew = |name: &str, labels: &[&str]| sample(&after, name, labels) - sample(&before, name, labels);
+    let post = [
+        "route=\"/backoffice/v2/purchases\"",
+        "method=\"POST\"",
+        "status=\"201\"",
+    ];
+    assert!(grew("rewards_http_requests_total", &post) >= 3.0, "{after}");
+    assert!(grew("rewards_http_request_seconds_count", &post) >= 3.0);
+    assert!(grew("rewards_purchases_total", &["outcome=\"posted\""]) >= 2.0);
+    assert!(grew("rewards_purchases_total", &["outcome=\"replayed\""]) >= 1.0);
+    assert!(grew("rewards_awards_total", &[]) >= 2.0);
+    assert!(
+        grew("rewards_awarded_minor_units_total", &["currency=\"EUR\""]) >= 300.0,
+        "2.50 + 0.50 awarded"
+    );
+    assert!(grew("rewards_spent_minor_units_total", &["currency=\"EUR\""]) >= 100.0);
+    assert!(grew("rewards_journal_writes_total", &[]) >= 4.0);
+    assert!(grew("rewards_journal_flush_seconds_count", &[]) >= 1.0);
+    assert!(sample(&after, "rewards_journal_batch_writes_bucket", &["le=\"+Inf\""]) >= 1.0);
+    assert!(sample(&after, "rewards_actors_live", &["kind=\"wallet\""]) >= 1.0);
+    assert!(sample(&after, "rewards_actor_starts_total", &["kind=\"wallet\""]) >= 1.0);
+    assert!(after.contains("# HELP rewards_purchases_total"));
+}

@@ -28,6 +28,8 @@ pub struct HttpSettings {
     pub body_bytes_max: usize,
     pub workers: usize,
     pub page_size_max: usize,
+    pub bulk_items_max: usize,
+    pub bulk_body_bytes_max: usize,
     pub shutdown_timeout_s: u64,
 }
 
@@ -122,6 +124,12 @@ impl Settings {
         self.default_currency()?;
         if self.http.body_bytes_max == 0 {
             return Err(invalid("http.body_bytes_max", "must be greater than 0"));
+        }
+        if self.http.bulk_items_max == 0 {
+            return Err(invalid("http.bulk_items_max", "must be greater than 0"));
+        }
+        if self.http.bulk_body_bytes_max == 0 {
+            return Err(invalid("http.bulk_body_bytes_max", "must be greater than 0"));
         }
         if !(1..=1000).contains(&self.http.page_size_max) {
             return Err(invalid("http.page_size_max", "must be 1 to 1000"));

@@ -17,6 +17,7 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Copy)]
 pub struct HttpLimits {
     pub page_size_max: usize,
+    pub bulk_items_max: usize,
 }
 
 pub struct Application {
@@ -75,15 +76,17 @@ impl Application {
         let engine_data = web::Data::new(engine.clone());
         let limits = web::Data::new(HttpLimits {
             page_size_max: settings.http.page_size_max,
+            bulk_items_max: settings.http.bulk_items_max,
         });
         let body_bytes_max = settings.http.body_bytes_max;
+        let bulk_body_bytes_max = settings.http.bulk_body_bytes_max;
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::from_fn(api::observe))
                 .app_data(engine_data.clone())
                 .app_data(metrics.clone())
                 .app_data(limits.clone())
-                .configure(api::configure(body_bytes_max))
+                .configure(api::configure(body_bytes_max, bulk_body_bytes_max))
         })
         .workers(settings.workers())
         .shutdown_timeout(settings.http.shutdown_timeout_s)

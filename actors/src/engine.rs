@@ -709,7 +709,61 @@ impl Engine {
     ) -> Result<Arc<PurchaseRecord>, EngineError> {
         self.check_open()?;
         let contact = self.resolve_contact(&tenant, &submission.contact)?;
-        let (request, total) = self.prepare_purchase(submission, &contact)?;
+        self.post_for_contact(tenant, &contact, submission).await
+    }
+
+    /// Posts many purchases (the bulk endpoint): one outcome per submission, in order.
+    /// Submissions for the same wallet are applied one after another in the order given;
+    /// different wallets proceed concurrently.
+    pub async fn post_purchases(
+        &self,
+        tenant: Tenant,
+        submissions: Vec<PurchaseSubmission>,
+    ) -> Vec<Result<Arc<PurchaseRecord>, EngineError>> {
+        let mut outcomes: Vec<Option<Result<Arc<PurchaseRecord>, EngineError>>> = vec![None; submissions.len()];
+        let mut by_wallet: HashMap<WalletId, Vec<(usize, Contact, PurchaseSubmission)>> = HashMap::new();
+        let mut wallet_order = Vec::new();
+        for (index, submission) in submissions.into_iter().enumerate() {
+            match self
+                .check_open()
+                .and_then(|()| self.resolve_contact(&tenant, &submission.contact))
+            {
+                Err(error) => outcomes[index] = Some(Err(error)),
+                Ok(contact) => {
+                    let group = by_wallet.entry(contact.wallet_id).or_insert_with(|| {
+                        wallet_order.push(contact.wallet_id);
+                        Vec::new()
+                    });
+                    group.push((index, contact, submission));
+                }
+            }
+        }
+        let groups = wallet_order
+            .into_iter()
+            .filter_map(|wallet| by_wallet.remove(&wallet))
+            .map(|group| async move {
+                let mut done = Vec::with_capacity(group.len());
+                for (index, contact, submission) in group {
+                    done.push((index, self.post_for_contact(tenant, &contact, submission).await));
+                }
+                done
+            });
+        for (index, outcome) in futures_util::future::join_all(groups).await.into_iter().flatten() {
+            outcomes[index] = Some(outcome);
+        }
+        outcomes
+            .into_iter()
+            .map(|outcome| outcome.unwrap_or(Err(EngineError::Busy("wallet"))))
+            .collect()
+    }
+
+    async fn post_for_contact(
+        &self,
+        tenant: Tenant,
+        contact: &Contact,
+        submission: PurchaseSubmission,
+    ) -> Result<Arc<PurchaseRecord>, EngineError> {
+        let (request, total) = self.prepare_purchase(submission, contact)?;
         let currency = request.currency;
         let purchase_id = PurchaseId::for_reference(&tenant, &request.reference_number);
         let body_hash = request.body_hash();

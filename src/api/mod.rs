@@ -54,7 +54,7 @@ pub async fn observe(
     Ok(response)
 }
 
-fn json_error(error: JsonPayloadError, _request: &HttpRequest) -> actix_web::Error {
+pub(crate) fn json_error(error: JsonPayloadError, _request: &HttpRequest) -> actix_web::Error {
     let api_error = match &error {
         JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -107,7 +107,7 @@ async fn unknown_route() -> Result<HttpResponse, ApiError> {
 }
 
 /// Every route, extractor limit and error handler of the server.
-pub fn configure(body_bytes_max: usize) -> impl FnOnce(&mut web::ServiceConfig) {
+pub fn configure(body_bytes_max: usize, bulk_body_bytes_max: usize) -> impl FnOnce(&mut web::ServiceConfig) {
     move |config: &mut web::ServiceConfig| {
         config
             .app_data(
@@ -121,7 +121,7 @@ pub fn configure(body_bytes_max: usize) -> impl FnOnce(&mut web::ServiceConfig) 
             .service(health)
             .service(prometheus_metrics)
             .service(openapi::openapi_json)
-            .service(backoffice::scope())
+            .service(backoffice::scope(bulk_body_bytes_max))
             .default_service(web::to(unknown_route));
     }
 }

@@ -51,6 +51,7 @@ pub struct ApiDoc;
     purchases::create_purchase,
     purchases::get_purchase,
     purchases::cancel_purchase,
+    purchases::create_purchases_bulk,
     wallets::get_wallet,
     wallets::list_journals,
 ))]

@@ -516,6 +516,8 @@ async fn health_and_the_openapi_document_are_served() {
         "/backoffice/v2/purchases",
         "/backoffice/v2/purchases/{id}",
         "/backoffice/v2/purchases/{id}/cancel",
+        "/backoffice/v2/purchases/bulk",
+        "/metrics",
         "/backoffice/v2/wallets/{id}",
         "/backoffice/v2/wallets/{id}/journals",
     ] {

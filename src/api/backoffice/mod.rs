@@ -7,8 +7,18 @@ pub mod wallets;
 
 use actix_web::web;
 
-pub fn scope() -> actix_web::Scope {
+pub fn scope(bulk_body_bytes_max: usize) -> actix_web::Scope {
     web::scope("/backoffice/v2")
+        .service(
+            // Before `/purchases/{id}` so "bulk" is never taken for an id; its own body limit.
+            web::resource("/purchases/bulk")
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(bulk_body_bytes_max)
+                        .error_handler(crate::api::json_error),
+                )
+                .route(web::post().to(purchases::create_purchases_bulk)),
+        )
         .service(contacts::create_contact)
         .service(contacts::get_contact)
         .service(offers::create_offer)

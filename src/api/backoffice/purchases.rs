@@ -4,6 +4,7 @@
 use crate::api::auth::SecretKey;
 use crate::api::errors::{ApiError, ErrorBody};
 use crate::api::wire::{money, Money};
+use crate::startup::HttpLimits;
 use actix_web::{get, post, web, HttpResponse};
 use rewards_engine::domain::ids::{ContactCode, ContactId, PurchaseId, ReferenceNumber, WalletCode};
 use rewards_engine::domain::money::{with_minor_units, Currency};
@@ -301,4 +302,101 @@ pub async fn cancel_purchase(
 ) -> Result<HttpResponse, ApiError> {
     let record = engine.cancel_purchase(auth.tenant, purchase_id(&path)?).await?;
     Ok(HttpResponse::Ok().json(purchase_view(&record, false)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct BulkPurchasesBody {
+    /// Up to `http.bulk_items_max` purchases, each shaped like `POST /purchases`.
+    #[schema(value_type = Vec<CreatePurchaseBody>)]
+    pub purchases: Vec<serde_json::Value>,
+}
+
+/// One item's outcome: `status` 201 with the purchase, or the error a single POST would get.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkOutcome {
+    pub index: usize,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purchase: Option<PurchaseView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorBody>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkResponse {
+    /// One outcome per submitted purchase, in the order submitted.
+    pub results: Vec<BulkOutcome>,
+}
+
+/// Submit many purchases at once (our addition). Each item is handled exactly as a single
+/// `POST /purchases` (idempotent on its `reference_number`); items for the same wallet are
+/// applied in the order given. The response is 200 with one outcome per item.
+#[utoipa::path(
+    post,
+    path = "/purchases/bulk",
+    tag = "Engine additions",
+    request_body = BulkPurchasesBody,
+    responses(
+        (status = 200, body = BulkResponse),
+        (status = 400, body = ErrorBody, description = "No items, too many items, or a body that is not JSON"),
+        (status = 413, body = ErrorBody)
+    ),
+    security(("Secret_API_key" = []))
+)]
+pub async fn create_purchases_bulk(
+    auth: SecretKey,
+    engine: web::Data<Engine>,
+    limits: web::Data<HttpLimits>,
+    body: web::Json<BulkPurchasesBody>,
+) -> Result<HttpResponse, ApiError> {
+    let items = body.into_inner().purchases;
+    if items.is_empty() || items.len() > limits.bulk_items_max {
+        return Err(ApiError::invalid(
+            "purchases",
+            format!(
+                "purchases must hold 1 to {} items, not {}",
+                limits.bulk_items_max,
+                items.len()
+            ),
+        ));
+    }
+    let count = items.len();
+    let mut results: Vec<Option<BulkOutcome>> = (0..count).map(|_| None).collect();
+    let mut accepted = Vec::with_capacity(count);
+    let mut accepted_index = Vec::with_capacity(count);
+    for (index, item) in items.into_iter().enumerate() {
+        let parsed = serde_json::from_value::<CreatePurchaseBody>(item)
+            .map_err(|error| ApiError::invalid("purchases", format!("item {index}: {error}")))
+            .and_then(PurchaseSubmission::try_from);
+        match parsed {
+            Ok(submission) => {
+                accepted.push(submission);
+                accepted_index.push(index);
+            }
+            Err(error) => results[index] = Some(failed(index, error)),
+        }
+    }
+    let outcomes = engine.post_purchases(auth.tenant, accepted).await;
+    for (index, outcome) in accepted_index.into_iter().zip(outcomes) {
+        results[index] = Some(match outcome {
+            Ok(record) => BulkOutcome {
+                index,
+                status: 201,
+                purchase: Some(purchase_view(&record, true)),
+                error: None,
+            },
+            Err(error) => failed(index, ApiError::from(error)),
+        });
+    }
+    let results = results.into_iter().flatten().collect();
+    Ok(HttpResponse::Ok().json(BulkResponse { results }))
+}
+
+fn failed(index: usize, error: ApiError) -> BulkOutcome {
+    BulkOutcome {
+        index,
+        status: error.status.as_u16(),
+        purchase: None,
+        error: Some(error.body()),
+    }
 }

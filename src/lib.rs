@@ -5,6 +5,7 @@
 //!   `REWARDS__SECTION__KEY` variables, validated once.
 //! - [`startup`]: `Application::build` opens the store, starts the engine, bootstraps the
 //!   first organisation, binds the listener (port 0 in tests) and serves.
+//! - [`bench`]: `rewards bench`, the HTTP load generator with its correctness check.
 //! - [`bootstrap`]: the first start on an empty data dir.
 //! - [`metrics`]: the Prometheus recorder behind `/metrics` (names: `rewards_engine::metrics_names`).
 //! - [`api`]: the façade by API family (`api/backoffice`), the error body, auth, the
@@ -13,6 +14,7 @@
 //! The engine itself (domain, actors, storage) is the `rewards-engine` crate in `actors/`.
 
 pub mod api;
+pub mod bench;
 pub mod bootstrap;
 pub mod metrics;
 pub mod settings;

@@ -30,12 +30,21 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Load a server like a fleet of POS terminals and measure throughput and latency.
+    Bench(rewards_server::bench::BenchArgs),
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve { config } => serve(config),
+        Command::Bench(args) => match rewards_server::bench::run(args) {
+            Ok(code) => code,
+            Err(error) => {
+                eprintln!("rewards bench: {error:#}");
+                std::process::ExitCode::from(2)
+            }
+        },
     }
 }
 

@@ -1,0 +1,550 @@
+//! `rewards bench`: a load generator for award and spend throughput.
+//!
+//! Each terminal is one keep-alive HTTP connection acting as a POS: it sends a request,
+//! waits for the whole response, and sends the next. Set-up (contacts, offers, funding) goes
+//! through the API before the timed part and is idempotent, so runs can repeat against the
+//! same server. Latency is measured from send to full response into HDR histograms and
+//! corrected for coordinated omission (a stalled terminal's missing samples are filled in at
+//! its mean interval). After the run the tool checks that what the server acknowledged is
+//! exactly what the wallets' journals hold, and exits non-zero if not.
+
+mod report;
+mod setup;
+
+use hdrhistogram::Histogram;
+use parking_lot::Mutex;
+use rand::Rng;
+use rand_distr::Distribution;
+use report::{Report, Second};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scenario {
+    /// `GET /health`: the HTTP ceiling of this server on this machine.
+    Baseline,
+    /// Purchases that earn awards.
+    Award,
+    /// Purchases with a spend request (and an award).
+    Spend,
+    /// A mix (`--mix`) of award, spend, cancel and wallet reads.
+    Mixed,
+    /// Bulk purchase posts of `--batch-size` purchases.
+    Bulk,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchArgs {
+    /// The server, e.g. http://127.0.0.1:8080 (not with --spawn).
+    #[arg(long)]
+    pub target: Option<String>,
+    /// A secret API key of the organisation to load (not with --spawn).
+    #[arg(long, env = "REWARDS_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+    #[arg(long, value_enum, default_value = "award")]
+    pub scenario: Scenario,
+    /// Concurrent terminals, one keep-alive connection each.
+    #[arg(long, default_value_t = 32)]
+    pub terminals: usize,
+    /// Length of the timed part.
+    #[arg(long, default_value_t = 10)]
+    pub duration_s: u64,
+    /// Contacts (and wallets) to spread purchases over.
+    #[arg(long, default_value_t = 1_000)]
+    pub contacts: usize,
+    /// Size of a hot set of contacts that gets `--hot-percent` of the traffic.
+    #[arg(long)]
+    pub hot_contacts: Option<usize>,
+    #[arg(long, default_value_t = 90.0)]
+    pub hot_percent: f64,
+    /// Choose contacts by a Zipf distribution with this exponent instead.
+    #[arg(long)]
+    pub zipf: Option<f64>,
+    /// Purchases per request in the `bulk` scenario.
+    #[arg(long, default_value_t = 100)]
+    pub batch_size: usize,
+    /// Weights of the `mixed` scenario.
+    #[arg(long, default_value = "award=60,spend=25,cancel=5,read=10")]
+    pub mix: String,
+    /// Print the result as one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Write an SVG chart of throughput and p99 over time.
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+    /// Start a server in a temporary data dir inside this process and load it.
+    #[arg(long)]
+    pub spawn: bool,
+}
+
+/// How terminals pick the contact of their next request.
+#[derive(Debug, Clone)]
+enum Picker {
+    Uniform(usize),
+    Hot {
+        contacts: usize,
+        hot: usize,
+        hot_share: f64,
+    },
+    Zipf(rand_distr::Zipf<f64>),
+}
+
+impl Picker {
+    fn pick(&self, rng: &mut impl Rng) -> usize {
+        match self {
+            Picker::Uniform(contacts) => rng.random_range(0..*contacts),
+            Picker::Hot {
+                contacts,
+                hot,
+                hot_share,
+            } => {
+                if rng.random_bool(*hot_share) || hot >= contacts {
+                    rng.random_range(0..*hot)
+                } else {
+                    rng.random_range(*hot..*contacts)
+                }
+            }
+            Picker::Zipf(zipf) => (zipf.sample(rng) as usize).saturating_sub(1),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Operation {
+    Award,
+    Spend,
+    Cancel,
+    Read,
+}
+
+fn parse_mix(text: &str) -> anyhow::Result<Vec<(Operation, u32)>> {
+    let mut mix = Vec::new();
+    for part in text.split(',').filter(|p| !p.trim().is_empty()) {
+        let (name, weight) = part
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("--mix: '{part}' is not name=weight"))?;
+        let operation = match name.trim() {
+            "award" => Operation::Award,
+            "spend" => Operation::Spend,
+            "cancel" => Operation::Cancel,
+            "read" => Operation::Read,
+            other => anyhow::bail!("--mix: unknown operation '{other}' (award, spend, cancel, read)"),
+        };
+        mix.push((
+            operation,
+            weight
+                .trim()
+                .parse()
+                .map_err(|_| anyhow::anyhow!("--mix: bad weight in '{part}'"))?,
+        ));
+    }
+    anyhow::ensure!(
+        mix.iter().any(|(_, w)| *w > 0),
+        "--mix needs at least one positive weight"
+    );
+    Ok(mix)
+}
+
+/// What the server acknowledged for one purchase, to check against the journals.
+#[derive(Debug, Clone)]
+pub(crate) struct Acknowledged {
+    contact: usize,
+    purchase_id: String,
+    award: rust_decimal::Decimal,
+    spend: rust_decimal::Decimal,
+}
+
+/// Everything terminals record, merged at the end.
+struct Recorder {
+    started: Instant,
+    seconds: Mutex<Vec<(u64, Histogram<u64>)>>,
+}
+
+impl Recorder {
+    fn record(&self, latency: Duration, requests: u64) {
+        let second = self.started.elapsed().as_secs();
+        let micros = latency.as_micros().clamp(1, 60_000_000) as u64;
+        let mut seconds = self.seconds.lock();
+        if seconds.last().is_none_or(|(s, _)| *s != second) {
+            seconds.push((second, new_histogram()));
+        }
+        if let Some((_, histogram)) = seconds.last_mut() {
+            let _ = histogram.record_n(micros, requests);
+        }
+    }
+}
+
+fn new_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds")
+}
+
+struct TerminalResult {
+    latencies: Histogram<u64>,
+    requests: u64,
+    purchases: u64,
+    errors: HashMap<(u16, String), u64>,
+    acknowledged: Vec<Acknowledged>,
+    busy: Duration,
+}
+
+pub(crate) struct Target {
+    pub base: String,
+    pub key: String,
+}
+
+impl Target {
+    pub(crate) fn client() -> reqwest::Client {
+        reqwest::Client::builder()
+            .pool_max_idle_per_host(1)
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("an HTTP client")
+    }
+
+    pub(crate) async fn send(
+        &self,
+        client: &reqwest::Client,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<(u16, Value), String> {
+        let mut request = client
+            .request(method, format!("{}{path}", self.base))
+            .header("api_key", &self.key);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.map_err(|error| error.to_string())?;
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await.map_err(|error| error.to_string())?;
+        Ok((status, serde_json::from_slice(&bytes).unwrap_or(Value::Null)))
+    }
+}
+
+fn decimal(value: &Value) -> rust_decimal::Decimal {
+    value.to_string().parse().unwrap_or_default()
+}
+
+fn error_code(status: u16, body: &Value) -> (u16, String) {
+    (status, body["error"].as_str().unwrap_or("").to_string())
+}
+
+/// One terminal: requests back to back until the deadline.
+#[allow(clippy::too_many_arguments)]
+async fn terminal(
+    number: usize,
+    target: Arc<Target>,
+    scenario: Scenario,
+    contacts: Arc<Vec<setup::BenchContact>>,
+    picker: Picker,
+    mix: Arc<Vec<(Operation, u32)>>,
+    batch_size: usize,
+    run: String,
+    recorder: Arc<Recorder>,
+    deadline: Instant,
+) -> TerminalResult {
+    let client = Target::client();
+    // Held across awaits, so a Send generator seeded from the thread's.
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::from_rng(&mut rand::rng());
+    let mut result = TerminalResult {
+        latencies: new_histogram(),
+        requests: 0,
+        purchases: 0,
+        errors: HashMap::new(),
+        acknowledged: Vec::new(),
+        busy: Duration::ZERO,
+    };
+    let total_weight: u32 = mix.iter().map(|(_, w)| w).sum();
+    let mut sequence = 0u64;
+    let reference = |sequence: &mut u64| {
+        *sequence += 1;
+        format!("bench-{run}-{number}-{sequence}")
+    };
+    while Instant::now() < deadline {
+        let operation = match scenario {
+            Scenario::Award | Scenario::Bulk => Operation::Award,
+            Scenario::Spend => Operation::Spend,
+            Scenario::Baseline => Operation::Read,
+            Scenario::Mixed => {
+                let mut roll = rng.random_range(0..total_weight);
+                let mut chosen = Operation::Award;
+                for (operation, weight) in mix.iter() {
+                    if roll < *weight {
+                        chosen = *operation;
+                        break;
+                    }
+                    roll -= weight;
+                }
+                chosen
+            }
+        };
+        let contact = picker.pick(&mut rng).min(contacts.len().saturating_sub(1));
+        let purchase = |reference: String, spend: bool| {
+            let mut body = json!({
+                "contact": {"id": contacts[contact].id},
+                "reference_number": reference,
+                "transaction_amounts": {"total": if spend { 10 } else { 25 }},
+            });
+            if spend {
+                body["spend_request"] = json!({"amount": 1, "restrict_fully_covered": false});
+            }
+            body
+        };
+        let (method, path, body, items): (reqwest::Method, String, Option<Value>, u64) = match (scenario, operation) {
+            (Scenario::Baseline, _) => (reqwest::Method::GET, "/health".into(), None, 0),
+            (Scenario::Bulk, _) => {
+                let purchases: Vec<Value> = (0..batch_size)
+                    .map(|_| purchase(reference(&mut sequence), false))
+                    .collect();
+                (
+                    reqwest::Method::POST,
+                    "/backoffice/v2/purchases/bulk".into(),
+                    Some(json!({ "purchases": purchases })),
+                    batch_size as u64,
+                )
+            }
+            (_, Operation::Award) => (
+                reqwest::Method::POST,
+                "/backoffice/v2/purchases".into(),
+                Some(purchase(reference(&mut sequence), false)),
+                1,
+            ),
+            (_, Operation::Spend) => (
+                reqwest::Method::POST,
+                "/backoffice/v2/purchases".into(),
+                Some(purchase(reference(&mut sequence), true)),
+                1,
+            ),
+            (_, Operation::Cancel) => match result.acknowledged.last() {
+                Some(last) => (
+                    reqwest::Method::POST,
+                    format!("/backoffice/v2/purchases/{}/cancel", last.purchase_id),
+                    Some(json!({})),
+                    0,
+                ),
+                None => (
+                    reqwest::Method::POST,
+                    "/backoffice/v2/purchases".into(),
+                    Some(purchase(reference(&mut sequence), false)),
+                    1,
+                ),
+            },
+            (_, Operation::Read) => (
+                reqwest::Method::GET,
+                format!("/backoffice/v2/wallets/{}", contacts[contact].wallet_id),
+                None,
+                0,
+            ),
+        };
+        let sent = Instant::now();
+        let outcome = target.send(&client, method, &path, body.as_ref()).await;
+        let latency = sent.elapsed();
+        result.busy += latency;
+        result.requests += 1;
+        let _ = result.latencies.record(latency.as_micros().clamp(1, 60_000_000) as u64);
+        recorder.record(latency, 1);
+        match outcome {
+            Err(error) => *result.errors.entry((0, error.chars().take(60).collect())).or_default() += 1,
+            Ok((status, reply)) => match (scenario, status) {
+                (Scenario::Bulk, 200) => {
+                    for item in reply["results"].as_array().into_iter().flatten() {
+                        let item_status = item["status"].as_u64().unwrap_or(0) as u16;
+                        if item_status == 201 {
+                            result.purchases += 1;
+                            result.acknowledged.push(acknowledged(contact, &item["purchase"]));
+                        } else {
+                            *result
+                                .errors
+                                .entry(error_code(item_status, &item["error"]))
+                                .or_default() += 1;
+                        }
+                    }
+                }
+                (_, 201) if items == 1 => {
+                    result.purchases += 1;
+                    result.acknowledged.push(acknowledged(contact, &reply));
+                }
+                (_, 200) => {
+                    if path.ends_with("/cancel") {
+                        result.acknowledged.pop();
+                    }
+                }
+                _ => *result.errors.entry(error_code(status, &reply)).or_default() += 1,
+            },
+        }
+    }
+    result
+}
+
+fn acknowledged(contact: usize, purchase: &Value) -> Acknowledged {
+    Acknowledged {
+        contact,
+        purchase_id: purchase["id"].as_str().unwrap_or_default().to_string(),
+        award: decimal(&purchase["rewards"]["award"]),
+        spend: decimal(&purchase["rewards"]["spend"]),
+    }
+}
+
+/// Runs the benchmark; the exit code is non-zero when the correctness check fails.
+pub fn run(args: BenchArgs) -> anyhow::Result<std::process::ExitCode> {
+    anyhow::ensure!(args.terminals > 0, "--terminals must be at least 1");
+    anyhow::ensure!(args.contacts > 0, "--contacts must be at least 1");
+    anyhow::ensure!(args.batch_size > 0, "--batch-size must be at least 1");
+    let mix = Arc::new(parse_mix(&args.mix)?);
+    let picker = match (args.zipf, args.hot_contacts) {
+        (Some(exponent), _) => Picker::Zipf(
+            rand_distr::Zipf::new(args.contacts as f64, exponent).map_err(|e| anyhow::anyhow!("--zipf: {e}"))?,
+        ),
+        (None, Some(hot)) => {
+            anyhow::ensure!(
+                hot > 0 && (0.0..=100.0).contains(&args.hot_percent),
+                "--hot-contacts > 0 and --hot-percent 0..100"
+            );
+            Picker::Hot {
+                contacts: args.contacts,
+                hot: hot.min(args.contacts),
+                hot_share: args.hot_percent / 100.0,
+            }
+        }
+        (None, None) => Picker::Uniform(args.contacts),
+    };
+    let spawned = if args.spawn { Some(setup::spawn_server()?) } else { None };
+    let target = match &spawned {
+        Some(server) => Target {
+            base: server.base.clone(),
+            key: server.key.clone(),
+        },
+        None => Target {
+            base: args
+                .target
+                .clone()
+                .ok_or_else(|| anyhow::anyhow!("--target is required without --spawn"))?
+                .trim_end_matches('/')
+                .to_string(),
+            key: args
+                .secret_key
+                .clone()
+                .ok_or_else(|| anyhow::anyhow!("--secret-key is required without --spawn"))?,
+        },
+    };
+    let target = Arc::new(target);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let outcome = runtime.block_on(async {
+        let contacts = if args.scenario == Scenario::Baseline {
+            Vec::new()
+        } else {
+            let funded = matches!(args.scenario, Scenario::Spend | Scenario::Mixed);
+            setup::prepare(&target, args.contacts, funded, !args.json).await?
+        };
+        let contacts = Arc::new(contacts);
+        let run_id = format!("{:x}", rand::random::<u32>());
+        let recorder = Arc::new(Recorder {
+            started: Instant::now(),
+            seconds: Mutex::new(Vec::new()),
+        });
+        let deadline = Instant::now() + Duration::from_secs(args.duration_s);
+        let progress = report::live(args.duration_s, !args.json, recorder.clone());
+        let tasks: Vec<_> = (0..args.terminals)
+            .map(|number| {
+                tokio::spawn(terminal(
+                    number,
+                    target.clone(),
+                    args.scenario,
+                    contacts.clone(),
+                    picker.clone(),
+                    mix.clone(),
+                    args.batch_size,
+                    run_id.clone(),
+                    recorder.clone(),
+                    deadline,
+                ))
+            })
+            .collect();
+        let mut results = Vec::with_capacity(tasks.len());
+        for task in tasks {
+            results.push(task.await?);
+        }
+        let elapsed = recorder.started.elapsed();
+        progress.abort();
+        let acknowledged: Vec<Acknowledged> = results.iter().flat_map(|r| r.acknowledged.iter().cloned()).collect();
+        let check = if args.scenario == Scenario::Baseline {
+            None
+        } else {
+            Some(setup::check(&target, &contacts, &acknowledged).await?)
+        };
+        let seconds = recorder
+            .seconds
+            .lock()
+            .iter()
+            .map(|(second, histogram)| Second::from(*second, histogram))
+            .collect();
+        anyhow::Ok(summarise(&args, results, elapsed, check, seconds))
+    })?;
+    if let Some(server) = spawned {
+        runtime.block_on(server.stop());
+    }
+    if let Some(path) = &args.plot {
+        std::fs::write(path, report::svg(&outcome))?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&outcome.json())?);
+    } else {
+        print!("{}", outcome.table());
+    }
+    Ok(if outcome.correct.unwrap_or(true) {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::FAILURE
+    })
+}
+
+fn summarise(
+    args: &BenchArgs,
+    results: Vec<TerminalResult>,
+    elapsed: Duration,
+    check: Option<Result<(), String>>,
+    seconds: Vec<Second>,
+) -> Report {
+    let mut latencies = new_histogram();
+    let mut errors: HashMap<(u16, String), u64> = HashMap::new();
+    let (mut requests, mut purchases) = (0, 0);
+    for result in results {
+        requests += result.requests;
+        purchases += result.purchases;
+        // Coordinated omission: a terminal waiting on a slow response did not send the
+        // requests it would have; fill them in at its mean interval.
+        let interval = (result.busy.as_micros() as u64)
+            .checked_div(result.requests)
+            .unwrap_or(1)
+            .max(1);
+        let corrected = result.latencies.clone_correct(interval);
+        let _ = latencies.add(&corrected);
+        for (key, count) in result.errors {
+            *errors.entry(key).or_default() += count;
+        }
+    }
+    let seconds_f = elapsed.as_secs_f64().max(0.001);
+    let (correct, mismatch) = match check {
+        None => (None, None),
+        Some(Ok(())) => (Some(true), None),
+        Some(Err(message)) => (Some(false), Some(message)),
+    };
+    Report {
+        scenario: args.scenario,
+        terminals: args.terminals,
+        duration_s: seconds_f,
+        requests,
+        purchases,
+        throughput_per_s: requests as f64 / seconds_f,
+        purchases_per_s: purchases as f64 / seconds_f,
+        latency_ms: report::Latency::from(&latencies),
+        errors,
+        correct,
+        mismatch,
+        seconds,
+    }
+}

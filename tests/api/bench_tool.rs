@@ -1,0 +1,68 @@
+//! `rewards bench --spawn`: a short run completes and its correctness check passes. Not a
+//! timing assertion.
+
+use serde_json::Value;
+use std::process::Command;
+
+fn bench(arguments: &[&str]) -> (std::process::ExitStatus, Value) {
+    let output = Command::new(env!("CARGO_BIN_EXE_rewards"))
+        .args([
+            "bench",
+            "--spawn",
+            "--json",
+            "--duration-s",
+            "2",
+            "--terminals",
+            "4",
+            "--contacts",
+            "20",
+        ])
+        .args(arguments)
+        .output()
+        .expect("rewards bench runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let report = serde_json::from_str(&stdout).unwrap_or_else(|_| {
+        panic!(
+            "bench printed no JSON: {stdout}\nstderr: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    (output.status, report)
+}
+
+#[test]
+fn a_short_mixed_bench_completes_and_its_correctness_check_passes() {
+    let (status, report) = bench(&["--scenario", "mixed", "--zipf", "1.1"]);
+    assert!(status.success(), "{report}");
+    assert_eq!(report["scenario"], "mixed");
+    assert_eq!(report["correct"], true, "{report}");
+    assert!(report["requests"].as_u64().unwrap() > 0);
+    assert!(report["purchases"].as_u64().unwrap() > 0);
+    assert!(report["throughput_per_s"].as_f64().unwrap() > 0.0);
+    for quantile in ["p50", "p90", "p99", "p999", "max"] {
+        assert!(report["latency_ms"][quantile].as_f64().unwrap() > 0.0, "{quantile}");
+    }
+    assert_eq!(report["errors"], serde_json::json!([]), "{report}");
+}
+
+#[test]
+fn a_short_bulk_bench_with_a_hot_set_checks_out_too() {
+    let plot = tempfile::NamedTempFile::new().unwrap();
+    let (status, report) = bench(&[
+        "--scenario",
+        "bulk",
+        "--batch-size",
+        "25",
+        "--hot-contacts",
+        "2",
+        "--hot-percent",
+        "80",
+        "--plot",
+        plot.path().to_str().unwrap(),
+    ]);
+    assert!(status.success(), "{report}");
+    assert_eq!(report["correct"], true, "{report}");
+    assert!(report["purchases"].as_u64().unwrap() >= 25);
+    let svg = std::fs::read_to_string(plot.path()).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("polyline"));
+}

@@ -37,6 +37,42 @@ pub async fn prometheus_metrics(handle: web::Data<metrics_exporter_prometheus::P
         .body(handle.render())
 }
 
+/// Path segments that are part of a route; any other segment is an id or code.
+const ROUTE_WORDS: &[&str] = &[
+    "backoffice",
+    "v2",
+    "contacts",
+    "reward_offers",
+    "life_cycle_state",
+    "purchases",
+    "cancel",
+    "bulk",
+    "wallets",
+    "journals",
+    "health",
+    "metrics",
+    "openapi.json",
+];
+
+/// The route a path belongs to, with ids replaced by `{id}` (`/backoffice/v2/wallets/{id}`).
+/// Cheaper than asking the router again, and bounded: unknown paths cannot blow up the
+/// metric's label set.
+fn route_label(path: &str) -> String {
+    let mut label = String::with_capacity(path.len());
+    for segment in path.split('/').filter(|s| !s.is_empty()).take(6) {
+        label.push('/');
+        label.push_str(if ROUTE_WORDS.contains(&segment) {
+            segment
+        } else {
+            "{id}"
+        });
+    }
+    if label.is_empty() {
+        label.push('/');
+    }
+    label
+}
+
 /// Counts and times every request by route pattern, method and status.
 pub async fn observe(
     request: actix_web::dev::ServiceRequest,
@@ -44,7 +80,7 @@ pub async fn observe(
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
     use rewards_engine::metrics_names as names;
     let started = std::time::Instant::now();
-    let route = request.match_pattern().unwrap_or_else(|| "unmatched".to_string());
+    let route = route_label(request.path());
     let method = request.method().as_str().to_string();
     let response = next.call(request).await?;
     let status = response.status().as_u16().to_string();

@@ -55,7 +55,8 @@ async fn metrics_counters_move_after_a_purchase() {
     assert!(grew("rewards_http_request_seconds_count", &post) >= 3.0);
     assert!(grew("rewards_purchases_total", &["outcome=\"posted\""]) >= 2.0);
     assert!(grew("rewards_purchases_total", &["outcome=\"replayed\""]) >= 1.0);
-    assert!(grew("rewards_awards_total", &[]) >= 2.0);
+    assert!(grew("rewards_awards_total", &["outcome=\"credited\""]) >= 2.0);
+    assert!(grew("rewards_spends_total", &["outcome=\"spent\""]) >= 1.0);
     assert!(
         grew("rewards_awarded_minor_units_total", &["currency=\"EUR\""]) >= 300.0,
         "2.50 + 0.50 awarded"
@@ -67,4 +68,14 @@ async fn metrics_counters_move_after_a_purchase() {
     assert!(sample(&after, "rewards_actors_live", &["kind=\"wallet\""]) >= 1.0);
     assert!(sample(&after, "rewards_actor_starts_total", &["kind=\"wallet\""]) >= 1.0);
     assert!(after.contains("# HELP rewards_purchases_total"));
+    let wallet = contact["wallet"]["id"].as_str().unwrap();
+    app.wallet(wallet).await;
+    let read = metrics(&app).await;
+    assert!(
+        sample(
+            &read,
+            "rewards_http_requests_total",
+            &["route=\"/backoffice/v2/wallets/{id}\"", "status=\"200\""]
+        ) >= 1.0
+    );
 }

@@ -296,18 +296,20 @@ impl WalletActor {
         match self.wallet.post_purchase(now, purchase_id, request.spend, &awards) {
             Err(rejection) => {
                 metrics::counter!(names::PURCHASES_TOTAL, "outcome" => "rejected").increment(1);
+                metrics::counter!(names::SPENDS_TOTAL, "outcome" => "refused").increment(1);
                 self.commit_then_answer(writes, reply, Err(WalletError::Rejected(rejection)));
             }
             Ok((event, effects)) => {
                 let currency = self.wallet.header.currency;
                 metrics::counter!(names::PURCHASES_TOTAL, "outcome" => "posted").increment(1);
                 if !effects.awards.is_empty() {
-                    metrics::counter!(names::AWARDS_TOTAL).increment(effects.awards.len() as u64);
+                    metrics::counter!(names::AWARDS_TOTAL, "outcome" => "credited")
+                        .increment(effects.awards.len() as u64);
                     metrics::counter!(names::AWARDED_MINOR_UNITS_TOTAL, "currency" => currency.static_code())
                         .increment(currency.minor_units_of(effects.awarded()));
                 }
                 if !effects.spends.is_empty() {
-                    metrics::counter!(names::SPENDS_TOTAL).increment(1);
+                    metrics::counter!(names::SPENDS_TOTAL, "outcome" => "spent").increment(1);
                     metrics::counter!(names::SPENT_MINOR_UNITS_TOTAL, "currency" => currency.static_code())
                         .increment(currency.minor_units_of(effects.spent()));
                 }
@@ -354,6 +356,14 @@ impl WalletActor {
         let mut writes = WriteSet::default();
         self.sweep(now, &mut writes);
         let event = self.wallet.cancel_purchase(now, purchase_id, &record.effects);
+        metrics::counter!(names::PURCHASES_TOTAL, "outcome" => "cancelled").increment(1);
+        if !record.effects.awards.is_empty() {
+            metrics::counter!(names::AWARDS_TOTAL, "outcome" => "reversed")
+                .increment(record.effects.awards.len() as u64);
+        }
+        if !record.effects.spends.is_empty() {
+            metrics::counter!(names::SPENDS_TOTAL, "outcome" => "restored").increment(1);
+        }
         self.add_events(&mut writes, &[event]);
         // A spend given back to a lot that has since expired expires again at once.
         self.sweep(now, &mut writes);

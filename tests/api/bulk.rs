@@ -79,14 +79,7 @@ async fn items_for_one_wallet_apply_in_the_order_given() {
     let (p, o) = (payer["id"].as_str().unwrap(), other["id"].as_str().unwrap());
     app.purchase(p, "FUND-P", "1.00", None).await;
     app.purchase(o, "FUND-O", "1.00", None).await;
-    app.put(
-        &format!(
-            "/backoffice/v2/reward_offers/{}/life_cycle_state",
-            funding["id"].as_str().unwrap()
-        ),
-        &json!({"state": "INACTIVE"}),
-    )
-    .await;
+    app.set_offer_state(&funding, "INACTIVE").await;
     // Eight 1.00 spends for each contact, interleaved: 5.00 covers exactly the first five.
     let purchases: Vec<Value> = (0..16)
         .map(|n| item(if n % 2 == 0 { p } else { o }, &format!("ORD-{n}"), 1.0, Some(1.0)))

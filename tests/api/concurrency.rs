@@ -41,14 +41,7 @@ async fn a_thousand_concurrent_spends_of_one_euro_from_five_hundred_spend_exactl
     let contact_id = contact["id"].as_str().unwrap().to_string();
     let wallet_id = contact["wallet"]["id"].as_str().unwrap();
     assert_eq!(app.purchase(&contact_id, "FUND", "1.00", None).await.status, 201);
-    app.put(
-        &format!(
-            "/backoffice/v2/reward_offers/{}/life_cycle_state",
-            funding["id"].as_str().unwrap()
-        ),
-        &json!({"state": "INACTIVE"}),
-    )
-    .await;
+    app.set_offer_state(&funding, "INACTIVE").await;
     assert_eq!(app.wallet(wallet_id).await["total_balance"].to_string(), "500.00");
 
     let replies = join_all((0..1000).map(|n| {

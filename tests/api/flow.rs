@@ -164,14 +164,7 @@ async fn cancelling_a_partly_spent_award_reverses_what_remains_and_records_a_sho
     let wallet_id = contact["wallet"]["id"].as_str().unwrap();
     let award = app.purchase(contact_id, "R-1", "100.00", None).await; // +10.00
     let award_id = award.body["id"].as_str().unwrap().to_string();
-    app.put(
-        &format!(
-            "/backoffice/v2/reward_offers/{}/life_cycle_state",
-            offer["id"].as_str().unwrap()
-        ),
-        &json!({"state": "INACTIVE"}),
-    )
-    .await;
+    app.set_offer_state(&offer, "INACTIVE").await;
     let spend = app.purchase(contact_id, "R-2", "6.00", Some(("6.00", true))).await; // -6.00
     assert_eq!(spend.status, 201, "{}", spend.body);
     assert_eq!(

@@ -188,6 +188,16 @@ impl TestApp {
             .await
     }
 
+    /// Sets an offer ACTIVE or INACTIVE.
+    pub async fn set_offer_state(&self, offer: &Value, state: &str) {
+        let path = format!(
+            "/backoffice/v2/reward_offers/{}/life_cycle_state",
+            offer["id"].as_str().unwrap()
+        );
+        let reply = self.put(&path, &serde_json::json!({ "state": state })).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+    }
+
     pub async fn create_contact(&self, code: &str) -> Value {
         let reply = self
             .post(

@@ -242,26 +242,6 @@ impl Engine {
         Ok(found)
     }
 
-    pub async fn create_organisation(
-        &self,
-        name: &str,
-        organisation_type: OrganisationType,
-        default_currency: Option<Currency>,
-    ) -> Result<Organisation, EngineError> {
-        let organisation = Organisation {
-            id: OrganisationId::random(),
-            name: name.to_string(),
-            organisation_type,
-            parent: None,
-            default_currency: default_currency.unwrap_or(self.inner.settings.default_currency),
-            created_on: self.now(),
-        };
-        let mut writes = WriteSet::default();
-        writes.organisation(&organisation);
-        self.inner.store.commit_async(writes).await?;
-        Ok(organisation)
-    }
-
     /// Creates the first organisation with its API keys and marks the store bootstrapped, in
     /// one atomic commit: either all of it is on disk or none of it.
     pub async fn bootstrap_organisation(
@@ -295,26 +275,6 @@ impl Engine {
         writes.meta(marker, organisation.id.as_bytes());
         self.inner.store.commit_async(writes).await?;
         Ok(organisation)
-    }
-
-    /// Stores an API key (hashed). The caller chose or generated `key`.
-    pub async fn add_api_key(
-        &self,
-        organisation: OrganisationId,
-        mode: Mode,
-        kind: ApiKeyKind,
-        key: &str,
-    ) -> Result<ApiKeyRecord, EngineError> {
-        let record = ApiKeyRecord {
-            organisation,
-            mode,
-            kind,
-            created_on: self.now(),
-        };
-        let mut writes = WriteSet::default();
-        writes.api_key(&sha256(key), &record);
-        self.inner.store.commit_async(writes).await?;
-        Ok(record)
     }
 
     /// The key's record, if the key is known.

@@ -144,13 +144,6 @@ impl Amount {
         Ok(Amount(normalized.abs()))
     }
 
-    /// For amounts the engine computed itself from checked amounts (sums, minima, rounded
-    /// awards). Debug builds assert the invariant.
-    pub fn from_checked(value: Decimal) -> Amount {
-        debug_assert!(!value.is_sign_negative() || value.is_zero(), "negative amount {value}");
-        Amount(value.normalize())
-    }
-
     pub fn value(&self) -> Decimal {
         self.0
     }

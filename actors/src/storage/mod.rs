@@ -68,9 +68,6 @@ impl WriteSet {
     pub fn is_empty(&self) -> bool {
         self.writes.is_empty()
     }
-    pub fn len(&self) -> usize {
-        self.writes.len()
-    }
     pub fn contact(&mut self, contact: &Contact) {
         self.writes
             .push((keys::contact(&contact.tenant, contact.id), encode(contact)));
@@ -323,34 +320,6 @@ impl Store {
 
     pub fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.get(&keys::meta(name))
-    }
-
-    /// Every purchase of a tenant (checks and tests; no paging).
-    pub fn purchases(&self, tenant: &Tenant) -> Result<Vec<PurchaseRecord>, StoreError> {
-        let mut prefix = vec![keys::PURCHASE];
-        prefix.extend_from_slice(&tenant.key_bytes());
-        self.inner
-            .db
-            .scan_prefix(prefix)
-            .map(|item| {
-                let (_, bytes) = item?;
-                decode(&bytes).map_err(corrupt(keys::PURCHASE))
-            })
-            .collect()
-    }
-
-    /// Every contact of a tenant (checks and tests; no paging).
-    pub fn contacts(&self, tenant: &Tenant) -> Result<Vec<Contact>, StoreError> {
-        let mut prefix = vec![keys::CONTACT];
-        prefix.extend_from_slice(&tenant.key_bytes());
-        self.inner
-            .db
-            .scan_prefix(prefix)
-            .map(|item| {
-                let (_, bytes) = item?;
-                decode(&bytes).map_err(corrupt(keys::CONTACT))
-            })
-            .collect()
     }
 }
 

@@ -130,16 +130,18 @@ impl TestApp {
         }
     }
 
-    pub async fn post(&self, path: &str, body: &Value) -> Reply {
-        let response = self
+    /// A JSON request with the secret key.
+    async fn send_json(&self, method: reqwest::Method, path: &str, body: &Value) -> Reply {
+        let request = self
             .client
-            .post(self.url(path))
+            .request(method, self.url(path))
             .header("api_key", SECRET_KEY)
-            .json(body)
-            .send()
-            .await
-            .unwrap();
-        Self::reply(response).await
+            .json(body);
+        Self::reply(request.send().await.unwrap()).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Reply {
+        self.send_json(reqwest::Method::POST, path, body).await
     }
 
     pub async fn post_raw(&self, path: &str, key: Option<&str>, content_type: &str, body: Vec<u8>) -> Reply {
@@ -155,15 +157,7 @@ impl TestApp {
     }
 
     pub async fn put(&self, path: &str, body: &Value) -> Reply {
-        let response = self
-            .client
-            .put(self.url(path))
-            .header("api_key", SECRET_KEY)
-            .json(body)
-            .send()
-            .await
-            .unwrap();
-        Self::reply(response).await
+        self.send_json(reqwest::Method::PUT, path, body).await
     }
 
     pub async fn get(&self, path: &str) -> Reply {

@@ -54,6 +54,11 @@ fn setup(wallets: usize) -> Setup {
                     batch_events_max: 8_192,
                     batch_wait_us: 0,
                     queue_len_max: 65_536,
+                    log_segment_bytes_max: 64 << 20,
+                    underived_bytes_max: 256 << 20,
+                    derive_batch_writes_max: 65_536,
+                    derive_flush_ms: 1_000,
+                    derive_pause_ms: 0,
                 },
             },
         )

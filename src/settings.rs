@@ -47,6 +47,11 @@ pub struct JournalSettings {
     pub batch_events_max: usize,
     pub batch_wait_us: u64,
     pub queue_len_max: usize,
+    pub log_segment_bytes_max: u64,
+    pub underived_bytes_max: u64,
+    pub derive_batch_writes_max: usize,
+    pub derive_flush_ms: u64,
+    pub derive_pause_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -136,6 +141,18 @@ impl Settings {
         }
         if self.journal.batch_events_max == 0 {
             return Err(invalid("journal.batch_events_max", "must be greater than 0"));
+        }
+        if self.journal.log_segment_bytes_max < 4096 {
+            return Err(invalid("journal.log_segment_bytes_max", "must be at least 4096"));
+        }
+        if self.journal.underived_bytes_max < 65536 {
+            return Err(invalid("journal.underived_bytes_max", "must be at least 65536"));
+        }
+        if self.journal.derive_batch_writes_max == 0 {
+            return Err(invalid("journal.derive_batch_writes_max", "must be greater than 0"));
+        }
+        if self.journal.derive_flush_ms == 0 {
+            return Err(invalid("journal.derive_flush_ms", "must be greater than 0"));
         }
         if self.journal.queue_len_max == 0 {
             return Err(invalid("journal.queue_len_max", "must be greater than 0"));

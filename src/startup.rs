@@ -35,6 +35,11 @@ pub fn store_settings(settings: &Settings) -> StoreSettings {
             batch_events_max: settings.journal.batch_events_max,
             batch_wait_us: settings.journal.batch_wait_us,
             queue_len_max: settings.journal.queue_len_max,
+            log_segment_bytes_max: settings.journal.log_segment_bytes_max,
+            underived_bytes_max: settings.journal.underived_bytes_max,
+            derive_batch_writes_max: settings.journal.derive_batch_writes_max,
+            derive_flush_ms: settings.journal.derive_flush_ms,
+            derive_pause_ms: settings.journal.derive_pause_ms,
         },
     }
 }
@@ -56,6 +61,8 @@ impl Application {
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
         std::fs::create_dir_all(&settings.storage.data_dir)
             .map_err(|error| anyhow::anyhow!("storage.data_dir {}: {error}", settings.storage.data_dir.display()))?;
+        // Installed first, so what opening the store records (its recovery) is kept.
+        let metrics = crate::metrics::handle();
         let store = Store::open(&settings.storage.data_dir, &store_settings(&settings))
             .map_err(|error| anyhow::anyhow!("storage.data_dir {}: {error}", settings.storage.data_dir.display()))?;
         let engine = Engine::start(store, engine_settings(&settings)?, clock);
@@ -63,7 +70,6 @@ impl Application {
         let listener = TcpListener::bind(settings.bind_address()?)
             .map_err(|error| anyhow::anyhow!("http.bind {}: {error}", settings.http.bind))?;
         let port = listener.local_addr()?.port();
-        let metrics = crate::metrics::handle();
         let upkeep = metrics.clone();
         actix_web::rt::spawn(async move {
             let mut every = actix_web::rt::time::interval(std::time::Duration::from_secs(5));

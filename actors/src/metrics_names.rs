@@ -9,6 +9,10 @@ pub const HTTP_REQUEST_SECONDS: &str = "rewards_http_request_seconds";
 pub const JOURNAL_FLUSH_SECONDS: &str = "rewards_journal_flush_seconds";
 pub const JOURNAL_BATCH_WRITES: &str = "rewards_journal_batch_writes";
 pub const JOURNAL_WRITES_TOTAL: &str = "rewards_journal_writes_total";
+pub const DERIVED_WRITES_TOTAL: &str = "rewards_derived_writes_total";
+pub const DERIVE_LAG_BYTES: &str = "rewards_derive_lag_bytes";
+pub const RECOVERY_SECONDS: &str = "rewards_recovery_seconds";
+pub const RECOVERED_RECORDS: &str = "rewards_recovered_log_records";
 pub const ACTORS_LIVE: &str = "rewards_actors_live";
 pub const ACTOR_STARTS_TOTAL: &str = "rewards_actor_starts_total";
 pub const ACTOR_STOPS_TOTAL: &str = "rewards_actor_stops_total";
@@ -37,13 +41,33 @@ pub fn describe() {
     describe_histogram!(
         JOURNAL_FLUSH_SECONDS,
         Unit::Seconds,
-        "Time to apply one group commit and fsync it"
+        "Time to append one group commit to the commit log and fdatasync it"
     );
     describe_histogram!(JOURNAL_BATCH_WRITES, Unit::Count, "Records written per group commit");
     describe_counter!(
         JOURNAL_WRITES_TOTAL,
         Unit::Count,
         "Records written by the journal writer"
+    );
+    describe_counter!(
+        DERIVED_WRITES_TOTAL,
+        Unit::Count,
+        "Records derived from the commit log into sled"
+    );
+    describe_gauge!(
+        DERIVE_LAG_BYTES,
+        Unit::Bytes,
+        "Commit-log bytes not yet derived into sled and flushed (what a crash would replay)"
+    );
+    describe_gauge!(
+        RECOVERY_SECONDS,
+        Unit::Seconds,
+        "Time the last start spent replaying the commit log into sled"
+    );
+    describe_gauge!(
+        RECOVERED_RECORDS,
+        Unit::Count,
+        "Commit-log records the last start replayed"
     );
     describe_gauge!(ACTORS_LIVE, "Actors running, by kind");
     describe_counter!(ACTOR_STARTS_TOTAL, "Actors started (recovered), by kind");

@@ -14,6 +14,7 @@
 //! | `G`    | organisation id                | Organisation        |
 //! | `A`    | sha256(api key)                | ApiKeyRecord        |
 //! | `M`    | name                           | meta value          |
+//! | `L`    | (nothing)                      | LSN derived, BE u64 |
 
 use crate::domain::ids::{ContactCode, ContactId, OfferId, OrganisationId, PurchaseId, Tenant, WalletCode, WalletId};
 
@@ -28,6 +29,7 @@ pub const IDEMPOTENCY: u8 = b'I';
 pub const ORGANISATION: u8 = b'G';
 pub const API_KEY: u8 = b'A';
 pub const META: u8 = b'M';
+pub const DERIVED_LSN: u8 = b'L';
 
 fn tenant_key(prefix: u8, tenant: &Tenant, rest: &[u8]) -> Vec<u8> {
     let mut key = Vec::with_capacity(1 + Tenant::KEY_LEN + rest.len() + 8);
@@ -102,4 +104,9 @@ pub fn meta(name: &str) -> Vec<u8> {
     let mut key = vec![META];
     key.extend_from_slice(name.as_bytes());
     key
+}
+
+/// The commit-log position sled holds everything up to (written with what it covers).
+pub fn derived_lsn() -> &'static [u8] {
+    &[DERIVED_LSN]
 }

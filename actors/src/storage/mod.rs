@@ -1,13 +1,19 @@
-//! Storage: the only code that names sled (D9).
+//! Storage: the only code that names sled or the commit log (D9).
 //!
 //! Writers build a [`WriteSet`] of typed records and hand it to [`Store::commit`]; the
-//! journal writer makes it durable together with other actors' commits (group commit) and
-//! then runs the completion. Readers use the typed getters below. Nothing outside this
-//! module knows keys, prefixes or the codec, so the commit format can change (a packed
-//! commit log) without touching actors, rules or handlers.
+//! journal writer makes it durable together with other actors' commits as one packed
+//! commit-log record (group commit) and then runs the completion. The deriver applies the
+//! records to sled behind it; until then they are read from the [`overlay::Overlay`].
+//! Readers use the typed getters below. Nothing outside this module knows keys, prefixes,
+//! the codec or the log.
+//!
+//! On open, the log records sled has not yet derived are replayed into it before anything
+//! else runs, so readers and actors start from everything ever acknowledged.
 
 pub mod codec;
 pub mod keys;
+pub mod log;
+pub mod overlay;
 pub mod writer;
 
 use crate::domain::contact::Contact;
@@ -18,9 +24,10 @@ use crate::domain::purchase::PurchaseRecord;
 use crate::domain::wallet::{Wallet, WalletEvent};
 use codec::{decode, encode, CodecError};
 use crossbeam_channel::Sender;
+use overlay::Overlay;
 use serde::{Deserialize, Serialize};
-use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use writer::{Commit, WriterMessage};
@@ -38,6 +45,8 @@ pub enum StoreError {
     WriterStopped,
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Log(#[from] log::LogError),
 }
 
 #[derive(Debug, Clone)]
@@ -111,9 +120,159 @@ impl WriteSet {
 
 struct Inner {
     db: sled::Db,
+    overlay: Arc<Overlay>,
     writer: parking_lot::Mutex<Option<(Sender<WriterMessage>, JoinHandle<()>)>>,
     sender: Sender<WriterMessage>,
     failed: Arc<AtomicBool>,
+    derived_lsn: Arc<AtomicU64>,
+    halted: Arc<AtomicBool>,
+    recovery: Recovery,
+}
+
+/// What opening the store replayed from the commit log.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Recovery {
+    pub records: u64,
+    pub writes: u64,
+    pub seconds: f64,
+}
+
+/// A value read from sled or from the overlay.
+enum Value {
+    Sled(sled::IVec),
+    Logged(Arc<[u8]>),
+}
+
+impl std::ops::Deref for Value {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Value::Sled(bytes) => bytes,
+            Value::Logged(bytes) => bytes,
+        }
+    }
+}
+
+/// A sled scan merged with the overlay's entries in the same key range; the overlay wins
+/// where both hold a key (it is newer).
+struct Merged<I: Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> {
+    sled: std::iter::Peekable<I>,
+    overlay: std::iter::Peekable<std::vec::IntoIter<(overlay::Bytes, overlay::Bytes)>>,
+    descending: bool,
+}
+
+impl<I: Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> Iterator for Merged<I> {
+    type Item = Result<Value, StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let order = match (self.sled.peek(), self.overlay.peek()) {
+            (None, None) => return None,
+            (Some(Err(_)), _) | (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (Some(Ok((sled_key, _))), Some((logged_key, _))) => {
+                let order = sled_key.as_ref().cmp(logged_key.as_ref());
+                if self.descending {
+                    order.reverse()
+                } else {
+                    order
+                }
+            }
+        };
+        match order {
+            std::cmp::Ordering::Less => self
+                .sled
+                .next()
+                .map(|item| item.map(|(_, value)| Value::Sled(value)).map_err(StoreError::from)),
+            std::cmp::Ordering::Equal => {
+                self.sled.next();
+                self.overlay.next().map(|(_, value)| Ok(Value::Logged(value)))
+            }
+            std::cmp::Ordering::Greater => self.overlay.next().map(|(_, value)| Ok(Value::Logged(value))),
+        }
+    }
+}
+
+fn merged<I: Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>>(
+    sled: I,
+    mut overlay: Vec<(overlay::Bytes, overlay::Bytes)>,
+    descending: bool,
+) -> Merged<I> {
+    if descending {
+        overlay.reverse();
+    }
+    Merged {
+        sled: sled.peekable(),
+        overlay: overlay.into_iter().peekable(),
+        descending,
+    }
+}
+
+/// The commit log lives beside sled's files in the data dir.
+pub fn log_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("commit-log")
+}
+
+/// Applies the log records sled has not derived yet, in batches, then flushes sled.
+/// Returns what was replayed and the last LSN in the log or in sled.
+fn recover(db: &sled::Db, dir: &Path) -> Result<(Recovery, u64), StoreError> {
+    let started = std::time::Instant::now();
+    let derived = match db.get(keys::derived_lsn())? {
+        Some(bytes) => u64::from_be_bytes(bytes.as_ref().try_into().map_err(|_| StoreError::Corrupt {
+            prefix: keys::DERIVED_LSN as char,
+            source: CodecError::Empty,
+        })?),
+        None => 0,
+    };
+    let mut recovery = Recovery::default();
+    let mut batch = sled::Batch::default();
+    let mut in_batch = 0usize;
+    let apply = |batch: &mut sled::Batch, lsn: u64| -> Result<(), StoreError> {
+        batch.insert(keys::derived_lsn(), &lsn.to_be_bytes());
+        db.apply_batch(std::mem::take(batch))?;
+        Ok(())
+    };
+    let mut last_applied = derived;
+    let mut failure: Option<StoreError> = None;
+    let last = log::replay(dir, derived, |record| {
+        recovery.records += 1;
+        recovery.writes += record.writes.len() as u64;
+        in_batch += record.writes.len();
+        for (key, value) in record.writes {
+            batch.insert(key, value);
+        }
+        last_applied = record.lsn;
+        if in_batch >= 65_536 {
+            in_batch = 0;
+            if let Err(error) = apply(&mut batch, record.lsn) {
+                failure = Some(error);
+                return Err(log::LogError::Io(std::io::Error::other("sled apply failed")));
+            }
+        }
+        Ok(())
+    });
+    if let Some(error) = failure {
+        return Err(error);
+    }
+    let last = last?;
+    if in_batch > 0 {
+        apply(&mut batch, last_applied)?;
+    }
+    if recovery.records > 0 {
+        db.flush()?;
+        log::trim(dir, last_applied)?;
+    }
+    recovery.seconds = started.elapsed().as_secs_f64();
+    metrics::gauge!(crate::metrics_names::RECOVERY_SECONDS).set(recovery.seconds);
+    metrics::gauge!(crate::metrics_names::RECOVERED_RECORDS).set(recovery.records as f64);
+    if recovery.records > 0 {
+        tracing::info!(
+            records = recovery.records,
+            writes = recovery.writes,
+            seconds = recovery.seconds,
+            "replayed the commit log into sled"
+        );
+    }
+    Ok((recovery, last.max(derived)))
 }
 
 /// Cheap to clone; all clones share one database and one journal writer.
@@ -150,16 +309,51 @@ impl Store {
                 Err(error) => return Err(error.into()),
             }
         };
+        let log_dir = log_dir(dir);
+        let (recovery, last_lsn) = recover(&db, &log_dir)?;
+        let log = log::LogWriter::open(&log_dir, last_lsn + 1, settings.writer.log_segment_bytes_max)?;
         let failed = Arc::new(AtomicBool::new(false));
-        let (sender, handle) = writer::spawn(db.clone(), settings.writer, failed.clone())?;
+        let overlay = Arc::new(Overlay::default());
+        let derived_lsn = Arc::new(AtomicU64::new(last_lsn));
+        let halted = Arc::new(AtomicBool::new(false));
+        let shared = writer::Shared {
+            db: db.clone(),
+            overlay: overlay.clone(),
+            failed: failed.clone(),
+            derived_lsn: derived_lsn.clone(),
+            halted: halted.clone(),
+            log_dir,
+        };
+        let (sender, handle) = writer::spawn(shared, log, settings.writer)?;
         Ok(Store {
             inner: Arc::new(Inner {
                 db,
+                overlay,
                 writer: parking_lot::Mutex::new(Some((sender.clone(), handle))),
                 sender,
                 failed,
+                derived_lsn,
+                halted,
+                recovery,
             }),
         })
+    }
+
+    /// Stops deriving the commit log into sled, as a crash between a log flush and its
+    /// derived writes would: commits are still logged and acknowledged, reads still see
+    /// them (overlay), and the next open must replay them. For crash tests.
+    pub fn halt_deriving(&self) {
+        self.inner.halted.store(true, Ordering::Release);
+    }
+
+    /// What opening this store replayed from the commit log.
+    pub fn recovery(&self) -> Recovery {
+        self.inner.recovery
+    }
+
+    /// The highest commit-log LSN applied to sled, and the writes still only in the log.
+    pub fn derive_position(&self) -> (u64, usize) {
+        (self.inner.derived_lsn.load(Ordering::Acquire), self.inner.overlay.len())
     }
 
     /// Queues a commit; `completion` runs once it is durable (or can never be). Blocks while
@@ -210,6 +404,11 @@ impl Store {
     }
 
     fn get<T: serde::de::DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
+        // The overlay first: a miss there means the deriver already put it in sled (or it
+        // was never written), so sled is read second.
+        if let Some(bytes) = self.inner.overlay.get(key) {
+            return decode(&bytes).map(Some).map_err(corrupt(key[0]));
+        }
         match self.inner.db.get(key)? {
             None => Ok(None),
             Some(bytes) => decode(&bytes).map(Some).map_err(corrupt(key[0])),
@@ -244,8 +443,11 @@ impl Store {
         wallet.restore_indexes();
         let start = keys::wallet_event(tenant, id, wallet.next_seq());
         let end = keys::wallet_event(tenant, id, u64::MAX);
-        for item in self.inner.db.range(start..=end) {
-            let (_, bytes) = item?;
+        // The overlay is read before sled, so an event the deriver moves in between is
+        // seen in one or both (the merge keeps one), never in neither.
+        let logged = self.inner.overlay.range(&start, &end);
+        for item in merged(self.inner.db.range(start..=end), logged, false) {
+            let bytes = item?;
             let event: WalletEvent = decode(&bytes).map_err(corrupt(keys::WALLET_EVENT))?;
             wallet.replay(&event);
         }
@@ -262,14 +464,16 @@ impl Store {
         descending: bool,
         mut visit: impl FnMut(WalletEvent) -> bool,
     ) -> Result<(), StoreError> {
-        let scan = self.inner.db.scan_prefix(keys::wallet_events(tenant, id));
+        let prefix = keys::wallet_events(tenant, id);
+        let logged = self.inner.overlay.prefix(&prefix);
+        let scan = self.inner.db.scan_prefix(prefix);
         let scan: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> = if descending {
             Box::new(scan.rev())
         } else {
             Box::new(scan)
         };
-        for item in scan {
-            let (_, bytes) = item?;
+        for item in merged(scan, logged, descending) {
+            let bytes = item?;
             if !visit(decode(&bytes).map_err(corrupt(keys::WALLET_EVENT))?) {
                 break;
             }
@@ -296,13 +500,10 @@ impl Store {
     }
 
     pub fn offers(&self, tenant: &Tenant) -> Result<Vec<RewardOffer>, StoreError> {
-        self.inner
-            .db
-            .scan_prefix(keys::offers(tenant))
-            .map(|item| {
-                let (_, bytes) = item?;
-                decode(&bytes).map_err(corrupt(keys::OFFER))
-            })
+        let prefix = keys::offers(tenant);
+        let logged = self.inner.overlay.prefix(&prefix);
+        merged(self.inner.db.scan_prefix(prefix), logged, false)
+            .map(|item| decode(&item?).map_err(corrupt(keys::OFFER)))
             .collect()
     }
 

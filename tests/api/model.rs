@@ -32,6 +32,9 @@ enum Op {
     },
     Read,
     Restart,
+    /// A restart as after a crash between the commit-log flush and the derived writes:
+    /// whatever the deriver had not applied must come back from the log.
+    CrashBeforeDerive,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -43,6 +46,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0u32..60).prop_map(|hours| Op::Advance { hours }),
         1 => Just(Op::Read),
         1 => Just(Op::Restart),
+        1 => Just(Op::CrashBeforeDerive),
     ]
 }
 
@@ -226,6 +230,13 @@ fn store_settings() -> rewards_engine::storage::StoreSettings {
             batch_events_max: 1024,
             batch_wait_us: 0,
             queue_len_max: 1024,
+            log_segment_bytes_max: 64 << 20,
+            underived_bytes_max: 256 << 20,
+            // A slow deriver (a few writes, then a pause), so the log is usually ahead of
+            // sled when a crash comes.
+            derive_batch_writes_max: 4,
+            derive_flush_ms: 1_000,
+            derive_pause_ms: 3,
         },
     }
 }
@@ -411,6 +422,10 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             Op::Advance { hours } => harness.clock.advance(i64::from(hours) * HOUR),
             Op::Read => {}
             Op::Restart => harness = harness.restart().await,
+            Op::CrashBeforeDerive => {
+                harness.engine.store().halt_deriving();
+                harness = harness.restart().await;
+            }
         }
         // Every step ends with a read, which (like every wallet command) expires due lots.
         let now = harness.clock.now_s();

@@ -281,10 +281,8 @@ async fn check_everything_acknowledged_survived(server: &Api, contacts: &[Value]
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn nothing_acknowledged_is_lost_when_the_process_is_killed() {
-    let dir = tempfile::TempDir::new().unwrap();
-    let server = start_server(dir.path());
+/// A 10% offer and `count` contacts with codes `{prefix}-N`.
+async fn seed(server: &Api, prefix: &str, count: usize) -> Arc<Vec<Value>> {
     let (status, _) = server
         .post(
             "/backoffice/v2/reward_offers",
@@ -294,45 +292,74 @@ async fn nothing_acknowledged_is_lost_when_the_process_is_killed() {
         .unwrap();
     assert_eq!(status, 201);
     let mut contacts = Vec::new();
-    for n in 0..12 {
+    for n in 0..count {
         let (status, contact) = server
             .post(
                 "/backoffice/v2/contacts",
-                &json!({"first_name": "Crash", "code": format!("K-{n}")}),
+                &json!({"first_name": "Crash", "code": format!("{prefix}-{n}")}),
             )
             .await
             .unwrap();
         assert_eq!(status, 201);
         contacts.push(contact);
     }
-    let contacts = Arc::new(contacts);
-    let acked = Arc::new(Mutex::new(Vec::new()));
-    let cancels = Arc::new(Mutex::new(Vec::new()));
-    let mut server = server;
+    Arc::new(contacts)
+}
+
+/// What clients had acknowledged to them, across crash cycles.
+#[derive(Default)]
+struct Acknowledged {
+    purchases: Arc<Mutex<Vec<Acked>>>,
+    cancels: Arc<Mutex<Vec<String>>>,
+}
+
+impl Acknowledged {
+    async fn so_far(&self) -> (Vec<Acked>, Vec<String>) {
+        (self.purchases.lock().await.clone(), self.cancels.lock().await.clone())
+    }
+}
+
+/// Runs 16 clients against `server`, kills it with SIGKILL after `after`, and waits for
+/// every client to see the connection go.
+async fn load_then_kill(
+    server: Server,
+    cycle: usize,
+    after: Duration,
+    contacts: &Arc<Vec<Value>>,
+    acknowledged: &Acknowledged,
+) {
+    let tasks: Vec<_> = (0..16)
+        .map(|task| {
+            tokio::spawn(client_loop(
+                server.api.clone(),
+                task,
+                cycle,
+                contacts.clone(),
+                acknowledged.purchases.clone(),
+                acknowledged.cancels.clone(),
+            ))
+        })
+        .collect();
+    tokio::time::sleep(after).await;
+    server.kill_hard();
+    for task in tasks {
+        task.await.expect("a client saw only answers the API allows");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn nothing_acknowledged_is_lost_when_the_process_is_killed() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let mut server = start_server(dir.path());
+    let contacts = seed(&server, "K", 12).await;
+    let acknowledged = Acknowledged::default();
     // A different, random kill moment each cycle: somewhere in its own 300 ms window.
     for cycle in 0..5usize {
         let window_start = 50 + 300 * cycle as u64;
         let delay = rand::rng().random_range(window_start..window_start + 300);
-        let tasks: Vec<_> = (0..16)
-            .map(|task| {
-                tokio::spawn(client_loop(
-                    server.api.clone(),
-                    task,
-                    cycle,
-                    contacts.clone(),
-                    acked.clone(),
-                    cancels.clone(),
-                ))
-            })
-            .collect();
-        tokio::time::sleep(Duration::from_millis(delay)).await;
-        server.kill_hard();
-        for task in tasks {
-            task.await.expect("a client saw only answers the API allows");
-        }
+        load_then_kill(server, cycle, Duration::from_millis(delay), &contacts, &acknowledged).await;
         server = start_server(dir.path());
-        let acked_now = acked.lock().await.clone();
-        let cancels_now = cancels.lock().await.clone();
+        let (acked_now, cancels_now) = acknowledged.so_far().await;
         assert!(!acked_now.is_empty(), "cycle {cycle}: some purchases were acknowledged");
         eprintln!(
             "crash cycle {cycle}: killed after {delay} ms; {} purchases and {} cancels acknowledged so far",
@@ -356,47 +383,10 @@ const LAGGING_DERIVER: &[(&str, &str)] = &[
 async fn a_kill_while_the_deriver_lags_loses_nothing_and_applies_nothing_twice() {
     let dir = tempfile::TempDir::new().unwrap();
     let mut server = start_server_with(dir.path(), LAGGING_DERIVER);
-    let (status, _) = server
-        .post(
-            "/backoffice/v2/reward_offers",
-            &json!({"name": "10%", "award": {"type": "PERCENTAGE", "value": 10}}),
-        )
-        .await
-        .unwrap();
-    assert_eq!(status, 201);
-    let mut contacts = Vec::new();
-    for n in 0..6 {
-        let (status, contact) = server
-            .post(
-                "/backoffice/v2/contacts",
-                &json!({"first_name": "Lag", "code": format!("L-{n}")}),
-            )
-            .await
-            .unwrap();
-        assert_eq!(status, 201);
-        contacts.push(contact);
-    }
-    let contacts = Arc::new(contacts);
-    let acked = Arc::new(Mutex::new(Vec::new()));
-    let cancels = Arc::new(Mutex::new(Vec::new()));
+    let contacts = seed(&server, "L", 6).await;
+    let acknowledged = Acknowledged::default();
     for cycle in 0..2usize {
-        let tasks: Vec<_> = (0..16)
-            .map(|task| {
-                tokio::spawn(client_loop(
-                    server.api.clone(),
-                    task,
-                    cycle,
-                    contacts.clone(),
-                    acked.clone(),
-                    cancels.clone(),
-                ))
-            })
-            .collect();
-        tokio::time::sleep(Duration::from_millis(1_500)).await;
-        server.kill_hard();
-        for task in tasks {
-            task.await.expect("a client saw only answers the API allows");
-        }
+        load_then_kill(server, cycle, Duration::from_millis(1_500), &contacts, &acknowledged).await;
         // The next start replays what the deriver had not reached; the first restart keeps
         // the deriver lagging, the second runs it at full speed.
         let settings = if cycle == 0 { LAGGING_DERIVER } else { &[] };
@@ -407,8 +397,7 @@ async fn a_kill_while_the_deriver_lags_loses_nothing_and_applies_nothing_twice()
             replayed >= 50.0,
             "the deriver lagged far behind at the kill, so the restart replays many records ({replayed})"
         );
-        let acked_now = acked.lock().await.clone();
-        let cancels_now = cancels.lock().await.clone();
+        let (acked_now, cancels_now) = acknowledged.so_far().await;
         check_everything_acknowledged_survived(&server.api, &contacts, &acked_now, &cancels_now).await;
     }
     server.kill_hard();

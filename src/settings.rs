@@ -3,6 +3,7 @@
 //! stops start-up with a message naming its key.
 
 use rewards_engine::domain::money::Currency;
+use rewards_engine::storage::WriterSettings;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -14,7 +15,8 @@ pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 pub struct Settings {
     pub http: HttpSettings,
     pub storage: StorageSettings,
-    pub journal: JournalSettings,
+    /// The `[journal]` section is the journal writer's own settings.
+    pub journal: WriterSettings,
     pub actors: ActorsSettings,
     pub organisation: OrganisationSettings,
     pub bootstrap: BootstrapSettings,
@@ -39,19 +41,6 @@ pub struct StorageSettings {
     pub data_dir: PathBuf,
     pub cache_capacity_bytes: u64,
     pub lock_wait_ms: u64,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct JournalSettings {
-    pub batch_events_max: usize,
-    pub batch_wait_us: u64,
-    pub queue_len_max: usize,
-    pub log_segment_bytes_max: u64,
-    pub underived_bytes_max: u64,
-    pub derive_batch_writes_max: usize,
-    pub derive_flush_ms: u64,
-    pub derive_pause_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -127,44 +116,34 @@ impl Settings {
     fn validate(&self) -> Result<(), SettingsError> {
         self.bind_address()?;
         self.default_currency()?;
-        if self.http.body_bytes_max == 0 {
-            return Err(invalid("http.body_bytes_max", "must be greater than 0"));
-        }
-        if self.http.bulk_items_max == 0 {
-            return Err(invalid("http.bulk_items_max", "must be greater than 0"));
-        }
-        if self.http.bulk_body_bytes_max == 0 {
-            return Err(invalid("http.bulk_body_bytes_max", "must be greater than 0"));
+        for (key, value, min) in [
+            ("http.body_bytes_max", self.http.body_bytes_max as u64, 1),
+            ("http.bulk_items_max", self.http.bulk_items_max as u64, 1),
+            ("http.bulk_body_bytes_max", self.http.bulk_body_bytes_max as u64, 1),
+            ("journal.batch_events_max", self.journal.batch_events_max as u64, 1),
+            ("journal.queue_len_max", self.journal.queue_len_max as u64, 1),
+            (
+                "journal.log_segment_bytes_max",
+                self.journal.log_segment_bytes_max,
+                4096,
+            ),
+            ("journal.underived_bytes_max", self.journal.underived_bytes_max, 65536),
+            (
+                "journal.derive_batch_writes_max",
+                self.journal.derive_batch_writes_max as u64,
+                1,
+            ),
+            ("journal.derive_flush_ms", self.journal.derive_flush_ms, 1),
+            ("actors.mailbox_len_max", self.actors.mailbox_len_max as u64, 1),
+            ("actors.idle_ms", self.actors.idle_ms, 1),
+            ("actors.snapshot_every_events", self.actors.snapshot_every_events, 1),
+        ] {
+            if value < min {
+                return Err(invalid(key, format!("must be at least {min}")));
+            }
         }
         if !(1..=1000).contains(&self.http.page_size_max) {
             return Err(invalid("http.page_size_max", "must be 1 to 1000"));
-        }
-        if self.journal.batch_events_max == 0 {
-            return Err(invalid("journal.batch_events_max", "must be greater than 0"));
-        }
-        if self.journal.log_segment_bytes_max < 4096 {
-            return Err(invalid("journal.log_segment_bytes_max", "must be at least 4096"));
-        }
-        if self.journal.underived_bytes_max < 65536 {
-            return Err(invalid("journal.underived_bytes_max", "must be at least 65536"));
-        }
-        if self.journal.derive_batch_writes_max == 0 {
-            return Err(invalid("journal.derive_batch_writes_max", "must be greater than 0"));
-        }
-        if self.journal.derive_flush_ms == 0 {
-            return Err(invalid("journal.derive_flush_ms", "must be greater than 0"));
-        }
-        if self.journal.queue_len_max == 0 {
-            return Err(invalid("journal.queue_len_max", "must be greater than 0"));
-        }
-        if self.actors.mailbox_len_max == 0 {
-            return Err(invalid("actors.mailbox_len_max", "must be greater than 0"));
-        }
-        if self.actors.idle_ms == 0 {
-            return Err(invalid("actors.idle_ms", "must be greater than 0"));
-        }
-        if self.actors.snapshot_every_events == 0 {
-            return Err(invalid("actors.snapshot_every_events", "must be greater than 0"));
         }
         for (key, value) in [
             ("bootstrap.public_api_key", &self.bootstrap.public_api_key),

@@ -8,7 +8,7 @@ use crate::settings::Settings;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{web, App, HttpServer};
 use rewards_engine::actors::ActorSettings;
-use rewards_engine::storage::{Store, StoreSettings, WriterSettings};
+use rewards_engine::storage::{Store, StoreSettings};
 use rewards_engine::{Clock, Engine, EngineSettings};
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -31,16 +31,7 @@ pub fn store_settings(settings: &Settings) -> StoreSettings {
     StoreSettings {
         cache_capacity_bytes: settings.storage.cache_capacity_bytes,
         lock_wait_ms: settings.storage.lock_wait_ms,
-        writer: WriterSettings {
-            batch_events_max: settings.journal.batch_events_max,
-            batch_wait_us: settings.journal.batch_wait_us,
-            queue_len_max: settings.journal.queue_len_max,
-            log_segment_bytes_max: settings.journal.log_segment_bytes_max,
-            underived_bytes_max: settings.journal.underived_bytes_max,
-            derive_batch_writes_max: settings.journal.derive_batch_writes_max,
-            derive_flush_ms: settings.journal.derive_flush_ms,
-            derive_pause_ms: settings.journal.derive_pause_ms,
-        },
+        writer: settings.journal,
     }
 }
 

@@ -47,7 +47,9 @@ pub(crate) enum WriterMessage {
     Shutdown,
 }
 
-#[derive(Debug, Clone, Copy)]
+/// Read straight from the `[journal]` section of the settings file.
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct WriterSettings {
     /// Most writes (records) in one group commit.
     pub batch_events_max: usize,

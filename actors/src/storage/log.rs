@@ -123,18 +123,19 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
 /// Reads every record of the log in `dir` in order and calls `visit` with each one whose
 /// LSN is above `after`. Cuts a torn tail off the last segment. Returns the LSN of the last
 /// record in the log (0 for none).
-pub fn replay(
+pub fn replay<E: From<LogError>>(
     dir: &Path,
     after: u64,
-    mut visit: impl FnMut(LogRecord) -> Result<(), LogError>,
-) -> Result<u64, LogError> {
-    std::fs::create_dir_all(dir)?;
+    mut visit: impl FnMut(LogRecord) -> Result<(), E>,
+) -> Result<u64, E> {
+    let io = |error: std::io::Error| E::from(LogError::Io(error));
+    std::fs::create_dir_all(dir).map_err(io)?;
     let segments = list_segments(dir)?;
     let mut last = 0u64;
     for (index, (_, path)) in segments.iter().enumerate() {
         let is_last = index + 1 == segments.len();
-        let file = File::open(path)?;
-        let length = file.metadata()?.len();
+        let file = File::open(path).map_err(io)?;
+        let length = file.metadata().map_err(io)?.len();
         let mut reader = BufReader::with_capacity(1 << 20, file);
         let mut offset = 0u64;
         let mut header = [0u8; HEADER_LEN];
@@ -157,28 +158,28 @@ pub fn replay(
                             Err(error) if error.kind() == std::io::ErrorKind::UnexpectedEof => {
                                 Some("record ends early".to_string())
                             }
-                            Err(error) => return Err(error.into()),
+                            Err(error) => return Err(io(error)),
                             Ok(()) if crc32fast::hash(&body) != crc => Some("checksum mismatch".to_string()),
                             Ok(()) => None,
                         }
                     }
                 }
                 Err(error) if error.kind() == std::io::ErrorKind::UnexpectedEof => Some("header ends early".into()),
-                Err(error) => return Err(error.into()),
+                Err(error) => return Err(io(error)),
             };
             if let Some(reason) = torn {
                 if !is_last {
-                    return Err(bad(reason));
+                    return Err(bad(reason).into());
                 }
                 tracing::warn!(path = %path.display(), offset, %reason, "cutting a torn record off the commit log");
-                let file = OpenOptions::new().write(true).open(path)?;
-                file.set_len(offset)?;
-                file.sync_all()?;
+                let file = OpenOptions::new().write(true).open(path).map_err(io)?;
+                file.set_len(offset).map_err(io)?;
+                file.sync_all().map_err(io)?;
                 break;
             }
             let record = decode_body(&body).map_err(bad)?;
             if last != 0 && record.lsn != last + 1 {
-                return Err(bad(format!("LSN {} follows {last}", record.lsn)));
+                return Err(bad(format!("LSN {} follows {last}", record.lsn)).into());
             }
             last = record.lsn;
             offset += (HEADER_LEN + body.len()) as u64;
@@ -293,7 +294,7 @@ mod tests {
         }
         assert!(list_segments(dir.path()).unwrap().len() > 2, "small segments rotate");
         let mut seen = Vec::new();
-        let last = replay(dir.path(), 7, |record| {
+        let last = replay(dir.path(), 7, |record| -> Result<(), LogError> {
             seen.push(record);
             Ok(())
         })
@@ -307,7 +308,7 @@ mod tests {
 
         trim(dir.path(), 12).unwrap();
         let mut first = None;
-        replay(dir.path(), 0, |record| {
+        replay(dir.path(), 0, |record| -> Result<(), LogError> {
             first.get_or_insert(record.lsn);
             Ok(())
         })
@@ -327,12 +328,12 @@ mod tests {
         let length = std::fs::metadata(&path).unwrap().len();
         let file = OpenOptions::new().write(true).open(&path).unwrap();
         file.set_len(length - 5).unwrap();
-        let last = replay(dir.path(), 0, |_| Ok(())).unwrap();
+        let last = replay(dir.path(), 0, |_| Ok::<(), LogError>(())).unwrap();
         assert_eq!(last, 1, "the torn second record is cut off");
         let mut log = LogWriter::open(dir.path(), last + 1, 1 << 20).unwrap();
         assert_eq!(log.append(&writes(2)).unwrap().0, 2);
         let mut lsns = Vec::new();
-        replay(dir.path(), 0, |record| {
+        replay(dir.path(), 0, |record| -> Result<(), LogError> {
             lsns.push(record.lsn);
             Ok(())
         })
@@ -353,7 +354,7 @@ mod tests {
         bytes[last] ^= 0xff;
         std::fs::write(&first, bytes).unwrap();
         assert!(matches!(
-            replay(dir.path(), 0, |_| Ok(())),
+            replay(dir.path(), 0, |_| Ok::<(), LogError>(())),
             Err(LogError::Corrupt { .. })
         ));
     }

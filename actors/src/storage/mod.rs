@@ -124,17 +124,7 @@ struct Inner {
     writer: parking_lot::Mutex<Option<(Sender<WriterMessage>, JoinHandle<()>)>>,
     sender: Sender<WriterMessage>,
     failed: Arc<AtomicBool>,
-    derived_lsn: Arc<AtomicU64>,
     halted: Arc<AtomicBool>,
-    recovery: Recovery,
-}
-
-/// What opening the store replayed from the commit log.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Recovery {
-    pub records: u64,
-    pub writes: u64,
-    pub seconds: f64,
 }
 
 /// A value read from sled or from the overlay.
@@ -213,8 +203,9 @@ pub fn log_dir(data_dir: &Path) -> PathBuf {
 }
 
 /// Applies the log records sled has not derived yet, in batches, then flushes sled.
-/// Returns what was replayed and the last LSN in the log or in sled.
-fn recover(db: &sled::Db, dir: &Path) -> Result<(Recovery, u64), StoreError> {
+/// Returns the last LSN in the log or in sled.
+fn recover(db: &sled::Db, dir: &Path) -> Result<u64, StoreError> {
+    const BATCH_WRITES: usize = 65_536;
     let started = std::time::Instant::now();
     let derived = match db.get(keys::derived_lsn())? {
         Some(bytes) => u64::from_be_bytes(bytes.as_ref().try_into().map_err(|_| StoreError::Corrupt {
@@ -223,56 +214,42 @@ fn recover(db: &sled::Db, dir: &Path) -> Result<(Recovery, u64), StoreError> {
         })?),
         None => 0,
     };
-    let mut recovery = Recovery::default();
+    let (mut records, mut writes) = (0u64, 0u64);
     let mut batch = sled::Batch::default();
     let mut in_batch = 0usize;
+    let mut last_applied = derived;
     let apply = |batch: &mut sled::Batch, lsn: u64| -> Result<(), StoreError> {
         batch.insert(keys::derived_lsn(), &lsn.to_be_bytes());
-        db.apply_batch(std::mem::take(batch))?;
-        Ok(())
+        Ok(db.apply_batch(std::mem::take(batch))?)
     };
-    let mut last_applied = derived;
-    let mut failure: Option<StoreError> = None;
-    let last = log::replay(dir, derived, |record| {
-        recovery.records += 1;
-        recovery.writes += record.writes.len() as u64;
+    let last = log::replay(dir, derived, |record| -> Result<(), StoreError> {
+        records += 1;
+        writes += record.writes.len() as u64;
         in_batch += record.writes.len();
         for (key, value) in record.writes {
             batch.insert(key, value);
         }
         last_applied = record.lsn;
-        if in_batch >= 65_536 {
+        if in_batch >= BATCH_WRITES {
             in_batch = 0;
-            if let Err(error) = apply(&mut batch, record.lsn) {
-                failure = Some(error);
-                return Err(log::LogError::Io(std::io::Error::other("sled apply failed")));
-            }
+            apply(&mut batch, record.lsn)?;
         }
         Ok(())
-    });
-    if let Some(error) = failure {
-        return Err(error);
-    }
-    let last = last?;
+    })?;
     if in_batch > 0 {
         apply(&mut batch, last_applied)?;
     }
-    if recovery.records > 0 {
+    if records > 0 {
         db.flush()?;
         log::trim(dir, last_applied)?;
     }
-    recovery.seconds = started.elapsed().as_secs_f64();
-    metrics::gauge!(crate::metrics_names::RECOVERY_SECONDS).set(recovery.seconds);
-    metrics::gauge!(crate::metrics_names::RECOVERED_RECORDS).set(recovery.records as f64);
-    if recovery.records > 0 {
-        tracing::info!(
-            records = recovery.records,
-            writes = recovery.writes,
-            seconds = recovery.seconds,
-            "replayed the commit log into sled"
-        );
+    let seconds = started.elapsed().as_secs_f64();
+    metrics::gauge!(crate::metrics_names::RECOVERY_SECONDS).set(seconds);
+    metrics::gauge!(crate::metrics_names::RECOVERED_RECORDS).set(records as f64);
+    if records > 0 {
+        tracing::info!(records, writes, seconds, "replayed the commit log into sled");
     }
-    Ok((recovery, last.max(derived)))
+    Ok(last.max(derived))
 }
 
 /// Cheap to clone; all clones share one database and one journal writer.
@@ -310,17 +287,16 @@ impl Store {
             }
         };
         let log_dir = log_dir(dir);
-        let (recovery, last_lsn) = recover(&db, &log_dir)?;
+        let last_lsn = recover(&db, &log_dir)?;
         let log = log::LogWriter::open(&log_dir, last_lsn + 1, settings.writer.log_segment_bytes_max)?;
         let failed = Arc::new(AtomicBool::new(false));
         let overlay = Arc::new(Overlay::default());
-        let derived_lsn = Arc::new(AtomicU64::new(last_lsn));
         let halted = Arc::new(AtomicBool::new(false));
         let shared = writer::Shared {
             db: db.clone(),
             overlay: overlay.clone(),
             failed: failed.clone(),
-            derived_lsn: derived_lsn.clone(),
+            derived_lsn: Arc::new(AtomicU64::new(last_lsn)),
             halted: halted.clone(),
             log_dir,
         };
@@ -332,9 +308,7 @@ impl Store {
                 writer: parking_lot::Mutex::new(Some((sender.clone(), handle))),
                 sender,
                 failed,
-                derived_lsn,
                 halted,
-                recovery,
             }),
         })
     }
@@ -344,16 +318,6 @@ impl Store {
     /// them (overlay), and the next open must replay them. For crash tests.
     pub fn halt_deriving(&self) {
         self.inner.halted.store(true, Ordering::Release);
-    }
-
-    /// What opening this store replayed from the commit log.
-    pub fn recovery(&self) -> Recovery {
-        self.inner.recovery
-    }
-
-    /// The highest commit-log LSN applied to sled, and the writes still only in the log.
-    pub fn derive_position(&self) -> (u64, usize) {
-        (self.inner.derived_lsn.load(Ordering::Acquire), self.inner.overlay.len())
     }
 
     /// Queues a commit; `completion` runs once it is durable (or can never be). Blocks while

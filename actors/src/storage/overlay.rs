@@ -115,12 +115,9 @@ impl Overlay {
         self.collect(prefix, Bound::Unbounded, |key| key.starts_with(prefix))
     }
 
-    pub fn len(&self) -> usize {
-        self.shards.iter().map(|shard| shard.read().len()).sum()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
+        self.shards.iter().all(|shard| shard.read().is_empty())
     }
 }
 

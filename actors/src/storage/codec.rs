@@ -16,6 +16,8 @@ pub enum CodecError {
     UnknownVersion(u8),
     #[error("record is empty")]
     Empty,
+    #[error("history page is malformed: {0}")]
+    Page(&'static str),
     #[error("record does not decode: {0}")]
     Postcard(#[from] postcard::Error),
 }

@@ -7,7 +7,7 @@
 //! | `K`    | tenant, contact code           | ContactId           |
 //! | `Q`    | tenant, wallet code            | ContactId           |
 //! | `S`    | tenant, wallet id              | Wallet snapshot     |
-//! | `E`    | tenant, wallet id, seq (BE u64)| WalletEvent         |
+//! | `E`    | tenant, wallet id, page (BE u64)| history page: events page×32 .. page×32+31 (`page`) |
 //! | `P`    | tenant, purchase id            | PurchaseRecord      |
 //! | `O`    | tenant, offer id               | RewardOffer         |
 //! | `I`    | tenant, sha256(idempotency key)| IdempotencyRecord   |
@@ -55,21 +55,21 @@ pub fn wallet_snapshot(tenant: &Tenant, id: WalletId) -> Vec<u8> {
     tenant_key(WALLET_SNAPSHOT, tenant, id.as_bytes())
 }
 
-/// All events of one wallet share this prefix; the sequence number follows, big-endian, so
-/// keys sort in journal order.
-pub fn wallet_events(tenant: &Tenant, id: WalletId) -> Vec<u8> {
+/// Events per history page: a wallet's event `seq` lives on page `seq / EVENTS_PER_PAGE`.
+/// Larger pages mean fewer keys for a busy wallet and more bytes rewritten for a quiet one.
+pub const EVENTS_PER_PAGE: u64 = 32;
+
+/// All history pages of one wallet share this prefix; the page number follows, big-endian,
+/// so keys sort in journal order.
+pub fn wallet_pages(tenant: &Tenant, id: WalletId) -> Vec<u8> {
     tenant_key(WALLET_EVENT, tenant, id.as_bytes())
 }
 
-pub fn wallet_event(tenant: &Tenant, id: WalletId, seq: u64) -> Vec<u8> {
-    let mut key = wallet_events(tenant, id);
-    key.extend_from_slice(&seq.to_be_bytes());
+/// The key of the history page holding the wallet's event `seq`.
+pub fn wallet_page(tenant: &Tenant, id: WalletId, seq: u64) -> Vec<u8> {
+    let mut key = wallet_pages(tenant, id);
+    key.extend_from_slice(&(seq / EVENTS_PER_PAGE).to_be_bytes());
     key
-}
-
-pub fn seq_of_wallet_event(key: &[u8]) -> Option<u64> {
-    let tail: [u8; 8] = key.get(key.len().checked_sub(8)?..)?.try_into().ok()?;
-    Some(u64::from_be_bytes(tail))
 }
 
 pub fn purchase(tenant: &Tenant, id: PurchaseId) -> Vec<u8> {

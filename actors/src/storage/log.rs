@@ -13,9 +13,13 @@
 //! ```text
 //! segment  := record*                      file name: first LSN, 20 digits, ".log"
 //! record   := body_len u32 LE | crc32 u32 LE (of body) | body
-//! body     := version u8 (= 1) | lsn u64 LE | count u32 LE | write{count}
-//! write    := key_len u32 LE | key | value_len u32 LE | value
+//! body     := version u8 (= 2) | lsn u64 LE | count u32 LE | write{count}
+//! write    := op u8 | key_len u32 LE | key | value_len u32 LE | value
+//! op       := 0 (put: the value replaces the key's) | 1 (append: the value is one entry
+//!             added to the history page under the key, see `page`)
 //! ```
+//!
+//! Version 1 records (no op byte, every write a put) are still read.
 //!
 //! A crash can leave a torn record at the end of the last segment; it was never
 //! acknowledged (acknowledgement follows the `fdatasync`), so recovery cuts it off. A bad
@@ -25,7 +29,34 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
-pub const LOG_VERSION: u8 = 1;
+pub const LOG_VERSION: u8 = 2;
+const LOG_VERSION_PUTS_ONLY: u8 = 1;
+
+/// What a logged write does to its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// The value replaces whatever the key held.
+    Put,
+    /// The value is one history entry added to the page under the key (`page`).
+    Append,
+}
+
+impl Op {
+    fn byte(self) -> u8 {
+        match self {
+            Op::Put => 0,
+            Op::Append => 1,
+        }
+    }
+
+    fn from_byte(byte: u8) -> Option<Op> {
+        match byte {
+            0 => Some(Op::Put),
+            1 => Some(Op::Append),
+            _ => None,
+        }
+    }
+}
 const HEADER_LEN: usize = 8;
 const BODY_FIXED_LEN: usize = 1 + 8 + 4;
 /// A record larger than this is corruption (a group commit is bounded far below it).
@@ -35,7 +66,7 @@ const RECORD_LEN_MAX: usize = 1 << 30;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogRecord {
     pub lsn: u64,
-    pub writes: Vec<(Vec<u8>, Vec<u8>)>,
+    pub writes: Vec<(Op, Vec<u8>, Vec<u8>)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,14 +78,15 @@ pub enum LogError {
 }
 
 /// Appends one record's bytes for `writes` to `out`.
-pub fn encode_record<K: AsRef<[u8]>, V: AsRef<[u8]>>(lsn: u64, writes: &[(K, V)], out: &mut Vec<u8>) {
+pub fn encode_record<K: AsRef<[u8]>, V: AsRef<[u8]>>(lsn: u64, writes: &[(Op, K, V)], out: &mut Vec<u8>) {
     let start = out.len();
     out.extend_from_slice(&[0; HEADER_LEN]);
     out.push(LOG_VERSION);
     out.extend_from_slice(&lsn.to_le_bytes());
     out.extend_from_slice(&(writes.len() as u32).to_le_bytes());
-    for (key, value) in writes {
+    for (op, key, value) in writes {
         let (key, value) = (key.as_ref(), value.as_ref());
+        out.push(op.byte());
         out.extend_from_slice(&(key.len() as u32).to_le_bytes());
         out.extend_from_slice(key);
         out.extend_from_slice(&(value.len() as u32).to_le_bytes());
@@ -75,18 +107,24 @@ fn decode_body(body: &[u8]) -> Result<LogRecord, String> {
         Ok(slice)
     };
     let version = take(1)?[0];
-    if version != LOG_VERSION {
+    if version != LOG_VERSION && version != LOG_VERSION_PUTS_ONLY {
         return Err(format!("unknown log version {version}"));
     }
     let lsn = u64::from_le_bytes(take(8)?.try_into().expect("8 bytes"));
     let count = u32::from_le_bytes(take(4)?.try_into().expect("4 bytes")) as usize;
     let mut writes = Vec::with_capacity(count.min(1 << 16));
     for _ in 0..count {
+        let op = if version == LOG_VERSION_PUTS_ONLY {
+            Op::Put
+        } else {
+            let byte = take(1)?[0];
+            Op::from_byte(byte).ok_or_else(|| format!("unknown write op {byte}"))?
+        };
         let key_len = u32::from_le_bytes(take(4)?.try_into().expect("4 bytes")) as usize;
         let key = take(key_len)?.to_vec();
         let value_len = u32::from_le_bytes(take(4)?.try_into().expect("4 bytes")) as usize;
         let value = take(value_len)?.to_vec();
-        writes.push((key, value));
+        writes.push((op, key, value));
     }
     if at != body.len() {
         return Err("bytes after the last write".into());
@@ -239,7 +277,7 @@ impl LogWriter {
 
     /// Writes one record holding `writes` and waits until it is on disk. Returns its LSN
     /// and its size in bytes.
-    pub fn append<K: AsRef<[u8]>, V: AsRef<[u8]>>(&mut self, writes: &[(K, V)]) -> Result<(u64, usize), LogError> {
+    pub fn append<K: AsRef<[u8]>, V: AsRef<[u8]>>(&mut self, writes: &[(Op, K, V)]) -> Result<(u64, usize), LogError> {
         if self.segment_bytes >= self.segment_bytes_max {
             self.file = Self::create_segment(&self.dir, self.next_lsn)?;
             self.segment_bytes = 0;
@@ -280,8 +318,27 @@ pub fn trim(dir: &Path, derived_lsn: u64) -> Result<usize, LogError> {
 mod tests {
     use super::*;
 
-    fn writes(n: u8) -> Vec<(Vec<u8>, Vec<u8>)> {
-        (0..n).map(|i| (vec![b'k', i], vec![i; i as usize * 10])).collect()
+    fn writes(n: u8) -> Vec<(Op, Vec<u8>, Vec<u8>)> {
+        (0..n)
+            .map(|i| {
+                let op = if i % 2 == 0 { Op::Put } else { Op::Append };
+                (op, vec![b'k', i], vec![i; i as usize * 10])
+            })
+            .collect()
+    }
+
+    #[test]
+    fn version_1_records_read_as_puts() {
+        let mut body = vec![LOG_VERSION_PUTS_ONLY];
+        body.extend_from_slice(&7u64.to_le_bytes());
+        body.extend_from_slice(&1u32.to_le_bytes());
+        body.extend_from_slice(&2u32.to_le_bytes());
+        body.extend_from_slice(b"ka");
+        body.extend_from_slice(&1u32.to_le_bytes());
+        body.extend_from_slice(b"v");
+        let record = decode_body(&body).unwrap();
+        assert_eq!(record.lsn, 7);
+        assert_eq!(record.writes, vec![(Op::Put, b"ka".to_vec(), b"v".to_vec())]);
     }
 
     #[test]

@@ -11,9 +11,11 @@
 //! else runs, so readers and actors start from everything ever acknowledged.
 
 pub mod codec;
+mod derive;
 pub mod keys;
 pub mod log;
 pub mod overlay;
+pub mod page;
 pub mod writer;
 
 use crate::domain::contact::Contact;
@@ -24,10 +26,11 @@ use crate::domain::purchase::PurchaseRecord;
 use crate::domain::wallet::{Wallet, WalletEvent};
 use codec::{decode, encode, CodecError};
 use crossbeam_channel::Sender;
+use log::Op;
 use overlay::Overlay;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use writer::{Commit, WriterMessage};
@@ -70,51 +73,55 @@ pub struct IdempotencyRecord {
 /// Records to write atomically in one commit.
 #[derive(Debug, Default)]
 pub struct WriteSet {
-    writes: Vec<(Vec<u8>, Vec<u8>)>,
+    writes: Vec<(Op, Vec<u8>, Vec<u8>)>,
 }
 
 impl WriteSet {
     pub fn is_empty(&self) -> bool {
         self.writes.is_empty()
     }
+    /// Every record but history is a put: the value replaces the key's.
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.writes.push((Op::Put, key, value));
+    }
     pub fn contact(&mut self, contact: &Contact) {
-        self.writes
-            .push((keys::contact(&contact.tenant, contact.id), encode(contact)));
+        self.put(keys::contact(&contact.tenant, contact.id), encode(contact));
     }
     pub fn contact_code(&mut self, tenant: &Tenant, code: &ContactCode, id: ContactId) {
-        self.writes.push((keys::contact_code(tenant, code), encode(&id)));
+        self.put(keys::contact_code(tenant, code), encode(&id));
     }
     pub fn wallet_code(&mut self, tenant: &Tenant, code: &WalletCode, contact: ContactId) {
-        self.writes.push((keys::wallet_code(tenant, code), encode(&contact)));
+        self.put(keys::wallet_code(tenant, code), encode(&contact));
     }
     pub fn wallet_snapshot(&mut self, wallet: &Wallet) {
         let header = &wallet.header;
-        self.writes
-            .push((keys::wallet_snapshot(&header.tenant, header.id), encode(wallet)));
+        self.put(keys::wallet_snapshot(&header.tenant, header.id), encode(wallet));
     }
+    /// An event joins its history page (`page`) rather than taking a key of its own.
     pub fn wallet_event(&mut self, tenant: &Tenant, wallet: WalletId, event: &WalletEvent) {
-        self.writes
-            .push((keys::wallet_event(tenant, wallet, event.seq), encode(event)));
+        self.writes.push((
+            Op::Append,
+            keys::wallet_page(tenant, wallet, event.seq),
+            page::entry(event.seq, &encode(event)),
+        ));
     }
     pub fn purchase(&mut self, purchase: &PurchaseRecord) {
-        self.writes
-            .push((keys::purchase(&purchase.tenant, purchase.id), encode(purchase)));
+        self.put(keys::purchase(&purchase.tenant, purchase.id), encode(purchase));
     }
     pub fn offer(&mut self, tenant: &Tenant, offer: &RewardOffer) {
-        self.writes.push((keys::offer(tenant, offer.id), encode(offer)));
+        self.put(keys::offer(tenant, offer.id), encode(offer));
     }
     pub fn idempotency(&mut self, tenant: &Tenant, key_hash: &[u8; 32], record: &IdempotencyRecord) {
-        self.writes.push((keys::idempotency(tenant, key_hash), encode(record)));
+        self.put(keys::idempotency(tenant, key_hash), encode(record));
     }
     pub fn organisation(&mut self, organisation: &Organisation) {
-        self.writes
-            .push((keys::organisation(organisation.id), encode(organisation)));
+        self.put(keys::organisation(organisation.id), encode(organisation));
     }
     pub fn api_key(&mut self, key_hash: &[u8; 32], record: &ApiKeyRecord) {
-        self.writes.push((keys::api_key(key_hash), encode(record)));
+        self.put(keys::api_key(key_hash), encode(record));
     }
     pub fn meta(&mut self, name: &str, value: &[u8]) {
-        self.writes.push((keys::meta(name), encode(&value.to_vec())));
+        self.put(keys::meta(name), encode(&value.to_vec()));
     }
 }
 
@@ -127,24 +134,30 @@ struct Inner {
     halted: Arc<AtomicBool>,
 }
 
-/// A value read from sled or from the overlay.
-enum Value {
-    Sled(sled::IVec),
-    Logged(Arc<[u8]>),
+/// One key of a merged scan: what sled holds under it and what the overlay holds, either
+/// or both.
+struct MergedItem {
+    stored: Option<sled::IVec>,
+    logged: Option<overlay::Bytes>,
 }
 
-impl std::ops::Deref for Value {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        match self {
-            Value::Sled(bytes) => bytes,
-            Value::Logged(bytes) => bytes,
+impl MergedItem {
+    /// For a put key: the overlay's value is the newer one.
+    fn newest(&self) -> &[u8] {
+        match (&self.logged, &self.stored) {
+            (Some(logged), _) => logged,
+            (None, Some(stored)) => stored,
+            (None, None) => &[],
         }
+    }
+
+    /// For a history page: sled's page and the overlay's delta, each entry once.
+    fn page_entries(&self) -> Result<Vec<(u64, &[u8])>, StoreError> {
+        page::combine(self.stored.as_deref(), self.logged.as_deref()).map_err(corrupt(keys::WALLET_EVENT))
     }
 }
 
-/// A sled scan merged with the overlay's entries in the same key range; the overlay wins
-/// where both hold a key (it is newer).
+/// A sled scan merged with the overlay's entries in the same key range, key by key.
 struct Merged<I: Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> {
     sled: std::iter::Peekable<I>,
     overlay: std::iter::Peekable<std::vec::IntoIter<(overlay::Bytes, overlay::Bytes)>>,
@@ -152,7 +165,7 @@ struct Merged<I: Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> {
 }
 
 impl<I: Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> Iterator for Merged<I> {
-    type Item = Result<Value, StoreError>;
+    type Item = Result<MergedItem, StoreError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         let order = match (self.sled.peek(), self.overlay.peek()) {
@@ -168,17 +181,18 @@ impl<I: Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> Iterator for Me
                 }
             }
         };
-        match order {
-            std::cmp::Ordering::Less => self
-                .sled
-                .next()
-                .map(|item| item.map(|(_, value)| Value::Sled(value)).map_err(StoreError::from)),
-            std::cmp::Ordering::Equal => {
-                self.sled.next();
-                self.overlay.next().map(|(_, value)| Ok(Value::Logged(value)))
-            }
-            std::cmp::Ordering::Greater => self.overlay.next().map(|(_, value)| Ok(Value::Logged(value))),
-        }
+        let stored = match order {
+            std::cmp::Ordering::Greater => None,
+            _ => match self.sled.next()? {
+                Ok((_, value)) => Some(value),
+                Err(error) => return Some(Err(error.into())),
+            },
+        };
+        let logged = match order {
+            std::cmp::Ordering::Less => None,
+            _ => self.overlay.next().map(|(_, value)| value),
+        };
+        Some(Ok(MergedItem { stored, logged }))
     }
 }
 
@@ -202,10 +216,11 @@ pub fn log_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("commit-log")
 }
 
-/// Applies the log records sled has not derived yet, in batches, then flushes sled.
-/// Returns the last LSN in the log or in sled.
+/// Derives the log records sled does not hold yet, a round of at most `ROUND_KEYS` keys at
+/// a time, then makes them durable with the LSN reached and deletes the log they came
+/// from. Returns the last LSN in the log or in sled.
 fn recover(db: &sled::Db, dir: &Path) -> Result<u64, StoreError> {
-    const BATCH_WRITES: usize = 65_536;
+    const ROUND_KEYS: usize = 65_536;
     let started = std::time::Instant::now();
     let derived = match db.get(keys::derived_lsn())? {
         Some(bytes) => u64::from_be_bytes(bytes.as_ref().try_into().map_err(|_| StoreError::Corrupt {
@@ -215,33 +230,27 @@ fn recover(db: &sled::Db, dir: &Path) -> Result<u64, StoreError> {
         None => 0,
     };
     let (mut records, mut writes) = (0u64, 0u64);
-    let mut batch = sled::Batch::default();
-    let mut in_batch = 0usize;
-    let mut last_applied = derived;
-    let apply = |batch: &mut sled::Batch, lsn: u64| -> Result<(), StoreError> {
-        batch.insert(keys::derived_lsn(), &lsn.to_be_bytes());
-        Ok(db.apply_batch(std::mem::take(batch))?)
-    };
+    let mut pending = derive::Pending::default();
     let last = log::replay(dir, derived, |record| -> Result<(), StoreError> {
         records += 1;
         writes += record.writes.len() as u64;
-        in_batch += record.writes.len();
-        for (key, value) in record.writes {
-            batch.insert(key, value);
-        }
-        last_applied = record.lsn;
-        if in_batch >= BATCH_WRITES {
-            in_batch = 0;
-            apply(&mut batch, record.lsn)?;
+        let shared: Vec<overlay::Write> = record
+            .writes
+            .into_iter()
+            .map(|(op, key, value)| (op, overlay::Bytes::from(key), overlay::Bytes::from(value)))
+            .collect();
+        pending.add(record.lsn, 0, &shared);
+        if pending.keys() >= ROUND_KEYS {
+            std::mem::take(&mut pending).apply(db)?;
         }
         Ok(())
     })?;
-    if in_batch > 0 {
-        apply(&mut batch, last_applied)?;
-    }
     if records > 0 {
-        db.flush()?;
-        log::trim(dir, last_applied)?;
+        if !pending.is_empty() {
+            pending.apply(db)?;
+        }
+        derive::checkpoint(db, last)?;
+        log::trim(dir, last)?;
     }
     let seconds = started.elapsed().as_secs_f64();
     metrics::gauge!(crate::metrics_names::RECOVERY_SECONDS).set(seconds);
@@ -296,7 +305,6 @@ impl Store {
             db: db.clone(),
             overlay: overlay.clone(),
             failed: failed.clone(),
-            derived_lsn: Arc::new(AtomicU64::new(last_lsn)),
             halted: halted.clone(),
             log_dir,
         };
@@ -405,15 +413,19 @@ impl Store {
         };
         let snapshot_seq = wallet.next_seq();
         wallet.restore_indexes();
-        let start = keys::wallet_event(tenant, id, wallet.next_seq());
-        let end = keys::wallet_event(tenant, id, u64::MAX);
+        let start = keys::wallet_page(tenant, id, snapshot_seq);
+        let end = keys::wallet_page(tenant, id, u64::MAX);
         // The overlay is read before sled, so an event the deriver moves in between is
-        // seen in one or both (the merge keeps one), never in neither.
+        // seen in one or both (the page merge keeps one), never in neither.
         let logged = self.inner.overlay.range(&start, &end);
         for item in merged(self.inner.db.range(start..=end), logged, false) {
-            let bytes = item?;
-            let event: WalletEvent = decode(&bytes).map_err(corrupt(keys::WALLET_EVENT))?;
-            wallet.replay(&event);
+            let item = item?;
+            for (seq, bytes) in item.page_entries()? {
+                if seq >= wallet.next_seq() {
+                    let event: WalletEvent = decode(bytes).map_err(corrupt(keys::WALLET_EVENT))?;
+                    wallet.replay(&event);
+                }
+            }
         }
         let replayed = wallet.next_seq() - snapshot_seq;
         Ok(Some((wallet, replayed)))
@@ -428,7 +440,7 @@ impl Store {
         descending: bool,
         mut visit: impl FnMut(WalletEvent) -> bool,
     ) -> Result<(), StoreError> {
-        let prefix = keys::wallet_events(tenant, id);
+        let prefix = keys::wallet_pages(tenant, id);
         let logged = self.inner.overlay.prefix(&prefix);
         let scan = self.inner.db.scan_prefix(prefix);
         let scan: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> = if descending {
@@ -437,9 +449,15 @@ impl Store {
             Box::new(scan)
         };
         for item in merged(scan, logged, descending) {
-            let bytes = item?;
-            if !visit(decode(&bytes).map_err(corrupt(keys::WALLET_EVENT))?) {
-                break;
+            let item = item?;
+            let mut entries = item.page_entries()?;
+            if descending {
+                entries.reverse();
+            }
+            for (_, bytes) in entries {
+                if !visit(decode(bytes).map_err(corrupt(keys::WALLET_EVENT))?) {
+                    return Ok(());
+                }
             }
         }
         Ok(())
@@ -467,7 +485,7 @@ impl Store {
         let prefix = keys::offers(tenant);
         let logged = self.inner.overlay.prefix(&prefix);
         merged(self.inner.db.scan_prefix(prefix), logged, false)
-            .map(|item| decode(&item?).map_err(corrupt(keys::OFFER)))
+            .map(|item| decode(item?.newest()).map_err(corrupt(keys::OFFER)))
             .collect()
     }
 
@@ -494,5 +512,118 @@ impl Drop for Inner {
             let _ = sender.send(WriterMessage::Shutdown);
             let _ = handle.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ids::{Mode, OrganisationId};
+    use crate::domain::money::Currency;
+    use crate::domain::wallet::{Cause, WalletHeader};
+
+    fn settings(derive_batch_writes_max: usize) -> StoreSettings {
+        StoreSettings {
+            cache_capacity_bytes: 8 << 20,
+            lock_wait_ms: 5_000,
+            writer: WriterSettings {
+                batch_events_max: 1024,
+                batch_wait_us: 0,
+                queue_len_max: 1024,
+                log_segment_bytes_max: 4096,
+                underived_bytes_max: 64 << 20,
+                derive_batch_writes_max,
+                // Rounds end on the key count alone.
+                derive_flush_ms: 600_000,
+                derive_pause_ms: 0,
+            },
+        }
+    }
+
+    fn event(seq: u64) -> WalletEvent {
+        WalletEvent {
+            seq,
+            at: seq as i64,
+            cause: Cause::Expiry,
+            entries: Vec::new(),
+        }
+    }
+
+    fn seqs(store: &Store, wallet: &Wallet, descending: bool) -> Vec<u64> {
+        let mut seen = Vec::new();
+        store
+            .visit_wallet_events(&wallet.header.tenant, wallet.header.id, descending, |event| {
+                seen.push(event.seq);
+                true
+            })
+            .unwrap();
+        seen
+    }
+
+    fn check(store: &Store, wallet: &Wallet, events: u64) {
+        assert_eq!(seqs(store, wallet, false), (0..events).collect::<Vec<_>>());
+        assert_eq!(seqs(store, wallet, true), (0..events).rev().collect::<Vec<_>>());
+        let (loaded, replayed) = store
+            .recover_wallet(&wallet.header.tenant, wallet.header.id)
+            .unwrap()
+            .unwrap();
+        assert_eq!((loaded.next_seq(), replayed), (events, events));
+    }
+
+    /// History spread over pages, partly in sled and partly in the overlay (rounds of a
+    /// few keys write pages half full), then a crash with the deriver halted, and a
+    /// restart that replays: every read sees each event once, in order.
+    #[test]
+    fn history_pages_read_the_same_from_sled_overlay_and_replay() {
+        let dir = tempfile::tempdir().unwrap();
+        let wallet = Wallet::open(WalletHeader {
+            id: WalletId::random(),
+            tenant: Tenant {
+                organisation: OrganisationId::random(),
+                mode: Mode::Live,
+            },
+            contact_id: ContactId::random(),
+            code: WalletCode::random(),
+            currency: Currency::parse("EUR").unwrap(),
+            created_on: 0,
+        });
+        let (tenant, id) = (wallet.header.tenant, wallet.header.id);
+        let store = Store::open(dir.path(), &settings(3)).unwrap();
+        let mut writes = WriteSet::default();
+        writes.wallet_snapshot(&wallet);
+        store.commit_and_wait(writes).unwrap();
+        for seq in 0..70 {
+            let mut writes = WriteSet::default();
+            writes.wallet_event(&tenant, id, &event(seq));
+            if seq % 2 == 0 {
+                // Unrelated keys, so rounds fill up and end between a page's events.
+                writes.meta(&format!("m{seq}"), b"x");
+            }
+            store.commit_and_wait(writes).unwrap();
+            if seq % 9 == 0 {
+                check(&store, &wallet, seq + 1);
+            }
+        }
+        check(&store, &wallet, 70);
+        store.halt_deriving();
+        for seq in 70..100 {
+            let mut writes = WriteSet::default();
+            writes.wallet_event(&tenant, id, &event(seq));
+            store.commit_and_wait(writes).unwrap();
+        }
+        check(&store, &wallet, 100);
+        drop(store);
+
+        let store = Store::open(dir.path(), &settings(1 << 16)).unwrap();
+        check(&store, &wallet, 100);
+        for seq in 100..140 {
+            let mut writes = WriteSet::default();
+            writes.wallet_event(&tenant, id, &event(seq));
+            store.commit_and_wait(writes).unwrap();
+        }
+        check(&store, &wallet, 140);
+        drop(store);
+        let store = Store::open(dir.path(), &settings(1 << 16)).unwrap();
+        check(&store, &wallet, 140);
     }
 }

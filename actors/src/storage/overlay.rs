@@ -10,6 +10,8 @@
 //! does not wait behind the writer adding a large group commit to one big map; range reads
 //! (journals, recovery) visit every shard and merge.
 
+use super::log::Op;
+use super::page;
 use parking_lot::RwLock;
 use std::collections::BTreeMap;
 use std::hash::{BuildHasher, RandomState};
@@ -20,7 +22,16 @@ pub type Bytes = Arc<[u8]>;
 
 const SHARDS: usize = 16;
 
-type Shard = BTreeMap<Bytes, (u64, Bytes)>;
+/// A key's state in the overlay: for a put, the value; for a history page, the entries
+/// appended since the deriver last wrote it (a delta, itself a page).
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub lsn: u64,
+    pub op: Op,
+    pub value: Bytes,
+}
+
+type Shard = BTreeMap<Bytes, Entry>;
 
 pub struct Overlay {
     shards: Vec<RwLock<Shard>>,
@@ -36,55 +47,104 @@ impl Default for Overlay {
     }
 }
 
+/// A logged write as the writer and deriver hold it.
+pub type Write = (Op, Bytes, Bytes);
+
 impl Overlay {
     fn shard_of(&self, key: &[u8]) -> usize {
         self.hasher.hash_one(key) as usize % SHARDS
     }
 
-    /// Groups `writes` by shard, as indexes, so each shard is locked once per commit.
-    fn by_shard(&self, writes: &[(Bytes, Bytes)]) -> Vec<Vec<usize>> {
+    /// Groups `keys` by shard, as indexes, so each shard is locked once per call.
+    fn by_shard<'a>(&self, keys: impl Iterator<Item = &'a [u8]>) -> Vec<Vec<usize>> {
         let mut groups = vec![Vec::new(); SHARDS];
-        for (index, (key, _)) in writes.iter().enumerate() {
+        for (index, key) in keys.enumerate() {
             groups[self.shard_of(key)].push(index);
         }
         groups
     }
 
-    pub fn insert(&self, lsn: u64, writes: &[(Bytes, Bytes)]) {
-        for (shard, indexes) in self.by_shard(writes).into_iter().enumerate() {
+    /// Adds the writes of commit `lsn`: a put replaces the key's value, an append adds its
+    /// entry to the key's delta.
+    pub fn insert(&self, lsn: u64, writes: &[Write]) {
+        for (shard, indexes) in self
+            .by_shard(writes.iter().map(|(_, key, _)| key.as_ref()))
+            .into_iter()
+            .enumerate()
+        {
             if indexes.is_empty() {
                 continue;
             }
             let mut entries = self.shards[shard].write();
             for index in indexes {
-                let (key, value) = &writes[index];
-                entries.insert(key.clone(), (lsn, value.clone()));
+                let (op, key, value) = &writes[index];
+                let value = match (op, entries.get(key.as_ref())) {
+                    (Op::Put, _) => value.clone(),
+                    (Op::Append, Some(delta)) => {
+                        let mut extended = Vec::with_capacity(delta.value.len() + value.len());
+                        extended.extend_from_slice(&delta.value);
+                        extended.extend_from_slice(value);
+                        Bytes::from(extended)
+                    }
+                    (Op::Append, None) => {
+                        let mut fresh = page::empty();
+                        fresh.extend_from_slice(value);
+                        Bytes::from(fresh)
+                    }
+                };
+                entries.insert(key.clone(), Entry { lsn, op: *op, value });
             }
         }
     }
 
-    /// Forgets the writes of the commit `lsn`, now in sled, unless a later commit wrote
-    /// the same key since.
-    pub fn remove_derived(&self, lsn: u64, writes: &[(Bytes, Bytes)]) {
-        for (shard, indexes) in self.by_shard(writes).into_iter().enumerate() {
+    /// Forgets what the deriver has now put in sled: each put key whose newest write is at
+    /// or below `lsn`, and from each page's delta the entries up to the `seq` written.
+    pub fn remove_derived(&self, puts: &[(Bytes, u64)], pages: &[(Bytes, u64)]) {
+        let keys = puts.iter().chain(pages).map(|(key, _)| key.as_ref());
+        for (shard, indexes) in self.by_shard(keys).into_iter().enumerate() {
             if indexes.is_empty() {
                 continue;
             }
             let mut entries = self.shards[shard].write();
             for index in indexes {
-                let key: &[u8] = &writes[index].0;
-                if entries.get(key).is_some_and(|(written, _)| *written <= lsn) {
-                    entries.remove(key);
+                if index < puts.len() {
+                    let (key, lsn) = &puts[index];
+                    if entries.get(key.as_ref()).is_some_and(|entry| entry.lsn <= *lsn) {
+                        entries.remove(key.as_ref());
+                    }
+                    continue;
+                }
+                let (key, written) = &pages[index - puts.len()];
+                let Some(delta) = entries.get_mut(key.as_ref()) else {
+                    continue;
+                };
+                // Deltas are built from entries the writer checked, so they parse; a
+                // delta that did not would stay (and reads would report it).
+                let Ok(kept) = page::entries(&delta.value).map(|all| {
+                    all.into_iter()
+                        .filter(|(seq, _)| seq > written)
+                        .flat_map(|(seq, event)| page::entry(seq, event))
+                        .collect::<Vec<u8>>()
+                }) else {
+                    continue;
+                };
+                if kept.is_empty() {
+                    entries.remove(key.as_ref());
+                } else {
+                    let mut value = page::empty();
+                    value.extend_from_slice(&kept);
+                    delta.value = Bytes::from(value);
                 }
             }
         }
     }
 
+    /// The value a put left under `key` (point reads never touch history pages).
     pub fn get(&self, key: &[u8]) -> Option<Bytes> {
         self.shards[self.shard_of(key)]
             .read()
             .get(key)
-            .map(|(_, value)| value.clone())
+            .map(|entry| entry.value.clone())
     }
 
     fn collect(&self, start: &[u8], end: Bound<&[u8]>, keep: impl Fn(&[u8]) -> bool) -> Vec<(Bytes, Bytes)> {
@@ -98,7 +158,7 @@ impl Overlay {
                 entries
                     .range::<[u8], _>((Bound::Included(start), end))
                     .take_while(|(key, _)| keep(key))
-                    .map(|(key, (_, value))| (key.clone(), value.clone())),
+                    .map(|(key, entry)| (key.clone(), entry.value.clone())),
             );
         }
         found.sort_unstable_by(|a, b| a.0.cmp(&b.0));
@@ -125,29 +185,50 @@ impl Overlay {
 mod tests {
     use super::*;
 
-    fn write(key: &[u8], value: &[u8]) -> (Bytes, Bytes) {
-        (Arc::from(key), Arc::from(value))
+    fn put(key: &[u8], value: &[u8]) -> Write {
+        (Op::Put, Arc::from(key), Arc::from(value))
+    }
+
+    fn append(key: &[u8], seq: u64, event: &[u8]) -> Write {
+        (Op::Append, Arc::from(key), Arc::from(page::entry(seq, event)))
+    }
+
+    fn seqs(delta: &[u8]) -> Vec<u64> {
+        page::entries(delta).unwrap().into_iter().map(|(seq, _)| seq).collect()
     }
 
     #[test]
-    fn reads_see_the_newest_write_until_it_is_derived() {
+    fn reads_see_the_newest_put_until_it_is_derived() {
         let overlay = Overlay::default();
-        let first = vec![write(b"Ea1", b"1"), write(b"Ea2", b"2"), write(b"Pz", b"p")];
-        let second = vec![write(b"Ea2", b"2b"), write(b"Eb1", b"3")];
-        overlay.insert(1, &first);
-        overlay.insert(2, &second);
-        assert_eq!(overlay.get(b"Ea2").as_deref(), Some(&b"2b"[..]));
+        overlay.insert(1, &[put(b"Ca1", b"1"), put(b"Ca2", b"2"), put(b"Pz", b"p")]);
+        overlay.insert(2, &[put(b"Ca2", b"2b"), put(b"Cb1", b"3")]);
+        assert_eq!(overlay.get(b"Ca2").as_deref(), Some(&b"2b"[..]));
         let keys = |found: Vec<(Bytes, Bytes)>| found.into_iter().map(|(k, _)| k.to_vec()).collect::<Vec<_>>();
-        assert_eq!(keys(overlay.prefix(b"Ea")), vec![b"Ea1".to_vec(), b"Ea2".to_vec()]);
+        assert_eq!(keys(overlay.prefix(b"Ca")), vec![b"Ca1".to_vec(), b"Ca2".to_vec()]);
         assert_eq!(
-            keys(overlay.range(b"Ea2", b"Eb9")),
-            vec![b"Ea2".to_vec(), b"Eb1".to_vec()]
+            keys(overlay.range(b"Ca2", b"Cb9")),
+            vec![b"Ca2".to_vec(), b"Cb1".to_vec()]
         );
-        // Deriving commit 1 keeps the key commit 2 wrote again.
-        overlay.remove_derived(1, &first);
-        assert_eq!(overlay.get(b"Ea1"), None);
-        assert_eq!(overlay.get(b"Ea2").as_deref(), Some(&b"2b"[..]));
-        overlay.remove_derived(2, &second);
+        // Deriving up to commit 1 keeps the key commit 2 wrote again.
+        let derived = |keys: &[&[u8]], lsn| keys.iter().map(|key| (Bytes::from(*key), lsn)).collect::<Vec<_>>();
+        overlay.remove_derived(&derived(&[b"Ca1", b"Ca2", b"Pz"], 1), &[]);
+        assert_eq!(overlay.get(b"Ca1"), None);
+        assert_eq!(overlay.get(b"Ca2").as_deref(), Some(&b"2b"[..]));
+        overlay.remove_derived(&derived(&[b"Ca2", b"Cb1"], 2), &[]);
+        assert!(overlay.is_empty());
+    }
+
+    #[test]
+    fn appends_gather_in_a_delta_that_deriving_trims() {
+        let overlay = Overlay::default();
+        overlay.insert(1, &[append(b"Ew0", 0, b"a"), append(b"Ew0", 1, b"b")]);
+        overlay.insert(2, &[append(b"Ew0", 2, b"c")]);
+        let delta = overlay.prefix(b"Ew").remove(0).1;
+        assert_eq!(seqs(&delta), vec![0, 1, 2]);
+        // The deriver wrote the page up to seq 1; entry 2 stays until it is written too.
+        overlay.remove_derived(&[], &[(Bytes::from(&b"Ew0"[..]), 1)]);
+        assert_eq!(seqs(&overlay.prefix(b"Ew").remove(0).1), vec![2]);
+        overlay.remove_derived(&[], &[(Bytes::from(&b"Ew0"[..]), 2)]);
         assert!(overlay.is_empty());
     }
 }

@@ -6,24 +6,25 @@
 //! commit is durable. A commit with no writes is a barrier: its completion runs once
 //! everything sent before it is on disk.
 //!
-//! The deriver is a second thread that applies logged records to sled, many at a time, with
-//! the LSN it reached in the same atomic batch, flushes sled now and then and deletes log
-//! segments that are fully derived and flushed. Until a record is derived its writes sit in
-//! the [`Overlay`], which every read consults first. The log not yet derived *and flushed*
+//! The deriver is a second thread that gathers logged records for a round
+//! (`derive_flush_ms`, or sooner when a bound is reached), writes each key they touch once
+//! ([`Pending`]), flushes sled, records the LSN reached and deletes log segments that are
+//! fully derived. Until a record is derived its writes sit in the [`Overlay`], which every
+//! read consults first. The log not yet derived *and flushed*
 //! is bounded (`underived_bytes_max`): that bound is what recovery may have to replay, and
 //! the writer waits when it is reached.
 //!
 //! If the log or sled fails, every commit in that batch and every later one completes with
 //! an error: nothing more is acknowledged until a restart recovers from what is on disk.
 
-use super::keys;
-use super::log::LogWriter;
-use super::overlay::{Bytes, Overlay};
+use super::derive::{checkpoint, Pending};
+use super::log::{LogWriter, Op};
+use super::overlay::{Bytes, Overlay, Write};
 use crate::metrics_names as names;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 use parking_lot::{Condvar, Mutex};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -37,7 +38,7 @@ pub type Completion = Box<dyn FnOnce(Result<(), StorageFailure>) + Send>;
 pub struct StorageFailure(pub String);
 
 pub(crate) struct Commit {
-    pub writes: Vec<(Vec<u8>, Vec<u8>)>,
+    pub writes: Vec<(Op, Vec<u8>, Vec<u8>)>,
     pub completion: Completion,
 }
 
@@ -62,12 +63,13 @@ pub struct WriterSettings {
     /// Most commit-log bytes not yet derived into sled and flushed; the writer waits at
     /// this bound. Recovery replays at most this much.
     pub underived_bytes_max: u64,
-    /// Most writes the deriver applies to sled in one batch.
+    /// Most distinct keys the deriver gathers before it writes a round to sled.
     pub derive_batch_writes_max: usize,
-    /// How often the deriver flushes sled (and then trims the log) while it has work.
+    /// How long the deriver gathers log records before it writes them to sled as one round
+    /// (each key once), flushes, and trims the log. Longer rounds write fewer keys.
     pub derive_flush_ms: u64,
-    /// A pause after each derive batch; 0 in production. Tests use it to make the deriver
-    /// lag on purpose.
+    /// A pause after each round; 0 in production. Tests use it to make the deriver lag on
+    /// purpose.
     pub derive_pause_ms: u64,
 }
 
@@ -103,7 +105,7 @@ struct Logged {
     lsn: u64,
     bytes: u64,
     /// Shared with the overlay.
-    writes: Vec<(Bytes, Bytes)>,
+    writes: Vec<Write>,
 }
 
 enum DeriverMessage {
@@ -115,8 +117,6 @@ pub(crate) struct Shared {
     pub db: sled::Db,
     pub overlay: Arc<Overlay>,
     pub failed: Arc<AtomicBool>,
-    /// The highest LSN applied to sled (not necessarily flushed).
-    pub derived_lsn: Arc<AtomicU64>,
     /// Set by [`super::Store::halt_deriving`]: the deriver stops touching sled at once.
     pub halted: Arc<AtomicBool>,
     pub log_dir: PathBuf,
@@ -135,7 +135,6 @@ pub(crate) fn spawn(
             db: shared.db.clone(),
             overlay: shared.overlay.clone(),
             failed: shared.failed.clone(),
-            derived_lsn: shared.derived_lsn.clone(),
             halted: shared.halted.clone(),
             log_dir: shared.log_dir.clone(),
             underived: underived.clone(),
@@ -251,13 +250,13 @@ impl Writer {
             // Only barriers: everything before them was made durable by an earlier batch.
             return (Ok(()), None);
         }
-        let mut batch: Vec<(Bytes, Bytes)> = Vec::with_capacity(writes);
+        let mut batch: Vec<Write> = Vec::with_capacity(writes);
         for commit in commits.iter_mut() {
             batch.extend(
                 commit
                     .writes
                     .drain(..)
-                    .map(|(key, value)| (Bytes::from(key), Bytes::from(value))),
+                    .map(|(op, key, value)| (op, Bytes::from(key), Bytes::from(value))),
             );
         }
         self.underived
@@ -292,7 +291,6 @@ struct Deriver {
     db: sled::Db,
     overlay: Arc<Overlay>,
     failed: Arc<AtomicBool>,
-    derived_lsn: Arc<AtomicU64>,
     halted: Arc<AtomicBool>,
     log_dir: PathBuf,
     underived: Arc<Underived>,
@@ -301,113 +299,84 @@ struct Deriver {
 
 impl Deriver {
     fn run(self, receiver: Receiver<DeriverMessage>) {
-        let flush_every = Duration::from_millis(self.settings.derive_flush_ms.max(1));
+        let round_every = Duration::from_millis(self.settings.derive_flush_ms.max(1));
         let pause = Duration::from_millis(self.settings.derive_pause_ms);
-        // Bytes applied to sled but not yet flushed, and when sled was last flushed.
-        let mut unflushed = 0u64;
-        let mut last_flush = Instant::now();
-        let mut round: Vec<Logged> = Vec::new();
-        let mut pending: Option<Logged> = None;
+        let mut pending = Pending::default();
+        // When the first record of the round in `pending` arrived.
+        let mut round_started = Instant::now();
         let mut shutdown = false;
         loop {
-            let first = match pending.take() {
-                Some(logged) => Some(logged),
-                None if shutdown => None,
-                None => match receiver.recv_timeout(flush_every) {
-                    Ok(DeriverMessage::Logged(logged)) => Some(logged),
-                    Ok(DeriverMessage::Shutdown) | Err(RecvTimeoutError::Disconnected) => {
-                        shutdown = true;
-                        None
-                    }
-                    Err(RecvTimeoutError::Timeout) => None,
-                },
+            let wait = if pending.is_empty() {
+                round_every
+            } else {
+                round_every.saturating_sub(round_started.elapsed())
             };
-            if let Some(first) = first {
-                let mut writes = first.writes.len();
-                round.push(first);
-                while writes < self.settings.derive_batch_writes_max {
-                    match receiver.try_recv() {
-                        Ok(DeriverMessage::Logged(logged)) => {
-                            if writes + logged.writes.len() > self.settings.derive_batch_writes_max {
-                                pending = Some(logged);
-                                break;
-                            }
-                            writes += logged.writes.len();
-                            round.push(logged);
+            let mut next = match receiver.recv_timeout(wait) {
+                Ok(message) => Some(message),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => Some(DeriverMessage::Shutdown),
+            };
+            while let Some(message) = next.take() {
+                match message {
+                    DeriverMessage::Logged(logged) => {
+                        if pending.is_empty() {
+                            round_started = Instant::now();
                         }
-                        Ok(DeriverMessage::Shutdown) | Err(TryRecvError::Disconnected) => {
-                            shutdown = true;
-                            break;
-                        }
-                        Err(TryRecvError::Empty) => break,
+                        pending.add(logged.lsn, logged.bytes, &logged.writes);
                     }
+                    DeriverMessage::Shutdown => shutdown = true,
                 }
-                if self.halted.load(Ordering::Acquire) {
-                    // As if the process died here: what is left stays only in the log.
-                    round.clear();
-                    pending = None;
-                    if shutdown {
-                        return;
-                    }
-                    continue;
+                if shutdown || self.round_full(&pending) {
+                    break;
                 }
-                if !self.failed.load(Ordering::Acquire) {
-                    unflushed += self.derive(&mut round);
-                }
-                round.clear();
+                next = match receiver.try_recv() {
+                    Ok(message) => Some(message),
+                    Err(TryRecvError::Empty) => None,
+                    Err(TryRecvError::Disconnected) => Some(DeriverMessage::Shutdown),
+                };
+            }
+            if self.halted.load(Ordering::Acquire) {
+                // As if the process died here: what is left stays only in the log.
+                pending = Pending::default();
+            }
+            let due = shutdown || round_started.elapsed() >= round_every || self.round_full(&pending);
+            if due && !pending.is_empty() && !self.failed.load(Ordering::Acquire) {
+                self.derive(std::mem::take(&mut pending));
                 if !pause.is_zero() && !shutdown {
                     std::thread::sleep(pause);
                 }
             }
-            let due = last_flush.elapsed() >= flush_every
-                || unflushed >= self.settings.underived_bytes_max / 4
-                || (shutdown && pending.is_none());
-            if unflushed > 0 && due && !self.failed.load(Ordering::Acquire) {
-                match self.db.flush() {
-                    Ok(_) => {
-                        self.underived.release(unflushed);
-                        unflushed = 0;
-                        let derived = self.derived_lsn.load(Ordering::Acquire);
-                        if let Err(error) = super::log::trim(&self.log_dir, derived) {
-                            tracing::warn!(%error, "could not delete derived commit-log segments");
-                        }
-                    }
-                    Err(error) => self.fail(&error.to_string()),
-                }
-                last_flush = Instant::now();
-            } else if unflushed == 0 {
-                last_flush = Instant::now();
-            }
-            if shutdown && pending.is_none() {
+            if shutdown {
                 return;
             }
         }
     }
 
-    /// Applies `round` to sled as one batch with the LSN reached; returns its log bytes.
-    fn derive(&self, round: &mut [Logged]) -> u64 {
-        let Some(last) = round.last().map(|logged| logged.lsn) else {
-            return 0;
+    /// A round is written early when it holds half the underived bound (so the writer
+    /// never waits while the deriver could have made room) or its most keys.
+    fn round_full(&self, pending: &Pending) -> bool {
+        pending.bytes >= self.settings.underived_bytes_max / 2
+            || pending.keys() >= self.settings.derive_batch_writes_max
+    }
+
+    /// Writes one round to sled, makes it durable with the LSN reached, releases its log
+    /// bytes and deletes the log segments it covered.
+    fn derive(&self, pending: Pending) {
+        let (lsn, bytes) = (pending.last_lsn, pending.bytes);
+        let derived = match pending.apply(&self.db) {
+            Ok(derived) => derived,
+            Err(error) => return self.fail(&error.to_string()),
         };
-        let mut batch = sled::Batch::default();
-        let mut writes = 0usize;
-        for logged in round.iter() {
-            for (key, value) in &logged.writes {
-                batch.insert(key.as_ref(), value.as_ref());
-            }
-            writes += logged.writes.len();
+        // sled already answers reads with these, so the overlay may let them go.
+        self.overlay.remove_derived(&derived.puts, &derived.pages);
+        metrics::counter!(names::DERIVED_WRITES_TOTAL).increment(derived.keys() as u64);
+        if let Err(error) = checkpoint(&self.db, lsn) {
+            return self.fail(&error.to_string());
         }
-        batch.insert(keys::derived_lsn(), &last.to_be_bytes());
-        if let Err(error) = self.db.apply_batch(batch) {
-            self.fail(&error.to_string());
-            return 0;
+        self.underived.release(bytes);
+        if let Err(error) = super::log::trim(&self.log_dir, lsn) {
+            tracing::warn!(%error, "could not delete derived commit-log segments");
         }
-        self.derived_lsn.store(last, Ordering::Release);
-        for logged in round.iter() {
-            self.overlay.remove_derived(logged.lsn, &logged.writes);
-        }
-        metrics::counter!(names::DERIVED_WRITES_TOTAL).increment(writes as u64);
-        round.iter().map(|logged| logged.bytes).sum()
     }
 
     fn fail(&self, error: &str) {

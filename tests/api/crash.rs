@@ -371,7 +371,7 @@ async fn nothing_acknowledged_is_lost_when_the_process_is_killed() {
     server.kill_hard();
 }
 
-/// A deriver that takes a few records and then rests, so the commit log runs far ahead of
+/// A deriver that writes rounds of a few keys and then rests, so the commit log runs far ahead of
 /// sled; small log segments so several are written and trimmed.
 const LAGGING_DERIVER: &[(&str, &str)] = &[
     ("REWARDS__JOURNAL__DERIVE_BATCH_WRITES_MAX", "8"),

@@ -571,16 +571,10 @@ impl Wallet {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::ids::{Mode, OrganisationId};
-    use std::str::FromStr;
-
-    fn d(text: &str) -> Decimal {
-        Decimal::from_str(text).unwrap()
-    }
-
-    fn wallet() -> Wallet {
+impl Wallet {
+    /// A new EUR wallet of a new live organisation.
+    pub(crate) fn for_tests() -> Wallet {
+        use crate::domain::ids::{Mode, OrganisationId};
         Wallet::open(WalletHeader {
             id: WalletId::random(),
             tenant: Tenant {
@@ -592,6 +586,20 @@ mod tests {
             currency: Currency::parse("EUR").unwrap(),
             created_on: 0,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn d(text: &str) -> Decimal {
+        Decimal::from_str(text).unwrap()
+    }
+
+    fn wallet() -> Wallet {
+        Wallet::for_tests()
     }
 
     fn award(amount: &str, expires_at: Option<i64>) -> AwardGrant {

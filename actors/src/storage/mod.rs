@@ -518,9 +518,7 @@ impl Drop for Inner {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ids::{Mode, OrganisationId};
-    use crate::domain::money::Currency;
-    use crate::domain::wallet::{Cause, WalletHeader};
+    use crate::domain::wallet::Cause;
 
     fn settings(derive_batch_writes_max: usize) -> StoreSettings {
         StoreSettings {
@@ -560,6 +558,14 @@ mod tests {
         seen
     }
 
+    fn append_events(store: &Store, wallet: &Wallet, seqs: std::ops::Range<u64>) {
+        for seq in seqs {
+            let mut writes = WriteSet::default();
+            writes.wallet_event(&wallet.header.tenant, wallet.header.id, &event(seq));
+            store.commit_and_wait(writes).unwrap();
+        }
+    }
+
     fn check(store: &Store, wallet: &Wallet, events: u64) {
         assert_eq!(seqs(store, wallet, false), (0..events).collect::<Vec<_>>());
         assert_eq!(seqs(store, wallet, true), (0..events).rev().collect::<Vec<_>>());
@@ -576,17 +582,7 @@ mod tests {
     #[test]
     fn history_pages_read_the_same_from_sled_overlay_and_replay() {
         let dir = tempfile::tempdir().unwrap();
-        let wallet = Wallet::open(WalletHeader {
-            id: WalletId::random(),
-            tenant: Tenant {
-                organisation: OrganisationId::random(),
-                mode: Mode::Live,
-            },
-            contact_id: ContactId::random(),
-            code: WalletCode::random(),
-            currency: Currency::parse("EUR").unwrap(),
-            created_on: 0,
-        });
+        let wallet = Wallet::for_tests();
         let (tenant, id) = (wallet.header.tenant, wallet.header.id);
         let store = Store::open(dir.path(), &settings(3)).unwrap();
         let mut writes = WriteSet::default();
@@ -606,21 +602,13 @@ mod tests {
         }
         check(&store, &wallet, 70);
         store.halt_deriving();
-        for seq in 70..100 {
-            let mut writes = WriteSet::default();
-            writes.wallet_event(&tenant, id, &event(seq));
-            store.commit_and_wait(writes).unwrap();
-        }
+        append_events(&store, &wallet, 70..100);
         check(&store, &wallet, 100);
         drop(store);
 
         let store = Store::open(dir.path(), &settings(1 << 16)).unwrap();
         check(&store, &wallet, 100);
-        for seq in 100..140 {
-            let mut writes = WriteSet::default();
-            writes.wallet_event(&tenant, id, &event(seq));
-            store.commit_and_wait(writes).unwrap();
-        }
+        append_events(&store, &wallet, 100..140);
         check(&store, &wallet, 140);
         drop(store);
         let store = Store::open(dir.path(), &settings(1 << 16)).unwrap();

@@ -69,32 +69,67 @@ impl Pending {
     }
 
     /// Writes every gathered key into sled (visible to reads at once, durable at the next
-    /// flush). A page is read from sled and extended with its new entries.
-    pub fn apply(self, db: &sled::Db) -> Result<Derived, StoreError> {
-        let mut derived = Derived {
-            puts: Vec::with_capacity(self.puts.len()),
-            pages: Vec::with_capacity(self.appends.len()),
-        };
-        for (key, (lsn, value)) in self.puts {
-            db.insert(key.as_ref(), value.as_ref())?;
-            derived.puts.push((key, lsn));
+    /// flush). A page is read from sled and extended with its new entries. With `threads`
+    /// above one the keys are split between that many threads (recovery, where nothing
+    /// else runs); keys are distinct, so their order does not matter.
+    pub fn apply(self, db: &sled::Db, threads: usize) -> Result<Derived, StoreError> {
+        let puts: Vec<(Bytes, (u64, Bytes))> = self.puts.into_iter().collect();
+        let pages: Vec<(Bytes, Vec<u8>)> = self.appends.into_iter().collect();
+        let threads = threads.clamp(1, 16);
+        if threads == 1 || puts.len() + pages.len() < PARALLEL_KEYS_MIN {
+            return write(db, &puts, &pages);
         }
-        for (key, added) in self.appends {
-            let corrupt = |source| StoreError::Corrupt {
-                prefix: keys::WALLET_EVENT as char,
-                source,
+        let part = |len: usize| len.div_ceil(threads).max(1);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = puts
+                .chunks(part(puts.len()))
+                .map(Some)
+                .chain(std::iter::repeat(None))
+                .zip(pages.chunks(part(pages.len())).map(Some).chain(std::iter::repeat(None)))
+                .take(threads)
+                .map(|(puts, pages)| scope.spawn(move || write(db, puts.unwrap_or(&[]), pages.unwrap_or(&[]))))
+                .collect();
+            let mut derived = Derived {
+                puts: Vec::with_capacity(puts.len()),
+                pages: Vec::with_capacity(pages.len()),
             };
-            let base = db.get(key.as_ref())?;
-            let written = page::extend(base.as_deref(), &added).map_err(corrupt)?;
-            let last = page::entries(&written)
-                .map_err(corrupt)?
-                .last()
-                .map_or(0, |(seq, _)| *seq);
-            db.insert(key.as_ref(), written)?;
-            derived.pages.push((key, last));
-        }
-        Ok(derived)
+            for worker in workers {
+                let part = worker.join().expect("a derive thread panicked")?;
+                derived.puts.extend(part.puts);
+                derived.pages.extend(part.pages);
+            }
+            Ok(derived)
+        })
     }
+}
+
+/// Below this many keys a round is written on the calling thread alone.
+const PARALLEL_KEYS_MIN: usize = 4_096;
+
+fn write(db: &sled::Db, puts: &[(Bytes, (u64, Bytes))], pages: &[(Bytes, Vec<u8>)]) -> Result<Derived, StoreError> {
+    let mut derived = Derived {
+        puts: Vec::with_capacity(puts.len()),
+        pages: Vec::with_capacity(pages.len()),
+    };
+    for (key, (lsn, value)) in puts {
+        db.insert(key.as_ref(), value.as_ref())?;
+        derived.puts.push((key.clone(), *lsn));
+    }
+    let corrupt = |source| StoreError::Corrupt {
+        prefix: keys::WALLET_EVENT as char,
+        source,
+    };
+    for (key, added) in pages {
+        let base = db.get(key.as_ref())?;
+        let written = page::extend(base.as_deref(), added).map_err(corrupt)?;
+        let last = page::entries(&written)
+            .map_err(corrupt)?
+            .last()
+            .map_or(0, |(seq, _)| *seq);
+        db.insert(key.as_ref(), written)?;
+        derived.pages.push((key.clone(), last));
+    }
+    Ok(derived)
 }
 
 /// Makes everything inserted so far durable, then records that sled holds the log up to
@@ -136,7 +171,7 @@ mod tests {
             3,
             "two puts of S1 and three appends to one page coalesce"
         );
-        let derived = pending.apply(&db).unwrap();
+        let derived = pending.apply(&db, 1).unwrap();
         assert_eq!(derived.pages, vec![(Bytes::from(&b"Ep"[..]), 2)]);
         assert_eq!(db.get(b"S1").unwrap().unwrap().as_ref(), b"new");
         let seqs = |db: &sled::Db| -> Vec<u64> {
@@ -154,7 +189,7 @@ mod tests {
         for (lsn, writes) in &records {
             again.add(*lsn, 10, writes);
         }
-        again.apply(&db).unwrap();
+        again.apply(&db, 1).unwrap();
         assert_eq!(seqs(&db), vec![0, 1, 2], "no entry twice");
         assert_eq!(db.get(b"S1").unwrap().unwrap().as_ref(), b"new");
         checkpoint(&db, 2).unwrap();
@@ -162,5 +197,38 @@ mod tests {
             db.get(keys::derived_lsn()).unwrap().unwrap().as_ref(),
             &2u64.to_be_bytes()
         );
+    }
+
+    #[test]
+    fn a_round_split_between_threads_writes_what_one_thread_writes() {
+        let round = || {
+            let mut pending = Pending::default();
+            for lsn in 1..=4u64 {
+                let writes: Vec<Write> = (0..3_000u64)
+                    .flat_map(|n| {
+                        let put_key = format!("P{n:05}");
+                        let page_key = format!("E{:05}", n % 2_000);
+                        [
+                            put(put_key.as_bytes(), &lsn.to_be_bytes()),
+                            append(page_key.as_bytes(), lsn * 10 + n / 2_000),
+                        ]
+                    })
+                    .collect();
+                pending.add(lsn, 100, &writes);
+            }
+            pending
+        };
+        let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+        let dbs: Vec<sled::Db> = dirs
+            .iter()
+            .map(|dir| sled::Config::new().path(dir.path()).open().unwrap())
+            .collect();
+        assert!(round().keys() >= PARALLEL_KEYS_MIN);
+        let one = round().apply(&dbs[0], 1).unwrap();
+        let two = round().apply(&dbs[1], 2).unwrap();
+        assert_eq!((one.puts.len(), one.pages.len()), (two.puts.len(), two.pages.len()));
+        let contents = |db: &sled::Db| db.iter().map(|item| item.unwrap()).collect::<Vec<_>>();
+        assert_eq!(contents(&dbs[0]), contents(&dbs[1]));
+        assert_eq!(contents(&dbs[0]).len(), 5_000);
     }
 }

@@ -231,6 +231,8 @@ fn recover(db: &sled::Db, dir: &Path) -> Result<u64, StoreError> {
     };
     let (mut records, mut writes) = (0u64, 0u64);
     let mut pending = derive::Pending::default();
+    // Nothing else runs during recovery, so every core writes.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let last = log::replay(dir, derived, |record| -> Result<(), StoreError> {
         records += 1;
         writes += record.writes.len() as u64;
@@ -241,13 +243,13 @@ fn recover(db: &sled::Db, dir: &Path) -> Result<u64, StoreError> {
             .collect();
         pending.add(record.lsn, 0, &shared);
         if pending.keys() >= ROUND_KEYS {
-            std::mem::take(&mut pending).apply(db)?;
+            std::mem::take(&mut pending).apply(db, threads)?;
         }
         Ok(())
     })?;
     if records > 0 {
         if !pending.is_empty() {
-            pending.apply(db)?;
+            pending.apply(db, threads)?;
         }
         derive::checkpoint(db, last)?;
         log::trim(dir, last)?;

@@ -363,7 +363,7 @@ impl Deriver {
     /// bytes and deletes the log segments it covered.
     fn derive(&self, pending: Pending) {
         let (lsn, bytes) = (pending.last_lsn, pending.bytes);
-        let derived = match pending.apply(&self.db) {
+        let derived = match pending.apply(&self.db, 1) {
             Ok(derived) => derived,
             Err(error) => return self.fail(&error.to_string()),
         };

@@ -24,10 +24,15 @@ pub enum CodecError {
 
 pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     let mut out = Vec::with_capacity(64);
+    encode_into(value, &mut out);
+    out
+}
+
+/// Appends the record's bytes to `out`.
+pub fn encode_into<T: Serialize>(value: &T, out: &mut Vec<u8>) {
     out.push(RECORD_VERSION);
     // Serialising our own plain structs into a Vec cannot fail.
-    postcard::to_io(value, &mut out).expect("record encodes");
-    out
+    postcard::to_io(value, out).expect("record encodes");
 }
 
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {

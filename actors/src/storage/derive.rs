@@ -79,15 +79,15 @@ impl Pending {
         if threads == 1 || puts.len() + pages.len() < PARALLEL_KEYS_MIN {
             return write(db, &puts, &pages);
         }
-        let part = |len: usize| len.div_ceil(threads).max(1);
+        let put_parts: Vec<&[(Bytes, (u64, Bytes))]> = puts.chunks(puts.len().div_ceil(threads).max(1)).collect();
+        let page_parts: Vec<&[(Bytes, Vec<u8>)]> = pages.chunks(pages.len().div_ceil(threads).max(1)).collect();
         std::thread::scope(|scope| {
-            let workers: Vec<_> = puts
-                .chunks(part(puts.len()))
-                .map(Some)
-                .chain(std::iter::repeat(None))
-                .zip(pages.chunks(part(pages.len())).map(Some).chain(std::iter::repeat(None)))
-                .take(threads)
-                .map(|(puts, pages)| scope.spawn(move || write(db, puts.unwrap_or(&[]), pages.unwrap_or(&[]))))
+            let workers: Vec<_> = (0..threads)
+                .map(|index| {
+                    let puts = put_parts.get(index).copied().unwrap_or_default();
+                    let pages = page_parts.get(index).copied().unwrap_or_default();
+                    scope.spawn(move || write(db, puts, pages))
+                })
                 .collect();
             let mut derived = Derived {
                 puts: Vec::with_capacity(puts.len()),

@@ -102,7 +102,7 @@ impl WriteSet {
         self.writes.push((
             Op::Append,
             keys::wallet_page(tenant, wallet, event.seq),
-            page::entry(event.seq, &encode(event)),
+            page::entry_with(event.seq, |out| codec::encode_into(event, out)),
         ));
     }
     pub fn purchase(&mut self, purchase: &PurchaseRecord) {

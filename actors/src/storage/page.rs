@@ -24,10 +24,17 @@ const ENTRY_HEADER_LEN: usize = 8 + 4;
 
 /// One entry's bytes, as logged by an append.
 pub fn entry(seq: u64, event: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(ENTRY_HEADER_LEN + event.len());
+    entry_with(seq, |out| out.extend_from_slice(event))
+}
+
+/// One entry whose event `write_event` appends to the buffer (no copy of its own).
+pub fn entry_with(seq: u64, write_event: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    let mut out = Vec::with_capacity(ENTRY_HEADER_LEN + 128);
     out.extend_from_slice(&seq.to_be_bytes());
-    out.extend_from_slice(&(event.len() as u32).to_le_bytes());
-    out.extend_from_slice(event);
+    out.extend_from_slice(&[0; 4]);
+    write_event(&mut out);
+    let len = (out.len() - ENTRY_HEADER_LEN) as u32;
+    out[8..ENTRY_HEADER_LEN].copy_from_slice(&len.to_le_bytes());
     out
 }
 

@@ -153,19 +153,68 @@ async fn replay_stays_bounded_when_a_wallet_actor_stops_before_each_snapshot_is_
         }
         assert_eq!(app.engine.live_wallet_actors(), 0);
     }
-    let keys: Value =
-        serde_json::from_slice(&std::fs::read(app.data_dir.path().join("bootstrap.json")).unwrap()).unwrap();
-    let organisation =
-        rewards_engine::domain::ids::OrganisationId::parse(keys["organisation_id"].as_str().unwrap()).unwrap();
-    let tenant = rewards_engine::domain::ids::Tenant {
-        organisation,
-        mode: rewards_engine::domain::ids::Mode::Live,
-    };
-    let wallet_id = rewards_engine::domain::ids::WalletId::parse(contact["wallet"]["id"].as_str().unwrap()).unwrap();
+    let (tenant, wallet_id) = live_wallet(&app, &contact);
     let (wallet, replayed) = app.engine.store().recover_wallet(&tenant, wallet_id).unwrap().unwrap();
     assert_eq!(wallet.next_seq(), 10);
     assert!(
         replayed < 3,
         "recovery replayed {replayed} events after the last snapshot"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_wallet_actor_that_stops_when_idle_leaves_a_snapshot_so_nothing_is_replayed() {
+    // Snapshots by count are far off (1,000 events); only passivation writes one.
+    let overrides = [("REWARDS__ACTORS__IDLE_MS", "20")];
+    let app = spawn_app_with(temp_dir(), rewards_engine::ManualClock::new(START_S), &overrides).await;
+    app.percentage_offer(10, None).await;
+    let contact = app.create_contact("PASSIVE-1").await;
+    let id = contact["id"].as_str().unwrap();
+    for n in 0..5 {
+        assert_eq!(app.purchase(id, &format!("PS-{n}"), "10.00", None).await.status, 201);
+    }
+    let (tenant, wallet_id) = live_wallet(&app, &contact);
+    let (_, replayed) = app.engine.store().recover_wallet(&tenant, wallet_id).unwrap().unwrap();
+    assert_eq!(
+        replayed, 5,
+        "while the actor runs, its events are past the last snapshot"
+    );
+    // The snapshot is committed as the actor stops; wait for it to be durable.
+    let mut waited = 0;
+    let replayed = loop {
+        let (wallet, replayed) = app.engine.store().recover_wallet(&tenant, wallet_id).unwrap().unwrap();
+        assert_eq!(wallet.next_seq(), 5);
+        if (replayed == 0 && app.engine.live_wallet_actors() == 0) || waited >= 200 {
+            break replayed;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        waited += 1;
+    };
+    assert_eq!(replayed, 0, "the idle stop wrote a snapshot of the wallet's state");
+    assert_eq!(
+        app.wallet(contact["wallet"]["id"].as_str().unwrap()).await["total_balance"].to_string(),
+        "5.00"
+    );
+    app.assert_balance_equals_journal(contact["wallet"]["id"].as_str().unwrap())
+        .await;
+}
+
+/// The engine's tenant (the bootstrap business, live) and id of a contact's wallet, for
+/// reading the store directly.
+fn live_wallet(
+    app: &TestApp,
+    contact: &Value,
+) -> (
+    rewards_engine::domain::ids::Tenant,
+    rewards_engine::domain::ids::WalletId,
+) {
+    let keys: Value =
+        serde_json::from_slice(&std::fs::read(app.data_dir.path().join("bootstrap.json")).unwrap()).unwrap();
+    let tenant = rewards_engine::domain::ids::Tenant {
+        organisation: rewards_engine::domain::ids::OrganisationId::parse(keys["organisation_id"].as_str().unwrap())
+            .unwrap(),
+        mode: rewards_engine::domain::ids::Mode::Live,
+    };
+    let wallet = rewards_engine::domain::ids::WalletId::parse(contact["wallet"]["id"].as_str().unwrap()).unwrap();
+    (tenant, wallet)
 }

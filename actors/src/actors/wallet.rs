@@ -393,6 +393,16 @@ impl WalletActor {
     fn retire(&mut self, ctx: &mut Context<Self>) {
         if !self.retired {
             self.retired = true;
+            // A snapshot on passivation: the next start loads it instead of replaying the
+            // events since the last one. Not when a commit failed (memory is ahead of
+            // disk). A later actor of this wallet may start before it is durable; it then
+            // replays from the older snapshot, and either snapshot is a true state.
+            if self.events_since_snapshot > 0 && !self.poisoned.load(Ordering::Acquire) {
+                let mut writes = WriteSet::default();
+                writes.wallet_snapshot(&self.wallet);
+                self.events_since_snapshot = 0;
+                self.commit(writes, |_| {});
+            }
             self.registry.remove_if(&self.key, &ctx.address());
             ctx.stop();
         }
@@ -460,10 +470,11 @@ impl Handler<WalletMessage> for WalletActor {
             WalletMessage::CancelPurchase { purchase_id, reply } => self.cancel_purchase(purchase_id, reply),
             WalletMessage::Read { reply } => self.read(reply),
             WalletMessage::Shutdown { reply } => {
+                // Retiring may commit a snapshot; the reply waits for it too.
+                self.retire(ctx);
                 self.after_durable(move |_| {
                     let _ = reply.send(());
                 });
-                self.retire(ctx);
             }
         }
     }

@@ -121,13 +121,9 @@ fn write(db: &sled::Db, puts: &[(Bytes, (u64, Bytes))], pages: &[(Bytes, Vec<u8>
     };
     for (key, added) in pages {
         let base = db.get(key.as_ref())?;
-        let written = page::extend(base.as_deref(), added).map_err(corrupt)?;
-        let last = page::entries(&written)
-            .map_err(corrupt)?
-            .last()
-            .map_or(0, |(seq, _)| *seq);
+        let (written, last) = page::extend(base.as_deref(), added).map_err(corrupt)?;
         db.insert(key.as_ref(), written)?;
-        derived.pages.push((key.clone(), last));
+        derived.pages.push((key.clone(), last.unwrap_or(0)));
     }
     Ok(derived)
 }

@@ -27,7 +27,6 @@ const SHARDS: usize = 16;
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub lsn: u64,
-    pub op: Op,
     pub value: Bytes,
 }
 
@@ -92,7 +91,7 @@ impl Overlay {
                         Bytes::from(fresh)
                     }
                 };
-                entries.insert(key.clone(), Entry { lsn, op: *op, value });
+                entries.insert(key.clone(), Entry { lsn, value });
             }
         }
     }

@@ -71,9 +71,9 @@ pub fn empty() -> Vec<u8> {
 }
 
 /// `base` (a page, or none yet) with the entries in `added` (entry bytes) whose `seq` is
-/// above its last one.
-pub fn extend(base: Option<&[u8]>, added: &[u8]) -> Result<Vec<u8>, CodecError> {
-    let (mut page, last) = match base {
+/// above its last one, and the page's last `seq` after that.
+pub fn extend(base: Option<&[u8]>, added: &[u8]) -> Result<(Vec<u8>, Option<u64>), CodecError> {
+    let (mut page, mut last) = match base {
         Some(base) => {
             let last = entries(base)?.last().map(|(seq, _)| *seq);
             (base.to_vec(), last)
@@ -84,9 +84,10 @@ pub fn extend(base: Option<&[u8]>, added: &[u8]) -> Result<Vec<u8>, CodecError> 
     for (seq, event) in parse_entries(added)? {
         if last.is_none_or(|last| seq > last) {
             page.extend_from_slice(&entry(seq, event));
+            last = Some(seq);
         }
     }
-    Ok(page)
+    Ok((page, last))
 }
 
 /// The events of a page as read: the page in sled (if any) and the overlay's delta (if
@@ -107,11 +108,6 @@ pub fn combine<'a>(stored: Option<&'a [u8]>, delta: Option<&'a [u8]>) -> Result<
     Ok(combined)
 }
 
-/// The highest `seq` in a run of entry bytes.
-pub fn last_seq_of_entries(bytes: &[u8]) -> Result<Option<u64>, CodecError> {
-    Ok(parse_entries(bytes)?.last().map(|(seq, _)| *seq))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,10 +118,12 @@ mod tests {
 
     #[test]
     fn extend_keeps_order_and_drops_entries_already_held() {
-        let page = extend(None, &run(&[(0, b"a"), (1, b"bb")])).unwrap();
+        let (page, last) = extend(None, &run(&[(0, b"a"), (1, b"bb")])).unwrap();
+        assert_eq!(last, Some(1));
         assert_eq!(entries(&page).unwrap(), vec![(0, &b"a"[..]), (1, &b"bb"[..])]);
         // A replay of entry 1 with entry 2: only 2 is new.
-        let page = extend(Some(&page), &run(&[(1, b"bb"), (2, b"c")])).unwrap();
+        let (page, last) = extend(Some(&page), &run(&[(1, b"bb"), (2, b"c")])).unwrap();
+        assert_eq!(last, Some(2));
         assert_eq!(
             entries(&page).unwrap(),
             vec![(0, &b"a"[..]), (1, &b"bb"[..]), (2, &b"c"[..])]
@@ -134,10 +132,10 @@ mod tests {
 
     #[test]
     fn combine_reads_stored_then_newer_delta_entries_once() {
-        let stored = extend(None, &run(&[(4, b"d"), (5, b"e")])).unwrap();
+        let (stored, _) = extend(None, &run(&[(4, b"d"), (5, b"e")])).unwrap();
         // The delta still holds 5 (the deriver wrote the page, the reader took the delta
         // before it was trimmed) and 6.
-        let delta = extend(None, &run(&[(5, b"e"), (6, b"f")])).unwrap();
+        let (delta, _) = extend(None, &run(&[(5, b"e"), (6, b"f")])).unwrap();
         let seqs: Vec<u64> = combine(Some(&stored), Some(&delta))
             .unwrap()
             .into_iter()

@@ -8,15 +8,23 @@
 //! its mean interval). After the run the tool checks that what the server acknowledged is
 //! exactly what the wallets' journals hold, and exits non-zero if not.
 
+mod connection;
 mod report;
 mod setup;
+
+use crate::api::wire::Money;
+use bytes::Bytes;
+use connection::{Connection, Endpoint};
+use hyper::Method;
+use serde::Deserialize;
+use std::borrow::Cow;
 
 use hdrhistogram::Histogram;
 use parking_lot::Mutex;
 use rand::Rng;
 use rand_distr::Distribution;
 use report::{Report, Second};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -225,19 +233,64 @@ impl Target {
     }
 }
 
-fn decimal(value: &Value) -> rust_decimal::Decimal {
+/// The fields of a purchase reply the run checks.
+#[derive(Debug, Deserialize)]
+struct PurchaseReply {
+    id: String,
+    rewards: RewardsReply,
+}
+
+#[derive(Debug, Deserialize)]
+struct RewardsReply {
+    award: Money,
+    spend: Money,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ErrorReply {
+    error: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct BulkReply {
+    results: Vec<BulkItemReply>,
+}
+
+#[derive(Debug, Deserialize)]
+struct BulkItemReply {
+    status: u16,
+    purchase: Option<PurchaseReply>,
+    error: Option<ErrorReply>,
+}
+
+/// A JSON number of a reply read back as the exact decimal it was written as.
+pub(crate) fn decimal(value: &Value) -> rust_decimal::Decimal {
     value.to_string().parse().unwrap_or_default()
 }
 
-fn error_code(status: u16, body: &Value) -> (u16, String) {
-    (status, body["error"].as_str().unwrap_or("").to_string())
+fn error_code(status: u16, body: &[u8]) -> (u16, String) {
+    let reply: ErrorReply = serde_json::from_slice(body).unwrap_or_default();
+    (status, reply.error.unwrap_or_default())
+}
+
+/// A purchase body, serialised directly: ids and references are plain ASCII codes.
+fn purchase_body(contact: &str, reference: &str, spend: bool) -> String {
+    let total = if spend { 10 } else { 25 };
+    let spend_request = if spend {
+        r#","spend_request":{"amount":1,"restrict_fully_covered":false}"#
+    } else {
+        ""
+    };
+    format!(
+        r#"{{"contact":{{"id":"{contact}"}},"reference_number":"{reference}","transaction_amounts":{{"total":{total}}}{spend_request}}}"#
+    )
 }
 
 /// One terminal: requests back to back until the deadline.
 #[allow(clippy::too_many_arguments)]
 async fn terminal(
     number: usize,
-    target: Arc<Target>,
+    endpoint: Endpoint,
     scenario: Scenario,
     contacts: Arc<Vec<setup::BenchContact>>,
     picker: Picker,
@@ -247,7 +300,7 @@ async fn terminal(
     recorder: Arc<Recorder>,
     deadline: Instant,
 ) -> TerminalResult {
-    let client = Target::client();
+    let mut connection = Connection::new(endpoint);
     // Held across awaits, so a Send generator seeded from the thread's.
     let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::from_rng(&mut rand::rng());
     let mut result = TerminalResult {
@@ -260,8 +313,8 @@ async fn terminal(
     };
     let total_weight: u32 = mix.iter().map(|(_, w)| w).sum();
     let mut sequence = 0u64;
-    let reference = |sequence: &mut u64| {
-        *sequence += 1;
+    let mut reference = || {
+        sequence += 1;
         format!("bench-{run}-{number}-{sequence}")
     };
     while Instant::now() < deadline {
@@ -283,65 +336,62 @@ async fn terminal(
             }
         };
         let contact = picker.pick(&mut rng).min(contacts.len().saturating_sub(1));
-        let purchase = |reference: String, spend: bool| {
-            let mut body = json!({
-                "contact": {"id": contacts[contact].id},
-                "reference_number": reference,
-                "transaction_amounts": {"total": if spend { 10 } else { 25 }},
-            });
-            if spend {
-                body["spend_request"] = json!({"amount": 1, "restrict_fully_covered": false});
-            }
-            body
-        };
-        let (method, path, body, items): (reqwest::Method, String, Option<Value>, u64) = match (scenario, operation) {
-            (Scenario::Baseline, _) => (reqwest::Method::GET, "/health".into(), None, 0),
+        let contact_id = contacts.get(contact).map(|c| c.id.as_str()).unwrap_or_default();
+        let post = |body: String| Some(Bytes::from(body));
+        let (method, path, body, items): (Method, Cow<'static, str>, Option<Bytes>, u64) = match (scenario, operation) {
+            (Scenario::Baseline, _) => (Method::GET, "/health".into(), None, 0),
             (Scenario::Bulk, _) => {
-                let purchases: Vec<Value> = (0..batch_size)
-                    .map(|_| purchase(reference(&mut sequence), false))
-                    .collect();
+                let mut purchases = String::with_capacity(batch_size * 160 + 16);
+                purchases.push_str(r#"{"purchases":["#);
+                for item in 0..batch_size {
+                    if item > 0 {
+                        purchases.push(',');
+                    }
+                    purchases.push_str(&purchase_body(contact_id, &reference(), false));
+                }
+                purchases.push_str("]}");
                 (
-                    reqwest::Method::POST,
+                    Method::POST,
                     "/backoffice/v2/purchases/bulk".into(),
-                    Some(json!({ "purchases": purchases })),
+                    post(purchases),
                     batch_size as u64,
                 )
             }
             (_, Operation::Award) => (
-                reqwest::Method::POST,
+                Method::POST,
                 "/backoffice/v2/purchases".into(),
-                Some(purchase(reference(&mut sequence), false)),
+                post(purchase_body(contact_id, &reference(), false)),
                 1,
             ),
             (_, Operation::Spend) => (
-                reqwest::Method::POST,
+                Method::POST,
                 "/backoffice/v2/purchases".into(),
-                Some(purchase(reference(&mut sequence), true)),
+                post(purchase_body(contact_id, &reference(), true)),
                 1,
             ),
             (_, Operation::Cancel) => match result.acknowledged.last() {
                 Some(last) => (
-                    reqwest::Method::POST,
-                    format!("/backoffice/v2/purchases/{}/cancel", last.purchase_id),
-                    Some(json!({})),
+                    Method::POST,
+                    format!("/backoffice/v2/purchases/{}/cancel", last.purchase_id).into(),
+                    post("{}".to_string()),
                     0,
                 ),
                 None => (
-                    reqwest::Method::POST,
+                    Method::POST,
                     "/backoffice/v2/purchases".into(),
-                    Some(purchase(reference(&mut sequence), false)),
+                    post(purchase_body(contact_id, &reference(), false)),
                     1,
                 ),
             },
             (_, Operation::Read) => (
-                reqwest::Method::GET,
-                format!("/backoffice/v2/wallets/{}", contacts[contact].wallet_id),
+                Method::GET,
+                format!("/backoffice/v2/wallets/{}", contacts[contact].wallet_id).into(),
                 None,
                 0,
             ),
         };
         let sent = Instant::now();
-        let outcome = target.send(&client, method, &path, body.as_ref()).await;
+        let outcome = connection.send(method, &path, body).await;
         let latency = sent.elapsed();
         result.busy += latency;
         result.requests += 1;
@@ -350,24 +400,35 @@ async fn terminal(
         match outcome {
             Err(error) => *result.errors.entry((0, error.chars().take(60).collect())).or_default() += 1,
             Ok((status, reply)) => match (scenario, status) {
-                (Scenario::Bulk, 200) => {
-                    for item in reply["results"].as_array().into_iter().flatten() {
-                        let item_status = item["status"].as_u64().unwrap_or(0) as u16;
-                        if item_status == 201 {
-                            result.purchases += 1;
-                            result.acknowledged.push(acknowledged(contact, &item["purchase"]));
-                        } else {
-                            *result
-                                .errors
-                                .entry(error_code(item_status, &item["error"]))
-                                .or_default() += 1;
+                (Scenario::Bulk, 200) => match serde_json::from_slice::<BulkReply>(&reply) {
+                    Ok(bulk) => {
+                        for item in bulk.results {
+                            match (item.status, item.purchase) {
+                                (201, Some(purchase)) => {
+                                    result.purchases += 1;
+                                    result.acknowledged.push(acknowledged(contact, purchase));
+                                }
+                                (status, _) => {
+                                    let code = item.error.and_then(|e| e.error).unwrap_or_default();
+                                    *result.errors.entry((status, code)).or_default() += 1;
+                                }
+                            }
                         }
                     }
-                }
-                (_, 201) if items == 1 => {
-                    result.purchases += 1;
-                    result.acknowledged.push(acknowledged(contact, &reply));
-                }
+                    Err(_) => *result.errors.entry((200, "unreadable bulk reply".into())).or_default() += 1,
+                },
+                (_, 201) if items == 1 => match serde_json::from_slice::<PurchaseReply>(&reply) {
+                    Ok(purchase) => {
+                        result.purchases += 1;
+                        result.acknowledged.push(acknowledged(contact, purchase));
+                    }
+                    Err(_) => {
+                        *result
+                            .errors
+                            .entry((201, "unreadable purchase reply".into()))
+                            .or_default() += 1
+                    }
+                },
                 (_, 200) => {
                     if path.ends_with("/cancel") {
                         result.acknowledged.pop();
@@ -380,12 +441,12 @@ async fn terminal(
     result
 }
 
-fn acknowledged(contact: usize, purchase: &Value) -> Acknowledged {
+fn acknowledged(contact: usize, purchase: PurchaseReply) -> Acknowledged {
     Acknowledged {
         contact,
-        purchase_id: purchase["id"].as_str().unwrap_or_default().to_string(),
-        award: decimal(&purchase["rewards"]["award"]),
-        spend: decimal(&purchase["rewards"]["spend"]),
+        purchase_id: purchase.id,
+        award: purchase.rewards.award.0,
+        spend: purchase.rewards.spend.0,
     }
 }
 
@@ -431,6 +492,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<std::process::ExitCode> {
                 .ok_or_else(|| anyhow::anyhow!("--secret-key is required without --spawn"))?,
         },
     };
+    let endpoint = Endpoint::new(&target.base, &target.key)?;
     let target = Arc::new(target);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let outcome = runtime.block_on(async {
@@ -452,7 +514,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<std::process::ExitCode> {
             .map(|number| {
                 tokio::spawn(terminal(
                     number,
-                    target.clone(),
+                    endpoint.clone(),
                     args.scenario,
                     contacts.clone(),
                     picker.clone(),

@@ -1,5 +1,6 @@
 //! Wire helpers shared by every API family: exact decimal numbers and CRM.COM paging.
 
+use crate::api::errors::{codes, ApiError};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::str::FromStr;
@@ -80,4 +81,38 @@ pub struct Paging {
 pub struct PagedResponse<T: ToSchema> {
     pub paging: Paging,
     pub content: Vec<T>,
+}
+
+/// A request body read and dropped, for POSTs that take no fields. Tills often send `{}`
+/// anyway; reading it keeps the keep-alive connection open (actix closes a connection whose
+/// request body was left unread).
+pub struct IgnoredBody;
+
+impl actix_web::FromRequest for IgnoredBody {
+    type Error = actix_web::Error;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(request: &actix_web::HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let body = actix_web::web::Bytes::from_request(request, payload);
+        Box::pin(async move {
+            body.await.map(|_| IgnoredBody).map_err(|error| {
+                let too_large =
+                    error.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE;
+                let api_error = if too_large {
+                    ApiError::new(
+                        actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+                        codes::PAYLOAD_TOO_LARGE,
+                        "request body is too large",
+                    )
+                } else {
+                    ApiError::new(
+                        actix_web::http::StatusCode::BAD_REQUEST,
+                        codes::INVALID_VALUE,
+                        format!("invalid body: {error}"),
+                    )
+                };
+                api_error.into()
+            })
+        })
+    }
 }

@@ -87,11 +87,6 @@ impl Connection {
     }
 
     async fn exchange(&mut self, method: Method, path: &str, body: Option<Bytes>) -> Result<(u16, Bytes), String> {
-        let sender = match &mut self.sender {
-            Some(sender) => sender,
-            None => self.sender.insert(self.open().await?),
-        };
-        sender.ready().await.map_err(|error| error.to_string())?;
         let mut request = Request::builder()
             .method(method)
             .uri(path)
@@ -100,18 +95,46 @@ impl Connection {
         if body.is_some() {
             request = request.header(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         }
-        let request = request
+        let mut request = request
             .body(Full::new(body.unwrap_or_default()))
             .map_err(|error| error.to_string())?;
-        let response = sender.send_request(request).await.map_err(|error| error.to_string())?;
-        let status = response.status().as_u16();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|error| error.to_string())?
-            .to_bytes();
-        Ok((status, body))
+        // A kept-alive connection the server has closed is found out only when used; then
+        // the request, not yet written, goes again on a new connection (as a pool would).
+        loop {
+            let reused = self.sender.is_some();
+            let sender = match &mut self.sender {
+                Some(sender) => sender,
+                None => self.sender.insert(self.open().await?),
+            };
+            if let Err(error) = sender.ready().await {
+                self.sender = None;
+                if reused {
+                    continue;
+                }
+                return Err(error.to_string());
+            }
+            let response = match sender.try_send_request(request).await {
+                Ok(response) => response,
+                Err(mut error) => {
+                    self.sender = None;
+                    match error.take_message() {
+                        Some(unsent) if reused => {
+                            request = unsent;
+                            continue;
+                        }
+                        _ => return Err(error.into_error().to_string()),
+                    }
+                }
+            };
+            let status = response.status().as_u16();
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .map_err(|error| error.to_string())?
+                .to_bytes();
+            return Ok((status, body));
+        }
     }
 }
 

@@ -178,6 +178,10 @@ async fn cancelling_a_partly_spent_award_reverses_what_remains_and_records_a_sho
         .await;
     assert_eq!(cancelled.status, 200, "{}", cancelled.body);
     assert_eq!(cancelled.body["state"], "CANCELLED");
+    assert!(
+        cancelled.keeps_alive,
+        "the till's connection stays open after a cancel with a body"
+    );
     let wallet = app.wallet(wallet_id).await;
     assert_eq!(amount(&wallet["total_balance"]), "0.00");
     assert_eq!(amount(&wallet["shortfall"]), "6.00");
@@ -388,6 +392,27 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
         .await;
     assert_eq!(too_big.status, 413);
     assert_eq!(too_big.error_code(), "CRM.EXCEPTIONS.PAYLOADTOOLARGEEXCEPTION");
+    let cancel_too_big = app
+        .post_raw(
+            "/backoffice/v2/purchases/6f1c1a52-6a43-4c1e-9a55-0d7c2f9f0b11/cancel",
+            Some(SECRET_KEY),
+            "application/json",
+            vec![b' '; 70_000],
+        )
+        .await;
+    assert_eq!(cancel_too_big.status, 413, "{}", cancel_too_big.body);
+    assert_eq!(cancel_too_big.error_code(), "CRM.EXCEPTIONS.PAYLOADTOOLARGEEXCEPTION");
+    let unknown_cancel = app
+        .post(
+            "/backoffice/v2/purchases/6f1c1a52-6a43-4c1e-9a55-0d7c2f9f0b11/cancel",
+            &json!({}),
+        )
+        .await;
+    assert_eq!(unknown_cancel.status, 404);
+    assert!(
+        unknown_cancel.keeps_alive,
+        "a till's connection stays open after a refused cancel that had a body"
+    );
     let body = serde_json::to_vec(&base(json!(1))).unwrap();
     let no_key = app.post_raw(purchases, None, "application/json", body.clone()).await;
     assert_eq!(no_key.status, 401);

@@ -79,6 +79,8 @@ pub struct Reply {
     pub status: StatusCode,
     pub body: Value,
     pub retry_after: Option<String>,
+    /// False when the server closes the connection after this reply (`connection: close`).
+    pub keeps_alive: bool,
 }
 
 impl Reply {
@@ -117,6 +119,10 @@ impl TestApp {
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
+        let keeps_alive = response
+            .headers()
+            .get("connection")
+            .is_none_or(|value| !value.as_bytes().eq_ignore_ascii_case(b"close"));
         let text = response.text().await.unwrap();
         let body = if text.is_empty() {
             Value::Null
@@ -127,6 +133,7 @@ impl TestApp {
             status,
             body,
             retry_after,
+            keeps_alive,
         }
     }
 

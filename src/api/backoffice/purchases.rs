@@ -3,7 +3,7 @@
 
 use crate::api::auth::SecretKey;
 use crate::api::errors::{ApiError, ErrorBody};
-use crate::api::wire::{money, Money};
+use crate::api::wire::{money, IgnoredBody, Money};
 use crate::startup::HttpLimits;
 use actix_web::{get, post, web, HttpResponse};
 use rewards_engine::domain::ids::{ContactCode, ContactId, PurchaseId, ReferenceNumber, WalletCode};
@@ -299,6 +299,7 @@ pub async fn cancel_purchase(
     auth: SecretKey,
     engine: web::Data<Engine>,
     path: web::Path<String>,
+    _body: IgnoredBody,
 ) -> Result<HttpResponse, ApiError> {
     let record = engine.cancel_purchase(auth.tenant, purchase_id(&path)?).await?;
     Ok(HttpResponse::Ok().json(purchase_view(&record, false)))

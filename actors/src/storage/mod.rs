@@ -415,19 +415,31 @@ impl Store {
         };
         let snapshot_seq = wallet.next_seq();
         wallet.restore_indexes();
-        let start = keys::wallet_page(tenant, id, snapshot_seq);
-        let end = keys::wallet_page(tenant, id, u64::MAX);
-        // The overlay is read before sled, so an event the deriver moves in between is
-        // seen in one or both (the page merge keeps one), never in neither.
-        let logged = self.inner.overlay.range(&start, &end);
-        for item in merged(self.inner.db.range(start..=end), logged, false) {
-            let item = item?;
-            for (seq, bytes) in item.page_entries()? {
+        // Events after the snapshot are `snapshot_seq, snapshot_seq + 1, …` with no gaps, so
+        // they start on the snapshot's page and a page that is not full is the last one:
+        // point reads, page by page, instead of a range scan (an actor's start is on the
+        // path of the purchase that wakes it).
+        let mut page_start = snapshot_seq;
+        loop {
+            let key = keys::wallet_page(tenant, id, page_start);
+            // The overlay is read before sled, so an event the deriver moves in between is
+            // seen in one or both (the page merge keeps one), never in neither.
+            let logged = self.inner.overlay.get(&key);
+            let stored = self.inner.db.get(&key)?;
+            if logged.is_none() && stored.is_none() {
+                break;
+            }
+            for (seq, bytes) in (MergedItem { stored, logged }).page_entries()? {
                 if seq >= wallet.next_seq() {
                     let event: WalletEvent = decode(bytes).map_err(corrupt(keys::WALLET_EVENT))?;
                     wallet.replay(&event);
                 }
             }
+            let next_page = (page_start / keys::EVENTS_PER_PAGE + 1) * keys::EVENTS_PER_PAGE;
+            if wallet.next_seq() < next_page {
+                break;
+            }
+            page_start = next_page;
         }
         let replayed = wallet.next_seq() - snapshot_seq;
         Ok(Some((wallet, replayed)))

@@ -24,10 +24,20 @@
 //! A crash can leave a torn record at the end of the last segment; it was never
 //! acknowledged (acknowledgement follows the `fdatasync`), so recovery cuts it off. A bad
 //! record anywhere else is corruption and stops start-up.
+//!
+//! Segments after the first are *preallocated*: while one fills, a background thread writes
+//! the next one full of zeros and syncs it, and the writer renames it into place when it
+//! rotates. Records then overwrite blocks the file already has, so each `fdatasync` writes
+//! data only, with no file-size or extent change for ext4 to journal (measured here: 135–145
+//! µs per small append plus `fdatasync`, against 200–240 µs growing the file). A header of
+//! zeros therefore ends a segment's records; LSNs must still run on without a gap from one
+//! segment to the next, so a segment cut short by corruption is still found.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, Read, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
 
 pub const LOG_VERSION: u8 = 2;
 const LOG_VERSION_PUTS_ONLY: u8 = 1;
@@ -154,6 +164,46 @@ fn list_segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>, LogError> {
     Ok(segments)
 }
 
+/// The next segment, being filled with zeros in the background (not a `.log`, so never
+/// read as one).
+const SPARE_NAME: &str = "next-segment.spare";
+
+/// Writes `dir/SPARE_NAME` as `bytes` of zeros and syncs it.
+fn prepare_spare(dir: &Path, bytes: u64) -> std::io::Result<()> {
+    let mut file = OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(true)
+        .open(dir.join(SPARE_NAME))?;
+    let zeros = vec![0u8; 1 << 20];
+    let mut written = 0u64;
+    while written < bytes {
+        let chunk = (bytes - written).min(zeros.len() as u64) as usize;
+        file.write_all(&zeros[..chunk])?;
+        written += chunk as u64;
+        // A megabyte at a time, so the writer's own fdatasync never queues behind a whole
+        // segment of zeros going to disk at once.
+        file.sync_data()?;
+    }
+    file.sync_all()
+}
+
+/// Where the records of a segment end: the first header of zeros, or the end of the file.
+fn end_of_records(file: &File) -> std::io::Result<u64> {
+    let length = file.metadata()?.len();
+    let mut offset = 0u64;
+    let mut header = [0u8; HEADER_LEN];
+    while offset + HEADER_LEN as u64 <= length {
+        file.read_exact_at(&mut header, offset)?;
+        let body_len = u32::from_le_bytes(header[..4].try_into().expect("4 bytes")) as u64;
+        if body_len == 0 {
+            break;
+        }
+        offset += HEADER_LEN as u64 + body_len;
+    }
+    Ok(offset.min(length))
+}
+
 fn sync_dir(dir: &Path) -> std::io::Result<()> {
     File::open(dir)?.sync_all()
 }
@@ -188,6 +238,10 @@ pub fn replay<E: From<LogError>>(
                 Ok(()) => {
                     let body_len = u32::from_le_bytes(header[..4].try_into().expect("4 bytes")) as usize;
                     let crc = u32::from_le_bytes(header[4..].try_into().expect("4 bytes"));
+                    if body_len == 0 && crc == 0 {
+                        // The preallocated rest of the segment.
+                        break;
+                    }
                     if !(BODY_FIXED_LEN..=RECORD_LEN_MAX).contains(&body_len) {
                         Some(format!("impossible record length {body_len}"))
                     } else {
@@ -233,39 +287,64 @@ pub fn replay<E: From<LogError>>(
 pub struct LogWriter {
     dir: PathBuf,
     file: File,
-    segment_bytes: u64,
+    /// Where the next record goes in `file`.
+    position: u64,
     segment_bytes_max: u64,
     next_lsn: u64,
     buffer: Vec<u8>,
+    /// The next segment, being zero-filled; started once the current one is half full.
+    spare: Option<JoinHandle<std::io::Result<()>>>,
 }
 
 impl LogWriter {
     /// Opens the log for appending after `last_lsn` (the last record present, or derived).
     pub fn open(dir: &Path, next_lsn: u64, segment_bytes_max: u64) -> Result<LogWriter, LogError> {
         std::fs::create_dir_all(dir)?;
-        let (file, segment_bytes) = match list_segments(dir)?.pop() {
+        let (file, position) = match list_segments(dir)?.pop() {
             Some((_, path)) => {
-                let file = OpenOptions::new().append(true).open(&path)?;
-                let bytes = file.metadata()?.len();
-                (file, bytes)
+                let file = OpenOptions::new().read(true).write(true).open(&path)?;
+                let position = end_of_records(&file)?;
+                (file, position)
             }
-            None => (Self::create_segment(dir, next_lsn)?, 0),
+            // The first segment grows as it is written: a server that logs little never
+            // writes a whole segment of zeros.
+            None => (Self::create_segment(dir, next_lsn, None)?, 0),
         };
         Ok(LogWriter {
             dir: dir.to_path_buf(),
             file,
-            segment_bytes,
+            position,
             segment_bytes_max: segment_bytes_max.max(1),
             next_lsn,
             buffer: Vec::with_capacity(1 << 20),
+            spare: None,
         })
     }
 
-    fn create_segment(dir: &Path, first_lsn: u64) -> Result<File, LogError> {
+    /// Creates the segment starting at `first_lsn`: the zero-filled spare when it was
+    /// prepared without error, otherwise an empty file.
+    fn create_segment(
+        dir: &Path,
+        first_lsn: u64,
+        spare: Option<JoinHandle<std::io::Result<()>>>,
+    ) -> Result<File, LogError> {
+        let path = dir.join(segment_name(first_lsn));
+        let prepared = match spare.map(JoinHandle::join) {
+            Some(Ok(Ok(()))) => true,
+            Some(Ok(Err(error))) => {
+                tracing::warn!(%error, "the next commit-log segment could not be preallocated");
+                false
+            }
+            Some(Err(_)) | None => false,
+        };
+        if prepared {
+            std::fs::rename(dir.join(SPARE_NAME), &path)?;
+        }
         let file = OpenOptions::new()
-            .create_new(true)
-            .append(true)
-            .open(dir.join(segment_name(first_lsn)))?;
+            .read(true)
+            .write(true)
+            .create_new(!prepared)
+            .open(&path)?;
         sync_dir(dir)?;
         Ok(file)
     }
@@ -278,17 +357,25 @@ impl LogWriter {
     /// Writes one record holding `writes` and waits until it is on disk. Returns its LSN
     /// and its size in bytes.
     pub fn append<K: AsRef<[u8]>, V: AsRef<[u8]>>(&mut self, writes: &[(Op, K, V)]) -> Result<(u64, usize), LogError> {
-        if self.segment_bytes >= self.segment_bytes_max {
-            self.file = Self::create_segment(&self.dir, self.next_lsn)?;
-            self.segment_bytes = 0;
+        if self.position >= self.segment_bytes_max {
+            self.file = Self::create_segment(&self.dir, self.next_lsn, self.spare.take())?;
+            self.position = 0;
         }
         let lsn = self.next_lsn;
         self.buffer.clear();
         encode_record(lsn, writes, &mut self.buffer);
-        self.file.write_all(&self.buffer)?;
+        self.file.write_all_at(&self.buffer, self.position)?;
         self.file.sync_data()?;
         self.next_lsn += 1;
-        self.segment_bytes += self.buffer.len() as u64;
+        self.position += self.buffer.len() as u64;
+        if self.spare.is_none() && self.position >= self.segment_bytes_max / 2 {
+            let (dir, bytes) = (self.dir.clone(), self.segment_bytes_max);
+            self.spare = Some(
+                std::thread::Builder::new()
+                    .name("log-spare".into())
+                    .spawn(move || prepare_spare(&dir, bytes))?,
+            );
+        }
         Ok((lsn, self.buffer.len()))
     }
 }
@@ -410,6 +497,79 @@ mod tests {
         let last = bytes.len() - 1;
         bytes[last] ^= 0xff;
         std::fs::write(&first, bytes).unwrap();
+        assert!(matches!(
+            replay(dir.path(), 0, |_| Ok::<(), LogError>(())),
+            Err(LogError::Corrupt { .. })
+        ));
+    }
+
+    fn lsns(dir: &Path) -> Vec<u64> {
+        let mut lsns = Vec::new();
+        replay(dir, 0, |record| -> Result<(), LogError> {
+            lsns.push(record.lsn);
+            Ok(())
+        })
+        .unwrap();
+        lsns
+    }
+
+    #[test]
+    fn later_segments_are_preallocated_and_reopening_goes_on_after_the_last_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let segment_max = 400;
+        let mut log = LogWriter::open(dir.path(), 1, segment_max).unwrap();
+        for _ in 0..12 {
+            log.append(&writes(3)).unwrap();
+        }
+        let segments = list_segments(dir.path()).unwrap();
+        assert!(segments.len() >= 3, "small segments rotate");
+        // The writer's segment came from the spare: full length already, zeros after its
+        // records.
+        let (_, newest) = segments.last().unwrap();
+        assert!(std::fs::metadata(newest).unwrap().len() >= segment_max);
+        assert!(end_of_records(&File::open(newest).unwrap()).unwrap() < segment_max);
+        drop(log);
+        assert_eq!(lsns(dir.path()), (1..=12).collect::<Vec<_>>());
+
+        let mut log = LogWriter::open(dir.path(), 13, segment_max).unwrap();
+        for expected in 13..=20 {
+            assert_eq!(log.append(&writes(2)).unwrap().0, expected);
+        }
+        drop(log);
+        assert_eq!(lsns(dir.path()), (1..=20).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_crash_right_after_rotation_leaves_an_empty_segment_that_is_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = LogWriter::open(dir.path(), 1, 1 << 20).unwrap();
+        log.append(&writes(3)).unwrap();
+        log.append(&writes(3)).unwrap();
+        drop(log);
+        // As left by a rotation to a preallocated segment before its first record.
+        std::fs::write(dir.path().join(segment_name(3)), vec![0u8; 4096]).unwrap();
+        assert_eq!(replay(dir.path(), 0, |_| Ok::<(), LogError>(())).unwrap(), 2);
+        let mut log = LogWriter::open(dir.path(), 3, 1 << 20).unwrap();
+        assert_eq!(log.append(&writes(1)).unwrap().0, 3);
+        drop(log);
+        assert_eq!(lsns(dir.path()), vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn a_zeroed_header_inside_the_log_is_still_corruption() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = LogWriter::open(dir.path(), 1, 300).unwrap();
+        for _ in 0..10 {
+            log.append(&writes(3)).unwrap();
+        }
+        drop(log);
+        let (_, first) = list_segments(dir.path()).unwrap().remove(0);
+        let mut bytes = std::fs::read(&first).unwrap();
+        let second_record = HEADER_LEN + u32::from_le_bytes(bytes[..4].try_into().unwrap()) as usize;
+        bytes[second_record..second_record + HEADER_LEN].fill(0);
+        std::fs::write(&first, bytes).unwrap();
+        // The first segment now seems to end after one record; the next one does not
+        // follow on from it.
         assert!(matches!(
             replay(dir.path(), 0, |_| Ok::<(), LogError>(())),
             Err(LogError::Corrupt { .. })

@@ -72,6 +72,7 @@ fn setup(wallets: usize) -> Setup {
                 snapshot_every_events: 1_000,
             },
             default_currency: Currency::parse("EUR").unwrap(),
+            contact_routes_max: 1 << 20,
         };
         let engine = Engine::start(store, settings, Arc::new(SystemClock));
         let organisation = engine

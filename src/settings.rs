@@ -50,6 +50,7 @@ pub struct ActorsSettings {
     pub idle_ms: u64,
     pub mailbox_len_max: usize,
     pub snapshot_every_events: u64,
+    pub contact_routes_max: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]

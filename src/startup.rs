@@ -44,6 +44,7 @@ pub fn engine_settings(settings: &Settings) -> anyhow::Result<EngineSettings> {
             snapshot_every_events: settings.actors.snapshot_every_events,
         },
         default_currency: settings.default_currency()?,
+        contact_routes_max: settings.actors.contact_routes_max,
     })
 }
 

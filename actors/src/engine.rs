@@ -21,6 +21,7 @@ use crate::domain::organisation::{ApiKeyKind, ApiKeyRecord, Organisation, Organi
 use crate::domain::purchase::{ProductLine, PurchaseRecord, PurchaseRequest, TransactionAmounts};
 use crate::domain::wallet::{Entry, SpendRequest, Wallet, WalletEvent, WalletHeader, WalletRejection};
 use crate::metrics_names as names;
+use crate::routes::{ContactRoute, ContactRoutes};
 use crate::storage::{IdempotencyRecord, Store, StoreError, WriteSet};
 use actix::{Actor, Arbiter};
 use parking_lot::{Mutex, RwLock};
@@ -81,6 +82,8 @@ pub struct EngineSettings {
     pub actors: ActorSettings,
     /// Currency of a new organisation's wallets.
     pub default_currency: Currency,
+    /// Most contact routes (contact → wallet, currency) kept in memory for purchases.
+    pub contact_routes_max: usize,
 }
 
 /// How a request names a contact.
@@ -168,6 +171,7 @@ struct Inner {
     organisations: RwLock<HashMap<OrganisationId, Organisation>>,
     api_keys: RwLock<HashMap<[u8; 32], ApiKeyRecord>>,
     closing: AtomicBool,
+    routes: ContactRoutes,
 }
 
 #[derive(Clone)]
@@ -191,7 +195,6 @@ impl Engine {
                 clock,
                 wallets: Arc::new(Registry::new(handles.clone())),
                 contacts: Arc::new(Registry::new(handles)),
-                settings,
                 arbiters: Mutex::new(arbiters),
                 claims: Arc::new(Claims::default()),
                 offers: RwLock::new(HashMap::new()),
@@ -199,6 +202,8 @@ impl Engine {
                 organisations: RwLock::new(HashMap::new()),
                 api_keys: RwLock::new(HashMap::new()),
                 closing: AtomicBool::new(false),
+                routes: ContactRoutes::new(settings.contact_routes_max),
+                settings,
             }),
         }
     }
@@ -444,6 +449,24 @@ impl Engine {
         store.contact(tenant, id)?.ok_or(EngineError::NotFound("contact"))
     }
 
+    /// Where a purchase for this contact goes: from memory when the contact was seen
+    /// before (a contact's wallet and currency never change), else from the store.
+    fn contact_route(&self, tenant: &Tenant, reference: &ContactRef) -> Result<ContactRoute, EngineError> {
+        if let ContactRef::Id(id) = reference {
+            if let Some(route) = self.inner.routes.get(tenant, *id) {
+                return Ok(route);
+            }
+        }
+        let contact = self.resolve_contact(tenant, reference)?;
+        let route = ContactRoute {
+            contact_id: contact.id,
+            wallet_id: contact.wallet_id,
+            currency: contact.wallet_currency,
+        };
+        self.inner.routes.insert(tenant, route);
+        Ok(route)
+    }
+
     // ----- offers ------------------------------------------------------------------------
 
     async fn reload_offers(&self, tenant: &Tenant) -> Result<Arc<Vec<RewardOffer>>, EngineError> {
@@ -596,9 +619,9 @@ impl Engine {
     fn prepare_purchase(
         &self,
         submission: PurchaseSubmission,
-        contact: &Contact,
+        contact: &ContactRoute,
     ) -> Result<(PurchaseRequest, Amount), EngineError> {
-        let currency = contact.wallet_currency;
+        let currency = contact.currency;
         if let Some(given) = submission.currency {
             if given != currency {
                 return Err(EngineError::CurrencyMismatch {
@@ -636,7 +659,7 @@ impl Engine {
             .transpose()?;
         let request = PurchaseRequest {
             reference_number: submission.reference_number,
-            contact_id: contact.id,
+            contact_id: contact.contact_id,
             wallet_id: contact.wallet_id,
             currency,
             amounts,
@@ -668,7 +691,7 @@ impl Engine {
         submission: PurchaseSubmission,
     ) -> Result<Arc<PurchaseRecord>, EngineError> {
         self.check_open()?;
-        let contact = self.resolve_contact(&tenant, &submission.contact)?;
+        let contact = self.contact_route(&tenant, &submission.contact)?;
         self.post_for_contact(tenant, &contact, submission).await
     }
 
@@ -681,12 +704,12 @@ impl Engine {
         submissions: Vec<PurchaseSubmission>,
     ) -> Vec<Result<Arc<PurchaseRecord>, EngineError>> {
         let mut outcomes: Vec<Option<Result<Arc<PurchaseRecord>, EngineError>>> = vec![None; submissions.len()];
-        let mut by_wallet: HashMap<WalletId, Vec<(usize, Contact, PurchaseSubmission)>> = HashMap::new();
+        let mut by_wallet: HashMap<WalletId, Vec<(usize, ContactRoute, PurchaseSubmission)>> = HashMap::new();
         let mut wallet_order = Vec::new();
         for (index, submission) in submissions.into_iter().enumerate() {
             match self
                 .check_open()
-                .and_then(|()| self.resolve_contact(&tenant, &submission.contact))
+                .and_then(|()| self.contact_route(&tenant, &submission.contact))
             {
                 Err(error) => outcomes[index] = Some(Err(error)),
                 Ok(contact) => {
@@ -720,7 +743,7 @@ impl Engine {
     async fn post_for_contact(
         &self,
         tenant: Tenant,
-        contact: &Contact,
+        contact: &ContactRoute,
         submission: PurchaseSubmission,
     ) -> Result<Arc<PurchaseRecord>, EngineError> {
         let (request, total) = self.prepare_purchase(submission, contact)?;

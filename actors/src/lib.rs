@@ -8,6 +8,7 @@
 //! - [`storage`]: the only code that names sled: key layout, record codec, the group-commit
 //!   journal writer, recovery.
 //! - [`engine`]: the cheap-to-clone handle the HTTP façade calls.
+//! - [`routes`]: which wallet (and currency) each contact's purchases go to, cached.
 //! - [`clock`]: time as epoch seconds, replaceable in tests.
 //! - [`metrics_names`]: every metric name recorded here.
 
@@ -16,6 +17,7 @@ pub mod clock;
 pub mod domain;
 pub mod engine;
 pub mod metrics_names;
+pub mod routes;
 pub mod storage;
 
 pub use clock::{Clock, ManualClock, SystemClock};

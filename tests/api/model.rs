@@ -251,6 +251,8 @@ fn engine_settings() -> rewards_engine::EngineSettings {
             snapshot_every_events: 4,
         },
         default_currency: Currency::parse("EUR").unwrap(),
+        // Tiny, so purchases meet both cached and evicted contact routes.
+        contact_routes_max: 2,
     }
 }
 

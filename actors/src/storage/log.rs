@@ -369,12 +369,16 @@ impl LogWriter {
         self.next_lsn += 1;
         self.position += self.buffer.len() as u64;
         if self.spare.is_none() && self.position >= self.segment_bytes_max / 2 {
+            // The record is durable whatever happens here: without a spare, the next
+            // segment is simply created empty.
             let (dir, bytes) = (self.dir.clone(), self.segment_bytes_max);
-            self.spare = Some(
-                std::thread::Builder::new()
-                    .name("log-spare".into())
-                    .spawn(move || prepare_spare(&dir, bytes))?,
-            );
+            match std::thread::Builder::new()
+                .name("log-spare".into())
+                .spawn(move || prepare_spare(&dir, bytes))
+            {
+                Ok(handle) => self.spare = Some(handle),
+                Err(error) => tracing::warn!(%error, "could not start preallocating the next log segment"),
+            }
         }
         Ok((lsn, self.buffer.len()))
     }

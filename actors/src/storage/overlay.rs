@@ -7,8 +7,8 @@
 //!
 //! Keys and values are shared (`Arc`) with the deriver's copy of the record, so adding a
 //! commit copies nothing. The map is split in shards by key hash, so an actor's point read
-//! does not wait behind the writer adding a large group commit to one big map; range reads
-//! (journals, recovery) visit every shard and merge.
+//! does not wait behind the writer adding a large group commit to one big map; prefix reads
+//! (journals) visit every shard and merge.
 
 use super::log::Op;
 use super::page;
@@ -138,7 +138,7 @@ impl Overlay {
         }
     }
 
-    /// The value a put left under `key` (point reads never touch history pages).
+    /// What the overlay holds under `key`: a put's value, or a history page's delta.
     pub fn get(&self, key: &[u8]) -> Option<Bytes> {
         self.shards[self.shard_of(key)]
             .read()
@@ -146,7 +146,8 @@ impl Overlay {
             .map(|entry| entry.value.clone())
     }
 
-    fn collect(&self, start: &[u8], end: Bound<&[u8]>, keep: impl Fn(&[u8]) -> bool) -> Vec<(Bytes, Bytes)> {
+    /// The entries whose keys start with `prefix`, in key order.
+    pub fn prefix(&self, prefix: &[u8]) -> Vec<(Bytes, Bytes)> {
         let mut found = Vec::new();
         for shard in &self.shards {
             let entries = shard.read();
@@ -155,23 +156,13 @@ impl Overlay {
             }
             found.extend(
                 entries
-                    .range::<[u8], _>((Bound::Included(start), end))
-                    .take_while(|(key, _)| keep(key))
+                    .range::<[u8], _>((Bound::Included(prefix), Bound::Unbounded))
+                    .take_while(|(key, _)| key.starts_with(prefix))
                     .map(|(key, entry)| (key.clone(), entry.value.clone())),
             );
         }
         found.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         found
-    }
-
-    /// The entries with keys in `[start, end]`, in key order.
-    pub fn range(&self, start: &[u8], end: &[u8]) -> Vec<(Bytes, Bytes)> {
-        self.collect(start, Bound::Included(end), |_| true)
-    }
-
-    /// The entries whose keys start with `prefix`, in key order.
-    pub fn prefix(&self, prefix: &[u8]) -> Vec<(Bytes, Bytes)> {
-        self.collect(prefix, Bound::Unbounded, |key| key.starts_with(prefix))
     }
 
     #[cfg(test)]
@@ -205,8 +196,8 @@ mod tests {
         let keys = |found: Vec<(Bytes, Bytes)>| found.into_iter().map(|(k, _)| k.to_vec()).collect::<Vec<_>>();
         assert_eq!(keys(overlay.prefix(b"Ca")), vec![b"Ca1".to_vec(), b"Ca2".to_vec()]);
         assert_eq!(
-            keys(overlay.range(b"Ca2", b"Cb9")),
-            vec![b"Ca2".to_vec(), b"Cb1".to_vec()]
+            keys(overlay.prefix(b"C")),
+            vec![b"Ca1".to_vec(), b"Ca2".to_vec(), b"Cb1".to_vec()]
         );
         // Deriving up to commit 1 keeps the key commit 2 wrote again.
         let derived = |keys: &[&[u8]], lsn| keys.iter().map(|key| (Bytes::from(*key), lsn)).collect::<Vec<_>>();

@@ -119,20 +119,19 @@ impl Overlay {
                 };
                 // Deltas are built from entries the writer checked, so they parse; a
                 // delta that did not would stay (and reads would report it).
-                let Ok(kept) = page::entries(&delta.value).map(|all| {
-                    all.into_iter()
-                        .filter(|(seq, _)| seq > written)
-                        .flat_map(|(seq, event)| page::entry(seq, event))
-                        .collect::<Vec<u8>>()
-                }) else {
+                let Ok(all) = page::entries(&delta.value) else {
                     continue;
                 };
-                if kept.is_empty() {
-                    entries.remove(key.as_ref());
+                let mut kept = page::empty();
+                let mut any = false;
+                for (seq, event) in all.into_iter().filter(|(seq, _)| seq > written) {
+                    page::push_entry(&mut kept, seq, event);
+                    any = true;
+                }
+                if any {
+                    delta.value = Bytes::from(kept);
                 } else {
-                    let mut value = page::empty();
-                    value.extend_from_slice(&kept);
-                    delta.value = Bytes::from(value);
+                    entries.remove(key.as_ref());
                 }
             }
         }

@@ -30,12 +30,22 @@ pub fn entry(seq: u64, event: &[u8]) -> Vec<u8> {
 /// One entry whose event `write_event` appends to the buffer (no copy of its own).
 pub fn entry_with(seq: u64, write_event: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
     let mut out = Vec::with_capacity(ENTRY_HEADER_LEN + 128);
+    push_entry_with(&mut out, seq, write_event);
+    out
+}
+
+/// Appends one entry to `out` (a page or a run of entries).
+pub fn push_entry(out: &mut Vec<u8>, seq: u64, event: &[u8]) {
+    push_entry_with(out, seq, |out| out.extend_from_slice(event));
+}
+
+fn push_entry_with(out: &mut Vec<u8>, seq: u64, write_event: impl FnOnce(&mut Vec<u8>)) {
+    let start = out.len();
     out.extend_from_slice(&seq.to_be_bytes());
     out.extend_from_slice(&[0; 4]);
-    write_event(&mut out);
-    let len = (out.len() - ENTRY_HEADER_LEN) as u32;
-    out[8..ENTRY_HEADER_LEN].copy_from_slice(&len.to_le_bytes());
-    out
+    write_event(out);
+    let len = (out.len() - start - ENTRY_HEADER_LEN) as u32;
+    out[start + 8..start + ENTRY_HEADER_LEN].copy_from_slice(&len.to_le_bytes());
 }
 
 /// The entries of a run of entry bytes (a page without its version byte), in order.
@@ -83,7 +93,7 @@ pub fn extend(base: Option<&[u8]>, added: &[u8]) -> Result<(Vec<u8>, Option<u64>
     page.reserve(added.len());
     for (seq, event) in parse_entries(added)? {
         if last.is_none_or(|last| seq > last) {
-            page.extend_from_slice(&entry(seq, event));
+            push_entry(&mut page, seq, event);
             last = Some(seq);
         }
     }

@@ -439,25 +439,36 @@ impl Engine {
     }
 
     pub fn resolve_contact(&self, tenant: &Tenant, reference: &ContactRef) -> Result<Contact, EngineError> {
+        let id = self.contact_id(tenant, reference)?;
+        self.inner
+            .store
+            .contact(tenant, id)?
+            .ok_or(EngineError::NotFound("contact"))
+    }
+
+    /// The id a reference names; a code is looked up in its index.
+    fn contact_id(&self, tenant: &Tenant, reference: &ContactRef) -> Result<ContactId, EngineError> {
         let store = &self.inner.store;
         let id = match reference {
             ContactRef::Id(id) => Some(*id),
             ContactRef::Code(code) => store.contact_by_code(tenant, code)?,
             ContactRef::WalletCode(code) => store.contact_by_wallet_code(tenant, code)?,
         };
-        let id = id.ok_or(EngineError::NotFound("contact"))?;
-        store.contact(tenant, id)?.ok_or(EngineError::NotFound("contact"))
+        id.ok_or(EngineError::NotFound("contact"))
     }
 
     /// Where a purchase for this contact goes: from memory when the contact was seen
     /// before (a contact's wallet and currency never change), else from the store.
     fn contact_route(&self, tenant: &Tenant, reference: &ContactRef) -> Result<ContactRoute, EngineError> {
-        if let ContactRef::Id(id) = reference {
-            if let Some(route) = self.inner.routes.get(tenant, *id) {
-                return Ok(route);
-            }
+        let id = self.contact_id(tenant, reference)?;
+        if let Some(route) = self.inner.routes.get(tenant, id) {
+            return Ok(route);
         }
-        let contact = self.resolve_contact(tenant, reference)?;
+        let contact = self
+            .inner
+            .store
+            .contact(tenant, id)?
+            .ok_or(EngineError::NotFound("contact"))?;
         let route = ContactRoute {
             contact_id: contact.id,
             wallet_id: contact.wallet_id,

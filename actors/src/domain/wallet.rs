@@ -23,7 +23,7 @@ use super::ids::{ContactId, OfferId, PurchaseId, Tenant, WalletCode, WalletId};
 use super::money::Currency;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 pub type LotId = u64;
 
@@ -235,8 +235,11 @@ pub struct WalletHeader {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Wallet {
     pub header: WalletHeader,
-    /// Every lot this wallet ever had: a cancel may revoke or restore any of them.
-    lots: HashMap<LotId, Lot>,
+    /// Every lot this wallet ever had: a cancel may revoke or restore any of them. A
+    /// B-tree, not a hash map: it grows a node at a time, while a hash map doubling under a
+    /// busy wallet (hundreds of thousands of lots) rehashed them all and stalled its actor
+    /// for up to 100 ms. Snapshots encode both alike (a map), so stored ones still read.
+    lots: BTreeMap<LotId, Lot>,
     #[serde(with = "crate::storage::codec::decimal")]
     shortfall: Decimal,
     next_lot_id: LotId,
@@ -263,7 +266,7 @@ impl Wallet {
     pub fn open(header: WalletHeader) -> Wallet {
         Wallet {
             header,
-            lots: HashMap::new(),
+            lots: BTreeMap::new(),
             shortfall: Decimal::ZERO,
             next_lot_id: 1,
             next_seq: 0,

@@ -830,6 +830,12 @@ impl Engine {
         self.inner
             .store
             .visit_wallet_events(&tenant, id, page.descending, |event| {
+                // An event wholly before the page is counted, not turned into lines.
+                let line_count = event.entries.iter().filter(|entry| !entry.amount.is_zero()).count();
+                if skipped + line_count <= skip {
+                    skipped += line_count;
+                    return true;
+                }
                 let mut event_lines = journal_lines(&view.header, &event);
                 if page.descending {
                     event_lines.reverse();

@@ -2,7 +2,7 @@
 //! retries, cancels, expiry, and bad input that changes nothing.
 
 use crate::helpers::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 fn amount(value: &serde_json::Value) -> String {
     value.to_string()
@@ -497,6 +497,35 @@ async fn journals_page_like_crm_com() {
     assert_eq!(last.body["content"].as_array().unwrap().len(), 1);
     assert_eq!(last.body["paging"]["has_more"], false);
     assert_eq!(last.body["paging"]["total"], serde_json::Value::Null);
+    // One event with three lines (two lots spent, one award): pages cut through it and
+    // still add up to the whole journal, in both orders.
+    app.purchase(contact_id, "R-6", "60.00", Some(("2.50", false))).await;
+    for order in ["ASC", "DESC"] {
+        let ids = |body: &Value| -> Vec<Value> {
+            body["content"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|line| line["id"].clone())
+                .collect()
+        };
+        let whole = app
+            .get(&format!(
+                "/backoffice/v2/wallets/{wallet_id}/journals?order={order}&size=100"
+            ))
+            .await;
+        assert_eq!(whole.body["content"].as_array().unwrap().len(), 8, "{}", whole.body);
+        let mut paged = Vec::new();
+        for number in 1..=3 {
+            let page = app
+                .get(&format!(
+                    "/backoffice/v2/wallets/{wallet_id}/journals?order={order}&size=3&page={number}"
+                ))
+                .await;
+            paged.extend(ids(&page.body));
+        }
+        assert_eq!(paged, ids(&whole.body), "{order}");
+    }
     let too_big = app
         .get(&format!("/backoffice/v2/wallets/{wallet_id}/journals?size=1000"))
         .await;

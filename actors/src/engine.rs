@@ -94,6 +94,20 @@ pub enum ContactRef {
     WalletCode(WalletCode),
 }
 
+/// An organisation to add under `parent` (the caller's own organisation when `None`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOrganisation {
+    pub name: String,
+    pub organisation_type: OrganisationType,
+    pub parent: Option<OrganisationId>,
+}
+
+/// Longest organisation name accepted.
+pub const ORGANISATION_NAME_MAX: usize = 200;
+
+/// Deepest network walked: service owner → business → merchant → venue is four levels.
+const NETWORK_DEPTH_MAX: usize = 8;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NewContact {
     pub code: Option<ContactCode>,
@@ -244,6 +258,101 @@ impl Engine {
             .organisation(id)?
             .ok_or(EngineError::NotFound("organisation"))?;
         self.inner.organisations.write().insert(id, found.clone());
+        Ok(found)
+    }
+
+    /// Whether `target` is `caller` or lies under it in the network: what a caller's key
+    /// may reach.
+    pub fn reaches(&self, caller: OrganisationId, target: OrganisationId) -> Result<bool, EngineError> {
+        let mut current = target;
+        for _ in 0..=NETWORK_DEPTH_MAX {
+            if current == caller {
+                return Ok(true);
+            }
+            match self.organisation(current)?.parent {
+                Some(parent) => current = parent,
+                None => return Ok(false),
+            }
+        }
+        Ok(false)
+    }
+
+    /// The organisation `id` as `caller` may see it: not found unless `caller` reaches it
+    /// (another network's organisations are not even confirmed to exist).
+    pub fn organisation_for(&self, caller: OrganisationId, id: OrganisationId) -> Result<Organisation, EngineError> {
+        match self.reaches(caller, id) {
+            Ok(true) => self.organisation(id),
+            Ok(false) | Err(EngineError::NotFound(_)) => Err(EngineError::NotFound("organisation")),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Adds an organisation under `new.parent` (default: the caller), which the caller must
+    /// reach and whose type must hold the new one's.
+    pub async fn create_organisation(
+        &self,
+        caller: OrganisationId,
+        new: NewOrganisation,
+    ) -> Result<Organisation, EngineError> {
+        self.check_open()?;
+        let name = new.name.trim();
+        if name.is_empty() || name.chars().count() > ORGANISATION_NAME_MAX {
+            return Err(EngineError::Invalid {
+                parameter: "name",
+                message: format!("name must be 1 to {ORGANISATION_NAME_MAX} characters"),
+            });
+        }
+        let parent = self.organisation_for(caller, new.parent.unwrap_or(caller))?;
+        if !parent.organisation_type.may_hold(new.organisation_type) {
+            return Err(EngineError::Invalid {
+                parameter: "type",
+                message: format!(
+                    "a {} organisation cannot be placed under a {} one",
+                    new.organisation_type.code(),
+                    parent.organisation_type.code()
+                ),
+            });
+        }
+        let organisation = Organisation {
+            id: OrganisationId::random(),
+            name: name.to_string(),
+            organisation_type: new.organisation_type,
+            parent: Some(parent.id),
+            default_currency: parent.default_currency,
+            created_on: self.now(),
+        };
+        let mut writes = WriteSet::default();
+        writes.organisation(&organisation);
+        self.inner.store.commit_async(writes).await?;
+        Ok(organisation)
+    }
+
+    /// Every organisation under `id` (not `id` itself), nearest first, optionally only of
+    /// one type. `caller` must reach `id`.
+    pub fn organisation_network(
+        &self,
+        caller: OrganisationId,
+        id: OrganisationId,
+        only: Option<OrganisationType>,
+    ) -> Result<Vec<Organisation>, EngineError> {
+        let root = self.organisation_for(caller, id)?;
+        let mut found = Vec::new();
+        let mut level = vec![root.id];
+        for _ in 0..NETWORK_DEPTH_MAX {
+            let mut next = Vec::new();
+            for parent in level {
+                for child in self.inner.store.organisation_children(parent)? {
+                    let organisation = self.organisation(child)?;
+                    next.push(organisation.id);
+                    found.push(organisation);
+                }
+            }
+            if next.is_empty() {
+                break;
+            }
+            level = next;
+        }
+        found.retain(|organisation| only.is_none_or(|kind| organisation.organisation_type == kind));
         Ok(found)
     }
 

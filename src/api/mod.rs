@@ -49,6 +49,8 @@ const ROUTE_WORDS: &[&str] = &[
     "bulk",
     "wallets",
     "journals",
+    "organisations",
+    "network",
     "health",
     "metrics",
     "openapi.json",

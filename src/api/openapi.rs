@@ -1,7 +1,7 @@
 //! `GET /openapi.json`: the OpenAPI 3 document of every endpoint, generated from the
 //! handlers' annotations. Our own additions are tagged "Engine additions".
 
-use super::backoffice::{contacts, offers, purchases, wallets};
+use super::backoffice::{contacts, offers, organisations, purchases, wallets};
 use super::errors::ErrorBody;
 use super::wire::{Money, Paging};
 use actix_web::{get, HttpResponse};
@@ -48,6 +48,9 @@ pub struct ApiDoc;
     offers::create_offer,
     offers::get_offer,
     offers::set_offer_state,
+    organisations::create_organisation,
+    organisations::get_organisation,
+    organisations::get_network,
     purchases::create_purchase,
     purchases::get_purchase,
     purchases::cancel_purchase,

@@ -9,4 +9,5 @@ mod flow;
 mod helpers;
 mod model;
 mod observability;
+mod organisations;
 mod restart;

@@ -13,6 +13,28 @@ pub enum OrganisationType {
     Venue,
 }
 
+impl OrganisationType {
+    /// The type as CRM.COM spells it.
+    pub fn code(self) -> &'static str {
+        match self {
+            OrganisationType::ServiceOwner => "SERVICE_OWNER",
+            OrganisationType::Business => "BUSINESS",
+            OrganisationType::Merchant => "MERCHANT",
+            OrganisationType::Venue => "VENUE",
+        }
+    }
+
+    /// Whether an organisation of this type may have one of type `child` directly under it:
+    /// service owner → business → merchant → venue, and a business may hold venues itself.
+    pub fn may_hold(self, child: OrganisationType) -> bool {
+        use OrganisationType::*;
+        matches!(
+            (self, child),
+            (ServiceOwner, Business) | (Business, Merchant) | (Business, Venue) | (Merchant, Venue)
+        )
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Organisation {
     pub id: OrganisationId,
@@ -39,4 +61,27 @@ pub struct ApiKeyRecord {
     pub mode: Mode,
     pub kind: ApiKeyKind,
     pub created_on: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OrganisationType::*;
+
+    #[test]
+    fn the_network_nests_service_owner_business_merchant_venue() {
+        assert!(ServiceOwner.may_hold(Business));
+        assert!(Business.may_hold(Merchant) && Business.may_hold(Venue) && Merchant.may_hold(Venue));
+        for (parent, child) in [
+            (Venue, Venue),
+            (Venue, Merchant),
+            (Merchant, Merchant),
+            (Merchant, Business),
+            (Business, Business),
+            (Business, ServiceOwner),
+            (ServiceOwner, Merchant),
+            (ServiceOwner, ServiceOwner),
+        ] {
+            assert!(!parent.may_hold(child), "{parent:?} must not hold {child:?}");
+        }
+    }
 }

@@ -12,6 +12,7 @@
 //! | `O`    | tenant, offer id               | RewardOffer         |
 //! | `I`    | tenant, sha256(idempotency key)| IdempotencyRecord   |
 //! | `G`    | organisation id                | Organisation        |
+//! | `N`    | parent organisation id, child id | child id: the network |
 //! | `A`    | sha256(api key)                | ApiKeyRecord        |
 //! | `M`    | name                           | meta value          |
 //! | `L`    | (nothing)                      | LSN derived, BE u64 |
@@ -27,6 +28,7 @@ pub const PURCHASE: u8 = b'P';
 pub const OFFER: u8 = b'O';
 pub const IDEMPOTENCY: u8 = b'I';
 pub const ORGANISATION: u8 = b'G';
+pub const ORGANISATION_CHILD: u8 = b'N';
 pub const API_KEY: u8 = b'A';
 pub const META: u8 = b'M';
 pub const DERIVED_LSN: u8 = b'L';
@@ -91,6 +93,19 @@ pub fn idempotency(tenant: &Tenant, key_hash: &[u8; 32]) -> Vec<u8> {
 pub fn organisation(id: OrganisationId) -> Vec<u8> {
     let mut key = vec![ORGANISATION];
     key.extend_from_slice(id.as_bytes());
+    key
+}
+
+/// Children of `parent` share this prefix; each key ends with the child's id.
+pub fn organisation_children(parent: OrganisationId) -> Vec<u8> {
+    let mut key = vec![ORGANISATION_CHILD];
+    key.extend_from_slice(parent.as_bytes());
+    key
+}
+
+pub fn organisation_child(parent: OrganisationId, child: OrganisationId) -> Vec<u8> {
+    let mut key = organisation_children(parent);
+    key.extend_from_slice(child.as_bytes());
     key
 }
 

@@ -116,6 +116,12 @@ impl WriteSet {
     }
     pub fn organisation(&mut self, organisation: &Organisation) {
         self.put(keys::organisation(organisation.id), encode(organisation));
+        if let Some(parent) = organisation.parent {
+            self.put(
+                keys::organisation_child(parent, organisation.id),
+                encode(&organisation.id),
+            );
+        }
     }
     pub fn api_key(&mut self, key_hash: &[u8; 32], record: &ApiKeyRecord) {
         self.put(keys::api_key(key_hash), encode(record));
@@ -505,6 +511,15 @@ impl Store {
 
     pub fn idempotency(&self, tenant: &Tenant, key_hash: &[u8; 32]) -> Result<Option<IdempotencyRecord>, StoreError> {
         self.get(&keys::idempotency(tenant, key_hash))
+    }
+
+    /// The organisations directly under `parent`.
+    pub fn organisation_children(&self, parent: OrganisationId) -> Result<Vec<OrganisationId>, StoreError> {
+        let prefix = keys::organisation_children(parent);
+        let logged = self.inner.overlay.prefix(&prefix);
+        merged(self.inner.db.scan_prefix(&prefix), logged, false)
+            .map(|item| decode(item?.newest()).map_err(corrupt(keys::ORGANISATION_CHILD)))
+            .collect()
     }
 
     pub fn organisation(&self, id: OrganisationId) -> Result<Option<Organisation>, StoreError> {

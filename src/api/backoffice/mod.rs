@@ -2,6 +2,7 @@
 
 pub mod contacts;
 pub mod offers;
+pub mod organisations;
 pub mod purchases;
 pub mod wallets;
 
@@ -22,6 +23,9 @@ pub fn scope(bulk_body_bytes_max: usize) -> actix_web::Scope {
         .service(contacts::create_contact)
         .service(contacts::get_contact)
         .service(offers::create_offer)
+        .service(organisations::create_organisation)
+        .service(organisations::get_network)
+        .service(organisations::get_organisation)
         .service(offers::get_offer)
         .service(offers::set_offer_state)
         .service(purchases::create_purchase)

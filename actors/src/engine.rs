@@ -261,30 +261,30 @@ impl Engine {
         Ok(found)
     }
 
-    /// Whether `target` is `caller` or lies under it in the network: what a caller's key
-    /// may reach.
-    pub fn reaches(&self, caller: OrganisationId, target: OrganisationId) -> Result<bool, EngineError> {
-        let mut current = target;
+    /// The organisation `id` as `caller` may see it: `caller` itself or one under it in the
+    /// network. Anything else is not found (another network's organisations are not even
+    /// confirmed to exist).
+    pub fn organisation_for(&self, caller: OrganisationId, id: OrganisationId) -> Result<Organisation, EngineError> {
+        let not_found = |error: EngineError| match error {
+            EngineError::NotFound(_) => EngineError::NotFound("organisation"),
+            other => other,
+        };
+        let target = self.organisation(id).map_err(not_found)?;
+        let mut current = target.id;
+        let mut parent = target.parent;
         for _ in 0..=NETWORK_DEPTH_MAX {
             if current == caller {
-                return Ok(true);
+                return Ok(target);
             }
-            match self.organisation(current)?.parent {
-                Some(parent) => current = parent,
-                None => return Ok(false),
+            match parent {
+                Some(next) => {
+                    current = next;
+                    parent = self.organisation(next).map_err(not_found)?.parent;
+                }
+                None => break,
             }
         }
-        Ok(false)
-    }
-
-    /// The organisation `id` as `caller` may see it: not found unless `caller` reaches it
-    /// (another network's organisations are not even confirmed to exist).
-    pub fn organisation_for(&self, caller: OrganisationId, id: OrganisationId) -> Result<Organisation, EngineError> {
-        match self.reaches(caller, id) {
-            Ok(true) => self.organisation(id),
-            Ok(false) | Err(EngineError::NotFound(_)) => Err(EngineError::NotFound("organisation")),
-            Err(error) => Err(error),
-        }
+        Err(EngineError::NotFound("organisation"))
     }
 
     /// Adds an organisation under `new.parent` (default: the caller), which the caller must

@@ -20,6 +20,7 @@ pub struct Settings {
     pub actors: ActorsSettings,
     pub organisation: OrganisationSettings,
     pub bootstrap: BootstrapSettings,
+    pub auth: AuthSettings,
     pub log: LogSettings,
 }
 
@@ -65,6 +66,15 @@ pub struct BootstrapSettings {
     pub organisation_name: String,
     pub public_api_key: String,
     pub secret_api_key: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    pub api_key_roll_overlap_max_s: i64,
+    pub access_token_ttl_s: i64,
+    pub refresh_token_ttl_s: i64,
+    pub password_chars_min: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -138,6 +148,18 @@ impl Settings {
             ("actors.mailbox_len_max", self.actors.mailbox_len_max as u64, 1),
             ("actors.idle_ms", self.actors.idle_ms, 1),
             ("actors.snapshot_every_events", self.actors.snapshot_every_events, 1),
+            (
+                "auth.api_key_roll_overlap_max_s",
+                self.auth.api_key_roll_overlap_max_s.max(0) as u64,
+                0,
+            ),
+            ("auth.access_token_ttl_s", self.auth.access_token_ttl_s.max(0) as u64, 1),
+            (
+                "auth.refresh_token_ttl_s",
+                self.auth.refresh_token_ttl_s.max(0) as u64,
+                1,
+            ),
+            ("auth.password_chars_min", self.auth.password_chars_min as u64, 8),
         ] {
             if value < min {
                 return Err(invalid(key, format!("must be at least {min}")));

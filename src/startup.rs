@@ -45,6 +45,12 @@ pub fn engine_settings(settings: &Settings) -> anyhow::Result<EngineSettings> {
         },
         default_currency: settings.default_currency()?,
         contact_routes_max: settings.actors.contact_routes_max,
+        access: rewards_engine::engine::AccessSettings {
+            api_key_roll_overlap_max_s: settings.auth.api_key_roll_overlap_max_s,
+            access_token_ttl_s: settings.auth.access_token_ttl_s,
+            refresh_token_ttl_s: settings.auth.refresh_token_ttl_s,
+            password_chars_min: settings.auth.password_chars_min,
+        },
     })
 }
 

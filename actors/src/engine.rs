@@ -33,6 +33,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::sync::oneshot;
 
+mod api_keys;
+pub use api_keys::{IssuedApiKey, NewApiKey, API_KEY_NAME_MAX};
+
 /// Outcomes the façade renders as errors (D8). Business rejections and bad input first,
 /// infrastructure last.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -55,6 +58,14 @@ pub enum EngineError {
     IdempotencyInProgress,
     #[error("the {0} is busy; retry shortly")]
     Busy(&'static str),
+    #[error("the api_key is not valid: {0}")]
+    InvalidApiKey(&'static str),
+    #[error("the token is not valid: {0}")]
+    InvalidToken(&'static str),
+    #[error("the username or password is wrong")]
+    InvalidLogin,
+    #[error("{0}")]
+    Forbidden(String),
     #[error("the engine is shutting down")]
     ShuttingDown,
     #[error("storage unavailable: {0}")]
@@ -84,6 +95,28 @@ pub struct EngineSettings {
     pub default_currency: Currency,
     /// Most contact routes (contact → wallet, currency) kept in memory for purchases.
     pub contact_routes_max: usize,
+    pub access: AccessSettings,
+}
+
+/// Keys, passwords and tokens (`[auth]` settings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccessSettings {
+    /// Longest a rolled API key keeps working beside its replacement.
+    pub api_key_roll_overlap_max_s: i64,
+    pub access_token_ttl_s: i64,
+    pub refresh_token_ttl_s: i64,
+    pub password_chars_min: usize,
+}
+
+impl Default for AccessSettings {
+    fn default() -> Self {
+        AccessSettings {
+            api_key_roll_overlap_max_s: 30 * 86_400,
+            access_token_ttl_s: 900,
+            refresh_token_ttl_s: 30 * 86_400,
+            password_chars_min: 10,
+        }
+    }
 }
 
 /// How a request names a contact.
@@ -184,6 +217,8 @@ struct Inner {
     offer_writes: tokio::sync::Mutex<()>,
     organisations: RwLock<HashMap<OrganisationId, Organisation>>,
     api_keys: RwLock<HashMap<[u8; 32], ApiKeyRecord>>,
+    /// Serialises changes to keys, users and tokens (read, check, write).
+    access_writes: tokio::sync::Mutex<()>,
     closing: AtomicBool,
     routes: ContactRoutes,
 }
@@ -215,6 +250,7 @@ impl Engine {
                 offer_writes: tokio::sync::Mutex::new(()),
                 organisations: RwLock::new(HashMap::new()),
                 api_keys: RwLock::new(HashMap::new()),
+                access_writes: tokio::sync::Mutex::new(()),
                 closing: AtomicBool::new(false),
                 routes: ContactRoutes::new(settings.contact_routes_max),
                 settings,
@@ -378,30 +414,12 @@ impl Engine {
         let mut writes = WriteSet::default();
         writes.organisation(&organisation);
         for (mode, kind, key) in keys {
-            let record = ApiKeyRecord {
-                organisation: organisation.id,
-                mode: *mode,
-                kind: *kind,
-                created_on: now,
-            };
+            let record = api_keys::key_record(organisation.id, *kind, *mode, "bootstrap".into(), key, now);
             writes.api_key(&sha256(key), &record);
         }
         writes.meta(marker, organisation.id.as_bytes());
         self.inner.store.commit_async(writes).await?;
         Ok(organisation)
-    }
-
-    /// The key's record, if the key is known.
-    pub fn authenticate_api_key(&self, key: &str) -> Result<Option<ApiKeyRecord>, EngineError> {
-        let hash = sha256(key);
-        if let Some(found) = self.inner.api_keys.read().get(&hash) {
-            return Ok(Some(found.clone()));
-        }
-        let found = self.inner.store.api_key(&hash)?;
-        if let Some(record) = &found {
-            self.inner.api_keys.write().insert(hash, record.clone());
-        }
-        Ok(found)
     }
 
     pub fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, EngineError> {

@@ -1,11 +1,13 @@
 //! Authentication of back-office calls: the secret API key in the `api_key` header decides
-//! the tenant (organisation and live/test mode, D10). Handlers never see a request whose
-//! key was missing, unknown or public.
+//! the caller (its organisation and live/test mode, D10) and the tenant whose contacts and
+//! wallets it works on (the business at or above the key's organisation). Handlers never
+//! see a request whose key was missing, unknown, expired, revoked or public.
 
 use super::errors::{codes, ApiError};
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest};
+use rewards_engine::domain::access::Caller;
 use rewards_engine::domain::ids::Tenant;
 use rewards_engine::domain::organisation::ApiKeyKind;
 use rewards_engine::Engine;
@@ -13,9 +15,10 @@ use std::future::{ready, Ready};
 
 pub const API_KEY_HEADER: &str = "api_key";
 
-/// A request made with a secret API key, and the tenant that key belongs to.
+/// A request made with a secret API key: who calls, and the tenant it works on.
 #[derive(Debug, Clone, Copy)]
 pub struct SecretKey {
+    pub caller: Caller,
     pub tenant: Tenant,
 }
 
@@ -36,13 +39,7 @@ fn authenticate(request: &HttpRequest) -> Result<SecretKey, ApiError> {
                 "the api_key header is required",
             )
         })?;
-    let record = engine.authenticate_api_key(key)?.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            codes::UNAUTHORIZED,
-            "the api_key is not valid",
-        )
-    })?;
+    let record = engine.authenticate_api_key(key)?;
     if record.kind != ApiKeyKind::Secret {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -51,8 +48,9 @@ fn authenticate(request: &HttpRequest) -> Result<SecretKey, ApiError> {
         ));
     }
     Ok(SecretKey {
+        caller: Caller::key(record.organisation, record.mode),
         tenant: Tenant {
-            organisation: record.organisation,
+            organisation: engine.business_of(record.organisation)?,
             mode: record.mode,
         },
     })

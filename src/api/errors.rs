@@ -20,6 +20,8 @@ pub mod codes {
     pub const IDEMPOTENCY_CONFLICT: &str = "CRM.EXCEPTIONS.IDEMPOTENCYKEYREUSEDEXCEPTION";
     pub const IDEMPOTENCY_IN_PROGRESS: &str = "CRM.EXCEPTIONS.IDEMPOTENCYKEYINPROGRESSEXCEPTION";
     pub const UNAUTHORIZED: &str = "CRM.EXCEPTIONS.INVALIDAPIKEYEXCEPTION";
+    pub const INVALID_TOKEN: &str = "CRM.EXCEPTIONS.INVALIDTOKENEXCEPTION";
+    pub const INVALID_LOGIN: &str = "CRM.EXCEPTIONS.INVALIDLOGINEXCEPTION";
     pub const FORBIDDEN: &str = "CRM.EXCEPTIONS.FORBIDDENEXCEPTION";
     pub const PAYLOAD_TOO_LARGE: &str = "CRM.EXCEPTIONS.PAYLOADTOOLARGEEXCEPTION";
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "CRM.EXCEPTIONS.UNSUPPORTEDMEDIATYPEEXCEPTION";
@@ -137,6 +139,10 @@ impl From<EngineError> for ApiError {
             EngineError::IdempotencyInProgress => {
                 ApiError::new(StatusCode::CONFLICT, codes::IDEMPOTENCY_IN_PROGRESS, message)
             }
+            EngineError::InvalidApiKey(_) => ApiError::new(StatusCode::UNAUTHORIZED, codes::UNAUTHORIZED, message),
+            EngineError::InvalidToken(_) => ApiError::new(StatusCode::UNAUTHORIZED, codes::INVALID_TOKEN, message),
+            EngineError::InvalidLogin => ApiError::new(StatusCode::UNAUTHORIZED, codes::INVALID_LOGIN, message),
+            EngineError::Forbidden(_) => ApiError::new(StatusCode::FORBIDDEN, codes::FORBIDDEN, message),
             EngineError::Busy(_) => ApiError::new(StatusCode::TOO_MANY_REQUESTS, codes::BUSY, message),
             EngineError::ShuttingDown | EngineError::Storage(_) => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, codes::UNAVAILABLE, message)

@@ -1,7 +1,7 @@
 //! `GET /openapi.json`: the OpenAPI 3 document of every endpoint, generated from the
 //! handlers' annotations. Our own additions are tagged "Engine additions".
 
-use super::backoffice::{contacts, offers, organisations, purchases, wallets};
+use super::backoffice::{api_keys, contacts, offers, organisations, purchases, wallets};
 use super::errors::ErrorBody;
 use super::wire::{Money, Paging};
 use actix_web::{get, HttpResponse};
@@ -43,6 +43,11 @@ pub struct ApiDoc;
 /// The back-office family, nested under its scope's prefix.
 #[derive(OpenApi)]
 #[openapi(paths(
+    api_keys::create_api_key,
+    api_keys::list_api_keys,
+    api_keys::get_api_key,
+    api_keys::roll_api_key,
+    api_keys::revoke_api_key,
     contacts::create_contact,
     contacts::get_contact,
     offers::create_offer,

@@ -147,6 +147,24 @@ impl TestApp {
         Self::reply(request.send().await.unwrap()).await
     }
 
+    /// Any request, with exactly the headers given (no key unless one is passed).
+    pub async fn call(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&Value>) -> Reply {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self.client.request(method, self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        Self::reply(request.send().await.unwrap()).await
+    }
+
+    /// A request with one API key.
+    pub async fn with_key(&self, key: &str, method: &str, path: &str, body: Option<&Value>) -> Reply {
+        self.call(method, path, &[("api_key", key)], body).await
+    }
+
     pub async fn post(&self, path: &str, body: &Value) -> Reply {
         self.send_json(reqwest::Method::POST, path, body).await
     }

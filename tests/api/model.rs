@@ -253,6 +253,7 @@ fn engine_settings() -> rewards_engine::EngineSettings {
         default_currency: Currency::parse("EUR").unwrap(),
         // Tiny, so purchases meet both cached and evicted contact routes.
         contact_routes_max: 2,
+        access: Default::default(),
     }
 }
 

@@ -63,6 +63,14 @@ uuid_id!(
     PurchaseId
 );
 uuid_id!(OfferId);
+uuid_id!(
+    /// An API key's public handle; the key itself is a secret that is never stored.
+    ApiKeyId
+);
+uuid_id!(
+    /// A back-office user.
+    UserId
+);
 
 /// Live or test data (D10): decided by the API key, never by the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -1,6 +1,7 @@
 //! Pure types and rules: no actix, no sled. Functions from (state, command) to
 //! (entries, outcome); the actors call them and the storage layer persists what they return.
 
+pub mod access;
 pub mod contact;
 pub mod ids;
 pub mod money;

@@ -1,7 +1,7 @@
-//! Organisations of the network and their API keys. This issue has one business created at
-//! first start; the network (service owner → business → merchant → venue) comes later.
+//! Organisations of the network (service owner → business → merchant → venue) and their
+//! API keys.
 
-use super::ids::{Mode, OrganisationId};
+use super::ids::{ApiKeyId, Mode, OrganisationId};
 use super::money::Currency;
 use serde::{Deserialize, Serialize};
 
@@ -53,19 +53,154 @@ pub enum ApiKeyKind {
     Secret,
 }
 
+impl ApiKeyKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            ApiKeyKind::Public => "PUBLIC",
+            ApiKeyKind::Secret => "SECRET",
+        }
+    }
+}
+
 /// A stored API key. The key itself is never stored, only its SHA-256 (it is a random
-/// 256-bit secret, so a fast hash is enough; passwords get argon2 in a later issue).
+/// secret of at least 122 bits, so a fast hash is enough; passwords get argon2id).
+///
+/// The first four fields are the layout of the first release; fields were added after them
+/// only, so a record of the old layout is a prefix of the new one (see `LegacyApiKeyRecord`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiKeyRecord {
     pub organisation: OrganisationId,
     pub mode: Mode,
     pub kind: ApiKeyKind,
     pub created_on: i64,
+    pub id: ApiKeyId,
+    pub name: String,
+    /// What lists show instead of the key: its first and last characters.
+    pub hint: String,
+    /// Set when the key is rolled: the old key works until then.
+    pub expires_on: Option<i64>,
+    pub revoked_on: Option<i64>,
+    /// The key that replaced this one when it was rolled.
+    pub rolled_to: Option<ApiKeyId>,
+}
+
+/// Why a key is not accepted now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiKeyState {
+    Active,
+    Expired,
+    Revoked,
+}
+
+impl ApiKeyState {
+    pub fn code(self) -> &'static str {
+        match self {
+            ApiKeyState::Active => "ACTIVE",
+            ApiKeyState::Expired => "EXPIRED",
+            ApiKeyState::Revoked => "REVOKED",
+        }
+    }
+}
+
+impl ApiKeyRecord {
+    pub fn state(&self, now: i64) -> ApiKeyState {
+        if self.revoked_on.is_some() {
+            ApiKeyState::Revoked
+        } else if self.expires_on.is_some_and(|expiry| expiry <= now) {
+            ApiKeyState::Expired
+        } else {
+            ApiKeyState::Active
+        }
+    }
+}
+
+/// The layout of `ApiKeyRecord` before keys had ids (bootstrap keys of older data dirs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegacyApiKeyRecord {
+    pub organisation: OrganisationId,
+    pub mode: Mode,
+    pub kind: ApiKeyKind,
+    pub created_on: i64,
+}
+
+impl LegacyApiKeyRecord {
+    /// The record in today's layout; its id is derived from the key's hash so it is stable.
+    pub fn upgrade(self, key_hash: &[u8; 32]) -> ApiKeyRecord {
+        ApiKeyRecord {
+            organisation: self.organisation,
+            mode: self.mode,
+            kind: self.kind,
+            created_on: self.created_on,
+            id: ApiKeyId(uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, key_hash)),
+            name: "bootstrap".into(),
+            hint: "…".into(),
+            expires_on: None,
+            revoked_on: None,
+            rolled_to: None,
+        }
+    }
+}
+
+/// A new key: public keys are UUIDs as CRM.COM's are; secret keys carry 256 random bits and
+/// say what they are (`sk_live_…`, `sk_test_…`), so a leaked one is recognisable.
+pub fn generate_api_key(kind: ApiKeyKind, mode: Mode) -> String {
+    match kind {
+        ApiKeyKind::Public => uuid::Uuid::new_v4().to_string(),
+        ApiKeyKind::Secret => {
+            let bytes: [u8; 32] = rand::random();
+            let mode = match mode {
+                Mode::Live => "live",
+                Mode::Test => "test",
+            };
+            format!("sk_{mode}_{}", hex::encode(bytes))
+        }
+    }
+}
+
+/// The part of a key that lists may show: enough to tell keys apart, too little to use.
+pub fn api_key_hint(key: &str) -> String {
+    let chars: Vec<char> = key.chars().collect();
+    if chars.len() < 16 {
+        return "…".into();
+    }
+    let head: String = chars[..chars.len().min(8)].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}…{tail}")
 }
 
 #[cfg(test)]
 mod tests {
     use super::OrganisationType::*;
+    use super::*;
+
+    #[test]
+    fn keys_are_random_hinted_and_expire_or_are_revoked() {
+        let secret = generate_api_key(ApiKeyKind::Secret, Mode::Test);
+        assert!(secret.starts_with("sk_test_") && secret.len() == 8 + 64);
+        assert_ne!(secret, generate_api_key(ApiKeyKind::Secret, Mode::Test));
+        let hint = api_key_hint(&secret);
+        assert!(hint.starts_with("sk_test_") && hint.ends_with(&secret[secret.len() - 4..]));
+        assert!(!hint.contains(&secret[8..60]));
+        assert_eq!(api_key_hint("short"), "…");
+        let legacy = LegacyApiKeyRecord {
+            organisation: OrganisationId::random(),
+            mode: Mode::Live,
+            kind: ApiKeyKind::Secret,
+            created_on: 5,
+        };
+        // Old bytes never pass for the new layout (they end where its new fields begin).
+        let bytes = crate::storage::codec::encode(&legacy);
+        assert!(crate::storage::codec::decode::<ApiKeyRecord>(&bytes).is_err());
+        let read: LegacyApiKeyRecord = crate::storage::codec::decode(&bytes).unwrap();
+        let mut record = read.upgrade(&[7; 32]);
+        assert_eq!(record.id, legacy.upgrade(&[7; 32]).id);
+        assert_eq!(record.state(100), ApiKeyState::Active);
+        record.expires_on = Some(100);
+        assert_eq!(record.state(99), ApiKeyState::Active);
+        assert_eq!(record.state(100), ApiKeyState::Expired);
+        record.revoked_on = Some(50);
+        assert_eq!(record.state(60), ApiKeyState::Revoked);
+    }
 
     #[test]
     fn the_network_nests_service_owner_business_merchant_venue() {

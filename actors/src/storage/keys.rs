@@ -14,10 +14,14 @@
 //! | `G`    | organisation id                | Organisation        |
 //! | `N`    | parent organisation id, child id | child id: the network |
 //! | `A`    | sha256(api key)                | ApiKeyRecord        |
+//! | `H`    | api key id                     | sha256(api key)     |
+//! | `Y`    | organisation id, api key id    | sha256(api key): keys per organisation |
 //! | `M`    | name                           | meta value          |
 //! | `L`    | (nothing)                      | LSN derived, BE u64 |
 
-use crate::domain::ids::{ContactCode, ContactId, OfferId, OrganisationId, PurchaseId, Tenant, WalletCode, WalletId};
+use crate::domain::ids::{
+    ApiKeyId, ContactCode, ContactId, OfferId, OrganisationId, PurchaseId, Tenant, WalletCode, WalletId,
+};
 
 pub const CONTACT: u8 = b'C';
 pub const CONTACT_CODE: u8 = b'K';
@@ -30,6 +34,8 @@ pub const IDEMPOTENCY: u8 = b'I';
 pub const ORGANISATION: u8 = b'G';
 pub const ORGANISATION_CHILD: u8 = b'N';
 pub const API_KEY: u8 = b'A';
+pub const API_KEY_ID: u8 = b'H';
+pub const ORGANISATION_API_KEY: u8 = b'Y';
 pub const META: u8 = b'M';
 pub const DERIVED_LSN: u8 = b'L';
 
@@ -112,6 +118,25 @@ pub fn organisation_child(parent: OrganisationId, child: OrganisationId) -> Vec<
 pub fn api_key(key_hash: &[u8; 32]) -> Vec<u8> {
     let mut key = vec![API_KEY];
     key.extend_from_slice(key_hash);
+    key
+}
+
+pub fn api_key_id(id: ApiKeyId) -> Vec<u8> {
+    let mut key = vec![API_KEY_ID];
+    key.extend_from_slice(id.as_bytes());
+    key
+}
+
+/// The keys of `organisation` share this prefix.
+pub fn organisation_api_keys(organisation: OrganisationId) -> Vec<u8> {
+    let mut key = vec![ORGANISATION_API_KEY];
+    key.extend_from_slice(organisation.as_bytes());
+    key
+}
+
+pub fn organisation_api_key(organisation: OrganisationId, id: ApiKeyId) -> Vec<u8> {
+    let mut key = organisation_api_keys(organisation);
+    key.extend_from_slice(id.as_bytes());
     key
 }
 

@@ -19,9 +19,11 @@ pub mod page;
 pub mod writer;
 
 use crate::domain::contact::Contact;
-use crate::domain::ids::{ContactCode, ContactId, OfferId, OrganisationId, PurchaseId, Tenant, WalletCode, WalletId};
+use crate::domain::ids::{
+    ApiKeyId, ContactCode, ContactId, OfferId, OrganisationId, PurchaseId, Tenant, WalletCode, WalletId,
+};
 use crate::domain::offer::RewardOffer;
-use crate::domain::organisation::{ApiKeyRecord, Organisation};
+use crate::domain::organisation::{ApiKeyRecord, LegacyApiKeyRecord, Organisation};
 use crate::domain::purchase::PurchaseRecord;
 use crate::domain::wallet::{Wallet, WalletEvent};
 use codec::{decode, encode, CodecError};
@@ -123,8 +125,14 @@ impl WriteSet {
             );
         }
     }
+    /// A key's record and its two indexes (by id, and by organisation for lists).
     pub fn api_key(&mut self, key_hash: &[u8; 32], record: &ApiKeyRecord) {
         self.put(keys::api_key(key_hash), encode(record));
+        self.put(keys::api_key_id(record.id), encode(key_hash));
+        self.put(
+            keys::organisation_api_key(record.organisation, record.id),
+            encode(key_hash),
+        );
     }
     pub fn meta(&mut self, name: &str, value: &[u8]) {
         self.put(keys::meta(name), encode(&value.to_vec()));
@@ -526,8 +534,36 @@ impl Store {
         self.get(&keys::organisation(id))
     }
 
+    /// A key's record; records of the first release's layout are read and upgraded.
     pub fn api_key(&self, key_hash: &[u8; 32]) -> Result<Option<ApiKeyRecord>, StoreError> {
-        self.get(&keys::api_key(key_hash))
+        let key = keys::api_key(key_hash);
+        let bytes = match self.inner.overlay.get(&key) {
+            Some(bytes) => bytes.to_vec(),
+            None => match self.inner.db.get(&key)? {
+                Some(bytes) => bytes.to_vec(),
+                None => return Ok(None),
+            },
+        };
+        match decode::<ApiKeyRecord>(&bytes) {
+            Ok(record) => Ok(Some(record)),
+            Err(_) => decode::<LegacyApiKeyRecord>(&bytes)
+                .map(|legacy| Some(legacy.upgrade(key_hash)))
+                .map_err(corrupt(keys::API_KEY)),
+        }
+    }
+
+    /// The hash of the key with this id.
+    pub fn api_key_hash(&self, id: ApiKeyId) -> Result<Option<[u8; 32]>, StoreError> {
+        self.get(&keys::api_key_id(id))
+    }
+
+    /// The hashes of every key of `organisation`, in id order.
+    pub fn organisation_api_key_hashes(&self, organisation: OrganisationId) -> Result<Vec<[u8; 32]>, StoreError> {
+        let prefix = keys::organisation_api_keys(organisation);
+        let logged = self.inner.overlay.prefix(&prefix);
+        merged(self.inner.db.scan_prefix(&prefix), logged, false)
+            .map(|item| decode(item?.newest()).map_err(corrupt(keys::ORGANISATION_API_KEY)))
+            .collect()
     }
 
     pub fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {

@@ -1,5 +1,6 @@
 //! The back-office API family (`/backoffice/v2`): server-to-server calls with a secret key.
 
+pub mod api_keys;
 pub mod contacts;
 pub mod offers;
 pub mod organisations;
@@ -20,6 +21,11 @@ pub fn scope(bulk_body_bytes_max: usize) -> actix_web::Scope {
                 )
                 .route(web::post().to(purchases::create_purchases_bulk)),
         )
+        .service(api_keys::create_api_key)
+        .service(api_keys::list_api_keys)
+        .service(api_keys::get_api_key)
+        .service(api_keys::roll_api_key)
+        .service(api_keys::revoke_api_key)
         .service(contacts::create_contact)
         .service(contacts::get_contact)
         .service(offers::create_offer)

@@ -110,7 +110,7 @@ pub async fn create_organisation(
         organisation_type: parse_type("type", &body.organisation_type)?,
         parent: body.parent_id.as_deref().map(organisation_id).transpose()?,
     };
-    let organisation = engine.create_organisation(auth.tenant.organisation, new).await?;
+    let organisation = engine.create_organisation(auth.caller.organisation, new).await?;
     Ok(HttpResponse::Created().json(view(&engine, &organisation)?))
 }
 
@@ -127,7 +127,7 @@ pub async fn get_organisation(
     engine: web::Data<Engine>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let organisation = engine.organisation_for(auth.tenant.organisation, organisation_id(&path)?)?;
+    let organisation = engine.organisation_for(auth.caller.organisation, organisation_id(&path)?)?;
     Ok(HttpResponse::Ok().json(view(&engine, &organisation)?))
 }
 
@@ -150,7 +150,7 @@ pub async fn get_network(
         .as_deref()
         .map(|text| parse_type("type", text))
         .transpose()?;
-    let network = engine.organisation_network(auth.tenant.organisation, organisation_id(&path)?, only)?;
+    let network = engine.organisation_network(auth.caller.organisation, organisation_id(&path)?, only)?;
     let content = network
         .iter()
         .map(|organisation| view(&engine, organisation))

@@ -1,0 +1,238 @@
+//! API keys of the network's organisations (our design; CRM.COM manages keys in its
+//! dashboard): `POST /backoffice/v2/api_keys`, `GET /backoffice/v2/api_keys`,
+//! `GET /backoffice/v2/api_keys/{id}`, `POST /backoffice/v2/api_keys/{id}/roll`,
+//! `POST /backoffice/v2/api_keys/{id}/revoke`. A key is shown in full once, in the response
+//! that creates it; lists show a hint.
+
+use crate::api::auth::SecretKey;
+use crate::api::errors::{ApiError, ErrorBody};
+use actix_web::{get, post, web, HttpResponse};
+use rewards_engine::domain::ids::{ApiKeyId, Mode, OrganisationId};
+use rewards_engine::domain::organisation::{ApiKeyKind, ApiKeyRecord};
+use rewards_engine::engine::{IssuedApiKey, NewApiKey};
+use rewards_engine::Engine;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateApiKeyBody {
+    /// PUBLIC (apps, pre-login self-service calls only) or SECRET (servers).
+    #[serde(rename = "type")]
+    pub key_type: String,
+    /// LIVE or TEST; by default the calling key's mode.
+    pub mode: Option<String>,
+    pub name: Option<String>,
+    /// By default the calling key's organisation; else one under it.
+    pub organisation_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RollApiKeyBody {
+    /// Until when (epoch seconds) the old key keeps working; by default one day from now,
+    /// at most `auth.api_key_roll_overlap_max_s` ahead. Now stops it at once.
+    pub expiration_date: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// By default the calling key's organisation.
+    pub organisation_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKeyOrganisation {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKeyView {
+    pub id: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub key_type: &'static str,
+    pub mode: &'static str,
+    /// ACTIVE, EXPIRED or REVOKED.
+    pub state: &'static str,
+    /// The key's first and last characters.
+    pub masked_key: String,
+    /// The key itself: only in the response that creates it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    pub organisation: ApiKeyOrganisation,
+    pub created_date: i64,
+    pub expiration_date: Option<i64>,
+    pub revoked_date: Option<i64>,
+    /// The key that replaced this one, if it was rolled.
+    pub rolled_to: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKeyList {
+    pub content: Vec<ApiKeyView>,
+}
+
+fn mode_code(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Live => "LIVE",
+        Mode::Test => "TEST",
+    }
+}
+
+fn view(engine: &Engine, record: &ApiKeyRecord, key: Option<String>) -> Result<ApiKeyView, ApiError> {
+    let organisation = engine.organisation(record.organisation)?;
+    Ok(ApiKeyView {
+        id: record.id.to_string(),
+        name: record.name.clone(),
+        key_type: record.kind.code(),
+        mode: mode_code(record.mode),
+        state: record.state(engine.now()).code(),
+        masked_key: record.hint.clone(),
+        key,
+        organisation: ApiKeyOrganisation {
+            id: organisation.id.to_string(),
+            name: organisation.name,
+        },
+        created_date: record.created_on,
+        expiration_date: record.expires_on,
+        revoked_date: record.revoked_on,
+        rolled_to: record.rolled_to.map(|id| id.to_string()),
+    })
+}
+
+fn issued_view(engine: &Engine, issued: IssuedApiKey) -> Result<ApiKeyView, ApiError> {
+    view(engine, &issued.record, Some(issued.key))
+}
+
+fn key_id(text: &str) -> Result<ApiKeyId, ApiError> {
+    ApiKeyId::parse(text).map_err(|_| ApiError::not_found("api key"))
+}
+
+fn organisation_id(text: &str) -> Result<OrganisationId, ApiError> {
+    OrganisationId::parse(text).map_err(|_| ApiError::not_found("organisation"))
+}
+
+/// Create a key for the caller's organisation or one under it (our addition).
+#[utoipa::path(
+    tag = "API keys",
+    request_body = CreateApiKeyBody,
+    responses((status = 201, body = ApiKeyView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("Secret_API_key" = []))
+)]
+#[post("/api_keys")]
+pub async fn create_api_key(
+    auth: SecretKey,
+    engine: web::Data<Engine>,
+    body: web::Json<CreateApiKeyBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let kind = match body.key_type.as_str() {
+        "PUBLIC" => ApiKeyKind::Public,
+        "SECRET" => ApiKeyKind::Secret,
+        other => {
+            return Err(ApiError::invalid(
+                "type",
+                format!("type must be PUBLIC or SECRET, not {other}"),
+            ))
+        }
+    };
+    let mode = match body.mode.as_deref() {
+        None => auth.caller.mode,
+        Some("LIVE") => Mode::Live,
+        Some("TEST") => Mode::Test,
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "mode",
+                format!("mode must be LIVE or TEST, not {other}"),
+            ))
+        }
+    };
+    let new = NewApiKey {
+        organisation: body.organisation_id.as_deref().map(organisation_id).transpose()?,
+        kind,
+        mode,
+        name: body.name.unwrap_or_default(),
+    };
+    let issued = engine.create_api_key(&auth.caller, new).await?;
+    Ok(HttpResponse::Created().json(issued_view(&engine, issued)?))
+}
+
+/// The keys of an organisation, masked, oldest first (our addition).
+#[utoipa::path(
+    tag = "API keys",
+    params(ListQuery),
+    responses((status = 200, body = ApiKeyList), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("Secret_API_key" = []))
+)]
+#[get("/api_keys")]
+pub async fn list_api_keys(
+    auth: SecretKey,
+    engine: web::Data<Engine>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let organisation = match query.organisation_id.as_deref() {
+        Some(text) => organisation_id(text)?,
+        None => auth.caller.organisation,
+    };
+    let content = engine
+        .api_keys(&auth.caller, organisation)?
+        .iter()
+        .map(|record| view(&engine, record, None))
+        .collect::<Result<_, _>>()?;
+    Ok(HttpResponse::Ok().json(ApiKeyList { content }))
+}
+
+/// One key, masked (our addition).
+#[utoipa::path(
+    tag = "API keys",
+    params(("id" = String, Path)),
+    responses((status = 200, body = ApiKeyView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("Secret_API_key" = []))
+)]
+#[get("/api_keys/{id}")]
+pub async fn get_api_key(
+    auth: SecretKey,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let record = engine.api_key(&auth.caller, key_id(&path)?)?;
+    Ok(HttpResponse::Ok().json(view(&engine, &record, None)?))
+}
+
+/// Replace a key: the response holds the new key, shown once; the old one keeps working
+/// until `expiration_date` (our addition).
+#[utoipa::path(
+    tag = "API keys",
+    params(("id" = String, Path)),
+    request_body = RollApiKeyBody,
+    responses((status = 201, body = ApiKeyView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("Secret_API_key" = []))
+)]
+#[post("/api_keys/{id}/roll")]
+pub async fn roll_api_key(
+    auth: SecretKey,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+    body: web::Json<RollApiKeyBody>,
+) -> Result<HttpResponse, ApiError> {
+    let expiration = body.expiration_date.unwrap_or_else(|| engine.now() + 86_400);
+    let issued = engine.roll_api_key(&auth.caller, key_id(&path)?, expiration).await?;
+    Ok(HttpResponse::Created().json(issued_view(&engine, issued)?))
+}
+
+/// Stop a key at once (our addition).
+#[utoipa::path(
+    tag = "API keys",
+    params(("id" = String, Path)),
+    responses((status = 200, body = ApiKeyView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("Secret_API_key" = []))
+)]
+#[post("/api_keys/{id}/revoke")]
+pub async fn revoke_api_key(
+    auth: SecretKey,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let record = engine.revoke_api_key(&auth.caller, key_id(&path)?).await?;
+    Ok(HttpResponse::Ok().json(view(&engine, &record, None)?))
+}

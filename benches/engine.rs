@@ -82,6 +82,7 @@ fn setup(wallets: usize) -> Setup {
                 "Bench",
                 Currency::parse("EUR").unwrap(),
                 &[(Mode::Live, ApiKeyKind::Secret, "bench-key-00000000")],
+                None,
                 "bootstrap",
             )
             .await

@@ -1,13 +1,16 @@
-//! First start on an empty data dir: create the first business and one public and one
-//! secret API key, print them once and write `<data_dir>/bootstrap.json` (mode 0600).
+//! First start on an empty data dir: create the first business, one public and one secret
+//! API key and the first back-office user (an admin of the business), print them once and
+//! write `<data_dir>/bootstrap.json` (mode 0600).
 //!
 //! The file is written before the commit: a crash between the two leaves a file whose keys
 //! were never stored, and the next start (still unbootstrapped) overwrites it. The reverse
 //! order could leave keys stored (hashed) that nobody ever saw.
 
 use crate::settings::Settings;
+use rewards_engine::domain::access::Role;
 use rewards_engine::domain::ids::{Mode, OrganisationId};
 use rewards_engine::domain::organisation::ApiKeyKind;
+use rewards_engine::engine::NewUser;
 use rewards_engine::Engine;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -21,6 +24,10 @@ pub struct BootstrapKeys {
     pub organisation_id: String,
     pub public_api_key: String,
     pub secret_api_key: String,
+    pub admin_email: String,
+    /// Only when it was generated (a password chosen by setting is not written out).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin_password: Option<String>,
 }
 
 fn random_secret_key() -> String {
@@ -62,10 +69,32 @@ pub async fn ensure(engine: &Engine, settings: &Settings) -> anyhow::Result<Opti
     let public_api_key = chosen(&settings.bootstrap.public_api_key, || uuid::Uuid::new_v4().to_string());
     let secret_api_key = chosen(&settings.bootstrap.secret_api_key, random_secret_key);
     let organisation_id = OrganisationId::random();
+    let generated_password = settings
+        .bootstrap
+        .admin_password
+        .is_empty()
+        .then(|| rewards_engine::domain::access::random_token("")[..24].to_string());
+    let admin = engine
+        .prepare_user(
+            NewUser {
+                email: settings.bootstrap.admin_email.clone(),
+                password: generated_password
+                    .clone()
+                    .unwrap_or_else(|| settings.bootstrap.admin_password.clone()),
+                first_name: None,
+                last_name: None,
+                organisation: None,
+                role: Role::Admin,
+            },
+            organisation_id,
+        )
+        .await?;
     let keys = BootstrapKeys {
         organisation_id: organisation_id.to_string(),
         public_api_key,
         secret_api_key,
+        admin_email: admin.email.clone(),
+        admin_password: generated_password,
     };
     write_private_file(
         &file_path(&settings.storage.data_dir),
@@ -80,6 +109,7 @@ pub async fn ensure(engine: &Engine, settings: &Settings) -> anyhow::Result<Opti
                 (Mode::Live, ApiKeyKind::Public, keys.public_api_key.as_str()),
                 (Mode::Live, ApiKeyKind::Secret, keys.secret_api_key.as_str()),
             ],
+            Some(&admin),
             MARKER,
         )
         .await?;

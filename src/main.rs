@@ -65,6 +65,10 @@ fn serve(config: Option<PathBuf>) -> std::process::ExitCode {
             println!("First start: created organisation {}", keys.organisation_id);
             println!("  public api key: {}", keys.public_api_key);
             println!("  secret api key: {}", keys.secret_api_key);
+            match &keys.admin_password {
+                Some(password) => println!("  admin user: {} / {password}", keys.admin_email),
+                None => println!("  admin user: {} (password from the settings)", keys.admin_email),
+            }
             println!(
                 "  (shown once; also in {})",
                 rewards_server::bootstrap::file_path(&settings.storage.data_dir).display()

@@ -66,6 +66,8 @@ pub struct BootstrapSettings {
     pub organisation_name: String,
     pub public_api_key: String,
     pub secret_api_key: String,
+    pub admin_email: String,
+    pub admin_password: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -175,6 +177,19 @@ impl Settings {
             if !value.is_empty() && (value.len() < 16 || value.len() > 200 || value.chars().any(char::is_whitespace)) {
                 return Err(invalid(key, "must be 16 to 200 characters without spaces"));
             }
+        }
+        if rewards_engine::domain::access::normalise_email(&self.bootstrap.admin_email).is_none() {
+            return Err(invalid("bootstrap.admin_email", "must be an email address"));
+        }
+        let password_chars = self.bootstrap.admin_password.chars().count();
+        if password_chars > 0 && password_chars < self.auth.password_chars_min {
+            return Err(invalid(
+                "bootstrap.admin_password",
+                format!(
+                    "must be at least auth.password_chars_min ({}) characters",
+                    self.auth.password_chars_min
+                ),
+            ));
         }
         if !self.bootstrap.public_api_key.is_empty() && self.bootstrap.public_api_key == self.bootstrap.secret_api_key {
             return Err(invalid("bootstrap.secret_api_key", "must differ from the public key"));

@@ -65,6 +65,7 @@ impl Application {
             .map_err(|error| anyhow::anyhow!("storage.data_dir {}: {error}", settings.storage.data_dir.display()))?;
         let engine = Engine::start(store, engine_settings(&settings)?, clock);
         let bootstrap = bootstrap::ensure(&engine, &settings).await?;
+        engine.prepare_signing_keys().await?;
         let listener = TcpListener::bind(settings.bind_address()?)
             .map_err(|error| anyhow::anyhow!("http.bind {}: {error}", settings.http.bind))?;
         let port = listener.local_addr()?.port();

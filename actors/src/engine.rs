@@ -34,7 +34,11 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 
 mod api_keys;
+mod tokens;
+mod users;
 pub use api_keys::{IssuedApiKey, NewApiKey, API_KEY_NAME_MAX};
+pub use tokens::{AccessClaims, Jwk, TokenPair, VerifiedToken, ISSUER};
+pub use users::{NewUser, UserSession};
 
 /// Outcomes the façade renders as errors (D8). Business rejections and bad input first,
 /// infrastructure last.
@@ -219,6 +223,7 @@ struct Inner {
     api_keys: RwLock<HashMap<[u8; 32], ApiKeyRecord>>,
     /// Serialises changes to keys, users and tokens (read, check, write).
     access_writes: tokio::sync::Mutex<()>,
+    signing: RwLock<tokens::SigningKeys>,
     closing: AtomicBool,
     routes: ContactRoutes,
 }
@@ -251,6 +256,7 @@ impl Engine {
                 organisations: RwLock::new(HashMap::new()),
                 api_keys: RwLock::new(HashMap::new()),
                 access_writes: tokio::sync::Mutex::new(()),
+                signing: RwLock::new(Default::default()),
                 closing: AtomicBool::new(false),
                 routes: ContactRoutes::new(settings.contact_routes_max),
                 settings,
@@ -392,14 +398,15 @@ impl Engine {
         Ok(found)
     }
 
-    /// Creates the first organisation with its API keys and marks the store bootstrapped, in
-    /// one atomic commit: either all of it is on disk or none of it.
+    /// Creates the first organisation with its API keys (and first user) and marks the store
+    /// bootstrapped, in one atomic commit: either all of it is on disk or none of it.
     pub async fn bootstrap_organisation(
         &self,
         id: OrganisationId,
         name: &str,
         default_currency: Currency,
         keys: &[(Mode, ApiKeyKind, &str)],
+        admin: Option<&crate::domain::access::User>,
         marker: &str,
     ) -> Result<Organisation, EngineError> {
         let now = self.now();
@@ -416,6 +423,9 @@ impl Engine {
         for (mode, kind, key) in keys {
             let record = api_keys::key_record(organisation.id, *kind, *mode, "bootstrap".into(), key, now);
             writes.api_key(&sha256(key), &record);
+        }
+        if let Some(user) = admin {
+            writes.user(user);
         }
         writes.meta(marker, organisation.id.as_bytes());
         self.inner.store.commit_async(writes).await?;

@@ -1,64 +1,145 @@
-//! Authentication of back-office calls: the secret API key in the `api_key` header decides
-//! the caller (its organisation and live/test mode, D10) and the tenant whose contacts and
-//! wallets it works on (the business at or above the key's organisation). Handlers never
-//! see a request whose key was missing, unknown, expired, revoked or public.
+//! Authentication of back-office calls (D10). The caller is either
+//! - a secret API key in the `api_key` header: its organisation, acting as an admin, or
+//! - a user's access token (`Authorization: Bearer <jwt>`): the organisation the user signed
+//!   in to or switched into, with the user's role there. An `api_key` sent with it must be
+//!   valid and of the same mode.
+//!
+//! Either way the tenant (whose contacts and wallets the call works on) is the business at
+//! or above the caller's organisation, in the caller's mode. Handlers never see a request
+//! whose key or token was missing, unknown, expired, revoked or of the wrong kind.
 
 use super::errors::{codes, ApiError};
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest};
 use rewards_engine::domain::access::Caller;
-use rewards_engine::domain::ids::Tenant;
-use rewards_engine::domain::organisation::ApiKeyKind;
-use rewards_engine::Engine;
+use rewards_engine::domain::ids::{Mode, OrganisationId, Tenant, UserId};
+use rewards_engine::domain::organisation::{ApiKeyKind, ApiKeyRecord};
+use rewards_engine::engine::VerifiedToken;
+use rewards_engine::{Engine, EngineError};
 use std::future::{ready, Ready};
 
 pub const API_KEY_HEADER: &str = "api_key";
 
-/// A request made with a secret API key: who calls, and the tenant it works on.
+/// A back-office request: who calls, and the tenant it works on.
 #[derive(Debug, Clone, Copy)]
-pub struct SecretKey {
+pub struct BackOffice {
     pub caller: Caller,
     pub tenant: Tenant,
 }
 
-fn authenticate(request: &HttpRequest) -> Result<SecretKey, ApiError> {
-    let engine = request
+fn engine(request: &HttpRequest) -> Result<&Engine, ApiError> {
+    request
         .app_data::<web::Data<Engine>>()
-        .ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, codes::UNAVAILABLE, "engine missing"))?;
-    let key = request
+        .map(|data| data.get_ref())
+        .ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, codes::UNAVAILABLE, "engine missing"))
+}
+
+fn header<'a>(request: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    request
         .headers()
-        .get(API_KEY_HEADER)
+        .get(name)
         .and_then(|value| value.to_str().ok())
         .map(str::trim)
         .filter(|value| !value.is_empty())
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                codes::UNAUTHORIZED,
-                "the api_key header is required",
-            )
-        })?;
-    let record = engine.authenticate_api_key(key)?;
-    if record.kind != ApiKeyKind::Secret {
+}
+
+/// The `api_key` header's key, checked (known, not expired, not revoked).
+pub fn api_key(request: &HttpRequest) -> Result<ApiKeyRecord, ApiError> {
+    let key = header(request, API_KEY_HEADER).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            codes::UNAUTHORIZED,
+            "the api_key header is required",
+        )
+    })?;
+    Ok(engine(request)?.authenticate_api_key(key)?)
+}
+
+/// The bearer token of the `Authorization` header, if there is one.
+pub fn bearer(request: &HttpRequest) -> Result<Option<&str>, ApiError> {
+    match header(request, "authorization") {
+        None => Ok(None),
+        Some(value) => {
+            let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+            if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+                return Err(EngineError::InvalidToken("expected Authorization: Bearer <token>").into());
+            }
+            Ok(Some(token.trim()))
+        }
+    }
+}
+
+/// A verified access token from the `Authorization` header.
+pub fn access_token(request: &HttpRequest) -> Result<Option<VerifiedToken>, ApiError> {
+    match bearer(request)? {
+        None => Ok(None),
+        Some(token) => Ok(Some(engine(request)?.verify_access_token(token)?)),
+    }
+}
+
+pub fn parse_mode(text: &str) -> Option<Mode> {
+    match text {
+        "LIVE" => Some(Mode::Live),
+        "TEST" => Some(Mode::Test),
+        _ => None,
+    }
+}
+
+fn user_caller(engine: &Engine, token: &VerifiedToken) -> Result<Caller, ApiError> {
+    let claims = &token.claims;
+    if claims.typ != "user" {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             codes::FORBIDDEN,
-            "this call needs a secret API key; public keys reach only pre-login self-service calls",
+            "back-office calls need a user's token or a secret key; a contact's token reaches self-service calls only",
         ));
     }
-    Ok(SecretKey {
-        caller: Caller::key(record.organisation, record.mode),
+    let malformed = || ApiError::from(EngineError::InvalidToken("malformed claims"));
+    let user = UserId::parse(&claims.sub).map_err(|_| malformed())?;
+    let organisation = OrganisationId::parse(&claims.org).map_err(|_| malformed())?;
+    let mode = parse_mode(&claims.mode).ok_or_else(malformed)?;
+    Ok(engine.user_caller(user, organisation, mode)?)
+}
+
+fn authenticate(request: &HttpRequest) -> Result<BackOffice, ApiError> {
+    let engine = engine(request)?;
+    let caller = match access_token(request)? {
+        Some(token) => {
+            let caller = user_caller(engine, &token)?;
+            if header(request, API_KEY_HEADER).is_some() && api_key(request)?.mode != caller.mode {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    codes::FORBIDDEN,
+                    "the api_key and the token are of different modes (live and test never meet)",
+                ));
+            }
+            caller
+        }
+        None => {
+            let record = api_key(request)?;
+            if record.kind != ApiKeyKind::Secret {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    codes::FORBIDDEN,
+                    "this call needs a secret API key or a user's token; public keys reach only pre-login calls",
+                ));
+            }
+            Caller::key(record.organisation, record.mode)
+        }
+    };
+    Ok(BackOffice {
+        caller,
         tenant: Tenant {
-            organisation: engine.business_of(record.organisation)?,
-            mode: record.mode,
+            organisation: engine.business_of(caller.organisation)?,
+            mode: caller.mode,
         },
     })
 }
 
-impl FromRequest for SecretKey {
+impl FromRequest for BackOffice {
     type Error = ApiError;
-    type Future = Ready<Result<SecretKey, ApiError>>;
+    type Future = Ready<Result<BackOffice, ApiError>>;
 
     fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         ready(authenticate(request))

@@ -37,6 +37,22 @@ pub async fn prometheus_metrics(handle: web::Data<metrics_exporter_prometheus::P
         .body(handle.render())
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct JwksView {
+    /// Ed25519 public keys (RFC 8037) that verify access tokens, by `kid`.
+    #[schema(value_type = Vec<Object>)]
+    pub keys: Vec<rewards_engine::engine::Jwk>,
+}
+
+/// The public keys that verify this engine's access tokens (JWKS).
+#[utoipa::path(tag = "Engine additions", responses((status = 200, body = JwksView)))]
+#[get("/.well-known/jwks.json")]
+pub async fn jwks(engine: web::Data<rewards_engine::Engine>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(("cache-control", "max-age=300"))
+        .json(JwksView { keys: engine.jwks() })
+}
+
 /// Path segments that are part of a route; any other segment is an id or code.
 const ROUTE_WORDS: &[&str] = &[
     "backoffice",
@@ -51,6 +67,12 @@ const ROUTE_WORDS: &[&str] = &[
     "journals",
     "organisations",
     "network",
+    "switch",
+    "users",
+    "authenticate",
+    "refresh",
+    ".well-known",
+    "jwks.json",
     "api_keys",
     "roll",
     "revoke",
@@ -162,6 +184,7 @@ pub fn configure(body_bytes_max: usize, bulk_body_bytes_max: usize) -> impl FnOn
             .service(health)
             .service(prometheus_metrics)
             .service(openapi::openapi_json)
+            .service(jwks)
             .service(backoffice::scope(bulk_body_bytes_max))
             .default_service(web::to(unknown_route));
     }

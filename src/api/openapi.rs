@@ -1,7 +1,7 @@
 //! `GET /openapi.json`: the OpenAPI 3 document of every endpoint, generated from the
 //! handlers' annotations. Our own additions are tagged "Engine additions".
 
-use super::backoffice::{api_keys, contacts, offers, organisations, purchases, wallets};
+use super::backoffice::{api_keys, contacts, offers, organisations, purchases, users, wallets};
 use super::errors::ErrorBody;
 use super::wire::{Money, Paging};
 use actix_web::{get, HttpResponse};
@@ -20,6 +20,23 @@ impl Modify for SecuritySchemes {
                 "A secret API key of the organisation (servers only)",
             ))),
         );
+        components.add_security_scheme(
+            "Public_API_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "api_key",
+                "A public API key (apps): pre-login calls only",
+            ))),
+        );
+        components.add_security_scheme(
+            "authorization",
+            SecurityScheme::Http(
+                utoipa::openapi::security::HttpBuilder::new()
+                    .scheme(utoipa::openapi::security::HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("A back-office user's access token"))
+                    .build(),
+            ),
+        );
     }
 }
 
@@ -29,7 +46,7 @@ impl Modify for SecuritySchemes {
         title = "Rewards Engine",
         description = "POS and rewards engine following CRM.COM's public API. Amounts are JSON numbers read exactly as decimals; times are epoch seconds; errors are {status, message, error, parameters}."
     ),
-    paths(super::health, super::prometheus_metrics, openapi_json),
+    paths(super::health, super::prometheus_metrics, super::jwks, openapi_json),
     nest((path = "/backoffice/v2", api = BackofficeApi)),
     components(schemas(ErrorBody, Money, Paging)),
     modifiers(&SecuritySchemes),
@@ -62,6 +79,11 @@ pub struct ApiDoc;
     purchases::create_purchases_bulk,
     wallets::get_wallet,
     wallets::list_journals,
+    users::authenticate,
+    users::refresh,
+    users::create_user,
+    users::get_user,
+    users::switch_organisation,
 ))]
 struct BackofficeApi;
 

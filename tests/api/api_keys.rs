@@ -309,6 +309,7 @@ async fn test_keys_never_meet_live_data_and_other_businesses_are_unreachable() {
                 rewards_engine::domain::organisation::ApiKeyKind::Secret,
                 other_key,
             )],
+            None,
             "second-business",
         )
         .await

@@ -12,6 +12,8 @@ use tempfile::TempDir;
 
 pub const SECRET_KEY: &str = "sk_test_secret_key_for_the_suite_0001";
 pub const PUBLIC_KEY: &str = "pk_test_public_key_for_the_suite_0001";
+pub const ADMIN_EMAIL: &str = "admin@suite.example";
+pub const ADMIN_PASSWORD: &str = "suite-admin-password-1";
 /// 2027-01-15, a fixed start for the manual clock.
 pub const START_S: i64 = 1_800_000_000;
 pub const DAY_S: i64 = 86_400;
@@ -36,6 +38,8 @@ pub fn test_settings(data_dir: &std::path::Path, overrides: &[(&str, &str)]) -> 
         ("REWARDS__STORAGE__CACHE_CAPACITY_BYTES", "16777216"),
         ("REWARDS__BOOTSTRAP__SECRET_API_KEY", SECRET_KEY),
         ("REWARDS__BOOTSTRAP__PUBLIC_API_KEY", PUBLIC_KEY),
+        ("REWARDS__BOOTSTRAP__ADMIN_EMAIL", ADMIN_EMAIL),
+        ("REWARDS__BOOTSTRAP__ADMIN_PASSWORD", ADMIN_PASSWORD),
         ("REWARDS__LOG__FILTER", "warn"),
     ];
     pairs.extend_from_slice(overrides);

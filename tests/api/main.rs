@@ -12,3 +12,4 @@ mod model;
 mod observability;
 mod organisations;
 mod restart;
+mod users;

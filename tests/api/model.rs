@@ -288,6 +288,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             "Model",
             Currency::parse("EUR").unwrap(),
             &[(Mode::Live, ApiKeyKind::Secret, "model-key-0000000")],
+            None,
             "bootstrap",
         )
         .await

@@ -76,6 +76,11 @@ async fn a_restart_keeps_every_contact_wallet_journal_purchase_and_offer_identic
     let keys: Value = serde_json::from_slice(&bootstrap_before).unwrap();
     assert_eq!(keys["secret_api_key"], SECRET_KEY);
     assert_eq!(keys["public_api_key"], PUBLIC_KEY);
+    assert_eq!(keys["admin_email"], ADMIN_EMAIL);
+    assert!(
+        keys.get("admin_password").is_none(),
+        "a chosen password is not written out"
+    );
     assert!(rewards_engine::domain::ids::OrganisationId::parse(keys["organisation_id"].as_str().unwrap()).is_ok());
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(

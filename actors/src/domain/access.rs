@@ -49,3 +49,138 @@ impl Caller {
         }
     }
 }
+
+/// One organisation a user belongs to, and the role the user has there and below it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Membership {
+    pub organisation: OrganisationId,
+    pub role: Role,
+}
+
+/// A back-office user. The email is unique across the whole network (it is the login).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: UserId,
+    /// Lower case, trimmed.
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    /// argon2id, PHC string format (algorithm, parameters and salt included).
+    pub password_hash: String,
+    pub memberships: Vec<Membership>,
+    pub created_on: i64,
+}
+
+/// Who a session (a refresh-token family) belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Subject {
+    User(UserId),
+    Contact(super::ids::Tenant, super::ids::ContactId),
+}
+
+/// A signed-in session: every refresh token issued from one sign-in (and its refreshes)
+/// belongs to it. Revoking it ends every token of the family, access tokens included.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub id: uuid::Uuid,
+    pub subject: Subject,
+    /// The organisation the session acts in (a user's, or the one switched into).
+    pub organisation: OrganisationId,
+    pub mode: Mode,
+    pub role: Role,
+    pub created_on: i64,
+    pub revoked_on: Option<i64>,
+}
+
+/// A refresh token, stored under its SHA-256. Each is used once: refreshing marks it spent
+/// and issues the next one in the same session; presenting a spent one again is taken as
+/// theft and revokes the session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshToken {
+    pub session: uuid::Uuid,
+    pub expires_on: i64,
+    pub spent_on: Option<i64>,
+}
+
+/// A key that signs access tokens (Ed25519). The newest is used to sign; older ones still
+/// verify until `retired_on`, so rotating never cuts off a token already issued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SigningKey {
+    pub kid: String,
+    pub seed: [u8; 32],
+    pub created_on: i64,
+    pub retired_on: Option<i64>,
+}
+
+/// argon2id with the crate's default parameters (OWASP's minimum: 19 MiB, 2 passes).
+pub fn hash_password(password: &str) -> String {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>()).expect("16 bytes encode as a salt");
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 hashes any password")
+        .to_string()
+}
+
+/// Whether `password` matches the stored hash (constant time in the password).
+pub fn verify_password(password: &str, stored: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    match PasswordHash::new(stored) {
+        Ok(parsed) => argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A new opaque token (refresh tokens): 256 random bits, URL-safe.
+pub fn random_token(prefix: &str) -> String {
+    format!("{prefix}{}", hex::encode(rand::random::<[u8; 32]>()))
+}
+
+/// Lower-cased, trimmed, and shaped like an address (one `@`, something either side, a dot
+/// in the domain, no spaces, at most 254 characters).
+pub fn normalise_email(text: &str) -> Option<String> {
+    let email = text.trim().to_lowercase();
+    let (local, domain) = email.split_once('@')?;
+    let plausible = !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && email.len() <= 254
+        && !email.chars().any(char::is_whitespace);
+    plausible.then_some(email)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_with_argon2id_and_verify_only_themselves() {
+        let stored = hash_password("correct horse battery");
+        assert!(stored.starts_with("$argon2id$"), "{stored}");
+        assert!(verify_password("correct horse battery", &stored));
+        assert!(!verify_password("correct horse batterY", &stored));
+        assert!(!verify_password("correct horse battery", "not a hash"));
+        assert_ne!(stored, hash_password("correct horse battery"), "salted");
+    }
+
+    #[test]
+    fn emails_are_normalised_or_refused() {
+        assert_eq!(normalise_email("  Ann@Example.COM "), Some("ann@example.com".into()));
+        for bad in [
+            "",
+            "ann",
+            "@example.com",
+            "ann@",
+            "ann@example",
+            "a b@example.com",
+            "a@b@c.com",
+            "ann@.com",
+        ] {
+            assert_eq!(normalise_email(bad), None, "{bad}");
+        }
+    }
+}

@@ -16,11 +16,16 @@
 //! | `A`    | sha256(api key)                | ApiKeyRecord        |
 //! | `H`    | api key id                     | sha256(api key)     |
 //! | `Y`    | organisation id, api key id    | sha256(api key): keys per organisation |
+//! | `U`    | user id                        | User                |
+//! | `W`    | user email (lower case)        | UserId              |
+//! | `F`    | session id                     | Session (a refresh-token family) |
+//! | `R`    | sha256(refresh token)          | RefreshToken        |
+//! | `J`    | signing key id (kid)           | SigningKey          |
 //! | `M`    | name                           | meta value          |
 //! | `L`    | (nothing)                      | LSN derived, BE u64 |
 
 use crate::domain::ids::{
-    ApiKeyId, ContactCode, ContactId, OfferId, OrganisationId, PurchaseId, Tenant, WalletCode, WalletId,
+    ApiKeyId, ContactCode, ContactId, OfferId, OrganisationId, PurchaseId, Tenant, UserId, WalletCode, WalletId,
 };
 
 pub const CONTACT: u8 = b'C';
@@ -36,6 +41,11 @@ pub const ORGANISATION_CHILD: u8 = b'N';
 pub const API_KEY: u8 = b'A';
 pub const API_KEY_ID: u8 = b'H';
 pub const ORGANISATION_API_KEY: u8 = b'Y';
+pub const USER: u8 = b'U';
+pub const USER_EMAIL: u8 = b'W';
+pub const SESSION: u8 = b'F';
+pub const REFRESH_TOKEN: u8 = b'R';
+pub const SIGNING_KEY: u8 = b'J';
 pub const META: u8 = b'M';
 pub const DERIVED_LSN: u8 = b'L';
 
@@ -138,6 +148,37 @@ pub fn organisation_api_key(organisation: OrganisationId, id: ApiKeyId) -> Vec<u
     let mut key = organisation_api_keys(organisation);
     key.extend_from_slice(id.as_bytes());
     key
+}
+
+fn prefixed(prefix: u8, rest: &[u8]) -> Vec<u8> {
+    let mut key = Vec::with_capacity(1 + rest.len());
+    key.push(prefix);
+    key.extend_from_slice(rest);
+    key
+}
+
+pub fn user(id: UserId) -> Vec<u8> {
+    prefixed(USER, id.as_bytes())
+}
+
+pub fn user_email(email: &str) -> Vec<u8> {
+    prefixed(USER_EMAIL, email.as_bytes())
+}
+
+pub fn session(id: uuid::Uuid) -> Vec<u8> {
+    prefixed(SESSION, id.as_bytes())
+}
+
+pub fn refresh_token(token_hash: &[u8; 32]) -> Vec<u8> {
+    prefixed(REFRESH_TOKEN, token_hash)
+}
+
+pub fn signing_keys() -> Vec<u8> {
+    vec![SIGNING_KEY]
+}
+
+pub fn signing_key(kid: &str) -> Vec<u8> {
+    prefixed(SIGNING_KEY, kid.as_bytes())
 }
 
 pub fn meta(name: &str) -> Vec<u8> {

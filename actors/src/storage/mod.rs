@@ -18,9 +18,10 @@ pub mod overlay;
 pub mod page;
 pub mod writer;
 
+use crate::domain::access::{RefreshToken, Session, SigningKey, User};
 use crate::domain::contact::Contact;
 use crate::domain::ids::{
-    ApiKeyId, ContactCode, ContactId, OfferId, OrganisationId, PurchaseId, Tenant, WalletCode, WalletId,
+    ApiKeyId, ContactCode, ContactId, OfferId, OrganisationId, PurchaseId, Tenant, UserId, WalletCode, WalletId,
 };
 use crate::domain::offer::RewardOffer;
 use crate::domain::organisation::{ApiKeyRecord, LegacyApiKeyRecord, Organisation};
@@ -136,6 +137,20 @@ impl WriteSet {
     }
     pub fn meta(&mut self, name: &str, value: &[u8]) {
         self.put(keys::meta(name), encode(&value.to_vec()));
+    }
+    /// A user and its email index.
+    pub fn user(&mut self, user: &User) {
+        self.put(keys::user(user.id), encode(user));
+        self.put(keys::user_email(&user.email), encode(&user.id));
+    }
+    pub fn session(&mut self, session: &Session) {
+        self.put(keys::session(session.id), encode(session));
+    }
+    pub fn refresh_token(&mut self, token_hash: &[u8; 32], token: &RefreshToken) {
+        self.put(keys::refresh_token(token_hash), encode(token));
+    }
+    pub fn signing_key(&mut self, key: &SigningKey) {
+        self.put(keys::signing_key(&key.kid), encode(key));
     }
 }
 
@@ -563,6 +578,30 @@ impl Store {
         let logged = self.inner.overlay.prefix(&prefix);
         merged(self.inner.db.scan_prefix(&prefix), logged, false)
             .map(|item| decode(item?.newest()).map_err(corrupt(keys::ORGANISATION_API_KEY)))
+            .collect()
+    }
+
+    pub fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        self.get(&keys::user(id))
+    }
+
+    pub fn user_by_email(&self, email: &str) -> Result<Option<UserId>, StoreError> {
+        self.get(&keys::user_email(email))
+    }
+
+    pub fn session(&self, id: uuid::Uuid) -> Result<Option<Session>, StoreError> {
+        self.get(&keys::session(id))
+    }
+
+    pub fn refresh_token(&self, token_hash: &[u8; 32]) -> Result<Option<RefreshToken>, StoreError> {
+        self.get(&keys::refresh_token(token_hash))
+    }
+
+    pub fn signing_keys(&self) -> Result<Vec<SigningKey>, StoreError> {
+        let prefix = keys::signing_keys();
+        let logged = self.inner.overlay.prefix(&prefix);
+        merged(self.inner.db.scan_prefix(&prefix), logged, false)
+            .map(|item| decode(item?.newest()).map_err(corrupt(keys::SIGNING_KEY)))
             .collect()
     }
 

@@ -4,7 +4,7 @@
 //! `POST /backoffice/v2/api_keys/{id}/revoke`. A key is shown in full once, in the response
 //! that creates it; lists show a hint.
 
-use crate::api::auth::SecretKey;
+use crate::api::auth::BackOffice;
 use crate::api::errors::{ApiError, ErrorBody};
 use actix_web::{get, post, web, HttpResponse};
 use rewards_engine::domain::ids::{ApiKeyId, Mode, OrganisationId};
@@ -121,7 +121,7 @@ fn organisation_id(text: &str) -> Result<OrganisationId, ApiError> {
 )]
 #[post("/api_keys")]
 pub async fn create_api_key(
-    auth: SecretKey,
+    auth: BackOffice,
     engine: web::Data<Engine>,
     body: web::Json<CreateApiKeyBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -166,7 +166,7 @@ pub async fn create_api_key(
 )]
 #[get("/api_keys")]
 pub async fn list_api_keys(
-    auth: SecretKey,
+    auth: BackOffice,
     engine: web::Data<Engine>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -191,7 +191,7 @@ pub async fn list_api_keys(
 )]
 #[get("/api_keys/{id}")]
 pub async fn get_api_key(
-    auth: SecretKey,
+    auth: BackOffice,
     engine: web::Data<Engine>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
@@ -210,7 +210,7 @@ pub async fn get_api_key(
 )]
 #[post("/api_keys/{id}/roll")]
 pub async fn roll_api_key(
-    auth: SecretKey,
+    auth: BackOffice,
     engine: web::Data<Engine>,
     path: web::Path<String>,
     body: web::Json<RollApiKeyBody>,
@@ -229,7 +229,7 @@ pub async fn roll_api_key(
 )]
 #[post("/api_keys/{id}/revoke")]
 pub async fn revoke_api_key(
-    auth: SecretKey,
+    auth: BackOffice,
     engine: web::Data<Engine>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {

@@ -1,6 +1,6 @@
 //! `POST /backoffice/v2/contacts`, `GET /backoffice/v2/contacts/{id or code}`.
 
-use crate::api::auth::{idempotency_key, SecretKey};
+use crate::api::auth::{idempotency_key, BackOffice};
 use crate::api::errors::{ApiError, ErrorBody};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use rewards_engine::domain::contact::{Contact, Phone, PhoneType};
@@ -155,7 +155,7 @@ impl TryFrom<CreateContactBody> for NewContact {
 )]
 #[post("/contacts")]
 pub async fn create_contact(
-    auth: SecretKey,
+    auth: BackOffice,
     engine: web::Data<Engine>,
     request: HttpRequest,
     body: web::Json<CreateContactBody>,
@@ -185,7 +185,7 @@ pub fn contact_ref(segment: &str) -> Result<ContactRef, ApiError> {
 )]
 #[get("/contacts/{id}")]
 pub async fn get_contact(
-    auth: SecretKey,
+    auth: BackOffice,
     engine: web::Data<Engine>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {

@@ -1,10 +1,12 @@
-//! The back-office API family (`/backoffice/v2`): server-to-server calls with a secret key.
+//! The back-office API family (`/backoffice/v2`): server-to-server calls with a secret key,
+//! and back-office users with their tokens.
 
 pub mod api_keys;
 pub mod contacts;
 pub mod offers;
 pub mod organisations;
 pub mod purchases;
+pub mod users;
 pub mod wallets;
 
 use actix_web::web;
@@ -26,6 +28,11 @@ pub fn scope(bulk_body_bytes_max: usize) -> actix_web::Scope {
         .service(api_keys::get_api_key)
         .service(api_keys::roll_api_key)
         .service(api_keys::revoke_api_key)
+        .service(users::authenticate)
+        .service(users::refresh)
+        .service(users::create_user)
+        .service(users::get_user)
+        .service(users::switch_organisation)
         .service(contacts::create_contact)
         .service(contacts::get_contact)
         .service(offers::create_offer)

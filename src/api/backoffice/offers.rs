@@ -1,7 +1,7 @@
 //! `POST /backoffice/v2/reward_offers`, `GET /backoffice/v2/reward_offers/{id}`,
 //! `PUT /backoffice/v2/reward_offers/{id}/life_cycle_state`.
 
-use crate::api::auth::{idempotency_key, SecretKey};
+use crate::api::auth::{idempotency_key, BackOffice};
 use crate::api::errors::{ApiError, ErrorBody};
 use crate::api::wire::{money, Money};
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
@@ -154,7 +154,7 @@ fn offer_id(text: &str) -> Result<OfferId, ApiError> {
 )]
 #[post("/reward_offers")]
 pub async fn create_offer(
-    auth: SecretKey,
+    auth: BackOffice,
     engine: web::Data<Engine>,
     request: HttpRequest,
     body: web::Json<CreateOfferBody>,
@@ -174,7 +174,7 @@ pub async fn create_offer(
 )]
 #[get("/reward_offers/{id}")]
 pub async fn get_offer(
-    auth: SecretKey,
+    auth: BackOffice,
     engine: web::Data<Engine>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
@@ -192,7 +192,7 @@ pub async fn get_offer(
 )]
 #[put("/reward_offers/{id}/life_cycle_state")]
 pub async fn set_offer_state(
-    auth: SecretKey,
+    auth: BackOffice,
     engine: web::Data<Engine>,
     path: web::Path<String>,
     body: web::Json<LifeCycleBody>,

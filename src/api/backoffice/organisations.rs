@@ -3,7 +3,7 @@
 //! A secret key reaches its own organisation and everything under it; anything else is not
 //! found.
 
-use crate::api::auth::SecretKey;
+use crate::api::auth::BackOffice;
 use crate::api::errors::{ApiError, ErrorBody};
 use actix_web::{get, post, web, HttpResponse};
 use rewards_engine::domain::ids::OrganisationId;
@@ -100,7 +100,7 @@ fn view(engine: &Engine, organisation: &Organisation) -> Result<OrganisationView
 )]
 #[post("/organisations")]
 pub async fn create_organisation(
-    auth: SecretKey,
+    auth: BackOffice,
     engine: web::Data<Engine>,
     body: web::Json<CreateOrganisationBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -123,7 +123,7 @@ pub async fn create_organisation(
 )]
 #[get("/organisations/{id}")]
 pub async fn get_organisation(
-    auth: SecretKey,
+    auth: BackOffice,
     engine: web::Data<Engine>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
@@ -140,7 +140,7 @@ pub async fn get_organisation(
 )]
 #[get("/organisations/{id}/network")]
 pub async fn get_network(
-    auth: SecretKey,
+    auth: BackOffice,
     engine: web::Data<Engine>,
     path: web::Path<String>,
     query: web::Query<NetworkQuery>,

@@ -1,7 +1,7 @@
 //! The POS purchase: `POST /backoffice/v2/purchases`, `GET /backoffice/v2/purchases/{id}`,
 //! `POST /backoffice/v2/purchases/{id}/cancel`.
 
-use crate::api::auth::SecretKey;
+use crate::api::auth::BackOffice;
 use crate::api::errors::{ApiError, ErrorBody};
 use crate::api::wire::{money, IgnoredBody, Money};
 use crate::startup::HttpLimits;
@@ -260,7 +260,7 @@ fn purchase_id(text: &str) -> Result<PurchaseId, ApiError> {
 )]
 #[post("/purchases")]
 pub async fn create_purchase(
-    auth: SecretKey,
+    auth: BackOffice,
     engine: web::Data<Engine>,
     body: web::Json<CreatePurchaseBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -278,7 +278,7 @@ pub async fn create_purchase(
 )]
 #[get("/purchases/{id}")]
 pub async fn get_purchase(
-    auth: SecretKey,
+    auth: BackOffice,
     engine: web::Data<Engine>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
@@ -296,7 +296,7 @@ pub async fn get_purchase(
 )]
 #[post("/purchases/{id}/cancel")]
 pub async fn cancel_purchase(
-    auth: SecretKey,
+    auth: BackOffice,
     engine: web::Data<Engine>,
     path: web::Path<String>,
     _body: IgnoredBody,
@@ -345,7 +345,7 @@ pub struct BulkResponse {
     security(("Secret_API_key" = []))
 )]
 pub async fn create_purchases_bulk(
-    auth: SecretKey,
+    auth: BackOffice,
     engine: web::Data<Engine>,
     limits: web::Data<HttpLimits>,
     body: web::Json<BulkPurchasesBody>,

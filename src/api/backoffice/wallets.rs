@@ -1,7 +1,7 @@
 //! `GET /backoffice/v2/wallets/{id}` and `GET /backoffice/v2/wallets/{id}/journals`.
 
 use super::purchases::{balance, Balance};
-use crate::api::auth::SecretKey;
+use crate::api::auth::BackOffice;
 use crate::api::errors::{ApiError, ErrorBody};
 use crate::api::wire::{money, Money, PageQuery, PagedResponse, Paging};
 use crate::startup::HttpLimits;
@@ -67,7 +67,7 @@ fn wallet_id(text: &str) -> Result<WalletId, ApiError> {
 )]
 #[get("/wallets/{id}")]
 pub async fn get_wallet(
-    auth: SecretKey,
+    auth: BackOffice,
     engine: web::Data<Engine>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
@@ -98,7 +98,7 @@ pub async fn get_wallet(
 )]
 #[get("/wallets/{id}/journals")]
 pub async fn list_journals(
-    auth: SecretKey,
+    auth: BackOffice,
     engine: web::Data<Engine>,
     limits: web::Data<HttpLimits>,
     path: web::Path<String>,

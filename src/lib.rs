@@ -7,12 +7,15 @@
 //!   first organisation, binds the listener (port 0 in tests) and serves.
 //! - [`bench`]: `rewards bench`, the HTTP load generator with its correctness check.
 //! - [`bootstrap`]: the first start on an empty data dir.
+//! - [`admin`]: `rewards admin`, the operator's commands (organisations, users, keys,
+//!   signing-key rotation) against a stopped server's data dir.
 //! - [`metrics`]: the Prometheus recorder behind `/metrics` (names: `rewards_engine::metrics_names`).
 //! - [`api`]: the façade by API family (`api/backoffice`), the error body, auth, the
 //!   OpenAPI document.
 //!
 //! The engine itself (domain, actors, storage) is the `rewards-engine` crate in `actors/`.
 
+pub mod admin;
 pub mod api;
 pub mod bench;
 pub mod bootstrap;

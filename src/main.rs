@@ -32,12 +32,22 @@ enum Command {
     },
     /// Load a server like a fleet of POS terminals and measure throughput and latency.
     Bench(rewards_server::bench::BenchArgs),
+    /// Operator commands on a stopped server's data dir: organisations, users, API keys,
+    /// signing-key rotation.
+    Admin(rewards_server::admin::AdminArgs),
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve { config } => serve(config),
+        Command::Admin(args) => match rewards_server::admin::run(args) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("rewards admin: {error:#}");
+                std::process::ExitCode::from(2)
+            }
+        },
         Command::Bench(args) => match rewards_server::bench::run(args) {
             Ok(code) => code,
             Err(error) => {

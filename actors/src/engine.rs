@@ -369,6 +369,45 @@ impl Engine {
         Ok(organisation)
     }
 
+    /// Adds a service owner or business at the top of a network (the operator's
+    /// `rewards admin create-organisation` without a parent): a new tenant.
+    pub async fn create_root_organisation(
+        &self,
+        name: &str,
+        organisation_type: OrganisationType,
+        default_currency: Option<Currency>,
+    ) -> Result<Organisation, EngineError> {
+        self.check_open()?;
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > ORGANISATION_NAME_MAX {
+            return Err(invalid(
+                "name",
+                format!("must be 1 to {ORGANISATION_NAME_MAX} characters"),
+            ));
+        }
+        if !matches!(
+            organisation_type,
+            OrganisationType::ServiceOwner | OrganisationType::Business
+        ) {
+            return Err(invalid(
+                "type",
+                "only a SERVICE_OWNER or a BUSINESS stands at the top of a network",
+            ));
+        }
+        let organisation = Organisation {
+            id: OrganisationId::random(),
+            name: name.to_string(),
+            organisation_type,
+            parent: None,
+            default_currency: default_currency.unwrap_or(self.inner.settings.default_currency),
+            created_on: self.now(),
+        };
+        let mut writes = WriteSet::default();
+        writes.organisation(&organisation);
+        self.inner.store.commit_async(writes).await?;
+        Ok(organisation)
+    }
+
     /// Every organisation under `id` (not `id` itself), nearest first, optionally only of
     /// one type. `caller` must reach `id`.
     pub fn organisation_network(

@@ -11,7 +11,7 @@ use crate::actors::registry::{ActorHandle, Registry};
 use crate::actors::wallet::{WalletActor, WalletError, WalletKey, WalletMessage, WalletView};
 use crate::actors::ActorSettings;
 use crate::clock::Clock;
-use crate::domain::contact::{validate_profile, Contact, Phone};
+use crate::domain::contact::{validate_profile, Contact, Phone, ProfileUpdate};
 use crate::domain::ids::{
     ContactCode, ContactId, Mode, OfferId, OrganisationId, PurchaseId, ReferenceNumber, Tenant, WalletCode, WalletId,
 };
@@ -34,10 +34,12 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 
 mod api_keys;
+mod self_service;
 mod tokens;
 mod users;
 pub use api_keys::{IssuedApiKey, NewApiKey, API_KEY_NAME_MAX};
-pub use tokens::{AccessClaims, Jwk, TokenPair, VerifiedToken, ISSUER};
+pub use self_service::{ContactSession, Registration};
+pub use tokens::{AccessClaims, Jwk, SessionKind, TokenPair, VerifiedToken, ISSUER};
 pub use users::{NewUser, UserSession};
 
 /// Outcomes the façade renders as errors (D8). Business rejections and bad input first,
@@ -74,6 +76,17 @@ pub enum EngineError {
     ShuttingDown,
     #[error("storage unavailable: {0}")]
     Storage(String),
+}
+
+impl From<ContactActorError> for EngineError {
+    fn from(error: ContactActorError) -> Self {
+        match error {
+            ContactActorError::AlreadyExists => EngineError::AlreadyExists("contact"),
+            ContactActorError::NotFound => EngineError::NotFound("contact"),
+            ContactActorError::Invalid(error) => invalid("contact", error),
+            ContactActorError::Storage(error) => EngineError::Storage(error),
+        }
+    }
 }
 
 impl From<StoreError> for EngineError {
@@ -505,6 +518,18 @@ impl Engine {
         new: NewContact,
         idempotency_key: Option<&str>,
     ) -> Result<Contact, EngineError> {
+        self.create_contact_with(tenant, new, idempotency_key, |_| WriteSet::default())
+            .await
+    }
+
+    /// As `create_contact`, committing `extra(contact id)` atomically with the contact.
+    async fn create_contact_with(
+        &self,
+        tenant: Tenant,
+        new: NewContact,
+        idempotency_key: Option<&str>,
+        extra: impl FnOnce(ContactId) -> WriteSet,
+    ) -> Result<Contact, EngineError> {
         self.check_open()?;
         let organisation = self.organisation(tenant.organisation)?;
         let body_hash: [u8; 32] = Sha256::digest(postcard::to_stdvec(&new).unwrap_or_default()).into();
@@ -592,10 +617,12 @@ impl Engine {
         });
         let actor = self.contact_actor((tenant, contact.id))?;
         let (reply, answer) = oneshot::channel();
+        let extra = extra(contact.id);
         let message = ContactMessage::Create {
             contact: Box::new(contact),
             wallet: Box::new(wallet),
             idempotency,
+            extra,
             reply,
         };
         if !actor.queued.enter(self.inner.settings.actors.mailbox_len_max) {
@@ -608,10 +635,44 @@ impl Engine {
         }
         match answer.await {
             Ok(Ok(contact)) => Ok(contact),
-            Ok(Err(ContactActorError::AlreadyExists)) => Err(EngineError::AlreadyExists("contact")),
-            Ok(Err(ContactActorError::Storage(error))) => Err(EngineError::Storage(error)),
+            Ok(Err(error)) => Err(error.into()),
             Err(_) => Err(EngineError::Busy("contact")),
         }
+    }
+
+    /// Sends one message to a contact's actor and awaits its answer.
+    async fn ask_contact(
+        &self,
+        key: ContactKey,
+        make: impl FnOnce(oneshot::Sender<Result<Contact, ContactActorError>>) -> ContactMessage,
+    ) -> Result<Contact, EngineError> {
+        let actor = self.contact_actor(key)?;
+        let (reply, answer) = oneshot::channel();
+        if !actor.queued.enter(self.inner.settings.actors.mailbox_len_max) {
+            metrics::counter!(names::MAILBOX_FULL_TOTAL, "kind" => "contact").increment(1);
+            return Err(EngineError::Busy("contact"));
+        }
+        if actor.addr.try_send(make(reply)).is_err() {
+            actor.queued.leave();
+            return Err(EngineError::Busy("contact"));
+        }
+        match answer.await {
+            Ok(Ok(contact)) => Ok(contact),
+            Ok(Err(error)) => Err(error.into()),
+            Err(_) => Err(EngineError::Busy("contact")),
+        }
+    }
+
+    /// Applies a contact's own profile changes (checked like a new contact's).
+    pub async fn update_contact(
+        &self,
+        tenant: Tenant,
+        id: ContactId,
+        update: ProfileUpdate,
+    ) -> Result<Contact, EngineError> {
+        self.check_open()?;
+        self.ask_contact((tenant, id), |reply| ContactMessage::Update { update, reply })
+            .await
     }
 
     pub fn resolve_contact(&self, tenant: &Tenant, reference: &ContactRef) -> Result<Contact, EngineError> {

@@ -28,7 +28,8 @@ pub struct BackOffice {
     pub tenant: Tenant,
 }
 
-fn engine(request: &HttpRequest) -> Result<&Engine, ApiError> {
+/// The engine from the app data.
+pub fn engine(request: &HttpRequest) -> Result<&Engine, ApiError> {
     request
         .app_data::<web::Data<Engine>>()
         .map(|data| data.get_ref())

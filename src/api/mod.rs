@@ -5,6 +5,7 @@ pub mod auth;
 pub mod backoffice;
 pub mod errors;
 pub mod openapi;
+pub mod self_service;
 pub mod wire;
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
@@ -56,6 +57,9 @@ pub async fn jwks(engine: web::Data<rewards_engine::Engine>) -> HttpResponse {
 /// Path segments that are part of a route; any other segment is an id or code.
 const ROUTE_WORDS: &[&str] = &[
     "backoffice",
+    "self-service",
+    "register",
+    "sign_out",
     "v2",
     "contacts",
     "reward_offers",
@@ -186,6 +190,7 @@ pub fn configure(body_bytes_max: usize, bulk_body_bytes_max: usize) -> impl FnOn
             .service(openapi::openapi_json)
             .service(jwks)
             .service(backoffice::scope(bulk_body_bytes_max))
+            .service(self_service::scope())
             .default_service(web::to(unknown_route));
     }
 }

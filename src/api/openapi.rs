@@ -3,6 +3,7 @@
 
 use super::backoffice::{api_keys, contacts, offers, organisations, purchases, users, wallets};
 use super::errors::ErrorBody;
+use super::self_service;
 use super::wire::{Money, Paging};
 use actix_web::{get, HttpResponse};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
@@ -37,6 +38,16 @@ impl Modify for SecuritySchemes {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            "authorization_self_service",
+            SecurityScheme::Http(
+                utoipa::openapi::security::HttpBuilder::new()
+                    .scheme(utoipa::openapi::security::HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("A contact's access token (refresh: the refresh token)"))
+                    .build(),
+            ),
+        );
     }
 }
 
@@ -47,7 +58,7 @@ impl Modify for SecuritySchemes {
         description = "POS and rewards engine following CRM.COM's public API. Amounts are JSON numbers read exactly as decimals; times are epoch seconds; errors are {status, message, error, parameters}."
     ),
     paths(super::health, super::prometheus_metrics, super::jwks, openapi_json),
-    nest((path = "/backoffice/v2", api = BackofficeApi)),
+    nest((path = "/backoffice/v2", api = BackofficeApi), (path = "/self-service/v2", api = SelfServiceApi)),
     components(schemas(ErrorBody, Money, Paging)),
     modifiers(&SecuritySchemes),
     tags(
@@ -86,6 +97,18 @@ pub struct ApiDoc;
     users::switch_organisation,
 ))]
 struct BackofficeApi;
+
+/// The self-service family, nested under its scope's prefix.
+#[derive(OpenApi)]
+#[openapi(paths(
+    self_service::contacts::register,
+    self_service::contacts::authenticate,
+    self_service::contacts::refresh,
+    self_service::contacts::get_contact,
+    self_service::contacts::update_contact,
+    self_service::contacts::sign_out,
+))]
+struct SelfServiceApi;
 
 /// This document (our addition).
 #[utoipa::path(tag = "Engine additions", responses((status = 200, description = "OpenAPI 3 JSON")))]

@@ -13,4 +13,5 @@ mod model;
 mod observability;
 mod organisations;
 mod restart;
+mod self_service;
 mod users;

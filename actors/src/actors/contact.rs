@@ -4,7 +4,7 @@
 
 use super::registry::{MailboxCount, Registry};
 use super::ActorSettings;
-use crate::domain::contact::Contact;
+use crate::domain::contact::{validate_profile, Contact, ContactError, ProfileUpdate};
 use crate::domain::ids::{ContactId, Tenant};
 use crate::domain::wallet::Wallet;
 use crate::metrics_names as names;
@@ -20,6 +20,10 @@ pub type ContactKey = (Tenant, ContactId);
 pub enum ContactActorError {
     #[error("contact already exists")]
     AlreadyExists,
+    #[error("contact not found")]
+    NotFound,
+    #[error("{0}")]
+    Invalid(ContactError),
     #[error("{0}")]
     Storage(String),
 }
@@ -30,6 +34,13 @@ pub enum ContactMessage {
         contact: Box<Contact>,
         wallet: Box<Wallet>,
         idempotency: Option<([u8; 32], IdempotencyRecord)>,
+        /// Records committed with the contact (a registration's identity).
+        extra: WriteSet,
+        reply: oneshot::Sender<Result<Contact, ContactActorError>>,
+    },
+    /// Changes the profile; replies with the contact as stored.
+    Update {
+        update: ProfileUpdate,
         reply: oneshot::Sender<Result<Contact, ContactActorError>>,
     },
     Shutdown {
@@ -115,6 +126,7 @@ impl Handler<ContactMessage> for ContactActor {
                 contact,
                 wallet,
                 idempotency,
+                extra,
                 reply,
             } => {
                 if self.contact.is_some() {
@@ -131,6 +143,7 @@ impl Handler<ContactMessage> for ContactActor {
                 if let Some((key_hash, record)) = &idempotency {
                     writes.idempotency(&contact.tenant, key_hash, record);
                 }
+                writes.extend(extra);
                 let contact = *contact;
                 self.contact = Some(contact.clone());
                 let in_flight = self.in_flight.clone();
@@ -140,6 +153,29 @@ impl Handler<ContactMessage> for ContactActor {
                     Box::new(move |outcome: Result<(), StorageFailure>| {
                         in_flight.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
                         let _ = reply.send(outcome.map(|()| contact).map_err(|e| ContactActorError::Storage(e.0)));
+                    }),
+                );
+            }
+            ContactMessage::Update { update, reply } => {
+                let Some(current) = &self.contact else {
+                    let _ = reply.send(Err(ContactActorError::NotFound));
+                    return;
+                };
+                let updated = update.apply(current);
+                if let Err(error) = validate_profile(&updated) {
+                    let _ = reply.send(Err(ContactActorError::Invalid(error)));
+                    return;
+                }
+                let mut writes = WriteSet::default();
+                writes.contact(&updated);
+                self.contact = Some(updated.clone());
+                let in_flight = self.in_flight.clone();
+                in_flight.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+                self.store.commit(
+                    writes,
+                    Box::new(move |outcome: Result<(), StorageFailure>| {
+                        in_flight.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+                        let _ = reply.send(outcome.map(|()| updated).map_err(|e| ContactActorError::Storage(e.0)));
                     }),
                 );
             }

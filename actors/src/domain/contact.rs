@@ -35,6 +35,77 @@ pub struct Contact {
     pub created_on: i64,
 }
 
+/// How a contact signs in. Each identity (provider + value) is unique within a tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IdentityProvider {
+    Email,
+    Phone,
+    Facebook,
+    Oidc,
+}
+
+impl IdentityProvider {
+    pub fn as_byte(self) -> u8 {
+        match self {
+            IdentityProvider::Email => b'E',
+            IdentityProvider::Phone => b'P',
+            IdentityProvider::Facebook => b'F',
+            IdentityProvider::Oidc => b'O',
+        }
+    }
+}
+
+/// A sign-in identity of a contact, stored under (tenant, provider, value).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactIdentity {
+    pub contact: ContactId,
+    /// argon2id PHC string, for email (or phone) and password.
+    pub password_hash: Option<String>,
+    pub verified: bool,
+    pub created_on: i64,
+}
+
+/// What a contact chose at registration (kept beside the contact, not in it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactPreferences {
+    pub email_opt_out: bool,
+    pub sms_opt_out: bool,
+    /// When the contact accepted the terms and conditions, if it did.
+    pub terms_accepted_on: Option<i64>,
+    pub referral_code: Option<String>,
+    pub language_code: Option<String>,
+}
+
+/// A contact's own changes to its profile: `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProfileUpdate {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email_address: Option<String>,
+    pub phones: Option<Vec<Phone>>,
+}
+
+impl ProfileUpdate {
+    /// The contact with the update applied; the caller validates it.
+    pub fn apply(&self, contact: &Contact) -> Contact {
+        let mut updated = contact.clone();
+        let non_empty = |text: &String| Some(text.trim().to_string()).filter(|text| !text.is_empty());
+        if let Some(first_name) = &self.first_name {
+            updated.first_name = non_empty(first_name);
+        }
+        if let Some(last_name) = &self.last_name {
+            updated.last_name = non_empty(last_name);
+        }
+        if let Some(email) = &self.email_address {
+            updated.email_address = non_empty(email).map(|email| email.to_lowercase());
+        }
+        if let Some(phones) = &self.phones {
+            updated.phones = phones.clone();
+        }
+        updated
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ContactError {
     #[error("{0} must be at most 100 characters")]

@@ -55,6 +55,13 @@ pub struct TokenPair {
     pub session: Session,
 }
 
+/// Whose session a refresh is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    User,
+    Contact,
+}
+
 /// A public key as `/.well-known/jwks.json` lists it (RFC 8037: OKP, Ed25519).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Jwk {
@@ -268,8 +275,9 @@ impl Engine {
     }
 
     /// Trades a refresh token for new tokens of the same session. The token is spent; using
-    /// it again revokes the whole session (someone else has a copy).
-    pub async fn refresh_session(&self, refresh_token: &str) -> Result<TokenPair, EngineError> {
+    /// it again revokes the whole session (someone else has a copy). A token of the other
+    /// kind of session (a user's at the contacts' endpoint) is refused and left unspent.
+    pub async fn refresh_session(&self, refresh_token: &str, kind: SessionKind) -> Result<TokenPair, EngineError> {
         self.check_open()?;
         let _writing = self.inner.access_writes.lock().await;
         let hash = sha256(refresh_token.trim());
@@ -284,6 +292,13 @@ impl Engine {
             .session(token.session)?
             .ok_or(EngineError::InvalidToken("unknown session"))?;
         let now = self.now();
+        let matches = match session.subject {
+            Subject::User(_) => kind == SessionKind::User,
+            Subject::Contact(..) => kind == SessionKind::Contact,
+        };
+        if !matches {
+            return Err(EngineError::InvalidToken("a refresh token of another kind of session"));
+        }
         if session.revoked_on.is_some() {
             return Err(EngineError::InvalidToken("the session has ended"));
         }

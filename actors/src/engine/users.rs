@@ -33,7 +33,7 @@ pub struct UserSession {
 }
 
 /// Hashing is deliberately slow (tens of milliseconds): off the async threads.
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, EngineError> {
+pub(super) async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, EngineError> {
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|error| EngineError::Storage(format!("password hashing: {error}")))
@@ -41,7 +41,7 @@ async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) 
 
 /// A hash no password matches: unknown users are checked against it, so they take as long
 /// as known ones and do not show by timing.
-fn decoy_hash() -> &'static str {
+pub(super) fn decoy_hash() -> &'static str {
     static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     DECOY.get_or_init(|| hash_password(&crate::domain::access::random_token("")))
 }

@@ -16,6 +16,8 @@
 //! | `A`    | sha256(api key)                | ApiKeyRecord        |
 //! | `H`    | api key id                     | sha256(api key)     |
 //! | `Y`    | organisation id, api key id    | sha256(api key): keys per organisation |
+//! | `X`    | tenant, provider byte, identity value | ContactIdentity (sign-in) |
+//! | `V`    | tenant, contact id             | ContactPreferences  |
 //! | `U`    | user id                        | User                |
 //! | `W`    | user email (lower case)        | UserId              |
 //! | `F`    | session id                     | Session (a refresh-token family) |
@@ -41,6 +43,8 @@ pub const ORGANISATION_CHILD: u8 = b'N';
 pub const API_KEY: u8 = b'A';
 pub const API_KEY_ID: u8 = b'H';
 pub const ORGANISATION_API_KEY: u8 = b'Y';
+pub const CONTACT_IDENTITY: u8 = b'X';
+pub const CONTACT_PREFERENCES: u8 = b'V';
 pub const USER: u8 = b'U';
 pub const USER_EMAIL: u8 = b'W';
 pub const SESSION: u8 = b'F';
@@ -148,6 +152,16 @@ pub fn organisation_api_key(organisation: OrganisationId, id: ApiKeyId) -> Vec<u
     let mut key = organisation_api_keys(organisation);
     key.extend_from_slice(id.as_bytes());
     key
+}
+
+pub fn contact_identity(tenant: &Tenant, provider: u8, value: &str) -> Vec<u8> {
+    let mut key = tenant_key(CONTACT_IDENTITY, tenant, &[provider]);
+    key.extend_from_slice(value.as_bytes());
+    key
+}
+
+pub fn contact_preferences(tenant: &Tenant, id: ContactId) -> Vec<u8> {
+    tenant_key(CONTACT_PREFERENCES, tenant, id.as_bytes())
 }
 
 fn prefixed(prefix: u8, rest: &[u8]) -> Vec<u8> {

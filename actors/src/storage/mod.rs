@@ -19,7 +19,7 @@ pub mod page;
 pub mod writer;
 
 use crate::domain::access::{RefreshToken, Session, SigningKey, User};
-use crate::domain::contact::Contact;
+use crate::domain::contact::{Contact, ContactIdentity, ContactPreferences, IdentityProvider};
 use crate::domain::ids::{
     ApiKeyId, ContactCode, ContactId, OfferId, OrganisationId, PurchaseId, Tenant, UserId, WalletCode, WalletId,
 };
@@ -82,6 +82,25 @@ pub struct WriteSet {
 impl WriteSet {
     pub fn is_empty(&self) -> bool {
         self.writes.is_empty()
+    }
+    /// Adds another set's writes after this one's (one atomic commit).
+    pub fn extend(&mut self, other: WriteSet) {
+        self.writes.extend(other.writes);
+    }
+    pub fn contact_identity(
+        &mut self,
+        tenant: &Tenant,
+        provider: IdentityProvider,
+        value: &str,
+        identity: &ContactIdentity,
+    ) {
+        self.put(
+            keys::contact_identity(tenant, provider.as_byte(), value),
+            encode(identity),
+        );
+    }
+    pub fn contact_preferences(&mut self, tenant: &Tenant, id: ContactId, preferences: &ContactPreferences) {
+        self.put(keys::contact_preferences(tenant, id), encode(preferences));
     }
     /// Every record but history is a put: the value replaces the key's.
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
@@ -579,6 +598,23 @@ impl Store {
         merged(self.inner.db.scan_prefix(&prefix), logged, false)
             .map(|item| decode(item?.newest()).map_err(corrupt(keys::ORGANISATION_API_KEY)))
             .collect()
+    }
+
+    pub fn contact_identity(
+        &self,
+        tenant: &Tenant,
+        provider: IdentityProvider,
+        value: &str,
+    ) -> Result<Option<ContactIdentity>, StoreError> {
+        self.get(&keys::contact_identity(tenant, provider.as_byte(), value))
+    }
+
+    pub fn contact_preferences(
+        &self,
+        tenant: &Tenant,
+        id: ContactId,
+    ) -> Result<Option<ContactPreferences>, StoreError> {
+        self.get(&keys::contact_preferences(tenant, id))
     }
 
     pub fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {

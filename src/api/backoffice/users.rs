@@ -8,7 +8,7 @@ use crate::api::errors::{ApiError, ErrorBody};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use rewards_engine::domain::access::{Role, User};
 use rewards_engine::domain::ids::{Mode, OrganisationId, UserId};
-use rewards_engine::engine::{NewUser, UserSession};
+use rewards_engine::engine::{NewUser, SessionKind, UserSession};
 use rewards_engine::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -162,7 +162,7 @@ pub async fn refresh(
         (None, Some(token)) => token.to_string(),
         (None, None) => return Err(ApiError::missing("refresh_token")),
     };
-    let tokens = engine.refresh_session(&token).await?;
+    let tokens = engine.refresh_session(&token, SessionKind::User).await?;
     let session = engine.user_session(tokens)?;
     Ok(HttpResponse::Ok().json(token_view(&engine, session)?))
 }

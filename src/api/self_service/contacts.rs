@@ -1,0 +1,334 @@
+//! `POST /self-service/v2/contacts/register`, `…/authenticate`, `…/refresh`,
+//! `GET|PUT /self-service/v2/contacts/{id}`, `POST /self-service/v2/contacts/{id}/sign_out`.
+
+use super::{AppKey, ContactToken};
+use crate::api::auth::bearer;
+use crate::api::errors::{ApiError, ErrorBody};
+use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
+use rewards_engine::domain::contact::{Contact, ContactPreferences, Phone, PhoneType, ProfileUpdate};
+use rewards_engine::engine::{ContactSession, Registration, SessionKind};
+use rewards_engine::Engine;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Identification {
+    /// EMAIL (email and password). PHONE, FACEBOOK and OIDC_OAUTH come with their flows.
+    pub provider: Option<String>,
+    pub email: Option<String>,
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RegisterBody {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub identification: Identification,
+    #[serde(rename = "accept_terms_&_conditions")]
+    pub accept_terms: Option<bool>,
+    pub email_opt_out: Option<bool>,
+    pub sms_opt_out: Option<bool>,
+    pub referral_code: Option<String>,
+    pub language_code: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AuthenticateBody {
+    /// EMAIL.
+    pub provider: String,
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenContact {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub contact_type: &'static str,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub is_verified: bool,
+    pub company_name: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenOrganisation {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub organisation_type: &'static str,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactTokenView {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expiration_date: i64,
+    pub contact: TokenContact,
+    pub organisations: Vec<TokenOrganisation>,
+    pub communities: Vec<serde_json::Value>,
+    pub existing_contact: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PhoneView {
+    pub number: String,
+    pub country_code: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WalletRef {
+    pub id: String,
+    pub code: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactView {
+    pub id: String,
+    pub code: Option<String>,
+    #[serde(rename = "type")]
+    pub contact_type: &'static str,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<PhoneView>,
+    pub email_opt_out: bool,
+    pub sms_opt_out: bool,
+    pub referral_code: Option<String>,
+    pub language_code: Option<String>,
+    pub wallet: WalletRef,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PhoneBody {
+    pub number: String,
+    pub country_code: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UpdateContactBody {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    /// The contact's email for communications (not its sign-in identity).
+    pub email: Option<String>,
+    pub phone: Option<PhoneBody>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IdView {
+    pub id: String,
+}
+
+fn token_view(session: ContactSession, existing_contact: bool) -> ContactTokenView {
+    ContactTokenView {
+        access_token: session.tokens.access_token,
+        refresh_token: session.tokens.refresh_token,
+        expiration_date: session.tokens.expires_on,
+        contact: TokenContact {
+            id: session.contact.id.to_string(),
+            contact_type: "PERSON",
+            first_name: session.contact.first_name,
+            last_name: session.contact.last_name,
+            is_verified: false,
+            company_name: None,
+        },
+        organisations: vec![TokenOrganisation {
+            id: session.business.id.to_string(),
+            organisation_type: session.business.organisation_type.code(),
+            name: session.business.name,
+        }],
+        communities: Vec::new(),
+        existing_contact,
+    }
+}
+
+fn contact_view(contact: Contact, preferences: ContactPreferences) -> ContactView {
+    let phone = contact
+        .phones
+        .iter()
+        .find(|phone| phone.is_primary)
+        .or(contact.phones.first())
+        .map(|phone| PhoneView {
+            number: phone.number.clone(),
+            country_code: phone.country_code.clone(),
+        });
+    ContactView {
+        id: contact.id.to_string(),
+        code: contact.code.map(|code| code.as_str().to_string()),
+        contact_type: "PERSON",
+        first_name: contact.first_name,
+        last_name: contact.last_name,
+        email: contact.email_address,
+        phone,
+        email_opt_out: preferences.email_opt_out,
+        sms_opt_out: preferences.sms_opt_out,
+        referral_code: preferences.referral_code,
+        language_code: preferences.language_code,
+        wallet: WalletRef {
+            id: contact.wallet_id.to_string(),
+            code: contact.wallet_code.as_str().to_string(),
+        },
+    }
+}
+
+fn check_provider(parameter: &str, provider: Option<&str>) -> Result<(), ApiError> {
+    match provider {
+        None | Some("EMAIL") => Ok(()),
+        Some(other) => Err(ApiError::invalid(
+            parameter,
+            format!("provider {other} is not available yet; use EMAIL with a password"),
+        )),
+    }
+}
+
+/// Register a person with email and password; answers with its first tokens.
+#[utoipa::path(
+    tag = "Self-service contacts",
+    request_body = RegisterBody,
+    responses((status = 201, body = ContactTokenView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("Public_API_key" = []))
+)]
+#[post("/contacts/register")]
+pub async fn register(
+    app: AppKey,
+    engine: web::Data<Engine>,
+    body: web::Json<RegisterBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    check_provider("identification.provider", body.identification.provider.as_deref())?;
+    let required = |parameter: &str, value: Option<String>| value.ok_or_else(|| ApiError::missing(parameter));
+    let registration = Registration {
+        first_name: required("first_name", body.first_name)?,
+        last_name: required("last_name", body.last_name)?,
+        email: required("identification.email", body.identification.email)?,
+        password: required("identification.password", body.identification.password)?,
+        preferences: ContactPreferences {
+            email_opt_out: body.email_opt_out.unwrap_or(false),
+            sms_opt_out: body.sms_opt_out.unwrap_or(false),
+            terms_accepted_on: body.accept_terms.unwrap_or(false).then(|| engine.now()),
+            referral_code: body.referral_code.filter(|code| !code.trim().is_empty()),
+            language_code: body.language_code,
+        },
+    };
+    if registration
+        .preferences
+        .referral_code
+        .as_ref()
+        .is_some_and(|code| code.len() > 64)
+    {
+        return Err(ApiError::invalid(
+            "referral_code",
+            "referral_code must be at most 64 characters",
+        ));
+    }
+    let session = engine.register_contact(app.tenant, registration).await?;
+    Ok(HttpResponse::Created().json(token_view(session, false)))
+}
+
+/// Sign a contact in (provider EMAIL: `username` is the email).
+#[utoipa::path(
+    tag = "Self-service contacts",
+    request_body = AuthenticateBody,
+    responses((status = 200, body = ContactTokenView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    security(("Public_API_key" = []))
+)]
+#[post("/contacts/authenticate")]
+pub async fn authenticate(
+    app: AppKey,
+    engine: web::Data<Engine>,
+    body: web::Json<AuthenticateBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    check_provider("provider", Some(body.provider.as_str()))?;
+    let username = body.username.ok_or_else(|| ApiError::missing("username"))?;
+    let password = body.password.ok_or_else(|| ApiError::missing("password"))?;
+    let session = engine.authenticate_contact(app.tenant, &username, &password).await?;
+    Ok(HttpResponse::Ok().json(token_view(session, true)))
+}
+
+/// New tokens for the refresh token sent as the Bearer token; it is spent (a second use
+/// ends the session).
+#[utoipa::path(
+    tag = "Self-service contacts",
+    responses((status = 200, body = ContactTokenView), (status = 401, body = ErrorBody)),
+    security(("authorization_self_service" = []))
+)]
+#[post("/contacts/refresh")]
+pub async fn refresh(request: HttpRequest, engine: web::Data<Engine>) -> Result<HttpResponse, ApiError> {
+    let token = bearer(&request)?.ok_or_else(|| ApiError::missing("Authorization"))?;
+    let tokens = engine.refresh_session(token, SessionKind::Contact).await?;
+    let session = engine.contact_session_of(tokens)?;
+    Ok(HttpResponse::Ok().json(token_view(session, true)))
+}
+
+/// The signed-in contact's profile.
+#[utoipa::path(
+    tag = "Self-service contacts",
+    params(("id" = String, Path)),
+    responses((status = 200, body = ContactView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("authorization_self_service" = []))
+)]
+#[get("/contacts/{id}")]
+pub async fn get_contact(
+    token: ContactToken,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = token.own(&path)?;
+    let (contact, preferences) = engine.own_contact(&token.tenant, id)?;
+    Ok(HttpResponse::Ok().json(contact_view(contact, preferences)))
+}
+
+/// Change the signed-in contact's profile; fields left out stay as they are.
+#[utoipa::path(
+    tag = "Self-service contacts",
+    params(("id" = String, Path)),
+    request_body = UpdateContactBody,
+    responses((status = 200, body = IdView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("authorization_self_service" = []))
+)]
+#[put("/contacts/{id}")]
+pub async fn update_contact(
+    token: ContactToken,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+    body: web::Json<UpdateContactBody>,
+) -> Result<HttpResponse, ApiError> {
+    let id = token.own(&path)?;
+    let body = body.into_inner();
+    let update = ProfileUpdate {
+        first_name: body.first_name,
+        last_name: body.last_name,
+        email_address: body.email,
+        phones: body.phone.map(|phone| {
+            vec![Phone {
+                phone_type: PhoneType::Mobile,
+                country_code: phone.country_code,
+                number: phone.number,
+                is_primary: true,
+            }]
+        }),
+    };
+    let contact = engine.update_contact(token.tenant, id, update).await?;
+    Ok(HttpResponse::Ok().json(IdView {
+        id: contact.id.to_string(),
+    }))
+}
+
+/// End the session the token belongs to: its access and refresh tokens stop working.
+#[utoipa::path(
+    tag = "Self-service contacts",
+    params(("id" = String, Path)),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("authorization_self_service" = []))
+)]
+#[post("/contacts/{id}/sign_out")]
+pub async fn sign_out(
+    token: ContactToken,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    token.own(&path)?;
+    engine.end_session(token.session).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,106 @@
+//! The self-service API family (`/self-service/v2`): apps and portals acting for a contact.
+//! Pre-login calls take the app's `api_key` (public or secret), which decides the business
+//! and the mode; contact-scoped calls take the contact's access token, which reaches that
+//! contact's data only.
+
+pub mod contacts;
+
+use crate::api::auth::{access_token, api_key, engine, parse_mode};
+use crate::api::errors::{codes, ApiError};
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{web, FromRequest, HttpRequest};
+use rewards_engine::domain::ids::{ContactId, OrganisationId, Tenant};
+use rewards_engine::EngineError;
+use std::future::{ready, Ready};
+
+pub fn scope() -> actix_web::Scope {
+    web::scope("/self-service/v2")
+        .service(contacts::register)
+        .service(contacts::authenticate)
+        .service(contacts::refresh)
+        .service(contacts::get_contact)
+        .service(contacts::update_contact)
+        .service(contacts::sign_out)
+}
+
+/// A pre-login call: the tenant the app's key belongs to.
+#[derive(Debug, Clone, Copy)]
+pub struct AppKey {
+    pub tenant: Tenant,
+}
+
+impl FromRequest for AppKey {
+    type Error = ApiError;
+    type Future = Ready<Result<AppKey, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready((|| {
+            let record = api_key(request)?;
+            let tenant = Tenant {
+                organisation: engine(request)?.business_of(record.organisation)?,
+                mode: record.mode,
+            };
+            Ok(AppKey { tenant })
+        })())
+    }
+}
+
+/// A contact's call: its access token, verified; it reaches this contact only.
+#[derive(Debug, Clone, Copy)]
+pub struct ContactToken {
+    pub tenant: Tenant,
+    pub contact: ContactId,
+    pub session: uuid::Uuid,
+}
+
+impl ContactToken {
+    /// The contact the path names must be the token's own; anyone else's is refused without
+    /// looking it up (so nothing is learnt about other contacts).
+    pub fn own(&self, path_id: &str) -> Result<ContactId, ApiError> {
+        match ContactId::parse(path_id) {
+            Ok(id) if id == self.contact => Ok(id),
+            _ => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                codes::FORBIDDEN,
+                "a contact's token reaches that contact's own data only",
+            )),
+        }
+    }
+}
+
+fn contact_token(request: &HttpRequest) -> Result<ContactToken, ApiError> {
+    let token = access_token(request)?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            codes::INVALID_TOKEN,
+            "this call needs the contact's access token (Authorization: Bearer <token>)",
+        )
+    })?;
+    let claims = &token.claims;
+    if claims.typ != "contact" {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            codes::FORBIDDEN,
+            "this call needs a contact's token",
+        ));
+    }
+    let malformed = || ApiError::from(EngineError::InvalidToken("malformed claims"));
+    Ok(ContactToken {
+        tenant: Tenant {
+            organisation: OrganisationId::parse(&claims.org).map_err(|_| malformed())?,
+            mode: parse_mode(&claims.mode).ok_or_else(malformed)?,
+        },
+        contact: ContactId::parse(&claims.sub).map_err(|_| malformed())?,
+        session: token.session.id,
+    })
+}
+
+impl FromRequest for ContactToken {
+    type Error = ApiError;
+    type Future = Ready<Result<ContactToken, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready(contact_token(request))
+    }
+}

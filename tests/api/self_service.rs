@@ -1,0 +1,256 @@
+//! Contacts registering and signing in from an app: email and password registration (one
+//! atomic commit with the wallet and the identity), sign-in, profile read and update,
+//! refresh rotation and sign-out; and every contact-scoped route refusing another contact's
+//! token, a user's token, a public key alone and forged tokens, with nothing changed.
+
+use crate::helpers::*;
+use serde_json::{json, Value};
+
+async fn register(app: &TestApp, key: &str, email: &str, password: &str) -> Reply {
+    app.with_key(
+        key,
+        "POST",
+        "/self-service/v2/contacts/register",
+        Some(&json!({
+            "first_name": "Ria",
+            "last_name": "Reg",
+            "identification": {"provider": "EMAIL", "email": email, "password": password},
+            "accept_terms_&_conditions": true,
+            "sms_opt_out": true,
+            "referral_code": "FRIEND-1",
+        })),
+    )
+    .await
+}
+
+async fn sign_in(app: &TestApp, key: &str, email: &str, password: &str) -> Reply {
+    app.with_key(
+        key,
+        "POST",
+        "/self-service/v2/contacts/authenticate",
+        Some(&json!({"provider": "EMAIL", "username": email, "password": password})),
+    )
+    .await
+}
+
+async fn as_contact(app: &TestApp, token: &str, method: &str, path: &str, body: Option<&Value>) -> Reply {
+    app.call(
+        method,
+        path,
+        &[("authorization", &format!("Bearer {token}")), ("api_key", PUBLIC_KEY)],
+        body,
+    )
+    .await
+}
+
+fn access(reply: &Reply) -> String {
+    reply.body["access_token"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_contact_registers_signs_in_reads_and_updates_itself() {
+    let app = spawn_app().await;
+    let registered = register(&app, PUBLIC_KEY, "Ria@Example.com", "ria-password-1").await;
+    assert_eq!(registered.status, 201, "{}", registered.body);
+    let contact_id = registered.body["contact"]["id"].as_str().unwrap().to_string();
+    assert_eq!(registered.body["contact"]["first_name"], "Ria");
+    assert_eq!(registered.body["organisations"][0]["type"], "BUSINESS");
+    assert_eq!(registered.body["expiration_date"], START_S + 900);
+    let token = access(&registered);
+
+    // The back office sees the same contact, with its wallet.
+    let seen = app.get(&format!("/backoffice/v2/contacts/{contact_id}")).await;
+    assert_eq!(seen.status, 200, "{}", seen.body);
+    assert_eq!(seen.body["email_address"], "ria@example.com");
+
+    // The same email again in the same business: refused, nothing made.
+    let again = register(&app, PUBLIC_KEY, "ria@example.COM", "other-password-1").await;
+    assert_eq!(again.status, 409, "{}", again.body);
+    for (body, parameter) in [
+        (
+            json!({"first_name": "A", "last_name": "B", "identification": {"email": "x@example.com", "password": "short"}}),
+            "identification.password",
+        ),
+        (
+            json!({"first_name": "A", "last_name": "B", "identification": {"email": "not-mail", "password": "long-enough-1"}}),
+            "identification.email",
+        ),
+        (
+            json!({"last_name": "B", "identification": {"email": "y@example.com", "password": "long-enough-1"}}),
+            "first_name",
+        ),
+        (
+            json!({"first_name": "A", "last_name": "B", "identification": {"provider": "FACEBOOK", "token": "t"}}),
+            "identification.provider",
+        ),
+    ] {
+        let reply = app
+            .with_key(PUBLIC_KEY, "POST", "/self-service/v2/contacts/register", Some(&body))
+            .await;
+        assert_eq!(reply.status, 400, "{body}: {}", reply.body);
+        assert_eq!(reply.body["parameters"][0], parameter, "{}", reply.body);
+    }
+    assert_eq!(sign_in(&app, PUBLIC_KEY, "x@example.com", "short").await.status, 401);
+
+    // Sign in; wrong password and unknown email are the same 401.
+    let signed_in = sign_in(&app, PUBLIC_KEY, "RIA@example.com", "ria-password-1").await;
+    assert_eq!(signed_in.status, 200, "{}", signed_in.body);
+    assert_eq!(signed_in.body["contact"]["id"], contact_id);
+    for (email, password) in [
+        ("ria@example.com", "ria-password-2"),
+        ("nobody@example.com", "ria-password-1"),
+    ] {
+        let reply = sign_in(&app, PUBLIC_KEY, email, password).await;
+        assert_eq!(reply.status, 401, "{}", reply.body);
+        assert_eq!(reply.error_code(), "CRM.EXCEPTIONS.INVALIDLOGINEXCEPTION");
+    }
+
+    // Read and update itself.
+    let path = format!("/self-service/v2/contacts/{contact_id}");
+    let own = as_contact(&app, &token, "GET", &path, None).await;
+    assert_eq!(own.status, 200, "{}", own.body);
+    assert_eq!(own.body["sms_opt_out"], true);
+    assert_eq!(own.body["referral_code"], "FRIEND-1");
+    assert_eq!(own.body["wallet"]["id"], seen.body["wallet"]["id"]);
+    let updated = as_contact(
+        &app,
+        &token,
+        "PUT",
+        &path,
+        Some(&json!({"last_name": "Renamed", "phone": {"number": "99123456", "country_code": "CYP"}})),
+    )
+    .await;
+    assert_eq!(updated.status, 200, "{}", updated.body);
+    let bad = as_contact(&app, &token, "PUT", &path, Some(&json!({"email": "nope"}))).await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    let own = as_contact(&app, &token, "GET", &path, None).await;
+    assert_eq!(own.body["last_name"], "Renamed");
+    assert_eq!(own.body["first_name"], "Ria");
+    assert_eq!(
+        own.body["email"], "ria@example.com",
+        "the refused update changed nothing"
+    );
+    assert_eq!(own.body["phone"]["number"], "99123456");
+
+    // Durable: after a restart the contact signs in and its profile is as left.
+    let (dir, clock) = app.stop().await;
+    let app = spawn_app_with(dir, clock, &[]).await;
+    let back = sign_in(&app, PUBLIC_KEY, "ria@example.com", "ria-password-1").await;
+    assert_eq!(back.status, 200, "{}", back.body);
+    let own = as_contact(&app, &access(&back), "GET", &path, None).await;
+    assert_eq!(own.body["last_name"], "Renamed");
+}
+
+#[tokio::test]
+async fn contact_routes_reach_only_the_tokens_own_contact() {
+    let app = spawn_app().await;
+    let ann = register(&app, PUBLIC_KEY, "ann@example.com", "ann-password-1").await;
+    let bob = register(&app, PUBLIC_KEY, "bob@example.com", "bob-password-1").await;
+    let ann_token = access(&ann);
+    let ann_id = ann.body["contact"]["id"].as_str().unwrap().to_string();
+    let bob_id = bob.body["contact"]["id"].as_str().unwrap().to_string();
+    let admin = app
+        .with_key(
+            PUBLIC_KEY,
+            "POST",
+            "/backoffice/v2/users/authenticate",
+            Some(&json!({"username": ADMIN_EMAIL, "password": ADMIN_PASSWORD})),
+        )
+        .await;
+    let user_token = access(&admin);
+
+    let routes = |id: &str| {
+        vec![
+            ("GET", format!("/self-service/v2/contacts/{id}"), None),
+            (
+                "PUT",
+                format!("/self-service/v2/contacts/{id}"),
+                Some(json!({"last_name": "Hacked"})),
+            ),
+            ("POST", format!("/self-service/v2/contacts/{id}/sign_out"), None),
+        ]
+    };
+    // Ann's token on Bob's routes: 403, and Bob is untouched.
+    for (method, path, body) in routes(&bob_id) {
+        let reply = as_contact(&app, &ann_token, method, &path, body.as_ref()).await;
+        assert_eq!(reply.status, 403, "{method} {path}: {}", reply.body);
+    }
+    // A public key alone, a user's token, a secret key: not a contact's token.
+    for (method, path, body) in routes(&ann_id) {
+        let reply = app.with_key(PUBLIC_KEY, method, &path, body.as_ref()).await;
+        assert_eq!(reply.status, 401, "public key {method} {path}: {}", reply.body);
+        let reply = app.with_key(SECRET_KEY, method, &path, body.as_ref()).await;
+        assert_eq!(reply.status, 401, "secret key {method} {path}: {}", reply.body);
+        let reply = as_contact(&app, &user_token, method, &path, body.as_ref()).await;
+        assert_eq!(reply.status, 403, "user token {method} {path}: {}", reply.body);
+    }
+    // A contact's token reaches no back-office call.
+    let back_office = as_contact(
+        &app,
+        &ann_token,
+        "GET",
+        &format!("/backoffice/v2/contacts/{ann_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(back_office.status, 403, "{}", back_office.body);
+    let bob_seen = app.get(&format!("/backoffice/v2/contacts/{bob_id}")).await;
+    assert_eq!(bob_seen.body["last_name"], "Reg");
+
+    // A token of a test-mode app does not reach live contacts, nor the other way round.
+    let test_key = app
+        .post("/backoffice/v2/api_keys", &json!({"type": "PUBLIC", "mode": "TEST"}))
+        .await;
+    let test_key = test_key.body["key"].as_str().unwrap().to_string();
+    assert_eq!(
+        sign_in(&app, &test_key, "ann@example.com", "ann-password-1")
+            .await
+            .status,
+        401
+    );
+    let test_ann = register(&app, &test_key, "ann@example.com", "ann-test-password").await;
+    assert_eq!(
+        test_ann.status, 201,
+        "the test tenant has its own identities: {}",
+        test_ann.body
+    );
+    assert_ne!(test_ann.body["contact"]["id"], ann.body["contact"]["id"]);
+
+    // Refresh rotates; a reused refresh token ends the session; sign-out ends another.
+    let refresh = |token: String| {
+        let app = &app;
+        async move {
+            app.call(
+                "POST",
+                "/self-service/v2/contacts/refresh",
+                &[("authorization", &format!("Bearer {token}"))],
+                None,
+            )
+            .await
+        }
+    };
+    let first_refresh = ann.body["refresh_token"].as_str().unwrap().to_string();
+    let rotated = refresh(first_refresh.clone()).await;
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    assert_eq!(rotated.body["contact"]["id"], ann_id);
+    let rotated_access = access(&rotated);
+    let own = format!("/self-service/v2/contacts/{ann_id}");
+    assert_eq!(as_contact(&app, &rotated_access, "GET", &own, None).await.status, 200);
+    assert_eq!(refresh(first_refresh).await.status, 401);
+    assert_eq!(as_contact(&app, &rotated_access, "GET", &own, None).await.status, 401);
+    let user_refresh = admin.body["refresh_token"].as_str().unwrap().to_string();
+    let wrong_kind = refresh(user_refresh).await;
+    assert_eq!(
+        wrong_kind.status, 401,
+        "a user's refresh token is no contact's: {}",
+        wrong_kind.body
+    );
+
+    let session = sign_in(&app, PUBLIC_KEY, "ann@example.com", "ann-password-1").await;
+    let session_token = access(&session);
+    let session_refresh = session.body["refresh_token"].as_str().unwrap().to_string();
+    let out = as_contact(&app, &session_token, "POST", &format!("{own}/sign_out"), None).await;
+    assert_eq!(out.status, 204, "{}", out.body);
+    assert_eq!(as_contact(&app, &session_token, "GET", &own, None).await.status, 401);
+    assert_eq!(refresh(session_refresh).await.status, 401);
+}

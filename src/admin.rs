@@ -150,8 +150,7 @@ async fn execute(engine: &Engine, command: AdminCommand) -> anyhow::Result<Value
                 "SECRET" => ApiKeyKind::Secret,
                 other => anyhow::bail!("--type must be PUBLIC or SECRET, not {other}"),
             };
-            let mode =
-                crate::api::auth::parse_mode(&mode).ok_or_else(|| anyhow::anyhow!("--mode must be LIVE or TEST"))?;
+            let mode = Mode::parse(&mode).ok_or_else(|| anyhow::anyhow!("--mode must be LIVE or TEST"))?;
             let new = NewApiKey {
                 organisation: None,
                 kind,
@@ -165,7 +164,7 @@ async fn execute(engine: &Engine, command: AdminCommand) -> anyhow::Result<Value
                 "id": issued.record.id.to_string(),
                 "organisation_id": organisation.to_string(),
                 "type": kind.code(),
-                "mode": if mode == Mode::Live { "LIVE" } else { "TEST" },
+                "mode": mode.code(),
                 "key": issued.key,
             })
         }

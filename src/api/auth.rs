@@ -80,11 +80,7 @@ pub fn access_token(request: &HttpRequest) -> Result<Option<VerifiedToken>, ApiE
 }
 
 pub fn parse_mode(text: &str) -> Option<Mode> {
-    match text {
-        "LIVE" => Some(Mode::Live),
-        "TEST" => Some(Mode::Test),
-        _ => None,
-    }
+    Mode::parse(text)
 }
 
 fn user_caller(engine: &Engine, token: &VerifiedToken) -> Result<Caller, ApiError> {

@@ -84,6 +84,25 @@ impl ContactActor {
         }
     }
 
+    /// Takes `contact` as the actor's state and answers with it once `writes` are durable.
+    fn commit_then_reply(
+        &mut self,
+        writes: WriteSet,
+        contact: Contact,
+        reply: oneshot::Sender<Result<Contact, ContactActorError>>,
+    ) {
+        self.contact = Some(contact.clone());
+        let in_flight = self.in_flight.clone();
+        in_flight.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        self.store.commit(
+            writes,
+            Box::new(move |outcome: Result<(), StorageFailure>| {
+                in_flight.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+                let _ = reply.send(outcome.map(|()| contact).map_err(|e| ContactActorError::Storage(e.0)));
+            }),
+        );
+    }
+
     fn retire(&mut self, ctx: &mut Context<Self>) {
         self.registry.remove_if(&self.key, &ctx.address());
         ctx.stop();
@@ -145,16 +164,7 @@ impl Handler<ContactMessage> for ContactActor {
                 }
                 writes.extend(extra);
                 let contact = *contact;
-                self.contact = Some(contact.clone());
-                let in_flight = self.in_flight.clone();
-                in_flight.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
-                self.store.commit(
-                    writes,
-                    Box::new(move |outcome: Result<(), StorageFailure>| {
-                        in_flight.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
-                        let _ = reply.send(outcome.map(|()| contact).map_err(|e| ContactActorError::Storage(e.0)));
-                    }),
-                );
+                self.commit_then_reply(writes, contact, reply);
             }
             ContactMessage::Update { update, reply } => {
                 let Some(current) = &self.contact else {
@@ -168,16 +178,7 @@ impl Handler<ContactMessage> for ContactActor {
                 }
                 let mut writes = WriteSet::default();
                 writes.contact(&updated);
-                self.contact = Some(updated.clone());
-                let in_flight = self.in_flight.clone();
-                in_flight.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
-                self.store.commit(
-                    writes,
-                    Box::new(move |outcome: Result<(), StorageFailure>| {
-                        in_flight.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
-                        let _ = reply.send(outcome.map(|()| updated).map_err(|e| ContactActorError::Storage(e.0)));
-                    }),
-                );
+                self.commit_then_reply(writes, updated, reply);
             }
             ContactMessage::Shutdown { reply } => {
                 self.store.commit(

@@ -80,6 +80,22 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// LIVE or TEST, as the API spells it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Mode::Live => "LIVE",
+            Mode::Test => "TEST",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Mode> {
+        match text {
+            "LIVE" => Some(Mode::Live),
+            "TEST" => Some(Mode::Test),
+            _ => None,
+        }
+    }
+
     pub fn as_byte(&self) -> u8 {
         match self {
             Mode::Live => b'L',

@@ -99,13 +99,6 @@ fn public_x(seed: &[u8; 32]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(public.as_bytes())
 }
 
-fn mode_code(mode: Mode) -> &'static str {
-    match mode {
-        Mode::Live => "LIVE",
-        Mode::Test => "TEST",
-    }
-}
-
 impl SigningKeys {
     fn from_records(records: &[SigningKey]) -> Result<SigningKeys, EngineError> {
         let mut keys = SigningKeys::default();
@@ -220,7 +213,7 @@ impl Engine {
             sub,
             typ: typ.into(),
             org: session.organisation.to_string(),
-            mode: mode_code(session.mode).into(),
+            mode: session.mode.code().into(),
             role: session.role.code().into(),
             sid: session.id.to_string(),
             iat: now,

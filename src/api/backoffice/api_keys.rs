@@ -72,20 +72,13 @@ pub struct ApiKeyList {
     pub content: Vec<ApiKeyView>,
 }
 
-fn mode_code(mode: Mode) -> &'static str {
-    match mode {
-        Mode::Live => "LIVE",
-        Mode::Test => "TEST",
-    }
-}
-
 fn view(engine: &Engine, record: &ApiKeyRecord, key: Option<String>) -> Result<ApiKeyView, ApiError> {
     let organisation = engine.organisation(record.organisation)?;
     Ok(ApiKeyView {
         id: record.id.to_string(),
         name: record.name.clone(),
         key_type: record.kind.code(),
-        mode: mode_code(record.mode),
+        mode: record.mode.code(),
         state: record.state(engine.now()).code(),
         masked_key: record.hint.clone(),
         key,

@@ -7,7 +7,7 @@ use crate::api::auth::{api_key, bearer, BackOffice};
 use crate::api::errors::{ApiError, ErrorBody};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use rewards_engine::domain::access::{Role, User};
-use rewards_engine::domain::ids::{Mode, OrganisationId, UserId};
+use rewards_engine::domain::ids::{OrganisationId, UserId};
 use rewards_engine::engine::{NewUser, SessionKind, UserSession};
 use rewards_engine::Engine;
 use serde::{Deserialize, Serialize};
@@ -74,13 +74,6 @@ pub struct UserTokenView {
     pub user: UserView,
 }
 
-fn mode_code(mode: Mode) -> &'static str {
-    match mode {
-        Mode::Live => "LIVE",
-        Mode::Test => "TEST",
-    }
-}
-
 fn user_view(engine: &Engine, user: &User) -> Result<UserView, ApiError> {
     let organisations = user
         .memberships
@@ -108,7 +101,7 @@ fn user_view(engine: &Engine, user: &User) -> Result<UserView, ApiError> {
 fn token_view(engine: &Engine, session: UserSession) -> Result<UserTokenView, ApiError> {
     Ok(UserTokenView {
         expiration_date: session.tokens.expires_on,
-        mode: mode_code(session.tokens.session.mode),
+        mode: session.tokens.session.mode.code(),
         organisation_id: session.tokens.session.organisation.to_string(),
         access_token: session.tokens.access_token,
         refresh_token: session.tokens.refresh_token,

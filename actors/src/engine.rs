@@ -233,7 +233,8 @@ struct Inner {
     offers: RwLock<HashMap<Tenant, Arc<Vec<RewardOffer>>>>,
     offer_writes: tokio::sync::Mutex<()>,
     organisations: RwLock<HashMap<OrganisationId, Organisation>>,
-    api_keys: RwLock<HashMap<[u8; 32], ApiKeyRecord>>,
+    /// Shared records: every request reads one, so a hit costs a reference count, not a copy.
+    api_keys: RwLock<HashMap<[u8; 32], Arc<ApiKeyRecord>>>,
     /// Serialises changes to keys, users and tokens (read, check, write).
     access_writes: tokio::sync::Mutex<()>,
     signing: RwLock<tokens::SigningKeys>,

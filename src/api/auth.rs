@@ -18,6 +18,7 @@ use rewards_engine::domain::organisation::{ApiKeyKind, ApiKeyRecord};
 use rewards_engine::engine::VerifiedToken;
 use rewards_engine::{Engine, EngineError};
 use std::future::{ready, Ready};
+use std::sync::Arc;
 
 pub const API_KEY_HEADER: &str = "api_key";
 
@@ -46,7 +47,7 @@ fn header<'a>(request: &'a HttpRequest, name: &str) -> Option<&'a str> {
 }
 
 /// The `api_key` header's key, checked (known, not expired, not revoked).
-pub fn api_key(request: &HttpRequest) -> Result<ApiKeyRecord, ApiError> {
+pub fn api_key(request: &HttpRequest) -> Result<Arc<ApiKeyRecord>, ApiError> {
     let key = header(request, API_KEY_HEADER).ok_or_else(|| {
         ApiError::new(
             StatusCode::UNAUTHORIZED,

@@ -9,6 +9,7 @@ use crate::domain::organisation::{
     api_key_hint, generate_api_key, ApiKeyKind, ApiKeyRecord, ApiKeyState, OrganisationType,
 };
 use crate::storage::WriteSet;
+use std::sync::Arc;
 
 /// Longest key name accepted.
 pub const API_KEY_NAME_MAX: usize = 100;
@@ -131,7 +132,7 @@ impl Engine {
         self.inner.store.commit_async(writes).await?;
         let mut cache = self.inner.api_keys.write();
         for (hash, record) in changed {
-            cache.insert(*hash, (*record).clone());
+            cache.insert(*hash, Arc::new((*record).clone()));
         }
         Ok(())
     }
@@ -184,7 +185,7 @@ impl Engine {
 
     /// The record of a key that may be used now; unknown, expired and revoked keys are
     /// refused alike from the caller's point of view, with the reason in the message.
-    pub fn authenticate_api_key(&self, key: &str) -> Result<ApiKeyRecord, EngineError> {
+    pub fn authenticate_api_key(&self, key: &str) -> Result<Arc<ApiKeyRecord>, EngineError> {
         let hash = sha256(key);
         let cached = self.inner.api_keys.read().get(&hash).cloned();
         let record = match cached {
@@ -196,7 +197,12 @@ impl Engine {
                     .api_key(&hash)?
                     .ok_or(EngineError::InvalidApiKey("unknown key"))?;
                 // A change written meanwhile is already in the cache and wins.
-                self.inner.api_keys.write().entry(hash).or_insert(record).clone()
+                self.inner
+                    .api_keys
+                    .write()
+                    .entry(hash)
+                    .or_insert_with(|| Arc::new(record))
+                    .clone()
             }
         };
         match record.state(self.now()) {

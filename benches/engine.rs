@@ -74,6 +74,7 @@ fn setup(wallets: usize) -> Setup {
             default_currency: Currency::parse("EUR").unwrap(),
             contact_routes_max: 1 << 20,
             access: Default::default(),
+            comms: Default::default(),
         };
         let engine = Engine::start(store, settings, Arc::new(SystemClock));
         let organisation = engine

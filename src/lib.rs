@@ -7,6 +7,7 @@
 //!   first organisation, binds the listener (port 0 in tests) and serves.
 //! - [`bench`]: `rewards bench`, the HTTP load generator with its correctness check.
 //! - [`bootstrap`]: the first start on an empty data dir.
+//! - [`comms`]: the dispatcher that delivers the engine's outbox (log, webhook, SMTP).
 //! - [`admin`]: `rewards admin`, the operator's commands (organisations, users, keys,
 //!   signing-key rotation) against a stopped server's data dir.
 //! - [`metrics`]: the Prometheus recorder behind `/metrics` (names: `rewards_engine::metrics_names`).
@@ -19,6 +20,7 @@ pub mod admin;
 pub mod api;
 pub mod bench;
 pub mod bootstrap;
+pub mod comms;
 pub mod metrics;
 pub mod settings;
 pub mod startup;

@@ -21,6 +21,8 @@ pub struct Settings {
     pub organisation: OrganisationSettings,
     pub bootstrap: BootstrapSettings,
     pub auth: AuthSettings,
+    pub otp: OtpSettings,
+    pub communications: CommunicationsSettings,
     pub log: LogSettings,
 }
 
@@ -77,6 +79,56 @@ pub struct AuthSettings {
     pub access_token_ttl_s: i64,
     pub refresh_token_ttl_s: i64,
     pub password_chars_min: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OtpSettings {
+    pub ttl_s: i64,
+    pub attempts_max: u32,
+    pub requests_per_identity_max: u32,
+    pub requests_per_ip_max: u32,
+    pub request_window_s: u64,
+    pub link_ttl_s: i64,
+    pub verify_email_url: String,
+    pub reset_password_url: String,
+    pub client_address_header: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    Log,
+    Webhook,
+    Smtp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    Starttls,
+    Tls,
+    None,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommunicationsSettings {
+    pub email_provider: ProviderKind,
+    pub sms_provider: ProviderKind,
+    pub webhook_url: String,
+    pub webhook_authorization: String,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub smtp_tls: SmtpTls,
+    pub smtp_username: String,
+    pub smtp_password: String,
+    pub smtp_from: String,
+    pub attempts_max: u32,
+    pub retry_base_ms: u64,
+    pub retry_max_ms: u64,
+    pub timeout_ms: u64,
+    pub batch_max: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -162,6 +214,25 @@ impl Settings {
                 1,
             ),
             ("auth.password_chars_min", self.auth.password_chars_min as u64, 8),
+            ("otp.ttl_s", self.otp.ttl_s.max(0) as u64, 1),
+            ("otp.attempts_max", self.otp.attempts_max as u64, 1),
+            (
+                "otp.requests_per_identity_max",
+                self.otp.requests_per_identity_max as u64,
+                1,
+            ),
+            ("otp.requests_per_ip_max", self.otp.requests_per_ip_max as u64, 1),
+            ("otp.request_window_s", self.otp.request_window_s, 1),
+            ("otp.link_ttl_s", self.otp.link_ttl_s.max(0) as u64, 60),
+            (
+                "communications.attempts_max",
+                self.communications.attempts_max as u64,
+                1,
+            ),
+            ("communications.retry_base_ms", self.communications.retry_base_ms, 1),
+            ("communications.retry_max_ms", self.communications.retry_max_ms, 1),
+            ("communications.timeout_ms", self.communications.timeout_ms, 1),
+            ("communications.batch_max", self.communications.batch_max as u64, 1),
         ] {
             if value < min {
                 return Err(invalid(key, format!("must be at least {min}")));
@@ -191,8 +262,48 @@ impl Settings {
                 ),
             ));
         }
+        self.validate_communications()?;
         if !self.bootstrap.public_api_key.is_empty() && self.bootstrap.public_api_key == self.bootstrap.secret_api_key {
             return Err(invalid("bootstrap.secret_api_key", "must differ from the public key"));
+        }
+        Ok(())
+    }
+
+    fn validate_communications(&self) -> Result<(), SettingsError> {
+        let comms = &self.communications;
+        if comms.sms_provider == ProviderKind::Smtp {
+            return Err(invalid("communications.sms_provider", "must be log or webhook"));
+        }
+        let uses = |kind| comms.email_provider == kind || comms.sms_provider == kind;
+        if uses(ProviderKind::Webhook)
+            && !(comms.webhook_url.starts_with("http://") || comms.webhook_url.starts_with("https://"))
+        {
+            return Err(invalid(
+                "communications.webhook_url",
+                "must be an http(s) URL when a provider is webhook",
+            ));
+        }
+        if uses(ProviderKind::Smtp) {
+            if comms.smtp_host.trim().is_empty() {
+                return Err(invalid(
+                    "communications.smtp_host",
+                    "is required when email_provider is smtp",
+                ));
+            }
+            if comms.smtp_from.parse::<lettre::message::Mailbox>().is_err() {
+                return Err(invalid(
+                    "communications.smtp_from",
+                    "must be an address, e.g. Name <a@b.c>",
+                ));
+            }
+        }
+        for (key, url) in [
+            ("otp.verify_email_url", &self.otp.verify_email_url),
+            ("otp.reset_password_url", &self.otp.reset_password_url),
+        ] {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(invalid(key, "must be an http(s) URL"));
+            }
         }
         Ok(())
     }

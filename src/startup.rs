@@ -51,6 +51,16 @@ pub fn engine_settings(settings: &Settings) -> anyhow::Result<EngineSettings> {
             refresh_token_ttl_s: settings.auth.refresh_token_ttl_s,
             password_chars_min: settings.auth.password_chars_min,
         },
+        comms: rewards_engine::engine::CommsSettings {
+            otp_ttl_s: settings.otp.ttl_s,
+            otp_attempts_max: settings.otp.attempts_max,
+            otp_requests_per_identity_max: settings.otp.requests_per_identity_max,
+            otp_requests_per_ip_max: settings.otp.requests_per_ip_max,
+            otp_request_window_s: settings.otp.request_window_s,
+            link_ttl_s: settings.otp.link_ttl_s,
+            verify_email_url: settings.otp.verify_email_url.clone(),
+            reset_password_url: settings.otp.reset_password_url.clone(),
+        },
     })
 }
 
@@ -66,6 +76,8 @@ impl Application {
         let engine = Engine::start(store, engine_settings(&settings)?, clock);
         let bootstrap = bootstrap::ensure(&engine, &settings).await?;
         engine.prepare_signing_keys().await?;
+        let dispatcher = crate::comms::Dispatcher::new(engine.clone(), &settings.communications)?;
+        actix_web::rt::spawn(dispatcher.run());
         let listener = TcpListener::bind(settings.bind_address()?)
             .map_err(|error| anyhow::anyhow!("http.bind {}: {error}", settings.http.bind))?;
         let port = listener.local_addr()?.port();
@@ -83,6 +95,17 @@ impl Application {
             page_size_max: settings.http.page_size_max,
             bulk_items_max: settings.http.bulk_items_max,
         });
+        let header = settings.otp.client_address_header.trim();
+        let client_address = web::Data::new(crate::api::self_service::ClientAddressSource {
+            header: if header.is_empty() {
+                None
+            } else {
+                Some(
+                    actix_web::http::header::HeaderName::from_bytes(header.as_bytes())
+                        .map_err(|error| anyhow::anyhow!("otp.client_address_header: {error}"))?,
+                )
+            },
+        });
         let body_bytes_max = settings.http.body_bytes_max;
         let bulk_body_bytes_max = settings.http.bulk_body_bytes_max;
         let server = HttpServer::new(move || {
@@ -91,6 +114,7 @@ impl Application {
                 .app_data(engine_data.clone())
                 .app_data(metrics.clone())
                 .app_data(limits.clone())
+                .app_data(client_address.clone())
                 .configure(api::configure(body_bytes_max, bulk_body_bytes_max))
         })
         .workers(settings.workers())

@@ -34,11 +34,15 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 
 mod api_keys;
+mod comms;
+mod otp;
 mod self_service;
 mod tokens;
 mod users;
 pub use api_keys::{IssuedApiKey, NewApiKey, API_KEY_NAME_MAX};
-pub use self_service::{ContactSession, Registration};
+pub use comms::CommsSettings;
+pub use otp::{ContactLookup, OtpSent};
+pub use self_service::{ContactSession, Registered, Registration, RegistrationIdentity};
 pub use tokens::{AccessClaims, Jwk, SessionKind, TokenPair, VerifiedToken, ISSUER};
 pub use users::{NewUser, UserSession};
 
@@ -72,6 +76,10 @@ pub enum EngineError {
     InvalidLogin,
     #[error("{0}")]
     Forbidden(String),
+    #[error("too many requests for this {what}; retry in {retry_after_s} s")]
+    RateLimited { what: &'static str, retry_after_s: u64 },
+    #[error("the one-time password is not valid: {0}")]
+    InvalidOtp(&'static str),
     #[error("the engine is shutting down")]
     ShuttingDown,
     #[error("storage unavailable: {0}")]
@@ -113,6 +121,7 @@ pub struct EngineSettings {
     /// Most contact routes (contact → wallet, currency) kept in memory for purchases.
     pub contact_routes_max: usize,
     pub access: AccessSettings,
+    pub comms: CommsSettings,
 }
 
 /// Keys, passwords and tokens (`[auth]` settings).
@@ -238,6 +247,11 @@ struct Inner {
     /// Serialises changes to keys, users and tokens (read, check, write).
     access_writes: tokio::sync::Mutex<()>,
     signing: RwLock<tokens::SigningKeys>,
+    /// The next outbox sequence number, read from the store on first use.
+    outbox_seq: Mutex<Option<u64>>,
+    outbox_ready: tokio::sync::Notify,
+    limits: comms::RequestLimits,
+    limit_checks: std::sync::atomic::AtomicU64,
     closing: AtomicBool,
     routes: ContactRoutes,
 }
@@ -271,6 +285,10 @@ impl Engine {
                 api_keys: RwLock::new(HashMap::new()),
                 access_writes: tokio::sync::Mutex::new(()),
                 signing: RwLock::new(Default::default()),
+                outbox_seq: Mutex::new(None),
+                outbox_ready: tokio::sync::Notify::new(),
+                limits: comms::RequestLimits::new(&settings.comms),
+                limit_checks: std::sync::atomic::AtomicU64::new(1),
                 closing: AtomicBool::new(false),
                 routes: ContactRoutes::new(settings.contact_routes_max),
                 settings,
@@ -519,7 +537,7 @@ impl Engine {
         new: NewContact,
         idempotency_key: Option<&str>,
     ) -> Result<Contact, EngineError> {
-        self.create_contact_with(tenant, new, idempotency_key, |_| WriteSet::default())
+        self.create_contact_with(tenant, new, idempotency_key, |_| Ok(WriteSet::default()))
             .await
     }
 
@@ -529,7 +547,7 @@ impl Engine {
         tenant: Tenant,
         new: NewContact,
         idempotency_key: Option<&str>,
-        extra: impl FnOnce(ContactId) -> WriteSet,
+        extra: impl FnOnce(ContactId) -> Result<WriteSet, EngineError>,
     ) -> Result<Contact, EngineError> {
         self.check_open()?;
         let organisation = self.organisation(tenant.organisation)?;
@@ -618,7 +636,7 @@ impl Engine {
         });
         let actor = self.contact_actor((tenant, contact.id))?;
         let (reply, answer) = oneshot::channel();
-        let extra = extra(contact.id);
+        let extra = extra(contact.id)?;
         let message = ContactMessage::Create {
             contact: Box::new(contact),
             wallet: Box::new(wallet),

@@ -22,6 +22,9 @@ pub const AWARDS_TOTAL: &str = "rewards_awards_total";
 pub const SPENDS_TOTAL: &str = "rewards_spends_total";
 pub const AWARDED_MINOR_UNITS_TOTAL: &str = "rewards_awarded_minor_units_total";
 pub const SPENT_MINOR_UNITS_TOTAL: &str = "rewards_spent_minor_units_total";
+pub const RATE_LIMITED_TOTAL: &str = "rewards_rate_limited_total";
+pub const MESSAGES_TOTAL: &str = "rewards_messages_total";
+pub const MESSAGE_ATTEMPTS_FAILED_TOTAL: &str = "rewards_message_attempts_failed_total";
 
 /// Names ending in `_seconds` are latency histograms; these are histograms too.
 pub const HISTOGRAMS_NOT_IN_SECONDS: &[&str] = &[JOURNAL_BATCH_WRITES];
@@ -84,4 +87,13 @@ pub fn describe() {
     describe_counter!(SPENDS_TOTAL, "Purchases that spent from a wallet");
     describe_counter!(AWARDED_MINOR_UNITS_TOTAL, "Amount awarded, in minor units, by currency");
     describe_counter!(SPENT_MINOR_UNITS_TOTAL, "Amount spent, in minor units, by currency");
+    describe_counter!(RATE_LIMITED_TOTAL, "Requests refused with 429 by a rate limit, by what");
+    describe_counter!(
+        MESSAGES_TOTAL,
+        "Outbox messages finished, by channel and outcome (delivered, failed)"
+    );
+    describe_counter!(
+        MESSAGE_ATTEMPTS_FAILED_TOTAL,
+        "Delivery attempts that failed and will be retried, by channel"
+    );
 }

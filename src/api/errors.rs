@@ -26,6 +26,7 @@ pub mod codes {
     pub const PAYLOAD_TOO_LARGE: &str = "CRM.EXCEPTIONS.PAYLOADTOOLARGEEXCEPTION";
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "CRM.EXCEPTIONS.UNSUPPORTEDMEDIATYPEEXCEPTION";
     pub const BUSY: &str = "CRM.EXCEPTIONS.TOOMANYREQUESTSEXCEPTION";
+    pub const INVALID_OTP: &str = "CRM.EXCEPTIONS.INVALIDOTPEXCEPTION";
     pub const UNAVAILABLE: &str = "CRM.EXCEPTIONS.SERVICEUNAVAILABLEEXCEPTION";
 }
 
@@ -47,6 +48,8 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub parameters: Option<Vec<String>>,
+    /// Seconds for the Retry-After header of a 429 or 503 (1 when not set).
+    pub retry_after_s: Option<u64>,
 }
 
 impl ApiError {
@@ -56,6 +59,7 @@ impl ApiError {
             code,
             message: message.into(),
             parameters: None,
+            retry_after_s: None,
         }
     }
 
@@ -65,6 +69,7 @@ impl ApiError {
             code: codes::INVALID_VALUE,
             message: message.into(),
             parameters: Some(vec![parameter.to_string()]),
+            retry_after_s: None,
         }
     }
 
@@ -74,6 +79,7 @@ impl ApiError {
             code: codes::MISSING_PARAMETER,
             message: format!("{parameter} is required"),
             parameters: Some(vec![parameter.to_string()]),
+            retry_after_s: None,
         }
     }
 
@@ -105,7 +111,7 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status);
         if self.status == StatusCode::TOO_MANY_REQUESTS || self.status == StatusCode::SERVICE_UNAVAILABLE {
-            response.insert_header((header::RETRY_AFTER, "1"));
+            response.insert_header((header::RETRY_AFTER, self.retry_after_s.unwrap_or(1).to_string()));
         }
         response.json(self.body())
     }
@@ -143,6 +149,11 @@ impl From<EngineError> for ApiError {
             EngineError::InvalidToken(_) => ApiError::new(StatusCode::UNAUTHORIZED, codes::INVALID_TOKEN, message),
             EngineError::InvalidLogin => ApiError::new(StatusCode::UNAUTHORIZED, codes::INVALID_LOGIN, message),
             EngineError::Forbidden(_) => ApiError::new(StatusCode::FORBIDDEN, codes::FORBIDDEN, message),
+            EngineError::RateLimited { retry_after_s, .. } => ApiError {
+                retry_after_s: Some(retry_after_s),
+                ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, codes::BUSY, message)
+            },
+            EngineError::InvalidOtp(_) => ApiError::new(StatusCode::UNAUTHORIZED, codes::INVALID_OTP, message),
             EngineError::Busy(_) => ApiError::new(StatusCode::TOO_MANY_REQUESTS, codes::BUSY, message),
             EngineError::ShuttingDown | EngineError::Storage(_) => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, codes::UNAVAILABLE, message)

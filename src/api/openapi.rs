@@ -107,6 +107,12 @@ struct BackofficeApi;
     self_service::contacts::get_contact,
     self_service::contacts::update_contact,
     self_service::contacts::sign_out,
+    self_service::verification::request_otp,
+    self_service::verification::validate_otp,
+    self_service::verification::request_email_verification,
+    self_service::verification::verify_email,
+    self_service::verification::forgot_password,
+    self_service::verification::change_password,
 ))]
 struct SelfServiceApi;
 

@@ -12,6 +12,8 @@ mod helpers;
 mod model;
 mod observability;
 mod organisations;
+mod otp;
+mod receiver;
 mod restart;
 mod self_service;
 mod users;

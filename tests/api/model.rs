@@ -254,6 +254,7 @@ fn engine_settings() -> rewards_engine::EngineSettings {
         // Tiny, so purchases meet both cached and evicted contact routes.
         contact_routes_max: 2,
         access: Default::default(),
+        comms: Default::default(),
     }
 }
 

@@ -2,10 +2,12 @@
 //! (entries, outcome); the actors call them and the storage layer persists what they return.
 
 pub mod access;
+pub mod comms;
 pub mod contact;
 pub mod ids;
 pub mod money;
 pub mod offer;
 pub mod organisation;
+pub mod otp;
 pub mod purchase;
 pub mod wallet;

@@ -2,23 +2,50 @@
 //! (the contact, its wallet and its sign-in identity in one atomic commit), sign-in, and the
 //! contact's session. The app's public key decides the business and the mode.
 
+use super::otp::{Destination, OtpSent};
 use super::tokens::TokenPair;
 use super::users::{blocking, decoy_hash};
 use super::{claim_key, Engine, EngineError, NewContact};
-use crate::domain::access::{hash_password, normalise_email, verify_password, Role, Subject};
-use crate::domain::contact::{Contact, ContactIdentity, ContactPreferences, IdentityProvider};
+use crate::domain::access::{hash_password, normalise_email, verify_password, Subject};
+use crate::domain::comms::{normalise_phone, Channel};
+use crate::domain::contact::{Contact, ContactIdentity, ContactPreferences, IdentityProvider, Phone, PhoneType};
 use crate::domain::ids::{ContactId, Tenant};
 use crate::domain::organisation::Organisation;
 use crate::storage::WriteSet;
+use std::net::IpAddr;
 
-/// A person registering with email and password.
+/// How a person registering will sign in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegistrationIdentity {
+    EmailPassword {
+        email: String,
+        password: String,
+    },
+    /// A code is emailed; validating it signs the contact in.
+    EmailOtp {
+        email: String,
+    },
+    /// A code is texted; validating it signs the contact in.
+    PhoneOtp {
+        number: String,
+        country_code: Option<String>,
+    },
+}
+
+/// A person registering from an app.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Registration {
     pub first_name: String,
     pub last_name: String,
-    pub email: String,
-    pub password: String,
+    pub identity: RegistrationIdentity,
     pub preferences: ContactPreferences,
+}
+
+/// What registering gave: tokens at once (password), or a code on its way (OTP).
+#[derive(Debug, Clone)]
+pub enum Registered {
+    SignedIn(Box<ContactSession>),
+    OtpSent(OtpSent),
 }
 
 /// A signed-in contact: tokens, the contact, and the business it belongs to.
@@ -26,37 +53,28 @@ pub struct Registration {
 pub struct ContactSession {
     pub tokens: TokenPair,
     pub contact: Contact,
+    /// Whether one of the contact's sign-in identities is verified.
+    pub verified: bool,
     pub business: Organisation,
 }
 
 impl Engine {
     async fn contact_session(&self, tenant: Tenant, contact: Contact) -> Result<ContactSession, EngineError> {
-        let tokens = self
-            .start_session(
-                Subject::Contact(tenant, contact.id),
-                tenant.organisation,
-                tenant.mode,
-                Role::Member,
-            )
-            .await?;
-        Ok(ContactSession {
-            tokens,
-            contact,
-            business: self.organisation(tenant.organisation)?,
-        })
+        self.contact_session_with(tenant, contact, WriteSet::default()).await
     }
 
-    /// Registers a person with email and password, and signs it in. The email is the
-    /// identity: a second registration with it in the same business (and mode) is refused.
+    /// Registers a person. With a password the contact is signed in at once and a link to
+    /// verify the email is sent; with an OTP identity a code is sent, and validating it signs
+    /// the contact in. The identity (email, or phone digits) must be new in the business
+    /// and mode. The contact, its wallet, identity, preferences and the message are one
+    /// atomic commit.
     pub async fn register_contact(
         &self,
         tenant: Tenant,
         registration: Registration,
-    ) -> Result<ContactSession, EngineError> {
+        address: Option<IpAddr>,
+    ) -> Result<Registered, EngineError> {
         self.check_open()?;
-        let email = normalise_email(&registration.email)
-            .ok_or_else(|| super::invalid("identification.email", "is not an email address"))?;
-        self.check_password("identification.password", &registration.password)?;
         for (parameter, value) in [
             ("first_name", &registration.first_name),
             ("last_name", &registration.last_name),
@@ -65,52 +83,104 @@ impl Engine {
                 return Err(super::invalid(parameter, "is required"));
             }
         }
+        let (provider, value, password, phones) = match &registration.identity {
+            RegistrationIdentity::EmailPassword { email, password } => {
+                let email = normalise_email(email)
+                    .ok_or_else(|| super::invalid("identification.email", "is not an email address"))?;
+                self.check_password("identification.password", password)?;
+                (IdentityProvider::Email, email, Some(password.clone()), Vec::new())
+            }
+            RegistrationIdentity::EmailOtp { email } => {
+                let email = normalise_email(email)
+                    .ok_or_else(|| super::invalid("identification.email", "is not an email address"))?;
+                (IdentityProvider::Email, email, None, Vec::new())
+            }
+            RegistrationIdentity::PhoneOtp { number, country_code } => {
+                let digits = normalise_phone(number)
+                    .ok_or_else(|| super::invalid("identification.phone", "must be 4 to 20 digits"))?;
+                let phone = Phone {
+                    phone_type: PhoneType::Mobile,
+                    country_code: country_code.clone(),
+                    number: digits.clone(),
+                    is_primary: true,
+                };
+                (IdentityProvider::Phone, digits, None, vec![phone])
+            }
+        };
+        let limit_key = format!("{}:{value}", provider.as_byte() as char);
+        self.limit_request(&tenant, &limit_key, address)?;
         let _identity_claim = self
             .inner
             .claims
             .claim(
-                claim_key(
-                    b'X',
-                    &tenant,
-                    &[&[IdentityProvider::Email.as_byte()], email.as_bytes()].concat(),
-                ),
+                claim_key(b'X', &tenant, &[&[provider.as_byte()], value.as_bytes()].concat()),
                 rand::random(),
             )
             .map_err(|_| EngineError::AlreadyExists("contact identity"))?;
-        if self
-            .inner
-            .store
-            .contact_identity(&tenant, IdentityProvider::Email, &email)?
-            .is_some()
-        {
+        if self.inner.store.contact_identity(&tenant, provider, &value)?.is_some() {
             return Err(EngineError::AlreadyExists("contact identity"));
         }
-        let password = registration.password;
-        let password_hash = blocking(move || hash_password(&password)).await?;
+        let password_hash = match password {
+            Some(password) => Some(blocking(move || hash_password(&password)).await?),
+            None => None,
+        };
         let now = self.now();
+        let email_address = (provider == IdentityProvider::Email).then(|| value.clone());
         let new = NewContact {
             code: None,
             first_name: Some(registration.first_name.trim().to_string()),
             last_name: Some(registration.last_name.trim().to_string()),
-            email_address: Some(email.clone()),
-            phones: Vec::new(),
+            email_address,
+            phones,
+        };
+        let otp = match password_hash {
+            Some(_) => None,
+            None => Some(self.prepare_otp(
+                &tenant,
+                Destination {
+                    channel: if provider == IdentityProvider::Email {
+                        Channel::Email
+                    } else {
+                        Channel::Sms
+                    },
+                    to: value.clone(),
+                    country_code: match &registration.identity {
+                        RegistrationIdentity::PhoneOtp { country_code, .. } => country_code.clone(),
+                        _ => None,
+                    },
+                    identity: Some((provider, value.clone())),
+                },
+            )?),
         };
         let preferences = registration.preferences;
+        let mut sent = None;
+        let signs_in = password_hash.is_some();
         let contact = self
             .create_contact_with(tenant, new, None, |id| {
                 let mut writes = WriteSet::default();
                 let identity = ContactIdentity {
                     contact: id,
-                    password_hash: Some(password_hash),
+                    password_hash,
                     verified: false,
                     created_on: now,
                 };
-                writes.contact_identity(&tenant, IdentityProvider::Email, &email, &identity);
+                writes.contact_identity(&tenant, provider, &value, &identity);
+                writes.contact_identities(&tenant, id, &[(provider, value.clone())]);
                 writes.contact_preferences(&tenant, id, &preferences);
-                writes
+                match otp {
+                    Some(otp) => sent = Some(self.write_otp(&mut writes, id, otp)?),
+                    None => self.write_verification_link(&mut writes, &tenant, id, &value)?,
+                }
+                Ok(writes)
             })
             .await?;
-        self.contact_session(tenant, contact).await
+        self.outbox_committed();
+        match sent {
+            Some(sent) if !signs_in => Ok(Registered::OtpSent(sent)),
+            _ => Ok(Registered::SignedIn(Box::new(
+                self.contact_session(tenant, contact).await?,
+            ))),
+        }
     }
 
     /// Email and password sign-in of a contact. A wrong email and a wrong password are the
@@ -159,6 +229,7 @@ impl Engine {
             .ok_or(EngineError::InvalidToken("unknown contact"))?;
         Ok(ContactSession {
             tokens,
+            verified: self.contact_verified(&tenant, contact.id)?,
             contact,
             business: self.organisation(tenant.organisation)?,
         })

@@ -253,6 +253,19 @@ impl Engine {
         mode: Mode,
         role: Role,
     ) -> Result<TokenPair, EngineError> {
+        self.start_session_with(subject, organisation, mode, role, WriteSet::default())
+            .await
+    }
+
+    /// As `start_session`, committing `writes` atomically with the session.
+    pub(super) async fn start_session_with(
+        &self,
+        subject: Subject,
+        organisation: OrganisationId,
+        mode: Mode,
+        role: Role,
+        mut writes: WriteSet,
+    ) -> Result<TokenPair, EngineError> {
         let session = Session {
             id: uuid::Uuid::new_v4(),
             subject,
@@ -262,7 +275,6 @@ impl Engine {
             created_on: self.now(),
             revoked_on: None,
         };
-        let mut writes = WriteSet::default();
         writes.session(&session);
         self.issue_tokens(session, writes).await
     }

@@ -112,7 +112,12 @@ fn write(db: &sled::Db, puts: &[(Bytes, (u64, Bytes))], pages: &[(Bytes, Vec<u8>
         pages: Vec::with_capacity(pages.len()),
     };
     for (key, (lsn, value)) in puts {
-        db.insert(key.as_ref(), value.as_ref())?;
+        // An empty value is a removal (`WriteSet::remove`).
+        if value.is_empty() {
+            db.remove(key.as_ref())?;
+        } else {
+            db.insert(key.as_ref(), value.as_ref())?;
+        }
         derived.puts.push((key.clone(), *lsn));
     }
     let corrupt = |source| StoreError::Corrupt {

@@ -23,6 +23,10 @@
 //! | `F`    | session id                     | Session (a refresh-token family) |
 //! | `R`    | sha256(refresh token)          | RefreshToken        |
 //! | `J`    | signing key id (kid)           | SigningKey          |
+//! | `Z`    | tenant, contact id             | the contact's identities (provider, value) |
+//! | `T`    | auth_otp id                    | OneTimePassword     |
+//! | `D`    | sha256(link token)             | LinkToken (email verification, password reset) |
+//! | `B`    | message seq (BE u64)           | OutboundMessage: the communications outbox |
 //! | `M`    | name                           | meta value          |
 //! | `L`    | (nothing)                      | LSN derived, BE u64 |
 
@@ -50,6 +54,10 @@ pub const USER_EMAIL: u8 = b'W';
 pub const SESSION: u8 = b'F';
 pub const REFRESH_TOKEN: u8 = b'R';
 pub const SIGNING_KEY: u8 = b'J';
+pub const CONTACT_IDENTITIES: u8 = b'Z';
+pub const ONE_TIME_PASSWORD: u8 = b'T';
+pub const LINK_TOKEN: u8 = b'D';
+pub const OUTBOX: u8 = b'B';
 pub const META: u8 = b'M';
 pub const DERIVED_LSN: u8 = b'L';
 
@@ -162,6 +170,27 @@ pub fn contact_identity(tenant: &Tenant, provider: u8, value: &str) -> Vec<u8> {
 
 pub fn contact_preferences(tenant: &Tenant, id: ContactId) -> Vec<u8> {
     tenant_key(CONTACT_PREFERENCES, tenant, id.as_bytes())
+}
+
+pub fn contact_identities(tenant: &Tenant, id: ContactId) -> Vec<u8> {
+    tenant_key(CONTACT_IDENTITIES, tenant, id.as_bytes())
+}
+
+pub fn one_time_password(id: uuid::Uuid) -> Vec<u8> {
+    prefixed(ONE_TIME_PASSWORD, id.as_bytes())
+}
+
+pub fn link_token(token_hash: &[u8; 32]) -> Vec<u8> {
+    prefixed(LINK_TOKEN, token_hash)
+}
+
+/// Outbox keys sort in sequence order.
+pub fn outbox_message(seq: u64) -> Vec<u8> {
+    prefixed(OUTBOX, &seq.to_be_bytes())
+}
+
+pub fn outbox() -> Vec<u8> {
+    vec![OUTBOX]
 }
 
 fn prefixed(prefix: u8, rest: &[u8]) -> Vec<u8> {

@@ -19,12 +19,14 @@ pub mod page;
 pub mod writer;
 
 use crate::domain::access::{RefreshToken, Session, SigningKey, User};
+use crate::domain::comms::OutboundMessage;
 use crate::domain::contact::{Contact, ContactIdentity, ContactPreferences, IdentityProvider};
 use crate::domain::ids::{
     ApiKeyId, ContactCode, ContactId, OfferId, OrganisationId, PurchaseId, Tenant, UserId, WalletCode, WalletId,
 };
 use crate::domain::offer::RewardOffer;
 use crate::domain::organisation::{ApiKeyRecord, LegacyApiKeyRecord, Organisation};
+use crate::domain::otp::{LinkToken, OneTimePassword};
 use crate::domain::purchase::PurchaseRecord;
 use crate::domain::wallet::{Wallet, WalletEvent};
 use codec::{decode, encode, CodecError};
@@ -104,7 +106,13 @@ impl WriteSet {
     }
     /// Every record but history is a put: the value replaces the key's.
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        debug_assert!(!value.is_empty(), "an empty value is a removal");
         self.writes.push((Op::Put, key, value));
+    }
+    /// A removal is a put of nothing: reads see no record (every encoded record has at least
+    /// its version byte), and the deriver removes the key from sled.
+    fn remove(&mut self, key: Vec<u8>) {
+        self.writes.push((Op::Put, key, Vec::new()));
     }
     pub fn contact(&mut self, contact: &Contact) {
         self.put(keys::contact(&contact.tenant, contact.id), encode(contact));
@@ -171,6 +179,22 @@ impl WriteSet {
     pub fn signing_key(&mut self, key: &SigningKey) {
         self.put(keys::signing_key(&key.kid), encode(key));
     }
+    pub fn contact_identities(&mut self, tenant: &Tenant, id: ContactId, identities: &[(IdentityProvider, String)]) {
+        self.put(keys::contact_identities(tenant, id), encode(&identities));
+    }
+    pub fn one_time_password(&mut self, otp: &OneTimePassword) {
+        self.put(keys::one_time_password(otp.id), encode(otp));
+    }
+    pub fn link_token(&mut self, token_hash: &[u8; 32], token: &LinkToken) {
+        self.put(keys::link_token(token_hash), encode(token));
+    }
+    pub fn outbox_message(&mut self, message: &OutboundMessage) {
+        self.put(keys::outbox_message(message.seq), encode(message));
+    }
+    /// A message leaves the outbox once delivered or given up.
+    pub fn outbox_done(&mut self, seq: u64) {
+        self.remove(keys::outbox_message(seq));
+    }
 }
 
 struct Inner {
@@ -216,6 +240,20 @@ impl<I: Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> Iterator for Me
     type Item = Result<MergedItem, StoreError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            match self.next_key()? {
+                // Removed, and not yet removed from sled: no record.
+                Ok(MergedItem {
+                    logged: Some(logged), ..
+                }) if logged.is_empty() => continue,
+                item => return Some(item),
+            }
+        }
+    }
+}
+
+impl<I: Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> Merged<I> {
+    fn next_key(&mut self) -> Option<Result<MergedItem, StoreError>> {
         let order = match (self.sled.peek(), self.overlay.peek()) {
             (None, None) => return None,
             (Some(Err(_)), _) | (Some(_), None) => std::cmp::Ordering::Less,
@@ -429,6 +467,9 @@ impl Store {
         // The overlay first: a miss there means the deriver already put it in sled (or it
         // was never written), so sled is read second.
         if let Some(bytes) = self.inner.overlay.get(key) {
+            if bytes.is_empty() {
+                return Ok(None);
+            }
             return decode(&bytes).map(Some).map_err(corrupt(key[0]));
         }
         match self.inner.db.get(key)? {
@@ -644,6 +685,59 @@ impl Store {
     pub fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.get(&keys::meta(name))
     }
+
+    /// The sign-in identities of a contact (provider, value); empty for contacts made
+    /// before this index existed, and for contacts the back office made.
+    pub fn contact_identities(
+        &self,
+        tenant: &Tenant,
+        id: ContactId,
+    ) -> Result<Vec<(IdentityProvider, String)>, StoreError> {
+        Ok(self.get(&keys::contact_identities(tenant, id))?.unwrap_or_default())
+    }
+
+    pub fn one_time_password(&self, id: uuid::Uuid) -> Result<Option<OneTimePassword>, StoreError> {
+        self.get(&keys::one_time_password(id))
+    }
+
+    pub fn link_token(&self, token_hash: &[u8; 32]) -> Result<Option<LinkToken>, StoreError> {
+        self.get(&keys::link_token(token_hash))
+    }
+
+    pub fn outbox_message(&self, seq: u64) -> Result<Option<OutboundMessage>, StoreError> {
+        self.get(&keys::outbox_message(seq))
+    }
+
+    /// Up to `limit` messages waiting in the outbox, oldest first.
+    pub fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboundMessage>, StoreError> {
+        let prefix = keys::outbox();
+        let logged = self.inner.overlay.prefix(&prefix);
+        merged(self.inner.db.scan_prefix(&prefix), logged, false)
+            .take(limit)
+            .map(|item| decode(item?.newest()).map_err(corrupt(keys::OUTBOX)))
+            .collect()
+    }
+
+    /// The highest outbox sequence number used, 0 for none.
+    pub fn outbox_last_seq(&self) -> Result<u64, StoreError> {
+        let prefix = keys::outbox();
+        let logged = self.inner.overlay.prefix(&prefix).last().map(|(key, _)| key.to_vec());
+        let stored = self
+            .inner
+            .db
+            .scan_prefix(&prefix)
+            .next_back()
+            .transpose()?
+            .map(|(key, _)| key.to_vec());
+        let seq = |key: Option<Vec<u8>>| {
+            key.and_then(|key| {
+                key.get(1..9)
+                    .map(|bytes| u64::from_be_bytes(bytes.try_into().expect("8 bytes")))
+            })
+            .unwrap_or(0)
+        };
+        Ok(seq(logged).max(seq(stored)))
+    }
 }
 
 impl Drop for Inner {
@@ -753,5 +847,70 @@ mod tests {
         drop(store);
         let store = Store::open(dir.path(), &settings(1 << 16)).unwrap();
         check(&store, &wallet, 140);
+    }
+
+    fn message(seq: u64) -> OutboundMessage {
+        use crate::domain::comms::{Channel, Delivery, MessageKind};
+        let tenant = Wallet::for_tests().header.tenant;
+        OutboundMessage {
+            seq,
+            id: uuid::Uuid::new_v4(),
+            tenant,
+            contact: ContactId::random(),
+            kind: MessageKind::OneTimePassword,
+            channel: Channel::Email,
+            to: "a@example.com".into(),
+            country_code: None,
+            subject: "code".into(),
+            body: format!("{seq}"),
+            created_on: 0,
+            attempts: 0,
+            delivery: Delivery::Pending,
+        }
+    }
+
+    fn pending(store: &Store) -> Vec<u64> {
+        store
+            .outbox_pending(100)
+            .unwrap()
+            .into_iter()
+            .map(|message| message.seq)
+            .collect()
+    }
+
+    /// Removed records read as absent whether the removal is still in the overlay, derived
+    /// into sled, or replayed from the log after a crash.
+    #[test]
+    fn removals_read_as_absent_from_overlay_sled_and_replay() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &settings(2)).unwrap();
+        for seq in 1..=6 {
+            let mut writes = WriteSet::default();
+            writes.outbox_message(&message(seq));
+            store.commit_and_wait(writes).unwrap();
+        }
+        for seq in [2, 5] {
+            let mut writes = WriteSet::default();
+            writes.outbox_done(seq);
+            store.commit_and_wait(writes).unwrap();
+        }
+        assert_eq!(pending(&store), vec![1, 3, 4, 6]);
+        assert!(store.outbox_message(2).unwrap().is_none());
+        assert_eq!(store.outbox_last_seq().unwrap(), 6);
+        store.halt_deriving();
+        let mut writes = WriteSet::default();
+        writes.outbox_done(1);
+        writes.outbox_done(6);
+        writes.outbox_message(&message(7));
+        store.commit_and_wait(writes).unwrap();
+        assert_eq!(pending(&store), vec![3, 4, 7]);
+        assert!(store.outbox_message(6).unwrap().is_none());
+        drop(store);
+
+        let store = Store::open(dir.path(), &settings(1 << 16)).unwrap();
+        assert_eq!(pending(&store), vec![3, 4, 7]);
+        assert!(store.outbox_message(1).unwrap().is_none());
+        assert_eq!(store.outbox_message(4).unwrap().unwrap().body, "4");
+        assert_eq!(store.outbox_last_seq().unwrap(), 7);
     }
 }

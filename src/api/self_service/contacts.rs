@@ -1,22 +1,26 @@
 //! `POST /self-service/v2/contacts/register`, `…/authenticate`, `…/refresh`,
 //! `GET|PUT /self-service/v2/contacts/{id}`, `POST /self-service/v2/contacts/{id}/sign_out`.
 
-use super::{AppKey, ContactToken};
+use super::{client_address, AppKey, ContactToken};
 use crate::api::auth::bearer;
 use crate::api::errors::{ApiError, ErrorBody};
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use rewards_engine::domain::contact::{Contact, ContactPreferences, Phone, PhoneType, ProfileUpdate};
-use rewards_engine::engine::{ContactSession, Registration, SessionKind};
+use rewards_engine::engine::{
+    ContactLookup, ContactSession, OtpSent, Registered, Registration, RegistrationIdentity, SessionKind,
+};
 use rewards_engine::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct Identification {
-    /// EMAIL (email and password). PHONE, FACEBOOK and OIDC_OAUTH come with their flows.
+    /// EMAIL (with a password, or without one: a code is emailed) or PHONE (a code is
+    /// texted). FACEBOOK and OIDC_OAUTH come with their flows.
     pub provider: Option<String>,
     pub email: Option<String>,
     pub password: Option<String>,
+    pub phone: Option<PhoneBody>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -34,10 +38,32 @@ pub struct RegisterBody {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AuthenticateBody {
-    /// EMAIL.
+    /// EMAIL (`username`, and `password`; without a password a code is emailed) or PHONE
+    /// (`phone`; a code is texted).
     pub provider: String,
     pub username: Option<String>,
     pub password: Option<String>,
+    pub phone: Option<PhoneBody>,
+}
+
+/// A code is on its way: validate it with `auth_otp` at `/contacts/validate_otp`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OtpSentView {
+    pub auth_otp: String,
+    /// Where the code went, masked (`jo****@example.com`, `99***834`).
+    pub obfuscated_value: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub existing_contact: Option<bool>,
+}
+
+impl OtpSentView {
+    pub fn new(sent: OtpSent, existing_contact: Option<bool>) -> Self {
+        OtpSentView {
+            auth_otp: sent.auth_otp.to_string(),
+            obfuscated_value: sent.obfuscated_value,
+            existing_contact,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -119,7 +145,7 @@ pub struct IdView {
     pub id: String,
 }
 
-fn token_view(session: ContactSession, existing_contact: bool) -> ContactTokenView {
+pub(super) fn token_view(session: ContactSession, existing_contact: bool) -> ContactTokenView {
     ContactTokenView {
         access_token: session.tokens.access_token,
         refresh_token: session.tokens.refresh_token,
@@ -129,7 +155,7 @@ fn token_view(session: ContactSession, existing_contact: bool) -> ContactTokenVi
             contact_type: "PERSON",
             first_name: session.contact.first_name,
             last_name: session.contact.last_name,
-            is_verified: false,
+            is_verified: session.verified,
             company_name: None,
         },
         organisations: vec![TokenOrganisation {
@@ -171,37 +197,64 @@ fn contact_view(contact: Contact, preferences: ContactPreferences) -> ContactVie
     }
 }
 
-fn check_provider(parameter: &str, provider: Option<&str>) -> Result<(), ApiError> {
+/// FACEBOOK, GOOGLE, APPLE, MAC_ADDRESS and OIDC_OAUTH are refused by name until they are
+/// built; anything else is not a provider.
+fn unsupported_provider(parameter: &str, provider: &str) -> ApiError {
     match provider {
-        None | Some("EMAIL") => Ok(()),
-        Some(other) => Err(ApiError::invalid(
+        "FACEBOOK" | "GOOGLE" | "APPLE" | "MAC_ADDRESS" | "OIDC_OAUTH" => ApiError::invalid(
             parameter,
-            format!("provider {other} is not available yet; use EMAIL with a password"),
-        )),
+            format!("provider {provider} is not available yet; use EMAIL or PHONE"),
+        ),
+        other => ApiError::invalid(parameter, format!("unknown provider {other}; use EMAIL or PHONE")),
     }
 }
 
-/// Register a person with email and password; answers with its first tokens.
+/// Register a person: EMAIL with a password signs in at once (and emails a verification
+/// link); EMAIL without a password, or PHONE, sends a code to validate at
+/// `/contacts/validate_otp`.
 #[utoipa::path(
     tag = "Self-service contacts",
     request_body = RegisterBody,
-    responses((status = 201, body = ContactTokenView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)),
+    responses(
+        (status = 201, description = "Signed in (password) or a code sent (OTP)", body = ContactTokenView),
+        (status = 201, description = "A code was sent", body = OtpSentView),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 429, body = ErrorBody)
+    ),
     security(("Public_API_key" = []))
 )]
 #[post("/contacts/register")]
 pub async fn register(
     app: AppKey,
+    request: HttpRequest,
     engine: web::Data<Engine>,
     body: web::Json<RegisterBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    check_provider("identification.provider", body.identification.provider.as_deref())?;
     let required = |parameter: &str, value: Option<String>| value.ok_or_else(|| ApiError::missing(parameter));
+    let identification = body.identification;
+    let identity = match identification.provider.as_deref().unwrap_or("EMAIL") {
+        "EMAIL" => {
+            let email = required("identification.email", identification.email)?;
+            match identification.password {
+                Some(password) => RegistrationIdentity::EmailPassword { email, password },
+                None => RegistrationIdentity::EmailOtp { email },
+            }
+        }
+        "PHONE" => {
+            let phone = identification
+                .phone
+                .ok_or_else(|| ApiError::missing("identification.phone"))?;
+            RegistrationIdentity::PhoneOtp {
+                number: phone.number,
+                country_code: phone.country_code,
+            }
+        }
+        other => return Err(unsupported_provider("identification.provider", other)),
+    };
     let registration = Registration {
         first_name: required("first_name", body.first_name)?,
         last_name: required("last_name", body.last_name)?,
-        email: required("identification.email", body.identification.email)?,
-        password: required("identification.password", body.identification.password)?,
+        identity,
         preferences: ContactPreferences {
             email_opt_out: body.email_opt_out.unwrap_or(false),
             sms_opt_out: body.sms_opt_out.unwrap_or(false),
@@ -221,29 +274,51 @@ pub async fn register(
             "referral_code must be at most 64 characters",
         ));
     }
-    let session = engine.register_contact(app.tenant, registration).await?;
-    Ok(HttpResponse::Created().json(token_view(session, false)))
+    let address = client_address(&request);
+    Ok(
+        match engine.register_contact(app.tenant, registration, address).await? {
+            Registered::SignedIn(session) => HttpResponse::Created().json(token_view(*session, false)),
+            Registered::OtpSent(sent) => HttpResponse::Created().json(OtpSentView::new(sent, Some(false))),
+        },
+    )
 }
 
-/// Sign a contact in (provider EMAIL: `username` is the email).
+/// Sign a contact in: EMAIL with `username` and `password`; EMAIL with `username` alone, or
+/// PHONE with `phone`, sends a code instead (answer: `auth_otp`, `obfuscated_value`).
 #[utoipa::path(
     tag = "Self-service contacts",
     request_body = AuthenticateBody,
-    responses((status = 200, body = ContactTokenView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    responses(
+        (status = 200, description = "Signed in", body = ContactTokenView),
+        (status = 200, description = "A code was sent", body = OtpSentView),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)
+    ),
     security(("Public_API_key" = []))
 )]
 #[post("/contacts/authenticate")]
 pub async fn authenticate(
     app: AppKey,
+    request: HttpRequest,
     engine: web::Data<Engine>,
     body: web::Json<AuthenticateBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    check_provider("provider", Some(body.provider.as_str()))?;
-    let username = body.username.ok_or_else(|| ApiError::missing("username"))?;
-    let password = body.password.ok_or_else(|| ApiError::missing("password"))?;
-    let session = engine.authenticate_contact(app.tenant, &username, &password).await?;
-    Ok(HttpResponse::Ok().json(token_view(session, true)))
+    let lookup = match body.provider.as_str() {
+        "EMAIL" => {
+            let username = body.username.ok_or_else(|| ApiError::missing("username"))?;
+            if let Some(password) = body.password {
+                let session = engine.authenticate_contact(app.tenant, &username, &password).await?;
+                return Ok(HttpResponse::Ok().json(token_view(session, true)));
+            }
+            ContactLookup::Email(username)
+        }
+        "PHONE" => ContactLookup::Phone(body.phone.ok_or_else(|| ApiError::missing("phone"))?.number),
+        other => return Err(unsupported_provider("provider", other)),
+    };
+    let sent = engine
+        .request_otp(app.tenant, lookup, None, client_address(&request), None)
+        .await?;
+    Ok(HttpResponse::Ok().json(OtpSentView::new(sent, Some(true))))
 }
 
 /// New tokens for the refresh token sent as the Bearer token; it is spent (a second use

@@ -4,6 +4,7 @@
 //! contact's data only.
 
 pub mod contacts;
+pub mod verification;
 
 use crate::api::auth::{access_token, api_key, engine, parse_mode};
 use crate::api::errors::{codes, ApiError};
@@ -13,15 +14,48 @@ use actix_web::{web, FromRequest, HttpRequest};
 use rewards_engine::domain::ids::{ContactId, OrganisationId, Tenant};
 use rewards_engine::EngineError;
 use std::future::{ready, Ready};
+use std::net::IpAddr;
 
 pub fn scope() -> actix_web::Scope {
     web::scope("/self-service/v2")
         .service(contacts::register)
         .service(contacts::authenticate)
         .service(contacts::refresh)
+        .service(verification::request_otp)
+        .service(verification::validate_otp)
+        .service(verification::request_email_verification)
+        .service(verification::verify_email)
+        .service(verification::forgot_password)
+        .service(verification::change_password)
         .service(contacts::get_contact)
         .service(contacts::update_contact)
         .service(contacts::sign_out)
+}
+
+/// Where the per-address limits of code requests take the client's address from: the TCP
+/// peer, or a header a trusted proxy sets (`otp.client_address_header`).
+#[derive(Debug, Clone)]
+pub struct ClientAddressSource {
+    pub header: Option<actix_web::http::header::HeaderName>,
+}
+
+/// The client's address: the last address in the configured header, else the TCP peer.
+pub fn client_address(request: &HttpRequest) -> Option<IpAddr> {
+    let header = request
+        .app_data::<web::Data<ClientAddressSource>>()
+        .and_then(|source| source.header.clone());
+    if let Some(name) = header {
+        let forwarded = request
+            .headers()
+            .get(&name)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.rsplit(',').next())
+            .and_then(|last| last.trim().parse().ok());
+        if forwarded.is_some() {
+            return forwarded;
+        }
+    }
+    request.peer_addr().map(|peer| peer.ip())
 }
 
 /// A pre-login call: the tenant the app's key belongs to.

@@ -1,0 +1,556 @@
+//! Sign-in by one-time password, and the emailed links (email verification, password
+//! reset). Every code or link is stored (hashed) in the same commit as the message that
+//! carries it, so neither exists without the other.
+
+use super::comms::NewMessage;
+use super::self_service::ContactSession;
+use super::users::blocking;
+use super::{claim_key, sha256, Engine, EngineError};
+use crate::domain::access::{hash_password, normalise_email, random_token, Role, Subject};
+use crate::domain::comms::{normalise_phone, obfuscate_email, obfuscate_phone, Channel, MessageKind};
+use crate::domain::contact::{Contact, IdentityProvider};
+use crate::domain::ids::{ContactId, Tenant};
+use crate::domain::otp::{new_code, LinkPurpose, LinkToken, OneTimePassword, OtpCheck, OtpState};
+use crate::storage::{IdempotencyRecord, WriteSet};
+use sha2::{Digest, Sha256};
+use std::net::IpAddr;
+
+/// How a request for a code names the contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContactLookup {
+    Email(String),
+    /// A phone number as given (normalised to its digits).
+    Phone(String),
+    /// An earlier `auth_otp`: a new code to the same place ("send it again").
+    AuthOtp(uuid::Uuid),
+}
+
+/// A code on its way: the id to validate it with and where it went, masked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtpSent {
+    pub auth_otp: uuid::Uuid,
+    pub obfuscated_value: String,
+}
+
+/// Where a code goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Destination {
+    pub channel: Channel,
+    pub to: String,
+    pub country_code: Option<String>,
+    /// The sign-in identity a right code proves.
+    pub identity: Option<(IdentityProvider, String)>,
+}
+
+impl Destination {
+    fn obfuscated(&self) -> String {
+        match self.channel {
+            Channel::Email => obfuscate_email(&self.to),
+            Channel::Sms => obfuscate_phone(&self.to),
+        }
+    }
+}
+
+/// An OTP made but not yet written: its records are added to a commit with `write`.
+pub(super) struct PreparedOtp {
+    otp: OneTimePassword,
+    message: NewMessage,
+}
+
+impl PreparedOtp {
+    pub(super) fn sent(&self) -> OtpSent {
+        OtpSent {
+            auth_otp: self.otp.id,
+            obfuscated_value: match self.otp.channel {
+                Channel::Email => obfuscate_email(&self.otp.destination),
+                Channel::Sms => obfuscate_phone(&self.otp.destination),
+            },
+        }
+    }
+}
+
+fn phone_identity(number: &str) -> Result<String, EngineError> {
+    normalise_phone(number).ok_or_else(|| super::invalid("phone", "must be 4 to 20 digits"))
+}
+
+fn email_identity(email: &str) -> Result<String, EngineError> {
+    normalise_email(email).ok_or_else(|| super::invalid("email", "is not an email address"))
+}
+
+impl Engine {
+    /// A new code for `destination`, written with the contact's id by `write_otp`.
+    pub(super) fn prepare_otp(&self, tenant: &Tenant, destination: Destination) -> Result<PreparedOtp, EngineError> {
+        let settings = &self.inner.settings.comms;
+        let business = self.organisation(tenant.organisation)?;
+        let id = uuid::Uuid::new_v4();
+        let code = new_code();
+        let now = self.now();
+        let minutes = (settings.otp_ttl_s + 59) / 60;
+        let body = format!(
+            "{code} is your {} one-time password. It is valid for {minutes} minute{}. If you did not ask for it, ignore this message.",
+            business.name,
+            if minutes == 1 { "" } else { "s" }
+        );
+        let message = NewMessage {
+            kind: MessageKind::OneTimePassword,
+            channel: destination.channel,
+            to: destination.to.clone(),
+            country_code: destination.country_code.clone(),
+            subject: format!("Your {} one-time password", business.name),
+            body,
+        };
+        let otp = OneTimePassword {
+            id,
+            tenant: *tenant,
+            contact: ContactId(uuid::Uuid::nil()),
+            channel: destination.channel,
+            destination: destination.to,
+            country_code: destination.country_code,
+            identity: destination.identity,
+            code_hash: OneTimePassword::hash_code(id, &code),
+            created_on: now,
+            expires_on: now + settings.otp_ttl_s,
+            attempts_left: settings.otp_attempts_max.max(1),
+            state: OtpState::Open,
+        };
+        Ok(PreparedOtp { otp, message })
+    }
+
+    /// Adds the OTP for `contact` and its message to `writes`.
+    pub(super) fn write_otp(
+        &self,
+        writes: &mut WriteSet,
+        contact: ContactId,
+        prepared: PreparedOtp,
+    ) -> Result<OtpSent, EngineError> {
+        let sent = prepared.sent();
+        let mut otp = prepared.otp;
+        otp.contact = contact;
+        self.enqueue_message(writes, &otp.tenant, contact, prepared.message)?;
+        writes.one_time_password(&otp);
+        Ok(sent)
+    }
+
+    /// The contact a lookup names, and where its code goes for `channel` (`None`: the
+    /// lookup's own kind: email for an email, SMS for a phone).
+    fn otp_destination(
+        &self,
+        tenant: &Tenant,
+        lookup: &ContactLookup,
+        channel: Option<Channel>,
+    ) -> Result<(Contact, Destination), EngineError> {
+        let store = &self.inner.store;
+        let (contact_id, identity, previous) = match lookup {
+            ContactLookup::Email(email) => {
+                let email = email_identity(email)?;
+                let found = store.contact_identity(tenant, IdentityProvider::Email, &email)?;
+                (
+                    found.map(|found| found.contact),
+                    Some((IdentityProvider::Email, email)),
+                    None,
+                )
+            }
+            ContactLookup::Phone(number) => {
+                let digits = phone_identity(number)?;
+                let found = store.contact_identity(tenant, IdentityProvider::Phone, &digits)?;
+                (
+                    found.map(|found| found.contact),
+                    Some((IdentityProvider::Phone, digits)),
+                    None,
+                )
+            }
+            ContactLookup::AuthOtp(id) => {
+                let previous = store.one_time_password(*id)?.filter(|otp| otp.tenant == *tenant);
+                (
+                    previous.as_ref().map(|otp| otp.contact),
+                    previous.as_ref().and_then(|otp| otp.identity.clone()),
+                    previous,
+                )
+            }
+        };
+        let contact = match contact_id {
+            Some(id) => store.contact(tenant, id)?,
+            None => None,
+        }
+        .ok_or(EngineError::NotFound("contact"))?;
+        let channel = channel.unwrap_or(match (lookup, &previous) {
+            (ContactLookup::Phone(_), _) => Channel::Sms,
+            (_, Some(previous)) => previous.channel,
+            _ => Channel::Email,
+        });
+        let primary_phone = contact
+            .phones
+            .iter()
+            .find(|phone| phone.is_primary)
+            .or(contact.phones.first());
+        let destination = match (channel, &identity) {
+            (Channel::Email, Some((IdentityProvider::Email, email))) => Destination {
+                channel,
+                to: email.clone(),
+                country_code: None,
+                identity,
+            },
+            (Channel::Sms, Some((IdentityProvider::Phone, digits))) => Destination {
+                channel,
+                to: digits.clone(),
+                country_code: primary_phone.and_then(|phone| phone.country_code.clone()),
+                identity,
+            },
+            (Channel::Email, _) => Destination {
+                channel,
+                to: contact
+                    .email_address
+                    .clone()
+                    .ok_or_else(|| super::invalid("method", "the contact has no email address"))?,
+                country_code: None,
+                identity: None,
+            },
+            (Channel::Sms, _) => {
+                let phone = primary_phone.ok_or_else(|| super::invalid("method", "the contact has no phone"))?;
+                Destination {
+                    channel,
+                    to: phone_identity(&phone.number)?,
+                    country_code: phone.country_code.clone(),
+                    identity: None,
+                }
+            }
+        };
+        Ok((contact, destination))
+    }
+
+    /// Sends a contact a new code (`POST /contacts/otp`, or authenticate without a
+    /// password). Limited per identity and per client address; with an idempotency key a
+    /// retry gets the first answer and sends nothing.
+    pub async fn request_otp(
+        &self,
+        tenant: Tenant,
+        lookup: ContactLookup,
+        channel: Option<Channel>,
+        address: Option<IpAddr>,
+        idempotency_key: Option<&str>,
+    ) -> Result<OtpSent, EngineError> {
+        self.check_open()?;
+        let limit_key = match &lookup {
+            ContactLookup::Email(email) => format!("E:{}", email_identity(email)?),
+            ContactLookup::Phone(number) => format!("P:{}", phone_identity(number)?),
+            ContactLookup::AuthOtp(id) => match self.inner.store.one_time_password(*id)? {
+                Some(otp) if otp.tenant == tenant => format!("C:{}", otp.contact),
+                _ => return Err(EngineError::NotFound("auth_otp")),
+            },
+        };
+        let body_hash: [u8; 32] = Sha256::digest(format!("otp:{lookup:?}:{channel:?}")).into();
+        let key_hash = idempotency_key.map(sha256);
+        let _idempotency_claim = match &key_hash {
+            None => None,
+            Some(hash) => {
+                let claim = self
+                    .inner
+                    .claims
+                    .claim(claim_key(b'I', &tenant, hash), rand::random())
+                    .map_err(|_| EngineError::IdempotencyInProgress)?;
+                if let Some(record) = self.inner.store.idempotency(&tenant, hash)? {
+                    if record.body_hash != body_hash {
+                        return Err(EngineError::IdempotencyConflict);
+                    }
+                    let otp = self
+                        .inner
+                        .store
+                        .one_time_password(record.resource_id)?
+                        .ok_or(EngineError::NotFound("auth_otp"))?;
+                    let destination = Destination {
+                        channel: otp.channel,
+                        to: otp.destination,
+                        country_code: None,
+                        identity: None,
+                    };
+                    return Ok(OtpSent {
+                        auth_otp: otp.id,
+                        obfuscated_value: destination.obfuscated(),
+                    });
+                }
+                Some(claim)
+            }
+        };
+        self.limit_request(&tenant, &limit_key, address)?;
+        let (contact, destination) = self.otp_destination(&tenant, &lookup, channel)?;
+        let prepared = self.prepare_otp(&tenant, destination)?;
+        let mut writes = WriteSet::default();
+        let sent = self.write_otp(&mut writes, contact.id, prepared)?;
+        if let Some(hash) = &key_hash {
+            writes.idempotency(
+                &tenant,
+                hash,
+                &IdempotencyRecord {
+                    body_hash,
+                    resource_id: sent.auth_otp,
+                },
+            );
+        }
+        self.inner.store.commit_async(writes).await?;
+        self.outbox_committed();
+        Ok(sent)
+    }
+
+    /// Checks a code. The right one (once, in time, before too many wrong ones) signs the
+    /// contact in and marks the identity it was sent to verified, in one commit with the
+    /// session. A wrong one spends an attempt, durably, before the answer.
+    pub async fn validate_otp(
+        &self,
+        tenant: Tenant,
+        auth_otp: uuid::Uuid,
+        code: &str,
+    ) -> Result<ContactSession, EngineError> {
+        self.check_open()?;
+        let _claim = self
+            .inner
+            .claims
+            .claim(claim_key(b'T', &tenant, auth_otp.as_bytes()), rand::random())
+            .map_err(|_| EngineError::Busy("one-time password"))?;
+        let mut otp = self
+            .inner
+            .store
+            .one_time_password(auth_otp)?
+            .filter(|otp| otp.tenant == tenant)
+            .ok_or(EngineError::InvalidOtp("unknown auth_otp"))?;
+        let outcome = otp.check(code, self.now());
+        match outcome {
+            OtpCheck::Accepted => {}
+            OtpCheck::Expired => return Err(EngineError::InvalidOtp("it has expired; ask for a new one")),
+            OtpCheck::Spent => return Err(EngineError::InvalidOtp("it was already used")),
+            OtpCheck::Wrong { attempts_left } => {
+                let mut writes = WriteSet::default();
+                writes.one_time_password(&otp);
+                self.inner.store.commit_async(writes).await?;
+                return Err(EngineError::InvalidOtp(if attempts_left == 0 {
+                    "too many wrong codes; ask for a new one"
+                } else {
+                    "the code is wrong"
+                }));
+            }
+        }
+        let contact = self
+            .inner
+            .store
+            .contact(&tenant, otp.contact)?
+            .ok_or(EngineError::InvalidOtp("the contact no longer exists"))?;
+        let mut writes = WriteSet::default();
+        writes.one_time_password(&otp);
+        if let Some((provider, value)) = &otp.identity {
+            if let Some(mut identity) = self.inner.store.contact_identity(&tenant, *provider, value)? {
+                if identity.contact == contact.id && !identity.verified {
+                    identity.verified = true;
+                    writes.contact_identity(&tenant, *provider, value, &identity);
+                }
+            }
+        }
+        self.contact_session_with(tenant, contact, writes).await
+    }
+
+    /// A link token and its email: the token is returned to no one, only sent.
+    fn write_link(
+        &self,
+        writes: &mut WriteSet,
+        tenant: &Tenant,
+        contact: ContactId,
+        email: &str,
+        purpose: LinkPurpose,
+    ) -> Result<(), EngineError> {
+        let settings = &self.inner.settings.comms;
+        let business = self.organisation(tenant.organisation)?;
+        let token = random_token("");
+        let now = self.now();
+        writes.link_token(
+            &sha256(&token),
+            &LinkToken {
+                tenant: *tenant,
+                contact,
+                purpose,
+                email: email.to_string(),
+                created_on: now,
+                expires_on: now + settings.link_ttl_s,
+                used: false,
+            },
+        );
+        let hours = (settings.link_ttl_s + 3599) / 3600;
+        let (kind, subject, url, what) = match purpose {
+            LinkPurpose::VerifyEmail => (
+                MessageKind::EmailVerification,
+                format!("Confirm your email address for {}", business.name),
+                &settings.verify_email_url,
+                "confirm this email address",
+            ),
+            LinkPurpose::ResetPassword => (
+                MessageKind::PasswordReset,
+                format!("Reset your {} password", business.name),
+                &settings.reset_password_url,
+                "choose a new password",
+            ),
+        };
+        let separator = if url.contains('?') { '&' } else { '?' };
+        let body = format!(
+            "Open this link to {what}: {url}{separator}token={token}\nIt works once, within {hours} hour{}. If you did not ask for it, ignore this message.",
+            if hours == 1 { "" } else { "s" }
+        );
+        self.enqueue_message(
+            writes,
+            tenant,
+            contact,
+            NewMessage {
+                kind,
+                channel: Channel::Email,
+                to: email.to_string(),
+                country_code: None,
+                subject,
+                body,
+            },
+        )
+    }
+
+    /// Emails a link for an email identity, if there is one (and, for verification, it is
+    /// not verified yet). The answer is the same either way, so the call tells no one which
+    /// addresses are registered; it is limited like a request for a code.
+    pub async fn request_link(
+        &self,
+        tenant: Tenant,
+        email: &str,
+        purpose: LinkPurpose,
+        address: Option<IpAddr>,
+    ) -> Result<(), EngineError> {
+        self.check_open()?;
+        let email = email_identity(email)?;
+        self.limit_request(&tenant, &format!("E:{email}"), address)?;
+        let Some(identity) = self
+            .inner
+            .store
+            .contact_identity(&tenant, IdentityProvider::Email, &email)?
+        else {
+            return Ok(());
+        };
+        if purpose == LinkPurpose::VerifyEmail && identity.verified {
+            return Ok(());
+        }
+        let mut writes = WriteSet::default();
+        self.write_link(&mut writes, &tenant, identity.contact, &email, purpose)?;
+        self.inner.store.commit_async(writes).await?;
+        self.outbox_committed();
+        Ok(())
+    }
+
+    /// Adds an email-verification link for a new email identity to `writes`.
+    pub(super) fn write_verification_link(
+        &self,
+        writes: &mut WriteSet,
+        tenant: &Tenant,
+        contact: ContactId,
+        email: &str,
+    ) -> Result<(), EngineError> {
+        self.write_link(writes, tenant, contact, email, LinkPurpose::VerifyEmail)
+    }
+
+    /// Spends a link token of `purpose`: unknown, used, expired or of the other purpose is
+    /// the same refusal. Returns the token and the identity it is for, checked under a claim.
+    fn open_link(&self, token: &str, purpose: LinkPurpose) -> Result<([u8; 32], LinkToken), EngineError> {
+        let hash = sha256(token.trim());
+        let link = self
+            .inner
+            .store
+            .link_token(&hash)?
+            .filter(|link| link.purpose == purpose && !link.used && self.now() < link.expires_on)
+            .ok_or(EngineError::InvalidToken("the link is unknown, used or expired"))?;
+        Ok((hash, link))
+    }
+
+    /// Opens an email-verification link: the email identity becomes verified.
+    pub async fn verify_email(&self, token: &str) -> Result<String, EngineError> {
+        self.check_open()?;
+        let hash = sha256(token.trim());
+        let _claim = self
+            .inner
+            .claims
+            .claim([b"D".as_slice(), &hash].concat(), rand::random())
+            .map_err(|_| EngineError::Busy("link"))?;
+        let (hash, mut link) = self.open_link(token, LinkPurpose::VerifyEmail)?;
+        let mut writes = WriteSet::default();
+        if let Some(mut identity) =
+            self.inner
+                .store
+                .contact_identity(&link.tenant, IdentityProvider::Email, &link.email)?
+        {
+            if identity.contact == link.contact {
+                identity.verified = true;
+                writes.contact_identity(&link.tenant, IdentityProvider::Email, &link.email, &identity);
+            }
+        }
+        link.used = true;
+        writes.link_token(&hash, &link);
+        self.inner.store.commit_async(writes).await?;
+        Ok(link.email)
+    }
+
+    /// Sets a new password from a reset link; the email is verified by the same act.
+    pub async fn change_forgotten_password(&self, token: &str, password: &str) -> Result<(), EngineError> {
+        self.check_open()?;
+        self.check_password("password", password)?;
+        let hash = sha256(token.trim());
+        let _claim = self
+            .inner
+            .claims
+            .claim([b"D".as_slice(), &hash].concat(), rand::random())
+            .map_err(|_| EngineError::Busy("link"))?;
+        let (hash, mut link) = self.open_link(token, LinkPurpose::ResetPassword)?;
+        let mut identity = self
+            .inner
+            .store
+            .contact_identity(&link.tenant, IdentityProvider::Email, &link.email)?
+            .filter(|identity| identity.contact == link.contact)
+            .ok_or(EngineError::InvalidToken("the link's email is no longer the contact's"))?;
+        let password = password.to_string();
+        identity.password_hash = Some(blocking(move || hash_password(&password)).await?);
+        identity.verified = true;
+        link.used = true;
+        let mut writes = WriteSet::default();
+        writes.contact_identity(&link.tenant, IdentityProvider::Email, &link.email, &identity);
+        writes.link_token(&hash, &link);
+        self.inner.store.commit_async(writes).await?;
+        Ok(())
+    }
+
+    /// Whether any sign-in identity of the contact is verified.
+    pub(super) fn contact_verified(&self, tenant: &Tenant, contact: ContactId) -> Result<bool, EngineError> {
+        for (provider, value) in self.inner.store.contact_identities(tenant, contact)? {
+            if self
+                .inner
+                .store
+                .contact_identity(tenant, provider, &value)?
+                .is_some_and(|identity| identity.contact == contact && identity.verified)
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Starts a contact's session, committing `writes` with it.
+    pub(super) async fn contact_session_with(
+        &self,
+        tenant: Tenant,
+        contact: Contact,
+        writes: WriteSet,
+    ) -> Result<ContactSession, EngineError> {
+        let tokens = self
+            .start_session_with(
+                Subject::Contact(tenant, contact.id),
+                tenant.organisation,
+                tenant.mode,
+                Role::Member,
+                writes,
+            )
+            .await?;
+        Ok(ContactSession {
+            tokens,
+            verified: self.contact_verified(&tenant, contact.id)?,
+            business: self.organisation(tenant.organisation)?,
+            contact,
+        })
+    }
+}

@@ -8,6 +8,7 @@
 //! - [`bench`]: `rewards bench`, the HTTP load generator with its correctness check.
 //! - [`bootstrap`]: the first start on an empty data dir.
 //! - [`comms`]: the dispatcher that delivers the engine's outbox (log, webhook, SMTP).
+//! - [`identity`]: OpenID Connect and Facebook token checks for contact sign-in.
 //! - [`admin`]: `rewards admin`, the operator's commands (organisations, users, keys,
 //!   signing-key rotation) against a stopped server's data dir.
 //! - [`metrics`]: the Prometheus recorder behind `/metrics` (names: `rewards_engine::metrics_names`).
@@ -21,6 +22,7 @@ pub mod api;
 pub mod bench;
 pub mod bootstrap;
 pub mod comms;
+pub mod identity;
 pub mod metrics;
 pub mod settings;
 pub mod startup;

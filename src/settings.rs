@@ -23,6 +23,8 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub otp: OtpSettings,
     pub communications: CommunicationsSettings,
+    pub oidc: OidcSettings,
+    pub facebook: FacebookSettings,
     pub log: LogSettings,
 }
 
@@ -129,6 +131,35 @@ pub struct CommunicationsSettings {
     pub retry_max_ms: u64,
     pub timeout_ms: u64,
     pub batch_max: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcSettings {
+    #[serde(default)]
+    pub providers: std::collections::HashMap<String, OidcProviderSettings>,
+    pub algorithms: Vec<String>,
+    pub login_ttl_s: u64,
+    pub keys_cache_s: u64,
+    pub timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcProviderSettings {
+    pub issuer: String,
+    pub client_id: String,
+    #[serde(default)]
+    pub client_secret: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FacebookSettings {
+    pub app_id: String,
+    pub app_secret: String,
+    pub graph_url: String,
+    pub timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -297,9 +328,24 @@ impl Settings {
                 ));
             }
         }
+        for (name, provider) in &self.oidc.providers {
+            if !(provider.issuer.starts_with("https://") || provider.issuer.starts_with("http://")) {
+                return Err(invalid(
+                    "oidc.providers.*.issuer",
+                    format!("{name}: must be an http(s) URL"),
+                ));
+            }
+            if provider.client_id.trim().is_empty() {
+                return Err(invalid("oidc.providers.*.client_id", format!("{name}: is required")));
+            }
+        }
+        if !self.facebook.app_id.is_empty() && self.facebook.app_secret.is_empty() {
+            return Err(invalid("facebook.app_secret", "is required with facebook.app_id"));
+        }
         for (key, url) in [
             ("otp.verify_email_url", &self.otp.verify_email_url),
             ("otp.reset_password_url", &self.otp.reset_password_url),
+            ("facebook.graph_url", &self.facebook.graph_url),
         ] {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 return Err(invalid(key, "must be an http(s) URL"));

@@ -106,6 +106,10 @@ impl Application {
                 )
             },
         });
+        let identity_providers = web::Data::new(crate::identity::IdentityProviders {
+            oidc: crate::identity::oidc::OidcProviders::new(&settings.oidc)?,
+            facebook: crate::identity::facebook::Facebook::new(&settings.facebook)?,
+        });
         let body_bytes_max = settings.http.body_bytes_max;
         let bulk_body_bytes_max = settings.http.bulk_body_bytes_max;
         let server = HttpServer::new(move || {
@@ -115,6 +119,7 @@ impl Application {
                 .app_data(metrics.clone())
                 .app_data(limits.clone())
                 .app_data(client_address.clone())
+                .app_data(identity_providers.clone())
                 .configure(api::configure(body_bytes_max, bulk_body_bytes_max))
         })
         .workers(settings.workers())

@@ -42,7 +42,9 @@ mod users;
 pub use api_keys::{IssuedApiKey, NewApiKey, API_KEY_NAME_MAX};
 pub use comms::CommsSettings;
 pub use otp::{ContactLookup, OtpSent};
-pub use self_service::{ContactSession, Registered, Registration, RegistrationIdentity};
+pub use self_service::{
+    ContactSession, ExternalIdentity, ExternalSignIn, Registered, Registration, RegistrationIdentity,
+};
 pub use tokens::{AccessClaims, Jwk, SessionKind, TokenPair, VerifiedToken, ISSUER};
 pub use users::{NewUser, UserSession};
 

@@ -66,6 +66,7 @@ const ROUTE_WORDS: &[&str] = &[
     "verify_email",
     "forgot_password",
     "change_password",
+    "oidc",
     "v2",
     "contacts",
     "reward_offers",

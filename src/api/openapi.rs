@@ -113,6 +113,7 @@ struct BackofficeApi;
     self_service::verification::verify_email,
     self_service::verification::forgot_password,
     self_service::verification::change_password,
+    self_service::contacts::start_oidc,
 ))]
 struct SelfServiceApi;
 

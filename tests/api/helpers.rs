@@ -306,3 +306,19 @@ impl NumberCompat for serde_json::Number {
 pub fn temp_dir() -> Arc<TempDir> {
     Arc::new(TempDir::new().unwrap())
 }
+
+/// One part of a JWT: base64url (no padding) of its JSON.
+pub fn encode_part(value: &Value) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).unwrap())
+}
+
+/// An Ed25519 private key (its 32-byte seed) as PKCS#8 DER, for `EncodingKey::from_ed_der`.
+pub fn ed25519_pkcs8(seed: [u8; 32]) -> Vec<u8> {
+    // The fixed PKCS#8 v1 header of an Ed25519 key (RFC 8410), then the seed.
+    let mut der = vec![
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+    ];
+    der.extend_from_slice(&seed);
+    der
+}

@@ -80,7 +80,7 @@ async fn a_contact_registers_signs_in_reads_and_updates_itself() {
             "first_name",
         ),
         (
-            json!({"first_name": "A", "last_name": "B", "identification": {"provider": "FACEBOOK", "token": "t"}}),
+            json!({"first_name": "A", "last_name": "B", "identification": {"provider": "APPLE", "token": "t"}}),
             "identification.provider",
         ),
     ] {

@@ -38,10 +38,6 @@ fn parts(token: &str) -> (Value, Value, String) {
     (header, claims, pieces.next().unwrap().to_string())
 }
 
-fn encode_part(value: &Value) -> String {
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).unwrap())
-}
-
 #[tokio::test]
 async fn users_sign_in_act_by_role_and_switch_into_organisations_below() {
     let app = spawn_app().await;
@@ -335,8 +331,7 @@ async fn forged_expired_and_cross_mode_tokens_are_refused() {
     // Signed by a key of our own under the server's kid.
     let mut foreign_header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
     foreign_header.kid = header["kid"].as_str().map(str::to_string);
-    let mut pkcs8 = hex_decode("302e020100300506032b657004220420");
-    pkcs8.extend_from_slice(&[42u8; 32]);
+    let pkcs8 = ed25519_pkcs8([42u8; 32]);
     let foreign = jsonwebtoken::encode(
         &foreign_header,
         &claims,
@@ -433,11 +428,4 @@ async fn the_first_start_generates_the_admin_password_when_none_is_set() {
     assert_ne!(password, ADMIN_PASSWORD);
     assert_eq!(sign_in(&app, PUBLIC_KEY, ADMIN_EMAIL, password).await.status, 200);
     assert_eq!(sign_in(&app, PUBLIC_KEY, ADMIN_EMAIL, ADMIN_PASSWORD).await.status, 401);
-}
-
-fn hex_decode(text: &str) -> Vec<u8> {
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
-        .collect()
 }

@@ -246,3 +246,89 @@ impl Engine {
         Ok((contact, preferences))
     }
 }
+
+/// A person as an outside identity provider vouched for them (a verified Facebook token or
+/// OpenID Connect ID token): the provider's subject is the identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalIdentity {
+    /// `Facebook` or `Oidc`.
+    pub provider: IdentityProvider,
+    /// Facebook's user id, or the OIDC issuer and subject (`issuer|sub`).
+    pub subject: String,
+    /// An email the provider says is the person's, and whether it verified it.
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+}
+
+/// What an external sign-in should do with a subject seen for the first time, and with one
+/// seen before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExternalSignIn {
+    /// `register`: a new contact; a known subject is 409.
+    Register,
+    /// `authenticate`: the known contact, or a new one on first sign-in.
+    SignIn,
+}
+
+impl Engine {
+    /// Signs in (or up) a person an identity provider vouched for. The identity is verified
+    /// by the provider, so it is stored verified; a new contact is made with its wallet,
+    /// identity and preferences in one commit. Returns the session and whether the contact
+    /// existed before.
+    pub async fn sign_in_external(
+        &self,
+        tenant: Tenant,
+        identity: ExternalIdentity,
+        intent: ExternalSignIn,
+        preferences: ContactPreferences,
+    ) -> Result<(ContactSession, bool), EngineError> {
+        self.check_open()?;
+        let provider = identity.provider;
+        let subject = identity.subject.clone();
+        let _identity_claim = self
+            .inner
+            .claims
+            .claim(
+                claim_key(b'X', &tenant, &[&[provider.as_byte()], subject.as_bytes()].concat()),
+                rand::random(),
+            )
+            .map_err(|_| EngineError::Busy("contact identity"))?;
+        if let Some(existing) = self.inner.store.contact_identity(&tenant, provider, &subject)? {
+            if intent == ExternalSignIn::Register {
+                return Err(EngineError::AlreadyExists("contact identity"));
+            }
+            let contact = self
+                .inner
+                .store
+                .contact(&tenant, existing.contact)?
+                .ok_or(EngineError::InvalidLogin)?;
+            return Ok((self.contact_session(tenant, contact).await?, true));
+        }
+        let trimmed = |name: Option<String>| name.map(|name| name.trim().to_string()).filter(|name| !name.is_empty());
+        let new = NewContact {
+            code: None,
+            first_name: trimmed(identity.first_name),
+            last_name: trimmed(identity.last_name),
+            email_address: identity.email.as_deref().and_then(normalise_email),
+            phones: Vec::new(),
+        };
+        let now = self.now();
+        let contact = self
+            .create_contact_with(tenant, new, None, |id| {
+                let mut writes = WriteSet::default();
+                let record = ContactIdentity {
+                    contact: id,
+                    password_hash: None,
+                    verified: true,
+                    created_on: now,
+                };
+                writes.contact_identity(&tenant, provider, &subject, &record);
+                writes.contact_identities(&tenant, id, &[(provider, subject.clone())]);
+                writes.contact_preferences(&tenant, id, &preferences);
+                Ok(writes)
+            })
+            .await?;
+        Ok((self.contact_session(tenant, contact).await?, false))
+    }
+}

@@ -4,10 +4,13 @@
 use super::{client_address, AppKey, ContactToken};
 use crate::api::auth::bearer;
 use crate::api::errors::{ApiError, ErrorBody};
+use crate::identity::IdentityProviders;
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use rewards_engine::domain::contact::{Contact, ContactPreferences, Phone, PhoneType, ProfileUpdate};
+use rewards_engine::domain::ids::Tenant;
 use rewards_engine::engine::{
-    ContactLookup, ContactSession, OtpSent, Registered, Registration, RegistrationIdentity, SessionKind,
+    ContactLookup, ContactSession, ExternalIdentity, ExternalSignIn, OtpSent, Registered, Registration,
+    RegistrationIdentity, SessionKind,
 };
 use rewards_engine::Engine;
 use serde::{Deserialize, Serialize};
@@ -21,6 +24,12 @@ pub struct Identification {
     pub email: Option<String>,
     pub password: Option<String>,
     pub phone: Option<PhoneBody>,
+    /// FACEBOOK: the user access token. OIDC_OAUTH (or GOOGLE): the ID token.
+    pub token: Option<String>,
+    /// OIDC_OAUTH: the authorization code, instead of an ID token (exchanged here).
+    pub code: Option<String>,
+    /// OIDC_OAUTH: the `state` of the sign-in started at `/contacts/oidc/{type}`.
+    pub state: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -44,6 +53,12 @@ pub struct AuthenticateBody {
     pub username: Option<String>,
     pub password: Option<String>,
     pub phone: Option<PhoneBody>,
+    /// FACEBOOK: the user access token. OIDC_OAUTH (or GOOGLE): the ID token.
+    pub token: Option<String>,
+    /// OIDC_OAUTH: the authorization code, instead of an ID token (exchanged here).
+    pub code: Option<String>,
+    /// OIDC_OAUTH: the `state` of the sign-in started at `/contacts/oidc/{type}`.
+    pub state: Option<String>,
 }
 
 /// A code is on its way: validate it with `auth_otp` at `/contacts/validate_otp`.
@@ -197,16 +212,45 @@ fn contact_view(contact: Contact, preferences: ContactPreferences) -> ContactVie
     }
 }
 
-/// FACEBOOK, GOOGLE, APPLE, MAC_ADDRESS and OIDC_OAUTH are refused by name until they are
-/// built; anything else is not a provider.
+/// APPLE and MAC_ADDRESS are refused by name until they are built; anything else is not a
+/// provider.
 fn unsupported_provider(parameter: &str, provider: &str) -> ApiError {
     match provider {
-        "FACEBOOK" | "GOOGLE" | "APPLE" | "MAC_ADDRESS" | "OIDC_OAUTH" => ApiError::invalid(
+        "APPLE" | "MAC_ADDRESS" => ApiError::invalid(
             parameter,
-            format!("provider {provider} is not available yet; use EMAIL or PHONE"),
+            format!("provider {provider} is not available; use EMAIL, PHONE, FACEBOOK or OIDC_OAUTH"),
         ),
-        other => ApiError::invalid(parameter, format!("unknown provider {other}; use EMAIL or PHONE")),
+        other => ApiError::invalid(
+            parameter,
+            format!("unknown provider {other}; use EMAIL, PHONE, FACEBOOK or OIDC_OAUTH"),
+        ),
     }
+}
+
+/// The token (or code) of an outside provider, checked with that provider.
+async fn external_identity(
+    providers: &IdentityProviders,
+    engine: &Engine,
+    tenant: Tenant,
+    provider: &str,
+    token: Option<String>,
+    code: Option<String>,
+    state: Option<String>,
+) -> Result<ExternalIdentity, ApiError> {
+    for (parameter, value) in [("token", &token), ("code", &code), ("state", &state)] {
+        if value.as_ref().is_some_and(|value| value.len() > 8192) {
+            return Err(ApiError::invalid(parameter, format!("{parameter} is too long")));
+        }
+    }
+    if provider == "FACEBOOK" {
+        let token = token.ok_or_else(|| ApiError::missing("token"))?;
+        return providers.facebook.verify(&token, engine.now()).await;
+    }
+    let state = state.ok_or_else(|| ApiError::missing("state"))?;
+    providers
+        .oidc
+        .verify(&state, tenant, token.as_deref(), code.as_deref(), engine.now())
+        .await
 }
 
 /// Register a person: EMAIL with a password signs in at once (and emails a verification
@@ -227,10 +271,24 @@ pub async fn register(
     app: AppKey,
     request: HttpRequest,
     engine: web::Data<Engine>,
+    providers: web::Data<IdentityProviders>,
     body: web::Json<RegisterBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let required = |parameter: &str, value: Option<String>| value.ok_or_else(|| ApiError::missing(parameter));
+    let preferences = ContactPreferences {
+        email_opt_out: body.email_opt_out.unwrap_or(false),
+        sms_opt_out: body.sms_opt_out.unwrap_or(false),
+        terms_accepted_on: body.accept_terms.unwrap_or(false).then(|| engine.now()),
+        referral_code: body.referral_code.filter(|code| !code.trim().is_empty()),
+        language_code: body.language_code,
+    };
+    if preferences.referral_code.as_ref().is_some_and(|code| code.len() > 64) {
+        return Err(ApiError::invalid(
+            "referral_code",
+            "referral_code must be at most 64 characters",
+        ));
+    }
     let identification = body.identification;
     let identity = match identification.provider.as_deref().unwrap_or("EMAIL") {
         "EMAIL" => {
@@ -249,31 +307,35 @@ pub async fn register(
                 country_code: phone.country_code,
             }
         }
+        provider @ ("FACEBOOK" | "OIDC_OAUTH" | "GOOGLE") => {
+            let identity = external_identity(
+                &providers,
+                &engine,
+                app.tenant,
+                provider,
+                identification.token,
+                identification.code,
+                identification.state,
+            )
+            .await?;
+            let identity = ExternalIdentity {
+                first_name: body.first_name.or(identity.first_name),
+                last_name: body.last_name.or(identity.last_name),
+                ..identity
+            };
+            let (session, _) = engine
+                .sign_in_external(app.tenant, identity, ExternalSignIn::Register, preferences)
+                .await?;
+            return Ok(HttpResponse::Created().json(token_view(session, false)));
+        }
         other => return Err(unsupported_provider("identification.provider", other)),
     };
     let registration = Registration {
         first_name: required("first_name", body.first_name)?,
         last_name: required("last_name", body.last_name)?,
         identity,
-        preferences: ContactPreferences {
-            email_opt_out: body.email_opt_out.unwrap_or(false),
-            sms_opt_out: body.sms_opt_out.unwrap_or(false),
-            terms_accepted_on: body.accept_terms.unwrap_or(false).then(|| engine.now()),
-            referral_code: body.referral_code.filter(|code| !code.trim().is_empty()),
-            language_code: body.language_code,
-        },
+        preferences,
     };
-    if registration
-        .preferences
-        .referral_code
-        .as_ref()
-        .is_some_and(|code| code.len() > 64)
-    {
-        return Err(ApiError::invalid(
-            "referral_code",
-            "referral_code must be at most 64 characters",
-        ));
-    }
     let address = client_address(&request);
     Ok(
         match engine.register_contact(app.tenant, registration, address).await? {
@@ -300,6 +362,7 @@ pub async fn authenticate(
     app: AppKey,
     request: HttpRequest,
     engine: web::Data<Engine>,
+    providers: web::Data<IdentityProviders>,
     body: web::Json<AuthenticateBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
@@ -313,6 +376,21 @@ pub async fn authenticate(
             ContactLookup::Email(username)
         }
         "PHONE" => ContactLookup::Phone(body.phone.ok_or_else(|| ApiError::missing("phone"))?.number),
+        provider @ ("FACEBOOK" | "OIDC_OAUTH" | "GOOGLE") => {
+            let identity = external_identity(
+                &providers, &engine, app.tenant, provider, body.token, body.code, body.state,
+            )
+            .await?;
+            let (session, existing) = engine
+                .sign_in_external(
+                    app.tenant,
+                    identity,
+                    ExternalSignIn::SignIn,
+                    ContactPreferences::default(),
+                )
+                .await?;
+            return Ok(HttpResponse::Ok().json(token_view(session, existing)));
+        }
         other => return Err(unsupported_provider("provider", other)),
     };
     let sent = engine
@@ -406,4 +484,51 @@ pub async fn sign_out(
     token.own(&path)?;
     engine.end_session(token.session).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OidcQuery {
+    pub redirect_url: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OidcStartView {
+    /// Where to send the person: the provider's sign-in page.
+    pub authorization_url: String,
+    /// The sign-in's state (also in the URL): send it back with the ID token or code.
+    pub state: String,
+}
+
+/// Start an OpenID Connect sign-in with the provider named `type` (a setting): the
+/// provider's authorization URL, with a fresh state and nonce. Finish it at
+/// `/contacts/authenticate` (or `register`) with provider OIDC_OAUTH, the `state`, and the
+/// ID token or authorization code.
+#[utoipa::path(
+    tag = "Self-service contacts",
+    params(("type" = String, Path), ("redirect_url" = String, Query)),
+    responses((status = 200, body = OidcStartView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 502, body = ErrorBody)),
+    security(("Public_API_key" = []))
+)]
+#[get("/contacts/oidc/{type}")]
+pub async fn start_oidc(
+    app: AppKey,
+    providers: web::Data<IdentityProviders>,
+    path: web::Path<String>,
+    query: web::Query<OidcQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let redirect_url = query
+        .redirect_url
+        .as_deref()
+        .ok_or_else(|| ApiError::missing("redirect_url"))?;
+    if redirect_url.len() > 2048 {
+        return Err(ApiError::invalid("redirect_url", "redirect_url is too long"));
+    }
+    let (authorization_url, state) = providers
+        .oidc
+        .authorization_url(&path, app.tenant, redirect_url)
+        .await?;
+    Ok(HttpResponse::Ok().json(OidcStartView {
+        authorization_url,
+        state,
+    }))
 }

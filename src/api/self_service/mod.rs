@@ -27,6 +27,7 @@ pub fn scope() -> actix_web::Scope {
         .service(verification::verify_email)
         .service(verification::forgot_password)
         .service(verification::change_password)
+        .service(contacts::start_oidc)
         .service(contacts::get_contact)
         .service(contacts::update_contact)
         .service(contacts::sign_out)

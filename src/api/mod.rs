@@ -67,6 +67,7 @@ const ROUTE_WORDS: &[&str] = &[
     "forgot_password",
     "change_password",
     "oidc",
+    "identities",
     "v2",
     "contacts",
     "reward_offers",

@@ -114,6 +114,7 @@ struct BackofficeApi;
     self_service::verification::forgot_password,
     self_service::verification::change_password,
     self_service::contacts::start_oidc,
+    self_service::verification::add_identity,
 ))]
 struct SelfServiceApi;
 

@@ -564,3 +564,102 @@ async fn email_goes_by_smtp_when_set() {
     let signed_in = validate(&app, &registered.body["auth_otp"], &code).await;
     assert_eq!(signed_in.status, 200, "{}", signed_in.body);
 }
+
+#[tokio::test]
+async fn back_office_contacts_add_credentials_proven_by_link_or_code() {
+    let receiver = Receiver::start();
+    let app = spawn_with(&receiver, &[]).await;
+    let mut seen = 0;
+    let made = app
+        .post(
+            "/backoffice/v2/contacts",
+            &json!({"first_name": "Bo", "last_name": "Back", "email_address": "bo@example.com",
+                    "phones": [{"phone_type": "MOBILE", "number": "99555111", "country_code": "CYP", "is_primary": true}]}),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    let id = made.body["id"].as_str().unwrap().to_string();
+    let path = format!("/self-service/v2/contacts/{id}/identities");
+
+    // Details that are not the contact's are the same 404 as an unknown contact.
+    for body in [
+        json!({"provider": "EMAIL", "email": "someone@example.com", "password": "bo-password-1"}),
+        json!({"provider": "PHONE", "phone": {"number": "99000000", "country_code": "CYP"}}),
+    ] {
+        let reply = public(&app, &path, &body).await;
+        assert_eq!(reply.status, 404, "{body}: {}", reply.body);
+    }
+    let unknown = public(
+        &app,
+        &format!("/self-service/v2/contacts/{}/identities", uuid::Uuid::new_v4()),
+        &json!({"provider": "EMAIL", "email": "bo@example.com", "password": "bo-password-1"}),
+    )
+    .await;
+    assert_eq!(unknown.status, 404);
+
+    // Email and password: nothing works until the emailed link is opened.
+    let added = public(
+        &app,
+        &path,
+        &json!({"provider": "EMAIL", "email": "BO@example.com", "password": "bo-password-1"}),
+    )
+    .await;
+    assert_eq!(added.status, 201, "{}", added.body);
+    assert_eq!(added.body["id"], id.as_str());
+    let sign_in = json!({"provider": "EMAIL", "username": "bo@example.com", "password": "bo-password-1"});
+    assert_eq!(
+        public(&app, "/self-service/v2/contacts/authenticate", &sign_in)
+            .await
+            .status,
+        401
+    );
+    let link = receiver.next(&mut seen).await;
+    assert_eq!(link["to"], "bo@example.com");
+    let opened = app
+        .call(
+            "GET",
+            &format!("/self-service/v2/contacts/verify_email?token={}", link_token_in(&link)),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(opened.status, 200, "{}", opened.body);
+    let signed_in = public(&app, "/self-service/v2/contacts/authenticate", &sign_in).await;
+    assert_eq!(signed_in.status, 200, "{}", signed_in.body);
+    assert_eq!(signed_in.body["contact"]["id"], id.as_str());
+    assert_eq!(signed_in.body["contact"]["is_verified"], true);
+    let again = public(
+        &app,
+        &path,
+        &json!({"provider": "EMAIL", "email": "bo@example.com", "password": "bo-password-2"}),
+    )
+    .await;
+    assert_eq!(again.status, 409);
+
+    // Phone: a code to the contact's phone; validating it creates the identity.
+    let added = public(
+        &app,
+        &path,
+        &json!({"provider": "PHONE", "phone": {"number": "99 555 111", "country_code": "CYP"}}),
+    )
+    .await;
+    assert_eq!(added.status, 201, "{}", added.body);
+    let sms = receiver.next(&mut seen).await;
+    assert_eq!(
+        (sms["channel"].as_str(), sms["to"].as_str()),
+        (Some("SMS"), Some("99555111"))
+    );
+    let validated = validate(&app, &added.body["auth_otp"], &code_in(&sms)).await;
+    assert_eq!(validated.status, 200, "{}", validated.body);
+    assert_eq!(validated.body["contact"]["id"], id.as_str());
+    let by_phone = public(
+        &app,
+        "/self-service/v2/contacts/authenticate",
+        &json!({"provider": "PHONE", "phone": {"number": "99555111", "country_code": "CYP"}}),
+    )
+    .await;
+    assert_eq!(by_phone.status, 200, "{}", by_phone.body);
+    let sms = receiver.next(&mut seen).await;
+    let validated = validate(&app, &by_phone.body["auth_otp"], &code_in(&sms)).await;
+    assert_eq!(validated.body["contact"]["id"], id.as_str());
+}

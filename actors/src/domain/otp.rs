@@ -96,6 +96,9 @@ pub fn new_code() -> String {
 pub enum LinkPurpose {
     VerifyEmail,
     ResetPassword,
+    /// Adds an email sign-in identity to a contact the back office made: opening the link
+    /// proves the address and creates the identity (with the password chosen, if any).
+    ConfirmIdentity,
 }
 
 /// A token sent in a link, stored under its SHA-256.
@@ -109,6 +112,8 @@ pub struct LinkToken {
     pub created_on: i64,
     pub expires_on: i64,
     pub used: bool,
+    /// ConfirmIdentity: the password chosen (argon2id), set when the link is opened.
+    pub password_hash: Option<String>,
 }
 
 #[cfg(test)]

@@ -335,12 +335,30 @@ impl Engine {
             .ok_or(EngineError::InvalidOtp("the contact no longer exists"))?;
         let mut writes = WriteSet::default();
         writes.one_time_password(&otp);
+        // Held until the session (and the identity with it) is committed.
+        let mut _identity_claim = None;
         if let Some((provider, value)) = &otp.identity {
-            if let Some(mut identity) = self.inner.store.contact_identity(&tenant, *provider, value)? {
-                if identity.contact == contact.id && !identity.verified {
-                    identity.verified = true;
-                    writes.contact_identity(&tenant, *provider, value, &identity);
+            _identity_claim = Some(
+                self.inner
+                    .claims
+                    .claim(
+                        claim_key(b'X', &tenant, &[&[provider.as_byte()], value.as_bytes()].concat()),
+                        rand::random(),
+                    )
+                    .map_err(|_| EngineError::Busy("contact identity"))?,
+            );
+            match self.inner.store.contact_identity(&tenant, *provider, value)? {
+                Some(mut identity) if identity.contact == contact.id => {
+                    if !identity.verified {
+                        identity.verified = true;
+                        writes.contact_identity(&tenant, *provider, value, &identity);
+                    }
                 }
+                // Taken by another contact since the code was sent (credentials added to a
+                // back-office contact): the code proves nothing for this one.
+                Some(_) => return Err(EngineError::AlreadyExists("contact identity")),
+                // Credentials being added to a back-office contact: the code proves them.
+                None => self.add_identity_writes(&mut writes, &tenant, contact.id, *provider, value, None)?,
             }
         }
         self.contact_session_with(tenant, contact, writes).await
@@ -354,6 +372,7 @@ impl Engine {
         contact: ContactId,
         email: &str,
         purpose: LinkPurpose,
+        password_hash: Option<String>,
     ) -> Result<(), EngineError> {
         let settings = &self.inner.settings.comms;
         let business = self.organisation(tenant.organisation)?;
@@ -369,11 +388,12 @@ impl Engine {
                 created_on: now,
                 expires_on: now + settings.link_ttl_s,
                 used: false,
+                password_hash,
             },
         );
         let hours = (settings.link_ttl_s + 3599) / 3600;
         let (kind, subject, url, what) = match purpose {
-            LinkPurpose::VerifyEmail => (
+            LinkPurpose::VerifyEmail | LinkPurpose::ConfirmIdentity => (
                 MessageKind::EmailVerification,
                 format!("Confirm your email address for {}", business.name),
                 &settings.verify_email_url,
@@ -430,7 +450,7 @@ impl Engine {
             return Ok(());
         }
         let mut writes = WriteSet::default();
-        self.write_link(&mut writes, &tenant, identity.contact, &email, purpose)?;
+        self.write_link(&mut writes, &tenant, identity.contact, &email, purpose, None)?;
         self.inner.store.commit_async(writes).await?;
         self.outbox_committed();
         Ok(())
@@ -444,18 +464,18 @@ impl Engine {
         contact: ContactId,
         email: &str,
     ) -> Result<(), EngineError> {
-        self.write_link(writes, tenant, contact, email, LinkPurpose::VerifyEmail)
+        self.write_link(writes, tenant, contact, email, LinkPurpose::VerifyEmail, None)
     }
 
     /// Spends a link token of `purpose`: unknown, used, expired or of the other purpose is
     /// the same refusal. Returns the token and the identity it is for, checked under a claim.
-    fn open_link(&self, token: &str, purpose: LinkPurpose) -> Result<([u8; 32], LinkToken), EngineError> {
+    fn open_link(&self, token: &str, purposes: &[LinkPurpose]) -> Result<([u8; 32], LinkToken), EngineError> {
         let hash = sha256(token.trim());
         let link = self
             .inner
             .store
             .link_token(&hash)?
-            .filter(|link| link.purpose == purpose && !link.used && self.now() < link.expires_on)
+            .filter(|link| purposes.contains(&link.purpose) && !link.used && self.now() < link.expires_on)
             .ok_or(EngineError::InvalidToken("the link is unknown, used or expired"))?;
         Ok((hash, link))
     }
@@ -469,22 +489,146 @@ impl Engine {
             .claims
             .claim([b"D".as_slice(), &hash].concat(), rand::random())
             .map_err(|_| EngineError::Busy("link"))?;
-        let (hash, mut link) = self.open_link(token, LinkPurpose::VerifyEmail)?;
+        let (hash, mut link) = self.open_link(token, &[LinkPurpose::VerifyEmail, LinkPurpose::ConfirmIdentity])?;
         let mut writes = WriteSet::default();
-        if let Some(mut identity) =
-            self.inner
-                .store
-                .contact_identity(&link.tenant, IdentityProvider::Email, &link.email)?
-        {
-            if identity.contact == link.contact {
+        let found = self
+            .inner
+            .store
+            .contact_identity(&link.tenant, IdentityProvider::Email, &link.email)?;
+        match found {
+            Some(mut identity) if identity.contact == link.contact => {
                 identity.verified = true;
+                if link.password_hash.is_some() {
+                    identity.password_hash = link.password_hash.clone();
+                }
                 writes.contact_identity(&link.tenant, IdentityProvider::Email, &link.email, &identity);
             }
+            Some(_) => return Err(EngineError::AlreadyExists("contact identity")),
+            None if link.purpose == LinkPurpose::ConfirmIdentity => {
+                self.add_identity_writes(
+                    &mut writes,
+                    &link.tenant,
+                    link.contact,
+                    IdentityProvider::Email,
+                    &link.email,
+                    link.password_hash.clone(),
+                )?;
+            }
+            None => {}
         }
         link.used = true;
         writes.link_token(&hash, &link);
         self.inner.store.commit_async(writes).await?;
         Ok(link.email)
+    }
+
+    /// A new verified identity of `contact`, and the contact's identity list with it.
+    fn add_identity_writes(
+        &self,
+        writes: &mut WriteSet,
+        tenant: &Tenant,
+        contact: ContactId,
+        provider: IdentityProvider,
+        value: &str,
+        password_hash: Option<String>,
+    ) -> Result<(), EngineError> {
+        let identity = crate::domain::contact::ContactIdentity {
+            contact,
+            password_hash,
+            verified: true,
+            created_on: self.now(),
+        };
+        writes.contact_identity(tenant, provider, value, &identity);
+        let mut identities = self.inner.store.contact_identities(tenant, contact)?;
+        if !identities.iter().any(|(p, v)| *p == provider && v == value) {
+            identities.push((provider, value.to_string()));
+        }
+        writes.contact_identities(tenant, contact, &identities);
+        Ok(())
+    }
+
+    /// Adds sign-in credentials to a contact the back office made, matched on what the
+    /// business already holds: the email must be the contact's email address, the phone one
+    /// of its phones (anything else is 404, as for an unknown contact). Nothing is usable
+    /// until the person proves the address: an email with a password gets a confirmation
+    /// link (opening it creates the identity); an email without one, or a phone, gets a
+    /// code, and validating it creates the identity and signs the contact in.
+    pub async fn add_contact_identity(
+        &self,
+        tenant: Tenant,
+        contact_id: ContactId,
+        identity: super::RegistrationIdentity,
+        address: Option<IpAddr>,
+    ) -> Result<Option<OtpSent>, EngineError> {
+        use super::RegistrationIdentity as Given;
+        self.check_open()?;
+        let contact = self
+            .inner
+            .store
+            .contact(&tenant, contact_id)?
+            .ok_or(EngineError::NotFound("contact"))?;
+        let no_match = || EngineError::NotFound("contact with these details");
+        let (provider, value, password) = match &identity {
+            Given::EmailPassword { email, password } => {
+                self.check_password("password", password)?;
+                (IdentityProvider::Email, email_identity(email)?, Some(password.clone()))
+            }
+            Given::EmailOtp { email } => (IdentityProvider::Email, email_identity(email)?, None),
+            Given::PhoneOtp { number, .. } => (IdentityProvider::Phone, phone_identity(number)?, None),
+        };
+        let matches = match provider {
+            IdentityProvider::Email => contact.email_address.as_deref().map(str::to_lowercase) == Some(value.clone()),
+            _ => contact
+                .phones
+                .iter()
+                .any(|phone| normalise_phone(&phone.number).as_deref() == Some(value.as_str())),
+        };
+        if !matches {
+            return Err(no_match());
+        }
+        self.limit_request(&tenant, &format!("{}:{value}", provider.as_byte() as char), address)?;
+        if self.inner.store.contact_identity(&tenant, provider, &value)?.is_some() {
+            return Err(EngineError::AlreadyExists("contact identity"));
+        }
+        let mut writes = WriteSet::default();
+        let sent = match password {
+            Some(password) => {
+                let hash = blocking(move || hash_password(&password)).await?;
+                self.write_link(
+                    &mut writes,
+                    &tenant,
+                    contact.id,
+                    &value,
+                    LinkPurpose::ConfirmIdentity,
+                    Some(hash),
+                )?;
+                None
+            }
+            None => {
+                let country_code = contact
+                    .phones
+                    .iter()
+                    .find(|phone| normalise_phone(&phone.number).as_deref() == Some(value.as_str()))
+                    .and_then(|phone| phone.country_code.clone());
+                let prepared = self.prepare_otp(
+                    &tenant,
+                    Destination {
+                        channel: if provider == IdentityProvider::Email {
+                            Channel::Email
+                        } else {
+                            Channel::Sms
+                        },
+                        to: value.clone(),
+                        country_code,
+                        identity: Some((provider, value.clone())),
+                    },
+                )?;
+                Some(self.write_otp(&mut writes, contact.id, prepared)?)
+            }
+        };
+        self.inner.store.commit_async(writes).await?;
+        self.outbox_committed();
+        Ok(sent)
     }
 
     /// Sets a new password from a reset link; the email is verified by the same act.
@@ -497,7 +641,7 @@ impl Engine {
             .claims
             .claim([b"D".as_slice(), &hash].concat(), rand::random())
             .map_err(|_| EngineError::Busy("link"))?;
-        let (hash, mut link) = self.open_link(token, LinkPurpose::ResetPassword)?;
+        let (hash, mut link) = self.open_link(token, &[LinkPurpose::ResetPassword])?;
         let mut identity = self
             .inner
             .store

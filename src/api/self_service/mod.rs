@@ -28,6 +28,7 @@ pub fn scope() -> actix_web::Scope {
         .service(verification::forgot_password)
         .service(verification::change_password)
         .service(contacts::start_oidc)
+        .service(verification::add_identity)
         .service(contacts::get_contact)
         .service(contacts::update_contact)
         .service(contacts::sign_out)

@@ -8,8 +8,9 @@ use crate::api::auth::idempotency_key;
 use crate::api::errors::{ApiError, ErrorBody};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use rewards_engine::domain::comms::Channel;
+use rewards_engine::domain::ids::ContactId;
 use rewards_engine::domain::otp::LinkPurpose;
-use rewards_engine::engine::ContactLookup;
+use rewards_engine::engine::{ContactLookup, RegistrationIdentity};
 use rewards_engine::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -51,6 +52,27 @@ pub struct ChangePasswordBody {
     /// The token of the password-reset link.
     pub token: String,
     pub password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct IdentityBody {
+    /// EMAIL (with a password: a confirmation link is emailed; without: a code) or PHONE (a
+    /// code is texted).
+    pub provider: Option<String>,
+    pub email: Option<String>,
+    pub password: Option<String>,
+    pub phone: Option<super::contacts::PhoneBody>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IdentityAddedView {
+    /// The contact.
+    pub id: String,
+    /// With a code sent: validate it at `/contacts/validate_otp`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_otp: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub obfuscated_value: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -246,4 +268,58 @@ pub async fn change_password(
     bounded("token", &body.token)?;
     engine.change_forgotten_password(&body.token, &body.password).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Add sign-in credentials to a contact the back office made (its first visit to the app).
+/// The email must be the contact's email address, the phone one of its phones (else 404).
+/// Nothing works until the person proves the address: with a password, by the emailed
+/// confirmation link; otherwise by the code sent (validating it signs the contact in).
+#[utoipa::path(
+    tag = "Self-service contacts",
+    params(("id" = String, Path)),
+    request_body = IdentityBody,
+    responses((status = 201, body = IdentityAddedView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 429, body = ErrorBody)),
+    security(("Public_API_key" = []))
+)]
+#[post("/contacts/{id}/identities")]
+pub async fn add_identity(
+    app: AppKey,
+    request: HttpRequest,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+    body: web::Json<IdentityBody>,
+) -> Result<HttpResponse, ApiError> {
+    let contact = ContactId::parse(&path).map_err(|_| ApiError::not_found("contact"))?;
+    let body = body.into_inner();
+    let identity = match body.provider.as_deref().unwrap_or("EMAIL") {
+        "EMAIL" => {
+            let email = body.email.ok_or_else(|| ApiError::missing("email"))?;
+            bounded("email", &email)?;
+            match body.password {
+                Some(password) => RegistrationIdentity::EmailPassword { email, password },
+                None => RegistrationIdentity::EmailOtp { email },
+            }
+        }
+        "PHONE" => {
+            let phone = body.phone.ok_or_else(|| ApiError::missing("phone"))?;
+            RegistrationIdentity::PhoneOtp {
+                number: phone.number,
+                country_code: phone.country_code,
+            }
+        }
+        other => {
+            return Err(ApiError::invalid(
+                "provider",
+                format!("credentials of provider {other} are added by signing in with it; use EMAIL or PHONE"),
+            ))
+        }
+    };
+    let sent = engine
+        .add_contact_identity(app.tenant, contact, identity, client_address(&request))
+        .await?;
+    Ok(HttpResponse::Created().json(IdentityAddedView {
+        id: contact.to_string(),
+        auth_otp: sent.as_ref().map(|sent| sent.auth_otp.to_string()),
+        obfuscated_value: sent.map(|sent| sent.obfuscated_value),
+    }))
 }

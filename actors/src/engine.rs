@@ -5,7 +5,7 @@
 //! is durable. Reads of immutable or already-durable records (contacts, purchases, offers)
 //! go straight to the store.
 
-use crate::actors::claims::Claims;
+use crate::actors::claims::{ClaimGuard, Claims};
 use crate::actors::contact::{ContactActor, ContactActorError, ContactKey, ContactMessage};
 use crate::actors::registry::{ActorHandle, Registry};
 use crate::actors::wallet::{WalletActor, WalletError, WalletKey, WalletMessage, WalletView};
@@ -555,28 +555,14 @@ impl Engine {
         let organisation = self.organisation(tenant.organisation)?;
         let body_hash: [u8; 32] = Sha256::digest(postcard::to_stdvec(&new).unwrap_or_default()).into();
         let key_hash = idempotency_key.map(sha256);
-        let _idempotency_claim = match &key_hash {
-            None => None,
-            Some(hash) => {
-                let claim = self
-                    .inner
-                    .claims
-                    .claim(claim_key(b'I', &tenant, hash), rand::random())
-                    .map_err(|_| EngineError::IdempotencyInProgress)?;
-                if let Some(record) = self.inner.store.idempotency(&tenant, hash)? {
-                    if record.body_hash != body_hash {
-                        return Err(EngineError::IdempotencyConflict);
-                    }
-                    let id = ContactId(record.resource_id);
-                    return self
-                        .inner
-                        .store
-                        .contact(&tenant, id)?
-                        .ok_or(EngineError::NotFound("contact"));
-                }
-                Some(claim)
-            }
-        };
+        let (_idempotency_claim, first) = self.claim_idempotency(&tenant, key_hash.as_ref(), &body_hash)?;
+        if let Some(first) = first {
+            return self
+                .inner
+                .store
+                .contact(&tenant, ContactId(first))?
+                .ok_or(EngineError::NotFound("contact"));
+        }
         let _code_claim = match &new.code {
             None => None,
             Some(code) => {
@@ -658,6 +644,30 @@ impl Engine {
             Ok(Ok(contact)) => Ok(contact),
             Ok(Err(error)) => Err(error.into()),
             Err(_) => Err(EngineError::Busy("contact")),
+        }
+    }
+
+    /// Claims an idempotency key for as long as the command runs, and finds what the first
+    /// request with it made: `Some(resource id)` for a retry with the same body (a different
+    /// body is a conflict), `None` for a first request (or no key).
+    pub(crate) fn claim_idempotency(
+        &self,
+        tenant: &Tenant,
+        key_hash: Option<&[u8; 32]>,
+        body_hash: &[u8; 32],
+    ) -> Result<(Option<ClaimGuard>, Option<uuid::Uuid>), EngineError> {
+        let Some(hash) = key_hash else {
+            return Ok((None, None));
+        };
+        let claim = self
+            .inner
+            .claims
+            .claim(claim_key(b'I', tenant, hash), rand::random())
+            .map_err(|_| EngineError::IdempotencyInProgress)?;
+        match self.inner.store.idempotency(tenant, hash)? {
+            Some(record) if record.body_hash != *body_hash => Err(EngineError::IdempotencyConflict),
+            Some(record) => Ok((Some(claim), Some(record.resource_id))),
+            None => Ok((Some(claim), None)),
         }
     }
 

@@ -43,6 +43,35 @@ pub(super) struct Destination {
 }
 
 impl Destination {
+    pub(super) fn new(
+        channel: Channel,
+        to: String,
+        country_code: Option<String>,
+        identity: Option<(IdentityProvider, String)>,
+    ) -> Self {
+        Destination {
+            channel,
+            to,
+            country_code,
+            identity,
+        }
+    }
+
+    /// A code to a sign-in identity: an email by email, a phone by SMS; the code proves it.
+    pub(super) fn to_identity(provider: IdentityProvider, value: &str, country_code: Option<String>) -> Self {
+        let channel = if provider == IdentityProvider::Email {
+            Channel::Email
+        } else {
+            Channel::Sms
+        };
+        Destination::new(
+            channel,
+            value.to_string(),
+            country_code,
+            Some((provider, value.to_string())),
+        )
+    }
+
     fn obfuscated(&self) -> String {
         match self.channel {
             Channel::Email => obfuscate_email(&self.to),
@@ -240,37 +269,19 @@ impl Engine {
         };
         let body_hash: [u8; 32] = Sha256::digest(format!("otp:{lookup:?}:{channel:?}")).into();
         let key_hash = idempotency_key.map(sha256);
-        let _idempotency_claim = match &key_hash {
-            None => None,
-            Some(hash) => {
-                let claim = self
-                    .inner
-                    .claims
-                    .claim(claim_key(b'I', &tenant, hash), rand::random())
-                    .map_err(|_| EngineError::IdempotencyInProgress)?;
-                if let Some(record) = self.inner.store.idempotency(&tenant, hash)? {
-                    if record.body_hash != body_hash {
-                        return Err(EngineError::IdempotencyConflict);
-                    }
-                    let otp = self
-                        .inner
-                        .store
-                        .one_time_password(record.resource_id)?
-                        .ok_or(EngineError::NotFound("auth_otp"))?;
-                    let destination = Destination {
-                        channel: otp.channel,
-                        to: otp.destination,
-                        country_code: None,
-                        identity: None,
-                    };
-                    return Ok(OtpSent {
-                        auth_otp: otp.id,
-                        obfuscated_value: destination.obfuscated(),
-                    });
-                }
-                Some(claim)
-            }
-        };
+        let (_idempotency_claim, first) = self.claim_idempotency(&tenant, key_hash.as_ref(), &body_hash)?;
+        if let Some(first) = first {
+            let otp = self
+                .inner
+                .store
+                .one_time_password(first)?
+                .ok_or(EngineError::NotFound("auth_otp"))?;
+            let destination = Destination::new(otp.channel, otp.destination, None, None);
+            return Ok(OtpSent {
+                auth_otp: otp.id,
+                obfuscated_value: destination.obfuscated(),
+            });
+        }
         self.limit_request(&tenant, &limit_key, address)?;
         let (contact, destination) = self.otp_destination(&tenant, &lookup, channel)?;
         let prepared = self.prepare_otp(&tenant, destination)?;
@@ -610,19 +621,7 @@ impl Engine {
                     .iter()
                     .find(|phone| normalise_phone(&phone.number).as_deref() == Some(value.as_str()))
                     .and_then(|phone| phone.country_code.clone());
-                let prepared = self.prepare_otp(
-                    &tenant,
-                    Destination {
-                        channel: if provider == IdentityProvider::Email {
-                            Channel::Email
-                        } else {
-                            Channel::Sms
-                        },
-                        to: value.clone(),
-                        country_code,
-                        identity: Some((provider, value.clone())),
-                    },
-                )?;
+                let prepared = self.prepare_otp(&tenant, Destination::to_identity(provider, &value, country_code))?;
                 Some(self.write_otp(&mut writes, contact.id, prepared)?)
             }
         };

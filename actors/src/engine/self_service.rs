@@ -7,7 +7,7 @@ use super::tokens::TokenPair;
 use super::users::{blocking, decoy_hash};
 use super::{claim_key, Engine, EngineError, NewContact};
 use crate::domain::access::{hash_password, normalise_email, verify_password, Subject};
-use crate::domain::comms::{normalise_phone, Channel};
+use crate::domain::comms::normalise_phone;
 use crate::domain::contact::{Contact, ContactIdentity, ContactPreferences, IdentityProvider, Phone, PhoneType};
 use crate::domain::ids::{ContactId, Tenant};
 use crate::domain::organisation::Organisation;
@@ -135,22 +135,13 @@ impl Engine {
         };
         let otp = match password_hash {
             Some(_) => None,
-            None => Some(self.prepare_otp(
-                &tenant,
-                Destination {
-                    channel: if provider == IdentityProvider::Email {
-                        Channel::Email
-                    } else {
-                        Channel::Sms
-                    },
-                    to: value.clone(),
-                    country_code: match &registration.identity {
-                        RegistrationIdentity::PhoneOtp { country_code, .. } => country_code.clone(),
-                        _ => None,
-                    },
-                    identity: Some((provider, value.clone())),
-                },
-            )?),
+            None => {
+                let country_code = match &registration.identity {
+                    RegistrationIdentity::PhoneOtp { country_code, .. } => country_code.clone(),
+                    _ => None,
+                };
+                Some(self.prepare_otp(&tenant, Destination::to_identity(provider, &value, country_code))?)
+            }
         };
         let preferences = registration.preferences;
         let mut sent = None;

@@ -622,29 +622,15 @@ impl Engine {
                 },
             )
         });
-        let actor = self.contact_actor((tenant, contact.id))?;
-        let (reply, answer) = oneshot::channel();
         let extra = extra(contact.id)?;
-        let message = ContactMessage::Create {
+        self.ask_contact((tenant, contact.id), |reply| ContactMessage::Create {
             contact: Box::new(contact),
             wallet: Box::new(wallet),
             idempotency,
             extra,
             reply,
-        };
-        if !actor.queued.enter(self.inner.settings.actors.mailbox_len_max) {
-            metrics::counter!(names::MAILBOX_FULL_TOTAL, "kind" => "contact").increment(1);
-            return Err(EngineError::Busy("contact"));
-        }
-        if actor.addr.try_send(message).is_err() {
-            actor.queued.leave();
-            return Err(EngineError::Busy("contact"));
-        }
-        match answer.await {
-            Ok(Ok(contact)) => Ok(contact),
-            Ok(Err(error)) => Err(error.into()),
-            Err(_) => Err(EngineError::Busy("contact")),
-        }
+        })
+        .await
     }
 
     /// Claims an idempotency key for as long as the command runs, and finds what the first

@@ -130,33 +130,30 @@ impl OidcProviders {
         }
         let issuer = provider.settings.issuer.trim_end_matches('/');
         let discovery: Discovery = self
-            .client
-            .get(format!("{issuer}/.well-known/openid-configuration"))
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(unreachable)?
-            .json()
-            .await
-            .map_err(unreachable)?;
+            .fetch_json(&format!("{issuer}/.well-known/openid-configuration"))
+            .await?;
         if discovery.issuer.trim_end_matches('/') != issuer {
             return Err(unreachable(format!(
                 "the discovery document names issuer {}, not {issuer}",
                 discovery.issuer
             )));
         }
-        let keys: JwkSet = self
-            .client
-            .get(&discovery.jwks_uri)
+        let keys: JwkSet = self.fetch_json(&discovery.jwks_uri).await?;
+        *cache = Some((Instant::now(), discovery.clone(), keys.clone()));
+        Ok((discovery, keys))
+    }
+
+    /// A JSON document from the provider; any failure is the provider being unreachable.
+    async fn fetch_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, ApiError> {
+        self.client
+            .get(url)
             .send()
             .await
             .and_then(reqwest::Response::error_for_status)
             .map_err(unreachable)?
             .json()
             .await
-            .map_err(unreachable)?;
-        *cache = Some((Instant::now(), discovery.clone(), keys.clone()));
-        Ok((discovery, keys))
+            .map_err(unreachable)
     }
 
     /// Starts a sign-in with provider `name`: the URL to send the person to.

@@ -39,20 +39,8 @@ impl MessageKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Delivery {
-    Pending,
-    Delivered {
-        on: i64,
-    },
-    /// Given up: a permanent refusal, or the last attempt failed.
-    Failed {
-        on: i64,
-        reason: String,
-    },
-}
-
-/// A message in the outbox, under its sequence number.
+/// A message waiting in the outbox, under its sequence number. Once delivered or given up
+/// it is removed (and with it the code or link it carries).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboundMessage {
     pub seq: u64,
@@ -67,17 +55,10 @@ pub struct OutboundMessage {
     /// A phone's ISO 3166 alpha-3 country, for SMS.
     pub country_code: Option<String>,
     pub subject: String,
-    /// Cleared once the message is delivered or given up: it may hold a code or a link.
     pub body: String,
     pub created_on: i64,
+    /// Failed attempts so far.
     pub attempts: u32,
-    pub delivery: Delivery,
-}
-
-impl OutboundMessage {
-    pub fn is_pending(&self) -> bool {
-        self.delivery == Delivery::Pending
-    }
 }
 
 /// `jo****@example.com`: enough for a person to recognise their address, not to learn it.

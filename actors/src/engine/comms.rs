@@ -6,7 +6,7 @@
 //! and reports back: delivered or given up, and the message leaves the outbox.
 
 use super::{Engine, EngineError};
-use crate::domain::comms::{Channel, Delivery, MessageKind, OutboundMessage};
+use crate::domain::comms::{Channel, MessageKind, OutboundMessage};
 use crate::domain::ids::{ContactId, Tenant};
 use crate::storage::WriteSet;
 use governor::{clock::Clock as _, DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -169,7 +169,6 @@ impl Engine {
             body: message.body,
             created_on: self.now(),
             attempts: 0,
-            delivery: Delivery::Pending,
         });
         Ok(())
     }

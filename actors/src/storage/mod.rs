@@ -850,7 +850,7 @@ mod tests {
     }
 
     fn message(seq: u64) -> OutboundMessage {
-        use crate::domain::comms::{Channel, Delivery, MessageKind};
+        use crate::domain::comms::{Channel, MessageKind};
         let tenant = Wallet::for_tests().header.tenant;
         OutboundMessage {
             seq,
@@ -865,7 +865,6 @@ mod tests {
             body: format!("{seq}"),
             created_on: 0,
             attempts: 0,
-            delivery: Delivery::Pending,
         }
     }
 

@@ -154,6 +154,7 @@ fn post(setup: &Setup, count: u64, pick: impl Fn(u64) -> ContactId, sequence: &A
                     date: None,
                     products: vec![],
                     spend: None,
+                    organisation: None,
                 };
                 let tenant = setup.tenant;
                 async move {

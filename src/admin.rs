@@ -101,8 +101,12 @@ async fn execute(engine: &Engine, command: AdminCommand) -> anyhow::Result<Value
                         name,
                         organisation_type: kind,
                         parent: None,
+                        taps: Vec::new(),
                     };
-                    engine.create_organisation(parent, new).await?
+                    // The operator at the console acts as the parent's live-mode admin.
+                    engine
+                        .create_organisation(&Caller::key(parent, Mode::Live), new)
+                        .await?
                 }
                 None => {
                     let currency = currency

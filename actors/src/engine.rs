@@ -18,7 +18,7 @@ use crate::domain::ids::{
 use crate::domain::money::{Amount, Currency, MoneyError};
 use crate::domain::offer::{evaluate_awards, AwardRule, OfferState, RewardOffer};
 use crate::domain::organisation::{ApiKeyKind, ApiKeyRecord, Organisation, OrganisationType};
-use crate::domain::purchase::{ProductLine, PurchaseRecord, PurchaseRequest, TransactionAmounts};
+use crate::domain::purchase::{ProductLine, PurchaseRecord, PurchaseRequest, SaleOrganisation, TransactionAmounts};
 use crate::domain::wallet::{Entry, SpendRequest, Wallet, WalletEvent, WalletHeader, WalletRejection};
 use crate::metrics_names as names;
 use crate::routes::{ContactRoute, ContactRoutes};
@@ -35,6 +35,7 @@ use tokio::sync::oneshot;
 
 mod api_keys;
 mod comms;
+mod organisations;
 mod otp;
 mod self_service;
 mod tokens;
@@ -64,6 +65,9 @@ pub enum EngineError {
     ReferenceConflict,
     #[error("a {0} with this value already exists")]
     AlreadyExists(&'static str),
+    /// The request is well formed but the state of things does not allow it.
+    #[error("{0}")]
+    Conflict(String),
     #[error("Idempotency-Key was already used with a different request")]
     IdempotencyConflict,
     #[error("a request with this Idempotency-Key is still in progress")]
@@ -155,16 +159,7 @@ pub enum ContactRef {
     WalletCode(WalletCode),
 }
 
-/// An organisation to add under `parent` (the caller's own organisation when `None`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewOrganisation {
-    pub name: String,
-    pub organisation_type: OrganisationType,
-    pub parent: Option<OrganisationId>,
-}
-
-/// Longest organisation name accepted.
-pub const ORGANISATION_NAME_MAX: usize = 200;
+pub use organisations::{NewOrganisation, NewTap, OrganisationUpdate, SaleAt, TapRef, ORGANISATION_NAME_MAX};
 
 /// Deepest network walked: service owner → business → merchant → venue is four levels.
 const NETWORK_DEPTH_MAX: usize = 8;
@@ -197,6 +192,8 @@ pub struct PurchaseSubmission {
     pub products: Vec<ProductLine>,
     /// (amount, restrict_fully_covered)
     pub spend: Option<(Decimal, bool)>,
+    /// Where it was made (see `Engine::sale_organisation`); `None`: at the business.
+    pub organisation: Option<SaleOrganisation>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -363,46 +360,6 @@ impl Engine {
         Err(EngineError::NotFound("organisation"))
     }
 
-    /// Adds an organisation under `new.parent` (default: the caller), which the caller must
-    /// reach and whose type must hold the new one's.
-    pub async fn create_organisation(
-        &self,
-        caller: OrganisationId,
-        new: NewOrganisation,
-    ) -> Result<Organisation, EngineError> {
-        self.check_open()?;
-        let name = new.name.trim();
-        if name.is_empty() || name.chars().count() > ORGANISATION_NAME_MAX {
-            return Err(EngineError::Invalid {
-                parameter: "name",
-                message: format!("name must be 1 to {ORGANISATION_NAME_MAX} characters"),
-            });
-        }
-        let parent = self.organisation_for(caller, new.parent.unwrap_or(caller))?;
-        if !parent.organisation_type.may_hold(new.organisation_type) {
-            return Err(EngineError::Invalid {
-                parameter: "type",
-                message: format!(
-                    "a {} organisation cannot be placed under a {} one",
-                    new.organisation_type.code(),
-                    parent.organisation_type.code()
-                ),
-            });
-        }
-        let organisation = Organisation {
-            id: OrganisationId::random(),
-            name: name.to_string(),
-            organisation_type: new.organisation_type,
-            parent: Some(parent.id),
-            default_currency: parent.default_currency,
-            created_on: self.now(),
-        };
-        let mut writes = WriteSet::default();
-        writes.organisation(&organisation);
-        self.inner.store.commit_async(writes).await?;
-        Ok(organisation)
-    }
-
     /// Adds a service owner or business at the top of a network (the operator's
     /// `rewards admin create-organisation` without a parent): a new tenant.
     pub async fn create_root_organisation(
@@ -435,6 +392,8 @@ impl Engine {
             parent: None,
             default_currency: default_currency.unwrap_or(self.inner.settings.default_currency),
             created_on: self.now(),
+            taps: Vec::new(),
+            updated_on: self.now(),
         };
         let mut writes = WriteSet::default();
         writes.organisation(&organisation);
@@ -490,6 +449,8 @@ impl Engine {
             parent: None,
             default_currency,
             created_on: now,
+            taps: Vec::new(),
+            updated_on: now,
         };
         let mut writes = WriteSet::default();
         writes.organisation(&organisation);
@@ -884,8 +845,9 @@ impl Engine {
     fn prepare_purchase(
         &self,
         submission: PurchaseSubmission,
+        tenant: &Tenant,
         contact: &ContactRoute,
-    ) -> Result<(PurchaseRequest, Amount), EngineError> {
+    ) -> Result<(PurchaseRequest, SaleOrganisation, Amount), EngineError> {
         let currency = contact.currency;
         if let Some(given) = submission.currency {
             if given != currency {
@@ -922,6 +884,10 @@ impl Engine {
                 })
             })
             .transpose()?;
+        let at = submission.organisation.unwrap_or(SaleOrganisation {
+            id: tenant.organisation,
+            tap: None,
+        });
         let request = PurchaseRequest {
             reference_number: submission.reference_number,
             contact_id: contact.contact_id,
@@ -945,7 +911,7 @@ impl Engine {
                 message: error.to_string(),
             }
         })?;
-        Ok((request, total))
+        Ok((request, at, total))
     }
 
     /// Posts a POS purchase: awards from every applicable offer and the optional spend,
@@ -1011,10 +977,10 @@ impl Engine {
         contact: &ContactRoute,
         submission: PurchaseSubmission,
     ) -> Result<Arc<PurchaseRecord>, EngineError> {
-        let (request, total) = self.prepare_purchase(submission, contact)?;
+        let (request, at, total) = self.prepare_purchase(submission, &tenant, contact)?;
         let currency = request.currency;
         let purchase_id = PurchaseId::for_reference(&tenant, &request.reference_number);
-        let body_hash = request.body_hash();
+        let body_hash = request.body_hash(&tenant, &at);
         let now = self.now();
         let offers = self.offers(&tenant).await?;
         let awards = evaluate_awards(&offers, total, currency, request.date.unwrap_or(now), now);
@@ -1030,7 +996,7 @@ impl Engine {
             let (reply, answer) = oneshot::channel();
             let message = WalletMessage::PostPurchase {
                 purchase_id,
-                request: Box::new(request.clone()),
+                request: Box::new((request.clone(), at.clone())),
                 body_hash,
                 awards: awards.clone(),
                 reply,

@@ -126,10 +126,16 @@ fn authenticate(request: &HttpRequest) -> Result<BackOffice, ApiError> {
             Caller::key(record.organisation, record.mode)
         }
     };
+    // A user's token may outlive the organisation it acts in (a removed venue's keys are
+    // revoked with it): a caller whose organisation is gone is not authenticated.
+    let business = engine.business_of(caller.organisation).map_err(|error| match error {
+        EngineError::NotFound(_) => EngineError::InvalidToken("the organisation no longer exists"),
+        other => other,
+    })?;
     Ok(BackOffice {
         caller,
         tenant: Tenant {
-            organisation: engine.business_of(caller.organisation)?,
+            organisation: business,
             mode: caller.mode,
         },
     })

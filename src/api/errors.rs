@@ -29,6 +29,7 @@ pub mod codes {
     pub const UPSTREAM: &str = "CRM.EXCEPTIONS.BADGATEWAYEXCEPTION";
     pub const INVALID_OTP: &str = "CRM.EXCEPTIONS.INVALIDOTPEXCEPTION";
     pub const UNAVAILABLE: &str = "CRM.EXCEPTIONS.SERVICEUNAVAILABLEEXCEPTION";
+    pub const CONFLICT: &str = "CRM.EXCEPTIONS.INVALIDSTATEEXCEPTION";
 }
 
 /// The wire error body.
@@ -140,6 +141,7 @@ impl From<EngineError> for ApiError {
                 parameters: Some(vec![what.replace(' ', "_")]),
                 ..ApiError::new(StatusCode::CONFLICT, codes::ALREADY_EXISTS, message)
             },
+            EngineError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, codes::CONFLICT, message),
             EngineError::IdempotencyConflict => {
                 ApiError::new(StatusCode::CONFLICT, codes::IDEMPOTENCY_CONFLICT, message)
             }

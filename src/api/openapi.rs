@@ -82,6 +82,8 @@ pub struct ApiDoc;
     offers::get_offer,
     offers::set_offer_state,
     organisations::create_organisation,
+    organisations::update_organisation,
+    organisations::delete_organisation,
     organisations::get_organisation,
     organisations::get_network,
     purchases::create_purchase,

@@ -211,6 +211,7 @@ fn placeholder_submission() -> PurchaseSubmission {
         date: None,
         products: Vec::new(),
         spend: None,
+        organisation: None,
     }
 }
 
@@ -363,6 +364,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     date: None,
                     products: vec![],
                     spend,
+                    organisation: None,
                 };
                 // The engine applies offers in the order it stores them (by id).
                 let ten_percent =

@@ -14,7 +14,7 @@ use super::registry::{MailboxCount, Registry};
 use super::ActorSettings;
 use crate::clock::Clock;
 use crate::domain::ids::{PurchaseId, Tenant, WalletId};
-use crate::domain::purchase::{PurchaseRecord, PurchaseRequest, PurchaseState};
+use crate::domain::purchase::{PurchaseRecord, PurchaseRequest, PurchaseState, SaleOrganisation};
 use crate::domain::wallet::{AwardGrant, Balances, Wallet, WalletHeader, WalletRejection};
 use crate::metrics_names as names;
 use crate::storage::{StorageFailure, Store, WriteSet};
@@ -60,7 +60,8 @@ type Reply<T> = oneshot::Sender<Result<T, WalletError>>;
 pub enum WalletMessage {
     PostPurchase {
         purchase_id: PurchaseId,
-        request: Box<PurchaseRequest>,
+        /// The request and where it was made (one allocation for both).
+        request: Box<(PurchaseRequest, SaleOrganisation)>,
         body_hash: [u8; 32],
         awards: Vec<AwardGrant>,
         reply: Reply<Arc<PurchaseRecord>>,
@@ -269,6 +270,7 @@ impl WalletActor {
         &mut self,
         purchase_id: PurchaseId,
         request: PurchaseRequest,
+        at: SaleOrganisation,
         body_hash: [u8; 32],
         awards: Vec<AwardGrant>,
         reply: Reply<Arc<PurchaseRecord>>,
@@ -324,6 +326,7 @@ impl WalletActor {
                     cancelled_on: None,
                     effects,
                     balances_after: self.wallet.balances(),
+                    organisation: Some(at),
                 });
                 self.add_events(&mut writes, &[event]);
                 writes.purchase(&record);
@@ -466,7 +469,10 @@ impl Handler<WalletMessage> for WalletActor {
                 body_hash,
                 awards,
                 reply,
-            } => self.post_purchase(purchase_id, *request, body_hash, awards, reply),
+            } => {
+                let (request, at) = *request;
+                self.post_purchase(purchase_id, request, at, body_hash, awards, reply)
+            }
             WalletMessage::CancelPurchase { purchase_id, reply } => self.cancel_purchase(purchase_id, reply),
             WalletMessage::Read { reply } => self.read(reply),
             WalletMessage::Shutdown { reply } => {

@@ -71,6 +71,10 @@ uuid_id!(
     /// A back-office user.
     UserId
 );
+uuid_id!(
+    /// A TAP (transaction acquiring point): a till or terminal of a merchant or venue.
+    TapId
+);
 
 /// Live or test data (D10): decided by the API key, never by the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -1,7 +1,7 @@
 //! Organisations of the network (service owner → business → merchant → venue) and their
 //! API keys.
 
-use super::ids::{ApiKeyId, Mode, OrganisationId};
+use super::ids::{ApiKeyId, Mode, OrganisationId, TapId};
 use super::money::Currency;
 use serde::{Deserialize, Serialize};
 
@@ -35,6 +35,9 @@ impl OrganisationType {
     }
 }
 
+/// An organisation. The first six fields are the layout of the first release; fields were
+/// added after them only, so a record of the old layout is a prefix of the new one (see
+/// `LegacyOrganisation`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Organisation {
     pub id: OrganisationId,
@@ -43,6 +46,74 @@ pub struct Organisation {
     pub parent: Option<OrganisationId>,
     pub default_currency: Currency,
     pub created_on: i64,
+    /// The tills and terminals (merchants and venues only); codes are unique in the business.
+    pub taps: Vec<Tap>,
+    pub updated_on: i64,
+}
+
+/// A TAP (transaction acquiring point): the POS or terminal reference a purchase may name
+/// instead of the organisation's id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tap {
+    pub id: TapId,
+    pub code: String,
+    pub name: Option<String>,
+}
+
+/// Longest TAP code and TAP name accepted.
+pub const TAP_CODE_MAX: usize = 50;
+pub const TAP_NAME_MAX: usize = 200;
+
+/// Most TAPs one organisation holds.
+pub const TAPS_MAX: usize = 500;
+
+impl OrganisationType {
+    /// Whether organisations of this type have tills (TAPs): merchants and venues.
+    pub fn has_taps(self) -> bool {
+        matches!(self, OrganisationType::Merchant | OrganisationType::Venue)
+    }
+}
+
+/// A TAP code as given: trimmed, 1 to `TAP_CODE_MAX` printable characters.
+pub fn tap_code(text: &str) -> Result<String, String> {
+    let code = text.trim();
+    if code.is_empty() || code.chars().count() > TAP_CODE_MAX || code.chars().any(char::is_control) {
+        return Err(format!("a TAP code is 1 to {TAP_CODE_MAX} printable characters"));
+    }
+    Ok(code.to_string())
+}
+
+/// The layout of `Organisation` before TAPs (data dirs of the first release).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegacyOrganisation {
+    pub id: OrganisationId,
+    pub name: String,
+    pub organisation_type: OrganisationType,
+    pub parent: Option<OrganisationId>,
+    pub default_currency: Currency,
+    pub created_on: i64,
+}
+
+impl From<LegacyOrganisation> for Organisation {
+    fn from(old: LegacyOrganisation) -> Organisation {
+        Organisation {
+            id: old.id,
+            name: old.name,
+            organisation_type: old.organisation_type,
+            parent: old.parent,
+            default_currency: old.default_currency,
+            created_on: old.created_on,
+            taps: Vec::new(),
+            updated_on: old.created_on,
+        }
+    }
+}
+
+/// Where a TAP code or id leads: the organisation holding it, and the TAP.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TapEntry {
+    pub organisation: OrganisationId,
+    pub tap: Tap,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -218,5 +289,24 @@ mod tests {
         ] {
             assert!(!parent.may_hold(child), "{parent:?} must not hold {child:?}");
         }
+    }
+
+    #[test]
+    fn organisations_of_before_taps_read_without_taps() {
+        let old = LegacyOrganisation {
+            id: OrganisationId::random(),
+            name: "Old".into(),
+            organisation_type: Venue,
+            parent: Some(OrganisationId::random()),
+            default_currency: Currency::parse("EUR").unwrap(),
+            created_on: 9,
+        };
+        let bytes = crate::storage::codec::encode(&old);
+        assert!(crate::storage::codec::decode::<Organisation>(&bytes).is_err());
+        let read = Organisation::from(crate::storage::codec::decode::<LegacyOrganisation>(&bytes).unwrap());
+        assert!(read.taps.is_empty());
+        assert_eq!((read.name.as_str(), read.updated_on), ("Old", 9));
+        assert_eq!(tap_code("  T-1 ").unwrap(), "T-1");
+        assert!(tap_code("").is_err() && tap_code("a\nb").is_err() && tap_code(&"x".repeat(51)).is_err());
     }
 }

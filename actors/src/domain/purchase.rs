@@ -1,7 +1,8 @@
 //! Purchases (POS customer events): the request as the engine keeps it, and its record.
 
-use super::ids::{ContactId, PurchaseId, ReferenceNumber, Tenant, WalletId};
+use super::ids::{ContactId, OrganisationId, PurchaseId, ReferenceNumber, Tenant, WalletId};
 use super::money::{Amount, Currency};
+use super::organisation::Tap;
 use super::wallet::{Balances, PurchaseEffects, SpendRequest};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -30,6 +31,14 @@ pub struct ProductLine {
     pub tax_amount: Option<Decimal>,
     #[serde(with = "crate::storage::codec::option_decimal")]
     pub total_amount: Option<Decimal>,
+}
+
+/// Where a purchase was made: the organisation (the business, a merchant or a venue) and
+/// the till, as they were at the time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SaleOrganisation {
+    pub id: OrganisationId,
+    pub tap: Option<Tap>,
 }
 
 /// A checked purchase submission. Its hash decides whether a retry is "the same body".
@@ -100,8 +109,14 @@ impl PurchaseRequest {
         Ok(())
     }
 
-    pub fn body_hash(&self) -> [u8; 32] {
-        let encoded = postcard::to_stdvec(self).unwrap_or_default();
+    /// The hash that tells a retry from another purchase with the same reference: the
+    /// request and where it was made. A sale at the business itself without a TAP hashes as
+    /// purchases did before they recorded where they were made, so their retries still match.
+    pub fn body_hash(&self, tenant: &Tenant, at: &SaleOrganisation) -> [u8; 32] {
+        let mut encoded = postcard::to_stdvec(self).unwrap_or_default();
+        if at.id != tenant.organisation || at.tap.is_some() {
+            encoded.extend(postcard::to_stdvec(at).unwrap_or_default());
+        }
         Sha256::digest(&encoded).into()
     }
 }
@@ -136,4 +151,141 @@ pub struct PurchaseRecord {
     pub effects: PurchaseEffects,
     /// Wallet balances right after posting: the first outcome that retries get back.
     pub balances_after: Balances,
+    /// Where it was made; `None` on purchases recorded before this was kept (the business).
+    pub organisation: Option<SaleOrganisation>,
+}
+
+/// The layout of `PurchaseRecord` before purchases recorded where they were made (a prefix
+/// of today's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegacyPurchaseRecord {
+    pub id: PurchaseId,
+    pub tenant: Tenant,
+    pub request: PurchaseRequest,
+    pub body_hash: [u8; 32],
+    pub state: PurchaseState,
+    pub date: i64,
+    pub posted_on: i64,
+    pub cancelled_on: Option<i64>,
+    pub effects: PurchaseEffects,
+    pub balances_after: Balances,
+}
+
+impl From<LegacyPurchaseRecord> for PurchaseRecord {
+    fn from(old: LegacyPurchaseRecord) -> PurchaseRecord {
+        PurchaseRecord {
+            id: old.id,
+            tenant: old.tenant,
+            request: old.request,
+            body_hash: old.body_hash,
+            state: old.state,
+            date: old.date,
+            posted_on: old.posted_on,
+            cancelled_on: old.cancelled_on,
+            effects: old.effects,
+            balances_after: old.balances_after,
+            organisation: None,
+        }
+    }
+}
+
+impl PurchaseRecord {
+    /// Where the purchase was made (the business for records of before this was kept).
+    pub fn organisation_id(&self) -> OrganisationId {
+        self.organisation.as_ref().map_or(self.tenant.organisation, |at| at.id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ids::{Mode, TapId};
+    use crate::storage::codec::{decode, encode};
+
+    fn legacy() -> LegacyPurchaseRecord {
+        let tenant = Tenant {
+            organisation: OrganisationId::random(),
+            mode: Mode::Live,
+        };
+        LegacyPurchaseRecord {
+            id: PurchaseId::random(),
+            tenant,
+            request: PurchaseRequest {
+                reference_number: ReferenceNumber::parse("R-1").unwrap(),
+                contact_id: ContactId::random(),
+                wallet_id: WalletId::random(),
+                currency: Currency::parse("EUR").unwrap(),
+                amounts: TransactionAmounts {
+                    net: None,
+                    tax: None,
+                    discount: None,
+                    total: Decimal::TEN,
+                },
+                date: None,
+                products: vec![],
+                spend: None,
+            },
+            body_hash: [3; 32],
+            state: PurchaseState::Posted,
+            date: 7,
+            posted_on: 7,
+            cancelled_on: None,
+            effects: PurchaseEffects::default(),
+            balances_after: Balances::default(),
+        }
+    }
+
+    #[test]
+    fn records_of_before_the_sale_organisation_read_as_made_at_the_business() {
+        let old = legacy();
+        let bytes = encode(&old);
+        assert!(
+            decode::<PurchaseRecord>(&bytes).is_err(),
+            "old bytes never pass for the new layout"
+        );
+        let upgraded = PurchaseRecord::from(decode::<LegacyPurchaseRecord>(&bytes).unwrap());
+        assert_eq!(upgraded.organisation, None);
+        assert_eq!(upgraded.organisation_id(), old.tenant.organisation);
+        assert_eq!(upgraded.request, old.request);
+        let mut new = upgraded.clone();
+        new.organisation = Some(SaleOrganisation {
+            id: OrganisationId::random(),
+            tap: None,
+        });
+        assert_eq!(decode::<PurchaseRecord>(&encode(&new)).unwrap(), new);
+    }
+
+    #[test]
+    fn the_body_hash_covers_where_the_sale_was_made_but_not_the_business_itself() {
+        let old = legacy();
+        let request = &old.request;
+        let at_business = SaleOrganisation {
+            id: old.tenant.organisation,
+            tap: None,
+        };
+        let plain: [u8; 32] = Sha256::digest(postcard::to_stdvec(request).unwrap()).into();
+        assert_eq!(
+            request.body_hash(&old.tenant, &at_business),
+            plain,
+            "retries of old purchases match"
+        );
+        let at_venue = SaleOrganisation {
+            id: OrganisationId::random(),
+            tap: None,
+        };
+        let at_till = SaleOrganisation {
+            tap: Some(Tap {
+                id: TapId::random(),
+                code: "T-1".into(),
+                name: None,
+            }),
+            ..at_venue.clone()
+        };
+        let hashes = [
+            plain,
+            request.body_hash(&old.tenant, &at_venue),
+            request.body_hash(&old.tenant, &at_till),
+        ];
+        assert!(hashes[0] != hashes[1] && hashes[1] != hashes[2] && hashes[0] != hashes[2]);
+    }
 }

@@ -27,11 +27,13 @@
 //! | `T`    | auth_otp id                    | OneTimePassword     |
 //! | `D`    | sha256(link token)             | LinkToken (email verification, password reset) |
 //! | `B`    | message seq (BE u64)           | OutboundMessage: the communications outbox |
+//! | `a`    | business id, 0, TAP code   | TapEntry: TAP codes of a business's merchants and venues |
+//! | `a`    | business id, 1, TAP id     | TapEntry            |
 //! | `M`    | name                           | meta value          |
 //! | `L`    | (nothing)                      | LSN derived, BE u64 |
 
 use crate::domain::ids::{
-    ApiKeyId, ContactCode, ContactId, OfferId, OrganisationId, PurchaseId, Tenant, UserId, WalletCode, WalletId,
+    ApiKeyId, ContactCode, ContactId, OfferId, OrganisationId, PurchaseId, TapId, Tenant, UserId, WalletCode, WalletId,
 };
 
 pub const CONTACT: u8 = b'C';
@@ -58,6 +60,7 @@ pub const CONTACT_IDENTITIES: u8 = b'Z';
 pub const ONE_TIME_PASSWORD: u8 = b'T';
 pub const LINK_TOKEN: u8 = b'D';
 pub const OUTBOX: u8 = b'B';
+pub const TAP: u8 = b'a';
 pub const META: u8 = b'M';
 pub const DERIVED_LSN: u8 = b'L';
 
@@ -158,6 +161,20 @@ pub fn organisation_api_keys(organisation: OrganisationId) -> Vec<u8> {
 
 pub fn organisation_api_key(organisation: OrganisationId, id: ApiKeyId) -> Vec<u8> {
     let mut key = organisation_api_keys(organisation);
+    key.extend_from_slice(id.as_bytes());
+    key
+}
+
+pub fn tap_code(business: OrganisationId, code: &str) -> Vec<u8> {
+    let mut key = prefixed(TAP, business.as_bytes());
+    key.push(0);
+    key.extend_from_slice(code.as_bytes());
+    key
+}
+
+pub fn tap_id(business: OrganisationId, id: TapId) -> Vec<u8> {
+    let mut key = prefixed(TAP, business.as_bytes());
+    key.push(1);
     key.extend_from_slice(id.as_bytes());
     key
 }

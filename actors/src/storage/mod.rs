@@ -22,12 +22,12 @@ use crate::domain::access::{RefreshToken, Session, SigningKey, User};
 use crate::domain::comms::OutboundMessage;
 use crate::domain::contact::{Contact, ContactIdentity, ContactPreferences, IdentityProvider};
 use crate::domain::ids::{
-    ApiKeyId, ContactCode, ContactId, OfferId, OrganisationId, PurchaseId, Tenant, UserId, WalletCode, WalletId,
+    ApiKeyId, ContactCode, ContactId, OfferId, OrganisationId, PurchaseId, TapId, Tenant, UserId, WalletCode, WalletId,
 };
 use crate::domain::offer::RewardOffer;
-use crate::domain::organisation::{ApiKeyRecord, LegacyApiKeyRecord, Organisation};
+use crate::domain::organisation::{ApiKeyRecord, LegacyApiKeyRecord, LegacyOrganisation, Organisation, TapEntry};
 use crate::domain::otp::{LinkToken, OneTimePassword};
-use crate::domain::purchase::PurchaseRecord;
+use crate::domain::purchase::{LegacyPurchaseRecord, PurchaseRecord};
 use crate::domain::wallet::{Wallet, WalletEvent};
 use codec::{decode, encode, CodecError};
 use crossbeam_channel::Sender;
@@ -152,6 +152,23 @@ impl WriteSet {
                 encode(&organisation.id),
             );
         }
+    }
+    /// An organisation leaves the network: its record and its place under its parent.
+    pub fn remove_organisation(&mut self, organisation: &Organisation) {
+        self.remove(keys::organisation(organisation.id));
+        if let Some(parent) = organisation.parent {
+            self.remove(keys::organisation_child(parent, organisation.id));
+        }
+    }
+    /// A TAP of one of `business`'s organisations, findable by code and by id.
+    pub fn tap(&mut self, business: OrganisationId, entry: &TapEntry) {
+        let value = encode(entry);
+        self.put(keys::tap_code(business, &entry.tap.code), value.clone());
+        self.put(keys::tap_id(business, entry.tap.id), value);
+    }
+    pub fn remove_tap(&mut self, business: OrganisationId, entry: &TapEntry) {
+        self.remove(keys::tap_code(business, &entry.tap.code));
+        self.remove(keys::tap_id(business, entry.tap.id));
     }
     /// A key's record and its two indexes (by id, and by organisation for lists).
     pub fn api_key(&mut self, key_hash: &[u8; 32], record: &ApiKeyRecord) {
@@ -577,7 +594,9 @@ impl Store {
     }
 
     pub fn purchase(&self, tenant: &Tenant, id: PurchaseId) -> Result<Option<PurchaseRecord>, StoreError> {
-        self.get(&keys::purchase(tenant, id))
+        self.get_or_upgrade(&keys::purchase(tenant, id), |old: LegacyPurchaseRecord| {
+            PurchaseRecord::from(old)
+        })
     }
 
     pub fn offer(&self, tenant: &Tenant, id: OfferId) -> Result<Option<RewardOffer>, StoreError> {
@@ -606,24 +625,48 @@ impl Store {
     }
 
     pub fn organisation(&self, id: OrganisationId) -> Result<Option<Organisation>, StoreError> {
-        self.get(&keys::organisation(id))
+        self.get_or_upgrade(&keys::organisation(id), |old: LegacyOrganisation| {
+            Organisation::from(old)
+        })
+    }
+
+    pub fn tap_by_code(&self, business: OrganisationId, code: &str) -> Result<Option<TapEntry>, StoreError> {
+        self.get(&keys::tap_code(business, code))
+    }
+
+    pub fn tap_by_id(&self, business: OrganisationId, id: TapId) -> Result<Option<TapEntry>, StoreError> {
+        self.get(&keys::tap_id(business, id))
     }
 
     /// A key's record; records of the first release's layout are read and upgraded.
     pub fn api_key(&self, key_hash: &[u8; 32]) -> Result<Option<ApiKeyRecord>, StoreError> {
-        let key = keys::api_key(key_hash);
-        let bytes = match self.inner.overlay.get(&key) {
+        self.get_or_upgrade(&keys::api_key(key_hash), |legacy: LegacyApiKeyRecord| {
+            legacy.upgrade(key_hash)
+        })
+    }
+
+    /// A record whose layout grew: today's layout, or else the older one (a prefix of it,
+    /// so its bytes end where the new fields begin and never pass for today's) upgraded.
+    fn get_or_upgrade<T: serde::de::DeserializeOwned, Old: serde::de::DeserializeOwned>(
+        &self,
+        key: &[u8],
+        upgrade: impl FnOnce(Old) -> T,
+    ) -> Result<Option<T>, StoreError> {
+        let bytes = match self.inner.overlay.get(key) {
             Some(bytes) => bytes.to_vec(),
-            None => match self.inner.db.get(&key)? {
+            None => match self.inner.db.get(key)? {
                 Some(bytes) => bytes.to_vec(),
                 None => return Ok(None),
             },
         };
-        match decode::<ApiKeyRecord>(&bytes) {
+        if bytes.is_empty() {
+            return Ok(None);
+        }
+        match decode::<T>(&bytes) {
             Ok(record) => Ok(Some(record)),
-            Err(_) => decode::<LegacyApiKeyRecord>(&bytes)
-                .map(|legacy| Some(legacy.upgrade(key_hash)))
-                .map_err(corrupt(keys::API_KEY)),
+            Err(_) => decode::<Old>(&bytes)
+                .map(|old| Some(upgrade(old)))
+                .map_err(corrupt(key[0])),
         }
     }
 

@@ -37,6 +37,8 @@ pub fn scope(bulk_body_bytes_max: usize) -> actix_web::Scope {
         .service(contacts::get_contact)
         .service(offers::create_offer)
         .service(organisations::create_organisation)
+        .service(organisations::update_organisation)
+        .service(organisations::delete_organisation)
         .service(organisations::get_network)
         .service(organisations::get_organisation)
         .service(offers::get_offer)

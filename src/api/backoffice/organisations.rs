@@ -1,14 +1,15 @@
 //! The organisation network: `POST /backoffice/v2/organisations`,
-//! `GET /backoffice/v2/organisations/{id}`, `GET /backoffice/v2/organisations/{id}/network`.
-//! A secret key reaches its own organisation and everything under it; anything else is not
-//! found.
+//! `GET/PUT/DELETE /backoffice/v2/organisations/{id}`,
+//! `GET /backoffice/v2/organisations/{id}/network`. A secret key reaches its own organisation
+//! and everything under it; anything else is not found. Merchants and venues hold TAPs: the
+//! tills a POS purchase may name instead of the organisation's id.
 
 use crate::api::auth::BackOffice;
 use crate::api::errors::{ApiError, ErrorBody};
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{delete, get, post, put, web, HttpResponse};
 use rewards_engine::domain::ids::OrganisationId;
-use rewards_engine::domain::organisation::{Organisation, OrganisationType};
-use rewards_engine::engine::NewOrganisation;
+use rewards_engine::domain::organisation::{Organisation, OrganisationType, Tap};
+use rewards_engine::engine::{NewOrganisation, NewTap, OrganisationUpdate};
 use rewards_engine::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -22,6 +23,48 @@ pub struct CreateOrganisationBody {
     pub organisation_type: String,
     /// The parent organisation; by default the key's own organisation.
     pub parent_id: Option<String>,
+    /// Merchants and venues only: their tills. Codes are unique in the business.
+    #[serde(default)]
+    pub taps: Vec<TapBody>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TapBody {
+    /// The terminal's reference, 1 to 50 characters, unique in the business.
+    pub code: String,
+    pub name: Option<String>,
+}
+
+/// Each field given replaces the organisation's; `taps` replaces the whole list (a TAP whose
+/// code stays keeps its id; `[]` removes them all).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UpdateOrganisationBody {
+    pub name: Option<String>,
+    pub taps: Option<Vec<TapBody>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TapView {
+    pub id: String,
+    pub code: String,
+    pub name: Option<String>,
+}
+
+pub fn tap_view(tap: &Tap) -> TapView {
+    TapView {
+        id: tap.id.to_string(),
+        code: tap.code.clone(),
+        name: tap.name.clone(),
+    }
+}
+
+fn new_taps(taps: Vec<TapBody>) -> Vec<NewTap> {
+    taps.into_iter()
+        .map(|tap| NewTap {
+            code: tap.code,
+            name: tap.name,
+        })
+        .collect()
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -38,7 +81,9 @@ pub struct OrganisationView {
     pub organisation_type: &'static str,
     pub parent: Option<ParentView>,
     pub currency_code: String,
+    pub taps: Vec<TapView>,
     pub created_date: i64,
+    pub updated_date: i64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -87,7 +132,9 @@ fn view(engine: &Engine, organisation: &Organisation) -> Result<OrganisationView
         organisation_type: organisation.organisation_type.code(),
         parent,
         currency_code: organisation.default_currency.to_string(),
+        taps: organisation.taps.iter().map(tap_view).collect(),
         created_date: organisation.created_on,
+        updated_date: organisation.updated_on,
     })
 }
 
@@ -95,7 +142,10 @@ fn view(engine: &Engine, organisation: &Organisation) -> Result<OrganisationView
 #[utoipa::path(
     tag = "Organisations",
     request_body = CreateOrganisationBody,
-    responses((status = 201, body = OrganisationView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses(
+        (status = 201, body = OrganisationView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "A TAP code is taken in the business")
+    ),
     security(("Secret_API_key" = []))
 )]
 #[post("/organisations")]
@@ -109,8 +159,9 @@ pub async fn create_organisation(
         name: body.name,
         organisation_type: parse_type("type", &body.organisation_type)?,
         parent: body.parent_id.as_deref().map(organisation_id).transpose()?,
+        taps: new_taps(body.taps),
     };
-    let organisation = engine.create_organisation(auth.caller.organisation, new).await?;
+    let organisation = engine.create_organisation(&auth.caller, new).await?;
     Ok(HttpResponse::Created().json(view(&engine, &organisation)?))
 }
 
@@ -129,6 +180,59 @@ pub async fn get_organisation(
 ) -> Result<HttpResponse, ApiError> {
     let organisation = engine.organisation_for(auth.caller.organisation, organisation_id(&path)?)?;
     Ok(HttpResponse::Ok().json(view(&engine, &organisation)?))
+}
+
+/// Rename an organisation the key reaches, or replace its TAPs (live-mode admins).
+#[utoipa::path(
+    tag = "Organisations",
+    params(("id" = String, Path)),
+    request_body = UpdateOrganisationBody,
+    responses(
+        (status = 200, body = OrganisationView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "A TAP code is taken in the business")
+    ),
+    security(("Secret_API_key" = []))
+)]
+#[put("/organisations/{id}")]
+pub async fn update_organisation(
+    auth: BackOffice,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+    body: web::Json<UpdateOrganisationBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let update = OrganisationUpdate {
+        name: body.name,
+        taps: body.taps.map(new_taps),
+    };
+    let organisation = engine
+        .update_organisation(&auth.caller, organisation_id(&path)?, update)
+        .await?;
+    Ok(HttpResponse::Ok().json(view(&engine, &organisation)?))
+}
+
+/// Remove a merchant or venue that holds no organisations: its TAPs are freed and its API
+/// keys revoked; purchases made there keep its id. Businesses and service owners own
+/// contacts and wallets and are not removed (409).
+#[utoipa::path(
+    tag = "Organisations",
+    params(("id" = String, Path)),
+    responses(
+        (status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "A business, or an organisation that still holds others")
+    ),
+    security(("Secret_API_key" = []))
+)]
+#[delete("/organisations/{id}")]
+pub async fn delete_organisation(
+    auth: BackOffice,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    engine
+        .delete_organisation(&auth.caller, organisation_id(&path)?)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Every organisation under one the key reaches, nearest first.

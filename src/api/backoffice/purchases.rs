@@ -2,14 +2,18 @@
 //! `POST /backoffice/v2/purchases/{id}/cancel`.
 
 use crate::api::auth::BackOffice;
+use crate::api::backoffice::organisations::{tap_view, TapView};
 use crate::api::errors::{ApiError, ErrorBody};
 use crate::api::wire::{money, IgnoredBody, Money};
 use crate::startup::HttpLimits;
 use actix_web::{get, post, web, HttpResponse};
-use rewards_engine::domain::ids::{ContactCode, ContactId, PurchaseId, ReferenceNumber, WalletCode};
+use rewards_engine::domain::ids::{
+    ContactCode, ContactId, OrganisationId, PurchaseId, ReferenceNumber, TapId, WalletCode,
+};
 use rewards_engine::domain::money::{with_minor_units, Currency};
+use rewards_engine::domain::organisation::OrganisationType;
 use rewards_engine::domain::purchase::{ProductLine, PurchaseRecord};
-use rewards_engine::engine::{ContactRef, PurchaseSubmission, SubmittedAmounts};
+use rewards_engine::engine::{ContactRef, PurchaseSubmission, SaleAt, SubmittedAmounts, TapRef};
 use rewards_engine::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -47,10 +51,28 @@ pub struct SpendRequestBody {
     pub restrict_fully_covered: bool,
 }
 
+/// A till: by its `id` or its `code`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TapIdentifier {
+    pub id: Option<String>,
+    pub code: Option<String>,
+}
+
+/// Where the sale was made: at most one of `id`, `merchant_tap` or `venue_tap`. Without it,
+/// the organisation of the key (or of the user's token).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SaleOrganisationBody {
+    pub id: Option<String>,
+    pub merchant_tap: Option<TapIdentifier>,
+    pub venue_tap: Option<TapIdentifier>,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreatePurchaseBody {
     /// Exactly one of `id`, `code` or `wallet_code`.
     pub contact: Option<ContactIdentifier>,
+    /// The business, merchant or venue of the sale, by id or by TAP.
+    pub organisation: Option<SaleOrganisationBody>,
     /// The POS receipt number: unique per organisation, and the purchase's idempotency key.
     pub reference_number: Option<String>,
     pub transaction_amounts: Option<TransactionAmountsBody>,
@@ -90,6 +112,11 @@ pub struct PurchaseContact {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+pub struct PurchaseOrganisation {
+    pub id: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SpendRequestView {
     pub amount: Money,
     pub restrict_fully_covered: bool,
@@ -108,6 +135,10 @@ pub struct PurchaseView {
     pub transaction_amounts: TransactionAmountsBody,
     pub products: Vec<ProductBody>,
     pub contact: PurchaseContact,
+    /// Where the sale was made.
+    pub organisation: PurchaseOrganisation,
+    /// The till named by the purchase, as it was then.
+    pub tap: Option<TapView>,
     pub spend_request: Option<SpendRequestView>,
     pub rewards: Rewards,
     /// On the response to the POST (and its retries): the wallet's balances right after it.
@@ -160,6 +191,14 @@ pub fn purchase_view(record: &PurchaseRecord, with_balances: bool) -> PurchaseVi
         contact: PurchaseContact {
             id: record.request.contact_id.to_string(),
         },
+        organisation: PurchaseOrganisation {
+            id: record.organisation_id().to_string(),
+        },
+        tap: record
+            .organisation
+            .as_ref()
+            .and_then(|at| at.tap.as_ref())
+            .map(tap_view),
         spend_request: record.request.spend.map(|spend| SpendRequestView {
             amount: exact(spend.amount),
             restrict_fully_covered: spend.restrict_fully_covered,
@@ -189,6 +228,55 @@ fn contact_identifier(body: Option<ContactIdentifier>) -> Result<ContactRef, Api
             "give exactly one of contact.id, contact.code or contact.wallet_code",
         )),
     }
+}
+
+fn tap_ref(parameter: &'static str, tap: TapIdentifier) -> Result<TapRef, ApiError> {
+    match (tap.id, tap.code) {
+        (Some(id), None) => TapId::parse(&id)
+            .map(TapRef::Id)
+            .map_err(|_| ApiError::not_found("TAP")),
+        (None, Some(code)) => Ok(TapRef::Code(code)),
+        _ => Err(ApiError::invalid(
+            parameter,
+            format!("give exactly one of {parameter}.id or {parameter}.code"),
+        )),
+    }
+}
+
+fn sale_at(body: Option<SaleOrganisationBody>) -> Result<SaleAt, ApiError> {
+    let Some(body) = body else {
+        return Ok(SaleAt::Caller);
+    };
+    match (body.id, body.merchant_tap, body.venue_tap) {
+        (None, None, None) => Ok(SaleAt::Caller),
+        (Some(id), None, None) => OrganisationId::parse(&id)
+            .map(SaleAt::Organisation)
+            .map_err(|_| ApiError::not_found("organisation")),
+        (None, Some(tap), None) => Ok(SaleAt::Tap(
+            OrganisationType::Merchant,
+            tap_ref("organisation.merchant_tap", tap)?,
+        )),
+        (None, None, Some(tap)) => Ok(SaleAt::Tap(
+            OrganisationType::Venue,
+            tap_ref("organisation.venue_tap", tap)?,
+        )),
+        _ => Err(ApiError::invalid(
+            "organisation",
+            "give at most one of organisation.id, organisation.merchant_tap or organisation.venue_tap",
+        )),
+    }
+}
+
+/// A purchase body checked, with where it was made resolved for this caller.
+fn submission(engine: &Engine, auth: &BackOffice, body: CreatePurchaseBody) -> Result<PurchaseSubmission, ApiError> {
+    let at = sale_at(body.organisation)?;
+    let at = engine.sale_organisation(auth.caller.organisation, auth.tenant.organisation, at)?;
+    let mut submission = PurchaseSubmission::try_from(CreatePurchaseBody {
+        organisation: None,
+        ..body
+    })?;
+    submission.organisation = Some(at);
+    Ok(submission)
 }
 
 impl TryFrom<CreatePurchaseBody> for PurchaseSubmission {
@@ -237,6 +325,7 @@ impl TryFrom<CreatePurchaseBody> for PurchaseSubmission {
             spend: body
                 .spend_request
                 .map(|spend| (spend.amount.0, spend.restrict_fully_covered)),
+            organisation: None,
         })
     }
 }
@@ -264,7 +353,7 @@ pub async fn create_purchase(
     engine: web::Data<Engine>,
     body: web::Json<CreatePurchaseBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let submission = PurchaseSubmission::try_from(body.into_inner())?;
+    let submission = submission(&engine, &auth, body.into_inner())?;
     let record = engine.post_purchase(auth.tenant, submission).await?;
     Ok(HttpResponse::Created().json(purchase_view(&record, true)))
 }
@@ -368,7 +457,7 @@ pub async fn create_purchases_bulk(
     for (index, item) in items.into_iter().enumerate() {
         let parsed = serde_json::from_value::<CreatePurchaseBody>(item)
             .map_err(|error| ApiError::invalid("purchases", format!("item {index}: {error}")))
-            .and_then(PurchaseSubmission::try_from);
+            .and_then(|body| submission(&engine, &auth, body));
         match parsed {
             Ok(submission) => {
                 accepted.push(submission);

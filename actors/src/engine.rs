@@ -679,6 +679,9 @@ impl Engine {
         if let Some(route) = self.inner.routes.get(tenant, id) {
             return Ok(route);
         }
+        if self.inner.routes.is_closed(tenant, id) {
+            return Err(EngineError::NotFound("contact"));
+        }
         let contact = self
             .inner
             .store

@@ -25,6 +25,7 @@ pub const SPENT_MINOR_UNITS_TOTAL: &str = "rewards_spent_minor_units_total";
 pub const RATE_LIMITED_TOTAL: &str = "rewards_rate_limited_total";
 pub const MESSAGES_TOTAL: &str = "rewards_messages_total";
 pub const MESSAGE_ATTEMPTS_FAILED_TOTAL: &str = "rewards_message_attempts_failed_total";
+pub const CONTACTS_UNREGISTERED_TOTAL: &str = "rewards_contacts_unregistered_total";
 
 /// Names ending in `_seconds` are latency histograms; these are histograms too.
 pub const HISTOGRAMS_NOT_IN_SECONDS: &[&str] = &[JOURNAL_BATCH_WRITES];
@@ -95,5 +96,9 @@ pub fn describe() {
     describe_counter!(
         MESSAGE_ATTEMPTS_FAILED_TOTAL,
         "Delivery attempts that failed and will be retried, by channel"
+    );
+    describe_counter!(
+        CONTACTS_UNREGISTERED_TOTAL,
+        "Contacts that unregistered from their business"
     );
 }

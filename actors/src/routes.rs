@@ -2,8 +2,9 @@
 //!
 //! Every purchase names a contact, and all it needs of that contact is its wallet and the
 //! wallet's currency. Both are fixed when the contact is created and never change, so a
-//! route read once from the store stays true: the cache needs no invalidation, only a
-//! bound. It saves a store read and a contact decode on every purchase (about 5% of
+//! route read once from the store stays true until the contact unregisters: then its route
+//! is closed (`close`) before its records go, and a closed route is never found or cached
+//! again, whatever a reader that looked in the store a moment earlier tries to insert. It saves a store read and a contact decode on every purchase (about 5% of
 //! `award` throughput over HTTP on the development machine).
 //!
 //! Bounded per shard; a full shard drops an arbitrary entry (the first its hash map
@@ -13,7 +14,7 @@
 use crate::domain::ids::{ContactId, Tenant, WalletId};
 use crate::domain::money::Currency;
 use parking_lot::RwLock;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, RandomState};
 
 const SHARDS: usize = 16;
@@ -32,6 +33,8 @@ pub struct ContactRoutes {
     shards: Vec<RwLock<HashMap<Key, ContactRoute>>>,
     shard_max: usize,
     hasher: RandomState,
+    /// Contacts that are unregistering or gone (rare: checked only on a cache miss).
+    closed: RwLock<HashSet<Key>>,
 }
 
 impl ContactRoutes {
@@ -41,7 +44,24 @@ impl ContactRoutes {
             shards: (0..SHARDS).map(|_| RwLock::new(HashMap::new())).collect(),
             shard_max: max.div_ceil(SHARDS),
             hasher: RandomState::new(),
+            closed: RwLock::new(HashSet::new()),
         }
+    }
+
+    /// From now on the contact has no route: purchases naming it are not found.
+    pub fn close(&self, tenant: &Tenant, contact: ContactId) {
+        let key = (*tenant, contact);
+        self.closed.write().insert(key);
+        self.shard(&key).write().remove(&key);
+    }
+
+    /// Undoes `close` (the contact stayed after all).
+    pub fn reopen(&self, tenant: &Tenant, contact: ContactId) {
+        self.closed.write().remove(&(*tenant, contact));
+    }
+
+    pub fn is_closed(&self, tenant: &Tenant, contact: ContactId) -> bool {
+        self.closed.read().contains(&(*tenant, contact))
     }
 
     fn shard(&self, key: &Key) -> &RwLock<HashMap<Key, ContactRoute>> {
@@ -58,6 +78,9 @@ impl ContactRoutes {
             return;
         }
         let key = (*tenant, route.contact_id);
+        if self.is_closed(tenant, route.contact_id) {
+            return;
+        }
         let mut shard = self.shard(&key).write();
         if shard.len() >= self.shard_max && !shard.contains_key(&key) {
             if let Some(victim) = shard.keys().next().copied() {

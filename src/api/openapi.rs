@@ -108,6 +108,7 @@ struct BackofficeApi;
     self_service::contacts::refresh,
     self_service::contacts::get_contact,
     self_service::contacts::update_contact,
+    self_service::contacts::unregister_contact,
     self_service::contacts::sign_out,
     self_service::verification::request_otp,
     self_service::verification::validate_otp,

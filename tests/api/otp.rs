@@ -499,6 +499,21 @@ async fn email_verification_and_password_reset_links_work_once() {
         )
         .await;
     assert_eq!(changed.status, 204, "{}", changed.body);
+    // Whoever signed in with the old password is signed out.
+    let before_reset = signed_in.body["access_token"].as_str().unwrap();
+    let contact_path = format!(
+        "/self-service/v2/contacts/{}",
+        signed_in.body["contact"]["id"].as_str().unwrap()
+    );
+    let old_session = app
+        .call(
+            "GET",
+            &contact_path,
+            &[("authorization", &format!("Bearer {before_reset}"))],
+            None,
+        )
+        .await;
+    assert_eq!(old_session.status, 401, "{}", old_session.body);
     let reused = app
         .call(
             "POST",

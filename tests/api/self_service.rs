@@ -168,6 +168,7 @@ async fn contact_routes_reach_only_the_tokens_own_contact() {
                 Some(json!({"last_name": "Hacked"})),
             ),
             ("POST", format!("/self-service/v2/contacts/{id}/sign_out"), None),
+            ("DELETE", format!("/self-service/v2/contacts/{id}"), None),
         ]
     };
     // Ann's token on Bob's routes: 403, and Bob is untouched.
@@ -253,4 +254,104 @@ async fn contact_routes_reach_only_the_tokens_own_contact() {
     assert_eq!(out.status, 204, "{}", out.body);
     assert_eq!(as_contact(&app, &session_token, "GET", &own, None).await.status, 401);
     assert_eq!(refresh(session_refresh).await.status, 401);
+}
+
+/// Unregistering: refused while the wallet holds money or a shortfall (nothing changes);
+/// once settled, the contact, its identities and every session go at once, purchases can no
+/// longer name it, its books stay, and the email registers again as a new contact.
+#[tokio::test]
+async fn a_contact_unregisters_once_its_wallet_is_settled() {
+    let app = spawn_app().await;
+    let offer = app.percentage_offer(10, None).await;
+    let registered = register(&app, PUBLIC_KEY, "leaver@example.com", "leaver-password-1").await;
+    assert_eq!(registered.status, 201, "{}", registered.body);
+    let contact_id = registered.body["contact"]["id"].as_str().unwrap().to_string();
+    let token = access(&registered);
+    let other_session = sign_in(&app, PUBLIC_KEY, "leaver@example.com", "leaver-password-1").await;
+    let own = format!("/self-service/v2/contacts/{contact_id}");
+    let contact = app.get(&format!("/backoffice/v2/contacts/{contact_id}")).await;
+    let wallet_id = contact.body["wallet"]["id"].as_str().unwrap().to_string();
+    let wallet_code = contact.body["wallet"]["code"].as_str().unwrap().to_string();
+
+    let earned = app.purchase(&contact_id, "L-1", "100.00", None).await;
+    assert_eq!(earned.status, 201, "{}", earned.body);
+    let refused = as_contact(&app, &token, "DELETE", &own, None).await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    assert_eq!(refused.error_code(), "CRM.EXCEPTIONS.INVALIDSTATEEXCEPTION");
+    assert_eq!(as_contact(&app, &token, "GET", &own, None).await.status, 200);
+    app.set_offer_state(&offer, "INACTIVE").await;
+    let still = app.purchase(&contact_id, "L-2", "10.00", Some(("10.00", false))).await;
+    assert_eq!(still.status, 201, "the contact still buys and spends: {}", still.body);
+    assert_eq!(
+        dec(&app.wallet(&wallet_id).await["balances"][0]["total"]),
+        rust_decimal::Decimal::ZERO
+    );
+
+    let gone = as_contact(&app, &token, "DELETE", &own, None).await;
+    assert_eq!(gone.status, 200, "{}", gone.body);
+    assert_eq!(as_contact(&app, &token, "GET", &own, None).await.status, 401);
+    assert_eq!(
+        as_contact(&app, &access(&other_session), "GET", &own, None)
+            .await
+            .status,
+        401,
+        "every session ended"
+    );
+    let refresh = app
+        .call(
+            "POST",
+            "/self-service/v2/contacts/refresh",
+            &[(
+                "authorization",
+                &format!("Bearer {}", other_session.body["refresh_token"].as_str().unwrap()),
+            )],
+            None,
+        )
+        .await;
+    assert_eq!(refresh.status, 401);
+    assert_eq!(
+        sign_in(&app, PUBLIC_KEY, "leaver@example.com", "leaver-password-1")
+            .await
+            .status,
+        401
+    );
+    assert_eq!(
+        app.get(&format!("/backoffice/v2/contacts/{contact_id}")).await.status,
+        404
+    );
+    assert_eq!(app.purchase(&contact_id, "L-3", "5.00", None).await.status, 404);
+    let by_wallet_code = app
+        .post(
+            "/backoffice/v2/purchases",
+            &json!({"contact": {"wallet_code": wallet_code}, "reference_number": "L-4", "transaction_amounts": {"total": 5}}),
+        )
+        .await;
+    assert_eq!(by_wallet_code.status, 404, "{}", by_wallet_code.body);
+    // The books stay: the wallet's journal and the purchases.
+    let journal = app.journal(&wallet_id).await;
+    assert_eq!(journal.len(), 2, "the award and the spend");
+    assert_eq!(
+        app.get(&format!(
+            "/backoffice/v2/purchases/{}",
+            earned.body["id"].as_str().unwrap()
+        ))
+        .await
+        .status,
+        200
+    );
+
+    // The email registers again, as a new contact; all of it survives a restart.
+    let again = register(&app, PUBLIC_KEY, "leaver@example.com", "leaver-password-2").await;
+    assert_eq!(again.status, 201, "{}", again.body);
+    assert_ne!(again.body["contact"]["id"], contact_id.as_str());
+    let (dir, clock) = app.stop().await;
+    let app = spawn_app_with(dir, clock, &[]).await;
+    assert_eq!(
+        app.get(&format!("/backoffice/v2/contacts/{contact_id}")).await.status,
+        404
+    );
+    assert_eq!(app.purchase(&contact_id, "L-5", "5.00", None).await.status, 404);
+    let signed_in = sign_in(&app, PUBLIC_KEY, "leaver@example.com", "leaver-password-2").await;
+    assert_eq!(signed_in.status, 200, "{}", signed_in.body);
+    assert_eq!(signed_in.body["contact"]["id"], again.body["contact"]["id"]);
 }

@@ -43,6 +43,12 @@ pub enum ContactMessage {
         update: ProfileUpdate,
         reply: oneshot::Sender<Result<Contact, ContactActorError>>,
     },
+    /// Unregisters the contact: its records go with `extra` (its identities, sessions) in
+    /// one commit; replies with the contact as it was.
+    Remove {
+        extra: WriteSet,
+        reply: oneshot::Sender<Result<Contact, ContactActorError>>,
+    },
     Shutdown {
         reply: oneshot::Sender<()>,
     },
@@ -179,6 +185,17 @@ impl Handler<ContactMessage> for ContactActor {
                 let mut writes = WriteSet::default();
                 writes.contact(&updated);
                 self.commit_then_reply(writes, updated, reply);
+            }
+            ContactMessage::Remove { extra, reply } => {
+                let Some(current) = self.contact.take() else {
+                    let _ = reply.send(Err(ContactActorError::NotFound));
+                    return;
+                };
+                let mut writes = WriteSet::default();
+                writes.remove_contact(&current);
+                writes.extend(extra);
+                self.commit_then_reply(writes, current, reply);
+                self.contact = None;
             }
             ContactMessage::Shutdown { reply } => {
                 self.store.commit(

@@ -654,6 +654,9 @@ impl Engine {
         let mut writes = WriteSet::default();
         writes.contact_identity(&link.tenant, IdentityProvider::Email, &link.email, &identity);
         writes.link_token(&hash, &link);
+        // Whoever knew the old password is signed out everywhere.
+        let _writing = self.inner.access_writes.lock().await;
+        self.end_sessions_of(&Subject::Contact(link.tenant, link.contact), None, &mut writes)?;
         self.inner.store.commit_async(writes).await?;
         Ok(())
     }

@@ -323,3 +323,64 @@ impl Engine {
         Ok((self.contact_session(tenant, contact).await?, false))
     }
 }
+
+impl Engine {
+    /// Unregisters a contact from its business (`DELETE /self-service/v2/contacts/{id}`):
+    /// the contact, its codes, preferences and sign-in identities go, and every session it
+    /// has ends, in one commit; its email or phone may register again as a new contact.
+    ///
+    /// Its wallet must be settled first: a balance would be lost and a shortfall forgiven,
+    /// so either is refused (409) and nothing changes. The wallet's journal and the
+    /// purchases stay for the business's accounts. The contact's route is closed before the
+    /// wallet is read, and the read queues behind any purchase already sent to the wallet,
+    /// so no award can land after the check.
+    pub async fn unregister_contact(&self, tenant: Tenant, id: ContactId) -> Result<(), EngineError> {
+        self.check_open()?;
+        let contact = self
+            .inner
+            .store
+            .contact(&tenant, id)?
+            .ok_or(EngineError::NotFound("contact"))?;
+        let _claim = self
+            .inner
+            .claims
+            .claim(claim_key(b'C', &tenant, id.as_bytes()), rand::random())
+            .map_err(|_| EngineError::Busy("contact"))?;
+        self.inner.routes.close(&tenant, id);
+        let outcome = self.remove_settled_contact(tenant, &contact).await;
+        if outcome.is_err() {
+            self.inner.routes.reopen(&tenant, id);
+        }
+        outcome
+    }
+
+    async fn remove_settled_contact(&self, tenant: Tenant, contact: &Contact) -> Result<(), EngineError> {
+        let balances = self.wallet(tenant, contact.wallet_id).await?.balances;
+        if !balances.total.is_zero() || !balances.shortfall.is_zero() {
+            return Err(EngineError::Conflict(format!(
+                "the wallet holds {} {} (shortfall {}); spend or settle it before unregistering",
+                balances.total, contact.wallet_currency, balances.shortfall
+            )));
+        }
+        let _writing = self.inner.access_writes.lock().await;
+        let mut extra = WriteSet::default();
+        for (provider, value) in self.inner.store.contact_identities(&tenant, contact.id)? {
+            let owned = self
+                .inner
+                .store
+                .contact_identity(&tenant, provider, &value)?
+                .is_some_and(|identity| identity.contact == contact.id);
+            if owned {
+                extra.remove_contact_identity(&tenant, provider, &value);
+            }
+        }
+        self.end_sessions_of(&Subject::Contact(tenant, contact.id), None, &mut extra)?;
+        self.ask_contact((tenant, contact.id), |reply| super::ContactMessage::Remove {
+            extra,
+            reply,
+        })
+        .await?;
+        metrics::counter!(crate::metrics_names::CONTACTS_UNREGISTERED_TOTAL).increment(1);
+        Ok(())
+    }
+}

@@ -326,6 +326,31 @@ impl Engine {
         self.issue_tokens(session, writes).await
     }
 
+    /// Adds to `writes` the end of every open session of `subject` but `except`. Call under
+    /// `access_writes`, so no session starts or ends between the read and the commit.
+    pub(super) fn end_sessions_of(
+        &self,
+        subject: &Subject,
+        except: Option<uuid::Uuid>,
+        writes: &mut WriteSet,
+    ) -> Result<usize, EngineError> {
+        let now = self.now();
+        let mut ended = 0;
+        for id in self.inner.store.subject_sessions(subject)? {
+            if Some(id) == except {
+                continue;
+            }
+            if let Some(mut session) = self.inner.store.session(id)? {
+                if session.revoked_on.is_none() {
+                    session.revoked_on = Some(now);
+                    writes.session(&session);
+                    ended += 1;
+                }
+            }
+        }
+        Ok(ended)
+    }
+
     /// Ends a session: its refresh tokens and access tokens stop working.
     pub async fn end_session(&self, session: uuid::Uuid) -> Result<(), EngineError> {
         let _writing = self.inner.access_writes.lock().await;

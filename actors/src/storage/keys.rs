@@ -21,6 +21,7 @@
 //! | `U`    | user id                        | User                |
 //! | `W`    | user email (lower case)        | UserId              |
 //! | `F`    | session id                     | Session (a refresh-token family) |
+//! | `f`    | subject, session id            | session id: the open sessions of a user or contact |
 //! | `R`    | sha256(refresh token)          | RefreshToken        |
 //! | `J`    | signing key id (kid)           | SigningKey          |
 //! | `Z`    | tenant, contact id             | the contact's identities (provider, value) |
@@ -32,6 +33,7 @@
 //! | `M`    | name                           | meta value          |
 //! | `L`    | (nothing)                      | LSN derived, BE u64 |
 
+use crate::domain::access::Subject;
 use crate::domain::ids::{
     ApiKeyId, ContactCode, ContactId, OfferId, OrganisationId, PurchaseId, TapId, Tenant, UserId, WalletCode, WalletId,
 };
@@ -61,6 +63,7 @@ pub const ONE_TIME_PASSWORD: u8 = b'T';
 pub const LINK_TOKEN: u8 = b'D';
 pub const OUTBOX: u8 = b'B';
 pub const TAP: u8 = b'a';
+pub const SUBJECT_SESSION: u8 = b'f';
 pub const META: u8 = b'M';
 pub const DERIVED_LSN: u8 = b'L';
 
@@ -227,6 +230,29 @@ pub fn user_email(email: &str) -> Vec<u8> {
 
 pub fn session(id: uuid::Uuid) -> Vec<u8> {
     prefixed(SESSION, id.as_bytes())
+}
+
+/// The open sessions of one user or contact share this prefix.
+pub fn subject_sessions(subject: &Subject) -> Vec<u8> {
+    let mut key = vec![SUBJECT_SESSION];
+    match subject {
+        Subject::User(user) => {
+            key.push(b'U');
+            key.extend_from_slice(user.as_bytes());
+        }
+        Subject::Contact(tenant, contact) => {
+            key.push(b'C');
+            key.extend_from_slice(&tenant.key_bytes());
+            key.extend_from_slice(contact.as_bytes());
+        }
+    }
+    key
+}
+
+pub fn subject_session(subject: &Subject, session: uuid::Uuid) -> Vec<u8> {
+    let mut key = subject_sessions(subject);
+    key.extend_from_slice(session.as_bytes());
+    key
 }
 
 pub fn refresh_token(token_hash: &[u8; 32]) -> Vec<u8> {

@@ -18,7 +18,7 @@ pub mod overlay;
 pub mod page;
 pub mod writer;
 
-use crate::domain::access::{RefreshToken, Session, SigningKey, User};
+use crate::domain::access::{RefreshToken, Session, SigningKey, Subject, User};
 use crate::domain::comms::OutboundMessage;
 use crate::domain::contact::{Contact, ContactIdentity, ContactPreferences, IdentityProvider};
 use crate::domain::ids::{
@@ -187,8 +187,28 @@ impl WriteSet {
         self.put(keys::user(user.id), encode(user));
         self.put(keys::user_email(&user.email), encode(&user.id));
     }
+    /// A session, and its place among its subject's open sessions (left when it ends).
     pub fn session(&mut self, session: &Session) {
         self.put(keys::session(session.id), encode(session));
+        let index = keys::subject_session(&session.subject, session.id);
+        match session.revoked_on {
+            None => self.put(index, encode(&session.id)),
+            Some(_) => self.remove(index),
+        }
+    }
+    /// A contact leaves its business: its record, its code and wallet-code indexes, its
+    /// preferences and its list of identities (the identities are removed one by one).
+    pub fn remove_contact(&mut self, contact: &Contact) {
+        self.remove(keys::contact(&contact.tenant, contact.id));
+        if let Some(code) = &contact.code {
+            self.remove(keys::contact_code(&contact.tenant, code));
+        }
+        self.remove(keys::wallet_code(&contact.tenant, &contact.wallet_code));
+        self.remove(keys::contact_preferences(&contact.tenant, contact.id));
+        self.remove(keys::contact_identities(&contact.tenant, contact.id));
+    }
+    pub fn remove_contact_identity(&mut self, tenant: &Tenant, provider: IdentityProvider, value: &str) {
+        self.remove(keys::contact_identity(tenant, provider.as_byte(), value));
     }
     pub fn refresh_token(&mut self, token_hash: &[u8; 32], token: &RefreshToken) {
         self.put(keys::refresh_token(token_hash), encode(token));
@@ -707,6 +727,15 @@ impl Store {
 
     pub fn user_by_email(&self, email: &str) -> Result<Option<UserId>, StoreError> {
         self.get(&keys::user_email(email))
+    }
+
+    /// The open sessions of a user or contact (those started since sessions were indexed).
+    pub fn subject_sessions(&self, subject: &Subject) -> Result<Vec<uuid::Uuid>, StoreError> {
+        let prefix = keys::subject_sessions(subject);
+        let logged = self.inner.overlay.prefix(&prefix);
+        merged(self.inner.db.scan_prefix(&prefix), logged, false)
+            .map(|item| decode(item?.newest()).map_err(corrupt(keys::SUBJECT_SESSION)))
+            .collect()
     }
 
     pub fn session(&self, id: uuid::Uuid) -> Result<Option<Session>, StoreError> {

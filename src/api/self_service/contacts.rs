@@ -5,7 +5,7 @@ use super::{client_address, AppKey, ContactToken};
 use crate::api::auth::bearer;
 use crate::api::errors::{ApiError, ErrorBody};
 use crate::identity::IdentityProviders;
-use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
 use rewards_engine::domain::contact::{Contact, ContactPreferences, Phone, PhoneType, ProfileUpdate};
 use rewards_engine::domain::ids::Tenant;
 use rewards_engine::engine::{
@@ -466,6 +466,30 @@ pub async fn update_contact(
     Ok(HttpResponse::Ok().json(IdView {
         id: contact.id.to_string(),
     }))
+}
+
+/// Unregister the signed-in contact from the business: its profile, codes and sign-in
+/// identities are removed and all its sessions end; the email or phone may register again.
+/// The wallet must be settled first (no balance, no shortfall: 409 otherwise, and nothing
+/// changes); its journal and purchases stay in the business's books.
+#[utoipa::path(
+    tag = "Self-service contacts",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "The wallet holds money or a shortfall")
+    ),
+    security(("authorization_self_service" = []))
+)]
+#[delete("/contacts/{id}")]
+pub async fn unregister_contact(
+    token: ContactToken,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = token.own(&path)?;
+    engine.unregister_contact(token.tenant, id).await?;
+    Ok(HttpResponse::Ok().finish())
 }
 
 /// End the session the token belongs to: its access and refresh tokens stop working.

@@ -31,6 +31,7 @@ pub fn scope() -> actix_web::Scope {
         .service(verification::add_identity)
         .service(contacts::get_contact)
         .service(contacts::update_contact)
+        .service(contacts::unregister_contact)
         .service(contacts::sign_out)
 }
 

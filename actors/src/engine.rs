@@ -35,6 +35,7 @@ use tokio::sync::oneshot;
 
 mod api_keys;
 mod comms;
+mod memberships;
 mod organisations;
 mod otp;
 mod self_service;
@@ -159,6 +160,7 @@ pub enum ContactRef {
     WalletCode(WalletCode),
 }
 
+pub use memberships::JoinedOrganisation;
 pub use organisations::{NewOrganisation, NewTap, OrganisationUpdate, SaleAt, TapRef, ORGANISATION_NAME_MAX};
 
 /// Deepest network walked: service owner → business → merchant → venue is four levels.

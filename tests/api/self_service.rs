@@ -355,3 +355,222 @@ async fn a_contact_unregisters_once_its_wallet_is_settled() {
     assert_eq!(signed_in.status, 200, "{}", signed_in.body);
     assert_eq!(signed_in.body["contact"]["id"], again.body["contact"]["id"]);
 }
+
+/// A service owner's registry: its contact signs up to businesses under it (each keeps its
+/// own contact and wallet for it), lists them with wallets, switches into one, signs off
+/// (sessions there end, the wallet stays) and signs up again to the same wallet; businesses
+/// of other networks and other contacts' routes are refused.
+#[tokio::test]
+async fn a_registry_contact_signs_up_to_and_off_businesses_of_its_service_owner() {
+    use rewards_engine::domain::access::Caller;
+    use rewards_engine::domain::ids::Mode;
+    use rewards_engine::domain::organisation::{ApiKeyKind, OrganisationType};
+    use rewards_engine::engine::NewApiKey;
+
+    let app = spawn_app().await;
+    let owner = app
+        .engine
+        .create_root_organisation("Coffee Guild", OrganisationType::ServiceOwner, None)
+        .await
+        .unwrap();
+    let issue = |kind| {
+        let engine = app.engine.clone();
+        async move {
+            let new = NewApiKey {
+                organisation: None,
+                kind,
+                mode: Mode::Live,
+                name: "guild".into(),
+            };
+            engine
+                .create_api_key(&Caller::key(owner.id, Mode::Live), new)
+                .await
+                .unwrap()
+                .key
+        }
+    };
+    let owner_public = issue(ApiKeyKind::Public).await;
+    let owner_secret = issue(ApiKeyKind::Secret).await;
+    let mut businesses = Vec::new();
+    for name in ["Brew Coffee", "Bean There"] {
+        let created = app
+            .with_key(
+                &owner_secret,
+                "POST",
+                "/backoffice/v2/organisations",
+                Some(&json!({"name": name, "type": "BUSINESS"})),
+            )
+            .await;
+        assert_eq!(created.status, 201, "{}", created.body);
+        businesses.push(created.body["id"].as_str().unwrap().to_string());
+    }
+    let brew = &businesses[0];
+
+    let registered = register(&app, &owner_public, "guild@example.com", "guild-password-1").await;
+    assert_eq!(registered.status, 201, "{}", registered.body);
+    assert_eq!(registered.body["organisations"][0]["type"], "SERVICE_OWNER");
+    let contact_id = registered.body["contact"]["id"].as_str().unwrap().to_string();
+    let token = access(&registered);
+    let memberships = format!("/self-service/v2/contacts/{contact_id}/organisations");
+    let sign_up = json!({"action": "SIGNUP", "organisation_id": brew, "email_opt_out": true});
+
+    // Signing up gives a token acting in the business, as its own contact there.
+    let joined = as_contact(&app, &token, "POST", &memberships, Some(&sign_up)).await;
+    assert_eq!(joined.status, 200, "{}", joined.body);
+    assert_eq!(joined.body["organisations"][0]["id"], brew.as_str());
+    let member_id = joined.body["contact"]["id"].as_str().unwrap().to_string();
+    assert_ne!(member_id, contact_id);
+    assert_eq!(joined.body["contact"]["first_name"], "Ria");
+    let again = as_contact(&app, &token, "POST", &memberships, Some(&sign_up)).await;
+    assert_eq!(again.status, 200);
+    assert_eq!(
+        again.body["contact"]["id"],
+        member_id.as_str(),
+        "signing up twice joins once"
+    );
+
+    // The business sees its contact; its purchases award into the member's wallet.
+    let brew_key = app
+        .with_key(
+            &owner_secret,
+            "POST",
+            "/backoffice/v2/api_keys",
+            Some(&json!({"type": "SECRET", "organisation_id": brew})),
+        )
+        .await;
+    let brew_key = brew_key.body["key"].as_str().unwrap().to_string();
+    let offer = app
+        .with_key(
+            &brew_key,
+            "POST",
+            "/backoffice/v2/reward_offers",
+            Some(&json!({"name": "Ten", "award": {"type": "PERCENTAGE", "value": 10}})),
+        )
+        .await;
+    assert_eq!(offer.status, 201, "{}", offer.body);
+    let sale = app
+        .with_key(
+            &brew_key,
+            "POST",
+            "/backoffice/v2/purchases",
+            Some(
+                &json!({"contact": {"id": member_id}, "reference_number": "G-1", "transaction_amounts": {"total": 50}}),
+            ),
+        )
+        .await;
+    assert_eq!(sale.status, 201, "{}", sale.body);
+
+    let listed = as_contact(&app, &token, "GET", &format!("{memberships}?include_wallet=true"), None).await;
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    let content = listed.body["content"].as_array().unwrap();
+    assert_eq!(content.len(), 2, "{}", listed.body);
+    assert_eq!(content[0]["name"], "Coffee Guild");
+    assert_eq!(content[1]["name"], "Brew Coffee");
+    assert_eq!(
+        dec(&content[1]["wallet"]["balance"]),
+        rust_decimal::Decimal::new(500, 2)
+    );
+    let filtered = as_contact(&app, &token, "GET", &format!("{memberships}?name=brew"), None).await;
+    assert_eq!(filtered.body["content"].as_array().unwrap().len(), 1);
+    assert!(filtered.body["content"][0].get("wallet").is_none());
+
+    // Switching gives a token acting in a business the contact joined, and nowhere else.
+    let switched = as_contact(
+        &app,
+        &token,
+        "POST",
+        &format!("/self-service/v2/organisations/{brew}/switch"),
+        None,
+    )
+    .await;
+    assert_eq!(switched.status, 200, "{}", switched.body);
+    assert_eq!(switched.body["contact"]["id"], member_id.as_str());
+    let member_token = access(&switched);
+    let member_path = format!("/self-service/v2/contacts/{member_id}");
+    assert_eq!(
+        as_contact(&app, &member_token, "GET", &member_path, None).await.status,
+        200
+    );
+    let not_joined = format!("/self-service/v2/organisations/{}/switch", businesses[1]);
+    assert_eq!(as_contact(&app, &token, "POST", &not_joined, None).await.status, 404);
+
+    // Refusals change nothing: another network's business, an organisation that is not a
+    // business, an unknown action, the registry itself, another contact's route.
+    let bootstrap_business = app
+        .engine
+        .business_of(app.engine.authenticate_api_key(SECRET_KEY).unwrap().organisation)
+        .unwrap();
+    for (body, status) in [
+        (
+            json!({"action": "SIGNUP", "organisation_id": bootstrap_business.to_string()}),
+            404,
+        ),
+        (json!({"action": "SIGNUP", "organisation_id": "not-an-id"}), 404),
+        (json!({"action": "JOIN", "organisation_id": brew}), 400),
+        (json!({"action": "SIGNOFF", "organisation_id": businesses[1]}), 404),
+        (
+            json!({"action": "SIGNOFF", "organisation_id": owner.id.to_string()}),
+            409,
+        ),
+    ] {
+        let refused = as_contact(&app, &token, "POST", &memberships, Some(&body)).await;
+        assert_eq!(refused.status, status, "{body}: {}", refused.body);
+    }
+    let other = register(&app, &owner_public, "other@example.com", "other-password-1").await;
+    let theirs = format!(
+        "/self-service/v2/contacts/{}/organisations",
+        other.body["contact"]["id"].as_str().unwrap()
+    );
+    assert_eq!(as_contact(&app, &token, "GET", &theirs, None).await.status, 403);
+    assert_eq!(
+        as_contact(&app, &token, "POST", &theirs, Some(&sign_up)).await.status,
+        403
+    );
+    let unregister = as_contact(
+        &app,
+        &token,
+        "DELETE",
+        &format!("/self-service/v2/contacts/{contact_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(unregister.status, 409, "still a member: {}", unregister.body);
+
+    // Signing off ends the sessions there and keeps the wallet; signing up again resumes it.
+    let sign_off = json!({"action": "SIGNOFF", "organisation_id": brew});
+    let left = as_contact(&app, &token, "POST", &memberships, Some(&sign_off)).await;
+    assert_eq!(left.status, 200, "{}", left.body);
+    assert_eq!(
+        as_contact(&app, &member_token, "GET", &member_path, None).await.status,
+        401
+    );
+    let listed = as_contact(&app, &token, "GET", &memberships, None).await;
+    assert_eq!(listed.body["content"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        as_contact(&app, &token, "POST", &memberships, Some(&sign_off))
+            .await
+            .status,
+        404
+    );
+    let back = as_contact(&app, &token, "POST", &memberships, Some(&sign_up)).await;
+    assert_eq!(back.status, 200, "{}", back.body);
+    assert_eq!(back.body["contact"]["id"], member_id.as_str());
+
+    // All of it survives a restart.
+    let (dir, clock) = app.stop().await;
+    let app = spawn_app_with(dir, clock, &[]).await;
+    let signed_in = sign_in(&app, &owner_public, "guild@example.com", "guild-password-1").await;
+    let listed = as_contact(
+        &app,
+        &access(&signed_in),
+        "GET",
+        &format!("{memberships}?include_wallet=true"),
+        None,
+    )
+    .await;
+    assert_eq!(listed.body["content"][1]["id"], brew.as_str());
+    assert_eq!(
+        dec(&listed.body["content"][1]["wallet"]["balance"]),
+        rust_decimal::Decimal::new(500, 2)
+    );
+}

@@ -1,6 +1,6 @@
 //! Contacts: the people (or companies) a business rewards. Each has exactly one wallet.
 
-use super::ids::{ContactCode, ContactId, Tenant, WalletCode, WalletId};
+use super::ids::{ContactCode, ContactId, OrganisationId, Tenant, WalletCode, WalletId};
 use super::money::Currency;
 use serde::{Deserialize, Serialize};
 
@@ -147,4 +147,16 @@ pub fn validate_profile(contact: &Contact) -> Result<(), ContactError> {
         return Err(ContactError::Empty);
     }
     Ok(())
+}
+
+/// A registry contact's membership of a business: a contact of a service owner's registry
+/// signs up to businesses under the service owner, and each business keeps its own contact
+/// for it (`member`, with its own wallet), as businesses always own their contacts. Signing
+/// off keeps the record (and the member's wallet): signing up again resumes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Membership {
+    pub business: OrganisationId,
+    pub member: ContactId,
+    pub joined_on: i64,
+    pub left_on: Option<i64>,
 }

@@ -355,6 +355,12 @@ impl Engine {
     }
 
     async fn remove_settled_contact(&self, tenant: Tenant, contact: &Contact) -> Result<(), EngineError> {
+        let memberships = self.inner.store.memberships(&tenant, contact.id)?;
+        if memberships.iter().any(|membership| membership.left_on.is_none()) {
+            return Err(EngineError::Conflict(
+                "the contact still belongs to businesses it signed up to; sign off them first".into(),
+            ));
+        }
         let balances = self.wallet(tenant, contact.wallet_id).await?.balances;
         if !balances.total.is_zero() || !balances.shortfall.is_zero() {
             return Err(EngineError::Conflict(format!(

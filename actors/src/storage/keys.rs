@@ -30,6 +30,7 @@
 //! | `B`    | message seq (BE u64)           | OutboundMessage: the communications outbox |
 //! | `a`    | business id, 0, TAP code   | TapEntry: TAP codes of a business's merchants and venues |
 //! | `a`    | business id, 1, TAP id     | TapEntry            |
+//! | `m`    | tenant, contact id, business id | Membership: a registry contact's businesses |
 //! | `M`    | name                           | meta value          |
 //! | `L`    | (nothing)                      | LSN derived, BE u64 |
 
@@ -64,6 +65,7 @@ pub const LINK_TOKEN: u8 = b'D';
 pub const OUTBOX: u8 = b'B';
 pub const TAP: u8 = b'a';
 pub const SUBJECT_SESSION: u8 = b'f';
+pub const MEMBERSHIP: u8 = b'm';
 pub const META: u8 = b'M';
 pub const DERIVED_LSN: u8 = b'L';
 
@@ -179,6 +181,17 @@ pub fn tap_id(business: OrganisationId, id: TapId) -> Vec<u8> {
     let mut key = prefixed(TAP, business.as_bytes());
     key.push(1);
     key.extend_from_slice(id.as_bytes());
+    key
+}
+
+/// The memberships of one registry contact share this prefix.
+pub fn memberships(tenant: &Tenant, contact: ContactId) -> Vec<u8> {
+    tenant_key(MEMBERSHIP, tenant, contact.as_bytes())
+}
+
+pub fn membership(tenant: &Tenant, contact: ContactId, business: OrganisationId) -> Vec<u8> {
+    let mut key = memberships(tenant, contact);
+    key.extend_from_slice(business.as_bytes());
     key
 }
 

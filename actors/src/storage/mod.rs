@@ -20,7 +20,7 @@ pub mod writer;
 
 use crate::domain::access::{RefreshToken, Session, SigningKey, Subject, User};
 use crate::domain::comms::OutboundMessage;
-use crate::domain::contact::{Contact, ContactIdentity, ContactPreferences, IdentityProvider};
+use crate::domain::contact::{Contact, ContactIdentity, ContactPreferences, IdentityProvider, Membership};
 use crate::domain::ids::{
     ApiKeyId, ContactCode, ContactId, OfferId, OrganisationId, PurchaseId, TapId, Tenant, UserId, WalletCode, WalletId,
 };
@@ -206,6 +206,12 @@ impl WriteSet {
         self.remove(keys::wallet_code(&contact.tenant, &contact.wallet_code));
         self.remove(keys::contact_preferences(&contact.tenant, contact.id));
         self.remove(keys::contact_identities(&contact.tenant, contact.id));
+    }
+    pub fn membership(&mut self, tenant: &Tenant, contact: ContactId, membership: &Membership) {
+        self.put(
+            keys::membership(tenant, contact, membership.business),
+            encode(membership),
+        );
     }
     pub fn remove_contact_identity(&mut self, tenant: &Tenant, provider: IdentityProvider, value: &str) {
         self.remove(keys::contact_identity(tenant, provider.as_byte(), value));
@@ -727,6 +733,24 @@ impl Store {
 
     pub fn user_by_email(&self, email: &str) -> Result<Option<UserId>, StoreError> {
         self.get(&keys::user_email(email))
+    }
+
+    pub fn membership(
+        &self,
+        tenant: &Tenant,
+        contact: ContactId,
+        business: OrganisationId,
+    ) -> Result<Option<Membership>, StoreError> {
+        self.get(&keys::membership(tenant, contact, business))
+    }
+
+    /// Every business a registry contact joined (and those it left), in business id order.
+    pub fn memberships(&self, tenant: &Tenant, contact: ContactId) -> Result<Vec<Membership>, StoreError> {
+        let prefix = keys::memberships(tenant, contact);
+        let logged = self.inner.overlay.prefix(&prefix);
+        merged(self.inner.db.scan_prefix(&prefix), logged, false)
+            .map(|item| decode(item?.newest()).map_err(corrupt(keys::MEMBERSHIP)))
+            .collect()
     }
 
     /// The open sessions of a user or contact (those started since sessions were indexed).

@@ -4,6 +4,7 @@
 //! contact's data only.
 
 pub mod contacts;
+pub mod organisations;
 pub mod verification;
 
 use crate::api::auth::{access_token, api_key, engine, parse_mode};
@@ -32,6 +33,9 @@ pub fn scope() -> actix_web::Scope {
         .service(contacts::get_contact)
         .service(contacts::update_contact)
         .service(contacts::unregister_contact)
+        .service(organisations::sign_up_or_off)
+        .service(organisations::list_organisations)
+        .service(organisations::switch)
         .service(contacts::sign_out)
 }
 

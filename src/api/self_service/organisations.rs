@@ -1,0 +1,210 @@
+//! The businesses a contact belongs to: `GET/POST /self-service/v2/contacts/{id}/organisations`
+//! (list; sign up to or off a business under the service owner whose registry holds the
+//! contact) and `POST /self-service/v2/organisations/{id}/switch` (a token acting there).
+
+use super::contacts::{token_view, ContactTokenView, IdView};
+use super::ContactToken;
+use crate::api::errors::{ApiError, ErrorBody};
+use crate::api::wire::{money, IgnoredBody, Money, Paging};
+use actix_web::{get, post, web, HttpResponse};
+use rewards_engine::domain::contact::ContactPreferences;
+use rewards_engine::domain::ids::OrganisationId;
+use rewards_engine::domain::money::with_minor_units;
+use rewards_engine::Engine;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// Most organisations per page.
+const PAGE_SIZE_MAX: usize = 100;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct MembershipBody {
+    /// SIGNUP or SIGNOFF.
+    pub action: String,
+    pub organisation_id: String,
+    /// SIGNUP only: whether the contact accepts the business's terms (default true).
+    pub service_acceptance: Option<bool>,
+    pub email_opt_out: Option<bool>,
+    pub sms_opt_out: Option<bool>,
+    pub referral_code: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct OrganisationsQuery {
+    /// Whether each organisation comes with the contact's wallet there.
+    pub include_wallet: Option<bool>,
+    /// Only organisations whose name contains this (case-insensitive).
+    pub name: Option<String>,
+    pub page: Option<usize>,
+    pub size: Option<usize>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MembershipWallet {
+    pub wallet_id: String,
+    /// Open plus commerce balance.
+    pub balance: Money,
+    pub currency_code: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JoinedOrganisationView {
+    pub id: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wallet: Option<MembershipWallet>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JoinedOrganisationsView {
+    pub paging: Paging,
+    pub content: Vec<JoinedOrganisationView>,
+}
+
+fn organisation_id(text: &str) -> Result<OrganisationId, ApiError> {
+    OrganisationId::parse(text).map_err(|_| ApiError::not_found("organisation"))
+}
+
+/// Sign up to a business under the service owner whose registry holds the contact (200 with
+/// a token acting there, as the business's own contact with its own wallet), or sign off
+/// one (200; the contact's wallet there stays for when it signs up again).
+#[utoipa::path(
+    tag = "Self-service contacts",
+    params(("id" = String, Path)),
+    request_body = MembershipBody,
+    responses(
+        (status = 200, body = ContactTokenView, description = "SIGNUP: a token acting in the business"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "Not a business of the contact's registry, or not joined"),
+        (status = 409, body = ErrorBody, description = "SIGNOFF of the organisation the contact registered with")
+    ),
+    security(("authorization_self_service" = []))
+)]
+#[post("/contacts/{id}/organisations")]
+pub async fn sign_up_or_off(
+    token: ContactToken,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+    body: web::Json<MembershipBody>,
+) -> Result<HttpResponse, ApiError> {
+    let id = token.own(&path)?;
+    let body = body.into_inner();
+    let organisation = organisation_id(&body.organisation_id)?;
+    match body.action.as_str() {
+        "SIGNUP" => {
+            let preferences = ContactPreferences {
+                email_opt_out: body.email_opt_out.unwrap_or(false),
+                sms_opt_out: body.sms_opt_out.unwrap_or(false),
+                terms_accepted_on: body.service_acceptance.unwrap_or(true).then(|| engine.now()),
+                referral_code: body
+                    .referral_code
+                    .map(|code| code.trim().to_string())
+                    .filter(|code| !code.is_empty()),
+                language_code: None,
+            };
+            let session = engine
+                .sign_up_to_organisation(token.tenant, id, organisation, preferences)
+                .await?;
+            Ok(HttpResponse::Ok().json(token_view(session, true)))
+        }
+        "SIGNOFF" => {
+            engine.sign_off_organisation(token.tenant, id, organisation).await?;
+            Ok(HttpResponse::Ok().json(IdView {
+                id: organisation.to_string(),
+            }))
+        }
+        other => Err(ApiError::invalid(
+            "action",
+            format!("action must be SIGNUP or SIGNOFF, not {other}"),
+        )),
+    }
+}
+
+/// The organisations the contact belongs to: the one it registered with, then the
+/// businesses it signed up to (optionally with its wallet in each).
+#[utoipa::path(
+    tag = "Self-service contacts",
+    params(("id" = String, Path), OrganisationsQuery),
+    responses(
+        (status = 200, body = JoinedOrganisationsView), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)
+    ),
+    security(("authorization_self_service" = []))
+)]
+#[get("/contacts/{id}/organisations")]
+pub async fn list_organisations(
+    token: ContactToken,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+    query: web::Query<OrganisationsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let id = token.own(&path)?;
+    let page = query.page.unwrap_or(1);
+    let size = query.size.unwrap_or(10);
+    if page == 0 {
+        return Err(ApiError::invalid("page", "page starts at 1"));
+    }
+    if size == 0 || size > PAGE_SIZE_MAX {
+        return Err(ApiError::invalid("size", format!("size must be 1 to {PAGE_SIZE_MAX}")));
+    }
+    let name = query.name.as_deref().map(str::to_lowercase);
+    let mut joined = engine.joined_organisations(&token.tenant, id)?;
+    joined.retain(|joined| {
+        name.as_deref()
+            .is_none_or(|name| joined.organisation.name.to_lowercase().contains(name))
+    });
+    let has_more = joined.len() > page * size;
+    let mut content = Vec::new();
+    for joined in joined.into_iter().skip((page - 1) * size).take(size) {
+        let wallet = if query.include_wallet.unwrap_or(false) {
+            let member = engine.own_contact(&joined.tenant, joined.member)?.0;
+            let view = engine.wallet(joined.tenant, member.wallet_id).await?;
+            let currency = member.wallet_currency;
+            Some(MembershipWallet {
+                wallet_id: member.wallet_id.to_string(),
+                balance: money(with_minor_units(view.balances.open + view.balances.commerce, currency)),
+                currency_code: currency.code().to_string(),
+            })
+        } else {
+            None
+        };
+        content.push(JoinedOrganisationView {
+            id: joined.organisation.id.to_string(),
+            name: joined.organisation.name,
+            wallet,
+        });
+    }
+    Ok(HttpResponse::Ok().json(JoinedOrganisationsView {
+        paging: Paging {
+            page,
+            size,
+            total: None,
+            has_more,
+        },
+        content,
+    }))
+}
+
+/// A new token acting in an organisation the contact belongs to (its own, or a business it
+/// signed up to).
+#[utoipa::path(
+    tag = "Self-service contacts",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, body = ContactTokenView), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)
+    ),
+    security(("authorization_self_service" = []))
+)]
+#[post("/organisations/{id}/switch")]
+pub async fn switch(
+    token: ContactToken,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+    _body: IgnoredBody,
+) -> Result<HttpResponse, ApiError> {
+    let session = engine
+        .switch_contact_organisation(token.tenant, token.contact, organisation_id(&path)?)
+        .await?;
+    Ok(HttpResponse::Ok().json(token_view(session, true)))
+}

@@ -4,8 +4,9 @@
 //! wallet's currency. Both are fixed when the contact is created and never change, so a
 //! route read once from the store stays true until the contact unregisters: then its route
 //! is closed (`close`) before its records go, and a closed route is never found or cached
-//! again, whatever a reader that looked in the store a moment earlier tries to insert. It saves a store read and a contact decode on every purchase (about 5% of
-//! `award` throughput over HTTP on the development machine).
+//! again, whatever a reader that looked in the store a moment earlier tries to insert. It
+//! saves a store read and a contact decode on every purchase (about 5% of `award`
+//! throughput over HTTP on the development machine).
 //!
 //! Bounded per shard; a full shard drops an arbitrary entry (the first its hash map
 //! yields) for the new one, which is cheap and good enough for a cache whose misses cost

@@ -556,6 +556,27 @@ async fn a_registry_contact_signs_up_to_and_off_businesses_of_its_service_owner(
     assert_eq!(back.status, 200, "{}", back.body);
     assert_eq!(back.body["contact"]["id"], member_id.as_str());
 
+    // A member that unregisters itself in a business leaves the list; signing up again
+    // makes a new one.
+    let bean_up = json!({"action": "SIGNUP", "organisation_id": businesses[1]});
+    let bean = as_contact(&app, &token, "POST", &memberships, Some(&bean_up)).await;
+    assert_eq!(bean.status, 200, "{}", bean.body);
+    let bean_member = bean.body["contact"]["id"].as_str().unwrap().to_string();
+    let left_itself = as_contact(
+        &app,
+        &access(&bean),
+        "DELETE",
+        &format!("/self-service/v2/contacts/{bean_member}"),
+        None,
+    )
+    .await;
+    assert_eq!(left_itself.status, 200, "{}", left_itself.body);
+    let listed = as_contact(&app, &token, "GET", &memberships, None).await;
+    assert_eq!(listed.body["content"].as_array().unwrap().len(), 2, "{}", listed.body);
+    let anew = as_contact(&app, &token, "POST", &memberships, Some(&bean_up)).await;
+    assert_eq!(anew.status, 200, "{}", anew.body);
+    assert_ne!(anew.body["contact"]["id"], bean_member.as_str());
+
     // All of it survives a restart.
     let (dir, clock) = app.stop().await;
     let app = spawn_app_with(dir, clock, &[]).await;

@@ -10,7 +10,7 @@
 //! earned is lost and signing up again resumes them.
 
 use super::self_service::ContactSession;
-use super::{claim_key, Engine, EngineError, NewContact};
+use super::{claim_key, ClaimGuard, Engine, EngineError, NewContact};
 use crate::domain::access::Subject;
 use crate::domain::contact::{Contact, ContactPreferences, Membership};
 use crate::domain::ids::{ContactId, OrganisationId, Tenant};
@@ -26,6 +26,22 @@ pub struct JoinedOrganisation {
 }
 
 impl Engine {
+    /// One change at a time to one contact's membership of one business.
+    fn claim_membership(
+        &self,
+        tenant: &Tenant,
+        id: ContactId,
+        business: OrganisationId,
+    ) -> Result<ClaimGuard, EngineError> {
+        self.inner
+            .claims
+            .claim(
+                claim_key(b'm', tenant, &[id.as_bytes().as_slice(), business.as_bytes()].concat()),
+                rand::random(),
+            )
+            .map_err(|_| EngineError::Busy("membership"))
+    }
+
     fn registry_contact(&self, tenant: &Tenant, id: ContactId) -> Result<Contact, EngineError> {
         self.inner
             .store
@@ -65,21 +81,18 @@ impl Engine {
             organisation: organisation.id,
             mode: tenant.mode,
         };
-        let _claim = self
-            .inner
-            .claims
-            .claim(
-                claim_key(b'm', &tenant, &[id.as_bytes().as_slice(), business.as_bytes()].concat()),
-                rand::random(),
-            )
-            .map_err(|_| EngineError::Busy("membership"))?;
+        let _claim = self.claim_membership(&tenant, id, business)?;
         let now = self.now();
-        if let Some(mut membership) = self.inner.store.membership(&tenant, id, business)? {
-            let member = self
+        // A member that unregistered itself in the business is gone: signing up makes anew.
+        let joined = match self.inner.store.membership(&tenant, id, business)? {
+            Some(membership) => self
                 .inner
                 .store
                 .contact(&member_tenant, membership.member)?
-                .ok_or(EngineError::NotFound("contact"))?;
+                .map(|member| (membership, member)),
+            None => None,
+        };
+        if let Some((mut membership, member)) = joined {
             let mut writes = WriteSet::default();
             if membership.left_on.take().is_some() {
                 membership.joined_on = now;
@@ -131,14 +144,7 @@ impl Engine {
                 "a contact does not sign off the organisation it registered with; unregister instead".into(),
             ));
         }
-        let _claim = self
-            .inner
-            .claims
-            .claim(
-                claim_key(b'm', &tenant, &[id.as_bytes().as_slice(), business.as_bytes()].concat()),
-                rand::random(),
-            )
-            .map_err(|_| EngineError::Busy("membership"))?;
+        let _claim = self.claim_membership(&tenant, id, business)?;
         let mut membership = self
             .inner
             .store
@@ -168,13 +174,15 @@ impl Engine {
             member: id,
         }];
         for membership in self.inner.store.memberships(tenant, id)? {
-            if membership.left_on.is_none() {
+            let member_tenant = Tenant {
+                organisation: membership.business,
+                mode: tenant.mode,
+            };
+            let member_stayed = self.inner.store.contact(&member_tenant, membership.member)?.is_some();
+            if membership.left_on.is_none() && member_stayed {
                 joined.push(JoinedOrganisation {
                     organisation: self.organisation(membership.business)?,
-                    tenant: Tenant {
-                        organisation: membership.business,
-                        mode: tenant.mode,
-                    },
+                    tenant: member_tenant,
                     member: membership.member,
                 });
             }

@@ -581,6 +581,13 @@ async fn a_registry_contact_signs_up_to_and_off_businesses_of_its_service_owner(
     let (dir, clock) = app.stop().await;
     let app = spawn_app_with(dir, clock, &[]).await;
     let signed_in = sign_in(&app, &owner_public, "guild@example.com", "guild-password-1").await;
+    // Signing in lists the organisations joined: the registry, then the businesses.
+    let organisations = signed_in.body["organisations"].as_array().unwrap();
+    assert_eq!(organisations.len(), 3, "{}", signed_in.body);
+    assert_eq!(organisations[0]["id"], owner.id.to_string());
+    assert!(organisations
+        .iter()
+        .any(|organisation| organisation["id"] == brew.as_str() && organisation["type"] == "BUSINESS"));
     let listed = as_contact(
         &app,
         &access(&signed_in),

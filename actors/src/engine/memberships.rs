@@ -190,6 +190,24 @@ impl Engine {
         Ok(joined)
     }
 
+    /// What a session of the contact lists as joined: its own organisation first, then, for a
+    /// service owner's registry contact, the businesses it belongs to.
+    pub(super) fn session_organisations(
+        &self,
+        tenant: &Tenant,
+        id: ContactId,
+    ) -> Result<Vec<Organisation>, EngineError> {
+        let own = self.organisation(tenant.organisation)?;
+        if own.organisation_type != OrganisationType::ServiceOwner {
+            return Ok(vec![own]);
+        }
+        Ok(self
+            .joined_organisations(tenant, id)?
+            .into_iter()
+            .map(|joined| joined.organisation)
+            .collect())
+    }
+
     /// A new session acting in `organisation`: the contact's own, or a business it joined.
     pub async fn switch_contact_organisation(
         &self,

@@ -695,7 +695,7 @@ impl Engine {
         Ok(ContactSession {
             tokens,
             verified: self.contact_verified(&tenant, contact.id)?,
-            business: self.organisation(tenant.organisation)?,
+            organisations: self.session_organisations(&tenant, contact.id)?,
             contact,
         })
     }

@@ -55,7 +55,9 @@ pub struct ContactSession {
     pub contact: Contact,
     /// Whether one of the contact's sign-in identities is verified.
     pub verified: bool,
-    pub business: Organisation,
+    /// The organisations the contact has joined, the one the session acts in first: a
+    /// service owner's registry contact lists the businesses it signed up to after it.
+    pub organisations: Vec<Organisation>,
 }
 
 impl Engine {
@@ -221,8 +223,8 @@ impl Engine {
         Ok(ContactSession {
             tokens,
             verified: self.contact_verified(&tenant, contact.id)?,
+            organisations: self.session_organisations(&tenant, contact.id)?,
             contact,
-            business: self.organisation(tenant.organisation)?,
         })
     }
 

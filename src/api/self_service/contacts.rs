@@ -173,11 +173,15 @@ pub(super) fn token_view(session: ContactSession, existing_contact: bool) -> Con
             is_verified: session.verified,
             company_name: None,
         },
-        organisations: vec![TokenOrganisation {
-            id: session.business.id.to_string(),
-            organisation_type: session.business.organisation_type.code(),
-            name: session.business.name,
-        }],
+        organisations: session
+            .organisations
+            .into_iter()
+            .map(|organisation| TokenOrganisation {
+                id: organisation.id.to_string(),
+                organisation_type: organisation.organisation_type.code(),
+                name: organisation.name,
+            })
+            .collect(),
         communities: Vec::new(),
         existing_contact,
     }

@@ -81,6 +81,8 @@ pub struct AuthSettings {
     pub access_token_ttl_s: i64,
     pub refresh_token_ttl_s: i64,
     pub password_chars_min: usize,
+    pub sign_in_failures_max: u32,
+    pub sign_in_lockout_s: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -245,6 +247,8 @@ impl Settings {
                 1,
             ),
             ("auth.password_chars_min", self.auth.password_chars_min as u64, 8),
+            ("auth.sign_in_failures_max", self.auth.sign_in_failures_max as u64, 1),
+            ("auth.sign_in_lockout_s", self.auth.sign_in_lockout_s.max(0) as u64, 1),
             ("otp.ttl_s", self.otp.ttl_s.max(0) as u64, 1),
             ("otp.attempts_max", self.otp.attempts_max as u64, 1),
             (

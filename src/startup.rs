@@ -50,6 +50,8 @@ pub fn engine_settings(settings: &Settings) -> anyhow::Result<EngineSettings> {
             access_token_ttl_s: settings.auth.access_token_ttl_s,
             refresh_token_ttl_s: settings.auth.refresh_token_ttl_s,
             password_chars_min: settings.auth.password_chars_min,
+            sign_in_failures_max: settings.auth.sign_in_failures_max,
+            sign_in_lockout_s: settings.auth.sign_in_lockout_s,
         },
         comms: rewards_engine::engine::CommsSettings {
             otp_ttl_s: settings.otp.ttl_s,

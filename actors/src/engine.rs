@@ -35,6 +35,7 @@ use tokio::sync::oneshot;
 
 mod api_keys;
 mod comms;
+mod lockout;
 mod memberships;
 mod organisations;
 mod otp;
@@ -139,6 +140,10 @@ pub struct AccessSettings {
     pub access_token_ttl_s: i64,
     pub refresh_token_ttl_s: i64,
     pub password_chars_min: usize,
+    /// Wrong passwords in a row that lock an identity out of signing in.
+    pub sign_in_failures_max: u32,
+    /// How long a lockout lasts, and how long a wrong password counts towards one.
+    pub sign_in_lockout_s: i64,
 }
 
 impl Default for AccessSettings {
@@ -148,6 +153,8 @@ impl Default for AccessSettings {
             access_token_ttl_s: 900,
             refresh_token_ttl_s: 30 * 86_400,
             password_chars_min: 10,
+            sign_in_failures_max: 5,
+            sign_in_lockout_s: 900,
         }
     }
 }
@@ -253,6 +260,7 @@ struct Inner {
     outbox_ready: tokio::sync::Notify,
     limits: comms::RequestLimits,
     limit_checks: std::sync::atomic::AtomicU64,
+    sign_in_failures: lockout::SignInFailures,
     closing: AtomicBool,
     routes: ContactRoutes,
 }
@@ -290,6 +298,7 @@ impl Engine {
                 outbox_ready: tokio::sync::Notify::new(),
                 limits: comms::RequestLimits::new(&settings.comms),
                 limit_checks: std::sync::atomic::AtomicU64::new(1),
+                sign_in_failures: Default::default(),
                 closing: AtomicBool::new(false),
                 routes: ContactRoutes::new(settings.contact_routes_max),
                 settings,

@@ -26,6 +26,7 @@ pub const RATE_LIMITED_TOTAL: &str = "rewards_rate_limited_total";
 pub const MESSAGES_TOTAL: &str = "rewards_messages_total";
 pub const MESSAGE_ATTEMPTS_FAILED_TOTAL: &str = "rewards_message_attempts_failed_total";
 pub const CONTACTS_UNREGISTERED_TOTAL: &str = "rewards_contacts_unregistered_total";
+pub const SIGN_IN_LOCKOUTS_TOTAL: &str = "rewards_sign_in_lockouts_total";
 
 /// Names ending in `_seconds` are latency histograms; these are histograms too.
 pub const HISTOGRAMS_NOT_IN_SECONDS: &[&str] = &[JOURNAL_BATCH_WRITES];
@@ -100,5 +101,9 @@ pub fn describe() {
     describe_counter!(
         CONTACTS_UNREGISTERED_TOTAL,
         "Contacts that unregistered from their business"
+    );
+    describe_counter!(
+        SIGN_IN_LOCKOUTS_TOTAL,
+        "Identities locked out of signing in after repeated wrong passwords"
     );
 }

@@ -681,3 +681,150 @@ async fn back_office_contacts_add_credentials_proven_by_link_or_code() {
     let validated = validate(&app, &by_phone.body["auth_otp"], &code_in(&sms)).await;
     assert_eq!(validated.body["contact"]["id"], id.as_str());
 }
+
+async fn contact_sign_in(app: &TestApp, email: &str, password: &str) -> Reply {
+    public(
+        app,
+        "/self-service/v2/contacts/authenticate",
+        &json!({"provider": "EMAIL", "username": email, "password": password}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn repeated_wrong_passwords_lock_the_email_out_for_a_while() {
+    let receiver = Receiver::start();
+    let dir = Arc::new(TempDir::new().unwrap());
+    let clock = rewards_engine::ManualClock::new(START_S);
+    let app = spawn_on(&receiver, dir.clone(), clock.clone(), &[]).await;
+    let mut seen = 0;
+    for email in ["lock@example.com", "other@example.com"] {
+        let registered = public(
+            &app,
+            "/self-service/v2/contacts/register",
+            &person(json!({"provider": "EMAIL", "email": email, "password": "right-password-1"})),
+        )
+        .await;
+        assert_eq!(registered.status, 201, "{}", registered.body);
+        receiver.next(&mut seen).await;
+    }
+
+    // A right password clears the count: four wrong, one right, four wrong still signs in.
+    for _ in 0..2 {
+        for _ in 0..4 {
+            assert_eq!(
+                contact_sign_in(&app, "lock@example.com", "wrong-password").await.status,
+                401
+            );
+        }
+        assert_eq!(
+            contact_sign_in(&app, "lock@example.com", "right-password-1")
+                .await
+                .status,
+            200
+        );
+    }
+
+    // Five wrong in a row lock the email: the right password is refused too, with 429 and
+    // Retry-After; an unknown email locks the same way; another email is untouched.
+    for email in ["lock@example.com", "nobody@example.com"] {
+        for _ in 0..5 {
+            let wrong = contact_sign_in(&app, email, "wrong-password").await;
+            assert_eq!(wrong.status, 401, "{}", wrong.body);
+        }
+        let locked = contact_sign_in(&app, email, "right-password-1").await;
+        assert_eq!(locked.status, 429, "{}", locked.body);
+        assert_eq!(locked.error_code(), "CRM.EXCEPTIONS.TOOMANYREQUESTSEXCEPTION");
+        assert_eq!(locked.retry_after.as_deref(), Some("900"));
+    }
+    assert_eq!(
+        contact_sign_in(&app, "Other@Example.com", "right-password-1")
+            .await
+            .status,
+        200
+    );
+
+    // The lockout outlives a restart, and ends when its time is up.
+    let app = {
+        app.stop().await;
+        spawn_on(&receiver, dir.clone(), clock.clone(), &[]).await
+    };
+    clock.advance(600);
+    let locked = contact_sign_in(&app, "LOCK@example.com", "right-password-1").await;
+    assert_eq!(locked.status, 429, "{}", locked.body);
+    assert_eq!(locked.retry_after.as_deref(), Some("300"));
+    clock.advance(300);
+    assert_eq!(
+        contact_sign_in(&app, "lock@example.com", "right-password-1")
+            .await
+            .status,
+        200
+    );
+
+    // Guesses sent at once cannot pass the limit between check and count.
+    let guesses = (0..12).map(|_| contact_sign_in(&app, "other@example.com", "wrong-password"));
+    let statuses: Vec<u16> = futures_util::future::join_all(guesses)
+        .await
+        .iter()
+        .map(|reply| reply.status.as_u16())
+        .collect();
+    assert!(
+        statuses.iter().all(|status| [401, 429].contains(status)),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().filter(|status| **status == 401).count() <= 5,
+        "{statuses:?}"
+    );
+    for _ in 0..5 {
+        let _ = contact_sign_in(&app, "other@example.com", "wrong-password").await;
+    }
+    assert_eq!(
+        contact_sign_in(&app, "other@example.com", "right-password-1")
+            .await
+            .status,
+        429
+    );
+
+    // A password reset lifts the lockout: the email's owner signs in at once.
+    let forgot = public(
+        &app,
+        "/self-service/v2/contacts/forgot_password",
+        &json!({"username": "other@example.com"}),
+    )
+    .await;
+    assert_eq!(forgot.status, 204);
+    let token = link_token_in(&receiver.next(&mut seen).await);
+    let changed = app
+        .call(
+            "POST",
+            "/self-service/v2/contacts/change_password",
+            &[],
+            Some(&json!({"token": token, "password": "new-password-22"})),
+        )
+        .await;
+    assert_eq!(changed.status, 204, "{}", changed.body);
+    assert_eq!(
+        contact_sign_in(&app, "other@example.com", "new-password-22")
+            .await
+            .status,
+        200
+    );
+
+    // Back-office users lock out alike.
+    let user_body = |password: &str| json!({"provider": "EMAIL", "username": ADMIN_EMAIL, "password": password});
+    let user_sign_in = |body: Value| {
+        let app = &app;
+        async move {
+            app.with_key(PUBLIC_KEY, "POST", "/backoffice/v2/users/authenticate", Some(&body))
+                .await
+        }
+    };
+    for _ in 0..5 {
+        assert_eq!(user_sign_in(user_body("wrong-password")).await.status, 401);
+    }
+    let locked = user_sign_in(user_body(ADMIN_PASSWORD)).await;
+    assert_eq!(locked.status, 429, "{}", locked.body);
+    clock.advance(900);
+    assert_eq!(user_sign_in(user_body(ADMIN_PASSWORD)).await.status, 200);
+}

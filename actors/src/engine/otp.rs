@@ -3,6 +3,7 @@
 //! carries it, so neither exists without the other.
 
 use super::comms::NewMessage;
+use super::lockout::SignInIdentity;
 use super::self_service::ContactSession;
 use super::users::blocking;
 use super::{claim_key, sha256, Engine, EngineError};
@@ -654,7 +655,9 @@ impl Engine {
         let mut writes = WriteSet::default();
         writes.contact_identity(&link.tenant, IdentityProvider::Email, &link.email, &identity);
         writes.link_token(&hash, &link);
-        // Whoever knew the old password is signed out everywhere.
+        // The owner of the email may sign in again at once, and whoever knew the old
+        // password is signed out everywhere.
+        self.clear_sign_in_failures(SignInIdentity::Contact(&link.tenant, &link.email), &mut writes);
         let _writing = self.inner.access_writes.lock().await;
         self.end_sessions_of(&Subject::Contact(link.tenant, link.contact), None, &mut writes)?;
         self.inner.store.commit_async(writes).await?;

@@ -2,6 +2,7 @@
 //! (the contact, its wallet and its sign-in identity in one atomic commit), sign-in, and the
 //! contact's session. The app's public key decides the business and the mode.
 
+use super::lockout::SignInIdentity;
 use super::otp::{Destination, OtpSent};
 use super::tokens::TokenPair;
 use super::users::{blocking, decoy_hash};
@@ -177,7 +178,7 @@ impl Engine {
     }
 
     /// Email and password sign-in of a contact. A wrong email and a wrong password are the
-    /// same error and take the same time.
+    /// same error and take the same time; repeated, they lock the email out for a while.
     pub async fn authenticate_contact(
         &self,
         tenant: Tenant,
@@ -185,11 +186,13 @@ impl Engine {
         password: &str,
     ) -> Result<ContactSession, EngineError> {
         self.check_open()?;
-        let identity = match normalise_email(email) {
+        let normalised = normalise_email(email);
+        let attempt = self.begin_sign_in(SignInIdentity::Contact(&tenant, normalised.as_deref().unwrap_or(email)))?;
+        let identity = match &normalised {
             Some(email) => self
                 .inner
                 .store
-                .contact_identity(&tenant, IdentityProvider::Email, &email)?,
+                .contact_identity(&tenant, IdentityProvider::Email, email)?,
             None => None,
         };
         let stored = identity
@@ -200,8 +203,12 @@ impl Engine {
         let matches = blocking(move || verify_password(&password, &stored)).await?;
         let identity = match identity {
             Some(identity) if matches && identity.password_hash.is_some() => identity,
-            _ => return Err(EngineError::InvalidLogin),
+            _ => {
+                attempt.failed().await?;
+                return Err(EngineError::InvalidLogin);
+            }
         };
+        attempt.succeeded().await?;
         let contact = self
             .inner
             .store

@@ -2,6 +2,7 @@
 //! with email and password, act in one organisation at a time and switch into the
 //! organisations below the ones they belong to.
 
+use super::lockout::SignInIdentity;
 use super::tokens::TokenPair;
 use super::{Engine, EngineError};
 use crate::domain::access::{hash_password, normalise_email, verify_password, Caller, Membership, Role, Subject, User};
@@ -153,11 +154,14 @@ impl Engine {
     }
 
     /// Email and password sign-in. `mode` comes from the API key the app called with.
-    /// Wrong email and wrong password are the same error, and take the same time.
+    /// Wrong email and wrong password are the same error, and take the same time; repeated,
+    /// they lock the email out for a while.
     pub async fn authenticate_user(&self, email: &str, password: &str, mode: Mode) -> Result<UserSession, EngineError> {
         self.check_open()?;
-        let found = match normalise_email(email) {
-            Some(email) => self.inner.store.user_by_email(&email)?,
+        let normalised = normalise_email(email);
+        let attempt = self.begin_sign_in(SignInIdentity::User(normalised.as_deref().unwrap_or(email)))?;
+        let found = match &normalised {
+            Some(email) => self.inner.store.user_by_email(email)?,
             None => None,
         };
         let user = match found {
@@ -171,8 +175,12 @@ impl Engine {
         let matches = blocking(move || verify_password(&password, &stored)).await?;
         let user = match user {
             Some(user) if matches => user,
-            _ => return Err(EngineError::InvalidLogin),
+            _ => {
+                attempt.failed().await?;
+                return Err(EngineError::InvalidLogin);
+            }
         };
+        attempt.succeeded().await?;
         let home = user.memberships.first().ok_or(EngineError::InvalidLogin)?;
         let tokens = self
             .start_session(Subject::User(user.id), home.organisation, mode, home.role)

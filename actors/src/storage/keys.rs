@@ -31,6 +31,7 @@
 //! | `a`    | business id, 0, TAP code   | TapEntry: TAP codes of a business's merchants and venues |
 //! | `a`    | business id, 1, TAP id     | TapEntry            |
 //! | `m`    | tenant, contact id, business id | Membership: a registry contact's businesses |
+//! | `l`    | sha256(sign-in identity)       | i64: locked until (epoch s), after repeated wrong passwords |
 //! | `M`    | name                           | meta value          |
 //! | `L`    | (nothing)                      | LSN derived, BE u64 |
 
@@ -66,6 +67,7 @@ pub const OUTBOX: u8 = b'B';
 pub const TAP: u8 = b'a';
 pub const SUBJECT_SESSION: u8 = b'f';
 pub const MEMBERSHIP: u8 = b'm';
+pub const SIGN_IN_LOCK: u8 = b'l';
 pub const META: u8 = b'M';
 pub const DERIVED_LSN: u8 = b'L';
 
@@ -266,6 +268,10 @@ pub fn subject_session(subject: &Subject, session: uuid::Uuid) -> Vec<u8> {
     let mut key = subject_sessions(subject);
     key.extend_from_slice(session.as_bytes());
     key
+}
+
+pub fn sign_in_lock(identity_hash: &[u8; 32]) -> Vec<u8> {
+    prefixed(SIGN_IN_LOCK, identity_hash)
 }
 
 pub fn refresh_token(token_hash: &[u8; 32]) -> Vec<u8> {

@@ -228,6 +228,13 @@ impl WriteSet {
     pub fn one_time_password(&mut self, otp: &OneTimePassword) {
         self.put(keys::one_time_password(otp.id), encode(otp));
     }
+    /// Sign-in with the identity is refused until `until` (epoch seconds).
+    pub fn sign_in_lock(&mut self, identity_hash: &[u8; 32], until: i64) {
+        self.put(keys::sign_in_lock(identity_hash), encode(&until));
+    }
+    pub fn remove_sign_in_lock(&mut self, identity_hash: &[u8; 32]) {
+        self.remove(keys::sign_in_lock(identity_hash));
+    }
     pub fn link_token(&mut self, token_hash: &[u8; 32], token: &LinkToken) {
         self.put(keys::link_token(token_hash), encode(token));
     }
@@ -794,6 +801,10 @@ impl Store {
 
     pub fn one_time_password(&self, id: uuid::Uuid) -> Result<Option<OneTimePassword>, StoreError> {
         self.get(&keys::one_time_password(id))
+    }
+
+    pub fn sign_in_lock(&self, identity_hash: &[u8; 32]) -> Result<Option<i64>, StoreError> {
+        self.get(&keys::sign_in_lock(identity_hash))
     }
 
     pub fn link_token(&self, token_hash: &[u8; 32]) -> Result<Option<LinkToken>, StoreError> {

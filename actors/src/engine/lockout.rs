@@ -134,7 +134,7 @@ impl Engine {
 fn locked(retry_after_s: i64) -> EngineError {
     metrics::counter!(crate::metrics_names::RATE_LIMITED_TOTAL, "what" => "sign_in").increment(1);
     EngineError::RateLimited {
-        what: "sign-in (too many wrong passwords)",
+        what: "email after repeated wrong passwords",
         retry_after_s: retry_after_s.max(1) as u64,
     }
 }

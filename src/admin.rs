@@ -54,6 +54,15 @@ pub enum AdminCommand {
         #[arg(long, default_value = "ADMIN")]
         role: String,
     },
+    /// Give a back-office user a new password: its sessions end and a sign-in lockout of
+    /// its email is lifted.
+    SetPassword {
+        #[arg(long)]
+        email: String,
+        /// The password; or set REWARDS_ADMIN_PASSWORD so it stays out of shell history.
+        #[arg(long, env = "REWARDS_ADMIN_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
     /// Make an API key for an organisation; the key is printed once.
     CreateKey {
         #[arg(long)]
@@ -141,6 +150,10 @@ async fn execute(engine: &Engine, command: AdminCommand) -> anyhow::Result<Value
             };
             let user = engine.create_user(&Caller::key(organisation, Mode::Live), new).await?;
             json!({"id": user.id.to_string(), "email": user.email, "organisation_id": organisation.to_string(), "role": role.code()})
+        }
+        AdminCommand::SetPassword { email, password } => {
+            let user = engine.set_user_password(&email, &password).await?;
+            json!({"id": user.id.to_string(), "email": user.email})
         }
         AdminCommand::CreateKey {
             organisation,

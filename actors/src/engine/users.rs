@@ -118,6 +118,30 @@ impl Engine {
         Ok(self.inner.store.commit_async(writes).await?)
     }
 
+    /// The operator's reset of a user's password (`rewards admin set-password`): the new
+    /// password replaces the old, every session of the user ends and a sign-in lockout of
+    /// the email is lifted, in one commit.
+    pub async fn set_user_password(&self, email: &str, password: &str) -> Result<User, EngineError> {
+        self.check_open()?;
+        let email = normalise_email(email).ok_or_else(|| super::invalid("email", "is not an email address"))?;
+        self.check_password("password", password)?;
+        let password = password.to_string();
+        let password_hash = blocking(move || hash_password(&password)).await?;
+        let _writing = self.inner.access_writes.lock().await;
+        let mut user = match self.inner.store.user_by_email(&email)? {
+            Some(id) => self.inner.store.user(id)?,
+            None => None,
+        }
+        .ok_or(EngineError::NotFound("user"))?;
+        user.password_hash = password_hash;
+        let mut writes = WriteSet::default();
+        writes.user(&user);
+        self.end_sessions_of(&Subject::User(user.id), None, &mut writes)?;
+        self.clear_sign_in_failures(SignInIdentity::User(&email), &mut writes);
+        self.inner.store.commit_async(writes).await?;
+        Ok(user)
+    }
+
     /// A user the caller reaches: one belonging to the caller's organisation or below it.
     pub fn user_for(&self, caller: &Caller, id: UserId) -> Result<User, EngineError> {
         let user = self.inner.store.user(id)?.ok_or(EngineError::NotFound("user"))?;

@@ -322,3 +322,17 @@ pub fn ed25519_pkcs8(seed: [u8; 32]) -> Vec<u8> {
     der.extend_from_slice(&seed);
     der
 }
+
+/// A contact's email and password sign-in, with the app's key.
+pub async fn contact_sign_in(app: &TestApp, key: &str, email: &str, password: &str) -> Reply {
+    let body = serde_json::json!({"provider": "EMAIL", "username": email, "password": password});
+    app.with_key(key, "POST", "/self-service/v2/contacts/authenticate", Some(&body))
+        .await
+}
+
+/// A back-office user's email and password sign-in, with an API key (it decides the mode).
+pub async fn user_sign_in(app: &TestApp, key: &str, email: &str, password: &str) -> Reply {
+    let body = serde_json::json!({"provider": "EMAIL", "username": email, "password": password});
+    app.with_key(key, "POST", "/backoffice/v2/users/authenticate", Some(&body))
+        .await
+}

@@ -682,15 +682,6 @@ async fn back_office_contacts_add_credentials_proven_by_link_or_code() {
     assert_eq!(validated.body["contact"]["id"], id.as_str());
 }
 
-async fn contact_sign_in(app: &TestApp, email: &str, password: &str) -> Reply {
-    public(
-        app,
-        "/self-service/v2/contacts/authenticate",
-        &json!({"provider": "EMAIL", "username": email, "password": password}),
-    )
-    .await
-}
-
 #[tokio::test]
 async fn repeated_wrong_passwords_lock_the_email_out_for_a_while() {
     let receiver = Receiver::start();
@@ -713,12 +704,14 @@ async fn repeated_wrong_passwords_lock_the_email_out_for_a_while() {
     for _ in 0..2 {
         for _ in 0..4 {
             assert_eq!(
-                contact_sign_in(&app, "lock@example.com", "wrong-password").await.status,
+                contact_sign_in(&app, PUBLIC_KEY, "lock@example.com", "wrong-password")
+                    .await
+                    .status,
                 401
             );
         }
         assert_eq!(
-            contact_sign_in(&app, "lock@example.com", "right-password-1")
+            contact_sign_in(&app, PUBLIC_KEY, "lock@example.com", "right-password-1")
                 .await
                 .status,
             200
@@ -729,16 +722,16 @@ async fn repeated_wrong_passwords_lock_the_email_out_for_a_while() {
     // Retry-After; an unknown email locks the same way; another email is untouched.
     for email in ["lock@example.com", "nobody@example.com"] {
         for _ in 0..5 {
-            let wrong = contact_sign_in(&app, email, "wrong-password").await;
+            let wrong = contact_sign_in(&app, PUBLIC_KEY, email, "wrong-password").await;
             assert_eq!(wrong.status, 401, "{}", wrong.body);
         }
-        let locked = contact_sign_in(&app, email, "right-password-1").await;
+        let locked = contact_sign_in(&app, PUBLIC_KEY, email, "right-password-1").await;
         assert_eq!(locked.status, 429, "{}", locked.body);
         assert_eq!(locked.error_code(), "CRM.EXCEPTIONS.TOOMANYREQUESTSEXCEPTION");
         assert_eq!(locked.retry_after.as_deref(), Some("900"));
     }
     assert_eq!(
-        contact_sign_in(&app, "Other@Example.com", "right-password-1")
+        contact_sign_in(&app, PUBLIC_KEY, "Other@Example.com", "right-password-1")
             .await
             .status,
         200
@@ -750,19 +743,19 @@ async fn repeated_wrong_passwords_lock_the_email_out_for_a_while() {
         spawn_on(&receiver, dir.clone(), clock.clone(), &[]).await
     };
     clock.advance(600);
-    let locked = contact_sign_in(&app, "LOCK@example.com", "right-password-1").await;
+    let locked = contact_sign_in(&app, PUBLIC_KEY, "LOCK@example.com", "right-password-1").await;
     assert_eq!(locked.status, 429, "{}", locked.body);
     assert_eq!(locked.retry_after.as_deref(), Some("300"));
     clock.advance(300);
     assert_eq!(
-        contact_sign_in(&app, "lock@example.com", "right-password-1")
+        contact_sign_in(&app, PUBLIC_KEY, "lock@example.com", "right-password-1")
             .await
             .status,
         200
     );
 
     // Guesses sent at once cannot pass the limit between check and count.
-    let guesses = (0..12).map(|_| contact_sign_in(&app, "other@example.com", "wrong-password"));
+    let guesses = (0..12).map(|_| contact_sign_in(&app, PUBLIC_KEY, "other@example.com", "wrong-password"));
     let statuses: Vec<u16> = futures_util::future::join_all(guesses)
         .await
         .iter()
@@ -777,10 +770,10 @@ async fn repeated_wrong_passwords_lock_the_email_out_for_a_while() {
         "{statuses:?}"
     );
     for _ in 0..5 {
-        let _ = contact_sign_in(&app, "other@example.com", "wrong-password").await;
+        let _ = contact_sign_in(&app, PUBLIC_KEY, "other@example.com", "wrong-password").await;
     }
     assert_eq!(
-        contact_sign_in(&app, "other@example.com", "right-password-1")
+        contact_sign_in(&app, PUBLIC_KEY, "other@example.com", "right-password-1")
             .await
             .status,
         429
@@ -805,26 +798,26 @@ async fn repeated_wrong_passwords_lock_the_email_out_for_a_while() {
         .await;
     assert_eq!(changed.status, 204, "{}", changed.body);
     assert_eq!(
-        contact_sign_in(&app, "other@example.com", "new-password-22")
+        contact_sign_in(&app, PUBLIC_KEY, "other@example.com", "new-password-22")
             .await
             .status,
         200
     );
 
     // Back-office users lock out alike.
-    let user_body = |password: &str| json!({"provider": "EMAIL", "username": ADMIN_EMAIL, "password": password});
-    let user_sign_in = |body: Value| {
-        let app = &app;
-        async move {
-            app.with_key(PUBLIC_KEY, "POST", "/backoffice/v2/users/authenticate", Some(&body))
-                .await
-        }
-    };
     for _ in 0..5 {
-        assert_eq!(user_sign_in(user_body("wrong-password")).await.status, 401);
+        assert_eq!(
+            user_sign_in(&app, PUBLIC_KEY, ADMIN_EMAIL, "wrong-password")
+                .await
+                .status,
+            401
+        );
     }
-    let locked = user_sign_in(user_body(ADMIN_PASSWORD)).await;
+    let locked = user_sign_in(&app, PUBLIC_KEY, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     assert_eq!(locked.status, 429, "{}", locked.body);
     clock.advance(900);
-    assert_eq!(user_sign_in(user_body(ADMIN_PASSWORD)).await.status, 200);
+    assert_eq!(
+        user_sign_in(&app, PUBLIC_KEY, ADMIN_EMAIL, ADMIN_PASSWORD).await.status,
+        200
+    );
 }

@@ -3,6 +3,7 @@
 //! refresh rotation and sign-out; and every contact-scoped route refusing another contact's
 //! token, a user's token, a public key alone and forged tokens, with nothing changed.
 
+use crate::helpers::contact_sign_in as sign_in;
 use crate::helpers::*;
 use serde_json::{json, Value};
 
@@ -19,16 +20,6 @@ async fn register(app: &TestApp, key: &str, email: &str, password: &str) -> Repl
             "sms_opt_out": true,
             "referral_code": "FRIEND-1",
         })),
-    )
-    .await
-}
-
-async fn sign_in(app: &TestApp, key: &str, email: &str, password: &str) -> Reply {
-    app.with_key(
-        key,
-        "POST",
-        "/self-service/v2/contacts/authenticate",
-        Some(&json!({"provider": "EMAIL", "username": email, "password": password})),
     )
     .await
 }

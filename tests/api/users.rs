@@ -3,6 +3,7 @@
 //! (`alg: none`, a foreign signature, a tampered or expired token, live against test), each
 //! refused with nothing changed.
 
+use crate::helpers::user_sign_in as sign_in;
 use crate::helpers::*;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -10,16 +11,6 @@ use serde_json::{json, Value};
 
 fn bearer(token: &str) -> String {
     format!("Bearer {token}")
-}
-
-async fn sign_in(app: &TestApp, key: &str, email: &str, password: &str) -> Reply {
-    app.with_key(
-        key,
-        "POST",
-        "/backoffice/v2/users/authenticate",
-        Some(&json!({"provider": "EMAIL", "username": email, "password": password})),
-    )
-    .await
 }
 
 async fn as_user(app: &TestApp, token: &str, method: &str, path: &str, body: Option<&Value>) -> Reply {

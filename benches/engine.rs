@@ -70,11 +70,14 @@ fn setup(wallets: usize) -> Setup {
                 idle_ms: 600_000,
                 mailbox_len_max: 65_536,
                 snapshot_every_events: 1_000,
+                wallet_balance_max: rewards_engine::domain::money::MoneyLimits::default().wallet_balance_max,
             },
             default_currency: Currency::parse("EUR").unwrap(),
             contact_routes_max: 1 << 20,
             access: Default::default(),
             comms: Default::default(),
+            money: Default::default(),
+            purchases: Default::default(),
         };
         let engine = Engine::start(store, settings, Arc::new(SystemClock));
         let organisation = engine

@@ -9,7 +9,7 @@
 use crate::settings::Settings;
 use rewards_engine::domain::access::Role;
 use rewards_engine::domain::ids::{Mode, OrganisationId};
-use rewards_engine::domain::organisation::ApiKeyKind;
+use rewards_engine::domain::organisation::{generate_api_key, ApiKeyKind};
 use rewards_engine::engine::NewUser;
 use rewards_engine::Engine;
 use serde::{Deserialize, Serialize};
@@ -28,11 +28,6 @@ pub struct BootstrapKeys {
     /// Only when it was generated (a password chosen by setting is not written out).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_password: Option<String>,
-}
-
-fn random_secret_key() -> String {
-    let bytes: [u8; 32] = rand::random();
-    format!("sk_{}", hex::encode(bytes))
 }
 
 fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
@@ -66,8 +61,12 @@ pub async fn ensure(engine: &Engine, settings: &Settings) -> anyhow::Result<Opti
             value.to_string()
         }
     };
-    let public_api_key = chosen(&settings.bootstrap.public_api_key, || uuid::Uuid::new_v4().to_string());
-    let secret_api_key = chosen(&settings.bootstrap.secret_api_key, random_secret_key);
+    let public_api_key = chosen(&settings.bootstrap.public_api_key, || {
+        generate_api_key(ApiKeyKind::Public, Mode::Live)
+    });
+    let secret_api_key = chosen(&settings.bootstrap.secret_api_key, || {
+        generate_api_key(ApiKeyKind::Secret, Mode::Live)
+    });
     let organisation_id = OrganisationId::random();
     let generated_password = settings
         .bootstrap

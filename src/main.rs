@@ -84,6 +84,7 @@ fn serve(config: Option<PathBuf>) -> std::process::ExitCode {
                 rewards_server::bootstrap::file_path(&settings.storage.data_dir).display()
             );
         }
+        println!("metrics on port {}", application.metrics_port());
         println!("listening on port {}", application.port());
         tracing::info!(port = application.port(), data_dir = %settings.storage.data_dir.display(), "serving");
         application.run_until_stopped().await?;

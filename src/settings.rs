@@ -22,10 +22,20 @@ pub struct Settings {
     pub bootstrap: BootstrapSettings,
     pub auth: AuthSettings,
     pub otp: OtpSettings,
+    pub money: MoneySettings,
+    pub purchases: PurchasesSettings,
     pub communications: CommunicationsSettings,
     pub oidc: OidcSettings,
     pub facebook: FacebookSettings,
+    pub metrics: MetricsSettings,
     pub log: LogSettings,
+}
+
+/// Where `GET /metrics` is served: its own listener, never the public API's.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    pub bind: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -83,6 +93,21 @@ pub struct AuthSettings {
     pub password_chars_min: usize,
     pub sign_in_failures_max: u32,
     pub sign_in_lockout_s: i64,
+}
+
+/// Bounds on money, in major units (D6).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoneySettings {
+    pub amount_max: u64,
+    pub wallet_balance_max: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PurchasesSettings {
+    pub date_future_skew_s: i64,
+    pub date_backdate_max_s: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -213,6 +238,7 @@ impl Settings {
 
     fn validate(&self) -> Result<(), SettingsError> {
         self.bind_address()?;
+        self.metrics_address()?;
         self.default_currency()?;
         for (key, value, min) in [
             ("http.body_bytes_max", self.http.body_bytes_max as u64, 1),
@@ -273,15 +299,78 @@ impl Settings {
                 return Err(invalid(key, format!("must be at least {min}")));
             }
         }
+        let bound_max = rewards_engine::domain::money::MoneyLimits::BOUND_MAX;
+        for (key, value) in [
+            ("money.amount_max", self.money.amount_max),
+            ("money.wallet_balance_max", self.money.wallet_balance_max),
+        ] {
+            if value == 0 || rust_decimal::Decimal::from(value) > bound_max {
+                return Err(invalid(key, format!("must be 1 to {bound_max}")));
+            }
+        }
+        for (key, value) in [
+            ("purchases.date_future_skew_s", self.purchases.date_future_skew_s),
+            ("purchases.date_backdate_max_s", self.purchases.date_backdate_max_s),
+        ] {
+            if !(0..=10 * 365 * 86_400).contains(&value) {
+                return Err(invalid(key, "must be 0 to ten years in seconds"));
+            }
+        }
         if !(1..=1000).contains(&self.http.page_size_max) {
             return Err(invalid("http.page_size_max", "must be 1 to 1000"));
         }
-        for (key, value) in [
-            ("bootstrap.public_api_key", &self.bootstrap.public_api_key),
-            ("bootstrap.secret_api_key", &self.bootstrap.secret_api_key),
+        use rewards_engine::domain::ids::Mode;
+        use rewards_engine::domain::organisation::{
+            api_key_entropy_bits, api_key_name_says, ApiKeyKind, API_KEY_ENTROPY_BITS_MIN,
+        };
+        for (key, value, kind) in [
+            (
+                "bootstrap.public_api_key",
+                &self.bootstrap.public_api_key,
+                ApiKeyKind::Public,
+            ),
+            (
+                "bootstrap.secret_api_key",
+                &self.bootstrap.secret_api_key,
+                ApiKeyKind::Secret,
+            ),
         ] {
-            if !value.is_empty() && (value.len() < 16 || value.len() > 200 || value.chars().any(char::is_whitespace)) {
-                return Err(invalid(key, "must be 16 to 200 characters without spaces"));
+            if value.is_empty() {
+                continue;
+            }
+            if value.len() < 16 || value.len() > 200 || value.chars().any(|c| !c.is_ascii_graphic()) {
+                return Err(invalid(
+                    key,
+                    "must be 16 to 200 printable ASCII characters without spaces",
+                ));
+            }
+            // The bootstrap keys are LIVE keys: a name that says otherwise would mislead
+            // whoever holds it (a "test" key that moves live money).
+            let (named_kind, named_mode) = api_key_name_says(value);
+            if named_kind.is_some_and(|named| named != kind) {
+                return Err(invalid(
+                    key,
+                    format!(
+                        "its name says a {} key; this setting is the {} key",
+                        named_kind.map_or("", |k| k.code()),
+                        kind.code()
+                    ),
+                ));
+            }
+            if named_mode == Some(Mode::Test) {
+                return Err(invalid(
+                    key,
+                    "the bootstrap keys are LIVE keys, so a name that says test (sk_test_/pk_test_) is refused; name it sk_live_… / pk_live_…, or leave it empty to generate one",
+                ));
+            }
+            if api_key_entropy_bits(value) < API_KEY_ENTROPY_BITS_MIN {
+                return Err(invalid(
+                    key,
+                    format!(
+                        "is too easy to guess (about {:.0} bits; at least {API_KEY_ENTROPY_BITS_MIN} needed): use a long random value, or leave it empty to generate one",
+                        api_key_entropy_bits(value)
+                    ),
+                ));
             }
         }
         if rewards_engine::domain::access::normalise_email(&self.bootstrap.admin_email).is_none() {
@@ -358,11 +447,34 @@ impl Settings {
         Ok(())
     }
 
+    pub fn metrics_address(&self) -> Result<SocketAddr, SettingsError> {
+        let address: SocketAddr = self
+            .metrics
+            .bind
+            .parse()
+            .map_err(|error| invalid("metrics.bind", format!("'{}': {error}", self.metrics.bind)))?;
+        let api = self.bind_address()?;
+        if address.port() != 0 && address.port() == api.port() {
+            return Err(invalid(
+                "metrics.bind",
+                "must not be the API's listener (http.bind): metrics stay off the public port",
+            ));
+        }
+        Ok(address)
+    }
+
     pub fn bind_address(&self) -> Result<SocketAddr, SettingsError> {
         self.http
             .bind
             .parse()
             .map_err(|error| invalid("http.bind", format!("'{}': {error}", self.http.bind)))
+    }
+
+    pub fn money_limits(&self) -> rewards_engine::domain::money::MoneyLimits {
+        rewards_engine::domain::money::MoneyLimits {
+            amount_max: self.money.amount_max.into(),
+            wallet_balance_max: self.money.wallet_balance_max.into(),
+        }
     }
 
     pub fn default_currency(&self) -> Result<Currency, SettingsError> {
@@ -401,13 +513,39 @@ mod tests {
             None,
             &[
                 ("REWARDS__HTTP__BIND", "127.0.0.1:0"),
-                ("REWARDS__BOOTSTRAP__SECRET_API_KEY", "1234567890123456789"),
+                ("REWARDS__BOOTSTRAP__SECRET_API_KEY", "sk_live_Xq7pR2mK9vLw4TnB8cYe"),
             ],
         )
         .unwrap();
         assert_eq!(settings.http.bind, "127.0.0.1:0");
-        assert_eq!(settings.bootstrap.secret_api_key, "1234567890123456789");
+        assert_eq!(settings.bootstrap.secret_api_key, "sk_live_Xq7pR2mK9vLw4TnB8cYe");
         assert_eq!(settings.organisation.default_currency, "EUR");
+    }
+
+    #[test]
+    fn chosen_bootstrap_keys_must_be_live_of_their_kind_and_hard_to_guess() {
+        let refused = |name: &str, value: &str| {
+            let error = Settings::load_from_pairs(None, &[(name, value)])
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains("bootstrap."), "{value}: {error}");
+            error
+        };
+        let secret = "REWARDS__BOOTSTRAP__SECRET_API_KEY";
+        let public = "REWARDS__BOOTSTRAP__PUBLIC_API_KEY";
+        assert!(refused(secret, "sk_test_Xq7pR2mK9vLw4TnB8cYe").contains("LIVE"));
+        assert!(refused(public, "pk_test_Xq7pR2mK9vLw4TnB8cYe").contains("LIVE"));
+        assert!(refused(public, "sk_live_Xq7pR2mK9vLw4TnB8cYe").contains("SECRET"));
+        assert!(refused(secret, "aaaaaaaaaaaaaaaa").contains("too easy to guess"));
+        assert!(refused(secret, "0123456789abcdef").contains("too easy to guess"));
+        assert!(refused(secret, "sk_live_\u{1b}[2J_Xq7pR2mK9vLw4TnB8cYe").contains("printable"));
+        for (name, value) in [
+            (secret, "sk_live_Xq7pR2mK9vLw4TnB8cYe"),
+            (public, "pk_live_Xq7pR2mK9vLw4TnB8cYe"),
+            (public, "6f1c0b3e-1d2a-4c5b-9e8f-7a6b5c4d3e2f"),
+        ] {
+            assert!(Settings::load_from_pairs(None, &[(name, value)]).is_ok(), "{value}");
+        }
     }
 
     #[test]

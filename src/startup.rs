@@ -23,6 +23,8 @@ pub struct HttpLimits {
 pub struct Application {
     port: u16,
     server: Server,
+    metrics_port: u16,
+    metrics_server: Server,
     engine: Engine,
     bootstrap: Option<BootstrapKeys>,
 }
@@ -42,6 +44,12 @@ pub fn engine_settings(settings: &Settings) -> anyhow::Result<EngineSettings> {
             idle_ms: settings.actors.idle_ms,
             mailbox_len_max: settings.actors.mailbox_len_max,
             snapshot_every_events: settings.actors.snapshot_every_events,
+            wallet_balance_max: settings.money_limits().wallet_balance_max,
+        },
+        money: settings.money_limits(),
+        purchases: rewards_engine::engine::PurchaseSettings {
+            date_future_skew_s: settings.purchases.date_future_skew_s,
+            date_backdate_max_s: settings.purchases.date_backdate_max_s,
         },
         default_currency: settings.default_currency()?,
         contact_routes_max: settings.actors.contact_routes_max,
@@ -91,7 +99,20 @@ impl Application {
                 upkeep.run_upkeep();
             }
         });
+        let metrics_listener = TcpListener::bind(settings.metrics_address()?)
+            .map_err(|error| anyhow::anyhow!("metrics.bind {}: {error}", settings.metrics.bind))?;
+        let metrics_port = metrics_listener.local_addr()?.port();
         let metrics = web::Data::new(metrics);
+        let metrics_for_server = metrics.clone();
+        let metrics_server = HttpServer::new(move || {
+            App::new()
+                .app_data(metrics_for_server.clone())
+                .service(api::prometheus_metrics)
+        })
+        .workers(1)
+        .shutdown_timeout(1)
+        .listen(metrics_listener)?
+        .run();
         let engine_data = web::Data::new(engine.clone());
         let limits = web::Data::new(HttpLimits {
             page_size_max: settings.http.page_size_max,
@@ -131,6 +152,8 @@ impl Application {
         Ok(Application {
             port,
             server,
+            metrics_port,
+            metrics_server,
             engine,
             bootstrap,
         })
@@ -138,6 +161,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the `/metrics` listener.
+    pub fn metrics_port(&self) -> u16 {
+        self.metrics_port
     }
 
     pub fn handle(&self) -> ServerHandle {
@@ -156,7 +184,10 @@ impl Application {
     /// Serves until the server is stopped (SIGINT/SIGTERM or the handle), then drains the
     /// engine: actors finish their work, the journal flushes, the writer stops.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let metrics_handle = self.metrics_server.handle();
+        actix_web::rt::spawn(self.metrics_server);
         let outcome = self.server.await;
+        metrics_handle.stop(true).await;
         self.engine.shutdown().await;
         outcome
     }

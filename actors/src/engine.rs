@@ -8,15 +8,15 @@
 use crate::actors::claims::{ClaimGuard, Claims};
 use crate::actors::contact::{ContactActor, ContactActorError, ContactKey, ContactMessage};
 use crate::actors::registry::{ActorHandle, Registry};
-use crate::actors::wallet::{WalletActor, WalletError, WalletKey, WalletMessage, WalletView};
+use crate::actors::wallet::{Reply, WalletActor, WalletError, WalletKey, WalletMessage, WalletView};
 use crate::actors::ActorSettings;
 use crate::clock::Clock;
 use crate::domain::contact::{validate_profile, Contact, Phone, ProfileUpdate};
 use crate::domain::ids::{
     ContactCode, ContactId, Mode, OfferId, OrganisationId, PurchaseId, ReferenceNumber, Tenant, WalletCode, WalletId,
 };
-use crate::domain::money::{Amount, Currency, MoneyError};
-use crate::domain::offer::{evaluate_awards, AwardRule, OfferState, RewardOffer};
+use crate::domain::money::{Amount, Currency, MoneyError, MoneyLimits};
+use crate::domain::offer::{evaluate_awards, AwardRule, OfferError, OfferState, RewardOffer};
 use crate::domain::organisation::{ApiKeyKind, ApiKeyRecord, Organisation, OrganisationType};
 use crate::domain::purchase::{ProductLine, PurchaseRecord, PurchaseRequest, SaleOrganisation, TransactionAmounts};
 use crate::domain::wallet::{Entry, SpendRequest, Wallet, WalletEvent, WalletHeader, WalletRejection};
@@ -63,6 +63,8 @@ pub enum EngineError {
     CurrencyMismatch { given: Currency, wallet: Currency },
     #[error("the wallet balance is not enough to cover the spend request")]
     InsufficientFunds,
+    #[error("the wallet would hold more than its maximum balance ({max})")]
+    BalanceLimit { max: Decimal },
     #[error("reference_number was already used for a different purchase")]
     ReferenceConflict,
     #[error("a {0} with this value already exists")]
@@ -90,6 +92,10 @@ pub enum EngineError {
     InvalidOtp(&'static str),
     #[error("the engine is shutting down")]
     ShuttingDown,
+    /// A command failed inside the engine (a panic or a broken invariant); nothing of it
+    /// was kept and the entity works again from its last durable state.
+    #[error("the {0} could not apply the request; nothing was changed")]
+    Internal(&'static str),
     #[error("storage unavailable: {0}")]
     Storage(String),
 }
@@ -130,6 +136,28 @@ pub struct EngineSettings {
     pub contact_routes_max: usize,
     pub access: AccessSettings,
     pub comms: CommsSettings,
+    /// Bounds on every amount and balance (`[money]`).
+    pub money: MoneyLimits,
+    pub purchases: PurchaseSettings,
+}
+
+/// The window a purchase's `date` must fall in (`[purchases]`): a till's clock may run
+/// `date_future_skew_s` ahead, and a purchase may be posted up to `date_backdate_max_s`
+/// after it was made (a till that was offline). Offers are evaluated at the purchase date,
+/// never later than the engine's now (see `Engine::award_time`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PurchaseSettings {
+    pub date_future_skew_s: i64,
+    pub date_backdate_max_s: i64,
+}
+
+impl Default for PurchaseSettings {
+    fn default() -> Self {
+        PurchaseSettings {
+            date_future_skew_s: 300,
+            date_backdate_max_s: 30 * 86_400,
+        }
+    }
 }
 
 /// Keys, passwords and tokens (`[auth]` settings).
@@ -226,8 +254,8 @@ pub struct JournalLine {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Page {
-    /// 1-based.
-    pub page: usize,
+    /// Lines before the page.
+    pub offset: usize,
     pub size: usize,
     pub descending: bool,
 }
@@ -658,10 +686,31 @@ impl Engine {
         tenant: Tenant,
         id: ContactId,
         update: ProfileUpdate,
+        address: Option<std::net::IpAddr>,
     ) -> Result<Contact, EngineError> {
         self.check_open()?;
-        self.ask_contact((tenant, id), |reply| ContactMessage::Update { update, reply })
-            .await
+        let current = self
+            .inner
+            .store
+            .contact(&tenant, id)?
+            .ok_or(EngineError::NotFound("contact"))?;
+        let changed_email = update
+            .email_address
+            .as_deref()
+            .map(str::trim)
+            .filter(|email| !email.is_empty());
+        let extra = match changed_email {
+            Some(email) => self.email_change_writes(&tenant, &current, email, address)?,
+            None => WriteSet::default(),
+        };
+        let sends_link = !extra.is_empty();
+        let contact = self
+            .ask_contact((tenant, id), |reply| ContactMessage::Update { update, extra, reply })
+            .await?;
+        if sends_link {
+            self.outbox_committed();
+        }
+        Ok(contact)
     }
 
     pub fn resolve_contact(&self, tenant: &Tenant, reference: &ContactRef) -> Result<Contact, EngineError> {
@@ -759,8 +808,18 @@ impl Engine {
             updated_on: now,
         };
         offer
-            .validate(organisation.default_currency)
-            .map_err(|error| invalid("reward_offer", error))?;
+            .validate(organisation.default_currency, self.inner.settings.money.amount_max)
+            .map_err(|error| {
+                let parameter = match error {
+                    OfferError::BadName => "name",
+                    OfferError::EmptyAvailability => "availability",
+                    _ => "award.value",
+                };
+                EngineError::Invalid {
+                    parameter,
+                    message: format!("{parameter}: {error}"),
+                }
+            })?;
         let mut writes = WriteSet::default();
         writes.offer(&tenant, &offer);
         if let Some(hash) = &key_hash {
@@ -844,8 +903,14 @@ impl Engine {
             match answer.await {
                 Ok(Ok(value)) => return Ok(value),
                 Ok(Err(WalletError::Retry)) | Err(_) => continue,
+                Ok(Err(WalletError::Internal)) => return Err(EngineError::Internal("wallet")),
                 Ok(Err(WalletError::Rejected(WalletRejection::InsufficientFunds))) => {
                     return Err(EngineError::InsufficientFunds)
+                }
+                Ok(Err(WalletError::Rejected(WalletRejection::BalanceLimit))) => {
+                    return Err(EngineError::BalanceLimit {
+                        max: self.inner.settings.actors.wallet_balance_max,
+                    })
                 }
                 Ok(Err(WalletError::ReferenceConflict)) => return Err(EngineError::ReferenceConflict),
                 Ok(Err(WalletError::PurchaseNotFound)) => return Err(EngineError::NotFound("purchase")),
@@ -871,8 +936,9 @@ impl Engine {
                 });
             }
         }
+        let amount_max = self.inner.settings.money.amount_max;
         let money = |parameter: &'static str, value: Decimal| {
-            Amount::parse(value, currency).map_err(|error: MoneyError| invalid(parameter, error))
+            Amount::parse_at_most(value, currency, amount_max).map_err(|error: MoneyError| invalid(parameter, error))
         };
         let optional = |parameter: &'static str, value: Option<Decimal>| {
             value.map(|v| money(parameter, v).map(|a| a.value())).transpose()
@@ -888,6 +954,21 @@ impl Engine {
             optional("products.net_amount", product.net_amount)?;
             optional("products.tax_amount", product.tax_amount)?;
             optional("products.total_amount", product.total_amount)?;
+        }
+        if let Some(date) = submission.date {
+            let now = self.now();
+            let window = self.inner.settings.purchases;
+            let earliest = now.saturating_sub(window.date_backdate_max_s);
+            let latest = now.saturating_add(window.date_future_skew_s);
+            if date < earliest || date > latest {
+                return Err(invalid(
+                    "date",
+                    format!(
+                        "must be within {} s before and {} s after now ({now}); got {date}",
+                        window.date_backdate_max_s, window.date_future_skew_s
+                    ),
+                ));
+            }
         }
         let spend = submission
             .spend
@@ -997,7 +1078,11 @@ impl Engine {
         let body_hash = request.body_hash(&tenant, &at);
         let now = self.now();
         let offers = self.offers(&tenant).await?;
-        let awards = evaluate_awards(&offers, total, currency, request.date.unwrap_or(now), now);
+        // Offers are evaluated at the purchase date (in its window, checked above), and
+        // never later than now: a till whose clock runs ahead cannot reach an offer early.
+        let award_time = request.date.map_or(now, |date| date.min(now));
+        let awards = evaluate_awards(&offers, total, currency, award_time, now)
+            .ok_or_else(|| invalid("transaction_amounts.total", "too large for the offers' rules"))?;
         let wallet_id = contact.wallet_id;
         // Another wallet's purchase with this reference in flight is a conflict; the same
         // wallet's retry shares the claim and is answered by its actor.
@@ -1007,7 +1092,7 @@ impl Engine {
             .claim(claim_key(b'P', &tenant, purchase_id.as_bytes()), wallet_id.0.as_u128())
             .map_err(|_| EngineError::ReferenceConflict)?;
         self.ask_wallet((tenant, wallet_id), || {
-            let (reply, answer) = oneshot::channel();
+            let (reply, answer) = Reply::channel();
             let message = WalletMessage::PostPurchase {
                 purchase_id,
                 request: Box::new((request.clone(), at.clone())),
@@ -1033,7 +1118,7 @@ impl Engine {
         let record = self.purchase(&tenant, id)?;
         let wallet_id = record.request.wallet_id;
         self.ask_wallet((tenant, wallet_id), || {
-            let (reply, answer) = oneshot::channel();
+            let (reply, answer) = Reply::channel();
             (WalletMessage::CancelPurchase { purchase_id: id, reply }, answer)
         })
         .await
@@ -1043,7 +1128,7 @@ impl Engine {
     pub async fn wallet(&self, tenant: Tenant, id: WalletId) -> Result<WalletView, EngineError> {
         self.check_open()?;
         self.ask_wallet((tenant, id), || {
-            let (reply, answer) = oneshot::channel();
+            let (reply, answer) = Reply::channel();
             (WalletMessage::Read { reply }, answer)
         })
         .await
@@ -1057,7 +1142,10 @@ impl Engine {
         page: Page,
     ) -> Result<(WalletView, Vec<JournalLine>, bool), EngineError> {
         let view = self.wallet(tenant, id).await?;
-        let skip = page.page.saturating_sub(1).saturating_mul(page.size);
+        let skip = page.offset;
+        if page.size == 0 {
+            return Ok((view, Vec::new(), false));
+        }
         let mut lines = Vec::with_capacity(page.size.min(256));
         let mut skipped = 0usize;
         let mut more = false;

@@ -27,6 +27,7 @@ pub const MESSAGES_TOTAL: &str = "rewards_messages_total";
 pub const MESSAGE_ATTEMPTS_FAILED_TOTAL: &str = "rewards_message_attempts_failed_total";
 pub const CONTACTS_UNREGISTERED_TOTAL: &str = "rewards_contacts_unregistered_total";
 pub const SIGN_IN_LOCKOUTS_TOTAL: &str = "rewards_sign_in_lockouts_total";
+pub const ACTOR_FAULTS_TOTAL: &str = "rewards_actor_faults_total";
 
 /// Names ending in `_seconds` are latency histograms; these are histograms too.
 pub const HISTOGRAMS_NOT_IN_SECONDS: &[&str] = &[JOURNAL_BATCH_WRITES];
@@ -101,6 +102,10 @@ pub fn describe() {
     describe_counter!(
         CONTACTS_UNREGISTERED_TOTAL,
         "Contacts that unregistered from their business"
+    );
+    describe_counter!(
+        ACTOR_FAULTS_TOTAL,
+        "Commands an actor could not apply (a panic or a broken invariant), by kind; the actor reloads its durable state"
     );
     describe_counter!(
         SIGN_IN_LOCKOUTS_TOTAL,

@@ -13,7 +13,7 @@ use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest};
 use rewards_engine::domain::access::Caller;
-use rewards_engine::domain::ids::{Mode, OrganisationId, Tenant, UserId};
+use rewards_engine::domain::ids::{ApiKeyId, Mode, OrganisationId, Tenant, UserId};
 use rewards_engine::domain::organisation::{ApiKeyKind, ApiKeyRecord};
 use rewards_engine::engine::VerifiedToken;
 use rewards_engine::{Engine, EngineError};
@@ -27,6 +27,8 @@ pub const API_KEY_HEADER: &str = "api_key";
 pub struct BackOffice {
     pub caller: Caller,
     pub tenant: Tenant,
+    /// The API key the request came with, when it came with one instead of a user's token.
+    pub api_key: Option<ApiKeyId>,
 }
 
 /// The engine from the app data.
@@ -102,6 +104,7 @@ fn user_caller(engine: &Engine, token: &VerifiedToken) -> Result<Caller, ApiErro
 
 fn authenticate(request: &HttpRequest) -> Result<BackOffice, ApiError> {
     let engine = engine(request)?;
+    let mut calling_key = None;
     let caller = match access_token(request)? {
         Some(token) => {
             let caller = user_caller(engine, &token)?;
@@ -123,6 +126,7 @@ fn authenticate(request: &HttpRequest) -> Result<BackOffice, ApiError> {
                     "this call needs a secret API key or a user's token; public keys reach only pre-login calls",
                 ));
             }
+            calling_key = Some(record.id);
             Caller::key(record.organisation, record.mode)
         }
     };
@@ -133,6 +137,7 @@ fn authenticate(request: &HttpRequest) -> Result<BackOffice, ApiError> {
         other => other,
     })?;
     Ok(BackOffice {
+        api_key: calling_key,
         caller,
         tenant: Tenant {
             organisation: business,

@@ -30,6 +30,8 @@ pub mod codes {
     pub const INVALID_OTP: &str = "CRM.EXCEPTIONS.INVALIDOTPEXCEPTION";
     pub const UNAVAILABLE: &str = "CRM.EXCEPTIONS.SERVICEUNAVAILABLEEXCEPTION";
     pub const CONFLICT: &str = "CRM.EXCEPTIONS.INVALIDSTATEEXCEPTION";
+    pub const BALANCE_LIMIT: &str = "CRM.EXCEPTIONS.WALLETBALANCELIMITEXCEPTION";
+    pub const INTERNAL: &str = "CRM.EXCEPTIONS.INTERNALSERVERERROREXCEPTION";
 }
 
 /// The wire error body.
@@ -133,6 +135,8 @@ impl From<EngineError> for ApiError {
                 parameters: Some(vec!["spend_request.amount".into()]),
                 ..ApiError::new(StatusCode::BAD_REQUEST, codes::INSUFFICIENT_FUNDS, message)
             },
+            EngineError::BalanceLimit { .. } => ApiError::new(StatusCode::CONFLICT, codes::BALANCE_LIMIT, message),
+            EngineError::Internal(_) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, codes::INTERNAL, message),
             EngineError::ReferenceConflict => ApiError {
                 parameters: Some(vec!["reference_number".into()]),
                 ..ApiError::new(StatusCode::CONFLICT, codes::REFERENCE_CONFLICT, message)

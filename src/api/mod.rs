@@ -191,10 +191,10 @@ pub fn configure(body_bytes_max: usize, bulk_body_bytes_max: usize) -> impl FnOn
                     .error_handler(json_error),
             )
             .app_data(web::PayloadConfig::new(body_bytes_max))
+            .app_data(wire::BodyLimit(body_bytes_max))
             .app_data(web::QueryConfig::default().error_handler(query_error))
             .app_data(web::PathConfig::default().error_handler(path_error))
             .service(health)
-            .service(prometheus_metrics)
             .service(openapi::openapi_json)
             .service(jwks)
             .service(backoffice::scope(bulk_body_bytes_max))

@@ -57,7 +57,7 @@ impl Modify for SecuritySchemes {
         title = "Rewards Engine",
         description = "POS and rewards engine following CRM.COM's public API. Amounts are JSON numbers read exactly as decimals; times are epoch seconds; errors are {status, message, error, parameters}."
     ),
-    paths(super::health, super::prometheus_metrics, super::jwks, openapi_json),
+    paths(super::health, super::jwks, openapi_json),
     nest((path = "/backoffice/v2", api = BackofficeApi), (path = "/self-service/v2", api = SelfServiceApi)),
     components(schemas(ErrorBody, Money, Paging)),
     modifiers(&SecuritySchemes),

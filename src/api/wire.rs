@@ -68,6 +68,91 @@ pub struct PageQuery {
     pub include_total: Option<bool>,
 }
 
+/// CRM.COM paging, checked: the one extractor every paged list uses. `page` is 1 or more,
+/// `size` 1 to `http.page_size_max`, and the offset of the page (`(page - 1) * size`) is
+/// computed with checked arithmetic, so no page number can wrap around to another page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Paged {
+    pub page: usize,
+    pub size: usize,
+    /// Records before this page.
+    pub offset: usize,
+    pub descending: bool,
+    pub include_total: bool,
+}
+
+/// The default page size, as CRM.COM's.
+pub const PAGE_SIZE_DEFAULT: usize = 10;
+
+impl Paged {
+    pub fn parse(query: PageQuery, size_max: usize) -> Result<Paged, ApiError> {
+        let page = query.page.unwrap_or(1);
+        if page == 0 {
+            return Err(ApiError::invalid("page", "page starts at 1"));
+        }
+        let size = query.size.unwrap_or(PAGE_SIZE_DEFAULT.min(size_max));
+        if size == 0 || size > size_max {
+            return Err(ApiError::invalid("size", format!("size must be 1 to {size_max}")));
+        }
+        let offset = (page - 1)
+            .checked_mul(size)
+            .filter(|offset| offset.checked_add(size).is_some())
+            .ok_or_else(|| ApiError::invalid("page", format!("page must be at most {}", usize::MAX / size)))?;
+        let descending = match query.order.as_deref().unwrap_or("DESC") {
+            "DESC" => true,
+            "ASC" => false,
+            _ => return Err(ApiError::invalid("order", "order must be ASC or DESC")),
+        };
+        if query.sort.as_deref().is_some_and(|sort| sort != "CREATED_DATE") {
+            return Err(ApiError::invalid("sort", "only CREATED_DATE is supported"));
+        }
+        Ok(Paged {
+            page,
+            size,
+            offset,
+            descending,
+            include_total: query.include_total.unwrap_or(false),
+        })
+    }
+
+    /// This page of `items` (already in order) and whether more follow it.
+    pub fn slice<T>(&self, items: Vec<T>) -> (Vec<T>, bool) {
+        let has_more = items.len() > self.offset + self.size;
+        let page = items.into_iter().skip(self.offset).take(self.size).collect();
+        (page, has_more)
+    }
+
+    pub fn paging(&self, total: Option<usize>, has_more: bool) -> Paging {
+        Paging {
+            page: self.page,
+            size: self.size,
+            total,
+            has_more,
+        }
+    }
+}
+
+impl actix_web::FromRequest for Paged {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Paged, actix_web::Error>>;
+
+    fn from_request(request: &actix_web::HttpRequest, _payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let size_max = request
+            .app_data::<actix_web::web::Data<crate::startup::HttpLimits>>()
+            .map_or(100, |limits| limits.page_size_max);
+        let parsed = actix_web::web::Query::<PageQuery>::from_query(request.query_string())
+            .map_err(|error| {
+                ApiError::new(
+                    actix_web::http::StatusCode::BAD_REQUEST,
+                    codes::INVALID_VALUE,
+                    format!("invalid paging: {error}"),
+                )
+            })
+            .and_then(|query| Paged::parse(query.into_inner(), size_max));
+        std::future::ready(parsed.map_err(actix_web::Error::from))
+    }
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Paging {
     pub page: usize,
@@ -112,6 +197,185 @@ impl actix_web::FromRequest for IgnoredBody {
                     )
                 };
                 api_error.into()
+            })
+        })
+    }
+}
+
+/// The most bytes a JSON body may have where this extractor is used: `http.body_bytes_max`
+/// for the app, a larger bound on the bulk endpoint (app data, the innermost wins).
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// A JSON request body, checked before it is parsed: `Content-Type` must be JSON and, if
+/// it names a charset, UTF-8 (415 otherwise: a body declared as UTF-16 is not read as UTF-8
+/// by luck); the body must fit its limit (413); and no string in it, key or value, may hold
+/// a control character (U+0000 to U+001F, U+007F to U+009F; 400 naming the field), so no
+/// name, code or note can carry a NUL or a terminal escape into a log, an email or a
+/// screen. Every handler takes bodies through this one extractor.
+pub struct Json<T>(pub T);
+
+impl<T> Json<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Json<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+fn unsupported_media_type(message: &str) -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        codes::UNSUPPORTED_MEDIA_TYPE,
+        message,
+    )
+}
+
+/// `Content-Type: application/json` (or `…+json`), in UTF-8 if a charset is named.
+fn check_json_content_type(request: &actix_web::HttpRequest) -> Result<(), ApiError> {
+    use actix_web::HttpMessage;
+    let mime = match request.mime_type() {
+        Ok(Some(mime)) => mime,
+        _ => {
+            return Err(unsupported_media_type(
+                "the body must be JSON (Content-Type: application/json)",
+            ))
+        }
+    };
+    let json = mime.type_() == actix_web::mime::APPLICATION
+        && (mime.subtype() == actix_web::mime::JSON || mime.suffix() == Some(actix_web::mime::JSON));
+    if !json {
+        return Err(unsupported_media_type(
+            "the body must be JSON (Content-Type: application/json)",
+        ));
+    }
+    if let Some(charset) = mime.get_param(actix_web::mime::CHARSET) {
+        if !charset.as_str().eq_ignore_ascii_case("utf-8") && !charset.as_str().eq_ignore_ascii_case("utf8") {
+            return Err(unsupported_media_type(&format!(
+                "the body must be UTF-8 JSON, not charset={charset}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Whether a JSON text holds a control character inside a string, raw or escaped. JSON
+/// forbids raw U+0000..U+001F in strings, so those can only come escaped (`\n`, `\u0000`);
+/// U+007F..U+009F may come either way. One pass over the bytes, no allocation.
+pub fn json_has_control_character(body: &[u8]) -> bool {
+    let mut index = 0;
+    while index < body.len() {
+        match body[index] {
+            b'\\' => {
+                match body.get(index + 1) {
+                    Some(b'b' | b'f' | b'n' | b'r' | b't') => return true,
+                    Some(b'u') => {
+                        let code = body
+                            .get(index + 2..index + 6)
+                            .and_then(|hex| std::str::from_utf8(hex).ok())
+                            .and_then(|hex| u32::from_str_radix(hex, 16).ok());
+                        if code.is_some_and(|code| code < 0x20 || (0x7f..=0x9f).contains(&code)) {
+                            return true;
+                        }
+                    }
+                    _ => {}
+                }
+                index += 2;
+            }
+            0x7f => return true,
+            // U+0080..U+009F in UTF-8: C2 80 .. C2 9F.
+            0xc2 if body.get(index + 1).is_some_and(|next| (0x80..=0x9f).contains(next)) => return true,
+            _ => index += 1,
+        }
+    }
+    false
+}
+
+/// The path (`contact.first_name`, `products[2].product_sku`) of the first string, key or
+/// value, that holds a control character; for the error message only.
+fn control_character_path(value: &serde_json::Value, path: &str) -> Option<String> {
+    let bad = |text: &str| text.chars().any(char::is_control);
+    match value {
+        serde_json::Value::String(text) if bad(text) => Some(path.to_string()),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(index, item)| control_character_path(item, &format!("{path}[{index}]"))),
+        serde_json::Value::Object(fields) => fields.iter().find_map(|(key, field)| {
+            let field_path = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            if bad(key) {
+                Some(field_path)
+            } else {
+                control_character_path(field, &field_path)
+            }
+        }),
+        _ => None,
+    }
+}
+
+impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for Json<T> {
+    type Error = actix_web::Error;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(request: &actix_web::HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let checked = check_json_content_type(request);
+        let limit = request.app_data::<BodyLimit>().map_or(65_536, |limit| limit.0);
+        let length = request
+            .headers()
+            .get(actix_web::http::header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            checked?;
+            let too_large = || {
+                ApiError::new(
+                    actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+                    codes::PAYLOAD_TOO_LARGE,
+                    format!("request body is larger than {limit} bytes"),
+                )
+            };
+            if length.is_some_and(|length| length > limit) {
+                return Err(too_large().into());
+            }
+            let mut body = actix_web::web::BytesMut::with_capacity(length.unwrap_or(1024).min(limit));
+            use futures_util::StreamExt;
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|error| {
+                    ApiError::new(
+                        actix_web::http::StatusCode::BAD_REQUEST,
+                        codes::INVALID_VALUE,
+                        format!("invalid body: {error}"),
+                    )
+                })?;
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large().into());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            if json_has_control_character(&body) {
+                let path = serde_json::from_slice::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|value| control_character_path(&value, ""))
+                    .unwrap_or_else(|| "body".into());
+                return Err(ApiError::invalid(&path, format!("{path} must not hold control characters")).into());
+            }
+            serde_json::from_slice::<T>(&body).map(Json).map_err(|cause| {
+                ApiError::new(
+                    actix_web::http::StatusCode::BAD_REQUEST,
+                    codes::INVALID_VALUE,
+                    format!("invalid JSON body: {cause}"),
+                )
+                .into()
             })
         })
     }

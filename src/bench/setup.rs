@@ -41,6 +41,7 @@ pub fn spawn_server() -> anyhow::Result<SpawnedServer> {
             ("REWARDS__STORAGE__DATA_DIR", &dir),
             ("REWARDS__BOOTSTRAP__SECRET_API_KEY", &key),
             ("REWARDS__LOG__FILTER", "warn"),
+            ("REWARDS__METRICS__BIND", "127.0.0.1:0"),
         ],
     )?;
     let (sender, receiver) = std::sync::mpsc::channel();

@@ -16,6 +16,7 @@ use tokio::sync::Mutex;
 /// How clients reach a running server.
 struct Api {
     base: String,
+    metrics_base: String,
     client: reqwest::Client,
 }
 
@@ -43,6 +44,7 @@ fn start_server_with(data_dir: &Path, settings: &[(&str, &str)]) -> Server {
         .env("REWARDS__BOOTSTRAP__SECRET_API_KEY", SECRET_KEY)
         .env("REWARDS__BOOTSTRAP__PUBLIC_API_KEY", PUBLIC_KEY)
         .env("REWARDS__LOG__FILTER", "error")
+        .env("REWARDS__METRICS__BIND", "127.0.0.1:0")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -51,18 +53,23 @@ fn start_server_with(data_dir: &Path, settings: &[(&str, &str)]) -> Server {
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let mut sent = false;
+        let mut metrics_port = None;
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(port) = line.strip_prefix("metrics on port ") {
+                metrics_port = port.trim().parse::<u16>().ok();
+            }
             if let (false, Some(port)) = (sent, line.strip_prefix("listening on port ")) {
-                let _ = sender.send(port.trim().parse::<u16>().unwrap());
+                let _ = sender.send((port.trim().parse::<u16>().unwrap(), metrics_port.unwrap_or(0)));
                 sent = true;
             }
         }
     });
-    let port = receiver
+    let (port, metrics_port) = receiver
         .recv_timeout(Duration::from_secs(60))
         .expect("the server reports its port");
     let api = Api {
         base: format!("http://127.0.0.1:{port}"),
+        metrics_base: format!("http://127.0.0.1:{metrics_port}"),
         client: reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()
@@ -114,7 +121,7 @@ impl Api {
     async fn metric(&self, name: &str) -> f64 {
         let text = self
             .client
-            .get(format!("{}/metrics", self.base))
+            .get(format!("{}/metrics", self.metrics_base))
             .send()
             .await
             .unwrap()

@@ -10,8 +10,8 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use tempfile::TempDir;
 
-pub const SECRET_KEY: &str = "sk_test_secret_key_for_the_suite_0001";
-pub const PUBLIC_KEY: &str = "pk_test_public_key_for_the_suite_0001";
+pub const SECRET_KEY: &str = "sk_live_secret_key_for_the_suite_0001";
+pub const PUBLIC_KEY: &str = "pk_live_public_key_for_the_suite_0001";
 pub const ADMIN_EMAIL: &str = "admin@suite.example";
 pub const ADMIN_PASSWORD: &str = "suite-admin-password-1";
 /// 2027-01-15, a fixed start for the manual clock.
@@ -20,6 +20,8 @@ pub const DAY_S: i64 = 86_400;
 
 pub struct TestApp {
     pub address: String,
+    /// The `/metrics` listener.
+    pub metrics_address: String,
     pub client: reqwest::Client,
     pub clock: ManualClock,
     pub engine: Engine,
@@ -41,6 +43,7 @@ pub fn test_settings(data_dir: &std::path::Path, overrides: &[(&str, &str)]) -> 
         ("REWARDS__BOOTSTRAP__ADMIN_EMAIL", ADMIN_EMAIL),
         ("REWARDS__BOOTSTRAP__ADMIN_PASSWORD", ADMIN_PASSWORD),
         ("REWARDS__LOG__FILTER", "warn"),
+        ("REWARDS__METRICS__BIND", "127.0.0.1:0"),
     ];
     pairs.extend_from_slice(overrides);
     Settings::load_from_pairs(None, &pairs).expect("test settings load")
@@ -60,16 +63,23 @@ pub async fn spawn_app_with(data_dir: Arc<TempDir>, clock: ManualClock, override
                 .await
                 .expect("application builds");
             sender
-                .send((application.port(), application.handle(), application.engine()))
+                .send((
+                    application.port(),
+                    application.metrics_port(),
+                    application.handle(),
+                    application.engine(),
+                ))
                 .unwrap();
             application.run_until_stopped().await.expect("server runs");
         })
     });
-    let (port, handle, engine) = tokio::task::spawn_blocking(move || receiver.recv().expect("application starts"))
-        .await
-        .unwrap();
+    let (port, metrics_port, handle, engine) =
+        tokio::task::spawn_blocking(move || receiver.recv().expect("application starts"))
+            .await
+            .unwrap();
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
+        metrics_address: format!("http://127.0.0.1:{metrics_port}"),
         client: reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap(),
         clock,
         engine,
@@ -110,6 +120,10 @@ impl TestApp {
             .await
             .unwrap();
         (self.data_dir.clone(), self.clock.clone())
+    }
+
+    pub fn metrics_url(&self) -> String {
+        format!("{}/metrics", self.metrics_address)
     }
 
     pub fn url(&self, path: &str) -> String {

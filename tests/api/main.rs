@@ -9,6 +9,7 @@ mod concurrency;
 mod crash;
 mod flow;
 mod helpers;
+mod hostile;
 mod identity_providers;
 mod model;
 mod observability;

@@ -250,7 +250,10 @@ fn engine_settings() -> rewards_engine::EngineSettings {
             idle_ms: 60_000,
             mailbox_len_max: 64,
             snapshot_every_events: 4,
+            wallet_balance_max: rewards_engine::domain::money::MoneyLimits::default().wallet_balance_max,
         },
+        money: Default::default(),
+        purchases: Default::default(),
         default_currency: Currency::parse("EUR").unwrap(),
         // Tiny, so purchases meet both cached and evicted contact routes.
         contact_routes_max: 2,

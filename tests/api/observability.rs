@@ -14,13 +14,22 @@ fn sample(text: &str, name: &str, labels: &[&str]) -> f64 {
 }
 
 async fn metrics(app: &TestApp) -> String {
-    let response = app.client.get(app.url("/metrics")).send().await.unwrap();
+    let response = app.client.get(app.metrics_url()).send().await.unwrap();
     assert_eq!(response.status(), 200);
     assert!(response.headers()["content-type"]
         .to_str()
         .unwrap()
         .starts_with("text/plain"));
     response.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn metrics_are_served_on_their_own_listener_not_the_api() {
+    let app = spawn_app().await;
+    let on_api = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(on_api.status(), 404, "the public listener does not serve /metrics");
+    assert_ne!(app.metrics_url(), app.url("/metrics"));
+    assert!(metrics(&app).await.contains("rewards_http_requests_total"));
 }
 
 #[tokio::test]

@@ -41,6 +41,8 @@ pub enum ContactMessage {
     /// Changes the profile; replies with the contact as stored.
     Update {
         update: ProfileUpdate,
+        /// Records committed with the change (a confirmation link for a new email).
+        extra: WriteSet,
         reply: oneshot::Sender<Result<Contact, ContactActorError>>,
     },
     /// Unregisters the contact: its records go with `extra` (its identities, sessions) in
@@ -172,7 +174,7 @@ impl Handler<ContactMessage> for ContactActor {
                 let contact = *contact;
                 self.commit_then_reply(writes, contact, reply);
             }
-            ContactMessage::Update { update, reply } => {
+            ContactMessage::Update { update, extra, reply } => {
                 let Some(current) = &self.contact else {
                     let _ = reply.send(Err(ContactActorError::NotFound));
                     return;
@@ -184,6 +186,7 @@ impl Handler<ContactMessage> for ContactActor {
                 }
                 let mut writes = WriteSet::default();
                 writes.contact(&updated);
+                writes.extend(extra);
                 self.commit_then_reply(writes, updated, reply);
             }
             ContactMessage::Remove { extra, reply } => {

@@ -9,13 +9,18 @@
 //! The actor stops itself after `idle_ms` without messages and with nothing in flight; a
 //! message that reaches it after it has retired is answered with `Retry`, and the engine
 //! starts a fresh actor, which recovers from the store.
+//!
+//! A command that cannot be applied (a panic, or an entry the wallet refuses as a fault) is
+//! answered with `Internal`; its changes to memory are thrown away by reloading the wallet
+//! from the store once every earlier commit is durable, so the next command works on the
+//! last durable state.
 
 use super::registry::{MailboxCount, Registry};
 use super::ActorSettings;
 use crate::clock::Clock;
 use crate::domain::ids::{PurchaseId, Tenant, WalletId};
 use crate::domain::purchase::{PurchaseRecord, PurchaseRequest, PurchaseState, SaleOrganisation};
-use crate::domain::wallet::{AwardGrant, Balances, Wallet, WalletHeader, WalletRejection};
+use crate::domain::wallet::{AwardGrant, Balances, CommandError, Wallet, WalletFault, WalletHeader, WalletRejection};
 use crate::metrics_names as names;
 use crate::storage::{StorageFailure, Store, WriteSet};
 use actix::prelude::*;
@@ -38,6 +43,9 @@ pub enum WalletError {
     /// The actor retired before handling the message; send it again.
     #[error("actor retired")]
     Retry,
+    /// The command could not be applied (a panic or a fault); nothing of it was kept.
+    #[error("the wallet could not apply the command")]
+    Internal,
     #[error("{0}")]
     Storage(String),
 }
@@ -55,7 +63,36 @@ pub struct WalletView {
     pub balances: Balances,
 }
 
-type Reply<T> = oneshot::Sender<Result<T, WalletError>>;
+/// Where an answer goes. If the actor panics while holding it, dropping it during the
+/// unwind answers `Internal`, so the caller learns the command failed instead of retrying it.
+pub struct Reply<T> {
+    sender: Option<oneshot::Sender<Result<T, WalletError>>>,
+}
+
+impl<T> Reply<T> {
+    /// A reply and the receiver its answer arrives on.
+    pub fn channel() -> (Reply<T>, oneshot::Receiver<Result<T, WalletError>>) {
+        let (sender, receiver) = oneshot::channel();
+        (Reply { sender: Some(sender) }, receiver)
+    }
+
+    pub fn send(mut self, answer: Result<T, WalletError>) -> Result<(), Result<T, WalletError>> {
+        match self.sender.take() {
+            Some(sender) => sender.send(answer),
+            None => Err(answer),
+        }
+    }
+}
+
+impl<T> Drop for Reply<T> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            if let Some(sender) = self.sender.take() {
+                let _ = sender.send(Err(WalletError::Internal));
+            }
+        }
+    }
+}
 
 pub enum WalletMessage {
     PostPurchase {
@@ -110,6 +147,8 @@ pub struct WalletActor {
     events_since_snapshot: u64,
     last_message: Instant,
     retired: bool,
+    /// Set when a command failed half way: memory must be reloaded from the store.
+    faulted: bool,
 }
 
 impl WalletActor {
@@ -138,6 +177,7 @@ impl WalletActor {
             events_since_snapshot: 0,
             last_message: Instant::now(),
             retired: false,
+            faulted: false,
         }
     }
 
@@ -199,9 +239,44 @@ impl WalletActor {
         }
     }
 
-    fn sweep(&mut self, now: i64, writes: &mut WriteSet) {
-        if let Some(event) = self.wallet.sweep_expired(now) {
+    fn sweep(&mut self, now: i64, writes: &mut WriteSet) -> Result<(), WalletFault> {
+        if let Some(event) = self.wallet.sweep_expired(now)? {
             self.add_events(writes, &[event]);
+        }
+        Ok(())
+    }
+
+    /// A command failed after it may have changed memory: answer `Internal` and have the
+    /// handler reload the wallet before the next message.
+    fn fault<T>(&mut self, reply: Reply<T>, fault: &WalletFault) {
+        tracing::error!(wallet = %self.key.1, %fault, "wallet command failed; reloading the wallet");
+        self.faulted = true;
+        let _ = reply.send(Err(WalletError::Internal));
+    }
+
+    /// Throws memory away and reloads the wallet as it is on disk, after every commit this
+    /// actor made is durable (a barrier through the writer, which applies commits in
+    /// order). Rare, so the arbiter's thread waits for it. If the wallet cannot be loaded,
+    /// the actor retires and the next message starts a fresh one.
+    fn reload(&mut self, ctx: &mut Context<Self>) {
+        self.faulted = false;
+        metrics::counter!(names::ACTOR_FAULTS_TOTAL, "kind" => "wallet").increment(1);
+        let reloaded = self
+            .store
+            .commit_and_wait(WriteSet::default())
+            .and_then(|()| self.store.recover_wallet(&self.key.0, self.key.1));
+        match reloaded {
+            Ok(Some((wallet, replayed))) => {
+                self.wallet = wallet;
+                self.events_since_snapshot = replayed;
+            }
+            outcome => {
+                if let Err(error) = outcome {
+                    tracing::error!(wallet = %self.key.1, %error, "wallet reload failed");
+                }
+                self.poisoned.store(true, Ordering::Release);
+                self.retire(ctx);
+            }
         }
     }
 
@@ -294,9 +369,16 @@ impl WalletActor {
         }
         let now = self.clock.now_s();
         let mut writes = WriteSet::default();
-        self.sweep(now, &mut writes);
-        match self.wallet.post_purchase(now, purchase_id, request.spend, &awards) {
-            Err(rejection) => {
+        if let Err(fault) = self.sweep(now, &mut writes) {
+            return self.fault(reply, &fault);
+        }
+        let balance_max = self.settings.wallet_balance_max;
+        match self
+            .wallet
+            .post_purchase(now, purchase_id, request.spend, &awards, balance_max)
+        {
+            Err(CommandError::Fault(fault)) => self.fault(reply, &fault),
+            Err(CommandError::Rejected(rejection)) => {
                 metrics::counter!(names::PURCHASES_TOTAL, "outcome" => "rejected").increment(1);
                 metrics::counter!(names::SPENDS_TOTAL, "outcome" => "refused").increment(1);
                 self.commit_then_answer(writes, reply, Err(WalletError::Rejected(rejection)));
@@ -328,6 +410,8 @@ impl WalletActor {
                     balances_after: self.wallet.balances(),
                     organisation: Some(at),
                 });
+                #[cfg(feature = "failpoints")]
+                failpoints::maybe_panic(self.key.1);
                 self.add_events(&mut writes, &[event]);
                 writes.purchase(&record);
                 let answer = record.clone();
@@ -357,8 +441,20 @@ impl WalletActor {
         }
         let now = self.clock.now_s();
         let mut writes = WriteSet::default();
-        self.sweep(now, &mut writes);
-        let event = self.wallet.cancel_purchase(now, purchase_id, &record.effects);
+        if let Err(fault) = self.sweep(now, &mut writes) {
+            return self.fault(reply, &fault);
+        }
+        let balance_max = self.settings.wallet_balance_max;
+        let event = match self
+            .wallet
+            .cancel_purchase(now, purchase_id, &record.effects, balance_max)
+        {
+            Ok(event) => event,
+            Err(CommandError::Fault(fault)) => return self.fault(reply, &fault),
+            Err(CommandError::Rejected(rejection)) => {
+                return self.commit_then_answer(writes, reply, Err(WalletError::Rejected(rejection)))
+            }
+        };
         metrics::counter!(names::PURCHASES_TOTAL, "outcome" => "cancelled").increment(1);
         if !record.effects.awards.is_empty() {
             metrics::counter!(names::AWARDS_TOTAL, "outcome" => "reversed")
@@ -369,7 +465,9 @@ impl WalletActor {
         }
         self.add_events(&mut writes, &[event]);
         // A spend given back to a lot that has since expired expires again at once.
-        self.sweep(now, &mut writes);
+        if let Err(fault) = self.sweep(now, &mut writes) {
+            return self.fault(reply, &fault);
+        }
         let mut cancelled = (*record).clone();
         cancelled.state = PurchaseState::Cancelled;
         cancelled.cancelled_on = Some(now);
@@ -385,7 +483,9 @@ impl WalletActor {
     fn read(&mut self, reply: Reply<WalletView>) {
         let now = self.clock.now_s();
         let mut writes = WriteSet::default();
-        self.sweep(now, &mut writes);
+        if let Err(fault) = self.sweep(now, &mut writes) {
+            return self.fault(reply, &fault);
+        }
         let view = WalletView {
             header: self.wallet.header.clone(),
             balances: self.wallet.balances(),
@@ -462,6 +562,26 @@ impl Handler<WalletMessage> for WalletActor {
             }
             return;
         }
+        // A panic while handling is caught here: the reply it held answers `Internal` as
+        // it drops, and the wallet is reloaded below, so no half-applied command survives.
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.dispatch(message, ctx)));
+        if let Err(panic) = outcome {
+            let text = panic
+                .downcast_ref::<&str>()
+                .map(|text| text.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(wallet = %self.key.1, panic = %text, "wallet actor panicked; reloading the wallet");
+            self.faulted = true;
+        }
+        if self.faulted && !self.retired {
+            self.reload(ctx);
+        }
+    }
+}
+
+impl WalletActor {
+    fn dispatch(&mut self, message: WalletMessage, ctx: &mut Context<Self>) {
         match message {
             WalletMessage::PostPurchase {
                 purchase_id,
@@ -482,6 +602,34 @@ impl Handler<WalletMessage> for WalletActor {
                     let _ = reply.send(());
                 });
             }
+        }
+    }
+}
+
+/// Test hooks (the `failpoints` feature, on only in test builds): make a wallet's next
+/// purchase panic after it changed the wallet in memory and before it is committed.
+#[cfg(feature = "failpoints")]
+pub mod failpoints {
+    use crate::domain::ids::WalletId;
+    use parking_lot::Mutex;
+    use std::collections::HashSet;
+
+    static PANIC_NEXT_PURCHASE: Mutex<Option<HashSet<WalletId>>> = Mutex::new(None);
+
+    pub fn panic_next_purchase(wallet: WalletId) {
+        PANIC_NEXT_PURCHASE
+            .lock()
+            .get_or_insert_with(HashSet::new)
+            .insert(wallet);
+    }
+
+    pub(super) fn maybe_panic(wallet: WalletId) {
+        let armed = PANIC_NEXT_PURCHASE
+            .lock()
+            .as_mut()
+            .is_some_and(|armed| armed.remove(&wallet));
+        if armed {
+            panic!("failpoint: wallet {wallet} panics in the middle of a purchase");
         }
     }
 }

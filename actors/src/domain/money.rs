@@ -55,6 +55,33 @@ pub enum MoneyError {
         currency: Currency,
         allowed: u32,
     },
+    #[error("amount must not be greater than {max}")]
+    TooLarge { max: Decimal },
+}
+
+/// The bounds on money (D6), from the `[money]` settings. Every amount a request brings is
+/// at most `amount_max`; a wallet never holds more than `wallet_balance_max`. Both are far
+/// below what `Decimal` holds exactly at any currency's minor units (about 7.9e25 at three
+/// decimals), so every sum of bounded values is exact and a balance always equals the sum
+/// of its journal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MoneyLimits {
+    pub amount_max: Decimal,
+    pub wallet_balance_max: Decimal,
+}
+
+impl MoneyLimits {
+    /// The largest bound a setting may choose: sums of a few million such values stay exact.
+    pub const BOUND_MAX: Decimal = Decimal::from_parts(2_808_348_672, 232_830_643, 0, false, 0); // 10^18
+}
+
+impl Default for MoneyLimits {
+    fn default() -> Self {
+        MoneyLimits {
+            amount_max: Decimal::from_parts(3_567_587_328, 232, 0, false, 0), // 10^12
+            wallet_balance_max: Decimal::from_parts(2_764_472_320, 232_830, 0, false, 0), // 10^15
+        }
+    }
 }
 
 impl Currency {
@@ -144,6 +171,15 @@ impl Amount {
         Ok(Amount(normalized.abs()))
     }
 
+    /// As `parse`, and at most `max` (a request's amount, bounded by `[money] amount_max`).
+    pub fn parse_at_most(value: Decimal, currency: Currency, max: Decimal) -> Result<Amount, MoneyError> {
+        let amount = Amount::parse(value, currency)?;
+        if amount.0 > max {
+            return Err(MoneyError::TooLarge { max });
+        }
+        Ok(amount)
+    }
+
     pub fn value(&self) -> Decimal {
         self.0
     }
@@ -198,6 +234,23 @@ mod tests {
         ));
         assert_eq!(Amount::parse(d("1.500"), eur()).unwrap().value(), d("1.5"));
         assert!(Amount::parse(d("1.5"), Currency::parse("JPY").unwrap()).is_err());
+    }
+
+    #[test]
+    fn amounts_above_the_bound_are_rejected_and_the_default_bounds_are_powers_of_ten() {
+        let limits = MoneyLimits::default();
+        assert_eq!(limits.amount_max, Decimal::from(1_000_000_000_000u64));
+        assert_eq!(limits.wallet_balance_max, Decimal::from(1_000_000_000_000_000u64));
+        assert_eq!(MoneyLimits::BOUND_MAX, Decimal::from(1_000_000_000_000_000_000u64));
+        let max = limits.amount_max;
+        assert!(Amount::parse_at_most(max, eur(), max).is_ok());
+        let above = max + Decimal::new(1, 2);
+        assert_eq!(
+            Amount::parse_at_most(above, eur(), max),
+            Err(MoneyError::TooLarge { max })
+        );
+        let huge = Decimal::from_scientific("1e28").unwrap();
+        assert!(Amount::parse_at_most(huge, eur(), max).is_err());
     }
 
     #[test]

@@ -61,8 +61,9 @@ pub enum OfferError {
 }
 
 impl RewardOffer {
-    /// Checks a new offer's rule; `currency` is the organisation's, used by fixed awards.
-    pub fn validate(&self, currency: Currency) -> Result<(), OfferError> {
+    /// Checks a new offer's rule; `currency` is the organisation's, used by fixed awards,
+    /// which are at most `amount_max`.
+    pub fn validate(&self, currency: Currency, amount_max: Decimal) -> Result<(), OfferError> {
         if self.name.trim().is_empty() || self.name.len() > 200 {
             return Err(OfferError::BadName);
         }
@@ -74,7 +75,7 @@ impl RewardOffer {
                 return Err(OfferError::PercentageAboveHundred)
             }
             AwardKind::Fixed => {
-                Amount::parse(self.award.value, currency)
+                Amount::parse_at_most(self.award.value, currency, amount_max)
                     .map_err(|error| OfferError::BadFixedValue(error.to_string()))?;
             }
             AwardKind::Percentage => {}
@@ -95,38 +96,46 @@ impl RewardOffer {
 }
 
 /// What every applicable offer awards for a purchase of `total` made on `purchase_date`
-/// and credited at `now`. Awards expire `expiry_days` after they are credited.
+/// and credited at `now`. Awards expire `expiry_days` after they are credited. `None` when
+/// a rule overflows (checked arithmetic; bounded totals and rules never do).
 pub fn evaluate_awards(
     offers: &[RewardOffer],
     total: Amount,
     currency: Currency,
     purchase_date: i64,
     now: i64,
-) -> Vec<AwardGrant> {
-    offers
-        .iter()
-        .filter(|offer| offer.applies_on(purchase_date))
-        .filter_map(|offer| {
-            let amount = match offer.award.kind {
-                AwardKind::Percentage => currency.round_award(total.value() * offer.award.value / Decimal::ONE_HUNDRED),
-                AwardKind::Fixed => offer.award.value,
-            };
-            (amount > Decimal::ZERO).then(|| AwardGrant {
+) -> Option<Vec<AwardGrant>> {
+    let mut awards = Vec::new();
+    for offer in offers.iter().filter(|offer| offer.applies_on(purchase_date)) {
+        let amount = match offer.award.kind {
+            AwardKind::Percentage => currency.round_award(
+                total
+                    .value()
+                    .checked_mul(offer.award.value)?
+                    .checked_div(Decimal::ONE_HUNDRED)?,
+            ),
+            AwardKind::Fixed => offer.award.value,
+        };
+        if amount > Decimal::ZERO {
+            awards.push(AwardGrant {
                 offer_id: offer.id,
                 amount,
                 expires_at: offer
                     .award
                     .expiry_days
-                    .map(|days| now.saturating_add(i64::from(days) * SECONDS_PER_DAY)),
-            })
-        })
-        .collect()
+                    .map(|days| now.saturating_add(i64::from(days).saturating_mul(SECONDS_PER_DAY))),
+            });
+        }
+    }
+    Some(awards)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::str::FromStr;
+
+    const MAX: Decimal = Decimal::from_parts(3_567_587_328, 232, 0, false, 0);
 
     fn offer(kind: AwardKind, value: &str) -> RewardOffer {
         RewardOffer {
@@ -150,27 +159,27 @@ mod tests {
         let eur = Currency::parse("EUR").unwrap();
         let total = Amount::parse(Decimal::from_str("12.35").unwrap(), eur).unwrap();
         let offers = [offer(AwardKind::Percentage, "10"), offer(AwardKind::Fixed, "2.5")];
-        let awards = evaluate_awards(&offers, total, eur, 150, 1_000);
+        let awards = evaluate_awards(&offers, total, eur, 150, 1_000).unwrap();
         let amounts: Vec<String> = awards.iter().map(|a| a.amount.to_string()).collect();
         assert_eq!(amounts, ["1.24", "2.5"]);
         assert_eq!(awards[0].expires_at, Some(1_000 + 2 * SECONDS_PER_DAY));
-        assert!(evaluate_awards(&offers, total, eur, 201, 1_000).is_empty());
+        assert!(evaluate_awards(&offers, total, eur, 201, 1_000).unwrap().is_empty());
         let mut inactive = offers.clone();
         inactive[0].state = OfferState::Inactive;
-        assert_eq!(evaluate_awards(&inactive, total, eur, 150, 1_000).len(), 1);
+        assert_eq!(evaluate_awards(&inactive, total, eur, 150, 1_000).unwrap().len(), 1);
     }
 
     #[test]
     fn offers_with_impossible_rules_are_rejected() {
         let eur = Currency::parse("EUR").unwrap();
         assert_eq!(
-            offer(AwardKind::Percentage, "101").validate(eur),
+            offer(AwardKind::Percentage, "101").validate(eur, MAX),
             Err(OfferError::PercentageAboveHundred)
         );
         assert_eq!(
-            offer(AwardKind::Fixed, "0").validate(eur),
+            offer(AwardKind::Fixed, "0").validate(eur, MAX),
             Err(OfferError::NonPositiveValue)
         );
-        assert!(offer(AwardKind::Fixed, "1.001").validate(eur).is_err());
+        assert!(offer(AwardKind::Fixed, "1.001").validate(eur, MAX).is_err());
     }
 }

@@ -228,6 +228,60 @@ pub fn generate_api_key(kind: ApiKeyKind, mode: Mode) -> String {
     }
 }
 
+/// What a key's name says it is: `sk_live_…`, `sk_test_…`, `pk_live_…`, `pk_test_…` (the
+/// kind from `sk_`/`pk_`, the mode when it follows). `None` for names that say nothing
+/// (a UUID public key).
+pub fn api_key_name_says(key: &str) -> (Option<ApiKeyKind>, Option<Mode>) {
+    let kind = if key.starts_with("sk_") {
+        Some(ApiKeyKind::Secret)
+    } else if key.starts_with("pk_") {
+        Some(ApiKeyKind::Public)
+    } else {
+        None
+    };
+    let rest = key.get(3..).filter(|_| kind.is_some()).unwrap_or("");
+    let mode = if rest.starts_with("live_") {
+        Some(Mode::Live)
+    } else if rest.starts_with("test_") {
+        Some(Mode::Test)
+    } else {
+        None
+    };
+    (kind, mode)
+}
+
+/// An estimate of the bits of randomness in a chosen key: its length times the Shannon
+/// entropy of its characters, after the `sk_live_`-style prefix. Generous to structured
+/// text, but it refuses the keys people type to get going (`aaaaaaaaaaaaaaaa`, `1234…`).
+pub fn api_key_entropy_bits(key: &str) -> f64 {
+    let (kind, mode) = api_key_name_says(key);
+    let skip = match (kind, mode) {
+        (Some(_), Some(_)) => 8,
+        (Some(_), None) => 3,
+        _ => 0,
+    };
+    let body: Vec<char> = key.chars().skip(skip).collect();
+    if body.is_empty() {
+        return 0.0;
+    }
+    let mut counts = std::collections::HashMap::new();
+    for c in &body {
+        *counts.entry(*c).or_insert(0usize) += 1;
+    }
+    let length = body.len() as f64;
+    let per_char: f64 = counts
+        .values()
+        .map(|count| {
+            let p = *count as f64 / length;
+            -p * p.log2()
+        })
+        .sum();
+    per_char * length
+}
+
+/// The fewest estimated bits a chosen key must carry.
+pub const API_KEY_ENTROPY_BITS_MIN: f64 = 72.0;
+
 /// The part of a key that lists may show: enough to tell keys apart, too little to use.
 pub fn api_key_hint(key: &str) -> String {
     let chars: Vec<char> = key.chars().collect();
@@ -243,6 +297,25 @@ pub fn api_key_hint(key: &str) -> String {
 mod tests {
     use super::OrganisationType::*;
     use super::*;
+
+    #[test]
+    fn a_key_name_tells_its_kind_and_mode_and_weak_keys_score_low() {
+        assert_eq!(
+            api_key_name_says("sk_test_abc"),
+            (Some(ApiKeyKind::Secret), Some(Mode::Test))
+        );
+        assert_eq!(
+            api_key_name_says("pk_live_abc"),
+            (Some(ApiKeyKind::Public), Some(Mode::Live))
+        );
+        assert_eq!(api_key_name_says("sk_abc"), (Some(ApiKeyKind::Secret), None));
+        assert_eq!(api_key_name_says("6f1c0b3e-1d2a"), (None, None));
+        assert!(api_key_entropy_bits("aaaaaaaaaaaaaaaa") < 1.0);
+        assert!(api_key_entropy_bits("0123456789abcdef") < API_KEY_ENTROPY_BITS_MIN);
+        assert!(api_key_entropy_bits(&generate_api_key(ApiKeyKind::Secret, Mode::Live)) > 200.0);
+        assert!(api_key_entropy_bits(&generate_api_key(ApiKeyKind::Public, Mode::Live)) > API_KEY_ENTROPY_BITS_MIN);
+        assert!(api_key_entropy_bits("sk_live_secret_key_for_the_suite_0001") > API_KEY_ENTROPY_BITS_MIN);
+    }
 
     #[test]
     fn keys_are_random_hinted_and_expire_or_are_revoked() {

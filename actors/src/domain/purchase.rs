@@ -65,7 +65,7 @@ pub enum PurchaseError {
     SpendZero,
     #[error("a product needs a product_sku of 1 to 100 characters")]
     BadSku,
-    #[error("product quantity must be greater than zero")]
+    #[error("product quantity must be greater than zero and at most 1000000000")]
     BadQuantity,
     #[error("at most {0} products per purchase")]
     TooManyProducts(usize),
@@ -75,11 +75,13 @@ pub enum PurchaseError {
 
 impl PurchaseRequest {
     pub const PRODUCTS_MAX: usize = 500;
+    /// The largest quantity of one product line.
+    pub const QUANTITY_MAX: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
 
     /// Cross-field checks that single fields cannot express.
     pub fn validate(&self, total: Amount) -> Result<(), PurchaseError> {
         if let (Some(net), Some(tax)) = (self.amounts.net, self.amounts.tax) {
-            if net + tax != self.amounts.total {
+            if net.checked_add(tax) != Some(self.amounts.total) {
                 return Err(PurchaseError::AmountsDisagree);
             }
         }
@@ -99,7 +101,7 @@ impl PurchaseRequest {
             if sku.is_empty() || sku.len() > 100 {
                 return Err(PurchaseError::BadSku);
             }
-            if product.quantity <= Decimal::ZERO {
+            if product.quantity <= Decimal::ZERO || product.quantity > Self::QUANTITY_MAX {
                 return Err(PurchaseError::BadQuantity);
             }
         }

@@ -57,8 +57,8 @@ impl Lot {
     }
 
     /// Value that left this lot by the contact's doing: spends and shortfall settlements.
-    fn consumed(&self) -> Decimal {
-        self.amount - self.remaining - self.expired
+    fn consumed(&self) -> Option<Decimal> {
+        self.amount.checked_sub(self.remaining)?.checked_sub(self.expired)
     }
 }
 
@@ -193,11 +193,16 @@ pub struct PurchaseEffects {
 }
 
 impl PurchaseEffects {
+    /// Bounded by the wallet's balance bound, so the saturation never bites.
     pub fn awarded(&self) -> Decimal {
-        self.awards.iter().map(|line| line.amount).sum()
+        self.awards
+            .iter()
+            .fold(Decimal::ZERO, |sum, line| sum.saturating_add(line.amount))
     }
     pub fn spent(&self) -> Decimal {
-        self.spends.iter().map(|debit| debit.amount).sum()
+        self.spends
+            .iter()
+            .fold(Decimal::ZERO, |sum, debit| sum.saturating_add(debit.amount))
     }
 }
 
@@ -206,6 +211,28 @@ impl PurchaseEffects {
 pub enum WalletRejection {
     /// `restrict_fully_covered` was set and the eligible balance is below the request.
     InsufficientFunds,
+    /// The command would take the wallet's balance above `[money] wallet_balance_max`.
+    BalanceLimit,
+}
+
+/// An entry the wallet cannot apply: it would overflow or break an invariant. Commands check
+/// their bounds first, so this means a bug or a corrupt record; the command is refused, and
+/// the actor holding the wallet starts again from its last durable state.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("wallet fault: {0}")]
+pub struct WalletFault(pub String);
+
+/// Why a wallet command did not apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandError {
+    Rejected(WalletRejection),
+    Fault(WalletFault),
+}
+
+impl From<WalletFault> for CommandError {
+    fn from(fault: WalletFault) -> Self {
+        CommandError::Fault(fault)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -276,7 +303,7 @@ impl Wallet {
     }
 
     /// Rebuilds the derived indexes after a snapshot was decoded.
-    pub fn restore_indexes(&mut self) {
+    pub fn restore_indexes(&mut self) -> Result<(), WalletFault> {
         self.spendable = self
             .lots
             .values()
@@ -287,14 +314,17 @@ impl Wallet {
             shortfall: self.shortfall,
             ..Balances::default()
         };
+        let overflow = || WalletFault(format!("the lots of wallet {} overflow", self.header.id));
         for lot in self.lots.values() {
-            match lot.pocket {
-                Pocket::Open => totals.open += lot.remaining,
-                Pocket::Commerce => totals.commerce += lot.remaining,
-            }
+            let pocket = match lot.pocket {
+                Pocket::Open => &mut totals.open,
+                Pocket::Commerce => &mut totals.commerce,
+            };
+            *pocket = pocket.checked_add(lot.remaining).ok_or_else(overflow)?;
         }
-        totals.total = totals.open + totals.commerce;
+        totals.total = totals.open.checked_add(totals.commerce).ok_or_else(overflow)?;
         self.totals = Some(totals);
+        Ok(())
     }
 
     pub fn next_seq(&self) -> u64 {
@@ -314,16 +344,18 @@ impl Wallet {
     }
 
     /// Applies one stored event during recovery. Events must come in sequence order.
-    pub fn replay(&mut self, event: &WalletEvent) {
-        assert_eq!(
-            event.seq, self.next_seq,
-            "wallet {} replayed out of order",
-            self.header.id
-        );
+    pub fn replay(&mut self, event: &WalletEvent) -> Result<(), WalletFault> {
+        if event.seq != self.next_seq {
+            return Err(WalletFault(format!(
+                "wallet {} replayed event {} where {} was next",
+                self.header.id, event.seq, self.next_seq
+            )));
+        }
         for entry in &event.entries {
-            self.apply_entry(entry);
+            self.apply_entry(entry)?;
         }
         self.next_seq += 1;
+        Ok(())
     }
 
     /// Wraps entries a command produced (and already applied) into the next event.
@@ -338,15 +370,23 @@ impl Wallet {
         event
     }
 
-    /// The one function that changes a wallet.
-    fn apply_entry(&mut self, entry: &Entry) {
-        assert!(entry.amount >= Decimal::ZERO, "entry with negative amount: {entry:?}");
-        let totals = self.totals.get_or_insert_with(Balances::default);
-        if let Some(new_lot) = entry.new_lot {
-            assert!(entry.kind.is_credit(), "only a credit opens a lot: {entry:?}");
-            assert!(!self.lots.contains_key(&entry.lot), "lot {} opened twice", entry.lot);
-            self.lots.insert(
-                entry.lot,
+    /// The one function that changes a wallet. Every value is computed with checked
+    /// arithmetic and every invariant checked before anything changes, so an entry that
+    /// would break one (a corrupt record, or a bug) is refused whole, never half applied,
+    /// and never panics.
+    fn apply_entry(&mut self, entry: &Entry) -> Result<(), WalletFault> {
+        let fault = |what: &str| WalletFault(format!("{what}: {entry:?}"));
+        if entry.amount < Decimal::ZERO {
+            return Err(fault("entry with a negative amount"));
+        }
+        let mut lot = match entry.new_lot {
+            Some(new_lot) => {
+                if !entry.kind.is_credit() {
+                    return Err(fault("only a credit opens a lot"));
+                }
+                if self.lots.contains_key(&entry.lot) {
+                    return Err(fault("lot opened twice"));
+                }
                 Lot {
                     id: entry.lot,
                     pocket: new_lot.pocket,
@@ -355,59 +395,83 @@ impl Wallet {
                     expired: Decimal::ZERO,
                     expires_at: new_lot.expires_at,
                     revoked: false,
-                },
-            );
-            self.next_lot_id = self.next_lot_id.max(entry.lot + 1);
-        }
-        let lot = self
-            .lots
-            .get_mut(&entry.lot)
-            .unwrap_or_else(|| panic!("entry names unknown lot {}: {entry:?}", entry.lot));
-        self.spendable.remove(&lot.spend_order_key());
-        let signed = entry.signed_amount();
+                }
+            }
+            None => self
+                .lots
+                .get(&entry.lot)
+                .cloned()
+                .ok_or_else(|| fault("entry names an unknown lot"))?,
+        };
+        let overflow = || fault("sum overflows");
+        let add = |a: Decimal, b: Decimal| a.checked_add(b).ok_or_else(overflow);
+        let sub = |a: Decimal, b: Decimal| a.checked_sub(b).ok_or_else(overflow);
         match entry.kind {
             EntryKind::Award => {
-                lot.amount += entry.amount;
-                lot.remaining += entry.amount;
+                lot.amount = add(lot.amount, entry.amount)?;
+                lot.remaining = add(lot.remaining, entry.amount)?;
             }
             EntryKind::SpendReversal => {
                 if entry.new_lot.is_some() {
-                    lot.amount += entry.amount;
+                    lot.amount = add(lot.amount, entry.amount)?;
                 }
-                lot.remaining += entry.amount;
+                lot.remaining = add(lot.remaining, entry.amount)?;
             }
-            EntryKind::Spend | EntryKind::ShortfallSettlement => lot.remaining -= entry.amount,
+            EntryKind::Spend | EntryKind::ShortfallSettlement => lot.remaining = sub(lot.remaining, entry.amount)?,
             EntryKind::Expiration => {
-                lot.remaining -= entry.amount;
-                lot.expired += entry.amount;
+                lot.remaining = sub(lot.remaining, entry.amount)?;
+                lot.expired = add(lot.expired, entry.amount)?;
             }
             EntryKind::AwardReversal => {
-                lot.remaining -= entry.amount;
+                lot.remaining = sub(lot.remaining, entry.amount)?;
                 lot.revoked = true;
             }
         }
-        assert!(lot.remaining >= Decimal::ZERO, "lot {} overdrawn by {entry:?}", lot.id);
+        if lot.remaining < Decimal::ZERO {
+            return Err(fault("lot overdrawn"));
+        }
+        let signed = entry.signed_amount();
+        let mut totals = self.totals.unwrap_or_default();
+        match lot.pocket {
+            Pocket::Open => totals.open = add(totals.open, signed)?,
+            Pocket::Commerce => totals.commerce = add(totals.commerce, signed)?,
+        }
+        totals.total = add(totals.total, signed)?;
+        let shortfall = add(self.shortfall, entry.shortfall_change)?;
+        if shortfall < Decimal::ZERO {
+            return Err(fault("shortfall below zero"));
+        }
+        totals.shortfall = shortfall;
+        // Checked: now change the wallet.
+        if let Some(old) = self.lots.get(&entry.lot) {
+            self.spendable.remove(&old.spend_order_key());
+        }
+        if entry.new_lot.is_some() {
+            self.next_lot_id = self.next_lot_id.max(entry.lot.saturating_add(1));
+        }
         if lot.remaining > Decimal::ZERO && !lot.revoked {
             self.spendable.insert(lot.spend_order_key());
         }
-        match lot.pocket {
-            Pocket::Open => totals.open += signed,
-            Pocket::Commerce => totals.commerce += signed,
-        }
-        totals.total += signed;
-        self.shortfall += entry.shortfall_change;
-        assert!(self.shortfall >= Decimal::ZERO, "shortfall below zero after {entry:?}");
-        totals.shortfall = self.shortfall;
+        self.lots.insert(entry.lot, lot);
+        self.shortfall = shortfall;
+        self.totals = Some(totals);
+        Ok(())
     }
 
-    fn push(&mut self, entries: &mut Vec<Entry>, entry: Entry) {
-        self.apply_entry(&entry);
+    fn push(&mut self, entries: &mut Vec<Entry>, entry: Entry) -> Result<(), WalletFault> {
+        self.apply_entry(&entry)?;
         entries.push(entry);
+        Ok(())
     }
 
     /// Settles the shortfall from `credited`, the value just credited to `lot` (never from
     /// value the lot already held).
-    fn settle_shortfall_from(&mut self, entries: &mut Vec<Entry>, lot: LotId, credited: Decimal) {
+    fn settle_shortfall_from(
+        &mut self,
+        entries: &mut Vec<Entry>,
+        lot: LotId,
+        credited: Decimal,
+    ) -> Result<(), WalletFault> {
         let available = self.lots.get(&lot).map(|lot| lot.remaining).unwrap_or_default();
         let settled = self.shortfall.min(credited).min(available);
         if settled > Decimal::ZERO {
@@ -418,8 +482,9 @@ impl Wallet {
                 new_lot: None,
                 shortfall_change: -settled,
             };
-            self.push(entries, entry);
+            self.push(entries, entry)?;
         }
+        Ok(())
     }
 
     /// Sum of the lots a spend could take at `now`.
@@ -428,12 +493,11 @@ impl Wallet {
             .iter()
             .filter(|(expires_at, _)| *expires_at > now)
             .filter_map(|(_, id)| self.lots.get(id))
-            .map(|lot| lot.remaining)
-            .sum()
+            .fold(Decimal::ZERO, |sum, lot| sum.saturating_add(lot.remaining))
     }
 
     /// Debits what remains of every lot whose expiry is at or before `now`.
-    pub fn sweep_expired(&mut self, now: i64) -> Option<WalletEvent> {
+    pub fn sweep_expired(&mut self, now: i64) -> Result<Option<WalletEvent>, WalletFault> {
         let due: Vec<LotId> = self
             .spendable
             .iter()
@@ -441,11 +505,11 @@ impl Wallet {
             .map(|(_, id)| *id)
             .collect();
         if due.is_empty() {
-            return None;
+            return Ok(None);
         }
         let mut entries = Vec::with_capacity(due.len());
         for id in due {
-            let remaining = self.lots[&id].remaining;
+            let remaining = self.lots.get(&id).map(|lot| lot.remaining).unwrap_or_default();
             let entry = Entry {
                 kind: EntryKind::Expiration,
                 lot: id,
@@ -453,20 +517,23 @@ impl Wallet {
                 new_lot: None,
                 shortfall_change: Decimal::ZERO,
             };
-            self.push(&mut entries, entry);
+            self.push(&mut entries, entry)?;
         }
-        Some(self.record(now, Cause::Expiry, entries))
+        Ok(Some(self.record(now, Cause::Expiry, entries)))
     }
 
     /// Spends (first) and awards (then) for one purchase, as one event. The caller has
     /// swept expired lots first. A purchase's own awards cannot pay for that purchase.
+    /// Refused, changing nothing, when the spend is not covered (`restrict_fully_covered`)
+    /// or the awards would take the balance above `balance_max`.
     pub fn post_purchase(
         &mut self,
         now: i64,
         purchase: PurchaseId,
         spend: Option<SpendRequest>,
         awards: &[AwardGrant],
-    ) -> Result<(WalletEvent, PurchaseEffects), WalletRejection> {
+        balance_max: Decimal,
+    ) -> Result<(WalletEvent, PurchaseEffects), CommandError> {
         // After the sweep every lot with value is unexpired and unrevoked, so what a spend
         // can take is the whole balance (kept incrementally: no scan of the lots).
         debug_assert!(
@@ -477,8 +544,16 @@ impl Wallet {
         debug_assert_eq!(available, self.spendable_at(now));
         if let Some(request) = spend {
             if request.restrict_fully_covered && available < request.amount {
-                return Err(WalletRejection::InsufficientFunds);
+                return Err(CommandError::Rejected(WalletRejection::InsufficientFunds));
             }
+        }
+        let spent = spend.map_or(Decimal::ZERO, |request| request.amount.min(available));
+        let after = awards
+            .iter()
+            .try_fold(available - spent, |sum, grant| sum.checked_add(grant.amount));
+        // A wallet above the bound (the setting was lowered) may still shrink.
+        if after.is_none_or(|after| after > balance_max && after > available) {
+            return Err(CommandError::Rejected(WalletRejection::BalanceLimit));
         }
         let mut entries = Vec::new();
         let mut effects = PurchaseEffects::default();
@@ -489,7 +564,12 @@ impl Wallet {
                     break;
                 };
                 debug_assert!(expires_at > now);
-                let take = self.lots[&id].remaining.min(left);
+                let take = self
+                    .lots
+                    .get(&id)
+                    .map(|lot| lot.remaining)
+                    .unwrap_or_default()
+                    .min(left);
                 let entry = Entry {
                     kind: EntryKind::Spend,
                     lot: id,
@@ -497,7 +577,7 @@ impl Wallet {
                     new_lot: None,
                     shortfall_change: Decimal::ZERO,
                 };
-                self.push(&mut entries, entry);
+                self.push(&mut entries, entry)?;
                 effects.spends.push(LotDebit { lot: id, amount: take });
                 left -= take;
             }
@@ -514,34 +594,53 @@ impl Wallet {
                 }),
                 shortfall_change: Decimal::ZERO,
             };
-            self.push(&mut entries, entry);
+            self.push(&mut entries, entry)?;
             effects.awards.push(AwardLine {
                 offer_id: grant.offer_id,
                 lot,
                 amount: grant.amount,
             });
-            self.settle_shortfall_from(&mut entries, lot, grant.amount);
+            self.settle_shortfall_from(&mut entries, lot, grant.amount)?;
         }
         Ok((self.record(now, Cause::Purchase(purchase), entries), effects))
     }
 
     /// Reverses a purchase exactly: revokes its award lots, restores its spend to the lots
-    /// it used. The caller makes sure a purchase is cancelled at most once.
-    pub fn cancel_purchase(&mut self, now: i64, purchase: PurchaseId, effects: &PurchaseEffects) -> WalletEvent {
+    /// it used. The caller makes sure a purchase is cancelled at most once. Refused,
+    /// changing nothing, when the restored spend would take the balance above `balance_max`.
+    pub fn cancel_purchase(
+        &mut self,
+        now: i64,
+        purchase: PurchaseId,
+        effects: &PurchaseEffects,
+        balance_max: Decimal,
+    ) -> Result<WalletEvent, CommandError> {
+        let unknown = |lot: LotId| WalletFault(format!("purchase {purchase} names unknown lot {lot}"));
+        let mut after = Some(self.balances().total);
+        for award in &effects.awards {
+            let lot = self.lots.get(&award.lot).ok_or_else(|| unknown(award.lot))?;
+            after = after.and_then(|sum| sum.checked_sub(lot.remaining));
+        }
+        for debit in &effects.spends {
+            after = after.and_then(|sum| sum.checked_add(debit.amount));
+        }
+        if after.is_none_or(|after| after > balance_max && after > self.balances().total) {
+            return Err(CommandError::Rejected(WalletRejection::BalanceLimit));
+        }
         let mut entries = Vec::new();
         for award in &effects.awards {
-            let lot = &self.lots[&award.lot];
+            let lot = self.lots.get(&award.lot).ok_or_else(|| unknown(award.lot))?;
             let entry = Entry {
                 kind: EntryKind::AwardReversal,
                 lot: award.lot,
                 amount: lot.remaining,
                 new_lot: None,
-                shortfall_change: lot.consumed(),
+                shortfall_change: lot.consumed().ok_or_else(|| unknown(award.lot))?,
             };
-            self.push(&mut entries, entry);
+            self.push(&mut entries, entry)?;
         }
         for debit in &effects.spends {
-            let lot = &self.lots[&debit.lot];
+            let lot = self.lots.get(&debit.lot).ok_or_else(|| unknown(debit.lot))?;
             let (target, new_lot) = if lot.revoked {
                 let target = self.next_lot_id;
                 (
@@ -561,15 +660,17 @@ impl Wallet {
                 new_lot,
                 shortfall_change: Decimal::ZERO,
             };
-            self.push(&mut entries, entry);
-            self.settle_shortfall_from(&mut entries, target, debit.amount);
+            self.push(&mut entries, entry)?;
+            self.settle_shortfall_from(&mut entries, target, debit.amount)?;
         }
-        self.record(now, Cause::PurchaseCancelled(purchase), entries)
+        Ok(self.record(now, Cause::PurchaseCancelled(purchase), entries))
     }
 
     /// Sum of every lot's remaining value, recomputed from scratch (for assertions).
     pub fn recomputed_total(&self) -> Decimal {
-        self.lots.values().map(|lot| lot.remaining).sum()
+        self.lots
+            .values()
+            .fold(Decimal::ZERO, |sum, lot| sum.saturating_add(lot.remaining))
     }
 }
 
@@ -600,6 +701,8 @@ mod tests {
     fn d(text: &str) -> Decimal {
         Decimal::from_str(text).unwrap()
     }
+
+    const MAX: Decimal = Decimal::from_parts(2_764_472_320, 232_830, 0, false, 0);
 
     fn wallet() -> Wallet {
         Wallet::for_tests()
@@ -638,16 +741,25 @@ mod tests {
             spend: Option<SpendRequest>,
             awards: &[AwardGrant],
         ) -> Result<PurchaseEffects, WalletRejection> {
-            if let Some(event) = self.wallet.sweep_expired(now) {
+            if let Some(event) = self.wallet.sweep_expired(now).unwrap() {
                 self.journal.push(event);
             }
-            let (event, effects) = self.wallet.post_purchase(now, PurchaseId::random(), spend, awards)?;
+            let (event, effects) = self
+                .wallet
+                .post_purchase(now, PurchaseId::random(), spend, awards, MAX)
+                .map_err(|error| match error {
+                    CommandError::Rejected(rejection) => rejection,
+                    CommandError::Fault(fault) => panic!("{fault}"),
+                })?;
             self.journal.push(event);
             self.check();
             Ok(effects)
         }
         fn cancel(&mut self, now: i64, effects: &PurchaseEffects) {
-            let event = self.wallet.cancel_purchase(now, PurchaseId::random(), effects);
+            let event = self
+                .wallet
+                .cancel_purchase(now, PurchaseId::random(), effects, MAX)
+                .unwrap();
             self.journal.push(event);
             self.check();
         }
@@ -662,7 +774,7 @@ mod tests {
             assert_eq!(self.wallet.recomputed_total(), journal_sum);
             let mut replayed = Wallet::open(self.wallet.header.clone());
             for event in &self.journal {
-                replayed.replay(event);
+                replayed.replay(event).unwrap();
             }
             assert_eq!(replayed, self.wallet);
             assert_eq!(replayed.balances(), self.wallet.balances());
@@ -763,5 +875,178 @@ mod tests {
             .map(|id| ledger.wallet.lot(*id).unwrap().clone())
             .collect();
         assert_eq!(before, after);
+    }
+
+    /// Commands over the whole allowed range (amounts from one cent to `amount_max`, many
+    /// of them at the bound, against the default `wallet_balance_max`): every command is
+    /// applied or refused whole, and the balance equals the sum of the journal, exactly,
+    /// after every step; replaying the journal gives the same wallet.
+    mod over_the_allowed_range {
+        use super::*;
+        use crate::domain::money::MoneyLimits;
+        use proptest::prelude::*;
+
+        #[derive(Debug, Clone)]
+        enum Step {
+            Purchase {
+                spend: Option<(Decimal, bool)>,
+                awards: Vec<(Decimal, Option<i64>)>,
+            },
+            Cancel(usize),
+            Advance(i64),
+        }
+
+        fn amount() -> impl Strategy<Value = Decimal> {
+            let max_cents = MoneyLimits::default().amount_max * Decimal::ONE_HUNDRED;
+            let max_cents = i64::try_from(max_cents.mantissa()).unwrap();
+            prop_oneof![
+                (1i64..=max_cents).prop_map(|cents| Decimal::new(cents, 2)),
+                (1i64..=10_000).prop_map(|cents| Decimal::new(cents, 2)),
+                Just(MoneyLimits::default().amount_max),
+            ]
+        }
+
+        fn step() -> impl Strategy<Value = Step> {
+            prop_oneof![
+                4 => (
+                    proptest::option::of((amount(), any::<bool>())),
+                    proptest::collection::vec((amount(), proptest::option::of(1i64..100)), 0..4),
+                )
+                    .prop_map(|(spend, awards)| Step::Purchase { spend, awards }),
+                1 => (0usize..64).prop_map(Step::Cancel),
+                1 => (1i64..50).prop_map(Step::Advance),
+            ]
+        }
+
+        fn journal_sum(journal: &[WalletEvent]) -> Decimal {
+            journal
+                .iter()
+                .flat_map(|event| &event.entries)
+                .fold(Decimal::ZERO, |sum, entry| {
+                    sum.checked_add(entry.signed_amount()).unwrap()
+                })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(64))]
+            #[test]
+            fn balance_equals_journal_or_the_command_is_refused(
+                steps in proptest::collection::vec(step(), 1..120),
+                // The default bound, and bounds a few awards at amount_max reach.
+                balance_max in prop_oneof![
+                    Just(MoneyLimits::default().wallet_balance_max),
+                    Just(Decimal::from(3_000_000_000_000u64)),
+                    Just(Decimal::from(10_000_000_000_000u64)),
+                ],
+            ) {
+                let limits = MoneyLimits { wallet_balance_max: balance_max, ..MoneyLimits::default() };
+                let mut wallet = wallet();
+                let mut journal: Vec<WalletEvent> = Vec::new();
+                let mut posted: Vec<PurchaseEffects> = Vec::new();
+                let mut cancelled = std::collections::HashSet::new();
+                let mut now = 0i64;
+                for step in steps {
+                    if let Some(event) = wallet.sweep_expired(now).unwrap() {
+                        journal.push(event);
+                    }
+                    let before = wallet.clone();
+                    match step {
+                        Step::Purchase { spend, awards } => {
+                            let spend = spend.map(|(amount, restrict_fully_covered)| SpendRequest { amount, restrict_fully_covered });
+                            let grants: Vec<AwardGrant> = awards
+                                .into_iter()
+                                .map(|(amount, days)| AwardGrant { offer_id: OfferId::random(), amount, expires_at: days.map(|d| now + d) })
+                                .collect();
+                            match wallet.post_purchase(now, PurchaseId::random(), spend, &grants, limits.wallet_balance_max) {
+                                Ok((event, effects)) => {
+                                    journal.push(event);
+                                    posted.push(effects);
+                                }
+                                Err(CommandError::Rejected(_)) => prop_assert_eq!(&wallet, &before, "a refused purchase changed the wallet"),
+                                Err(CommandError::Fault(fault)) => prop_assert!(false, "fault: {}", fault),
+                            }
+                        }
+                        Step::Cancel(index) => {
+                            if posted.is_empty() || !cancelled.insert(index % posted.len()) {
+                                continue;
+                            }
+                            let effects = posted[index % posted.len()].clone();
+                            match wallet.cancel_purchase(now, PurchaseId::random(), &effects, limits.wallet_balance_max) {
+                                Ok(event) => journal.push(event),
+                                Err(CommandError::Rejected(_)) => {
+                                    prop_assert_eq!(&wallet, &before, "a refused cancel changed the wallet");
+                                    cancelled.remove(&(index % posted.len()));
+                                }
+                                Err(CommandError::Fault(fault)) => prop_assert!(false, "fault: {}", fault),
+                            }
+                        }
+                        Step::Advance(seconds) => now += seconds,
+                    }
+                    let balances = wallet.balances();
+                    prop_assert_eq!(balances.total, journal_sum(&journal));
+                    prop_assert_eq!(balances.total, wallet.recomputed_total());
+                    prop_assert!(balances.total <= limits.wallet_balance_max);
+                    prop_assert!(balances.total >= Decimal::ZERO && balances.shortfall >= Decimal::ZERO);
+                }
+                let mut replayed = Wallet::open(wallet.header.clone());
+                for event in &journal {
+                    replayed.replay(event).unwrap();
+                }
+                prop_assert_eq!(&replayed, &wallet);
+            }
+        }
+    }
+
+    #[test]
+    fn entries_that_would_overflow_are_refused_whole_not_panicked_on() {
+        let mut wallet = wallet();
+        let huge = Decimal::MAX - Decimal::ONE;
+        let opened = Entry {
+            kind: EntryKind::Award,
+            lot: 1,
+            amount: huge,
+            new_lot: Some(NewLot {
+                pocket: Pocket::Commerce,
+                expires_at: None,
+            }),
+            shortfall_change: Decimal::ZERO,
+        };
+        wallet.apply_entry(&opened).unwrap();
+        let before = wallet.clone();
+        let more = Entry {
+            lot: 2,
+            amount: Decimal::TEN,
+            ..opened.clone()
+        };
+        assert!(wallet.apply_entry(&more).is_err(), "the total would overflow");
+        assert_eq!(wallet, before);
+        assert_eq!(wallet.balances().total, huge);
+        let overdraw = Entry {
+            kind: EntryKind::Spend,
+            lot: 1,
+            amount: Decimal::MAX,
+            new_lot: None,
+            shortfall_change: Decimal::ZERO,
+        };
+        assert!(wallet.apply_entry(&overdraw).is_err());
+        assert_eq!(wallet, before);
+        let unknown = Entry { lot: 99, ..overdraw };
+        assert!(wallet.apply_entry(&unknown).is_err());
+        // A purchase past the bound is a rejection, not a fault.
+        let mut small = Wallet::for_tests();
+        let grant = AwardGrant {
+            offer_id: OfferId::random(),
+            amount: MAX,
+            expires_at: None,
+        };
+        small
+            .post_purchase(0, PurchaseId::random(), None, &[grant.clone()], MAX)
+            .unwrap();
+        assert_eq!(
+            small
+                .post_purchase(0, PurchaseId::random(), None, &[grant], MAX)
+                .unwrap_err(),
+            CommandError::Rejected(WalletRejection::BalanceLimit)
+        );
     }
 }

@@ -172,10 +172,39 @@ impl Engine {
     }
 
     /// Stops a key at once. Revoking a revoked key changes nothing.
-    pub async fn revoke_api_key(&self, caller: &Caller, id: ApiKeyId) -> Result<ApiKeyRecord, EngineError> {
+    /// Stops a key at once. `calling_key` is the key the request came with: a secret key may
+    /// not revoke itself when it is its organisation's last active secret key of its mode,
+    /// which would leave the organisation with no key to make another.
+    pub async fn revoke_api_key(
+        &self,
+        caller: &Caller,
+        id: ApiKeyId,
+        calling_key: Option<ApiKeyId>,
+    ) -> Result<ApiKeyRecord, EngineError> {
         self.check_open()?;
         let _writing = self.inner.access_writes.lock().await;
         let (hash, mut record) = self.api_key_for(caller, id)?;
+        if record.revoked_on.is_none() && calling_key == Some(record.id) && record.kind == ApiKeyKind::Secret {
+            let now = self.now();
+            let mut another = false;
+            for other_hash in self.inner.store.organisation_api_key_hashes(record.organisation)? {
+                if other_hash == hash {
+                    continue;
+                }
+                if let Some(other) = self.inner.store.api_key(&other_hash)? {
+                    another |= other.kind == ApiKeyKind::Secret
+                        && other.mode == record.mode
+                        && other.state(now) == ApiKeyState::Active;
+                }
+            }
+            if !another {
+                return Err(EngineError::Conflict(
+                    "this is the organisation's last active secret key of its mode, and it cannot revoke itself: \
+                     create another secret key first (POST /backoffice/v2/api_keys), then revoke this one with it"
+                        .into(),
+                ));
+            }
+        }
         if record.revoked_on.is_none() {
             record.revoked_on = Some(self.now());
             self.store_api_keys(&[(hash, &record)]).await?;

@@ -226,20 +226,33 @@ impl Engine {
                 country_code: primary_phone.and_then(|phone| phone.country_code.clone()),
                 identity,
             },
-            (Channel::Email, _) => Destination {
-                channel,
-                to: contact
+            // A code that signs the contact in goes only where the contact proved it
+            // receives mail: a profile address it set without proving it is not enough.
+            (Channel::Email, _) => {
+                let email = contact
                     .email_address
-                    .clone()
-                    .ok_or_else(|| super::invalid("method", "the contact has no email address"))?,
-                country_code: None,
-                identity: None,
-            },
-            (Channel::Sms, _) => {
-                let phone = primary_phone.ok_or_else(|| super::invalid("method", "the contact has no phone"))?;
+                    .as_deref()
+                    .and_then(normalise_email)
+                    .ok_or_else(|| super::invalid("method", "the contact has no email address"))?;
+                if !self.is_verified_identity(tenant, contact.id, IdentityProvider::Email, &email)? {
+                    return Err(super::invalid("method", "the contact's email address is not verified"));
+                }
                 Destination {
                     channel,
-                    to: phone_identity(&phone.number)?,
+                    to: email,
+                    country_code: None,
+                    identity: None,
+                }
+            }
+            (Channel::Sms, _) => {
+                let phone = primary_phone.ok_or_else(|| super::invalid("method", "the contact has no phone"))?;
+                let digits = phone_identity(&phone.number)?;
+                if !self.is_verified_identity(tenant, contact.id, IdentityProvider::Phone, &digits)? {
+                    return Err(super::invalid("method", "the contact's phone is not verified"));
+                }
+                Destination {
+                    channel,
+                    to: digits,
                     country_code: phone.country_code.clone(),
                     identity: None,
                 }
@@ -284,10 +297,17 @@ impl Engine {
             });
         }
         self.limit_request(&tenant, &limit_key, address)?;
-        let (contact, destination) = self.otp_destination(&tenant, &lookup, channel)?;
-        let prepared = self.prepare_otp(&tenant, destination)?;
         let mut writes = WriteSet::default();
-        let sent = self.write_otp(&mut writes, contact.id, prepared)?;
+        let sent = match self.otp_destination(&tenant, &lookup, channel) {
+            Ok((contact, destination)) => {
+                let prepared = self.prepare_otp(&tenant, destination)?;
+                self.write_otp(&mut writes, contact.id, prepared)?
+            }
+            // No contact has this email or phone: the answer looks the same, so it tells no
+            // one which are registered (as forgot_password does).
+            Err(EngineError::NotFound(_)) => self.write_decoy_otp(&mut writes, &tenant, &lookup, channel)?,
+            Err(error) => return Err(error),
+        };
         if let Some(hash) = &key_hash {
             writes.idempotency(
                 &tenant,
@@ -300,6 +320,38 @@ impl Engine {
         }
         self.inner.store.commit_async(writes).await?;
         self.outbox_committed();
+        Ok(sent)
+    }
+
+    /// A decoy for a code asked for an email or phone no contact has: an `auth_otp` that is
+    /// stored like a real one (so validating it spends attempts and answers "wrong code" as
+    /// a real one does, and asking again by it works), whose code hash matches no code, and
+    /// no message is sent.
+    fn write_decoy_otp(
+        &self,
+        writes: &mut WriteSet,
+        tenant: &Tenant,
+        lookup: &ContactLookup,
+        channel: Option<Channel>,
+    ) -> Result<OtpSent, EngineError> {
+        let destination = match lookup {
+            ContactLookup::Email(email) => Destination::new(Channel::Email, email_identity(email)?, None, None),
+            ContactLookup::Phone(number) => Destination::new(Channel::Sms, phone_identity(number)?, None, None),
+            ContactLookup::AuthOtp(id) => {
+                let previous = self
+                    .inner
+                    .store
+                    .one_time_password(*id)?
+                    .filter(|otp| otp.tenant == *tenant)
+                    .ok_or(EngineError::NotFound("auth_otp"))?;
+                Destination::new(channel.unwrap_or(previous.channel), previous.destination, None, None)
+            }
+        };
+        let prepared = self.prepare_otp(tenant, destination)?;
+        let sent = prepared.sent();
+        let mut otp = prepared.otp;
+        otp.code_hash = rand::random();
+        writes.one_time_password(&otp);
         Ok(sent)
     }
 
@@ -662,6 +714,60 @@ impl Engine {
         self.end_sessions_of(&Subject::Contact(link.tenant, link.contact), None, &mut writes)?;
         self.inner.store.commit_async(writes).await?;
         Ok(())
+    }
+
+    fn is_verified_identity(
+        &self,
+        tenant: &Tenant,
+        contact: ContactId,
+        provider: IdentityProvider,
+        value: &str,
+    ) -> Result<bool, EngineError> {
+        Ok(self
+            .inner
+            .store
+            .contact_identity(tenant, provider, value)?
+            .is_some_and(|identity| identity.contact == contact && identity.verified))
+    }
+
+    /// What changing a contact's profile email to `new_email` commits with the change: when
+    /// the new address is not already one of its sign-in identities, a confirmation link to
+    /// it (limited like any link request). The new address signs nothing in until the link
+    /// is opened; opening it makes it a verified sign-in identity, with the password of the
+    /// contact's present email identity if it has one. Changed phones sign nothing in until
+    /// proved with a code (`POST /contacts/{id}/identities`).
+    pub(super) fn email_change_writes(
+        &self,
+        tenant: &Tenant,
+        contact: &Contact,
+        new_email: &str,
+        address: Option<IpAddr>,
+    ) -> Result<WriteSet, EngineError> {
+        let mut writes = WriteSet::default();
+        let email = normalise_email(new_email).ok_or_else(|| super::invalid("email", "is not an email address"))?;
+        let unchanged = contact.email_address.as_deref().and_then(normalise_email).as_deref() == Some(email.as_str());
+        if unchanged || self.is_verified_identity(tenant, contact.id, IdentityProvider::Email, &email)? {
+            return Ok(writes);
+        }
+        self.limit_request(tenant, &format!("E:{email}"), address)?;
+        let password_hash = match contact.email_address.as_deref().and_then(normalise_email) {
+            Some(old) => self
+                .inner
+                .store
+                .contact_identity(tenant, IdentityProvider::Email, &old)?
+                .filter(|identity| identity.contact == contact.id)
+                .and_then(|identity| identity.password_hash),
+            None => None,
+        };
+        self.write_link(
+            &mut writes,
+            tenant,
+            contact.id,
+            &email,
+            LinkPurpose::ConfirmIdentity,
+            password_hash,
+        )?;
+        Ok(writes)
     }
 
     /// Whether any sign-in identity of the contact is verified.

@@ -51,6 +51,9 @@ pub enum StoreError {
     Failed(#[from] StorageFailure),
     #[error("the journal writer has stopped")]
     WriterStopped,
+    /// Stored wallet events that do not replay (they would overflow or break an invariant).
+    #[error("{0}")]
+    WalletFault(#[from] crate::domain::wallet::WalletFault),
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
     #[error("{0}")]
@@ -553,7 +556,7 @@ impl Store {
             return Ok(None);
         };
         let snapshot_seq = wallet.next_seq();
-        wallet.restore_indexes();
+        wallet.restore_indexes()?;
         // Events after the snapshot are `snapshot_seq, snapshot_seq + 1, …` with no gaps, so
         // they start on the snapshot's page and a page that is not full is the last one:
         // point reads, page by page, instead of a range scan (an actor's start is on the
@@ -571,7 +574,7 @@ impl Store {
             for (seq, bytes) in (MergedItem { stored, logged }).page_entries()? {
                 if seq >= wallet.next_seq() {
                     let event: WalletEvent = decode(bytes).map_err(corrupt(keys::WALLET_EVENT))?;
-                    wallet.replay(&event);
+                    wallet.replay(&event)?;
                 }
             }
             let next_page = (page_start / keys::EVENTS_PER_PAGE + 1) * keys::EVENTS_PER_PAGE;

@@ -116,7 +116,7 @@ fn organisation_id(text: &str) -> Result<OrganisationId, ApiError> {
 pub async fn create_api_key(
     auth: BackOffice,
     engine: web::Data<Engine>,
-    body: web::Json<CreateApiKeyBody>,
+    body: crate::api::wire::Json<CreateApiKeyBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let kind = match body.key_type.as_str() {
@@ -206,7 +206,7 @@ pub async fn roll_api_key(
     auth: BackOffice,
     engine: web::Data<Engine>,
     path: web::Path<String>,
-    body: web::Json<RollApiKeyBody>,
+    body: crate::api::wire::Json<RollApiKeyBody>,
 ) -> Result<HttpResponse, ApiError> {
     let expiration = body.expiration_date.unwrap_or_else(|| engine.now() + 86_400);
     let issued = engine.roll_api_key(&auth.caller, key_id(&path)?, expiration).await?;
@@ -226,6 +226,8 @@ pub async fn revoke_api_key(
     engine: web::Data<Engine>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let record = engine.revoke_api_key(&auth.caller, key_id(&path)?).await?;
+    let record = engine
+        .revoke_api_key(&auth.caller, key_id(&path)?, auth.api_key)
+        .await?;
     Ok(HttpResponse::Ok().json(view(&engine, &record, None)?))
 }

@@ -158,7 +158,7 @@ pub async fn create_contact(
     auth: BackOffice,
     engine: web::Data<Engine>,
     request: HttpRequest,
-    body: web::Json<CreateContactBody>,
+    body: crate::api::wire::Json<CreateContactBody>,
 ) -> Result<HttpResponse, ApiError> {
     let key = idempotency_key(&request)?;
     let new = NewContact::try_from(body.into_inner())?;

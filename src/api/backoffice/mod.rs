@@ -16,11 +16,7 @@ pub fn scope(bulk_body_bytes_max: usize) -> actix_web::Scope {
         .service(
             // Before `/purchases/{id}` so "bulk" is never taken for an id; its own body limit.
             web::resource("/purchases/bulk")
-                .app_data(
-                    web::JsonConfig::default()
-                        .limit(bulk_body_bytes_max)
-                        .error_handler(crate::api::json_error),
-                )
+                .app_data(crate::api::wire::BodyLimit(bulk_body_bytes_max))
                 .route(web::post().to(purchases::create_purchases_bulk)),
         )
         .service(api_keys::create_api_key)

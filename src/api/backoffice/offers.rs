@@ -157,7 +157,7 @@ pub async fn create_offer(
     auth: BackOffice,
     engine: web::Data<Engine>,
     request: HttpRequest,
-    body: web::Json<CreateOfferBody>,
+    body: crate::api::wire::Json<CreateOfferBody>,
 ) -> Result<HttpResponse, ApiError> {
     let key = idempotency_key(&request)?;
     let new = NewOffer::try_from(body.into_inner())?;
@@ -195,7 +195,7 @@ pub async fn set_offer_state(
     auth: BackOffice,
     engine: web::Data<Engine>,
     path: web::Path<String>,
-    body: web::Json<LifeCycleBody>,
+    body: crate::api::wire::Json<LifeCycleBody>,
 ) -> Result<HttpResponse, ApiError> {
     let state = parse_state(&body.state)?;
     let offer = engine.set_offer_state(auth.tenant, offer_id(&path)?, state).await?;

@@ -152,7 +152,7 @@ fn view(engine: &Engine, organisation: &Organisation) -> Result<OrganisationView
 pub async fn create_organisation(
     auth: BackOffice,
     engine: web::Data<Engine>,
-    body: web::Json<CreateOrganisationBody>,
+    body: crate::api::wire::Json<CreateOrganisationBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let new = NewOrganisation {
@@ -198,7 +198,7 @@ pub async fn update_organisation(
     auth: BackOffice,
     engine: web::Data<Engine>,
     path: web::Path<String>,
-    body: web::Json<UpdateOrganisationBody>,
+    body: crate::api::wire::Json<UpdateOrganisationBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let update = OrganisationUpdate {

@@ -351,7 +351,7 @@ fn purchase_id(text: &str) -> Result<PurchaseId, ApiError> {
 pub async fn create_purchase(
     auth: BackOffice,
     engine: web::Data<Engine>,
-    body: web::Json<CreatePurchaseBody>,
+    body: crate::api::wire::Json<CreatePurchaseBody>,
 ) -> Result<HttpResponse, ApiError> {
     let submission = submission(&engine, &auth, body.into_inner())?;
     let record = engine.post_purchase(auth.tenant, submission).await?;
@@ -437,7 +437,7 @@ pub async fn create_purchases_bulk(
     auth: BackOffice,
     engine: web::Data<Engine>,
     limits: web::Data<HttpLimits>,
-    body: web::Json<BulkPurchasesBody>,
+    body: crate::api::wire::Json<BulkPurchasesBody>,
 ) -> Result<HttpResponse, ApiError> {
     let items = body.into_inner().purchases;
     if items.is_empty() || items.len() > limits.bulk_items_max {

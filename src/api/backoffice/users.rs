@@ -122,7 +122,7 @@ fn token_view(engine: &Engine, session: UserSession) -> Result<UserTokenView, Ap
 pub async fn authenticate(
     request: HttpRequest,
     engine: web::Data<Engine>,
-    body: web::Json<AuthenticateBody>,
+    body: crate::api::wire::Json<AuthenticateBody>,
 ) -> Result<HttpResponse, ApiError> {
     let key = api_key(&request)?;
     let body = body.into_inner();
@@ -147,7 +147,7 @@ pub async fn authenticate(
 pub async fn refresh(
     request: HttpRequest,
     engine: web::Data<Engine>,
-    body: Option<web::Json<RefreshBody>>,
+    body: Option<crate::api::wire::Json<RefreshBody>>,
 ) -> Result<HttpResponse, ApiError> {
     let from_body = body.and_then(|body| body.into_inner().refresh_token);
     let token = match (from_body, bearer(&request)?) {
@@ -171,7 +171,7 @@ pub async fn refresh(
 pub async fn create_user(
     auth: BackOffice,
     engine: web::Data<Engine>,
-    body: web::Json<CreateUserBody>,
+    body: crate::api::wire::Json<CreateUserBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let role = match body.role.as_deref() {

@@ -3,8 +3,7 @@
 use super::purchases::{balance, Balance};
 use crate::api::auth::BackOffice;
 use crate::api::errors::{ApiError, ErrorBody};
-use crate::api::wire::{money, Money, PageQuery, PagedResponse, Paging};
-use crate::startup::HttpLimits;
+use crate::api::wire::{money, Money, PageQuery, Paged, PagedResponse};
 use actix_web::{get, web, HttpResponse};
 use rewards_engine::domain::ids::WalletId;
 use rewards_engine::domain::money::with_minor_units;
@@ -100,36 +99,17 @@ pub async fn get_wallet(
 pub async fn list_journals(
     auth: BackOffice,
     engine: web::Data<Engine>,
-    limits: web::Data<HttpLimits>,
     path: web::Path<String>,
-    query: web::Query<PageQuery>,
+    paged: Paged,
 ) -> Result<HttpResponse, ApiError> {
     let id = wallet_id(&path)?;
-    let page = query.page.unwrap_or(1);
-    if page == 0 {
-        return Err(ApiError::invalid("page", "page starts at 1"));
-    }
-    let size = query.size.unwrap_or(10);
-    if size > limits.page_size_max {
-        return Err(ApiError::invalid(
-            "size",
-            format!("size must be at most {}", limits.page_size_max),
-        ));
-    }
-    let descending = match query.order.as_deref().unwrap_or("DESC") {
-        "DESC" => true,
-        "ASC" => false,
-        _ => return Err(ApiError::invalid("order", "order must be ASC or DESC")),
+    let page = Page {
+        offset: paged.offset,
+        size: paged.size,
+        descending: paged.descending,
     };
-    if let Some(sort) = &query.sort {
-        if sort != "CREATED_DATE" {
-            return Err(ApiError::invalid("sort", "only CREATED_DATE is supported"));
-        }
-    }
-    let (view, lines, has_more) = engine
-        .wallet_journal(auth.tenant, id, Page { page, size, descending })
-        .await?;
-    let total = if query.include_total.unwrap_or(false) {
+    let (view, lines, has_more) = engine.wallet_journal(auth.tenant, id, page).await?;
+    let total = if paged.include_total {
         Some(engine.wallet_journal_len(&auth.tenant, id)?)
     } else {
         None
@@ -149,12 +129,7 @@ pub async fn list_journals(
         })
         .collect();
     Ok(HttpResponse::Ok().json(PagedResponse {
-        paging: Paging {
-            page,
-            size,
-            total,
-            has_more,
-        },
+        paging: paged.paging(total, has_more),
         content,
     }))
 }

@@ -276,7 +276,7 @@ pub async fn register(
     request: HttpRequest,
     engine: web::Data<Engine>,
     providers: web::Data<IdentityProviders>,
-    body: web::Json<RegisterBody>,
+    body: crate::api::wire::Json<RegisterBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let required = |parameter: &str, value: Option<String>| value.ok_or_else(|| ApiError::missing(parameter));
@@ -367,7 +367,7 @@ pub async fn authenticate(
     request: HttpRequest,
     engine: web::Data<Engine>,
     providers: web::Data<IdentityProviders>,
-    body: web::Json<AuthenticateBody>,
+    body: crate::api::wire::Json<AuthenticateBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let lookup = match body.provider.as_str() {
@@ -446,10 +446,11 @@ pub async fn get_contact(
 )]
 #[put("/contacts/{id}")]
 pub async fn update_contact(
+    request: HttpRequest,
     token: ContactToken,
     engine: web::Data<Engine>,
     path: web::Path<String>,
-    body: web::Json<UpdateContactBody>,
+    body: crate::api::wire::Json<UpdateContactBody>,
 ) -> Result<HttpResponse, ApiError> {
     let id = token.own(&path)?;
     let body = body.into_inner();
@@ -466,7 +467,9 @@ pub async fn update_contact(
             }]
         }),
     };
-    let contact = engine.update_contact(token.tenant, id, update).await?;
+    let contact = engine
+        .update_contact(token.tenant, id, update, super::client_address(&request))
+        .await?;
     Ok(HttpResponse::Ok().json(IdView {
         id: contact.id.to_string(),
     }))

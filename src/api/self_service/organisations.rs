@@ -5,7 +5,7 @@
 use super::contacts::{token_view, ContactTokenView, IdView};
 use super::ContactToken;
 use crate::api::errors::{ApiError, ErrorBody};
-use crate::api::wire::{money, IgnoredBody, Money, Paging};
+use crate::api::wire::{money, IgnoredBody, Money, PageQuery, Paged, Paging};
 use actix_web::{get, post, web, HttpResponse};
 use rewards_engine::domain::contact::ContactPreferences;
 use rewards_engine::domain::ids::OrganisationId;
@@ -13,9 +13,6 @@ use rewards_engine::domain::money::with_minor_units;
 use rewards_engine::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-
-/// Most organisations per page.
-const PAGE_SIZE_MAX: usize = 100;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct MembershipBody {
@@ -35,8 +32,6 @@ pub struct OrganisationsQuery {
     pub include_wallet: Option<bool>,
     /// Only organisations whose name contains this (case-insensitive).
     pub name: Option<String>,
-    pub page: Option<usize>,
-    pub size: Option<usize>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -85,7 +80,7 @@ pub async fn sign_up_or_off(
     token: ContactToken,
     engine: web::Data<Engine>,
     path: web::Path<String>,
-    body: web::Json<MembershipBody>,
+    body: crate::api::wire::Json<MembershipBody>,
 ) -> Result<HttpResponse, ApiError> {
     let id = token.own(&path)?;
     let body = body.into_inner();
@@ -124,7 +119,7 @@ pub async fn sign_up_or_off(
 /// businesses it signed up to (optionally with its wallet in each).
 #[utoipa::path(
     tag = "Self-service contacts",
-    params(("id" = String, Path), OrganisationsQuery),
+    params(("id" = String, Path), OrganisationsQuery, PageQuery),
     responses(
         (status = 200, body = JoinedOrganisationsView), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)
@@ -137,25 +132,19 @@ pub async fn list_organisations(
     engine: web::Data<Engine>,
     path: web::Path<String>,
     query: web::Query<OrganisationsQuery>,
+    paged: Paged,
 ) -> Result<HttpResponse, ApiError> {
     let id = token.own(&path)?;
-    let page = query.page.unwrap_or(1);
-    let size = query.size.unwrap_or(10);
-    if page == 0 {
-        return Err(ApiError::invalid("page", "page starts at 1"));
-    }
-    if size == 0 || size > PAGE_SIZE_MAX {
-        return Err(ApiError::invalid("size", format!("size must be 1 to {PAGE_SIZE_MAX}")));
-    }
     let name = query.name.as_deref().map(str::to_lowercase);
     let mut joined = engine.joined_organisations(&token.tenant, id)?;
     joined.retain(|joined| {
         name.as_deref()
             .is_none_or(|name| joined.organisation.name.to_lowercase().contains(name))
     });
-    let has_more = joined.len() > page * size;
+    let total = paged.include_total.then_some(joined.len());
+    let (joined, has_more) = paged.slice(joined);
     let mut content = Vec::new();
-    for joined in joined.into_iter().skip((page - 1) * size).take(size) {
+    for joined in joined {
         let wallet = if query.include_wallet.unwrap_or(false) {
             let member = engine.own_contact(&joined.tenant, joined.member)?.0;
             let view = engine.wallet(joined.tenant, member.wallet_id).await?;
@@ -175,12 +164,7 @@ pub async fn list_organisations(
         });
     }
     Ok(HttpResponse::Ok().json(JoinedOrganisationsView {
-        paging: Paging {
-            page,
-            size,
-            total: None,
-            has_more,
-        },
+        paging: paged.paging(total, has_more),
         content,
     }))
 }

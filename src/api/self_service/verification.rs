@@ -117,7 +117,7 @@ pub async fn request_otp(
     app: AppKey,
     request: HttpRequest,
     engine: web::Data<Engine>,
-    body: web::Json<OtpBody>,
+    body: crate::api::wire::Json<OtpBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let channel = match body.method.as_deref() {
@@ -170,7 +170,7 @@ pub async fn request_otp(
 pub async fn validate_otp(
     app: AppKey,
     engine: web::Data<Engine>,
-    body: web::Json<ValidateOtpBody>,
+    body: crate::api::wire::Json<ValidateOtpBody>,
 ) -> Result<HttpResponse, ApiError> {
     bounded("code", &body.code)?;
     let auth_otp = uuid::Uuid::parse_str(body.auth_otp.trim())
@@ -192,7 +192,7 @@ pub async fn request_email_verification(
     app: AppKey,
     request: HttpRequest,
     engine: web::Data<Engine>,
-    body: web::Json<EmailVerificationBody>,
+    body: crate::api::wire::Json<EmailVerificationBody>,
 ) -> Result<HttpResponse, ApiError> {
     bounded("email_address", &body.email_address)?;
     engine
@@ -240,7 +240,7 @@ pub async fn forgot_password(
     app: AppKey,
     request: HttpRequest,
     engine: web::Data<Engine>,
-    body: web::Json<ForgotPasswordBody>,
+    body: crate::api::wire::Json<ForgotPasswordBody>,
 ) -> Result<HttpResponse, ApiError> {
     bounded("username", &body.username)?;
     engine
@@ -263,7 +263,7 @@ pub async fn forgot_password(
 #[post("/contacts/change_password")]
 pub async fn change_password(
     engine: web::Data<Engine>,
-    body: web::Json<ChangePasswordBody>,
+    body: crate::api::wire::Json<ChangePasswordBody>,
 ) -> Result<HttpResponse, ApiError> {
     bounded("token", &body.token)?;
     engine.change_forgotten_password(&body.token, &body.password).await?;
@@ -287,7 +287,7 @@ pub async fn add_identity(
     request: HttpRequest,
     engine: web::Data<Engine>,
     path: web::Path<String>,
-    body: web::Json<IdentityBody>,
+    body: crate::api::wire::Json<IdentityBody>,
 ) -> Result<HttpResponse, ApiError> {
     let contact = ContactId::parse(&path).map_err(|_| ApiError::not_found("contact"))?;
     let body = body.into_inner();

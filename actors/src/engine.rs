@@ -1072,6 +1072,8 @@ impl Engine {
         contact: &ContactRoute,
         submission: PurchaseSubmission,
     ) -> Result<Arc<PurchaseRecord>, EngineError> {
+        #[cfg(feature = "failpoints")]
+        crate::actors::wallet::failpoints::maybe_panic_before(contact.wallet_id);
         let (request, at, total) = self.prepare_purchase(submission, &tenant, contact)?;
         let currency = request.currency;
         let purchase_id = PurchaseId::for_reference(&tenant, &request.reference_number);

@@ -112,16 +112,38 @@ fn route_label(path: &str) -> String {
     label
 }
 
-/// Counts and times every request by route pattern, method and status.
+/// Counts and times every request by route pattern, method and status. A panic while
+/// handling a request is caught here and answered with 500 and a stable code, so the
+/// connection and the worker survive it (a panic is a bug, logged with its text).
 pub async fn observe(
     request: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    use futures_util::FutureExt;
     use rewards_engine::metrics_names as names;
     let started = std::time::Instant::now();
     let route = route_label(request.path());
     let method = request.method().as_str().to_string();
-    let response = next.call(request).await?;
+    let response = match std::panic::AssertUnwindSafe(next.call(request)).catch_unwind().await {
+        Ok(response) => response?,
+        Err(panic) => {
+            let text = panic
+                .downcast_ref::<&str>()
+                .map(|text| text.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(%route, %method, panic = %text, "request handler panicked");
+            let labels = [("route", route), ("method", method), ("status", "500".to_string())];
+            ::metrics::counter!(names::HTTP_REQUESTS_TOTAL, &labels).increment(1);
+            // Rendered by actix from the error, like any handler's error.
+            return Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                codes::INTERNAL,
+                "the request could not be handled; nothing was changed",
+            )
+            .into());
+        }
+    };
     let status = response.status().as_u16().to_string();
     let labels = [("route", route), ("method", method), ("status", status)];
     ::metrics::counter!(names::HTTP_REQUESTS_TOTAL, &labels).increment(1);

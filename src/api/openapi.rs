@@ -51,6 +51,103 @@ impl Modify for SecuritySchemes {
     }
 }
 
+/// The answers every operation of a kind can give, added where an operation's own
+/// annotation leaves them out, so the document lists every status the server sends: 401
+/// and 403 for secured operations; 400, 413 and 415 for those with a body; 400 for those
+/// with query parameters; 404 for those with path parameters; 409 for those that take an
+/// `Idempotency-Key`; 429, 500 and 503 for every
+/// operation that reaches the engine (a busy actor or rate limit, a command the engine
+/// could not apply, a shutdown). All with CRM.COM's error body.
+struct StandardResponses;
+
+impl StandardResponses {
+    fn add(operation: &mut utoipa::openapi::path::Operation, engine: bool) {
+        use utoipa::openapi::path::ParameterIn;
+        let secured = operation
+            .security
+            .as_ref()
+            .is_some_and(|requirements| !requirements.is_empty());
+        let parameters = operation.parameters.as_deref().unwrap_or_default();
+        let in_path = parameters
+            .iter()
+            .any(|parameter| parameter.parameter_in == ParameterIn::Path);
+        let in_query = parameters
+            .iter()
+            .any(|parameter| parameter.parameter_in == ParameterIn::Query);
+        let body = operation.request_body.is_some();
+        let idempotent = parameters.iter().any(|parameter| {
+            parameter.parameter_in == ParameterIn::Header && parameter.name.eq_ignore_ascii_case("Idempotency-Key")
+        });
+        let mut wanted: Vec<(&str, &str)> = Vec::new();
+        if body || in_query || in_path {
+            wanted.push(("400", "Bad input: a missing or invalid field, named in `parameters`"));
+        }
+        if secured {
+            wanted.push(("401", "No valid API key or token"));
+            wanted.push(("403", "The key or token may not do this"));
+        }
+        if in_path {
+            wanted.push(("404", "Not found, or not reachable by this caller"));
+        }
+        if idempotent {
+            wanted.push((
+                "409",
+                "The Idempotency-Key was used with another request, or its first request is still running",
+            ));
+        }
+        if body {
+            wanted.push(("413", "The body is larger than the limit"));
+            wanted.push(("415", "The body is not JSON in UTF-8"));
+        }
+        if engine {
+            wanted.push(("429", "Busy or rate-limited: retry after Retry-After seconds"));
+            wanted.push(("500", "The engine could not apply the request; nothing changed"));
+            wanted.push((
+                "503",
+                "Shutting down, or storage unavailable: retry after Retry-After seconds",
+            ));
+        }
+        for (status, description) in wanted {
+            operation
+                .responses
+                .responses
+                .entry(status.to_string())
+                .or_insert_with(|| {
+                    utoipa::openapi::ResponseBuilder::new()
+                        .description(description)
+                        .content(
+                            "application/json",
+                            utoipa::openapi::ContentBuilder::new()
+                                .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
+                                .build(),
+                        )
+                        .build()
+                        .into()
+                });
+        }
+    }
+}
+
+impl Modify for StandardResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let engine = path.starts_with("/backoffice/") || path.starts_with("/self-service/");
+            for operation in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                Self::add(operation, engine);
+            }
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -60,7 +157,7 @@ impl Modify for SecuritySchemes {
     paths(super::health, super::jwks, openapi_json),
     nest((path = "/backoffice/v2", api = BackofficeApi), (path = "/self-service/v2", api = SelfServiceApi)),
     components(schemas(ErrorBody, Money, Paging)),
-    modifiers(&SecuritySchemes),
+    modifiers(&SecuritySchemes, &StandardResponses),
     tags(
         (name = "Engine additions", description = "Endpoints of this engine that CRM.COM does not have"),
         (name = "POS", description = "Purchases posted by tills, with awards and spends"),
@@ -128,5 +225,6 @@ struct SelfServiceApi;
 #[utoipa::path(tag = "Engine additions", responses((status = 200, description = "OpenAPI 3 JSON")))]
 #[get("/openapi.json")]
 pub async fn openapi_json() -> HttpResponse {
-    HttpResponse::Ok().json(ApiDoc::openapi())
+    static DOCUMENT: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
+    HttpResponse::Ok().json(DOCUMENT.get_or_init(ApiDoc::openapi))
 }

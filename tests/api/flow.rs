@@ -577,4 +577,32 @@ async fn health_and_the_openapi_document_are_served() {
         assert!(paths.contains_key(path), "{path} missing from /openapi.json");
     }
     assert_eq!(document["components"]["schemas"]["Money"]["type"], "number");
+    // Every secured operation documents 401; every one with a body 415; the self-service
+    // profile is documented with the fields it has.
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = operation["responses"].as_object().unwrap();
+            let secured = operation["security"].as_array().is_some_and(|list| !list.is_empty());
+            if secured {
+                assert!(responses.contains_key("401"), "{method} {path} lists no 401");
+            }
+            if operation.get("requestBody").is_some() {
+                assert!(responses.contains_key("415"), "{method} {path} lists no 415");
+                assert!(responses.contains_key("400"), "{method} {path} lists no 400");
+            }
+        }
+    }
+    let profile = &paths["/self-service/v2/contacts/{id}"]["get"]["responses"]["200"]["content"]["application/json"]
+        ["schema"]["$ref"];
+    let name = profile.as_str().unwrap().rsplit('/').next().unwrap();
+    let properties = document["components"]["schemas"][name]["properties"]
+        .as_object()
+        .unwrap();
+    for field in ["type", "email", "phone", "wallet"] {
+        assert!(properties.contains_key(field), "{name} lacks {field}");
+    }
+    assert!(
+        document["paths"].get("/metrics").is_none(),
+        "metrics are not on this listener"
+    );
 }

@@ -130,7 +130,14 @@ async fn amounts_past_their_bound_are_refused_naming_the_field_and_change_nothin
 
 #[tokio::test]
 async fn a_wallet_at_its_balance_bound_refuses_more_awards_and_keeps_working() {
-    let app = spawn_app().await;
+    // In Swiss francs: the process-wide awarded-amount counter of EUR, which another test
+    // reads, stays small enough for a float to count it by the cent.
+    let app = spawn_app_with(
+        temp_dir(),
+        rewards_engine::ManualClock::new(START_S),
+        &[("REWARDS__ORGANISATION__DEFAULT_CURRENCY", "CHF")],
+    )
+    .await;
     // Every purchase awards the largest amount a request may bring (10^12, the default
     // amount_max), so a thousand of them fill a wallet to its default bound (10^15).
     app.create_offer(json!({"name": "Jackpot", "award": {"type": "FIXED", "value": 1_000_000_000_000u64}}))
@@ -457,4 +464,24 @@ async fn control_characters_and_other_charsets_are_refused_in_every_body() {
         .await;
     assert_eq!(quoted.status, 201, "{}", quoted.body);
     assert_eq!(quoted.body["first_name"], "O'Brien \\n \"Ann\"");
+}
+
+#[tokio::test]
+async fn a_panic_in_a_request_handler_is_answered_with_500_and_the_server_goes_on() {
+    let app = spawn_app().await;
+    app.percentage_offer(10, None).await;
+    let contact = app.create_contact("HOSTILE-HANDLER").await;
+    let contact_id = contact["id"].as_str().unwrap();
+    let wallet_id = contact["wallet"]["id"].as_str().unwrap();
+    let wallet = rewards_engine::domain::ids::WalletId::parse(wallet_id).unwrap();
+    rewards_engine::actors::wallet::failpoints::panic_before_next_purchase(wallet);
+    let failed = app.purchase(contact_id, "HP-1", "10.00", None).await;
+    assert_eq!(failed.status, 500, "{}", failed.body);
+    assert_eq!(failed.error_code(), "CRM.EXCEPTIONS.INTERNALSERVERERROREXCEPTION");
+    let again = app.purchase(contact_id, "HP-1", "10.00", None).await;
+    assert_eq!(again.status, 201, "{}", again.body);
+    assert_eq!(
+        app.assert_balance_equals_journal(wallet_id).await,
+        "1.00".parse().unwrap()
+    );
 }

@@ -6,6 +6,7 @@ mod api_keys;
 mod bench_tool;
 mod bulk;
 mod concurrency;
+mod contract_fuzz;
 mod crash;
 mod flow;
 mod helpers;

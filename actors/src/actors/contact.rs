@@ -148,6 +148,27 @@ impl Handler<ContactMessage> for ContactActor {
         if !matches!(message, ContactMessage::Shutdown { .. }) {
             self.queued.leave();
         }
+        // A panic is caught here (its caller's reply is dropped: it hears "busy, retry"),
+        // and the contact is reloaded as it is on disk once every earlier commit of this
+        // actor is durable, so a half-made change never outlives the message.
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.dispatch(message, ctx)));
+        if outcome.is_err() {
+            metrics::counter!(names::ACTOR_FAULTS_TOTAL, "kind" => "contact").increment(1);
+            tracing::error!(contact = %self.key.1, "contact actor panicked; reloading the contact");
+            let reloaded = self
+                .store
+                .commit_and_wait(WriteSet::default())
+                .and_then(|()| self.store.contact(&self.key.0, self.key.1));
+            match reloaded {
+                Ok(contact) => self.contact = contact,
+                Err(_) => self.retire(ctx),
+            }
+        }
+    }
+}
+
+impl ContactActor {
+    fn dispatch(&mut self, message: ContactMessage, ctx: &mut Context<Self>) {
         match message {
             ContactMessage::Create {
                 contact,

@@ -615,7 +615,9 @@ pub mod failpoints {
     use std::collections::HashSet;
 
     static PANIC_NEXT_PURCHASE: Mutex<Option<HashSet<WalletId>>> = Mutex::new(None);
+    static PANIC_BEFORE_NEXT_PURCHASE: Mutex<Option<HashSet<WalletId>>> = Mutex::new(None);
 
+    /// The wallet's actor panics in its next purchase, after changing memory.
     pub fn panic_next_purchase(wallet: WalletId) {
         PANIC_NEXT_PURCHASE
             .lock()
@@ -623,13 +625,28 @@ pub mod failpoints {
             .insert(wallet);
     }
 
-    pub(super) fn maybe_panic(wallet: WalletId) {
-        let armed = PANIC_NEXT_PURCHASE
+    /// The next purchase for the wallet panics in the engine, on the caller's thread (an
+    /// HTTP worker), before it reaches the actor.
+    pub fn panic_before_next_purchase(wallet: WalletId) {
+        PANIC_BEFORE_NEXT_PURCHASE
             .lock()
-            .as_mut()
-            .is_some_and(|armed| armed.remove(&wallet));
-        if armed {
+            .get_or_insert_with(HashSet::new)
+            .insert(wallet);
+    }
+
+    fn take(armed: &Mutex<Option<HashSet<WalletId>>>, wallet: WalletId) -> bool {
+        armed.lock().as_mut().is_some_and(|armed| armed.remove(&wallet))
+    }
+
+    pub(super) fn maybe_panic(wallet: WalletId) {
+        if take(&PANIC_NEXT_PURCHASE, wallet) {
             panic!("failpoint: wallet {wallet} panics in the middle of a purchase");
+        }
+    }
+
+    pub fn maybe_panic_before(wallet: WalletId) {
+        if take(&PANIC_BEFORE_NEXT_PURCHASE, wallet) {
+            panic!("failpoint: a purchase for wallet {wallet} panics before its actor");
         }
     }
 }

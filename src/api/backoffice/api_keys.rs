@@ -213,11 +213,15 @@ pub async fn roll_api_key(
     Ok(HttpResponse::Created().json(issued_view(&engine, issued)?))
 }
 
-/// Stop a key at once (our addition).
+/// Stop a key at once (our addition). A secret key may not revoke itself while it is its
+/// organisation's last active secret key of its mode (409): make another one first.
 #[utoipa::path(
     tag = "API keys",
     params(("id" = String, Path)),
-    responses((status = 200, body = ApiKeyView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses(
+        (status = 200, body = ApiKeyView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "The calling key is the organisation's last active secret key")
+    ),
     security(("Secret_API_key" = []))
 )]
 #[post("/api_keys/{id}/revoke")]

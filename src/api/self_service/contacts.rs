@@ -112,7 +112,7 @@ pub struct ContactTokenView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PhoneView {
+pub struct ProfilePhoneView {
     pub number: String,
     pub country_code: Option<String>,
 }
@@ -124,7 +124,7 @@ pub struct WalletRef {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ContactView {
+pub struct ProfileView {
     pub id: String,
     pub code: Option<String>,
     #[serde(rename = "type")]
@@ -132,7 +132,7 @@ pub struct ContactView {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub email: Option<String>,
-    pub phone: Option<PhoneView>,
+    pub phone: Option<ProfilePhoneView>,
     pub email_opt_out: bool,
     pub sms_opt_out: bool,
     pub referral_code: Option<String>,
@@ -187,17 +187,17 @@ pub(super) fn token_view(session: ContactSession, existing_contact: bool) -> Con
     }
 }
 
-fn contact_view(contact: Contact, preferences: ContactPreferences) -> ContactView {
+fn contact_view(contact: Contact, preferences: ContactPreferences) -> ProfileView {
     let phone = contact
         .phones
         .iter()
         .find(|phone| phone.is_primary)
         .or(contact.phones.first())
-        .map(|phone| PhoneView {
+        .map(|phone| ProfilePhoneView {
             number: phone.number.clone(),
             country_code: phone.country_code.clone(),
         });
-    ContactView {
+    ProfileView {
         id: contact.id.to_string(),
         code: contact.code.map(|code| code.as_str().to_string()),
         contact_type: "PERSON",
@@ -412,7 +412,11 @@ pub async fn authenticate(
 )]
 #[post("/contacts/refresh")]
 pub async fn refresh(request: HttpRequest, engine: web::Data<Engine>) -> Result<HttpResponse, ApiError> {
-    let token = bearer(&request)?.ok_or_else(|| ApiError::missing("Authorization"))?;
+    let token = bearer(&request)?.ok_or_else(|| {
+        ApiError::from(rewards_engine::EngineError::InvalidToken(
+            "send the refresh token as the Bearer token",
+        ))
+    })?;
     let tokens = engine.refresh_session(token, SessionKind::Contact).await?;
     let session = engine.contact_session_of(tokens)?;
     Ok(HttpResponse::Ok().json(token_view(session, true)))
@@ -422,7 +426,7 @@ pub async fn refresh(request: HttpRequest, engine: web::Data<Engine>) -> Result<
 #[utoipa::path(
     tag = "Self-service contacts",
     params(("id" = String, Path)),
-    responses((status = 200, body = ContactView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    responses((status = 200, body = ProfileView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("authorization_self_service" = []))
 )]
 #[get("/contacts/{id}")]

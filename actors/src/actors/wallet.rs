@@ -613,12 +613,14 @@ pub mod failpoints {
     use crate::domain::ids::WalletId;
     use parking_lot::Mutex;
     use std::collections::HashSet;
+    use std::sync::atomic::{AtomicBool, Ordering};
 
     static PANIC_NEXT_PURCHASE: Mutex<Option<HashSet<WalletId>>> = Mutex::new(None);
     static PANIC_BEFORE_NEXT_PURCHASE: Mutex<Option<HashSet<WalletId>>> = Mutex::new(None);
 
     /// The wallet's actor panics in its next purchase, after changing memory.
     pub fn panic_next_purchase(wallet: WalletId) {
+        ARMED.store(true, Ordering::Release);
         PANIC_NEXT_PURCHASE
             .lock()
             .get_or_insert_with(HashSet::new)
@@ -628,14 +630,19 @@ pub mod failpoints {
     /// The next purchase for the wallet panics in the engine, on the caller's thread (an
     /// HTTP worker), before it reaches the actor.
     pub fn panic_before_next_purchase(wallet: WalletId) {
+        ARMED.store(true, Ordering::Release);
         PANIC_BEFORE_NEXT_PURCHASE
             .lock()
             .get_or_insert_with(HashSet::new)
             .insert(wallet);
     }
 
+    /// Set once anything is armed, so builds with the feature (benches too) pay one atomic
+    /// load per purchase, not a lock.
+    static ARMED: AtomicBool = AtomicBool::new(false);
+
     fn take(armed: &Mutex<Option<HashSet<WalletId>>>, wallet: WalletId) -> bool {
-        armed.lock().as_mut().is_some_and(|armed| armed.remove(&wallet))
+        ARMED.load(Ordering::Acquire) && armed.lock().as_mut().is_some_and(|armed| armed.remove(&wallet))
     }
 
     pub(super) fn maybe_panic(wallet: WalletId) {

@@ -828,14 +828,7 @@ async fn registered_and_unknown_emails_and_phones_are_answered_alike() {
     let receiver = Receiver::start();
     let app = spawn_with(&receiver, &[]).await;
     let mut seen = 0;
-    let registered = public(
-        &app,
-        "/self-service/v2/contacts/register",
-        &person(json!({"provider": "PHONE", "phone": {"number": "99555111", "country_code": "CYP"}})),
-    )
-    .await;
-    assert_eq!(registered.status, 201, "{}", registered.body);
-    receiver.next(&mut seen).await;
+    signed_in_by_phone(&app, &receiver, &mut seen, "99555111").await;
     let registered = public(
         &app,
         "/self-service/v2/contacts/register",
@@ -916,22 +909,27 @@ async fn registered_and_unknown_emails_and_phones_are_answered_alike() {
     assert_eq!(receiver.delivered().len(), seen, "nothing went to the unknown ones");
 }
 
+/// Registers a contact by phone and signs it in with the texted code.
+async fn signed_in_by_phone(app: &TestApp, receiver: &Receiver, seen: &mut usize, number: &str) -> Reply {
+    let registered = public(
+        app,
+        "/self-service/v2/contacts/register",
+        &person(json!({"provider": "PHONE", "phone": {"number": number, "country_code": "CYP"}})),
+    )
+    .await;
+    assert_eq!(registered.status, 201, "{}", registered.body);
+    let code = code_in(&receiver.next(seen).await);
+    let session = validate(app, &registered.body["auth_otp"], &code).await;
+    assert_eq!(session.status, 200, "{}", session.body);
+    session
+}
+
 #[tokio::test]
 async fn a_changed_email_signs_nothing_in_until_it_is_confirmed() {
     let receiver = Receiver::start();
     let app = spawn_with(&receiver, &[]).await;
     let mut seen = 0;
-    // Registered by phone: its code signs it in.
-    let registered = public(
-        &app,
-        "/self-service/v2/contacts/register",
-        &person(json!({"provider": "PHONE", "phone": {"number": "99777111", "country_code": "CYP"}})),
-    )
-    .await;
-    assert_eq!(registered.status, 201, "{}", registered.body);
-    let code = code_in(&receiver.next(&mut seen).await);
-    let session = validate(&app, &registered.body["auth_otp"], &code).await;
-    assert_eq!(session.status, 200, "{}", session.body);
+    let session = signed_in_by_phone(&app, &receiver, &mut seen, "99777111").await;
     let token = session.body["access_token"].as_str().unwrap().to_string();
     let id = session.body["contact"]["id"].as_str().unwrap().to_string();
     let bearer = format!("Bearer {token}");

@@ -152,9 +152,10 @@ impl Handler<ContactMessage> for ContactActor {
         // and the contact is reloaded as it is on disk once every earlier commit of this
         // actor is durable, so a half-made change never outlives the message.
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.dispatch(message, ctx)));
-        if outcome.is_err() {
+        if let Err(panic) = outcome {
             metrics::counter!(names::ACTOR_FAULTS_TOTAL, "kind" => "contact").increment(1);
-            tracing::error!(contact = %self.key.1, "contact actor panicked; reloading the contact");
+            let text = super::panic_text(panic.as_ref());
+            tracing::error!(contact = %self.key.1, panic = %text, "contact actor panicked; reloading the contact");
             let reloaded = self
                 .store
                 .commit_and_wait(WriteSet::default())

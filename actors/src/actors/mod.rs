@@ -6,6 +6,15 @@ pub mod contact;
 pub mod registry;
 pub mod wallet;
 
+/// The message of a caught panic, for the log.
+pub fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|text| text.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
+}
+
 /// Limits every actor kind shares (D11).
 #[derive(Debug, Clone, Copy)]
 pub struct ActorSettings {

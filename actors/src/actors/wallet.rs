@@ -566,11 +566,7 @@ impl Handler<WalletMessage> for WalletActor {
         // it drops, and the wallet is reloaded below, so no half-applied command survives.
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.dispatch(message, ctx)));
         if let Err(panic) = outcome {
-            let text = panic
-                .downcast_ref::<&str>()
-                .map(|text| text.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
+            let text = super::panic_text(panic.as_ref());
             tracing::error!(wallet = %self.key.1, panic = %text, "wallet actor panicked; reloading the wallet");
             self.faulted = true;
         }

@@ -408,13 +408,7 @@ impl Engine {
         default_currency: Option<Currency>,
     ) -> Result<Organisation, EngineError> {
         self.check_open()?;
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > ORGANISATION_NAME_MAX {
-            return Err(invalid(
-                "name",
-                format!("must be 1 to {ORGANISATION_NAME_MAX} characters"),
-            ));
-        }
+        let name = organisations::checked_name(name)?;
         if !matches!(
             organisation_type,
             OrganisationType::ServiceOwner | OrganisationType::Business
@@ -426,7 +420,7 @@ impl Engine {
         }
         let organisation = Organisation {
             id: OrganisationId::random(),
-            name: name.to_string(),
+            name,
             organisation_type,
             parent: None,
             default_currency: default_currency.unwrap_or(self.inner.settings.default_currency),

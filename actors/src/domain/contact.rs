@@ -116,6 +116,8 @@ pub enum ContactError {
     BadPhone(String),
     #[error("a contact needs at least one of first_name, last_name, email_address or phones")]
     Empty,
+    #[error("{0} must not hold control characters")]
+    ControlCharacter(&'static str),
 }
 
 /// Checks the parts of a contact a request supplies.
@@ -123,6 +125,17 @@ pub fn validate_profile(contact: &Contact) -> Result<(), ContactError> {
     for (field, value) in [("first_name", &contact.first_name), ("last_name", &contact.last_name)] {
         if value.as_ref().is_some_and(|v| v.chars().count() > 100) {
             return Err(ContactError::NameTooLong(field));
+        }
+    }
+    // Every way in is checked: HTTP bodies by the façade, and this for the rest (the
+    // operator's CLI, identity providers' tokens).
+    for (field, value) in [
+        ("first_name", &contact.first_name),
+        ("last_name", &contact.last_name),
+        ("email_address", &contact.email_address),
+    ] {
+        if value.as_ref().is_some_and(|v| v.chars().any(char::is_control)) {
+            return Err(ContactError::ControlCharacter(field));
         }
     }
     if let Some(email) = &contact.email_address {

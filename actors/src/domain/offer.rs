@@ -48,7 +48,7 @@ pub struct RewardOffer {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OfferError {
-    #[error("name must be 1 to 200 characters")]
+    #[error("name must be 1 to 200 printable characters")]
     BadName,
     #[error("award.value must be greater than zero")]
     NonPositiveValue,
@@ -64,7 +64,7 @@ impl RewardOffer {
     /// Checks a new offer's rule; `currency` is the organisation's, used by fixed awards,
     /// which are at most `amount_max`.
     pub fn validate(&self, currency: Currency, amount_max: Decimal) -> Result<(), OfferError> {
-        if self.name.trim().is_empty() || self.name.len() > 200 {
+        if self.name.trim().is_empty() || self.name.len() > 200 || self.name.chars().any(char::is_control) {
             return Err(OfferError::BadName);
         }
         if self.award.value <= Decimal::ZERO {

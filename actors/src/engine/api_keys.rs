@@ -71,10 +71,10 @@ impl Engine {
     pub async fn create_api_key(&self, caller: &Caller, new: NewApiKey) -> Result<IssuedApiKey, EngineError> {
         self.check_open()?;
         let name = new.name.trim().to_string();
-        if name.chars().count() > API_KEY_NAME_MAX {
+        if name.chars().count() > API_KEY_NAME_MAX || name.chars().any(char::is_control) {
             return Err(super::invalid(
                 "name",
-                format!("must be at most {API_KEY_NAME_MAX} characters"),
+                format!("must be at most {API_KEY_NAME_MAX} printable characters"),
             ));
         }
         let organisation =

@@ -305,7 +305,18 @@ impl Engine {
                 .ok_or(EngineError::InvalidLogin)?;
             return Ok((self.contact_session(tenant, contact).await?, true));
         }
-        let trimmed = |name: Option<String>| name.map(|name| name.trim().to_string()).filter(|name| !name.is_empty());
+        // Names come from the provider's token, not from the person: control characters are
+        // dropped rather than refused, so a provider's odd name cannot block a sign-up.
+        let trimmed = |name: Option<String>| {
+            name.map(|name| {
+                name.chars()
+                    .filter(|c| !c.is_control())
+                    .collect::<String>()
+                    .trim()
+                    .to_string()
+            })
+            .filter(|name| !name.is_empty())
+        };
         let new = NewContact {
             code: None,
             first_name: trimmed(identity.first_name),

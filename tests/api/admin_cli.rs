@@ -85,7 +85,13 @@ async fn the_admin_cli_makes_a_business_its_key_and_user() {
     for arguments in [
         vec!["create-organisation", "--name", "X", "--type", "VENUE"],
         vec!["create-organisation", "--name", "X", "--type", "EMPIRE"],
-        vec!["create-organisation", "--name", "Evil\u{1b}[2JCorp", "--type", "BUSINESS"],
+        vec![
+            "create-organisation",
+            "--name",
+            "Evil\u{1b}[2JCorp",
+            "--type",
+            "BUSINESS",
+        ],
         vec![
             "create-user",
             "--email",

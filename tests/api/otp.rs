@@ -993,4 +993,24 @@ async fn a_changed_email_signs_nothing_in_until_it_is_confirmed() {
     let signed_in = validate(&app, &asked.body["auth_otp"], &code).await;
     assert_eq!(signed_in.status, 200, "{}", signed_in.body);
     assert_eq!(signed_in.body["contact"]["id"], id.as_str());
+
+    // A changed phone alike: no code goes by SMS to a number the contact has not proved.
+    let new_phone = app
+        .call(
+            "PUT",
+            &format!("/self-service/v2/contacts/{id}"),
+            &[("authorization", &bearer)],
+            Some(&json!({"phone": {"number": "99777999", "country_code": "CYP"}})),
+        )
+        .await;
+    assert_eq!(new_phone.status, 200, "{}", new_phone.body);
+    let by_sms = public(
+        &app,
+        "/self-service/v2/contacts/otp",
+        &json!({"method": "SMS", "credentials": [{"name": "EMAIL", "value": "attacker@example.com"}]}),
+    )
+    .await;
+    assert_eq!(by_sms.status, 400, "{}", by_sms.body);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(receiver.delivered().len(), seen, "no code went to the unproved phone");
 }

@@ -277,6 +277,8 @@ impl Engine {
             ContactLookup::Email(email) => format!("E:{}", email_identity(email)?),
             ContactLookup::Phone(number) => format!("P:{}", phone_identity(number)?),
             ContactLookup::AuthOtp(id) => match self.inner.store.one_time_password(*id)? {
+                // A decoy has no contact: its resends count against where it "went".
+                Some(otp) if otp.tenant == tenant && otp.contact.0.is_nil() => format!("D:{}", otp.destination),
                 Some(otp) if otp.tenant == tenant => format!("C:{}", otp.contact),
                 _ => return Err(EngineError::NotFound("auth_otp")),
             },

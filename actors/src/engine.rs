@@ -107,6 +107,7 @@ impl From<ContactActorError> for EngineError {
             ContactActorError::NotFound => EngineError::NotFound("contact"),
             ContactActorError::Invalid(error) => invalid("contact", error),
             ContactActorError::Storage(error) => EngineError::Storage(error),
+            ContactActorError::Internal => EngineError::Internal("contact"),
         }
     }
 }
@@ -655,10 +656,10 @@ impl Engine {
     async fn ask_contact(
         &self,
         key: ContactKey,
-        make: impl FnOnce(oneshot::Sender<Result<Contact, ContactActorError>>) -> ContactMessage,
+        make: impl FnOnce(crate::actors::contact::ContactReply) -> ContactMessage,
     ) -> Result<Contact, EngineError> {
         let actor = self.contact_actor(key)?;
-        let (reply, answer) = oneshot::channel();
+        let (reply, answer) = crate::actors::contact::ContactReply::channel();
         if !actor.queued.enter(self.inner.settings.actors.mailbox_len_max) {
             metrics::counter!(names::MAILBOX_FULL_TOTAL, "kind" => "contact").increment(1);
             return Err(EngineError::Busy("contact"));
@@ -1067,7 +1068,10 @@ impl Engine {
         submission: PurchaseSubmission,
     ) -> Result<Arc<PurchaseRecord>, EngineError> {
         #[cfg(feature = "failpoints")]
-        crate::actors::wallet::failpoints::maybe_panic_before(contact.wallet_id);
+        crate::actors::failpoints::hit(
+            crate::actors::failpoints::Failpoint::BeforeWalletPurchase,
+            contact.wallet_id.0,
+        );
         let (request, at, total) = self.prepare_purchase(submission, &tenant, contact)?;
         let currency = request.currency;
         let purchase_id = PurchaseId::for_reference(&tenant, &request.reference_number);

@@ -4,6 +4,7 @@
 //! answer is a clear error in CRM.COM's body, and nothing changes.
 
 use crate::helpers::*;
+use rewards_engine::actors::failpoints::{self, Failpoint};
 use serde_json::{json, Value};
 
 /// A JSON body from text, for numbers `json!` cannot write (past u64, exponents).
@@ -194,7 +195,7 @@ async fn a_panic_inside_a_wallet_actor_fails_the_command_and_the_wallet_works_af
     assert_eq!(app.purchase(contact_id, "P-1", "10.00", None).await.status, 201);
 
     let wallet = rewards_engine::domain::ids::WalletId::parse(wallet_id).unwrap();
-    rewards_engine::actors::wallet::failpoints::panic_next_purchase(wallet);
+    failpoints::arm(Failpoint::InWalletPurchase, wallet.0);
     let failed = app.purchase(contact_id, "P-2", "50.00", None).await;
     assert_eq!(failed.status, 500, "{}", failed.body);
     assert_eq!(failed.error_code(), "CRM.EXCEPTIONS.INTERNALSERVERERROREXCEPTION");
@@ -474,7 +475,7 @@ async fn a_panic_in_a_request_handler_is_answered_with_500_and_the_server_goes_o
     let contact_id = contact["id"].as_str().unwrap();
     let wallet_id = contact["wallet"]["id"].as_str().unwrap();
     let wallet = rewards_engine::domain::ids::WalletId::parse(wallet_id).unwrap();
-    rewards_engine::actors::wallet::failpoints::panic_before_next_purchase(wallet);
+    failpoints::arm(Failpoint::BeforeWalletPurchase, wallet.0);
     let failed = app.purchase(contact_id, "HP-1", "10.00", None).await;
     assert_eq!(failed.status, 500, "{}", failed.body);
     assert_eq!(failed.error_code(), "CRM.EXCEPTIONS.INTERNALSERVERERROREXCEPTION");
@@ -484,4 +485,39 @@ async fn a_panic_in_a_request_handler_is_answered_with_500_and_the_server_goes_o
         app.assert_balance_equals_journal(wallet_id).await,
         "1.00".parse().unwrap()
     );
+}
+
+#[tokio::test]
+async fn a_panic_inside_a_contact_actor_fails_the_change_and_the_contact_works_after() {
+    let app = spawn_app().await;
+    let registered = app
+        .with_key(
+            PUBLIC_KEY,
+            "POST",
+            "/self-service/v2/contacts/register",
+            Some(&json!({"first_name": "Pat", "last_name": "Nic", "identification": {"provider": "EMAIL", "email": "pat@example.com", "password": "a long enough password"}})),
+        )
+        .await;
+    assert_eq!(registered.status, 201, "{}", registered.body);
+    let id = registered.body["contact"]["id"].as_str().unwrap().to_string();
+    let bearer = format!("Bearer {}", registered.body["access_token"].as_str().unwrap());
+    let profile = format!("/self-service/v2/contacts/{id}");
+    let headers = [("authorization", bearer.as_str())];
+    failpoints::arm(Failpoint::InContactChange, uuid::Uuid::parse_str(&id).unwrap());
+    let failed = app
+        .call("PUT", &profile, &headers, Some(&json!({"last_name": "Half"})))
+        .await;
+    assert_eq!(failed.status, 500, "{}", failed.body);
+    assert_eq!(failed.error_code(), "CRM.EXCEPTIONS.INTERNALSERVERERROREXCEPTION");
+    // The change that was in memory when it panicked is gone (the next change, of another
+    // field, does not carry it along); the next one works.
+    let read = app.call("GET", &profile, &headers, None).await;
+    assert_eq!(read.body["last_name"], "Nic", "{}", read.body);
+    let changed = app
+        .call("PUT", &profile, &headers, Some(&json!({"first_name": "Whole"})))
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    let read = app.call("GET", &profile, &headers, None).await;
+    assert_eq!(read.body["first_name"], "Whole");
+    assert_eq!(read.body["last_name"], "Nic", "{}", read.body);
 }

@@ -26,7 +26,19 @@ pub enum ContactActorError {
     Invalid(ContactError),
     #[error("{0}")]
     Storage(String),
+    /// The command could not be applied (a panic); nothing of it was kept.
+    #[error("the contact could not apply the command")]
+    Internal,
 }
+
+impl super::Faulted for ContactActorError {
+    fn faulted() -> Self {
+        ContactActorError::Internal
+    }
+}
+
+/// Where a contact actor's answer goes (a panic answers `Internal`).
+pub type ContactReply = super::Reply<Contact, ContactActorError>;
 
 pub enum ContactMessage {
     /// Creates the contact and its wallet; `idempotency` records the key it came with.
@@ -36,20 +48,20 @@ pub enum ContactMessage {
         idempotency: Option<([u8; 32], IdempotencyRecord)>,
         /// Records committed with the contact (a registration's identity).
         extra: WriteSet,
-        reply: oneshot::Sender<Result<Contact, ContactActorError>>,
+        reply: ContactReply,
     },
     /// Changes the profile; replies with the contact as stored.
     Update {
         update: ProfileUpdate,
         /// Records committed with the change (a confirmation link for a new email).
         extra: WriteSet,
-        reply: oneshot::Sender<Result<Contact, ContactActorError>>,
+        reply: ContactReply,
     },
     /// Unregisters the contact: its records go with `extra` (its identities, sessions) in
     /// one commit; replies with the contact as it was.
     Remove {
         extra: WriteSet,
-        reply: oneshot::Sender<Result<Contact, ContactActorError>>,
+        reply: ContactReply,
     },
     Shutdown {
         reply: oneshot::Sender<()>,
@@ -93,13 +105,10 @@ impl ContactActor {
     }
 
     /// Takes `contact` as the actor's state and answers with it once `writes` are durable.
-    fn commit_then_reply(
-        &mut self,
-        writes: WriteSet,
-        contact: Contact,
-        reply: oneshot::Sender<Result<Contact, ContactActorError>>,
-    ) {
+    fn commit_then_reply(&mut self, writes: WriteSet, contact: Contact, reply: ContactReply) {
         self.contact = Some(contact.clone());
+        #[cfg(feature = "failpoints")]
+        super::failpoints::hit(super::failpoints::Failpoint::InContactChange, self.key.1 .0);
         let in_flight = self.in_flight.clone();
         in_flight.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         self.store.commit(
@@ -148,8 +157,8 @@ impl Handler<ContactMessage> for ContactActor {
         if !matches!(message, ContactMessage::Shutdown { .. }) {
             self.queued.leave();
         }
-        // A panic is caught here (its caller's reply is dropped: it hears "busy, retry"),
-        // and the contact is reloaded as it is on disk once every earlier commit of this
+        // A panic is caught here (the reply it held answers `Internal` as it drops), and the
+        // contact is reloaded as it is on disk once every earlier commit of this
         // actor is durable, so a half-made change never outlives the message.
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.dispatch(message, ctx)));
         if let Err(panic) = outcome {

@@ -6,6 +6,43 @@ pub mod contact;
 pub mod registry;
 pub mod wallet;
 
+/// An error an actor answers with when a command failed inside it (a panic or a fault).
+pub trait Faulted {
+    fn faulted() -> Self;
+}
+
+/// Where an actor's answer goes. If the actor panics while holding it, dropping it during
+/// the unwind answers `E::faulted()`, so the caller learns the command failed (500)
+/// instead of hearing nothing, or retrying it.
+pub struct Reply<T, E: Faulted> {
+    sender: Option<tokio::sync::oneshot::Sender<Result<T, E>>>,
+}
+
+impl<T, E: Faulted> Reply<T, E> {
+    /// A reply and the receiver its answer arrives on.
+    pub fn channel() -> (Reply<T, E>, tokio::sync::oneshot::Receiver<Result<T, E>>) {
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        (Reply { sender: Some(sender) }, receiver)
+    }
+
+    pub fn send(mut self, answer: Result<T, E>) -> Result<(), Result<T, E>> {
+        match self.sender.take() {
+            Some(sender) => sender.send(answer),
+            None => Err(answer),
+        }
+    }
+}
+
+impl<T, E: Faulted> Drop for Reply<T, E> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            if let Some(sender) = self.sender.take() {
+                let _ = sender.send(Err(E::faulted()));
+            }
+        }
+    }
+}
+
 /// The message of a caught panic, for the log.
 pub fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
     panic
@@ -27,4 +64,49 @@ pub struct ActorSettings {
     pub snapshot_every_events: u64,
     /// The most a wallet may hold (`[money] wallet_balance_max`); credits past it are refused.
     pub wallet_balance_max: rust_decimal::Decimal,
+}
+
+/// Test hooks (the `failpoints` feature, which only test builds turn on): make an actor,
+/// or the engine on the caller's thread, panic at a chosen point for one chosen entity,
+/// once, so tests can check that a panic never leaves an entity unusable.
+#[cfg(feature = "failpoints")]
+pub mod failpoints {
+    use parking_lot::Mutex;
+    use std::collections::HashSet;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum Failpoint {
+        /// In a wallet's actor, after a purchase changed the wallet in memory and before it
+        /// is committed.
+        InWalletPurchase,
+        /// In the engine, on the caller's thread (an HTTP worker), before a purchase
+        /// reaches the wallet's actor.
+        BeforeWalletPurchase,
+        /// In a contact's actor, after a profile change took the contact's place in memory
+        /// and before it is committed.
+        InContactChange,
+    }
+
+    /// Set once anything is armed, so builds with the feature (benches too) pay one atomic
+    /// load per hook, not a lock.
+    static ANY: AtomicBool = AtomicBool::new(false);
+    static ARMED: Mutex<Option<HashSet<(Failpoint, uuid::Uuid)>>> = Mutex::new(None);
+
+    /// `point` panics the next time it is reached for `entity` (a wallet's or contact's id).
+    pub fn arm(point: Failpoint, entity: uuid::Uuid) {
+        ANY.store(true, Ordering::Release);
+        ARMED.lock().get_or_insert_with(HashSet::new).insert((point, entity));
+    }
+
+    pub fn hit(point: Failpoint, entity: uuid::Uuid) {
+        let armed = ANY.load(Ordering::Acquire)
+            && ARMED
+                .lock()
+                .as_mut()
+                .is_some_and(|armed| armed.remove(&(point, entity)));
+        if armed {
+            panic!("failpoint {point:?} for {entity}");
+        }
+    }
 }

@@ -63,34 +63,12 @@ pub struct WalletView {
     pub balances: Balances,
 }
 
-/// Where an answer goes. If the actor panics while holding it, dropping it during the
-/// unwind answers `Internal`, so the caller learns the command failed instead of retrying it.
-pub struct Reply<T> {
-    sender: Option<oneshot::Sender<Result<T, WalletError>>>,
-}
+/// Where an answer goes (see `super::Reply`: a panic answers `Internal`).
+pub type Reply<T> = super::Reply<T, WalletError>;
 
-impl<T> Reply<T> {
-    /// A reply and the receiver its answer arrives on.
-    pub fn channel() -> (Reply<T>, oneshot::Receiver<Result<T, WalletError>>) {
-        let (sender, receiver) = oneshot::channel();
-        (Reply { sender: Some(sender) }, receiver)
-    }
-
-    pub fn send(mut self, answer: Result<T, WalletError>) -> Result<(), Result<T, WalletError>> {
-        match self.sender.take() {
-            Some(sender) => sender.send(answer),
-            None => Err(answer),
-        }
-    }
-}
-
-impl<T> Drop for Reply<T> {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            if let Some(sender) = self.sender.take() {
-                let _ = sender.send(Err(WalletError::Internal));
-            }
-        }
+impl super::Faulted for WalletError {
+    fn faulted() -> Self {
+        WalletError::Internal
     }
 }
 
@@ -411,7 +389,7 @@ impl WalletActor {
                     organisation: Some(at),
                 });
                 #[cfg(feature = "failpoints")]
-                failpoints::maybe_panic(self.key.1);
+                super::failpoints::hit(super::failpoints::Failpoint::InWalletPurchase, self.key.1 .0);
                 self.add_events(&mut writes, &[event]);
                 writes.purchase(&record);
                 let answer = record.clone();
@@ -598,58 +576,6 @@ impl WalletActor {
                     let _ = reply.send(());
                 });
             }
-        }
-    }
-}
-
-/// Test hooks (the `failpoints` feature, on only in test builds): make a wallet's next
-/// purchase panic after it changed the wallet in memory and before it is committed.
-#[cfg(feature = "failpoints")]
-pub mod failpoints {
-    use crate::domain::ids::WalletId;
-    use parking_lot::Mutex;
-    use std::collections::HashSet;
-    use std::sync::atomic::{AtomicBool, Ordering};
-
-    static PANIC_NEXT_PURCHASE: Mutex<Option<HashSet<WalletId>>> = Mutex::new(None);
-    static PANIC_BEFORE_NEXT_PURCHASE: Mutex<Option<HashSet<WalletId>>> = Mutex::new(None);
-
-    /// The wallet's actor panics in its next purchase, after changing memory.
-    pub fn panic_next_purchase(wallet: WalletId) {
-        ARMED.store(true, Ordering::Release);
-        PANIC_NEXT_PURCHASE
-            .lock()
-            .get_or_insert_with(HashSet::new)
-            .insert(wallet);
-    }
-
-    /// The next purchase for the wallet panics in the engine, on the caller's thread (an
-    /// HTTP worker), before it reaches the actor.
-    pub fn panic_before_next_purchase(wallet: WalletId) {
-        ARMED.store(true, Ordering::Release);
-        PANIC_BEFORE_NEXT_PURCHASE
-            .lock()
-            .get_or_insert_with(HashSet::new)
-            .insert(wallet);
-    }
-
-    /// Set once anything is armed, so builds with the feature (benches too) pay one atomic
-    /// load per purchase, not a lock.
-    static ARMED: AtomicBool = AtomicBool::new(false);
-
-    fn take(armed: &Mutex<Option<HashSet<WalletId>>>, wallet: WalletId) -> bool {
-        ARMED.load(Ordering::Acquire) && armed.lock().as_mut().is_some_and(|armed| armed.remove(&wallet))
-    }
-
-    pub(super) fn maybe_panic(wallet: WalletId) {
-        if take(&PANIC_NEXT_PURCHASE, wallet) {
-            panic!("failpoint: wallet {wallet} panics in the middle of a purchase");
-        }
-    }
-
-    pub fn maybe_panic_before(wallet: WalletId) {
-        if take(&PANIC_BEFORE_NEXT_PURCHASE, wallet) {
-            panic!("failpoint: a purchase for wallet {wallet} panics before its actor");
         }
     }
 }

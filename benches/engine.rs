@@ -70,7 +70,6 @@ fn setup(wallets: usize) -> Setup {
                 idle_ms: 600_000,
                 mailbox_len_max: 65_536,
                 snapshot_every_events: 1_000,
-                wallet_balance_max: rewards_engine::domain::money::MoneyLimits::default().wallet_balance_max,
             },
             default_currency: Currency::parse("EUR").unwrap(),
             contact_routes_max: 1 << 20,

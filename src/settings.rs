@@ -363,12 +363,12 @@ impl Settings {
                     "the bootstrap keys are LIVE keys, so a name that says test (sk_test_/pk_test_) is refused; name it sk_live_… / pk_live_…, or leave it empty to generate one",
                 ));
             }
-            if api_key_entropy_bits(value) < API_KEY_ENTROPY_BITS_MIN {
+            let bits = api_key_entropy_bits(value);
+            if bits < API_KEY_ENTROPY_BITS_MIN {
                 return Err(invalid(
                     key,
                     format!(
-                        "is too easy to guess (about {:.0} bits; at least {API_KEY_ENTROPY_BITS_MIN} needed): use a long random value, or leave it empty to generate one",
-                        api_key_entropy_bits(value)
+                        "is too easy to guess (about {bits:.0} bits; at least {API_KEY_ENTROPY_BITS_MIN} needed): use a long random value, or leave it empty to generate one"
                     ),
                 ));
             }

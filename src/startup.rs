@@ -44,7 +44,6 @@ pub fn engine_settings(settings: &Settings) -> anyhow::Result<EngineSettings> {
             idle_ms: settings.actors.idle_ms,
             mailbox_len_max: settings.actors.mailbox_len_max,
             snapshot_every_events: settings.actors.snapshot_every_events,
-            wallet_balance_max: settings.money_limits().wallet_balance_max,
         },
         money: settings.money_limits(),
         purchases: rewards_engine::engine::PurchaseSettings {

@@ -145,7 +145,7 @@ pub struct EngineSettings {
 /// The window a purchase's `date` must fall in (`[purchases]`): a till's clock may run
 /// `date_future_skew_s` ahead, and a purchase may be posted up to `date_backdate_max_s`
 /// after it was made (a till that was offline). Offers are evaluated at the purchase date,
-/// never later than the engine's now (see `Engine::award_time`).
+/// never later than the engine's now (see `Engine::post_for_contact`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PurchaseSettings {
     pub date_future_skew_s: i64,
@@ -684,11 +684,7 @@ impl Engine {
         address: Option<std::net::IpAddr>,
     ) -> Result<Contact, EngineError> {
         self.check_open()?;
-        let current = self
-            .inner
-            .store
-            .contact(&tenant, id)?
-            .ok_or(EngineError::NotFound("contact"))?;
+        let current = self.stored_contact(&tenant, id)?;
         let changed_email = update
             .email_address
             .as_deref()
@@ -709,7 +705,11 @@ impl Engine {
     }
 
     pub fn resolve_contact(&self, tenant: &Tenant, reference: &ContactRef) -> Result<Contact, EngineError> {
-        let id = self.contact_id(tenant, reference)?;
+        self.stored_contact(tenant, self.contact_id(tenant, reference)?)
+    }
+
+    /// A contact as stored; an unknown one is not found.
+    fn stored_contact(&self, tenant: &Tenant, id: ContactId) -> Result<Contact, EngineError> {
         self.inner
             .store
             .contact(tenant, id)?
@@ -810,10 +810,7 @@ impl Engine {
                     OfferError::EmptyAvailability => "availability",
                     _ => "award.value",
                 };
-                EngineError::Invalid {
-                    parameter,
-                    message: format!("{parameter}: {error}"),
-                }
+                invalid(parameter, error)
             })?;
         let mut writes = WriteSet::default();
         writes.offer(&tenant, &offer);
@@ -866,6 +863,7 @@ impl Engine {
         let store = self.inner.store.clone();
         let clock = self.inner.clock.clone();
         let settings = self.inner.settings.actors;
+        let balance_max = self.inner.settings.money.wallet_balance_max;
         let started = self.inner.wallets.get_or_start(&key, |arbiter, queued| {
             let Some((wallet, replayed)) = store.recover_wallet(&key.0, key.1)? else {
                 return Ok::<_, EngineError>(None);
@@ -874,6 +872,7 @@ impl Engine {
             Ok(Some(WalletActor::start_in_arbiter(arbiter, move |_| {
                 WalletActor::new(key, wallet, actor_store, clock, registry, settings, queued)
                     .with_events_since_snapshot(replayed)
+                    .with_balance_max(balance_max)
             })))
         })?;
         started.ok_or(EngineError::NotFound("wallet"))
@@ -904,7 +903,7 @@ impl Engine {
                 }
                 Ok(Err(WalletError::Rejected(WalletRejection::BalanceLimit))) => {
                     return Err(EngineError::BalanceLimit {
-                        max: self.inner.settings.actors.wallet_balance_max,
+                        max: self.inner.settings.money.wallet_balance_max,
                     })
                 }
                 Ok(Err(WalletError::ReferenceConflict)) => return Err(EngineError::ReferenceConflict),

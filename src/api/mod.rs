@@ -8,7 +8,7 @@ pub mod openapi;
 pub mod self_service;
 pub mod wire;
 
-use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::error::{PathError, QueryPayloadError};
 use actix_web::http::StatusCode;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use errors::{codes, ApiError};
@@ -147,32 +147,6 @@ pub async fn observe(
     Ok(response)
 }
 
-pub(crate) fn json_error(error: JsonPayloadError, _request: &HttpRequest) -> actix_web::Error {
-    let api_error = match &error {
-        JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            codes::PAYLOAD_TOO_LARGE,
-            format!("request body is larger than {limit} bytes"),
-        ),
-        JsonPayloadError::ContentType => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            codes::UNSUPPORTED_MEDIA_TYPE,
-            "the body must be JSON (Content-Type: application/json)",
-        ),
-        JsonPayloadError::Deserialize(cause) => ApiError::new(
-            StatusCode::BAD_REQUEST,
-            codes::INVALID_VALUE,
-            format!("invalid JSON body: {cause}"),
-        ),
-        other => ApiError::new(
-            StatusCode::BAD_REQUEST,
-            codes::INVALID_VALUE,
-            format!("invalid body: {other}"),
-        ),
-    };
-    api_error.into()
-}
-
 fn query_error(error: QueryPayloadError, _request: &HttpRequest) -> actix_web::Error {
     ApiError::new(
         StatusCode::BAD_REQUEST,
@@ -203,11 +177,6 @@ async fn unknown_route() -> Result<HttpResponse, ApiError> {
 pub fn configure(body_bytes_max: usize, bulk_body_bytes_max: usize) -> impl FnOnce(&mut web::ServiceConfig) {
     move |config: &mut web::ServiceConfig| {
         config
-            .app_data(
-                web::JsonConfig::default()
-                    .limit(body_bytes_max)
-                    .error_handler(json_error),
-            )
             .app_data(web::PayloadConfig::new(body_bytes_max))
             .app_data(wire::BodyLimit(body_bytes_max))
             .app_data(web::QueryConfig::default().error_handler(query_error))

@@ -250,7 +250,6 @@ fn engine_settings() -> rewards_engine::EngineSettings {
             idle_ms: 60_000,
             mailbox_len_max: 64,
             snapshot_every_events: 4,
-            wallet_balance_max: rewards_engine::domain::money::MoneyLimits::default().wallet_balance_max,
         },
         money: Default::default(),
         purchases: Default::default(),

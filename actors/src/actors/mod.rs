@@ -62,8 +62,6 @@ pub struct ActorSettings {
     /// A wallet writes a snapshot after at least this many events (or as many events as it
     /// has lots, whichever is more, so snapshots of big wallets stay amortised).
     pub snapshot_every_events: u64,
-    /// The most a wallet may hold (`[money] wallet_balance_max`); credits past it are refused.
-    pub wallet_balance_max: rust_decimal::Decimal,
 }
 
 /// Test hooks (the `failpoints` feature, which only test builds turn on): make an actor,

@@ -24,6 +24,7 @@ use crate::domain::wallet::{AwardGrant, Balances, CommandError, Wallet, WalletFa
 use crate::metrics_names as names;
 use crate::storage::{StorageFailure, Store, WriteSet};
 use actix::prelude::*;
+use rust_decimal::Decimal;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -127,6 +128,8 @@ pub struct WalletActor {
     retired: bool,
     /// Set when a command failed half way: memory must be reloaded from the store.
     faulted: bool,
+    /// The most the wallet may hold (`[money] wallet_balance_max`); credits past it are refused.
+    balance_max: Decimal,
 }
 
 impl WalletActor {
@@ -140,6 +143,7 @@ impl WalletActor {
         queued: Arc<MailboxCount>,
     ) -> Self {
         WalletActor {
+            balance_max: crate::domain::money::MoneyLimits::default().wallet_balance_max,
             key,
             wallet,
             store,
@@ -157,6 +161,13 @@ impl WalletActor {
             retired: false,
             faulted: false,
         }
+    }
+
+    /// The most the wallet may hold (`[money] wallet_balance_max`; the default bound if not
+    /// given).
+    pub fn with_balance_max(mut self, balance_max: Decimal) -> Self {
+        self.balance_max = balance_max;
+        self
     }
 
     /// Events recovery replayed on top of the snapshot: they count towards the next one, so
@@ -350,10 +361,9 @@ impl WalletActor {
         if let Err(fault) = self.sweep(now, &mut writes) {
             return self.fault(reply, &fault);
         }
-        let balance_max = self.settings.wallet_balance_max;
         match self
             .wallet
-            .post_purchase(now, purchase_id, request.spend, &awards, balance_max)
+            .post_purchase(now, purchase_id, request.spend, &awards, self.balance_max)
         {
             Err(CommandError::Fault(fault)) => self.fault(reply, &fault),
             Err(CommandError::Rejected(rejection)) => {
@@ -422,10 +432,9 @@ impl WalletActor {
         if let Err(fault) = self.sweep(now, &mut writes) {
             return self.fault(reply, &fault);
         }
-        let balance_max = self.settings.wallet_balance_max;
         let event = match self
             .wallet
-            .cancel_purchase(now, purchase_id, &record.effects, balance_max)
+            .cancel_purchase(now, purchase_id, &record.effects, self.balance_max)
         {
             Ok(event) => event,
             Err(CommandError::Fault(fault)) => return self.fault(reply, &fault),

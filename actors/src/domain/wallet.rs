@@ -34,7 +34,7 @@ pub enum Pocket {
     Commerce,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lot {
     pub id: LotId,
     pub pocket: Pocket,
@@ -379,12 +379,14 @@ impl Wallet {
         if entry.amount < Decimal::ZERO {
             return Err(fault("entry with a negative amount"));
         }
+        // The lot as it is (`None`: opened by this entry), and as it will be.
+        let existing = self.lots.get(&entry.lot).copied();
         let mut lot = match entry.new_lot {
             Some(new_lot) => {
                 if !entry.kind.is_credit() {
                     return Err(fault("only a credit opens a lot"));
                 }
-                if self.lots.contains_key(&entry.lot) {
+                if existing.is_some() {
                     return Err(fault("lot opened twice"));
                 }
                 Lot {
@@ -397,11 +399,7 @@ impl Wallet {
                     revoked: false,
                 }
             }
-            None => self
-                .lots
-                .get(&entry.lot)
-                .cloned()
-                .ok_or_else(|| fault("entry names an unknown lot"))?,
+            None => existing.ok_or_else(|| fault("entry names an unknown lot"))?,
         };
         let overflow = || fault("sum overflows");
         let add = |a: Decimal, b: Decimal| a.checked_add(b).ok_or_else(overflow);
@@ -443,7 +441,7 @@ impl Wallet {
         }
         totals.shortfall = shortfall;
         // Checked: now change the wallet.
-        if let Some(old) = self.lots.get(&entry.lot) {
+        if let Some(old) = existing {
             self.spendable.remove(&old.spend_order_key());
         }
         if entry.new_lot.is_some() {

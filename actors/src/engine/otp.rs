@@ -775,12 +775,7 @@ impl Engine {
     /// Whether any sign-in identity of the contact is verified.
     pub(super) fn contact_verified(&self, tenant: &Tenant, contact: ContactId) -> Result<bool, EngineError> {
         for (provider, value) in self.inner.store.contact_identities(tenant, contact)? {
-            if self
-                .inner
-                .store
-                .contact_identity(tenant, provider, &value)?
-                .is_some_and(|identity| identity.contact == contact && identity.verified)
-            {
+            if self.is_verified_identity(tenant, contact, provider, &value)? {
                 return Ok(true);
             }
         }

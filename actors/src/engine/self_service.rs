@@ -237,11 +237,7 @@ impl Engine {
 
     /// A contact as the contact itself reads it, with its preferences.
     pub fn own_contact(&self, tenant: &Tenant, id: ContactId) -> Result<(Contact, ContactPreferences), EngineError> {
-        let contact = self
-            .inner
-            .store
-            .contact(tenant, id)?
-            .ok_or(EngineError::NotFound("contact"))?;
+        let contact = self.stored_contact(tenant, id)?;
         let preferences = self.inner.store.contact_preferences(tenant, id)?.unwrap_or_default();
         Ok((contact, preferences))
     }
@@ -358,11 +354,7 @@ impl Engine {
     /// lookup, and the wallet keeps what it was given.)
     pub async fn unregister_contact(&self, tenant: Tenant, id: ContactId) -> Result<(), EngineError> {
         self.check_open()?;
-        let contact = self
-            .inner
-            .store
-            .contact(&tenant, id)?
-            .ok_or(EngineError::NotFound("contact"))?;
+        let contact = self.stored_contact(&tenant, id)?;
         let _claim = self
             .inner
             .claims

@@ -1,0 +1,389 @@
+//! Wallets and purchases: the POS purchase (checked, evaluated against the offers, posted
+//! by the wallet's actor), bulk posting, cancels, and wallet reads and journals.
+
+use super::{claim_key, invalid, Engine, EngineError, JournalLine, Page, PurchaseSubmission};
+use crate::actors::registry::ActorHandle;
+use crate::actors::wallet::{Reply, WalletActor, WalletError, WalletKey, WalletMessage, WalletView};
+use crate::domain::ids::{PurchaseId, Tenant, WalletId};
+use crate::domain::money::{Amount, MoneyError};
+use crate::domain::offer::evaluate_awards;
+use crate::domain::purchase::{PurchaseRecord, PurchaseRequest, SaleOrganisation, TransactionAmounts};
+use crate::domain::wallet::{Entry, SpendRequest, WalletEvent, WalletHeader, WalletRejection};
+use crate::metrics_names as names;
+use crate::routes::ContactRoute;
+use actix::Actor;
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::oneshot;
+
+/// Sent to an actor; the reply arrives on the receiver.
+type Ask<T> = (WalletMessage, oneshot::Receiver<Result<T, WalletError>>);
+
+/// How often a message is resent to a freshly started actor after meeting a retiring one.
+const RETIRED_ACTOR_ATTEMPTS: usize = 8;
+
+impl Engine {
+    fn wallet_actor(&self, key: WalletKey) -> Result<ActorHandle<WalletActor>, EngineError> {
+        let registry = self.inner.wallets.clone();
+        let store = self.inner.store.clone();
+        let clock = self.inner.clock.clone();
+        let settings = self.inner.settings.actors;
+        let balance_max = self.inner.settings.money.wallet_balance_max;
+        let started = self.inner.wallets.get_or_start(&key, |arbiter, queued| {
+            let Some((wallet, replayed)) = store.recover_wallet(&key.0, key.1)? else {
+                return Ok::<_, EngineError>(None);
+            };
+            let actor_store = store.clone();
+            Ok(Some(WalletActor::start_in_arbiter(arbiter, move |_| {
+                WalletActor::new(key, wallet, actor_store, clock, registry, settings, queued)
+                    .with_events_since_snapshot(replayed)
+                    .with_balance_max(balance_max)
+            })))
+        })?;
+        started.ok_or(EngineError::NotFound("wallet"))
+    }
+
+    /// Sends a message made by `make` to the wallet's actor and awaits the durable reply.
+    /// A retired actor answers `Retry`; the message then goes to a freshly started one.
+    async fn ask_wallet<T>(&self, key: WalletKey, make: impl Fn() -> Ask<T>) -> Result<T, EngineError> {
+        for _ in 0..RETIRED_ACTOR_ATTEMPTS {
+            let actor = self.wallet_actor(key)?;
+            if !actor.queued.enter(self.inner.settings.actors.mailbox_len_max) {
+                metrics::counter!(names::MAILBOX_FULL_TOTAL, "kind" => "wallet").increment(1);
+                return Err(EngineError::Busy("wallet"));
+            }
+            let (message, answer) = make();
+            if actor.addr.try_send(message).is_err() {
+                // Closed: the actor stopped between lookup and send; start a fresh one.
+                actor.queued.leave();
+                self.inner.wallets.remove_if(&key, &actor.addr);
+                continue;
+            }
+            match answer.await {
+                Ok(Ok(value)) => return Ok(value),
+                Ok(Err(WalletError::Retry)) | Err(_) => continue,
+                Ok(Err(WalletError::Internal)) => return Err(EngineError::Internal("wallet")),
+                Ok(Err(WalletError::Rejected(WalletRejection::InsufficientFunds))) => {
+                    return Err(EngineError::InsufficientFunds)
+                }
+                Ok(Err(WalletError::Rejected(WalletRejection::BalanceLimit))) => {
+                    return Err(EngineError::BalanceLimit {
+                        max: self.inner.settings.money.wallet_balance_max,
+                    })
+                }
+                Ok(Err(WalletError::ReferenceConflict)) => return Err(EngineError::ReferenceConflict),
+                Ok(Err(WalletError::PurchaseNotFound)) => return Err(EngineError::NotFound("purchase")),
+                Ok(Err(WalletError::Storage(error))) => return Err(EngineError::Storage(error)),
+            }
+        }
+        Err(EngineError::Busy("wallet"))
+    }
+
+    /// Checks a submission against the contact's wallet and the rules, without posting it.
+    fn prepare_purchase(
+        &self,
+        submission: PurchaseSubmission,
+        tenant: &Tenant,
+        contact: &ContactRoute,
+    ) -> Result<(PurchaseRequest, SaleOrganisation, Amount), EngineError> {
+        let currency = contact.currency;
+        if let Some(given) = submission.currency {
+            if given != currency {
+                return Err(EngineError::CurrencyMismatch {
+                    given,
+                    wallet: currency,
+                });
+            }
+        }
+        let amount_max = self.inner.settings.money.amount_max;
+        let money = |parameter: &'static str, value: Decimal| {
+            Amount::parse_at_most(value, currency, amount_max).map_err(|error: MoneyError| invalid(parameter, error))
+        };
+        let optional = |parameter: &'static str, value: Option<Decimal>| {
+            value.map(|v| money(parameter, v).map(|a| a.value())).transpose()
+        };
+        let total = money("transaction_amounts.total", submission.amounts.total)?;
+        let amounts = TransactionAmounts {
+            net: optional("transaction_amounts.net", submission.amounts.net)?,
+            tax: optional("transaction_amounts.tax", submission.amounts.tax)?,
+            discount: optional("transaction_amounts.discount", submission.amounts.discount)?,
+            total: total.value(),
+        };
+        for product in &submission.products {
+            optional("products.net_amount", product.net_amount)?;
+            optional("products.tax_amount", product.tax_amount)?;
+            optional("products.total_amount", product.total_amount)?;
+        }
+        if let Some(date) = submission.date {
+            let now = self.now();
+            let window = self.inner.settings.purchases;
+            let earliest = now.saturating_sub(window.date_backdate_max_s);
+            let latest = now.saturating_add(window.date_future_skew_s);
+            if date < earliest || date > latest {
+                return Err(invalid(
+                    "date",
+                    format!(
+                        "must be within {} s before and {} s after now ({now}); got {date}",
+                        window.date_backdate_max_s, window.date_future_skew_s
+                    ),
+                ));
+            }
+        }
+        let spend = submission
+            .spend
+            .map(|(amount, restrict_fully_covered)| {
+                money("spend_request.amount", amount).map(|amount| SpendRequest {
+                    amount: amount.value(),
+                    restrict_fully_covered,
+                })
+            })
+            .transpose()?;
+        let at = submission.organisation.unwrap_or(SaleOrganisation {
+            id: tenant.organisation,
+            tap: None,
+        });
+        let request = PurchaseRequest {
+            reference_number: submission.reference_number,
+            contact_id: contact.contact_id,
+            wallet_id: contact.wallet_id,
+            currency,
+            amounts,
+            date: submission.date,
+            products: submission.products,
+            spend,
+        };
+        request.validate(total).map_err(|error| {
+            let parameter = match error {
+                crate::domain::purchase::PurchaseError::SpendAboveTotal
+                | crate::domain::purchase::PurchaseError::SpendZero => "spend_request.amount",
+                crate::domain::purchase::PurchaseError::AmountsDisagree => "transaction_amounts",
+                crate::domain::purchase::PurchaseError::BadDate => "date",
+                _ => "products",
+            };
+            EngineError::Invalid {
+                parameter,
+                message: error.to_string(),
+            }
+        })?;
+        Ok((request, at, total))
+    }
+
+    /// Posts a POS purchase: awards from every applicable offer and the optional spend,
+    /// applied atomically by the wallet's actor. Idempotent on `reference_number`.
+    pub async fn post_purchase(
+        &self,
+        tenant: Tenant,
+        submission: PurchaseSubmission,
+    ) -> Result<Arc<PurchaseRecord>, EngineError> {
+        self.check_open()?;
+        let contact = self.contact_route(&tenant, &submission.contact)?;
+        self.post_for_contact(tenant, &contact, submission).await
+    }
+
+    /// Posts many purchases (the bulk endpoint): one outcome per submission, in order.
+    /// Submissions for the same wallet are applied one after another in the order given;
+    /// different wallets proceed concurrently.
+    pub async fn post_purchases(
+        &self,
+        tenant: Tenant,
+        submissions: Vec<PurchaseSubmission>,
+    ) -> Vec<Result<Arc<PurchaseRecord>, EngineError>> {
+        let mut outcomes: Vec<Option<Result<Arc<PurchaseRecord>, EngineError>>> = vec![None; submissions.len()];
+        let mut by_wallet: HashMap<WalletId, Vec<(usize, ContactRoute, PurchaseSubmission)>> = HashMap::new();
+        let mut wallet_order = Vec::new();
+        for (index, submission) in submissions.into_iter().enumerate() {
+            match self
+                .check_open()
+                .and_then(|()| self.contact_route(&tenant, &submission.contact))
+            {
+                Err(error) => outcomes[index] = Some(Err(error)),
+                Ok(contact) => {
+                    let group = by_wallet.entry(contact.wallet_id).or_insert_with(|| {
+                        wallet_order.push(contact.wallet_id);
+                        Vec::new()
+                    });
+                    group.push((index, contact, submission));
+                }
+            }
+        }
+        let groups = wallet_order
+            .into_iter()
+            .filter_map(|wallet| by_wallet.remove(&wallet))
+            .map(|group| async move {
+                let mut done = Vec::with_capacity(group.len());
+                for (index, contact, submission) in group {
+                    done.push((index, self.post_for_contact(tenant, &contact, submission).await));
+                }
+                done
+            });
+        for (index, outcome) in futures_util::future::join_all(groups).await.into_iter().flatten() {
+            outcomes[index] = Some(outcome);
+        }
+        outcomes
+            .into_iter()
+            .map(|outcome| outcome.unwrap_or(Err(EngineError::Busy("wallet"))))
+            .collect()
+    }
+
+    async fn post_for_contact(
+        &self,
+        tenant: Tenant,
+        contact: &ContactRoute,
+        submission: PurchaseSubmission,
+    ) -> Result<Arc<PurchaseRecord>, EngineError> {
+        #[cfg(feature = "failpoints")]
+        crate::actors::failpoints::hit(
+            crate::actors::failpoints::Failpoint::BeforeWalletPurchase,
+            contact.wallet_id.0,
+        );
+        let (request, at, total) = self.prepare_purchase(submission, &tenant, contact)?;
+        let currency = request.currency;
+        let purchase_id = PurchaseId::for_reference(&tenant, &request.reference_number);
+        let body_hash = request.body_hash(&tenant, &at);
+        let now = self.now();
+        let offers = self.offers(&tenant).await?;
+        // Offers are evaluated at the purchase date (in its window, checked above), and
+        // never later than now: a till whose clock runs ahead cannot reach an offer early.
+        let award_time = request.date.map_or(now, |date| date.min(now));
+        let awards = evaluate_awards(&offers, total, currency, award_time, now)
+            .ok_or_else(|| invalid("transaction_amounts.total", "too large for the offers' rules"))?;
+        let wallet_id = contact.wallet_id;
+        // Another wallet's purchase with this reference in flight is a conflict; the same
+        // wallet's retry shares the claim and is answered by its actor.
+        let _claim = self
+            .inner
+            .claims
+            .claim(claim_key(b'P', &tenant, purchase_id.as_bytes()), wallet_id.0.as_u128())
+            .map_err(|_| EngineError::ReferenceConflict)?;
+        self.ask_wallet((tenant, wallet_id), || {
+            let (reply, answer) = Reply::channel();
+            let message = WalletMessage::PostPurchase {
+                purchase_id,
+                request: Box::new((request.clone(), at.clone())),
+                body_hash,
+                awards: awards.clone(),
+                reply,
+            };
+            (message, answer)
+        })
+        .await
+    }
+
+    pub fn purchase(&self, tenant: &Tenant, id: PurchaseId) -> Result<PurchaseRecord, EngineError> {
+        self.inner
+            .store
+            .purchase(tenant, id)?
+            .ok_or(EngineError::NotFound("purchase"))
+    }
+
+    /// Cancels a posted purchase, reversing its awards and spend exactly. Idempotent.
+    pub async fn cancel_purchase(&self, tenant: Tenant, id: PurchaseId) -> Result<Arc<PurchaseRecord>, EngineError> {
+        self.check_open()?;
+        let record = self.purchase(&tenant, id)?;
+        let wallet_id = record.request.wallet_id;
+        self.ask_wallet((tenant, wallet_id), || {
+            let (reply, answer) = Reply::channel();
+            (WalletMessage::CancelPurchase { purchase_id: id, reply }, answer)
+        })
+        .await
+    }
+
+    /// A wallet's balances, after every earlier command on it is durable.
+    pub async fn wallet(&self, tenant: Tenant, id: WalletId) -> Result<WalletView, EngineError> {
+        self.check_open()?;
+        self.ask_wallet((tenant, id), || {
+            let (reply, answer) = Reply::channel();
+            (WalletMessage::Read { reply }, answer)
+        })
+        .await
+    }
+
+    /// A page of a wallet's journal lines (zero-amount lines left out).
+    pub async fn wallet_journal(
+        &self,
+        tenant: Tenant,
+        id: WalletId,
+        page: Page,
+    ) -> Result<(WalletView, Vec<JournalLine>, bool), EngineError> {
+        let view = self.wallet(tenant, id).await?;
+        let skip = page.offset;
+        if page.size == 0 {
+            return Ok((view, Vec::new(), false));
+        }
+        let mut lines = Vec::with_capacity(page.size.min(256));
+        let mut skipped = 0usize;
+        let mut more = false;
+        self.inner
+            .store
+            .visit_wallet_events(&tenant, id, page.descending, |event| {
+                // An event wholly before the page is counted, not turned into lines.
+                let line_count = event.entries.iter().filter(|entry| !entry.amount.is_zero()).count();
+                if skipped + line_count <= skip {
+                    skipped += line_count;
+                    return true;
+                }
+                let mut event_lines = journal_lines(&view.header, &event);
+                if page.descending {
+                    event_lines.reverse();
+                }
+                for line in event_lines {
+                    if skipped < skip {
+                        skipped += 1;
+                    } else if lines.len() < page.size {
+                        lines.push(line);
+                    } else {
+                        more = true;
+                        return false;
+                    }
+                }
+                true
+            })?;
+        Ok((view, lines, more))
+    }
+
+    /// How many lines a wallet's journal has (zero-amount lines left out), for
+    /// `include_total`.
+    pub fn wallet_journal_len(&self, tenant: &Tenant, id: WalletId) -> Result<usize, EngineError> {
+        let events = self.inner.store.all_wallet_events(tenant, id)?;
+        Ok(events
+            .iter()
+            .flat_map(|event| &event.entries)
+            .filter(|entry| !entry.amount.is_zero())
+            .count())
+    }
+
+    /// Balance against journal sum for one wallet, as stored: `(balance, journal_sum)`.
+    pub async fn audit_wallet(&self, tenant: Tenant, id: WalletId) -> Result<(Decimal, Decimal), EngineError> {
+        let view = self.wallet(tenant, id).await?;
+        let events = self.inner.store.all_wallet_events(&tenant, id)?;
+        let sum = events
+            .iter()
+            .flat_map(|event| &event.entries)
+            .map(Entry::signed_amount)
+            .sum();
+        Ok((view.balances.total, sum))
+    }
+}
+
+fn journal_lines(header: &WalletHeader, event: &WalletEvent) -> Vec<JournalLine> {
+    event
+        .entries
+        .iter()
+        .enumerate()
+        .filter(|(_, entry)| !entry.amount.is_zero())
+        .map(|(index, entry)| {
+            let mut name = Vec::with_capacity(28);
+            name.extend_from_slice(header.id.as_bytes());
+            name.extend_from_slice(&event.seq.to_be_bytes());
+            name.extend_from_slice(&(index as u32).to_be_bytes());
+            JournalLine {
+                id: uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, &name),
+                seq: event.seq,
+                entry: entry.clone(),
+                posted_on: event.at,
+                purchase: event.cause.purchase(),
+            }
+        })
+        .collect()
+}

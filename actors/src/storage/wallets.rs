@@ -1,0 +1,91 @@
+//! Reading a wallet back: its latest snapshot plus the events after it (recovery), and its
+//! history pages merged from the overlay and sled (journals).
+
+use super::*;
+
+impl Store {
+    /// A wallet as of its last durable event: latest snapshot plus the events after it.
+    pub fn load_wallet(&self, tenant: &Tenant, id: WalletId) -> Result<Option<Wallet>, StoreError> {
+        Ok(self.recover_wallet(tenant, id)?.map(|(wallet, _)| wallet))
+    }
+
+    /// As `load_wallet`, also saying how many events were replayed after the snapshot, so
+    /// the actor knows when the next snapshot is due.
+    pub fn recover_wallet(&self, tenant: &Tenant, id: WalletId) -> Result<Option<(Wallet, u64)>, StoreError> {
+        let Some(mut wallet) = self.get::<Wallet>(&keys::wallet_snapshot(tenant, id))? else {
+            return Ok(None);
+        };
+        let snapshot_seq = wallet.next_seq();
+        wallet.restore_indexes()?;
+        // Events after the snapshot are `snapshot_seq, snapshot_seq + 1, …` with no gaps, so
+        // they start on the snapshot's page and a page that is not full is the last one:
+        // point reads, page by page, instead of a range scan (an actor's start is on the
+        // path of the purchase that wakes it).
+        let mut page_start = snapshot_seq;
+        loop {
+            let key = keys::wallet_page(tenant, id, page_start);
+            // The overlay is read before sled, so an event the deriver moves in between is
+            // seen in one or both (the page merge keeps one), never in neither.
+            let logged = self.inner.overlay.get(&key);
+            let stored = self.inner.db.get(&key)?;
+            if logged.is_none() && stored.is_none() {
+                break;
+            }
+            for (seq, bytes) in (MergedItem { stored, logged }).page_entries()? {
+                if seq >= wallet.next_seq() {
+                    let event: WalletEvent = decode(bytes).map_err(corrupt(keys::WALLET_EVENT))?;
+                    wallet.replay(&event)?;
+                }
+            }
+            let next_page = (page_start / keys::EVENTS_PER_PAGE + 1) * keys::EVENTS_PER_PAGE;
+            if wallet.next_seq() < next_page {
+                break;
+            }
+            page_start = next_page;
+        }
+        let replayed = wallet.next_seq() - snapshot_seq;
+        Ok(Some((wallet, replayed)))
+    }
+
+    /// Visits a wallet's events in one scan, newest first when `descending`, until `visit`
+    /// returns `false`.
+    pub fn visit_wallet_events(
+        &self,
+        tenant: &Tenant,
+        id: WalletId,
+        descending: bool,
+        mut visit: impl FnMut(WalletEvent) -> bool,
+    ) -> Result<(), StoreError> {
+        let prefix = keys::wallet_pages(tenant, id);
+        let logged = self.inner.overlay.prefix(&prefix);
+        let scan = self.inner.db.scan_prefix(prefix);
+        let scan: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> = if descending {
+            Box::new(scan.rev())
+        } else {
+            Box::new(scan)
+        };
+        for item in merged(scan, logged, descending) {
+            let item = item?;
+            let mut entries = item.page_entries()?;
+            if descending {
+                entries.reverse();
+            }
+            for (_, bytes) in entries {
+                if !visit(decode(bytes).map_err(corrupt(keys::WALLET_EVENT))?) {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every event of a wallet, oldest first (tests and checks).
+    pub fn all_wallet_events(&self, tenant: &Tenant, id: WalletId) -> Result<Vec<WalletEvent>, StoreError> {
+        let mut events = Vec::new();
+        self.visit_wallet_events(tenant, id, false, |event| {
+            events.push(event);
+            true
+        })?;
+        Ok(events)
+    }
+}

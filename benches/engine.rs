@@ -17,7 +17,7 @@ use rewards_engine::domain::money::Currency;
 use rewards_engine::domain::offer::{AwardKind, AwardRule, OfferState};
 use rewards_engine::domain::organisation::ApiKeyKind;
 use rewards_engine::engine::{ContactRef, NewContact, NewOffer, PurchaseSubmission, SubmittedAmounts};
-use rewards_engine::storage::{Store, StoreSettings, WriterSettings};
+use rewards_engine::storage::{Store, StoreSettings, TableSettings, WriterSettings};
 use rewards_engine::{Engine, EngineSettings, SystemClock};
 use rust_decimal::Decimal;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -48,7 +48,14 @@ fn setup(wallets: usize) -> Setup {
         let store = Store::open(
             dir.path(),
             &StoreSettings {
-                cache_capacity_bytes: 512 << 20,
+                tables: TableSettings {
+                    cache_capacity_bytes: 512 << 20,
+                    memtable_bytes_max: 64 << 20,
+                    journal_bytes_max: 512 << 20,
+                    l0_tables_compaction: 4,
+                    worker_threads: 2,
+                },
+                hook: None,
                 lock_wait_ms: 5_000,
                 writer: WriterSettings {
                     batch_events_max: 8_192,

@@ -54,6 +54,15 @@ pub async fn ensure(engine: &Engine, settings: &Settings) -> anyhow::Result<Opti
     if engine.meta(MARKER)?.is_some() {
         return Ok(None);
     }
+    // A store with records but no bootstrap marker lost something: never start it over.
+    // (A crash during the first start, before its records were committed, leaves the store
+    // empty, and the first start simply runs again.)
+    if !engine.store().is_empty()? {
+        anyhow::bail!(
+            "storage.data_dir {}: the store holds records but not the first start's; refusing to bootstrap over them (restore from a backup, or start on an empty data dir)",
+            settings.storage.data_dir.display()
+        );
+    }
     let chosen = |value: &str, make: fn() -> String| {
         if value.is_empty() {
             make()

@@ -23,7 +23,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the HTTP server (sled in `storage.data_dir`, listening on `http.bind`).
+    /// Run the HTTP server (fjall and the commit log in `storage.data_dir`, listening on `http.bind`).
     Serve {
         /// A TOML file overriding config/default.toml; REWARDS__SECTION__KEY variables
         /// override both.

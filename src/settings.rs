@@ -55,6 +55,10 @@ pub struct HttpSettings {
 pub struct StorageSettings {
     pub data_dir: PathBuf,
     pub cache_capacity_bytes: u64,
+    pub memtable_bytes_max: u64,
+    pub journal_bytes_max: u64,
+    pub l0_tables_compaction: u8,
+    pub worker_threads: usize,
     pub lock_wait_ms: u64,
 }
 

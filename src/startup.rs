@@ -8,7 +8,7 @@ use crate::settings::Settings;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{web, App, HttpServer};
 use rewards_engine::actors::ActorSettings;
-use rewards_engine::storage::{Store, StoreSettings};
+use rewards_engine::storage::{Store, StoreSettings, TableSettings};
 use rewards_engine::{Clock, Engine, EngineSettings};
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -30,10 +30,18 @@ pub struct Application {
 }
 
 pub fn store_settings(settings: &Settings) -> StoreSettings {
+    let storage = &settings.storage;
     StoreSettings {
-        cache_capacity_bytes: settings.storage.cache_capacity_bytes,
-        lock_wait_ms: settings.storage.lock_wait_ms,
+        tables: TableSettings {
+            cache_capacity_bytes: storage.cache_capacity_bytes,
+            memtable_bytes_max: storage.memtable_bytes_max,
+            journal_bytes_max: storage.journal_bytes_max,
+            l0_tables_compaction: storage.l0_tables_compaction,
+            worker_threads: storage.worker_threads,
+        },
+        lock_wait_ms: storage.lock_wait_ms,
         writer: settings.journal,
+        hook: None,
     }
 }
 

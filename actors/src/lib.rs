@@ -2,10 +2,10 @@
 //!
 //! Layout:
 //! - [`domain`]: pure types and rules (money, ids, wallet lots and journal entries, offers,
-//!   purchases, contacts, organisations). No actix, no sled.
+//!   purchases, contacts, organisations). No actix, no fjall.
 //! - [`actors`]: one actor per wallet and per contact, started on demand over a fixed set of
 //!   arbiters, stopped when idle; claims for unique keys that span actors.
-//! - [`storage`]: the only code that names sled: key layout, record codec, the group-commit
+//! - [`storage`]: the only code that names fjall: key layout, record codec, the group-commit
 //!   journal writer, recovery.
 //! - [`engine`]: the cheap-to-clone handle the HTTP façade calls.
 //! - [`routes`]: which wallet (and currency) each contact's purchases go to, cached.

@@ -58,17 +58,17 @@ pub fn describe() {
     describe_counter!(
         DERIVED_WRITES_TOTAL,
         Unit::Count,
-        "Records derived from the commit log into sled"
+        "Records derived from the commit log into fjall"
     );
     describe_gauge!(
         DERIVE_LAG_BYTES,
         Unit::Bytes,
-        "Commit-log bytes not yet derived into sled and flushed (what a crash would replay)"
+        "Commit-log bytes not yet derived into fjall and persisted (what a crash would replay)"
     );
     describe_gauge!(
         RECOVERY_SECONDS,
         Unit::Seconds,
-        "Time the last start spent replaying the commit log into sled"
+        "Time the last start spent replaying the commit log into fjall"
     );
     describe_gauge!(
         RECOVERED_RECORDS,

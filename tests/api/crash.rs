@@ -379,7 +379,7 @@ async fn nothing_acknowledged_is_lost_when_the_process_is_killed() {
 }
 
 /// A deriver that writes rounds of a few keys and then rests, so the commit log runs far ahead of
-/// sled; small log segments so several are written and trimmed.
+/// fjall; small log segments so several are written and trimmed.
 const LAGGING_DERIVER: &[(&str, &str)] = &[
     ("REWARDS__JOURNAL__DERIVE_BATCH_WRITES_MAX", "8"),
     ("REWARDS__JOURNAL__DERIVE_PAUSE_MS", "20"),

@@ -1,6 +1,6 @@
 //! Model test: random sequences of purchases (awards and spends), cancels, retries, clock
 //! moves (expiry), reads and restarts, applied to the real engine (actors, journal writer,
-//! sled) and to a small reference model written straight from the rules. Outcomes,
+//! fjall) and to a small reference model written straight from the rules. Outcomes,
 //! balances, shortfall and the journal sum must agree after every step.
 
 use proptest::prelude::*;
@@ -225,7 +225,8 @@ struct Harness {
 
 fn store_settings() -> rewards_engine::storage::StoreSettings {
     rewards_engine::storage::StoreSettings {
-        cache_capacity_bytes: 8 << 20,
+        tables: rewards_engine::storage::TableSettings::small(),
+        hook: None,
         lock_wait_ms: 5_000,
         writer: rewards_engine::storage::WriterSettings {
             batch_events_max: 1024,
@@ -234,7 +235,7 @@ fn store_settings() -> rewards_engine::storage::StoreSettings {
             log_segment_bytes_max: 64 << 20,
             underived_bytes_max: 256 << 20,
             // A slow deriver (a few writes, then a pause), so the log is usually ahead of
-            // sled when a crash comes.
+            // fjall when a crash comes.
             derive_batch_writes_max: 4,
             derive_flush_ms: 1_000,
             derive_pause_ms: 3,

@@ -1,4 +1,4 @@
-//! Pure types and rules: no actix, no sled. Functions from (state, command) to
+//! Pure types and rules: no actix, no fjall. Functions from (state, command) to
 //! (entries, outcome); the actors call them and the storage layer persists what they return.
 
 pub mod access;

@@ -1,5 +1,6 @@
-//! Key layout of the one sled tree (D9). One prefix byte per record kind; every tenant-owned
-//! record continues with the tenant (organisation id + mode byte, D10), then its own id.
+//! Key layout of the derived records (D9). One prefix byte per record kind, which also picks
+//! the record family's fjall keyspace (`tables::Family`); every tenant-owned record
+//! continues with the tenant (organisation id + mode byte, D10), then its own id.
 //!
 //! | prefix | rest of key                    | value               |
 //! |--------|--------------------------------|---------------------|
@@ -292,7 +293,7 @@ pub fn meta(name: &str) -> Vec<u8> {
     key
 }
 
-/// The commit-log position sled holds everything up to (written with what it covers).
+/// The commit-log position fjall holds everything up to (written with what it covers).
 pub fn derived_lsn() -> &'static [u8] {
     &[DERIVED_LSN]
 }

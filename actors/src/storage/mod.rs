@@ -1,21 +1,58 @@
-//! Storage: the only code that names sled or the commit log (D9).
+//! Storage: the only code that names fjall or the commit log (D9).
 //!
 //! Writers build a [`WriteSet`] of typed records and hand it to [`Store::commit`]; the
 //! journal writer makes it durable together with other actors' commits as one packed
 //! commit-log record (group commit) and then runs the completion. The deriver applies the
-//! records to sled behind it; until then they are read from the [`overlay::Overlay`].
-//! Readers use the typed getters below. Nothing outside this module knows keys, prefixes,
-//! the codec or the log.
+//! records to fjall behind it, one keyspace per record family ([`tables`]); until then they
+//! are read from the [`overlay::Overlay`]. Readers use the typed getters below. Nothing
+//! outside this module knows keys, prefixes, the codec or the log.
 //!
-//! On open, the log records sled has not yet derived are replayed into it before anything
+//! On open, the log records fjall has not yet derived are replayed into it before anything
 //! else runs, so readers and actors start from everything ever acknowledged.
+//!
+//! # Why a power cut at any instant loses nothing acknowledged
+//!
+//! What is synced, in order (each step is a [`durability::Point`], and the tests check the
+//! order through a hook on them):
+//!
+//! 1. **Log record.** A group commit is written to the current log segment and
+//!    `fdatasync`'ed; a new segment is created (or renamed into place) and its directory
+//!    fsync'ed before a record goes in it. Only then are its commits acknowledged, so
+//!    every acknowledged write is in a synced log record. A cut before the sync loses only
+//!    writes nobody heard about; a record torn by the cut is the last one, and recovery
+//!    cuts it off.
+//! 2. **Derived round.** The deriver writes a round (each key once) and the derived LSN it
+//!    reaches as **one atomic fjall batch**, then calls `persist(PersistMode::SyncAll)`,
+//!    an fsync of fjall's journal holding that batch (fjall fsyncs a new journal file and
+//!    its directory when it rotates, and its flushed tables before it drops a journal).
+//!    fjall recovers a batch whole or not at all, so after a cut the derived LSN on disk
+//!    always matches the records on disk.
+//! 3. **Trim.** Only after step 2 returned does the deriver delete log segments, and only
+//!    those whose every record is at or below the persisted LSN. A cut before or during
+//!    the deletes leaves records that are both derived and logged; replaying them again
+//!    changes nothing (puts are overwritten by the same values, appends a page holds are
+//!    dropped).
+//!
+//! So at any instant each acknowledged write is in a synced log segment not yet deleted,
+//! or in fjall at or below a persisted derived LSN, and recovery (replay the log after
+//! that LSN) rebuilds everything. A failed step (an IO error, or a failure the hook
+//! injects) stops acknowledging until a restart, and deletes nothing.
+//!
+//! # The data dir
+//!
+//! `<data_dir>/STORE` names the layout (written and fsync'ed when the data dir is first
+//! made), `records/` holds fjall, `commit-log/` the log. A data dir that is not empty but
+//! has no `STORE` (a copy that lost files, or sled's files from before fjall) is refused,
+//! never taken for a first start.
 
 pub mod codec;
 mod derive;
+pub mod durability;
 pub mod keys;
 pub mod log;
 pub mod overlay;
 pub mod page;
+pub mod tables;
 mod wallets;
 pub mod writer;
 mod writes;
@@ -41,13 +78,21 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+pub use tables::TableSettings;
+use tables::{KeyValue, Tables};
 use writer::{Commit, WriterMessage};
 pub use writer::{Completion, StorageFailure, WriterSettings};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("sled: {0}")]
-    Sled(#[from] sled::Error),
+    #[error("fjall: {0}")]
+    Fjall(#[from] fjall::Error),
+    #[error("a key with prefix byte {0} belongs to no record family")]
+    UnknownKey(u8),
+    #[error("injected failure: {0}")]
+    Injected(String),
+    #[error("{0}")]
+    DataDir(String),
     #[error("corrupt record under key prefix '{prefix}': {source}")]
     Corrupt { prefix: char, source: CodecError },
     #[error("{0}")]
@@ -63,14 +108,16 @@ pub enum StoreError {
     Log(#[from] log::LogError),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct StoreSettings {
-    pub cache_capacity_bytes: u64,
-    /// How long `open` waits for another sled instance (a process still exiting, or one
-    /// just dropped in this process, whose IO threads finish asynchronously) to release the
-    /// data dir's lock.
+    pub tables: TableSettings,
+    /// How long `open` waits for another instance (a process still exiting, or one just
+    /// dropped in this process, whose background threads finish asynchronously) to release
+    /// the data dir's lock.
     pub lock_wait_ms: u64,
     pub writer: WriterSettings,
+    /// Told of every durability point (tests); `None` in production.
+    pub hook: Option<durability::Hook>,
 }
 
 /// The stored outcome of an `Idempotency-Key` command: the body it came with and the
@@ -82,7 +129,8 @@ pub struct IdempotencyRecord {
 }
 
 struct Inner {
-    db: sled::Db,
+    tables: Arc<Tables>,
+    data_dir: PathBuf,
     overlay: Arc<Overlay>,
     writer: parking_lot::Mutex<Option<(Sender<WriterMessage>, JoinHandle<()>)>>,
     sender: Sender<WriterMessage>,
@@ -90,10 +138,10 @@ struct Inner {
     halted: Arc<AtomicBool>,
 }
 
-/// One key of a merged scan: what sled holds under it and what the overlay holds, either
+/// One key of a merged scan: what fjall holds under it and what the overlay holds, either
 /// or both.
 struct MergedItem {
-    stored: Option<sled::IVec>,
+    stored: Option<fjall::Slice>,
     logged: Option<overlay::Bytes>,
 }
 
@@ -107,26 +155,26 @@ impl MergedItem {
         }
     }
 
-    /// For a history page: sled's page and the overlay's delta, each entry once.
+    /// For a history page: fjall's page and the overlay's delta, each entry once.
     fn page_entries(&self) -> Result<Vec<(u64, &[u8])>, StoreError> {
         page::combine(self.stored.as_deref(), self.logged.as_deref()).map_err(corrupt(keys::WALLET_EVENT))
     }
 }
 
-/// A sled scan merged with the overlay's entries in the same key range, key by key.
-struct Merged<I: Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> {
-    sled: std::iter::Peekable<I>,
+/// A fjall scan merged with the overlay's entries in the same key range, key by key.
+struct Merged<I: Iterator<Item = Result<KeyValue, StoreError>>> {
+    stored: std::iter::Peekable<I>,
     overlay: std::iter::Peekable<std::vec::IntoIter<(overlay::Bytes, overlay::Bytes)>>,
     descending: bool,
 }
 
-impl<I: Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> Iterator for Merged<I> {
+impl<I: Iterator<Item = Result<KeyValue, StoreError>>> Iterator for Merged<I> {
     type Item = Result<MergedItem, StoreError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             match self.next_key()? {
-                // Removed, and not yet removed from sled: no record.
+                // Removed, and not yet removed from fjall: no record.
                 Ok(MergedItem {
                     logged: Some(logged), ..
                 }) if logged.is_empty() => continue,
@@ -136,14 +184,14 @@ impl<I: Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> Iterator for Me
     }
 }
 
-impl<I: Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> Merged<I> {
+impl<I: Iterator<Item = Result<KeyValue, StoreError>>> Merged<I> {
     fn next_key(&mut self) -> Option<Result<MergedItem, StoreError>> {
-        let order = match (self.sled.peek(), self.overlay.peek()) {
+        let order = match (self.stored.peek(), self.overlay.peek()) {
             (None, None) => return None,
             (Some(Err(_)), _) | (Some(_), None) => std::cmp::Ordering::Less,
             (None, Some(_)) => std::cmp::Ordering::Greater,
-            (Some(Ok((sled_key, _))), Some((logged_key, _))) => {
-                let order = sled_key.as_ref().cmp(logged_key.as_ref());
+            (Some(Ok((stored_key, _))), Some((logged_key, _))) => {
+                let order = stored_key.as_ref().cmp(logged_key.as_ref());
                 if self.descending {
                     order.reverse()
                 } else {
@@ -153,9 +201,9 @@ impl<I: Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> Merged<I> {
         };
         let stored = match order {
             std::cmp::Ordering::Greater => None,
-            _ => match self.sled.next()? {
+            _ => match self.stored.next()? {
                 Ok((_, value)) => Some(value),
-                Err(error) => return Some(Err(error.into())),
+                Err(error) => return Some(Err(error)),
             },
         };
         let logged = match order {
@@ -166,8 +214,8 @@ impl<I: Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> Merged<I> {
     }
 }
 
-fn merged<I: Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>>(
-    sled: I,
+fn merged<I: Iterator<Item = Result<KeyValue, StoreError>>>(
+    stored: I,
     mut overlay: Vec<(overlay::Bytes, overlay::Bytes)>,
     descending: bool,
 ) -> Merged<I> {
@@ -175,34 +223,110 @@ fn merged<I: Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>>(
         overlay.reverse();
     }
     Merged {
-        sled: sled.peekable(),
+        stored: stored.peekable(),
         overlay: overlay.into_iter().peekable(),
         descending,
     }
 }
 
-/// The commit log lives beside sled's files in the data dir.
+/// The commit log lives beside fjall's directory in the data dir.
 pub fn log_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("commit-log")
 }
 
-/// Derives the log records sled does not hold yet, a round of at most `ROUND_KEYS` keys at
-/// a time, then makes them durable with the LSN reached and deletes the log they came
-/// from. Returns the last LSN in the log or in sled.
-fn recover(db: &sled::Db, dir: &Path) -> Result<u64, StoreError> {
+/// Where fjall keeps the derived records.
+pub fn records_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("records")
+}
+
+/// The marker naming the data dir's layout.
+pub const MARKER_FILE: &str = "STORE";
+const MARKER: &str = "rewards-engine store 2: commit log + fjall 3\n";
+
+/// How a data dir looks before it is opened.
+enum DataDir {
+    /// Absent or empty: a first start.
+    New,
+    /// Ours, of this layout.
+    Ours,
+}
+
+/// Checks `dir` before anything is written to it: a first start only on an empty dir,
+/// never over a dir that lost its marker or holds sled's files.
+fn inspect_data_dir(dir: &Path) -> Result<DataDir, StoreError> {
+    let entries: Vec<String> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .filter_map(|entry| entry.ok())
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .collect(),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(DataDir::New),
+        Err(error) => return Err(error.into()),
+    };
+    if entries.is_empty() {
+        return Ok(DataDir::New);
+    }
+    match std::fs::read(dir.join(MARKER_FILE)) {
+        Ok(marker) if marker == MARKER.as_bytes() => {
+            if !records_dir(dir).join("version").exists() {
+                return Err(StoreError::DataDir(format!(
+                    "{}: the derived records (records/) are missing; restore the data dir from a backup (rewards admin restore)",
+                    dir.display()
+                )));
+            }
+            Ok(DataDir::Ours)
+        }
+        Ok(marker) => Err(StoreError::DataDir(format!(
+            "{}: STORE names a layout this version does not read: {:?}",
+            dir.display(),
+            String::from_utf8_lossy(&marker).trim()
+        ))),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            let sled = entries.iter().any(|name| name == "conf") && entries.iter().any(|name| name == "db");
+            Err(StoreError::DataDir(if sled {
+                format!(
+                    "{}: this data dir was written by the sled version of the engine, which this version does not read; start on a new data dir",
+                    dir.display()
+                )
+            } else {
+                format!(
+                    "{}: the data dir is not empty ({}) but has no STORE marker; refusing to start over it (a first start needs an empty dir)",
+                    dir.display(),
+                    entries.join(", ")
+                )
+            }))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Makes `dir` a new data dir: creates it, and fjall's directory, and then writes the
+/// marker, synced with its dir. A crash before the marker leaves a dir that the next
+/// start refuses (not empty, no marker) rather than one it half trusts.
+fn create_data_dir(dir: &Path, settings: &StoreSettings) -> Result<(), StoreError> {
+    use std::io::Write;
+    std::fs::create_dir_all(dir)?;
+    drop(Tables::open(
+        &records_dir(dir),
+        &settings.tables,
+        settings.lock_wait_ms,
+        None,
+    )?);
+    let mut file = std::fs::File::create(dir.join(MARKER_FILE))?;
+    file.write_all(MARKER.as_bytes())?;
+    file.sync_all()?;
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(())
+}
+
+/// Derives the log records fjall does not hold yet, a round of at most `ROUND_KEYS` keys at
+/// a time, each persisted with the LSN it reaches, then deletes the log they came from.
+/// Returns the last LSN in the log or in fjall.
+fn recover(tables: &Tables, dir: &Path, hook: &Option<durability::Hook>) -> Result<u64, StoreError> {
     const ROUND_KEYS: usize = 65_536;
     let started = std::time::Instant::now();
-    let derived = match db.get(keys::derived_lsn())? {
-        Some(bytes) => u64::from_be_bytes(bytes.as_ref().try_into().map_err(|_| StoreError::Corrupt {
-            prefix: keys::DERIVED_LSN as char,
-            source: CodecError::Empty,
-        })?),
-        None => 0,
-    };
+    let derived = tables.derived_lsn()?;
     let (mut records, mut writes) = (0u64, 0u64);
     let mut pending = derive::Pending::default();
-    // Nothing else runs during recovery, so every core writes.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let last = log::replay(dir, derived, |record| -> Result<(), StoreError> {
         records += 1;
         writes += record.writes.len() as u64;
@@ -213,22 +337,21 @@ fn recover(db: &sled::Db, dir: &Path) -> Result<u64, StoreError> {
             .collect();
         pending.add(record.lsn, 0, &shared);
         if pending.keys() >= ROUND_KEYS {
-            std::mem::take(&mut pending).apply(db, threads)?;
+            std::mem::take(&mut pending).apply(tables)?;
         }
         Ok(())
     })?;
     if records > 0 {
         if !pending.is_empty() {
-            pending.apply(db, threads)?;
+            pending.apply(tables)?;
         }
-        derive::checkpoint(db, last)?;
-        log::trim(dir, last)?;
+        log::trim(dir, last, hook)?;
     }
     let seconds = started.elapsed().as_secs_f64();
     metrics::gauge!(crate::metrics_names::RECOVERY_SECONDS).set(seconds);
     metrics::gauge!(crate::metrics_names::RECOVERED_RECORDS).set(records as f64);
     if records > 0 {
-        tracing::info!(records, writes, seconds, "replayed the commit log into sled");
+        tracing::info!(records, writes, seconds, "replayed the commit log into fjall");
     }
     Ok(last.max(derived))
 }
@@ -247,43 +370,38 @@ fn corrupt(prefix: u8) -> impl FnOnce(CodecError) -> StoreError {
 }
 
 impl Store {
+    /// Opens the data dir in `dir`, making it if it is absent or empty, and replays what
+    /// the log holds beyond the derived records.
     pub fn open(dir: &Path, settings: &StoreSettings) -> Result<Store, StoreError> {
-        let config = sled::Config::new()
-            .path(dir)
-            .cache_capacity(settings.cache_capacity_bytes)
-            .mode(sled::Mode::HighThroughput)
-            // Durability comes from the writer's explicit flush (D2), not a timer.
-            .flush_every_ms(None);
-        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(settings.lock_wait_ms);
-        let db = loop {
-            match config.open() {
-                Ok(db) => break db,
-                // sled reports a held lock only as an io error with this text.
-                Err(sled::Error::Io(error))
-                    if error.to_string().contains("could not acquire lock") && std::time::Instant::now() < deadline =>
-                {
-                    std::thread::sleep(std::time::Duration::from_millis(10));
-                }
-                Err(error) => return Err(error.into()),
-            }
-        };
+        if let DataDir::New = inspect_data_dir(dir)? {
+            create_data_dir(dir, settings)?;
+        }
+        let tables = Arc::new(Tables::open(
+            &records_dir(dir),
+            &settings.tables,
+            settings.lock_wait_ms,
+            settings.hook.clone(),
+        )?);
         let log_dir = log_dir(dir);
-        let last_lsn = recover(&db, &log_dir)?;
-        let log = log::LogWriter::open(&log_dir, last_lsn + 1, settings.writer.log_segment_bytes_max)?;
+        let last_lsn = recover(&tables, &log_dir, &settings.hook)?;
+        let log = log::LogWriter::open(&log_dir, last_lsn + 1, settings.writer.log_segment_bytes_max)?
+            .with_hook(settings.hook.clone());
         let failed = Arc::new(AtomicBool::new(false));
         let overlay = Arc::new(Overlay::default());
         let halted = Arc::new(AtomicBool::new(false));
         let shared = writer::Shared {
-            db: db.clone(),
+            tables: tables.clone(),
             overlay: overlay.clone(),
             failed: failed.clone(),
             halted: halted.clone(),
             log_dir,
+            hook: settings.hook.clone(),
         };
         let (sender, handle) = writer::spawn(shared, log, settings.writer)?;
         Ok(Store {
             inner: Arc::new(Inner {
-                db,
+                tables,
+                data_dir: dir.to_path_buf(),
                 overlay,
                 writer: parking_lot::Mutex::new(Some((sender.clone(), handle))),
                 sender,
@@ -293,7 +411,21 @@ impl Store {
         })
     }
 
-    /// Stops deriving the commit log into sled, as a crash between a log flush and its
+    /// True when the store holds no record at all, derived or logged (a first start).
+    pub fn is_empty(&self) -> Result<bool, StoreError> {
+        Ok(self.inner.overlay.is_empty() && self.inner.tables.is_empty()?)
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.inner.data_dir
+    }
+
+    /// Bytes the derived records take on disk (fjall's tables and journals).
+    pub fn records_disk_bytes(&self) -> u64 {
+        self.inner.tables.disk_bytes()
+    }
+
+    /// Stops deriving the commit log into fjall, as a crash between a log flush and its
     /// derived writes would: commits are still logged and acknowledged, reads still see
     /// them (overlay), and the next open must replay them. For crash tests.
     pub fn halt_deriving(&self) {
@@ -348,15 +480,15 @@ impl Store {
     }
 
     fn get<T: serde::de::DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
-        // The overlay first: a miss there means the deriver already put it in sled (or it
-        // was never written), so sled is read second.
+        // The overlay first: a miss there means the deriver already put it in fjall (or it
+        // was never written), so fjall is read second.
         if let Some(bytes) = self.inner.overlay.get(key) {
             if bytes.is_empty() {
                 return Ok(None);
             }
             return decode(&bytes).map(Some).map_err(corrupt(key[0]));
         }
-        match self.inner.db.get(key)? {
+        match self.inner.tables.get(key)? {
             None => Ok(None),
             Some(bytes) => decode(&bytes).map(Some).map_err(corrupt(key[0])),
         }
@@ -388,7 +520,7 @@ impl Store {
     pub fn offers(&self, tenant: &Tenant) -> Result<Vec<RewardOffer>, StoreError> {
         let prefix = keys::offers(tenant);
         let logged = self.inner.overlay.prefix(&prefix);
-        merged(self.inner.db.scan_prefix(prefix), logged, false)
+        merged(self.inner.tables.prefix(&prefix, false)?, logged, false)
             .map(|item| decode(item?.newest()).map_err(corrupt(keys::OFFER)))
             .collect()
     }
@@ -401,7 +533,7 @@ impl Store {
     pub fn organisation_children(&self, parent: OrganisationId) -> Result<Vec<OrganisationId>, StoreError> {
         let prefix = keys::organisation_children(parent);
         let logged = self.inner.overlay.prefix(&prefix);
-        merged(self.inner.db.scan_prefix(&prefix), logged, false)
+        merged(self.inner.tables.prefix(&prefix, false)?, logged, false)
             .map(|item| decode(item?.newest()).map_err(corrupt(keys::ORGANISATION_CHILD)))
             .collect()
     }
@@ -436,7 +568,7 @@ impl Store {
     ) -> Result<Option<T>, StoreError> {
         let bytes = match self.inner.overlay.get(key) {
             Some(bytes) => bytes.to_vec(),
-            None => match self.inner.db.get(key)? {
+            None => match self.inner.tables.get(key)? {
                 Some(bytes) => bytes.to_vec(),
                 None => return Ok(None),
             },
@@ -461,7 +593,7 @@ impl Store {
     pub fn organisation_api_key_hashes(&self, organisation: OrganisationId) -> Result<Vec<[u8; 32]>, StoreError> {
         let prefix = keys::organisation_api_keys(organisation);
         let logged = self.inner.overlay.prefix(&prefix);
-        merged(self.inner.db.scan_prefix(&prefix), logged, false)
+        merged(self.inner.tables.prefix(&prefix, false)?, logged, false)
             .map(|item| decode(item?.newest()).map_err(corrupt(keys::ORGANISATION_API_KEY)))
             .collect()
     }
@@ -504,7 +636,7 @@ impl Store {
     pub fn memberships(&self, tenant: &Tenant, contact: ContactId) -> Result<Vec<Membership>, StoreError> {
         let prefix = keys::memberships(tenant, contact);
         let logged = self.inner.overlay.prefix(&prefix);
-        merged(self.inner.db.scan_prefix(&prefix), logged, false)
+        merged(self.inner.tables.prefix(&prefix, false)?, logged, false)
             .map(|item| decode(item?.newest()).map_err(corrupt(keys::MEMBERSHIP)))
             .collect()
     }
@@ -513,7 +645,7 @@ impl Store {
     pub fn subject_sessions(&self, subject: &Subject) -> Result<Vec<uuid::Uuid>, StoreError> {
         let prefix = keys::subject_sessions(subject);
         let logged = self.inner.overlay.prefix(&prefix);
-        merged(self.inner.db.scan_prefix(&prefix), logged, false)
+        merged(self.inner.tables.prefix(&prefix, false)?, logged, false)
             .map(|item| decode(item?.newest()).map_err(corrupt(keys::SUBJECT_SESSION)))
             .collect()
     }
@@ -529,7 +661,7 @@ impl Store {
     pub fn signing_keys(&self) -> Result<Vec<SigningKey>, StoreError> {
         let prefix = keys::signing_keys();
         let logged = self.inner.overlay.prefix(&prefix);
-        merged(self.inner.db.scan_prefix(&prefix), logged, false)
+        merged(self.inner.tables.prefix(&prefix, false)?, logged, false)
             .map(|item| decode(item?.newest()).map_err(corrupt(keys::SIGNING_KEY)))
             .collect()
     }
@@ -568,7 +700,7 @@ impl Store {
     pub fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboundMessage>, StoreError> {
         let prefix = keys::outbox();
         let logged = self.inner.overlay.prefix(&prefix);
-        merged(self.inner.db.scan_prefix(&prefix), logged, false)
+        merged(self.inner.tables.prefix(&prefix, false)?, logged, false)
             .take(limit)
             .map(|item| decode(item?.newest()).map_err(corrupt(keys::OUTBOX)))
             .collect()
@@ -580,9 +712,9 @@ impl Store {
         let logged = self.inner.overlay.prefix(&prefix).last().map(|(key, _)| key.to_vec());
         let stored = self
             .inner
-            .db
-            .scan_prefix(&prefix)
-            .next_back()
+            .tables
+            .prefix(&prefix, true)?
+            .next()
             .transpose()?
             .map(|(key, _)| key.to_vec());
         let seq = |key: Option<Vec<u8>>| {
@@ -612,7 +744,8 @@ mod tests {
 
     fn settings(derive_batch_writes_max: usize) -> StoreSettings {
         StoreSettings {
-            cache_capacity_bytes: 8 << 20,
+            tables: TableSettings::small(),
+            hook: None,
             lock_wait_ms: 5_000,
             writer: WriterSettings {
                 batch_events_max: 1024,
@@ -666,11 +799,11 @@ mod tests {
         assert_eq!((loaded.next_seq(), replayed), (events, events));
     }
 
-    /// History spread over pages, partly in sled and partly in the overlay (rounds of a
+    /// History spread over pages, partly in fjall and partly in the overlay (rounds of a
     /// few keys write pages half full), then a crash with the deriver halted, and a
     /// restart that replays: every read sees each event once, in order.
     #[test]
-    fn history_pages_read_the_same_from_sled_overlay_and_replay() {
+    fn history_pages_read_the_same_from_fjall_overlay_and_replay() {
         let dir = tempfile::tempdir().unwrap();
         let wallet = Wallet::for_tests();
         let (tenant, id) = (wallet.header.tenant, wallet.header.id);
@@ -734,9 +867,9 @@ mod tests {
     }
 
     /// Removed records read as absent whether the removal is still in the overlay, derived
-    /// into sled, or replayed from the log after a crash.
+    /// into fjall, or replayed from the log after a crash.
     #[test]
-    fn removals_read_as_absent_from_overlay_sled_and_replay() {
+    fn removals_read_as_absent_from_overlay_fjall_and_replay() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), &settings(2)).unwrap();
         for seq in 1..=6 {

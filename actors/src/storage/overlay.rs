@@ -1,7 +1,7 @@
-//! Writes that are durable in the commit log but not yet derived into sled.
+//! Writes that are durable in the commit log but not yet derived into fjall.
 //!
 //! The writer adds a group commit's writes here after its `fdatasync` and before any of
-//! them is acknowledged; the deriver removes them once sled holds them. Every read checks
+//! them is acknowledged; the deriver removes them once fjall holds them. Every read checks
 //! here first, so a read right after an acknowledgement sees the write however far the
 //! deriver lags, and nothing not yet durable is ever visible.
 //!
@@ -96,7 +96,7 @@ impl Overlay {
         }
     }
 
-    /// Forgets what the deriver has now put in sled: each put key whose newest write is at
+    /// Forgets what the deriver has now put in fjall: each put key whose newest write is at
     /// or below `lsn`, and from each page's delta the entries up to the `seq` written.
     pub fn remove_derived(&self, puts: &[(Bytes, u64)], pages: &[(Bytes, u64)]) {
         let keys = puts.iter().chain(pages).map(|(key, _)| key.as_ref());
@@ -138,6 +138,11 @@ impl Overlay {
     }
 
     /// What the overlay holds under `key`: a put's value, or a history page's delta.
+    /// True when no write waits to be derived.
+    pub fn is_empty(&self) -> bool {
+        self.shards.iter().all(|shard| shard.read().is_empty())
+    }
+
     pub fn get(&self, key: &[u8]) -> Option<Bytes> {
         self.shards[self.shard_of(key)]
             .read()
@@ -162,11 +167,6 @@ impl Overlay {
         }
         found.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         found
-    }
-
-    #[cfg(test)]
-    fn is_empty(&self) -> bool {
-        self.shards.iter().all(|shard| shard.read().is_empty())
     }
 }
 

@@ -1,9 +1,9 @@
-//! History pages: a wallet's events stored [`keys::EVENTS_PER_PAGE`] to a sled key instead
+//! History pages: a wallet's events stored [`keys::EVENTS_PER_PAGE`] to a key instead
 //! of one key per event (D9's sparse derivation).
 //!
 //! An event is logged as an *append* of one entry to its page's key. Until the deriver has
 //! written the page, the overlay holds the entries appended since (a *delta*, itself a
-//! page); a read combines the page in sled with the delta. The deriver writes each touched
+//! page); a read combines the page in fjall with the delta. The deriver writes each touched
 //! page once per round, however many events it gained, so the hot wallet's history costs a
 //! key per page rather than per event.
 //!
@@ -100,7 +100,7 @@ pub fn extend(base: Option<&[u8]>, added: &[u8]) -> Result<(Vec<u8>, Option<u64>
     Ok((page, last))
 }
 
-/// The events of a page as read: the page in sled (if any) and the overlay's delta (if
+/// The events of a page as read: the page in fjall (if any) and the overlay's delta (if
 /// any), each entry once, in `seq` order.
 pub fn combine<'a>(stored: Option<&'a [u8]>, delta: Option<&'a [u8]>) -> Result<Vec<(u64, &'a [u8])>, CodecError> {
     let mut combined = match stored {

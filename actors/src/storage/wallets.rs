@@ -1,5 +1,5 @@
 //! Reading a wallet back: its latest snapshot plus the events after it (recovery), and its
-//! history pages merged from the overlay and sled (journals).
+//! history pages merged from the overlay and fjall (journals).
 
 use super::*;
 
@@ -24,10 +24,10 @@ impl Store {
         let mut page_start = snapshot_seq;
         loop {
             let key = keys::wallet_page(tenant, id, page_start);
-            // The overlay is read before sled, so an event the deriver moves in between is
+            // The overlay is read before fjall, so an event the deriver moves in between is
             // seen in one or both (the page merge keeps one), never in neither.
             let logged = self.inner.overlay.get(&key);
-            let stored = self.inner.db.get(&key)?;
+            let stored = self.inner.tables.get(&key)?;
             if logged.is_none() && stored.is_none() {
                 break;
             }
@@ -58,12 +58,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let prefix = keys::wallet_pages(tenant, id);
         let logged = self.inner.overlay.prefix(&prefix);
-        let scan = self.inner.db.scan_prefix(prefix);
-        let scan: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> = if descending {
-            Box::new(scan.rev())
-        } else {
-            Box::new(scan)
-        };
+        let scan = self.inner.tables.prefix(&prefix, descending)?;
         for item in merged(scan, logged, descending) {
             let item = item?;
             let mut entries = item.page_entries()?;

@@ -8,18 +8,20 @@
 //!
 //! The deriver is a second thread that gathers logged records for a round
 //! (`derive_flush_ms`, or sooner when a bound is reached), writes each key they touch once
-//! ([`Pending`]), flushes sled, records the LSN reached and deletes log segments that are
-//! fully derived. Until a record is derived its writes sit in the [`Overlay`], which every
+//! ([`Pending`]) in one fjall batch with the LSN reached, persists it with an fsync, and
+//! only then deletes log segments that are fully derived. Until a record is derived its writes sit in the [`Overlay`], which every
 //! read consults first. The log not yet derived *and flushed*
 //! is bounded (`underived_bytes_max`): that bound is what recovery may have to replay, and
 //! the writer waits when it is reached.
 //!
-//! If the log or sled fails, every commit in that batch and every later one completes with
+//! If the log or fjall fails, every commit in that batch and every later one completes with
 //! an error: nothing more is acknowledged until a restart recovers from what is on disk.
 
-use super::derive::{checkpoint, Pending};
+use super::derive::Pending;
+use super::durability::{self, Hook, Point};
 use super::log::{LogWriter, Op};
 use super::overlay::{Bytes, Overlay, Write};
+use super::tables::Tables;
 use crate::metrics_names as names;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 use parking_lot::{Condvar, Mutex};
@@ -60,20 +62,20 @@ pub struct WriterSettings {
     pub queue_len_max: usize,
     /// A commit-log segment file is closed and a new one started past this size.
     pub log_segment_bytes_max: u64,
-    /// Most commit-log bytes not yet derived into sled and flushed; the writer waits at
+    /// Most commit-log bytes not yet derived into fjall and persisted; the writer waits at
     /// this bound. Recovery replays at most this much.
     pub underived_bytes_max: u64,
-    /// Most distinct keys the deriver gathers before it writes a round to sled.
+    /// Most distinct keys the deriver gathers before it writes a round to fjall.
     pub derive_batch_writes_max: usize,
-    /// How long the deriver gathers log records before it writes them to sled as one round
-    /// (each key once), flushes, and trims the log. Longer rounds write fewer keys.
+    /// How long the deriver gathers log records before it writes them to fjall as one round
+    /// (each key once), persists it, and trims the log. Longer rounds write fewer keys.
     pub derive_flush_ms: u64,
     /// A pause after each round; 0 in production. Tests use it to make the deriver lag on
     /// purpose.
     pub derive_pause_ms: u64,
 }
 
-/// What the writer has logged and the deriver has not yet flushed to sled, in bytes.
+/// What the writer has logged and the deriver has not yet persisted in fjall, in bytes.
 #[derive(Default)]
 pub(crate) struct Underived {
     bytes: Mutex<u64>,
@@ -114,12 +116,13 @@ enum DeriverMessage {
 }
 
 pub(crate) struct Shared {
-    pub db: sled::Db,
+    pub tables: Arc<Tables>,
     pub overlay: Arc<Overlay>,
     pub failed: Arc<AtomicBool>,
-    /// Set by [`super::Store::halt_deriving`]: the deriver stops touching sled at once.
+    /// Set by [`super::Store::halt_deriving`]: the deriver stops touching fjall at once.
     pub halted: Arc<AtomicBool>,
     pub log_dir: PathBuf,
+    pub hook: Option<Hook>,
 }
 
 pub(crate) fn spawn(
@@ -132,7 +135,8 @@ pub(crate) fn spawn(
     let underived = Arc::new(Underived::default());
     let deriver = {
         let deriver = Deriver {
-            db: shared.db.clone(),
+            tables: shared.tables.clone(),
+            hook: shared.hook.clone(),
             overlay: shared.overlay.clone(),
             failed: shared.failed.clone(),
             halted: shared.halted.clone(),
@@ -145,6 +149,7 @@ pub(crate) fn spawn(
             .spawn(move || deriver.run(derive_receiver))?
     };
     let writer = Writer {
+        hook: shared.hook.clone(),
         log,
         overlay: shared.overlay,
         failed: shared.failed,
@@ -159,6 +164,7 @@ pub(crate) fn spawn(
 }
 
 struct Writer {
+    hook: Option<Hook>,
     log: LogWriter,
     overlay: Arc<Overlay>,
     failed: Arc<AtomicBool>,
@@ -215,6 +221,9 @@ impl Writer {
             }
             if !commits.is_empty() {
                 let (outcome, logged) = self.write_batch(&mut commits, writes);
+                if let (Ok(()), Some(logged)) = (&outcome, &logged) {
+                    durability::at(&self.hook, Point::Acknowledge { lsn: logged.lsn });
+                }
                 for commit in commits.drain(..) {
                     (commit.completion)(outcome.clone());
                 }
@@ -288,7 +297,8 @@ impl Writer {
 }
 
 struct Deriver {
-    db: sled::Db,
+    tables: Arc<Tables>,
+    hook: Option<Hook>,
     overlay: Arc<Overlay>,
     failed: Arc<AtomicBool>,
     halted: Arc<AtomicBool>,
@@ -359,22 +369,19 @@ impl Deriver {
             || pending.keys() >= self.settings.derive_batch_writes_max
     }
 
-    /// Writes one round to sled, makes it durable with the LSN reached, releases its log
-    /// bytes and deletes the log segments it covered.
+    /// Writes one round to fjall with the LSN reached and persists it, then releases its
+    /// log bytes and deletes the log segments it covered, in that order.
     fn derive(&self, pending: Pending) {
         let (lsn, bytes) = (pending.last_lsn, pending.bytes);
-        let derived = match pending.apply(&self.db, 1) {
+        let derived = match pending.apply(&self.tables) {
             Ok(derived) => derived,
             Err(error) => return self.fail(&error.to_string()),
         };
-        // sled already answers reads with these, so the overlay may let them go.
+        // fjall answers reads with these now, so the overlay may let them go.
         self.overlay.remove_derived(&derived.puts, &derived.pages);
         metrics::counter!(names::DERIVED_WRITES_TOTAL).increment(derived.keys() as u64);
-        if let Err(error) = checkpoint(&self.db, lsn) {
-            return self.fail(&error.to_string());
-        }
         self.underived.release(bytes);
-        if let Err(error) = super::log::trim(&self.log_dir, lsn) {
+        if let Err(error) = super::log::trim(&self.log_dir, lsn, &self.hook) {
             tracing::warn!(%error, "could not delete derived commit-log segments");
         }
     }
@@ -383,7 +390,7 @@ impl Deriver {
         // Everything acknowledged stays in the log and the overlay; reads stay right, but
         // nothing more is acknowledged until a restart replays the log.
         self.failed.store(true, Ordering::Release);
-        tracing::error!(%error, "deriving the commit log into sled failed; refusing further commits");
+        tracing::error!(%error, "deriving the commit log into fjall failed; refusing further commits");
         self.underived.drained.notify_all();
     }
 }

@@ -38,7 +38,7 @@ impl WriteSet {
         self.writes.push((Op::Put, key, value));
     }
     /// A removal is a put of nothing: reads see no record (every encoded record has at least
-    /// its version byte), and the deriver removes the key from sled.
+    /// its version byte), and the deriver removes the key from fjall.
     fn remove(&mut self, key: Vec<u8>) {
         self.writes.push((Op::Put, key, Vec::new()));
     }

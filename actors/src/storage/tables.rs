@@ -1,0 +1,337 @@
+//! The derived records in fjall: one keyspace per record family (D9).
+//!
+//! Keys keep their prefix byte (`keys`), and the prefix byte picks the keyspace, so the
+//! rest of the storage layer reads and scans by key alone. A round of deriving is one
+//! atomic fjall batch across keyspaces, holding the derived LSN it reaches, persisted with
+//! `PersistMode::SyncAll` before the writer may delete the log it came from.
+
+use super::durability::{self, Action, Hook, Point};
+use super::keys;
+use super::overlay::Bytes;
+use super::page;
+use super::StoreError;
+use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
+use std::path::Path;
+
+/// Read straight from the `[storage]` settings (fjall's part).
+#[derive(Debug, Clone, Copy)]
+pub struct TableSettings {
+    /// fjall's block cache, shared by every keyspace.
+    pub cache_capacity_bytes: u64,
+    /// A keyspace's memtable is sealed and flushed to a table past this size.
+    pub memtable_bytes_max: u64,
+    /// fjall's journals (not our commit log) are kept to at most this much; past it the
+    /// oldest memtables are flushed.
+    pub journal_bytes_max: u64,
+    /// Level-0 tables that start a compaction into level 1.
+    pub l0_tables_compaction: u8,
+    /// Threads for fjall's flushes and compactions.
+    pub worker_threads: usize,
+}
+
+impl TableSettings {
+    /// Small sizes for tests: a few MiB of cache and memtable, one worker.
+    pub fn small() -> TableSettings {
+        TableSettings {
+            cache_capacity_bytes: 8 << 20,
+            memtable_bytes_max: 4 << 20,
+            journal_bytes_max: 64 << 20,
+            l0_tables_compaction: 4,
+            worker_threads: 1,
+        }
+    }
+}
+
+/// The record families, each its own keyspace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    WalletHistory,
+    WalletSnapshots,
+    Purchases,
+    Contacts,
+    Offers,
+    Organisations,
+    Access,
+    Outbox,
+    Meta,
+}
+
+impl Family {
+    pub const ALL: [Family; 9] = [
+        Family::WalletHistory,
+        Family::WalletSnapshots,
+        Family::Purchases,
+        Family::Contacts,
+        Family::Offers,
+        Family::Organisations,
+        Family::Access,
+        Family::Outbox,
+        Family::Meta,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::WalletHistory => "wallet_history",
+            Family::WalletSnapshots => "wallet_snapshots",
+            Family::Purchases => "purchases",
+            Family::Contacts => "contacts",
+            Family::Offers => "offers",
+            Family::Organisations => "organisations",
+            Family::Access => "access",
+            Family::Outbox => "outbox",
+            Family::Meta => "meta",
+        }
+    }
+
+    /// The family of a key, by its prefix byte; `None` for a byte no record kind uses.
+    pub fn of_prefix(prefix: u8) -> Option<Family> {
+        use keys::*;
+        Some(match prefix {
+            WALLET_EVENT => Family::WalletHistory,
+            WALLET_SNAPSHOT => Family::WalletSnapshots,
+            PURCHASE | IDEMPOTENCY => Family::Purchases,
+            CONTACT | CONTACT_CODE | WALLET_CODE | CONTACT_IDENTITY | CONTACT_PREFERENCES | CONTACT_IDENTITIES
+            | MEMBERSHIP => Family::Contacts,
+            OFFER => Family::Offers,
+            ORGANISATION | ORGANISATION_CHILD | API_KEY | API_KEY_ID | ORGANISATION_API_KEY | TAP => {
+                Family::Organisations
+            }
+            USER | USER_EMAIL | SESSION | SUBJECT_SESSION | REFRESH_TOKEN | SIGNING_KEY | ONE_TIME_PASSWORD
+            | LINK_TOKEN | SIGN_IN_LOCK => Family::Access,
+            OUTBOX => Family::Outbox,
+            META | DERIVED_LSN => Family::Meta,
+            _ => return None,
+        })
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// What a round wrote, for the overlay to forget.
+pub(crate) struct Derived {
+    /// Put keys with the LSN of the value written.
+    pub puts: Vec<(Bytes, u64)>,
+    /// Page keys with the highest `seq` the page now holds.
+    pub pages: Vec<(Bytes, u64)>,
+}
+
+impl Derived {
+    pub fn keys(&self) -> usize {
+        self.puts.len() + self.pages.len()
+    }
+}
+
+pub(crate) type KeyValue = (fjall::Slice, fjall::Slice);
+
+pub(crate) struct Tables {
+    db: Database,
+    spaces: Vec<Keyspace>,
+    hook: Option<Hook>,
+}
+
+fn unknown_prefix(key: &[u8]) -> StoreError {
+    StoreError::UnknownKey(key.first().copied().unwrap_or(0))
+}
+
+impl Tables {
+    /// Opens (or creates) the database in `dir`, waiting up to `lock_wait_ms` for another
+    /// instance (one being dropped in this process, or a process exiting) to let go of it.
+    pub fn open(
+        dir: &Path,
+        settings: &TableSettings,
+        lock_wait_ms: u64,
+        hook: Option<Hook>,
+    ) -> Result<Tables, StoreError> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(lock_wait_ms);
+        let db = loop {
+            let opened = Database::builder(dir)
+                .cache_size(settings.cache_capacity_bytes)
+                .max_journaling_size(settings.journal_bytes_max.max(64 << 20))
+                .worker_threads(settings.worker_threads.max(1))
+                // Durability is the deriver's explicit persist at the end of each round.
+                .manual_journal_persist(true)
+                .open();
+            match opened {
+                Ok(db) => break db,
+                Err(fjall::Error::Locked) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(error) => return Err(error.into()),
+            }
+        };
+        let memtable = settings.memtable_bytes_max;
+        let l0 = settings.l0_tables_compaction.max(2);
+        let spaces = Family::ALL
+            .iter()
+            .map(|family| {
+                db.keyspace(family.name(), || {
+                    let options = KeyspaceCreateOptions::default()
+                        .manual_journal_persist(true)
+                        .max_memtable_size(memtable)
+                        .compaction_strategy(std::sync::Arc::new(
+                            fjall::compaction::Leveled::default().with_l0_threshold(l0),
+                        ));
+                    match family {
+                        // Point reads of these mostly find their key (a wallet's snapshot and
+                        // pages, a purchase by id): no filter on the last level.
+                        Family::WalletHistory | Family::WalletSnapshots => options.expect_point_read_hits(true),
+                        _ => options,
+                    }
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Tables { db, spaces, hook })
+    }
+
+    fn space(&self, key: &[u8]) -> Result<&Keyspace, StoreError> {
+        let family = key
+            .first()
+            .and_then(|prefix| Family::of_prefix(*prefix))
+            .ok_or_else(|| unknown_prefix(key))?;
+        Ok(&self.spaces[family.index()])
+    }
+
+    pub fn get(&self, key: &[u8]) -> Result<Option<fjall::Slice>, StoreError> {
+        Ok(self.space(key)?.get(key)?)
+    }
+
+    /// Every record whose key starts with `prefix`, in key order; `rev` for newest first.
+    pub fn prefix(
+        &self,
+        prefix: &[u8],
+        rev: bool,
+    ) -> Result<Box<dyn Iterator<Item = Result<KeyValue, StoreError>> + '_>, StoreError> {
+        let iter = self.space(prefix)?.prefix(prefix);
+        let map = |guard: fjall::Guard| guard.into_inner().map_err(StoreError::from);
+        Ok(if rev {
+            Box::new(iter.rev().map(map))
+        } else {
+            Box::new(iter.map(map))
+        })
+    }
+
+    /// True when no family holds a record.
+    pub fn is_empty(&self) -> Result<bool, StoreError> {
+        for space in &self.spaces {
+            if !space.is_empty()? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// The LSN the records derived so far reach (0 for none).
+    pub fn derived_lsn(&self) -> Result<u64, StoreError> {
+        match self.get(keys::derived_lsn())? {
+            None => Ok(0),
+            Some(bytes) => Ok(u64::from_be_bytes(bytes.as_ref().try_into().map_err(|_| {
+                StoreError::Corrupt {
+                    prefix: keys::DERIVED_LSN as char,
+                    source: super::codec::CodecError::Empty,
+                }
+            })?)),
+        }
+    }
+
+    /// Writes one round, and the LSN it reaches, as one atomic batch, then makes it durable
+    /// with a real fsync of fjall's journal. Puts take their newest value (empty: a removal);
+    /// a history page is read and extended with its new entries. Only after this returns
+    /// `Ok` may log records up to `lsn` be deleted.
+    pub fn write_round(
+        &self,
+        puts: Vec<(Bytes, (u64, Bytes))>,
+        pages: Vec<(Bytes, Vec<u8>)>,
+        lsn: u64,
+    ) -> Result<Derived, StoreError> {
+        let mut batch = self.db.batch();
+        let mut derived = Derived {
+            puts: Vec::with_capacity(puts.len()),
+            pages: Vec::with_capacity(pages.len()),
+        };
+        for (key, (put_lsn, value)) in puts {
+            let space = self.space(&key)?;
+            if value.is_empty() {
+                batch.remove(space, key.as_ref());
+            } else {
+                batch.insert(space, key.as_ref(), value.as_ref());
+            }
+            derived.puts.push((key, put_lsn));
+        }
+        let corrupt = |source| StoreError::Corrupt {
+            prefix: keys::WALLET_EVENT as char,
+            source,
+        };
+        for (key, added) in pages {
+            let space = self.space(&key)?;
+            // The deriver is the only writer, so the page read here is the page it wrote last.
+            let base = space.get(key.as_ref())?;
+            let (written, last) = page::extend(base.as_deref(), &added).map_err(corrupt)?;
+            batch.insert(space, key.as_ref(), written);
+            derived.pages.push((key, last.unwrap_or(0)));
+        }
+        let lsn_key = keys::derived_lsn();
+        batch.insert(self.space(lsn_key)?, lsn_key, lsn.to_be_bytes());
+        batch.commit()?;
+        let action = durability::at(&self.hook, Point::RoundWritten { lsn });
+        match action {
+            Action::Fail(reason) => return Err(StoreError::Injected(reason)),
+            Action::SkipSync => {}
+            Action::Proceed => self.db.persist(PersistMode::SyncAll)?,
+        }
+        durability::at(&self.hook, Point::RoundPersisted { lsn });
+        Ok(derived)
+    }
+
+    /// Bytes on disk, all keyspaces and journals.
+    pub fn disk_bytes(&self) -> u64 {
+        self.db.disk_space().unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every prefix byte the key layout names has a family; an unknown byte has none.
+    #[test]
+    fn every_record_kind_has_a_family() {
+        use keys::*;
+        for prefix in [
+            CONTACT,
+            CONTACT_CODE,
+            WALLET_CODE,
+            WALLET_SNAPSHOT,
+            WALLET_EVENT,
+            PURCHASE,
+            OFFER,
+            IDEMPOTENCY,
+            ORGANISATION,
+            ORGANISATION_CHILD,
+            API_KEY,
+            API_KEY_ID,
+            ORGANISATION_API_KEY,
+            CONTACT_IDENTITY,
+            CONTACT_PREFERENCES,
+            USER,
+            USER_EMAIL,
+            SESSION,
+            REFRESH_TOKEN,
+            SIGNING_KEY,
+            CONTACT_IDENTITIES,
+            ONE_TIME_PASSWORD,
+            LINK_TOKEN,
+            OUTBOX,
+            TAP,
+            SUBJECT_SESSION,
+            MEMBERSHIP,
+            SIGN_IN_LOCK,
+            META,
+            DERIVED_LSN,
+        ] {
+            assert!(Family::of_prefix(prefix).is_some(), "{}", prefix as char);
+        }
+        assert_eq!(Family::of_prefix(b'!'), None);
+    }
+}

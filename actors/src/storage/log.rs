@@ -211,6 +211,33 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// The offset of the first valid record (a good checksum, a known version, an LSN after
+/// `last`) that starts after byte `bad` of the segment at `path`, if any. Only read when a
+/// bad record was found in the last segment, to tell a torn tail from corruption.
+fn valid_record_after(path: &Path, bad: u64, last: u64) -> std::io::Result<Option<u64>> {
+    let bytes = std::fs::read(path)?;
+    let start = usize::try_from(bad).unwrap_or(usize::MAX).saturating_add(1);
+    let mut at = start;
+    while at + HEADER_LEN + BODY_FIXED_LEN <= bytes.len() {
+        let header = &bytes[at..at + HEADER_LEN];
+        let body_len = u32::from_le_bytes(header[..4].try_into().expect("4 bytes")) as usize;
+        let body_start = at + HEADER_LEN;
+        let plausible = (BODY_FIXED_LEN..=RECORD_LEN_MAX).contains(&body_len)
+            && body_start + body_len <= bytes.len()
+            && matches!(bytes[body_start], LOG_VERSION | LOG_VERSION_PUTS_ONLY)
+            && u64::from_le_bytes(bytes[body_start + 1..body_start + 9].try_into().expect("8 bytes")) > last;
+        if plausible {
+            let body = &bytes[body_start..body_start + body_len];
+            let crc = u32::from_le_bytes(header[4..].try_into().expect("4 bytes"));
+            if crc32fast::hash(body) == crc && decode_body(body).is_ok() {
+                return Ok(Some(at as u64));
+            }
+        }
+        at += 1;
+    }
+    Ok(None)
+}
+
 /// Reads every record of the log in `dir` in order and calls `visit` with each one whose
 /// LSN is above `after`. Cuts a torn tail off the last segment. Returns the LSN of the last
 /// record in the log (0 for none).
@@ -265,6 +292,14 @@ pub fn replay<E: From<LogError>>(
             if let Some(reason) = torn {
                 if !is_last {
                     return Err(bad(reason).into());
+                }
+                // Only the very end may be torn: a valid record after the bad one means the
+                // bad one was acknowledged once, and cutting here would drop it and more.
+                if let Some(at) = valid_record_after(path, offset, last).map_err(io)? {
+                    return Err(bad(format!(
+                        "{reason}, and a valid record follows at byte {at}: corruption, not a torn tail; refusing to cut acknowledged records"
+                    ))
+                    .into());
                 }
                 tracing::warn!(path = %path.display(), offset, %reason, "cutting a torn record off the commit log");
                 let file = OpenOptions::new().write(true).open(path).map_err(io)?;
@@ -531,6 +566,45 @@ mod tests {
             replay(dir.path(), 0, |_| Ok::<(), LogError>(())),
             Err(LogError::Corrupt { .. })
         ));
+    }
+
+    /// A bad record in the last segment with valid records after it is corruption: start-up
+    /// refuses, naming the segment and offset, and cuts nothing.
+    #[test]
+    fn a_bad_record_followed_by_valid_ones_in_the_last_segment_is_corruption_not_a_torn_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = LogWriter::open(dir.path(), 1, 1 << 20).unwrap();
+        for _ in 0..4 {
+            log.append(&writes(3)).unwrap();
+        }
+        drop(log);
+        let (_, path) = list_segments(dir.path()).unwrap().pop().unwrap();
+        let original = std::fs::read(&path).unwrap();
+        let mut bytes = original.clone();
+        // One byte inside the second record's body.
+        let second = HEADER_LEN + u32::from_le_bytes(bytes[..4].try_into().unwrap()) as usize;
+        bytes[second + HEADER_LEN + 3] ^= 0x40;
+        std::fs::write(&path, &bytes).unwrap();
+        match replay(dir.path(), 0, |_| Ok::<(), LogError>(())) {
+            Err(LogError::Corrupt {
+                path: named,
+                offset,
+                reason,
+            }) => {
+                assert_eq!(named, path);
+                assert_eq!(offset, second as u64);
+                assert!(reason.contains("valid record follows"), "{reason}");
+            }
+            other => panic!("expected corruption, got {other:?}"),
+        }
+        assert_eq!(std::fs::read(&path).unwrap(), bytes, "nothing was cut");
+
+        // The same damage to the last record alone is a torn tail: cut, and the rest read.
+        let mut bytes = original;
+        let end = bytes.len();
+        bytes[end - 2] ^= 0x40;
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(lsns(dir.path()), vec![1, 2, 3]);
     }
 
     fn lsns(dir: &Path) -> Vec<u64> {

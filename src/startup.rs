@@ -84,11 +84,25 @@ pub fn engine_settings(settings: &Settings) -> anyhow::Result<EngineSettings> {
 impl Application {
     /// Must be called inside an actix system (`#[actix_web::main]` or `System::new()`).
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
+        Self::build_with_hook(settings, clock, None).await
+    }
+
+    /// As `build`, with a hook on the storage layer's durability points (tests inject
+    /// failures through it).
+    pub async fn build_with_hook(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+        hook: Option<rewards_engine::storage::durability::Hook>,
+    ) -> anyhow::Result<Application> {
         std::fs::create_dir_all(&settings.storage.data_dir)
             .map_err(|error| anyhow::anyhow!("storage.data_dir {}: {error}", settings.storage.data_dir.display()))?;
         // Installed first, so what opening the store records (its recovery) is kept.
         let metrics = crate::metrics::handle();
-        let store = Store::open(&settings.storage.data_dir, &store_settings(&settings))
+        let store_settings = StoreSettings {
+            hook,
+            ..store_settings(&settings)
+        };
+        let store = Store::open(&settings.storage.data_dir, &store_settings)
             .map_err(|error| anyhow::anyhow!("storage.data_dir {}: {error}", settings.storage.data_dir.display()))?;
         let engine = Engine::start(store, engine_settings(&settings)?, clock);
         let bootstrap = bootstrap::ensure(&engine, &settings).await?;

@@ -56,12 +56,22 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(data_dir: Arc<TempDir>, clock: ManualClock, overrides: &[(&str, &str)]) -> TestApp {
+    spawn_app_hooked(data_dir, clock, overrides, None).await
+}
+
+/// As `spawn_app_with`, with a hook on the store's durability points.
+pub async fn spawn_app_hooked(
+    data_dir: Arc<TempDir>,
+    clock: ManualClock,
+    overrides: &[(&str, &str)],
+    hook: Option<rewards_engine::storage::durability::Hook>,
+) -> TestApp {
     let settings = test_settings(data_dir.path(), overrides);
     let (sender, receiver) = std::sync::mpsc::channel();
     let app_clock = clock.clone();
     let thread = std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            let application = Application::build(settings, Arc::new(app_clock))
+            let application = Application::build_with_hook(settings, Arc::new(app_clock), hook)
                 .await
                 .expect("application builds");
             sender

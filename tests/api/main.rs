@@ -21,4 +21,5 @@ mod otp_privacy;
 mod receiver;
 mod restart;
 mod self_service;
+mod storage_faults;
 mod users;

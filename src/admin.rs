@@ -78,6 +78,28 @@ pub enum AdminCommand {
     },
     /// Make a new key sign access tokens; older keys verify until their tokens expire.
     RotateSigningKey,
+    /// Check every invariant the engine relies on (wallet balance = journal = lots, no
+    /// negative lot, each purchase in its wallet's journal, every index pointing both ways).
+    /// Prints the report; exits 1 when it finds anything.
+    Verify,
+    /// Write a consistent, versioned, checksummed copy of every record to a new file.
+    Backup {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Make a new data dir (absent or empty) from a backup; the file is checked whole first.
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+        #[arg(long = "data-dir")]
+        data_dir: PathBuf,
+    },
+}
+
+/// What `run` reports: the JSON to print, and whether the command found a problem.
+pub struct Outcome {
+    pub report: Value,
+    pub clean: bool,
 }
 
 fn organisation_type(text: &str) -> anyhow::Result<OrganisationType> {
@@ -186,17 +208,63 @@ async fn execute(engine: &Engine, command: AdminCommand) -> anyhow::Result<Value
             })
         }
         AdminCommand::RotateSigningKey => json!({"kid": engine.rotate_signing_key().await?}),
+        AdminCommand::Verify | AdminCommand::Backup { .. } | AdminCommand::Restore { .. } => {
+            unreachable!("store commands run without the engine")
+        }
     })
+}
+
+fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    Store::open(&settings.storage.data_dir, &store_settings(settings))
+        .map_err(|error| anyhow::anyhow!("storage.data_dir {}: {error}", settings.storage.data_dir.display()))
+}
+
+/// The commands on the store itself: no engine, no bootstrap (a data dir that is empty
+/// is not made into a first start by checking or copying it).
+fn run_on_store(settings: &Settings, command: &AdminCommand) -> anyhow::Result<Option<Outcome>> {
+    Ok(Some(match command {
+        AdminCommand::Verify => {
+            let store = open_store(settings)?;
+            let report = store.verify()?;
+            store.shutdown();
+            Outcome {
+                clean: report.findings.is_empty(),
+                report: serde_json::to_value(&report)?,
+            }
+        }
+        AdminCommand::Backup { out } => {
+            let store = open_store(settings)?;
+            let summary = store
+                .backup(out)
+                .map_err(|error| anyhow::anyhow!("{}: {error}", out.display()))?;
+            store.shutdown();
+            Outcome {
+                clean: true,
+                report: json!({"file": out, "records": summary.records, "bytes": summary.bytes, "sha256": summary.sha256, "derived_lsn": summary.derived_lsn}),
+            }
+        }
+        AdminCommand::Restore { from, data_dir } => {
+            let summary = Store::restore(from, data_dir, &store_settings(settings))?;
+            Outcome {
+                clean: true,
+                report: json!({"data_dir": data_dir, "records": summary.records, "bytes": summary.bytes, "sha256": summary.sha256, "derived_lsn": summary.derived_lsn}),
+            }
+        }
+        _ => return Ok(None),
+    }))
 }
 
 /// Opens the data dir (bootstrapping it if empty, as the server would), runs one command,
 /// drains the engine and prints the outcome.
-pub fn run(args: AdminArgs) -> anyhow::Result<()> {
+pub fn run(args: AdminArgs) -> anyhow::Result<Outcome> {
     let settings = Settings::load(args.config.as_deref())?;
+    if let Some(outcome) = run_on_store(&settings, &args.command)? {
+        println!("{}", serde_json::to_string_pretty(&outcome.report)?);
+        return Ok(outcome);
+    }
     actix_web::rt::System::new().block_on(async move {
         std::fs::create_dir_all(&settings.storage.data_dir)?;
-        let store = Store::open(&settings.storage.data_dir, &store_settings(&settings))
-            .map_err(|error| anyhow::anyhow!("storage.data_dir {}: {error}", settings.storage.data_dir.display()))?;
+        let store = open_store(&settings)?;
         let engine = Engine::start(store, engine_settings(&settings)?, Arc::new(SystemClock));
         let outcome = async {
             if bootstrap::ensure(&engine, &settings).await?.is_some() {
@@ -210,7 +278,8 @@ pub fn run(args: AdminArgs) -> anyhow::Result<()> {
         }
         .await;
         engine.shutdown().await;
-        println!("{}", serde_json::to_string_pretty(&outcome?)?);
-        Ok(())
+        let report = outcome?;
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        Ok(Outcome { report, clean: true })
     })
 }

@@ -42,7 +42,8 @@ fn main() -> std::process::ExitCode {
     match cli.command {
         Command::Serve { config } => serve(config),
         Command::Admin(args) => match rewards_server::admin::run(args) {
-            Ok(()) => std::process::ExitCode::SUCCESS,
+            Ok(outcome) if outcome.clean => std::process::ExitCode::SUCCESS,
+            Ok(_) => std::process::ExitCode::from(1),
             Err(error) => {
                 eprintln!("rewards admin: {error:#}");
                 std::process::ExitCode::from(2)

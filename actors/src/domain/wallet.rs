@@ -339,6 +339,11 @@ impl Wallet {
         self.lots.get(&id)
     }
 
+    /// Every lot the wallet ever had, in id order.
+    pub fn lots(&self) -> impl Iterator<Item = &Lot> {
+        self.lots.values()
+    }
+
     pub fn balances(&self) -> Balances {
         self.totals.unwrap_or_default()
     }

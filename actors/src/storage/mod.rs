@@ -45,6 +45,7 @@
 //! has no `STORE` (a copy that lost files, or sled's files from before fjall) is refused,
 //! never taken for a first start.
 
+mod backup;
 pub mod codec;
 mod derive;
 pub mod durability;
@@ -53,9 +54,12 @@ pub mod log;
 pub mod overlay;
 pub mod page;
 pub mod tables;
+mod verify;
 mod wallets;
 pub mod writer;
 mod writes;
+pub use backup::BackupSummary;
+pub use verify::{Finding, VerifyReport};
 pub use writes::WriteSet;
 
 use crate::domain::access::{RefreshToken, Session, SigningKey, Subject, User};
@@ -303,7 +307,6 @@ fn inspect_data_dir(dir: &Path) -> Result<DataDir, StoreError> {
 /// marker, synced with its dir. A crash before the marker leaves a dir that the next
 /// start refuses (not empty, no marker) rather than one it half trusts.
 fn create_data_dir(dir: &Path, settings: &StoreSettings) -> Result<(), StoreError> {
-    use std::io::Write;
     std::fs::create_dir_all(dir)?;
     drop(Tables::open(
         &records_dir(dir),
@@ -311,6 +314,12 @@ fn create_data_dir(dir: &Path, settings: &StoreSettings) -> Result<(), StoreErro
         settings.lock_wait_ms,
         None,
     )?);
+    write_marker(dir)
+}
+
+/// Writes `STORE` and syncs it and its dir: from now on the dir is ours.
+fn write_marker(dir: &Path) -> Result<(), StoreError> {
+    use std::io::Write;
     let mut file = std::fs::File::create(dir.join(MARKER_FILE))?;
     file.write_all(MARKER.as_bytes())?;
     file.sync_all()?;
@@ -741,3 +750,5 @@ impl Drop for Inner {
 mod durability_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod verify_tests;

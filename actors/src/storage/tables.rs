@@ -212,6 +212,24 @@ impl Tables {
         })
     }
 
+    /// Every record of a family, in key order (backup and verify).
+    pub fn family(&self, family: Family) -> impl Iterator<Item = Result<KeyValue, StoreError>> + '_ {
+        self.spaces[family.index()]
+            .iter()
+            .map(|guard| guard.into_inner().map_err(StoreError::from))
+    }
+
+    /// Writes records straight in, one batch, persisted (restore).
+    pub fn put_all(&self, records: &[(Vec<u8>, Vec<u8>)]) -> Result<(), StoreError> {
+        let mut batch = self.db.batch();
+        for (key, value) in records {
+            batch.insert(self.space(key)?, key.as_slice(), value.as_slice());
+        }
+        batch.commit()?;
+        self.db.persist(PersistMode::SyncAll)?;
+        Ok(())
+    }
+
     /// True when no family holds a record.
     pub fn is_empty(&self) -> Result<bool, StoreError> {
         for space in &self.spaces {

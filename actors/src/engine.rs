@@ -288,6 +288,8 @@ struct Inner {
     sign_in_failures: lockout::SignInFailures,
     closing: AtomicBool,
     routes: ContactRoutes,
+    /// Wallet events replayed on top of snapshots by the wallet actors started so far.
+    wallet_events_replayed: std::sync::atomic::AtomicU64,
 }
 
 #[derive(Clone)]
@@ -326,6 +328,7 @@ impl Engine {
                 sign_in_failures: Default::default(),
                 closing: AtomicBool::new(false),
                 routes: ContactRoutes::new(settings.contact_routes_max),
+                wallet_events_replayed: std::sync::atomic::AtomicU64::new(0),
                 settings,
             }),
         }
@@ -609,6 +612,31 @@ impl Engine {
             self.reload_offers(&tenant).await?;
         }
         Ok(offer)
+    }
+
+    /// Wallet events that wallet actors replayed on top of their snapshots when they
+    /// started, since this engine started (recovery after a crash replays the events after
+    /// the last snapshot; a graceful stop leaves a snapshot and nothing to replay).
+    pub fn wallet_events_replayed(&self) -> u64 {
+        self.inner.wallet_events_replayed.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn count_replayed(&self, events: u64) {
+        self.inner.wallet_events_replayed.fetch_add(events, Ordering::AcqRel);
+        metrics::counter!(crate::metrics_names::WALLET_EVENTS_REPLAYED_TOTAL).increment(events);
+    }
+
+    /// Stops as a killed process would: from this instant nothing more reaches the disk (no
+    /// snapshot at an actor's stop, no queued commit, no derived round) and the arbiters
+    /// stop. The data dir is then opened again as after `kill -9`. For crash tests.
+    pub async fn crash(&self) {
+        self.inner.closing.store(true, Ordering::Release);
+        self.inner.store.crash();
+        for arbiter in self.inner.arbiters.lock().drain(..) {
+            arbiter.stop();
+            let _ = arbiter.join();
+        }
+        self.inner.store.shutdown();
     }
 
     /// Stops intake, lets every actor finish what it holds, flushes, and stops the writer

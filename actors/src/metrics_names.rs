@@ -13,6 +13,7 @@ pub const DERIVED_WRITES_TOTAL: &str = "rewards_derived_writes_total";
 pub const DERIVE_LAG_BYTES: &str = "rewards_derive_lag_bytes";
 pub const RECOVERY_SECONDS: &str = "rewards_recovery_seconds";
 pub const RECOVERED_RECORDS: &str = "rewards_recovered_log_records";
+pub const WALLET_EVENTS_REPLAYED_TOTAL: &str = "rewards_wallet_events_replayed_total";
 pub const ACTORS_LIVE: &str = "rewards_actors_live";
 pub const ACTOR_STARTS_TOTAL: &str = "rewards_actor_starts_total";
 pub const ACTOR_STOPS_TOTAL: &str = "rewards_actor_stops_total";
@@ -74,6 +75,11 @@ pub fn describe() {
         RECOVERED_RECORDS,
         Unit::Count,
         "Commit-log records the last start replayed"
+    );
+    describe_counter!(
+        WALLET_EVENTS_REPLAYED_TOTAL,
+        Unit::Count,
+        "Wallet events replayed on top of a snapshot as wallet actors started"
     );
     describe_gauge!(ACTORS_LIVE, "Actors running, by kind");
     describe_counter!(ACTOR_STARTS_TOTAL, "Actors started (recovered), by kind");

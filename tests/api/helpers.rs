@@ -134,6 +134,13 @@ impl TestApp {
         (self.data_dir.clone(), self.clock.clone())
     }
 
+    /// Stops as `kill -9` would: the engine writes nothing more (no snapshot at stop), then
+    /// the server goes. Returns the data dir, for a restart that recovers from the log.
+    pub async fn crash(self) -> (Arc<TempDir>, ManualClock) {
+        self.engine.crash().await;
+        self.stop().await
+    }
+
     pub fn metrics_url(&self) -> String {
         format!("{}/metrics", self.metrics_address)
     }

@@ -1,7 +1,13 @@
 //! Model test: random sequences of purchases (awards and spends), cancels, retries, clock
-//! moves (expiry), reads and restarts, applied to the real engine (actors, journal writer,
-//! fjall) and to a small reference model written straight from the rules. Outcomes,
-//! balances, shortfall and the journal sum must agree after every step.
+//! moves (expiry), reads, restarts and crashes, applied to the real engine (actors, journal
+//! writer, fjall) and to a small reference model written straight from the rules. Outcomes,
+//! balances, shortfall, every lot and every journal line must agree after every step.
+//!
+//! A crash drops the engine as `kill -9` would (`Engine::crash`: no snapshot at stop, no
+//! queued write, the deriver stopped where it was), so a restart recovers each wallet from
+//! its last snapshot plus the events after it; the run asserts that such replays happened.
+//! The seed is printed; `MODEL_SEED=<hex>` replays a run, and failures are kept in
+//! `tests/api/model.proptest-regressions`.
 
 use proptest::prelude::*;
 use rewards_engine::domain::ids::{Mode, ReferenceNumber, Tenant};
@@ -31,10 +37,11 @@ enum Op {
         hours: u32,
     },
     Read,
+    /// A graceful stop (snapshots written) and a start.
     Restart,
-    /// A restart as after a crash between the commit-log flush and the derived writes:
-    /// whatever the deriver had not applied must come back from the log.
-    CrashBeforeDerive,
+    /// A crash and a start: whatever the deriver had not applied comes back from the log,
+    /// and wallets replay the events after their last snapshot.
+    Crash,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -46,7 +53,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0u32..60).prop_map(|hours| Op::Advance { hours }),
         1 => Just(Op::Read),
         1 => Just(Op::Restart),
-        1 => Just(Op::CrashBeforeDerive),
+        2 => Just(Op::Crash),
     ]
 }
 
@@ -76,6 +83,8 @@ struct Model {
     lots: Vec<Lot>,
     shortfall: Decimal,
     journal_sum: Decimal,
+    /// Every journal line with an amount: (transaction type, amount).
+    journal: Vec<(&'static str, Decimal)>,
     posted: Vec<Posted>,
 }
 
@@ -89,6 +98,7 @@ impl Model {
             if !lot.revoked && lot.remaining > Decimal::ZERO && lot.expires_at.is_some_and(|at| at <= now) {
                 lot.expired += lot.remaining;
                 self.journal_sum -= lot.remaining;
+                self.journal.push(("EXPIRATION", lot.remaining));
                 lot.remaining = Decimal::ZERO;
             }
         }
@@ -110,9 +120,12 @@ impl Model {
         self.lots[lot].remaining -= settled;
         self.shortfall -= settled;
         self.journal_sum -= settled;
+        if !settled.is_zero() {
+            self.journal.push(("SHORTFALL_SETTLEMENT", settled));
+        }
     }
 
-    fn credit_new_lot(&mut self, amount: Decimal, expires_at: Option<i64>) -> usize {
+    fn credit_new_lot(&mut self, kind: &'static str, amount: Decimal, expires_at: Option<i64>) -> usize {
         self.lots.push(Lot {
             amount,
             remaining: amount,
@@ -121,6 +134,7 @@ impl Model {
             revoked: false,
         });
         self.journal_sum += amount;
+        self.journal.push((kind, amount));
         let lot = self.lots.len() - 1;
         self.settle(lot, amount);
         lot
@@ -150,12 +164,13 @@ impl Model {
             let take = self.lots[i].remaining.min(left);
             self.lots[i].remaining -= take;
             self.journal_sum -= take;
+            self.journal.push(("SPEND", take));
             spends.push((i, take));
             left -= take;
         }
         let mut award_lots = Vec::new();
         for &(amount, expires_at) in awards.iter().filter(|(amount, _)| *amount > Decimal::ZERO) {
-            award_lots.push(self.credit_new_lot(amount, expires_at));
+            award_lots.push(self.credit_new_lot("AWARD", amount, expires_at));
         }
         let award = awards.iter().map(|(a, _)| *a).sum();
         let spent = spends.iter().map(|(_, x)| *x).sum();
@@ -179,16 +194,20 @@ impl Model {
             let lot = &mut self.lots[i];
             self.shortfall += lot.amount - lot.remaining - lot.expired;
             self.journal_sum -= lot.remaining;
+            if !lot.remaining.is_zero() {
+                self.journal.push(("AWARD_REVERSAL", lot.remaining));
+            }
             lot.remaining = Decimal::ZERO;
             lot.revoked = true;
         }
         for &(i, amount) in &purchase.spends {
             if self.lots[i].revoked {
                 let expires_at = self.lots[i].expires_at;
-                self.credit_new_lot(amount, expires_at);
+                self.credit_new_lot("SPEND_REVERSAL", amount, expires_at);
             } else {
                 self.lots[i].remaining += amount;
                 self.journal_sum += amount;
+                self.journal.push(("SPEND_REVERSAL", amount));
                 self.settle(i, amount);
             }
         }
@@ -275,7 +294,18 @@ impl Harness {
         drop(engine);
         Harness::start(dir, clock)
     }
+
+    /// As `kill -9`: nothing more reaches the disk, no snapshot is written at stop.
+    async fn crash(self) -> Harness {
+        self.engine.crash().await;
+        let Harness { dir, clock, engine } = self;
+        drop(engine);
+        Harness::start(dir, clock)
+    }
 }
+
+/// Wallet events replayed after crashes, over every case of the run.
+static REPLAYED_AFTER_CRASH: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")
@@ -432,9 +462,18 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             Op::Advance { hours } => harness.clock.advance(i64::from(hours) * HOUR),
             Op::Read => {}
             Op::Restart => harness = harness.restart().await,
-            Op::CrashBeforeDerive => {
-                harness.engine.store().halt_deriving();
-                harness = harness.restart().await;
+            Op::Crash => {
+                harness = harness.crash().await;
+                // Waking the wallet recovers it: snapshot plus the events after it.
+                harness
+                    .engine
+                    .wallet(tenant, contact.wallet_id)
+                    .await
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                REPLAYED_AFTER_CRASH.fetch_add(
+                    harness.engine.wallet_events_replayed(),
+                    std::sync::atomic::Ordering::Relaxed,
+                );
             }
         }
         // Every step ends with a read, which (like every wallet command) expires due lots.
@@ -460,16 +499,77 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             step
         );
         prop_assert!(balance >= Decimal::ZERO);
+        // Every lot, and every journal line, as the model has them.
+        let wallet = harness
+            .engine
+            .store()
+            .load_wallet(&tenant, contact.wallet_id)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?
+            .expect("the wallet exists");
+        let lots: Vec<_> = wallet
+            .lots()
+            .map(|lot| (lot.amount, lot.remaining, lot.expired, lot.expires_at, lot.revoked))
+            .collect();
+        let model_lots: Vec<_> = model
+            .lots
+            .iter()
+            .map(|lot| (lot.amount, lot.remaining, lot.expired, lot.expires_at, lot.revoked))
+            .collect();
+        prop_assert_eq!(lots, model_lots, "lots after step {}", step);
+        let mut lines: Vec<(&'static str, Decimal)> = harness
+            .engine
+            .store()
+            .all_wallet_events(&tenant, contact.wallet_id)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?
+            .iter()
+            .flat_map(|event| event.entries.iter())
+            .filter(|entry| !entry.amount.is_zero())
+            .map(|entry| (entry.kind.transaction_type(), entry.amount))
+            .collect();
+        let mut model_lines = model.journal.clone();
+        lines.sort();
+        model_lines.sort();
+        prop_assert_eq!(lines, model_lines, "journal lines after step {}", step);
     }
     harness.engine.shutdown().await;
     Ok(())
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
-
-    #[test]
-    fn the_engine_matches_the_reference_model_through_restarts(ops in proptest::collection::vec(op(), 1..40)) {
-        actix_web::rt::System::new().block_on(run(ops))?;
+/// The run's seed: `MODEL_SEED` (32 bytes in hex) to replay one, else a fresh one.
+fn seed() -> [u8; 32] {
+    match std::env::var("MODEL_SEED") {
+        Ok(text) => {
+            let bytes = hex::decode(text.trim()).expect("MODEL_SEED is hex");
+            bytes.try_into().expect("MODEL_SEED is 32 bytes")
+        }
+        Err(_) => rand::random(),
     }
+}
+
+#[test]
+fn the_engine_matches_the_reference_model_through_restarts_and_crashes() {
+    use proptest::test_runner::{Config, FileFailurePersistence, RngAlgorithm, TestRng, TestRunner};
+    let seed = seed();
+    eprintln!("model test seed: MODEL_SEED={}", hex::encode(seed));
+    let config = Config {
+        cases: cases(),
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "tests/api/model.proptest-regressions",
+        ))),
+        source_file: Some("tests/api/model.rs"),
+        ..Config::default()
+    };
+    let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed));
+    let outcome = runner.run(&proptest::collection::vec(op(), 1..40), |ops| {
+        actix_web::rt::System::new().block_on(run(ops))
+    });
+    if let Err(failure) = outcome {
+        panic!("{failure}\nreplay with MODEL_SEED={}", hex::encode(seed));
+    }
+    let replayed = REPLAYED_AFTER_CRASH.load(std::sync::atomic::Ordering::Relaxed);
+    eprintln!("model test: wallets replayed {replayed} events after crashes");
+    assert!(
+        replayed > 0,
+        "crashes must leave events after the last snapshot for recovery to replay"
+    );
 }

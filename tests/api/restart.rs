@@ -1,5 +1,5 @@
-//! Stopping and starting on the same data dir loses and changes nothing; idle actors stop
-//! and come back from the store.
+//! Stopping and starting on the same data dir, gracefully or after a crash, loses and
+//! changes nothing; idle actors stop and come back from the store.
 
 use crate::helpers::*;
 use serde_json::{json, Value};
@@ -25,7 +25,7 @@ async fn observe(app: &TestApp, contacts: &[Value], purchases: &[String], offers
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_restart_keeps_every_contact_wallet_journal_purchase_and_offer_identical() {
+async fn a_restart_and_a_crash_keep_every_contact_wallet_journal_purchase_and_offer_identical() {
     let dir = temp_dir();
     // Snapshots every few events, so recovery reads a snapshot and replays events after it.
     let overrides = [("REWARDS__ACTORS__SNAPSHOT_EVERY_EVENTS", "3")];
@@ -105,6 +105,32 @@ async fn a_restart_keeps_every_contact_wallet_journal_purchase_and_offer_identic
     assert_eq!(fresh.status, 201, "{}", fresh.body);
     app.assert_balance_equals_journal(contacts[0]["wallet"]["id"].as_str().unwrap())
         .await;
+
+    // Now a crash: one more purchase per contact after the snapshots the graceful stop
+    // wrote, and no snapshot at the crash. The restart recovers each wallet from its
+    // snapshot plus the events after it, and shows the same as before the crash.
+    for (c, contact) in contacts.iter().enumerate() {
+        let reply = app
+            .purchase(contact["id"].as_str().unwrap(), &format!("RS-{c}-crash"), "12.00", None)
+            .await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        purchases.push(reply.body["id"].as_str().unwrap().to_string());
+    }
+    let before = observe(&app, &contacts, &purchases, &offers).await;
+    let (dir, clock) = app.crash().await;
+    let app = spawn_app_with(dir, clock, &overrides).await;
+    assert_eq!(app.engine.wallet_events_replayed(), 0, "no wallet woken yet");
+    let after = observe(&app, &contacts, &purchases, &offers).await;
+    assert_eq!(before, after);
+    assert!(
+        app.engine.wallet_events_replayed() >= contacts.len() as u64,
+        "each wallet replayed its events after its snapshot ({})",
+        app.engine.wallet_events_replayed()
+    );
+    for contact in &contacts {
+        app.assert_balance_equals_journal(contact["wallet"]["id"].as_str().unwrap())
+            .await;
+    }
     app.stop().await;
 }
 

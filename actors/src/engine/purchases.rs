@@ -34,6 +34,7 @@ impl Engine {
             let Some((wallet, replayed)) = store.recover_wallet(&key.0, key.1)? else {
                 return Ok::<_, EngineError>(None);
             };
+            self.count_replayed(replayed);
             let actor_store = store.clone();
             Ok(Some(WalletActor::start_in_arbiter(arbiter, move |_| {
                 WalletActor::new(key, wallet, actor_store, clock, registry, settings, queued)

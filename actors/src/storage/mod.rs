@@ -441,6 +441,14 @@ impl Store {
         self.inner.halted.store(true, Ordering::Release);
     }
 
+    /// As a process killed at this instant: no later commit reaches the log (each fails),
+    /// and the deriver stops touching fjall. What is on disk is what a restart recovers.
+    /// For crash tests.
+    pub fn crash(&self) {
+        self.inner.halted.store(true, Ordering::Release);
+        self.inner.failed.store(true, Ordering::Release);
+    }
+
     /// Queues a commit; `completion` runs once it is durable (or can never be). Blocks while
     /// the writer's queue is full: back-pressure on the actors.
     pub fn commit(&self, writes: WriteSet, completion: Completion) {

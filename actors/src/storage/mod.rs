@@ -53,12 +53,13 @@ pub mod keys;
 pub mod log;
 pub mod overlay;
 pub mod page;
+mod records;
 pub mod tables;
 mod verify;
-mod wallets;
 pub mod writer;
 mod writes;
 pub use backup::BackupSummary;
+pub use records::IdempotencyRecord;
 pub use verify::{Finding, VerifyReport};
 pub use writes::WriteSet;
 
@@ -122,14 +123,6 @@ pub struct StoreSettings {
     pub writer: WriterSettings,
     /// Told of every durability point (tests); `None` in production.
     pub hook: Option<durability::Hook>,
-}
-
-/// The stored outcome of an `Idempotency-Key` command: the body it came with and the
-/// resource it made.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IdempotencyRecord {
-    pub body_hash: [u8; 32],
-    pub resource_id: uuid::Uuid,
 }
 
 struct Inner {
@@ -496,6 +489,16 @@ impl Store {
         }
     }
 
+    /// Up to `limit` records under `prefix`, in key order, from fjall and the overlay merged
+    /// (the overlay's value is the newer; a removal there hides fjall's record).
+    fn scan<T: serde::de::DeserializeOwned>(&self, prefix: &[u8], limit: usize) -> Result<Vec<T>, StoreError> {
+        let logged = self.inner.overlay.prefix(prefix);
+        merged(self.inner.tables.prefix(prefix, false)?, logged, false)
+            .take(limit)
+            .map(|item| decode(item?.newest()).map_err(corrupt(prefix[0])))
+            .collect()
+    }
+
     fn get<T: serde::de::DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
         // The overlay first: a miss there means the deriver already put it in fjall (or it
         // was never written), so fjall is read second.
@@ -509,71 +512,6 @@ impl Store {
             None => Ok(None),
             Some(bytes) => decode(&bytes).map(Some).map_err(corrupt(key[0])),
         }
-    }
-
-    pub fn contact(&self, tenant: &Tenant, id: ContactId) -> Result<Option<Contact>, StoreError> {
-        self.get(&keys::contact(tenant, id))
-    }
-
-    pub fn contact_by_code(&self, tenant: &Tenant, code: &ContactCode) -> Result<Option<ContactId>, StoreError> {
-        self.get(&keys::contact_code(tenant, code))
-    }
-
-    /// The contact whose wallet has this code.
-    pub fn contact_by_wallet_code(&self, tenant: &Tenant, code: &WalletCode) -> Result<Option<ContactId>, StoreError> {
-        self.get(&keys::wallet_code(tenant, code))
-    }
-
-    pub fn purchase(&self, tenant: &Tenant, id: PurchaseId) -> Result<Option<PurchaseRecord>, StoreError> {
-        self.get_or_upgrade(&keys::purchase(tenant, id), |old: LegacyPurchaseRecord| {
-            PurchaseRecord::from(old)
-        })
-    }
-
-    pub fn offer(&self, tenant: &Tenant, id: OfferId) -> Result<Option<RewardOffer>, StoreError> {
-        self.get(&keys::offer(tenant, id))
-    }
-
-    pub fn offers(&self, tenant: &Tenant) -> Result<Vec<RewardOffer>, StoreError> {
-        let prefix = keys::offers(tenant);
-        let logged = self.inner.overlay.prefix(&prefix);
-        merged(self.inner.tables.prefix(&prefix, false)?, logged, false)
-            .map(|item| decode(item?.newest()).map_err(corrupt(keys::OFFER)))
-            .collect()
-    }
-
-    pub fn idempotency(&self, tenant: &Tenant, key_hash: &[u8; 32]) -> Result<Option<IdempotencyRecord>, StoreError> {
-        self.get(&keys::idempotency(tenant, key_hash))
-    }
-
-    /// The organisations directly under `parent`.
-    pub fn organisation_children(&self, parent: OrganisationId) -> Result<Vec<OrganisationId>, StoreError> {
-        let prefix = keys::organisation_children(parent);
-        let logged = self.inner.overlay.prefix(&prefix);
-        merged(self.inner.tables.prefix(&prefix, false)?, logged, false)
-            .map(|item| decode(item?.newest()).map_err(corrupt(keys::ORGANISATION_CHILD)))
-            .collect()
-    }
-
-    pub fn organisation(&self, id: OrganisationId) -> Result<Option<Organisation>, StoreError> {
-        self.get_or_upgrade(&keys::organisation(id), |old: LegacyOrganisation| {
-            Organisation::from(old)
-        })
-    }
-
-    pub fn tap_by_code(&self, business: OrganisationId, code: &str) -> Result<Option<TapEntry>, StoreError> {
-        self.get(&keys::tap_code(business, code))
-    }
-
-    pub fn tap_by_id(&self, business: OrganisationId, id: TapId) -> Result<Option<TapEntry>, StoreError> {
-        self.get(&keys::tap_id(business, id))
-    }
-
-    /// A key's record; records of the first release's layout are read and upgraded.
-    pub fn api_key(&self, key_hash: &[u8; 32]) -> Result<Option<ApiKeyRecord>, StoreError> {
-        self.get_or_upgrade(&keys::api_key(key_hash), |legacy: LegacyApiKeyRecord| {
-            legacy.upgrade(key_hash)
-        })
     }
 
     /// A record whose layout grew: today's layout, or else the older one (a prefix of it,
@@ -599,149 +537,6 @@ impl Store {
                 .map(|old| Some(upgrade(old)))
                 .map_err(corrupt(key[0])),
         }
-    }
-
-    /// The hash of the key with this id.
-    pub fn api_key_hash(&self, id: ApiKeyId) -> Result<Option<[u8; 32]>, StoreError> {
-        self.get(&keys::api_key_id(id))
-    }
-
-    /// The hashes of every key of `organisation`, in id order.
-    pub fn organisation_api_key_hashes(&self, organisation: OrganisationId) -> Result<Vec<[u8; 32]>, StoreError> {
-        let prefix = keys::organisation_api_keys(organisation);
-        let logged = self.inner.overlay.prefix(&prefix);
-        merged(self.inner.tables.prefix(&prefix, false)?, logged, false)
-            .map(|item| decode(item?.newest()).map_err(corrupt(keys::ORGANISATION_API_KEY)))
-            .collect()
-    }
-
-    pub fn contact_identity(
-        &self,
-        tenant: &Tenant,
-        provider: IdentityProvider,
-        value: &str,
-    ) -> Result<Option<ContactIdentity>, StoreError> {
-        self.get(&keys::contact_identity(tenant, provider.as_byte(), value))
-    }
-
-    pub fn contact_preferences(
-        &self,
-        tenant: &Tenant,
-        id: ContactId,
-    ) -> Result<Option<ContactPreferences>, StoreError> {
-        self.get(&keys::contact_preferences(tenant, id))
-    }
-
-    pub fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
-        self.get(&keys::user(id))
-    }
-
-    pub fn user_by_email(&self, email: &str) -> Result<Option<UserId>, StoreError> {
-        self.get(&keys::user_email(email))
-    }
-
-    pub fn membership(
-        &self,
-        tenant: &Tenant,
-        contact: ContactId,
-        business: OrganisationId,
-    ) -> Result<Option<Membership>, StoreError> {
-        self.get(&keys::membership(tenant, contact, business))
-    }
-
-    /// Every business a registry contact joined (and those it left), in business id order.
-    pub fn memberships(&self, tenant: &Tenant, contact: ContactId) -> Result<Vec<Membership>, StoreError> {
-        let prefix = keys::memberships(tenant, contact);
-        let logged = self.inner.overlay.prefix(&prefix);
-        merged(self.inner.tables.prefix(&prefix, false)?, logged, false)
-            .map(|item| decode(item?.newest()).map_err(corrupt(keys::MEMBERSHIP)))
-            .collect()
-    }
-
-    /// The open sessions of a user or contact (those started since sessions were indexed).
-    pub fn subject_sessions(&self, subject: &Subject) -> Result<Vec<uuid::Uuid>, StoreError> {
-        let prefix = keys::subject_sessions(subject);
-        let logged = self.inner.overlay.prefix(&prefix);
-        merged(self.inner.tables.prefix(&prefix, false)?, logged, false)
-            .map(|item| decode(item?.newest()).map_err(corrupt(keys::SUBJECT_SESSION)))
-            .collect()
-    }
-
-    pub fn session(&self, id: uuid::Uuid) -> Result<Option<Session>, StoreError> {
-        self.get(&keys::session(id))
-    }
-
-    pub fn refresh_token(&self, token_hash: &[u8; 32]) -> Result<Option<RefreshToken>, StoreError> {
-        self.get(&keys::refresh_token(token_hash))
-    }
-
-    pub fn signing_keys(&self) -> Result<Vec<SigningKey>, StoreError> {
-        let prefix = keys::signing_keys();
-        let logged = self.inner.overlay.prefix(&prefix);
-        merged(self.inner.tables.prefix(&prefix, false)?, logged, false)
-            .map(|item| decode(item?.newest()).map_err(corrupt(keys::SIGNING_KEY)))
-            .collect()
-    }
-
-    pub fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.get(&keys::meta(name))
-    }
-
-    /// The sign-in identities of a contact (provider, value); empty for contacts made
-    /// before this index existed, and for contacts the back office made.
-    pub fn contact_identities(
-        &self,
-        tenant: &Tenant,
-        id: ContactId,
-    ) -> Result<Vec<(IdentityProvider, String)>, StoreError> {
-        Ok(self.get(&keys::contact_identities(tenant, id))?.unwrap_or_default())
-    }
-
-    pub fn one_time_password(&self, id: uuid::Uuid) -> Result<Option<OneTimePassword>, StoreError> {
-        self.get(&keys::one_time_password(id))
-    }
-
-    pub fn sign_in_lock(&self, identity_hash: &[u8; 32]) -> Result<Option<i64>, StoreError> {
-        self.get(&keys::sign_in_lock(identity_hash))
-    }
-
-    pub fn link_token(&self, token_hash: &[u8; 32]) -> Result<Option<LinkToken>, StoreError> {
-        self.get(&keys::link_token(token_hash))
-    }
-
-    pub fn outbox_message(&self, seq: u64) -> Result<Option<OutboundMessage>, StoreError> {
-        self.get(&keys::outbox_message(seq))
-    }
-
-    /// Up to `limit` messages waiting in the outbox, oldest first.
-    pub fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboundMessage>, StoreError> {
-        let prefix = keys::outbox();
-        let logged = self.inner.overlay.prefix(&prefix);
-        merged(self.inner.tables.prefix(&prefix, false)?, logged, false)
-            .take(limit)
-            .map(|item| decode(item?.newest()).map_err(corrupt(keys::OUTBOX)))
-            .collect()
-    }
-
-    /// The highest outbox sequence number used, 0 for none.
-    pub fn outbox_last_seq(&self) -> Result<u64, StoreError> {
-        let prefix = keys::outbox();
-        let logged = self.inner.overlay.prefix(&prefix).last().map(|(key, _)| key.to_vec());
-        let stored = self
-            .inner
-            .tables
-            .prefix(&prefix, true)?
-            .next()
-            .transpose()?
-            .map(|(key, _)| key.to_vec());
-        let seq = |key: Option<Vec<u8>>| {
-            key.and_then(|key| {
-                key.get(1..9)
-                    .map(|bytes| u64::from_be_bytes(bytes.try_into().expect("8 bytes")))
-            })
-            .unwrap_or(0)
-        };
-        Ok(seq(logged).max(seq(stored)))
     }
 }
 

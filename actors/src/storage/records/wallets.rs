@@ -1,7 +1,7 @@
 //! Reading a wallet back: its latest snapshot plus the events after it (recovery), and its
 //! history pages merged from the overlay and fjall (journals).
 
-use super::*;
+use crate::storage::*;
 
 impl Store {
     /// A wallet as of its last durable event: latest snapshot plus the events after it.
@@ -82,5 +82,21 @@ impl Store {
             true
         })?;
         Ok(events)
+    }
+}
+
+impl WriteSet {
+    pub fn wallet_snapshot(&mut self, wallet: &Wallet) {
+        let header = &wallet.header;
+        self.put(keys::wallet_snapshot(&header.tenant, header.id), encode(wallet));
+    }
+
+    /// An event joins its history page (`page`) rather than taking a key of its own.
+    pub fn wallet_event(&mut self, tenant: &Tenant, wallet: WalletId, event: &WalletEvent) {
+        self.writes.push((
+            Op::Append,
+            keys::wallet_page(tenant, wallet, event.seq),
+            page::entry_with(event.seq, |out| codec::encode_into(event, out)),
+        ));
     }
 }

@@ -1,0 +1,14 @@
+//! The records, one module per family (each its own fjall keyspace, `tables::Family`):
+//! each adds its typed getters to [`Store`](super::Store) and its writes to
+//! [`WriteSet`](super::WriteSet). Adding a record family means adding a file here, its key
+//! prefixes in `keys`, and its keyspace in `tables`.
+
+mod access;
+mod contacts;
+mod meta;
+mod offers;
+mod organisations;
+mod outbox;
+mod purchases;
+pub use purchases::IdempotencyRecord;
+mod wallets;

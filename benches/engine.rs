@@ -77,6 +77,7 @@ fn setup(wallets: usize) -> Setup {
                 idle_ms: 600_000,
                 mailbox_len_max: 65_536,
                 snapshot_every_events: 1_000,
+                live_max: 0,
             },
             default_currency: Currency::parse("EUR").unwrap(),
             contact_routes_max: 1 << 20,

@@ -68,6 +68,7 @@ pub struct ActorsSettings {
     pub arbiters: usize,
     pub idle_ms: u64,
     pub mailbox_len_max: usize,
+    pub live_max: usize,
     pub snapshot_every_events: u64,
     pub contact_routes_max: usize,
 }

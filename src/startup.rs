@@ -52,6 +52,7 @@ pub fn engine_settings(settings: &Settings) -> anyhow::Result<EngineSettings> {
             idle_ms: settings.actors.idle_ms,
             mailbox_len_max: settings.actors.mailbox_len_max,
             snapshot_every_events: settings.actors.snapshot_every_events,
+            live_max: settings.actors.live_max,
         },
         money: settings.money_limits(),
         purchases: rewards_engine::engine::PurchaseSettings {

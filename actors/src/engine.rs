@@ -311,8 +311,8 @@ impl Engine {
             inner: Arc::new(Inner {
                 store,
                 clock,
-                wallets: Arc::new(Registry::new(handles.clone())),
-                contacts: Arc::new(Registry::new(handles)),
+                wallets: Arc::new(Registry::new(handles.clone(), settings.actors.live_max)),
+                contacts: Arc::new(Registry::new(handles, settings.actors.live_max)),
                 arbiters: Mutex::new(arbiters),
                 claims: Arc::new(Claims::default()),
                 offers: RwLock::new(HashMap::new()),

@@ -18,6 +18,7 @@ pub const ACTORS_LIVE: &str = "rewards_actors_live";
 pub const ACTOR_STARTS_TOTAL: &str = "rewards_actor_starts_total";
 pub const ACTOR_STOPS_TOTAL: &str = "rewards_actor_stops_total";
 pub const MAILBOX_FULL_TOTAL: &str = "rewards_mailbox_full_total";
+pub const ACTOR_EVICTIONS_TOTAL: &str = "rewards_actor_evictions_total";
 pub const PURCHASES_TOTAL: &str = "rewards_purchases_total";
 pub const AWARDS_TOTAL: &str = "rewards_awards_total";
 pub const SPENDS_TOTAL: &str = "rewards_spends_total";
@@ -84,6 +85,10 @@ pub fn describe() {
     describe_gauge!(ACTORS_LIVE, "Actors running, by kind");
     describe_counter!(ACTOR_STARTS_TOTAL, "Actors started (recovered), by kind");
     describe_counter!(ACTOR_STOPS_TOTAL, "Actors stopped, by kind");
+    describe_counter!(
+        ACTOR_EVICTIONS_TOTAL,
+        "Idle actors retired early because live actors passed [actors] live_max, by kind"
+    );
     describe_counter!(
         MAILBOX_FULL_TOTAL,
         "Messages refused because an actor's mailbox was full, by kind"

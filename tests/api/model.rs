@@ -270,6 +270,7 @@ fn engine_settings() -> rewards_engine::EngineSettings {
             idle_ms: 60_000,
             mailbox_len_max: 64,
             snapshot_every_events: 4,
+            live_max: 0,
         },
         money: Default::default(),
         purchases: Default::default(),

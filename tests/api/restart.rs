@@ -248,3 +248,37 @@ async fn wait_for_idle_wallet_actors(app: &TestApp) {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+/// Past `[actors] live_max`, starting an actor retires the least recently used idle ones:
+/// touching many wallets once keeps few alive, and each comes back whole when needed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn live_actors_stay_near_their_bound_however_many_wallets_are_touched() {
+    let overrides = [("REWARDS__ACTORS__LIVE_MAX", "8")];
+    let app = spawn_app_with(temp_dir(), rewards_engine::ManualClock::new(START_S), &overrides).await;
+    app.percentage_offer(10, None).await;
+    let mut contacts = Vec::new();
+    let mut most_live = 0;
+    for n in 0..60 {
+        let contact = app.create_contact(&format!("LRU-{n}")).await;
+        let reply = app
+            .purchase(contact["id"].as_str().unwrap(), &format!("LRU-{n}-1"), "10.00", None)
+            .await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        most_live = most_live.max(app.engine.live_wallet_actors());
+        contacts.push(contact);
+    }
+    assert!(
+        most_live <= 8 + 4,
+        "at most a few past the bound of 8 while retirements land: {most_live}"
+    );
+    // Every evicted wallet comes back with what it had, and takes more.
+    for (n, contact) in contacts.iter().enumerate() {
+        let reply = app
+            .purchase(contact["id"].as_str().unwrap(), &format!("LRU-{n}-2"), "20.00", None)
+            .await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        let wallet = contact["wallet"]["id"].as_str().unwrap();
+        assert_eq!(app.assert_balance_equals_journal(wallet).await, "3.00".parse().unwrap());
+    }
+    assert!(app.engine.live_wallet_actors() <= 12);
+}

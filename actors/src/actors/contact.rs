@@ -66,6 +66,8 @@ pub enum ContactMessage {
     Shutdown {
         reply: oneshot::Sender<()>,
     },
+    /// Retire now if nothing is in flight, as on the idle timer (the registry's live bound).
+    RetireIfIdle,
 }
 
 impl Message for ContactMessage {
@@ -154,7 +156,7 @@ impl Handler<ContactMessage> for ContactActor {
 
     fn handle(&mut self, message: ContactMessage, ctx: &mut Self::Context) {
         self.last_message = Instant::now();
-        if !matches!(message, ContactMessage::Shutdown { .. }) {
+        if !matches!(message, ContactMessage::Shutdown { .. } | ContactMessage::RetireIfIdle) {
             self.queued.leave();
         }
         // A panic is caught here (the reply it held answers `Internal` as it drops), and the
@@ -240,6 +242,18 @@ impl ContactActor {
                 );
                 self.retire(ctx);
             }
+            ContactMessage::RetireIfIdle => {
+                if self.in_flight.load(std::sync::atomic::Ordering::Acquire) == 0 && self.queued.waiting() == 0 {
+                    metrics::counter!(names::ACTOR_EVICTIONS_TOTAL, "kind" => "contact").increment(1);
+                    self.retire(ctx);
+                }
+            }
         }
+    }
+}
+
+impl super::registry::Retirable for ContactActor {
+    fn ask_to_retire(addr: &actix::Addr<Self>) {
+        addr.do_send(ContactMessage::RetireIfIdle);
     }
 }

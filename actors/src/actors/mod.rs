@@ -62,6 +62,9 @@ pub struct ActorSettings {
     /// A wallet writes a snapshot after at least this many events (or as many events as it
     /// has lots, whichever is more, so snapshots of big wallets stay amortised).
     pub snapshot_every_events: u64,
+    /// Live actors of one kind (wallets, contacts) past which starting another asks the
+    /// least recently used idle ones to retire early. 0: no bound (only `idle_ms`).
+    pub live_max: usize,
 }
 
 /// Test hooks (the `failpoints` feature, which only test builds turn on): make an actor,

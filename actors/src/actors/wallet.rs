@@ -93,6 +93,8 @@ pub enum WalletMessage {
     Shutdown {
         reply: oneshot::Sender<()>,
     },
+    /// Retire now if nothing is in flight, as on the idle timer (the registry's live bound).
+    RetireIfIdle,
 }
 
 impl Message for WalletMessage {
@@ -528,7 +530,7 @@ impl Handler<WalletMessage> for WalletActor {
 
     fn handle(&mut self, message: WalletMessage, ctx: &mut Self::Context) {
         self.last_message = Instant::now();
-        if !matches!(message, WalletMessage::Shutdown { .. }) {
+        if !matches!(message, WalletMessage::Shutdown { .. } | WalletMessage::RetireIfIdle) {
             self.queued.leave();
         }
         if self.poisoned.load(Ordering::Acquire) {
@@ -546,6 +548,7 @@ impl Handler<WalletMessage> for WalletActor {
                 WalletMessage::Shutdown { reply } => {
                     let _ = reply.send(());
                 }
+                WalletMessage::RetireIfIdle => {}
             }
             return;
         }
@@ -585,6 +588,18 @@ impl WalletActor {
                     let _ = reply.send(());
                 });
             }
+            WalletMessage::RetireIfIdle => {
+                if !self.in_flight() && self.queued.waiting() == 0 {
+                    metrics::counter!(names::ACTOR_EVICTIONS_TOTAL, "kind" => "wallet").increment(1);
+                    self.retire(ctx);
+                }
+            }
         }
+    }
+}
+
+impl super::registry::Retirable for WalletActor {
+    fn ask_to_retire(addr: &actix::Addr<Self>) {
+        addr.do_send(WalletMessage::RetireIfIdle);
     }
 }

@@ -538,13 +538,15 @@ pub fn run(args: BenchArgs) -> anyhow::Result<std::process::ExitCode> {
         } else {
             Some(setup::check(&target, &contacts, &acknowledged).await?)
         };
-        let seconds = recorder
-            .seconds
-            .lock()
-            .iter()
-            .map(|(second, histogram)| Second::from(*second, histogram))
-            .collect();
-        anyhow::Ok(summarise(&args, results, elapsed, check, seconds))
+        let (seconds, windows) = {
+            let recorded = recorder.seconds.lock();
+            let seconds = recorded
+                .iter()
+                .map(|(second, histogram)| Second::from(*second, histogram))
+                .collect();
+            (seconds, report::Window::from_seconds(&recorded))
+        };
+        anyhow::Ok(summarise(&args, results, elapsed, check, seconds, windows))
     })?;
     if let Some(server) = spawned {
         runtime.block_on(server.stop());
@@ -570,6 +572,7 @@ fn summarise(
     elapsed: Duration,
     check: Option<Result<(), String>>,
     seconds: Vec<Second>,
+    windows: Vec<report::Window>,
 ) -> Report {
     let mut latencies = new_histogram();
     let mut errors: HashMap<(u16, String), u64> = HashMap::new();
@@ -608,5 +611,6 @@ fn summarise(
         correct,
         mismatch,
         seconds,
+        windows,
     }
 }

@@ -48,6 +48,46 @@ impl Second {
     }
 }
 
+/// Ten seconds of the timed part: what a sustained run watches for stalls.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Window {
+    /// The window's first second.
+    pub from_s: u64,
+    pub requests_per_s: f64,
+    pub p99_ms: f64,
+    pub p999_ms: f64,
+}
+
+impl Window {
+    pub const SECONDS: u64 = 10;
+
+    /// Windows of `SECONDS` from per-second histograms (in order); a last window shorter
+    /// than half of `SECONDS` is left out.
+    pub fn from_seconds(seconds: &[(u64, Histogram<u64>)]) -> Vec<Window> {
+        let mut windows: Vec<(u64, u64, Histogram<u64>)> = Vec::new();
+        for (second, histogram) in seconds {
+            let from = second - second % Self::SECONDS;
+            if windows.last().is_none_or(|(start, _, _)| *start != from) {
+                windows.push((from, 0, Histogram::new_from(histogram)));
+            }
+            if let Some((_, count, merged)) = windows.last_mut() {
+                *count += 1;
+                let _ = merged.add(histogram);
+            }
+        }
+        windows
+            .into_iter()
+            .filter(|(_, count, _)| *count * 2 >= Self::SECONDS)
+            .map(|(from, count, merged)| Window {
+                from_s: from,
+                requests_per_s: merged.len() as f64 / count as f64,
+                p99_ms: merged.value_at_quantile(0.99) as f64 / 1_000.0,
+                p999_ms: merged.value_at_quantile(0.999) as f64 / 1_000.0,
+            })
+            .collect()
+    }
+}
+
 pub struct Report {
     pub scenario: Scenario,
     pub terminals: usize,
@@ -62,6 +102,7 @@ pub struct Report {
     pub correct: Option<bool>,
     pub mismatch: Option<String>,
     pub seconds: Vec<Second>,
+    pub windows: Vec<Window>,
 }
 
 /// Prints throughput and p99 of each second while the terminals run.
@@ -121,6 +162,7 @@ impl Report {
             "errors": errors,
             "correct": self.correct,
             "mismatch": self.mismatch,
+            "windows_10s": self.windows,
         })
     }
 

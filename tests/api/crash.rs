@@ -350,8 +350,9 @@ impl Acknowledged {
     }
 }
 
-/// Runs 16 clients against `server`, kills it with SIGKILL after `after`, and waits for
-/// every client to see the connection go.
+/// Runs 16 clients against `server`, kills it with SIGKILL `after` its first acknowledgement
+/// of this cycle (at most 20 s of waiting for one), and waits for every client to see the
+/// connection go.
 async fn load_then_kill(
     server: Server,
     cycle: usize,
@@ -371,6 +372,13 @@ async fn load_then_kill(
             ))
         })
         .collect();
+    // The restarted server must serve: wait (bounded) for this cycle's first acknowledgement,
+    // then let the load run `after` more before the kill.
+    let before = acknowledged.purchases.lock().await.len();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while acknowledged.purchases.lock().await.len() == before && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     tokio::time::sleep(after).await;
     server.kill_hard();
     for task in tasks {

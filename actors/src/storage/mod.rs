@@ -255,6 +255,8 @@ fn inspect_data_dir(dir: &Path) -> Result<DataDir, StoreError> {
         Ok(entries) => entries
             .filter_map(|entry| entry.ok())
             .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            // The root of a freshly made ext* file system has one: still an empty volume.
+            .filter(|name| name != "lost+found")
             .collect(),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(DataDir::New),
         Err(error) => return Err(error.into()),

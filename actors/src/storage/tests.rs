@@ -162,3 +162,38 @@ fn removals_read_as_absent_from_overlay_fjall_and_replay() {
     assert_eq!(store.outbox_message(4).unwrap().unwrap().body, "4");
     assert_eq!(store.outbox_last_seq().unwrap(), 7);
 }
+
+/// A first start only on an empty dir (a volume's `lost+found` aside); a dir that is not
+/// empty without the marker, or with sled's files, is refused and left as it was.
+#[test]
+fn a_data_dir_is_recognised_never_guessed() {
+    let volume = tempfile::tempdir().unwrap();
+    std::fs::create_dir(volume.path().join("lost+found")).unwrap();
+    drop(Store::open(volume.path(), &settings(1 << 16)).unwrap());
+    assert!(volume.path().join(MARKER_FILE).exists());
+
+    let sled = tempfile::tempdir().unwrap();
+    std::fs::write(sled.path().join("conf"), b"segment_size: 524288").unwrap();
+    std::fs::write(sled.path().join("db"), b"").unwrap();
+    let error = Store::open(sled.path(), &settings(1 << 16)).err().unwrap().to_string();
+    assert!(error.contains("sled version"), "{error}");
+    assert!(!sled.path().join(MARKER_FILE).exists(), "nothing written");
+
+    let stranger = tempfile::tempdir().unwrap();
+    std::fs::write(stranger.path().join("notes.txt"), b"mine").unwrap();
+    let error = Store::open(stranger.path(), &settings(1 << 16))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains("no STORE marker") && error.contains("notes.txt"),
+        "{error}"
+    );
+
+    // Ours, but the derived records are gone: refused, not started empty.
+    let lost = tempfile::tempdir().unwrap();
+    drop(Store::open(lost.path(), &settings(1 << 16)).unwrap());
+    std::fs::remove_dir_all(records_dir(lost.path())).unwrap();
+    let error = Store::open(lost.path(), &settings(1 << 16)).err().unwrap().to_string();
+    assert!(error.contains("records/"), "{error}");
+}

@@ -53,13 +53,6 @@ struct PurchaseLines {
     cancelled: bool,
 }
 
-/// The key `prefix` + the 16 bytes of a uuid.
-fn id_key(prefix: u8, id: &[u8; 16]) -> Vec<u8> {
-    let mut key = vec![prefix];
-    key.extend_from_slice(id);
-    key
-}
-
 /// The key `prefix` + the tenant bytes of `tenant_key` (another tenant-owned key) + `rest`.
 fn tenant_key(prefix: u8, tenant_key: &[u8], rest: &[u8]) -> Option<Vec<u8>> {
     let tenant = tenant_key.get(1..1 + Tenant::KEY_LEN)?;
@@ -417,7 +410,7 @@ impl Store {
             entries += 1;
             let email = String::from_utf8_lossy(&key[1..]).into_owned();
             let user: Option<User> = match decode::<UserId>(&value) {
-                Ok(id) => self.get(&id_key(keys::USER, id.as_bytes()))?,
+                Ok(id) => self.user(id)?,
                 Err(_) => None,
             };
             if user.map(|user| keys::user_email(&user.email)) != Some(key.to_vec()) {

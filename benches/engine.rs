@@ -7,7 +7,8 @@
 //! - `hot_wallet`: every purchase on one wallet.
 //!
 //! Run: `cargo bench --bench engine`. Environment: `REWARDS_BENCH_WALLETS` (default 100,000),
-//! `REWARDS_BENCH_ARBITERS` (default: cores), `REWARDS_BENCH_BATCH_WAIT_US` (default 0).
+//! `REWARDS_BENCH_ARBITERS` (default: cores), `REWARDS_BENCH_BATCH_WAIT_US` (default 0),
+//! `REWARDS_BENCH_MEMTABLE_MIB` (fjall's memtable per keyspace, default 64).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use futures_util::stream::{self, StreamExt};
@@ -50,7 +51,7 @@ fn setup(wallets: usize) -> Setup {
             &StoreSettings {
                 tables: TableSettings {
                     cache_capacity_bytes: 512 << 20,
-                    memtable_bytes_max: 64 << 20,
+                    memtable_bytes_max: env_or("REWARDS_BENCH_MEMTABLE_MIB", 64u64) << 20,
                     journal_bytes_max: 512 << 20,
                     l0_tables_compaction: 4,
                     worker_threads: 2,
@@ -59,7 +60,7 @@ fn setup(wallets: usize) -> Setup {
                 lock_wait_ms: 5_000,
                 writer: WriterSettings {
                     batch_events_max: 8_192,
-                    batch_wait_us: 0,
+                    batch_wait_us: env_or("REWARDS_BENCH_BATCH_WAIT_US", 0),
                     queue_len_max: 65_536,
                     log_segment_bytes_max: 64 << 20,
                     underived_bytes_max: 256 << 20,
@@ -142,10 +143,36 @@ fn setup(wallets: usize) -> Setup {
     }
 }
 
+/// The CPU time (user and system, all threads) this process has used, from `/proc/self/stat`.
+fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // Linux reports these in USER_HZ, 100 on every architecture it supports.
+    Some(Duration::from_millis(ticks * 10))
+}
+
 /// Posts `count` purchases with `IN_FLIGHT` outstanding; returns the time until the last
-/// durable reply.
+/// durable reply. With `REWARDS_BENCH_CPU=1` it also prints the process's CPU time per
+/// purchase, which is less noisy than throughput on a shared machine.
 fn post(setup: &Setup, count: u64, pick: impl Fn(u64) -> ContactId, sequence: &AtomicU64) -> Duration {
     let first = sequence.fetch_add(count, Ordering::Relaxed);
+    let cpu_before = process_cpu();
+    let elapsed = post_timed(setup, first, count, pick);
+    if std::env::var("REWARDS_BENCH_CPU").is_ok_and(|v| v == "1") && count >= 10_000 {
+        if let (Some(before), Some(after)) = (cpu_before, process_cpu()) {
+            let per = (after - before).as_secs_f64() * 1e6 / count as f64;
+            eprintln!(
+                "cpu {per:.1} µs/purchase over {count} ({:.0}/s)",
+                count as f64 / elapsed.as_secs_f64()
+            );
+        }
+    }
+    elapsed
+}
+
+fn post_timed(setup: &Setup, first: u64, count: u64, pick: impl Fn(u64) -> ContactId) -> Duration {
     setup.system.block_on(async {
         let started = Instant::now();
         stream::iter(first..first + count)

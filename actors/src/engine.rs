@@ -6,9 +6,9 @@
 //! go straight to the store.
 
 use crate::actors::claims::{ClaimGuard, Claims};
-use crate::actors::contact::{ContactActor, ContactActorError, ContactKey, ContactMessage};
-use crate::actors::registry::Registry;
-use crate::actors::wallet::{WalletActor, WalletKey, WalletMessage};
+use crate::actors::contact::{ContactActorError, ContactEntity};
+use crate::actors::kit::Kind;
+use crate::actors::wallet::{WalletDeps, WalletEntity};
 use crate::actors::ActorSettings;
 use crate::clock::Clock;
 use crate::domain::contact::Phone;
@@ -30,7 +30,6 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use tokio::sync::oneshot;
 
 mod api_keys;
 mod comms;
@@ -110,6 +109,7 @@ impl From<ContactActorError> for EngineError {
             ContactActorError::Invalid(error) => invalid("contact", error),
             ContactActorError::Storage(error) => EngineError::Storage(error),
             ContactActorError::Internal => EngineError::Internal("contact"),
+            ContactActorError::Retry => EngineError::Busy("contact"),
         }
     }
 }
@@ -267,8 +267,8 @@ struct Inner {
     store: Store,
     clock: Arc<dyn Clock>,
     settings: EngineSettings,
-    wallets: Arc<Registry<WalletKey, WalletActor>>,
-    contacts: Arc<Registry<ContactKey, ContactActor>>,
+    wallets: Kind<WalletEntity>,
+    contacts: Kind<ContactEntity>,
     arbiters: Mutex<Vec<Arbiter>>,
     claims: Arc<Claims>,
     /// Offers per tenant, replaced whole by offer writes (under `offer_writes`).
@@ -288,8 +288,6 @@ struct Inner {
     sign_in_failures: lockout::SignInFailures,
     closing: AtomicBool,
     routes: ContactRoutes,
-    /// Wallet events replayed on top of snapshots by the wallet actors started so far.
-    wallet_events_replayed: std::sync::atomic::AtomicU64,
 }
 
 #[derive(Clone)]
@@ -307,12 +305,23 @@ impl Engine {
         let count = settings.arbiters.max(1);
         let arbiters: Vec<Arbiter> = (0..count).map(|_| Arbiter::new()).collect();
         let handles: Vec<_> = arbiters.iter().map(Arbiter::handle).collect();
+        let wallets = Kind::new(
+            handles.clone(),
+            store.clone(),
+            settings.actors,
+            WalletDeps {
+                clock: clock.clone(),
+                balance_max: settings.money.wallet_balance_max,
+                replayed: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+            },
+        );
+        let contacts = Kind::new(handles, store.clone(), settings.actors, ());
         Engine {
             inner: Arc::new(Inner {
                 store,
                 clock,
-                wallets: Arc::new(Registry::new(handles.clone(), settings.actors.live_max)),
-                contacts: Arc::new(Registry::new(handles, settings.actors.live_max)),
+                wallets,
+                contacts,
                 arbiters: Mutex::new(arbiters),
                 claims: Arc::new(Claims::default()),
                 offers: RwLock::new(HashMap::new()),
@@ -328,7 +337,6 @@ impl Engine {
                 sign_in_failures: Default::default(),
                 closing: AtomicBool::new(false),
                 routes: ContactRoutes::new(settings.contact_routes_max),
-                wallet_events_replayed: std::sync::atomic::AtomicU64::new(0),
                 settings,
             }),
         }
@@ -343,7 +351,7 @@ impl Engine {
     }
 
     pub fn live_wallet_actors(&self) -> usize {
-        self.inner.wallets.len()
+        self.inner.wallets.live()
     }
 
     fn check_open(&self) -> Result<(), EngineError> {
@@ -618,12 +626,7 @@ impl Engine {
     /// started, since this engine started (recovery after a crash replays the events after
     /// the last snapshot; a graceful stop leaves a snapshot and nothing to replay).
     pub fn wallet_events_replayed(&self) -> u64 {
-        self.inner.wallet_events_replayed.load(Ordering::Acquire)
-    }
-
-    pub(crate) fn count_replayed(&self, events: u64) {
-        self.inner.wallet_events_replayed.fetch_add(events, Ordering::AcqRel);
-        metrics::counter!(crate::metrics_names::WALLET_EVENTS_REPLAYED_TOTAL).increment(events);
+        self.inner.wallets.deps().replayed.load(Ordering::Acquire)
     }
 
     /// Stops as a killed process would: from this instant nothing more reaches the disk (no
@@ -645,17 +648,8 @@ impl Engine {
         if self.inner.closing.swap(true, Ordering::AcqRel) {
             return;
         }
-        let mut waits = Vec::new();
-        for addr in self.inner.wallets.addresses() {
-            let (reply, done) = oneshot::channel();
-            addr.do_send(WalletMessage::Shutdown { reply });
-            waits.push(done);
-        }
-        for addr in self.inner.contacts.addresses() {
-            let (reply, done) = oneshot::channel();
-            addr.do_send(ContactMessage::Shutdown { reply });
-            waits.push(done);
-        }
+        let mut waits = self.inner.wallets.shut_down();
+        waits.extend(self.inner.contacts.shut_down());
         for done in waits {
             let _ = done.await;
         }

@@ -1,8 +1,10 @@
-//! The actors: one per wallet and one per contact, started on demand by a [`Registry`],
-//! stopped when idle.
+//! The actors: one per wallet and one per contact, started on demand by a
+//! [`registry::Registry`], stopped when idle. Every kind is a state type on the shared
+//! lifecycle of [`kit`].
 
 pub mod claims;
 pub mod contact;
+pub mod kit;
 pub mod registry;
 pub mod wallet;
 

@@ -1,35 +1,25 @@
-//! The wallet actor (D1): the only code that changes a wallet.
+//! The wallet actor (D1): the only code that changes a wallet, built on the actor kit.
 //!
-//! One message at a time: apply the command to the in-memory [`Wallet`], hand the resulting
-//! records to the journal writer, and move on. The reply travels with the commit and is
-//! sent by the writer only after the flush (D2), so the actor never waits on disk and a
-//! caller never hears of anything that is not durable. Reads wait for the actor's earlier
-//! commits (a barrier), so nobody sees a balance that a crash could take back.
+//! One command at a time: apply it to the in-memory [`Wallet`], hand the resulting records
+//! to the journal writer, and move on. The reply travels with the commit and is sent by the
+//! writer only after the flush (D2), so the actor never waits on disk and a caller never
+//! hears of anything that is not durable. Reads wait for the actor's earlier commits (a
+//! barrier), so nobody sees a balance that a crash could take back.
 //!
-//! The actor stops itself after `idle_ms` without messages and with nothing in flight; a
-//! message that reaches it after it has retired is answered with `Retry`, and the engine
-//! starts a fresh actor, which recovers from the store.
-//!
-//! A command that cannot be applied (a panic, or an entry the wallet refuses as a fault) is
-//! answered with `Internal`; its changes to memory are thrown away by reloading the wallet
-//! from the store once every earlier commit is durable, so the next command works on the
-//! last durable state.
+//! Start, idle retirement, bounded mailboxes, retries after retirement and reloading after
+//! a fault are the kit's (`super::kit`); a wallet adds its snapshot on retirement.
 
-use super::registry::{MailboxCount, Registry};
-use super::ActorSettings;
+use super::kit::{Entity, KitError, Life};
 use crate::clock::Clock;
 use crate::domain::ids::{PurchaseId, Tenant, WalletId};
 use crate::domain::purchase::{PurchaseRecord, PurchaseRequest, PurchaseState, SaleOrganisation};
 use crate::domain::wallet::{AwardGrant, Balances, CommandError, Wallet, WalletFault, WalletHeader, WalletRejection};
 use crate::metrics_names as names;
-use crate::storage::{StorageFailure, Store, WriteSet};
-use actix::prelude::*;
+use crate::storage::{StorageFailure, Store, StoreError, WriteSet};
 use rust_decimal::Decimal;
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-use tokio::sync::oneshot;
 
 pub type WalletKey = (Tenant, WalletId);
 
@@ -73,7 +63,17 @@ impl super::Faulted for WalletError {
     }
 }
 
-pub enum WalletMessage {
+impl KitError for WalletError {
+    fn retry() -> Self {
+        WalletError::Retry
+    }
+
+    fn is_retry(&self) -> bool {
+        matches!(self, WalletError::Retry)
+    }
+}
+
+pub enum WalletCommand {
     PostPurchase {
         purchase_id: PurchaseId,
         /// The request and where it was made (one allocation for both).
@@ -89,16 +89,6 @@ pub enum WalletMessage {
     Read {
         reply: Reply<WalletView>,
     },
-    /// Finish everything in flight, then stop (graceful shutdown).
-    Shutdown {
-        reply: oneshot::Sender<()>,
-    },
-    /// Retire now if nothing is in flight, as on the idle timer (the registry's live bound).
-    RetireIfIdle,
-}
-
-impl Message for WalletMessage {
-    type Result = ();
 }
 
 /// Purchases this actor posted or cancelled recently, so a retry or cancel arriving before
@@ -110,168 +100,143 @@ struct RecentPurchase {
 
 const RECENT_PURCHASES_MAX: usize = 256;
 
-pub struct WalletActor {
-    key: WalletKey,
-    wallet: Wallet,
-    store: Store,
-    clock: Arc<dyn Clock>,
-    registry: Arc<Registry<WalletKey, WalletActor>>,
-    settings: ActorSettings,
-    queued: Arc<MailboxCount>,
-    /// Commits handed to the writer by this actor, and how many of them have completed.
-    submitted: u64,
-    settled: Arc<AtomicU64>,
-    /// Set when a commit failed: memory is ahead of disk, so this actor must not go on.
-    poisoned: Arc<AtomicBool>,
-    recent: HashMap<PurchaseId, RecentPurchase>,
-    recent_order: VecDeque<PurchaseId>,
-    events_since_snapshot: u64,
-    last_message: Instant,
-    retired: bool,
-    /// Set when a command failed half way: memory must be reloaded from the store.
-    faulted: bool,
-    /// The most the wallet may hold (`[money] wallet_balance_max`); credits past it are refused.
-    balance_max: Decimal,
+/// What every wallet actor shares.
+#[derive(Clone)]
+pub struct WalletDeps {
+    pub clock: Arc<dyn Clock>,
+    /// The most a wallet may hold (`[money] wallet_balance_max`); credits past it are refused.
+    pub balance_max: Decimal,
+    /// Wallet events replayed on top of snapshots by the actors started so far.
+    pub replayed: Arc<AtomicU64>,
 }
 
-impl WalletActor {
-    pub fn new(
-        key: WalletKey,
-        wallet: Wallet,
-        store: Store,
-        clock: Arc<dyn Clock>,
-        registry: Arc<Registry<WalletKey, WalletActor>>,
-        settings: ActorSettings,
-        queued: Arc<MailboxCount>,
-    ) -> Self {
-        WalletActor {
-            balance_max: crate::domain::money::MoneyLimits::default().wallet_balance_max,
-            key,
+/// A wallet actor's state.
+pub struct WalletEntity {
+    wallet: Wallet,
+    clock: Arc<dyn Clock>,
+    balance_max: Decimal,
+    recent: HashMap<PurchaseId, RecentPurchase>,
+    recent_order: VecDeque<PurchaseId>,
+    /// Events since the last snapshot, replayed ones included, so replay stays bounded
+    /// however often the actor stops and starts.
+    events_since_snapshot: u64,
+}
+
+/// The wallet's actor.
+pub type WalletActor = super::kit::EntityActor<WalletEntity>;
+
+impl Entity for WalletEntity {
+    type Key = WalletKey;
+    type Command = WalletCommand;
+    type Deps = WalletDeps;
+    const KIND: &'static str = "wallet";
+
+    fn recover(key: &WalletKey, store: &Store, deps: &WalletDeps) -> Result<Option<Self>, StoreError> {
+        let Some((wallet, replayed)) = store.recover_wallet(&key.0, key.1)? else {
+            return Ok(None);
+        };
+        deps.replayed.fetch_add(replayed, Ordering::AcqRel);
+        metrics::counter!(names::WALLET_EVENTS_REPLAYED_TOTAL).increment(replayed);
+        Ok(Some(WalletEntity {
             wallet,
-            store,
-            clock,
-            registry,
-            settings,
-            queued,
-            submitted: 0,
-            settled: Arc::new(AtomicU64::new(0)),
-            poisoned: Arc::new(AtomicBool::new(false)),
+            clock: deps.clock.clone(),
+            balance_max: deps.balance_max,
             recent: HashMap::new(),
             recent_order: VecDeque::new(),
-            events_since_snapshot: 0,
-            last_message: Instant::now(),
-            retired: false,
-            faulted: false,
+            events_since_snapshot: replayed,
+        }))
+    }
+
+    fn handle(&mut self, command: WalletCommand, life: &mut Life<Self>) {
+        match command {
+            WalletCommand::PostPurchase {
+                purchase_id,
+                request,
+                body_hash,
+                awards,
+                reply,
+            } => {
+                let (request, at) = *request;
+                self.post_purchase(life, purchase_id, request, at, body_hash, awards, reply)
+            }
+            WalletCommand::CancelPurchase { purchase_id, reply } => self.cancel_purchase(life, purchase_id, reply),
+            WalletCommand::Read { reply } => self.read(life, reply),
         }
     }
 
-    /// The most the wallet may hold (`[money] wallet_balance_max`; the default bound if not
-    /// given).
-    pub fn with_balance_max(mut self, balance_max: Decimal) -> Self {
-        self.balance_max = balance_max;
-        self
-    }
-
-    /// Events recovery replayed on top of the snapshot: they count towards the next one, so
-    /// replay stays bounded however often the actor stops and starts.
-    pub fn with_events_since_snapshot(mut self, events: u64) -> Self {
-        self.events_since_snapshot = events;
-        self
-    }
-
-    fn in_flight(&self) -> bool {
-        self.settled.load(Ordering::Acquire) < self.submitted
-    }
-
-    /// Hands `writes` to the journal writer; `then` runs once they are durable.
-    fn commit<F>(&mut self, writes: WriteSet, then: F)
-    where
-        F: FnOnce(Result<(), StorageFailure>) + Send + 'static,
-    {
-        self.submitted += 1;
-        let number = self.submitted;
-        let settled = self.settled.clone();
-        let poisoned = self.poisoned.clone();
-        self.store.commit(
-            writes,
-            Box::new(move |outcome| {
-                if outcome.is_err() {
-                    poisoned.store(true, Ordering::Release);
-                }
-                settled.fetch_max(number, Ordering::AcqRel);
-                then(outcome);
-            }),
-        );
-    }
-
-    /// Runs `then` once every commit this actor made so far is durable.
-    fn after_durable<F>(&mut self, then: F)
-    where
-        F: FnOnce(Result<(), StorageFailure>) + Send + 'static,
-    {
-        if self.in_flight() {
-            self.store.commit(WriteSet::default(), Box::new(then));
-        } else {
-            then(Ok(()));
+    fn refuse(command: WalletCommand) {
+        match command {
+            WalletCommand::PostPurchase { reply, .. } | WalletCommand::CancelPurchase { reply, .. } => {
+                let _ = reply.send(Err(WalletError::Retry));
+            }
+            WalletCommand::Read { reply } => {
+                let _ = reply.send(Err(WalletError::Retry));
+            }
         }
     }
 
+    fn reload(&mut self, life: &Life<Self>) -> Result<(), String> {
+        let key = life.key();
+        match life.store().recover_wallet(&key.0, key.1) {
+            Ok(Some((wallet, replayed))) => {
+                self.wallet = wallet;
+                self.events_since_snapshot = replayed;
+                self.recent.clear();
+                self.recent_order.clear();
+                Ok(())
+            }
+            Ok(None) => Err("the wallet is not in the store".into()),
+            Err(error) => Err(error.to_string()),
+        }
+    }
+
+    /// A snapshot on passivation: the next start loads it instead of replaying the events
+    /// since the last one.
+    fn on_retire(&mut self, _life: &Life<Self>) -> WriteSet {
+        let mut writes = WriteSet::default();
+        if self.events_since_snapshot > 0 {
+            writes.wallet_snapshot(&self.wallet);
+            self.events_since_snapshot = 0;
+        }
+        writes
+    }
+}
+
+impl WalletEntity {
     /// Adds wallet events to `writes`, plus a snapshot when enough events have passed that
     /// rewriting the state costs no more than replaying them would.
-    fn add_events(&mut self, writes: &mut WriteSet, events: &[crate::domain::wallet::WalletEvent]) {
+    fn add_events(&mut self, life: &Life<Self>, writes: &mut WriteSet, events: &[crate::domain::wallet::WalletEvent]) {
+        let key = life.key();
         for event in events {
-            writes.wallet_event(&self.key.0, self.key.1, event);
+            writes.wallet_event(&key.0, key.1, event);
         }
         self.events_since_snapshot += events.len() as u64;
-        let threshold = self.settings.snapshot_every_events.max(self.wallet.lot_count() as u64);
+        let threshold = life
+            .settings()
+            .snapshot_every_events
+            .max(self.wallet.lot_count() as u64);
         if self.events_since_snapshot >= threshold {
             writes.wallet_snapshot(&self.wallet);
             self.events_since_snapshot = 0;
         }
     }
 
-    fn sweep(&mut self, now: i64, writes: &mut WriteSet) -> Result<(), WalletFault> {
+    fn sweep(&mut self, life: &Life<Self>, now: i64, writes: &mut WriteSet) -> Result<(), WalletFault> {
         if let Some(event) = self.wallet.sweep_expired(now)? {
-            self.add_events(writes, &[event]);
+            self.add_events(life, writes, &[event]);
         }
         Ok(())
     }
 
-    /// A command failed after it may have changed memory: answer `Internal` and have the
-    /// handler reload the wallet before the next message.
-    fn fault<T>(&mut self, reply: Reply<T>, fault: &WalletFault) {
-        tracing::error!(wallet = %self.key.1, %fault, "wallet command failed; reloading the wallet");
-        self.faulted = true;
+    /// A command failed after it may have changed memory: answer `Internal`; the kit
+    /// reloads the wallet before the next command.
+    fn fault<T>(&mut self, life: &mut Life<Self>, reply: Reply<T>, fault: &WalletFault) {
+        tracing::error!(wallet = %life.key().1, %fault, "wallet command failed; reloading the wallet");
+        life.set_faulted();
         let _ = reply.send(Err(WalletError::Internal));
     }
 
-    /// Throws memory away and reloads the wallet as it is on disk, after every commit this
-    /// actor made is durable (a barrier through the writer, which applies commits in
-    /// order). Rare, so the arbiter's thread waits for it. If the wallet cannot be loaded,
-    /// the actor retires and the next message starts a fresh one.
-    fn reload(&mut self, ctx: &mut Context<Self>) {
-        self.faulted = false;
-        metrics::counter!(names::ACTOR_FAULTS_TOTAL, "kind" => "wallet").increment(1);
-        let reloaded = self
-            .store
-            .commit_and_wait(WriteSet::default())
-            .and_then(|()| self.store.recover_wallet(&self.key.0, self.key.1));
-        match reloaded {
-            Ok(Some((wallet, replayed))) => {
-                self.wallet = wallet;
-                self.events_since_snapshot = replayed;
-            }
-            outcome => {
-                if let Err(error) = outcome {
-                    tracing::error!(wallet = %self.key.1, %error, "wallet reload failed");
-                }
-                self.poisoned.store(true, Ordering::Release);
-                self.retire(ctx);
-            }
-        }
-    }
-
-    fn remember(&mut self, record: Arc<PurchaseRecord>) {
+    fn remember(&mut self, life: &Life<Self>, record: Arc<PurchaseRecord>) {
         let id = record.id;
         if self
             .recent
@@ -279,14 +244,14 @@ impl WalletActor {
                 id,
                 RecentPurchase {
                     record,
-                    commit_number: self.submitted,
+                    commit_number: life.commits_submitted(),
                 },
             )
             .is_none()
         {
             self.recent_order.push_back(id);
         }
-        let settled = self.settled.load(Ordering::Acquire);
+        let settled = life.commits_settled();
         while self.recent_order.len() > RECENT_PURCHASES_MAX {
             let Some(oldest) = self.recent_order.front().copied() else {
                 break;
@@ -301,39 +266,20 @@ impl WalletActor {
         }
     }
 
-    fn find_purchase(&self, id: PurchaseId) -> Result<Option<Arc<PurchaseRecord>>, WalletError> {
+    fn find_purchase(&self, life: &Life<Self>, id: PurchaseId) -> Result<Option<Arc<PurchaseRecord>>, WalletError> {
         if let Some(entry) = self.recent.get(&id) {
             return Ok(Some(entry.record.clone()));
         }
-        self.store
-            .purchase(&self.key.0, id)
+        life.store()
+            .purchase(&life.key().0, id)
             .map(|found| found.map(Arc::new))
             .map_err(|error| WalletError::Storage(error.to_string()))
     }
 
-    /// Sends `answer` once every earlier commit of this actor is durable: an answer may
-    /// depend on state those commits made, so it must not outrun them.
-    fn answer_after_durable<T: Send + 'static>(&mut self, reply: Reply<T>, answer: Result<T, WalletError>) {
-        self.after_durable(move |outcome| {
-            let _ = reply.send(outcome.map_err(WalletError::from).and(answer));
-        });
-    }
-
-    /// Commits `writes` if there are any, then answers after durability.
-    fn commit_then_answer<T: Send + 'static>(
-        &mut self,
-        writes: WriteSet,
-        reply: Reply<T>,
-        answer: Result<T, WalletError>,
-    ) {
-        if !writes.is_empty() {
-            self.commit(writes, |_| {});
-        }
-        self.answer_after_durable(reply, answer);
-    }
-
+    #[allow(clippy::too_many_arguments)]
     fn post_purchase(
         &mut self,
+        life: &mut Life<Self>,
         purchase_id: PurchaseId,
         request: PurchaseRequest,
         at: SaleOrganisation,
@@ -341,7 +287,7 @@ impl WalletActor {
         awards: Vec<AwardGrant>,
         reply: Reply<Arc<PurchaseRecord>>,
     ) {
-        match self.find_purchase(purchase_id) {
+        match self.find_purchase(life, purchase_id) {
             Err(error) => {
                 let _ = reply.send(Err(error));
                 return;
@@ -349,7 +295,7 @@ impl WalletActor {
             Ok(Some(existing)) => {
                 if existing.body_hash == body_hash {
                     metrics::counter!(names::PURCHASES_TOTAL, "outcome" => "replayed").increment(1);
-                    self.answer_after_durable(reply, Ok(existing));
+                    life.answer_after_durable(reply, Ok(existing));
                 } else {
                     metrics::counter!(names::PURCHASES_TOTAL, "outcome" => "conflict").increment(1);
                     let _ = reply.send(Err(WalletError::ReferenceConflict));
@@ -360,18 +306,18 @@ impl WalletActor {
         }
         let now = self.clock.now_s();
         let mut writes = WriteSet::default();
-        if let Err(fault) = self.sweep(now, &mut writes) {
-            return self.fault(reply, &fault);
+        if let Err(fault) = self.sweep(life, now, &mut writes) {
+            return self.fault(life, reply, &fault);
         }
         match self
             .wallet
             .post_purchase(now, purchase_id, request.spend, &awards, self.balance_max)
         {
-            Err(CommandError::Fault(fault)) => self.fault(reply, &fault),
+            Err(CommandError::Fault(fault)) => self.fault(life, reply, &fault),
             Err(CommandError::Rejected(rejection)) => {
                 metrics::counter!(names::PURCHASES_TOTAL, "outcome" => "rejected").increment(1);
                 metrics::counter!(names::SPENDS_TOTAL, "outcome" => "refused").increment(1);
-                self.commit_then_answer(writes, reply, Err(WalletError::Rejected(rejection)));
+                life.commit_then_answer(writes, reply, Err(WalletError::Rejected(rejection)));
             }
             Ok((event, effects)) => {
                 let currency = self.wallet.header.currency;
@@ -389,7 +335,7 @@ impl WalletActor {
                 }
                 let record = Arc::new(PurchaseRecord {
                     id: purchase_id,
-                    tenant: self.key.0,
+                    tenant: life.key().0,
                     date: request.date.unwrap_or(now),
                     request,
                     body_hash,
@@ -401,21 +347,18 @@ impl WalletActor {
                     organisation: Some(at),
                 });
                 #[cfg(feature = "failpoints")]
-                super::failpoints::hit(super::failpoints::Failpoint::InWalletPurchase, self.key.1 .0);
-                self.add_events(&mut writes, &[event]);
+                super::failpoints::hit(super::failpoints::Failpoint::InWalletPurchase, life.key().1 .0);
+                self.add_events(life, &mut writes, &[event]);
                 writes.purchase(&record);
-                let answer = record.clone();
-                self.commit(writes, move |outcome| {
-                    let _ = reply.send(outcome.map(|()| answer).map_err(WalletError::from));
-                });
-                self.remember(record);
+                life.commit_then_reply(writes, reply, record.clone());
+                self.remember(life, record);
             }
         }
     }
 
-    fn cancel_purchase(&mut self, purchase_id: PurchaseId, reply: Reply<Arc<PurchaseRecord>>) {
-        let record = match self.find_purchase(purchase_id) {
-            Ok(Some(record)) if record.request.wallet_id == self.key.1 => record,
+    fn cancel_purchase(&mut self, life: &mut Life<Self>, purchase_id: PurchaseId, reply: Reply<Arc<PurchaseRecord>>) {
+        let record = match self.find_purchase(life, purchase_id) {
+            Ok(Some(record)) if record.request.wallet_id == life.key().1 => record,
             Ok(_) => {
                 let _ = reply.send(Err(WalletError::PurchaseNotFound));
                 return;
@@ -426,22 +369,22 @@ impl WalletActor {
             }
         };
         if record.state == PurchaseState::Cancelled {
-            self.answer_after_durable(reply, Ok(record));
+            life.answer_after_durable(reply, Ok(record));
             return;
         }
         let now = self.clock.now_s();
         let mut writes = WriteSet::default();
-        if let Err(fault) = self.sweep(now, &mut writes) {
-            return self.fault(reply, &fault);
+        if let Err(fault) = self.sweep(life, now, &mut writes) {
+            return self.fault(life, reply, &fault);
         }
         let event = match self
             .wallet
             .cancel_purchase(now, purchase_id, &record.effects, self.balance_max)
         {
             Ok(event) => event,
-            Err(CommandError::Fault(fault)) => return self.fault(reply, &fault),
+            Err(CommandError::Fault(fault)) => return self.fault(life, reply, &fault),
             Err(CommandError::Rejected(rejection)) => {
-                return self.commit_then_answer(writes, reply, Err(WalletError::Rejected(rejection)))
+                return life.commit_then_answer(writes, reply, Err(WalletError::Rejected(rejection)))
             }
         };
         metrics::counter!(names::PURCHASES_TOTAL, "outcome" => "cancelled").increment(1);
@@ -452,154 +395,30 @@ impl WalletActor {
         if !record.effects.spends.is_empty() {
             metrics::counter!(names::SPENDS_TOTAL, "outcome" => "restored").increment(1);
         }
-        self.add_events(&mut writes, &[event]);
+        self.add_events(life, &mut writes, &[event]);
         // A spend given back to a lot that has since expired expires again at once.
-        if let Err(fault) = self.sweep(now, &mut writes) {
-            return self.fault(reply, &fault);
+        if let Err(fault) = self.sweep(life, now, &mut writes) {
+            return self.fault(life, reply, &fault);
         }
         let mut cancelled = (*record).clone();
         cancelled.state = PurchaseState::Cancelled;
         cancelled.cancelled_on = Some(now);
         let cancelled = Arc::new(cancelled);
         writes.purchase(&cancelled);
-        let answer = cancelled.clone();
-        self.commit(writes, move |outcome| {
-            let _ = reply.send(outcome.map(|()| answer).map_err(WalletError::from));
-        });
-        self.remember(cancelled);
+        life.commit_then_reply(writes, reply, cancelled.clone());
+        self.remember(life, cancelled);
     }
 
-    fn read(&mut self, reply: Reply<WalletView>) {
+    fn read(&mut self, life: &mut Life<Self>, reply: Reply<WalletView>) {
         let now = self.clock.now_s();
         let mut writes = WriteSet::default();
-        if let Err(fault) = self.sweep(now, &mut writes) {
-            return self.fault(reply, &fault);
+        if let Err(fault) = self.sweep(life, now, &mut writes) {
+            return self.fault(life, reply, &fault);
         }
         let view = WalletView {
             header: self.wallet.header.clone(),
             balances: self.wallet.balances(),
         };
-        self.commit_then_answer(writes, reply, Ok(view));
-    }
-
-    fn retire(&mut self, ctx: &mut Context<Self>) {
-        if !self.retired {
-            self.retired = true;
-            // A snapshot on passivation: the next start loads it instead of replaying the
-            // events since the last one. Not when a commit failed (memory is ahead of
-            // disk). A later actor of this wallet may start before it is durable; it then
-            // replays from the older snapshot, and either snapshot is a true state.
-            if self.events_since_snapshot > 0 && !self.poisoned.load(Ordering::Acquire) {
-                let mut writes = WriteSet::default();
-                writes.wallet_snapshot(&self.wallet);
-                self.events_since_snapshot = 0;
-                self.commit(writes, |_| {});
-            }
-            self.registry.remove_if(&self.key, &ctx.address());
-            ctx.stop();
-        }
-    }
-}
-
-impl Actor for WalletActor {
-    type Context = Context<Self>;
-
-    fn started(&mut self, ctx: &mut Self::Context) {
-        // The bound is kept by `queued` (see the registry); actix's own capacity would not
-        // refuse anything with a sender clone per request, so it is left unbounded.
-        ctx.set_mailbox_capacity(0);
-        metrics::gauge!(names::ACTORS_LIVE, "kind" => "wallet").increment(1.0);
-        metrics::counter!(names::ACTOR_STARTS_TOTAL, "kind" => "wallet").increment(1);
-        let check_every = Duration::from_millis((self.settings.idle_ms / 2).clamp(10, 5_000));
-        ctx.run_interval(check_every, |actor, ctx| {
-            let idle = actor.last_message.elapsed() >= Duration::from_millis(actor.settings.idle_ms);
-            if idle && !actor.in_flight() {
-                actor.retire(ctx);
-            }
-        });
-    }
-
-    fn stopped(&mut self, _ctx: &mut Self::Context) {
-        metrics::gauge!(names::ACTORS_LIVE, "kind" => "wallet").decrement(1.0);
-        metrics::counter!(names::ACTOR_STOPS_TOTAL, "kind" => "wallet").increment(1);
-    }
-}
-
-impl Handler<WalletMessage> for WalletActor {
-    type Result = ();
-
-    fn handle(&mut self, message: WalletMessage, ctx: &mut Self::Context) {
-        self.last_message = Instant::now();
-        if !matches!(message, WalletMessage::Shutdown { .. } | WalletMessage::RetireIfIdle) {
-            self.queued.leave();
-        }
-        if self.poisoned.load(Ordering::Acquire) {
-            // Memory may hold changes that never reached disk; only a restart is safe.
-            self.retire(ctx);
-        }
-        if self.retired {
-            match message {
-                WalletMessage::PostPurchase { reply, .. } | WalletMessage::CancelPurchase { reply, .. } => {
-                    let _ = reply.send(Err(WalletError::Retry));
-                }
-                WalletMessage::Read { reply } => {
-                    let _ = reply.send(Err(WalletError::Retry));
-                }
-                WalletMessage::Shutdown { reply } => {
-                    let _ = reply.send(());
-                }
-                WalletMessage::RetireIfIdle => {}
-            }
-            return;
-        }
-        // A panic while handling is caught here: the reply it held answers `Internal` as
-        // it drops, and the wallet is reloaded below, so no half-applied command survives.
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.dispatch(message, ctx)));
-        if let Err(panic) = outcome {
-            let text = super::panic_text(panic.as_ref());
-            tracing::error!(wallet = %self.key.1, panic = %text, "wallet actor panicked; reloading the wallet");
-            self.faulted = true;
-        }
-        if self.faulted && !self.retired {
-            self.reload(ctx);
-        }
-    }
-}
-
-impl WalletActor {
-    fn dispatch(&mut self, message: WalletMessage, ctx: &mut Context<Self>) {
-        match message {
-            WalletMessage::PostPurchase {
-                purchase_id,
-                request,
-                body_hash,
-                awards,
-                reply,
-            } => {
-                let (request, at) = *request;
-                self.post_purchase(purchase_id, request, at, body_hash, awards, reply)
-            }
-            WalletMessage::CancelPurchase { purchase_id, reply } => self.cancel_purchase(purchase_id, reply),
-            WalletMessage::Read { reply } => self.read(reply),
-            WalletMessage::Shutdown { reply } => {
-                // Retiring may commit a snapshot; the reply waits for it too.
-                self.retire(ctx);
-                self.after_durable(move |_| {
-                    let _ = reply.send(());
-                });
-            }
-            WalletMessage::RetireIfIdle => {
-                if !self.in_flight() && self.queued.waiting() == 0 {
-                    metrics::counter!(names::ACTOR_EVICTIONS_TOTAL, "kind" => "wallet").increment(1);
-                    self.retire(ctx);
-                }
-            }
-        }
-    }
-}
-
-impl super::registry::Retirable for WalletActor {
-    fn ask_to_retire(addr: &actix::Addr<Self>) {
-        addr.do_send(WalletMessage::RetireIfIdle);
+        life.commit_then_answer(writes, reply, Ok(view));
     }
 }

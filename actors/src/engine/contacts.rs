@@ -3,32 +3,16 @@
 
 use super::{claim_key, invalid, sha256, ContactRef, Engine, EngineError, NewContact};
 use crate::actors::claims::ClaimGuard;
-use crate::actors::contact::{ContactActor, ContactKey, ContactMessage};
-use crate::actors::registry::ActorHandle;
+use crate::actors::contact::{ContactCommand, ContactKey};
+use crate::actors::kit::AskError;
 use crate::domain::contact::{validate_profile, Contact, ProfileUpdate};
 use crate::domain::ids::{ContactId, Tenant, WalletCode, WalletId};
 use crate::domain::wallet::{Wallet, WalletHeader};
-use crate::metrics_names as names;
 use crate::routes::ContactRoute;
 use crate::storage::{IdempotencyRecord, WriteSet};
-use actix::Actor;
 use sha2::{Digest, Sha256};
 
 impl Engine {
-    fn contact_actor(&self, key: ContactKey) -> Result<ActorHandle<ContactActor>, EngineError> {
-        let registry = self.inner.contacts.clone();
-        let store = self.inner.store.clone();
-        let settings = self.inner.settings.actors;
-        let started = self.inner.contacts.get_or_start(&key, |arbiter, queued| {
-            let existing = store.contact(&key.0, key.1)?;
-            let actor_store = store.clone();
-            Ok::<_, EngineError>(Some(ContactActor::start_in_arbiter(arbiter, move |_| {
-                ContactActor::new(key, existing, actor_store, registry, settings, queued)
-            })))
-        })?;
-        started.ok_or(EngineError::NotFound("contact"))
-    }
-
     /// Creates a contact and its wallet. With an idempotency key, a retry with the same body
     /// returns the contact made the first time.
     pub async fn create_contact(
@@ -121,13 +105,15 @@ impl Engine {
             )
         });
         let extra = extra(contact.id)?;
-        self.ask_contact((tenant, contact.id), |reply| ContactMessage::Create {
-            contact: Box::new(contact),
-            wallet: Box::new(wallet),
-            idempotency,
-            extra,
-            reply,
-        })
+        self.ask_contact(
+            (tenant, contact.id),
+            ContactCommand::Create {
+                contact: Box::new(contact),
+                wallet: Box::new(wallet),
+                idempotency,
+                extra,
+            },
+        )
         .await
     }
 
@@ -155,26 +141,14 @@ impl Engine {
         }
     }
 
-    /// Sends one message to a contact's actor and awaits its answer.
-    pub(super) async fn ask_contact(
-        &self,
-        key: ContactKey,
-        make: impl FnOnce(crate::actors::contact::ContactReply) -> ContactMessage,
-    ) -> Result<Contact, EngineError> {
-        let actor = self.contact_actor(key)?;
-        let (reply, answer) = crate::actors::contact::ContactReply::channel();
-        if !actor.queued.enter(self.inner.settings.actors.mailbox_len_max) {
-            metrics::counter!(names::MAILBOX_FULL_TOTAL, "kind" => "contact").increment(1);
-            return Err(EngineError::Busy("contact"));
-        }
-        if actor.addr.try_send(make(reply)).is_err() {
-            actor.queued.leave();
-            return Err(EngineError::Busy("contact"));
-        }
-        match answer.await {
-            Ok(Ok(contact)) => Ok(contact),
-            Ok(Err(error)) => Err(error.into()),
-            Err(_) => Err(EngineError::Busy("contact")),
+    /// Sends one command to a contact's actor and awaits its answer.
+    pub(super) async fn ask_contact(&self, key: ContactKey, command: ContactCommand) -> Result<Contact, EngineError> {
+        match self.inner.contacts.ask(&key, |reply| (command.clone(), reply)).await {
+            Ok(contact) => Ok(contact),
+            Err(AskError::NotFound) => Err(EngineError::NotFound("contact")),
+            Err(AskError::Busy) => Err(EngineError::Busy("contact")),
+            Err(AskError::Store(error)) => Err(error.into()),
+            Err(AskError::Refused(error)) => Err(error.into()),
         }
     }
 
@@ -199,7 +173,7 @@ impl Engine {
         };
         let sends_link = !extra.is_empty();
         let contact = self
-            .ask_contact((tenant, id), |reply| ContactMessage::Update { update, extra, reply })
+            .ask_contact((tenant, id), ContactCommand::Update { update, extra })
             .await?;
         if sends_link {
             self.outbox_committed();

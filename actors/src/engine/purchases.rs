@@ -2,83 +2,37 @@
 //! by the wallet's actor), bulk posting, cancels, and wallet reads and journals.
 
 use super::{claim_key, invalid, Engine, EngineError, JournalLine, Page, PurchaseSubmission};
-use crate::actors::registry::ActorHandle;
-use crate::actors::wallet::{Reply, WalletActor, WalletError, WalletKey, WalletMessage, WalletView};
+use crate::actors::kit::AskError;
+use crate::actors::wallet::{Reply, WalletCommand, WalletError, WalletKey, WalletView};
 use crate::domain::ids::{PurchaseId, Tenant, WalletId};
 use crate::domain::money::{Amount, MoneyError};
 use crate::domain::offer::evaluate_awards;
 use crate::domain::purchase::{PurchaseRecord, PurchaseRequest, SaleOrganisation, TransactionAmounts};
 use crate::domain::wallet::{Entry, SpendRequest, WalletEvent, WalletHeader, WalletRejection};
-use crate::metrics_names as names;
 use crate::routes::ContactRoute;
-use actix::Actor;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::sync::Arc;
-use tokio::sync::oneshot;
-
-/// Sent to an actor; the reply arrives on the receiver.
-type Ask<T> = (WalletMessage, oneshot::Receiver<Result<T, WalletError>>);
-
-/// How often a message is resent to a freshly started actor after meeting a retiring one.
-const RETIRED_ACTOR_ATTEMPTS: usize = 8;
 
 impl Engine {
-    fn wallet_actor(&self, key: WalletKey) -> Result<ActorHandle<WalletActor>, EngineError> {
-        let registry = self.inner.wallets.clone();
-        let store = self.inner.store.clone();
-        let clock = self.inner.clock.clone();
-        let settings = self.inner.settings.actors;
-        let balance_max = self.inner.settings.money.wallet_balance_max;
-        let started = self.inner.wallets.get_or_start(&key, |arbiter, queued| {
-            let Some((wallet, replayed)) = store.recover_wallet(&key.0, key.1)? else {
-                return Ok::<_, EngineError>(None);
-            };
-            self.count_replayed(replayed);
-            let actor_store = store.clone();
-            Ok(Some(WalletActor::start_in_arbiter(arbiter, move |_| {
-                WalletActor::new(key, wallet, actor_store, clock, registry, settings, queued)
-                    .with_events_since_snapshot(replayed)
-                    .with_balance_max(balance_max)
-            })))
-        })?;
-        started.ok_or(EngineError::NotFound("wallet"))
-    }
-
-    /// Sends a message made by `make` to the wallet's actor and awaits the durable reply.
-    /// A retired actor answers `Retry`; the message then goes to a freshly started one.
-    async fn ask_wallet<T>(&self, key: WalletKey, make: impl Fn() -> Ask<T>) -> Result<T, EngineError> {
-        for _ in 0..RETIRED_ACTOR_ATTEMPTS {
-            let actor = self.wallet_actor(key)?;
-            if !actor.queued.enter(self.inner.settings.actors.mailbox_len_max) {
-                metrics::counter!(names::MAILBOX_FULL_TOTAL, "kind" => "wallet").increment(1);
-                return Err(EngineError::Busy("wallet"));
-            }
-            let (message, answer) = make();
-            if actor.addr.try_send(message).is_err() {
-                // Closed: the actor stopped between lookup and send; start a fresh one.
-                actor.queued.leave();
-                self.inner.wallets.remove_if(&key, &actor.addr);
-                continue;
-            }
-            match answer.await {
-                Ok(Ok(value)) => return Ok(value),
-                Ok(Err(WalletError::Retry)) | Err(_) => continue,
-                Ok(Err(WalletError::Internal)) => return Err(EngineError::Internal("wallet")),
-                Ok(Err(WalletError::Rejected(WalletRejection::InsufficientFunds))) => {
-                    return Err(EngineError::InsufficientFunds)
-                }
-                Ok(Err(WalletError::Rejected(WalletRejection::BalanceLimit))) => {
-                    return Err(EngineError::BalanceLimit {
-                        max: self.inner.settings.money.wallet_balance_max,
-                    })
-                }
-                Ok(Err(WalletError::ReferenceConflict)) => return Err(EngineError::ReferenceConflict),
-                Ok(Err(WalletError::PurchaseNotFound)) => return Err(EngineError::NotFound("purchase")),
-                Ok(Err(WalletError::Storage(error))) => return Err(EngineError::Storage(error)),
-            }
+    /// Sends the command `make` builds to the wallet's actor and awaits the durable reply.
+    async fn ask_wallet<T>(&self, key: WalletKey, make: impl Fn(Reply<T>) -> WalletCommand) -> Result<T, EngineError> {
+        match self.inner.wallets.ask(&key, make).await {
+            Ok(value) => Ok(value),
+            Err(AskError::NotFound) => Err(EngineError::NotFound("wallet")),
+            Err(AskError::Busy) => Err(EngineError::Busy("wallet")),
+            Err(AskError::Store(error)) => Err(error.into()),
+            Err(AskError::Refused(error)) => Err(match error {
+                WalletError::Rejected(WalletRejection::InsufficientFunds) => EngineError::InsufficientFunds,
+                WalletError::Rejected(WalletRejection::BalanceLimit) => EngineError::BalanceLimit {
+                    max: self.inner.settings.money.wallet_balance_max,
+                },
+                WalletError::ReferenceConflict => EngineError::ReferenceConflict,
+                WalletError::PurchaseNotFound => EngineError::NotFound("purchase"),
+                WalletError::Storage(error) => EngineError::Storage(error),
+                WalletError::Internal | WalletError::Retry => EngineError::Internal("wallet"),
+            }),
         }
-        Err(EngineError::Busy("wallet"))
     }
 
     /// Checks a submission against the contact's wallet and the rules, without posting it.
@@ -257,16 +211,12 @@ impl Engine {
             .claims
             .claim(claim_key(b'P', &tenant, purchase_id.as_bytes()), wallet_id.0.as_u128())
             .map_err(|_| EngineError::ReferenceConflict)?;
-        self.ask_wallet((tenant, wallet_id), || {
-            let (reply, answer) = Reply::channel();
-            let message = WalletMessage::PostPurchase {
-                purchase_id,
-                request: Box::new((request.clone(), at.clone())),
-                body_hash,
-                awards: awards.clone(),
-                reply,
-            };
-            (message, answer)
+        self.ask_wallet((tenant, wallet_id), |reply| WalletCommand::PostPurchase {
+            purchase_id,
+            request: Box::new((request.clone(), at.clone())),
+            body_hash,
+            awards: awards.clone(),
+            reply,
         })
         .await
     }
@@ -283,9 +233,9 @@ impl Engine {
         self.check_open()?;
         let record = self.purchase(&tenant, id)?;
         let wallet_id = record.request.wallet_id;
-        self.ask_wallet((tenant, wallet_id), || {
-            let (reply, answer) = Reply::channel();
-            (WalletMessage::CancelPurchase { purchase_id: id, reply }, answer)
+        self.ask_wallet((tenant, wallet_id), |reply| WalletCommand::CancelPurchase {
+            purchase_id: id,
+            reply,
         })
         .await
     }
@@ -293,11 +243,8 @@ impl Engine {
     /// A wallet's balances, after every earlier command on it is durable.
     pub async fn wallet(&self, tenant: Tenant, id: WalletId) -> Result<WalletView, EngineError> {
         self.check_open()?;
-        self.ask_wallet((tenant, id), || {
-            let (reply, answer) = Reply::channel();
-            (WalletMessage::Read { reply }, answer)
-        })
-        .await
+        self.ask_wallet((tenant, id), |reply| WalletCommand::Read { reply })
+            .await
     }
 
     /// A page of a wallet's journal lines (zero-amount lines left out).

@@ -394,10 +394,10 @@ impl Engine {
             }
         }
         self.end_sessions_of(&Subject::Contact(tenant, contact.id), None, &mut extra)?;
-        self.ask_contact((tenant, contact.id), |reply| super::ContactMessage::Remove {
-            extra,
-            reply,
-        })
+        self.ask_contact(
+            (tenant, contact.id),
+            crate::actors::contact::ContactCommand::Remove { extra },
+        )
         .await?;
         metrics::counter!(crate::metrics_names::CONTACTS_UNREGISTERED_TOTAL).increment(1);
         Ok(())

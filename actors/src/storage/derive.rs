@@ -119,7 +119,7 @@ mod tests {
         assert_eq!(seqs(&tables), vec![0, 1, 2], "no entry twice");
         assert_eq!(tables.get(b"S1").unwrap().unwrap().as_ref(), b"new");
         assert_eq!(
-            tables.get(&keys::derived_lsn()).unwrap().unwrap().as_ref(),
+            tables.get(keys::derived_lsn()).unwrap().unwrap().as_ref(),
             &2u64.to_be_bytes()
         );
     }

@@ -125,6 +125,27 @@ pub struct StoreSettings {
     pub hook: Option<durability::Hook>,
 }
 
+impl StoreSettings {
+    /// Small sizes for tests: a small fjall, short log segments, rounds a second apart.
+    pub fn small() -> StoreSettings {
+        StoreSettings {
+            tables: TableSettings::small(),
+            lock_wait_ms: 5_000,
+            writer: WriterSettings {
+                batch_events_max: 1024,
+                batch_wait_us: 0,
+                queue_len_max: 1024,
+                log_segment_bytes_max: 1 << 20,
+                underived_bytes_max: 64 << 20,
+                derive_batch_writes_max: 4096,
+                derive_flush_ms: 1_000,
+                derive_pause_ms: 0,
+            },
+            hook: None,
+        }
+    }
+}
+
 struct Inner {
     tables: Arc<Tables>,
     data_dir: PathBuf,

@@ -4,7 +4,8 @@
 use super::*;
 
 /// Records to write atomically in one commit.
-#[derive(Debug, Default)]
+/// Clone, so a command holding one can be sent again to a fresh actor.
+#[derive(Debug, Default, Clone)]
 pub struct WriteSet {
     pub(in crate::storage) writes: Vec<(Op, Vec<u8>, Vec<u8>)>,
 }

@@ -168,17 +168,11 @@ fn cancelling_a_spend_restores_exactly_the_lots_it_used() {
     ledger
         .purchase(0, None, &[award("3", Some(50)), award("3", Some(40))])
         .unwrap();
-    let before: Vec<Lot> = [1, 2]
-        .iter()
-        .map(|id| ledger.wallet.lot(*id).unwrap().clone())
-        .collect();
+    let before: Vec<Lot> = [1, 2].iter().map(|id| *ledger.wallet.lot(*id).unwrap()).collect();
     let spent = ledger.purchase(1, spend("4", false), &[]).unwrap();
     assert_eq!(spent.spends.len(), 2);
     ledger.cancel(2, &spent);
-    let after: Vec<Lot> = [1, 2]
-        .iter()
-        .map(|id| ledger.wallet.lot(*id).unwrap().clone())
-        .collect();
+    let after: Vec<Lot> = [1, 2].iter().map(|id| *ledger.wallet.lot(*id).unwrap()).collect();
     assert_eq!(before, after);
 }
 
@@ -345,7 +339,7 @@ fn entries_that_would_overflow_are_refused_whole_not_panicked_on() {
         expires_at: None,
     };
     small
-        .post_purchase(0, PurchaseId::random(), None, &[grant.clone()], MAX)
+        .post_purchase(0, PurchaseId::random(), None, std::slice::from_ref(&grant), MAX)
         .unwrap();
     assert_eq!(
         small

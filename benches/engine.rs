@@ -87,7 +87,7 @@ fn setup(wallets: usize) -> Setup {
             money: Default::default(),
             purchases: Default::default(),
         };
-        let engine = Engine::start(store, settings, Arc::new(SystemClock));
+        let engine = Engine::start(store, settings, Arc::new(SystemClock)).unwrap();
         let organisation = engine
             .bootstrap_organisation(
                 rewards_engine::domain::ids::OrganisationId::random(),

@@ -265,7 +265,7 @@ pub fn run(args: AdminArgs) -> anyhow::Result<Outcome> {
     actix_web::rt::System::new().block_on(async move {
         std::fs::create_dir_all(&settings.storage.data_dir)?;
         let store = open_store(&settings)?;
-        let engine = Engine::start(store, engine_settings(&settings)?, Arc::new(SystemClock));
+        let engine = Engine::start(store, engine_settings(&settings)?, Arc::new(SystemClock))?;
         let outcome = async {
             if bootstrap::ensure(&engine, &settings).await?.is_some() {
                 eprintln!(

@@ -105,7 +105,7 @@ impl Application {
         };
         let store = Store::open(&settings.storage.data_dir, &store_settings)
             .map_err(|error| anyhow::anyhow!("storage.data_dir {}: {error}", settings.storage.data_dir.display()))?;
-        let engine = Engine::start(store, engine_settings(&settings)?, clock);
+        let engine = Engine::start(store, engine_settings(&settings)?, clock)?;
         let bootstrap = bootstrap::ensure(&engine, &settings).await?;
         engine.prepare_signing_keys().await?;
         let dispatcher = crate::comms::Dispatcher::new(engine.clone(), &settings.communications)?;

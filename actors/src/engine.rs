@@ -8,6 +8,7 @@
 use crate::actors::claims::{ClaimGuard, Claims};
 use crate::actors::contact::{ContactActorError, ContactEntity};
 use crate::actors::kit::Kind;
+use crate::actors::outbox::Outbox;
 use crate::actors::wallet::{WalletDeps, WalletEntity};
 use crate::actors::ActorSettings;
 use crate::clock::Clock;
@@ -19,7 +20,7 @@ use crate::domain::money::{Currency, MoneyLimits};
 use crate::domain::offer::{AwardRule, OfferError, OfferState, RewardOffer};
 use crate::domain::organisation::{ApiKeyKind, ApiKeyRecord, Organisation, OrganisationType};
 use crate::domain::purchase::{ProductLine, SaleOrganisation};
-use crate::domain::wallet::Entry;
+use crate::domain::wallet::{Cause, Entry};
 use crate::routes::ContactRoutes;
 use crate::storage::{IdempotencyRecord, Store, StoreError, WriteSet};
 use actix::Arbiter;
@@ -34,6 +35,7 @@ use std::sync::Arc;
 mod api_keys;
 mod comms;
 mod contacts;
+mod delivery;
 mod links;
 mod lockout;
 mod memberships;
@@ -42,6 +44,8 @@ mod otp;
 mod purchases;
 mod self_service;
 mod tokens;
+mod transfers;
+pub use transfers::TransferRequest;
 mod users;
 pub use api_keys::{IssuedApiKey, NewApiKey, API_KEY_NAME_MAX};
 pub use comms::CommsSettings;
@@ -62,8 +66,8 @@ pub enum EngineError {
     Invalid { parameter: &'static str, message: String },
     #[error("purchase currency {given} differs from the wallet currency {wallet}")]
     CurrencyMismatch { given: Currency, wallet: Currency },
-    #[error("the wallet balance is not enough to cover the spend request")]
-    InsufficientFunds,
+    #[error("the wallet balance is not enough to cover {parameter}")]
+    InsufficientFunds { parameter: &'static str },
     #[error("the wallet would hold more than its maximum balance ({max})")]
     BalanceLimit { max: Decimal },
     #[error("reference_number was already used for a different purchase")]
@@ -253,6 +257,7 @@ pub struct JournalLine {
     pub entry: Entry,
     pub posted_on: i64,
     pub purchase: Option<PurchaseId>,
+    pub cause: Cause,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -300,8 +305,10 @@ pub fn sha256(text: &str) -> [u8; 32] {
 }
 
 impl Engine {
-    /// Starts the arbiters. Must run inside an actix `System`.
-    pub fn start(store: Store, settings: EngineSettings, clock: Arc<dyn Clock>) -> Engine {
+    /// Starts the arbiters and the delivery of messages between entities. Must run inside
+    /// an actix `System`.
+    pub fn start(store: Store, settings: EngineSettings, clock: Arc<dyn Clock>) -> Result<Engine, EngineError> {
+        let outbox = Arc::new(Outbox::open(&store, clock.now_s())?);
         let count = settings.arbiters.max(1);
         let arbiters: Vec<Arbiter> = (0..count).map(|_| Arbiter::new()).collect();
         let handles: Vec<_> = arbiters.iter().map(Arbiter::handle).collect();
@@ -313,10 +320,11 @@ impl Engine {
                 clock: clock.clone(),
                 balance_max: settings.money.wallet_balance_max,
                 replayed: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+                outbox,
             },
         );
-        let contacts = Kind::new(handles, store.clone(), settings.actors, ());
-        Engine {
+        let contacts = Kind::new(handles.clone(), store.clone(), settings.actors, ());
+        let engine = Engine {
             inner: Arc::new(Inner {
                 store,
                 clock,
@@ -339,7 +347,9 @@ impl Engine {
                 routes: ContactRoutes::new(settings.contact_routes_max),
                 settings,
             }),
-        }
+        };
+        delivery::spawn(&engine, &handles[0]);
+        Ok(engine)
     }
 
     pub fn store(&self) -> &Store {

@@ -30,6 +30,10 @@ pub const MESSAGE_ATTEMPTS_FAILED_TOTAL: &str = "rewards_message_attempts_failed
 pub const CONTACTS_UNREGISTERED_TOTAL: &str = "rewards_contacts_unregistered_total";
 pub const SIGN_IN_LOCKOUTS_TOTAL: &str = "rewards_sign_in_lockouts_total";
 pub const ACTOR_FAULTS_TOTAL: &str = "rewards_actor_faults_total";
+pub const TRANSFERS_TOTAL: &str = "rewards_transfers_total";
+pub const ACTOR_MESSAGES_PENDING: &str = "rewards_actor_messages_pending";
+pub const ACTOR_MESSAGE_AGE_SECONDS: &str = "rewards_actor_message_age_seconds";
+pub const ACTOR_MESSAGES_TOTAL: &str = "rewards_actor_messages_total";
 
 /// Names ending in `_seconds` are latency histograms; these are histograms too.
 pub const HISTOGRAMS_NOT_IN_SECONDS: &[&str] = &[JOURNAL_BATCH_WRITES];
@@ -117,6 +121,24 @@ pub fn describe() {
     describe_counter!(
         ACTOR_FAULTS_TOTAL,
         "Commands an actor could not apply (a panic or a broken invariant), by kind; the actor reloads its durable state"
+    );
+    describe_counter!(
+        TRANSFERS_TOTAL,
+        "Transfers by outcome: sent, refused (at the origin), credited, returned (by the destination)"
+    );
+    describe_gauge!(
+        ACTOR_MESSAGES_PENDING,
+        Unit::Count,
+        "Messages between entities (the outbox, D5) waiting for their recipient, as of the last delivery round (at most a round's worth)"
+    );
+    describe_gauge!(
+        ACTOR_MESSAGE_AGE_SECONDS,
+        Unit::Seconds,
+        "Age of the oldest message between entities still waiting, as of the last delivery round"
+    );
+    describe_counter!(
+        ACTOR_MESSAGES_TOTAL,
+        "Deliveries of messages between entities, by outcome: applied, retried (the recipient was busy or failed), parked (no such recipient)"
     );
     describe_counter!(
         SIGN_IN_LOCKOUTS_TOTAL,

@@ -131,8 +131,8 @@ impl From<EngineError> for ApiError {
                 parameters: Some(vec!["currency_code".into()]),
                 ..ApiError::new(StatusCode::BAD_REQUEST, codes::CURRENCY_MISMATCH, message)
             },
-            EngineError::InsufficientFunds => ApiError {
-                parameters: Some(vec!["spend_request.amount".into()]),
+            EngineError::InsufficientFunds { parameter } => ApiError {
+                parameters: Some(vec![parameter.to_string()]),
                 ..ApiError::new(StatusCode::BAD_REQUEST, codes::INSUFFICIENT_FUNDS, message)
             },
             EngineError::BalanceLimit { .. } => ApiError::new(StatusCode::CONFLICT, codes::BALANCE_LIMIT, message),

@@ -218,6 +218,7 @@ struct BackofficeApi;
     self_service::verification::change_password,
     self_service::contacts::start_oidc,
     self_service::verification::add_identity,
+    self_service::transfers::create_transfer,
 ))]
 struct SelfServiceApi;
 

@@ -14,19 +14,19 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 
 /// How clients reach a running server.
-struct Api {
-    base: String,
+pub(crate) struct Api {
+    pub(crate) base: String,
     metrics_base: String,
-    client: reqwest::Client,
+    pub(crate) client: reqwest::Client,
 }
 
 /// A running `rewards` child process.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    api: Arc<Api>,
+    pub(crate) api: Arc<Api>,
 }
 
-fn start_server(data_dir: &Path) -> Server {
+pub(crate) fn start_server(data_dir: &Path) -> Server {
     start_server_with(data_dir, &[])
 }
 
@@ -82,7 +82,7 @@ fn start_server_with(data_dir: &Path, settings: &[(&str, &str)]) -> Server {
 }
 
 impl Server {
-    fn kill_hard(mut self) {
+    pub(crate) fn kill_hard(mut self) {
         self.child.kill().expect("SIGKILL");
         self.child.wait().unwrap();
     }
@@ -105,7 +105,7 @@ impl std::ops::Deref for Server {
 }
 
 impl Api {
-    async fn post(&self, path: &str, body: &Value) -> Result<(u16, Value), reqwest::Error> {
+    pub(crate) async fn post(&self, path: &str, body: &Value) -> Result<(u16, Value), reqwest::Error> {
         let response = self
             .client
             .post(format!("{}{path}", self.base))
@@ -133,7 +133,7 @@ impl Api {
             .unwrap_or_else(|| panic!("metric {name} in /metrics"))
     }
 
-    async fn get(&self, path: &str) -> Value {
+    pub(crate) async fn get(&self, path: &str) -> Value {
         let response = self
             .client
             .get(format!("{}{path}", self.base))
@@ -153,7 +153,7 @@ struct Acked {
     response: Value,
 }
 
-async fn journal_lines(server: &Api, wallet_id: &str) -> Vec<Value> {
+pub(crate) async fn journal_lines(server: &Api, wallet_id: &str) -> Vec<Value> {
     let mut lines = Vec::new();
     for page in 1.. {
         let reply = server

@@ -285,7 +285,7 @@ fn engine_settings() -> rewards_engine::EngineSettings {
 impl Harness {
     fn start(dir: tempfile::TempDir, clock: ManualClock) -> Harness {
         let store = Store::open(dir.path(), &store_settings()).expect("store opens");
-        let engine = Engine::start(store, engine_settings(), Arc::new(clock.clone()));
+        let engine = Engine::start(store, engine_settings(), Arc::new(clock.clone())).expect("engine starts");
         Harness { dir, clock, engine }
     }
 
@@ -422,7 +422,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                         posted.submission = submission;
                         model.posted.push(posted);
                     }
-                    (None, Err(EngineError::InsufficientFunds)) => {}
+                    (None, Err(EngineError::InsufficientFunds { .. })) => {}
                     (expected, outcome) => {
                         prop_assert!(
                             false,

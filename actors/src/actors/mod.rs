@@ -5,6 +5,7 @@
 pub mod claims;
 pub mod contact;
 pub mod kit;
+pub mod outbox;
 pub mod registry;
 pub mod wallet;
 

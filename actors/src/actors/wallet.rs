@@ -10,16 +10,20 @@
 //! a fault are the kit's (`super::kit`); a wallet adds its snapshot on retirement.
 
 use super::kit::{Entity, KitError, Life};
+use super::outbox::Outbox;
 use crate::clock::Clock;
-use crate::domain::ids::{PurchaseId, Tenant, WalletId};
+use crate::domain::ids::{MessageId, PurchaseId, Tenant, TransferId, WalletId};
 use crate::domain::purchase::{PurchaseRecord, PurchaseRequest, PurchaseState, SaleOrganisation};
+use crate::domain::transfer::{ActorMessage, TransferRecord};
 use crate::domain::wallet::{AwardGrant, Balances, CommandError, Wallet, WalletFault, WalletHeader, WalletRejection};
 use crate::metrics_names as names;
-use crate::storage::{StorageFailure, Store, StoreError, WriteSet};
+use crate::storage::{IdempotencyRecord, StorageFailure, Store, StoreError, WriteSet};
 use rust_decimal::Decimal;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+
+mod transfers;
 
 pub type WalletKey = (Tenant, WalletId);
 
@@ -31,6 +35,8 @@ pub enum WalletError {
     ReferenceConflict,
     #[error("purchase not found")]
     PurchaseNotFound,
+    #[error("the transfer id was already used for a different transfer")]
+    TransferConflict,
     /// The actor retired before handling the message; send it again.
     #[error("actor retired")]
     Retry,
@@ -89,16 +95,66 @@ pub enum WalletCommand {
     Read {
         reply: Reply<WalletView>,
     },
+    /// Debits a transfer and commits its credit's message with it.
+    TransferOut {
+        transfer: Box<TransferRecord>,
+        idempotency: Option<([u8; 32], IdempotencyRecord)>,
+        reply: Reply<Arc<TransferRecord>>,
+    },
+    /// Applies a message from the outbox, once per message id.
+    Deliver {
+        message: Box<ActorMessage>,
+        reply: Reply<()>,
+    },
 }
 
-/// Purchases this actor posted or cancelled recently, so a retry or cancel arriving before
-/// the record is durable still finds it. Entries are pruned once durable and old.
-struct RecentPurchase {
-    record: Arc<PurchaseRecord>,
-    commit_number: u64,
+/// Records this actor committed recently (purchases, transfers, applied messages), so a
+/// retry arriving before the record is readable from the store still finds it. An entry
+/// is pruned once its commit has settled and newer ones crowd it out.
+struct Recent<K, V> {
+    entries: HashMap<K, (V, u64)>,
+    order: VecDeque<K>,
 }
 
-const RECENT_PURCHASES_MAX: usize = 256;
+const RECENT_MAX: usize = 256;
+
+impl<K: std::hash::Hash + Eq + Copy, V> Recent<K, V> {
+    fn new() -> Self {
+        Recent {
+            entries: HashMap::new(),
+            order: VecDeque::new(),
+        }
+    }
+
+    fn get(&self, key: &K) -> Option<&V> {
+        self.entries.get(key).map(|(value, _)| value)
+    }
+
+    /// Keeps `value`, committed by this actor's commit number `commit`; `settled` is how
+    /// many of its commits have completed.
+    fn remember(&mut self, key: K, value: V, commit: u64, settled: u64) {
+        if self.entries.insert(key, (value, commit)).is_none() {
+            self.order.push_back(key);
+        }
+        while self.order.len() > RECENT_MAX {
+            let Some(oldest) = self.order.front().copied() else {
+                break;
+            };
+            match self.entries.get(&oldest) {
+                Some((_, commit)) if *commit > settled => break,
+                _ => {
+                    self.order.pop_front();
+                    self.entries.remove(&oldest);
+                }
+            }
+        }
+    }
+
+    fn clear(&mut self) {
+        self.entries.clear();
+        self.order.clear();
+    }
+}
 
 /// What every wallet actor shares.
 #[derive(Clone)]
@@ -108,6 +164,8 @@ pub struct WalletDeps {
     pub balance_max: Decimal,
     /// Wallet events replayed on top of snapshots by the actors started so far.
     pub replayed: Arc<AtomicU64>,
+    /// Where messages to other entities go (D5).
+    pub outbox: Arc<Outbox>,
 }
 
 /// A wallet actor's state.
@@ -115,8 +173,11 @@ pub struct WalletEntity {
     wallet: Wallet,
     clock: Arc<dyn Clock>,
     balance_max: Decimal,
-    recent: HashMap<PurchaseId, RecentPurchase>,
-    recent_order: VecDeque<PurchaseId>,
+    purchases: Recent<PurchaseId, Arc<PurchaseRecord>>,
+    transfers: Recent<TransferId, Arc<TransferRecord>>,
+    /// Messages applied (their ids), so a redelivery is answered without applying again.
+    messages: Recent<MessageId, ()>,
+    outbox: Arc<Outbox>,
     /// Events since the last snapshot, replayed ones included, so replay stays bounded
     /// however often the actor stops and starts.
     events_since_snapshot: u64,
@@ -141,8 +202,10 @@ impl Entity for WalletEntity {
             wallet,
             clock: deps.clock.clone(),
             balance_max: deps.balance_max,
-            recent: HashMap::new(),
-            recent_order: VecDeque::new(),
+            purchases: Recent::new(),
+            transfers: Recent::new(),
+            messages: Recent::new(),
+            outbox: deps.outbox.clone(),
             events_since_snapshot: replayed,
         }))
     }
@@ -161,6 +224,12 @@ impl Entity for WalletEntity {
             }
             WalletCommand::CancelPurchase { purchase_id, reply } => self.cancel_purchase(life, purchase_id, reply),
             WalletCommand::Read { reply } => self.read(life, reply),
+            WalletCommand::TransferOut {
+                transfer,
+                idempotency,
+                reply,
+            } => self.transfer_out(life, *transfer, idempotency, reply),
+            WalletCommand::Deliver { message, reply } => self.deliver(life, *message, reply),
         }
     }
 
@@ -172,6 +241,12 @@ impl Entity for WalletEntity {
             WalletCommand::Read { reply } => {
                 let _ = reply.send(Err(WalletError::Retry));
             }
+            WalletCommand::TransferOut { reply, .. } => {
+                let _ = reply.send(Err(WalletError::Retry));
+            }
+            WalletCommand::Deliver { reply, .. } => {
+                let _ = reply.send(Err(WalletError::Retry));
+            }
         }
     }
 
@@ -181,8 +256,9 @@ impl Entity for WalletEntity {
             Ok(Some((wallet, replayed))) => {
                 self.wallet = wallet;
                 self.events_since_snapshot = replayed;
-                self.recent.clear();
-                self.recent_order.clear();
+                self.purchases.clear();
+                self.transfers.clear();
+                self.messages.clear();
                 Ok(())
             }
             Ok(None) => Err("the wallet is not in the store".into()),
@@ -237,38 +313,13 @@ impl WalletEntity {
     }
 
     fn remember(&mut self, life: &Life<Self>, record: Arc<PurchaseRecord>) {
-        let id = record.id;
-        if self
-            .recent
-            .insert(
-                id,
-                RecentPurchase {
-                    record,
-                    commit_number: life.commits_submitted(),
-                },
-            )
-            .is_none()
-        {
-            self.recent_order.push_back(id);
-        }
-        let settled = life.commits_settled();
-        while self.recent_order.len() > RECENT_PURCHASES_MAX {
-            let Some(oldest) = self.recent_order.front().copied() else {
-                break;
-            };
-            match self.recent.get(&oldest) {
-                Some(entry) if entry.commit_number > settled => break,
-                _ => {
-                    self.recent_order.pop_front();
-                    self.recent.remove(&oldest);
-                }
-            }
-        }
+        self.purchases
+            .remember(record.id, record, life.commits_submitted(), life.commits_settled());
     }
 
     fn find_purchase(&self, life: &Life<Self>, id: PurchaseId) -> Result<Option<Arc<PurchaseRecord>>, WalletError> {
-        if let Some(entry) = self.recent.get(&id) {
-            return Ok(Some(entry.record.clone()));
+        if let Some(record) = self.purchases.get(&id) {
+            return Ok(Some(record.clone()));
         }
         life.store()
             .purchase(&life.key().0, id)

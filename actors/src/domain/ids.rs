@@ -75,6 +75,14 @@ uuid_id!(
     /// A TAP (transaction acquiring point): a till or terminal of a merchant or venue.
     TapId
 );
+uuid_id!(
+    /// A transfer of money between wallets.
+    TransferId
+);
+uuid_id!(
+    /// A message between entities through the outbox (D5): the receiver applies each id once.
+    MessageId
+);
 
 /// Live or test data (D10): decided by the API key, never by the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -10,4 +10,5 @@ pub mod offer;
 pub mod organisation;
 pub mod otp;
 pub mod purchase;
+pub mod transfer;
 pub mod wallet;

@@ -19,7 +19,7 @@
 //!   the same pocket and expiry (the old lot's value is gone), and then settles the shortfall
 //!   its revocation caused.
 
-use super::ids::{ContactId, OfferId, PurchaseId, Tenant, WalletCode, WalletId};
+use super::ids::{ContactId, OfferId, PurchaseId, Tenant, TransferId, WalletCode, WalletId};
 use super::money::Currency;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -76,11 +76,18 @@ pub enum EntryKind {
     SpendReversal,
     /// Debit: a credit applied to the wallet's outstanding shortfall.
     ShortfallSettlement,
+    /// Debit: value sent to another wallet by a transfer.
+    TransferOut,
+    /// Credit: a new open lot from a transfer received (or a transfer given back).
+    TransferIn,
 }
 
 impl EntryKind {
     pub fn is_credit(&self) -> bool {
-        matches!(self, EntryKind::Award | EntryKind::SpendReversal)
+        matches!(
+            self,
+            EntryKind::Award | EntryKind::SpendReversal | EntryKind::TransferIn
+        )
     }
 
     /// The journal's `transaction_type`.
@@ -92,6 +99,7 @@ impl EntryKind {
             EntryKind::AwardReversal => "AWARD_REVERSAL",
             EntryKind::SpendReversal => "SPEND_REVERSAL",
             EntryKind::ShortfallSettlement => "SHORTFALL_SETTLEMENT",
+            EntryKind::TransferOut | EntryKind::TransferIn => "TRANSFER",
         }
     }
 }
@@ -134,13 +142,36 @@ pub enum Cause {
     Purchase(PurchaseId),
     PurchaseCancelled(PurchaseId),
     Expiry,
+    TransferSent(TransferId),
+    TransferReceived(TransferId),
+    /// A transfer this wallet sent, given back by its destination.
+    TransferReturned(TransferId),
 }
 
 impl Cause {
     pub fn purchase(&self) -> Option<PurchaseId> {
         match self {
             Cause::Purchase(id) | Cause::PurchaseCancelled(id) => Some(*id),
-            Cause::Expiry => None,
+            _ => None,
+        }
+    }
+
+    /// The journal's words for it.
+    pub fn description(&self) -> &'static str {
+        match self {
+            Cause::Purchase(_) => "Posted for purchase",
+            Cause::PurchaseCancelled(_) => "Purchase cancelled",
+            Cause::Expiry => "Expired",
+            Cause::TransferSent(_) => "Transfer sent",
+            Cause::TransferReceived(_) => "Transfer received",
+            Cause::TransferReturned(_) => "Transfer returned",
+        }
+    }
+
+    pub fn transfer(&self) -> Option<TransferId> {
+        match self {
+            Cause::TransferSent(id) | Cause::TransferReceived(id) | Cause::TransferReturned(id) => Some(*id),
+            _ => None,
         }
     }
 }
@@ -410,7 +441,7 @@ impl Wallet {
         let add = |a: Decimal, b: Decimal| a.checked_add(b).ok_or_else(overflow);
         let sub = |a: Decimal, b: Decimal| a.checked_sub(b).ok_or_else(overflow);
         match entry.kind {
-            EntryKind::Award => {
+            EntryKind::Award | EntryKind::TransferIn => {
                 lot.amount = add(lot.amount, entry.amount)?;
                 lot.remaining = add(lot.remaining, entry.amount)?;
             }
@@ -420,7 +451,9 @@ impl Wallet {
                 }
                 lot.remaining = add(lot.remaining, entry.amount)?;
             }
-            EntryKind::Spend | EntryKind::ShortfallSettlement => lot.remaining = sub(lot.remaining, entry.amount)?,
+            EntryKind::Spend | EntryKind::ShortfallSettlement | EntryKind::TransferOut => {
+                lot.remaining = sub(lot.remaining, entry.amount)?
+            }
             EntryKind::Expiration => {
                 lot.remaining = sub(lot.remaining, entry.amount)?;
                 lot.expired = add(lot.expired, entry.amount)?;
@@ -561,29 +594,8 @@ impl Wallet {
         let mut entries = Vec::new();
         let mut effects = PurchaseEffects::default();
         if let Some(request) = spend {
-            let mut left = request.amount.min(available);
-            while left > Decimal::ZERO {
-                let Some(&(expires_at, id)) = self.spendable.iter().find(|(at, _)| *at > now) else {
-                    break;
-                };
-                debug_assert!(expires_at > now);
-                let take = self
-                    .lots
-                    .get(&id)
-                    .map(|lot| lot.remaining)
-                    .unwrap_or_default()
-                    .min(left);
-                let entry = Entry {
-                    kind: EntryKind::Spend,
-                    lot: id,
-                    amount: take,
-                    new_lot: None,
-                    shortfall_change: Decimal::ZERO,
-                };
-                self.push(&mut entries, entry)?;
-                effects.spends.push(LotDebit { lot: id, amount: take });
-                left -= take;
-            }
+            effects.spends =
+                self.debit_in_spend_order(now, request.amount.min(available), EntryKind::Spend, &mut entries)?;
         }
         for grant in awards.iter().filter(|grant| grant.amount > Decimal::ZERO) {
             let lot = self.next_lot_id;
@@ -606,6 +618,97 @@ impl Wallet {
             self.settle_shortfall_from(&mut entries, lot, grant.amount)?;
         }
         Ok((self.record(now, Cause::Purchase(purchase), entries), effects))
+    }
+
+    /// Debits `amount` from the spendable lots, soonest-expiring first, with entries of
+    /// `kind`; the caller has checked that the lots hold it.
+    fn debit_in_spend_order(
+        &mut self,
+        now: i64,
+        amount: Decimal,
+        kind: EntryKind,
+        entries: &mut Vec<Entry>,
+    ) -> Result<Vec<LotDebit>, WalletFault> {
+        let mut debits = Vec::new();
+        let mut left = amount;
+        while left > Decimal::ZERO {
+            let Some(&(_, id)) = self.spendable.iter().find(|(at, _)| *at > now) else {
+                return Err(WalletFault(format!(
+                    "the lots hold {left} less than the debit of {amount}"
+                )));
+            };
+            let take = self
+                .lots
+                .get(&id)
+                .map(|lot| lot.remaining)
+                .unwrap_or_default()
+                .min(left);
+            let entry = Entry {
+                kind,
+                lot: id,
+                amount: take,
+                new_lot: None,
+                shortfall_change: Decimal::ZERO,
+            };
+            self.push(entries, entry)?;
+            debits.push(LotDebit { lot: id, amount: take });
+            left -= take;
+        }
+        Ok(debits)
+    }
+
+    /// Sends `amount` by a transfer: debits it from the lots in spend order, as one event.
+    /// The caller has swept expired lots first. Refused, changing nothing, when the
+    /// balance does not cover it.
+    pub fn transfer_out(
+        &mut self,
+        now: i64,
+        transfer: TransferId,
+        amount: Decimal,
+    ) -> Result<WalletEvent, CommandError> {
+        if amount <= Decimal::ZERO {
+            return Err(CommandError::Fault(WalletFault(format!("a transfer of {amount}"))));
+        }
+        if self.balances().total < amount {
+            return Err(CommandError::Rejected(WalletRejection::InsufficientFunds));
+        }
+        let mut entries = Vec::new();
+        self.debit_in_spend_order(now, amount, EntryKind::TransferOut, &mut entries)?;
+        Ok(self.record(now, Cause::TransferSent(transfer), entries))
+    }
+
+    /// Credits `amount` into a new open lot (a transfer received, or one given back), as
+    /// one event with `cause`; it settles any shortfall first. Refused, changing nothing,
+    /// when it would take the balance above `balance_max`.
+    pub fn transfer_in(
+        &mut self,
+        now: i64,
+        cause: Cause,
+        amount: Decimal,
+        balance_max: Decimal,
+    ) -> Result<WalletEvent, CommandError> {
+        if amount <= Decimal::ZERO {
+            return Err(CommandError::Fault(WalletFault(format!("a transfer of {amount}"))));
+        }
+        let before = self.balances().total;
+        if before.checked_add(amount).is_none_or(|after| after > balance_max) {
+            return Err(CommandError::Rejected(WalletRejection::BalanceLimit));
+        }
+        let mut entries = Vec::new();
+        let lot = self.next_lot_id;
+        let entry = Entry {
+            kind: EntryKind::TransferIn,
+            lot,
+            amount,
+            new_lot: Some(NewLot {
+                pocket: Pocket::Open,
+                expires_at: None,
+            }),
+            shortfall_change: Decimal::ZERO,
+        };
+        self.push(&mut entries, entry)?;
+        self.settle_shortfall_from(&mut entries, lot, amount)?;
+        Ok(self.record(now, cause, entries))
     }
 
     /// Reverses a purchase exactly: revokes its award lots, restores its spend to the lots

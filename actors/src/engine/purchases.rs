@@ -16,19 +16,28 @@ use std::sync::Arc;
 
 impl Engine {
     /// Sends the command `make` builds to the wallet's actor and awaits the durable reply.
-    async fn ask_wallet<T>(&self, key: WalletKey, make: impl Fn(Reply<T>) -> WalletCommand) -> Result<T, EngineError> {
+    pub(super) async fn ask_wallet<T>(
+        &self,
+        key: WalletKey,
+        make: impl Fn(Reply<T>) -> WalletCommand,
+    ) -> Result<T, EngineError> {
         match self.inner.wallets.ask(&key, make).await {
             Ok(value) => Ok(value),
             Err(AskError::NotFound) => Err(EngineError::NotFound("wallet")),
             Err(AskError::Busy) => Err(EngineError::Busy("wallet")),
             Err(AskError::Store(error)) => Err(error.into()),
             Err(AskError::Refused(error)) => Err(match error {
-                WalletError::Rejected(WalletRejection::InsufficientFunds) => EngineError::InsufficientFunds,
+                WalletError::Rejected(WalletRejection::InsufficientFunds) => EngineError::InsufficientFunds {
+                    parameter: "spend_request.amount",
+                },
                 WalletError::Rejected(WalletRejection::BalanceLimit) => EngineError::BalanceLimit {
                     max: self.inner.settings.money.wallet_balance_max,
                 },
                 WalletError::ReferenceConflict => EngineError::ReferenceConflict,
                 WalletError::PurchaseNotFound => EngineError::NotFound("purchase"),
+                WalletError::TransferConflict => {
+                    EngineError::Conflict("id: the transfer id was already used for a different transfer".into())
+                }
                 WalletError::Storage(error) => EngineError::Storage(error),
                 WalletError::Internal | WalletError::Retry => EngineError::Internal("wallet"),
             }),
@@ -331,6 +340,7 @@ fn journal_lines(header: &WalletHeader, event: &WalletEvent) -> Vec<JournalLine>
                 entry: entry.clone(),
                 posted_on: event.at,
                 purchase: event.cause.purchase(),
+                cause: event.cause.clone(),
             }
         })
         .collect()

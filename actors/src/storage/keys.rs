@@ -29,6 +29,9 @@
 //! | `T`    | auth_otp id                    | OneTimePassword     |
 //! | `D`    | sha256(link token)             | LinkToken (email verification, password reset) |
 //! | `B`    | message seq (BE u64)           | OutboundMessage: the communications outbox |
+//! | `b`    | message seq (BE u64)           | ActorMessage: the outbox between entities (D5) |
+//! | `t`    | tenant, transfer id            | TransferRecord      |
+//! | `i`    | tenant, wallet id, message id  | (): the wallet applied this message |
 //! | `a`    | business id, 0, TAP code   | TapEntry: TAP codes of a business's merchants and venues |
 //! | `a`    | business id, 1, TAP id     | TapEntry            |
 //! | `m`    | tenant, contact id, business id | Membership: a registry contact's businesses |
@@ -38,7 +41,8 @@
 
 use crate::domain::access::Subject;
 use crate::domain::ids::{
-    ApiKeyId, ContactCode, ContactId, OfferId, OrganisationId, PurchaseId, TapId, Tenant, UserId, WalletCode, WalletId,
+    ApiKeyId, ContactCode, ContactId, MessageId, OfferId, OrganisationId, PurchaseId, TapId, Tenant, TransferId,
+    UserId, WalletCode, WalletId,
 };
 
 pub const CONTACT: u8 = b'C';
@@ -65,6 +69,9 @@ pub const CONTACT_IDENTITIES: u8 = b'Z';
 pub const ONE_TIME_PASSWORD: u8 = b'T';
 pub const LINK_TOKEN: u8 = b'D';
 pub const OUTBOX: u8 = b'B';
+pub const ACTOR_OUTBOX: u8 = b'b';
+pub const TRANSFER: u8 = b't';
+pub const INBOX: u8 = b'i';
 pub const TAP: u8 = b'a';
 pub const SUBJECT_SESSION: u8 = b'f';
 pub const MEMBERSHIP: u8 = b'm';
@@ -227,6 +234,25 @@ pub fn outbox_message(seq: u64) -> Vec<u8> {
 
 pub fn outbox() -> Vec<u8> {
     vec![OUTBOX]
+}
+
+pub fn actor_message(seq: u64) -> Vec<u8> {
+    prefixed(ACTOR_OUTBOX, &seq.to_be_bytes())
+}
+
+pub fn actor_outbox() -> Vec<u8> {
+    vec![ACTOR_OUTBOX]
+}
+
+pub fn transfer(tenant: &Tenant, id: TransferId) -> Vec<u8> {
+    tenant_key(TRANSFER, tenant, id.as_bytes())
+}
+
+pub fn inbox(tenant: &Tenant, wallet: WalletId, message: MessageId) -> Vec<u8> {
+    let mut rest = [0u8; 32];
+    rest[..16].copy_from_slice(wallet.as_bytes());
+    rest[16..].copy_from_slice(message.as_bytes());
+    tenant_key(INBOX, tenant, &rest)
 }
 
 fn prefixed(prefix: u8, rest: &[u8]) -> Vec<u8> {

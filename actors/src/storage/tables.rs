@@ -54,10 +54,11 @@ pub enum Family {
     Access,
     Outbox,
     Meta,
+    Transfers,
 }
 
 impl Family {
-    pub const ALL: [Family; 9] = [
+    pub const ALL: [Family; 10] = [
         Family::WalletHistory,
         Family::WalletSnapshots,
         Family::Purchases,
@@ -67,6 +68,7 @@ impl Family {
         Family::Access,
         Family::Outbox,
         Family::Meta,
+        Family::Transfers,
     ];
 
     pub fn name(self) -> &'static str {
@@ -80,6 +82,7 @@ impl Family {
             Family::Access => "access",
             Family::Outbox => "outbox",
             Family::Meta => "meta",
+            Family::Transfers => "transfers",
         }
     }
 
@@ -98,7 +101,8 @@ impl Family {
             }
             USER | USER_EMAIL | SESSION | SUBJECT_SESSION | REFRESH_TOKEN | SIGNING_KEY | ONE_TIME_PASSWORD
             | LINK_TOKEN | SIGN_IN_LOCK => Family::Access,
-            OUTBOX => Family::Outbox,
+            OUTBOX | ACTOR_OUTBOX => Family::Outbox,
+            TRANSFER | INBOX => Family::Transfers,
             META | DERIVED_LSN => Family::Meta,
             _ => return None,
         })
@@ -341,6 +345,9 @@ mod tests {
             ONE_TIME_PASSWORD,
             LINK_TOKEN,
             OUTBOX,
+            ACTOR_OUTBOX,
+            TRANSFER,
+            INBOX,
             TAP,
             SUBJECT_SESSION,
             MEMBERSHIP,

@@ -42,7 +42,8 @@ pub struct JournalView {
     /// CREDIT or DEBIT.
     #[serde(rename = "type")]
     pub journal_type: &'static str,
-    /// AWARD, SPEND, EXPIRATION, AWARD_REVERSAL, SPEND_REVERSAL or SHORTFALL_SETTLEMENT.
+    /// AWARD, SPEND, EXPIRATION, AWARD_REVERSAL, SPEND_REVERSAL, SHORTFALL_SETTLEMENT or
+    /// TRANSFER.
     pub transaction_type: &'static str,
     pub amount: Money,
     pub currency: String,
@@ -51,6 +52,10 @@ pub struct JournalView {
     pub expiration_date: Option<i64>,
     /// The purchase the line came from.
     pub purchase: Option<JournalPurchase>,
+    /// The transfer the line came from (sent, received, or given back).
+    pub transfer: Option<JournalPurchase>,
+    /// What the line is, in words.
+    pub description: &'static str,
 }
 
 fn wallet_id(text: &str) -> Result<WalletId, ApiError> {
@@ -126,6 +131,8 @@ pub async fn list_journals(
             posted_on: line.posted_on,
             expiration_date: line.entry.new_lot.and_then(|lot| lot.expires_at),
             purchase: line.purchase.map(|id| JournalPurchase { id: id.to_string() }),
+            transfer: line.cause.transfer().map(|id| JournalPurchase { id: id.to_string() }),
+            description: line.cause.description(),
         })
         .collect();
     Ok(HttpResponse::Ok().json(PagedResponse {

@@ -5,6 +5,7 @@
 
 pub mod contacts;
 pub mod organisations;
+pub mod transfers;
 pub mod verification;
 
 use crate::api::auth::{access_token, api_key, engine, parse_mode};
@@ -37,6 +38,7 @@ pub fn scope() -> actix_web::Scope {
         .service(organisations::list_organisations)
         .service(organisations::switch)
         .service(contacts::sign_out)
+        .service(transfers::create_transfer)
 }
 
 /// Where the per-address limits of code requests take the client's address from: the TCP

@@ -348,3 +348,82 @@ fn entries_that_would_overflow_are_refused_whole_not_panicked_on() {
         CommandError::Rejected(WalletRejection::BalanceLimit)
     );
 }
+
+impl Ledger {
+    fn send(&mut self, now: i64, amount: &str) -> Result<(), WalletRejection> {
+        if let Some(event) = self.wallet.sweep_expired(now).unwrap() {
+            self.journal.push(event);
+        }
+        let event = self
+            .wallet
+            .transfer_out(now, TransferId::random(), d(amount))
+            .map_err(|error| match error {
+                CommandError::Rejected(rejection) => rejection,
+                CommandError::Fault(fault) => panic!("{fault}"),
+            })?;
+        self.journal.push(event);
+        self.check();
+        Ok(())
+    }
+
+    fn receive(&mut self, now: i64, amount: &str, balance_max: Decimal) -> Result<(), WalletRejection> {
+        let event = self
+            .wallet
+            .transfer_in(
+                now,
+                Cause::TransferReceived(TransferId::random()),
+                d(amount),
+                balance_max,
+            )
+            .map_err(|error| match error {
+                CommandError::Rejected(rejection) => rejection,
+                CommandError::Fault(fault) => panic!("{fault}"),
+            })?;
+        self.journal.push(event);
+        self.check();
+        Ok(())
+    }
+}
+
+#[test]
+fn a_transfer_takes_lots_in_spend_order_and_never_more_than_the_balance() {
+    let mut ledger = Ledger::new();
+    ledger
+        .purchase(0, None, &[award("5", None), award("4", Some(100))])
+        .unwrap();
+    let before = ledger.wallet.clone();
+    assert_eq!(ledger.send(1, "9.01"), Err(WalletRejection::InsufficientFunds));
+    assert_eq!(ledger.wallet, before, "a refused transfer changes nothing");
+    ledger.send(1, "6").unwrap();
+    let event = ledger.journal.last().unwrap();
+    assert!(matches!(event.cause, Cause::TransferSent(_)));
+    let taken: Vec<(LotId, Decimal)> = event.entries.iter().map(|entry| (entry.lot, entry.amount)).collect();
+    assert_eq!(taken, vec![(2, d("4")), (1, d("2"))], "the expiring lot first");
+    assert!(event.entries.iter().all(|entry| entry.kind == EntryKind::TransferOut));
+    assert_eq!(ledger.wallet.balances().total, d("3"));
+    // Expired value is not transferable.
+    let mut expiring = Ledger::new();
+    expiring.purchase(0, None, &[award("4", Some(10))]).unwrap();
+    assert_eq!(expiring.send(10, "1"), Err(WalletRejection::InsufficientFunds));
+}
+
+#[test]
+fn a_transfer_received_is_open_money_settles_a_shortfall_and_respects_the_bound() {
+    let mut ledger = Ledger::new();
+    // A shortfall: an award spent, then its purchase cancelled.
+    let awarded = ledger.purchase(0, None, &[award("5", None)]).unwrap();
+    ledger.purchase(1, spend("5", false), &[]).unwrap();
+    ledger.cancel(2, &awarded);
+    assert_eq!(ledger.wallet.balances().shortfall, d("5"));
+    ledger.receive(3, "8", MAX).unwrap();
+    let balances = ledger.wallet.balances();
+    assert_eq!(
+        (balances.total, balances.open, balances.shortfall),
+        (d("3"), d("3"), Decimal::ZERO)
+    );
+    let before = ledger.wallet.clone();
+    assert_eq!(ledger.receive(4, "7.01", d("10")), Err(WalletRejection::BalanceLimit));
+    assert_eq!(ledger.wallet, before);
+    ledger.receive(4, "7", d("10")).unwrap();
+    assert_eq!(ledger.wallet.balances().total, d("10"));
+}

@@ -11,4 +11,5 @@ mod organisations;
 mod outbox;
 mod purchases;
 pub use purchases::IdempotencyRecord;
+mod transfers;
 mod wallets;

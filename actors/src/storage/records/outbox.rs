@@ -1,5 +1,7 @@
-//! The communications outbox: messages waiting to be delivered, by sequence number.
+//! The outboxes: communications (emails, texts) and messages between entities (D5), each
+//! waiting to be delivered, by sequence number.
 
+use crate::domain::transfer::ActorMessage;
 use crate::storage::*;
 
 impl Store {
@@ -15,12 +17,26 @@ impl Store {
 
     /// The highest outbox sequence number used, 0 for none.
     pub fn outbox_last_seq(&self) -> Result<u64, StoreError> {
-        let prefix = keys::outbox();
-        let logged = self.inner.overlay.prefix(&prefix).last().map(|(key, _)| key.to_vec());
+        self.last_seq(&keys::outbox())
+    }
+
+    /// Up to `limit` messages between entities waiting in their outbox, oldest first.
+    pub fn actor_messages_pending(&self, limit: usize) -> Result<Vec<ActorMessage>, StoreError> {
+        self.scan(&keys::actor_outbox(), limit)
+    }
+
+    /// The highest sequence number of a message between entities still waiting, 0 for none.
+    pub fn actor_outbox_last_seq(&self) -> Result<u64, StoreError> {
+        self.last_seq(&keys::actor_outbox())
+    }
+
+    /// The highest sequence number under an outbox `prefix` (one byte), 0 for none.
+    fn last_seq(&self, prefix: &[u8]) -> Result<u64, StoreError> {
+        let logged = self.inner.overlay.prefix(prefix).last().map(|(key, _)| key.to_vec());
         let stored = self
             .inner
             .tables
-            .prefix(&prefix, true)?
+            .prefix(prefix, true)?
             .next()
             .transpose()?
             .map(|(key, _)| key.to_vec());
@@ -43,5 +59,14 @@ impl WriteSet {
     /// A message leaves the outbox once delivered or given up.
     pub fn outbox_done(&mut self, seq: u64) {
         self.remove(keys::outbox_message(seq));
+    }
+
+    pub fn actor_message(&mut self, message: &ActorMessage) {
+        self.put(keys::actor_message(message.seq), encode(message));
+    }
+
+    /// A message between entities leaves the outbox once its recipient applied it.
+    pub fn actor_message_done(&mut self, seq: u64) {
+        self.remove(keys::actor_message(seq));
     }
 }

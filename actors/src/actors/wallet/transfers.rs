@@ -1,0 +1,204 @@
+//! A wallet's side of transfers (D5): sending debits the wallet and commits the credit's
+//! message in the same commit; receiving applies a message once, by its id, and gives the
+//! money back to the origin when this wallet cannot take it.
+
+use super::{Life, Reply, WalletEntity, WalletError};
+use crate::domain::ids::TransferId;
+use crate::domain::transfer::{ActorMessage, MessageBody, Recipient, ReturnReason, TransferRecord};
+use crate::domain::wallet::{Cause, CommandError, WalletFault, WalletRejection};
+use crate::metrics_names as names;
+use crate::storage::{IdempotencyRecord, WriteSet};
+use rust_decimal::Decimal;
+use std::sync::Arc;
+
+impl WalletEntity {
+    fn find_transfer(&self, life: &Life<Self>, id: TransferId) -> Result<Option<Arc<TransferRecord>>, WalletError> {
+        if let Some(record) = self.transfers.get(&id) {
+            return Ok(Some(record.clone()));
+        }
+        life.store()
+            .transfer(&life.key().0, id)
+            .map(|found| found.map(Arc::new))
+            .map_err(|error| WalletError::Storage(error.to_string()))
+    }
+
+    /// Sends a transfer: the debit, the transfer's record, the credit's message to the
+    /// destination (and the idempotency record) in one commit, answered once durable. A
+    /// retry of the same transfer is answered with it; another transfer under its id is a
+    /// conflict.
+    pub(super) fn transfer_out(
+        &mut self,
+        life: &mut Life<Self>,
+        mut transfer: TransferRecord,
+        idempotency: Option<([u8; 32], IdempotencyRecord)>,
+        reply: Reply<Arc<TransferRecord>>,
+    ) {
+        match self.find_transfer(life, transfer.id) {
+            Err(error) => {
+                let _ = reply.send(Err(error));
+                return;
+            }
+            Ok(Some(existing)) => {
+                if existing.body_hash == transfer.body_hash && existing.origin == transfer.origin {
+                    life.answer_after_durable(reply, Ok(existing));
+                } else {
+                    let _ = reply.send(Err(WalletError::TransferConflict));
+                }
+                return;
+            }
+            Ok(None) => {}
+        }
+        let now = self.clock.now_s();
+        let mut writes = WriteSet::default();
+        if let Err(fault) = self.sweep(life, now, &mut writes) {
+            return self.fault(life, reply, &fault);
+        }
+        let event = match self.wallet.transfer_out(now, transfer.id, transfer.amount) {
+            Ok(event) => event,
+            Err(CommandError::Fault(fault)) => return self.fault(life, reply, &fault),
+            Err(CommandError::Rejected(rejection)) => {
+                metrics::counter!(names::TRANSFERS_TOTAL, "outcome" => "refused").increment(1);
+                return life.commit_then_answer(writes, reply, Err(WalletError::Rejected(rejection)));
+            }
+        };
+        transfer.created_on = now;
+        let (tenant, _) = *life.key();
+        self.add_events(life, &mut writes, &[event]);
+        writes.transfer(&transfer);
+        writes.actor_message(&ActorMessage {
+            id: ActorMessage::credit_id(transfer.id),
+            seq: self.outbox.next_seq(),
+            to: Recipient::Wallet(tenant, transfer.destination),
+            body: MessageBody::TransferCredit {
+                transfer: transfer.id,
+                from: transfer.origin,
+                currency: transfer.currency,
+                amount: transfer.amount,
+            },
+            committed_at: now,
+        });
+        if let Some((key_hash, record)) = &idempotency {
+            writes.idempotency(&tenant, key_hash, record);
+        }
+        metrics::counter!(names::TRANSFERS_TOTAL, "outcome" => "sent").increment(1);
+        let record = Arc::new(transfer);
+        let answer = record.clone();
+        let outbox = self.outbox.clone();
+        life.commit(writes, move |outcome| {
+            if outcome.is_ok() {
+                outbox.wake();
+            }
+            let _ = reply.send(outcome.map(|()| answer).map_err(WalletError::from));
+        });
+        self.transfers
+            .remember(record.id, record, life.commits_submitted(), life.commits_settled());
+    }
+
+    /// Applies a message from the outbox, once: its effects and the mark that it was applied
+    /// commit together, and a message seen before is answered without applying it again.
+    pub(super) fn deliver(&mut self, life: &mut Life<Self>, message: ActorMessage, reply: Reply<()>) {
+        let (tenant, wallet) = *life.key();
+        if message.to != Recipient::Wallet(tenant, wallet) {
+            return self.fault(
+                life,
+                reply,
+                &WalletFault(format!("message {} is for {:?}", message.id, message.to)),
+            );
+        }
+        let applied = self.messages.get(&message.id).is_some()
+            || match life.store().message_applied(&tenant, wallet, message.id) {
+                Ok(applied) => applied,
+                Err(error) => {
+                    let _ = reply.send(Err(WalletError::Storage(error.to_string())));
+                    return;
+                }
+            };
+        if applied {
+            return life.answer_after_durable(reply, Ok(()));
+        }
+        let now = self.clock.now_s();
+        let mut writes = WriteSet::default();
+        if let Err(fault) = self.sweep(life, now, &mut writes) {
+            return self.fault(life, reply, &fault);
+        }
+        let mut sends_message = false;
+        match message.body {
+            MessageBody::TransferCredit {
+                transfer,
+                from,
+                currency,
+                amount,
+            } => {
+                let refused = if currency != self.wallet.header.currency {
+                    Some(ReturnReason::Currency)
+                } else {
+                    match self
+                        .wallet
+                        .transfer_in(now, Cause::TransferReceived(transfer), amount, self.balance_max)
+                    {
+                        Ok(event) => {
+                            self.add_events(life, &mut writes, &[event]);
+                            metrics::counter!(names::TRANSFERS_TOTAL, "outcome" => "credited").increment(1);
+                            None
+                        }
+                        Err(CommandError::Rejected(WalletRejection::BalanceLimit)) => Some(ReturnReason::BalanceLimit),
+                        Err(CommandError::Rejected(rejection)) => {
+                            let fault = WalletFault(format!("a transfer credit refused: {rejection:?}"));
+                            return self.fault(life, reply, &fault);
+                        }
+                        Err(CommandError::Fault(fault)) => return self.fault(life, reply, &fault),
+                    }
+                };
+                if let Some(reason) = refused {
+                    metrics::counter!(names::TRANSFERS_TOTAL, "outcome" => "returned").increment(1);
+                    writes.actor_message(&ActorMessage {
+                        id: ActorMessage::return_id(transfer),
+                        seq: self.outbox.next_seq(),
+                        to: Recipient::Wallet(tenant, from),
+                        body: MessageBody::TransferReturn {
+                            transfer,
+                            currency,
+                            amount,
+                            reason,
+                        },
+                        committed_at: now,
+                    });
+                    sends_message = true;
+                }
+            }
+            MessageBody::TransferReturn {
+                transfer,
+                currency,
+                amount,
+                reason: _,
+            } => {
+                if currency != self.wallet.header.currency {
+                    let fault = WalletFault(format!("transfer {transfer} came back in {currency}"));
+                    return self.fault(life, reply, &fault);
+                }
+                // The wallet's own money coming back: no bound refuses it.
+                match self
+                    .wallet
+                    .transfer_in(now, Cause::TransferReturned(transfer), amount, Decimal::MAX)
+                {
+                    Ok(event) => self.add_events(life, &mut writes, &[event]),
+                    Err(CommandError::Rejected(rejection)) => {
+                        let fault = WalletFault(format!("a returned transfer refused: {rejection:?}"));
+                        return self.fault(life, reply, &fault);
+                    }
+                    Err(CommandError::Fault(fault)) => return self.fault(life, reply, &fault),
+                }
+            }
+        }
+        writes.message_applied(&tenant, wallet, message.id);
+        let outbox = self.outbox.clone();
+        life.commit(writes, move |outcome| {
+            if outcome.is_ok() && sends_message {
+                outbox.wake();
+            }
+            let _ = reply.send(outcome.map_err(WalletError::from));
+        });
+        self.messages
+            .remember(message.id, (), life.commits_submitted(), life.commits_settled());
+    }
+}

@@ -1,0 +1,91 @@
+//! Transfers of money between wallets, and the messages between entities that carry their
+//! credit (D5): the origin's debit and the message commit together; the destination applies
+//! the message once, by its id.
+
+use super::ids::{ContactId, MessageId, Tenant, TransferId, WalletId};
+use super::money::Currency;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// A transfer as the origin wallet committed it, with its debit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferRecord {
+    pub id: TransferId,
+    pub tenant: Tenant,
+    pub origin: WalletId,
+    /// The contact who asked for it (the origin wallet's owner).
+    pub contact: ContactId,
+    pub destination: WalletId,
+    pub currency: Currency,
+    #[serde(with = "crate::storage::codec::decimal")]
+    pub amount: Decimal,
+    /// The transfer's 16-digit code (given, or made at random).
+    pub code: String,
+    pub notes: Option<String>,
+    /// The date the request gave (`transfer_date`), if any.
+    pub transfer_date: Option<i64>,
+    pub created_on: i64,
+    /// What a retry must match to be answered with this transfer.
+    pub body_hash: [u8; 32],
+}
+
+/// The entity a message is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Recipient {
+    Wallet(Tenant, WalletId),
+}
+
+/// What a message asks of its recipient.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MessageBody {
+    /// Credit a transfer's amount (the origin was debited in the same commit as this message).
+    TransferCredit {
+        transfer: TransferId,
+        from: WalletId,
+        currency: Currency,
+        #[serde(with = "crate::storage::codec::decimal")]
+        amount: Decimal,
+    },
+    /// Give a transfer's amount back to its origin: the destination could not take it.
+    TransferReturn {
+        transfer: TransferId,
+        currency: Currency,
+        #[serde(with = "crate::storage::codec::decimal")]
+        amount: Decimal,
+        reason: ReturnReason,
+    },
+}
+
+/// Why a destination gave a transfer back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReturnReason {
+    /// The credit would take the destination above its maximum balance.
+    BalanceLimit,
+    /// The destination holds another currency.
+    Currency,
+    /// The destination wallet no longer exists.
+    NoWallet,
+}
+
+/// A message in the outbox between entities, in commit order (`seq`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActorMessage {
+    pub id: MessageId,
+    pub seq: u64,
+    pub to: Recipient,
+    pub body: MessageBody,
+    /// When the sender committed it (epoch s), for the outbox's age.
+    pub committed_at: i64,
+}
+
+impl ActorMessage {
+    /// The id of a transfer's credit: one per transfer, whoever sends it and however often.
+    pub fn credit_id(transfer: TransferId) -> MessageId {
+        MessageId(uuid::Uuid::new_v5(&transfer.0, b"credit"))
+    }
+
+    /// The id of a transfer's return: one per transfer.
+    pub fn return_id(transfer: TransferId) -> MessageId {
+        MessageId(uuid::Uuid::new_v5(&transfer.0, b"return"))
+    }
+}

@@ -1,5 +1,6 @@
 //! Model test: random sequences of purchases (awards and spends), cancels, retries, clock
-//! moves (expiry), reads, restarts and crashes, applied to the real engine (actors, journal
+//! moves (expiry), reads, transfers to and from a second wallet (with crashes between a
+//! transfer's acknowledgement and its delivery), restarts and crashes, applied to the real engine (actors, journal
 //! writer, fjall) and to a small reference model written straight from the rules. Outcomes,
 //! balances, shortfall, every lot and every journal line must agree after every step.
 //!
@@ -14,7 +15,7 @@ use rewards_engine::domain::ids::{Mode, ReferenceNumber, Tenant};
 use rewards_engine::domain::money::Currency;
 use rewards_engine::domain::offer::{AwardKind, AwardRule, OfferState};
 use rewards_engine::domain::organisation::ApiKeyKind;
-use rewards_engine::engine::{ContactRef, NewContact, NewOffer, PurchaseSubmission, SubmittedAmounts};
+use rewards_engine::engine::{ContactRef, NewContact, NewOffer, PurchaseSubmission, SubmittedAmounts, TransferRequest};
 use rewards_engine::storage::Store;
 use rewards_engine::{Clock, Engine, EngineError, ManualClock};
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -42,6 +43,13 @@ enum Op {
     /// A crash and a start: whatever the deriver had not applied comes back from the log,
     /// and wallets replay the events after their last snapshot.
     Crash,
+    /// A transfer to (or from) a second contact's wallet; with `crash`, the engine crashes
+    /// right after the transfer is acknowledged, before the outbox delivered its credit.
+    Transfer {
+        cents: u32,
+        inbound: bool,
+        crash: bool,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -54,6 +62,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::Read),
         1 => Just(Op::Restart),
         2 => Just(Op::Crash),
+        3 => (1u32..3_000, any::<bool>(), proptest::bool::weighted(0.3))
+            .prop_map(|(cents, inbound, crash)| Op::Transfer { cents, inbound, crash }),
     ]
 }
 
@@ -138,6 +148,29 @@ impl Model {
         let lot = self.lots.len() - 1;
         self.settle(lot, amount);
         lot
+    }
+
+    /// Sends `amount` by a transfer: debited from the lots in spend order; `false` (nothing
+    /// changed) when the balance does not cover it.
+    fn transfer_out(&mut self, now: i64, amount: Decimal) -> bool {
+        self.expire(now);
+        let order = self.spend_order(now);
+        let available: Decimal = order.iter().map(|&i| self.lots[i].remaining).sum();
+        if available < amount {
+            return false;
+        }
+        let mut left = amount;
+        for i in order {
+            if left.is_zero() {
+                break;
+            }
+            let take = self.lots[i].remaining.min(left);
+            self.lots[i].remaining -= take;
+            self.journal_sum -= take;
+            self.journal.push(("TRANSFER", take));
+            left -= take;
+        }
+        true
     }
 
     /// Spend first (from value held before the purchase), then award.
@@ -373,6 +406,46 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
         )
         .await
         .unwrap();
+    // The other end of transfers, funded with far more than the steps can move.
+    let peer = harness
+        .engine
+        .create_contact(
+            tenant,
+            NewContact {
+                code: None,
+                first_name: Some("Peer".into()),
+                last_name: None,
+                email_address: None,
+                phones: vec![],
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    harness
+        .engine
+        .post_purchase(
+            tenant,
+            PurchaseSubmission {
+                reference_number: ReferenceNumber::parse("PEER-FUNDS").unwrap(),
+                contact: ContactRef::Id(peer.id),
+                currency: None,
+                amounts: SubmittedAmounts {
+                    net: None,
+                    tax: None,
+                    discount: None,
+                    total: Decimal::from(100_000),
+                },
+                date: None,
+                products: vec![],
+                spend: None,
+                organisation: None,
+            },
+        )
+        .await
+        .unwrap();
+    // What transfers moved into the peer's wallet, net.
+    let mut peer_net = Decimal::ZERO;
     let mut model = Model::default();
 
     for (step, op) in ops.into_iter().enumerate() {
@@ -459,6 +532,60 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 prop_assert_eq!(record.effects.awarded(), posted.award);
                 prop_assert_eq!(record.effects.spent(), posted.spent);
             }
+            Op::Transfer { cents, inbound, crash } => {
+                let amount = Decimal::new(i64::from(cents), 2);
+                let (from, to) = if inbound { (&peer, &contact) } else { (&contact, &peer) };
+                let request = TransferRequest {
+                    id: None,
+                    origin: from.wallet_id,
+                    destination: to.wallet_id,
+                    amount,
+                    code: None,
+                    notes: None,
+                    transfer_date: None,
+                };
+                let expected = if inbound {
+                    model.expire(now);
+                    model.credit_new_lot("TRANSFER", amount, None);
+                    true
+                } else {
+                    model.transfer_out(now, amount)
+                };
+                match (expected, harness.engine.transfer(tenant, from.id, request, None).await) {
+                    (true, Ok(_)) => peer_net += if inbound { -amount } else { amount },
+                    (false, Err(EngineError::InsufficientFunds { .. })) => {}
+                    (expected, outcome) => {
+                        prop_assert!(
+                            false,
+                            "step {}: model {}, engine {:?}",
+                            step,
+                            expected,
+                            outcome.map(|t| t.id)
+                        );
+                    }
+                }
+                if crash {
+                    harness = harness.crash().await;
+                }
+                delivered(&harness.engine).await?;
+                let peer_lines: Decimal = harness
+                    .engine
+                    .store()
+                    .all_wallet_events(&tenant, peer.wallet_id)
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?
+                    .iter()
+                    .flat_map(|event| event.entries.iter())
+                    .filter(|entry| entry.kind.transaction_type() == "TRANSFER")
+                    .map(|entry| entry.signed_amount())
+                    .sum();
+                prop_assert_eq!(peer_lines, peer_net, "the peer's transfers after step {}", step);
+                let (peer_balance, peer_journal) = harness
+                    .engine
+                    .audit_wallet(tenant, peer.wallet_id)
+                    .await
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_eq!(peer_balance, peer_journal);
+            }
             Op::Cancel(_) | Op::Retry(_) => {}
             Op::Advance { hours } => harness.clock.advance(i64::from(hours) * HOUR),
             Op::Read => {}
@@ -534,6 +661,24 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     }
     harness.engine.shutdown().await;
     Ok(())
+}
+
+/// Waits (at most 10 s) until the outbox between entities has delivered everything.
+async fn delivered(engine: &Engine) -> Result<(), TestCaseError> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let pending = engine
+            .store()
+            .actor_messages_pending(1)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        if pending.is_empty() {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(TestCaseError::fail(format!("not delivered after 10 s: {pending:?}")));
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
 }
 
 /// The run's seed: `MODEL_SEED` (32 bytes in hex) to replay one, else a fresh one.

@@ -137,6 +137,24 @@ async fn a_transfer_debits_the_origin_and_credits_the_destination_once_in_both_j
     for wallet in [&ann.wallet_id, &bob.wallet_id] {
         app.assert_balance_equals_journal(wallet).await;
     }
+    let metrics = app
+        .client
+        .get(app.metrics_url())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for name in [
+        "rewards_transfers_total{outcome=\"sent\"}",
+        "rewards_transfers_total{outcome=\"credited\"}",
+        "rewards_actor_messages_total{outcome=\"applied\"}",
+        "rewards_actor_messages_pending",
+        "rewards_actor_message_age_seconds",
+    ] {
+        assert!(metrics.contains(name), "{name} in /metrics");
+    }
 
     // Bob sends part of it back; his own and Ann's journals show both.
     let back = transfer(&app, &bob, &ann.wallet_id, "2.34", &[]).await;

@@ -1,10 +1,15 @@
-//! Durable awards through the actors and the journal writer, in process (no HTTP).
+//! Durable awards and transfers through the actors and the journal writer, in process (no
+//! HTTP).
 //!
 //! Each iteration posts one purchase that earns an award; it counts only once its reply
 //! arrived, i.e. once the award is flushed to disk (D2). `IN_FLIGHT` purchases are kept
 //! outstanding, like that many tills. Two shapes:
 //! - `uniform`: purchases spread uniformly over 100,000 wallets;
 //! - `hot_wallet`: every purchase on one wallet.
+//!
+//! Then transfers of 0.01 (`transfers/…`), each batch timed until the outbox delivered every
+//! credit: `uniform_pairs_N_wallets` (from a random wallet to the next one) and `hot_pair`
+//! (two wallets sending to each other).
 //!
 //! Run: `cargo bench --bench engine`. Environment: `REWARDS_BENCH_WALLETS` (default 100,000),
 //! `REWARDS_BENCH_ARBITERS` (default: cores), `REWARDS_BENCH_BATCH_WAIT_US` (default 0),
@@ -13,11 +18,11 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use futures_util::stream::{self, StreamExt};
 use rewards_engine::actors::ActorSettings;
-use rewards_engine::domain::ids::{ContactId, Mode, ReferenceNumber, Tenant};
+use rewards_engine::domain::ids::{ContactId, Mode, ReferenceNumber, Tenant, WalletId};
 use rewards_engine::domain::money::Currency;
 use rewards_engine::domain::offer::{AwardKind, AwardRule, OfferState};
 use rewards_engine::domain::organisation::ApiKeyKind;
-use rewards_engine::engine::{ContactRef, NewContact, NewOffer, PurchaseSubmission, SubmittedAmounts};
+use rewards_engine::engine::{ContactRef, NewContact, NewOffer, PurchaseSubmission, SubmittedAmounts, TransferRequest};
 use rewards_engine::storage::{Store, StoreSettings, TableSettings, WriterSettings};
 use rewards_engine::{Engine, EngineSettings, SystemClock};
 use rust_decimal::Decimal;
@@ -34,7 +39,8 @@ struct Setup {
     system: actix_web::rt::SystemRunner,
     engine: Engine,
     tenant: Tenant,
-    contacts: Vec<ContactId>,
+    /// Each contact and its wallet.
+    contacts: Vec<(ContactId, WalletId)>,
     _dir: tempfile::TempDir,
 }
 
@@ -115,7 +121,7 @@ fn setup(wallets: usize) -> Setup {
             },
         };
         engine.create_offer(tenant, offer, None).await.unwrap();
-        let contacts: Vec<ContactId> = stream::iter(0..wallets)
+        let contacts: Vec<(ContactId, WalletId)> = stream::iter(0..wallets)
             .map(|_| {
                 let engine = engine.clone();
                 async move {
@@ -126,7 +132,8 @@ fn setup(wallets: usize) -> Setup {
                         email_address: None,
                         phones: vec![],
                     };
-                    engine.create_contact(tenant, new, None).await.unwrap().id
+                    let contact = engine.create_contact(tenant, new, None).await.unwrap();
+                    (contact.id, contact.wallet_id)
                 }
             })
             .buffer_unordered(IN_FLIGHT)
@@ -140,6 +147,24 @@ fn setup(wallets: usize) -> Setup {
         tenant,
         contacts,
         _dir: dir,
+    }
+}
+
+fn purchase_submission(reference: String, contact: ContactId, total: Decimal) -> PurchaseSubmission {
+    PurchaseSubmission {
+        reference_number: ReferenceNumber::parse(&reference).unwrap(),
+        contact: ContactRef::Id(contact),
+        currency: None,
+        amounts: SubmittedAmounts {
+            net: None,
+            tax: None,
+            discount: None,
+            total,
+        },
+        date: None,
+        products: vec![],
+        spend: None,
+        organisation: None,
     }
 }
 
@@ -178,21 +203,7 @@ fn post_timed(setup: &Setup, first: u64, count: u64, pick: impl Fn(u64) -> Conta
         stream::iter(first..first + count)
             .map(|n| {
                 let engine = setup.engine.clone();
-                let submission = PurchaseSubmission {
-                    reference_number: ReferenceNumber::parse(&format!("B-{n}")).unwrap(),
-                    contact: ContactRef::Id(pick(n)),
-                    currency: None,
-                    amounts: SubmittedAmounts {
-                        net: None,
-                        tax: None,
-                        discount: None,
-                        total: Decimal::new(2_550, 2),
-                    },
-                    date: None,
-                    products: vec![],
-                    spend: None,
-                    organisation: None,
-                };
+                let submission = purchase_submission(format!("B-{n}"), pick(n), Decimal::new(2_550, 2));
                 let tenant = setup.tenant;
                 async move {
                     let record = engine.post_purchase(tenant, submission).await.expect("durable award");
@@ -224,16 +235,101 @@ fn durable_awards(c: &mut Criterion) {
             post(
                 &setup,
                 iterations,
-                |n| contacts[(n.wrapping_mul(0x9E37_79B9_7F4A_7C15) % contacts.len() as u64) as usize],
+                |n| contacts[(n.wrapping_mul(0x9E37_79B9_7F4A_7C15) % contacts.len() as u64) as usize].0,
                 &sequence,
             )
         })
     });
     group.bench_function("hot_wallet", |b| {
-        b.iter_custom(|iterations| post(&setup, iterations, |_| setup.contacts[0], &sequence))
+        b.iter_custom(|iterations| post(&setup, iterations, |_| setup.contacts[0].0, &sequence))
     });
     group.finish();
+    transfers(c, &setup);
     setup.system.block_on(setup.engine.shutdown());
+}
+
+/// Transfers, each counted once its debit is durable, and every batch timed until the
+/// outbox has delivered all its credits (so the figure is of transfers fully applied).
+/// Every wallet is funded first (a purchase each).
+fn transfers(c: &mut Criterion, setup: &Setup) {
+    let contacts = &setup.contacts;
+    setup.system.block_on(
+        stream::iter(contacts.iter().enumerate())
+            .map(|(n, (contact, _))| {
+                let engine = setup.engine.clone();
+                let submission = purchase_submission(format!("FUND-{n}"), *contact, Decimal::new(1_000_000, 2));
+                async move {
+                    engine.post_purchase(setup.tenant, submission).await.expect("funded");
+                }
+            })
+            .buffer_unordered(IN_FLIGHT)
+            .for_each(|()| async {}),
+    );
+    let sequence = AtomicU64::new(0);
+    let mut group = c.benchmark_group("transfers");
+    group.throughput(Throughput::Elements(1));
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(15));
+    group.bench_function(format!("uniform_pairs_{}_wallets", contacts.len()), |b| {
+        b.iter_custom(|iterations| {
+            transfer_batch(setup, iterations, &sequence, |n| {
+                let from = (n.wrapping_mul(0x9E37_79B9_7F4A_7C15) % contacts.len() as u64) as usize;
+                (contacts[from], contacts[(from + 1) % contacts.len()])
+            })
+        })
+    });
+    group.bench_function("hot_pair", |b| {
+        b.iter_custom(|iterations| {
+            transfer_batch(setup, iterations, &sequence, |n| {
+                if n % 2 == 0 {
+                    (contacts[0], contacts[1])
+                } else {
+                    (contacts[1], contacts[0])
+                }
+            })
+        })
+    });
+    group.finish();
+}
+
+fn transfer_batch(
+    setup: &Setup,
+    count: u64,
+    sequence: &AtomicU64,
+    pick: impl Fn(u64) -> ((ContactId, WalletId), (ContactId, WalletId)),
+) -> Duration {
+    let first = sequence.fetch_add(count, Ordering::Relaxed);
+    setup.system.block_on(async {
+        let started = Instant::now();
+        stream::iter(first..first + count)
+            .map(|n| {
+                let engine = setup.engine.clone();
+                let ((contact, origin), (_, destination)) = pick(n);
+                let request = TransferRequest {
+                    id: None,
+                    origin,
+                    destination,
+                    amount: Decimal::new(1, 2),
+                    code: None,
+                    notes: None,
+                    transfer_date: None,
+                };
+                let tenant = setup.tenant;
+                async move {
+                    engine
+                        .transfer(tenant, contact, request, None)
+                        .await
+                        .expect("durable transfer");
+                }
+            })
+            .buffer_unordered(IN_FLIGHT)
+            .for_each(|()| async {})
+            .await;
+        while !setup.engine.store().actor_messages_pending(1).unwrap().is_empty() {
+            actix_web::rt::time::sleep(Duration::from_micros(500)).await;
+        }
+        started.elapsed()
+    })
 }
 
 criterion_group!(benches, durable_awards);

@@ -430,7 +430,7 @@ async fn observe_wallets(server: &Api, contacts: &[Value]) -> Vec<Value> {
 }
 
 /// `rewards admin` on a data dir, returning whether it succeeded and what it printed.
-fn admin(data_dir: &Path, arguments: &[&std::ffi::OsStr]) -> (bool, Value, String) {
+pub(crate) fn admin(data_dir: &Path, arguments: &[&std::ffi::OsStr]) -> (bool, Value, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_rewards"))
         .arg("admin")
         .args(arguments)

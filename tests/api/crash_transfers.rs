@@ -1,9 +1,10 @@
 //! Transfers under `kill -9` (the real binary, SIGKILL at a random moment, five cycles):
 //! after each restart every acknowledged transfer is debited once and credited once, no
 //! transfer stays half-applied once the outbox between entities has delivered, money is
-//! conserved to the cent, and every balance equals its journal.
+//! conserved to the cent, and every balance equals its journal; `rewards admin verify`
+//! finds every transfer whole on the data dir afterwards.
 
-use crate::crash::{journal_lines, start_server, Api, Server};
+use crate::crash::{admin, journal_lines, start_server, Api, Server};
 use crate::helpers::{dec, NumberCompat, PUBLIC_KEY};
 use rand::Rng;
 use rust_decimal::Decimal;
@@ -204,4 +205,8 @@ async fn transfers_survive_kill_minus_9_debited_once_and_credited_once() {
         check(&server, &holders, &acknowledged, funded).await;
     }
     server.kill_hard();
+    // Every transfer's debit, and its credit or a message still waiting, on disk.
+    let (ok, report, stderr) = admin(dir.path(), &["verify".as_ref()]);
+    assert!(ok, "verify after the kills: {report} {stderr}");
+    assert!(report["transfers"].as_u64().unwrap() >= sent_before as u64, "{report}");
 }

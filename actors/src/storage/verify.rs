@@ -7,6 +7,9 @@
 //!   is negative or holds more than it was given.
 //! - **Purchases.** Each purchase's awards and spends are in its wallet's journal, in the
 //!   same amounts, and a cancelled purchase's reversal is there too.
+//! - **Transfers.** Each transfer's debit is in its origin's journal in its amount, and its
+//!   credit in its destination's journal, or given back to its origin, or still waiting in
+//!   the outbox between entities; no journal names a transfer that has no record.
 //! - **Indexes.** Every index points at a record that exists and says the same (contact
 //!   and wallet codes, sign-in identities, API keys by id and by organisation, the network,
 //!   user emails, open sessions), and every contact, key and user is found through its
@@ -18,9 +21,10 @@ use super::tables::Family;
 use super::{Store, StoreError};
 use crate::domain::access::{Session, User};
 use crate::domain::contact::{Contact, ContactIdentity};
-use crate::domain::ids::{ApiKeyId, ContactId, OrganisationId, PurchaseId, Tenant, UserId};
+use crate::domain::ids::{ApiKeyId, ContactId, OrganisationId, PurchaseId, Tenant, TransferId, UserId};
 use crate::domain::organisation::Organisation;
 use crate::domain::purchase::{LegacyPurchaseRecord, PurchaseRecord, PurchaseState};
+use crate::domain::transfer::{ActorMessage, MessageBody, TransferRecord};
 use crate::domain::wallet::{Cause, EntryKind, Wallet};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -40,6 +44,7 @@ pub struct VerifyReport {
     pub wallets: u64,
     pub wallet_events: u64,
     pub purchases: u64,
+    pub transfers: u64,
     pub contacts: u64,
     pub index_entries: u64,
     pub findings: Vec<Finding>,
@@ -52,6 +57,19 @@ struct PurchaseLines {
     spent: Decimal,
     cancelled: bool,
 }
+
+/// What the journals say about one transfer.
+#[derive(Default)]
+struct TransferLines {
+    sent: Decimal,
+    received: Decimal,
+    returned: Decimal,
+}
+
+type Journals = (
+    HashMap<(Tenant, PurchaseId), PurchaseLines>,
+    HashMap<(Tenant, TransferId), TransferLines>,
+);
 
 /// The key `prefix` + the tenant bytes of `tenant_key` (another tenant-owned key) + `rest`.
 fn tenant_key(prefix: u8, tenant_key: &[u8], rest: &[u8]) -> Option<Vec<u8>> {
@@ -76,8 +94,9 @@ impl Store {
             ));
         }
         let mut report = VerifyReport::default();
-        let journals = self.verify_wallets(&mut report)?;
+        let (journals, transfers) = self.verify_wallets(&mut report)?;
         self.verify_purchases(&journals, &mut report)?;
+        self.verify_transfers(transfers, &mut report)?;
         self.verify_contacts(&mut report)?;
         self.verify_access_indexes(&mut report)?;
         Ok(report)
@@ -90,11 +109,9 @@ impl Store {
         })
     }
 
-    fn verify_wallets(
-        &self,
-        report: &mut VerifyReport,
-    ) -> Result<HashMap<(Tenant, PurchaseId), PurchaseLines>, StoreError> {
+    fn verify_wallets(&self, report: &mut VerifyReport) -> Result<Journals, StoreError> {
         let mut journals: HashMap<(Tenant, PurchaseId), PurchaseLines> = HashMap::new();
+        let mut transfers: HashMap<(Tenant, TransferId), TransferLines> = HashMap::new();
         for item in self.records(Family::WalletSnapshots, keys::WALLET_SNAPSHOT) {
             let (_, value) = item?;
             report.wallets += 1;
@@ -135,6 +152,15 @@ impl Store {
                         match (&event.cause, entry.kind) {
                             (Cause::Purchase(_), EntryKind::Award) => lines.awarded += entry.amount,
                             (Cause::Purchase(_), EntryKind::Spend) => lines.spent += entry.amount,
+                            _ => {}
+                        }
+                    }
+                    if let Some(transfer) = event.cause.transfer() {
+                        let lines = transfers.entry((tenant, transfer)).or_default();
+                        match (&event.cause, entry.kind) {
+                            (Cause::TransferSent(_), EntryKind::TransferOut) => lines.sent += entry.amount,
+                            (Cause::TransferReceived(_), EntryKind::TransferIn) => lines.received += entry.amount,
+                            (Cause::TransferReturned(_), EntryKind::TransferIn) => lines.returned += entry.amount,
                             _ => {}
                         }
                     }
@@ -181,7 +207,72 @@ impl Store {
                 }
             }
         }
-        Ok(journals)
+        Ok((journals, transfers))
+    }
+
+    fn verify_transfers(
+        &self,
+        mut journals: HashMap<(Tenant, TransferId), TransferLines>,
+        report: &mut VerifyReport,
+    ) -> Result<(), StoreError> {
+        // Transfers whose credit or return still waits in the outbox.
+        let mut waiting = std::collections::HashSet::new();
+        for item in self.records(Family::Outbox, keys::ACTOR_OUTBOX) {
+            let (_, value) = item?;
+            if let Ok(message) = decode::<ActorMessage>(&value) {
+                match message.body {
+                    MessageBody::TransferCredit { transfer, .. } | MessageBody::TransferReturn { transfer, .. } => {
+                        let crate::domain::transfer::Recipient::Wallet(tenant, _) = message.to;
+                        waiting.insert((tenant, transfer));
+                    }
+                }
+            }
+        }
+        for item in self.records(Family::Transfers, keys::TRANSFER) {
+            let (_, value) = item?;
+            report.transfers += 1;
+            let transfer = match decode::<TransferRecord>(&value) {
+                Ok(transfer) => transfer,
+                Err(error) => {
+                    report.findings.push(Finding {
+                        check: "transfer",
+                        record: "a transfer".into(),
+                        detail: format!("does not decode: {error}"),
+                    });
+                    continue;
+                }
+            };
+            let key = (transfer.tenant, transfer.id);
+            let lines = journals.remove(&key).unwrap_or_default();
+            let mut finding = |detail: String| {
+                report.findings.push(Finding {
+                    check: "transfer",
+                    record: format!("transfer {}", transfer.id),
+                    detail,
+                })
+            };
+            if lines.sent != transfer.amount {
+                finding(format!(
+                    "debited {} from wallet {} for an amount of {}",
+                    lines.sent, transfer.origin, transfer.amount
+                ));
+            }
+            let landed = lines.received + lines.returned;
+            if landed != transfer.amount && !(landed.is_zero() && waiting.contains(&key)) {
+                finding(format!(
+                    "credited {} to wallet {} and returned {}, for an amount of {}, and nothing waits in the outbox",
+                    lines.received, transfer.destination, lines.returned, transfer.amount
+                ));
+            }
+        }
+        for ((_, id), _) in journals {
+            report.findings.push(Finding {
+                check: "transfer",
+                record: format!("transfer {id}"),
+                detail: "named by a journal but has no record".into(),
+            });
+        }
+        Ok(())
     }
 
     fn verify_purchases(

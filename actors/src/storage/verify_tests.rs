@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::domain::ids::{OfferId, PurchaseId};
-use crate::domain::wallet::AwardGrant;
+use crate::domain::wallet::{AwardGrant, WalletHeader};
 use rust_decimal::Decimal;
 
 fn settings() -> StoreSettings {
@@ -175,4 +175,85 @@ fn a_backup_restores_to_the_same_records_and_a_damaged_one_is_refused_before_wri
     // Cut short: refused too.
     std::fs::write(&damaged, &bytes[..bytes.len() - 40]).unwrap();
     assert!(Store::restore(&damaged, &fresh, &settings()).is_err());
+}
+
+/// A transfer of `amount` from `origin` to `destination` as the wallets commit it; `credit`
+/// decides whether the destination's credit is committed too, or its message left waiting.
+fn transfer(store: &Store, origin: &mut Wallet, destination: &mut Wallet, amount: Decimal, credit: bool) {
+    use crate::domain::ids::TransferId;
+    use crate::domain::transfer::{ActorMessage, MessageBody, Recipient, TransferRecord};
+    use crate::domain::wallet::Cause;
+    let id = TransferId::random();
+    let tenant = origin.header.tenant;
+    let debit = origin.transfer_out(0, id, amount).unwrap();
+    let record = TransferRecord {
+        id,
+        tenant,
+        origin: origin.header.id,
+        contact: origin.header.contact_id,
+        destination: destination.header.id,
+        currency: origin.header.currency,
+        amount,
+        code: "1234567890123456".into(),
+        notes: None,
+        transfer_date: None,
+        created_on: 0,
+        body_hash: [0; 32],
+    };
+    let message = ActorMessage {
+        id: ActorMessage::credit_id(id),
+        seq: 1,
+        to: Recipient::Wallet(tenant, destination.header.id),
+        body: MessageBody::TransferCredit {
+            transfer: id,
+            from: origin.header.id,
+            currency: origin.header.currency,
+            amount,
+        },
+        committed_at: 0,
+    };
+    let mut writes = WriteSet::default();
+    writes.wallet_event(&tenant, origin.header.id, &debit);
+    writes.transfer(&record);
+    if credit {
+        let event = destination
+            .transfer_in(0, Cause::TransferReceived(id), amount, Decimal::MAX)
+            .unwrap();
+        writes.wallet_event(&tenant, destination.header.id, &event);
+    } else {
+        writes.actor_message(&message);
+    }
+    store.commit_and_wait(writes).unwrap();
+}
+
+#[test]
+fn verify_accepts_a_transfer_credited_or_waiting_and_names_one_whose_credit_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), &settings()).unwrap();
+    let mut origin = wallet_with_events(&store, 4);
+    let mut destination = Wallet::open(WalletHeader {
+        id: crate::domain::ids::WalletId::random(),
+        ..origin.header.clone()
+    });
+    let mut writes = WriteSet::default();
+    writes.wallet_snapshot(&destination);
+    store.commit_and_wait(writes).unwrap();
+    transfer(&store, &mut origin, &mut destination, Decimal::new(250, 2), true);
+    transfer(&store, &mut origin, &mut destination, Decimal::new(100, 2), false);
+    drop(store);
+    let store = Store::open(dir.path(), &settings()).unwrap();
+    let report = store.verify().unwrap();
+    assert_eq!(report.transfers, 2);
+    assert_eq!(report.findings, Vec::new(), "one credited, one waiting in the outbox");
+
+    // The waiting credit's message vanishes: the transfer is half applied.
+    let mut writes = WriteSet::default();
+    writes.actor_message_done(1);
+    store.commit_and_wait(writes).unwrap();
+    drop(store);
+    let store = Store::open(dir.path(), &settings()).unwrap();
+    let report = store.verify().unwrap();
+    assert_eq!(report.findings.len(), 1, "{:?}", report.findings);
+    assert_eq!(report.findings[0].check, "transfer");
+    assert!(report.findings[0].detail.contains("nothing waits in the outbox"));
 }

@@ -133,6 +133,10 @@ impl Api {
             .unwrap_or_else(|| panic!("metric {name} in /metrics"))
     }
 
+    pub(crate) fn metrics_url(&self) -> String {
+        format!("{}/metrics", self.metrics_base)
+    }
+
     pub(crate) async fn get(&self, path: &str) -> Value {
         let response = self
             .client

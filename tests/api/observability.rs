@@ -1,6 +1,7 @@
 //! `/metrics`: Prometheus text whose counters move with the work done. The recorder is one
 //! per process and tests run in parallel, so each check is "grew by at least".
 
+use crate::helpers::NumberCompat;
 use crate::helpers::*;
 
 /// Sum of the samples of `name` whose labels contain every `label="value"` given.
@@ -87,4 +88,77 @@ async fn metrics_counters_move_after_a_purchase() {
             &["route=\"/backoffice/v2/wallets/{id}\"", "status=\"200\""]
         ) >= 1.0
     );
+}
+
+/// The in-process tests above share one recorder with every test running beside them, so
+/// they can only say "grew by at least". A server of its own (the real binary, a child
+/// process) has its own: there every count is exact, so counting twice, or not at all,
+/// fails.
+#[tokio::test]
+async fn a_server_of_its_own_counts_exactly() {
+    use crate::crash::start_server;
+    use serde_json::json;
+    let dir = tempfile::TempDir::new().unwrap();
+    let server = start_server(dir.path());
+    let (status, _) = server
+        .post(
+            "/backoffice/v2/reward_offers",
+            &json!({"name": "10%", "award": {"type": "PERCENTAGE", "value": 10}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 201);
+    let (status, contact) = server
+        .post(
+            "/backoffice/v2/contacts",
+            &json!({"first_name": "Exact", "code": "EXACT-1"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 201);
+    let text = |server: &crate::crash::Api| {
+        let client = server.client.clone();
+        let url = server.metrics_url();
+        async move { client.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let before = text(&server).await;
+    let purchase = |reference: &str, total: &str, spend: Option<&str>| {
+        let mut body = json!({
+            "contact": {"id": contact["id"]},
+            "reference_number": reference,
+            "transaction_amounts": {"total": serde_json::Number::from_string_unchecked_compat(total)},
+        });
+        if let Some(amount) = spend {
+            body["spend_request"] = json!({"amount": serde_json::Number::from_string_unchecked_compat(amount), "restrict_fully_covered": true});
+        }
+        body
+    };
+    for body in [
+        purchase("EX-1", "25.00", None),
+        purchase("EX-2", "5.00", Some("1.00")),
+        purchase("EX-2", "5.00", Some("1.00")),
+    ] {
+        let (status, reply) = server.post("/backoffice/v2/purchases", &body).await.unwrap();
+        assert_eq!(status, 201, "{reply}");
+    }
+    let after = text(&server).await;
+    let grew = |name: &str, labels: &[&str]| sample(&after, name, labels) - sample(&before, name, labels);
+    let post = [
+        "route=\"/backoffice/v2/purchases\"",
+        "method=\"POST\"",
+        "status=\"201\"",
+    ];
+    assert_eq!(grew("rewards_http_requests_total", &post), 3.0, "{after}");
+    assert_eq!(grew("rewards_http_request_seconds_count", &post), 3.0);
+    assert_eq!(grew("rewards_purchases_total", &["outcome=\"posted\""]), 2.0);
+    assert_eq!(grew("rewards_purchases_total", &["outcome=\"replayed\""]), 1.0);
+    assert_eq!(grew("rewards_awards_total", &["outcome=\"credited\""]), 2.0);
+    assert_eq!(grew("rewards_spends_total", &["outcome=\"spent\""]), 1.0);
+    assert_eq!(
+        grew("rewards_awarded_minor_units_total", &["currency=\"EUR\""]),
+        300.0,
+        "2.50 + 0.50"
+    );
+    assert_eq!(grew("rewards_spent_minor_units_total", &["currency=\"EUR\""]), 100.0);
+    assert_eq!(sample(&after, "rewards_actors_live", &["kind=\"wallet\""]), 1.0);
 }

@@ -336,6 +336,24 @@ impl NumberCompat for serde_json::Number {
     }
 }
 
+/// Waits (at most 10 s) until the communications outbox holds nothing: every message
+/// created so far was delivered or given up. Messages are created before the request that
+/// makes them is answered, so after this a receiver has seen everything it ever will.
+pub async fn outbox_drained(app: &TestApp) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let pending = app.engine.outbox_pending(1).expect("the outbox reads");
+        if pending.is_empty() {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the outbox still holds messages after 10 s: {pending:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
 pub fn temp_dir() -> Arc<TempDir> {
     Arc::new(TempDir::new().unwrap())
 }

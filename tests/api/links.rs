@@ -1,6 +1,7 @@
 //! Emailed links (email verification, password reset, confirming credentials added to a
 //! back-office contact) end to end, read from the loopback webhook receiver.
 
+use crate::helpers::outbox_drained;
 use crate::otp::{person, public, spawn_with, validate};
 use crate::receiver::{code_in, link_token_in, Receiver};
 use serde_json::json;
@@ -147,7 +148,7 @@ async fn email_verification_and_password_reset_links_work_once() {
     )
     .await;
     assert_eq!(new.status, 200, "{}", new.body);
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    outbox_drained(&app).await;
     assert_eq!(receiver.delivered().len(), seen, "nothing else was sent");
 }
 

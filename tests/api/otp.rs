@@ -223,7 +223,7 @@ async fn contacts_register_and_sign_in_with_codes_by_sms_and_email() {
         .call("POST", "/self-service/v2/contacts/otp", &[], Some(&request))
         .await;
     assert_eq!(no_key.status, 401);
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    outbox_drained(&app).await;
     assert_eq!(receiver.delivered().len(), seen, "nothing else was sent");
     // Every delivery carried its own message id as the Idempotency-Key.
     let keys: std::collections::HashSet<String> = receiver.attempts().into_iter().map(|(key, _)| key).collect();
@@ -312,7 +312,7 @@ async fn brute_force_on_codes_is_refused() {
     }
     assert_eq!(statuses, vec![201, 201, 201, 429]);
     let delivered = receiver.wait_for(seen + 3 + 3).await;
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    outbox_drained(&app).await;
     assert_eq!(
         receiver.delivered().len(),
         delivered.len(),
@@ -391,7 +391,7 @@ async fn deliveries_are_retried_arrive_once_and_survive_a_restart() {
     let code = code_in(&delivered[1]);
     let signed_in = validate(&app, &asked.body["auth_otp"], &code).await;
     assert_eq!(signed_in.status, 200, "{}", signed_in.body);
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    outbox_drained(&app).await;
     assert_eq!(receiver.delivered().len(), 2, "delivered once");
     assert!(app.engine.outbox_pending(10).unwrap().is_empty());
 }

@@ -89,7 +89,7 @@ async fn registered_and_unknown_emails_and_phones_are_answered_alike() {
     )
     .await;
     assert_eq!(again.status, 200, "{}", again.body);
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    outbox_drained(&app).await;
     assert_eq!(receiver.delivered().len(), seen, "nothing went to the unknown ones");
 }
 
@@ -146,7 +146,7 @@ async fn a_changed_email_signs_nothing_in_until_it_is_confirmed() {
     )
     .await;
     assert_eq!(by_address.status, 200, "answered alike: {}", by_address.body);
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    outbox_drained(&app).await;
     assert_eq!(
         receiver.delivered().len(),
         seen,
@@ -195,6 +195,6 @@ async fn a_changed_email_signs_nothing_in_until_it_is_confirmed() {
     )
     .await;
     assert_eq!(by_sms.status, 400, "{}", by_sms.body);
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    outbox_drained(&app).await;
     assert_eq!(receiver.delivered().len(), seen, "no code went to the unproved phone");
 }

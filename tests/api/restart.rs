@@ -204,9 +204,14 @@ async fn a_wallet_actor_that_stops_when_idle_leaves_a_snapshot_so_nothing_is_rep
     let replayed = loop {
         let (wallet, replayed) = app.engine.store().recover_wallet(&tenant, wallet_id).unwrap().unwrap();
         assert_eq!(wallet.next_seq(), 5);
-        if (replayed == 0 && app.engine.live_wallet_actors() == 0) || waited >= 200 {
+        if replayed == 0 && app.engine.live_wallet_actors() == 0 {
             break replayed;
         }
+        assert!(
+            waited < 500,
+            "after 5 s: {} wallet actors live, {replayed} events to replay",
+            app.engine.live_wallet_actors()
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
         waited += 1;
     };
@@ -239,14 +244,19 @@ fn live_wallet(
     (tenant, wallet)
 }
 
-/// Waits (up to 2 s) until every wallet actor has stopped for idleness.
+/// Waits (up to 5 s) until every wallet actor has stopped for idleness; fails the test if
+/// one never does.
 async fn wait_for_idle_wallet_actors(app: &TestApp) {
-    for _ in 0..200 {
+    for _ in 0..500 {
         if app.engine.live_wallet_actors() == 0 {
             return;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    panic!(
+        "{} wallet actors still live after 5 s; idle actors must stop",
+        app.engine.live_wallet_actors()
+    );
 }
 
 /// Past `[actors] live_max`, starting an actor retires the least recently used idle ones:

@@ -7,6 +7,7 @@ use crate::helpers::user_sign_in as sign_in;
 use crate::helpers::*;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use rewards_engine::Clock;
 use serde_json::{json, Value};
 
 fn bearer(token: &str) -> String {
@@ -390,18 +391,65 @@ async fn forged_expired_and_cross_mode_tokens_are_refused() {
     assert_eq!(mixed.status, 403, "{}", mixed.body);
 
     // Rotating the signing key: tokens already out keep working until they expire; new
-    // ones carry the new kid; the old key leaves the JWKS once retired.
+    // ones carry the new kid; the old key leaves the JWKS once retired, and a token it
+    // signed is refused from then on even if it claims a later expiry (retirement), while
+    // a token of the new key is refused once its own lifetime is over (expiry).
+    let (old_header, old_claims, _) = parts(&good);
+    let old_kid = old_header["kid"].as_str().unwrap().to_string();
+    let old_seed = app
+        .engine
+        .store()
+        .signing_keys()
+        .unwrap()
+        .into_iter()
+        .find(|key| key.kid == old_kid)
+        .expect("the old key is stored")
+        .seed;
+    // A token the old key signs with a day to run: only retirement can refuse it.
+    let mut long_claims = old_claims.clone();
+    long_claims["exp"] = json!(old_claims["exp"].as_i64().unwrap() + 86_400);
+    let mut old_key_header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
+    old_key_header.kid = Some(old_kid.clone());
+    let long_lived = jsonwebtoken::encode(
+        &old_key_header,
+        &long_claims,
+        &jsonwebtoken::EncodingKey::from_ed_der(&ed25519_pkcs8(old_seed)),
+    )
+    .unwrap();
+    assert_eq!(as_user(&app, &long_lived, "GET", &path, None).await.status, 200);
     let new_kid = app.engine.rotate_signing_key().await.unwrap();
     assert_eq!(as_user(&app, &good, "GET", &path, None).await.status, 200);
     let jwks = app.call("GET", "/.well-known/jwks.json", &[], None).await;
     assert_eq!(jwks.body["keys"].as_array().unwrap().len(), 2);
     let newer = token(&sign_in(&app, PUBLIC_KEY, ADMIN_EMAIL, ADMIN_PASSWORD).await);
     assert_eq!(parts(&newer).0["kid"], new_kid);
-    app.clock.advance(900);
+    // Just before the old key retires: it still verifies.
+    app.clock.advance(899);
+    assert_eq!(as_user(&app, &long_lived, "GET", &path, None).await.status, 200);
+    app.clock.advance(1);
     let jwks = app.call("GET", "/.well-known/jwks.json", &[], None).await;
     assert_eq!(jwks.body["keys"].as_array().unwrap().len(), 1);
     assert_eq!(jwks.body["keys"][0]["kid"], new_kid);
+    let refused = as_user(&app, &long_lived, "GET", &path, None).await;
+    assert_eq!(refused.status, 401, "the old key retired: {}", refused.body);
+    assert!(
+        app.clock.now_s() < long_claims["exp"].as_i64().unwrap(),
+        "refused by retirement, not expiry"
+    );
     assert_eq!(as_user(&app, &good, "GET", &path, None).await.status, 401);
+    // The new key stays active; a token it signs lives until its own `exp`, then expires.
+    let fresh = token(&sign_in(&app, PUBLIC_KEY, ADMIN_EMAIL, ADMIN_PASSWORD).await);
+    let fresh_exp = parts(&fresh).1["exp"].as_i64().unwrap();
+    app.clock.advance(fresh_exp - app.clock.now_s() - 1);
+    assert_eq!(as_user(&app, &fresh, "GET", &path, None).await.status, 200);
+    app.clock.advance(1);
+    let expired = as_user(&app, &fresh, "GET", &path, None).await;
+    assert_eq!(expired.status, 401, "expired: {}", expired.body);
+    let jwks = app.call("GET", "/.well-known/jwks.json", &[], None).await;
+    assert_eq!(
+        jwks.body["keys"][0]["kid"], new_kid,
+        "while its key is still the active one"
+    );
 }
 
 #[tokio::test]

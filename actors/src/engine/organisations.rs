@@ -6,6 +6,9 @@
 //! the organisations; every change to them happens under `access_writes`, so two calls
 //! cannot give one code to two tills.
 
+use super::{api_keys, sha256, NETWORK_DEPTH_MAX};
+use crate::domain::money::Currency;
+use crate::domain::organisation::ApiKeyKind;
 use super::{invalid, Engine, EngineError};
 use crate::domain::access::{Caller, Role};
 use crate::domain::ids::{Mode, OrganisationId, TapId};
@@ -338,5 +341,146 @@ impl Engine {
                 })
             }
         }
+    }
+}
+
+impl Engine {
+    pub fn organisation(&self, id: OrganisationId) -> Result<Organisation, EngineError> {
+        if let Some(found) = self.inner.organisations.read().get(&id) {
+            return Ok(found.clone());
+        }
+        let found = self
+            .inner
+            .store
+            .organisation(id)?
+            .ok_or(EngineError::NotFound("organisation"))?;
+        self.inner.organisations.write().insert(id, found.clone());
+        Ok(found)
+    }
+
+    /// The organisation `id` as `caller` may see it: `caller` itself or one under it in the
+    /// network. Anything else is not found (another network's organisations are not even
+    /// confirmed to exist).
+    pub fn organisation_for(&self, caller: OrganisationId, id: OrganisationId) -> Result<Organisation, EngineError> {
+        let not_found = |error: EngineError| match error {
+            EngineError::NotFound(_) => EngineError::NotFound("organisation"),
+            other => other,
+        };
+        let target = self.organisation(id).map_err(not_found)?;
+        let mut current = target.id;
+        let mut parent = target.parent;
+        for _ in 0..=NETWORK_DEPTH_MAX {
+            if current == caller {
+                return Ok(target);
+            }
+            match parent {
+                Some(next) => {
+                    current = next;
+                    parent = self.organisation(next).map_err(not_found)?.parent;
+                }
+                None => break,
+            }
+        }
+        Err(EngineError::NotFound("organisation"))
+    }
+
+    /// Adds a service owner or business at the top of a network (the operator's
+    /// `rewards admin create-organisation` without a parent): a new tenant.
+    pub async fn create_root_organisation(
+        &self,
+        name: &str,
+        organisation_type: OrganisationType,
+        default_currency: Option<Currency>,
+    ) -> Result<Organisation, EngineError> {
+        self.check_open()?;
+        let name = checked_name(name)?;
+        if !matches!(
+            organisation_type,
+            OrganisationType::ServiceOwner | OrganisationType::Business
+        ) {
+            return Err(invalid(
+                "type",
+                "only a SERVICE_OWNER or a BUSINESS stands at the top of a network",
+            ));
+        }
+        let organisation = Organisation {
+            id: OrganisationId::random(),
+            name,
+            organisation_type,
+            parent: None,
+            default_currency: default_currency.unwrap_or(self.inner.settings.default_currency),
+            created_on: self.now(),
+            taps: Vec::new(),
+            updated_on: self.now(),
+        };
+        let mut writes = WriteSet::default();
+        writes.organisation(&organisation);
+        self.inner.store.commit_async(writes).await?;
+        Ok(organisation)
+    }
+
+    /// Every organisation under `id` (not `id` itself), nearest first, optionally only of
+    /// one type. `caller` must reach `id`.
+    pub fn organisation_network(
+        &self,
+        caller: OrganisationId,
+        id: OrganisationId,
+        only: Option<OrganisationType>,
+    ) -> Result<Vec<Organisation>, EngineError> {
+        let root = self.organisation_for(caller, id)?;
+        let mut found = Vec::new();
+        let mut level = vec![root.id];
+        for _ in 0..NETWORK_DEPTH_MAX {
+            let mut next = Vec::new();
+            for parent in level {
+                for child in self.inner.store.organisation_children(parent)? {
+                    let organisation = self.organisation(child)?;
+                    next.push(organisation.id);
+                    found.push(organisation);
+                }
+            }
+            if next.is_empty() {
+                break;
+            }
+            level = next;
+        }
+        found.retain(|organisation| only.is_none_or(|kind| organisation.organisation_type == kind));
+        Ok(found)
+    }
+
+    /// Creates the first organisation with its API keys (and first user) and marks the store
+    /// bootstrapped, in one atomic commit: either all of it is on disk or none of it.
+    pub async fn bootstrap_organisation(
+        &self,
+        id: OrganisationId,
+        name: &str,
+        default_currency: Currency,
+        keys: &[(Mode, ApiKeyKind, &str)],
+        admin: Option<&crate::domain::access::User>,
+        marker: &str,
+    ) -> Result<Organisation, EngineError> {
+        let now = self.now();
+        let organisation = Organisation {
+            id,
+            name: name.to_string(),
+            organisation_type: OrganisationType::Business,
+            parent: None,
+            default_currency,
+            created_on: now,
+            taps: Vec::new(),
+            updated_on: now,
+        };
+        let mut writes = WriteSet::default();
+        writes.organisation(&organisation);
+        for (mode, kind, key) in keys {
+            let record = api_keys::key_record(organisation.id, *kind, *mode, "bootstrap".into(), key, now);
+            writes.api_key(&sha256(key), &record);
+        }
+        if let Some(user) = admin {
+            writes.user(user);
+        }
+        writes.meta(marker, organisation.id.as_bytes());
+        self.inner.store.commit_async(writes).await?;
+        Ok(organisation)
     }
 }

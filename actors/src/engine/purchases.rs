@@ -1,48 +1,19 @@
-//! Wallets and purchases: the POS purchase (checked, evaluated against the offers, posted
-//! by the wallet's actor), bulk posting, cancels, and wallet reads and journals.
+//! Purchases: the POS purchase (checked, evaluated against the offers, posted by the
+//! wallet's actor), bulk posting and cancels.
 
-use super::{claim_key, invalid, Engine, EngineError, JournalLine, Page, PurchaseSubmission};
-use crate::actors::kit::AskError;
-use crate::actors::wallet::{Reply, WalletCommand, WalletError, WalletKey, WalletView};
+use super::{claim_key, invalid, Engine, EngineError, PurchaseSubmission};
+use crate::actors::wallet::WalletCommand;
 use crate::domain::ids::{PurchaseId, Tenant, WalletId};
 use crate::domain::money::{Amount, MoneyError};
 use crate::domain::offer::evaluate_awards;
 use crate::domain::purchase::{PurchaseRecord, PurchaseRequest, SaleOrganisation, TransactionAmounts};
-use crate::domain::wallet::{Entry, SpendRequest, WalletEvent, WalletHeader, WalletRejection};
+use crate::domain::wallet::SpendRequest;
 use crate::routes::ContactRoute;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 impl Engine {
-    /// Sends the command `make` builds to the wallet's actor and awaits the durable reply.
-    pub(super) async fn ask_wallet<T>(
-        &self,
-        key: WalletKey,
-        make: impl Fn(Reply<T>) -> WalletCommand,
-    ) -> Result<T, EngineError> {
-        match self.inner.wallets.ask(&key, make).await {
-            Ok(value) => Ok(value),
-            Err(AskError::NotFound) => Err(EngineError::NotFound("wallet")),
-            Err(AskError::Busy) => Err(EngineError::Busy("wallet")),
-            Err(AskError::Store(error)) => Err(error.into()),
-            Err(AskError::Refused(error)) => Err(match error {
-                WalletError::Rejected(WalletRejection::InsufficientFunds) => EngineError::InsufficientFunds {
-                    parameter: "spend_request.amount",
-                },
-                WalletError::Rejected(WalletRejection::BalanceLimit) => EngineError::BalanceLimit {
-                    max: self.inner.settings.money.wallet_balance_max,
-                },
-                WalletError::ReferenceConflict => EngineError::ReferenceConflict,
-                WalletError::PurchaseNotFound => EngineError::NotFound("purchase"),
-                WalletError::TransferConflict => {
-                    EngineError::Conflict("id: the transfer id was already used for a different transfer".into())
-                }
-                WalletError::Storage(error) => EngineError::Storage(error),
-                WalletError::Internal | WalletError::Retry => EngineError::Internal("wallet"),
-            }),
-        }
-    }
 
     /// Checks a submission against the contact's wallet and the rules, without posting it.
     fn prepare_purchase(
@@ -249,99 +220,5 @@ impl Engine {
         .await
     }
 
-    /// A wallet's balances, after every earlier command on it is durable.
-    pub async fn wallet(&self, tenant: Tenant, id: WalletId) -> Result<WalletView, EngineError> {
-        self.check_open()?;
-        self.ask_wallet((tenant, id), |reply| WalletCommand::Read { reply })
-            .await
-    }
-
-    /// A page of a wallet's journal lines (zero-amount lines left out).
-    pub async fn wallet_journal(
-        &self,
-        tenant: Tenant,
-        id: WalletId,
-        page: Page,
-    ) -> Result<(WalletView, Vec<JournalLine>, bool), EngineError> {
-        let view = self.wallet(tenant, id).await?;
-        let skip = page.offset;
-        if page.size == 0 {
-            return Ok((view, Vec::new(), false));
-        }
-        let mut lines = Vec::with_capacity(page.size.min(256));
-        let mut skipped = 0usize;
-        let mut more = false;
-        self.inner
-            .store
-            .visit_wallet_events(&tenant, id, page.descending, |event| {
-                // An event wholly before the page is counted, not turned into lines.
-                let line_count = event.entries.iter().filter(|entry| !entry.amount.is_zero()).count();
-                if skipped + line_count <= skip {
-                    skipped += line_count;
-                    return true;
-                }
-                let mut event_lines = journal_lines(&view.header, &event);
-                if page.descending {
-                    event_lines.reverse();
-                }
-                for line in event_lines {
-                    if skipped < skip {
-                        skipped += 1;
-                    } else if lines.len() < page.size {
-                        lines.push(line);
-                    } else {
-                        more = true;
-                        return false;
-                    }
-                }
-                true
-            })?;
-        Ok((view, lines, more))
-    }
-
-    /// How many lines a wallet's journal has (zero-amount lines left out), for
-    /// `include_total`.
-    pub fn wallet_journal_len(&self, tenant: &Tenant, id: WalletId) -> Result<usize, EngineError> {
-        let events = self.inner.store.all_wallet_events(tenant, id)?;
-        Ok(events
-            .iter()
-            .flat_map(|event| &event.entries)
-            .filter(|entry| !entry.amount.is_zero())
-            .count())
-    }
-
-    /// Balance against journal sum for one wallet, as stored: `(balance, journal_sum)`.
-    pub async fn audit_wallet(&self, tenant: Tenant, id: WalletId) -> Result<(Decimal, Decimal), EngineError> {
-        let view = self.wallet(tenant, id).await?;
-        let events = self.inner.store.all_wallet_events(&tenant, id)?;
-        let sum = events
-            .iter()
-            .flat_map(|event| &event.entries)
-            .map(Entry::signed_amount)
-            .sum();
-        Ok((view.balances.total, sum))
-    }
 }
 
-fn journal_lines(header: &WalletHeader, event: &WalletEvent) -> Vec<JournalLine> {
-    event
-        .entries
-        .iter()
-        .enumerate()
-        .filter(|(_, entry)| !entry.amount.is_zero())
-        .map(|(index, entry)| {
-            let mut name = Vec::with_capacity(28);
-            name.extend_from_slice(header.id.as_bytes());
-            name.extend_from_slice(&event.seq.to_be_bytes());
-            name.extend_from_slice(&(index as u32).to_be_bytes());
-            JournalLine {
-                id: uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, &name),
-                seq: event.seq,
-                entry: entry.clone(),
-                posted_on: event.at,
-                purchase: event.cause.purchase(),
-                cause: event.cause.clone(),
-            }
-        })
-        .collect()
-}

@@ -1,0 +1,298 @@
+//! The engine handle: cheap to clone, called by the HTTP façade (D12).
+//!
+//! Each method turns one request into checked domain values, finds the actor that owns the
+//! entity, sends it one message and awaits the reply, which arrives only once the outcome
+//! is durable. Reads of immutable or already-durable records (contacts, purchases, offers)
+//! go straight to the store.
+
+use crate::actors::claims::{ClaimGuard, Claims};
+use crate::actors::contact::ContactEntity;
+use crate::actors::kit::Kind;
+use crate::actors::outbox::Outbox;
+use crate::actors::wallet::{WalletDeps, WalletEntity};
+use crate::clock::Clock;
+use crate::domain::contact::Phone;
+use crate::domain::ids::{
+    ContactCode, ContactId, OrganisationId, PurchaseId, ReferenceNumber, Tenant, WalletCode,
+};
+use crate::domain::money::Currency;
+use crate::domain::offer::RewardOffer;
+use crate::domain::organisation::{ApiKeyRecord, Organisation};
+use crate::domain::purchase::{ProductLine, SaleOrganisation};
+use crate::domain::wallet::{Cause, Entry};
+use crate::routes::ContactRoutes;
+use crate::storage::{Store, WriteSet};
+use actix::Arbiter;
+use parking_lot::{Mutex, RwLock};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+mod api_keys;
+mod comms;
+mod contacts;
+mod delivery;
+mod error;
+pub use error::EngineError;
+pub(crate) use error::invalid;
+mod links;
+mod lockout;
+mod memberships;
+mod offers;
+pub use offers::NewOffer;
+mod organisations;
+mod otp;
+mod purchases;
+mod self_service;
+mod settings;
+pub use settings::{AccessSettings, EngineSettings, PurchaseSettings};
+mod tokens;
+mod transfers;
+pub use transfers::TransferRequest;
+mod users;
+mod wallets;
+pub use api_keys::{IssuedApiKey, NewApiKey, API_KEY_NAME_MAX};
+pub use comms::CommsSettings;
+pub use otp::{ContactLookup, OtpSent};
+pub use self_service::{
+    ContactSession, ExternalIdentity, ExternalSignIn, Registered, Registration, RegistrationIdentity,
+};
+pub use tokens::{AccessClaims, Jwk, SessionKind, TokenPair, VerifiedToken, ISSUER};
+pub use users::{NewUser, UserSession};
+
+/// How a request names a contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContactRef {
+    Id(ContactId),
+    Code(ContactCode),
+    WalletCode(WalletCode),
+}
+
+pub use memberships::JoinedOrganisation;
+pub use organisations::{NewOrganisation, NewTap, OrganisationUpdate, SaleAt, TapRef, ORGANISATION_NAME_MAX};
+
+/// Deepest network walked: service owner → business → merchant → venue is four levels.
+const NETWORK_DEPTH_MAX: usize = 8;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewContact {
+    pub code: Option<ContactCode>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email_address: Option<String>,
+    pub phones: Vec<Phone>,
+}
+
+/// Amounts as submitted: checked against the wallet's currency by the engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubmittedAmounts {
+    pub net: Option<Decimal>,
+    pub tax: Option<Decimal>,
+    pub discount: Option<Decimal>,
+    pub total: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PurchaseSubmission {
+    pub reference_number: ReferenceNumber,
+    pub contact: ContactRef,
+    pub currency: Option<Currency>,
+    pub amounts: SubmittedAmounts,
+    pub date: Option<i64>,
+    pub products: Vec<ProductLine>,
+    /// (amount, restrict_fully_covered)
+    pub spend: Option<(Decimal, bool)>,
+    /// Where it was made (see `Engine::sale_organisation`); `None`: at the business.
+    pub organisation: Option<SaleOrganisation>,
+}
+
+/// One line of a wallet's journal as the API lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalLine {
+    pub id: uuid::Uuid,
+    pub seq: u64,
+    pub entry: Entry,
+    pub posted_on: i64,
+    pub purchase: Option<PurchaseId>,
+    pub cause: Cause,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// Lines before the page.
+    pub offset: usize,
+    pub size: usize,
+    pub descending: bool,
+}
+
+struct Inner {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    settings: EngineSettings,
+    wallets: Kind<WalletEntity>,
+    contacts: Kind<ContactEntity>,
+    arbiters: Mutex<Vec<Arbiter>>,
+    claims: Arc<Claims>,
+    /// Offers per tenant, replaced whole by offer writes (under `offer_writes`).
+    offers: RwLock<HashMap<Tenant, Arc<Vec<RewardOffer>>>>,
+    offer_writes: tokio::sync::Mutex<()>,
+    organisations: RwLock<HashMap<OrganisationId, Organisation>>,
+    /// Shared records: every request reads one, so a hit costs a reference count, not a copy.
+    api_keys: RwLock<HashMap<[u8; 32], Arc<ApiKeyRecord>>>,
+    /// Serialises changes to keys, users and tokens (read, check, write).
+    access_writes: tokio::sync::Mutex<()>,
+    signing: RwLock<tokens::SigningKeys>,
+    /// The next outbox sequence number, read from the store on first use.
+    outbox_seq: Mutex<Option<u64>>,
+    outbox_ready: tokio::sync::Notify,
+    limits: comms::RequestLimits,
+    limit_checks: std::sync::atomic::AtomicU64,
+    sign_in_failures: lockout::SignInFailures,
+    closing: AtomicBool,
+    routes: ContactRoutes,
+}
+
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+pub fn sha256(text: &str) -> [u8; 32] {
+    Sha256::digest(text.as_bytes()).into()
+}
+
+impl Engine {
+    /// Starts the arbiters and the delivery of messages between entities. Must run inside
+    /// an actix `System`.
+    pub fn start(store: Store, settings: EngineSettings, clock: Arc<dyn Clock>) -> Result<Engine, EngineError> {
+        let outbox = Arc::new(Outbox::open(&store, clock.now_s())?);
+        let count = settings.arbiters.max(1);
+        let arbiters: Vec<Arbiter> = (0..count).map(|_| Arbiter::new()).collect();
+        let handles: Vec<_> = arbiters.iter().map(Arbiter::handle).collect();
+        let wallets = Kind::new(
+            handles.clone(),
+            store.clone(),
+            settings.actors,
+            WalletDeps {
+                clock: clock.clone(),
+                balance_max: settings.money.wallet_balance_max,
+                replayed: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+                outbox,
+            },
+        );
+        let contacts = Kind::new(handles.clone(), store.clone(), settings.actors, ());
+        let engine = Engine {
+            inner: Arc::new(Inner {
+                store,
+                clock,
+                wallets,
+                contacts,
+                arbiters: Mutex::new(arbiters),
+                claims: Arc::new(Claims::default()),
+                offers: RwLock::new(HashMap::new()),
+                offer_writes: tokio::sync::Mutex::new(()),
+                organisations: RwLock::new(HashMap::new()),
+                api_keys: RwLock::new(HashMap::new()),
+                access_writes: tokio::sync::Mutex::new(()),
+                signing: RwLock::new(Default::default()),
+                outbox_seq: Mutex::new(None),
+                outbox_ready: tokio::sync::Notify::new(),
+                limits: comms::RequestLimits::new(&settings.comms),
+                limit_checks: std::sync::atomic::AtomicU64::new(1),
+                sign_in_failures: Default::default(),
+                closing: AtomicBool::new(false),
+                routes: ContactRoutes::new(settings.contact_routes_max),
+                settings,
+            }),
+        };
+        delivery::spawn(&engine, &handles[0]);
+        Ok(engine)
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn now(&self) -> i64 {
+        self.inner.clock.now_s()
+    }
+
+    pub fn live_wallet_actors(&self) -> usize {
+        self.inner.wallets.live()
+    }
+
+    fn check_open(&self) -> Result<(), EngineError> {
+        if self.inner.closing.load(Ordering::Acquire) {
+            return Err(EngineError::ShuttingDown);
+        }
+        if self.inner.store.has_failed() {
+            return Err(EngineError::Storage(
+                "an earlier write failed; the server must restart".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    // ----- organisations and keys --------------------------------------------------------
+
+    pub fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, EngineError> {
+        Ok(self.inner.store.meta(name)?)
+    }
+
+    pub async fn set_meta(&self, name: &str, value: &[u8]) -> Result<(), EngineError> {
+        let mut writes = WriteSet::default();
+        writes.meta(name, value);
+        Ok(self.inner.store.commit_async(writes).await?)
+    }
+
+    // ----- offers ------------------------------------------------------------------------
+
+    /// Wallet events that wallet actors replayed on top of their snapshots when they
+    /// started, since this engine started (recovery after a crash replays the events after
+    /// the last snapshot; a graceful stop leaves a snapshot and nothing to replay).
+    pub fn wallet_events_replayed(&self) -> u64 {
+        self.inner.wallets.deps().replayed.load(Ordering::Acquire)
+    }
+
+    /// Stops as a killed process would: from this instant nothing more reaches the disk (no
+    /// snapshot at an actor's stop, no queued commit, no derived round) and the arbiters
+    /// stop. The data dir is then opened again as after `kill -9`. For crash tests.
+    pub async fn crash(&self) {
+        self.inner.closing.store(true, Ordering::Release);
+        self.inner.store.crash();
+        for arbiter in self.inner.arbiters.lock().drain(..) {
+            arbiter.stop();
+            let _ = arbiter.join();
+        }
+        self.inner.store.shutdown();
+    }
+
+    /// Stops intake, lets every actor finish what it holds, flushes, and stops the writer
+    /// and the arbiters.
+    pub async fn shutdown(&self) {
+        if self.inner.closing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let mut waits = self.inner.wallets.shut_down();
+        waits.extend(self.inner.contacts.shut_down());
+        for done in waits {
+            let _ = done.await;
+        }
+        self.inner.store.shutdown();
+        for arbiter in self.inner.arbiters.lock().drain(..) {
+            arbiter.stop();
+            let _ = arbiter.join();
+        }
+    }
+}
+
+fn claim_key(kind: u8, tenant: &Tenant, rest: &[u8]) -> Vec<u8> {
+    let mut key = Vec::with_capacity(1 + Tenant::KEY_LEN + rest.len());
+    key.push(kind);
+    key.extend_from_slice(&tenant.key_bytes());
+    key.extend_from_slice(rest);
+    key
+}

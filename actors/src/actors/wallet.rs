@@ -101,10 +101,15 @@ pub enum WalletCommand {
         idempotency: Option<([u8; 32], IdempotencyRecord)>,
         reply: Reply<Arc<TransferRecord>>,
     },
-    /// Applies a message from the outbox, once per message id.
+    /// Applies messages from the outbox, in order, each once per message id, in one commit;
+    /// answers how many it applied (the rest had been applied before).
     Deliver {
-        message: Box<ActorMessage>,
-        reply: Reply<()>,
+        messages: Vec<ActorMessage>,
+        reply: Reply<usize>,
+    },
+    /// The wallet's header (id, owner, currency): it never changes, so no barrier.
+    Header {
+        reply: Reply<WalletHeader>,
     },
 }
 
@@ -229,7 +234,10 @@ impl Entity for WalletEntity {
                 idempotency,
                 reply,
             } => self.transfer_out(life, *transfer, idempotency, reply),
-            WalletCommand::Deliver { message, reply } => self.deliver(life, *message, reply),
+            WalletCommand::Deliver { messages, reply } => self.deliver(life, messages, reply),
+            WalletCommand::Header { reply } => {
+                let _ = reply.send(Ok(self.wallet.header.clone()));
+            }
         }
     }
 
@@ -245,6 +253,9 @@ impl Entity for WalletEntity {
                 let _ = reply.send(Err(WalletError::Retry));
             }
             WalletCommand::Deliver { reply, .. } => {
+                let _ = reply.send(Err(WalletError::Retry));
+            }
+            WalletCommand::Header { reply } => {
                 let _ = reply.send(Err(WalletError::Retry));
             }
         }

@@ -2,8 +2,9 @@
 //! restarts; each recipient applies a message once, by its id.
 //!
 //! One loop, on the first arbiter, in rounds: read up to a round's worth of waiting
-//! messages in commit order, group them by recipient, deliver each group in order (groups
-//! in parallel), and stop a group at its first failure, so a recipient never sees a message
+//! messages in commit order, group them by recipient, deliver each group in order, in
+//! batches that the recipient applies in one commit (groups in parallel), and stop a group
+//! at its first failure, so a recipient never sees a message
 //! before an earlier one to it. A recipient whose mailbox is full, or that fails, is tried
 //! again in a later round with a growing pause; nothing is dropped. Messages leave the
 //! outbox only once their recipient's commit is durable; a crash in between delivers them
@@ -25,6 +26,8 @@ use std::time::Duration;
 
 /// Messages read per round.
 const ROUND_MAX: usize = 1_024;
+/// Messages one recipient applies in one command (one commit).
+const BATCH_MAX: usize = 256;
 /// How long an idle loop waits for a wake before looking again anyway.
 const IDLE_WAIT: Duration = Duration::from_secs(1);
 const BACKOFF_MIN: Duration = Duration::from_millis(20);
@@ -145,11 +148,12 @@ impl Engine {
         }
     }
 
-    /// Delivers one recipient's messages in order, stopping at the first that cannot be.
+    /// Delivers one recipient's messages in order, a batch (one commit) at a time, stopping
+    /// at the first batch that cannot be applied.
     async fn deliver_group(&self, to: Recipient, messages: Vec<ActorMessage>) -> GroupOutcome {
         let Recipient::Wallet(tenant, wallet) = to;
         let mut outcome = GroupOutcome::default();
-        for message in messages {
+        for batch in messages.chunks(BATCH_MAX) {
             if self.check_open().is_err() {
                 outcome.retry = true;
                 break;
@@ -158,47 +162,26 @@ impl Engine {
                 .inner
                 .wallets
                 .ask(&(tenant, wallet), |reply| WalletCommand::Deliver {
-                    message: Box::new(message.clone()),
+                    messages: batch.to_vec(),
                     reply,
                 })
                 .await;
             match asked {
-                Ok(()) => {
-                    metrics::counter!(names::ACTOR_MESSAGES_TOTAL, "outcome" => "applied").increment(1);
-                    outcome.done.push(message.seq);
+                Ok(_) => {
+                    metrics::counter!(names::ACTOR_MESSAGES_TOTAL, "outcome" => "applied")
+                        .increment(batch.len() as u64);
+                    outcome.done.extend(batch.iter().map(|message| message.seq));
                 }
-                Err(AskError::NotFound) => match message.body {
-                    MessageBody::TransferCredit {
-                        transfer,
-                        from,
-                        currency,
-                        amount,
-                    } => {
-                        metrics::counter!(names::TRANSFERS_TOTAL, "outcome" => "returned").increment(1);
-                        outcome.sends.push(ActorMessage {
-                            id: ActorMessage::return_id(transfer),
-                            seq: self.inner.wallets.deps().outbox.next_seq(),
-                            to: Recipient::Wallet(tenant, from),
-                            body: MessageBody::TransferReturn {
-                                transfer,
-                                currency,
-                                amount,
-                                reason: ReturnReason::NoWallet,
-                            },
-                            committed_at: self.now(),
-                        });
-                        outcome.done.push(message.seq);
-                    }
-                    MessageBody::TransferReturn { transfer, amount, .. } => {
-                        metrics::counter!(names::ACTOR_MESSAGES_TOTAL, "outcome" => "parked").increment(1);
-                        tracing::error!(%transfer, %amount, %wallet, "a returned transfer's origin wallet no longer exists; the message stays in the outbox");
+                Err(AskError::NotFound) => {
+                    if !self.undeliverable(tenant, wallet, batch, &mut outcome) {
                         break;
                     }
-                },
+                }
                 Err(error) => {
-                    metrics::counter!(names::ACTOR_MESSAGES_TOTAL, "outcome" => "retried").increment(1);
+                    metrics::counter!(names::ACTOR_MESSAGES_TOTAL, "outcome" => "retried")
+                        .increment(batch.len() as u64);
                     if !matches!(error, AskError::Busy) {
-                        tracing::warn!(message = %message.id, error = ?error, "delivering a message failed; it will be retried");
+                        tracing::warn!(%wallet, error = ?error, "delivering messages failed; they will be retried");
                     }
                     outcome.retry = true;
                     break;
@@ -206,6 +189,48 @@ impl Engine {
             }
         }
         outcome
+    }
+
+    /// Messages for a wallet that does not exist: a credit goes back to its origin; a
+    /// return with nowhere to go stays (false: stop the group there).
+    fn undeliverable(
+        &self,
+        tenant: crate::domain::ids::Tenant,
+        wallet: crate::domain::ids::WalletId,
+        batch: &[ActorMessage],
+        outcome: &mut GroupOutcome,
+    ) -> bool {
+        for message in batch {
+            match message.body {
+                MessageBody::TransferCredit {
+                    transfer,
+                    from,
+                    currency,
+                    amount,
+                } => {
+                    metrics::counter!(names::TRANSFERS_TOTAL, "outcome" => "returned").increment(1);
+                    outcome.sends.push(ActorMessage {
+                        id: ActorMessage::return_id(transfer),
+                        seq: self.inner.wallets.deps().outbox.next_seq(),
+                        to: Recipient::Wallet(tenant, from),
+                        body: MessageBody::TransferReturn {
+                            transfer,
+                            currency,
+                            amount,
+                            reason: ReturnReason::NoWallet,
+                        },
+                        committed_at: self.now(),
+                    });
+                    outcome.done.push(message.seq);
+                }
+                MessageBody::TransferReturn { transfer, amount, .. } => {
+                    metrics::counter!(names::ACTOR_MESSAGES_TOTAL, "outcome" => "parked").increment(1);
+                    tracing::error!(%transfer, %amount, %wallet, "a returned transfer's origin wallet no longer exists; the message stays in the outbox");
+                    return false;
+                }
+            }
+        }
+        true
     }
 
     /// Commits `writes` and waits until they are durable.

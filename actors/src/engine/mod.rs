@@ -12,9 +12,7 @@ use crate::actors::outbox::Outbox;
 use crate::actors::wallet::{WalletDeps, WalletEntity};
 use crate::clock::Clock;
 use crate::domain::contact::Phone;
-use crate::domain::ids::{
-    ContactCode, ContactId, OrganisationId, PurchaseId, ReferenceNumber, Tenant, WalletCode,
-};
+use crate::domain::ids::{ContactCode, ContactId, OrganisationId, PurchaseId, ReferenceNumber, Tenant, WalletCode};
 use crate::domain::money::Currency;
 use crate::domain::offer::RewardOffer;
 use crate::domain::organisation::{ApiKeyRecord, Organisation};
@@ -36,8 +34,8 @@ mod comms;
 mod contacts;
 mod delivery;
 mod error;
-pub use error::EngineError;
 pub(crate) use error::invalid;
+pub use error::EngineError;
 mod links;
 mod lockout;
 mod memberships;

@@ -7,11 +7,11 @@
 //! cannot give one code to two tills.
 
 use super::{api_keys, sha256, NETWORK_DEPTH_MAX};
-use crate::domain::money::Currency;
-use crate::domain::organisation::ApiKeyKind;
 use super::{invalid, Engine, EngineError};
 use crate::domain::access::{Caller, Role};
 use crate::domain::ids::{Mode, OrganisationId, TapId};
+use crate::domain::money::Currency;
+use crate::domain::organisation::ApiKeyKind;
 use crate::domain::organisation::{tap_code, Organisation, OrganisationType, Tap, TapEntry, TAPS_MAX, TAP_NAME_MAX};
 use crate::domain::purchase::SaleOrganisation;
 use crate::storage::WriteSet;

@@ -14,7 +14,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 impl Engine {
-
     /// Checks a submission against the contact's wallet and the rules, without posting it.
     fn prepare_purchase(
         &self,
@@ -219,6 +218,4 @@ impl Engine {
         })
         .await
     }
-
 }
-

@@ -93,17 +93,17 @@ impl Engine {
                 ));
             }
         }
-        let destination = match self.wallet(tenant, request.destination).await {
+        let destination = match self
+            .ask_wallet((tenant, request.destination), |reply| WalletCommand::Header { reply })
+            .await
+        {
             Err(EngineError::NotFound(_)) => return Err(EngineError::NotFound("destination wallet")),
             other => other?,
         };
-        if destination.header.currency != currency {
+        if destination.currency != currency {
             return Err(invalid(
                 "destination.wallet_id",
-                format!(
-                    "holds {}; the origin wallet holds {currency}",
-                    destination.header.currency
-                ),
+                format!("holds {}; the origin wallet holds {currency}", destination.currency),
             ));
         }
         let body_hash: [u8; 32] = Sha256::digest(postcard::to_stdvec(&(&tenant, &request)).unwrap_or_default()).into();

@@ -94,34 +94,70 @@ impl WalletEntity {
             .remember(record.id, record, life.commits_submitted(), life.commits_settled());
     }
 
-    /// Applies a message from the outbox, once: its effects and the mark that it was applied
-    /// commit together, and a message seen before is answered without applying it again.
-    pub(super) fn deliver(&mut self, life: &mut Life<Self>, message: ActorMessage, reply: Reply<()>) {
+    /// Applies messages from the outbox in order, each once: their effects and the marks
+    /// that they were applied commit together, and a message seen before is skipped. A
+    /// fault in any of them applies none (the kit reloads the wallet), and the delivery
+    /// loop sends them again.
+    pub(super) fn deliver(&mut self, life: &mut Life<Self>, messages: Vec<ActorMessage>, reply: Reply<usize>) {
         let (tenant, wallet) = *life.key();
-        if message.to != Recipient::Wallet(tenant, wallet) {
-            return self.fault(
-                life,
-                reply,
-                &WalletFault(format!("message {} is for {:?}", message.id, message.to)),
-            );
-        }
-        let applied = self.messages.get(&message.id).is_some()
-            || match life.store().message_applied(&tenant, wallet, message.id) {
-                Ok(applied) => applied,
-                Err(error) => {
-                    let _ = reply.send(Err(WalletError::Storage(error.to_string())));
-                    return;
-                }
-            };
-        if applied {
-            return life.answer_after_durable(reply, Ok(()));
-        }
         let now = self.clock.now_s();
         let mut writes = WriteSet::default();
         if let Err(fault) = self.sweep(life, now, &mut writes) {
             return self.fault(life, reply, &fault);
         }
+        let mut applied_now = Vec::with_capacity(messages.len());
         let mut sends_message = false;
+        for message in messages {
+            if message.to != Recipient::Wallet(tenant, wallet) {
+                let fault = WalletFault(format!("message {} is for {:?}", message.id, message.to));
+                return self.fault(life, reply, &fault);
+            }
+            let seen = self.messages.get(&message.id).is_some()
+                || applied_now.contains(&message.id)
+                || match life.store().message_applied(&tenant, wallet, message.id) {
+                    Ok(applied) => applied,
+                    Err(error) => {
+                        let _ = reply.send(Err(WalletError::Storage(error.to_string())));
+                        return;
+                    }
+                };
+            if seen {
+                continue;
+            }
+            match self.apply_message(life, now, &message, &mut writes) {
+                Ok(sends) => sends_message |= sends,
+                Err(fault) => return self.fault(life, reply, &fault),
+            }
+            writes.message_applied(&tenant, wallet, message.id);
+            applied_now.push(message.id);
+        }
+        let count = applied_now.len();
+        if writes.is_empty() {
+            return life.answer_after_durable(reply, Ok(0));
+        }
+        let outbox = self.outbox.clone();
+        life.commit(writes, move |outcome| {
+            if outcome.is_ok() && sends_message {
+                outbox.wake();
+            }
+            let _ = reply.send(outcome.map(|()| count).map_err(WalletError::from));
+        });
+        for id in applied_now {
+            self.messages
+                .remember(id, (), life.commits_submitted(), life.commits_settled());
+        }
+    }
+
+    /// Applies one message's effects to the wallet and `writes`; true when it sends a
+    /// message of its own (a transfer given back).
+    fn apply_message(
+        &mut self,
+        life: &Life<Self>,
+        now: i64,
+        message: &ActorMessage,
+        writes: &mut WriteSet,
+    ) -> Result<bool, WalletFault> {
+        let (tenant, _) = *life.key();
         match message.body {
             MessageBody::TransferCredit {
                 transfer,
@@ -137,34 +173,34 @@ impl WalletEntity {
                         .transfer_in(now, Cause::TransferReceived(transfer), amount, self.balance_max)
                     {
                         Ok(event) => {
-                            self.add_events(life, &mut writes, &[event]);
+                            self.add_events(life, writes, &[event]);
                             metrics::counter!(names::TRANSFERS_TOTAL, "outcome" => "credited").increment(1);
                             None
                         }
                         Err(CommandError::Rejected(WalletRejection::BalanceLimit)) => Some(ReturnReason::BalanceLimit),
                         Err(CommandError::Rejected(rejection)) => {
-                            let fault = WalletFault(format!("a transfer credit refused: {rejection:?}"));
-                            return self.fault(life, reply, &fault);
+                            return Err(WalletFault(format!("a transfer credit refused: {rejection:?}")));
                         }
-                        Err(CommandError::Fault(fault)) => return self.fault(life, reply, &fault),
+                        Err(CommandError::Fault(fault)) => return Err(fault),
                     }
                 };
-                if let Some(reason) = refused {
-                    metrics::counter!(names::TRANSFERS_TOTAL, "outcome" => "returned").increment(1);
-                    writes.actor_message(&ActorMessage {
-                        id: ActorMessage::return_id(transfer),
-                        seq: self.outbox.next_seq(),
-                        to: Recipient::Wallet(tenant, from),
-                        body: MessageBody::TransferReturn {
-                            transfer,
-                            currency,
-                            amount,
-                            reason,
-                        },
-                        committed_at: now,
-                    });
-                    sends_message = true;
-                }
+                let Some(reason) = refused else {
+                    return Ok(false);
+                };
+                metrics::counter!(names::TRANSFERS_TOTAL, "outcome" => "returned").increment(1);
+                writes.actor_message(&ActorMessage {
+                    id: ActorMessage::return_id(transfer),
+                    seq: self.outbox.next_seq(),
+                    to: Recipient::Wallet(tenant, from),
+                    body: MessageBody::TransferReturn {
+                        transfer,
+                        currency,
+                        amount,
+                        reason,
+                    },
+                    committed_at: now,
+                });
+                Ok(true)
             }
             MessageBody::TransferReturn {
                 transfer,
@@ -173,32 +209,21 @@ impl WalletEntity {
                 reason: _,
             } => {
                 if currency != self.wallet.header.currency {
-                    let fault = WalletFault(format!("transfer {transfer} came back in {currency}"));
-                    return self.fault(life, reply, &fault);
+                    return Err(WalletFault(format!("transfer {transfer} came back in {currency}")));
                 }
                 // The wallet's own money coming back: no bound refuses it.
                 match self
                     .wallet
                     .transfer_in(now, Cause::TransferReturned(transfer), amount, Decimal::MAX)
                 {
-                    Ok(event) => self.add_events(life, &mut writes, &[event]),
+                    Ok(event) => self.add_events(life, writes, &[event]),
                     Err(CommandError::Rejected(rejection)) => {
-                        let fault = WalletFault(format!("a returned transfer refused: {rejection:?}"));
-                        return self.fault(life, reply, &fault);
+                        return Err(WalletFault(format!("a returned transfer refused: {rejection:?}")));
                     }
-                    Err(CommandError::Fault(fault)) => return self.fault(life, reply, &fault),
+                    Err(CommandError::Fault(fault)) => return Err(fault),
                 }
+                Ok(false)
             }
         }
-        writes.message_applied(&tenant, wallet, message.id);
-        let outbox = self.outbox.clone();
-        life.commit(writes, move |outcome| {
-            if outcome.is_ok() && sends_message {
-                outbox.wake();
-            }
-            let _ = reply.send(outcome.map_err(WalletError::from));
-        });
-        self.messages
-            .remember(message.id, (), life.commits_submitted(), life.commits_settled());
     }
 }

@@ -29,33 +29,29 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-mod api_keys;
-mod comms;
+mod access;
 mod contacts;
 mod delivery;
 mod error;
 pub(crate) use error::invalid;
 pub use error::EngineError;
-mod links;
-mod lockout;
-mod memberships;
 mod offers;
 pub use offers::NewOffer;
 mod organisations;
-mod otp;
 mod purchases;
-mod self_service;
 mod settings;
 pub use settings::{AccessSettings, EngineSettings, PurchaseSettings};
-mod tokens;
+mod self_service;
 mod transfers;
+use access::{api_keys, lockout, memberships, tokens, users};
+use self_service::registration;
+use self_service::{comms, otp};
 pub use transfers::TransferRequest;
-mod users;
 mod wallets;
 pub use api_keys::{IssuedApiKey, NewApiKey, API_KEY_NAME_MAX};
 pub use comms::CommsSettings;
 pub use otp::{ContactLookup, OtpSent};
-pub use self_service::{
+pub use registration::{
     ContactSession, ExternalIdentity, ExternalSignIn, Registered, Registration, RegistrationIdentity,
 };
 pub use tokens::{AccessClaims, Jwk, SessionKind, TokenPair, VerifiedToken, ISSUER};

@@ -2,12 +2,12 @@
 //! with email and password, act in one organisation at a time and switch into the
 //! organisations below the ones they belong to.
 
-use super::lockout::SignInIdentity;
-use super::tokens::TokenPair;
-use super::{Engine, EngineError};
 use crate::domain::access::{hash_password, normalise_email, verify_password, Caller, Membership, Role, Subject, User};
 use crate::domain::ids::{Mode, OrganisationId, UserId};
 use crate::domain::organisation::Organisation;
+use crate::engine::lockout::SignInIdentity;
+use crate::engine::tokens::TokenPair;
+use crate::engine::{Engine, EngineError};
 use crate::storage::WriteSet;
 
 /// Longest name part and password accepted.
@@ -34,7 +34,9 @@ pub struct UserSession {
 }
 
 /// Hashing is deliberately slow (tens of milliseconds): off the async threads.
-pub(super) async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, EngineError> {
+pub(in crate::engine) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, EngineError> {
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|error| EngineError::Storage(format!("password hashing: {error}")))
@@ -42,7 +44,7 @@ pub(super) async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send 
 
 /// A hash no password matches: unknown users are checked against it, so they take as long
 /// as known ones and do not show by timing.
-pub(super) fn decoy_hash() -> &'static str {
+pub(in crate::engine) fn decoy_hash() -> &'static str {
     static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     DECOY.get_or_init(|| hash_password(&crate::domain::access::random_token("")))
 }
@@ -50,7 +52,7 @@ pub(super) fn decoy_hash() -> &'static str {
 fn check_name(parameter: &'static str, name: Option<String>) -> Result<Option<String>, EngineError> {
     let name = name.map(|name| name.trim().to_string()).filter(|name| !name.is_empty());
     if name.as_ref().is_some_and(|name| name.chars().count() > NAME_CHARS_MAX) {
-        return Err(super::invalid(
+        return Err(crate::engine::invalid(
             parameter,
             format!("must be at most {NAME_CHARS_MAX} characters"),
         ));
@@ -64,7 +66,7 @@ impl Engine {
         let min = self.inner.settings.access.password_chars_min;
         let chars = password.chars().count();
         if chars < min || chars > PASSWORD_CHARS_MAX {
-            return Err(super::invalid(
+            return Err(crate::engine::invalid(
                 parameter,
                 format!("must be {min} to {PASSWORD_CHARS_MAX} characters"),
             ));
@@ -74,7 +76,8 @@ impl Engine {
 
     /// A user record from checked input (the password hashed), not yet stored.
     pub async fn prepare_user(&self, new: NewUser, organisation: OrganisationId) -> Result<User, EngineError> {
-        let email = normalise_email(&new.email).ok_or_else(|| super::invalid("email", "is not an email address"))?;
+        let email =
+            normalise_email(&new.email).ok_or_else(|| crate::engine::invalid("email", "is not an email address"))?;
         self.check_password("password", &new.password)?;
         let first_name = check_name("first_name", new.first_name)?;
         let last_name = check_name("last_name", new.last_name)?;
@@ -123,7 +126,7 @@ impl Engine {
     /// the email is lifted, in one commit.
     pub async fn set_user_password(&self, email: &str, password: &str) -> Result<User, EngineError> {
         self.check_open()?;
-        let email = normalise_email(email).ok_or_else(|| super::invalid("email", "is not an email address"))?;
+        let email = normalise_email(email).ok_or_else(|| crate::engine::invalid("email", "is not an email address"))?;
         self.check_password("password", password)?;
         let password = password.to_string();
         let password_hash = blocking(move || hash_password(&password)).await?;

@@ -2,16 +2,16 @@
 //! (the contact, its wallet and its sign-in identity in one atomic commit), sign-in, and the
 //! contact's session. The app's public key decides the business and the mode.
 
-use super::lockout::SignInIdentity;
-use super::otp::{Destination, OtpSent};
-use super::tokens::TokenPair;
-use super::users::{blocking, decoy_hash};
-use super::{claim_key, Engine, EngineError, NewContact};
 use crate::domain::access::{hash_password, normalise_email, verify_password, Subject};
 use crate::domain::comms::normalise_phone;
 use crate::domain::contact::{Contact, ContactIdentity, ContactPreferences, IdentityProvider, Phone, PhoneType};
 use crate::domain::ids::{ContactId, Tenant};
 use crate::domain::organisation::Organisation;
+use crate::engine::lockout::SignInIdentity;
+use crate::engine::otp::{Destination, OtpSent};
+use crate::engine::tokens::TokenPair;
+use crate::engine::users::{blocking, decoy_hash};
+use crate::engine::{claim_key, Engine, EngineError, NewContact};
 use crate::storage::WriteSet;
 use std::net::IpAddr;
 
@@ -83,24 +83,24 @@ impl Engine {
             ("last_name", &registration.last_name),
         ] {
             if value.trim().is_empty() {
-                return Err(super::invalid(parameter, "is required"));
+                return Err(crate::engine::invalid(parameter, "is required"));
             }
         }
         let (provider, value, password, phones) = match &registration.identity {
             RegistrationIdentity::EmailPassword { email, password } => {
                 let email = normalise_email(email)
-                    .ok_or_else(|| super::invalid("identification.email", "is not an email address"))?;
+                    .ok_or_else(|| crate::engine::invalid("identification.email", "is not an email address"))?;
                 self.check_password("identification.password", password)?;
                 (IdentityProvider::Email, email, Some(password.clone()), Vec::new())
             }
             RegistrationIdentity::EmailOtp { email } => {
                 let email = normalise_email(email)
-                    .ok_or_else(|| super::invalid("identification.email", "is not an email address"))?;
+                    .ok_or_else(|| crate::engine::invalid("identification.email", "is not an email address"))?;
                 (IdentityProvider::Email, email, None, Vec::new())
             }
             RegistrationIdentity::PhoneOtp { number, country_code } => {
                 let digits = normalise_phone(number)
-                    .ok_or_else(|| super::invalid("identification.phone", "must be 4 to 20 digits"))?;
+                    .ok_or_else(|| crate::engine::invalid("identification.phone", "must be 4 to 20 digits"))?;
                 let phone = Phone {
                     phone_type: PhoneType::Mobile,
                     country_code: country_code.clone(),

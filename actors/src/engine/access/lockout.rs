@@ -8,8 +8,8 @@
 //! concurrent guesses cannot pass the limit between check and count. The counts live in
 //! memory; a lockout, once reached, is written to the store and outlives a restart.
 
-use super::{sha256, Engine, EngineError};
 use crate::domain::ids::Tenant;
+use crate::engine::{sha256, Engine, EngineError};
 use crate::storage::WriteSet;
 use std::collections::HashMap;
 
@@ -34,14 +34,14 @@ struct Entries {
 
 /// The failure counts, per identity.
 #[derive(Debug, Default)]
-pub(super) struct SignInFailures {
+pub(in crate::engine) struct SignInFailures {
     entries: parking_lot::Mutex<Entries>,
 }
 
 const PRUNE_AT_MIN: usize = 10_000;
 
 /// Which identity a sign-in names.
-pub(super) enum SignInIdentity<'a> {
+pub(in crate::engine) enum SignInIdentity<'a> {
     Contact(&'a Tenant, &'a str),
     User(&'a str),
 }
@@ -62,7 +62,7 @@ impl SignInIdentity<'_> {
 
 /// One counted attempt: settle it with `failed` or `succeeded`; dropping it unsettled (an
 /// error on the way) uncounts it.
-pub(super) struct SignInAttempt<'a> {
+pub(in crate::engine) struct SignInAttempt<'a> {
     engine: &'a Engine,
     key: String,
     settled: bool,
@@ -71,7 +71,10 @@ pub(super) struct SignInAttempt<'a> {
 impl Engine {
     /// Counts a password attempt for `identity`, or refuses it (429) while the identity is
     /// locked, or while as many attempts as it has left are already being checked.
-    pub(super) fn begin_sign_in(&self, identity: SignInIdentity<'_>) -> Result<SignInAttempt<'_>, EngineError> {
+    pub(in crate::engine) fn begin_sign_in(
+        &self,
+        identity: SignInIdentity<'_>,
+    ) -> Result<SignInAttempt<'_>, EngineError> {
         let key = identity.key();
         let settings = self.inner.settings.access;
         let now = self.now();
@@ -124,7 +127,7 @@ impl Engine {
 
     /// Forgets the identity's failures and lifts its lockout (with `writes`): its owner set
     /// a new password.
-    pub(super) fn clear_sign_in_failures(&self, identity: SignInIdentity<'_>, writes: &mut WriteSet) {
+    pub(in crate::engine) fn clear_sign_in_failures(&self, identity: SignInIdentity<'_>, writes: &mut WriteSet) {
         let key = identity.key();
         self.inner.sign_in_failures.entries.lock().by_identity.remove(&key);
         writes.remove_sign_in_lock(&sha256(&key));
@@ -141,7 +144,7 @@ fn locked(retry_after_s: i64) -> EngineError {
 
 impl SignInAttempt<'_> {
     /// A wrong password: counted, and the identity locks at the limit (written to the store).
-    pub(super) async fn failed(mut self) -> Result<(), EngineError> {
+    pub(in crate::engine) async fn failed(mut self) -> Result<(), EngineError> {
         self.settled = true;
         let settings = self.engine.inner.settings.access;
         let now = self.engine.now();
@@ -171,7 +174,7 @@ impl SignInAttempt<'_> {
     }
 
     /// The right password: the identity's failures are forgotten (and its old lock removed).
-    pub(super) async fn succeeded(mut self) -> Result<(), EngineError> {
+    pub(in crate::engine) async fn succeeded(mut self) -> Result<(), EngineError> {
         self.settled = true;
         let had_stored_lock = {
             let mut entries = self.engine.inner.sign_in_failures.entries.lock();

@@ -2,12 +2,12 @@
 //! SHA-256), list, roll (a new key; the old one works until a date the caller chooses),
 //! revoke; and the check every request makes.
 
-use super::{sha256, Engine, EngineError};
 use crate::domain::access::{Caller, Role};
 use crate::domain::ids::{ApiKeyId, Mode, OrganisationId};
 use crate::domain::organisation::{
     api_key_hint, generate_api_key, ApiKeyKind, ApiKeyRecord, ApiKeyState, OrganisationType,
 };
+use crate::engine::{sha256, Engine, EngineError};
 use crate::storage::WriteSet;
 use std::sync::Arc;
 
@@ -31,7 +31,7 @@ pub struct IssuedApiKey {
     pub key: String,
 }
 
-pub(super) fn key_record(
+pub(in crate::engine) fn key_record(
     organisation: OrganisationId,
     kind: ApiKeyKind,
     mode: Mode,
@@ -72,7 +72,7 @@ impl Engine {
         self.check_open()?;
         let name = new.name.trim().to_string();
         if name.chars().count() > API_KEY_NAME_MAX || name.chars().any(char::is_control) {
-            return Err(super::invalid(
+            return Err(crate::engine::invalid(
                 "name",
                 format!("must be at most {API_KEY_NAME_MAX} printable characters"),
             ));
@@ -151,13 +151,19 @@ impl Engine {
         let (old_hash, mut old) = self.api_key_for(caller, id)?;
         let now = self.now();
         if old.state(now) != ApiKeyState::Active {
-            return Err(super::invalid("id", format!("the key is {}", old.state(now).code())));
+            return Err(crate::engine::invalid(
+                "id",
+                format!("the key is {}", old.state(now).code()),
+            ));
         }
         if old.rolled_to.is_some() {
-            return Err(super::invalid("id", "the key was already rolled; roll its replacement"));
+            return Err(crate::engine::invalid(
+                "id",
+                "the key was already rolled; roll its replacement",
+            ));
         }
         if old_expires_on < now || old_expires_on > now + overlap_max_s {
-            return Err(super::invalid(
+            return Err(crate::engine::invalid(
                 "expiration_date",
                 format!("must be between now ({now}) and {overlap_max_s} seconds from now"),
             ));
@@ -247,7 +253,7 @@ impl Engine {
     /// cached network without cloning (every back-office request asks).
     pub fn business_of(&self, organisation: OrganisationId) -> Result<OrganisationId, EngineError> {
         let mut current = organisation;
-        for _ in 0..super::NETWORK_DEPTH_MAX {
+        for _ in 0..crate::engine::NETWORK_DEPTH_MAX {
             let step = self
                 .inner
                 .organisations

@@ -9,12 +9,12 @@
 //! Signing off ends the member's sessions and keeps its contact and wallet, so nothing
 //! earned is lost and signing up again resumes them.
 
-use super::self_service::ContactSession;
-use super::{claim_key, ClaimGuard, Engine, EngineError, NewContact};
 use crate::domain::access::Subject;
 use crate::domain::contact::{Contact, ContactPreferences, Membership};
 use crate::domain::ids::{ContactId, OrganisationId, Tenant};
 use crate::domain::organisation::{Organisation, OrganisationType};
+use crate::engine::registration::ContactSession;
+use crate::engine::{claim_key, ClaimGuard, Engine, EngineError, NewContact};
 use crate::storage::WriteSet;
 
 /// An organisation a contact belongs to, and its contact there.
@@ -192,7 +192,7 @@ impl Engine {
 
     /// What a session of the contact lists as joined: its own organisation first, then, for a
     /// service owner's registry contact, the businesses it belongs to.
-    pub(super) fn session_organisations(
+    pub(in crate::engine) fn session_organisations(
         &self,
         tenant: &Tenant,
         id: ContactId,

@@ -2,17 +2,17 @@
 //! credentials added to a contact the back office made. Every link is stored (hashed) in
 //! the same commit as the message that carries it.
 
-use super::comms::NewMessage;
-use super::lockout::SignInIdentity;
-use super::otp::OtpSent;
-use super::otp::{email_identity, phone_identity, Destination};
-use super::users::blocking;
-use super::{sha256, Engine, EngineError};
 use crate::domain::access::{hash_password, normalise_email, random_token, Subject};
 use crate::domain::comms::{normalise_phone, Channel, MessageKind};
 use crate::domain::contact::{Contact, IdentityProvider};
 use crate::domain::ids::{ContactId, Tenant};
 use crate::domain::otp::{LinkPurpose, LinkToken};
+use crate::engine::comms::NewMessage;
+use crate::engine::lockout::SignInIdentity;
+use crate::engine::otp::OtpSent;
+use crate::engine::otp::{email_identity, phone_identity, Destination};
+use crate::engine::users::blocking;
+use crate::engine::{sha256, Engine, EngineError};
 use crate::storage::WriteSet;
 use std::net::IpAddr;
 
@@ -110,7 +110,7 @@ impl Engine {
     }
 
     /// Adds an email-verification link for a new email identity to `writes`.
-    pub(super) fn write_verification_link(
+    pub(in crate::engine) fn write_verification_link(
         &self,
         writes: &mut WriteSet,
         tenant: &Tenant,
@@ -176,7 +176,7 @@ impl Engine {
     }
 
     /// A new verified identity of `contact`, and the contact's identity list with it.
-    pub(super) fn add_identity_writes(
+    pub(in crate::engine) fn add_identity_writes(
         &self,
         writes: &mut WriteSet,
         tenant: &Tenant,
@@ -210,10 +210,10 @@ impl Engine {
         &self,
         tenant: Tenant,
         contact_id: ContactId,
-        identity: super::RegistrationIdentity,
+        identity: crate::engine::RegistrationIdentity,
         address: Option<IpAddr>,
     ) -> Result<Option<OtpSent>, EngineError> {
-        use super::RegistrationIdentity as Given;
+        use crate::engine::RegistrationIdentity as Given;
         self.check_open()?;
         let contact = self
             .inner
@@ -311,7 +311,7 @@ impl Engine {
     /// is opened; opening it makes it a verified sign-in identity, with the password of the
     /// contact's present email identity if it has one. Changed phones sign nothing in until
     /// proved with a code (`POST /contacts/{id}/identities`).
-    pub(super) fn email_change_writes(
+    pub(in crate::engine) fn email_change_writes(
         &self,
         tenant: &Tenant,
         contact: &Contact,
@@ -319,7 +319,8 @@ impl Engine {
         address: Option<IpAddr>,
     ) -> Result<WriteSet, EngineError> {
         let mut writes = WriteSet::default();
-        let email = normalise_email(new_email).ok_or_else(|| super::invalid("email", "is not an email address"))?;
+        let email =
+            normalise_email(new_email).ok_or_else(|| crate::engine::invalid("email", "is not an email address"))?;
         let unchanged = contact.email_address.as_deref().and_then(normalise_email).as_deref() == Some(email.as_str());
         if unchanged || self.is_verified_identity(tenant, contact.id, IdentityProvider::Email, &email)? {
             return Ok(writes);

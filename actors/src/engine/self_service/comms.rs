@@ -5,9 +5,9 @@
 //! dispatcher outside the engine takes pending messages, delivers them through a provider
 //! and reports back: delivered or given up, and the message leaves the outbox.
 
-use super::{Engine, EngineError};
 use crate::domain::comms::{Channel, MessageKind, OutboundMessage};
 use crate::domain::ids::{ContactId, Tenant};
+use crate::engine::{Engine, EngineError};
 use crate::storage::WriteSet;
 use governor::{clock::Clock as _, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::net::IpAddr;
@@ -52,7 +52,7 @@ impl Default for CommsSettings {
 /// Requests for codes, per identity and per client address: each may ask `max` times at
 /// once, then once more every `window / max` (a generic cell rate, so a window never
 /// resets all at once).
-pub(super) struct RequestLimits {
+pub(in crate::engine) struct RequestLimits {
     identities: DefaultKeyedRateLimiter<String>,
     addresses: DefaultKeyedRateLimiter<IpAddr>,
 }
@@ -70,7 +70,7 @@ fn quota(max: u32, window_s: u64) -> Quota {
 const RETAIN_EVERY_CHECKS: u64 = 4096;
 
 impl RequestLimits {
-    pub(super) fn new(settings: &CommsSettings) -> Self {
+    pub(in crate::engine) fn new(settings: &CommsSettings) -> Self {
         RequestLimits {
             identities: RateLimiter::keyed(quota(
                 settings.otp_requests_per_identity_max,
@@ -82,7 +82,12 @@ impl RequestLimits {
 
     /// Spends one request of the address (first, so a flood of identities from one address
     /// stops there) and of the identity.
-    pub(super) fn check(&self, identity: String, address: Option<IpAddr>, checks: u64) -> Result<(), EngineError> {
+    pub(in crate::engine) fn check(
+        &self,
+        identity: String,
+        address: Option<IpAddr>,
+        checks: u64,
+    ) -> Result<(), EngineError> {
         if checks % RETAIN_EVERY_CHECKS == 0 {
             self.identities.retain_recent();
             self.addresses.retain_recent();
@@ -105,7 +110,7 @@ impl RequestLimits {
 }
 
 /// What a new message says and where it goes.
-pub(super) struct NewMessage {
+pub(in crate::engine) struct NewMessage {
     pub kind: MessageKind,
     pub channel: Channel,
     pub to: String,
@@ -120,7 +125,7 @@ impl Engine {
     }
 
     /// Counts a request for a code or link against its limits (429 past them).
-    pub(super) fn limit_request(
+    pub(in crate::engine) fn limit_request(
         &self,
         tenant: &Tenant,
         identity: &str,
@@ -140,7 +145,7 @@ impl Engine {
 
     /// Adds a message for `contact` to `writes`; the dispatcher is woken once they commit
     /// (`outbox_committed`).
-    pub(super) fn enqueue_message(
+    pub(in crate::engine) fn enqueue_message(
         &self,
         writes: &mut WriteSet,
         tenant: &Tenant,
@@ -174,7 +179,7 @@ impl Engine {
     }
 
     /// Wakes the dispatcher: messages were committed.
-    pub(super) fn outbox_committed(&self) {
+    pub(in crate::engine) fn outbox_committed(&self) {
         self.inner.outbox_ready.notify_one();
     }
 

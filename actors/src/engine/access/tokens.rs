@@ -5,9 +5,9 @@
 //! session, which a sign-out or a refresh-token reuse revokes. Refresh tokens are random,
 //! stored as SHA-256, used once each.
 
-use super::{sha256, Engine, EngineError};
 use crate::domain::access::{random_token, RefreshToken, Role, Session, SigningKey, Subject};
 use crate::domain::ids::{Mode, OrganisationId};
+use crate::engine::{sha256, Engine, EngineError};
 use crate::storage::WriteSet;
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -82,7 +82,7 @@ struct Verifier {
 
 /// The signing keys in memory: the newest signs, all unretired ones verify.
 #[derive(Default)]
-pub(super) struct SigningKeys {
+pub(in crate::engine) struct SigningKeys {
     current: Option<(String, EncodingKey)>,
     verifiers: HashMap<String, Verifier>,
 }
@@ -246,7 +246,7 @@ impl Engine {
     }
 
     /// Starts a session for `subject` acting in `organisation`, with its first tokens.
-    pub(super) async fn start_session(
+    pub(in crate::engine) async fn start_session(
         &self,
         subject: Subject,
         organisation: OrganisationId,
@@ -258,7 +258,7 @@ impl Engine {
     }
 
     /// As `start_session`, committing `writes` atomically with the session.
-    pub(super) async fn start_session_with(
+    pub(in crate::engine) async fn start_session_with(
         &self,
         subject: Subject,
         organisation: OrganisationId,
@@ -328,7 +328,7 @@ impl Engine {
 
     /// Adds to `writes` the end of every open session of `subject` but `except`. Call under
     /// `access_writes`, so no session starts or ends between the read and the commit.
-    pub(super) fn end_sessions_of(
+    pub(in crate::engine) fn end_sessions_of(
         &self,
         subject: &Subject,
         except: Option<uuid::Uuid>,

@@ -2,14 +2,14 @@
 //! (hashed) in the same commit as the message that carries it, so neither exists without
 //! the other.
 
-use super::comms::NewMessage;
-use super::self_service::ContactSession;
-use super::{claim_key, sha256, Engine, EngineError};
 use crate::domain::access::{normalise_email, Role, Subject};
 use crate::domain::comms::{normalise_phone, obfuscate_email, obfuscate_phone, Channel, MessageKind};
 use crate::domain::contact::{Contact, IdentityProvider};
 use crate::domain::ids::{ContactId, Tenant};
 use crate::domain::otp::{new_code, OneTimePassword, OtpCheck, OtpState};
+use crate::engine::comms::NewMessage;
+use crate::engine::registration::ContactSession;
+use crate::engine::{claim_key, sha256, Engine, EngineError};
 use crate::storage::{IdempotencyRecord, WriteSet};
 use sha2::{Digest, Sha256};
 use std::net::IpAddr;
@@ -33,7 +33,7 @@ pub struct OtpSent {
 
 /// Where a code goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Destination {
+pub(in crate::engine) struct Destination {
     pub channel: Channel,
     pub to: String,
     pub country_code: Option<String>,
@@ -42,7 +42,7 @@ pub(super) struct Destination {
 }
 
 impl Destination {
-    pub(super) fn new(
+    pub(in crate::engine) fn new(
         channel: Channel,
         to: String,
         country_code: Option<String>,
@@ -57,7 +57,11 @@ impl Destination {
     }
 
     /// A code to a sign-in identity: an email by email, a phone by SMS; the code proves it.
-    pub(super) fn to_identity(provider: IdentityProvider, value: &str, country_code: Option<String>) -> Self {
+    pub(in crate::engine) fn to_identity(
+        provider: IdentityProvider,
+        value: &str,
+        country_code: Option<String>,
+    ) -> Self {
         let channel = if provider == IdentityProvider::Email {
             Channel::Email
         } else {
@@ -80,13 +84,13 @@ impl Destination {
 }
 
 /// An OTP made but not yet written: its records are added to a commit with `write`.
-pub(super) struct PreparedOtp {
+pub(in crate::engine) struct PreparedOtp {
     otp: OneTimePassword,
     message: NewMessage,
 }
 
 impl PreparedOtp {
-    pub(super) fn sent(&self) -> OtpSent {
+    pub(in crate::engine) fn sent(&self) -> OtpSent {
         OtpSent {
             auth_otp: self.otp.id,
             obfuscated_value: match self.otp.channel {
@@ -97,17 +101,21 @@ impl PreparedOtp {
     }
 }
 
-pub(super) fn phone_identity(number: &str) -> Result<String, EngineError> {
-    normalise_phone(number).ok_or_else(|| super::invalid("phone", "must be 4 to 20 digits"))
+pub(in crate::engine) fn phone_identity(number: &str) -> Result<String, EngineError> {
+    normalise_phone(number).ok_or_else(|| crate::engine::invalid("phone", "must be 4 to 20 digits"))
 }
 
-pub(super) fn email_identity(email: &str) -> Result<String, EngineError> {
-    normalise_email(email).ok_or_else(|| super::invalid("email", "is not an email address"))
+pub(in crate::engine) fn email_identity(email: &str) -> Result<String, EngineError> {
+    normalise_email(email).ok_or_else(|| crate::engine::invalid("email", "is not an email address"))
 }
 
 impl Engine {
     /// A new code for `destination`, written with the contact's id by `write_otp`.
-    pub(super) fn prepare_otp(&self, tenant: &Tenant, destination: Destination) -> Result<PreparedOtp, EngineError> {
+    pub(in crate::engine) fn prepare_otp(
+        &self,
+        tenant: &Tenant,
+        destination: Destination,
+    ) -> Result<PreparedOtp, EngineError> {
         let settings = &self.inner.settings.comms;
         let business = self.organisation(tenant.organisation)?;
         let id = uuid::Uuid::new_v4();
@@ -145,7 +153,7 @@ impl Engine {
     }
 
     /// Adds the OTP for `contact` and its message to `writes`.
-    pub(super) fn write_otp(
+    pub(in crate::engine) fn write_otp(
         &self,
         writes: &mut WriteSet,
         contact: ContactId,
@@ -231,9 +239,12 @@ impl Engine {
                     .email_address
                     .as_deref()
                     .and_then(normalise_email)
-                    .ok_or_else(|| super::invalid("method", "the contact has no email address"))?;
+                    .ok_or_else(|| crate::engine::invalid("method", "the contact has no email address"))?;
                 if !self.is_verified_identity(tenant, contact.id, IdentityProvider::Email, &email)? {
-                    return Err(super::invalid("method", "the contact's email address is not verified"));
+                    return Err(crate::engine::invalid(
+                        "method",
+                        "the contact's email address is not verified",
+                    ));
                 }
                 Destination {
                     channel,
@@ -243,10 +254,11 @@ impl Engine {
                 }
             }
             (Channel::Sms, _) => {
-                let phone = primary_phone.ok_or_else(|| super::invalid("method", "the contact has no phone"))?;
+                let phone =
+                    primary_phone.ok_or_else(|| crate::engine::invalid("method", "the contact has no phone"))?;
                 let digits = phone_identity(&phone.number)?;
                 if !self.is_verified_identity(tenant, contact.id, IdentityProvider::Phone, &digits)? {
-                    return Err(super::invalid("method", "the contact's phone is not verified"));
+                    return Err(crate::engine::invalid("method", "the contact's phone is not verified"));
                 }
                 Destination {
                     channel,
@@ -428,7 +440,7 @@ impl Engine {
         self.contact_session_with(tenant, contact, writes).await
     }
 
-    pub(super) fn is_verified_identity(
+    pub(in crate::engine) fn is_verified_identity(
         &self,
         tenant: &Tenant,
         contact: ContactId,
@@ -443,7 +455,7 @@ impl Engine {
     }
 
     /// Whether any sign-in identity of the contact is verified.
-    pub(super) fn contact_verified(&self, tenant: &Tenant, contact: ContactId) -> Result<bool, EngineError> {
+    pub(in crate::engine) fn contact_verified(&self, tenant: &Tenant, contact: ContactId) -> Result<bool, EngineError> {
         for (provider, value) in self.inner.store.contact_identities(tenant, contact)? {
             if self.is_verified_identity(tenant, contact, provider, &value)? {
                 return Ok(true);
@@ -453,7 +465,7 @@ impl Engine {
     }
 
     /// Starts a contact's session, committing `writes` with it.
-    pub(super) async fn contact_session_with(
+    pub(in crate::engine) async fn contact_session_with(
         &self,
         tenant: Tenant,
         contact: Contact,

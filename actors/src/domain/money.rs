@@ -260,3 +260,38 @@ mod tests {
         assert_eq!(eur().round_award(d("0.124")), d("0.12"));
     }
 }
+
+/// `#[serde(with = "crate::domain::money::exact_decimal")]`: a `Decimal` as (mantissa, scale),
+/// exact whatever the format (never through a float or a string).
+pub mod exact_decimal {
+    use rust_decimal::Decimal;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &Decimal, serializer: S) -> Result<S::Ok, S::Error> {
+        (value.mantissa(), value.scale()).serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Decimal, D::Error> {
+        let (mantissa, scale) = <(i128, u32)>::deserialize(deserializer)?;
+        Decimal::try_from_i128_with_scale(mantissa, scale).map_err(serde::de::Error::custom)
+    }
+}
+
+/// `#[serde(with = "crate::domain::money::exact_option_decimal")]`.
+pub mod exact_option_decimal {
+    use rust_decimal::Decimal;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &Option<Decimal>, serializer: S) -> Result<S::Ok, S::Error> {
+        value.map(|v| (v.mantissa(), v.scale())).serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Decimal>, D::Error> {
+        match <Option<(i128, u32)>>::deserialize(deserializer)? {
+            None => Ok(None),
+            Some((mantissa, scale)) => Decimal::try_from_i128_with_scale(mantissa, scale)
+                .map(Some)
+                .map_err(serde::de::Error::custom),
+        }
+    }
+}

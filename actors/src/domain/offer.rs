@@ -28,7 +28,7 @@ pub enum AwardKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AwardRule {
     pub kind: AwardKind,
-    #[serde(with = "crate::storage::codec::decimal")]
+    #[serde(with = "crate::domain::money::exact_decimal")]
     pub value: Decimal,
     pub expiry_days: Option<u32>,
 }

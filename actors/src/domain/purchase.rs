@@ -10,26 +10,26 @@ use sha2::{Digest, Sha256};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TransactionAmounts {
-    #[serde(with = "crate::storage::codec::option_decimal")]
+    #[serde(with = "crate::domain::money::exact_option_decimal")]
     pub net: Option<Decimal>,
-    #[serde(with = "crate::storage::codec::option_decimal")]
+    #[serde(with = "crate::domain::money::exact_option_decimal")]
     pub tax: Option<Decimal>,
-    #[serde(with = "crate::storage::codec::option_decimal")]
+    #[serde(with = "crate::domain::money::exact_option_decimal")]
     pub discount: Option<Decimal>,
-    #[serde(with = "crate::storage::codec::decimal")]
+    #[serde(with = "crate::domain::money::exact_decimal")]
     pub total: Decimal,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProductLine {
     pub product_sku: String,
-    #[serde(with = "crate::storage::codec::decimal")]
+    #[serde(with = "crate::domain::money::exact_decimal")]
     pub quantity: Decimal,
-    #[serde(with = "crate::storage::codec::option_decimal")]
+    #[serde(with = "crate::domain::money::exact_option_decimal")]
     pub net_amount: Option<Decimal>,
-    #[serde(with = "crate::storage::codec::option_decimal")]
+    #[serde(with = "crate::domain::money::exact_option_decimal")]
     pub tax_amount: Option<Decimal>,
-    #[serde(with = "crate::storage::codec::option_decimal")]
+    #[serde(with = "crate::domain::money::exact_option_decimal")]
     pub total_amount: Option<Decimal>,
 }
 

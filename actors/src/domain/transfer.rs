@@ -17,7 +17,7 @@ pub struct TransferRecord {
     pub contact: ContactId,
     pub destination: WalletId,
     pub currency: Currency,
-    #[serde(with = "crate::storage::codec::decimal")]
+    #[serde(with = "crate::domain::money::exact_decimal")]
     pub amount: Decimal,
     /// The transfer's 16-digit code (given, or made at random).
     pub code: String,
@@ -43,14 +43,14 @@ pub enum MessageBody {
         transfer: TransferId,
         from: WalletId,
         currency: Currency,
-        #[serde(with = "crate::storage::codec::decimal")]
+        #[serde(with = "crate::domain::money::exact_decimal")]
         amount: Decimal,
     },
     /// Give a transfer's amount back to its origin: the destination could not take it.
     TransferReturn {
         transfer: TransferId,
         currency: Currency,
-        #[serde(with = "crate::storage::codec::decimal")]
+        #[serde(with = "crate::domain::money::exact_decimal")]
         amount: Decimal,
         reason: ReturnReason,
     },

@@ -39,13 +39,13 @@ pub struct Lot {
     pub id: LotId,
     pub pocket: Pocket,
     /// What was credited into this lot, restored spends included.
-    #[serde(with = "crate::storage::codec::decimal")]
+    #[serde(with = "crate::domain::money::exact_decimal")]
     pub amount: Decimal,
-    #[serde(with = "crate::storage::codec::decimal")]
+    #[serde(with = "crate::domain::money::exact_decimal")]
     pub remaining: Decimal,
     /// The part of `amount` taken by expiry (not by the contact), so a revocation can tell
     /// spent value from expired value.
-    #[serde(with = "crate::storage::codec::decimal")]
+    #[serde(with = "crate::domain::money::exact_decimal")]
     pub expired: Decimal,
     pub expires_at: Option<i64>,
     pub revoked: bool,
@@ -116,12 +116,12 @@ pub struct NewLot {
 pub struct Entry {
     pub kind: EntryKind,
     pub lot: LotId,
-    #[serde(with = "crate::storage::codec::decimal")]
+    #[serde(with = "crate::domain::money::exact_decimal")]
     pub amount: Decimal,
     /// Set when this credit opens a new lot.
     pub new_lot: Option<NewLot>,
     /// Signed change of the wallet's shortfall this entry carries.
-    #[serde(with = "crate::storage::codec::decimal")]
+    #[serde(with = "crate::domain::money::exact_decimal")]
     pub shortfall_change: Decimal,
 }
 
@@ -189,14 +189,14 @@ pub struct WalletEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AwardGrant {
     pub offer_id: OfferId,
-    #[serde(with = "crate::storage::codec::decimal")]
+    #[serde(with = "crate::domain::money::exact_decimal")]
     pub amount: Decimal,
     pub expires_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpendRequest {
-    #[serde(with = "crate::storage::codec::decimal")]
+    #[serde(with = "crate::domain::money::exact_decimal")]
     pub amount: Decimal,
     pub restrict_fully_covered: bool,
 }
@@ -205,14 +205,14 @@ pub struct SpendRequest {
 pub struct AwardLine {
     pub offer_id: OfferId,
     pub lot: LotId,
-    #[serde(with = "crate::storage::codec::decimal")]
+    #[serde(with = "crate::domain::money::exact_decimal")]
     pub amount: Decimal,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LotDebit {
     pub lot: LotId,
-    #[serde(with = "crate::storage::codec::decimal")]
+    #[serde(with = "crate::domain::money::exact_decimal")]
     pub amount: Decimal,
 }
 
@@ -268,13 +268,13 @@ impl From<WalletFault> for CommandError {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Balances {
-    #[serde(with = "crate::storage::codec::decimal")]
+    #[serde(with = "crate::domain::money::exact_decimal")]
     pub total: Decimal,
-    #[serde(with = "crate::storage::codec::decimal")]
+    #[serde(with = "crate::domain::money::exact_decimal")]
     pub open: Decimal,
-    #[serde(with = "crate::storage::codec::decimal")]
+    #[serde(with = "crate::domain::money::exact_decimal")]
     pub commerce: Decimal,
-    #[serde(with = "crate::storage::codec::decimal")]
+    #[serde(with = "crate::domain::money::exact_decimal")]
     pub shortfall: Decimal,
 }
 
@@ -298,7 +298,7 @@ pub struct Wallet {
     /// busy wallet (hundreds of thousands of lots) rehashed them all and stalled its actor
     /// for up to 100 ms. Snapshots encode both alike (a map), so stored ones still read.
     lots: BTreeMap<LotId, Lot>,
-    #[serde(with = "crate::storage::codec::decimal")]
+    #[serde(with = "crate::domain::money::exact_decimal")]
     shortfall: Decimal,
     next_lot_id: LotId,
     /// Sequence number the next event gets; equals the number of events so far.

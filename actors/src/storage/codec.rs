@@ -43,39 +43,8 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
     }
 }
 
-/// `#[serde(with = "decimal")]`: a `Decimal` as (mantissa, scale).
-pub mod decimal {
-    use rust_decimal::Decimal;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    pub fn serialize<S: Serializer>(value: &Decimal, serializer: S) -> Result<S::Ok, S::Error> {
-        (value.mantissa(), value.scale()).serialize(serializer)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Decimal, D::Error> {
-        let (mantissa, scale) = <(i128, u32)>::deserialize(deserializer)?;
-        Decimal::try_from_i128_with_scale(mantissa, scale).map_err(serde::de::Error::custom)
-    }
-}
-
-/// `#[serde(with = "option_decimal")]`.
-pub mod option_decimal {
-    use rust_decimal::Decimal;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    pub fn serialize<S: Serializer>(value: &Option<Decimal>, serializer: S) -> Result<S::Ok, S::Error> {
-        value.map(|v| (v.mantissa(), v.scale())).serialize(serializer)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Decimal>, D::Error> {
-        match <Option<(i128, u32)>>::deserialize(deserializer)? {
-            None => Ok(None),
-            Some((mantissa, scale)) => Decimal::try_from_i128_with_scale(mantissa, scale)
-                .map(Some)
-                .map_err(serde::de::Error::custom),
-        }
-    }
-}
+// The exact-decimal encodings belong to money; stored records use them through these names.
+pub use crate::domain::money::{exact_decimal as decimal, exact_option_decimal as option_decimal};
 
 #[cfg(test)]
 mod tests {

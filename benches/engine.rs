@@ -18,13 +18,11 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use futures_util::stream::{self, StreamExt};
 use rewards_engine::actors::ActorSettings;
-use rewards_engine::domain::ids::{ContactId, Mode, ReferenceNumber, Tenant, WalletId};
-use rewards_engine::domain::money::Currency;
-use rewards_engine::domain::offer::{AwardKind, AwardRule, OfferState};
-use rewards_engine::domain::organisation::ApiKeyKind;
-use rewards_engine::engine::{ContactRef, NewContact, NewOffer, PurchaseSubmission, SubmittedAmounts, TransferRequest};
-use rewards_engine::storage::{Store, StoreSettings, TableSettings, WriterSettings};
-use rewards_engine::{Engine, EngineSettings, SystemClock};
+use rewards_engine::domain::ids::{ContactId, ReferenceNumber, Tenant, WalletId};
+use rewards_engine::domain::offer::AwardKind;
+use rewards_engine::engine::{ContactRef, PurchaseSubmission, SubmittedAmounts, TransferRequest};
+use rewards_engine::storage::{Store, TableSettings, WriterSettings};
+use rewards_engine::{testing, Engine, SystemClock};
 use rust_decimal::Decimal;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -54,17 +52,15 @@ fn setup(wallets: usize) -> Setup {
     let (engine, tenant, contacts) = system.block_on(async {
         let store = Store::open(
             dir.path(),
-            &StoreSettings {
-                tables: TableSettings {
+            &testing::store_settings(
+                TableSettings {
                     cache_capacity_bytes: 512 << 20,
                     memtable_bytes_max: env_or("REWARDS_BENCH_MEMTABLE_MIB", 64u64) << 20,
                     journal_bytes_max: 512 << 20,
                     l0_tables_compaction: 4,
                     worker_threads: 2,
                 },
-                hook: None,
-                lock_wait_ms: 5_000,
-                writer: WriterSettings {
+                WriterSettings {
                     batch_events_max: 8_192,
                     batch_wait_us: env_or("REWARDS_BENCH_BATCH_WAIT_US", 0),
                     queue_len_max: 65_536,
@@ -74,65 +70,31 @@ fn setup(wallets: usize) -> Setup {
                     derive_flush_ms: 1_000,
                     derive_pause_ms: 0,
                 },
-            },
+            ),
         )
         .unwrap();
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        let settings = EngineSettings {
-            arbiters: env_or("REWARDS_BENCH_ARBITERS", cores),
-            actors: ActorSettings {
+        let settings = testing::engine_settings(
+            env_or("REWARDS_BENCH_ARBITERS", cores),
+            ActorSettings {
                 idle_ms: 600_000,
                 mailbox_len_max: 65_536,
                 snapshot_every_events: 1_000,
                 live_max: 0,
             },
-            default_currency: Currency::parse("EUR").unwrap(),
-            contact_routes_max: 1 << 20,
-            access: Default::default(),
-            comms: Default::default(),
-            money: Default::default(),
-            purchases: Default::default(),
-        };
+        );
         let engine = Engine::start(store, settings, Arc::new(SystemClock)).unwrap();
-        let organisation = engine
-            .bootstrap_organisation(
-                rewards_engine::domain::ids::OrganisationId::random(),
-                "Bench",
-                Currency::parse("EUR").unwrap(),
-                &[(Mode::Live, ApiKeyKind::Secret, "bench-key-00000000")],
-                None,
-                "bootstrap",
-            )
-            .await
-            .unwrap();
-        let tenant = Tenant {
-            organisation: organisation.id,
-            mode: Mode::Live,
-        };
-        let offer = NewOffer {
-            name: "10%".into(),
-            state: OfferState::Active,
-            available_from: None,
-            available_to: None,
-            award: AwardRule {
-                kind: AwardKind::Percentage,
-                value: Decimal::TEN,
-                expiry_days: None,
-            },
-        };
+        let tenant = testing::business(&engine, "Bench", "bench-key-00000000").await;
+        let offer = testing::offer("10%", AwardKind::Percentage, 10, None);
         engine.create_offer(tenant, offer, None).await.unwrap();
         let contacts: Vec<(ContactId, WalletId)> = stream::iter(0..wallets)
             .map(|_| {
                 let engine = engine.clone();
                 async move {
-                    let new = NewContact {
-                        code: None,
-                        first_name: Some("Bench".into()),
-                        last_name: None,
-                        email_address: None,
-                        phones: vec![],
-                    };
-                    let contact = engine.create_contact(tenant, new, None).await.unwrap();
+                    let contact = engine
+                        .create_contact(tenant, testing::contact("Bench"), None)
+                        .await
+                        .unwrap();
                     (contact.id, contact.wallet_id)
                 }
             })

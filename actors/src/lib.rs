@@ -11,6 +11,7 @@
 //! - [`routes`]: which wallet (and currency) each contact's purchases go to, cached.
 //! - [`clock`]: time as epoch seconds, replaceable in tests.
 //! - [`metrics_names`]: every metric name recorded here.
+//! - `testing` (feature `testing`): the harness in-process tests and benchmarks share.
 
 pub mod actors;
 pub mod clock;
@@ -19,6 +20,8 @@ pub mod engine;
 pub mod metrics_names;
 pub mod routes;
 pub mod storage;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use engine::{Engine, EngineError, EngineSettings};

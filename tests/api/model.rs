@@ -11,13 +11,11 @@
 //! `tests/api/model.proptest-regressions`.
 
 use proptest::prelude::*;
-use rewards_engine::domain::ids::{Mode, ReferenceNumber, Tenant};
-use rewards_engine::domain::money::Currency;
-use rewards_engine::domain::offer::{AwardKind, AwardRule, OfferState};
-use rewards_engine::domain::organisation::ApiKeyKind;
-use rewards_engine::engine::{ContactRef, NewContact, NewOffer, PurchaseSubmission, SubmittedAmounts, TransferRequest};
+use rewards_engine::domain::ids::ReferenceNumber;
+use rewards_engine::domain::offer::AwardKind;
+use rewards_engine::engine::{ContactRef, PurchaseSubmission, SubmittedAmounts, TransferRequest};
 use rewards_engine::storage::Store;
-use rewards_engine::{Clock, Engine, EngineError, ManualClock};
+use rewards_engine::{testing, Clock, Engine, EngineError, ManualClock};
 use rust_decimal::{Decimal, RoundingStrategy};
 use std::sync::Arc;
 
@@ -276,11 +274,9 @@ struct Harness {
 }
 
 fn store_settings() -> rewards_engine::storage::StoreSettings {
-    rewards_engine::storage::StoreSettings {
-        tables: rewards_engine::storage::TableSettings::small(),
-        hook: None,
-        lock_wait_ms: 5_000,
-        writer: rewards_engine::storage::WriterSettings {
+    testing::store_settings(
+        rewards_engine::storage::TableSettings::small(),
+        rewards_engine::storage::WriterSettings {
             batch_events_max: 1024,
             batch_wait_us: 0,
             queue_len_max: 1024,
@@ -292,26 +288,23 @@ fn store_settings() -> rewards_engine::storage::StoreSettings {
             derive_flush_ms: 1_000,
             derive_pause_ms: 3,
         },
-    }
+    )
 }
 
 fn engine_settings() -> rewards_engine::EngineSettings {
     rewards_engine::EngineSettings {
-        arbiters: 2,
-        // Small snapshot interval so restarts recover from snapshot plus replay.
-        actors: rewards_engine::actors::ActorSettings {
-            idle_ms: 60_000,
-            mailbox_len_max: 64,
-            snapshot_every_events: 4,
-            live_max: 0,
-        },
-        money: Default::default(),
-        purchases: Default::default(),
-        default_currency: Currency::parse("EUR").unwrap(),
         // Tiny, so purchases meet both cached and evicted contact routes.
         contact_routes_max: 2,
-        access: Default::default(),
-        comms: Default::default(),
+        // Small snapshot interval so restarts recover from snapshot plus replay.
+        ..testing::engine_settings(
+            2,
+            rewards_engine::actors::ActorSettings {
+                idle_ms: 60_000,
+                mailbox_len_max: 64,
+                snapshot_every_events: 4,
+                live_max: 0,
+            },
+        )
     }
 }
 
@@ -350,33 +343,8 @@ fn cases() -> u32 {
 
 async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     let mut harness = Harness::start(tempfile::TempDir::new().unwrap(), ManualClock::new(START));
-    let organisation = harness
-        .engine
-        .bootstrap_organisation(
-            rewards_engine::domain::ids::OrganisationId::random(),
-            "Model",
-            Currency::parse("EUR").unwrap(),
-            &[(Mode::Live, ApiKeyKind::Secret, "model-key-0000000")],
-            None,
-            "bootstrap",
-        )
-        .await
-        .unwrap();
-    let tenant = Tenant {
-        organisation: organisation.id,
-        mode: Mode::Live,
-    };
-    let offer = |name: &str, kind, value: i64, expiry_days| NewOffer {
-        name: name.into(),
-        state: OfferState::Active,
-        available_from: None,
-        available_to: None,
-        award: AwardRule {
-            kind,
-            value: Decimal::from(value),
-            expiry_days,
-        },
-    };
+    let tenant = testing::business(&harness.engine, "Model", "model-key-0000000").await;
+    let offer = testing::offer;
     let percentage = harness
         .engine
         .create_offer(tenant, offer("10%", AwardKind::Percentage, 10, None), None)
@@ -393,33 +361,13 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
         .unwrap();
     let contact = harness
         .engine
-        .create_contact(
-            tenant,
-            NewContact {
-                code: None,
-                first_name: Some("Model".into()),
-                last_name: None,
-                email_address: None,
-                phones: vec![],
-            },
-            None,
-        )
+        .create_contact(tenant, testing::contact("Model"), None)
         .await
         .unwrap();
     // The other end of transfers, funded with far more than the steps can move.
     let peer = harness
         .engine
-        .create_contact(
-            tenant,
-            NewContact {
-                code: None,
-                first_name: Some("Peer".into()),
-                last_name: None,
-                email_address: None,
-                phones: vec![],
-            },
-            None,
-        )
+        .create_contact(tenant, testing::contact("Peer"), None)
         .await
         .unwrap();
     harness

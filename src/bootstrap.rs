@@ -81,7 +81,7 @@ pub async fn ensure(engine: &Engine, settings: &Settings) -> anyhow::Result<Opti
         .bootstrap
         .admin_password
         .is_empty()
-        .then(|| rewards_engine::domain::access::random_token("")[..24].to_string());
+        .then(|| rewards_engine::engine::secrets::random_token("")[..24].to_string());
     let admin = engine
         .prepare_user(
             NewUser {

@@ -168,8 +168,8 @@ impl OidcProviders {
             return Err(ApiError::invalid("redirect_url", "redirect_url must be an http(s) URL"));
         }
         let (discovery, _) = self.keys(provider, false).await?;
-        let state = rewards_engine::domain::access::random_token("");
-        let nonce = rewards_engine::domain::access::random_token("");
+        let state = rewards_engine::engine::secrets::random_token("");
+        let nonce = rewards_engine::engine::secrets::random_token("");
         let mut url = reqwest::Url::parse(&discovery.authorization_endpoint).map_err(unreachable)?;
         url.query_pairs_mut()
             .append_pair("client_id", &provider.settings.client_id)

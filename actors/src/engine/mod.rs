@@ -41,6 +41,7 @@ mod organisations;
 mod purchases;
 mod settings;
 pub use settings::{AccessSettings, EngineSettings, PurchaseSettings};
+pub mod secrets;
 mod self_service;
 mod transfers;
 use access::{api_keys, lockout, memberships, tokens, users};

@@ -5,8 +5,9 @@
 //! session, which a sign-out or a refresh-token reuse revokes. Refresh tokens are random,
 //! stored as SHA-256, used once each.
 
-use crate::domain::access::{random_token, RefreshToken, Role, Session, SigningKey, Subject};
+use crate::domain::access::{RefreshToken, Role, Session, SigningKey, Subject};
 use crate::domain::ids::{Mode, OrganisationId};
+use crate::engine::secrets::random_token;
 use crate::engine::{sha256, Engine, EngineError};
 use crate::storage::WriteSet;
 use base64::Engine as _;

@@ -2,10 +2,11 @@
 //! with email and password, act in one organisation at a time and switch into the
 //! organisations below the ones they belong to.
 
-use crate::domain::access::{hash_password, normalise_email, verify_password, Caller, Membership, Role, Subject, User};
+use crate::domain::access::{normalise_email, Caller, Membership, Role, Subject, User};
 use crate::domain::ids::{Mode, OrganisationId, UserId};
 use crate::domain::organisation::Organisation;
 use crate::engine::lockout::SignInIdentity;
+use crate::engine::secrets::{hash_password, random_token, verify_password};
 use crate::engine::tokens::TokenPair;
 use crate::engine::{Engine, EngineError};
 use crate::storage::WriteSet;
@@ -46,7 +47,7 @@ pub(in crate::engine) async fn blocking<T: Send + 'static>(
 /// as known ones and do not show by timing.
 pub(in crate::engine) fn decoy_hash() -> &'static str {
     static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DECOY.get_or_init(|| hash_password(&crate::domain::access::random_token("")))
+    DECOY.get_or_init(|| hash_password(&random_token("")))
 }
 
 fn check_name(parameter: &'static str, name: Option<String>) -> Result<Option<String>, EngineError> {

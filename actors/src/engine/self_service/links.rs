@@ -2,7 +2,7 @@
 //! credentials added to a contact the back office made. Every link is stored (hashed) in
 //! the same commit as the message that carries it.
 
-use crate::domain::access::{hash_password, normalise_email, random_token, Subject};
+use crate::domain::access::{normalise_email, Subject};
 use crate::domain::comms::{normalise_phone, Channel, MessageKind};
 use crate::domain::contact::{Contact, IdentityProvider};
 use crate::domain::ids::{ContactId, Tenant};
@@ -11,6 +11,7 @@ use crate::engine::comms::NewMessage;
 use crate::engine::lockout::SignInIdentity;
 use crate::engine::otp::OtpSent;
 use crate::engine::otp::{email_identity, phone_identity, Destination};
+use crate::engine::secrets::{hash_password, random_token};
 use crate::engine::users::blocking;
 use crate::engine::{sha256, Engine, EngineError};
 use crate::storage::WriteSet;

@@ -2,13 +2,14 @@
 //! (the contact, its wallet and its sign-in identity in one atomic commit), sign-in, and the
 //! contact's session. The app's public key decides the business and the mode.
 
-use crate::domain::access::{hash_password, normalise_email, verify_password, Subject};
+use crate::domain::access::{normalise_email, Subject};
 use crate::domain::comms::normalise_phone;
 use crate::domain::contact::{Contact, ContactIdentity, ContactPreferences, IdentityProvider, Phone, PhoneType};
 use crate::domain::ids::{ContactId, Tenant};
 use crate::domain::organisation::Organisation;
 use crate::engine::lockout::SignInIdentity;
 use crate::engine::otp::{Destination, OtpSent};
+use crate::engine::secrets::{hash_password, verify_password};
 use crate::engine::tokens::TokenPair;
 use crate::engine::users::{blocking, decoy_hash};
 use crate::engine::{claim_key, Engine, EngineError, NewContact};

@@ -50,19 +50,7 @@ impl Engine {
             optional("products.total_amount", product.total_amount)?;
         }
         if let Some(date) = submission.date {
-            let now = self.now();
-            let window = self.inner.settings.purchases;
-            let earliest = now.saturating_sub(window.date_backdate_max_s);
-            let latest = now.saturating_add(window.date_future_skew_s);
-            if date < earliest || date > latest {
-                return Err(invalid(
-                    "date",
-                    format!(
-                        "must be within {} s before and {} s after now ({now}); got {date}",
-                        window.date_backdate_max_s, window.date_future_skew_s
-                    ),
-                ));
-            }
+            self.check_date("date", date)?;
         }
         let spend = submission
             .spend
@@ -101,6 +89,25 @@ impl Engine {
             }
         })?;
         Ok((request, at, total))
+    }
+
+    /// A date a till or an app gives (a purchase's, a transfer's) must fall in the window
+    /// around the server's now that `[purchases]` sets.
+    pub(super) fn check_date(&self, parameter: &'static str, date: i64) -> Result<(), EngineError> {
+        let now = self.now();
+        let window = self.inner.settings.purchases;
+        let earliest = now.saturating_sub(window.date_backdate_max_s);
+        let latest = now.saturating_add(window.date_future_skew_s);
+        if date < earliest || date > latest {
+            return Err(invalid(
+                parameter,
+                format!(
+                    "must be within {} s before and {} s after now ({now}); got {date}",
+                    window.date_backdate_max_s, window.date_future_skew_s
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Posts a POS purchase: awards from every applicable offer and the optional spend,

@@ -79,19 +79,7 @@ impl Engine {
             }
         }
         if let Some(date) = request.transfer_date {
-            let now = self.now();
-            let window = self.inner.settings.purchases;
-            let earliest = now.saturating_sub(window.date_backdate_max_s);
-            let latest = now.saturating_add(window.date_future_skew_s);
-            if date < earliest || date > latest {
-                return Err(invalid(
-                    "transfer_date",
-                    format!(
-                        "must be within {} s before and {} s after now ({now}); got {date}",
-                        window.date_backdate_max_s, window.date_future_skew_s
-                    ),
-                ));
-            }
+            self.check_date("transfer_date", date)?;
         }
         let destination = match self
             .ask_wallet((tenant, request.destination), |reply| WalletCommand::Header { reply })

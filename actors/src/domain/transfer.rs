@@ -88,4 +88,30 @@ impl ActorMessage {
     pub fn return_id(transfer: TransferId) -> MessageId {
         MessageId(uuid::Uuid::new_v5(&transfer.0, b"return"))
     }
+
+    /// The message that gives a transfer's credit back to its origin wallet `from`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn transfer_return(
+        tenant: Tenant,
+        transfer: TransferId,
+        from: WalletId,
+        currency: Currency,
+        amount: Decimal,
+        reason: ReturnReason,
+        seq: u64,
+        committed_at: i64,
+    ) -> ActorMessage {
+        ActorMessage {
+            id: ActorMessage::return_id(transfer),
+            seq,
+            to: Recipient::Wallet(tenant, from),
+            body: MessageBody::TransferReturn {
+                transfer,
+                currency,
+                amount,
+                reason,
+            },
+            committed_at,
+        }
+    }
 }

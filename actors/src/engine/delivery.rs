@@ -209,18 +209,16 @@ impl Engine {
                     amount,
                 } => {
                     metrics::counter!(names::TRANSFERS_TOTAL, "outcome" => "returned").increment(1);
-                    outcome.sends.push(ActorMessage {
-                        id: ActorMessage::return_id(transfer),
-                        seq: self.inner.wallets.deps().outbox.next_seq(),
-                        to: Recipient::Wallet(tenant, from),
-                        body: MessageBody::TransferReturn {
-                            transfer,
-                            currency,
-                            amount,
-                            reason: ReturnReason::NoWallet,
-                        },
-                        committed_at: self.now(),
-                    });
+                    outcome.sends.push(ActorMessage::transfer_return(
+                        tenant,
+                        transfer,
+                        from,
+                        currency,
+                        amount,
+                        ReturnReason::NoWallet,
+                        self.inner.wallets.deps().outbox.next_seq(),
+                        self.now(),
+                    ));
                     outcome.done.push(message.seq);
                 }
                 MessageBody::TransferReturn { transfer, amount, .. } => {

@@ -188,18 +188,16 @@ impl WalletEntity {
                     return Ok(false);
                 };
                 metrics::counter!(names::TRANSFERS_TOTAL, "outcome" => "returned").increment(1);
-                writes.actor_message(&ActorMessage {
-                    id: ActorMessage::return_id(transfer),
-                    seq: self.outbox.next_seq(),
-                    to: Recipient::Wallet(tenant, from),
-                    body: MessageBody::TransferReturn {
-                        transfer,
-                        currency,
-                        amount,
-                        reason,
-                    },
-                    committed_at: now,
-                });
+                writes.actor_message(&ActorMessage::transfer_return(
+                    tenant,
+                    transfer,
+                    from,
+                    currency,
+                    amount,
+                    reason,
+                    self.outbox.next_seq(),
+                    now,
+                ));
                 Ok(true)
             }
             MessageBody::TransferReturn {

@@ -1,0 +1,62 @@
+//! A wallet's side of transfers: value sent (debited in spend order) and value received
+//! or given back (a new open lot), each one event, checked whole before anything changes.
+
+use super::{Cause, CommandError, Entry, EntryKind, NewLot, Pocket, Wallet, WalletEvent, WalletFault, WalletRejection};
+use crate::domain::ids::TransferId;
+use rust_decimal::Decimal;
+
+impl Wallet {
+    /// Sends `amount` by a transfer: debits it from the lots in spend order, as one event.
+    /// The caller has swept expired lots first. Refused, changing nothing, when the
+    /// balance does not cover it.
+    pub fn transfer_out(
+        &mut self,
+        now: i64,
+        transfer: TransferId,
+        amount: Decimal,
+    ) -> Result<WalletEvent, CommandError> {
+        if amount <= Decimal::ZERO {
+            return Err(CommandError::Fault(WalletFault(format!("a transfer of {amount}"))));
+        }
+        if self.balances().total < amount {
+            return Err(CommandError::Rejected(WalletRejection::InsufficientFunds));
+        }
+        let mut entries = Vec::new();
+        self.debit_in_spend_order(now, amount, EntryKind::TransferOut, &mut entries)?;
+        Ok(self.record(now, Cause::TransferSent(transfer), entries))
+    }
+
+    /// Credits `amount` into a new open lot (a transfer received, or one given back), as
+    /// one event with `cause`; it settles any shortfall first. Refused, changing nothing,
+    /// when it would take the balance above `balance_max`.
+    pub fn transfer_in(
+        &mut self,
+        now: i64,
+        cause: Cause,
+        amount: Decimal,
+        balance_max: Decimal,
+    ) -> Result<WalletEvent, CommandError> {
+        if amount <= Decimal::ZERO {
+            return Err(CommandError::Fault(WalletFault(format!("a transfer of {amount}"))));
+        }
+        let before = self.balances().total;
+        if before.checked_add(amount).is_none_or(|after| after > balance_max) {
+            return Err(CommandError::Rejected(WalletRejection::BalanceLimit));
+        }
+        let mut entries = Vec::new();
+        let lot = self.next_lot_id;
+        let entry = Entry {
+            kind: EntryKind::TransferIn,
+            lot,
+            amount,
+            new_lot: Some(NewLot {
+                pocket: Pocket::Open,
+                expires_at: None,
+            }),
+            shortfall_change: Decimal::ZERO,
+        };
+        self.push(&mut entries, entry)?;
+        self.settle_shortfall_from(&mut entries, lot, amount)?;
+        Ok(self.record(now, cause, entries))
+    }
+}

@@ -74,15 +74,14 @@ fn setup(wallets: usize) -> Setup {
         )
         .unwrap();
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        let settings = testing::engine_settings(
-            env_or("REWARDS_BENCH_ARBITERS", cores),
-            ActorSettings {
-                idle_ms: 600_000,
-                mailbox_len_max: 65_536,
-                snapshot_every_events: 1_000,
-                live_max: 0,
-            },
-        );
+        let settings = testing::engine_settings(ActorSettings {
+            arbiters: env_or("REWARDS_BENCH_ARBITERS", cores),
+            idle_ms: 600_000,
+            mailbox_len_max: 65_536,
+            snapshot_every_events: 1_000,
+            live_max: 0,
+            contact_routes_max: 1 << 20,
+        });
         let engine = Engine::start(store, settings, Arc::new(SystemClock)).unwrap();
         let tenant = testing::business(&engine, "Bench", "bench-key-00000000").await;
         let offer = testing::offer("10%", AwardKind::Percentage, 10, None);

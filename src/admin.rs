@@ -3,14 +3,12 @@
 
 use crate::bootstrap;
 use crate::settings::Settings;
-use crate::startup::{engine_settings, store_settings};
 use clap::{Args, Subcommand};
 use rewards_engine::domain::access::{Caller, Role};
 use rewards_engine::domain::ids::{Mode, OrganisationId};
 use rewards_engine::domain::money::Currency;
 use rewards_engine::domain::organisation::{ApiKeyKind, OrganisationType};
-use rewards_engine::engine::{NewApiKey, NewOrganisation, NewUser};
-use rewards_engine::storage::Store;
+use rewards_engine::engine::{maintenance, NewApiKey, NewOrganisation, NewUser};
 use rewards_engine::{Engine, SystemClock};
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -214,37 +212,26 @@ async fn execute(engine: &Engine, command: AdminCommand) -> anyhow::Result<Value
     })
 }
 
-fn open_store(settings: &Settings) -> anyhow::Result<Store> {
-    Store::open(&settings.storage.data_dir, &store_settings(settings))
-        .map_err(|error| anyhow::anyhow!("storage.data_dir {}: {error}", settings.storage.data_dir.display()))
-}
-
 /// The commands on the store itself: no engine, no bootstrap (a data dir that is empty
 /// is not made into a first start by checking or copying it).
 fn run_on_store(settings: &Settings, command: &AdminCommand) -> anyhow::Result<Option<Outcome>> {
     Ok(Some(match command {
         AdminCommand::Verify => {
-            let store = open_store(settings)?;
-            let report = store.verify()?;
-            store.shutdown();
+            let report = maintenance::verify(&settings.storage, settings.journal)?;
             Outcome {
                 clean: report.findings.is_empty(),
                 report: serde_json::to_value(&report)?,
             }
         }
         AdminCommand::Backup { out } => {
-            let store = open_store(settings)?;
-            let summary = store
-                .backup(out)
-                .map_err(|error| anyhow::anyhow!("{}: {error}", out.display()))?;
-            store.shutdown();
+            let summary = maintenance::backup(&settings.storage, settings.journal, out)?;
             Outcome {
                 clean: true,
                 report: json!({"file": out, "records": summary.records, "bytes": summary.bytes, "sha256": summary.sha256, "derived_lsn": summary.derived_lsn}),
             }
         }
         AdminCommand::Restore { from, data_dir } => {
-            let summary = Store::restore(from, data_dir, &store_settings(settings))?;
+            let summary = maintenance::restore(from, data_dir, &settings.storage, settings.journal)?;
             Outcome {
                 clean: true,
                 report: json!({"data_dir": data_dir, "records": summary.records, "bytes": summary.bytes, "sha256": summary.sha256, "derived_lsn": summary.derived_lsn}),
@@ -263,9 +250,13 @@ pub fn run(args: AdminArgs) -> anyhow::Result<Outcome> {
         return Ok(outcome);
     }
     actix_web::rt::System::new().block_on(async move {
-        std::fs::create_dir_all(&settings.storage.data_dir)?;
-        let store = open_store(&settings)?;
-        let engine = Engine::start(store, engine_settings(&settings)?, Arc::new(SystemClock))?;
+        let engine = Engine::open(
+            &settings.storage,
+            settings.journal,
+            settings.engine(),
+            Arc::new(SystemClock),
+            None,
+        )?;
         let outcome = async {
             if bootstrap::ensure(&engine, &settings).await?.is_some() {
                 eprintln!(

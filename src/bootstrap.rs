@@ -112,7 +112,7 @@ pub async fn ensure(engine: &Engine, settings: &Settings) -> anyhow::Result<Opti
         .bootstrap_organisation(
             organisation_id,
             &settings.bootstrap.organisation_name,
-            settings.default_currency()?,
+            settings.organisation.default_currency,
             &[
                 (Mode::Live, ApiKeyKind::Public, keys.public_api_key.as_str()),
                 (Mode::Live, ApiKeyKind::Secret, keys.secret_api_key.as_str()),

@@ -2,11 +2,13 @@
 //! variables `REWARDS__SECTION__KEY`. One struct, checked once at start-up; a bad value
 //! stops start-up with a message naming its key.
 
-use rewards_engine::domain::money::Currency;
-use rewards_engine::storage::WriterSettings;
+use rewards_engine::engine::settings::{
+    AccessSettings, ActorSettings, EngineSettings, JournalSettings, MoneyLimits, OrganisationSettings, OtpSettings,
+    PurchaseSettings, StorageSettings,
+};
 use serde::Deserialize;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 
@@ -14,16 +16,17 @@ pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     pub http: HttpSettings,
+    // The engine's sections, as the engine reads them.
     pub storage: StorageSettings,
-    /// The `[journal]` section is the journal writer's own settings.
-    pub journal: WriterSettings,
-    pub actors: ActorsSettings,
+    pub journal: JournalSettings,
+    pub actors: ActorSettings,
     pub organisation: OrganisationSettings,
-    pub bootstrap: BootstrapSettings,
-    pub auth: AuthSettings,
+    pub auth: AccessSettings,
     pub otp: OtpSettings,
-    pub money: MoneySettings,
-    pub purchases: PurchasesSettings,
+    pub money: MoneyLimits,
+    pub purchases: PurchaseSettings,
+    // The server's own.
+    pub bootstrap: BootstrapSettings,
     pub communications: CommunicationsSettings,
     pub oidc: OidcSettings,
     pub facebook: FacebookSettings,
@@ -48,35 +51,9 @@ pub struct HttpSettings {
     pub bulk_items_max: usize,
     pub bulk_body_bytes_max: usize,
     pub shutdown_timeout_s: u64,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StorageSettings {
-    pub data_dir: PathBuf,
-    pub cache_capacity_bytes: u64,
-    pub memtable_bytes_max: u64,
-    pub journal_bytes_max: u64,
-    pub l0_tables_compaction: u8,
-    pub worker_threads: usize,
-    pub lock_wait_ms: u64,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ActorsSettings {
-    pub arbiters: usize,
-    pub idle_ms: u64,
-    pub mailbox_len_max: usize,
-    pub live_max: usize,
-    pub snapshot_every_events: u64,
-    pub contact_routes_max: usize,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OrganisationSettings {
-    pub default_currency: String,
+    /// Which address per-client limits count: empty, the TCP peer; else a header a trusted
+    /// proxy sets (its last address).
+    pub client_address_header: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -87,46 +64,6 @@ pub struct BootstrapSettings {
     pub secret_api_key: String,
     pub admin_email: String,
     pub admin_password: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AuthSettings {
-    pub api_key_roll_overlap_max_s: i64,
-    pub access_token_ttl_s: i64,
-    pub refresh_token_ttl_s: i64,
-    pub password_chars_min: usize,
-    pub sign_in_failures_max: u32,
-    pub sign_in_lockout_s: i64,
-}
-
-/// Bounds on money, in major units (D6).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MoneySettings {
-    pub amount_max: u64,
-    pub wallet_balance_max: u64,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PurchasesSettings {
-    pub date_future_skew_s: i64,
-    pub date_backdate_max_s: i64,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OtpSettings {
-    pub ttl_s: i64,
-    pub attempts_max: u32,
-    pub requests_per_identity_max: u32,
-    pub requests_per_ip_max: u32,
-    pub request_window_s: u64,
-    pub link_ttl_s: i64,
-    pub verify_email_url: String,
-    pub reset_password_url: String,
-    pub client_address_header: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -244,7 +181,6 @@ impl Settings {
     fn validate(&self) -> Result<(), SettingsError> {
         self.bind_address()?;
         self.metrics_address()?;
-        self.default_currency()?;
         for (key, value, min) in [
             ("http.body_bytes_max", self.http.body_bytes_max as u64, 1),
             ("http.bulk_items_max", self.http.bulk_items_max as u64, 1),
@@ -302,15 +238,6 @@ impl Settings {
         ] {
             if value < min {
                 return Err(invalid(key, format!("must be at least {min}")));
-            }
-        }
-        let bound_max = rewards_engine::domain::money::MoneyLimits::BOUND_MAX;
-        for (key, value) in [
-            ("money.amount_max", self.money.amount_max),
-            ("money.wallet_balance_max", self.money.wallet_balance_max),
-        ] {
-            if value == 0 || rust_decimal::Decimal::from(value) > bound_max {
-                return Err(invalid(key, format!("must be 1 to {bound_max}")));
             }
         }
         for (key, value) in [
@@ -475,35 +402,23 @@ impl Settings {
             .map_err(|error| invalid("http.bind", format!("'{}': {error}", self.http.bind)))
     }
 
-    pub fn money_limits(&self) -> rewards_engine::domain::money::MoneyLimits {
-        rewards_engine::domain::money::MoneyLimits {
-            amount_max: self.money.amount_max.into(),
-            wallet_balance_max: self.money.wallet_balance_max.into(),
+    /// What the engine is started with: its sections, as read.
+    pub fn engine(&self) -> EngineSettings {
+        EngineSettings {
+            actors: self.actors,
+            organisation: self.organisation,
+            auth: self.auth,
+            otp: self.otp.clone(),
+            money: self.money,
+            purchases: self.purchases,
         }
-    }
-
-    pub fn default_currency(&self) -> Result<Currency, SettingsError> {
-        Currency::parse(&self.organisation.default_currency)
-            .map_err(|error| invalid("organisation.default_currency", error.to_string()))
-    }
-
-    fn cores() -> usize {
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
     }
 
     pub fn workers(&self) -> usize {
         if self.http.workers == 0 {
-            Self::cores()
+            std::thread::available_parallelism().map_or(2, |cores| cores.get())
         } else {
             self.http.workers
-        }
-    }
-
-    pub fn arbiters(&self) -> usize {
-        if self.actors.arbiters == 0 {
-            Self::cores()
-        } else {
-            self.actors.arbiters
         }
     }
 }
@@ -524,7 +439,7 @@ mod tests {
         .unwrap();
         assert_eq!(settings.http.bind, "127.0.0.1:0");
         assert_eq!(settings.bootstrap.secret_api_key, "sk_live_Xq7pR2mK9vLw4TnB8cYe");
-        assert_eq!(settings.organisation.default_currency, "EUR");
+        assert_eq!(settings.organisation.default_currency.to_string(), "EUR");
     }
 
     #[test]
@@ -562,5 +477,37 @@ mod tests {
         let error =
             Settings::load_from_pairs(None, &[("REWARDS__ORGANISATION__DEFAULT_CURRENCY", "EURO")]).unwrap_err();
         assert!(error.to_string().contains("organisation.default_currency"), "{error}");
+        // The engine's sections are read by the engine's own types, with their checks.
+        for (name, value, key) in [
+            ("REWARDS__MONEY__AMOUNT_MAX", "0", "money.amount_max"),
+            (
+                "REWARDS__MONEY__WALLET_BALANCE_MAX",
+                "1000000000000000001",
+                "money.wallet_balance_max",
+            ),
+            ("REWARDS__ACTORS__SURPRISE", "1", "surprise"),
+        ] {
+            let error = Settings::load_from_pairs(None, &[(name, value)]).unwrap_err();
+            assert!(error.to_string().contains(key), "{name}: {error}");
+        }
+    }
+
+    #[test]
+    fn the_engine_gets_its_sections_as_read() {
+        let settings = Settings::load_from_pairs(
+            None,
+            &[
+                ("REWARDS__ACTORS__ARBITERS", "3"),
+                ("REWARDS__OTP__TTL_S", "120"),
+                ("REWARDS__MONEY__AMOUNT_MAX", "5000"),
+                ("REWARDS__ORGANISATION__DEFAULT_CURRENCY", "usd"),
+            ],
+        )
+        .unwrap();
+        let engine = settings.engine();
+        assert_eq!(engine.actors.arbiters(), 3);
+        assert_eq!(engine.otp.ttl_s, 120);
+        assert_eq!(engine.money.amount_max, rust_decimal::Decimal::from(5000));
+        assert_eq!(engine.organisation.default_currency.to_string(), "USD");
     }
 }

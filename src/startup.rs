@@ -7,9 +7,8 @@ use crate::bootstrap::{self, BootstrapKeys};
 use crate::settings::Settings;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{web, App, HttpServer};
-use rewards_engine::actors::ActorSettings;
-use rewards_engine::storage::{Store, StoreSettings, TableSettings};
-use rewards_engine::{Clock, Engine, EngineSettings};
+use rewards_engine::engine::DurabilityHook;
+use rewards_engine::{Clock, Engine};
 use std::net::TcpListener;
 use std::sync::Arc;
 
@@ -29,59 +28,6 @@ pub struct Application {
     bootstrap: Option<BootstrapKeys>,
 }
 
-pub fn store_settings(settings: &Settings) -> StoreSettings {
-    let storage = &settings.storage;
-    StoreSettings {
-        tables: TableSettings {
-            cache_capacity_bytes: storage.cache_capacity_bytes,
-            memtable_bytes_max: storage.memtable_bytes_max,
-            journal_bytes_max: storage.journal_bytes_max,
-            l0_tables_compaction: storage.l0_tables_compaction,
-            worker_threads: storage.worker_threads,
-        },
-        lock_wait_ms: storage.lock_wait_ms,
-        writer: settings.journal,
-        hook: None,
-    }
-}
-
-pub fn engine_settings(settings: &Settings) -> anyhow::Result<EngineSettings> {
-    Ok(EngineSettings {
-        arbiters: settings.arbiters(),
-        actors: ActorSettings {
-            idle_ms: settings.actors.idle_ms,
-            mailbox_len_max: settings.actors.mailbox_len_max,
-            snapshot_every_events: settings.actors.snapshot_every_events,
-            live_max: settings.actors.live_max,
-        },
-        money: settings.money_limits(),
-        purchases: rewards_engine::engine::PurchaseSettings {
-            date_future_skew_s: settings.purchases.date_future_skew_s,
-            date_backdate_max_s: settings.purchases.date_backdate_max_s,
-        },
-        default_currency: settings.default_currency()?,
-        contact_routes_max: settings.actors.contact_routes_max,
-        access: rewards_engine::engine::AccessSettings {
-            api_key_roll_overlap_max_s: settings.auth.api_key_roll_overlap_max_s,
-            access_token_ttl_s: settings.auth.access_token_ttl_s,
-            refresh_token_ttl_s: settings.auth.refresh_token_ttl_s,
-            password_chars_min: settings.auth.password_chars_min,
-            sign_in_failures_max: settings.auth.sign_in_failures_max,
-            sign_in_lockout_s: settings.auth.sign_in_lockout_s,
-        },
-        comms: rewards_engine::engine::CommsSettings {
-            otp_ttl_s: settings.otp.ttl_s,
-            otp_attempts_max: settings.otp.attempts_max,
-            otp_requests_per_identity_max: settings.otp.requests_per_identity_max,
-            otp_requests_per_ip_max: settings.otp.requests_per_ip_max,
-            otp_request_window_s: settings.otp.request_window_s,
-            link_ttl_s: settings.otp.link_ttl_s,
-            verify_email_url: settings.otp.verify_email_url.clone(),
-            reset_password_url: settings.otp.reset_password_url.clone(),
-        },
-    })
-}
-
 impl Application {
     /// Must be called inside an actix system (`#[actix_web::main]` or `System::new()`).
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
@@ -93,19 +39,11 @@ impl Application {
     pub async fn build_with_hook(
         settings: Settings,
         clock: Arc<dyn Clock>,
-        hook: Option<rewards_engine::storage::durability::Hook>,
+        hook: Option<DurabilityHook>,
     ) -> anyhow::Result<Application> {
-        std::fs::create_dir_all(&settings.storage.data_dir)
-            .map_err(|error| anyhow::anyhow!("storage.data_dir {}: {error}", settings.storage.data_dir.display()))?;
         // Installed first, so what opening the store records (its recovery) is kept.
         let metrics = crate::metrics::handle();
-        let store_settings = StoreSettings {
-            hook,
-            ..store_settings(&settings)
-        };
-        let store = Store::open(&settings.storage.data_dir, &store_settings)
-            .map_err(|error| anyhow::anyhow!("storage.data_dir {}: {error}", settings.storage.data_dir.display()))?;
-        let engine = Engine::start(store, engine_settings(&settings)?, clock)?;
+        let engine = Engine::open(&settings.storage, settings.journal, settings.engine(), clock, hook)?;
         let bootstrap = bootstrap::ensure(&engine, &settings).await?;
         engine.prepare_signing_keys().await?;
         let dispatcher = crate::comms::Dispatcher::new(engine.clone(), &settings.communications)?;
@@ -140,14 +78,14 @@ impl Application {
             page_size_max: settings.http.page_size_max,
             bulk_items_max: settings.http.bulk_items_max,
         });
-        let header = settings.otp.client_address_header.trim();
+        let header = settings.http.client_address_header.trim();
         let client_address = web::Data::new(crate::api::self_service::ClientAddressSource {
             header: if header.is_empty() {
                 None
             } else {
                 Some(
                     actix_web::http::header::HeaderName::from_bytes(header.as_bytes())
-                        .map_err(|error| anyhow::anyhow!("otp.client_address_header: {error}"))?,
+                        .map_err(|error| anyhow::anyhow!("http.client_address_header: {error}"))?,
                 )
             },
         });

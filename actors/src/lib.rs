@@ -23,5 +23,6 @@ pub mod storage;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use actors::panic_text;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use engine::{Engine, EngineError, EngineSettings};

@@ -12,15 +12,13 @@ use crate::storage::{StoreSettings, TableSettings, WriterSettings};
 use crate::{Engine, EngineSettings};
 use rust_decimal::Decimal;
 
-/// Engine settings with every default, EUR, `arbiters` arbiters and the given actor limits.
-pub fn engine_settings(arbiters: usize, actors: ActorSettings) -> EngineSettings {
+/// Engine settings with every default (EUR) and the given actor settings.
+pub fn engine_settings(actors: ActorSettings) -> EngineSettings {
     EngineSettings {
-        arbiters,
         actors,
-        default_currency: Currency::parse("EUR").expect("EUR"),
-        contact_routes_max: 1 << 20,
-        access: Default::default(),
-        comms: Default::default(),
+        organisation: Default::default(),
+        auth: Default::default(),
+        otp: Default::default(),
         money: Default::default(),
         purchases: Default::default(),
     }

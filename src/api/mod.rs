@@ -127,7 +127,7 @@ pub async fn observe(
     let response = match std::panic::AssertUnwindSafe(next.call(request)).catch_unwind().await {
         Ok(response) => response?,
         Err(panic) => {
-            let text = rewards_engine::actors::panic_text(panic.as_ref());
+            let text = rewards_engine::panic_text(panic.as_ref());
             tracing::error!(%route, %method, panic = %text, "request handler panicked");
             let labels = [("route", route), ("method", method), ("status", "500".to_string())];
             ::metrics::counter!(names::HTTP_REQUESTS_TOTAL, &labels).increment(1);

@@ -292,20 +292,16 @@ fn store_settings() -> rewards_engine::storage::StoreSettings {
 }
 
 fn engine_settings() -> rewards_engine::EngineSettings {
-    rewards_engine::EngineSettings {
+    testing::engine_settings(rewards_engine::actors::ActorSettings {
+        arbiters: 2,
+        idle_ms: 60_000,
+        mailbox_len_max: 64,
+        // Small snapshot interval so restarts recover from snapshot plus replay.
+        snapshot_every_events: 4,
+        live_max: 0,
         // Tiny, so purchases meet both cached and evicted contact routes.
         contact_routes_max: 2,
-        // Small snapshot interval so restarts recover from snapshot plus replay.
-        ..testing::engine_settings(
-            2,
-            rewards_engine::actors::ActorSettings {
-                idle_ms: 60_000,
-                mailbox_len_max: 64,
-                snapshot_every_events: 4,
-                live_max: 0,
-            },
-        )
-    }
+    })
 }
 
 impl Harness {

@@ -55,9 +55,14 @@ pub fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_default()
 }
 
-/// Limits every actor kind shares (D11).
-#[derive(Debug, Clone, Copy)]
+/// The `[actors]` settings section: where actors run and the limits every actor kind
+/// shares (D11).
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ActorSettings {
+    /// Arbiters (threads) actors run on; entities are sharded over them by hash. 0: one
+    /// per core.
+    pub arbiters: usize,
     /// An actor with no message for this long, and nothing in flight, stops.
     pub idle_ms: u64,
     /// Messages an actor's mailbox holds; past that callers get "busy".
@@ -68,6 +73,32 @@ pub struct ActorSettings {
     /// Live actors of one kind (wallets, contacts) past which starting another asks the
     /// least recently used idle ones to retire early. 0: no bound (only `idle_ms`).
     pub live_max: usize,
+    /// Contact routes (contact → wallet, currency) kept in memory for purchases. 0: none.
+    pub contact_routes_max: usize,
+}
+
+impl Default for ActorSettings {
+    /// As `config/default.toml`.
+    fn default() -> Self {
+        ActorSettings {
+            arbiters: 0,
+            idle_ms: 60_000,
+            mailbox_len_max: 1024,
+            snapshot_every_events: 1000,
+            live_max: 100_000,
+            contact_routes_max: 1_000_000,
+        }
+    }
+}
+
+impl ActorSettings {
+    /// The arbiters to start: `arbiters`, or one per core when it is 0.
+    pub fn arbiters(&self) -> usize {
+        match self.arbiters {
+            0 => std::thread::available_parallelism().map_or(2, |cores| cores.get()),
+            count => count,
+        }
+    }
 }
 
 /// Test hooks (the `failpoints` feature, which only test builds turn on): make an actor,

@@ -64,10 +64,38 @@ pub enum MoneyError {
 /// below what `Decimal` holds exactly at any currency's minor units (about 7.9e25 at three
 /// decimals), so every sum of bounded values is exact and a balance always equals the sum
 /// of its journal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "MoneyLimitsInMajorUnits")]
 pub struct MoneyLimits {
     pub amount_max: Decimal,
     pub wallet_balance_max: Decimal,
+}
+
+/// The `[money]` settings section: whole major units, each 1 to `MoneyLimits::BOUND_MAX`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MoneyLimitsInMajorUnits {
+    amount_max: u64,
+    wallet_balance_max: u64,
+}
+
+impl TryFrom<MoneyLimitsInMajorUnits> for MoneyLimits {
+    type Error = String;
+
+    fn try_from(units: MoneyLimitsInMajorUnits) -> Result<Self, Self::Error> {
+        let bound = |key: &str, value: u64| {
+            let value = Decimal::from(value);
+            if value.is_zero() || value > MoneyLimits::BOUND_MAX {
+                Err(format!("money.{key} must be 1 to {}", MoneyLimits::BOUND_MAX))
+            } else {
+                Ok(value)
+            }
+        };
+        Ok(MoneyLimits {
+            amount_max: bound("amount_max", units.amount_max)?,
+            wallet_balance_max: bound("wallet_balance_max", units.wallet_balance_max)?,
+        })
+    }
 }
 
 impl MoneyLimits {

@@ -35,12 +35,16 @@ mod delivery;
 mod error;
 pub(crate) use error::invalid;
 pub use error::EngineError;
+pub mod maintenance;
 mod offers;
 pub use offers::NewOffer;
 mod organisations;
 mod purchases;
-mod settings;
-pub use settings::{AccessSettings, EngineSettings, PurchaseSettings};
+pub mod settings;
+pub use settings::{
+    AccessSettings, DurabilityHook, EngineSettings, JournalSettings, OrganisationSettings, OtpSettings,
+    PurchaseSettings, StorageSettings,
+};
 pub mod secrets;
 mod self_service;
 mod transfers;
@@ -50,7 +54,6 @@ use self_service::{comms, otp};
 pub use transfers::TransferRequest;
 mod wallets;
 pub use api_keys::{IssuedApiKey, NewApiKey, API_KEY_NAME_MAX};
-pub use comms::CommsSettings;
 pub use otp::{ContactLookup, OtpSent};
 pub use registration::{
     ContactSession, ExternalIdentity, ExternalSignIn, Registered, Registration, RegistrationIdentity,
@@ -160,11 +163,25 @@ pub fn sha256(text: &str) -> [u8; 32] {
 }
 
 impl Engine {
+    /// Opens the data dir (made if missing; a new one is initialised) and starts the engine
+    /// on it: the one call a server or an operator's command needs. Must run inside an
+    /// actix system.
+    pub fn open(
+        storage: &StorageSettings,
+        journal: JournalSettings,
+        settings: EngineSettings,
+        clock: Arc<dyn Clock>,
+        hook: Option<DurabilityHook>,
+    ) -> Result<Engine, EngineError> {
+        let store = maintenance::open_store(storage, journal, hook)?;
+        Engine::start(store, settings, clock)
+    }
+
     /// Starts the arbiters and the delivery of messages between entities. Must run inside
     /// an actix `System`.
     pub fn start(store: Store, settings: EngineSettings, clock: Arc<dyn Clock>) -> Result<Engine, EngineError> {
         let outbox = Arc::new(Outbox::open(&store, clock.now_s())?);
-        let count = settings.arbiters.max(1);
+        let count = settings.actors.arbiters();
         let arbiters: Vec<Arbiter> = (0..count).map(|_| Arbiter::new()).collect();
         let handles: Vec<_> = arbiters.iter().map(Arbiter::handle).collect();
         let wallets = Kind::new(
@@ -195,11 +212,11 @@ impl Engine {
                 signing: RwLock::new(Default::default()),
                 outbox_seq: Mutex::new(None),
                 outbox_ready: tokio::sync::Notify::new(),
-                limits: comms::RequestLimits::new(&settings.comms),
+                limits: comms::RequestLimits::new(&settings.otp),
                 limit_checks: std::sync::atomic::AtomicU64::new(1),
                 sign_in_failures: Default::default(),
                 closing: AtomicBool::new(false),
-                routes: ContactRoutes::new(settings.contact_routes_max),
+                routes: ContactRoutes::new(settings.actors.contact_routes_max),
                 settings,
             }),
         };

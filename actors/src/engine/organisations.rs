@@ -408,7 +408,7 @@ impl Engine {
             name,
             organisation_type,
             parent: None,
-            default_currency: default_currency.unwrap_or(self.inner.settings.default_currency),
+            default_currency: default_currency.unwrap_or(self.inner.settings.organisation.default_currency),
             created_on: self.now(),
             taps: Vec::new(),
             updated_on: self.now(),

@@ -1,30 +1,105 @@
-//! What the engine is started with.
+//! What the engine is opened with. Each struct here is one section of the server's
+//! settings file (`config/default.toml`), deserialised as it stands, so the server embeds
+//! them instead of copying them field by field.
 
-use super::comms::CommsSettings;
-use crate::actors::ActorSettings;
-use crate::domain::money::{Currency, MoneyLimits};
+use crate::domain::money::Currency;
+use crate::storage::{durability, StoreSettings, TableSettings};
+use serde::{Deserialize, Deserializer};
+use std::path::PathBuf;
 
+pub use super::comms::OtpSettings;
+/// The `[actors]` section.
+pub use crate::actors::ActorSettings;
+/// The `[money]` section.
+pub use crate::domain::money::MoneyLimits;
+/// The `[journal]` section: the commit-log writer's and deriver's settings.
+pub use crate::storage::WriterSettings as JournalSettings;
+/// Told of every durability point of the store (tests inject failures through it).
+pub use durability::Hook as DurabilityHook;
+
+/// What `Engine::start` takes: every section but storage and the journal, which the store
+/// takes (`Engine::open` takes all of them).
 #[derive(Debug, Clone)]
 pub struct EngineSettings {
-    /// Arbiters (threads) actors run on; entities are sharded over them by hash.
-    pub arbiters: usize,
+    /// `[actors]`
     pub actors: ActorSettings,
-    /// Currency of a new organisation's wallets.
-    pub default_currency: Currency,
-    /// Most contact routes (contact → wallet, currency) kept in memory for purchases.
-    pub contact_routes_max: usize,
-    pub access: AccessSettings,
-    pub comms: CommsSettings,
-    /// Bounds on every amount and balance (`[money]`).
+    /// `[organisation]`
+    pub organisation: OrganisationSettings,
+    /// `[auth]`
+    pub auth: AccessSettings,
+    /// `[otp]`
+    pub otp: OtpSettings,
+    /// `[money]`: bounds on every amount and balance.
     pub money: MoneyLimits,
+    /// `[purchases]`
     pub purchases: PurchaseSettings,
 }
 
-/// The window a purchase's `date` must fall in (`[purchases]`): a till's clock may run
+/// `[storage]`: where the data dir is, and fjall's sizes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageSettings {
+    /// The commit log (`commit-log/`) and the records derived from it (`records/`).
+    pub data_dir: PathBuf,
+    /// fjall's block cache, shared by every record family.
+    pub cache_capacity_bytes: u64,
+    /// A record family's memtable is flushed to a table past this size.
+    pub memtable_bytes_max: u64,
+    /// fjall's own journals are kept to at most this much.
+    pub journal_bytes_max: u64,
+    /// Level-0 tables that start a compaction into level 1.
+    pub l0_tables_compaction: u8,
+    /// Threads for fjall's flushes and compactions.
+    pub worker_threads: usize,
+    /// How long opening waits for the data dir's lock, held by an instance still stopping.
+    pub lock_wait_ms: u64,
+}
+
+impl StorageSettings {
+    pub(crate) fn store(&self, journal: JournalSettings, hook: Option<DurabilityHook>) -> StoreSettings {
+        StoreSettings {
+            tables: TableSettings {
+                cache_capacity_bytes: self.cache_capacity_bytes,
+                memtable_bytes_max: self.memtable_bytes_max,
+                journal_bytes_max: self.journal_bytes_max,
+                l0_tables_compaction: self.l0_tables_compaction,
+                worker_threads: self.worker_threads,
+            },
+            lock_wait_ms: self.lock_wait_ms,
+            writer: journal,
+            hook,
+        }
+    }
+}
+
+/// `[organisation]`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganisationSettings {
+    /// Currency of the wallets of an organisation created without one (ISO-4217).
+    #[serde(deserialize_with = "currency_code")]
+    pub default_currency: Currency,
+}
+
+impl Default for OrganisationSettings {
+    fn default() -> Self {
+        OrganisationSettings {
+            default_currency: Currency::parse("EUR").expect("EUR is a currency"),
+        }
+    }
+}
+
+fn currency_code<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Currency, D::Error> {
+    let code = String::deserialize(deserializer)?;
+    Currency::parse(&code).map_err(|error| serde::de::Error::custom(format!("organisation.default_currency: {error}")))
+}
+
+/// `[purchases]`: the window a purchase's `date` must fall in: a till's clock may run
 /// `date_future_skew_s` ahead, and a purchase may be posted up to `date_backdate_max_s`
 /// after it was made (a till that was offline). Offers are evaluated at the purchase date,
 /// never later than the engine's now (see `Engine::post_for_contact`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PurchaseSettings {
     pub date_future_skew_s: i64,
     pub date_backdate_max_s: i64,
@@ -39,8 +114,9 @@ impl Default for PurchaseSettings {
     }
 }
 
-/// Keys, passwords and tokens (`[auth]` settings).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// `[auth]`: keys, passwords and tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AccessSettings {
     /// Longest a rolled API key keeps working beside its replacement.
     pub api_key_roll_overlap_max_s: i64,

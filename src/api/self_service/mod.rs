@@ -42,7 +42,7 @@ pub fn scope() -> actix_web::Scope {
 }
 
 /// Where the per-address limits of code requests take the client's address from: the TCP
-/// peer, or a header a trusted proxy sets (`otp.client_address_header`).
+/// peer, or a header a trusted proxy sets (`http.client_address_header`).
 #[derive(Debug, Clone)]
 pub struct ClientAddressSource {
     pub header: Option<actix_web::http::header::HeaderName>,

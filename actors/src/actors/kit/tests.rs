@@ -156,6 +156,7 @@ fn settings(idle_ms: u64, mailbox_len_max: usize, live_max: usize) -> ActorSetti
         mailbox_len_max,
         snapshot_every_events: 1_000,
         live_max,
+        ..Default::default()
     }
 }
 

@@ -145,7 +145,7 @@ impl Engine {
         id: ApiKeyId,
         old_expires_on: i64,
     ) -> Result<IssuedApiKey, EngineError> {
-        let overlap_max_s = self.inner.settings.access.api_key_roll_overlap_max_s;
+        let overlap_max_s = self.inner.settings.auth.api_key_roll_overlap_max_s;
         self.check_open()?;
         let _writing = self.inner.access_writes.lock().await;
         let (old_hash, mut old) = self.api_key_for(caller, id)?;

@@ -76,7 +76,7 @@ impl Engine {
         identity: SignInIdentity<'_>,
     ) -> Result<SignInAttempt<'_>, EngineError> {
         let key = identity.key();
-        let settings = self.inner.settings.access;
+        let settings = self.inner.settings.auth;
         let now = self.now();
         let known = self
             .inner
@@ -146,7 +146,7 @@ impl SignInAttempt<'_> {
     /// A wrong password: counted, and the identity locks at the limit (written to the store).
     pub(in crate::engine) async fn failed(mut self) -> Result<(), EngineError> {
         self.settled = true;
-        let settings = self.engine.inner.settings.access;
+        let settings = self.engine.inner.settings.auth;
         let now = self.engine.now();
         let lock_until = {
             let mut entries = self.engine.inner.sign_in_failures.entries.lock();

@@ -160,7 +160,7 @@ impl Engine {
         let mut records = self.inner.store.signing_keys()?;
         let mut writes = WriteSet::default();
         for record in records.iter_mut().filter(|key| key.retired_on.is_none()) {
-            record.retired_on = Some(now + self.inner.settings.access.access_token_ttl_s);
+            record.retired_on = Some(now + self.inner.settings.auth.access_token_ttl_s);
             writes.signing_key(record);
         }
         let key = new_signing_key(now);
@@ -218,7 +218,7 @@ impl Engine {
             role: session.role.code().into(),
             sid: session.id.to_string(),
             iat: now,
-            exp: now + self.inner.settings.access.access_token_ttl_s,
+            exp: now + self.inner.settings.auth.access_token_ttl_s,
             jti: uuid::Uuid::new_v4().to_string(),
         }
     }
@@ -231,7 +231,7 @@ impl Engine {
             &sha256(&refresh_token),
             &RefreshToken {
                 session: session.id,
-                expires_on: now + self.inner.settings.access.refresh_token_ttl_s,
+                expires_on: now + self.inner.settings.auth.refresh_token_ttl_s,
                 spent_on: None,
             },
         );

@@ -64,7 +64,7 @@ fn check_name(parameter: &'static str, name: Option<String>) -> Result<Option<St
 impl Engine {
     /// Checks a new password against the length rules.
     pub fn check_password(&self, parameter: &'static str, password: &str) -> Result<(), EngineError> {
-        let min = self.inner.settings.access.password_chars_min;
+        let min = self.inner.settings.auth.password_chars_min;
         let chars = password.chars().count();
         if chars < min || chars > PASSWORD_CHARS_MAX {
             return Err(crate::engine::invalid(

@@ -14,17 +14,18 @@ use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-/// One-time passwords, links and the outbox (`[otp]` and `[communications]` settings).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CommsSettings {
-    pub otp_ttl_s: i64,
+/// `[otp]`: one-time passwords, the emailed links, and the limits on asking for them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OtpSettings {
+    pub ttl_s: i64,
     /// Wrong codes an OTP takes before even the right one is refused.
-    pub otp_attempts_max: u32,
+    pub attempts_max: u32,
     /// Codes (and links) one identity may ask for per window.
-    pub otp_requests_per_identity_max: u32,
+    pub requests_per_identity_max: u32,
     /// Codes (and links) one client address may ask for per window.
-    pub otp_requests_per_ip_max: u32,
-    pub otp_request_window_s: u64,
+    pub requests_per_ip_max: u32,
+    pub request_window_s: u64,
     /// Lifetime of an email-verification or password-reset link.
     pub link_ttl_s: i64,
     /// The verification link is this URL with `?token=…` appended.
@@ -34,14 +35,14 @@ pub struct CommsSettings {
     pub reset_password_url: String,
 }
 
-impl Default for CommsSettings {
+impl Default for OtpSettings {
     fn default() -> Self {
-        CommsSettings {
-            otp_ttl_s: 300,
-            otp_attempts_max: 5,
-            otp_requests_per_identity_max: 5,
-            otp_requests_per_ip_max: 30,
-            otp_request_window_s: 900,
+        OtpSettings {
+            ttl_s: 300,
+            attempts_max: 5,
+            requests_per_identity_max: 5,
+            requests_per_ip_max: 30,
+            request_window_s: 900,
             link_ttl_s: 86_400,
             verify_email_url: "http://localhost:8080/self-service/v2/contacts/verify_email".into(),
             reset_password_url: "http://localhost:8080/reset_password".into(),
@@ -70,13 +71,10 @@ fn quota(max: u32, window_s: u64) -> Quota {
 const RETAIN_EVERY_CHECKS: u64 = 4096;
 
 impl RequestLimits {
-    pub(in crate::engine) fn new(settings: &CommsSettings) -> Self {
+    pub(in crate::engine) fn new(settings: &OtpSettings) -> Self {
         RequestLimits {
-            identities: RateLimiter::keyed(quota(
-                settings.otp_requests_per_identity_max,
-                settings.otp_request_window_s,
-            )),
-            addresses: RateLimiter::keyed(quota(settings.otp_requests_per_ip_max, settings.otp_request_window_s)),
+            identities: RateLimiter::keyed(quota(settings.requests_per_identity_max, settings.request_window_s)),
+            addresses: RateLimiter::keyed(quota(settings.requests_per_ip_max, settings.request_window_s)),
         }
     }
 
@@ -120,8 +118,8 @@ pub(in crate::engine) struct NewMessage {
 }
 
 impl Engine {
-    pub fn comms_settings(&self) -> &CommsSettings {
-        &self.inner.settings.comms
+    pub fn otp_settings(&self) -> &OtpSettings {
+        &self.inner.settings.otp
     }
 
     /// Counts a request for a code or link against its limits (429 past them).

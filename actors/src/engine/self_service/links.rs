@@ -28,7 +28,7 @@ impl Engine {
         purpose: LinkPurpose,
         password_hash: Option<String>,
     ) -> Result<(), EngineError> {
-        let settings = &self.inner.settings.comms;
+        let settings = &self.inner.settings.otp;
         let business = self.organisation(tenant.organisation)?;
         let token = random_token("");
         let now = self.now();

@@ -116,12 +116,12 @@ impl Engine {
         tenant: &Tenant,
         destination: Destination,
     ) -> Result<PreparedOtp, EngineError> {
-        let settings = &self.inner.settings.comms;
+        let settings = &self.inner.settings.otp;
         let business = self.organisation(tenant.organisation)?;
         let id = uuid::Uuid::new_v4();
         let code = new_code();
         let now = self.now();
-        let minutes = (settings.otp_ttl_s + 59) / 60;
+        let minutes = (settings.ttl_s + 59) / 60;
         let body = format!(
             "{code} is your {} one-time password. It is valid for {minutes} minute{}. If you did not ask for it, ignore this message.",
             business.name,
@@ -145,8 +145,8 @@ impl Engine {
             identity: destination.identity,
             code_hash: OneTimePassword::hash_code(id, &code),
             created_on: now,
-            expires_on: now + settings.otp_ttl_s,
-            attempts_left: settings.otp_attempts_max.max(1),
+            expires_on: now + settings.ttl_s,
+            attempts_left: settings.attempts_max.max(1),
             state: OtpState::Open,
         };
         Ok(PreparedOtp { otp, message })

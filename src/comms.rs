@@ -277,7 +277,7 @@ impl Dispatcher {
                     let wait = self.backoff(message.attempts);
                     tracing::info!(id = %message.id, attempts = message.attempts, ?wait, %reason, "message attempt failed; will retry");
                     metrics::counter!(
-                        rewards_engine::metrics_names::MESSAGE_ATTEMPTS_FAILED_TOTAL,
+                        crate::metrics::MESSAGE_ATTEMPTS_FAILED_TOTAL,
                         "channel" => message.channel.code()
                     )
                     .increment(1);

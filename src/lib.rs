@@ -11,7 +11,8 @@
 //! - [`identity`]: OpenID Connect and Facebook token checks for contact sign-in.
 //! - [`admin`]: `rewards admin`, the operator's commands (organisations, users, keys,
 //!   signing-key rotation) against a stopped server's data dir.
-//! - [`metrics`]: the Prometheus recorder behind `/metrics` (names: `rewards_engine::metrics_names`).
+//! - [`metrics`]: the Prometheus recorder behind `/metrics`, and the server's metric names
+//!   (the engine's: `rewards_engine::metrics_names`).
 //! - [`api`]: the façade by API family (`api/backoffice`), the error body, auth, the
 //!   OpenAPI document.
 //!

@@ -1,5 +1,7 @@
-//! The Prometheus recorder behind `GET /metrics`. One per process (the `metrics` facade has
-//! one global recorder); every application in the process renders from it.
+//! The Prometheus recorder behind `GET /metrics`, and the names of the metrics the server
+//! itself records (the engine's are in `rewards_engine::metrics_names`). One recorder per
+//! process (the `metrics` facade has one global recorder); every application in the
+//! process renders from it.
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use rewards_engine::metrics_names as names;
@@ -12,6 +14,28 @@ const SECONDS_BUCKETS: &[f64] = &[
 const COUNT_BUCKETS: &[f64] = &[
     1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1_000.0, 2_500.0, 5_000.0, 10_000.0,
 ];
+
+pub const HTTP_REQUESTS_TOTAL: &str = "rewards_http_requests_total";
+pub const HTTP_REQUEST_SECONDS: &str = "rewards_http_request_seconds";
+pub const MESSAGE_ATTEMPTS_FAILED_TOTAL: &str = "rewards_message_attempts_failed_total";
+
+/// Registers the server's metrics' descriptions with the installed recorder.
+fn describe() {
+    use metrics::{describe_counter, describe_histogram, Unit};
+    describe_counter!(
+        HTTP_REQUESTS_TOTAL,
+        "HTTP requests answered, by route, method and status"
+    );
+    describe_histogram!(
+        HTTP_REQUEST_SECONDS,
+        Unit::Seconds,
+        "HTTP request latency, by route, method and status"
+    );
+    describe_counter!(
+        MESSAGE_ATTEMPTS_FAILED_TOTAL,
+        "Delivery attempts that failed and will be retried, by channel"
+    );
+}
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -37,6 +61,7 @@ pub fn handle() -> PrometheusHandle {
                 }
             };
             names::describe();
+            describe();
             handle
         })
         .clone()

@@ -1,11 +1,10 @@
-//! Every metric name the engine and its HTTP façade record, in one place, with the text
-//! `/metrics` shows for each (`describe`).
+//! Every metric name the engine records, in one place, with the text `/metrics` shows for
+//! each (`describe`). The server's own (HTTP requests, message deliveries) are in its
+//! `metrics` module.
 //!
 //! Amounts are counted in the currency's minor units (cents), as integers: metrics never
 //! turn money into floats.
 
-pub const HTTP_REQUESTS_TOTAL: &str = "rewards_http_requests_total";
-pub const HTTP_REQUEST_SECONDS: &str = "rewards_http_request_seconds";
 pub const JOURNAL_FLUSH_SECONDS: &str = "rewards_journal_flush_seconds";
 pub const JOURNAL_BATCH_WRITES: &str = "rewards_journal_batch_writes";
 pub const JOURNAL_WRITES_TOTAL: &str = "rewards_journal_writes_total";
@@ -26,7 +25,6 @@ pub const AWARDED_MINOR_UNITS_TOTAL: &str = "rewards_awarded_minor_units_total";
 pub const SPENT_MINOR_UNITS_TOTAL: &str = "rewards_spent_minor_units_total";
 pub const RATE_LIMITED_TOTAL: &str = "rewards_rate_limited_total";
 pub const MESSAGES_TOTAL: &str = "rewards_messages_total";
-pub const MESSAGE_ATTEMPTS_FAILED_TOTAL: &str = "rewards_message_attempts_failed_total";
 pub const CONTACTS_UNREGISTERED_TOTAL: &str = "rewards_contacts_unregistered_total";
 pub const SIGN_IN_LOCKOUTS_TOTAL: &str = "rewards_sign_in_lockouts_total";
 pub const ACTOR_FAULTS_TOTAL: &str = "rewards_actor_faults_total";
@@ -41,15 +39,6 @@ pub const HISTOGRAMS_NOT_IN_SECONDS: &[&str] = &[JOURNAL_BATCH_WRITES];
 /// Registers every metric's description with the installed recorder.
 pub fn describe() {
     use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
-    describe_counter!(
-        HTTP_REQUESTS_TOTAL,
-        "HTTP requests answered, by route, method and status"
-    );
-    describe_histogram!(
-        HTTP_REQUEST_SECONDS,
-        Unit::Seconds,
-        "HTTP request latency, by route, method and status"
-    );
     describe_histogram!(
         JOURNAL_FLUSH_SECONDS,
         Unit::Seconds,
@@ -109,10 +98,6 @@ pub fn describe() {
     describe_counter!(
         MESSAGES_TOTAL,
         "Outbox messages finished, by channel and outcome (delivered, failed)"
-    );
-    describe_counter!(
-        MESSAGE_ATTEMPTS_FAILED_TOTAL,
-        "Delivery attempts that failed and will be retried, by channel"
     );
     describe_counter!(
         CONTACTS_UNREGISTERED_TOTAL,

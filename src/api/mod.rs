@@ -120,7 +120,7 @@ pub async fn observe(
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
     use futures_util::FutureExt;
-    use rewards_engine::metrics_names as names;
+    use crate::metrics as names;
     let started = std::time::Instant::now();
     let route = route_label(request.path());
     let method = request.method().as_str().to_string();

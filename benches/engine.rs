@@ -18,6 +18,7 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use futures_util::stream::{self, StreamExt};
 use rewards_engine::actors::ActorSettings;
+use rewards_engine::domain::access::Caller;
 use rewards_engine::domain::ids::{ContactId, ReferenceNumber, Tenant, WalletId};
 use rewards_engine::domain::offer::AwardKind;
 use rewards_engine::engine::{ContactRef, PurchaseSubmission, SubmittedAmounts, TransferRequest};
@@ -125,7 +126,7 @@ fn purchase_submission(reference: String, contact: ContactId, total: Decimal) ->
         date: None,
         products: vec![],
         spend: None,
-        organisation: None,
+        organisation: Default::default(),
     }
 }
 
@@ -167,7 +168,10 @@ fn post_timed(setup: &Setup, first: u64, count: u64, pick: impl Fn(u64) -> Conta
                 let submission = purchase_submission(format!("B-{n}"), pick(n), Decimal::new(2_550, 2));
                 let tenant = setup.tenant;
                 async move {
-                    let record = engine.post_purchase(tenant, submission).await.expect("durable award");
+                    let record = engine
+                        .post_purchase(&Caller::key(tenant.organisation, tenant.mode), tenant, submission)
+                        .await
+                        .expect("durable award");
                     assert!(!record.effects.awards.is_empty());
                 }
             })
@@ -220,7 +224,14 @@ fn transfers(c: &mut Criterion, setup: &Setup) {
                 let engine = setup.engine.clone();
                 let submission = purchase_submission(format!("FUND-{n}"), *contact, Decimal::new(1_000_000, 2));
                 async move {
-                    engine.post_purchase(setup.tenant, submission).await.expect("funded");
+                    engine
+                        .post_purchase(
+                            &Caller::key(setup.tenant.organisation, setup.tenant.mode),
+                            setup.tenant,
+                            submission,
+                        )
+                        .await
+                        .expect("funded");
                 }
             })
             .buffer_unordered(IN_FLIGHT)

@@ -136,6 +136,7 @@ async fn execute(engine: &Engine, command: AdminCommand) -> anyhow::Result<Value
                     engine
                         .create_organisation(&Caller::key(parent, Mode::Live), new)
                         .await?
+                        .organisation
                 }
                 None => {
                     let currency = currency
@@ -168,7 +169,10 @@ async fn execute(engine: &Engine, command: AdminCommand) -> anyhow::Result<Value
                 organisation: None,
                 role,
             };
-            let user = engine.create_user(&Caller::key(organisation, Mode::Live), new).await?;
+            let user = engine
+                .create_user(&Caller::key(organisation, Mode::Live), new)
+                .await?
+                .user;
             json!({"id": user.id.to_string(), "email": user.email, "organisation_id": organisation.to_string(), "role": role.code()})
         }
         AdminCommand::SetPassword { email, password } => {

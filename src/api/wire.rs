@@ -116,6 +116,16 @@ impl Paged {
     }
 
     /// This page of `items` (already in order) and whether more follow it.
+    /// The page as the engine takes it.
+    pub fn engine_page(&self) -> rewards_engine::engine::Page {
+        rewards_engine::engine::Page {
+            offset: self.offset,
+            size: self.size,
+            descending: self.descending,
+            count_total: self.include_total,
+        }
+    }
+
     pub fn slice<T>(&self, items: Vec<T>) -> (Vec<T>, bool) {
         let has_more = items.len() > self.offset + self.size;
         let page = items.into_iter().skip(self.offset).take(self.size).collect();

@@ -11,6 +11,7 @@
 //! `tests/api/model.proptest-regressions`.
 
 use proptest::prelude::*;
+use rewards_engine::domain::access::Caller;
 use rewards_engine::domain::ids::ReferenceNumber;
 use rewards_engine::domain::offer::AwardKind;
 use rewards_engine::engine::{ContactRef, PurchaseSubmission, SubmittedAmounts, TransferRequest};
@@ -261,7 +262,7 @@ fn placeholder_submission() -> PurchaseSubmission {
         date: None,
         products: Vec::new(),
         spend: None,
-        organisation: None,
+        organisation: Default::default(),
     }
 }
 
@@ -369,6 +370,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     harness
         .engine
         .post_purchase(
+            &Caller::key(tenant.organisation, tenant.mode),
             tenant,
             PurchaseSubmission {
                 reference_number: ReferenceNumber::parse("PEER-FUNDS").unwrap(),
@@ -383,7 +385,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 date: None,
                 products: vec![],
                 spend: None,
-                organisation: None,
+                organisation: Default::default(),
             },
         )
         .await
@@ -415,7 +417,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     date: None,
                     products: vec![],
                     spend,
-                    organisation: None,
+                    organisation: Default::default(),
                 };
                 // The engine applies offers in the order it stores them (by id).
                 let ten_percent =
@@ -431,7 +433,14 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 awards.sort_by_key(|(id, _, _)| *id);
                 let awards: Vec<_> = awards.into_iter().map(|(_, amount, expiry)| (amount, expiry)).collect();
                 let expected = model.purchase(now, spend, &awards);
-                let outcome = harness.engine.post_purchase(tenant, submission.clone()).await;
+                let outcome = harness
+                    .engine
+                    .post_purchase(
+                        &Caller::key(tenant.organisation, tenant.mode),
+                        tenant,
+                        submission.clone(),
+                    )
+                    .await;
                 match (expected, outcome) {
                     (Some(mut posted), Ok(record)) => {
                         prop_assert_eq!(record.effects.awarded(), posted.award, "award at step {}", step);
@@ -470,7 +479,11 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 let posted = &model.posted[index];
                 let record = harness
                     .engine
-                    .post_purchase(tenant, posted.submission.clone())
+                    .post_purchase(
+                        &Caller::key(tenant.organisation, tenant.mode),
+                        tenant,
+                        posted.submission.clone(),
+                    )
                     .await
                     .map_err(|e| TestCaseError::fail(e.to_string()))?;
                 prop_assert_eq!(record.effects.awarded(), posted.award);

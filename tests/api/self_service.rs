@@ -378,6 +378,7 @@ async fn a_registry_contact_signs_up_to_and_off_businesses_of_its_service_owner(
                 .await
                 .unwrap()
                 .key
+                .expect("a new key is shown once")
         }
     };
     let owner_public = issue(ApiKeyKind::Public).await;

@@ -186,7 +186,7 @@ impl Engine {
     }
 
     /// A contact as stored; an unknown one is not found.
-    pub(super) fn stored_contact(&self, tenant: &Tenant, id: ContactId) -> Result<Contact, EngineError> {
+    pub(in crate::engine) fn stored_contact(&self, tenant: &Tenant, id: ContactId) -> Result<Contact, EngineError> {
         self.inner
             .store
             .contact(tenant, id)?

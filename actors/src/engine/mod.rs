@@ -9,14 +9,14 @@ use crate::actors::claims::{ClaimGuard, Claims};
 use crate::actors::contact::ContactEntity;
 use crate::actors::kit::Kind;
 use crate::actors::outbox::Outbox;
-use crate::actors::wallet::{WalletDeps, WalletEntity};
+use crate::actors::wallet::{WalletDeps, WalletEntity, WalletView};
 use crate::clock::Clock;
 use crate::domain::contact::Phone;
 use crate::domain::ids::{ContactCode, ContactId, OrganisationId, PurchaseId, ReferenceNumber, Tenant, WalletCode};
 use crate::domain::money::Currency;
 use crate::domain::offer::RewardOffer;
 use crate::domain::organisation::{ApiKeyRecord, Organisation};
-use crate::domain::purchase::{ProductLine, SaleOrganisation};
+use crate::domain::purchase::ProductLine;
 use crate::domain::wallet::{Cause, Entry};
 use crate::routes::ContactRoutes;
 use crate::storage::{Store, WriteSet};
@@ -53,13 +53,13 @@ use self_service::registration;
 use self_service::{comms, otp};
 pub use transfers::TransferRequest;
 mod wallets;
-pub use api_keys::{IssuedApiKey, NewApiKey, API_KEY_NAME_MAX};
+pub use api_keys::{ApiKeyEntry, NewApiKey, API_KEY_NAME_MAX};
 pub use otp::{ContactLookup, OtpSent};
 pub use registration::{
     ContactSession, ExternalIdentity, ExternalSignIn, Registered, Registration, RegistrationIdentity,
 };
 pub use tokens::{AccessClaims, Jwk, SessionKind, TokenPair, VerifiedToken, ISSUER};
-pub use users::{NewUser, UserSession};
+pub use users::{NewUser, UserDetails, UserSession};
 
 /// How a request names a contact.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,8 +69,10 @@ pub enum ContactRef {
     WalletCode(WalletCode),
 }
 
-pub use memberships::JoinedOrganisation;
-pub use organisations::{NewOrganisation, NewTap, OrganisationUpdate, SaleAt, TapRef, ORGANISATION_NAME_MAX};
+pub use memberships::{JoinedEntry, JoinedOrganisation, JoinedPage, MembershipWallet};
+pub use organisations::{
+    NewOrganisation, NewTap, OrganisationEntry, OrganisationUpdate, SaleAt, TapRef, ORGANISATION_NAME_MAX,
+};
 
 /// Deepest network walked: service owner → business → merchant → venue is four levels.
 const NETWORK_DEPTH_MAX: usize = 8;
@@ -103,8 +105,8 @@ pub struct PurchaseSubmission {
     pub products: Vec<ProductLine>,
     /// (amount, restrict_fully_covered)
     pub spend: Option<(Decimal, bool)>,
-    /// Where it was made (see `Engine::sale_organisation`); `None`: at the business.
-    pub organisation: Option<SaleOrganisation>,
+    /// Where it was made, as the caller names it (resolved by `Engine::sale_organisation`).
+    pub organisation: SaleAt,
 }
 
 /// One line of a wallet's journal as the API lists it.
@@ -124,6 +126,19 @@ pub struct Page {
     pub offset: usize,
     pub size: usize,
     pub descending: bool,
+    /// Count every line too (`include_total`), which reads the whole history.
+    pub count_total: bool,
+}
+
+/// One page of a wallet's journal, with the wallet it belongs to.
+#[derive(Debug, Clone)]
+pub struct JournalPage {
+    pub wallet: WalletView,
+    pub lines: Vec<JournalLine>,
+    /// Lines follow this page.
+    pub more: bool,
+    /// Every line, when the page asked for the count.
+    pub total: Option<usize>,
 }
 
 struct Inner {

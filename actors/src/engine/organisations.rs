@@ -21,6 +21,13 @@ use std::sync::Arc;
 /// Longest organisation name accepted.
 pub const ORGANISATION_NAME_MAX: usize = 200;
 
+/// An organisation as a response shows it: the record, and its parent's name.
+#[derive(Debug, Clone)]
+pub struct OrganisationEntry {
+    pub organisation: Organisation,
+    pub parent_name: Option<String>,
+}
+
 /// An organisation to add under `parent` (the caller's own organisation when `None`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewOrganisation {
@@ -53,9 +60,10 @@ pub enum TapRef {
 }
 
 /// Where a purchase says it was made.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum SaleAt {
     /// Not said: the caller's own organisation (a merchant's or venue's key says it all).
+    #[default]
     Caller,
     Organisation(OrganisationId),
     /// A till of a merchant (`merchant_tap`) or of a venue (`venue_tap`).
@@ -172,13 +180,31 @@ impl Engine {
         }
     }
 
+    /// An organisation as a response shows it: with its parent's name.
+    fn organisation_entry(&self, organisation: Organisation) -> Result<OrganisationEntry, EngineError> {
+        let parent_name = match organisation.parent {
+            Some(parent) => Some(self.organisation(parent)?.name),
+            None => None,
+        };
+        Ok(OrganisationEntry {
+            organisation,
+            parent_name,
+        })
+    }
+
+    /// The organisation `id`, if the caller reaches it (its own or one under it).
+    pub fn reached_organisation(&self, caller: &Caller, id: OrganisationId) -> Result<OrganisationEntry, EngineError> {
+        let organisation = self.organisation_for(caller.organisation, id)?;
+        self.organisation_entry(organisation)
+    }
+
     /// Adds an organisation under `new.parent` (default: the caller's), which the caller must
     /// reach and whose type must hold the new one's.
     pub async fn create_organisation(
         &self,
         caller: &Caller,
         new: NewOrganisation,
-    ) -> Result<Organisation, EngineError> {
+    ) -> Result<OrganisationEntry, EngineError> {
         self.check_open()?;
         self.check_may_change_network(caller)?;
         let name = checked_name(&new.name)?;
@@ -212,7 +238,7 @@ impl Engine {
         writes.organisation(&organisation);
         Self::tap_writes(&mut writes, business, id, &[], &organisation.taps);
         self.inner.store.commit_async(writes).await?;
-        Ok(organisation)
+        self.organisation_entry(organisation)
     }
 
     /// Renames an organisation the caller reaches, or replaces its TAPs.
@@ -221,7 +247,7 @@ impl Engine {
         caller: &Caller,
         id: OrganisationId,
         update: OrganisationUpdate,
-    ) -> Result<Organisation, EngineError> {
+    ) -> Result<OrganisationEntry, EngineError> {
         self.check_open()?;
         self.check_may_change_network(caller)?;
         let name = update.name.as_deref().map(checked_name).transpose()?;
@@ -236,7 +262,7 @@ impl Engine {
         updated.name = name.unwrap_or(updated.name);
         updated.taps = taps;
         if updated == current {
-            return Ok(current);
+            return self.organisation_entry(current);
         }
         updated.updated_on = self.now();
         let mut writes = WriteSet::default();
@@ -244,7 +270,7 @@ impl Engine {
         Self::tap_writes(&mut writes, business, id, &current.taps, &updated.taps);
         self.inner.store.commit_async(writes).await?;
         self.inner.organisations.write().insert(id, updated.clone());
-        Ok(updated)
+        self.organisation_entry(updated)
     }
 
     /// Takes a merchant or venue out of the network: it must hold no organisations, and the
@@ -298,7 +324,7 @@ impl Engine {
     /// The organisation (and till) a purchase of `tenant`'s business was made at, as the
     /// caller in `caller` may name it: an organisation it reaches, or a TAP of a merchant or
     /// venue in the business that it reaches.
-    pub fn sale_organisation(
+    pub(in crate::engine) fn sale_organisation(
         &self,
         caller: OrganisationId,
         business: OrganisationId,
@@ -423,11 +449,11 @@ impl Engine {
     /// one type. `caller` must reach `id`.
     pub fn organisation_network(
         &self,
-        caller: OrganisationId,
+        caller: &Caller,
         id: OrganisationId,
         only: Option<OrganisationType>,
-    ) -> Result<Vec<Organisation>, EngineError> {
-        let root = self.organisation_for(caller, id)?;
+    ) -> Result<Vec<OrganisationEntry>, EngineError> {
+        let root = self.organisation_for(caller.organisation, id)?;
         let mut found = Vec::new();
         let mut level = vec![root.id];
         for _ in 0..NETWORK_DEPTH_MAX {
@@ -445,7 +471,10 @@ impl Engine {
             level = next;
         }
         found.retain(|organisation| only.is_none_or(|kind| organisation.organisation_type == kind));
-        Ok(found)
+        found
+            .into_iter()
+            .map(|organisation| self.organisation_entry(organisation))
+            .collect()
     }
 
     /// Creates the first organisation with its API keys (and first user) and marks the store

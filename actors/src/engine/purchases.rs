@@ -3,6 +3,7 @@
 
 use super::{claim_key, invalid, Engine, EngineError, PurchaseSubmission};
 use crate::actors::wallet::WalletCommand;
+use crate::domain::access::Caller;
 use crate::domain::ids::{PurchaseId, Tenant, WalletId};
 use crate::domain::money::{Amount, MoneyError};
 use crate::domain::offer::evaluate_awards;
@@ -18,9 +19,8 @@ impl Engine {
     fn prepare_purchase(
         &self,
         submission: PurchaseSubmission,
-        tenant: &Tenant,
         contact: &ContactRoute,
-    ) -> Result<(PurchaseRequest, SaleOrganisation, Amount), EngineError> {
+    ) -> Result<(PurchaseRequest, Amount), EngineError> {
         let currency = contact.currency;
         if let Some(given) = submission.currency {
             if given != currency {
@@ -61,10 +61,6 @@ impl Engine {
                 })
             })
             .transpose()?;
-        let at = submission.organisation.unwrap_or(SaleOrganisation {
-            id: tenant.organisation,
-            tap: None,
-        });
         let request = PurchaseRequest {
             reference_number: submission.reference_number,
             contact_id: contact.contact_id,
@@ -88,7 +84,7 @@ impl Engine {
                 message: error.to_string(),
             }
         })?;
-        Ok((request, at, total))
+        Ok((request, total))
     }
 
     /// A date a till or an app gives (a purchase's, a transfer's) must fall in the window
@@ -111,15 +107,22 @@ impl Engine {
     }
 
     /// Posts a POS purchase: awards from every applicable offer and the optional spend,
-    /// applied atomically by the wallet's actor. Idempotent on `reference_number`.
+    /// applied atomically by the wallet's actor. Idempotent on `reference_number`. `caller`
+    /// names where it was made (`submission.organisation`); `tenant` is its business.
     pub async fn post_purchase(
         &self,
+        caller: &Caller,
         tenant: Tenant,
         submission: PurchaseSubmission,
     ) -> Result<Arc<PurchaseRecord>, EngineError> {
         self.check_open()?;
+        let at = self.sale_organisation(
+            caller.organisation,
+            tenant.organisation,
+            submission.organisation.clone(),
+        )?;
         let contact = self.contact_route(&tenant, &submission.contact)?;
-        self.post_for_contact(tenant, &contact, submission).await
+        self.post_for_contact(tenant, &contact, submission, at).await
     }
 
     /// Posts many purchases (the bulk endpoint): one outcome per submission, in order.
@@ -127,24 +130,31 @@ impl Engine {
     /// different wallets proceed concurrently.
     pub async fn post_purchases(
         &self,
+        caller: &Caller,
         tenant: Tenant,
         submissions: Vec<PurchaseSubmission>,
     ) -> Vec<Result<Arc<PurchaseRecord>, EngineError>> {
+        type Queued = (usize, ContactRoute, PurchaseSubmission, SaleOrganisation);
         let mut outcomes: Vec<Option<Result<Arc<PurchaseRecord>, EngineError>>> = vec![None; submissions.len()];
-        let mut by_wallet: HashMap<WalletId, Vec<(usize, ContactRoute, PurchaseSubmission)>> = HashMap::new();
+        let mut by_wallet: HashMap<WalletId, Vec<Queued>> = HashMap::new();
         let mut wallet_order = Vec::new();
         for (index, submission) in submissions.into_iter().enumerate() {
-            match self
-                .check_open()
-                .and_then(|()| self.contact_route(&tenant, &submission.contact))
-            {
+            let routed = self.check_open().and_then(|()| {
+                let at = self.sale_organisation(
+                    caller.organisation,
+                    tenant.organisation,
+                    submission.organisation.clone(),
+                )?;
+                Ok((self.contact_route(&tenant, &submission.contact)?, at))
+            });
+            match routed {
                 Err(error) => outcomes[index] = Some(Err(error)),
-                Ok(contact) => {
+                Ok((contact, at)) => {
                     let group = by_wallet.entry(contact.wallet_id).or_insert_with(|| {
                         wallet_order.push(contact.wallet_id);
                         Vec::new()
                     });
-                    group.push((index, contact, submission));
+                    group.push((index, contact, submission, at));
                 }
             }
         }
@@ -153,8 +163,8 @@ impl Engine {
             .filter_map(|wallet| by_wallet.remove(&wallet))
             .map(|group| async move {
                 let mut done = Vec::with_capacity(group.len());
-                for (index, contact, submission) in group {
-                    done.push((index, self.post_for_contact(tenant, &contact, submission).await));
+                for (index, contact, submission, at) in group {
+                    done.push((index, self.post_for_contact(tenant, &contact, submission, at).await));
                 }
                 done
             });
@@ -172,13 +182,14 @@ impl Engine {
         tenant: Tenant,
         contact: &ContactRoute,
         submission: PurchaseSubmission,
+        at: SaleOrganisation,
     ) -> Result<Arc<PurchaseRecord>, EngineError> {
         #[cfg(feature = "failpoints")]
         crate::actors::failpoints::hit(
             crate::actors::failpoints::Failpoint::BeforeWalletPurchase,
             contact.wallet_id.0,
         );
-        let (request, at, total) = self.prepare_purchase(submission, &tenant, contact)?;
+        let (request, total) = self.prepare_purchase(submission, contact)?;
         let currency = request.currency;
         let purchase_id = PurchaseId::for_reference(&tenant, &request.reference_number);
         let body_hash = request.body_hash(&tenant, &at);

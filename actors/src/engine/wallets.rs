@@ -1,7 +1,7 @@
 //! Wallets: commands to a wallet's actor, and its reads (balances after every earlier
 //! command is durable, and the journal, paged).
 
-use super::{Engine, EngineError, JournalLine, Page};
+use super::{Engine, EngineError, JournalLine, JournalPage, Page};
 use crate::actors::kit::AskError;
 use crate::actors::wallet::{Reply, WalletCommand, WalletError, WalletKey, WalletView};
 use crate::domain::ids::{Tenant, WalletId};
@@ -46,16 +46,21 @@ impl Engine {
     }
 
     /// A page of a wallet's journal lines (zero-amount lines left out).
-    pub async fn wallet_journal(
-        &self,
-        tenant: Tenant,
-        id: WalletId,
-        page: Page,
-    ) -> Result<(WalletView, Vec<JournalLine>, bool), EngineError> {
+    pub async fn wallet_journal(&self, tenant: Tenant, id: WalletId, page: Page) -> Result<JournalPage, EngineError> {
         let view = self.wallet(tenant, id).await?;
+        let total = if page.count_total {
+            Some(self.wallet_journal_len(&tenant, id)?)
+        } else {
+            None
+        };
         let skip = page.offset;
         if page.size == 0 {
-            return Ok((view, Vec::new(), false));
+            return Ok(JournalPage {
+                wallet: view,
+                lines: Vec::new(),
+                more: false,
+                total,
+            });
         }
         let mut lines = Vec::with_capacity(page.size.min(256));
         let mut skipped = 0usize;
@@ -85,12 +90,17 @@ impl Engine {
                 }
                 true
             })?;
-        Ok((view, lines, more))
+        Ok(JournalPage {
+            wallet: view,
+            lines,
+            more,
+            total,
+        })
     }
 
     /// How many lines a wallet's journal has (zero-amount lines left out), for
     /// `include_total`.
-    pub fn wallet_journal_len(&self, tenant: &Tenant, id: WalletId) -> Result<usize, EngineError> {
+    fn wallet_journal_len(&self, tenant: &Tenant, id: WalletId) -> Result<usize, EngineError> {
         let events = self.inner.store.all_wallet_events(tenant, id)?;
         Ok(events
             .iter()

@@ -8,8 +8,8 @@ use crate::api::auth::BackOffice;
 use crate::api::errors::{ApiError, ErrorBody};
 use actix_web::{get, post, web, HttpResponse};
 use rewards_engine::domain::ids::{ApiKeyId, Mode, OrganisationId};
-use rewards_engine::domain::organisation::{ApiKeyKind, ApiKeyRecord};
-use rewards_engine::engine::{IssuedApiKey, NewApiKey};
+use rewards_engine::domain::organisation::ApiKeyKind;
+use rewards_engine::engine::{ApiKeyEntry, NewApiKey};
 use rewards_engine::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -72,29 +72,27 @@ pub struct ApiKeyList {
     pub content: Vec<ApiKeyView>,
 }
 
-fn view(engine: &Engine, record: &ApiKeyRecord, key: Option<String>) -> Result<ApiKeyView, ApiError> {
-    let organisation = engine.organisation(record.organisation)?;
-    Ok(ApiKeyView {
-        id: record.id.to_string(),
-        name: record.name.clone(),
-        key_type: record.kind.code(),
-        mode: record.mode.code(),
-        state: record.state(engine.now()).code(),
-        masked_key: record.hint.clone(),
-        key,
-        organisation: ApiKeyOrganisation {
-            id: organisation.id.to_string(),
-            name: organisation.name,
-        },
-        created_date: record.created_on,
-        expiration_date: record.expires_on,
-        revoked_date: record.revoked_on,
-        rolled_to: record.rolled_to.map(|id| id.to_string()),
-    })
-}
-
-fn issued_view(engine: &Engine, issued: IssuedApiKey) -> Result<ApiKeyView, ApiError> {
-    view(engine, &issued.record, Some(issued.key))
+impl From<ApiKeyEntry> for ApiKeyView {
+    fn from(entry: ApiKeyEntry) -> Self {
+        let record = entry.record;
+        ApiKeyView {
+            id: record.id.to_string(),
+            name: record.name,
+            key_type: record.kind.code(),
+            mode: record.mode.code(),
+            state: entry.state.code(),
+            masked_key: record.hint,
+            key: entry.key,
+            organisation: ApiKeyOrganisation {
+                id: record.organisation.to_string(),
+                name: entry.organisation_name,
+            },
+            created_date: record.created_on,
+            expiration_date: record.expires_on,
+            revoked_date: record.revoked_on,
+            rolled_to: record.rolled_to.map(|id| id.to_string()),
+        }
+    }
 }
 
 fn key_id(text: &str) -> Result<ApiKeyId, ApiError> {
@@ -147,7 +145,7 @@ pub async fn create_api_key(
         name: body.name.unwrap_or_default(),
     };
     let issued = engine.create_api_key(&auth.caller, new).await?;
-    Ok(HttpResponse::Created().json(issued_view(&engine, issued)?))
+    Ok(HttpResponse::Created().json(ApiKeyView::from(issued)))
 }
 
 /// The keys of an organisation, masked, oldest first (our addition).
@@ -169,9 +167,9 @@ pub async fn list_api_keys(
     };
     let content = engine
         .api_keys(&auth.caller, organisation)?
-        .iter()
-        .map(|record| view(&engine, record, None))
-        .collect::<Result<_, _>>()?;
+        .into_iter()
+        .map(ApiKeyView::from)
+        .collect();
     Ok(HttpResponse::Ok().json(ApiKeyList { content }))
 }
 
@@ -188,8 +186,8 @@ pub async fn get_api_key(
     engine: web::Data<Engine>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let record = engine.api_key(&auth.caller, key_id(&path)?)?;
-    Ok(HttpResponse::Ok().json(view(&engine, &record, None)?))
+    let entry = engine.api_key(&auth.caller, key_id(&path)?)?;
+    Ok(HttpResponse::Ok().json(ApiKeyView::from(entry)))
 }
 
 /// Replace a key: the response holds the new key, shown once; the old one keeps working
@@ -208,9 +206,10 @@ pub async fn roll_api_key(
     path: web::Path<String>,
     body: crate::api::wire::Json<RollApiKeyBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let expiration = body.expiration_date.unwrap_or_else(|| engine.now() + 86_400);
-    let issued = engine.roll_api_key(&auth.caller, key_id(&path)?, expiration).await?;
-    Ok(HttpResponse::Created().json(issued_view(&engine, issued)?))
+    let issued = engine
+        .roll_api_key(&auth.caller, key_id(&path)?, body.expiration_date)
+        .await?;
+    Ok(HttpResponse::Created().json(ApiKeyView::from(issued)))
 }
 
 /// Stop a key at once (our addition). A secret key may not revoke itself while it is its
@@ -230,8 +229,8 @@ pub async fn revoke_api_key(
     engine: web::Data<Engine>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let record = engine
+    let entry = engine
         .revoke_api_key(&auth.caller, key_id(&path)?, auth.api_key)
         .await?;
-    Ok(HttpResponse::Ok().json(view(&engine, &record, None)?))
+    Ok(HttpResponse::Ok().json(ApiKeyView::from(entry)))
 }

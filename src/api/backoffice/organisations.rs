@@ -8,8 +8,8 @@ use crate::api::auth::BackOffice;
 use crate::api::errors::{ApiError, ErrorBody};
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use rewards_engine::domain::ids::OrganisationId;
-use rewards_engine::domain::organisation::{Organisation, OrganisationType, Tap};
-use rewards_engine::engine::{NewOrganisation, NewTap, OrganisationUpdate};
+use rewards_engine::domain::organisation::{OrganisationType, Tap};
+use rewards_engine::engine::{NewOrganisation, NewTap, OrganisationEntry, OrganisationUpdate};
 use rewards_engine::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -115,27 +115,24 @@ fn organisation_id(text: &str) -> Result<OrganisationId, ApiError> {
     OrganisationId::parse(text).map_err(|_| ApiError::not_found("organisation"))
 }
 
-fn view(engine: &Engine, organisation: &Organisation) -> Result<OrganisationView, ApiError> {
-    let parent = match organisation.parent {
-        Some(id) => {
-            let parent = engine.organisation(id)?;
-            Some(ParentView {
-                id: parent.id.to_string(),
-                name: parent.name,
-            })
+impl From<OrganisationEntry> for OrganisationView {
+    fn from(entry: OrganisationEntry) -> Self {
+        let organisation = entry.organisation;
+        let parent = organisation.parent.zip(entry.parent_name).map(|(id, name)| ParentView {
+            id: id.to_string(),
+            name,
+        });
+        OrganisationView {
+            id: organisation.id.to_string(),
+            name: organisation.name,
+            organisation_type: organisation.organisation_type.code(),
+            parent,
+            currency_code: organisation.default_currency.to_string(),
+            taps: organisation.taps.iter().map(tap_view).collect(),
+            created_date: organisation.created_on,
+            updated_date: organisation.updated_on,
         }
-        None => None,
-    };
-    Ok(OrganisationView {
-        id: organisation.id.to_string(),
-        name: organisation.name.clone(),
-        organisation_type: organisation.organisation_type.code(),
-        parent,
-        currency_code: organisation.default_currency.to_string(),
-        taps: organisation.taps.iter().map(tap_view).collect(),
-        created_date: organisation.created_on,
-        updated_date: organisation.updated_on,
-    })
+    }
 }
 
 /// Add an organisation to the network, under the key's organisation or one below it.
@@ -161,8 +158,8 @@ pub async fn create_organisation(
         parent: body.parent_id.as_deref().map(organisation_id).transpose()?,
         taps: new_taps(body.taps),
     };
-    let organisation = engine.create_organisation(&auth.caller, new).await?;
-    Ok(HttpResponse::Created().json(view(&engine, &organisation)?))
+    let entry = engine.create_organisation(&auth.caller, new).await?;
+    Ok(HttpResponse::Created().json(OrganisationView::from(entry)))
 }
 
 /// An organisation the key reaches.
@@ -178,8 +175,8 @@ pub async fn get_organisation(
     engine: web::Data<Engine>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let organisation = engine.organisation_for(auth.caller.organisation, organisation_id(&path)?)?;
-    Ok(HttpResponse::Ok().json(view(&engine, &organisation)?))
+    let entry = engine.reached_organisation(&auth.caller, organisation_id(&path)?)?;
+    Ok(HttpResponse::Ok().json(OrganisationView::from(entry)))
 }
 
 /// Rename an organisation the key reaches, or replace its TAPs (live-mode admins).
@@ -205,10 +202,10 @@ pub async fn update_organisation(
         name: body.name,
         taps: body.taps.map(new_taps),
     };
-    let organisation = engine
+    let entry = engine
         .update_organisation(&auth.caller, organisation_id(&path)?, update)
         .await?;
-    Ok(HttpResponse::Ok().json(view(&engine, &organisation)?))
+    Ok(HttpResponse::Ok().json(OrganisationView::from(entry)))
 }
 
 /// Remove a merchant or venue that holds no organisations: its TAPs are freed and its API
@@ -254,10 +251,7 @@ pub async fn get_network(
         .as_deref()
         .map(|text| parse_type("type", text))
         .transpose()?;
-    let network = engine.organisation_network(auth.caller.organisation, organisation_id(&path)?, only)?;
-    let content = network
-        .iter()
-        .map(|organisation| view(&engine, organisation))
-        .collect::<Result<_, _>>()?;
+    let network = engine.organisation_network(&auth.caller, organisation_id(&path)?, only)?;
+    let content = network.into_iter().map(OrganisationView::from).collect();
     Ok(HttpResponse::Ok().json(NetworkView { content }))
 }

@@ -8,7 +8,8 @@ use crate::api::errors::{ApiError, ErrorBody};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use rewards_engine::domain::access::{Role, User};
 use rewards_engine::domain::ids::{OrganisationId, UserId};
-use rewards_engine::engine::{NewUser, SessionKind, UserSession};
+use rewards_engine::domain::organisation::Organisation;
+use rewards_engine::engine::{NewUser, UserSession};
 use rewards_engine::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -74,32 +75,28 @@ pub struct UserTokenView {
     pub user: UserView,
 }
 
-fn user_view(engine: &Engine, user: &User) -> Result<UserView, ApiError> {
-    let organisations = user
-        .memberships
+fn user_view(user: &User, organisations: &[(Organisation, Role)]) -> UserView {
+    let organisations = organisations
         .iter()
-        .map(|membership| {
-            let organisation = engine.organisation(membership.organisation)?;
-            Ok(UserOrganisationView {
-                id: organisation.id.to_string(),
-                name: organisation.name,
-                organisation_type: organisation.organisation_type.code(),
-                role: membership.role.code(),
-            })
+        .map(|(organisation, role)| UserOrganisationView {
+            id: organisation.id.to_string(),
+            name: organisation.name.clone(),
+            organisation_type: organisation.organisation_type.code(),
+            role: role.code(),
         })
-        .collect::<Result<_, ApiError>>()?;
-    Ok(UserView {
+        .collect();
+    UserView {
         id: user.id.to_string(),
         email: user.email.clone(),
         first_name: user.first_name.clone(),
         last_name: user.last_name.clone(),
         organisations,
         created_date: user.created_on,
-    })
+    }
 }
 
-fn token_view(engine: &Engine, session: UserSession) -> Result<UserTokenView, ApiError> {
-    Ok(UserTokenView {
+fn token_view(session: UserSession) -> UserTokenView {
+    UserTokenView {
         expiration_date: session.tokens.expires_on,
         mode: session.tokens.session.mode.code(),
         organisation_id: session.tokens.session.organisation.to_string(),
@@ -107,8 +104,8 @@ fn token_view(engine: &Engine, session: UserSession) -> Result<UserTokenView, Ap
         refresh_token: session.tokens.refresh_token,
         lockout_date: None,
         password_expired: false,
-        user: user_view(engine, &session.user)?,
-    })
+        user: user_view(&session.user, &session.organisations),
+    }
 }
 
 /// Sign a user in with email and password.
@@ -134,7 +131,7 @@ pub async fn authenticate(
     let session = engine
         .authenticate_user(&body.username, &body.password, key.mode)
         .await?;
-    Ok(HttpResponse::Ok().json(token_view(&engine, session)?))
+    Ok(HttpResponse::Ok().json(token_view(session)))
 }
 
 /// New tokens for a refresh token, which is spent (a second use revokes the session).
@@ -155,9 +152,8 @@ pub async fn refresh(
         (None, Some(token)) => token.to_string(),
         (None, None) => return Err(ApiError::missing("refresh_token")),
     };
-    let tokens = engine.refresh_session(&token, SessionKind::User).await?;
-    let session = engine.user_session(tokens)?;
-    Ok(HttpResponse::Ok().json(token_view(&engine, session)?))
+    let session = engine.refresh_user_session(&token).await?;
+    Ok(HttpResponse::Ok().json(token_view(session)))
 }
 
 /// Add a user to the caller's organisation or one below it (admins).
@@ -191,8 +187,8 @@ pub async fn create_user(
         organisation,
         role,
     };
-    let user = engine.create_user(&auth.caller, new).await?;
-    Ok(HttpResponse::Created().json(user_view(&engine, &user)?))
+    let details = engine.create_user(&auth.caller, new).await?;
+    Ok(HttpResponse::Created().json(user_view(&details.user, &details.organisations)))
 }
 
 /// A user of the caller's organisation or one below it.
@@ -209,8 +205,8 @@ pub async fn get_user(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = UserId::parse(&path).map_err(|_| ApiError::not_found("user"))?;
-    let user = engine.user_for(&auth.caller, id)?;
-    Ok(HttpResponse::Ok().json(user_view(&engine, &user)?))
+    let details = engine.user_for(&auth.caller, id)?;
+    Ok(HttpResponse::Ok().json(user_view(&details.user, &details.organisations)))
 }
 
 /// Tokens acting in another organisation: one the user belongs to, or one below it.
@@ -227,7 +223,6 @@ pub async fn switch_organisation(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let target = OrganisationId::parse(&path).map_err(|_| ApiError::not_found("organisation"))?;
-    engine.organisation(target)?;
     let session = engine.switch_organisation(&auth.caller, target).await?;
-    Ok(HttpResponse::Ok().json(token_view(&engine, session)?))
+    Ok(HttpResponse::Ok().json(token_view(session)))
 }

@@ -7,7 +7,6 @@ use crate::api::wire::{money, Money, PageQuery, Paged, PagedResponse};
 use actix_web::{get, web, HttpResponse};
 use rewards_engine::domain::ids::WalletId;
 use rewards_engine::domain::money::with_minor_units;
-use rewards_engine::engine::Page;
 use rewards_engine::Engine;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -108,19 +107,10 @@ pub async fn list_journals(
     paged: Paged,
 ) -> Result<HttpResponse, ApiError> {
     let id = wallet_id(&path)?;
-    let page = Page {
-        offset: paged.offset,
-        size: paged.size,
-        descending: paged.descending,
-    };
-    let (view, lines, has_more) = engine.wallet_journal(auth.tenant, id, page).await?;
-    let total = if paged.include_total {
-        Some(engine.wallet_journal_len(&auth.tenant, id)?)
-    } else {
-        None
-    };
-    let currency = view.header.currency;
-    let content = lines
+    let journal = engine.wallet_journal(auth.tenant, id, paged.engine_page()).await?;
+    let currency = journal.wallet.header.currency;
+    let content = journal
+        .lines
         .into_iter()
         .map(|line| JournalView {
             id: line.id.to_string(),
@@ -136,7 +126,7 @@ pub async fn list_journals(
         })
         .collect();
     Ok(HttpResponse::Ok().json(PagedResponse {
-        paging: paged.paging(total, has_more),
+        paging: paged.paging(journal.total, journal.more),
         content,
     }))
 }

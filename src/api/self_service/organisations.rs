@@ -135,36 +135,30 @@ pub async fn list_organisations(
     paged: Paged,
 ) -> Result<HttpResponse, ApiError> {
     let id = token.own(&path)?;
-    let name = query.name.as_deref().map(str::to_lowercase);
-    let mut joined = engine.joined_organisations(&token.tenant, id)?;
-    joined.retain(|joined| {
-        name.as_deref()
-            .is_none_or(|name| joined.organisation.name.to_lowercase().contains(name))
-    });
-    let total = paged.include_total.then_some(joined.len());
-    let (joined, has_more) = paged.slice(joined);
-    let mut content = Vec::new();
-    for joined in joined {
-        let wallet = if query.include_wallet.unwrap_or(false) {
-            let member = engine.own_contact(&joined.tenant, joined.member)?.0;
-            let view = engine.wallet(joined.tenant, member.wallet_id).await?;
-            let currency = member.wallet_currency;
-            Some(MembershipWallet {
-                wallet_id: member.wallet_id.to_string(),
-                balance: money(with_minor_units(view.balances.open + view.balances.commerce, currency)),
-                currency_code: currency.code().to_string(),
-            })
-        } else {
-            None
-        };
-        content.push(JoinedOrganisationView {
-            id: joined.organisation.id.to_string(),
-            name: joined.organisation.name,
-            wallet,
-        });
-    }
+    let joined = engine
+        .contact_organisations(
+            &token.tenant,
+            id,
+            query.name.as_deref(),
+            paged.engine_page(),
+            query.include_wallet.unwrap_or(false),
+        )
+        .await?;
+    let content = joined
+        .entries
+        .into_iter()
+        .map(|entry| JoinedOrganisationView {
+            id: entry.organisation.id.to_string(),
+            name: entry.organisation.name,
+            wallet: entry.wallet.map(|wallet| MembershipWallet {
+                wallet_id: wallet.id.to_string(),
+                balance: money(with_minor_units(wallet.spendable, wallet.currency)),
+                currency_code: wallet.currency.code().to_string(),
+            }),
+        })
+        .collect();
     Ok(HttpResponse::Ok().json(JoinedOrganisationsView {
-        paging: paged.paging(total, has_more),
+        paging: paged.paging(joined.total, joined.more),
         content,
     }))
 }

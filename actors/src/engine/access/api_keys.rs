@@ -24,11 +24,14 @@ pub struct NewApiKey {
     pub name: String,
 }
 
-/// A key just made: the record, and the key itself, which is never available again.
+/// A key as a response shows it: its record, its state now, the name of its organisation,
+/// and, only when it was just made, the key itself (never available again).
 #[derive(Debug, Clone)]
-pub struct IssuedApiKey {
+pub struct ApiKeyEntry {
     pub record: ApiKeyRecord,
-    pub key: String,
+    pub state: ApiKeyState,
+    pub organisation_name: String,
+    pub key: Option<String>,
 }
 
 pub(in crate::engine) fn key_record(
@@ -54,6 +57,15 @@ pub(in crate::engine) fn key_record(
 }
 
 impl Engine {
+    fn key_entry(&self, record: ApiKeyRecord, key: Option<String>) -> Result<ApiKeyEntry, EngineError> {
+        Ok(ApiKeyEntry {
+            state: record.state(self.now()),
+            organisation_name: self.organisation(record.organisation)?.name,
+            record,
+            key,
+        })
+    }
+
     /// Keys, users and the network are managed by admins; a test-mode caller manages test
     /// keys only, so nothing made in test mode can reach live data.
     fn check_may_manage_keys(&self, caller: &Caller, mode: Mode) -> Result<(), EngineError> {
@@ -68,7 +80,7 @@ impl Engine {
         Ok(())
     }
 
-    pub async fn create_api_key(&self, caller: &Caller, new: NewApiKey) -> Result<IssuedApiKey, EngineError> {
+    pub async fn create_api_key(&self, caller: &Caller, new: NewApiKey) -> Result<ApiKeyEntry, EngineError> {
         self.check_open()?;
         let name = new.name.trim().to_string();
         if name.chars().count() > API_KEY_NAME_MAX || name.chars().any(char::is_control) {
@@ -85,12 +97,12 @@ impl Engine {
         let mut writes = WriteSet::default();
         writes.api_key(&sha256(&key), &record);
         self.inner.store.commit_async(writes).await?;
-        Ok(IssuedApiKey { record, key })
+        self.key_entry(record, Some(key))
     }
 
     /// The keys of an organisation the caller reaches, oldest first; a test-mode caller sees
     /// test keys only.
-    pub fn api_keys(&self, caller: &Caller, organisation: OrganisationId) -> Result<Vec<ApiKeyRecord>, EngineError> {
+    pub fn api_keys(&self, caller: &Caller, organisation: OrganisationId) -> Result<Vec<ApiKeyEntry>, EngineError> {
         let organisation = self.organisation_for(caller.organisation, organisation)?;
         self.check_may_manage_keys(caller, caller.mode)?;
         let mut found = Vec::new();
@@ -102,7 +114,7 @@ impl Engine {
             }
         }
         found.sort_by_key(|record| (record.created_on, record.id));
-        Ok(found)
+        found.into_iter().map(|record| self.key_entry(record, None)).collect()
     }
 
     /// A key the caller may manage, with its hash.
@@ -119,8 +131,9 @@ impl Engine {
         Ok((hash, record))
     }
 
-    pub fn api_key(&self, caller: &Caller, id: ApiKeyId) -> Result<ApiKeyRecord, EngineError> {
-        Ok(self.api_key_for(caller, id)?.1)
+    pub fn api_key(&self, caller: &Caller, id: ApiKeyId) -> Result<ApiKeyEntry, EngineError> {
+        let record = self.api_key_for(caller, id)?.1;
+        self.key_entry(record, None)
     }
 
     /// Writes a changed key record and, once it is durable, the cache.
@@ -138,18 +151,20 @@ impl Engine {
     }
 
     /// Issues a new key in place of `id`; the old key keeps working until `old_expires_on`
-    /// (epoch seconds, not in the past, at most `auth.api_key_roll_overlap_max_s` ahead).
+    /// (epoch seconds, not in the past, at most `auth.api_key_roll_overlap_max_s` ahead;
+    /// a day from now when not given).
     pub async fn roll_api_key(
         &self,
         caller: &Caller,
         id: ApiKeyId,
-        old_expires_on: i64,
-    ) -> Result<IssuedApiKey, EngineError> {
+        old_expires_on: Option<i64>,
+    ) -> Result<ApiKeyEntry, EngineError> {
         let overlap_max_s = self.inner.settings.auth.api_key_roll_overlap_max_s;
         self.check_open()?;
         let _writing = self.inner.access_writes.lock().await;
         let (old_hash, mut old) = self.api_key_for(caller, id)?;
         let now = self.now();
+        let old_expires_on = old_expires_on.unwrap_or(now + 86_400);
         if old.state(now) != ApiKeyState::Active {
             return Err(crate::engine::invalid(
                 "id",
@@ -174,7 +189,7 @@ impl Engine {
         old.rolled_to = Some(record.id);
         let new_hash = sha256(&key);
         self.store_api_keys(&[(old_hash, &old), (new_hash, &record)]).await?;
-        Ok(IssuedApiKey { record, key })
+        self.key_entry(record, Some(key))
     }
 
     /// Stops a key at once. Revoking a revoked key changes nothing.
@@ -186,7 +201,7 @@ impl Engine {
         caller: &Caller,
         id: ApiKeyId,
         calling_key: Option<ApiKeyId>,
-    ) -> Result<ApiKeyRecord, EngineError> {
+    ) -> Result<ApiKeyEntry, EngineError> {
         self.check_open()?;
         let _writing = self.inner.access_writes.lock().await;
         let (hash, mut record) = self.api_key_for(caller, id)?;
@@ -215,7 +230,7 @@ impl Engine {
             record.revoked_on = Some(self.now());
             self.store_api_keys(&[(hash, &record)]).await?;
         }
-        Ok(record)
+        self.key_entry(record, None)
     }
 
     /// The record of a key that may be used now; unknown, expired and revoked keys are

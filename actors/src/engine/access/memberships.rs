@@ -11,13 +11,42 @@
 
 use crate::domain::access::Subject;
 use crate::domain::contact::{Contact, ContactPreferences, Membership};
-use crate::domain::ids::{ContactId, OrganisationId, Tenant};
+use crate::domain::ids::{ContactId, OrganisationId, Tenant, WalletId};
+use crate::domain::money::Currency;
 use crate::domain::organisation::{Organisation, OrganisationType};
 use crate::engine::registration::ContactSession;
-use crate::engine::{claim_key, ClaimGuard, Engine, EngineError, NewContact};
+use crate::engine::{claim_key, ClaimGuard, Engine, EngineError, NewContact, Page};
 use crate::storage::WriteSet;
+use rust_decimal::Decimal;
 
-/// An organisation a contact belongs to, and its contact there.
+/// An organisation a contact belongs to, as a list shows it.
+#[derive(Debug, Clone)]
+pub struct JoinedEntry {
+    pub organisation: Organisation,
+    /// The contact's wallet in that organisation, when asked for.
+    pub wallet: Option<MembershipWallet>,
+}
+
+/// A contact's wallet in an organisation it belongs to.
+#[derive(Debug, Clone)]
+pub struct MembershipWallet {
+    pub id: WalletId,
+    pub currency: Currency,
+    /// What the contact may spend there (open and commerce balances).
+    pub spendable: Decimal,
+}
+
+/// One page of the organisations a contact belongs to.
+#[derive(Debug, Clone)]
+pub struct JoinedPage {
+    pub entries: Vec<JoinedEntry>,
+    /// Entries follow this page.
+    pub more: bool,
+    /// Every matching entry, when the page asked for the count.
+    pub total: Option<usize>,
+}
+
+/// An organisation a contact belongs to, with its contact there.
 #[derive(Debug, Clone)]
 pub struct JoinedOrganisation {
     pub organisation: Organisation,
@@ -188,6 +217,46 @@ impl Engine {
             }
         }
         Ok(joined)
+    }
+
+    /// A page of the organisations a contact belongs to (`joined_organisations`), those
+    /// whose name holds `name` (any case), each with the contact's wallet there when
+    /// `with_wallets`. `page.descending` does not apply: the contact's own comes first.
+    pub async fn contact_organisations(
+        &self,
+        tenant: &Tenant,
+        id: ContactId,
+        name: Option<&str>,
+        page: Page,
+        with_wallets: bool,
+    ) -> Result<JoinedPage, EngineError> {
+        let name = name.map(str::to_lowercase);
+        let mut joined = self.joined_organisations(tenant, id)?;
+        joined.retain(|joined| {
+            name.as_deref()
+                .is_none_or(|name| joined.organisation.name.to_lowercase().contains(name))
+        });
+        let total = page.count_total.then_some(joined.len());
+        let more = joined.len() > page.offset.saturating_add(page.size);
+        let mut entries = Vec::new();
+        for joined in joined.into_iter().skip(page.offset).take(page.size) {
+            let wallet = if with_wallets {
+                let member = self.stored_contact(&joined.tenant, joined.member)?;
+                let view = self.wallet(joined.tenant, member.wallet_id).await?;
+                Some(MembershipWallet {
+                    id: member.wallet_id,
+                    currency: member.wallet_currency,
+                    spendable: view.balances.open + view.balances.commerce,
+                })
+            } else {
+                None
+            };
+            entries.push(JoinedEntry {
+                organisation: joined.organisation,
+                wallet,
+            });
+        }
+        Ok(JoinedPage { entries, more, total })
     }
 
     /// What a session of the contact lists as joined: its own organisation first, then, for a

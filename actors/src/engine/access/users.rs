@@ -7,7 +7,7 @@ use crate::domain::ids::{Mode, OrganisationId, UserId};
 use crate::domain::organisation::Organisation;
 use crate::engine::lockout::SignInIdentity;
 use crate::engine::secrets::{hash_password, random_token, verify_password};
-use crate::engine::tokens::TokenPair;
+use crate::engine::tokens::{SessionKind, TokenPair};
 use crate::engine::{Engine, EngineError};
 use crate::storage::WriteSet;
 
@@ -24,6 +24,13 @@ pub struct NewUser {
     /// The caller's organisation when `None`.
     pub organisation: Option<OrganisationId>,
     pub role: Role,
+}
+
+/// A user, with the organisations it belongs to and its role in each.
+#[derive(Debug, Clone)]
+pub struct UserDetails {
+    pub user: User,
+    pub organisations: Vec<(Organisation, Role)>,
 }
 
 /// A signed-in user: tokens, and the organisations the user belongs to.
@@ -99,7 +106,7 @@ impl Engine {
     }
 
     /// Adds a user to the caller's organisation or one below it. Admins only.
-    pub async fn create_user(&self, caller: &Caller, new: NewUser) -> Result<User, EngineError> {
+    pub async fn create_user(&self, caller: &Caller, new: NewUser) -> Result<UserDetails, EngineError> {
         self.check_open()?;
         let organisation =
             self.organisation_for(caller.organisation, new.organisation.unwrap_or(caller.organisation))?;
@@ -108,7 +115,14 @@ impl Engine {
         }
         let user = self.prepare_user(new, organisation.id).await?;
         self.store_new_user(&user).await?;
-        Ok(user)
+        self.user_details(user)
+    }
+
+    fn user_details(&self, user: User) -> Result<UserDetails, EngineError> {
+        Ok(UserDetails {
+            organisations: self.user_organisations(&user)?,
+            user,
+        })
     }
 
     /// Stores a new user unless its email is taken.
@@ -147,7 +161,7 @@ impl Engine {
     }
 
     /// A user the caller reaches: one belonging to the caller's organisation or below it.
-    pub fn user_for(&self, caller: &Caller, id: UserId) -> Result<User, EngineError> {
+    pub fn user_for(&self, caller: &Caller, id: UserId) -> Result<UserDetails, EngineError> {
         let user = self.inner.store.user(id)?.ok_or(EngineError::NotFound("user"))?;
         let reached = user.memberships.iter().any(|membership| {
             self.organisation_for(caller.organisation, membership.organisation)
@@ -156,7 +170,7 @@ impl Engine {
         if !reached {
             return Err(EngineError::NotFound("user"));
         }
-        Ok(user)
+        self.user_details(user)
     }
 
     /// The user's role in `organisation`: from a membership of it or of one above it
@@ -227,6 +241,7 @@ impl Engine {
         target: OrganisationId,
     ) -> Result<UserSession, EngineError> {
         self.check_open()?;
+        self.organisation(target)?;
         let user_id = caller
             .user
             .ok_or_else(|| EngineError::Forbidden("switching needs a user's token, not an API key".into()))?;
@@ -248,8 +263,15 @@ impl Engine {
         })
     }
 
+    /// New tokens for a user's refresh token, which is spent (a second use ends the
+    /// session), with the user they act for.
+    pub async fn refresh_user_session(&self, refresh_token: &str) -> Result<UserSession, EngineError> {
+        let tokens = self.refresh_session(refresh_token, SessionKind::User).await?;
+        self.user_session(tokens)
+    }
+
     /// The user behind tokens just refreshed (a user's session).
-    pub fn user_session(&self, tokens: TokenPair) -> Result<UserSession, EngineError> {
+    fn user_session(&self, tokens: TokenPair) -> Result<UserSession, EngineError> {
         let Subject::User(id) = tokens.session.subject else {
             return Err(EngineError::InvalidToken("not a user's refresh token"));
         };

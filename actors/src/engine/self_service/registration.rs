@@ -218,8 +218,17 @@ impl Engine {
         self.contact_session(tenant, contact).await
     }
 
+    /// New tokens for a contact's refresh token, which is spent (a second use ends the
+    /// session), with the contact they act for.
+    pub async fn refresh_contact_session(&self, refresh_token: &str) -> Result<ContactSession, EngineError> {
+        let tokens = self
+            .refresh_session(refresh_token, crate::engine::SessionKind::Contact)
+            .await?;
+        self.contact_session_of(tokens)
+    }
+
     /// The contact behind tokens just refreshed (a contact's session).
-    pub fn contact_session_of(&self, tokens: TokenPair) -> Result<ContactSession, EngineError> {
+    fn contact_session_of(&self, tokens: TokenPair) -> Result<ContactSession, EngineError> {
         let Subject::Contact(tenant, id) = tokens.session.subject else {
             return Err(EngineError::InvalidToken("not a contact's refresh token"));
         };

@@ -1,12 +1,9 @@
-//! The POS purchase: `POST /backoffice/v2/purchases`, `GET /backoffice/v2/purchases/{id}`,
-//! `POST /backoffice/v2/purchases/{id}/cancel`.
+//! The POS purchase's wire types: request bodies as CRM.COM's clients send them, checked
+//! into the engine's submission, and the purchase as a response shows it.
 
-use crate::api::auth::BackOffice;
 use crate::api::backoffice::organisations::{tap_view, TapView};
 use crate::api::errors::{ApiError, ErrorBody};
-use crate::api::wire::{money, IgnoredBody, Money};
-use crate::startup::HttpLimits;
-use actix_web::{get, post, web, HttpResponse};
+use crate::api::wire::{money, Money};
 use rewards_engine::domain::ids::{
     ContactCode, ContactId, OrganisationId, PurchaseId, ReferenceNumber, TapId, WalletCode,
 };
@@ -14,7 +11,6 @@ use rewards_engine::domain::money::{with_minor_units, Currency};
 use rewards_engine::domain::organisation::OrganisationType;
 use rewards_engine::domain::purchase::{ProductLine, PurchaseRecord};
 use rewards_engine::engine::{ContactRef, PurchaseSubmission, SaleAt, SubmittedAmounts, TapRef};
-use rewards_engine::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -211,7 +207,7 @@ pub fn purchase_view(record: &PurchaseRecord, with_balances: bool) -> PurchaseVi
     }
 }
 
-fn contact_identifier(body: Option<ContactIdentifier>) -> Result<ContactRef, ApiError> {
+pub(crate) fn contact_identifier(body: Option<ContactIdentifier>) -> Result<ContactRef, ApiError> {
     let body = body.ok_or_else(|| ApiError::missing("contact"))?;
     match (body.id, body.code, body.wallet_code) {
         (Some(id), None, None) => ContactId::parse(&id)
@@ -230,7 +226,7 @@ fn contact_identifier(body: Option<ContactIdentifier>) -> Result<ContactRef, Api
     }
 }
 
-fn tap_ref(parameter: &'static str, tap: TapIdentifier) -> Result<TapRef, ApiError> {
+pub(crate) fn tap_ref(parameter: &'static str, tap: TapIdentifier) -> Result<TapRef, ApiError> {
     match (tap.id, tap.code) {
         (Some(id), None) => TapId::parse(&id)
             .map(TapRef::Id)
@@ -243,7 +239,7 @@ fn tap_ref(parameter: &'static str, tap: TapIdentifier) -> Result<TapRef, ApiErr
     }
 }
 
-fn sale_at(body: Option<SaleOrganisationBody>) -> Result<SaleAt, ApiError> {
+pub(crate) fn sale_at(body: Option<SaleOrganisationBody>) -> Result<SaleAt, ApiError> {
     let Some(body) = body else {
         return Ok(SaleAt::Caller);
     };
@@ -265,18 +261,6 @@ fn sale_at(body: Option<SaleOrganisationBody>) -> Result<SaleAt, ApiError> {
             "give at most one of organisation.id, organisation.merchant_tap or organisation.venue_tap",
         )),
     }
-}
-
-/// A purchase body checked, with where it was made resolved for this caller.
-fn submission(engine: &Engine, auth: &BackOffice, body: CreatePurchaseBody) -> Result<PurchaseSubmission, ApiError> {
-    let at = sale_at(body.organisation)?;
-    let at = engine.sale_organisation(auth.caller.organisation, auth.tenant.organisation, at)?;
-    let mut submission = PurchaseSubmission::try_from(CreatePurchaseBody {
-        organisation: None,
-        ..body
-    })?;
-    submission.organisation = Some(at);
-    Ok(submission)
 }
 
 impl TryFrom<CreatePurchaseBody> for PurchaseSubmission {
@@ -325,73 +309,13 @@ impl TryFrom<CreatePurchaseBody> for PurchaseSubmission {
             spend: body
                 .spend_request
                 .map(|spend| (spend.amount.0, spend.restrict_fully_covered)),
-            organisation: None,
+            organisation: sale_at(body.organisation)?,
         })
     }
 }
 
-fn purchase_id(text: &str) -> Result<PurchaseId, ApiError> {
+pub(crate) fn purchase_id(text: &str) -> Result<PurchaseId, ApiError> {
     PurchaseId::parse(text).map_err(|_| ApiError::not_found("purchase"))
-}
-
-/// Submit a POS purchase: awards from every active offer, and an optional spend from the
-/// wallet, applied atomically. A retry with the same `reference_number` and body returns
-/// the first outcome; with a different body it is refused (409).
-#[utoipa::path(
-    tag = "POS",
-    request_body = CreatePurchaseBody,
-    responses(
-        (status = 201, body = PurchaseView),
-        (status = 400, body = ErrorBody, description = "Bad input, currency mismatch, or insufficient funds with restrict_fully_covered"),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 429, body = ErrorBody)
-    ),
-    security(("Secret_API_key" = []))
-)]
-#[post("/purchases")]
-pub async fn create_purchase(
-    auth: BackOffice,
-    engine: web::Data<Engine>,
-    body: crate::api::wire::Json<CreatePurchaseBody>,
-) -> Result<HttpResponse, ApiError> {
-    let submission = submission(&engine, &auth, body.into_inner())?;
-    let record = engine.post_purchase(auth.tenant, submission).await?;
-    Ok(HttpResponse::Created().json(purchase_view(&record, true)))
-}
-
-/// A purchase.
-#[utoipa::path(
-    tag = "POS",
-    params(("id" = String, Path)),
-    responses((status = 200, body = PurchaseView), (status = 404, body = ErrorBody)),
-    security(("Secret_API_key" = []))
-)]
-#[get("/purchases/{id}")]
-pub async fn get_purchase(
-    auth: BackOffice,
-    engine: web::Data<Engine>,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let record = engine.purchase(&auth.tenant, purchase_id(&path)?)?;
-    Ok(HttpResponse::Ok().json(purchase_view(&record, false)))
-}
-
-/// Cancel a purchase: its awards and spend are reversed exactly. An award already spent is
-/// reversed as far as it can be; the rest becomes the wallet's shortfall. Idempotent.
-#[utoipa::path(
-    tag = "POS",
-    params(("id" = String, Path)),
-    responses((status = 200, body = PurchaseView), (status = 404, body = ErrorBody)),
-    security(("Secret_API_key" = []))
-)]
-#[post("/purchases/{id}/cancel")]
-pub async fn cancel_purchase(
-    auth: BackOffice,
-    engine: web::Data<Engine>,
-    path: web::Path<String>,
-    _body: IgnoredBody,
-) -> Result<HttpResponse, ApiError> {
-    let record = engine.cancel_purchase(auth.tenant, purchase_id(&path)?).await?;
-    Ok(HttpResponse::Ok().json(purchase_view(&record, false)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -416,77 +340,4 @@ pub struct BulkOutcome {
 pub struct BulkResponse {
     /// One outcome per submitted purchase, in the order submitted.
     pub results: Vec<BulkOutcome>,
-}
-
-/// Submit many purchases at once (our addition). Each item is handled exactly as a single
-/// `POST /purchases` (idempotent on its `reference_number`); items for the same wallet are
-/// applied in the order given. The response is 200 with one outcome per item.
-#[utoipa::path(
-    post,
-    path = "/purchases/bulk",
-    tag = "Engine additions",
-    request_body = BulkPurchasesBody,
-    responses(
-        (status = 200, body = BulkResponse),
-        (status = 400, body = ErrorBody, description = "No items, too many items, or a body that is not JSON"),
-        (status = 413, body = ErrorBody)
-    ),
-    security(("Secret_API_key" = []))
-)]
-pub async fn create_purchases_bulk(
-    auth: BackOffice,
-    engine: web::Data<Engine>,
-    limits: web::Data<HttpLimits>,
-    body: crate::api::wire::Json<BulkPurchasesBody>,
-) -> Result<HttpResponse, ApiError> {
-    let items = body.into_inner().purchases;
-    if items.is_empty() || items.len() > limits.bulk_items_max {
-        return Err(ApiError::invalid(
-            "purchases",
-            format!(
-                "purchases must hold 1 to {} items, not {}",
-                limits.bulk_items_max,
-                items.len()
-            ),
-        ));
-    }
-    let count = items.len();
-    let mut results: Vec<Option<BulkOutcome>> = (0..count).map(|_| None).collect();
-    let mut accepted = Vec::with_capacity(count);
-    let mut accepted_index = Vec::with_capacity(count);
-    for (index, item) in items.into_iter().enumerate() {
-        let parsed = serde_json::from_value::<CreatePurchaseBody>(item)
-            .map_err(|error| ApiError::invalid("purchases", format!("item {index}: {error}")))
-            .and_then(|body| submission(&engine, &auth, body));
-        match parsed {
-            Ok(submission) => {
-                accepted.push(submission);
-                accepted_index.push(index);
-            }
-            Err(error) => results[index] = Some(failed(index, error)),
-        }
-    }
-    let outcomes = engine.post_purchases(auth.tenant, accepted).await;
-    for (index, outcome) in accepted_index.into_iter().zip(outcomes) {
-        results[index] = Some(match outcome {
-            Ok(record) => BulkOutcome {
-                index,
-                status: 201,
-                purchase: Some(purchase_view(&record, true)),
-                error: None,
-            },
-            Err(error) => failed(index, ApiError::from(error)),
-        });
-    }
-    let results = results.into_iter().flatten().collect();
-    Ok(HttpResponse::Ok().json(BulkResponse { results }))
-}
-
-fn failed(index: usize, error: ApiError) -> BulkOutcome {
-    BulkOutcome {
-        index,
-        status: error.status.as_u16(),
-        purchase: None,
-        error: Some(error.body()),
-    }
 }

@@ -9,7 +9,7 @@
 use crate::settings::Settings;
 use rewards_engine::domain::access::Role;
 use rewards_engine::domain::ids::{Mode, OrganisationId};
-use rewards_engine::domain::organisation::{generate_api_key, ApiKeyKind};
+use rewards_engine::domain::organisation::ApiKeyKind;
 use rewards_engine::engine::NewUser;
 use rewards_engine::Engine;
 use serde::{Deserialize, Serialize};
@@ -71,10 +71,10 @@ pub async fn ensure(engine: &Engine, settings: &Settings) -> anyhow::Result<Opti
         }
     };
     let public_api_key = chosen(&settings.bootstrap.public_api_key, || {
-        generate_api_key(ApiKeyKind::Public, Mode::Live)
+        rewards_engine::engine::secrets::api_key(ApiKeyKind::Public, Mode::Live)
     });
     let secret_api_key = chosen(&settings.bootstrap.secret_api_key, || {
-        generate_api_key(ApiKeyKind::Secret, Mode::Live)
+        rewards_engine::engine::secrets::api_key(ApiKeyKind::Secret, Mode::Live)
     });
     let organisation_id = OrganisationId::random();
     let generated_password = settings

@@ -119,8 +119,8 @@ pub async fn observe(
     request: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
-    use futures_util::FutureExt;
     use crate::metrics as names;
+    use futures_util::FutureExt;
     let started = std::time::Instant::now();
     let route = route_label(request.path());
     let method = request.method().as_str().to_string();

@@ -83,32 +83,6 @@ pub fn tap_code(text: &str) -> Result<String, String> {
     Ok(code.to_string())
 }
 
-/// The layout of `Organisation` before TAPs (data dirs of the first release).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LegacyOrganisation {
-    pub id: OrganisationId,
-    pub name: String,
-    pub organisation_type: OrganisationType,
-    pub parent: Option<OrganisationId>,
-    pub default_currency: Currency,
-    pub created_on: i64,
-}
-
-impl From<LegacyOrganisation> for Organisation {
-    fn from(old: LegacyOrganisation) -> Organisation {
-        Organisation {
-            id: old.id,
-            name: old.name,
-            organisation_type: old.organisation_type,
-            parent: old.parent,
-            default_currency: old.default_currency,
-            created_on: old.created_on,
-            taps: Vec::new(),
-            updated_on: old.created_on,
-        }
-    }
-}
-
 /// Where a TAP code or id leads: the organisation holding it, and the TAP.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TapEntry {
@@ -181,49 +155,6 @@ impl ApiKeyRecord {
             ApiKeyState::Expired
         } else {
             ApiKeyState::Active
-        }
-    }
-}
-
-/// The layout of `ApiKeyRecord` before keys had ids (bootstrap keys of older data dirs).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LegacyApiKeyRecord {
-    pub organisation: OrganisationId,
-    pub mode: Mode,
-    pub kind: ApiKeyKind,
-    pub created_on: i64,
-}
-
-impl LegacyApiKeyRecord {
-    /// The record in today's layout; its id is derived from the key's hash so it is stable.
-    pub fn upgrade(self, key_hash: &[u8; 32]) -> ApiKeyRecord {
-        ApiKeyRecord {
-            organisation: self.organisation,
-            mode: self.mode,
-            kind: self.kind,
-            created_on: self.created_on,
-            id: ApiKeyId(uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, key_hash)),
-            name: "bootstrap".into(),
-            hint: "…".into(),
-            expires_on: None,
-            revoked_on: None,
-            rolled_to: None,
-        }
-    }
-}
-
-/// A new key: public keys are UUIDs as CRM.COM's are; secret keys carry 256 random bits and
-/// say what they are (`sk_live_…`, `sk_test_…`), so a leaked one is recognisable.
-pub fn generate_api_key(kind: ApiKeyKind, mode: Mode) -> String {
-    match kind {
-        ApiKeyKind::Public => uuid::Uuid::new_v4().to_string(),
-        ApiKeyKind::Secret => {
-            let bytes: [u8; 32] = rand::random();
-            let mode = match mode {
-                Mode::Live => "live",
-                Mode::Test => "test",
-            };
-            format!("sk_{mode}_{}", hex::encode(bytes))
         }
     }
 }
@@ -312,32 +243,28 @@ mod tests {
         assert_eq!(api_key_name_says("6f1c0b3e-1d2a"), (None, None));
         assert!(api_key_entropy_bits("aaaaaaaaaaaaaaaa") < 1.0);
         assert!(api_key_entropy_bits("0123456789abcdef") < API_KEY_ENTROPY_BITS_MIN);
-        assert!(api_key_entropy_bits(&generate_api_key(ApiKeyKind::Secret, Mode::Live)) > 200.0);
-        assert!(api_key_entropy_bits(&generate_api_key(ApiKeyKind::Public, Mode::Live)) > API_KEY_ENTROPY_BITS_MIN);
         assert!(api_key_entropy_bits("sk_live_secret_key_for_the_suite_0001") > API_KEY_ENTROPY_BITS_MIN);
     }
 
     #[test]
-    fn keys_are_random_hinted_and_expire_or_are_revoked() {
-        let secret = generate_api_key(ApiKeyKind::Secret, Mode::Test);
-        assert!(secret.starts_with("sk_test_") && secret.len() == 8 + 64);
-        assert_ne!(secret, generate_api_key(ApiKeyKind::Secret, Mode::Test));
+    fn keys_are_hinted_and_expire_or_are_revoked() {
+        let secret = format!("sk_test_{}", "5e".repeat(32));
         let hint = api_key_hint(&secret);
         assert!(hint.starts_with("sk_test_") && hint.ends_with(&secret[secret.len() - 4..]));
         assert!(!hint.contains(&secret[8..60]));
         assert_eq!(api_key_hint("short"), "…");
-        let legacy = LegacyApiKeyRecord {
+        let mut record = ApiKeyRecord {
             organisation: OrganisationId::random(),
             mode: Mode::Live,
             kind: ApiKeyKind::Secret,
             created_on: 5,
+            id: ApiKeyId::random(),
+            name: "till".into(),
+            hint: hint.clone(),
+            expires_on: None,
+            revoked_on: None,
+            rolled_to: None,
         };
-        // Old bytes never pass for the new layout (they end where its new fields begin).
-        let bytes = crate::storage::codec::encode(&legacy);
-        assert!(crate::storage::codec::decode::<ApiKeyRecord>(&bytes).is_err());
-        let read: LegacyApiKeyRecord = crate::storage::codec::decode(&bytes).unwrap();
-        let mut record = read.upgrade(&[7; 32]);
-        assert_eq!(record.id, legacy.upgrade(&[7; 32]).id);
         assert_eq!(record.state(100), ApiKeyState::Active);
         record.expires_on = Some(100);
         assert_eq!(record.state(99), ApiKeyState::Active);
@@ -365,20 +292,7 @@ mod tests {
     }
 
     #[test]
-    fn organisations_of_before_taps_read_without_taps() {
-        let old = LegacyOrganisation {
-            id: OrganisationId::random(),
-            name: "Old".into(),
-            organisation_type: Venue,
-            parent: Some(OrganisationId::random()),
-            default_currency: Currency::parse("EUR").unwrap(),
-            created_on: 9,
-        };
-        let bytes = crate::storage::codec::encode(&old);
-        assert!(crate::storage::codec::decode::<Organisation>(&bytes).is_err());
-        let read = Organisation::from(crate::storage::codec::decode::<LegacyOrganisation>(&bytes).unwrap());
-        assert!(read.taps.is_empty());
-        assert_eq!((read.name.as_str(), read.updated_on), ("Old", 9));
+    fn tap_codes_are_trimmed_and_bounded() {
         assert_eq!(tap_code("  T-1 ").unwrap(), "T-1");
         assert!(tap_code("").is_err() && tap_code("a\nb").is_err() && tap_code(&"x".repeat(51)).is_err());
     }

@@ -157,40 +157,6 @@ pub struct PurchaseRecord {
     pub organisation: Option<SaleOrganisation>,
 }
 
-/// The layout of `PurchaseRecord` before purchases recorded where they were made (a prefix
-/// of today's).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LegacyPurchaseRecord {
-    pub id: PurchaseId,
-    pub tenant: Tenant,
-    pub request: PurchaseRequest,
-    pub body_hash: [u8; 32],
-    pub state: PurchaseState,
-    pub date: i64,
-    pub posted_on: i64,
-    pub cancelled_on: Option<i64>,
-    pub effects: PurchaseEffects,
-    pub balances_after: Balances,
-}
-
-impl From<LegacyPurchaseRecord> for PurchaseRecord {
-    fn from(old: LegacyPurchaseRecord) -> PurchaseRecord {
-        PurchaseRecord {
-            id: old.id,
-            tenant: old.tenant,
-            request: old.request,
-            body_hash: old.body_hash,
-            state: old.state,
-            date: old.date,
-            posted_on: old.posted_on,
-            cancelled_on: old.cancelled_on,
-            effects: old.effects,
-            balances_after: old.balances_after,
-            organisation: None,
-        }
-    }
-}
-
 impl PurchaseRecord {
     /// Where the purchase was made (the business for records of before this was kept).
     pub fn organisation_id(&self) -> OrganisationId {
@@ -202,16 +168,18 @@ impl PurchaseRecord {
 mod tests {
     use super::*;
     use crate::domain::ids::{Mode, TapId};
-    use crate::storage::codec::{decode, encode};
 
-    fn legacy() -> LegacyPurchaseRecord {
-        let tenant = Tenant {
-            organisation: OrganisationId::random(),
-            mode: Mode::Live,
-        };
-        LegacyPurchaseRecord {
-            id: PurchaseId::random(),
-            tenant,
+    struct Old {
+        tenant: Tenant,
+        request: PurchaseRequest,
+    }
+
+    fn legacy() -> Old {
+        Old {
+            tenant: Tenant {
+                organisation: OrganisationId::random(),
+                mode: Mode::Live,
+            },
             request: PurchaseRequest {
                 reference_number: ReferenceNumber::parse("R-1").unwrap(),
                 contact_id: ContactId::random(),
@@ -227,34 +195,7 @@ mod tests {
                 products: vec![],
                 spend: None,
             },
-            body_hash: [3; 32],
-            state: PurchaseState::Posted,
-            date: 7,
-            posted_on: 7,
-            cancelled_on: None,
-            effects: PurchaseEffects::default(),
-            balances_after: Balances::default(),
         }
-    }
-
-    #[test]
-    fn records_of_before_the_sale_organisation_read_as_made_at_the_business() {
-        let old = legacy();
-        let bytes = encode(&old);
-        assert!(
-            decode::<PurchaseRecord>(&bytes).is_err(),
-            "old bytes never pass for the new layout"
-        );
-        let upgraded = PurchaseRecord::from(decode::<LegacyPurchaseRecord>(&bytes).unwrap());
-        assert_eq!(upgraded.organisation, None);
-        assert_eq!(upgraded.organisation_id(), old.tenant.organisation);
-        assert_eq!(upgraded.request, old.request);
-        let mut new = upgraded.clone();
-        new.organisation = Some(SaleOrganisation {
-            id: OrganisationId::random(),
-            tap: None,
-        });
-        assert_eq!(decode::<PurchaseRecord>(&encode(&new)).unwrap(), new);
     }
 
     #[test]

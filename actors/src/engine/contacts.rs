@@ -6,7 +6,7 @@ use crate::actors::claims::ClaimGuard;
 use crate::actors::contact::{ContactCommand, ContactKey};
 use crate::actors::kit::AskError;
 use crate::domain::contact::{validate_profile, Contact, ProfileUpdate};
-use crate::domain::ids::{ContactId, Tenant, WalletCode, WalletId};
+use crate::domain::ids::{ContactId, Tenant, WalletId};
 use crate::domain::wallet::{Wallet, WalletHeader};
 use crate::routes::ContactRoute;
 use crate::storage::{IdempotencyRecord, WriteSet};
@@ -60,7 +60,7 @@ impl Engine {
             }
         };
         let (wallet_code, _wallet_code_claim) = loop {
-            let code = WalletCode::random();
+            let code = crate::engine::secrets::wallet_code();
             let Ok(claim) = self
                 .inner
                 .claims

@@ -122,7 +122,7 @@ impl Engine {
             amount,
             code: request
                 .code
-                .unwrap_or_else(|| WalletCode::random().as_str().to_string()),
+                .unwrap_or_else(|| crate::engine::secrets::wallet_code().as_str().to_string()),
             notes: request.notes,
             transfer_date: request.transfer_date,
             created_on: 0,

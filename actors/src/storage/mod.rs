@@ -50,6 +50,7 @@ pub mod codec;
 mod derive;
 pub mod durability;
 pub mod keys;
+pub mod legacy;
 pub mod log;
 pub mod overlay;
 pub mod page;
@@ -70,12 +71,13 @@ use crate::domain::ids::{
     ApiKeyId, ContactCode, ContactId, OfferId, OrganisationId, PurchaseId, TapId, Tenant, UserId, WalletCode, WalletId,
 };
 use crate::domain::offer::RewardOffer;
-use crate::domain::organisation::{ApiKeyRecord, LegacyApiKeyRecord, LegacyOrganisation, Organisation, TapEntry};
+use crate::domain::organisation::{ApiKeyRecord, Organisation, TapEntry};
 use crate::domain::otp::{LinkToken, OneTimePassword};
-use crate::domain::purchase::{LegacyPurchaseRecord, PurchaseRecord};
+use crate::domain::purchase::PurchaseRecord;
 use crate::domain::wallet::{Wallet, WalletEvent};
 use codec::{decode, encode, CodecError};
 use crossbeam_channel::Sender;
+use legacy::{LegacyApiKeyRecord, LegacyOrganisation, LegacyPurchaseRecord};
 use log::Op;
 use overlay::Overlay;
 use serde::{Deserialize, Serialize};

@@ -23,9 +23,10 @@ use crate::domain::access::{Session, User};
 use crate::domain::contact::{Contact, ContactIdentity};
 use crate::domain::ids::{ApiKeyId, ContactId, OrganisationId, PurchaseId, Tenant, TransferId, UserId};
 use crate::domain::organisation::Organisation;
-use crate::domain::purchase::{LegacyPurchaseRecord, PurchaseRecord, PurchaseState};
+use crate::domain::purchase::{PurchaseRecord, PurchaseState};
 use crate::domain::transfer::{ActorMessage, MessageBody, TransferRecord};
 use crate::domain::wallet::{Cause, EntryKind, Wallet};
+use crate::storage::legacy::LegacyPurchaseRecord;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 

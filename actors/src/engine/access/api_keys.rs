@@ -4,9 +4,7 @@
 
 use crate::domain::access::{Caller, Role};
 use crate::domain::ids::{ApiKeyId, Mode, OrganisationId};
-use crate::domain::organisation::{
-    api_key_hint, generate_api_key, ApiKeyKind, ApiKeyRecord, ApiKeyState, OrganisationType,
-};
+use crate::domain::organisation::{api_key_hint, ApiKeyKind, ApiKeyRecord, ApiKeyState, OrganisationType};
 use crate::engine::{sha256, Engine, EngineError};
 use crate::storage::WriteSet;
 use std::sync::Arc;
@@ -92,7 +90,7 @@ impl Engine {
         let organisation =
             self.organisation_for(caller.organisation, new.organisation.unwrap_or(caller.organisation))?;
         self.check_may_manage_keys(caller, new.mode)?;
-        let key = generate_api_key(new.kind, new.mode);
+        let key = crate::engine::secrets::api_key(new.kind, new.mode);
         let record = key_record(organisation.id, new.kind, new.mode, name, &key, self.now());
         let mut writes = WriteSet::default();
         writes.api_key(&sha256(&key), &record);
@@ -183,7 +181,7 @@ impl Engine {
                 format!("must be between now ({now}) and {overlap_max_s} seconds from now"),
             ));
         }
-        let key = generate_api_key(old.kind, old.mode);
+        let key = crate::engine::secrets::api_key(old.kind, old.mode);
         let record = key_record(old.organisation, old.kind, old.mode, old.name.clone(), &key, now);
         old.expires_on = Some(old_expires_on);
         old.rolled_to = Some(record.id);

@@ -6,7 +6,7 @@ use crate::domain::access::{normalise_email, Role, Subject};
 use crate::domain::comms::{normalise_phone, obfuscate_email, obfuscate_phone, Channel, MessageKind};
 use crate::domain::contact::{Contact, IdentityProvider};
 use crate::domain::ids::{ContactId, Tenant};
-use crate::domain::otp::{new_code, OneTimePassword, OtpCheck, OtpState};
+use crate::domain::otp::{OneTimePassword, OtpCheck, OtpState};
 use crate::engine::comms::NewMessage;
 use crate::engine::registration::ContactSession;
 use crate::engine::{claim_key, sha256, Engine, EngineError};
@@ -119,7 +119,7 @@ impl Engine {
         let settings = &self.inner.settings.otp;
         let business = self.organisation(tenant.organisation)?;
         let id = uuid::Uuid::new_v4();
-        let code = new_code();
+        let code = crate::engine::secrets::otp_code();
         let now = self.now();
         let minutes = (settings.ttl_s + 59) / 60;
         let body = format!(

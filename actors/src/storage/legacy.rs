@@ -1,0 +1,194 @@
+//! Layouts of records written by earlier releases, and how each reads in today's layout.
+//! Each old layout is a prefix of the new one, so old bytes never pass for the new layout;
+//! the record families try today's layout first and upgrade on a miss.
+
+use crate::domain::ids::{ApiKeyId, Mode, OrganisationId, PurchaseId, Tenant};
+use crate::domain::money::Currency;
+use crate::domain::organisation::{ApiKeyKind, ApiKeyRecord, Organisation, OrganisationType};
+use crate::domain::purchase::{PurchaseRecord, PurchaseRequest, PurchaseState};
+use crate::domain::wallet::{Balances, PurchaseEffects};
+use serde::{Deserialize, Serialize};
+
+/// The layout of `Organisation` before TAPs (data dirs of the first release).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegacyOrganisation {
+    pub id: OrganisationId,
+    pub name: String,
+    pub organisation_type: OrganisationType,
+    pub parent: Option<OrganisationId>,
+    pub default_currency: Currency,
+    pub created_on: i64,
+}
+
+impl From<LegacyOrganisation> for Organisation {
+    fn from(old: LegacyOrganisation) -> Organisation {
+        Organisation {
+            id: old.id,
+            name: old.name,
+            organisation_type: old.organisation_type,
+            parent: old.parent,
+            default_currency: old.default_currency,
+            created_on: old.created_on,
+            taps: Vec::new(),
+            updated_on: old.created_on,
+        }
+    }
+}
+
+/// The layout of `ApiKeyRecord` before keys had ids (bootstrap keys of older data dirs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegacyApiKeyRecord {
+    pub organisation: OrganisationId,
+    pub mode: Mode,
+    pub kind: ApiKeyKind,
+    pub created_on: i64,
+}
+
+impl LegacyApiKeyRecord {
+    /// The record in today's layout; its id is derived from the key's hash so it is stable.
+    pub fn upgrade(self, key_hash: &[u8; 32]) -> ApiKeyRecord {
+        ApiKeyRecord {
+            organisation: self.organisation,
+            mode: self.mode,
+            kind: self.kind,
+            created_on: self.created_on,
+            id: ApiKeyId(uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, key_hash)),
+            name: "bootstrap".into(),
+            hint: "…".into(),
+            expires_on: None,
+            revoked_on: None,
+            rolled_to: None,
+        }
+    }
+}
+
+/// The layout of `PurchaseRecord` before purchases recorded where they were made (a prefix
+/// of today's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegacyPurchaseRecord {
+    pub id: PurchaseId,
+    pub tenant: Tenant,
+    pub request: PurchaseRequest,
+    pub body_hash: [u8; 32],
+    pub state: PurchaseState,
+    pub date: i64,
+    pub posted_on: i64,
+    pub cancelled_on: Option<i64>,
+    pub effects: PurchaseEffects,
+    pub balances_after: Balances,
+}
+
+impl From<LegacyPurchaseRecord> for PurchaseRecord {
+    fn from(old: LegacyPurchaseRecord) -> PurchaseRecord {
+        PurchaseRecord {
+            id: old.id,
+            tenant: old.tenant,
+            request: old.request,
+            body_hash: old.body_hash,
+            state: old.state,
+            date: old.date,
+            posted_on: old.posted_on,
+            cancelled_on: old.cancelled_on,
+            effects: old.effects,
+            balances_after: old.balances_after,
+            organisation: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ids::{ContactId, ReferenceNumber, WalletId};
+    use crate::domain::organisation::ApiKeyState;
+    use crate::domain::purchase::{SaleOrganisation, TransactionAmounts};
+    use crate::storage::codec::{decode, encode};
+    use rust_decimal::Decimal;
+
+    #[test]
+    fn api_keys_of_before_ids_read_with_an_id_stable_per_key() {
+        let legacy = LegacyApiKeyRecord {
+            organisation: OrganisationId::random(),
+            mode: Mode::Live,
+            kind: ApiKeyKind::Secret,
+            created_on: 5,
+        };
+        // Old bytes never pass for the new layout (they end where its new fields begin).
+        let bytes = encode(&legacy);
+        assert!(decode::<ApiKeyRecord>(&bytes).is_err());
+        let read: LegacyApiKeyRecord = decode(&bytes).unwrap();
+        let record = read.upgrade(&[7; 32]);
+        assert_eq!(record.id, legacy.upgrade(&[7; 32]).id);
+        assert_eq!(record.state(100), ApiKeyState::Active);
+    }
+
+    #[test]
+    fn organisations_of_before_taps_read_without_taps() {
+        let old = LegacyOrganisation {
+            id: OrganisationId::random(),
+            name: "Old".into(),
+            organisation_type: OrganisationType::Venue,
+            parent: Some(OrganisationId::random()),
+            default_currency: Currency::parse("EUR").unwrap(),
+            created_on: 9,
+        };
+        let bytes = encode(&old);
+        assert!(decode::<Organisation>(&bytes).is_err());
+        let read = Organisation::from(decode::<LegacyOrganisation>(&bytes).unwrap());
+        assert!(read.taps.is_empty());
+        assert_eq!((read.name.as_str(), read.updated_on), ("Old", 9));
+    }
+
+    fn legacy() -> LegacyPurchaseRecord {
+        let tenant = Tenant {
+            organisation: OrganisationId::random(),
+            mode: Mode::Live,
+        };
+        LegacyPurchaseRecord {
+            id: PurchaseId::random(),
+            tenant,
+            request: PurchaseRequest {
+                reference_number: ReferenceNumber::parse("R-1").unwrap(),
+                contact_id: ContactId::random(),
+                wallet_id: WalletId::random(),
+                currency: Currency::parse("EUR").unwrap(),
+                amounts: TransactionAmounts {
+                    net: None,
+                    tax: None,
+                    discount: None,
+                    total: Decimal::TEN,
+                },
+                date: None,
+                products: vec![],
+                spend: None,
+            },
+            body_hash: [3; 32],
+            state: PurchaseState::Posted,
+            date: 7,
+            posted_on: 7,
+            cancelled_on: None,
+            effects: PurchaseEffects::default(),
+            balances_after: Balances::default(),
+        }
+    }
+
+    #[test]
+    fn records_of_before_the_sale_organisation_read_as_made_at_the_business() {
+        let old = legacy();
+        let bytes = encode(&old);
+        assert!(
+            decode::<PurchaseRecord>(&bytes).is_err(),
+            "old bytes never pass for the new layout"
+        );
+        let upgraded = PurchaseRecord::from(decode::<LegacyPurchaseRecord>(&bytes).unwrap());
+        assert_eq!(upgraded.organisation, None);
+        assert_eq!(upgraded.organisation_id(), old.tenant.organisation);
+        assert_eq!(upgraded.request, old.request);
+        let mut new = upgraded.clone();
+        new.organisation = Some(SaleOrganisation {
+            id: OrganisationId::random(),
+            tap: None,
+        });
+        assert_eq!(decode::<PurchaseRecord>(&encode(&new)).unwrap(), new);
+    }
+}

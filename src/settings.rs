@@ -486,6 +486,8 @@ mod tests {
                 "money.wallet_balance_max",
             ),
             ("REWARDS__ACTORS__SURPRISE", "1", "surprise"),
+            // Moved to [http]; the old place is refused by name, not ignored.
+            ("REWARDS__OTP__CLIENT_ADDRESS_HEADER", "X-Forwarded-For", "client_address_header"),
         ] {
             let error = Settings::load_from_pairs(None, &[(name, value)]).unwrap_err();
             assert!(error.to_string().contains(key), "{name}: {error}");

@@ -120,6 +120,9 @@ pub struct OidcProviderSettings {
     pub client_id: String,
     #[serde(default)]
     pub client_secret: String,
+    /// Where the provider sends the person back when the app names no `redirect_url`.
+    #[serde(default)]
+    pub redirect_url: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -363,6 +366,15 @@ impl Settings {
             if provider.client_id.trim().is_empty() {
                 return Err(invalid("oidc.providers.*.client_id", format!("{name}: is required")));
             }
+            if !(provider.redirect_url.is_empty()
+                || provider.redirect_url.starts_with("https://")
+                || provider.redirect_url.starts_with("http://"))
+            {
+                return Err(invalid(
+                    "oidc.providers.*.redirect_url",
+                    format!("{name}: must be an http(s) URL"),
+                ));
+            }
         }
         if !self.facebook.app_id.is_empty() && self.facebook.app_secret.is_empty() {
             return Err(invalid("facebook.app_secret", "is required with facebook.app_id"));
@@ -487,7 +499,11 @@ mod tests {
             ),
             ("REWARDS__ACTORS__SURPRISE", "1", "surprise"),
             // Moved to [http]; the old place is refused by name, not ignored.
-            ("REWARDS__OTP__CLIENT_ADDRESS_HEADER", "X-Forwarded-For", "client_address_header"),
+            (
+                "REWARDS__OTP__CLIENT_ADDRESS_HEADER",
+                "X-Forwarded-For",
+                "client_address_header",
+            ),
         ] {
             let error = Settings::load_from_pairs(None, &[(name, value)]).unwrap_err();
             assert!(error.to_string().contains(key), "{name}: {error}");

@@ -1,8 +1,13 @@
 //! Authentication of back-office calls (D10). The caller is either
 //! - a secret API key in the `api_key` header: its organisation, acting as an admin, or
-//! - a user's access token (`Authorization: Bearer <jwt>`): the organisation the user signed
-//!   in to or switched into, with the user's role there. An `api_key` sent with it must be
-//!   valid and of the same mode.
+//! - a user's access token (`authorization: <jwt>` as CRM.COM's back-office clients send
+//!   it, or `Authorization: Bearer <jwt>`): the organisation the user signed in to or
+//!   switched into, with the user's role there.
+//!
+//! When both come, the token decides who calls (its organisation and role) and the key
+//! bounds it: the key must be valid, of the token's mode, and the token's organisation
+//! must be in the key's network (the key's business, or a service owner's whole network).
+//! A token of one business sent with another business's key is refused (403).
 //!
 //! Either way the tenant (whose contacts and wallets the call works on) is the business at
 //! or above the caller's organisation, in the caller's mode. Handlers never see a request
@@ -60,17 +65,20 @@ pub fn api_key(request: &HttpRequest) -> Result<Arc<ApiKeyRecord>, ApiError> {
     Ok(engine(request)?.authenticate_api_key(key)?)
 }
 
-/// The bearer token of the `Authorization` header, if there is one.
+/// The token of the `Authorization` header, if there is one: `Bearer <token>`, or the bare
+/// token as CRM.COM's back-office clients send it.
 pub fn bearer(request: &HttpRequest) -> Result<Option<&str>, ApiError> {
     match header(request, "authorization") {
         None => Ok(None),
-        Some(value) => {
-            let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
-            if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-                return Err(EngineError::InvalidToken("expected Authorization: Bearer <token>").into());
+        Some(value) => match value.split_once(' ') {
+            None => Ok(Some(value)),
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+                Ok(Some(token.trim()))
             }
-            Ok(Some(token.trim()))
-        }
+            Some(_) => {
+                Err(EngineError::InvalidToken("expected Authorization: Bearer <token>, or the token alone").into())
+            }
+        },
     }
 }
 
@@ -108,12 +116,23 @@ fn authenticate(request: &HttpRequest) -> Result<BackOffice, ApiError> {
     let caller = match access_token(request)? {
         Some(token) => {
             let caller = user_caller(engine, &token)?;
-            if header(request, API_KEY_HEADER).is_some() && api_key(request)?.mode != caller.mode {
-                return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    codes::FORBIDDEN,
-                    "the api_key and the token are of different modes (live and test never meet)",
-                ));
+            if header(request, API_KEY_HEADER).is_some() {
+                let key = api_key(request)?;
+                if key.mode != caller.mode {
+                    return Err(ApiError::new(
+                        StatusCode::FORBIDDEN,
+                        codes::FORBIDDEN,
+                        "the api_key and the token are of different modes (live and test never meet)",
+                    ));
+                }
+                let network = engine.business_of(key.organisation)?;
+                if engine.organisation_for(network, caller.organisation).is_err() {
+                    return Err(ApiError::new(
+                        StatusCode::FORBIDDEN,
+                        codes::FORBIDDEN,
+                        "the token acts in an organisation outside the api_key's network",
+                    ));
+                }
             }
             caller
         }

@@ -167,7 +167,8 @@ impl actix_web::FromRequest for Paged {
 pub struct Paging {
     pub page: usize,
     pub size: usize,
-    /// Null unless `include_total=true`.
+    /// Only with `include_total=true` (the contract types it as an integer, never null).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<usize>,
     pub has_more: bool,
 }

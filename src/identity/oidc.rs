@@ -161,9 +161,18 @@ impl OidcProviders {
         &self,
         name: &str,
         tenant: Tenant,
-        redirect_url: &str,
+        redirect_url: Option<&str>,
     ) -> Result<(String, String), ApiError> {
         let provider = self.provider(name)?;
+        // The app's own, else the provider's setting (the contract makes it optional).
+        let redirect_url = redirect_url
+            .or(Some(provider.settings.redirect_url.as_str()).filter(|url| !url.is_empty()))
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "redirect_url",
+                    format!("redirect_url is required: provider {name} has no oidc.providers.*.redirect_url setting"),
+                )
+            })?;
         if !(redirect_url.starts_with("https://") || redirect_url.starts_with("http://")) {
             return Err(ApiError::invalid("redirect_url", "redirect_url must be an http(s) URL"));
         }

@@ -19,11 +19,14 @@ async fn list_keys(app: &TestApp, key: &str, organisation: &str) -> Vec<Value> {
         .with_key(
             key,
             "GET",
-            &format!("/backoffice/v2/api_keys?organisation_id={organisation}"),
+            &format!("/backoffice/v2/api_keys?organisation_id={organisation}&order=ASC&size=100"),
             None,
         )
         .await;
     assert_eq!(reply.status, 200, "{}", reply.body);
+    // A list like every CRM.COM list: {paging, content}.
+    assert_eq!(reply.body["paging"]["page"], 1, "{}", reply.body);
+    assert_eq!(reply.body["paging"]["has_more"], false, "{}", reply.body);
     reply.body["content"].as_array().unwrap().clone()
 }
 

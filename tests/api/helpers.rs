@@ -149,7 +149,8 @@ impl TestApp {
         format!("{}{}", self.address, path)
     }
 
-    async fn reply(response: reqwest::Response) -> Reply {
+    /// The reply to a call, checked against CRM.COM's contract (`contract::check`).
+    async fn reply(method: &str, path: &str, request: Option<&Value>, response: reqwest::Response) -> Reply {
         let status = response.status();
         let retry_after = response
             .headers()
@@ -166,6 +167,7 @@ impl TestApp {
         } else {
             serde_json::from_str(&text).unwrap_or(Value::String(text))
         };
+        crate::contract::check(method, path, request, status.as_u16(), &body);
         Reply {
             status,
             body,
@@ -178,23 +180,23 @@ impl TestApp {
     async fn send_json(&self, method: reqwest::Method, path: &str, body: &Value) -> Reply {
         let request = self
             .client
-            .request(method, self.url(path))
+            .request(method.clone(), self.url(path))
             .header("api_key", SECRET_KEY)
             .json(body);
-        Self::reply(request.send().await.unwrap()).await
+        Self::reply(method.as_str(), path, Some(body), request.send().await.unwrap()).await
     }
 
     /// Any request, with exactly the headers given (no key unless one is passed).
     pub async fn call(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&Value>) -> Reply {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut request = self.client.request(method, self.url(path));
+        let verb = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self.client.request(verb, self.url(path));
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
         if let Some(body) = body {
             request = request.json(body);
         }
-        Self::reply(request.send().await.unwrap()).await
+        Self::reply(method, path, body, request.send().await.unwrap()).await
     }
 
     /// A request with one API key.
@@ -215,7 +217,8 @@ impl TestApp {
         if let Some(key) = key {
             request = request.header("api_key", key);
         }
-        Self::reply(request.send().await.unwrap()).await
+        // Not JSON, or not meant to be: only the response is checked.
+        Self::reply("POST", path, None, request.send().await.unwrap()).await
     }
 
     pub async fn put(&self, path: &str, body: &Value) -> Reply {
@@ -230,7 +233,7 @@ impl TestApp {
             .send()
             .await
             .unwrap();
-        Self::reply(response).await
+        Self::reply("GET", path, None, response).await
     }
 
     pub async fn create_offer(&self, body: Value) -> Value {

@@ -452,3 +452,36 @@ async fn contacts_sign_in_with_facebook_tokens_checked_by_inspection() {
     let refused = authenticate(&plain, PUBLIC_KEY, json!({"provider": "FACEBOOK", "token": "fb-good"})).await;
     assert_eq!(refused.status, 400, "{}", refused.body);
 }
+
+/// The contract makes `redirect_url` optional: without it the provider's setting is used,
+/// and with neither the call is refused naming it.
+#[tokio::test]
+async fn an_oidc_sign_in_without_a_redirect_url_goes_back_to_the_providers_setting() {
+    let provider = Provider::start();
+    let app = spawn_with_provider(&provider).await;
+    let path = "/self-service/v2/contacts/oidc/local";
+    let refused = app.with_key(PUBLIC_KEY, "GET", path, None).await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert_eq!(refused.body["parameters"][0], "redirect_url", "{}", refused.body);
+    app.stop().await;
+
+    let mut settings = provider.settings();
+    settings.push((
+        "REWARDS__OIDC__PROVIDERS__LOCAL__REDIRECT_URL",
+        "https://app.example/default".into(),
+    ));
+    let pairs: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app = spawn_app_with(
+        Arc::new(tempfile::TempDir::new().unwrap()),
+        rewards_engine::ManualClock::new(START_S),
+        &pairs,
+    )
+    .await;
+    let started = app.with_key(PUBLIC_KEY, "GET", path, None).await;
+    assert_eq!(started.status, 200, "{}", started.body);
+    let url = reqwest::Url::parse(started.body["authorization_url"].as_str().unwrap()).unwrap();
+    let query: HashMap<String, String> = url.query_pairs().into_owned().collect();
+    assert_eq!(query["redirect_uri"], "https://app.example/default");
+    // The app's own still wins.
+    let (_, _) = start(&app, PUBLIC_KEY).await;
+}

@@ -171,7 +171,7 @@ async fn back_office_contacts_add_credentials_proven_by_link_or_code() {
     // Details that are not the contact's are the same 404 as an unknown contact.
     for body in [
         json!({"provider": "EMAIL", "email": "someone@example.com", "password": "bo-password-1"}),
-        json!({"provider": "PHONE", "phone": {"number": "99000000", "country_code": "CYP"}}),
+        json!({"provider": "PHONE", "email": null, "phone": {"number": "99000000", "country_code": "CYP"}}),
     ] {
         let reply = public(&app, &path, &body).await;
         assert_eq!(reply.status, 404, "{body}: {}", reply.body);
@@ -227,7 +227,7 @@ async fn back_office_contacts_add_credentials_proven_by_link_or_code() {
     let added = public(
         &app,
         &path,
-        &json!({"provider": "PHONE", "phone": {"number": "99 555 111", "country_code": "CYP"}}),
+        &json!({"provider": "PHONE", "email": null, "phone": {"number": "99 555 111", "country_code": "CYP"}}),
     )
     .await;
     assert_eq!(added.status, 201, "{}", added.body);
@@ -242,7 +242,7 @@ async fn back_office_contacts_add_credentials_proven_by_link_or_code() {
     let by_phone = public(
         &app,
         "/self-service/v2/contacts/authenticate",
-        &json!({"provider": "PHONE", "phone": {"number": "99555111", "country_code": "CYP"}}),
+        &json!({"provider": "PHONE", "email": null, "phone": {"number": "99555111", "country_code": "CYP"}}),
     )
     .await;
     assert_eq!(by_phone.status, 200, "{}", by_phone.body);

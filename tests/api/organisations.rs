@@ -50,6 +50,25 @@ async fn the_network_nests_merchants_and_venues_under_the_business() {
         .await;
     assert_eq!(network.status, 200);
     assert_eq!(names(&network.body), ["North Merchant", "North Venue", "Own Shop"]);
+    assert_eq!(network.body["paging"]["has_more"], false, "{}", network.body);
+    // Paged like every CRM.COM list.
+    let first = app
+        .get(&format!(
+            "/backoffice/v2/organisations/{business_id}/network?size=2&include_total=true"
+        ))
+        .await;
+    assert_eq!(names(&first.body).len(), 2, "{}", first.body);
+    assert_eq!(first.body["paging"]["has_more"], true, "{}", first.body);
+    assert_eq!(first.body["paging"]["total"], 3, "{}", first.body);
+    let second = app
+        .get(&format!(
+            "/backoffice/v2/organisations/{business_id}/network?size=2&page=2"
+        ))
+        .await;
+    assert_eq!(second.body["paging"]["has_more"], false, "{}", second.body);
+    let mut both = [names(&first.body), names(&second.body)].concat();
+    both.sort();
+    assert_eq!(both, ["North Merchant", "North Venue", "Own Shop"]);
     let venues = app
         .get(&format!(
             "/backoffice/v2/organisations/{business_id}/network?type=VENUE"

@@ -184,7 +184,7 @@ async fn a_changed_email_signs_nothing_in_until_it_is_confirmed() {
             "PUT",
             &format!("/self-service/v2/contacts/{id}"),
             &[("authorization", &bearer)],
-            Some(&json!({"phone": {"number": "99777999", "country_code": "CYP"}})),
+            Some(&json!({"phone": {"type": "MOBILE", "number": "99777999", "country_code": "CYP"}})),
         )
         .await;
     assert_eq!(new_phone.status, 200, "{}", new_phone.body);

@@ -108,7 +108,9 @@ async fn a_contact_registers_signs_in_reads_and_updates_itself() {
         &token,
         "PUT",
         &path,
-        Some(&json!({"last_name": "Renamed", "phone": {"number": "99123456", "country_code": "CYP"}})),
+        Some(
+            &json!({"last_name": "Renamed", "phone": {"type": "MOBILE", "number": "99123456", "country_code": "CYP"}}),
+        ),
     )
     .await;
     assert_eq!(updated.status, 200, "{}", updated.body);
@@ -167,12 +169,15 @@ async fn contact_routes_reach_only_the_tokens_own_contact() {
         let reply = as_contact(&app, &ann_token, method, &path, body.as_ref()).await;
         assert_eq!(reply.status, 403, "{method} {path}: {}", reply.body);
     }
-    // A public key alone, a user's token, a secret key: not a contact's token.
+    // A public key alone, a user's token, a secret key: not a contact's token (the secret
+    // key may unregister a contact, as the contract allows: below).
     for (method, path, body) in routes(&ann_id) {
         let reply = app.with_key(PUBLIC_KEY, method, &path, body.as_ref()).await;
         assert_eq!(reply.status, 401, "public key {method} {path}: {}", reply.body);
-        let reply = app.with_key(SECRET_KEY, method, &path, body.as_ref()).await;
-        assert_eq!(reply.status, 401, "secret key {method} {path}: {}", reply.body);
+        if method != "DELETE" {
+            let reply = app.with_key(SECRET_KEY, method, &path, body.as_ref()).await;
+            assert_eq!(reply.status, 401, "secret key {method} {path}: {}", reply.body);
+        }
         let reply = as_contact(&app, &user_token, method, &path, body.as_ref()).await;
         assert_eq!(reply.status, 403, "user token {method} {path}: {}", reply.body);
     }
@@ -188,6 +193,25 @@ async fn contact_routes_reach_only_the_tokens_own_contact() {
     assert_eq!(back_office.status, 403, "{}", back_office.body);
     let bob_seen = app.get(&format!("/backoffice/v2/contacts/{bob_id}")).await;
     assert_eq!(bob_seen.body["last_name"], "Reg");
+
+    // The business's server unregisters a contact with its secret key; a test key of the
+    // business does not reach its live contacts.
+    let bob_path = format!("/self-service/v2/contacts/{bob_id}");
+    let test_secret = app
+        .post("/backoffice/v2/api_keys", &json!({"type": "SECRET", "mode": "TEST"}))
+        .await;
+    let test_secret = test_secret.body["key"].as_str().unwrap().to_string();
+    let reply = app.with_key(&test_secret, "DELETE", &bob_path, None).await;
+    assert_eq!(reply.status, 404, "{}", reply.body);
+    let reply = app.with_key(SECRET_KEY, "DELETE", &bob_path, None).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let gone = app.get(&format!("/backoffice/v2/contacts/{bob_id}")).await;
+    assert_eq!(gone.status, 404, "{}", gone.body);
+    assert_eq!(
+        as_contact(&app, &access(&bob), "GET", &bob_path, None).await.status,
+        401,
+        "the unregistered contact's sessions end"
+    );
 
     // A token of a test-mode app does not reach live contacts, nor the other way round.
     let test_key = app
@@ -413,6 +437,9 @@ async fn a_registry_contact_signs_up_to_and_off_businesses_of_its_service_owner(
     let member_id = joined.body["contact"]["id"].as_str().unwrap().to_string();
     assert_ne!(member_id, contact_id);
     assert_eq!(joined.body["contact"]["first_name"], "Ria");
+    // The contract names this expiry `exp` and types it as a date string.
+    assert_eq!(joined.body["exp"], "2027-01-15T08:15:00Z", "{}", joined.body);
+    assert!(joined.body.get("expiration_date").is_none(), "{}", joined.body);
     let again = as_contact(&app, &token, "POST", &memberships, Some(&sign_up)).await;
     assert_eq!(again.status, 200);
     assert_eq!(
@@ -477,6 +504,12 @@ async fn a_registry_contact_signs_up_to_and_off_businesses_of_its_service_owner(
     .await;
     assert_eq!(switched.status, 200, "{}", switched.body);
     assert_eq!(switched.body["contact"]["id"], member_id.as_str());
+    // Here the contract types `expiration_date` as a date string, not epoch seconds.
+    assert_eq!(
+        switched.body["expiration_date"], "2027-01-15T08:15:00Z",
+        "{}",
+        switched.body
+    );
     let member_token = access(&switched);
     let member_path = format!("/self-service/v2/contacts/{member_id}");
     assert_eq!(

@@ -468,3 +468,96 @@ async fn the_first_start_generates_the_admin_password_when_none_is_set() {
     assert_eq!(sign_in(&app, PUBLIC_KEY, ADMIN_EMAIL, password).await.status, 200);
     assert_eq!(sign_in(&app, PUBLIC_KEY, ADMIN_EMAIL, ADMIN_PASSWORD).await.status, 401);
 }
+
+/// CRM.COM's back-office clients send the user's token bare (`authorization: <jwt>`) with
+/// the secret key. The token decides who calls; the key bounds it: same mode, and the
+/// token's organisation in the key's network.
+#[tokio::test]
+async fn a_bare_token_works_with_the_key_and_the_key_bounds_the_token() {
+    let app = spawn_app().await;
+    let admin = token(&sign_in(&app, PUBLIC_KEY, ADMIN_EMAIL, ADMIN_PASSWORD).await);
+    let organisations = "/backoffice/v2/organisations";
+    let list = |headers: Vec<(&'static str, String)>| {
+        let app = &app;
+        async move {
+            let headers: Vec<(&str, &str)> = headers.iter().map(|(name, value)| (*name, value.as_str())).collect();
+            app.call("GET", "/backoffice/v2/api_keys", &headers, None).await
+        }
+    };
+    // Bare, as CRM.COM's clients send it, with and without the key; and with Bearer.
+    for headers in [
+        vec![("authorization", admin.clone()), ("api_key", SECRET_KEY.to_string())],
+        vec![("authorization", admin.clone())],
+        vec![("authorization", bearer(&admin)), ("api_key", SECRET_KEY.to_string())],
+    ] {
+        let reply = list(headers.clone()).await;
+        assert_eq!(reply.status, 200, "{headers:?}: {}", reply.body);
+    }
+    // A scheme other than Bearer is refused.
+    let reply = list(vec![("authorization", format!("Basic {admin}"))]).await;
+    assert_eq!(reply.status, 401, "{}", reply.body);
+
+    // The token decides: a MEMBER's token with the admin's secret key acts as a MEMBER.
+    let member = app
+        .post(
+            "/backoffice/v2/users",
+            &json!({"email": "member@suite.example", "password": "member-password-1", "role": "MEMBER"}),
+        )
+        .await;
+    assert_eq!(member.status, 201, "{}", member.body);
+    let member = token(&sign_in(&app, PUBLIC_KEY, "member@suite.example", "member-password-1").await);
+    let made = app
+        .call(
+            "POST",
+            organisations,
+            &[("authorization", member.as_str()), ("api_key", SECRET_KEY)],
+            Some(&json!({"name": "Shop", "type": "MERCHANT"})),
+        )
+        .await;
+    assert_eq!(
+        made.status, 403,
+        "the member's role decides, not the key's: {}",
+        made.body
+    );
+
+    // Another business's key does not carry this business's token.
+    let other = app
+        .engine
+        .create_root_organisation(
+            "Elsewhere",
+            rewards_engine::domain::organisation::OrganisationType::Business,
+            None,
+        )
+        .await
+        .unwrap();
+    let other_key = app
+        .engine
+        .create_api_key(
+            &rewards_engine::domain::access::Caller::key(other.id, rewards_engine::domain::ids::Mode::Live),
+            rewards_engine::engine::NewApiKey {
+                organisation: None,
+                kind: rewards_engine::domain::organisation::ApiKeyKind::Secret,
+                mode: rewards_engine::domain::ids::Mode::Live,
+                name: "elsewhere".into(),
+            },
+        )
+        .await
+        .unwrap()
+        .key
+        .unwrap();
+    let reply = list(vec![("authorization", admin.clone()), ("api_key", other_key.clone())]).await;
+    assert_eq!(reply.status, 403, "{}", reply.body);
+    // A test key does not carry a live token.
+    let test_key = app
+        .call(
+            "POST",
+            "/backoffice/v2/api_keys",
+            &[("api_key", SECRET_KEY)],
+            Some(&json!({"type": "SECRET", "mode": "TEST"})),
+        )
+        .await;
+    assert_eq!(test_key.status, 201, "{}", test_key.body);
+    let test_key = test_key.body["key"].as_str().unwrap().to_string();
+    let reply = list(vec![("authorization", admin), ("api_key", test_key)]).await;
+    assert_eq!(reply.status, 403, "{}", reply.body);
+}

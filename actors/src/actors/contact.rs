@@ -128,12 +128,40 @@ impl Entity for ContactEntity {
                     return;
                 };
                 let updated = update.apply(current);
-                if let Err(error) = validate_profile(&updated) {
-                    let _ = reply.send(Err(ContactActorError::Invalid(error)));
-                    return;
-                }
+                // Preferences and details change only through this actor after creation, so
+                // the stored ones (with what is not derived yet) are current.
+                let (tenant, id) = (current.tenant, current.id);
+                let read = life
+                    .store()
+                    .contact_preferences(&tenant, id)
+                    .and_then(|preferences| Ok((preferences, life.store().contact_details(&tenant, id)?)));
+                let (preferences, details) = match read {
+                    Ok((preferences, details)) => (preferences.unwrap_or_default(), details.unwrap_or_default()),
+                    Err(error) => {
+                        let _ = reply.send(Err(ContactActorError::Storage(error.to_string())));
+                        return;
+                    }
+                };
+                let checked = validate_profile(&updated).and_then(|()| {
+                    let new_details = update.apply_details(&details);
+                    new_details.validate()?;
+                    Ok((update.apply_preferences(&preferences)?, new_details))
+                });
+                let (new_preferences, new_details) = match checked {
+                    Ok(checked) => checked,
+                    Err(error) => {
+                        let _ = reply.send(Err(ContactActorError::Invalid(error)));
+                        return;
+                    }
+                };
                 let mut writes = WriteSet::default();
                 writes.contact(&updated);
+                if new_preferences != preferences {
+                    writes.contact_preferences(&tenant, id, &new_preferences);
+                }
+                if new_details != details {
+                    writes.contact_details(&tenant, id, &new_details);
+                }
                 writes.extend(extra);
                 self.commit_then_reply(life, writes, Some(updated.clone()), updated, reply);
             }

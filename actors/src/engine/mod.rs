@@ -56,7 +56,7 @@ mod wallets;
 pub use api_keys::{ApiKeyEntry, NewApiKey, API_KEY_NAME_MAX};
 pub use otp::{ContactLookup, OtpSent};
 pub use registration::{
-    ContactSession, ExternalIdentity, ExternalSignIn, Registered, Registration, RegistrationIdentity,
+    ContactProfile, ContactSession, ExternalIdentity, ExternalSignIn, Registered, Registration, RegistrationIdentity,
 };
 pub use tokens::{AccessClaims, Jwk, SessionKind, TokenPair, VerifiedToken, ISSUER};
 pub use users::{NewUser, UserDetails, UserSession};

@@ -60,6 +60,7 @@ pub const API_KEY_ID: u8 = b'H';
 pub const ORGANISATION_API_KEY: u8 = b'Y';
 pub const CONTACT_IDENTITY: u8 = b'X';
 pub const CONTACT_PREFERENCES: u8 = b'V';
+pub const CONTACT_DETAILS: u8 = b'c';
 pub const USER: u8 = b'U';
 pub const USER_EMAIL: u8 = b'W';
 pub const SESSION: u8 = b'F';
@@ -213,6 +214,10 @@ pub fn contact_identity(tenant: &Tenant, provider: u8, value: &str) -> Vec<u8> {
 
 pub fn contact_preferences(tenant: &Tenant, id: ContactId) -> Vec<u8> {
     tenant_key(CONTACT_PREFERENCES, tenant, id.as_bytes())
+}
+
+pub fn contact_details(tenant: &Tenant, id: ContactId) -> Vec<u8> {
+    tenant_key(CONTACT_DETAILS, tenant, id.as_bytes())
 }
 
 pub fn contact_identities(tenant: &Tenant, id: ContactId) -> Vec<u8> {

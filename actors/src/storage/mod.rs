@@ -66,7 +66,9 @@ pub use writes::WriteSet;
 
 use crate::domain::access::{RefreshToken, Session, SigningKey, Subject, User};
 use crate::domain::comms::OutboundMessage;
-use crate::domain::contact::{Contact, ContactIdentity, ContactPreferences, IdentityProvider, Membership};
+use crate::domain::contact::{
+    Contact, ContactDetails, ContactIdentity, ContactPreferences, IdentityProvider, Membership,
+};
 use crate::domain::ids::{
     ApiKeyId, ContactCode, ContactId, OfferId, OrganisationId, PurchaseId, TapId, Tenant, UserId, WalletCode, WalletId,
 };

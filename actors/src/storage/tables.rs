@@ -93,8 +93,8 @@ impl Family {
             WALLET_EVENT => Family::WalletHistory,
             WALLET_SNAPSHOT => Family::WalletSnapshots,
             PURCHASE | IDEMPOTENCY => Family::Purchases,
-            CONTACT | CONTACT_CODE | WALLET_CODE | CONTACT_IDENTITY | CONTACT_PREFERENCES | CONTACT_IDENTITIES
-            | MEMBERSHIP => Family::Contacts,
+            CONTACT | CONTACT_CODE | WALLET_CODE | CONTACT_IDENTITY | CONTACT_PREFERENCES | CONTACT_DETAILS
+            | CONTACT_IDENTITIES | MEMBERSHIP => Family::Contacts,
             OFFER => Family::Offers,
             ORGANISATION | ORGANISATION_CHILD | API_KEY | API_KEY_ID | ORGANISATION_API_KEY | TAP => {
                 Family::Organisations
@@ -336,6 +336,7 @@ mod tests {
             ORGANISATION_API_KEY,
             CONTACT_IDENTITY,
             CONTACT_PREFERENCES,
+            CONTACT_DETAILS,
             USER,
             USER_EMAIL,
             SESSION,

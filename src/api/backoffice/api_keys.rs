@@ -6,6 +6,7 @@
 
 use crate::api::auth::BackOffice;
 use crate::api::errors::{ApiError, ErrorBody};
+use crate::api::wire::{PageQuery, Paged, Paging};
 use actix_web::{get, post, web, HttpResponse};
 use rewards_engine::domain::ids::{ApiKeyId, Mode, OrganisationId};
 use rewards_engine::domain::organisation::ApiKeyKind;
@@ -69,6 +70,7 @@ pub struct ApiKeyView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApiKeyList {
+    pub paging: Paging,
     pub content: Vec<ApiKeyView>,
 }
 
@@ -148,10 +150,11 @@ pub async fn create_api_key(
     Ok(HttpResponse::Created().json(ApiKeyView::from(issued)))
 }
 
-/// The keys of an organisation, masked, oldest first (our addition).
+/// The keys of an organisation, masked, paged; newest first unless `order=ASC` (our
+/// addition).
 #[utoipa::path(
     tag = "API keys",
-    params(ListQuery),
+    params(ListQuery, PageQuery),
     responses((status = 200, body = ApiKeyList), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("Secret_API_key" = []))
 )]
@@ -160,17 +163,22 @@ pub async fn list_api_keys(
     auth: BackOffice,
     engine: web::Data<Engine>,
     query: web::Query<ListQuery>,
+    paged: Paged,
 ) -> Result<HttpResponse, ApiError> {
     let organisation = match query.organisation_id.as_deref() {
         Some(text) => organisation_id(text)?,
         None => auth.caller.organisation,
     };
-    let content = engine
-        .api_keys(&auth.caller, organisation)?
-        .into_iter()
-        .map(ApiKeyView::from)
-        .collect();
-    Ok(HttpResponse::Ok().json(ApiKeyList { content }))
+    let mut keys = engine.api_keys(&auth.caller, organisation)?;
+    if paged.descending {
+        keys.reverse();
+    }
+    let total = paged.include_total.then_some(keys.len());
+    let (keys, has_more) = paged.slice(keys);
+    Ok(HttpResponse::Ok().json(ApiKeyList {
+        paging: paged.paging(total, has_more),
+        content: keys.into_iter().map(ApiKeyView::from).collect(),
+    }))
 }
 
 /// One key, masked (our addition).

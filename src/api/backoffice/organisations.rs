@@ -6,6 +6,7 @@
 
 use crate::api::auth::BackOffice;
 use crate::api::errors::{ApiError, ErrorBody};
+use crate::api::wire::{PageQuery, Paged, Paging};
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use rewards_engine::domain::ids::OrganisationId;
 use rewards_engine::domain::organisation::{OrganisationType, Tap};
@@ -88,6 +89,7 @@ pub struct OrganisationView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NetworkView {
+    pub paging: Paging,
     pub content: Vec<OrganisationView>,
 }
 
@@ -232,10 +234,10 @@ pub async fn delete_organisation(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Every organisation under one the key reaches, nearest first.
+/// Every organisation under one the key reaches, nearest first, paged.
 #[utoipa::path(
     tag = "Organisations",
-    params(("id" = String, Path), NetworkQuery),
+    params(("id" = String, Path), NetworkQuery, PageQuery),
     responses((status = 200, body = NetworkView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("Secret_API_key" = []))
 )]
@@ -245,6 +247,7 @@ pub async fn get_network(
     engine: web::Data<Engine>,
     path: web::Path<String>,
     query: web::Query<NetworkQuery>,
+    paged: Paged,
 ) -> Result<HttpResponse, ApiError> {
     let only = query
         .organisation_type
@@ -252,6 +255,10 @@ pub async fn get_network(
         .map(|text| parse_type("type", text))
         .transpose()?;
     let network = engine.organisation_network(&auth.caller, organisation_id(&path)?, only)?;
-    let content = network.into_iter().map(OrganisationView::from).collect();
-    Ok(HttpResponse::Ok().json(NetworkView { content }))
+    let total = paged.include_total.then_some(network.len());
+    let (network, has_more) = paged.slice(network);
+    Ok(HttpResponse::Ok().json(NetworkView {
+        paging: paged.paging(total, has_more),
+        content: network.into_iter().map(OrganisationView::from).collect(),
+    }))
 }

@@ -14,6 +14,7 @@ use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest};
 use rewards_engine::domain::ids::{ContactId, OrganisationId, Tenant};
+use rewards_engine::domain::organisation::ApiKeyKind;
 use rewards_engine::EngineError;
 use std::future::{ready, Ready};
 use std::net::IpAddr;
@@ -145,5 +146,74 @@ impl FromRequest for ContactToken {
 
     fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         ready(contact_token(request))
+    }
+}
+
+/// A call on one contact that the contract lets either the contact make (its token) or
+/// the business's server (its secret API key): a token, when one is sent, decides.
+#[derive(Debug, Clone, Copy)]
+pub enum ContactOrServer {
+    Contact(ContactToken),
+    Server { tenant: Tenant },
+}
+
+impl ContactOrServer {
+    /// The contact the path names: the token's own, or any contact of the key's business.
+    pub fn contact(&self, path_id: &str) -> Result<(Tenant, ContactId), ApiError> {
+        match self {
+            ContactOrServer::Contact(token) => Ok((token.tenant, token.own(path_id)?)),
+            ContactOrServer::Server { tenant } => Ok((
+                *tenant,
+                ContactId::parse(path_id).map_err(|_| ApiError::not_found("contact"))?,
+            )),
+        }
+    }
+}
+
+impl FromRequest for ContactOrServer {
+    type Error = ApiError;
+    type Future = Ready<Result<ContactOrServer, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready((|| {
+            if request.headers().contains_key("authorization") {
+                return contact_token(request).map(ContactOrServer::Contact);
+            }
+            let record = api_key(request)?;
+            if record.kind != ApiKeyKind::Secret {
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    codes::INVALID_TOKEN,
+                    "this call needs the contact's access token (Authorization: Bearer <token>) or the business's secret API key",
+                ));
+            }
+            Ok(ContactOrServer::Server {
+                tenant: Tenant {
+                    organisation: engine(request)?.business_of(record.organisation)?,
+                    mode: record.mode,
+                },
+            })
+        })())
+    }
+}
+
+/// A call the signed-in contact makes with its token, or an app makes for a contact before
+/// it has signed in (with the app's key): a token, when one is sent, decides.
+#[derive(Debug, Clone, Copy)]
+pub enum ContactOrApp {
+    Contact(ContactToken),
+    App(AppKey),
+}
+
+impl FromRequest for ContactOrApp {
+    type Error = ApiError;
+    type Future = Ready<Result<ContactOrApp, ApiError>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if request.headers().contains_key("authorization") {
+            return ready(contact_token(request).map(ContactOrApp::Contact));
+        }
+        let app = AppKey::from_request(request, payload).into_inner();
+        ready(app.map(ContactOrApp::App))
     }
 }

@@ -2,7 +2,7 @@
 //! (list; sign up to or off a business under the service owner whose registry holds the
 //! contact) and `POST /self-service/v2/organisations/{id}/switch` (a token acting there).
 
-use super::contacts::{token_view, ContactTokenView, IdView};
+use super::contacts::{sign_up_token_view, switch_token_view, IdView, SignUpTokenView, SwitchTokenView};
 use super::ContactToken;
 use crate::api::errors::{ApiError, ErrorBody};
 use crate::api::wire::{money, IgnoredBody, Money, PageQuery, Paged, Paging};
@@ -68,7 +68,7 @@ fn organisation_id(text: &str) -> Result<OrganisationId, ApiError> {
     params(("id" = String, Path)),
     request_body = MembershipBody,
     responses(
-        (status = 200, body = ContactTokenView, description = "SIGNUP: a token acting in the business"),
+        (status = 200, body = SignUpTokenView, description = "SIGNUP: a token acting in the business"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody, description = "Not a business of the contact's registry, or not joined"),
         (status = 409, body = ErrorBody, description = "SIGNOFF of the organisation the contact registered with")
@@ -100,7 +100,7 @@ pub async fn sign_up_or_off(
             let session = engine
                 .sign_up_to_organisation(token.tenant, id, organisation, preferences)
                 .await?;
-            Ok(HttpResponse::Ok().json(token_view(session, true)))
+            Ok(HttpResponse::Ok().json(sign_up_token_view(session)))
         }
         "SIGNOFF" => {
             engine.sign_off_organisation(token.tenant, id, organisation).await?;
@@ -169,7 +169,7 @@ pub async fn list_organisations(
     tag = "Self-service contacts",
     params(("id" = String, Path)),
     responses(
-        (status = 200, body = ContactTokenView), (status = 401, body = ErrorBody),
+        (status = 200, body = SwitchTokenView), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)
     ),
     security(("authorization_self_service" = []))
@@ -184,5 +184,5 @@ pub async fn switch(
     let session = engine
         .switch_contact_organisation(token.tenant, token.contact, organisation_id(&path)?)
         .await?;
-    Ok(HttpResponse::Ok().json(token_view(session, true)))
+    Ok(HttpResponse::Ok().json(switch_token_view(session)))
 }

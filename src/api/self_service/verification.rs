@@ -3,7 +3,7 @@
 //! `POST …/forgot_password`, `…/change_password`.
 
 use super::contacts::{token_view, ContactTokenView, OtpSentView};
-use super::{client_address, AppKey};
+use super::{client_address, AppKey, ContactOrApp};
 use crate::api::auth::idempotency_key;
 use crate::api::errors::{ApiError, ErrorBody};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
@@ -270,26 +270,35 @@ pub async fn change_password(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Add sign-in credentials to a contact the back office made (its first visit to the app).
-/// The email must be the contact's email address, the phone one of its phones (else 404).
-/// Nothing works until the person proves the address: with a password, by the emailed
-/// confirmation link; otherwise by the code sent (validating it signs the contact in).
+/// Add sign-in credentials to a contact: the signed-in contact itself (its token), adding
+/// an email or phone of its choice; or an app, with its key, for a contact the back office
+/// made (its first visit to the app), whose email must be the contact's email address and
+/// phone one of its phones (else 404). Nothing works until the person proves the address:
+/// with a password, by the emailed confirmation link; otherwise by the code sent
+/// (validating it signs the contact in).
 #[utoipa::path(
     tag = "Self-service contacts",
     params(("id" = String, Path)),
     request_body = IdentityBody,
     responses((status = 201, body = IdentityAddedView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 429, body = ErrorBody)),
-    security(("Public_API_key" = []))
+    security(("authorization_self_service" = []), ("Public_API_key" = []))
 )]
 #[post("/contacts/{id}/identities")]
 pub async fn add_identity(
-    app: AppKey,
+    caller: ContactOrApp,
     request: HttpRequest,
     engine: web::Data<Engine>,
     path: web::Path<String>,
     body: crate::api::wire::Json<IdentityBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let contact = ContactId::parse(&path).map_err(|_| ApiError::not_found("contact"))?;
+    let (tenant, contact, signed_in) = match caller {
+        ContactOrApp::Contact(token) => (token.tenant, token.own(&path)?, true),
+        ContactOrApp::App(app) => (
+            app.tenant,
+            ContactId::parse(&path).map_err(|_| ApiError::not_found("contact"))?,
+            false,
+        ),
+    };
     let body = body.into_inner();
     let identity = match body.provider.as_deref().unwrap_or("EMAIL") {
         "EMAIL" => {
@@ -315,7 +324,7 @@ pub async fn add_identity(
         }
     };
     let sent = engine
-        .add_contact_identity(app.tenant, contact, identity, client_address(&request))
+        .add_contact_identity(tenant, contact, identity, signed_in, client_address(&request))
         .await?;
     Ok(HttpResponse::Created().json(IdentityAddedView {
         id: contact.to_string(),

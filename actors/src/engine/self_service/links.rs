@@ -201,9 +201,11 @@ impl Engine {
         Ok(())
     }
 
-    /// Adds sign-in credentials to a contact the back office made, matched on what the
-    /// business already holds: the email must be the contact's email address, the phone one
-    /// of its phones (anything else is 404, as for an unknown contact). Nothing is usable
+    /// Adds sign-in credentials to a contact. For a contact the back office made (an app
+    /// asking before it has signed in), they are matched on what the business already
+    /// holds: the email must be the contact's email address, the phone one of its phones
+    /// (anything else is 404, as for an unknown contact). The contact itself, signed in
+    /// (`signed_in`), may add an email or phone new to its profile. Nothing is usable
     /// until the person proves the address: an email with a password gets a confirmation
     /// link (opening it creates the identity); an email without one, or a phone, gets a
     /// code, and validating it creates the identity and signs the contact in.
@@ -212,6 +214,7 @@ impl Engine {
         tenant: Tenant,
         contact_id: ContactId,
         identity: crate::engine::RegistrationIdentity,
+        signed_in: bool,
         address: Option<IpAddr>,
     ) -> Result<Option<OtpSent>, EngineError> {
         use crate::engine::RegistrationIdentity as Given;
@@ -237,7 +240,7 @@ impl Engine {
                 .iter()
                 .any(|phone| normalise_phone(&phone.number).as_deref() == Some(value.as_str())),
         };
-        if !matches {
+        if !matches && !signed_in {
             return Err(no_match());
         }
         self.limit_request(&tenant, &format!("{}:{value}", provider.as_byte() as char), address)?;
@@ -259,11 +262,16 @@ impl Engine {
                 None
             }
             None => {
+                let given_country = match &identity {
+                    Given::PhoneOtp { country_code, .. } => country_code.clone(),
+                    _ => None,
+                };
                 let country_code = contact
                     .phones
                     .iter()
                     .find(|phone| normalise_phone(&phone.number).as_deref() == Some(value.as_str()))
-                    .and_then(|phone| phone.country_code.clone());
+                    .and_then(|phone| phone.country_code.clone())
+                    .or(given_country);
                 let prepared = self.prepare_otp(&tenant, Destination::to_identity(provider, &value, country_code))?;
                 Some(self.write_otp(&mut writes, contact.id, prepared)?)
             }

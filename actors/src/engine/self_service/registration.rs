@@ -245,12 +245,25 @@ impl Engine {
         })
     }
 
-    /// A contact as the contact itself reads it, with its preferences.
-    pub fn own_contact(&self, tenant: &Tenant, id: ContactId) -> Result<(Contact, ContactPreferences), EngineError> {
+    /// A contact as the contact itself reads it, with its preferences and details.
+    pub fn own_contact(&self, tenant: &Tenant, id: ContactId) -> Result<ContactProfile, EngineError> {
         let contact = self.stored_contact(tenant, id)?;
         let preferences = self.inner.store.contact_preferences(tenant, id)?.unwrap_or_default();
-        Ok((contact, preferences))
+        let details = self.inner.store.contact_details(tenant, id)?.unwrap_or_default();
+        Ok(ContactProfile {
+            contact,
+            preferences,
+            details,
+        })
     }
+}
+
+/// A contact with what it chose (preferences) and told about itself (details).
+#[derive(Debug, Clone)]
+pub struct ContactProfile {
+    pub contact: Contact,
+    pub preferences: ContactPreferences,
+    pub details: crate::domain::contact::ContactDetails,
 }
 
 /// A person as an outside identity provider vouched for them (a verified Facebook token or

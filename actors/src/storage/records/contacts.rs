@@ -33,6 +33,10 @@ impl Store {
         self.get(&keys::contact_preferences(tenant, id))
     }
 
+    pub fn contact_details(&self, tenant: &Tenant, id: ContactId) -> Result<Option<ContactDetails>, StoreError> {
+        self.get(&keys::contact_details(tenant, id))
+    }
+
     pub fn membership(
         &self,
         tenant: &Tenant,
@@ -77,6 +81,10 @@ impl WriteSet {
         self.put(keys::contact_preferences(tenant, id), encode(preferences));
     }
 
+    pub fn contact_details(&mut self, tenant: &Tenant, id: ContactId, details: &ContactDetails) {
+        self.put(keys::contact_details(tenant, id), encode(details));
+    }
+
     pub fn contact(&mut self, contact: &Contact) {
         self.put(keys::contact(&contact.tenant, contact.id), encode(contact));
     }
@@ -90,7 +98,7 @@ impl WriteSet {
     }
 
     /// A contact leaves its business: its record, its code and wallet-code indexes, its
-    /// preferences and its list of identities (the identities are removed one by one).
+    /// preferences and details and its list of identities (the identities are removed one by one).
     pub fn remove_contact(&mut self, contact: &Contact) {
         self.remove(keys::contact(&contact.tenant, contact.id));
         if let Some(code) = &contact.code {
@@ -98,6 +106,7 @@ impl WriteSet {
         }
         self.remove(keys::wallet_code(&contact.tenant, &contact.wallet_code));
         self.remove(keys::contact_preferences(&contact.tenant, contact.id));
+        self.remove(keys::contact_details(&contact.tenant, contact.id));
         self.remove(keys::contact_identities(&contact.tenant, contact.id));
     }
 

@@ -4,12 +4,12 @@
 mod wire;
 pub use wire::*;
 
-use super::{client_address, AppKey, ContactToken};
+use super::{client_address, AppKey, ContactOrServer, ContactToken};
 use crate::api::auth::bearer;
 use crate::api::errors::{ApiError, ErrorBody};
 use crate::identity::IdentityProviders;
 use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
-use rewards_engine::domain::contact::{ContactPreferences, Phone, PhoneType, ProfileUpdate};
+use rewards_engine::domain::contact::ContactPreferences;
 use rewards_engine::domain::ids::Tenant;
 use rewards_engine::engine::{
     ContactLookup, ExternalIdentity, ExternalSignIn, Registered, Registration, RegistrationIdentity,
@@ -235,8 +235,8 @@ pub async fn get_contact(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = token.own(&path)?;
-    let (contact, preferences) = engine.own_contact(&token.tenant, id)?;
-    Ok(HttpResponse::Ok().json(contact_view(contact, preferences)))
+    let profile = engine.own_contact(&token.tenant, id)?;
+    Ok(HttpResponse::Ok().json(contact_view(profile)))
 }
 
 /// Change the signed-in contact's profile; fields left out stay as they are.
@@ -256,20 +256,7 @@ pub async fn update_contact(
     body: crate::api::wire::Json<UpdateContactBody>,
 ) -> Result<HttpResponse, ApiError> {
     let id = token.own(&path)?;
-    let body = body.into_inner();
-    let update = ProfileUpdate {
-        first_name: body.first_name,
-        last_name: body.last_name,
-        email_address: body.email,
-        phones: body.phone.map(|phone| {
-            vec![Phone {
-                phone_type: PhoneType::Mobile,
-                country_code: phone.country_code,
-                number: phone.number,
-                is_primary: true,
-            }]
-        }),
-    };
+    let update = body.into_inner().into_update(id)?;
     let contact = engine
         .update_contact(token.tenant, id, update, super::client_address(&request))
         .await?;
@@ -278,7 +265,8 @@ pub async fn update_contact(
     }))
 }
 
-/// Unregister the signed-in contact from the business: its profile, codes and sign-in
+/// Unregister a contact from the business (the contact itself, with its token, or the
+/// business's server, with its secret key): its profile, codes and sign-in
 /// identities are removed and all its sessions end; the email or phone may register again.
 /// The wallet must be settled first (no balance, no shortfall: 409 otherwise, and nothing
 /// changes); its journal and purchases stay in the business's books.
@@ -289,16 +277,16 @@ pub async fn update_contact(
         (status = 200), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 409, body = ErrorBody, description = "The wallet holds money or a shortfall")
     ),
-    security(("authorization_self_service" = []))
+    security(("authorization_self_service" = []), ("Secret_API_key" = []))
 )]
 #[delete("/contacts/{id}")]
 pub async fn unregister_contact(
-    token: ContactToken,
+    caller: ContactOrServer,
     engine: web::Data<Engine>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = token.own(&path)?;
-    engine.unregister_contact(token.tenant, id).await?;
+    let (tenant, id) = caller.contact(&path)?;
+    engine.unregister_contact(tenant, id).await?;
     Ok(HttpResponse::Ok().finish())
 }
 
@@ -326,7 +314,7 @@ pub async fn sign_out(
 /// ID token or authorization code.
 #[utoipa::path(
     tag = "Self-service contacts",
-    params(("type" = String, Path), ("redirect_url" = String, Query)),
+    params(("type" = String, Path), ("redirect_url" = Option<String>, Query, description = "Where the provider sends the person back; default: the provider's oidc.providers.*.redirect_url setting")),
     responses((status = 200, body = OidcStartView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 502, body = ErrorBody)),
     security(("Public_API_key" = []))
 )]
@@ -337,11 +325,8 @@ pub async fn start_oidc(
     path: web::Path<String>,
     query: web::Query<OidcQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let redirect_url = query
-        .redirect_url
-        .as_deref()
-        .ok_or_else(|| ApiError::missing("redirect_url"))?;
-    if redirect_url.len() > 2048 {
+    let redirect_url = query.redirect_url.as_deref();
+    if redirect_url.is_some_and(|url| url.len() > 2048) {
         return Err(ApiError::invalid("redirect_url", "redirect_url is too long"));
     }
     let (authorization_url, state) = providers

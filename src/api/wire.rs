@@ -68,6 +68,16 @@ pub struct PageQuery {
     pub include_total: Option<bool>,
 }
 
+/// The paging parameters of the lists whose contract names only these two.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageNumberQuery {
+    /// Page number, from 1.
+    pub page: Option<usize>,
+    /// Records per page (default 10, at most `http.page_size_max`).
+    pub size: Option<usize>,
+}
+
 /// CRM.COM paging, checked: the one extractor every paged list uses. `page` is 1 or more,
 /// `size` 1 to `http.page_size_max`, and the offset of the page (`(page - 1) * size`) is
 /// computed with checked arithmetic, so no page number can wrap around to another page.

@@ -1,4 +1,5 @@
-//! Every `/self-service/v2` call the tests make is checked against CRM.COM's contract
+//! Every call the tests make through `TestApp` is checked against what CRM.COM's clients
+//! expect. Every `/self-service/v2` call is checked against CRM.COM's contract
 //! (`../shared/crmcom/self-service-v2.openapi.yaml`, loaded once per test binary): the
 //! status must be one the operation declares, a success's body must match the operation's
 //! response schema (required fields, types, enums, nullability), and the JSON body a test
@@ -10,6 +11,11 @@
 //! The contract is OpenAPI 3.0: its schemas become JSON Schema draft 4 by turning
 //! `nullable: true` into "or null" and dropping annotations. Formats are not checked:
 //! the contract's own are not JSON Schema's (`epoch`, and `date` on epoch-second values).
+//!
+//! The back office has no contract file: its calls are checked as far as API-NOTES gives
+//! their shapes (`BACK_OFFICE`: purchases and wallet reads share the self-service
+//! schemas, users' tokens have the fields of API-NOTES 1.2), every list must be
+//! `{paging, content}`, and every error in either API must be CRM.COM's error body.
 //!
 //! Where the contract's annotations are wrong, `ALLOWED` below says so, one line per
 //! exception with its reason. That list is part of every review.
@@ -88,9 +94,11 @@ pub struct Allowed {
     reason: &'static str,
 }
 
-struct Operation {
+pub(crate) struct Operation {
     /// `POST /self-service/v2/contacts/{id}`
-    name: String,
+    pub(crate) name: String,
+    /// The operation as the contract has it (parameters and all).
+    pub(crate) raw: Value,
     method: String,
     segments: Vec<String>,
     /// Declared statuses, each with its JSON body schema when it has one.
@@ -100,23 +108,8 @@ struct Operation {
 }
 
 impl Operation {
-    /// How well `path` matches: `None` when it does not, else the literal segments matched
-    /// (so `/contacts/register` wins over `/contacts/{id}`).
     fn matches(&self, method: &str, path: &[&str]) -> Option<usize> {
-        if !self.method.eq_ignore_ascii_case(method) || self.segments.len() != path.len() {
-            return None;
-        }
-        let mut literal = 0;
-        for (template, given) in self.segments.iter().zip(path) {
-            if template.starts_with('{') {
-                continue;
-            }
-            if template != given {
-                return None;
-            }
-            literal += 1;
-        }
-        Some(literal)
+        template_matches(&self.method, &self.segments.join("/"), method, path)
     }
 
     fn validator(&self, direction: Direction, status: u16, schema: &Value) -> Arc<jsonschema::Validator> {
@@ -138,11 +131,44 @@ impl Operation {
     }
 }
 
-struct Contract {
-    operations: Vec<Operation>,
+pub(crate) struct Contract {
+    pub(crate) operations: Vec<Operation>,
 }
 
-fn contract() -> &'static Contract {
+impl Contract {
+    /// The operation `path` (no query) calls: the one matching with most literal segments
+    /// (so `/contacts/register` wins over `/contacts/{id}`).
+    pub(crate) fn operation(&self, method: &str, path: &str) -> Option<&Operation> {
+        let given: Vec<&str> = path.split('/').collect();
+        self.operations
+            .iter()
+            .filter_map(|operation| Some((operation.matches(method, &given)?, operation)))
+            .max_by_key(|(literal, _)| *literal)
+            .map(|(_, operation)| operation)
+    }
+}
+
+/// How well `path` matches `METHOD template`: `None` when it does not, else the literal
+/// segments matched.
+fn template_matches(verb: &str, template: &str, method: &str, path: &[&str]) -> Option<usize> {
+    let segments: Vec<&str> = template.split('/').collect();
+    if !verb.eq_ignore_ascii_case(method) || segments.len() != path.len() {
+        return None;
+    }
+    let mut literal = 0;
+    for (template, given) in segments.iter().zip(path) {
+        if template.starts_with('{') {
+            continue;
+        }
+        if template != given {
+            return None;
+        }
+        literal += 1;
+    }
+    Some(literal)
+}
+
+pub(crate) fn contract() -> &'static Contract {
     static CONTRACT: OnceLock<Contract> = OnceLock::new();
     CONTRACT.get_or_init(|| {
         let path = concat!(
@@ -169,6 +195,7 @@ fn contract() -> &'static Contract {
                 let request = operation["requestBody"]["content"]["application/json"]["schema"].clone();
                 operations.push(Operation {
                     name: format!("{} {path}", method.to_uppercase()),
+                    raw: operation.clone(),
                     method: method.clone(),
                     segments: path.split('/').map(str::to_string).collect(),
                     responses,
@@ -254,20 +281,54 @@ pub fn check(method: &str, path: &str, request: Option<&Value>, status: u16, bod
 }
 
 /// What in one call breaks the contract, each naming the operation, the JSON path and the
-/// rule; empty when nothing does (and for calls outside `/self-service/v2`).
+/// rule; empty when nothing does.
 pub fn violations_of(method: &str, path: &str, request: Option<&Value>, status: u16, body: &Value) -> Vec<String> {
     let path = path.split('?').next().unwrap_or(path);
-    if !path.starts_with("/self-service/v2/") {
+    let mut found = error_body_violations(method, path, status, body);
+    if path.starts_with("/self-service/v2/") {
+        found.extend(self_service_violations(method, path, request, status, body));
+    } else if path.starts_with("/backoffice/v2/") {
+        found.extend(back_office_violations(method, path, status, body));
+    }
+    found
+}
+
+/// Every error with a body, in either API, is CRM.COM's error body (API-NOTES 1.6): all of
+/// `status` (the HTTP status), `message`, `error` and `parameters`.
+fn error_body_violations(method: &str, path: &str, status: u16, body: &Value) -> Vec<String> {
+    if status < 400 || body.is_null() || !(path.starts_with("/self-service/") || path.starts_with("/backoffice/")) {
         return Vec::new();
     }
-    let given: Vec<&str> = path.split('/').collect();
-    let Some(operation) = contract()
-        .operations
-        .iter()
-        .filter_map(|operation| Some((operation.matches(method, &given)?, operation)))
-        .max_by_key(|(literal, _)| *literal)
-        .map(|(_, operation)| operation)
-    else {
+    let schema = serde_json::json!({
+        "type": "object",
+        "required": ["status", "message", "error", "parameters"],
+        "properties": {
+            "status": {"type": "integer", "enum": [status]},
+            "message": {"type": ["string", "null"]},
+            "error": {"type": ["string", "null"]},
+            "parameters": {"type": ["array", "null"], "items": {"type": "string"}}
+        }
+    });
+    let validator = jsonschema::draft4::new(&schema).expect("the error body's schema compiles");
+    validator
+        .iter_errors(body)
+        .map(|error| {
+            format!(
+                "{method} {path} ({status}): error body at `{}`: {error}",
+                error.instance_path()
+            )
+        })
+        .collect()
+}
+
+fn self_service_violations(
+    method: &str,
+    path: &str,
+    request: Option<&Value>,
+    status: u16,
+    body: &Value,
+) -> Vec<String> {
+    let Some(operation) = contract().operation(method, path) else {
         // Probing a path or method that does not exist is allowed; serving one is not.
         if status == 404 || status == 405 {
             return Vec::new();
@@ -300,6 +361,117 @@ pub fn violations_of(method: &str, path: &str, request: Option<&Value>, status: 
         .into_iter()
         .map(|violation| format!("{}: {violation}", operation.name))
         .collect()
+}
+
+/// The back office has no contract file; these are its shapes as far as API-NOTES gives
+/// them. A back-office purchase is the self-service purchase (API-NOTES 4.2), its wallet
+/// reads are the self-service wallet reads, and a user's sign-in answers the fields of
+/// API-NOTES 1.2. Our own additions (`/api_keys`, `/purchases/bulk`) are exempt.
+const BACK_OFFICE: &[(&str, u16, Shape)] = &[
+    (
+        "POST /backoffice/v2/purchases",
+        201,
+        Shape::SelfService("GET /self-service/v2/purchases/{id}"),
+    ),
+    (
+        "GET /backoffice/v2/purchases/{id}",
+        200,
+        Shape::SelfService("GET /self-service/v2/purchases/{id}"),
+    ),
+    (
+        "POST /backoffice/v2/purchases/{id}/cancel",
+        200,
+        Shape::SelfService("GET /self-service/v2/purchases/{id}"),
+    ),
+    (
+        "GET /backoffice/v2/wallets/{id}",
+        200,
+        Shape::SelfService("GET /self-service/v2/wallets/{id}"),
+    ),
+    (
+        "GET /backoffice/v2/wallets/{id}/journals",
+        200,
+        Shape::SelfService("GET /self-service/v2/wallets/{id}/journals"),
+    ),
+    ("POST /backoffice/v2/users/authenticate", 200, Shape::UserToken),
+    ("POST /backoffice/v2/users/refresh", 200, Shape::UserToken),
+    ("POST /backoffice/v2/organisations/switch/{id}", 200, Shape::UserToken),
+];
+
+#[derive(Debug, Clone, Copy)]
+enum Shape {
+    /// The 200 response of this self-service operation.
+    SelfService(&'static str),
+    /// A user's tokens (API-NOTES 1.2).
+    UserToken,
+}
+
+fn user_token_schema() -> Value {
+    serde_json::json!({
+        "type": "object",
+        "required": ["access_token", "refresh_token", "expiration_date", "mode", "password_expired"],
+        "properties": {
+            "access_token": {"type": "string"},
+            "refresh_token": {"type": "string"},
+            "expiration_date": {"type": "integer"},
+            "mode": {"enum": ["LIVE", "TEST"]},
+            "lockout_date": {"type": ["integer", "null"]},
+            "password_expired": {"type": "boolean"}
+        }
+    })
+}
+
+fn back_office_violations(method: &str, path: &str, status: u16, body: &Value) -> Vec<String> {
+    let mut found = Vec::new();
+    // Every list is {paging, content} (API-NOTES 1.5).
+    if (200..300).contains(&status) && body.get("content").is_some_and(Value::is_array) {
+        let paging = &body["paging"];
+        if !(paging["page"].is_u64() && paging["size"].is_u64() && paging["has_more"].is_boolean()) {
+            found.push(format!(
+                "{method} {path}: a list without paging {{page, size, has_more}}"
+            ));
+        }
+    }
+    let given: Vec<&str> = path.split('/').collect();
+    let shape = BACK_OFFICE.iter().find(|(name, answered, _)| {
+        *answered == status && {
+            let (verb, template) = name.split_once(' ').expect("METHOD /path");
+            template_matches(verb, template, method, &given).is_some()
+        }
+    });
+    let Some((name, _, shape)) = shape else {
+        return found;
+    };
+    let (operation, schema) = match shape {
+        Shape::SelfService(operation) => {
+            let (verb, template) = operation.split_once(' ').expect("METHOD /path");
+            let operation = contract()
+                .operations
+                .iter()
+                .find(|candidate| {
+                    candidate.method.eq_ignore_ascii_case(verb) && candidate.segments.join("/") == template
+                })
+                .unwrap_or_else(|| panic!("{operation} is in the contract"));
+            let schema = operation.responses[&200].clone().expect("a response schema");
+            (operation, schema)
+        }
+        Shape::UserToken => {
+            let operation = contract()
+                .operation("POST", "/self-service/v2/contacts/refresh")
+                .expect("an operation to cache the schema with");
+            (operation, user_token_schema())
+        }
+    };
+    let key = match shape {
+        Shape::SelfService(_) => 200,
+        Shape::UserToken => 1,
+    };
+    found.extend(
+        violations(operation, Direction::Response, key, &schema, body)
+            .into_iter()
+            .map(|violation| format!("{name} (as {shape:?}): {violation}")),
+    );
+    found
 }
 
 /// The check itself can fail: each kind of violation is found and named.
@@ -338,6 +510,20 @@ fn the_check_finds_and_names_what_breaks_the_contract() {
         found.contains("Request at `/phone`") && found.contains("\"type\" is a required property"),
         "{found}"
     );
+    // The back office: a purchase is the self-service purchase; lists are paged; errors
+    // are CRM.COM's error body.
+    let purchase = serde_json::json!({"id": "p", "state": 7});
+    let found = violations_of("GET", "/backoffice/v2/purchases/p", None, 200, &purchase).join("\n");
+    assert!(found.contains("`/state`"), "{found}");
+    let unpaged = serde_json::json!({"content": []});
+    let found = violations_of("GET", "/backoffice/v2/organisations/o/network", None, 200, &unpaged);
+    assert!(found[0].contains("without paging"), "{found:?}");
+    let error = serde_json::json!({"status": 400, "message": "bad", "error": "CRM.EXCEPTIONS.X"});
+    let found = violations_of("GET", "/backoffice/v2/purchases/p", None, 400, &error).join("\n");
+    assert!(found.contains("\"parameters\" is a required property"), "{found}");
+    let user = serde_json::json!({"access_token": "a", "refresh_token": "r", "expiration_date": "soon", "mode": "LIVE", "password_expired": false});
+    let found = violations_of("POST", "/backoffice/v2/users/authenticate", None, 200, &user).join("\n");
+    assert!(found.contains("`/expiration_date`"), "{found}");
     // An allowed fault of the contract is not a violation: the OTP request without `method`.
     let otp = serde_json::json!({"credentials": [{"name": "EMAIL", "value": "a@example.com"}]});
     assert!(violations_of(

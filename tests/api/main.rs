@@ -8,6 +8,7 @@ mod bulk;
 mod compatibility;
 mod concurrency;
 mod contract;
+mod contract_document;
 mod contract_fuzz;
 mod crash;
 mod crash_transfers;

@@ -48,6 +48,7 @@ pub struct UpdateOrganisationBody {
 pub struct TapView {
     pub id: String,
     pub code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 

@@ -48,10 +48,13 @@ pub struct JournalView {
     pub currency: String,
     pub posted_on: i64,
     /// For credits that opened a lot with an expiry.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expiration_date: Option<i64>,
     /// The purchase the line came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub purchase: Option<JournalPurchase>,
     /// The transfer the line came from (sent, received, or given back).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub transfer: Option<JournalPurchase>,
     /// What the line is, in words.
     pub description: &'static str,

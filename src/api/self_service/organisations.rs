@@ -5,7 +5,7 @@
 use super::contacts::{sign_up_token_view, switch_token_view, IdView, SignUpTokenView, SwitchTokenView};
 use super::ContactToken;
 use crate::api::errors::{ApiError, ErrorBody};
-use crate::api::wire::{money, IgnoredBody, Money, PageQuery, Paged, Paging};
+use crate::api::wire::{money, IgnoredBody, Money, PageNumberQuery, Paged, Paging};
 use actix_web::{get, post, web, HttpResponse};
 use rewards_engine::domain::contact::ContactPreferences;
 use rewards_engine::domain::ids::OrganisationId;
@@ -119,7 +119,7 @@ pub async fn sign_up_or_off(
 /// businesses it signed up to (optionally with its wallet in each).
 #[utoipa::path(
     tag = "Self-service contacts",
-    params(("id" = String, Path), OrganisationsQuery, PageQuery),
+    params(("id" = String, Path), OrganisationsQuery, PageNumberQuery),
     responses(
         (status = 200, body = JoinedOrganisationsView), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)

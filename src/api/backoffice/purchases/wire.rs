@@ -24,8 +24,11 @@ pub struct ContactIdentifier {
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct TransactionAmountsBody {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub net: Option<Money>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tax: Option<Money>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub discount: Option<Money>,
     pub total: Option<Money>,
 }
@@ -33,9 +36,13 @@ pub struct TransactionAmountsBody {
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct ProductBody {
     pub product_sku: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub quantity: Option<Money>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub net_amount: Option<Money>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_amount: Option<Money>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_amount: Option<Money>,
 }
 
@@ -78,6 +85,7 @@ pub struct CreatePurchaseBody {
     pub date: Option<i64>,
     #[serde(default)]
     pub products: Vec<ProductBody>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub spend_request: Option<SpendRequestBody>,
 }
 
@@ -126,6 +134,7 @@ pub struct PurchaseView {
     pub state: &'static str,
     pub date: i64,
     pub posted_on: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cancelled_on: Option<i64>,
     pub currency_code: String,
     pub transaction_amounts: TransactionAmountsBody,
@@ -134,7 +143,9 @@ pub struct PurchaseView {
     /// Where the sale was made.
     pub organisation: PurchaseOrganisation,
     /// The till named by the purchase, as it was then.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tap: Option<TapView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub spend_request: Option<SpendRequestView>,
     pub rewards: Rewards,
     /// On the response to the POST (and its retries): the wallet's balances right after it.

@@ -343,6 +343,21 @@ fn control_character_path(value: &serde_json::Value, path: &str) -> Option<Strin
     }
 }
 
+/// A body that does not read as `T`: 400 naming the field it failed at (`transaction_amounts.total`),
+/// found by reading it again with the path tracked (only on failure, so the hot path pays
+/// nothing).
+fn body_error<T: serde::de::DeserializeOwned>(body: &[u8], cause: serde_json::Error) -> ApiError {
+    let message = format!("invalid JSON body: {cause}");
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
+        Err(error) if error.path().iter().next().is_some() => {
+            let path = error.path().to_string();
+            ApiError::invalid(&path, format!("{path}: {}", error.inner()))
+        }
+        _ => ApiError::new(actix_web::http::StatusCode::BAD_REQUEST, codes::INVALID_VALUE, message),
+    }
+}
+
 impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for Json<T> {
     type Error = actix_web::Error;
     type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
@@ -390,14 +405,9 @@ impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for Json<T
                     .unwrap_or_else(|| "body".into());
                 return Err(ApiError::invalid(&path, format!("{path} must not hold control characters")).into());
             }
-            serde_json::from_slice::<T>(&body).map(Json).map_err(|cause| {
-                ApiError::new(
-                    actix_web::http::StatusCode::BAD_REQUEST,
-                    codes::INVALID_VALUE,
-                    format!("invalid JSON body: {cause}"),
-                )
-                .into()
-            })
+            serde_json::from_slice::<T>(&body)
+                .map(Json)
+                .map_err(|cause| body_error::<T>(&body, cause).into())
         })
     }
 }

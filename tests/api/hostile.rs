@@ -78,6 +78,26 @@ async fn amounts_past_their_bound_are_refused_naming_the_field_and_change_nothin
             ),
             "products",
         ),
+        // Past what a decimal holds, or of the wrong type: the body does not read, and the
+        // error still names the field it failed at.
+        (
+            format!(
+                r#"{{"contact": {{"id": "{id}"}}, "reference_number": "H-9", "transaction_amounts": {{"total": 1e30}}}}"#
+            ),
+            "transaction_amounts.total",
+        ),
+        (
+            format!(
+                r#"{{"contact": {{"id": "{id}"}}, "reference_number": "H-10", "transaction_amounts": {{"total": "ten"}}}}"#
+            ),
+            "transaction_amounts.total",
+        ),
+        (
+            format!(
+                r#"{{"contact": {{"id": "{id}"}}, "reference_number": "H-11", "transaction_amounts": {{"total": 10}}, "products": [{{"product_sku": 5}}]}}"#
+            ),
+            "products[0].product_sku",
+        ),
     ] {
         let reply = app.post("/backoffice/v2/purchases", &raw(&body)).await;
         assert_eq!(reply.status, 400, "{body}: {}", reply.body);

@@ -1,7 +1,7 @@
 //! `GET /openapi.json`: the OpenAPI 3 document of every endpoint, generated from the
 //! handlers' annotations. Our own additions are tagged "Engine additions".
 
-use super::backoffice::{api_keys, contacts, offers, organisations, purchases, users, wallets};
+use super::backoffice::{api_keys, contacts, offers, organisations, purchases, schemes, users, wallets};
 use super::errors::ErrorBody;
 use super::self_service;
 use super::wire::{Money, Paging};
@@ -178,6 +178,10 @@ pub struct ApiDoc;
     offers::create_offer,
     offers::get_offer,
     offers::set_offer_state,
+    schemes::create_scheme,
+    schemes::list_schemes,
+    schemes::get_scheme,
+    schemes::update_scheme,
     organisations::create_organisation,
     organisations::update_organisation,
     organisations::delete_organisation,
@@ -219,6 +223,8 @@ struct BackofficeApi;
     self_service::contacts::start_oidc,
     self_service::verification::add_identity,
     self_service::transfers::create_transfer,
+    self_service::schemes::list_schemes,
+    self_service::schemes::sign_up_or_out,
 ))]
 struct SelfServiceApi;
 

@@ -24,6 +24,7 @@ mod otp;
 mod otp_privacy;
 mod receiver;
 mod restart;
+mod schemes;
 mod self_service;
 mod storage_faults;
 mod transfers;

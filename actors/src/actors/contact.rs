@@ -5,6 +5,7 @@
 use super::kit::{Entity, KitError, Life};
 use crate::domain::contact::{validate_profile, Contact, ContactError, ProfileUpdate};
 use crate::domain::ids::{ContactId, Tenant};
+use crate::domain::scheme::RewardScheme;
 use crate::domain::wallet::Wallet;
 use crate::storage::{IdempotencyRecord, StorageFailure, Store, StoreError, WriteSet};
 
@@ -72,6 +73,13 @@ pub enum ContactCommand {
     /// Unregisters the contact: its records go with `extra` (its identities, sessions) in
     /// one commit; replies with the contact as it was.
     Remove { extra: WriteSet },
+    /// Signs the contact up to a reward scheme (`join`) or out of it; replies with the
+    /// contact. The engine refuses closed-loop schemes before asking; `now` is its clock.
+    SignScheme {
+        scheme: Box<RewardScheme>,
+        join: bool,
+        now: i64,
+    },
 }
 
 /// A command and where its answer goes.
@@ -164,6 +172,34 @@ impl Entity for ContactEntity {
                 }
                 writes.extend(extra);
                 self.commit_then_reply(life, writes, Some(updated.clone()), updated, reply);
+            }
+            ContactCommand::SignScheme { scheme, join, now } => {
+                let Some(current) = self.contact.clone() else {
+                    let _ = reply.send(Err(ContactActorError::NotFound));
+                    return;
+                };
+                // The contact's records for schemes change only here, so the stored one
+                // (with what is not derived yet) is current.
+                let record = match life.store().scheme_membership(&current.tenant, current.id, scheme.id) {
+                    Ok(record) => record,
+                    Err(error) => {
+                        let _ = reply.send(Err(ContactActorError::Storage(error.to_string())));
+                        return;
+                    }
+                };
+                match scheme.sign(current.id, record.as_ref(), join, now) {
+                    Ok(None) => {
+                        let _ = reply.send(Ok(current));
+                    }
+                    Ok(Some(changed)) => {
+                        let mut writes = WriteSet::default();
+                        writes.scheme_membership(&current.tenant, &changed);
+                        self.commit_then_reply(life, writes, Some(current.clone()), current, reply);
+                    }
+                    Err(_) => {
+                        let _ = reply.send(Err(ContactActorError::Internal));
+                    }
+                }
             }
             ContactCommand::Remove { extra } => {
                 let Some(current) = self.contact.clone() else {

@@ -80,6 +80,10 @@ uuid_id!(
     TransferId
 );
 uuid_id!(
+    /// A reward scheme of a business.
+    SchemeId
+);
+uuid_id!(
     /// A message between entities through the outbox (D5): the receiver applies each id once.
     MessageId
 );

@@ -10,5 +10,6 @@ pub mod offer;
 pub mod organisation;
 pub mod otp;
 pub mod purchase;
+pub mod scheme;
 pub mod transfer;
 pub mod wallet;

@@ -40,6 +40,8 @@ mod offers;
 pub use offers::NewOffer;
 mod organisations;
 mod purchases;
+mod schemes;
+pub use schemes::{ContactScheme, NewScheme, SchemeUpdate};
 pub mod settings;
 pub use settings::{
     AccessSettings, DurabilityHook, EngineSettings, JournalSettings, OrganisationSettings, OtpSettings,

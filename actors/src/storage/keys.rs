@@ -41,8 +41,8 @@
 
 use crate::domain::access::Subject;
 use crate::domain::ids::{
-    ApiKeyId, ContactCode, ContactId, MessageId, OfferId, OrganisationId, PurchaseId, TapId, Tenant, TransferId,
-    UserId, WalletCode, WalletId,
+    ApiKeyId, ContactCode, ContactId, MessageId, OfferId, OrganisationId, PurchaseId, SchemeId, TapId, Tenant,
+    TransferId, UserId, WalletCode, WalletId,
 };
 
 pub const CONTACT: u8 = b'C';
@@ -76,6 +76,8 @@ pub const INBOX: u8 = b'i';
 pub const TAP: u8 = b'a';
 pub const SUBJECT_SESSION: u8 = b'f';
 pub const MEMBERSHIP: u8 = b'm';
+pub const SCHEME: u8 = b'r';
+pub const SCHEME_MEMBERSHIP: u8 = b'j';
 pub const SIGN_IN_LOCK: u8 = b'l';
 pub const META: u8 = b'M';
 pub const DERIVED_LSN: u8 = b'L';
@@ -196,6 +198,25 @@ pub fn tap_id(business: OrganisationId, id: TapId) -> Vec<u8> {
 }
 
 /// The memberships of one registry contact share this prefix.
+pub fn schemes(tenant: &Tenant) -> Vec<u8> {
+    tenant_key(SCHEME, tenant, &[])
+}
+
+pub fn scheme(tenant: &Tenant, id: SchemeId) -> Vec<u8> {
+    tenant_key(SCHEME, tenant, id.as_bytes())
+}
+
+/// A contact's records for the schemes it signed up to or out of.
+pub fn scheme_memberships(tenant: &Tenant, contact: ContactId) -> Vec<u8> {
+    tenant_key(SCHEME_MEMBERSHIP, tenant, contact.as_bytes())
+}
+
+pub fn scheme_membership(tenant: &Tenant, contact: ContactId, scheme: SchemeId) -> Vec<u8> {
+    let mut key = scheme_memberships(tenant, contact);
+    key.extend_from_slice(scheme.as_bytes());
+    key
+}
+
 pub fn memberships(tenant: &Tenant, contact: ContactId) -> Vec<u8> {
     tenant_key(MEMBERSHIP, tenant, contact.as_bytes())
 }

@@ -70,12 +70,14 @@ use crate::domain::contact::{
     Contact, ContactDetails, ContactIdentity, ContactPreferences, IdentityProvider, Membership,
 };
 use crate::domain::ids::{
-    ApiKeyId, ContactCode, ContactId, OfferId, OrganisationId, PurchaseId, TapId, Tenant, UserId, WalletCode, WalletId,
+    ApiKeyId, ContactCode, ContactId, OfferId, OrganisationId, PurchaseId, SchemeId, TapId, Tenant, UserId, WalletCode,
+    WalletId,
 };
 use crate::domain::offer::RewardOffer;
 use crate::domain::organisation::{ApiKeyRecord, Organisation, TapEntry};
 use crate::domain::otp::{LinkToken, OneTimePassword};
 use crate::domain::purchase::PurchaseRecord;
+use crate::domain::scheme::{RewardScheme, SchemeMembership};
 use crate::domain::wallet::{Wallet, WalletEvent};
 use codec::{decode, encode, CodecError};
 use crossbeam_channel::Sender;

@@ -94,8 +94,8 @@ impl Family {
             WALLET_SNAPSHOT => Family::WalletSnapshots,
             PURCHASE | IDEMPOTENCY => Family::Purchases,
             CONTACT | CONTACT_CODE | WALLET_CODE | CONTACT_IDENTITY | CONTACT_PREFERENCES | CONTACT_DETAILS
-            | CONTACT_IDENTITIES | MEMBERSHIP => Family::Contacts,
-            OFFER => Family::Offers,
+            | CONTACT_IDENTITIES | MEMBERSHIP | SCHEME_MEMBERSHIP => Family::Contacts,
+            OFFER | SCHEME => Family::Offers,
             ORGANISATION | ORGANISATION_CHILD | API_KEY | API_KEY_ID | ORGANISATION_API_KEY | TAP => {
                 Family::Organisations
             }
@@ -352,6 +352,8 @@ mod tests {
             TAP,
             SUBJECT_SESSION,
             MEMBERSHIP,
+            SCHEME,
+            SCHEME_MEMBERSHIP,
             SIGN_IN_LOCK,
             META,
             DERIVED_LSN,

@@ -6,6 +6,7 @@ pub mod contacts;
 pub mod offers;
 pub mod organisations;
 pub mod purchases;
+pub mod schemes;
 pub mod users;
 pub mod wallets;
 
@@ -39,6 +40,10 @@ pub fn scope(bulk_body_bytes_max: usize) -> actix_web::Scope {
         .service(organisations::get_organisation)
         .service(offers::get_offer)
         .service(offers::set_offer_state)
+        .service(schemes::create_scheme)
+        .service(schemes::list_schemes)
+        .service(schemes::get_scheme)
+        .service(schemes::update_scheme)
         .service(purchases::create_purchase)
         .service(purchases::get_purchase)
         .service(purchases::cancel_purchase)

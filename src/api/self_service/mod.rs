@@ -5,6 +5,7 @@
 
 pub mod contacts;
 pub mod organisations;
+pub mod schemes;
 pub mod transfers;
 pub mod verification;
 
@@ -40,6 +41,8 @@ pub fn scope() -> actix_web::Scope {
         .service(organisations::switch)
         .service(contacts::sign_out)
         .service(transfers::create_transfer)
+        .service(schemes::list_schemes)
+        .service(schemes::sign_up_or_out)
 }
 
 /// Where the per-address limits of code requests take the client's address from: the TCP

@@ -416,6 +416,9 @@ impl Engine {
                 extra.remove_contact_identity(&tenant, provider, &value);
             }
         }
+        for record in self.inner.store.scheme_memberships(&tenant, contact.id)? {
+            extra.remove_scheme_membership(&tenant, &record);
+        }
         self.end_sessions_of(&Subject::Contact(tenant, contact.id), None, &mut extra)?;
         self.ask_contact(
             (tenant, contact.id),

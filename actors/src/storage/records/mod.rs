@@ -10,6 +10,7 @@ mod offers;
 mod organisations;
 mod outbox;
 mod purchases;
+mod schemes;
 pub use purchases::IdempotencyRecord;
 mod transfers;
 mod wallets;

@@ -1,0 +1,178 @@
+//! Reward schemes: made, read, changed and listed by the back office; listed by contacts
+//! with whether they belong, and joined and left through the contact's actor (its records
+//! for schemes are its state).
+
+use super::{invalid, Engine, EngineError};
+use crate::actors::contact::ContactCommand;
+use crate::domain::ids::{ContactId, SchemeId, Tenant};
+use crate::domain::scheme::{RewardScheme, SchemeError, SignUpOption};
+use crate::storage::WriteSet;
+
+/// A scheme to make.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewScheme {
+    pub name: String,
+    pub description: Option<String>,
+    pub terms_and_conditions: Option<String>,
+    pub sign_up_option: SignUpOption,
+}
+
+/// A change to a scheme: `None` leaves a field as it is. The sign-up option is fixed at
+/// creation (who belongs depends on it).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SchemeUpdate {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub terms_and_conditions: Option<String>,
+    pub sign_up_option: Option<SignUpOption>,
+}
+
+/// A scheme as a contact sees it: whether it belongs.
+#[derive(Debug, Clone)]
+pub struct ContactScheme {
+    pub scheme: RewardScheme,
+    pub is_signed: bool,
+}
+
+fn scheme_error(error: SchemeError) -> EngineError {
+    invalid(error.parameter(), error)
+}
+
+/// An optional text as given: trimmed, empty meaning none.
+fn text(value: Option<String>) -> Option<String> {
+    value
+        .map(|value| value.trim().to_string())
+        .filter(|value| !value.is_empty())
+}
+
+impl Engine {
+    pub async fn create_scheme(&self, tenant: Tenant, new: NewScheme) -> Result<RewardScheme, EngineError> {
+        self.check_open()?;
+        let now = self.now();
+        let scheme = RewardScheme {
+            id: SchemeId::random(),
+            tenant,
+            name: new.name.trim().to_string(),
+            description: text(new.description),
+            terms_and_conditions: text(new.terms_and_conditions),
+            sign_up_option: new.sign_up_option,
+            created_on: now,
+            updated_on: now,
+        };
+        scheme.validate().map_err(scheme_error)?;
+        let mut writes = WriteSet::default();
+        writes.scheme(&scheme);
+        self.inner.store.commit_async(writes).await?;
+        Ok(scheme)
+    }
+
+    pub fn scheme(&self, tenant: &Tenant, id: SchemeId) -> Result<RewardScheme, EngineError> {
+        self.inner
+            .store
+            .scheme(tenant, id)?
+            .ok_or(EngineError::NotFound("reward scheme"))
+    }
+
+    /// The tenant's schemes, oldest first.
+    pub fn schemes(&self, tenant: &Tenant) -> Result<Vec<RewardScheme>, EngineError> {
+        let mut schemes = self.inner.store.schemes(tenant)?;
+        schemes.sort_by_key(|scheme| (scheme.created_on, scheme.id));
+        Ok(schemes)
+    }
+
+    pub async fn update_scheme(
+        &self,
+        tenant: Tenant,
+        id: SchemeId,
+        update: SchemeUpdate,
+    ) -> Result<RewardScheme, EngineError> {
+        self.check_open()?;
+        let _writes = self.inner.offer_writes.lock().await;
+        let current = self.scheme(&tenant, id)?;
+        if update
+            .sign_up_option
+            .is_some_and(|option| option != current.sign_up_option)
+        {
+            return Err(invalid(
+                "sign_up_option",
+                "a scheme's sign-up option is fixed when it is made (who belongs depends on it)",
+            ));
+        }
+        let mut updated = current.clone();
+        if let Some(name) = update.name {
+            updated.name = name.trim().to_string();
+        }
+        if update.description.is_some() {
+            updated.description = text(update.description);
+        }
+        if update.terms_and_conditions.is_some() {
+            updated.terms_and_conditions = text(update.terms_and_conditions);
+        }
+        updated.validate().map_err(scheme_error)?;
+        if updated == current {
+            return Ok(current);
+        }
+        updated.updated_on = self.now();
+        let mut writes = WriteSet::default();
+        writes.scheme(&updated);
+        self.inner.store.commit_async(writes).await?;
+        Ok(updated)
+    }
+
+    /// The tenant's schemes as contact `id` sees them, those whose name holds `name` (any
+    /// case) and, if `is_signed` is given, those it does or does not belong to.
+    pub fn contact_schemes(
+        &self,
+        tenant: &Tenant,
+        id: ContactId,
+        name: Option<&str>,
+        is_signed: Option<bool>,
+    ) -> Result<Vec<ContactScheme>, EngineError> {
+        self.stored_contact(tenant, id)?;
+        let records = self.inner.store.scheme_memberships(tenant, id)?;
+        let name = name.map(str::to_lowercase);
+        Ok(self
+            .schemes(tenant)?
+            .into_iter()
+            .filter(|scheme| {
+                name.as_deref()
+                    .is_none_or(|name| scheme.name.to_lowercase().contains(name))
+            })
+            .map(|scheme| {
+                let record = records.iter().find(|record| record.scheme == scheme.id);
+                ContactScheme {
+                    is_signed: scheme.has_member(record),
+                    scheme,
+                }
+            })
+            .filter(|seen| is_signed.is_none_or(|wanted| seen.is_signed == wanted))
+            .collect())
+    }
+
+    /// Signs contact `id` up to scheme `scheme` (`join`) or out of it. Doing what is done
+    /// already changes nothing.
+    pub async fn sign_scheme(
+        &self,
+        tenant: Tenant,
+        id: ContactId,
+        scheme: SchemeId,
+        join: bool,
+    ) -> Result<(), EngineError> {
+        self.check_open()?;
+        let scheme = self.scheme(&tenant, scheme)?;
+        if scheme.sign_up_option == SignUpOption::CloseLoopSignUp {
+            return Err(scheme_error(SchemeError::ClosedLoopNotAvailable));
+        }
+        let now = self.now();
+        self.ask_contact(
+            (tenant, id),
+            ContactCommand::SignScheme {
+                scheme: Box::new(scheme),
+                join,
+                now,
+            },
+        )
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,119 @@
+//! Reward schemes for a contact: `GET /self-service/v2/reward_schemes` (with whether the
+//! contact belongs) and `POST /self-service/v2/contacts/{id}/reward_schemes` (sign up or
+//! out).
+
+use super::contacts::IdView;
+use super::ContactToken;
+use crate::api::backoffice::schemes::scheme_id;
+use crate::api::errors::{ApiError, ErrorBody};
+use crate::api::wire::{Paged, Paging};
+use actix_web::{get, post, web, HttpResponse};
+use rewards_engine::Engine;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SchemesQuery {
+    /// Only the schemes the contact belongs to (true) or does not (false).
+    pub is_signed: Option<bool>,
+    /// Only schemes whose name holds this (any case).
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactSchemeView {
+    pub id: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// AUTO_SIGN_UP or SELF_SIGN_UP.
+    pub sign_up_option: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub terms_and_conditions: Option<String>,
+    /// Whether the contact belongs to it.
+    pub is_signed: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactSchemeList {
+    pub paging: Paging,
+    pub content: Vec<ContactSchemeView>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SchemeActionBody {
+    /// SIGN_UP or SIGN_OUT (SIGNUP and SIGNOUT, as the contract's own examples write them,
+    /// are taken too).
+    pub action: String,
+    pub reward_scheme_id: String,
+}
+
+/// The business's reward schemes, each with whether the signed-in contact belongs to it.
+#[utoipa::path(
+    tag = "Self-service reward schemes",
+    params(SchemesQuery),
+    responses((status = 200, body = ContactSchemeList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    security(("authorization_self_service" = []))
+)]
+#[get("/reward_schemes")]
+pub async fn list_schemes(
+    token: ContactToken,
+    engine: web::Data<Engine>,
+    query: web::Query<SchemesQuery>,
+    paged: Paged,
+) -> Result<HttpResponse, ApiError> {
+    let schemes = engine.contact_schemes(&token.tenant, token.contact, query.name.as_deref(), query.is_signed)?;
+    let total = paged.include_total.then_some(schemes.len());
+    let (schemes, has_more) = paged.slice(schemes);
+    let content = schemes
+        .into_iter()
+        .map(|seen| ContactSchemeView {
+            id: seen.scheme.id.to_string(),
+            name: seen.scheme.name,
+            description: seen.scheme.description,
+            sign_up_option: seen.scheme.sign_up_option.code(),
+            terms_and_conditions: seen.scheme.terms_and_conditions,
+            is_signed: seen.is_signed,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(ContactSchemeList {
+        paging: paged.paging(total, has_more),
+        content,
+    }))
+}
+
+/// Sign the contact up to a reward scheme, or out of it. Doing what is done already
+/// changes nothing; the answer is the scheme's id either way.
+#[utoipa::path(
+    tag = "Self-service reward schemes",
+    params(("id" = String, Path)),
+    request_body = SchemeActionBody,
+    responses(
+        (status = 201, body = IdView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)
+    ),
+    security(("authorization_self_service" = []))
+)]
+#[post("/contacts/{id}/reward_schemes")]
+pub async fn sign_up_or_out(
+    token: ContactToken,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+    body: crate::api::wire::Json<SchemeActionBody>,
+) -> Result<HttpResponse, ApiError> {
+    let id = token.own(&path)?;
+    let body = body.into_inner();
+    let join = match body.action.as_str() {
+        "SIGN_UP" | "SIGNUP" => true,
+        "SIGN_OUT" | "SIGNOUT" => false,
+        other => {
+            return Err(ApiError::invalid(
+                "action",
+                format!("action must be SIGN_UP or SIGN_OUT, not {other}"),
+            ))
+        }
+    };
+    let scheme = scheme_id(&body.reward_scheme_id)?;
+    engine.sign_scheme(token.tenant, id, scheme, join).await?;
+    Ok(HttpResponse::Created().json(IdView { id: scheme.to_string() }))
+}

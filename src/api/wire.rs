@@ -352,7 +352,7 @@ fn body_error<T: serde::de::DeserializeOwned>(body: &[u8], cause: serde_json::Er
     match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
         Err(error) if error.path().iter().next().is_some() => {
             let path = error.path().to_string();
-            ApiError::invalid(&path, format!("{path}: {}", error.inner()))
+            ApiError::invalid(&path, format!("invalid JSON body at {path}: {}", error.inner()))
         }
         _ => ApiError::new(actix_web::http::StatusCode::BAD_REQUEST, codes::INVALID_VALUE, message),
     }

@@ -136,10 +136,12 @@ impl Paged {
         }
     }
 
-    pub fn slice<T>(&self, items: Vec<T>) -> (Vec<T>, bool) {
-        let has_more = items.len() > self.offset + self.size;
+    /// This page of a whole list held in memory, with its paging (`total` when asked).
+    pub fn page_of<T>(&self, items: Vec<T>) -> (Vec<T>, Paging) {
+        let total = self.include_total.then_some(items.len());
+        let has_more = items.len() > self.offset.saturating_add(self.size);
         let page = items.into_iter().skip(self.offset).take(self.size).collect();
-        (page, has_more)
+        (page, self.paging(total, has_more))
     }
 
     pub fn paging(&self, total: Option<usize>, has_more: bool) -> Paging {

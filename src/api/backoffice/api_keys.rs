@@ -173,10 +173,9 @@ pub async fn list_api_keys(
     if paged.descending {
         keys.reverse();
     }
-    let total = paged.include_total.then_some(keys.len());
-    let (keys, has_more) = paged.slice(keys);
+    let (keys, paging) = paged.page_of(keys);
     Ok(HttpResponse::Ok().json(ApiKeyList {
-        paging: paged.paging(total, has_more),
+        paging,
         content: keys.into_iter().map(ApiKeyView::from).collect(),
     }))
 }

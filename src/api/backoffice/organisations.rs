@@ -256,10 +256,9 @@ pub async fn get_network(
         .map(|text| parse_type("type", text))
         .transpose()?;
     let network = engine.organisation_network(&auth.caller, organisation_id(&path)?, only)?;
-    let total = paged.include_total.then_some(network.len());
-    let (network, has_more) = paged.slice(network);
+    let (network, paging) = paged.page_of(network);
     Ok(HttpResponse::Ok().json(NetworkView {
-        paging: paged.paging(total, has_more),
+        paging,
         content: network.into_iter().map(OrganisationView::from).collect(),
     }))
 }

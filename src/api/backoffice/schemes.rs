@@ -116,10 +116,9 @@ pub async fn list_schemes(auth: BackOffice, engine: web::Data<Engine>, paged: Pa
     if paged.descending {
         schemes.reverse();
     }
-    let total = paged.include_total.then_some(schemes.len());
-    let (schemes, has_more) = paged.slice(schemes);
+    let (schemes, paging) = paged.page_of(schemes);
     Ok(HttpResponse::Ok().json(SchemeList {
-        paging: paged.paging(total, has_more),
+        paging,
         content: schemes.into_iter().map(SchemeView::from).collect(),
     }))
 }

@@ -63,8 +63,7 @@ pub async fn list_schemes(
     paged: Paged,
 ) -> Result<HttpResponse, ApiError> {
     let schemes = engine.contact_schemes(&token.tenant, token.contact, query.name.as_deref(), query.is_signed)?;
-    let total = paged.include_total.then_some(schemes.len());
-    let (schemes, has_more) = paged.slice(schemes);
+    let (schemes, paging) = paged.page_of(schemes);
     let content = schemes
         .into_iter()
         .map(|seen| ContactSchemeView {
@@ -76,10 +75,7 @@ pub async fn list_schemes(
             is_signed: seen.is_signed,
         })
         .collect();
-    Ok(HttpResponse::Ok().json(ContactSchemeList {
-        paging: paged.paging(total, has_more),
-        content,
-    }))
+    Ok(HttpResponse::Ok().json(ContactSchemeList { paging, content }))
 }
 
 /// Sign the contact up to a reward scheme, or out of it. Doing what is done already

@@ -328,12 +328,12 @@ impl Engine {
         &self,
         caller: OrganisationId,
         business: OrganisationId,
-        at: SaleAt,
+        at: &SaleAt,
     ) -> Result<SaleOrganisation, EngineError> {
         match at {
             SaleAt::Caller => Ok(SaleOrganisation { id: caller, tap: None }),
             SaleAt::Organisation(id) => {
-                let organisation = self.organisation_for(caller, id)?;
+                let organisation = self.organisation_for(caller, *id)?;
                 if self.business_of(organisation.id)? != business {
                     return Err(EngineError::NotFound("organisation"));
                 }
@@ -343,7 +343,7 @@ impl Engine {
                 })
             }
             SaleAt::Tap(kind, tap) => {
-                let entry = match &tap {
+                let entry = match tap {
                     TapRef::Id(id) => self.inner.store.tap_by_id(business, *id)?,
                     TapRef::Code(code) => self.inner.store.tap_by_code(business, code.trim())?,
                 };
@@ -351,7 +351,7 @@ impl Engine {
                 let organisation = self
                     .organisation_for(caller, entry.organisation)
                     .map_err(|_| EngineError::NotFound("TAP"))?;
-                if organisation.organisation_type != kind {
+                if organisation.organisation_type != *kind {
                     return Err(invalid(
                         "organisation",
                         format!(

@@ -116,11 +116,7 @@ impl Engine {
         submission: PurchaseSubmission,
     ) -> Result<Arc<PurchaseRecord>, EngineError> {
         self.check_open()?;
-        let at = self.sale_organisation(
-            caller.organisation,
-            tenant.organisation,
-            submission.organisation.clone(),
-        )?;
+        let at = self.sale_organisation(caller.organisation, tenant.organisation, &submission.organisation)?;
         let contact = self.contact_route(&tenant, &submission.contact)?;
         self.post_for_contact(tenant, &contact, submission, at).await
     }
@@ -140,11 +136,7 @@ impl Engine {
         let mut wallet_order = Vec::new();
         for (index, submission) in submissions.into_iter().enumerate() {
             let routed = self.check_open().and_then(|()| {
-                let at = self.sale_organisation(
-                    caller.organisation,
-                    tenant.organisation,
-                    submission.organisation.clone(),
-                )?;
+                let at = self.sale_organisation(caller.organisation, tenant.organisation, &submission.organisation)?;
                 Ok((self.contact_route(&tenant, &submission.contact)?, at))
             });
             match routed {

@@ -9,37 +9,12 @@
 use crate::helpers::*;
 use crate::otp::validate;
 use crate::receiver::{code_in, Receiver};
-use serde_json::{json, Value};
-
-async fn registered(app: &TestApp, email: &str) -> (String, String) {
-    let reply = app
-        .with_key(
-            PUBLIC_KEY,
-            "POST",
-            "/self-service/v2/contacts/register",
-            Some(&json!({
-                "first_name": "Cleo",
-                "last_name": "Client",
-                "identification": {"provider": "EMAIL", "email": email, "password": "cleo-password-1"},
-            })),
-        )
-        .await;
-    assert_eq!(reply.status, 201, "{}", reply.body);
-    (
-        reply.body["contact"]["id"].as_str().unwrap().to_string(),
-        reply.body["access_token"].as_str().unwrap().to_string(),
-    )
-}
-
-async fn as_contact(app: &TestApp, token: &str, method: &str, path: &str, body: Option<&Value>) -> Reply {
-    app.call(method, path, &[("authorization", &format!("Bearer {token}"))], body)
-        .await
-}
+use serde_json::json;
 
 #[tokio::test]
 async fn every_field_of_a_contact_update_is_saved_and_read_back_or_refused_by_name() {
     let app = spawn_app().await;
-    let (id, token) = registered(&app, "cleo@example.com").await;
+    let (id, token) = registered_contact(&app, "cleo@example.com", "cleo-password-1").await;
     let path = format!("/self-service/v2/contacts/{id}");
     let update = json!({
         "id": id,
@@ -58,9 +33,9 @@ async fn every_field_of_a_contact_update_is_saved_and_read_back_or_refused_by_na
         "email_opt_out": true,
         "custom_fields": [{"key": "member_no", "value": "0001-345"}]
     });
-    let reply = as_contact(&app, &token, "PUT", &path, Some(&update)).await;
+    let reply = with_token(&app, &token, "PUT", &path, Some(&update)).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
-    let read = as_contact(&app, &token, "GET", &path, None).await;
+    let read = with_token(&app, &token, "GET", &path, None).await;
     assert_eq!(read.status, 200, "{}", read.body);
     for field in [
         "middle_name",
@@ -77,7 +52,7 @@ async fn every_field_of_a_contact_update_is_saved_and_read_back_or_refused_by_na
     assert_eq!(read.body["phone"]["number"], "99123456");
 
     // Absent fields stay; an empty text clears; opt-outs turn back.
-    let reply = as_contact(
+    let reply = with_token(
         &app,
         &token,
         "PUT",
@@ -86,7 +61,7 @@ async fn every_field_of_a_contact_update_is_saved_and_read_back_or_refused_by_na
     )
     .await;
     assert_eq!(reply.status, 200, "{}", reply.body);
-    let read = as_contact(&app, &token, "GET", &path, None).await;
+    let read = with_token(&app, &token, "GET", &path, None).await;
     assert!(read.body.get("middle_name").is_none(), "{}", read.body);
     assert_eq!(read.body["email_opt_out"], false);
     assert_eq!(read.body["sms_opt_out"], true);
@@ -125,11 +100,11 @@ async fn every_field_of_a_contact_update_is_saved_and_read_back_or_refused_by_na
             "phone.type",
         ),
     ] {
-        let reply = as_contact(&app, &token, "PUT", &path, Some(&body)).await;
+        let reply = with_token(&app, &token, "PUT", &path, Some(&body)).await;
         assert_eq!(reply.status, 400, "{body}: {}", reply.body);
         assert_eq!(reply.body["parameters"][0], parameter, "{body}: {}", reply.body);
     }
-    let after = as_contact(&app, &token, "GET", &path, None).await;
+    let after = with_token(&app, &token, "GET", &path, None).await;
     assert_eq!(after.body, read.body, "refused updates changed nothing");
 
     // Durable: the details survive a restart.
@@ -137,7 +112,7 @@ async fn every_field_of_a_contact_update_is_saved_and_read_back_or_refused_by_na
     let app = spawn_app_with(dir, clock, &[]).await;
     let again = contact_sign_in(&app, PUBLIC_KEY, "cleo@example.com", "cleo-password-1").await;
     let token = again.body["access_token"].as_str().unwrap().to_string();
-    let read = as_contact(&app, &token, "GET", &path, None).await;
+    let read = with_token(&app, &token, "GET", &path, None).await;
     assert_eq!(read.body["custom_fields"], update["custom_fields"], "{}", read.body);
     assert_eq!(
         read.body["demographics"],
@@ -152,11 +127,11 @@ async fn a_signed_in_contact_adds_a_new_phone_with_its_own_token_and_no_key() {
     let pairs: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let app = spawn_app_with(temp_dir(), rewards_engine::ManualClock::new(START_S), &pairs).await;
     let mut seen = 0;
-    let (id, token) = registered(&app, "phoebe@example.com").await;
+    let (id, token) = registered_contact(&app, "phoebe@example.com", "cleo-password-1").await;
     let path = format!("/self-service/v2/contacts/{id}/identities");
     // A phone the profile does not hold: the contact itself may add it.
     let body = json!({"provider": "PHONE", "email": null, "phone": {"number": "99888777", "country_code": "CYP"}});
-    let added = as_contact(&app, &token, "POST", &path, Some(&body)).await;
+    let added = with_token(&app, &token, "POST", &path, Some(&body)).await;
     assert_eq!(added.status, 201, "{}", added.body);
     // The code proves the phone; validating it signs the contact in. (Registering mailed a
     // verification link first.)
@@ -189,8 +164,8 @@ async fn a_signed_in_contact_adds_a_new_phone_with_its_own_token_and_no_key() {
     assert_eq!(signed_in.body["contact"]["id"], id.as_str());
 
     // Another contact's token does not reach this contact; no token and no key is 401.
-    let (_, other) = registered(&app, "otto@example.com").await;
-    let reply = as_contact(&app, &other, "POST", &path, Some(&body)).await;
+    let (_, other) = registered_contact(&app, "otto@example.com", "cleo-password-1").await;
+    let reply = with_token(&app, &other, "POST", &path, Some(&body)).await;
     assert_eq!(reply.status, 403, "{}", reply.body);
     let reply = app.call("POST", &path, &[], Some(&body)).await;
     assert_eq!(reply.status, 401, "{}", reply.body);

@@ -390,3 +390,26 @@ pub async fn user_sign_in(app: &TestApp, key: &str, email: &str, password: &str)
     app.with_key(key, "POST", "/backoffice/v2/users/authenticate", Some(&body))
         .await
 }
+
+/// Registers a person by email and password with the public key: (contact id, access token).
+pub async fn registered_contact(app: &TestApp, email: &str, password: &str) -> (String, String) {
+    let body = serde_json::json!({
+        "first_name": "Pat",
+        "last_name": "Person",
+        "identification": {"provider": "EMAIL", "email": email, "password": password},
+    });
+    let reply = app
+        .with_key(PUBLIC_KEY, "POST", "/self-service/v2/contacts/register", Some(&body))
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    (
+        reply.body["contact"]["id"].as_str().unwrap().to_string(),
+        reply.body["access_token"].as_str().unwrap().to_string(),
+    )
+}
+
+/// A call with a contact's token alone (no key).
+pub async fn with_token(app: &TestApp, token: &str, method: &str, path: &str, body: Option<&Value>) -> Reply {
+    app.call(method, path, &[("authorization", &format!("Bearer {token}"))], body)
+        .await
+}

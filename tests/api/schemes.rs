@@ -3,36 +3,11 @@
 //! AUTO_SIGN_UP ones, durably; bad input refused naming the field.
 
 use crate::helpers::*;
-use serde_json::{json, Value};
-
-async fn as_contact(app: &TestApp, token: &str, method: &str, path: &str, body: Option<&Value>) -> Reply {
-    app.call(method, path, &[("authorization", &format!("Bearer {token}"))], body)
-        .await
-}
-
-async fn contact(app: &TestApp, email: &str) -> (String, String) {
-    let reply = app
-        .with_key(
-            PUBLIC_KEY,
-            "POST",
-            "/self-service/v2/contacts/register",
-            Some(&json!({
-                "first_name": "Sam",
-                "last_name": "Scheme",
-                "identification": {"provider": "EMAIL", "email": email, "password": "sam-password-1"},
-            })),
-        )
-        .await;
-    assert_eq!(reply.status, 201, "{}", reply.body);
-    (
-        reply.body["contact"]["id"].as_str().unwrap().to_string(),
-        reply.body["access_token"].as_str().unwrap().to_string(),
-    )
-}
+use serde_json::json;
 
 /// (name, is_signed) of each scheme the contact sees, sorted.
 async fn seen(app: &TestApp, token: &str, query: &str) -> Vec<(String, bool)> {
-    let reply = as_contact(
+    let reply = with_token(
         app,
         token,
         "GET",
@@ -73,6 +48,8 @@ async fn the_back_office_makes_and_changes_schemes_and_refuses_bad_ones_by_name(
     assert_eq!(made.body["name"], "Coffee Club");
     assert_eq!(made.body["sign_up_option"], "SELF_SIGN_UP");
     let id = made.body["id"].as_str().unwrap().to_string();
+    // A second later, so the two are ordered by when they were made.
+    app.clock.advance(1);
     let auto = app
         .post(
             "/backoffice/v2/reward_schemes",
@@ -161,8 +138,8 @@ async fn contacts_sign_up_to_and_out_of_schemes_and_it_lasts() {
         ids.push(made.body["id"].as_str().unwrap().to_string());
     }
     let (club, everyone) = (ids[0].clone(), ids[1].clone());
-    let (id, token) = contact(&app, "sam@example.com").await;
-    let (other_id, other_token) = contact(&app, "sue@example.com").await;
+    let (id, token) = registered_contact(&app, "sam@example.com", "sam-password-1").await;
+    let (other_id, other_token) = registered_contact(&app, "sue@example.com", "sam-password-1").await;
     assert_eq!(
         seen(&app, &token, "").await,
         [pair("Club", false), pair("Everyone", true)]
@@ -173,7 +150,7 @@ async fn contacts_sign_up_to_and_out_of_schemes_and_it_lasts() {
     let path = format!("/self-service/v2/contacts/{id}/reward_schemes");
     let act = |action: &str, scheme: &str| json!({"action": action, "reward_scheme_id": scheme});
     for body in [act("SIGN_UP", &club), act("SIGN_UP", &club), act("SIGN_OUT", &everyone)] {
-        let reply = as_contact(&app, &token, "POST", &path, Some(&body)).await;
+        let reply = with_token(&app, &token, "POST", &path, Some(&body)).await;
         assert_eq!(reply.status, 201, "{body}: {}", reply.body);
         assert_eq!(reply.body["id"], body["reward_scheme_id"]);
     }
@@ -189,13 +166,13 @@ async fn contacts_sign_up_to_and_out_of_schemes_and_it_lasts() {
 
     // Refused, and nothing changes.
     let other_path = format!("/self-service/v2/contacts/{other_id}/reward_schemes");
-    let reply = as_contact(&app, &token, "POST", &other_path, Some(&act("SIGN_UP", &club))).await;
+    let reply = with_token(&app, &token, "POST", &other_path, Some(&act("SIGN_UP", &club))).await;
     assert_eq!(reply.status, 403, "{}", reply.body);
-    let reply = as_contact(&app, &token, "POST", &path, Some(&act("JOIN", &club))).await;
+    let reply = with_token(&app, &token, "POST", &path, Some(&act("JOIN", &club))).await;
     assert_eq!(reply.status, 400, "{}", reply.body);
     assert_eq!(reply.body["parameters"][0], "action");
     let unknown = uuid::Uuid::new_v4().to_string();
-    let reply = as_contact(&app, &token, "POST", &path, Some(&act("SIGN_UP", &unknown))).await;
+    let reply = with_token(&app, &token, "POST", &path, Some(&act("SIGN_UP", &unknown))).await;
     assert_eq!(reply.status, 404, "{}", reply.body);
     let reply = app
         .with_key(SECRET_KEY, "GET", "/self-service/v2/reward_schemes", None)
@@ -211,7 +188,7 @@ async fn contacts_sign_up_to_and_out_of_schemes_and_it_lasts() {
         seen(&app, &token, "").await,
         [pair("Club", true), pair("Everyone", false)]
     );
-    let reply = as_contact(&app, &token, "POST", &path, Some(&act("SIGN_UP", &everyone))).await;
+    let reply = with_token(&app, &token, "POST", &path, Some(&act("SIGN_UP", &everyone))).await;
     assert_eq!(reply.status, 201, "{}", reply.body);
     assert_eq!(
         seen(&app, &token, "").await,

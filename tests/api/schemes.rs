@@ -69,6 +69,9 @@ async fn the_back_office_makes_and_changes_schemes_and_refuses_bad_ones_by_name(
             json!({"name": "x".repeat(201), "sign_up_option": "SELF_SIGN_UP"}),
             "name",
         ),
+        (json!({"name": "Bell\u{7}", "sign_up_option": "SELF_SIGN_UP"}), "name"),
+        (json!({"name": "Typed", "sign_up_option": 3}), "sign_up_option"),
+        (json!({"name": ["a"], "sign_up_option": "SELF_SIGN_UP"}), "name"),
     ] {
         let reply = app.post("/backoffice/v2/reward_schemes", &body).await;
         assert_eq!(reply.status, 400, "{body}: {}", reply.body);
@@ -173,6 +176,23 @@ async fn contacts_sign_up_to_and_out_of_schemes_and_it_lasts() {
     assert_eq!(reply.body["parameters"][0], "action");
     let unknown = uuid::Uuid::new_v4().to_string();
     let reply = with_token(&app, &token, "POST", &path, Some(&act("SIGN_UP", &unknown))).await;
+    assert_eq!(reply.status, 404, "{}", reply.body);
+    // A scheme of another tenant (the business's test mode) is not found either.
+    let test_key = app
+        .post("/backoffice/v2/api_keys", &json!({"type": "SECRET", "mode": "TEST"}))
+        .await;
+    let test_key = test_key.body["key"].as_str().unwrap().to_string();
+    let foreign = app
+        .with_key(
+            &test_key,
+            "POST",
+            "/backoffice/v2/reward_schemes",
+            Some(&json!({"name": "Test club", "sign_up_option": "SELF_SIGN_UP"})),
+        )
+        .await;
+    assert_eq!(foreign.status, 201, "{}", foreign.body);
+    let foreign = foreign.body["id"].as_str().unwrap().to_string();
+    let reply = with_token(&app, &token, "POST", &path, Some(&act("SIGN_UP", &foreign))).await;
     assert_eq!(reply.status, 404, "{}", reply.body);
     let reply = app
         .with_key(SECRET_KEY, "GET", "/self-service/v2/reward_schemes", None)

@@ -125,6 +125,7 @@ fn purchase_submission(reference: String, contact: ContactId, total: Decimal) ->
         },
         date: None,
         products: vec![],
+        classes: vec![],
         spend: None,
         organisation: Default::default(),
     }

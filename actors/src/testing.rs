@@ -67,6 +67,7 @@ pub fn offer(name: &str, kind: AwardKind, value: i64, expiry_days: Option<u32>) 
             value: Decimal::from(value),
             expiry_days,
         },
+        terms: Default::default(),
     }
 }
 

@@ -176,7 +176,9 @@ pub struct ApiDoc;
     contacts::create_contact,
     contacts::get_contact,
     offers::create_offer,
+    offers::list_offers,
     offers::get_offer,
+    offers::update_offer,
     offers::set_offer_state,
     schemes::create_scheme,
     schemes::list_schemes,
@@ -225,6 +227,8 @@ struct BackofficeApi;
     self_service::transfers::create_transfer,
     self_service::schemes::list_schemes,
     self_service::schemes::sign_up_or_out,
+    self_service::offers::list_offers,
+    self_service::offers::get_offer,
 ))]
 struct SelfServiceApi;
 

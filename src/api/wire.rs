@@ -60,7 +60,7 @@ pub struct PageQuery {
     pub page: Option<usize>,
     /// Records per page (default 10, at most `http.page_size_max`).
     pub size: Option<usize>,
-    /// Sort attribute; only CREATED_DATE is supported.
+    /// Sort attribute: CREATED_DATE (DEFAULT_SORTING is taken as the same).
     pub sort: Option<String>,
     /// ASC or DESC (default DESC: newest first).
     pub order: Option<String>,
@@ -113,8 +113,16 @@ impl Paged {
             "ASC" => false,
             _ => return Err(ApiError::invalid("order", "order must be ASC or DESC")),
         };
-        if query.sort.as_deref().is_some_and(|sort| sort != "CREATED_DATE") {
-            return Err(ApiError::invalid("sort", "only CREATED_DATE is supported"));
+        // DEFAULT_SORTING is what some of CRM.COM's lists call their default, newest first.
+        if query
+            .sort
+            .as_deref()
+            .is_some_and(|sort| sort != "CREATED_DATE" && sort != "DEFAULT_SORTING")
+        {
+            return Err(ApiError::invalid(
+                "sort",
+                "sort must be CREATED_DATE or DEFAULT_SORTING (the date made)",
+            ));
         }
         Ok(Paged {
             page,

@@ -19,6 +19,7 @@ mod identity_providers;
 mod links;
 mod model;
 mod observability;
+mod offers;
 mod organisations;
 mod otp;
 mod otp_privacy;

@@ -261,6 +261,7 @@ fn placeholder_submission() -> PurchaseSubmission {
         },
         date: None,
         products: Vec::new(),
+        classes: Vec::new(),
         spend: None,
         organisation: Default::default(),
     }
@@ -384,6 +385,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 },
                 date: None,
                 products: vec![],
+                classes: vec![],
                 spend: None,
                 organisation: Default::default(),
             },
@@ -416,6 +418,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     },
                     date: None,
                     products: vec![],
+                    classes: vec![],
                     spend,
                     organisation: Default::default(),
                 };

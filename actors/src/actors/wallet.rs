@@ -13,9 +13,10 @@ use super::kit::{Entity, KitError, Life};
 use super::outbox::Outbox;
 use crate::clock::Clock;
 use crate::domain::ids::{MessageId, PurchaseId, Tenant, TransferId, WalletId};
-use crate::domain::purchase::{PurchaseRecord, PurchaseRequest, PurchaseState, SaleOrganisation};
+use crate::domain::offer::{OfferSet, RewardHistory};
+use crate::domain::purchase::PurchaseRecord;
 use crate::domain::transfer::{ActorMessage, TransferRecord};
-use crate::domain::wallet::{AwardGrant, Balances, CommandError, Wallet, WalletFault, WalletHeader, WalletRejection};
+use crate::domain::wallet::{Balances, Wallet, WalletFault, WalletHeader, WalletRejection};
 use crate::metrics_names as names;
 use crate::storage::{IdempotencyRecord, StorageFailure, Store, StoreError, WriteSet};
 use rust_decimal::Decimal;
@@ -23,7 +24,10 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+mod purchases;
 mod transfers;
+
+pub use purchases::NewPurchase;
 
 pub type WalletKey = (Tenant, WalletId);
 
@@ -82,10 +86,10 @@ impl KitError for WalletError {
 pub enum WalletCommand {
     PostPurchase {
         purchase_id: PurchaseId,
-        /// The request and where it was made (one allocation for both).
-        request: Box<(PurchaseRequest, SaleOrganisation)>,
+        purchase: Box<NewPurchase>,
         body_hash: [u8; 32],
-        awards: Vec<AwardGrant>,
+        /// The tenant's offers as of the command (a change commits before or after it).
+        offers: Arc<OfferSet>,
         reply: Reply<Arc<PurchaseRecord>>,
     },
     CancelPurchase {
@@ -171,6 +175,9 @@ pub struct WalletDeps {
     pub replayed: Arc<AtomicU64>,
     /// Where messages to other entities go (D5).
     pub outbox: Arc<Outbox>,
+    /// How far back a wallet's reward history keeps dated awards: further than the longest
+    /// capped period plus the furthest a purchase may be backdated.
+    pub history_window_s: i64,
 }
 
 /// A wallet actor's state.
@@ -186,6 +193,9 @@ pub struct WalletEntity {
     /// Events since the last snapshot, replayed ones included, so replay stays bounded
     /// however often the actor stops and starts.
     events_since_snapshot: u64,
+    /// What the wallet earned per offer (first-purchase offers, per-contact caps).
+    history: RewardHistory,
+    history_window_s: i64,
 }
 
 /// The wallet's actor.
@@ -201,6 +211,8 @@ impl Entity for WalletEntity {
         let Some((wallet, replayed)) = store.recover_wallet(&key.0, key.1)? else {
             return Ok(None);
         };
+        let keep_from = deps.clock.now_s().saturating_sub(deps.history_window_s);
+        let history = purchases::load_history(store, &key.0, key.1, keep_from)?;
         deps.replayed.fetch_add(replayed, Ordering::AcqRel);
         metrics::counter!(names::WALLET_EVENTS_REPLAYED_TOTAL).increment(replayed);
         Ok(Some(WalletEntity {
@@ -212,6 +224,8 @@ impl Entity for WalletEntity {
             messages: Recent::new(),
             outbox: deps.outbox.clone(),
             events_since_snapshot: replayed,
+            history,
+            history_window_s: deps.history_window_s,
         }))
     }
 
@@ -219,14 +233,11 @@ impl Entity for WalletEntity {
         match command {
             WalletCommand::PostPurchase {
                 purchase_id,
-                request,
+                purchase,
                 body_hash,
-                awards,
+                offers,
                 reply,
-            } => {
-                let (request, at) = *request;
-                self.post_purchase(life, purchase_id, request, at, body_hash, awards, reply)
-            }
+            } => self.post_purchase(life, purchase_id, *purchase, body_hash, &offers, reply),
             WalletCommand::CancelPurchase { purchase_id, reply } => self.cancel_purchase(life, purchase_id, reply),
             WalletCommand::Read { reply } => self.read(life, reply),
             WalletCommand::TransferOut {
@@ -263,9 +274,13 @@ impl Entity for WalletEntity {
 
     fn reload(&mut self, life: &Life<Self>) -> Result<(), String> {
         let key = life.key();
+        let keep_from = self.clock.now_s().saturating_sub(self.history_window_s);
+        let history =
+            purchases::load_history(life.store(), &key.0, key.1, keep_from).map_err(|error| error.to_string())?;
         match life.store().recover_wallet(&key.0, key.1) {
             Ok(Some((wallet, replayed))) => {
                 self.wallet = wallet;
+                self.history = history;
                 self.events_since_snapshot = replayed;
                 self.purchases.clear();
                 self.transfers.clear();
@@ -321,154 +336,6 @@ impl WalletEntity {
         tracing::error!(wallet = %life.key().1, %fault, "wallet command failed; reloading the wallet");
         life.set_faulted();
         let _ = reply.send(Err(WalletError::Internal));
-    }
-
-    fn remember(&mut self, life: &Life<Self>, record: Arc<PurchaseRecord>) {
-        self.purchases
-            .remember(record.id, record, life.commits_submitted(), life.commits_settled());
-    }
-
-    fn find_purchase(&self, life: &Life<Self>, id: PurchaseId) -> Result<Option<Arc<PurchaseRecord>>, WalletError> {
-        if let Some(record) = self.purchases.get(&id) {
-            return Ok(Some(record.clone()));
-        }
-        life.store()
-            .purchase(&life.key().0, id)
-            .map(|found| found.map(Arc::new))
-            .map_err(|error| WalletError::Storage(error.to_string()))
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn post_purchase(
-        &mut self,
-        life: &mut Life<Self>,
-        purchase_id: PurchaseId,
-        request: PurchaseRequest,
-        at: SaleOrganisation,
-        body_hash: [u8; 32],
-        awards: Vec<AwardGrant>,
-        reply: Reply<Arc<PurchaseRecord>>,
-    ) {
-        match self.find_purchase(life, purchase_id) {
-            Err(error) => {
-                let _ = reply.send(Err(error));
-                return;
-            }
-            Ok(Some(existing)) => {
-                if existing.body_hash == body_hash {
-                    metrics::counter!(names::PURCHASES_TOTAL, "outcome" => "replayed").increment(1);
-                    life.answer_after_durable(reply, Ok(existing));
-                } else {
-                    metrics::counter!(names::PURCHASES_TOTAL, "outcome" => "conflict").increment(1);
-                    let _ = reply.send(Err(WalletError::ReferenceConflict));
-                }
-                return;
-            }
-            Ok(None) => {}
-        }
-        let now = self.clock.now_s();
-        let mut writes = WriteSet::default();
-        if let Err(fault) = self.sweep(life, now, &mut writes) {
-            return self.fault(life, reply, &fault);
-        }
-        match self
-            .wallet
-            .post_purchase(now, purchase_id, request.spend, &awards, self.balance_max)
-        {
-            Err(CommandError::Fault(fault)) => self.fault(life, reply, &fault),
-            Err(CommandError::Rejected(rejection)) => {
-                metrics::counter!(names::PURCHASES_TOTAL, "outcome" => "rejected").increment(1);
-                metrics::counter!(names::SPENDS_TOTAL, "outcome" => "refused").increment(1);
-                life.commit_then_answer(writes, reply, Err(WalletError::Rejected(rejection)));
-            }
-            Ok((event, effects)) => {
-                let currency = self.wallet.header.currency;
-                metrics::counter!(names::PURCHASES_TOTAL, "outcome" => "posted").increment(1);
-                if !effects.awards.is_empty() {
-                    metrics::counter!(names::AWARDS_TOTAL, "outcome" => "credited")
-                        .increment(effects.awards.len() as u64);
-                    metrics::counter!(names::AWARDED_MINOR_UNITS_TOTAL, "currency" => currency.static_code())
-                        .increment(currency.minor_units_of(effects.awarded()));
-                }
-                if !effects.spends.is_empty() {
-                    metrics::counter!(names::SPENDS_TOTAL, "outcome" => "spent").increment(1);
-                    metrics::counter!(names::SPENT_MINOR_UNITS_TOTAL, "currency" => currency.static_code())
-                        .increment(currency.minor_units_of(effects.spent()));
-                }
-                let record = Arc::new(PurchaseRecord {
-                    id: purchase_id,
-                    tenant: life.key().0,
-                    date: request.date.unwrap_or(now),
-                    request,
-                    body_hash,
-                    state: PurchaseState::Posted,
-                    posted_on: now,
-                    cancelled_on: None,
-                    effects,
-                    balances_after: self.wallet.balances(),
-                    organisation: Some(at),
-                });
-                #[cfg(feature = "failpoints")]
-                super::failpoints::hit(super::failpoints::Failpoint::InWalletPurchase, life.key().1 .0);
-                self.add_events(life, &mut writes, &[event]);
-                writes.purchase(&record);
-                life.commit_then_reply(writes, reply, record.clone());
-                self.remember(life, record);
-            }
-        }
-    }
-
-    fn cancel_purchase(&mut self, life: &mut Life<Self>, purchase_id: PurchaseId, reply: Reply<Arc<PurchaseRecord>>) {
-        let record = match self.find_purchase(life, purchase_id) {
-            Ok(Some(record)) if record.request.wallet_id == life.key().1 => record,
-            Ok(_) => {
-                let _ = reply.send(Err(WalletError::PurchaseNotFound));
-                return;
-            }
-            Err(error) => {
-                let _ = reply.send(Err(error));
-                return;
-            }
-        };
-        if record.state == PurchaseState::Cancelled {
-            life.answer_after_durable(reply, Ok(record));
-            return;
-        }
-        let now = self.clock.now_s();
-        let mut writes = WriteSet::default();
-        if let Err(fault) = self.sweep(life, now, &mut writes) {
-            return self.fault(life, reply, &fault);
-        }
-        let event = match self
-            .wallet
-            .cancel_purchase(now, purchase_id, &record.effects, self.balance_max)
-        {
-            Ok(event) => event,
-            Err(CommandError::Fault(fault)) => return self.fault(life, reply, &fault),
-            Err(CommandError::Rejected(rejection)) => {
-                return life.commit_then_answer(writes, reply, Err(WalletError::Rejected(rejection)))
-            }
-        };
-        metrics::counter!(names::PURCHASES_TOTAL, "outcome" => "cancelled").increment(1);
-        if !record.effects.awards.is_empty() {
-            metrics::counter!(names::AWARDS_TOTAL, "outcome" => "reversed")
-                .increment(record.effects.awards.len() as u64);
-        }
-        if !record.effects.spends.is_empty() {
-            metrics::counter!(names::SPENDS_TOTAL, "outcome" => "restored").increment(1);
-        }
-        self.add_events(life, &mut writes, &[event]);
-        // A spend given back to a lot that has since expired expires again at once.
-        if let Err(fault) = self.sweep(life, now, &mut writes) {
-            return self.fault(life, reply, &fault);
-        }
-        let mut cancelled = (*record).clone();
-        cancelled.state = PurchaseState::Cancelled;
-        cancelled.cancelled_on = Some(now);
-        let cancelled = Arc::new(cancelled);
-        writes.purchase(&cancelled);
-        life.commit_then_reply(writes, reply, cancelled.clone());
-        self.remember(life, cancelled);
     }
 
     fn read(&mut self, life: &mut Life<Self>, reply: Reply<WalletView>) {

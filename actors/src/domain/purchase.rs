@@ -2,6 +2,7 @@
 
 use super::ids::{ContactId, OrganisationId, PurchaseId, ReferenceNumber, Tenant, WalletId};
 use super::money::{Amount, Currency};
+use super::offer::{AwardExplanation, LineClass};
 use super::organisation::Tap;
 use super::wallet::{Balances, PurchaseEffects, SpendRequest};
 use rust_decimal::Decimal;
@@ -114,10 +115,15 @@ impl PurchaseRequest {
     /// The hash that tells a retry from another purchase with the same reference: the
     /// request and where it was made. A sale at the business itself without a TAP hashes as
     /// purchases did before they recorded where they were made, so their retries still match.
-    pub fn body_hash(&self, tenant: &Tenant, at: &SaleOrganisation) -> [u8; 32] {
+    /// Line classes count when the till sent any, the same way.
+    pub fn body_hash(&self, tenant: &Tenant, at: &SaleOrganisation, classes: &[LineClass]) -> [u8; 32] {
         let mut encoded = postcard::to_stdvec(self).unwrap_or_default();
         if at.id != tenant.organisation || at.tap.is_some() {
             encoded.extend(postcard::to_stdvec(at).unwrap_or_default());
+        }
+        if classes.iter().any(|class| !class.is_empty()) {
+            encoded.push(b'c');
+            encoded.extend(postcard::to_stdvec(classes).unwrap_or_default());
         }
         Sha256::digest(&encoded).into()
     }
@@ -155,9 +161,21 @@ pub struct PurchaseRecord {
     pub balances_after: Balances,
     /// Where it was made; `None` on purchases recorded before this was kept (the business).
     pub organisation: Option<SaleOrganisation>,
+    /// The till's family, brand and category of each product line (line by line; shorter
+    /// when it classified fewer).
+    pub classes: Vec<LineClass>,
+    /// How each award came about, in the order of `effects.awards`.
+    pub explanations: Vec<AwardExplanation>,
 }
 
 impl PurchaseRecord {
+    /// The date its offers were evaluated at: the purchase date, never after posting.
+    pub fn award_time(&self) -> i64 {
+        self.request
+            .date
+            .map_or(self.posted_on, |date| date.min(self.posted_on))
+    }
+
     /// Where the purchase was made (the business for records of before this was kept).
     pub fn organisation_id(&self) -> OrganisationId {
         self.organisation.as_ref().map_or(self.tenant.organisation, |at| at.id)
@@ -208,10 +226,20 @@ mod tests {
         };
         let plain: [u8; 32] = Sha256::digest(postcard::to_stdvec(request).unwrap()).into();
         assert_eq!(
-            request.body_hash(&old.tenant, &at_business),
+            request.body_hash(&old.tenant, &at_business, &[]),
             plain,
             "retries of old purchases match"
         );
+        assert_eq!(
+            request.body_hash(&old.tenant, &at_business, &[LineClass::default()]),
+            plain,
+            "unclassified lines hash as before"
+        );
+        let classified = [LineClass {
+            brand: Some("ACME".into()),
+            ..LineClass::default()
+        }];
+        assert_ne!(request.body_hash(&old.tenant, &at_business, &classified), plain);
         let at_venue = SaleOrganisation {
             id: OrganisationId::random(),
             tap: None,
@@ -226,8 +254,8 @@ mod tests {
         };
         let hashes = [
             plain,
-            request.body_hash(&old.tenant, &at_venue),
-            request.body_hash(&old.tenant, &at_till),
+            request.body_hash(&old.tenant, &at_venue, &[]),
+            request.body_hash(&old.tenant, &at_till, &[]),
         ];
         assert!(hashes[0] != hashes[1] && hashes[1] != hashes[2] && hashes[0] != hashes[2]);
     }

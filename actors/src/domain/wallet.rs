@@ -186,7 +186,7 @@ pub struct WalletEvent {
 }
 
 /// An award the rules granted for a purchase, before it becomes a lot.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AwardGrant {
     pub offer_id: OfferId,
     #[serde(with = "crate::domain::money::exact_decimal")]
@@ -244,6 +244,8 @@ pub enum WalletRejection {
     InsufficientFunds,
     /// The command would take the wallet's balance above `[money] wallet_balance_max`.
     BalanceLimit,
+    /// An offer's rule overflowed on the purchase (bounded amounts never do).
+    RuleOverflow,
 }
 
 /// An entry the wallet cannot apply: it would overflow or break an invariant. Commands check

@@ -14,7 +14,7 @@ use crate::clock::Clock;
 use crate::domain::contact::Phone;
 use crate::domain::ids::{ContactCode, ContactId, OrganisationId, PurchaseId, ReferenceNumber, Tenant, WalletCode};
 use crate::domain::money::Currency;
-use crate::domain::offer::RewardOffer;
+use crate::domain::offer::{LineClass, OfferSet};
 use crate::domain::organisation::{ApiKeyRecord, Organisation};
 use crate::domain::purchase::ProductLine;
 use crate::domain::wallet::{Cause, Entry};
@@ -37,7 +37,7 @@ pub(crate) use error::invalid;
 pub use error::EngineError;
 pub mod maintenance;
 mod offers;
-pub use offers::NewOffer;
+pub use offers::{NewOffer, OfferEntry, OfferFilter};
 mod organisations;
 mod purchases;
 mod schemes;
@@ -105,6 +105,8 @@ pub struct PurchaseSubmission {
     pub amounts: SubmittedAmounts,
     pub date: Option<i64>,
     pub products: Vec<ProductLine>,
+    /// The till's family, brand and category of each line (line by line; may be shorter).
+    pub classes: Vec<LineClass>,
     /// (amount, restrict_fully_covered)
     pub spend: Option<(Decimal, bool)>,
     /// Where it was made, as the caller names it (resolved by `Engine::sale_organisation`).
@@ -152,7 +154,7 @@ struct Inner {
     arbiters: Mutex<Vec<Arbiter>>,
     claims: Arc<Claims>,
     /// Offers per tenant, replaced whole by offer writes (under `offer_writes`).
-    offers: RwLock<HashMap<Tenant, Arc<Vec<RewardOffer>>>>,
+    offers: RwLock<HashMap<Tenant, Arc<OfferSet>>>,
     offer_writes: tokio::sync::Mutex<()>,
     organisations: RwLock<HashMap<OrganisationId, Organisation>>,
     /// Shared records: every request reads one, so a hit costs a reference count, not a copy.
@@ -210,6 +212,12 @@ impl Engine {
                 balance_max: settings.money.wallet_balance_max,
                 replayed: Arc::new(std::sync::atomic::AtomicU64::new(0)),
                 outbox,
+                // A month (the longest capped period) and a day, plus the furthest a
+                // purchase may be backdated.
+                history_window_s: settings
+                    .purchases
+                    .date_backdate_max_s
+                    .saturating_add(32 * crate::domain::offer::SECONDS_PER_DAY),
             },
         );
         let contacts = Kind::new(handles.clone(), store.clone(), settings.actors, ());

@@ -2,11 +2,12 @@
 //! wallet's actor), bulk posting and cancels.
 
 use super::{claim_key, invalid, Engine, EngineError, PurchaseSubmission};
-use crate::actors::wallet::WalletCommand;
+use crate::actors::wallet::{NewPurchase, WalletCommand};
 use crate::domain::access::Caller;
+use crate::domain::ids::OrganisationId;
 use crate::domain::ids::{PurchaseId, Tenant, WalletId};
 use crate::domain::money::{Amount, MoneyError};
-use crate::domain::offer::evaluate_awards;
+use crate::domain::offer::{LineClass, OfferSet, SaleFacts, SegmentProfile};
 use crate::domain::purchase::{PurchaseRecord, PurchaseRequest, SaleOrganisation, TransactionAmounts};
 use crate::domain::wallet::SpendRequest;
 use crate::routes::ContactRoute;
@@ -20,7 +21,7 @@ impl Engine {
         &self,
         submission: PurchaseSubmission,
         contact: &ContactRoute,
-    ) -> Result<(PurchaseRequest, Amount), EngineError> {
+    ) -> Result<(PurchaseRequest, Vec<LineClass>), EngineError> {
         let currency = contact.currency;
         if let Some(given) = submission.currency {
             if given != currency {
@@ -71,6 +72,20 @@ impl Engine {
             products: submission.products,
             spend,
         };
+        let classes = submission.classes;
+        if classes.len() > request.products.len() {
+            return Err(invalid("products", "more line classes than lines"));
+        }
+        for class in &classes {
+            for value in [&class.family, &class.brand, &class.category].into_iter().flatten() {
+                if value.trim().is_empty() || value.len() > 100 || value.chars().any(char::is_control) {
+                    return Err(invalid(
+                        "products",
+                        "product_family, product_brand and product_category must be 1 to 100 printable characters",
+                    ));
+                }
+            }
+        }
         request.validate(total).map_err(|error| {
             let parameter = match error {
                 crate::domain::purchase::PurchaseError::SpendAboveTotal
@@ -84,7 +99,54 @@ impl Engine {
                 message: error.to_string(),
             }
         })?;
-        Ok((request, total))
+        Ok((request, classes))
+    }
+
+    /// The facts about the sale that some active offer reads: where it was made and the
+    /// organisations above it, the till, the contact's schemes and profile.
+    fn sale_facts(
+        &self,
+        tenant: &Tenant,
+        contact: &ContactRoute,
+        at: &SaleOrganisation,
+        offers: &OfferSet,
+    ) -> Result<SaleFacts, EngineError> {
+        let mut facts = SaleFacts {
+            tap: at.tap.as_ref().map(|tap| tap.id),
+            ..SaleFacts::default()
+        };
+        if offers.needs_places() {
+            let mut place: Option<OrganisationId> = Some(at.id);
+            while let Some(id) = place {
+                if facts.places.len() > super::NETWORK_DEPTH_MAX || facts.places.contains(&id) {
+                    break;
+                }
+                facts.places.push(id);
+                place = if id == tenant.organisation {
+                    None
+                } else {
+                    self.organisation(id)?.parent
+                };
+            }
+        }
+        if offers.needs_schemes() {
+            facts.schemes = self.member_schemes(tenant, contact.contact_id)?;
+        }
+        if offers.needs_profile() {
+            let details = self
+                .inner
+                .store
+                .contact_details(tenant, contact.contact_id)?
+                .unwrap_or_default();
+            let preferences = self.inner.store.contact_preferences(tenant, contact.contact_id)?;
+            facts.profile = Some(SegmentProfile {
+                gender: details.demographics.gender,
+                date_of_birth: details.demographics.date_of_birth,
+                language_code: preferences.and_then(|preferences| preferences.language_code),
+                custom_fields: details.custom_fields,
+            });
+        }
+        Ok(facts)
     }
 
     /// A date a till or an app gives (a purchase's, a transfer's) must fall in the window
@@ -181,17 +243,17 @@ impl Engine {
             crate::actors::failpoints::Failpoint::BeforeWalletPurchase,
             contact.wallet_id.0,
         );
-        let (request, total) = self.prepare_purchase(submission, contact)?;
-        let currency = request.currency;
+        let (request, classes) = self.prepare_purchase(submission, contact)?;
         let purchase_id = PurchaseId::for_reference(&tenant, &request.reference_number);
-        let body_hash = request.body_hash(&tenant, &at);
-        let now = self.now();
+        let body_hash = request.body_hash(&tenant, &at, &classes);
         let offers = self.offers(&tenant).await?;
-        // Offers are evaluated at the purchase date (in its window, checked above), and
-        // never later than now: a till whose clock runs ahead cannot reach an offer early.
-        let award_time = request.date.map_or(now, |date| date.min(now));
-        let awards = evaluate_awards(&offers, total, currency, award_time, now)
-            .ok_or_else(|| invalid("transaction_amounts.total", "too large for the offers' rules"))?;
+        let facts = self.sale_facts(&tenant, contact, &at, &offers)?;
+        let purchase = NewPurchase {
+            request,
+            at,
+            classes,
+            facts,
+        };
         let wallet_id = contact.wallet_id;
         // Another wallet's purchase with this reference in flight is a conflict; the same
         // wallet's retry shares the claim and is answered by its actor.
@@ -202,9 +264,9 @@ impl Engine {
             .map_err(|_| EngineError::ReferenceConflict)?;
         self.ask_wallet((tenant, wallet_id), |reply| WalletCommand::PostPurchase {
             purchase_id,
-            request: Box::new((request.clone(), at.clone())),
+            purchase: Box::new(purchase.clone()),
             body_hash,
-            awards: awards.clone(),
+            offers: offers.clone(),
             reply,
         })
         .await

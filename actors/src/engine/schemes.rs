@@ -149,6 +149,17 @@ impl Engine {
             .collect())
     }
 
+    /// The schemes contact `id` belongs to (as offers limited to a scheme see it).
+    pub(super) fn member_schemes(&self, tenant: &Tenant, id: ContactId) -> Result<Vec<SchemeId>, EngineError> {
+        let records = self.inner.store.scheme_memberships(tenant, id)?;
+        Ok(self
+            .schemes(tenant)?
+            .into_iter()
+            .filter(|scheme| scheme.has_member(records.iter().find(|record| record.scheme == scheme.id)))
+            .map(|scheme| scheme.id)
+            .collect())
+    }
+
     /// Signs contact `id` up to scheme `scheme` (`join`) or out of it. Doing what is done
     /// already changes nothing.
     pub async fn sign_scheme(

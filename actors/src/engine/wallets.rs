@@ -1,7 +1,7 @@
 //! Wallets: commands to a wallet's actor, and its reads (balances after every earlier
 //! command is durable, and the journal, paged).
 
-use super::{Engine, EngineError, JournalLine, JournalPage, Page};
+use super::{invalid, Engine, EngineError, JournalLine, JournalPage, Page};
 use crate::actors::kit::AskError;
 use crate::actors::wallet::{Reply, WalletCommand, WalletError, WalletKey, WalletView};
 use crate::domain::ids::{Tenant, WalletId};
@@ -27,6 +27,9 @@ impl Engine {
                 WalletError::Rejected(WalletRejection::BalanceLimit) => EngineError::BalanceLimit {
                     max: self.inner.settings.money.wallet_balance_max,
                 },
+                WalletError::Rejected(WalletRejection::RuleOverflow) => {
+                    invalid("transaction_amounts.total", "too large for the offers' rules")
+                }
                 WalletError::ReferenceConflict => EngineError::ReferenceConflict,
                 WalletError::PurchaseNotFound => EngineError::NotFound("purchase"),
                 WalletError::TransferConflict => {

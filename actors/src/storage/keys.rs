@@ -8,6 +8,7 @@
 //! | `K`    | tenant, contact code           | ContactId           |
 //! | `Q`    | tenant, wallet code            | ContactId           |
 //! | `S`    | tenant, wallet id              | Wallet snapshot     |
+//! | `h`    | tenant, wallet id              | RewardHistory: what the wallet earned per offer |
 //! | `E`    | tenant, wallet id, page (BE u64)| history page: events page×32 .. page×32+31 (`page`) |
 //! | `P`    | tenant, purchase id            | PurchaseRecord      |
 //! | `O`    | tenant, offer id               | RewardOffer         |
@@ -79,6 +80,7 @@ pub const MEMBERSHIP: u8 = b'm';
 pub const SCHEME: u8 = b'r';
 pub const SCHEME_MEMBERSHIP: u8 = b'j';
 pub const SIGN_IN_LOCK: u8 = b'l';
+pub const REWARD_HISTORY: u8 = b'h';
 pub const META: u8 = b'M';
 pub const DERIVED_LSN: u8 = b'L';
 
@@ -104,6 +106,10 @@ pub fn wallet_code(tenant: &Tenant, code: &WalletCode) -> Vec<u8> {
 
 pub fn wallet_snapshot(tenant: &Tenant, id: WalletId) -> Vec<u8> {
     tenant_key(WALLET_SNAPSHOT, tenant, id.as_bytes())
+}
+
+pub fn reward_history(tenant: &Tenant, id: WalletId) -> Vec<u8> {
+    tenant_key(REWARD_HISTORY, tenant, id.as_bytes())
 }
 
 /// Events per history page: a wallet's event `seq` lives on page `seq / EVENTS_PER_PAGE`.

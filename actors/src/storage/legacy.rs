@@ -2,11 +2,13 @@
 //! Each old layout is a prefix of the new one, so old bytes never pass for the new layout;
 //! the record families try today's layout first and upgrade on a miss.
 
-use crate::domain::ids::{ApiKeyId, Mode, OrganisationId, PurchaseId, Tenant};
+use crate::domain::ids::{ApiKeyId, Mode, OfferId, OrganisationId, PurchaseId, Tenant};
 use crate::domain::money::Currency;
+use crate::domain::offer::{AwardRule, OfferState, OfferTerms, RewardOffer};
 use crate::domain::organisation::{ApiKeyKind, ApiKeyRecord, Organisation, OrganisationType};
-use crate::domain::purchase::{PurchaseRecord, PurchaseRequest, PurchaseState};
+use crate::domain::purchase::{PurchaseRecord, PurchaseRequest, PurchaseState, SaleOrganisation};
 use crate::domain::wallet::{Balances, PurchaseEffects};
+use crate::storage::codec::{decode, CodecError};
 use serde::{Deserialize, Serialize};
 
 /// The layout of `Organisation` before TAPs (data dirs of the first release).
@@ -80,7 +82,7 @@ pub struct LegacyPurchaseRecord {
 
 impl From<LegacyPurchaseRecord> for PurchaseRecord {
     fn from(old: LegacyPurchaseRecord) -> PurchaseRecord {
-        PurchaseRecord {
+        PurchaseRecord::from(LegacyPurchaseRecordAt {
             id: old.id,
             tenant: old.tenant,
             request: old.request,
@@ -92,6 +94,80 @@ impl From<LegacyPurchaseRecord> for PurchaseRecord {
             effects: old.effects,
             balances_after: old.balances_after,
             organisation: None,
+        })
+    }
+}
+
+/// The layout of `PurchaseRecord` after it recorded where it was made, before line classes
+/// and award explanations (a prefix of today's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegacyPurchaseRecordAt {
+    pub id: PurchaseId,
+    pub tenant: Tenant,
+    pub request: PurchaseRequest,
+    pub body_hash: [u8; 32],
+    pub state: PurchaseState,
+    pub date: i64,
+    pub posted_on: i64,
+    pub cancelled_on: Option<i64>,
+    pub effects: PurchaseEffects,
+    pub balances_after: Balances,
+    pub organisation: Option<SaleOrganisation>,
+}
+
+impl From<LegacyPurchaseRecordAt> for PurchaseRecord {
+    fn from(old: LegacyPurchaseRecordAt) -> PurchaseRecord {
+        PurchaseRecord {
+            id: old.id,
+            tenant: old.tenant,
+            request: old.request,
+            body_hash: old.body_hash,
+            state: old.state,
+            date: old.date,
+            posted_on: old.posted_on,
+            cancelled_on: old.cancelled_on,
+            effects: old.effects,
+            balances_after: old.balances_after,
+            organisation: old.organisation,
+            classes: Vec::new(),
+            explanations: Vec::new(),
+        }
+    }
+}
+
+/// A purchase record in any layout it was ever written in.
+pub fn decode_purchase(bytes: &[u8]) -> Result<PurchaseRecord, CodecError> {
+    decode::<PurchaseRecord>(bytes)
+        .or_else(|_| decode::<LegacyPurchaseRecordAt>(bytes).map(PurchaseRecord::from))
+        .or_else(|_| decode::<LegacyPurchaseRecord>(bytes).map(PurchaseRecord::from))
+}
+
+/// The layout of `RewardOffer` before the rules engine: a percentage or fixed award of the
+/// purchase total, for everyone, everywhere (a prefix of today's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegacyRewardOffer {
+    pub id: OfferId,
+    pub name: String,
+    pub state: OfferState,
+    pub available_from: Option<i64>,
+    pub available_to: Option<i64>,
+    pub award: AwardRule,
+    pub created_on: i64,
+    pub updated_on: i64,
+}
+
+impl From<LegacyRewardOffer> for RewardOffer {
+    fn from(old: LegacyRewardOffer) -> RewardOffer {
+        RewardOffer {
+            id: old.id,
+            name: old.name,
+            state: old.state,
+            available_from: old.available_from,
+            available_to: old.available_to,
+            award: old.award,
+            created_on: old.created_on,
+            updated_on: old.updated_on,
+            terms: OfferTerms::default(),
         }
     }
 }
@@ -102,7 +178,7 @@ mod tests {
     use crate::domain::ids::{ContactId, ReferenceNumber, WalletId};
     use crate::domain::organisation::ApiKeyState;
     use crate::domain::purchase::{SaleOrganisation, TransactionAmounts};
-    use crate::storage::codec::{decode, encode};
+    use crate::storage::codec::encode;
     use rust_decimal::Decimal;
 
     #[test]
@@ -180,7 +256,7 @@ mod tests {
             decode::<PurchaseRecord>(&bytes).is_err(),
             "old bytes never pass for the new layout"
         );
-        let upgraded = PurchaseRecord::from(decode::<LegacyPurchaseRecord>(&bytes).unwrap());
+        let upgraded = decode_purchase(&bytes).unwrap();
         assert_eq!(upgraded.organisation, None);
         assert_eq!(upgraded.organisation_id(), old.tenant.organisation);
         assert_eq!(upgraded.request, old.request);
@@ -190,5 +266,61 @@ mod tests {
             tap: None,
         });
         assert_eq!(decode::<PurchaseRecord>(&encode(&new)).unwrap(), new);
+    }
+
+    #[test]
+    fn records_of_before_explanations_read_without_them() {
+        let old = legacy();
+        let at = LegacyPurchaseRecordAt {
+            id: old.id,
+            tenant: old.tenant,
+            request: old.request.clone(),
+            body_hash: old.body_hash,
+            state: old.state,
+            date: old.date,
+            posted_on: old.posted_on,
+            cancelled_on: None,
+            effects: PurchaseEffects::default(),
+            balances_after: Balances::default(),
+            organisation: Some(SaleOrganisation {
+                id: OrganisationId::random(),
+                tap: None,
+            }),
+        };
+        let bytes = encode(&at);
+        assert!(decode::<PurchaseRecord>(&bytes).is_err());
+        let read = decode_purchase(&bytes).unwrap();
+        assert_eq!(read.organisation, at.organisation);
+        assert!(read.classes.is_empty() && read.explanations.is_empty());
+        let mut new = read.clone();
+        new.classes = vec![crate::domain::offer::LineClass {
+            family: Some("F".into()),
+            ..Default::default()
+        }];
+        assert_eq!(decode_purchase(&encode(&new)).unwrap(), new);
+    }
+
+    #[test]
+    fn offers_of_before_the_rules_engine_read_with_default_terms() {
+        use crate::domain::offer::AwardKind;
+        let old = LegacyRewardOffer {
+            id: OfferId::random(),
+            name: "Ten percent".into(),
+            state: OfferState::Active,
+            available_from: Some(1),
+            available_to: None,
+            award: AwardRule {
+                kind: AwardKind::Percentage,
+                value: Decimal::TEN,
+                expiry_days: Some(30),
+            },
+            created_on: 3,
+            updated_on: 4,
+        };
+        let bytes = encode(&old);
+        assert!(decode::<RewardOffer>(&bytes).is_err());
+        let read = RewardOffer::from(decode::<LegacyRewardOffer>(&bytes).unwrap());
+        assert_eq!(read.terms, OfferTerms::default());
+        assert_eq!((read.award, read.updated_on), (old.award, 4));
     }
 }

@@ -73,7 +73,7 @@ use crate::domain::ids::{
     ApiKeyId, ContactCode, ContactId, OfferId, OrganisationId, PurchaseId, SchemeId, TapId, Tenant, UserId, WalletCode,
     WalletId,
 };
-use crate::domain::offer::RewardOffer;
+use crate::domain::offer::{RewardHistory, RewardOffer};
 use crate::domain::organisation::{ApiKeyRecord, Organisation, TapEntry};
 use crate::domain::otp::{LinkToken, OneTimePassword};
 use crate::domain::purchase::PurchaseRecord;
@@ -81,7 +81,7 @@ use crate::domain::scheme::{RewardScheme, SchemeMembership};
 use crate::domain::wallet::{Wallet, WalletEvent};
 use codec::{decode, encode, CodecError};
 use crossbeam_channel::Sender;
-use legacy::{LegacyApiKeyRecord, LegacyOrganisation, LegacyPurchaseRecord};
+use legacy::{decode_purchase, LegacyApiKeyRecord, LegacyOrganisation, LegacyRewardOffer};
 use log::Op;
 use overlay::Overlay;
 use serde::{Deserialize, Serialize};
@@ -528,6 +528,24 @@ impl Store {
             .collect()
     }
 
+    /// `scan` for a record whose layout grew (see `get_or_upgrade`).
+    fn scan_or_upgrade<T: serde::de::DeserializeOwned, Old: serde::de::DeserializeOwned>(
+        &self,
+        prefix: &[u8],
+        upgrade: impl Fn(Old) -> T,
+    ) -> Result<Vec<T>, StoreError> {
+        let logged = self.inner.overlay.prefix(prefix);
+        merged(self.inner.tables.prefix(prefix, false)?, logged, false)
+            .map(|item| {
+                let item = item?;
+                let bytes = item.newest();
+                decode::<T>(bytes)
+                    .or_else(|_| decode::<Old>(bytes).map(&upgrade))
+                    .map_err(corrupt(prefix[0]))
+            })
+            .collect()
+    }
+
     fn get<T: serde::de::DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
         // The overlay first: a miss there means the deriver already put it in fjall (or it
         // was never written), so fjall is read second.
@@ -550,6 +568,17 @@ impl Store {
         key: &[u8],
         upgrade: impl FnOnce(Old) -> T,
     ) -> Result<Option<T>, StoreError> {
+        self.get_decoded(key, |bytes| {
+            decode::<T>(bytes).or_else(|_| decode::<Old>(bytes).map(upgrade))
+        })
+    }
+
+    /// A record read with its own decoder (one that knows every layout it was written in).
+    fn get_decoded<T>(
+        &self,
+        key: &[u8],
+        decoder: impl FnOnce(&[u8]) -> Result<T, CodecError>,
+    ) -> Result<Option<T>, StoreError> {
         let bytes = match self.inner.overlay.get(key) {
             Some(bytes) => bytes.to_vec(),
             None => match self.inner.tables.get(key)? {
@@ -560,12 +589,7 @@ impl Store {
         if bytes.is_empty() {
             return Ok(None);
         }
-        match decode::<T>(&bytes) {
-            Ok(record) => Ok(Some(record)),
-            Err(_) => decode::<Old>(&bytes)
-                .map(|old| Some(upgrade(old)))
-                .map_err(corrupt(key[0])),
-        }
+        decoder(&bytes).map(Some).map_err(corrupt(key[0]))
     }
 }
 

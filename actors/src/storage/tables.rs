@@ -91,7 +91,7 @@ impl Family {
         use keys::*;
         Some(match prefix {
             WALLET_EVENT => Family::WalletHistory,
-            WALLET_SNAPSHOT => Family::WalletSnapshots,
+            WALLET_SNAPSHOT | REWARD_HISTORY => Family::WalletSnapshots,
             PURCHASE | IDEMPOTENCY => Family::Purchases,
             CONTACT | CONTACT_CODE | WALLET_CODE | CONTACT_IDENTITY | CONTACT_PREFERENCES | CONTACT_DETAILS
             | CONTACT_IDENTITIES | MEMBERSHIP | SCHEME_MEMBERSHIP => Family::Contacts,
@@ -325,6 +325,7 @@ mod tests {
             CONTACT_CODE,
             WALLET_CODE,
             WALLET_SNAPSHOT,
+            REWARD_HISTORY,
             WALLET_EVENT,
             PURCHASE,
             OFFER,

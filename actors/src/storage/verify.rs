@@ -23,10 +23,10 @@ use crate::domain::access::{Session, User};
 use crate::domain::contact::{Contact, ContactIdentity};
 use crate::domain::ids::{ApiKeyId, ContactId, OrganisationId, PurchaseId, Tenant, TransferId, UserId};
 use crate::domain::organisation::Organisation;
-use crate::domain::purchase::{PurchaseRecord, PurchaseState};
+use crate::domain::purchase::PurchaseState;
 use crate::domain::transfer::{ActorMessage, MessageBody, TransferRecord};
 use crate::domain::wallet::{Cause, EntryKind, Wallet};
-use crate::storage::legacy::LegacyPurchaseRecord;
+use crate::storage::legacy::decode_purchase;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 
@@ -284,19 +284,16 @@ impl Store {
         for item in self.records(Family::Purchases, keys::PURCHASE) {
             let (_, value) = item?;
             report.purchases += 1;
-            let purchase = match decode::<PurchaseRecord>(&value) {
+            let purchase = match decode_purchase(&value) {
                 Ok(purchase) => purchase,
-                Err(_) => match decode::<LegacyPurchaseRecord>(&value) {
-                    Ok(old) => PurchaseRecord::from(old),
-                    Err(error) => {
-                        report.findings.push(Finding {
-                            check: "purchase",
-                            record: "a purchase".into(),
-                            detail: format!("does not decode: {error}"),
-                        });
-                        continue;
-                    }
-                },
+                Err(error) => {
+                    report.findings.push(Finding {
+                        check: "purchase",
+                        record: "a purchase".into(),
+                        detail: format!("does not decode: {error}"),
+                    });
+                    continue;
+                }
             };
             let mut finding = |detail: String| {
                 report.findings.push(Finding {

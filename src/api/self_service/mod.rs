@@ -4,6 +4,7 @@
 //! contact's data only.
 
 pub mod contacts;
+pub mod offers;
 pub mod organisations;
 pub mod schemes;
 pub mod transfers;
@@ -41,6 +42,8 @@ pub fn scope() -> actix_web::Scope {
         .service(organisations::switch)
         .service(contacts::sign_out)
         .service(transfers::create_transfer)
+        .service(offers::list_offers)
+        .service(offers::get_offer)
         .service(schemes::list_schemes)
         .service(schemes::sign_up_or_out)
 }

@@ -4,12 +4,14 @@ use crate::storage::*;
 
 impl Store {
     pub fn offer(&self, tenant: &Tenant, id: OfferId) -> Result<Option<RewardOffer>, StoreError> {
-        self.get(&keys::offer(tenant, id))
+        self.get_or_upgrade(&keys::offer(tenant, id), |old: LegacyRewardOffer| {
+            RewardOffer::from(old)
+        })
     }
 
     pub fn offers(&self, tenant: &Tenant) -> Result<Vec<RewardOffer>, StoreError> {
         let prefix = keys::offers(tenant);
-        self.scan(&prefix, usize::MAX)
+        self.scan_or_upgrade(&prefix, |old: LegacyRewardOffer| RewardOffer::from(old))
     }
 }
 

@@ -12,9 +12,7 @@ pub struct IdempotencyRecord {
 
 impl Store {
     pub fn purchase(&self, tenant: &Tenant, id: PurchaseId) -> Result<Option<PurchaseRecord>, StoreError> {
-        self.get_or_upgrade(&keys::purchase(tenant, id), |old: LegacyPurchaseRecord| {
-            PurchaseRecord::from(old)
-        })
+        self.get_decoded(&keys::purchase(tenant, id), decode_purchase)
     }
 
     pub fn idempotency(&self, tenant: &Tenant, key_hash: &[u8; 32]) -> Result<Option<IdempotencyRecord>, StoreError> {

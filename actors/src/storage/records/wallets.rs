@@ -83,9 +83,19 @@ impl Store {
         })?;
         Ok(events)
     }
+
+    /// What the wallet earned per offer, as last committed; `None` for a wallet whose
+    /// purchases were all posted before this was kept.
+    pub fn reward_history(&self, tenant: &Tenant, id: WalletId) -> Result<Option<RewardHistory>, StoreError> {
+        self.get(&keys::reward_history(tenant, id))
+    }
 }
 
 impl WriteSet {
+    pub fn reward_history(&mut self, tenant: &Tenant, wallet: WalletId, history: &RewardHistory) {
+        self.put(keys::reward_history(tenant, wallet), encode(history));
+    }
+
     pub fn wallet_snapshot(&mut self, wallet: &Wallet) {
         let header = &wallet.header;
         self.put(keys::wallet_snapshot(&header.tenant, header.id), encode(wallet));

@@ -8,6 +8,7 @@ use rewards_engine::domain::ids::{
     ContactCode, ContactId, OrganisationId, PurchaseId, ReferenceNumber, TapId, WalletCode,
 };
 use rewards_engine::domain::money::{with_minor_units, Currency};
+use rewards_engine::domain::offer::LineClass;
 use rewards_engine::domain::organisation::OrganisationType;
 use rewards_engine::domain::purchase::{ProductLine, PurchaseRecord};
 use rewards_engine::engine::{ContactRef, PurchaseSubmission, SaleAt, SubmittedAmounts, TapRef};
@@ -33,11 +34,42 @@ pub struct TransactionAmountsBody {
     pub total: Option<Money>,
 }
 
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct ProductBody {
     pub product_sku: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub quantity: Option<Money>,
+    pub net_amount: Option<Money>,
+    pub tax_amount: Option<Money>,
+    pub total_amount: Option<Money>,
+    /// The product's family, brand and category codes, as the till knows them: offers on
+    /// families, brands and categories match on them.
+    pub product_family: Option<String>,
+    pub product_brand: Option<String>,
+    pub product_category: Option<String>,
+}
+
+/// A product, a family, a brand or a category as CRM.COM's purchase names it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductRef {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// A purchased line as CRM.COM shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductView {
+    pub product_sku: ProductRef,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_family: Option<ProductRef>,
+    /// Our addition: the brand the till named.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_brand: Option<ProductRef>,
+    /// Our addition: the category the till named.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_category: Option<ProductRef>,
+    pub quantity: Money,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub net_amount: Option<Money>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -97,6 +129,141 @@ pub struct Rewards {
     pub spend: Money,
 }
 
+/// A cap that lowered an award.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CapView {
+    /// PER_PURCHASE, PER_CONTACT or BUDGET.
+    pub cap: &'static str,
+    /// For PER_CONTACT: DAY, WEEK, MONTH or LIFETIME.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period: Option<&'static str>,
+    /// The award after this cap.
+    pub amount: Money,
+}
+
+/// How an award came about (our addition to CRM.COM's reward entries).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExplanationView {
+    /// PERCENTAGE, FIXED or PER_QUANTITY.
+    pub award_type: &'static str,
+    pub value: Money,
+    /// TOTAL (the purchase total) or LINES (the products listed in `lines`).
+    pub basis: &'static str,
+    /// The purchase's product lines the award was computed on (from 0).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<u16>,
+    /// The money (PERCENTAGE, FIXED) or quantity (PER_QUANTITY) the value applied to.
+    pub basis_amount: Money,
+    /// The award before caps.
+    pub computed: Money,
+    /// Caps that lowered it, in order.
+    pub caps: Vec<CapView>,
+    /// STACK, BEST_OF or EXCLUSIVE.
+    pub combination: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub combination_group: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RewardOfferRef {
+    pub id: String,
+    pub name: String,
+}
+
+/// One award or spend of a purchase, as CRM.COM's purchase reward entries.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RewardEntryView {
+    /// AWARD or SPEND.
+    #[serde(rename = "type")]
+    pub entry_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reward_offer: Option<RewardOfferRef>,
+    pub amount: Money,
+    pub currency_code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<ExplanationView>,
+}
+
+/// The purchase's awards, each explained, then its spend.
+pub fn reward_entries(record: &PurchaseRecord) -> Vec<RewardEntryView> {
+    use rewards_engine::domain::offer::{AwardKind, Basis, CapTrim};
+    let currency = record.request.currency;
+    let exact = |value| money(with_minor_units(value, currency));
+    let mut entries: Vec<RewardEntryView> = record
+        .effects
+        .awards
+        .iter()
+        .enumerate()
+        .map(|(index, award)| {
+            // Explanations are in the order of the awards; older purchases have none.
+            let explanation = record
+                .explanations
+                .get(index)
+                .filter(|explanation| explanation.offer_id == award.offer_id);
+            RewardEntryView {
+                entry_type: "AWARD",
+                reward_offer: Some(RewardOfferRef {
+                    id: award.offer_id.to_string(),
+                    name: explanation.map(|e| e.offer_name.clone()).unwrap_or_default(),
+                }),
+                amount: exact(award.amount),
+                currency_code: currency.code().to_string(),
+                explanation: explanation.map(|e| ExplanationView {
+                    award_type: match e.kind {
+                        AwardKind::Percentage => "PERCENTAGE",
+                        AwardKind::Fixed => "FIXED",
+                        AwardKind::PerQuantity => "PER_QUANTITY",
+                    },
+                    value: money(e.value),
+                    basis: match e.basis {
+                        Basis::Total => "TOTAL",
+                        Basis::Lines(_) => "LINES",
+                    },
+                    lines: match &e.basis {
+                        Basis::Total => Vec::new(),
+                        Basis::Lines(lines) => lines.clone(),
+                    },
+                    basis_amount: money(e.basis_amount),
+                    computed: exact(e.computed),
+                    caps: e
+                        .trims
+                        .iter()
+                        .map(|trim| match *trim {
+                            CapTrim::PerPurchase(amount) => CapView {
+                                cap: "PER_PURCHASE",
+                                period: None,
+                                amount: exact(amount),
+                            },
+                            CapTrim::PerContact(period, amount) => CapView {
+                                cap: "PER_CONTACT",
+                                period: Some(period.code()),
+                                amount: exact(amount),
+                            },
+                            CapTrim::Budget(amount) => CapView {
+                                cap: "BUDGET",
+                                period: None,
+                                amount: exact(amount),
+                            },
+                        })
+                        .collect(),
+                    combination: e.combination.code(),
+                    combination_group: e.combination.group().map(str::to_string),
+                }),
+            }
+        })
+        .collect();
+    if !record.effects.spends.is_empty() {
+        entries.push(RewardEntryView {
+            entry_type: "SPEND",
+            reward_offer: None,
+            amount: exact(record.effects.spent()),
+            currency_code: currency.code().to_string(),
+            explanation: None,
+        });
+    }
+    entries
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Balance {
     /// BUSINESS: this organisation's pockets.
@@ -138,7 +305,7 @@ pub struct PurchaseView {
     pub cancelled_on: Option<i64>,
     pub currency_code: String,
     pub transaction_amounts: TransactionAmountsBody,
-    pub products: Vec<ProductBody>,
+    pub products: Vec<ProductView>,
     pub contact: PurchaseContact,
     /// Where the sale was made.
     pub organisation: PurchaseOrganisation,
@@ -148,6 +315,8 @@ pub struct PurchaseView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub spend_request: Option<SpendRequestView>,
     pub rewards: Rewards,
+    /// Each award (with how it came about) and the spend.
+    pub reward_breakdown: Vec<RewardEntryView>,
     /// On the response to the POST (and its retries): the wallet's balances right after it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub balances: Option<Vec<Balance>>,
@@ -187,12 +356,28 @@ pub fn purchase_view(record: &PurchaseRecord, with_balances: bool) -> PurchaseVi
             .request
             .products
             .iter()
-            .map(|product| ProductBody {
-                product_sku: product.product_sku.clone(),
-                quantity: Some(money(product.quantity)),
-                net_amount: product.net_amount.map(exact),
-                tax_amount: product.tax_amount.map(exact),
-                total_amount: product.total_amount.map(exact),
+            .enumerate()
+            .map(|(index, product)| {
+                let class = record.classes.get(index);
+                let named = |name: Option<&String>| {
+                    name.map(|name| ProductRef {
+                        sku: None,
+                        name: Some(name.clone()),
+                    })
+                };
+                ProductView {
+                    product_sku: ProductRef {
+                        sku: Some(product.product_sku.clone()),
+                        name: None,
+                    },
+                    product_family: named(class.and_then(|class| class.family.as_ref())),
+                    product_brand: named(class.and_then(|class| class.brand.as_ref())),
+                    product_category: named(class.and_then(|class| class.category.as_ref())),
+                    quantity: money(product.quantity),
+                    net_amount: product.net_amount.map(exact),
+                    tax_amount: product.tax_amount.map(exact),
+                    total_amount: product.total_amount.map(exact),
+                }
             })
             .collect(),
         contact: PurchaseContact {
@@ -214,6 +399,7 @@ pub fn purchase_view(record: &PurchaseRecord, with_balances: bool) -> PurchaseVi
             award: exact(record.effects.awarded()),
             spend: exact(record.effects.spent()),
         },
+        reward_breakdown: reward_entries(record),
         balances: with_balances.then(|| vec![balance(currency, &record.balances_after)]),
     }
 }
@@ -294,17 +480,27 @@ impl TryFrom<CreatePurchaseBody> for PurchaseSubmission {
             .currency_code
             .map(|code| Currency::parse(&code).map_err(|e| ApiError::invalid("currency_code", e.to_string())))
             .transpose()?;
-        let products = body
-            .products
-            .into_iter()
-            .map(|product| ProductLine {
+        let trimmed = |text: Option<String>| text.map(|text| text.trim().to_string());
+        let mut classes: Vec<LineClass> = Vec::new();
+        let mut products = Vec::with_capacity(body.products.len());
+        for product in body.products {
+            let class = LineClass {
+                family: trimmed(product.product_family),
+                brand: trimmed(product.product_brand),
+                category: trimmed(product.product_category),
+            };
+            if !class.is_empty() {
+                classes.resize(products.len(), LineClass::default());
+                classes.push(class);
+            }
+            products.push(ProductLine {
                 product_sku: product.product_sku.trim().to_string(),
                 quantity: product.quantity.map(|q| q.0).unwrap_or(rust_decimal::Decimal::ONE),
                 net_amount: product.net_amount.map(|m| m.0),
                 tax_amount: product.tax_amount.map(|m| m.0),
                 total_amount: product.total_amount.map(|m| m.0),
-            })
-            .collect();
+            });
+        }
         Ok(PurchaseSubmission {
             reference_number,
             contact,
@@ -317,6 +513,7 @@ impl TryFrom<CreatePurchaseBody> for PurchaseSubmission {
             },
             date: body.date,
             products,
+            classes,
             spend: body
                 .spend_request
                 .map(|spend| (spend.amount.0, spend.restrict_fully_covered)),

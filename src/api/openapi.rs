@@ -229,6 +229,9 @@ struct BackofficeApi;
     self_service::schemes::sign_up_or_out,
     self_service::offers::list_offers,
     self_service::offers::get_offer,
+    self_service::purchases::list_purchases,
+    self_service::purchases::get_purchase,
+    self_service::purchases::purchase_rewards,
 ))]
 struct SelfServiceApi;
 

@@ -75,6 +75,12 @@ pub struct BenchArgs {
     /// Purchases per request in the `bulk` scenario.
     #[arg(long, default_value_t = 100)]
     pub batch_size: usize,
+    /// Active reward offers while the bench runs: the 10% offer every purchase earns, plus
+    /// this many minus one that each purchase is evaluated against without earning (lines it
+    /// does not have, a minimum spend it misses, an hour outside a schedule, a best-of group
+    /// out of reach). Extra offers of an earlier run beyond this number are switched off.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub offers: u16,
     /// Weights of the `mixed` scenario.
     #[arg(long, default_value = "award=60,spend=25,cancel=5,read=10")]
     pub mix: String,
@@ -273,16 +279,18 @@ fn error_code(status: u16, body: &[u8]) -> (u16, String) {
     (status, reply.error.unwrap_or_default())
 }
 
-/// A purchase body, serialised directly: ids and references are plain ASCII codes.
+/// A purchase body, serialised directly: ids and references are plain ASCII codes. Three
+/// itemised lines, as a till sends them.
 fn purchase_body(contact: &str, reference: &str, spend: bool) -> String {
-    let total = if spend { 10 } else { 25 };
+    let (total, lines) = if spend { (10, [4, 3, 3]) } else { (25, [8, 7, 10]) };
     let spend_request = if spend {
         r#","spend_request":{"amount":1,"restrict_fully_covered":false}"#
     } else {
         ""
     };
+    let [coffee, cake, juice] = lines;
     format!(
-        r#"{{"contact":{{"id":"{contact}"}},"reference_number":"{reference}","transaction_amounts":{{"total":{total}}}{spend_request}}}"#
+        r#"{{"contact":{{"id":"{contact}"}},"reference_number":"{reference}","transaction_amounts":{{"total":{total}}},"products":[{{"product_sku":"BENCH-COFFEE","quantity":2,"total_amount":{coffee}}},{{"product_sku":"BENCH-CAKE","product_family":"BENCH-BAKERY","quantity":1,"total_amount":{cake}}},{{"product_sku":"BENCH-JUICE","quantity":1,"total_amount":{juice}}}]{spend_request}}}"#
     )
 }
 
@@ -500,7 +508,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<std::process::ExitCode> {
             Vec::new()
         } else {
             let funded = matches!(args.scenario, Scenario::Spend | Scenario::Mixed);
-            setup::prepare(&target, args.contacts, funded, !args.json).await?
+            setup::prepare(&target, args.contacts, funded, args.offers, !args.json).await?
         };
         let contacts = Arc::new(contacts);
         let run_id = format!("{:x}", rand::random::<u32>());

@@ -126,8 +126,82 @@ async fn set_offer_state(target: &Target, client: &reqwest::Client, offer: &Valu
     Ok(())
 }
 
-/// Contacts with wallets and an active 10% offer; with `funded`, 1,000.00 in every wallet.
-pub async fn prepare(target: &Target, count: usize, funded: bool, visible: bool) -> anyhow::Result<Vec<BenchContact>> {
+/// Name prefix of the offers `--offers` adds.
+const EXTRA_OFFER: &str = "rewards bench: extra offer ";
+
+/// The `n`th extra offer: evaluated on every bench purchase, never earning on one.
+fn extra_offer(n: usize) -> Value {
+    let name = format!("{EXTRA_OFFER}{n}");
+    match n % 4 {
+        // Lines the bench never sells.
+        0 => {
+            json!({"name": name, "products": {"skus": [format!("NOT-SOLD-{n}"), "NOT-SOLD"], "families": ["NOT-A-FAMILY"]}, "award": {"type": "PERCENTAGE", "value": 5}})
+        }
+        // A minimum spend out of reach, on the bakery line.
+        1 => {
+            json!({"name": name, "products": {"families": ["BENCH-BAKERY"]}, "conditions": {"minimum_spend": 1_000_000}, "award": {"type": "PER_QUANTITY", "value": 1}})
+        }
+        // One minute a day, in a time zone.
+        2 => {
+            json!({"name": name, "schedule": {"time_zone": "Europe/Nicosia", "days": ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"], "from": "03:00", "to": "03:01"}, "award": {"type": "FIXED", "value": 1}})
+        }
+        // A capped best-of offer whose minimum no bench purchase reaches.
+        _ => {
+            json!({"name": name, "conditions": {"minimum_spend": 1_000_000}, "caps": {"per_purchase": 5, "per_contact": {"period": "DAY", "amount": 10}}, "combination": {"rule": "BEST_OF", "group": "rewards-bench"}, "award": {"type": "PERCENTAGE", "value": 50}})
+        }
+    }
+}
+
+/// Makes (or switches back on) extra offers `0 .. wanted`, and switches off any made by an
+/// earlier run beyond them.
+async fn prepare_offers(target: &Target, client: &reqwest::Client, wanted: usize) -> anyhow::Result<()> {
+    for n in 0..wanted {
+        let offer = post_with_key(
+            target,
+            client,
+            "/backoffice/v2/reward_offers",
+            &format!("rewards-bench-extra-offer-{n}"),
+            &extra_offer(n),
+        )
+        .await?;
+        set_offer_state(target, client, &offer, "ACTIVE").await?;
+    }
+    for page in 1.. {
+        let (status, listed) = target
+            .send(
+                client,
+                reqwest::Method::GET,
+                &format!("/backoffice/v2/reward_offers?state=ACTIVE&size=100&page={page}"),
+                None,
+            )
+            .await
+            .map_err(anyhow::Error::msg)?;
+        anyhow::ensure!(status == 200, "set-up: listing offers answered {status}: {listed}");
+        for offer in listed["content"].as_array().map(Vec::as_slice).unwrap_or_default() {
+            let extra = offer["name"]
+                .as_str()
+                .and_then(|name| name.strip_prefix(EXTRA_OFFER))
+                .and_then(|n| n.parse::<usize>().ok());
+            if extra.is_some_and(|n| n >= wanted) {
+                set_offer_state(target, client, offer, "INACTIVE").await?;
+            }
+        }
+        if listed["paging"]["has_more"] != true {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Contacts with wallets and an active 10% offer (and `offers - 1` extra ones); with
+/// `funded`, 1,000.00 in every wallet.
+pub async fn prepare(
+    target: &Target,
+    count: usize,
+    funded: bool,
+    offers: u16,
+    visible: bool,
+) -> anyhow::Result<Vec<BenchContact>> {
     let client = Target::client();
     post_with_key(
         target,
@@ -137,6 +211,7 @@ pub async fn prepare(target: &Target, count: usize, funded: bool, visible: bool)
         &json!({"name": "rewards bench: 10% back", "award": {"type": "PERCENTAGE", "value": 10}}),
     )
     .await?;
+    prepare_offers(target, &client, usize::from(offers) - 1).await?;
     let bar = progress(count, "contacts", visible);
     let contacts: Vec<anyhow::Result<BenchContact>> = stream::iter(0..count)
         .map(|n| {

@@ -78,6 +78,24 @@ async fn amounts_past_their_bound_are_refused_naming_the_field_and_change_nothin
             ),
             "products",
         ),
+        (
+            format!(
+                r#"{{"contact": {{"id": "{id}"}}, "reference_number": "H-12", "transaction_amounts": {{"net": 11, "total": 10}}}}"#
+            ),
+            "transaction_amounts",
+        ),
+        (
+            format!(
+                r#"{{"contact": {{"id": "{id}"}}, "reference_number": "H-13", "transaction_amounts": {{"total": 10}}, "products": [{{"product_sku": "A", "product_brand": "\u0007"}}]}}"#
+            ),
+            "products[0].product_brand",
+        ),
+        (
+            format!(
+                r#"{{"contact": {{"id": "{id}"}}, "reference_number": "H-14", "transaction_amounts": {{"total": 10}}, "products": [{{"product_sku": "A", "product_family": " "}}]}}"#
+            ),
+            "products",
+        ),
         // Past what a decimal holds, or of the wrong type: the body does not read, and the
         // error still names the field it failed at.
         (

@@ -4,9 +4,11 @@
 mod admin_cli;
 mod api_keys;
 mod bench_tool;
+mod budgets;
 mod bulk;
 mod compatibility;
 mod concurrency;
+mod contact_purchases;
 mod contract;
 mod contract_document;
 mod contract_fuzz;

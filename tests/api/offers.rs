@@ -160,7 +160,7 @@ async fn the_back_office_makes_changes_and_lists_offers_and_refuses_bad_rules_by
             with(json!({"destination": {"type": "INSTANT_DISCOUNT"}})),
             "destination",
         ),
-        (with(json!({"caps": {"budget": 100}})), "caps.budget"),
+        (with(json!({"caps": {"budget": 0}})), "caps.budget"),
         (with(json!({"goal": "FAME"})), "goal"),
         (with(json!({"name": "Bell\u{7}"})), "name"),
         (json!({"award": {"type": "FIXED", "value": 1}}), "name"),

@@ -27,7 +27,7 @@ use std::sync::Arc;
 mod purchases;
 mod transfers;
 
-pub use purchases::NewPurchase;
+pub use purchases::{ensure_histories, mark_histories_kept, NewPurchase};
 
 pub type WalletKey = (Tenant, WalletId);
 
@@ -211,8 +211,7 @@ impl Entity for WalletEntity {
         let Some((wallet, replayed)) = store.recover_wallet(&key.0, key.1)? else {
             return Ok(None);
         };
-        let keep_from = deps.clock.now_s().saturating_sub(deps.history_window_s);
-        let history = purchases::load_history(store, &key.0, key.1, keep_from)?;
+        let history = purchases::load_history(store, &key.0, key.1)?;
         deps.replayed.fetch_add(replayed, Ordering::AcqRel);
         metrics::counter!(names::WALLET_EVENTS_REPLAYED_TOTAL).increment(replayed);
         Ok(Some(WalletEntity {
@@ -274,9 +273,7 @@ impl Entity for WalletEntity {
 
     fn reload(&mut self, life: &Life<Self>) -> Result<(), String> {
         let key = life.key();
-        let keep_from = self.clock.now_s().saturating_sub(self.history_window_s);
-        let history =
-            purchases::load_history(life.store(), &key.0, key.1, keep_from).map_err(|error| error.to_string())?;
+        let history = purchases::load_history(life.store(), &key.0, key.1).map_err(|error| error.to_string())?;
         match life.store().recover_wallet(&key.0, key.1) {
             Ok(Some((wallet, replayed))) => {
                 self.wallet = wallet;

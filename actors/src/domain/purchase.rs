@@ -58,7 +58,7 @@ pub struct PurchaseRequest {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PurchaseError {
-    #[error("transaction_amounts.net plus transaction_amounts.tax must equal transaction_amounts.total")]
+    #[error("transaction_amounts.net plus transaction_amounts.tax must equal transaction_amounts.total (and neither be above it)")]
     AmountsDisagree,
     #[error("spend_request.amount must not be greater than the purchase total")]
     SpendAboveTotal,
@@ -85,6 +85,14 @@ impl PurchaseRequest {
             if net.checked_add(tax) != Some(self.amounts.total) {
                 return Err(PurchaseError::AmountsDisagree);
             }
+        }
+        // One without the other is part of the total (the rest is the other).
+        if [self.amounts.net, self.amounts.tax]
+            .into_iter()
+            .flatten()
+            .any(|part| part > self.amounts.total)
+        {
+            return Err(PurchaseError::AmountsDisagree);
         }
         if let Some(spend) = self.spend {
             if spend.amount.is_zero() {

@@ -2,7 +2,7 @@
 //! credit (D5): the origin's debit and the message commit together; the destination applies
 //! the message once, by its id.
 
-use super::ids::{ContactId, MessageId, Tenant, TransferId, WalletId};
+use super::ids::{ContactId, MessageId, OfferId, PurchaseId, Tenant, TransferId, WalletId};
 use super::money::Currency;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -33,6 +33,8 @@ pub struct TransferRecord {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Recipient {
     Wallet(Tenant, WalletId),
+    /// An offer's budget.
+    Budget(Tenant, OfferId),
 }
 
 /// What a message asks of its recipient.
@@ -53,6 +55,18 @@ pub enum MessageBody {
         #[serde(with = "crate::domain::money::exact_decimal")]
         amount: Decimal,
         reason: ReturnReason,
+    },
+    /// A purchase committed having awarded `used` from the offer's budget: its hold ends.
+    BudgetSettle {
+        purchase: PurchaseId,
+        #[serde(with = "crate::domain::money::exact_decimal")]
+        used: Decimal,
+    },
+    /// A cancelled purchase gives back what it awarded from the offer's budget.
+    BudgetRefund {
+        purchase: PurchaseId,
+        #[serde(with = "crate::domain::money::exact_decimal")]
+        amount: Decimal,
     },
 }
 
@@ -82,6 +96,20 @@ impl ActorMessage {
     /// The id of a transfer's credit: one per transfer, whoever sends it and however often.
     pub fn credit_id(transfer: TransferId) -> MessageId {
         MessageId(uuid::Uuid::new_v5(&transfer.0, b"credit"))
+    }
+
+    /// The id of a purchase's settlement with an offer's budget: one per (purchase, offer).
+    pub fn budget_settle_id(purchase: PurchaseId, offer: OfferId) -> MessageId {
+        let mut name = b"budget-settle".to_vec();
+        name.extend_from_slice(offer.as_bytes());
+        MessageId(uuid::Uuid::new_v5(&purchase.0, &name))
+    }
+
+    /// The id of a cancelled purchase's refund to an offer's budget.
+    pub fn budget_refund_id(purchase: PurchaseId, offer: OfferId) -> MessageId {
+        let mut name = b"budget-refund".to_vec();
+        name.extend_from_slice(offer.as_bytes());
+        MessageId(uuid::Uuid::new_v5(&purchase.0, &name))
     }
 
     /// The id of a transfer's return: one per transfer.

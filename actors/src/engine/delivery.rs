@@ -13,6 +13,7 @@
 //! in the outbox (logged, and visible in the age metric) rather than being dropped.
 
 use super::{Engine, EngineError, Inner};
+use crate::actors::budget::BudgetCommand;
 use crate::actors::kit::AskError;
 use crate::actors::outbox::Outbox;
 use crate::actors::wallet::WalletCommand;
@@ -151,7 +152,10 @@ impl Engine {
     /// Delivers one recipient's messages in order, a batch (one commit) at a time, stopping
     /// at the first batch that cannot be applied.
     async fn deliver_group(&self, to: Recipient, messages: Vec<ActorMessage>) -> GroupOutcome {
-        let Recipient::Wallet(tenant, wallet) = to;
+        let (tenant, wallet) = match to {
+            Recipient::Wallet(tenant, wallet) => (tenant, wallet),
+            Recipient::Budget(tenant, offer) => return self.deliver_to_budget(tenant, offer, messages).await,
+        };
         let mut outcome = GroupOutcome::default();
         for batch in messages.chunks(BATCH_MAX) {
             if self.check_open().is_err() {
@@ -182,6 +186,47 @@ impl Engine {
                         .increment(batch.len() as u64);
                     if !matches!(error, AskError::Busy) {
                         tracing::warn!(%wallet, error = ?error, "delivering messages failed; they will be retried");
+                    }
+                    outcome.retry = true;
+                    break;
+                }
+            }
+        }
+        outcome
+    }
+
+    /// Settlements and refunds for an offer's budget, a batch at a time.
+    async fn deliver_to_budget(
+        &self,
+        tenant: crate::domain::ids::Tenant,
+        offer: crate::domain::ids::OfferId,
+        messages: Vec<ActorMessage>,
+    ) -> GroupOutcome {
+        let mut outcome = GroupOutcome::default();
+        for batch in messages.chunks(BATCH_MAX) {
+            if self.check_open().is_err() {
+                outcome.retry = true;
+                break;
+            }
+            let asked = self
+                .inner
+                .budgets
+                .ask(&(tenant, offer), |reply| BudgetCommand::Deliver {
+                    messages: batch.to_vec(),
+                    reply,
+                })
+                .await;
+            match asked {
+                Ok(_) => {
+                    metrics::counter!(names::ACTOR_MESSAGES_TOTAL, "outcome" => "applied")
+                        .increment(batch.len() as u64);
+                    outcome.done.extend(batch.iter().map(|message| message.seq));
+                }
+                Err(error) => {
+                    metrics::counter!(names::ACTOR_MESSAGES_TOTAL, "outcome" => "retried")
+                        .increment(batch.len() as u64);
+                    if !matches!(error, AskError::Busy) {
+                        tracing::warn!(%offer, error = ?error, "delivering messages to a budget failed; they will be retried");
                     }
                     outcome.retry = true;
                     break;
@@ -225,6 +270,10 @@ impl Engine {
                     metrics::counter!(names::ACTOR_MESSAGES_TOTAL, "outcome" => "parked").increment(1);
                     tracing::error!(%transfer, %amount, %wallet, "a returned transfer's origin wallet no longer exists; the message stays in the outbox");
                     return false;
+                }
+                MessageBody::BudgetSettle { .. } | MessageBody::BudgetRefund { .. } => {
+                    tracing::error!(message = %message.id, %wallet, "a budget's message was addressed to a wallet; dropped");
+                    outcome.done.push(message.seq);
                 }
             }
         }

@@ -5,6 +5,7 @@
 //! is durable. Reads of immutable or already-durable records (contacts, purchases, offers)
 //! go straight to the store.
 
+use crate::actors::budget::{BudgetDeps, BudgetEntity};
 use crate::actors::claims::{ClaimGuard, Claims};
 use crate::actors::contact::ContactEntity;
 use crate::actors::kit::Kind;
@@ -151,6 +152,7 @@ struct Inner {
     settings: EngineSettings,
     wallets: Kind<WalletEntity>,
     contacts: Kind<ContactEntity>,
+    budgets: Kind<BudgetEntity>,
     arbiters: Mutex<Vec<Arbiter>>,
     claims: Arc<Claims>,
     /// Offers per tenant, replaced whole by offer writes (under `offer_writes`).
@@ -200,6 +202,13 @@ impl Engine {
     /// an actix `System`.
     pub fn start(store: Store, settings: EngineSettings, clock: Arc<dyn Clock>) -> Result<Engine, EngineError> {
         let outbox = Arc::new(Outbox::open(&store, clock.now_s())?);
+        // A month (the longest capped period) and a day, plus the furthest a purchase may be
+        // backdated.
+        let history_window_s = settings
+            .purchases
+            .date_backdate_max_s
+            .saturating_add(32 * crate::domain::offer::SECONDS_PER_DAY);
+        crate::actors::wallet::ensure_histories(&store, clock.now_s().saturating_sub(history_window_s))?;
         let count = settings.actors.arbiters();
         let arbiters: Vec<Arbiter> = (0..count).map(|_| Arbiter::new()).collect();
         let handles: Vec<_> = arbiters.iter().map(Arbiter::handle).collect();
@@ -212,21 +221,23 @@ impl Engine {
                 balance_max: settings.money.wallet_balance_max,
                 replayed: Arc::new(std::sync::atomic::AtomicU64::new(0)),
                 outbox,
-                // A month (the longest capped period) and a day, plus the furthest a
-                // purchase may be backdated.
-                history_window_s: settings
-                    .purchases
-                    .date_backdate_max_s
-                    .saturating_add(32 * crate::domain::offer::SECONDS_PER_DAY),
+                history_window_s,
             },
         );
         let contacts = Kind::new(handles.clone(), store.clone(), settings.actors, ());
+        let budgets = Kind::new(
+            handles.clone(),
+            store.clone(),
+            settings.actors,
+            BudgetDeps { clock: clock.clone() },
+        );
         let engine = Engine {
             inner: Arc::new(Inner {
                 store,
                 clock,
                 wallets,
                 contacts,
+                budgets,
                 arbiters: Mutex::new(arbiters),
                 claims: Arc::new(Claims::default()),
                 offers: RwLock::new(HashMap::new()),
@@ -315,6 +326,7 @@ impl Engine {
         }
         let mut waits = self.inner.wallets.shut_down();
         waits.extend(self.inner.contacts.shut_down());
+        waits.extend(self.inner.budgets.shut_down());
         for done in waits {
             let _ = done.await;
         }

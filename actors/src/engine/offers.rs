@@ -4,6 +4,7 @@
 //! never half of each.
 
 use super::{invalid, sha256, Engine, EngineError};
+use crate::domain::budget::BudgetState;
 use crate::domain::ids::{ContactId, OfferId, OrganisationId, SchemeId, Tenant};
 use crate::domain::offer::{
     check_combination, AwardRule, Destination, OfferError, OfferGoal, OfferSet, OfferState, OfferTerms, OfferType,
@@ -136,9 +137,6 @@ impl Engine {
                 ))
             }
         }
-        if offer.terms.caps.budget.is_some() {
-            return Err(invalid("caps.budget", "offer budgets are not available yet"));
-        }
         Ok(())
     }
 
@@ -197,6 +195,20 @@ impl Engine {
             return Ok(found.clone());
         }
         self.reload_offers(tenant).await
+    }
+
+    /// An offer, with what its budget has used and holds when it has one.
+    pub async fn offer_with_budget(
+        &self,
+        tenant: &Tenant,
+        id: OfferId,
+    ) -> Result<(RewardOffer, Option<BudgetState>), EngineError> {
+        let offer = self.offer(tenant, id)?;
+        let budget = match offer.terms.caps.budget {
+            Some(_) => Some(self.offer_budget(tenant, id).await?),
+            None => None,
+        };
+        Ok((offer, budget))
     }
 
     pub fn offer(&self, tenant: &Tenant, id: OfferId) -> Result<RewardOffer, EngineError> {

@@ -509,6 +509,7 @@ impl Engine {
             writes.user(user);
         }
         writes.meta(marker, organisation.id.as_bytes());
+        crate::actors::wallet::mark_histories_kept(&mut writes);
         self.inner.store.commit_async(writes).await?;
         Ok(organisation)
     }

@@ -1,15 +1,17 @@
 //! Purchases: the POS purchase (checked, evaluated against the offers, posted by the
 //! wallet's actor), bulk posting and cancels.
 
-use super::{claim_key, invalid, Engine, EngineError, PurchaseSubmission};
+use super::{claim_key, invalid, ContactRef, Engine, EngineError, Page, PurchaseSubmission};
+use crate::actors::budget::BudgetCommand;
+use crate::actors::kit::AskError;
 use crate::actors::wallet::{NewPurchase, WalletCommand};
 use crate::domain::access::Caller;
-use crate::domain::ids::OrganisationId;
-use crate::domain::ids::{PurchaseId, Tenant, WalletId};
+use crate::domain::budget::{BudgetState, Hold};
+use crate::domain::ids::{ContactId, OfferId, OrganisationId, PurchaseId, Tenant, WalletId};
 use crate::domain::money::{Amount, MoneyError};
-use crate::domain::offer::{LineClass, OfferSet, SaleFacts, SegmentProfile};
+use crate::domain::offer::{LineClass, OfferSet, PurchaseFacts, SaleFacts, SegmentProfile};
 use crate::domain::purchase::{PurchaseRecord, PurchaseRequest, SaleOrganisation, TransactionAmounts};
-use crate::domain::wallet::SpendRequest;
+use crate::domain::wallet::{Cause, SpendRequest};
 use crate::routes::ContactRoute;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -248,11 +250,12 @@ impl Engine {
         let body_hash = request.body_hash(&tenant, &at, &classes);
         let offers = self.offers(&tenant).await?;
         let facts = self.sale_facts(&tenant, contact, &at, &offers)?;
-        let purchase = NewPurchase {
+        let mut purchase = NewPurchase {
             request,
             at,
             classes,
             facts,
+            grants: Vec::new(),
         };
         let wallet_id = contact.wallet_id;
         // Another wallet's purchase with this reference in flight is a conflict; the same
@@ -262,14 +265,104 @@ impl Engine {
             .claims
             .claim(claim_key(b'P', &tenant, purchase_id.as_bytes()), wallet_id.0.as_u128())
             .map_err(|_| EngineError::ReferenceConflict)?;
-        self.ask_wallet((tenant, wallet_id), |reply| WalletCommand::PostPurchase {
-            purchase_id,
-            purchase: Box::new(purchase.clone()),
-            body_hash,
-            offers: offers.clone(),
-            reply,
-        })
-        .await
+        purchase.grants = self.reserve_budgets(&tenant, purchase_id, &purchase, &offers).await?;
+        let posted = self
+            .ask_wallet((tenant, wallet_id), |reply| WalletCommand::PostPurchase {
+                purchase_id,
+                purchase: Box::new(purchase.clone()),
+                body_hash,
+                offers: offers.clone(),
+                reply,
+            })
+            .await;
+        if posted.is_err() {
+            // Nothing was committed: let the holds go now (else they go after `HOLD_S`).
+            self.release_budgets(&tenant, purchase_id, &purchase.grants).await;
+        }
+        posted
+    }
+
+    /// Holds, in each budget an offer the purchase could earn from has, the most that offer
+    /// could award it (the wallet's evaluation then takes at most that). Any failure lets go
+    /// of what was held and refuses the purchase.
+    async fn reserve_budgets(
+        &self,
+        tenant: &Tenant,
+        purchase_id: PurchaseId,
+        purchase: &NewPurchase,
+        offers: &OfferSet,
+    ) -> Result<Vec<(OfferId, Hold)>, EngineError> {
+        if !offers.has_budgets() {
+            return Ok(Vec::new());
+        }
+        let now = self.now();
+        let request = &purchase.request;
+        let facts = PurchaseFacts {
+            currency: request.currency,
+            total: request.amounts.total,
+            lines: &request.products,
+            classes: &purchase.classes,
+            date: request.date.map_or(now, |date| date.min(now)),
+            now,
+            places: &purchase.facts.places,
+            tap: purchase.facts.tap,
+            schemes: &purchase.facts.schemes,
+            profile: purchase.facts.profile.as_ref(),
+        };
+        let mut grants = Vec::new();
+        for (offer, total, wanted) in offers.budget_wants(&facts) {
+            let asked = self
+                .inner
+                .budgets
+                .ask(&(*tenant, offer), |reply| BudgetCommand::Reserve {
+                    purchase: purchase_id,
+                    wanted,
+                    total,
+                    reply,
+                })
+                .await;
+            match asked {
+                Ok(hold) => grants.push((offer, hold)),
+                Err(error) => {
+                    self.release_budgets(tenant, purchase_id, &grants).await;
+                    return Err(match error {
+                        AskError::Busy => EngineError::Busy("offer budget"),
+                        AskError::Store(error) => error.into(),
+                        _ => EngineError::Internal("offer budget"),
+                    });
+                }
+            }
+        }
+        Ok(grants)
+    }
+
+    async fn release_budgets(&self, tenant: &Tenant, purchase_id: PurchaseId, grants: &[(OfferId, Hold)]) {
+        for (offer, hold) in grants.iter().filter(|(_, hold)| hold.amount > Decimal::ZERO) {
+            let released = self
+                .inner
+                .budgets
+                .ask(&(*tenant, *offer), |reply| BudgetCommand::Release {
+                    purchase: hold.purchase,
+                    reply,
+                })
+                .await;
+            if let Err(error) = released {
+                tracing::warn!(%offer, purchase = %purchase_id, error = ?error, "releasing a budget hold failed; it goes when it expires");
+            }
+        }
+    }
+
+    /// What an offer's budget has used and holds now.
+    pub async fn offer_budget(&self, tenant: &Tenant, offer: OfferId) -> Result<BudgetState, EngineError> {
+        self.inner
+            .budgets
+            .ask(&(*tenant, offer), |reply| BudgetCommand::Read { reply })
+            .await
+            .map_err(|error| match error {
+                AskError::Busy => EngineError::Busy("offer budget"),
+                AskError::Store(error) => error.into(),
+                _ => EngineError::Internal("offer budget"),
+            })
     }
 
     pub fn purchase(&self, tenant: &Tenant, id: PurchaseId) -> Result<PurchaseRecord, EngineError> {
@@ -289,5 +382,62 @@ impl Engine {
             reply,
         })
         .await
+    }
+
+    /// A purchase of contact `contact` (another contact's is not found).
+    pub fn contact_purchase(
+        &self,
+        tenant: &Tenant,
+        contact: ContactId,
+        id: PurchaseId,
+    ) -> Result<PurchaseRecord, EngineError> {
+        let record = self.purchase(tenant, id)?;
+        if record.request.contact_id != contact {
+            return Err(EngineError::NotFound("purchase"));
+        }
+        Ok(record)
+    }
+
+    /// The contact's purchases in the order they were posted (newest first when
+    /// `page.descending`), those dated inside `dates` (inclusive bounds), one page of them;
+    /// whether more follow, and how many there are when `page.count_total`. Its wallet's
+    /// journal is the index: every purchase posted to it is an event there.
+    pub fn contact_purchases(
+        &self,
+        tenant: &Tenant,
+        contact: ContactId,
+        dates: (Option<i64>, Option<i64>),
+        page: Page,
+    ) -> Result<(Vec<PurchaseRecord>, bool, Option<usize>), EngineError> {
+        let route = self.contact_route(tenant, &ContactRef::Id(contact))?;
+        let mut ids = Vec::new();
+        self.inner
+            .store
+            .visit_wallet_events(tenant, route.wallet_id, page.descending, |event| {
+                if let Cause::Purchase(id) = event.cause {
+                    ids.push(id);
+                }
+                true
+            })?;
+        let wanted = page.offset.saturating_add(page.size).saturating_add(1);
+        let mut matched = Vec::new();
+        let mut count = 0usize;
+        for id in ids {
+            let Some(record) = self.inner.store.purchase(tenant, id)? else {
+                continue;
+            };
+            if dates.0.is_some_and(|from| record.date < from) || dates.1.is_some_and(|to| record.date > to) {
+                continue;
+            }
+            count += 1;
+            if matched.len() < wanted {
+                matched.push(record);
+            } else if !page.count_total {
+                break;
+            }
+        }
+        let has_more = matched.len() > page.offset.saturating_add(page.size);
+        let records = matched.into_iter().skip(page.offset).take(page.size).collect();
+        Ok((records, has_more, page.count_total.then_some(count)))
     }
 }

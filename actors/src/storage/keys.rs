@@ -33,6 +33,8 @@
 //! | `b`    | message seq (BE u64)           | ActorMessage: the outbox between entities (D5) |
 //! | `t`    | tenant, transfer id            | TransferRecord      |
 //! | `i`    | tenant, wallet id, message id  | (): the wallet applied this message |
+//! | `i`    | tenant, offer id, message id   | (): the offer's budget applied this message |
+//! | `u`    | tenant, offer id               | BudgetState: what an offer's budget used and holds |
 //! | `a`    | business id, 0, TAP code   | TapEntry: TAP codes of a business's merchants and venues |
 //! | `a`    | business id, 1, TAP id     | TapEntry            |
 //! | `m`    | tenant, contact id, business id | Membership: a registry contact's businesses |
@@ -81,6 +83,7 @@ pub const SCHEME: u8 = b'r';
 pub const SCHEME_MEMBERSHIP: u8 = b'j';
 pub const SIGN_IN_LOCK: u8 = b'l';
 pub const REWARD_HISTORY: u8 = b'h';
+pub const BUDGET: u8 = b'u';
 pub const META: u8 = b'M';
 pub const DERIVED_LSN: u8 = b'L';
 
@@ -278,6 +281,16 @@ pub fn actor_outbox() -> Vec<u8> {
 
 pub fn transfer(tenant: &Tenant, id: TransferId) -> Vec<u8> {
     tenant_key(TRANSFER, tenant, id.as_bytes())
+}
+
+pub fn budget(tenant: &Tenant, offer: OfferId) -> Vec<u8> {
+    tenant_key(BUDGET, tenant, offer.as_bytes())
+}
+
+/// A budget's applied messages share the wallets' inbox (an offer id never equals a wallet
+/// id: both are random UUIDs).
+pub fn budget_inbox(tenant: &Tenant, offer: OfferId, message: MessageId) -> Vec<u8> {
+    inbox(tenant, WalletId(offer.0), message)
 }
 
 pub fn inbox(tenant: &Tenant, wallet: WalletId, message: MessageId) -> Vec<u8> {

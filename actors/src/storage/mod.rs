@@ -65,6 +65,7 @@ pub use verify::{Finding, VerifyReport};
 pub use writes::WriteSet;
 
 use crate::domain::access::{RefreshToken, Session, SigningKey, Subject, User};
+use crate::domain::budget::BudgetState;
 use crate::domain::comms::OutboundMessage;
 use crate::domain::contact::{
     Contact, ContactDetails, ContactIdentity, ContactPreferences, IdentityProvider, Membership,

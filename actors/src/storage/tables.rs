@@ -91,11 +91,13 @@ impl Family {
         use keys::*;
         Some(match prefix {
             WALLET_EVENT => Family::WalletHistory,
-            WALLET_SNAPSHOT | REWARD_HISTORY => Family::WalletSnapshots,
-            PURCHASE | IDEMPOTENCY => Family::Purchases,
+            WALLET_SNAPSHOT => Family::WalletSnapshots,
+            // A wallet's reward history sits with the purchases: new wallets have none, and
+            // this family's filters answer those misses without a block read.
+            PURCHASE | IDEMPOTENCY | REWARD_HISTORY => Family::Purchases,
             CONTACT | CONTACT_CODE | WALLET_CODE | CONTACT_IDENTITY | CONTACT_PREFERENCES | CONTACT_DETAILS
             | CONTACT_IDENTITIES | MEMBERSHIP | SCHEME_MEMBERSHIP => Family::Contacts,
-            OFFER | SCHEME => Family::Offers,
+            OFFER | SCHEME | BUDGET => Family::Offers,
             ORGANISATION | ORGANISATION_CHILD | API_KEY | API_KEY_ID | ORGANISATION_API_KEY | TAP => {
                 Family::Organisations
             }
@@ -326,6 +328,7 @@ mod tests {
             WALLET_CODE,
             WALLET_SNAPSHOT,
             REWARD_HISTORY,
+            BUDGET,
             WALLET_EVENT,
             PURCHASE,
             OFFER,

@@ -221,11 +221,15 @@ impl Store {
         for item in self.records(Family::Outbox, keys::ACTOR_OUTBOX) {
             let (_, value) = item?;
             if let Ok(message) = decode::<ActorMessage>(&value) {
-                match message.body {
-                    MessageBody::TransferCredit { transfer, .. } | MessageBody::TransferReturn { transfer, .. } => {
-                        let crate::domain::transfer::Recipient::Wallet(tenant, _) = message.to;
+                match (message.body, message.to) {
+                    (
+                        MessageBody::TransferCredit { transfer, .. } | MessageBody::TransferReturn { transfer, .. },
+                        crate::domain::transfer::Recipient::Wallet(tenant, _)
+                        | crate::domain::transfer::Recipient::Budget(tenant, _),
+                    ) => {
                         waiting.insert((tenant, transfer));
                     }
+                    (MessageBody::BudgetSettle { .. } | MessageBody::BudgetRefund { .. }, _) => {}
                 }
             }
         }

@@ -6,6 +6,7 @@
 pub mod contacts;
 pub mod offers;
 pub mod organisations;
+pub mod purchases;
 pub mod schemes;
 pub mod transfers;
 pub mod verification;
@@ -42,6 +43,9 @@ pub fn scope() -> actix_web::Scope {
         .service(organisations::switch)
         .service(contacts::sign_out)
         .service(transfers::create_transfer)
+        .service(purchases::list_purchases)
+        .service(purchases::purchase_rewards)
+        .service(purchases::get_purchase)
         .service(offers::list_offers)
         .service(offers::get_offer)
         .service(schemes::list_schemes)

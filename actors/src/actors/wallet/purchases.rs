@@ -4,12 +4,16 @@
 //! purchase and cancellation.
 
 use super::{Life, Reply, WalletEntity, WalletError};
-use crate::domain::ids::{PurchaseId, Tenant, WalletId};
+use crate::domain::budget::{Hold, GRANT_USABLE_S};
+use crate::domain::ids::{OfferId, PurchaseId, Tenant, WalletId};
 use crate::domain::offer::{CapPeriod, LineClass, OfferSet, PurchaseFacts, RewardHistory, SaleFacts};
 use crate::domain::purchase::{PurchaseRecord, PurchaseRequest, PurchaseState, SaleOrganisation};
-use crate::domain::wallet::{AwardGrant, Cause, CommandError, WalletRejection};
+use crate::domain::transfer::{ActorMessage, MessageBody, Recipient};
+use crate::domain::wallet::{AwardGrant, CommandError, WalletRejection};
 use crate::metrics_names as names;
 use crate::storage::{Store, StoreError, WriteSet};
+use rust_decimal::Decimal;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// A purchase for the wallet to post: the checked request, where it was made, the till's
@@ -20,32 +24,29 @@ pub struct NewPurchase {
     pub at: SaleOrganisation,
     pub classes: Vec<LineClass>,
     pub facts: SaleFacts,
+    /// What each budgeted offer's budget holds for this purchase.
+    pub grants: Vec<(OfferId, Hold)>,
 }
 
-/// The wallet's reward history as committed, or, for a wallet whose purchases were posted
-/// before it was kept, rebuilt from its journal and purchases (once: the next purchase
-/// commits it).
-pub(super) fn load_history(
-    store: &Store,
-    tenant: &Tenant,
-    wallet: WalletId,
-    keep_from: i64,
-) -> Result<RewardHistory, StoreError> {
-    if let Some(history) = store.reward_history(tenant, wallet)? {
-        return Ok(history);
+/// The meta record saying every wallet's reward history is kept (a data dir of before it
+/// was kept is rebuilt once, when the engine starts).
+const HISTORIES_KEPT: &str = "reward_histories_kept";
+
+/// Makes sure every wallet with posted purchases has its reward history: on a data dir of
+/// before histories were kept, builds them from the purchases, once. After that a wallet
+/// without one has never earned.
+pub fn ensure_histories(store: &Store, keep_from: i64) -> Result<(), StoreError> {
+    // An empty store is left empty for its first start (bootstrap), which marks it.
+    if store.meta(HISTORIES_KEPT)?.is_some() || store.is_empty()? {
+        return Ok(());
     }
-    let mut purchases = Vec::new();
-    store.visit_wallet_events(tenant, wallet, false, |event| {
-        if let Cause::Purchase(id) = event.cause {
-            purchases.push(id);
-        }
-        true
-    })?;
-    let mut history = RewardHistory::default();
-    for id in purchases {
-        if let Some(record) = store.purchase(tenant, id)? {
-            if record.state == PurchaseState::Posted {
-                history.record_purchase(
+    let mut histories: HashMap<(Tenant, WalletId), RewardHistory> = HashMap::new();
+    store.visit_purchases(|record| {
+        if record.state == PurchaseState::Posted {
+            histories
+                .entry((record.tenant, record.request.wallet_id))
+                .or_default()
+                .record_purchase(
                     record.award_time(),
                     record
                         .effects
@@ -54,10 +55,32 @@ pub(super) fn load_history(
                         .map(|award| (award.offer_id, award.amount, true)),
                     keep_from,
                 );
-            }
         }
+    })?;
+    let rebuilt = histories.len();
+    let mut writes = WriteSet::default();
+    for ((tenant, wallet), history) in &histories {
+        writes.reward_history(tenant, *wallet, history);
     }
-    Ok(history)
+    writes.meta(HISTORIES_KEPT, b"1");
+    store.commit_and_wait(writes)?;
+    if rebuilt > 0 {
+        tracing::info!(
+            wallets = rebuilt,
+            "rebuilt the wallets' reward histories from their purchases"
+        );
+    }
+    Ok(())
+}
+
+/// Marks a new store as keeping every wallet's reward history from the start.
+pub fn mark_histories_kept(writes: &mut WriteSet) {
+    writes.meta(HISTORIES_KEPT, b"1");
+}
+
+/// The wallet's reward history (`ensure_histories` ran at start: none means empty).
+pub(super) fn load_history(store: &Store, tenant: &Tenant, wallet: WalletId) -> Result<RewardHistory, StoreError> {
+    Ok(store.reward_history(tenant, wallet)?.unwrap_or_default())
 }
 
 impl WalletEntity {
@@ -93,6 +116,7 @@ impl WalletEntity {
             at,
             classes,
             facts,
+            grants: holds,
         } = posted;
         match self.find_purchase(life, purchase_id) {
             Err(error) => {
@@ -113,6 +137,7 @@ impl WalletEntity {
         }
         let now = self.clock.now_s();
         let mut writes = WriteSet::default();
+        let mut sends = false;
         if let Err(fault) = self.sweep(life, now, &mut writes) {
             return self.fault(life, reply, &fault);
         }
@@ -134,10 +159,24 @@ impl WalletEntity {
             },
             &self.history,
         );
-        let Some(evaluated) = evaluated else {
+        let Some(mut evaluated) = evaluated else {
             metrics::counter!(names::PURCHASES_TOTAL, "outcome" => "rejected").increment(1);
             return life.commit_then_answer(writes, reply, Err(WalletError::Rejected(WalletRejection::RuleOverflow)));
         };
+        // A budgeted award is what its budget holds for the purchase, at most; a hold too old
+        // to be sure it still stands (see `domain::budget`) holds nothing.
+        for award in &mut evaluated {
+            if award.explanation.budgeted {
+                let granted = holds
+                    .iter()
+                    .find(|(offer, _)| *offer == award.grant.offer_id)
+                    .map(|(_, hold)| hold)
+                    .filter(|hold| now.saturating_sub(hold.reserved_at) < GRANT_USABLE_S)
+                    .map_or(Decimal::ZERO, |hold| hold.amount);
+                award.trim_to_budget(granted);
+            }
+        }
+        evaluated.retain(|award| award.grant.amount > Decimal::ZERO);
         let grants: Vec<AwardGrant> = evaluated.iter().map(|award| award.grant).collect();
         match self
             .wallet
@@ -178,6 +217,26 @@ impl WalletEntity {
                     now.saturating_sub(self.history_window_s),
                 );
                 writes.reward_history(&life.key().0, life.key().1, &self.history);
+                // Each budget that holds for the purchase learns what it used, in this commit.
+                let (tenant, _) = *life.key();
+                for (offer, hold) in holds.iter().filter(|(_, hold)| hold.amount > Decimal::ZERO) {
+                    let used = effects
+                        .awards
+                        .iter()
+                        .filter(|award| award.offer_id == *offer)
+                        .fold(Decimal::ZERO, |sum, award| sum.saturating_add(award.amount));
+                    writes.actor_message(&ActorMessage {
+                        id: ActorMessage::budget_settle_id(purchase_id, *offer),
+                        seq: self.outbox.next_seq(),
+                        to: Recipient::Budget(tenant, *offer),
+                        body: MessageBody::BudgetSettle {
+                            purchase: hold.purchase,
+                            used,
+                        },
+                        committed_at: now,
+                    });
+                    sends = true;
+                }
                 let record = Arc::new(PurchaseRecord {
                     id: purchase_id,
                     tenant: life.key().0,
@@ -197,10 +256,32 @@ impl WalletEntity {
                 crate::actors::failpoints::hit(crate::actors::failpoints::Failpoint::InWalletPurchase, life.key().1 .0);
                 self.add_events(life, &mut writes, &[event]);
                 writes.purchase(&record);
-                life.commit_then_reply(writes, reply, record.clone());
+                self.commit_and_wake(life, writes, sends, reply, record.clone());
                 self.remember(life, record);
             }
         }
+    }
+
+    /// Commits `writes` and answers `value` once durable; wakes the outbox when the commit
+    /// carries messages.
+    fn commit_and_wake(
+        &self,
+        life: &mut Life<Self>,
+        writes: WriteSet,
+        sends: bool,
+        reply: Reply<Arc<PurchaseRecord>>,
+        value: Arc<PurchaseRecord>,
+    ) {
+        if !sends {
+            return life.commit_then_reply(writes, reply, value);
+        }
+        let outbox = self.outbox.clone();
+        life.commit(writes, move |outcome| {
+            if outcome.is_ok() {
+                outbox.wake();
+            }
+            let _ = reply.send(outcome.map(|()| value).map_err(WalletError::from));
+        });
     }
 
     pub(super) fn cancel_purchase(
@@ -254,6 +335,24 @@ impl WalletEntity {
             now.saturating_sub(self.history_window_s),
         );
         writes.reward_history(&life.key().0, life.key().1, &self.history);
+        // Awards out of a budget go back to it.
+        let (tenant, _) = *life.key();
+        let mut sends = false;
+        for (award, explanation) in record.effects.awards.iter().zip(&record.explanations) {
+            if explanation.budgeted && explanation.offer_id == award.offer_id {
+                writes.actor_message(&ActorMessage {
+                    id: ActorMessage::budget_refund_id(purchase_id, award.offer_id),
+                    seq: self.outbox.next_seq(),
+                    to: Recipient::Budget(tenant, award.offer_id),
+                    body: MessageBody::BudgetRefund {
+                        purchase: purchase_id,
+                        amount: award.amount,
+                    },
+                    committed_at: now,
+                });
+                sends = true;
+            }
+        }
         // A spend given back to a lot that has since expired expires again at once.
         if let Err(fault) = self.sweep(life, now, &mut writes) {
             return self.fault(life, reply, &fault);
@@ -263,7 +362,103 @@ impl WalletEntity {
         cancelled.cancelled_on = Some(now);
         let cancelled = Arc::new(cancelled);
         writes.purchase(&cancelled);
-        life.commit_then_reply(writes, reply, cancelled.clone());
+        self.commit_and_wake(life, writes, sends, reply, cancelled.clone());
         self.remember(life, cancelled);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ids::{ContactId, Mode, OrganisationId, ReferenceNumber};
+    use crate::domain::money::Currency;
+    use crate::domain::offer::AwardHistory;
+    use crate::domain::purchase::TransactionAmounts;
+    use crate::domain::wallet::{AwardLine, Balances, PurchaseEffects};
+    use crate::storage::{StoreSettings, TableSettings, WriterSettings};
+
+    fn purchase(tenant: Tenant, wallet: WalletId, offer: OfferId, amount: i64, state: PurchaseState) -> PurchaseRecord {
+        let reference = ReferenceNumber::parse(&format!("R-{amount}")).unwrap();
+        PurchaseRecord {
+            id: PurchaseId::for_reference(&tenant, &reference),
+            tenant,
+            request: PurchaseRequest {
+                reference_number: reference,
+                contact_id: ContactId::random(),
+                wallet_id: wallet,
+                currency: Currency::parse("EUR").unwrap(),
+                amounts: TransactionAmounts {
+                    net: None,
+                    tax: None,
+                    discount: None,
+                    total: Decimal::ONE_HUNDRED,
+                },
+                date: None,
+                products: vec![],
+                spend: None,
+            },
+            body_hash: [0; 32],
+            state,
+            date: 1_000,
+            posted_on: 1_000,
+            cancelled_on: None,
+            effects: PurchaseEffects {
+                awards: vec![AwardLine {
+                    offer_id: offer,
+                    lot: 0,
+                    amount: Decimal::from(amount),
+                }],
+                spends: vec![],
+            },
+            balances_after: Balances::default(),
+            organisation: None,
+            classes: vec![],
+            explanations: vec![],
+        }
+    }
+
+    #[test]
+    fn a_data_dir_of_before_histories_gets_them_rebuilt_once_from_its_purchases() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let settings = StoreSettings {
+            tables: TableSettings::small(),
+            hook: None,
+            lock_wait_ms: 5_000,
+            writer: WriterSettings {
+                batch_events_max: 1024,
+                batch_wait_us: 0,
+                queue_len_max: 1024,
+                log_segment_bytes_max: 1 << 20,
+                underived_bytes_max: 64 << 20,
+                derive_batch_writes_max: 1024,
+                derive_flush_ms: 10,
+                derive_pause_ms: 0,
+            },
+        };
+        let store = Store::open(dir.path(), &settings).unwrap();
+        let tenant = Tenant {
+            organisation: OrganisationId::random(),
+            mode: Mode::Live,
+        };
+        let (wallet, offer) = (WalletId::random(), OfferId::random());
+        let mut writes = WriteSet::default();
+        writes.purchase(&purchase(tenant, wallet, offer, 3, PurchaseState::Posted));
+        writes.purchase(&purchase(tenant, wallet, offer, 4, PurchaseState::Posted));
+        writes.purchase(&purchase(tenant, wallet, offer, 50, PurchaseState::Cancelled));
+        store.commit_and_wait(writes).unwrap();
+        assert!(store.reward_history(&tenant, wallet).unwrap().is_none());
+
+        ensure_histories(&store, 0).unwrap();
+        let history = load_history(&store, &tenant, wallet).unwrap();
+        assert_eq!(history.purchases, 2, "the cancelled purchase does not count");
+        assert_eq!(history.awarded_since(offer, 500), Decimal::from(7));
+        assert_eq!(history.awarded_since(offer, 1_001), Decimal::ZERO);
+        // Once: later changes are the actors' to make, never rebuilt over.
+        let mut writes = WriteSet::default();
+        writes.reward_history(&tenant, wallet, &RewardHistory::default());
+        store.commit_and_wait(writes).unwrap();
+        ensure_histories(&store, 0).unwrap();
+        assert_eq!(load_history(&store, &tenant, wallet).unwrap(), RewardHistory::default());
+        store.shutdown();
     }
 }

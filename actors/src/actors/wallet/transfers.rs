@@ -222,6 +222,10 @@ impl WalletEntity {
                 }
                 Ok(false)
             }
+            MessageBody::BudgetSettle { .. } | MessageBody::BudgetRefund { .. } => Err(WalletFault(format!(
+                "message {} is for an offer's budget, not a wallet",
+                message.id
+            ))),
         }
     }
 }

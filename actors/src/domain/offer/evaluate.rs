@@ -142,6 +142,8 @@ pub struct AwardExplanation {
     /// The award given.
     #[serde(with = "crate::domain::money::exact_decimal")]
     pub amount: Decimal,
+    /// Whether it came out of the offer's budget (a cancellation gives it back).
+    pub budgeted: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,6 +177,7 @@ pub struct OfferSet {
     needs_profile: bool,
     needs_places: bool,
     needs_schemes: bool,
+    has_budgets: bool,
 }
 
 impl OfferSet {
@@ -184,6 +187,7 @@ impl OfferSet {
         let needs_profile = active().any(|offer| !offer.terms.segment.is_empty());
         let needs_places = active().any(|offer| !offer.terms.targets.organisations.is_empty());
         let needs_schemes = active().any(|offer| offer.terms.scheme.is_some());
+        let has_budgets = active().any(|offer| offer.terms.caps.budget.is_some());
         let offers = offers
             .into_iter()
             .map(|offer| Compiled {
@@ -201,7 +205,13 @@ impl OfferSet {
             needs_profile,
             needs_places,
             needs_schemes,
+            has_budgets,
         }
+    }
+
+    /// Whether an active offer has a budget (so purchases reserve from it first).
+    pub fn has_budgets(&self) -> bool {
+        self.has_budgets
     }
 
     pub fn get(&self, id: OfferId) -> Option<&RewardOffer> {
@@ -238,6 +248,36 @@ impl OfferSet {
     /// otherwise).
     pub fn needs_profile(&self) -> bool {
         self.needs_profile
+    }
+
+    /// For each active offer with a budget that `facts` could earn from: (offer, budget, the
+    /// most it could award). Each is an upper bound of what `evaluate` gives that offer, with
+    /// any history and whatever it combines with, so holding it is always enough.
+    pub fn budget_wants(&self, facts: &PurchaseFacts<'_>) -> Vec<(OfferId, Decimal, Decimal)> {
+        let mut wants = Vec::new();
+        for compiled in &self.offers {
+            let offer = &compiled.offer;
+            let Some(budget) = offer.terms.caps.budget else {
+                continue;
+            };
+            if !qualifies(offer, facts, &NoHistory) {
+                continue;
+            }
+            if let Some(schedule) = &offer.terms.schedule {
+                if !local_time(&compiled.zone, facts.date).is_some_and(|local| schedule.contains(local)) {
+                    continue;
+                }
+            }
+            // NoHistory: nothing earned, so no per-contact cap trims; an overflow wants the
+            // whole budget (evaluate then refuses the purchase anyway).
+            let most = match award(compiled, facts, &NoHistory) {
+                Some(Some(award)) => award.grant.amount,
+                Some(None) => continue,
+                None => budget,
+            };
+            wants.push((offer.id, budget, most));
+        }
+        wants
     }
 
     /// The awards `facts` earns, in offer-id order. `None` when a rule overflows (checked
@@ -419,6 +459,7 @@ fn award(compiled: &Compiled, facts: &PurchaseFacts<'_>, history: &dyn AwardHist
             trims,
             combination: terms.combination.clone(),
             amount,
+            budgeted: terms.caps.budget.is_some(),
         },
     }))
 }

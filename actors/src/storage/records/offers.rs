@@ -1,5 +1,6 @@
 //! Reward offers, per tenant.
 
+use crate::domain::ids::MessageId;
 use crate::storage::*;
 
 impl Store {
@@ -15,7 +16,31 @@ impl Store {
     }
 }
 
+impl Store {
+    /// What an offer's budget used and holds (nothing, for a budget never touched).
+    pub fn budget(&self, tenant: &Tenant, offer: OfferId) -> Result<BudgetState, StoreError> {
+        Ok(self.get(&keys::budget(tenant, offer))?.unwrap_or_default())
+    }
+
+    pub fn budget_message_applied(
+        &self,
+        tenant: &Tenant,
+        offer: OfferId,
+        message: MessageId,
+    ) -> Result<bool, StoreError> {
+        Ok(self.get::<()>(&keys::budget_inbox(tenant, offer, message))?.is_some())
+    }
+}
+
 impl WriteSet {
+    pub fn budget(&mut self, tenant: &Tenant, offer: OfferId, state: &BudgetState) {
+        self.put(keys::budget(tenant, offer), encode(state));
+    }
+
+    pub fn budget_message_applied(&mut self, tenant: &Tenant, offer: OfferId, message: MessageId) {
+        self.put(keys::budget_inbox(tenant, offer, message), encode(&()));
+    }
+
     pub fn offer(&mut self, tenant: &Tenant, offer: &RewardOffer) {
         self.put(keys::offer(tenant, offer.id), encode(offer));
     }

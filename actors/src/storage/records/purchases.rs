@@ -15,6 +15,17 @@ impl Store {
         self.get_decoded(&keys::purchase(tenant, id), decode_purchase)
     }
 
+    /// Every purchase of every tenant, in key order (the log's latest version of each).
+    pub fn visit_purchases(&self, mut visit: impl FnMut(PurchaseRecord)) -> Result<(), StoreError> {
+        let prefix = [keys::PURCHASE];
+        let logged = self.inner.overlay.prefix(&prefix);
+        for item in merged(self.inner.tables.prefix(&prefix, false)?, logged, false) {
+            let item = item?;
+            visit(decode_purchase(item.newest()).map_err(corrupt(keys::PURCHASE))?);
+        }
+        Ok(())
+    }
+
     pub fn idempotency(&self, tenant: &Tenant, key_hash: &[u8; 32]) -> Result<Option<IdempotencyRecord>, StoreError> {
         self.get(&keys::idempotency(tenant, key_hash))
     }

@@ -103,8 +103,12 @@ pub async fn get_offer(
     engine: web::Data<Engine>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let offer = engine.offer(&auth.tenant, offer_id(&path)?)?;
-    Ok(HttpResponse::Ok().json(OfferView::of(&offer, auth.tenant.organisation)))
+    let (offer, budget) = engine.offer_with_budget(&auth.tenant, offer_id(&path)?).await?;
+    let mut view = OfferView::of(&offer, auth.tenant.organisation);
+    if let (Some(total), Some(state)) = (offer.terms.caps.budget, budget) {
+        view.budget_usage = Some(wire::BudgetUsage::of(total, &state));
+    }
+    Ok(HttpResponse::Ok().json(view))
 }
 
 /// Change a reward offer: what the body names replaces the offer's, and the whole is checked

@@ -3,6 +3,7 @@
 
 use crate::api::errors::ApiError;
 use crate::api::wire::{money, Money};
+use rewards_engine::domain::budget::BudgetState;
 use rewards_engine::domain::contact::Gender;
 use rewards_engine::domain::ids::{OrganisationId, SchemeId, TapId};
 use rewards_engine::domain::offer::{
@@ -566,8 +567,29 @@ pub struct OfferView {
     pub caps: CapsBody,
     pub destination: DestinationBody,
     pub combination: CombinationBody,
+    /// For an offer with a budget (on reads of one offer): what it has awarded, what running
+    /// purchases hold, and what is left.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget_usage: Option<BudgetUsage>,
     pub created_date: i64,
     pub updated_date: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BudgetUsage {
+    pub used: Money,
+    pub held: Money,
+    pub left: Money,
+}
+
+impl BudgetUsage {
+    pub fn of(total: rust_decimal::Decimal, state: &BudgetState) -> BudgetUsage {
+        BudgetUsage {
+            used: money(state.used.normalize()),
+            held: money(state.held().normalize()),
+            left: money(state.left(total).normalize()),
+        }
+    }
 }
 
 fn products_body(filter: &ProductFilter) -> ProductsBody {
@@ -689,6 +711,7 @@ impl OfferView {
                 rule: terms.combination.code().to_string(),
                 group: terms.combination.group().map(str::to_string),
             },
+            budget_usage: None,
             created_date: offer.created_on,
             updated_date: offer.updated_on,
         }

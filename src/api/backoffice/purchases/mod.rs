@@ -1,7 +1,7 @@
 //! The POS purchase: `POST /backoffice/v2/purchases`, `GET /backoffice/v2/purchases/{id}`,
 //! `POST /backoffice/v2/purchases/{id}/cancel`.
 
-mod wire;
+pub mod wire;
 pub use wire::*;
 
 use crate::api::auth::BackOffice;

@@ -346,11 +346,21 @@ pub fn purchase_view(record: &PurchaseRecord, with_balances: bool) -> PurchaseVi
         posted_on: record.posted_on,
         cancelled_on: record.cancelled_on,
         currency_code: currency.code().to_string(),
-        transaction_amounts: TransactionAmountsBody {
-            net: amounts.net.map(exact),
-            tax: amounts.tax.map(exact),
-            discount: amounts.discount.map(exact),
-            total: Some(exact(amounts.total)),
+        // CRM.COM always shows net and tax: what the till left out follows from the rest
+        // (no tax given: none).
+        transaction_amounts: {
+            let (net, tax) = match (amounts.net, amounts.tax) {
+                (Some(net), Some(tax)) => (net, tax),
+                (Some(net), None) => (net, amounts.total.saturating_sub(net)),
+                (None, Some(tax)) => (amounts.total.saturating_sub(tax), tax),
+                (None, None) => (amounts.total, rust_decimal::Decimal::ZERO),
+            };
+            TransactionAmountsBody {
+                net: Some(exact(net)),
+                tax: Some(exact(tax)),
+                discount: amounts.discount.map(exact),
+                total: Some(exact(amounts.total)),
+            }
         },
         products: record
             .request

@@ -1,0 +1,156 @@
+//! A contact's purchases: `GET /self-service/v2/contacts/{id}/purchases` (by date, paged),
+//! `GET /self-service/v2/purchases/{id}` and `GET /self-service/v2/purchases/{id}/rewards`
+//! (each award with how it came about, and the spend).
+
+use super::ContactToken;
+use crate::api::backoffice::purchases::wire::{purchase_view, reward_entries, PurchaseView, RewardEntryView};
+use crate::api::errors::{ApiError, ErrorBody};
+use crate::api::wire::{Paged, Paging};
+use actix_web::{get, web, HttpResponse};
+use rewards_engine::domain::ids::PurchaseId;
+use rewards_engine::Engine;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PurchasesQuery {
+    /// Purchases dated exactly then (epoch seconds).
+    pub date: Option<i64>,
+    #[serde(rename = "date[gt]")]
+    #[param(rename = "date[gt]")]
+    pub date_gt: Option<i64>,
+    #[serde(rename = "date[gte]")]
+    #[param(rename = "date[gte]")]
+    pub date_gte: Option<i64>,
+    #[serde(rename = "date[lt]")]
+    #[param(rename = "date[lt]")]
+    pub date_lt: Option<i64>,
+    #[serde(rename = "date[lte]")]
+    #[param(rename = "date[lte]")]
+    pub date_lte: Option<i64>,
+    /// Whether an ad hoc return was applied to the purchase (none is, yet: true lists none).
+    pub is_ad_hoc_returned: Option<bool>,
+}
+
+impl PurchasesQuery {
+    /// Inclusive (from, to) bounds on the purchase date.
+    fn dates(&self) -> (Option<i64>, Option<i64>) {
+        let from = [self.date, self.date_gte, self.date_gt.map(|gt| gt.saturating_add(1))]
+            .into_iter()
+            .flatten()
+            .max();
+        let to = [self.date, self.date_lte, self.date_lt.map(|lt| lt.saturating_sub(1))]
+            .into_iter()
+            .flatten()
+            .min();
+        (from, to)
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PurchaseList {
+    pub paging: Paging,
+    pub content: Vec<PurchaseView>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct RewardsQuery {
+    /// AWARD, REDEEM or SPEND.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub reward_type: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RewardEntryList {
+    pub content: Vec<RewardEntryView>,
+}
+
+fn purchase_id(text: &str) -> Result<PurchaseId, ApiError> {
+    PurchaseId::parse(text).map_err(|_| ApiError::not_found("purchase"))
+}
+
+/// The contact's purchases, newest first.
+#[utoipa::path(
+    tag = "Self-service purchases",
+    params(("id" = String, Path), PurchasesQuery, crate::api::wire::PageQuery),
+    responses(
+        (status = 200, body = PurchaseList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)
+    ),
+    security(("authorization_self_service" = []))
+)]
+#[get("/contacts/{id}/purchases")]
+pub async fn list_purchases(
+    token: ContactToken,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+    query: web::Query<PurchasesQuery>,
+    paged: Paged,
+) -> Result<HttpResponse, ApiError> {
+    let id = token.own(&path)?;
+    if query.is_ad_hoc_returned == Some(true) {
+        return Ok(HttpResponse::Ok().json(PurchaseList {
+            paging: paged.paging(paged.include_total.then_some(0), false),
+            content: Vec::new(),
+        }));
+    }
+    let (records, has_more, total) = engine.contact_purchases(&token.tenant, id, query.dates(), paged.engine_page())?;
+    Ok(HttpResponse::Ok().json(PurchaseList {
+        paging: paged.paging(total, has_more),
+        content: records.iter().map(|record| purchase_view(record, false)).collect(),
+    }))
+}
+
+/// One of the contact's purchases.
+#[utoipa::path(
+    tag = "Self-service purchases",
+    params(("id" = String, Path)),
+    responses((status = 200, body = PurchaseView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("authorization_self_service" = []))
+)]
+#[get("/purchases/{id}")]
+pub async fn get_purchase(
+    token: ContactToken,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let record = engine.contact_purchase(&token.tenant, token.contact, purchase_id(&path)?)?;
+    Ok(HttpResponse::Ok().json(purchase_view(&record, false)))
+}
+
+/// A purchase's awards, each with the offer, the rule, the lines and the caps that made it,
+/// and its spend.
+#[utoipa::path(
+    tag = "Self-service purchases",
+    params(("id" = String, Path), RewardsQuery),
+    responses(
+        (status = 200, body = RewardEntryList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)
+    ),
+    security(("authorization_self_service" = []))
+)]
+#[get("/purchases/{id}/rewards")]
+pub async fn purchase_rewards(
+    token: ContactToken,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+    query: web::Query<RewardsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let wanted = match query.reward_type.as_deref() {
+        None => None,
+        Some(kind @ ("AWARD" | "REDEEM" | "SPEND")) => Some(kind),
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "type",
+                format!("type must be AWARD, REDEEM or SPEND, not {other:?}"),
+            ))
+        }
+    };
+    let record = engine.contact_purchase(&token.tenant, token.contact, purchase_id(&path)?)?;
+    let content = reward_entries(&record)
+        .into_iter()
+        .filter(|entry| wanted.is_none_or(|kind| entry.entry_type == kind))
+        .collect();
+    Ok(HttpResponse::Ok().json(RewardEntryList { content }))
+}

@@ -360,11 +360,25 @@ fn body_error<T: serde::de::DeserializeOwned>(body: &[u8], cause: serde_json::Er
     let message = format!("invalid JSON body: {cause}");
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
-        Err(error) if error.path().iter().next().is_some() => {
-            let path = error.path().to_string();
-            ApiError::invalid(&path, format!("invalid JSON body at {path}: {}", error.inner()))
+        Err(error) => {
+            // A missing field's path is the object it is missing from: name the field.
+            let inner = error.inner().to_string();
+            let missing = inner
+                .strip_prefix("missing field `")
+                .and_then(|rest| rest.split('`').next())
+                .map(str::to_string);
+            let within = error.path().iter().next().is_some().then(|| error.path().to_string());
+            let path = match (within, missing) {
+                (Some(within), Some(field)) => format!("{within}.{field}"),
+                (None, Some(field)) => field,
+                (Some(within), None) => within,
+                (None, None) => {
+                    return ApiError::new(actix_web::http::StatusCode::BAD_REQUEST, codes::INVALID_VALUE, message)
+                }
+            };
+            ApiError::invalid(&path, format!("invalid JSON body at {path}: {inner}"))
         }
-        _ => ApiError::new(actix_web::http::StatusCode::BAD_REQUEST, codes::INVALID_VALUE, message),
+        Ok(_) => ApiError::new(actix_web::http::StatusCode::BAD_REQUEST, codes::INVALID_VALUE, message),
     }
 }
 

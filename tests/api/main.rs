@@ -30,5 +30,6 @@ mod restart;
 mod schemes;
 mod self_service;
 mod storage_faults;
+mod tokens;
 mod transfers;
 mod users;

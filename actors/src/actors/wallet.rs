@@ -12,7 +12,8 @@
 use super::kit::{Entity, KitError, Life};
 use super::outbox::Outbox;
 use crate::clock::Clock;
-use crate::domain::ids::{MessageId, PurchaseId, Tenant, TransferId, WalletId};
+use crate::domain::contact_token::TokenRefusal;
+use crate::domain::ids::{MessageId, PurchaseId, Tenant, TokenId, TransferId, WalletId};
 use crate::domain::offer::{OfferSet, RewardHistory};
 use crate::domain::purchase::PurchaseRecord;
 use crate::domain::transfer::{ActorMessage, TransferRecord};
@@ -41,6 +42,8 @@ pub enum WalletError {
     PurchaseNotFound,
     #[error("the transfer id was already used for a different transfer")]
     TransferConflict,
+    #[error("{0}")]
+    TokenRefused(TokenRefusal),
     /// The actor retired before handling the message; send it again.
     #[error("actor retired")]
     Retry,
@@ -195,6 +198,8 @@ pub struct WalletEntity {
     events_since_snapshot: u64,
     /// What the wallet earned per offer (first-purchase offers, per-contact caps).
     history: RewardHistory,
+    /// Contact tokens this actor marked used (the store may not show it yet).
+    used_tokens: HashMap<TokenId, PurchaseId>,
     history_window_s: i64,
 }
 
@@ -225,6 +230,7 @@ impl Entity for WalletEntity {
             events_since_snapshot: replayed,
             history,
             history_window_s: deps.history_window_s,
+            used_tokens: HashMap::new(),
         }))
     }
 
@@ -278,6 +284,7 @@ impl Entity for WalletEntity {
             Ok(Some((wallet, replayed))) => {
                 self.wallet = wallet;
                 self.history = history;
+                self.used_tokens.clear();
                 self.events_since_snapshot = replayed;
                 self.purchases.clear();
                 self.transfers.clear();

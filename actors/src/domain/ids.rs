@@ -87,6 +87,10 @@ uuid_id!(
     /// A message between entities through the outbox (D5): the receiver applies each id once.
     MessageId
 );
+uuid_id!(
+    /// A contact token (a till names the contact with it).
+    TokenId
+);
 
 /// Live or test data (D10): decided by the API key, never by the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

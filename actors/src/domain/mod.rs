@@ -5,6 +5,7 @@ pub mod access;
 pub mod budget;
 pub mod comms;
 pub mod contact;
+pub mod contact_token;
 pub mod ids;
 pub mod money;
 pub mod offer;

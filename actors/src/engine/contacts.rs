@@ -200,6 +200,7 @@ impl Engine {
             ContactRef::Id(id) => Some(*id),
             ContactRef::Code(code) => store.contact_by_code(tenant, code)?,
             ContactRef::WalletCode(code) => store.contact_by_wallet_code(tenant, code)?,
+            ContactRef::Token(code) => Some(self.token_by_code(tenant, code)?.contact),
         };
         id.ok_or(EngineError::NotFound("contact"))
     }

@@ -36,8 +36,10 @@ mod delivery;
 mod error;
 pub(crate) use error::invalid;
 pub use error::EngineError;
+mod contact_tokens;
 pub mod maintenance;
 mod offers;
+pub use contact_tokens::{NewContactToken, LIVE_TOKENS_MAX, TOKEN_TTL_S};
 pub use offers::{NewOffer, OfferEntry, OfferFilter};
 mod organisations;
 mod purchases;
@@ -70,6 +72,8 @@ pub enum ContactRef {
     Id(ContactId),
     Code(ContactCode),
     WalletCode(WalletCode),
+    /// A contact token (or its 16-digit alternative) the contact's app made.
+    Token(String),
 }
 
 pub use memberships::{JoinedEntry, JoinedOrganisation, JoinedPage, MembershipWallet};

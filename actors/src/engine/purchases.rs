@@ -1,12 +1,13 @@
 //! Purchases: the POS purchase (checked, evaluated against the offers, posted by the
 //! wallet's actor), bulk posting and cancels.
 
-use super::{claim_key, invalid, ContactRef, Engine, EngineError, Page, PurchaseSubmission};
+use super::{claim_key, contact_tokens, invalid, ContactRef, Engine, EngineError, Page, PurchaseSubmission};
 use crate::actors::budget::BudgetCommand;
 use crate::actors::kit::AskError;
 use crate::actors::wallet::{NewPurchase, WalletCommand};
 use crate::domain::access::Caller;
 use crate::domain::budget::{BudgetState, Hold};
+use crate::domain::contact_token::TokenRefusal;
 use crate::domain::ids::{ContactId, OfferId, OrganisationId, PurchaseId, Tenant, WalletId};
 use crate::domain::money::{Amount, MoneyError};
 use crate::domain::offer::{LineClass, OfferSet, PurchaseFacts, SaleFacts, SegmentProfile};
@@ -245,6 +246,24 @@ impl Engine {
             crate::actors::failpoints::Failpoint::BeforeWalletPurchase,
             contact.wallet_id.0,
         );
+        let mut submission = submission;
+        // A contact token carries the spend: its amount (which a spend request must match,
+        // and the wallet must cover), or as much as the wallet holds up to the total.
+        let token = match &submission.contact {
+            ContactRef::Token(code) => {
+                let token = self.token_by_code(&tenant, code)?;
+                submission.spend = match (token.spend_amount, submission.spend) {
+                    (Some(amount), Some((asked, _))) if asked != amount => {
+                        return Err(contact_tokens::refusal(TokenRefusal::AmountMismatch))
+                    }
+                    (Some(amount), _) => Some((amount, true)),
+                    (None, Some(asked)) => Some(asked),
+                    (None, None) => Some((submission.amounts.total, false)),
+                };
+                Some(token)
+            }
+            _ => None,
+        };
         let (request, classes) = self.prepare_purchase(submission, contact)?;
         let purchase_id = PurchaseId::for_reference(&tenant, &request.reference_number);
         let body_hash = request.body_hash(&tenant, &at, &classes);
@@ -256,6 +275,7 @@ impl Engine {
             classes,
             facts,
             grants: Vec::new(),
+            token,
         };
         let wallet_id = contact.wallet_id;
         // Another wallet's purchase with this reference in flight is a conflict; the same

@@ -30,6 +30,7 @@ impl Engine {
                 WalletError::Rejected(WalletRejection::RuleOverflow) => {
                     invalid("transaction_amounts.total", "too large for the offers' rules")
                 }
+                WalletError::TokenRefused(refused) => super::contact_tokens::refusal(refused),
                 WalletError::ReferenceConflict => EngineError::ReferenceConflict,
                 WalletError::PurchaseNotFound => EngineError::NotFound("purchase"),
                 WalletError::TransferConflict => {

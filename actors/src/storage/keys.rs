@@ -35,6 +35,8 @@
 //! | `i`    | tenant, wallet id, message id  | (): the wallet applied this message |
 //! | `i`    | tenant, offer id, message id   | (): the offer's budget applied this message |
 //! | `u`    | tenant, offer id               | BudgetState: what an offer's budget used and holds |
+//! | `k`    | tenant, contact id, token id   | ContactTokenRecord  |
+//! | `n`    | token_hash(tenant, code)       | (ContactId, TokenId): a token or its alternative |
 //! | `a`    | business id, 0, TAP code   | TapEntry: TAP codes of a business's merchants and venues |
 //! | `a`    | business id, 1, TAP id     | TapEntry            |
 //! | `m`    | tenant, contact id, business id | Membership: a registry contact's businesses |
@@ -44,7 +46,7 @@
 
 use crate::domain::access::Subject;
 use crate::domain::ids::{
-    ApiKeyId, ContactCode, ContactId, MessageId, OfferId, OrganisationId, PurchaseId, SchemeId, TapId, Tenant,
+    ApiKeyId, ContactCode, ContactId, MessageId, OfferId, OrganisationId, PurchaseId, SchemeId, TapId, Tenant, TokenId,
     TransferId, UserId, WalletCode, WalletId,
 };
 
@@ -84,6 +86,8 @@ pub const SCHEME_MEMBERSHIP: u8 = b'j';
 pub const SIGN_IN_LOCK: u8 = b'l';
 pub const REWARD_HISTORY: u8 = b'h';
 pub const BUDGET: u8 = b'u';
+pub const CONTACT_TOKEN: u8 = b'k';
+pub const TOKEN_CODE: u8 = b'n';
 pub const META: u8 = b'M';
 pub const DERIVED_LSN: u8 = b'L';
 
@@ -281,6 +285,24 @@ pub fn actor_outbox() -> Vec<u8> {
 
 pub fn transfer(tenant: &Tenant, id: TransferId) -> Vec<u8> {
     tenant_key(TRANSFER, tenant, id.as_bytes())
+}
+
+pub fn contact_token(tenant: &Tenant, contact: ContactId, token: TokenId) -> Vec<u8> {
+    let mut rest = [0u8; 32];
+    rest[..16].copy_from_slice(contact.as_bytes());
+    rest[16..].copy_from_slice(token.as_bytes());
+    tenant_key(CONTACT_TOKEN, tenant, &rest)
+}
+
+pub fn contact_tokens(tenant: &Tenant, contact: ContactId) -> Vec<u8> {
+    tenant_key(CONTACT_TOKEN, tenant, contact.as_bytes())
+}
+
+pub fn token_code(hash: &[u8; 32]) -> Vec<u8> {
+    let mut key = Vec::with_capacity(33);
+    key.push(TOKEN_CODE);
+    key.extend_from_slice(hash);
+    key
 }
 
 pub fn budget(tenant: &Tenant, offer: OfferId) -> Vec<u8> {

@@ -70,9 +70,10 @@ use crate::domain::comms::OutboundMessage;
 use crate::domain::contact::{
     Contact, ContactDetails, ContactIdentity, ContactPreferences, IdentityProvider, Membership,
 };
+use crate::domain::contact_token::ContactTokenRecord;
 use crate::domain::ids::{
-    ApiKeyId, ContactCode, ContactId, OfferId, OrganisationId, PurchaseId, SchemeId, TapId, Tenant, UserId, WalletCode,
-    WalletId,
+    ApiKeyId, ContactCode, ContactId, OfferId, OrganisationId, PurchaseId, SchemeId, TapId, Tenant, TokenId, UserId,
+    WalletCode, WalletId,
 };
 use crate::domain::offer::{RewardHistory, RewardOffer};
 use crate::domain::organisation::{ApiKeyRecord, Organisation, TapEntry};

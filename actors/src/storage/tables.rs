@@ -96,7 +96,7 @@ impl Family {
             // this family's filters answer those misses without a block read.
             PURCHASE | IDEMPOTENCY | REWARD_HISTORY => Family::Purchases,
             CONTACT | CONTACT_CODE | WALLET_CODE | CONTACT_IDENTITY | CONTACT_PREFERENCES | CONTACT_DETAILS
-            | CONTACT_IDENTITIES | MEMBERSHIP | SCHEME_MEMBERSHIP => Family::Contacts,
+            | CONTACT_IDENTITIES | MEMBERSHIP | SCHEME_MEMBERSHIP | CONTACT_TOKEN | TOKEN_CODE => Family::Contacts,
             OFFER | SCHEME | BUDGET => Family::Offers,
             ORGANISATION | ORGANISATION_CHILD | API_KEY | API_KEY_ID | ORGANISATION_API_KEY | TAP => {
                 Family::Organisations
@@ -329,6 +329,8 @@ mod tests {
             WALLET_SNAPSHOT,
             REWARD_HISTORY,
             BUDGET,
+            CONTACT_TOKEN,
+            TOKEN_CODE,
             WALLET_EVENT,
             PURCHASE,
             OFFER,

@@ -8,6 +8,7 @@ pub mod offers;
 pub mod organisations;
 pub mod purchases;
 pub mod schemes;
+pub mod tokens;
 pub mod transfers;
 pub mod verification;
 
@@ -43,6 +44,8 @@ pub fn scope() -> actix_web::Scope {
         .service(organisations::switch)
         .service(contacts::sign_out)
         .service(transfers::create_transfer)
+        .service(tokens::create_token)
+        .service(tokens::list_tokens)
         .service(purchases::list_purchases)
         .service(purchases::purchase_rewards)
         .service(purchases::get_purchase)

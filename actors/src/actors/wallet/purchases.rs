@@ -5,6 +5,7 @@
 
 use super::{Life, Reply, WalletEntity, WalletError};
 use crate::domain::budget::{Hold, GRANT_USABLE_S};
+use crate::domain::contact_token::ContactTokenRecord;
 use crate::domain::ids::{OfferId, PurchaseId, Tenant, WalletId};
 use crate::domain::offer::{CapPeriod, LineClass, OfferSet, PurchaseFacts, RewardHistory, SaleFacts};
 use crate::domain::purchase::{PurchaseRecord, PurchaseRequest, PurchaseState, SaleOrganisation};
@@ -26,6 +27,8 @@ pub struct NewPurchase {
     pub facts: SaleFacts,
     /// What each budgeted offer's budget holds for this purchase.
     pub grants: Vec<(OfferId, Hold)>,
+    /// The contact token that named the contact: used by this purchase, in its commit.
+    pub token: Option<ContactTokenRecord>,
 }
 
 /// The meta record saying every wallet's reward history is kept (a data dir of before it
@@ -117,6 +120,7 @@ impl WalletEntity {
             classes,
             facts,
             grants: holds,
+            token,
         } = posted;
         match self.find_purchase(life, purchase_id) {
             Err(error) => {
@@ -136,6 +140,22 @@ impl WalletEntity {
             Ok(None) => {}
         }
         let now = self.clock.now_s();
+        // The token spends once: this actor is the only one to mark its contact's tokens
+        // used, and remembers what it marked before the store shows it.
+        let token = match token {
+            None => None,
+            Some(mut token) => {
+                if token.used_by.is_none() {
+                    token.used_by = self.used_tokens.get(&token.id).copied();
+                }
+                if let Err(refusal) = token.usable_by(purchase_id, now) {
+                    let _ = reply.send(Err(WalletError::TokenRefused(refusal)));
+                    return;
+                }
+                token.used_by = Some(purchase_id);
+                Some(token)
+            }
+        };
         let mut writes = WriteSet::default();
         let mut sends = false;
         if let Err(fault) = self.sweep(life, now, &mut writes) {
@@ -256,6 +276,10 @@ impl WalletEntity {
                 crate::actors::failpoints::hit(crate::actors::failpoints::Failpoint::InWalletPurchase, life.key().1 .0);
                 self.add_events(life, &mut writes, &[event]);
                 writes.purchase(&record);
+                if let Some(token) = &token {
+                    writes.contact_token(token);
+                    self.used_tokens.insert(token.id, purchase_id);
+                }
                 self.commit_and_wake(life, writes, sends, reply, record.clone());
                 self.remember(life, record);
             }

@@ -13,16 +13,20 @@
 //! outcome never depends on the order offers were made in.
 
 use super::schedule::{local_time, period_start};
-use super::{AwardKind, Combination, OfferState, RewardOffer, SegmentCondition, SECONDS_PER_DAY};
+use super::{
+    AwardKind, CapPeriod, Combination, OfferState, ProductFilter, RewardOffer, SegmentCondition, SECONDS_PER_DAY,
+};
 use crate::domain::contact::{Birthday, CustomField, Gender};
 use crate::domain::ids::{OfferId, OrganisationId, SchemeId, TapId};
 use crate::domain::money::Currency;
 use crate::domain::purchase::ProductLine;
 use crate::domain::wallet::AwardGrant;
+use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// What a till says about a purchase line beyond its SKU.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,6 +111,19 @@ pub enum Basis {
     Total,
     /// These purchase lines (indexes into `products`).
     Lines(Vec<u16>),
+    /// The purchase lines whose bits are set (lines 0 to 127).
+    LineSet(u128),
+}
+
+impl Basis {
+    /// The purchase lines the award was computed on (none: the total).
+    pub fn lines(&self) -> Vec<u16> {
+        match self {
+            Basis::Total => Vec::new(),
+            Basis::Lines(lines) => lines.clone(),
+            Basis::LineSet(mask) => lines_of(*mask),
+        }
+    }
 }
 
 /// The cap that lowered an award, and to what.
@@ -125,7 +142,7 @@ pub enum CapTrim {
 pub struct AwardExplanation {
     pub offer_id: OfferId,
     /// The offer's name when it awarded.
-    pub offer_name: String,
+    pub offer_name: Arc<str>,
     pub kind: AwardKind,
     #[serde(with = "crate::domain::money::exact_decimal")]
     pub value: Decimal,
@@ -166,18 +183,178 @@ impl EvaluatedAward {
 
 struct Compiled {
     offer: RewardOffer,
-    /// The schedule's zone: day, week and month caps count on its calendar (UTC without).
-    zone: TimeZone,
+    /// The name, shared by the explanations of its awards.
+    name: Arc<str>,
+    /// The offer's product filter as code numbers (see `Codes`), sorted.
+    filter: Option<CodeFilter>,
+    /// Index into `OfferSet::zones` of the schedule's zone: day, week and month caps count
+    /// on its calendar (UTC, index 0, without one).
+    zone: usize,
 }
 
-/// A tenant's offers, ready to evaluate: in id order, time zones resolved.
+/// Every SKU, family, brand and category the offers' filters name, numbered: a purchase line
+/// is looked up once per evaluation, and filters compare numbers.
 #[derive(Default)]
+struct Codes {
+    skus: HashMap<String, u32>,
+    families: HashMap<String, u32>,
+    brands: HashMap<String, u32>,
+    categories: HashMap<String, u32>,
+}
+
+impl Codes {
+    fn number(map: &mut HashMap<String, u32>, codes: &[String]) -> Vec<u32> {
+        let mut numbers: Vec<u32> = codes
+            .iter()
+            .map(|code| {
+                let next = map.len() as u32;
+                *map.entry(code.clone()).or_insert(next)
+            })
+            .collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        numbers
+    }
+
+    fn compile(&mut self, filter: &ProductFilter) -> CodeFilter {
+        CodeFilter {
+            skus: Codes::number(&mut self.skus, &filter.skus),
+            families: Codes::number(&mut self.families, &filter.families),
+            brands: Codes::number(&mut self.brands, &filter.brands),
+            categories: Codes::number(&mut self.categories, &filter.categories),
+        }
+    }
+
+    /// A line's codes as numbers (`None`: no filter names it).
+    fn line(&self, sku: &str, class: Option<&LineClass>) -> LineCodes {
+        let find = |map: &HashMap<String, u32>, code: Option<&String>| code.and_then(|code| map.get(code).copied());
+        LineCodes {
+            amount: Decimal::ZERO,
+            sku: self.skus.get(sku).copied(),
+            family: find(&self.families, class.and_then(|class| class.family.as_ref())),
+            brand: find(&self.brands, class.and_then(|class| class.brand.as_ref())),
+            category: find(&self.categories, class.and_then(|class| class.category.as_ref())),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Default)]
+struct LineCodes {
+    /// The line's money (`line_amount`).
+    amount: Decimal,
+    sku: Option<u32>,
+    family: Option<u32>,
+    brand: Option<u32>,
+    category: Option<u32>,
+}
+
+struct CodeFilter {
+    skus: Vec<u32>,
+    families: Vec<u32>,
+    brands: Vec<u32>,
+    categories: Vec<u32>,
+}
+
+impl CodeFilter {
+    fn matches(&self, line: &LineCodes) -> bool {
+        let listed = |list: &[u32], code: Option<u32>| code.is_some_and(|code| list.contains(&code));
+        listed(&self.skus, line.sku)
+            || listed(&self.families, line.family)
+            || listed(&self.brands, line.brand)
+            || listed(&self.categories, line.category)
+    }
+}
+
+/// A tenant's offers, ready to evaluate: in id order, time zones resolved once each.
 pub struct OfferSet {
     offers: Vec<Compiled>,
+    codes: Codes,
+    zones: Vec<TimeZone>,
     needs_profile: bool,
     needs_places: bool,
     needs_schemes: bool,
     has_budgets: bool,
+}
+
+impl Default for OfferSet {
+    fn default() -> Self {
+        OfferSet::new(Vec::new())
+    }
+}
+
+/// What one evaluation works out once and shares between offers: each zone's wall clock
+/// at the purchase date, and the starts of capped periods.
+struct Scratch {
+    locals: Vec<Option<Option<DateTime>>>,
+    starts: Vec<(usize, CapPeriod, i64)>,
+    /// Each purchase line's codes, looked up at the first offer with a filter.
+    lines: Option<Vec<LineCodes>>,
+}
+
+impl Scratch {
+    fn new(zones: usize) -> Scratch {
+        Scratch {
+            locals: vec![None; zones],
+            starts: Vec::new(),
+            lines: None,
+        }
+    }
+
+    /// Each line's codes and money; `None` when a line's net plus tax overflows.
+    fn lines(&mut self, set: &OfferSet, facts: &PurchaseFacts<'_>) -> Option<&[LineCodes]> {
+        if self.lines.is_none() {
+            let mut lines = Vec::with_capacity(facts.lines.len());
+            for (index, line) in facts.lines.iter().enumerate() {
+                lines.push(LineCodes {
+                    amount: line_amount(line)?,
+                    ..set.codes.line(&line.product_sku, facts.classes.get(index))
+                });
+            }
+            self.lines = Some(lines);
+        }
+        self.lines.as_deref()
+    }
+
+    fn local(&mut self, set: &OfferSet, zone: usize, date: i64) -> Option<DateTime> {
+        *self.locals[zone].get_or_insert_with(|| local_time(&set.zones[zone], date))
+    }
+
+    fn period_start(&mut self, set: &OfferSet, zone: usize, period: CapPeriod, date: i64) -> i64 {
+        if let Some((_, _, start)) = self.starts.iter().find(|(z, p, _)| *z == zone && *p == period) {
+            return *start;
+        }
+        let start = period_start(period, &set.zones[zone], date);
+        self.starts.push((zone, period, start));
+        start
+    }
+}
+
+/// The lines an award was computed on, before it is explained.
+enum Matched {
+    Total,
+    /// Lines 0..128 as bits.
+    Mask(u128),
+    List(Vec<u16>),
+}
+
+impl Matched {
+    fn basis(self) -> Basis {
+        match self {
+            Matched::Total => Basis::Total,
+            Matched::Mask(mask) => Basis::LineSet(mask),
+            Matched::List(lines) => Basis::Lines(lines),
+        }
+    }
+}
+
+/// An offer's award before offers combine (explained only if it is given).
+struct Candidate {
+    index: usize,
+    amount: Decimal,
+    computed: Decimal,
+    basis_amount: Decimal,
+    matched: Matched,
+    trims: [Option<CapTrim>; 2],
 }
 
 impl OfferSet {
@@ -188,20 +365,39 @@ impl OfferSet {
         let needs_places = active().any(|offer| !offer.terms.targets.organisations.is_empty());
         let needs_schemes = active().any(|offer| offer.terms.scheme.is_some());
         let has_budgets = active().any(|offer| offer.terms.caps.budget.is_some());
+        let mut names: Vec<String> = vec!["UTC".into()];
+        let mut zones = vec![TimeZone::UTC];
+        let mut codes = Codes::default();
         let offers = offers
             .into_iter()
-            .map(|offer| Compiled {
-                zone: offer
+            .map(|offer| {
+                let zone = offer
                     .terms
                     .schedule
                     .as_ref()
-                    .and_then(|schedule| schedule.zone().ok())
-                    .unwrap_or(TimeZone::UTC),
-                offer,
+                    .and_then(|schedule| {
+                        if let Some(index) = names.iter().position(|name| *name == schedule.time_zone) {
+                            return Some(index);
+                        }
+                        let zone = schedule.zone().ok()?;
+                        names.push(schedule.time_zone.clone());
+                        zones.push(zone);
+                        Some(zones.len() - 1)
+                    })
+                    .unwrap_or(0);
+                let filter = offer.terms.products.as_ref().map(|filter| codes.compile(filter));
+                Compiled {
+                    name: Arc::from(offer.name.as_str()),
+                    offer,
+                    filter,
+                    zone,
+                }
             })
             .collect();
         OfferSet {
             offers,
+            codes,
+            zones,
             needs_profile,
             needs_places,
             needs_schemes,
@@ -250,32 +446,44 @@ impl OfferSet {
         self.needs_profile
     }
 
+    /// Whether `compiled` applies to the purchase before any arithmetic: its conditions and
+    /// its schedule.
+    fn applies(
+        &self,
+        compiled: &Compiled,
+        facts: &PurchaseFacts<'_>,
+        history: &dyn AwardHistory,
+        scratch: &mut Scratch,
+    ) -> bool {
+        qualifies(&compiled.offer, facts, history)
+            && compiled.offer.terms.schedule.as_ref().is_none_or(|schedule| {
+                scratch
+                    .local(self, compiled.zone, facts.date)
+                    .is_some_and(|local| schedule.contains(local))
+            })
+    }
+
     /// For each active offer with a budget that `facts` could earn from: (offer, budget, the
     /// most it could award). Each is an upper bound of what `evaluate` gives that offer, with
     /// any history and whatever it combines with, so holding it is always enough.
     pub fn budget_wants(&self, facts: &PurchaseFacts<'_>) -> Vec<(OfferId, Decimal, Decimal)> {
+        let mut scratch = Scratch::new(self.zones.len());
         let mut wants = Vec::new();
-        for compiled in &self.offers {
-            let offer = &compiled.offer;
-            let Some(budget) = offer.terms.caps.budget else {
+        for (index, compiled) in self.offers.iter().enumerate() {
+            let Some(budget) = compiled.offer.terms.caps.budget else {
                 continue;
             };
-            if !qualifies(offer, facts, &NoHistory) {
+            if !self.applies(compiled, facts, &NoHistory, &mut scratch) {
                 continue;
-            }
-            if let Some(schedule) = &offer.terms.schedule {
-                if !local_time(&compiled.zone, facts.date).is_some_and(|local| schedule.contains(local)) {
-                    continue;
-                }
             }
             // NoHistory: nothing earned, so no per-contact cap trims; an overflow wants the
             // whole budget (evaluate then refuses the purchase anyway).
-            let most = match award(compiled, facts, &NoHistory) {
-                Some(Some(award)) => award.grant.amount,
+            let most = match self.candidate(index, facts, &NoHistory, &mut scratch) {
+                Some(Some(candidate)) => candidate.amount,
                 Some(None) => continue,
                 None => budget,
             };
-            wants.push((offer.id, budget, most));
+            wants.push((compiled.offer.id, budget, most));
         }
         wants
     }
@@ -283,31 +491,211 @@ impl OfferSet {
     /// The awards `facts` earns, in offer-id order. `None` when a rule overflows (checked
     /// arithmetic; bounded purchases and offers never do).
     pub fn evaluate(&self, facts: &PurchaseFacts<'_>, history: &dyn AwardHistory) -> Option<Vec<EvaluatedAward>> {
+        let mut scratch = Scratch::new(self.zones.len());
         let mut candidates = Vec::new();
-        let mut local_times: Vec<(&TimeZone, Option<jiff::civil::DateTime>)> = Vec::new();
-        for compiled in &self.offers {
-            let offer = &compiled.offer;
-            if !qualifies(offer, facts, history) {
+        for (index, compiled) in self.offers.iter().enumerate() {
+            if !self.applies(compiled, facts, history, &mut scratch) {
                 continue;
             }
-            if let Some(schedule) = &offer.terms.schedule {
-                let local = match local_times.iter().find(|(zone, _)| *zone == &compiled.zone) {
-                    Some((_, local)) => *local,
-                    None => {
-                        let local = local_time(&compiled.zone, facts.date);
-                        local_times.push((&compiled.zone, local));
-                        local
-                    }
-                };
-                if !local.is_some_and(|local| schedule.contains(local)) {
-                    continue;
-                }
-            }
-            if let Some(award) = award(compiled, facts, history)? {
-                candidates.push(award);
+            if let Some(candidate) = self.candidate(index, facts, history, &mut scratch)? {
+                candidates.push(candidate);
             }
         }
-        Some(combine(candidates))
+        Some(
+            self.combine(candidates)
+                .into_iter()
+                .map(|candidate| self.explain(candidate, facts.now))
+                .collect(),
+        )
+    }
+
+    /// The offer's award for the purchase before it combines with others; `Some(None)`
+    /// when it awards nothing, `None` on overflow.
+    fn candidate(
+        &self,
+        index: usize,
+        facts: &PurchaseFacts<'_>,
+        history: &dyn AwardHistory,
+        scratch: &mut Scratch,
+    ) -> Option<Option<Candidate>> {
+        let compiled = &self.offers[index];
+        let offer = &compiled.offer;
+        let terms = &offer.terms;
+        let (matched, money, quantity) = match &compiled.filter {
+            None => {
+                let quantity = if offer.award.kind == AwardKind::PerQuantity {
+                    facts
+                        .lines
+                        .iter()
+                        .try_fold(Decimal::ZERO, |sum, line| sum.checked_add(line.quantity))?
+                } else {
+                    Decimal::ZERO
+                };
+                (Matched::Total, facts.total, quantity)
+            }
+            Some(filter) => {
+                let mut mask = 0u128;
+                let mut list = Vec::new();
+                let mut money = Decimal::ZERO;
+                let mut quantity = Decimal::ZERO;
+                let codes = scratch.lines(self, facts)?;
+                for (line_index, (line, line_codes)) in facts.lines.iter().zip(codes).enumerate() {
+                    if filter.matches(line_codes) {
+                        if line_index < 128 {
+                            mask |= 1u128 << line_index;
+                        } else {
+                            list.push(u16::try_from(line_index).ok()?);
+                        }
+                        money = money.checked_add(line_codes.amount)?;
+                        quantity = quantity.checked_add(line.quantity)?;
+                    }
+                }
+                if mask == 0 && list.is_empty() {
+                    return Some(None);
+                }
+                let matched = if list.is_empty() {
+                    Matched::Mask(mask)
+                } else {
+                    let mut all = lines_of(mask);
+                    all.extend(list);
+                    Matched::List(all)
+                };
+                (matched, money, quantity)
+            }
+        };
+        if terms.minimum_spend.is_some_and(|minimum| money < minimum) {
+            return Some(None);
+        }
+        let value = offer.award.value;
+        let (basis_amount, computed) = match offer.award.kind {
+            AwardKind::Percentage => (money, facts.currency.round_award(percent(money, value)?)),
+            AwardKind::Fixed => (money, value),
+            AwardKind::PerQuantity => (quantity, facts.currency.round_award(quantity.checked_mul(value)?)),
+        };
+        let mut amount = computed;
+        let mut trims = [None, None];
+        if let Some(cap) = terms.caps.per_purchase {
+            if amount > cap {
+                amount = cap;
+                trims[0] = Some(CapTrim::PerPurchase(cap));
+            }
+        }
+        if let Some(cap) = terms.caps.per_contact {
+            let since = scratch.period_start(self, compiled.zone, cap.period, facts.date);
+            let left = cap
+                .amount
+                .checked_sub(history.awarded_since(offer.id, since))?
+                .max(Decimal::ZERO);
+            if amount > left {
+                amount = left;
+                trims[1] = Some(CapTrim::PerContact(cap.period, left));
+            }
+        }
+        if amount <= Decimal::ZERO {
+            return Some(None);
+        }
+        Some(Some(Candidate {
+            index,
+            amount,
+            computed,
+            basis_amount,
+            matched,
+            trims,
+        }))
+    }
+
+    /// Applies the combination rules to the candidates (in offer-id order); keeps that
+    /// order.
+    fn combine(&self, candidates: Vec<Candidate>) -> Vec<Candidate> {
+        let rule = |candidate: &Candidate| &self.offers[candidate.index].offer.terms.combination;
+        // The larger award wins; on a tie, the smaller offer id (candidates come in id order,
+        // so the first seen).
+        let mut exclusive: Option<usize> = None;
+        for (at, candidate) in candidates.iter().enumerate() {
+            if matches!(rule(candidate), Combination::Exclusive(_))
+                && exclusive.is_none_or(|best| candidate.amount > candidates[best].amount)
+            {
+                exclusive = Some(at);
+            }
+        }
+        if let Some(winner) = exclusive {
+            return candidates.into_iter().nth(winner).into_iter().collect();
+        }
+        // Each best-of group's holder, by position; groups are few, so a list.
+        let mut holders: Vec<(&str, usize)> = Vec::new();
+        for (at, candidate) in candidates.iter().enumerate() {
+            if let Combination::BestOf(group) = rule(candidate) {
+                match holders.iter_mut().find(|(name, _)| *name == group.as_str()) {
+                    Some((_, holder)) => {
+                        if candidate.amount > candidates[*holder].amount {
+                            *holder = at;
+                        }
+                    }
+                    None => holders.push((group.as_str(), at)),
+                }
+            }
+        }
+        if holders.is_empty() {
+            return candidates;
+        }
+        let winners: Vec<usize> = holders.into_iter().map(|(_, at)| at).collect();
+        candidates
+            .into_iter()
+            .enumerate()
+            .filter(|(at, candidate)| matches!(rule(candidate), Combination::Stack) || winners.contains(at))
+            .map(|(_, candidate)| candidate)
+            .collect()
+    }
+
+    fn explain(&self, candidate: Candidate, now: i64) -> EvaluatedAward {
+        let compiled = &self.offers[candidate.index];
+        let offer = &compiled.offer;
+        let terms = &offer.terms;
+        EvaluatedAward {
+            grant: AwardGrant {
+                offer_id: offer.id,
+                amount: candidate.amount,
+                expires_at: offer
+                    .award
+                    .expiry_days
+                    .map(|days| now.saturating_add(i64::from(days).saturating_mul(SECONDS_PER_DAY))),
+            },
+            explanation: AwardExplanation {
+                offer_id: offer.id,
+                offer_name: compiled.name.clone(),
+                kind: offer.award.kind,
+                value: offer.award.value,
+                basis: candidate.matched.basis(),
+                basis_amount: candidate.basis_amount,
+                computed: candidate.computed,
+                trims: candidate.trims.into_iter().flatten().collect(),
+                combination: terms.combination.clone(),
+                amount: candidate.amount,
+                budgeted: terms.caps.budget.is_some(),
+            },
+        }
+    }
+}
+
+/// The lines whose bits are set, in order.
+fn lines_of(mut mask: u128) -> Vec<u16> {
+    let mut lines = Vec::with_capacity(mask.count_ones() as usize);
+    while mask != 0 {
+        lines.push(mask.trailing_zeros() as u16);
+        mask &= mask - 1;
+    }
+    lines
+}
+
+/// `value` percent of `money`, exactly: the product with its scale raised by two (a
+/// division by 100 that needs no division), or a division where the scale runs out.
+fn percent(money: Decimal, value: Decimal) -> Option<Decimal> {
+    let mut product = money.checked_mul(value)?;
+    if product.scale() + 2 <= 28 {
+        product.set_scale(product.scale() + 2).ok()?;
+        Some(product)
+    } else {
+        product.checked_div(Decimal::ONE_HUNDRED)
     }
 }
 
@@ -370,132 +758,4 @@ fn line_amount(line: &ProductLine) -> Option<Decimal> {
         (None, Some(net), None) => Some(net),
         _ => Some(Decimal::ZERO),
     }
-}
-
-/// The offer's award for the purchase before it combines with others; `Ok(None)` when it
-/// awards nothing, `None` on overflow.
-fn award(compiled: &Compiled, facts: &PurchaseFacts<'_>, history: &dyn AwardHistory) -> Option<Option<EvaluatedAward>> {
-    let offer = &compiled.offer;
-    let terms = &offer.terms;
-    let (basis, money, quantity) = match &terms.products {
-        None => {
-            let quantity = facts
-                .lines
-                .iter()
-                .try_fold(Decimal::ZERO, |sum, line| sum.checked_add(line.quantity))?;
-            (Basis::Total, facts.total, quantity)
-        }
-        Some(filter) => {
-            let mut matched = Vec::new();
-            let mut money = Decimal::ZERO;
-            let mut quantity = Decimal::ZERO;
-            for (index, line) in facts.lines.iter().enumerate() {
-                if filter.matches(&line.product_sku, facts.classes.get(index)) {
-                    matched.push(u16::try_from(index).ok()?);
-                    money = money.checked_add(line_amount(line)?)?;
-                    quantity = quantity.checked_add(line.quantity)?;
-                }
-            }
-            if matched.is_empty() {
-                return Some(None);
-            }
-            (Basis::Lines(matched), money, quantity)
-        }
-    };
-    if terms.minimum_spend.is_some_and(|minimum| money < minimum) {
-        return Some(None);
-    }
-    let value = offer.award.value;
-    let (basis_amount, computed) = match offer.award.kind {
-        AwardKind::Percentage => (
-            money,
-            facts
-                .currency
-                .round_award(money.checked_mul(value)?.checked_div(Decimal::ONE_HUNDRED)?),
-        ),
-        AwardKind::Fixed => (money, value),
-        AwardKind::PerQuantity => (quantity, facts.currency.round_award(quantity.checked_mul(value)?)),
-    };
-    let mut amount = computed;
-    let mut trims = Vec::new();
-    if let Some(cap) = terms.caps.per_purchase {
-        if amount > cap {
-            amount = cap;
-            trims.push(CapTrim::PerPurchase(cap));
-        }
-    }
-    if let Some(cap) = terms.caps.per_contact {
-        let since = period_start(cap.period, &compiled.zone, facts.date);
-        let left = cap
-            .amount
-            .checked_sub(history.awarded_since(offer.id, since))?
-            .max(Decimal::ZERO);
-        if amount > left {
-            amount = left;
-            trims.push(CapTrim::PerContact(cap.period, left));
-        }
-    }
-    if amount <= Decimal::ZERO {
-        return Some(None);
-    }
-    Some(Some(EvaluatedAward {
-        grant: AwardGrant {
-            offer_id: offer.id,
-            amount,
-            expires_at: offer.award.expiry_days.map(|days| {
-                facts
-                    .now
-                    .saturating_add(i64::from(days).saturating_mul(SECONDS_PER_DAY))
-            }),
-        },
-        explanation: AwardExplanation {
-            offer_id: offer.id,
-            offer_name: offer.name.clone(),
-            kind: offer.award.kind,
-            value,
-            basis,
-            basis_amount,
-            computed,
-            trims,
-            combination: terms.combination.clone(),
-            amount,
-            budgeted: terms.caps.budget.is_some(),
-        },
-    }))
-}
-
-/// Applies the combination rules to the candidates (in offer-id order); keeps that order.
-fn combine(candidates: Vec<EvaluatedAward>) -> Vec<EvaluatedAward> {
-    // The larger award wins; on a tie, the smaller offer id (candidates come in id order, so
-    // the first seen).
-    let better = |challenger: &EvaluatedAward, holder: &EvaluatedAward| challenger.grant.amount > holder.grant.amount;
-    let mut exclusive: Option<usize> = None;
-    for (index, candidate) in candidates.iter().enumerate() {
-        if matches!(candidate.explanation.combination, Combination::Exclusive(_))
-            && exclusive.is_none_or(|best| better(candidate, &candidates[best]))
-        {
-            exclusive = Some(index);
-        }
-    }
-    if let Some(winner) = exclusive {
-        return candidates.into_iter().nth(winner).into_iter().collect();
-    }
-    let mut best_of: HashMap<&str, usize> = HashMap::new();
-    for (index, candidate) in candidates.iter().enumerate() {
-        if let Combination::BestOf(group) = &candidate.explanation.combination {
-            let holder = best_of.entry(group.as_str()).or_insert(index);
-            if better(candidate, &candidates[*holder]) {
-                *holder = index;
-            }
-        }
-    }
-    let winners: Vec<usize> = best_of.into_values().collect();
-    candidates
-        .into_iter()
-        .enumerate()
-        .filter(|(index, candidate)| {
-            matches!(candidate.explanation.combination, Combination::Stack) || winners.contains(index)
-        })
-        .map(|(_, candidate)| candidate)
-        .collect()
 }

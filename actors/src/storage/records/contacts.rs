@@ -125,3 +125,49 @@ impl WriteSet {
         self.put(keys::contact_identities(tenant, id), encode(&identities));
     }
 }
+
+impl Store {
+    /// The token (or alternative) whose hash this is: its contact and id.
+    pub fn token_by_code(&self, hash: &[u8; 32]) -> Result<Option<(ContactId, TokenId)>, StoreError> {
+        self.get(&keys::token_code(hash))
+    }
+
+    pub fn contact_token(
+        &self,
+        tenant: &Tenant,
+        contact: ContactId,
+        token: TokenId,
+    ) -> Result<Option<ContactTokenRecord>, StoreError> {
+        self.get(&keys::contact_token(tenant, contact, token))
+    }
+
+    /// A contact's tokens, in id order.
+    pub fn contact_tokens(&self, tenant: &Tenant, contact: ContactId) -> Result<Vec<ContactTokenRecord>, StoreError> {
+        self.scan(&keys::contact_tokens(tenant, contact), usize::MAX)
+    }
+}
+
+impl WriteSet {
+    /// A new token, found by its two codes' hashes.
+    pub fn new_contact_token(&mut self, record: &ContactTokenRecord, hashes: [[u8; 32]; 2]) {
+        self.contact_token(record);
+        for hash in hashes {
+            self.put(keys::token_code(&hash), encode(&(record.contact, record.id)));
+        }
+    }
+
+    pub fn contact_token(&mut self, record: &ContactTokenRecord) {
+        self.put(
+            keys::contact_token(&record.tenant, record.contact, record.id),
+            encode(record),
+        );
+    }
+
+    /// A token past use: its record and its codes go.
+    pub fn remove_contact_token(&mut self, record: &ContactTokenRecord, hashes: [[u8; 32]; 2]) {
+        self.remove(keys::contact_token(&record.tenant, record.contact, record.id));
+        for hash in hashes {
+            self.remove(keys::token_code(&hash));
+        }
+    }
+}

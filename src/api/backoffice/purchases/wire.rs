@@ -21,6 +21,9 @@ pub struct ContactIdentifier {
     pub code: Option<String>,
     /// The 16-digit wallet code scanned at the till.
     pub wallet_code: Option<String>,
+    /// A contact token from the contact's app (or its 16-digit alternative): it names the
+    /// contact and carries the spend.
+    pub otp: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -204,7 +207,7 @@ pub fn reward_entries(record: &PurchaseRecord) -> Vec<RewardEntryView> {
                 entry_type: "AWARD",
                 reward_offer: Some(RewardOfferRef {
                     id: award.offer_id.to_string(),
-                    name: explanation.map(|e| e.offer_name.clone()).unwrap_or_default(),
+                    name: explanation.map(|e| e.offer_name.to_string()).unwrap_or_default(),
                 }),
                 amount: exact(award.amount),
                 currency_code: currency.code().to_string(),
@@ -217,12 +220,9 @@ pub fn reward_entries(record: &PurchaseRecord) -> Vec<RewardEntryView> {
                     value: money(e.value),
                     basis: match e.basis {
                         Basis::Total => "TOTAL",
-                        Basis::Lines(_) => "LINES",
+                        Basis::Lines(_) | Basis::LineSet(_) => "LINES",
                     },
-                    lines: match &e.basis {
-                        Basis::Total => Vec::new(),
-                        Basis::Lines(lines) => lines.clone(),
-                    },
+                    lines: e.basis.lines(),
                     basis_amount: money(e.basis_amount),
                     computed: exact(e.computed),
                     caps: e
@@ -416,19 +416,20 @@ pub fn purchase_view(record: &PurchaseRecord, with_balances: bool) -> PurchaseVi
 
 pub(crate) fn contact_identifier(body: Option<ContactIdentifier>) -> Result<ContactRef, ApiError> {
     let body = body.ok_or_else(|| ApiError::missing("contact"))?;
-    match (body.id, body.code, body.wallet_code) {
-        (Some(id), None, None) => ContactId::parse(&id)
+    match (body.id, body.code, body.wallet_code, body.otp) {
+        (Some(id), None, None, None) => ContactId::parse(&id)
             .map(ContactRef::Id)
             .map_err(|_| ApiError::not_found("contact")),
-        (None, Some(code), None) => ContactCode::parse(&code)
+        (None, Some(code), None, None) => ContactCode::parse(&code)
             .map(ContactRef::Code)
             .map_err(|e| ApiError::invalid("contact.code", e.to_string())),
-        (None, None, Some(code)) => WalletCode::parse(&code)
+        (None, None, Some(code), None) => WalletCode::parse(&code)
             .map(ContactRef::WalletCode)
             .map_err(|e| ApiError::invalid("contact.wallet_code", e.to_string())),
+        (None, None, None, Some(token)) => Ok(ContactRef::Token(token)),
         _ => Err(ApiError::invalid(
             "contact",
-            "give exactly one of contact.id, contact.code or contact.wallet_code",
+            "give exactly one of contact.id, contact.code, contact.wallet_code or contact.otp",
         )),
     }
 }

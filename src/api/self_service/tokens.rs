@@ -1,0 +1,147 @@
+//! Contact tokens: `POST /self-service/v2/contacts/{id}/tokens` (a token to name the contact
+//! at the till, carrying a spend) and `GET` (the contact's live tokens).
+
+use super::ContactToken;
+use crate::api::errors::{ApiError, ErrorBody};
+use crate::api::wire::{money, Money};
+use actix_web::{get, post, web, HttpResponse};
+use rewards_engine::domain::contact_token::{ContactTokenRecord, TokenIntent};
+use rewards_engine::engine::NewContactToken;
+use rewards_engine::Engine;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TokenBody {
+    /// SPEND (APPROVE_PURCHASE and REJECT_PURCHASE need purchase estimates, not kept yet).
+    pub intent: String,
+    /// What to spend; none: as much as the wallet holds, up to the purchase's total.
+    pub spend_amount: Option<Money>,
+    /// Spending from a community's wallet is not available yet.
+    pub community_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct TokensQuery {
+    /// SPEND, APPROVE_PURCHASE or REJECT_PURCHASE.
+    pub intent: Option<String>,
+    /// Spending from a community's wallet is not available yet.
+    pub community_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenView {
+    pub id: String,
+    /// What the till enters or scans.
+    pub token: String,
+    /// A 16-digit code the till may take instead.
+    pub alternative_token: String,
+    pub expiration: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spend_amount: Option<Money>,
+    pub intent: &'static str,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenList {
+    pub content: Vec<TokenView>,
+}
+
+impl From<&ContactTokenRecord> for TokenView {
+    fn from(record: &ContactTokenRecord) -> Self {
+        TokenView {
+            id: record.id.to_string(),
+            token: record.token.clone(),
+            alternative_token: record.alternative.clone(),
+            expiration: record.expires_at,
+            spend_amount: record.spend_amount.map(money),
+            intent: record.intent.code(),
+        }
+    }
+}
+
+fn intent(field: &str, text: &str) -> Result<TokenIntent, ApiError> {
+    match text {
+        "SPEND" => Ok(TokenIntent::Spend),
+        "APPROVE_PURCHASE" | "REJECT_PURCHASE" => Err(ApiError::invalid(
+            field,
+            format!("{field} {text} approves purchase estimates, which are not available yet; use SPEND"),
+        )),
+        other => Err(ApiError::invalid(
+            field,
+            format!("{field} must be SPEND, APPROVE_PURCHASE or REJECT_PURCHASE, not {other:?}"),
+        )),
+    }
+}
+
+fn no_community(community: &Option<String>) -> Result<(), ApiError> {
+    match community {
+        Some(_) => Err(ApiError::invalid(
+            "community_id",
+            "spending from a community's wallet is not available yet",
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A contact token: the till names the contact with it (`contact.otp` on the purchase) and
+/// the purchase spends what it says, once, before it expires.
+#[utoipa::path(
+    tag = "Self-service contact tokens",
+    params(("id" = String, Path)),
+    request_body = TokenBody,
+    responses(
+        (status = 200, body = TokenView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)
+    ),
+    security(("authorization_self_service" = []))
+)]
+#[post("/contacts/{id}/tokens")]
+pub async fn create_token(
+    token: ContactToken,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+    body: crate::api::wire::Json<TokenBody>,
+) -> Result<HttpResponse, ApiError> {
+    let id = token.own(&path)?;
+    let body = body.into_inner();
+    no_community(&body.community_id)?;
+    let new = NewContactToken {
+        intent: intent("intent", &body.intent)?,
+        spend_amount: body.spend_amount.map(|amount| amount.0),
+    };
+    let record = engine.create_contact_token(token.tenant, id, new).await?;
+    Ok(HttpResponse::Ok().json(TokenView::from(&record)))
+}
+
+/// The contact's live tokens (unused and unexpired), newest first.
+#[utoipa::path(
+    tag = "Self-service contact tokens",
+    params(("id" = String, Path), TokensQuery),
+    responses(
+        (status = 200, body = TokenList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)
+    ),
+    security(("authorization_self_service" = []))
+)]
+#[get("/contacts/{id}/tokens")]
+pub async fn list_tokens(
+    token: ContactToken,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+    query: web::Query<TokensQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let id = token.own(&path)?;
+    no_community(&query.community_id)?;
+    let wanted = match query.intent.as_deref() {
+        None => None,
+        Some("APPROVE_PURCHASE" | "REJECT_PURCHASE") => {
+            return Ok(HttpResponse::Ok().json(TokenList { content: Vec::new() }))
+        }
+        Some(text) => Some(intent("intent", text)?),
+    };
+    let records = engine.contact_tokens(&token.tenant, id, wanted)?;
+    Ok(HttpResponse::Ok().json(TokenList {
+        content: records.iter().map(TokenView::from).collect(),
+    }))
+}

@@ -227,6 +227,7 @@ struct BackofficeApi;
     self_service::transfers::create_transfer,
     self_service::schemes::list_schemes,
     self_service::schemes::sign_up_or_out,
+    self_service::schemes::contact_rewards,
     self_service::offers::list_offers,
     self_service::offers::get_offer,
     self_service::purchases::list_purchases,

@@ -214,4 +214,33 @@ async fn contacts_sign_up_to_and_out_of_schemes_and_it_lasts() {
         seen(&app, &token, "").await,
         [pair("Club", true), pair("Everyone", true)]
     );
+
+    // The contact's reward details name both, with when it joined.
+    let rewards = with_token(
+        &app,
+        &token,
+        "GET",
+        &format!("/self-service/v2/contacts/{id}/rewards"),
+        None,
+    )
+    .await;
+    assert_eq!(rewards.status, 200, "{}", rewards.body);
+    let mut names: Vec<&str> = rewards.body["reward_schemes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|scheme| scheme["name"].as_str().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["Club", "Everyone"]);
+    assert!(rewards.body["sign_up_date"].as_i64().is_some(), "{}", rewards.body);
+    let theirs = with_token(
+        &app,
+        &token,
+        "GET",
+        &format!("/self-service/v2/contacts/{other_id}/rewards"),
+        None,
+    )
+    .await;
+    assert_eq!(theirs.status, 403, "{}", theirs.body);
 }

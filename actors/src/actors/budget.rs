@@ -8,10 +8,11 @@
 use super::kit::{Entity, KitError, Life};
 use crate::clock::Clock;
 use crate::domain::budget::{BudgetState, Hold};
-use crate::domain::ids::{OfferId, PurchaseId, Tenant};
+use crate::domain::ids::{MessageId, OfferId, PurchaseId, Tenant};
 use crate::domain::transfer::{ActorMessage, MessageBody, Recipient};
 use crate::storage::{StorageFailure, Store, StoreError, WriteSet};
 use rust_decimal::Decimal;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 pub type BudgetKey = (Tenant, OfferId);
@@ -88,6 +89,9 @@ pub struct BudgetDeps {
 pub struct BudgetEntity {
     state: BudgetState,
     clock: Arc<dyn Clock>,
+    /// Messages applied by commits that may not be readable from the store yet, with the
+    /// number of the commit that records them.
+    applied: HashMap<MessageId, u64>,
 }
 
 pub type BudgetActor = super::kit::EntityActor<BudgetEntity>;
@@ -102,13 +106,19 @@ impl Entity for BudgetEntity {
         Ok(Some(BudgetEntity {
             state: store.budget(&key.0, key.1)?,
             clock: deps.clock.clone(),
+            applied: HashMap::new(),
         }))
     }
 
     fn handle(&mut self, command: BudgetCommand, life: &mut Life<Self>) {
+        let settled = life.commits_settled();
+        self.applied.retain(|_, commit| *commit > settled);
         let mut writes = WriteSet::default();
         let before = self.state.clone();
-        if let Err(error) = self.resolve_stale(life, &mut writes) {
+        let mut applied = Vec::new();
+        if let Err(error) = self.resolve_stale(life, &mut writes, &mut applied) {
+            // Memory may be ahead of the store now: the kit reloads it.
+            life.set_faulted();
             return refuse(command, error);
         }
         match command {
@@ -131,28 +141,43 @@ impl Entity for BudgetEntity {
                             reserved_at: self.clock.now_s(),
                         },
                         Ok(None) => self.state.reserve(purchase, wanted, total, self.clock.now_s()),
-                        Err(error) => return drop(reply.send(Err(error.into()))),
+                        Err(error) => {
+                            // What the stale holds' resolution changed is still committed.
+                            self.save(life, &before, &mut writes);
+                            life.commit_then_answer(writes, reply, Err(error.into()));
+                            return self.remember(life, applied);
+                        }
                     }
                 };
                 self.save(life, &before, &mut writes);
                 life.commit_then_answer(writes, reply, Ok(hold));
+                self.remember(life, applied);
             }
             BudgetCommand::Release { purchase, reply } => {
                 self.state.release(purchase);
                 self.save(life, &before, &mut writes);
                 life.commit_then_answer(writes, reply, Ok(()));
+                self.remember(life, applied);
             }
             BudgetCommand::Deliver { messages, reply } => {
                 let (tenant, offer) = *life.key();
-                let mut applied = Vec::new();
+                let mut count = 0;
                 for message in messages {
-                    if message.to != Recipient::Budget(tenant, offer) || applied.contains(&message.id) {
+                    if message.to != Recipient::Budget(tenant, offer)
+                        || applied.contains(&message.id)
+                        || self.applied.contains_key(&message.id)
+                    {
                         continue;
                     }
                     match life.store().budget_message_applied(&tenant, offer, message.id) {
                         Ok(true) => continue,
                         Ok(false) => {}
-                        Err(error) => return drop(reply.send(Err(error.into()))),
+                        Err(error) => {
+                            // What was applied so far is committed; the rest comes again.
+                            self.save(life, &before, &mut writes);
+                            life.commit_then_answer(writes, reply, Err(error.into()));
+                            return self.remember(life, applied);
+                        }
                     }
                     match message.body {
                         MessageBody::BudgetSettle { purchase, used } => self.state.settle(purchase, used),
@@ -163,13 +188,16 @@ impl Entity for BudgetEntity {
                     }
                     writes.budget_message_applied(&tenant, offer, message.id);
                     applied.push(message.id);
+                    count += 1;
                 }
                 self.save(life, &before, &mut writes);
-                life.commit_then_answer(writes, reply, Ok(applied.len()));
+                life.commit_then_answer(writes, reply, Ok(count));
+                self.remember(life, applied);
             }
             BudgetCommand::Read { reply } => {
                 self.save(life, &before, &mut writes);
                 life.commit_then_answer(writes, reply, Ok(self.state.clone()));
+                self.remember(life, applied);
             }
         }
     }
@@ -181,6 +209,7 @@ impl Entity for BudgetEntity {
     fn reload(&mut self, life: &Life<Self>) -> Result<(), String> {
         let (tenant, offer) = *life.key();
         self.state = life.store().budget(&tenant, offer).map_err(|error| error.to_string())?;
+        self.applied.clear();
         Ok(())
     }
 }
@@ -195,6 +224,14 @@ fn refuse(command: BudgetCommand, error: BudgetError) {
 }
 
 impl BudgetEntity {
+    /// Remembers messages the commit just submitted applied, until it has settled.
+    fn remember(&mut self, life: &Life<Self>, applied: Vec<MessageId>) {
+        let commit = life.commits_submitted();
+        for id in applied {
+            self.applied.insert(id, commit);
+        }
+    }
+
     fn save(&self, life: &Life<Self>, before: &BudgetState, writes: &mut WriteSet) {
         if &self.state != before {
             let (tenant, offer) = *life.key();
@@ -202,12 +239,18 @@ impl BudgetEntity {
         }
     }
 
-    /// Resolves holds past `HOLD_S` from the store (see the module's comment).
-    fn resolve_stale(&mut self, life: &Life<Self>, writes: &mut WriteSet) -> Result<(), BudgetError> {
+    /// Resolves holds past `HOLD_S` from the store (see the module's comment); `applied`
+    /// gets the settlements it counts, so the messages are skipped when they come.
+    fn resolve_stale(
+        &mut self,
+        life: &Life<Self>,
+        writes: &mut WriteSet,
+        applied: &mut Vec<MessageId>,
+    ) -> Result<(), BudgetError> {
         let (tenant, offer) = *life.key();
         for purchase in self.state.stale(self.clock.now_s()) {
             let settle = ActorMessage::budget_settle_id(purchase, offer);
-            if life.store().budget_message_applied(&tenant, offer, settle)? {
+            if self.applied.contains_key(&settle) || life.store().budget_message_applied(&tenant, offer, settle)? {
                 self.state.release(purchase);
                 continue;
             }
@@ -222,6 +265,7 @@ impl BudgetEntity {
                     self.state.settle(purchase, used);
                     // Its settlement, still in the outbox, must not count it again.
                     writes.budget_message_applied(&tenant, offer, settle);
+                    applied.push(settle);
                 }
                 None => {
                     self.state.release(purchase);

@@ -43,6 +43,25 @@ enum Round {
     Retry,
 }
 
+/// How a batch's delivery went, whatever the recipient's kind.
+enum Delivered {
+    Applied,
+    NotFound,
+    /// To retry; the error, unless the recipient was only busy.
+    Failed(Option<String>),
+}
+
+impl Delivered {
+    fn of<T, E: std::fmt::Debug>(asked: Result<T, AskError<E>>) -> Delivered {
+        match asked {
+            Ok(_) => Delivered::Applied,
+            Err(AskError::NotFound) => Delivered::NotFound,
+            Err(AskError::Busy) => Delivered::Failed(None),
+            Err(error) => Delivered::Failed(Some(format!("{error:?}"))),
+        }
+    }
+}
+
 /// What delivering one recipient's messages came to.
 #[derive(Default)]
 struct GroupOutcome {
@@ -152,55 +171,54 @@ impl Engine {
     /// Delivers one recipient's messages in order, a batch (one commit) at a time, stopping
     /// at the first batch that cannot be applied.
     async fn deliver_group(&self, to: Recipient, messages: Vec<ActorMessage>) -> GroupOutcome {
-        let (tenant, wallet) = match to {
-            Recipient::Wallet(tenant, wallet) => (tenant, wallet),
-            Recipient::Budget(tenant, offer) => return self.deliver_to_budget(tenant, offer, messages).await,
-        };
-        let mut outcome = GroupOutcome::default();
-        for batch in messages.chunks(BATCH_MAX) {
-            if self.check_open().is_err() {
-                outcome.retry = true;
-                break;
+        match to {
+            Recipient::Wallet(tenant, wallet) => {
+                let ask = |batch: Vec<ActorMessage>| async move {
+                    Delivered::of(
+                        self.inner
+                            .wallets
+                            .ask(&(tenant, wallet), |reply| WalletCommand::Deliver {
+                                messages: batch.clone(),
+                                reply,
+                            })
+                            .await,
+                    )
+                };
+                let not_found = |batch: &[ActorMessage], outcome: &mut GroupOutcome| {
+                    self.undeliverable(tenant, wallet, batch, outcome)
+                };
+                self.deliver_batches(&messages, ask, not_found).await
             }
-            let asked = self
-                .inner
-                .wallets
-                .ask(&(tenant, wallet), |reply| WalletCommand::Deliver {
-                    messages: batch.to_vec(),
-                    reply,
-                })
-                .await;
-            match asked {
-                Ok(_) => {
-                    metrics::counter!(names::ACTOR_MESSAGES_TOTAL, "outcome" => "applied")
-                        .increment(batch.len() as u64);
-                    outcome.done.extend(batch.iter().map(|message| message.seq));
-                }
-                Err(AskError::NotFound) => {
-                    if !self.undeliverable(tenant, wallet, batch, &mut outcome) {
-                        break;
-                    }
-                }
-                Err(error) => {
-                    metrics::counter!(names::ACTOR_MESSAGES_TOTAL, "outcome" => "retried")
-                        .increment(batch.len() as u64);
-                    if !matches!(error, AskError::Busy) {
-                        tracing::warn!(%wallet, error = ?error, "delivering messages failed; they will be retried");
-                    }
+            Recipient::Budget(tenant, offer) => {
+                let ask = |batch: Vec<ActorMessage>| async move {
+                    Delivered::of(
+                        self.inner
+                            .budgets
+                            .ask(&(tenant, offer), |reply| BudgetCommand::Deliver {
+                                messages: batch.clone(),
+                                reply,
+                            })
+                            .await,
+                    )
+                };
+                // A budget's actor always starts (an untouched budget is empty).
+                let not_found = |_: &[ActorMessage], outcome: &mut GroupOutcome| {
                     outcome.retry = true;
-                    break;
-                }
+                    false
+                };
+                self.deliver_batches(&messages, ask, not_found).await
             }
         }
-        outcome
     }
 
-    /// Settlements and refunds for an offer's budget, a batch at a time.
-    async fn deliver_to_budget(
+    /// The delivery loop every recipient kind shares: `ask` hands a batch to the recipient's
+    /// actor; `not_found` deals with a batch for a recipient that does not exist (false:
+    /// stop there).
+    async fn deliver_batches<Fut: std::future::Future<Output = Delivered>>(
         &self,
-        tenant: crate::domain::ids::Tenant,
-        offer: crate::domain::ids::OfferId,
-        messages: Vec<ActorMessage>,
+        messages: &[ActorMessage],
+        ask: impl Fn(Vec<ActorMessage>) -> Fut,
+        mut not_found: impl FnMut(&[ActorMessage], &mut GroupOutcome) -> bool,
     ) -> GroupOutcome {
         let mut outcome = GroupOutcome::default();
         for batch in messages.chunks(BATCH_MAX) {
@@ -208,25 +226,22 @@ impl Engine {
                 outcome.retry = true;
                 break;
             }
-            let asked = self
-                .inner
-                .budgets
-                .ask(&(tenant, offer), |reply| BudgetCommand::Deliver {
-                    messages: batch.to_vec(),
-                    reply,
-                })
-                .await;
-            match asked {
-                Ok(_) => {
+            match ask(batch.to_vec()).await {
+                Delivered::Applied => {
                     metrics::counter!(names::ACTOR_MESSAGES_TOTAL, "outcome" => "applied")
                         .increment(batch.len() as u64);
                     outcome.done.extend(batch.iter().map(|message| message.seq));
                 }
-                Err(error) => {
+                Delivered::NotFound => {
+                    if !not_found(batch, &mut outcome) {
+                        break;
+                    }
+                }
+                Delivered::Failed(error) => {
                     metrics::counter!(names::ACTOR_MESSAGES_TOTAL, "outcome" => "retried")
                         .increment(batch.len() as u64);
-                    if !matches!(error, AskError::Busy) {
-                        tracing::warn!(%offer, error = ?error, "delivering messages to a budget failed; they will be retried");
+                    if let Some(error) = error {
+                        tracing::warn!(to = ?batch[0].to, %error, "delivering messages failed; they will be retried");
                     }
                     outcome.retry = true;
                     break;

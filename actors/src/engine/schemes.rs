@@ -149,6 +149,25 @@ impl Engine {
             .collect())
     }
 
+    /// The schemes contact `id` belongs to, oldest first, each with when it joined (an
+    /// automatic scheme: when the contact or the scheme came, whichever was later).
+    pub fn contact_memberships(&self, tenant: &Tenant, id: ContactId) -> Result<Vec<(RewardScheme, i64)>, EngineError> {
+        let contact = self.stored_contact(tenant, id)?;
+        let records = self.inner.store.scheme_memberships(tenant, id)?;
+        Ok(self
+            .schemes(tenant)?
+            .into_iter()
+            .filter_map(|scheme| {
+                let record = records.iter().find(|record| record.scheme == scheme.id);
+                if !scheme.has_member(record) {
+                    return None;
+                }
+                let since = record.map_or(scheme.created_on.max(contact.created_on), |record| record.joined_on);
+                Some((scheme, since))
+            })
+            .collect())
+    }
+
     /// The schemes contact `id` belongs to (as offers limited to a scheme see it).
     pub(super) fn member_schemes(&self, tenant: &Tenant, id: ContactId) -> Result<Vec<SchemeId>, EngineError> {
         let records = self.inner.store.scheme_memberships(tenant, id)?;

@@ -607,6 +607,6 @@ impl Drop for Inner {
 #[cfg(test)]
 mod durability_tests;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 #[cfg(test)]
 mod verify_tests;

@@ -3,7 +3,9 @@
 use super::*;
 use crate::domain::wallet::Cause;
 
-fn settings(derive_batch_writes_max: usize) -> StoreSettings {
+/// Store settings for tests: small tables, no batch wait; derive rounds end after
+/// `derive_batch_writes_max` keys.
+pub(crate) fn settings(derive_batch_writes_max: usize) -> StoreSettings {
     StoreSettings {
         tables: TableSettings::small(),
         hook: None,

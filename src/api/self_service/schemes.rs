@@ -113,3 +113,53 @@ pub async fn sign_up_or_out(
     engine.sign_scheme(token.tenant, id, scheme, join).await?;
     Ok(HttpResponse::Created().json(IdView { id: scheme.to_string() }))
 }
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignedSchemeView {
+    pub id: String,
+    pub name: String,
+    pub signed_up_on: i64,
+    /// AUTO_SIGN_UP or SELF_SIGN_UP.
+    pub sign_up_option: &'static str,
+}
+
+/// A contact's reward details: the schemes it belongs to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactRewardsView {
+    pub id: String,
+    pub reward_schemes: Vec<SignedSchemeView>,
+    /// When the contact first belonged to a scheme.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sign_up_date: Option<i64>,
+}
+
+/// The contact's reward details: the schemes it belongs to and since when. (Reward tiers
+/// and spend blocks are not kept yet, so they are not shown.)
+#[utoipa::path(
+    tag = "Self-service reward schemes",
+    params(("id" = String, Path)),
+    responses((status = 200, body = ContactRewardsView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("authorization_self_service" = []))
+)]
+#[get("/contacts/{id}/rewards")]
+pub async fn contact_rewards(
+    token: ContactToken,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = token.own(&path)?;
+    let memberships = engine.contact_memberships(&token.tenant, id)?;
+    Ok(HttpResponse::Ok().json(ContactRewardsView {
+        id: id.to_string(),
+        sign_up_date: memberships.iter().map(|(_, since)| *since).min(),
+        reward_schemes: memberships
+            .into_iter()
+            .map(|(scheme, since)| SignedSchemeView {
+                id: scheme.id.to_string(),
+                name: scheme.name,
+                signed_up_on: since,
+                sign_up_option: scheme.sign_up_option.code(),
+            })
+            .collect(),
+    }))
+}

@@ -399,7 +399,6 @@ mod tests {
     use crate::domain::offer::AwardHistory;
     use crate::domain::purchase::TransactionAmounts;
     use crate::domain::wallet::{AwardLine, Balances, PurchaseEffects};
-    use crate::storage::{StoreSettings, TableSettings, WriterSettings};
 
     fn purchase(tenant: Tenant, wallet: WalletId, offer: OfferId, amount: i64, state: PurchaseState) -> PurchaseRecord {
         let reference = ReferenceNumber::parse(&format!("R-{amount}")).unwrap();
@@ -444,21 +443,7 @@ mod tests {
     #[test]
     fn a_data_dir_of_before_histories_gets_them_rebuilt_once_from_its_purchases() {
         let dir = tempfile::TempDir::new().unwrap();
-        let settings = StoreSettings {
-            tables: TableSettings::small(),
-            hook: None,
-            lock_wait_ms: 5_000,
-            writer: WriterSettings {
-                batch_events_max: 1024,
-                batch_wait_us: 0,
-                queue_len_max: 1024,
-                log_segment_bytes_max: 1 << 20,
-                underived_bytes_max: 64 << 20,
-                derive_batch_writes_max: 1024,
-                derive_flush_ms: 10,
-                derive_pause_ms: 0,
-            },
-        };
+        let settings = crate::storage::tests::settings(1024);
         let store = Store::open(dir.path(), &settings).unwrap();
         let tenant = Tenant {
             organisation: OrganisationId::random(),

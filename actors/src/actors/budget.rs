@@ -6,13 +6,13 @@
 //! nothing longer than `HOLD_S`.
 
 use super::kit::{Entity, KitError, Life};
+use super::recent::Recent;
 use crate::clock::Clock;
 use crate::domain::budget::{BudgetState, Hold};
 use crate::domain::ids::{MessageId, OfferId, PurchaseId, Tenant};
 use crate::domain::transfer::{ActorMessage, MessageBody, Recipient};
 use crate::storage::{StorageFailure, Store, StoreError, WriteSet};
 use rust_decimal::Decimal;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 pub type BudgetKey = (Tenant, OfferId);
@@ -89,9 +89,8 @@ pub struct BudgetDeps {
 pub struct BudgetEntity {
     state: BudgetState,
     clock: Arc<dyn Clock>,
-    /// Messages applied by commits that may not be readable from the store yet, with the
-    /// number of the commit that records them.
-    applied: HashMap<MessageId, u64>,
+    /// Messages applied by commits that may not be readable from the store yet.
+    applied: Recent<MessageId, ()>,
 }
 
 pub type BudgetActor = super::kit::EntityActor<BudgetEntity>;
@@ -106,13 +105,11 @@ impl Entity for BudgetEntity {
         Ok(Some(BudgetEntity {
             state: store.budget(&key.0, key.1)?,
             clock: deps.clock.clone(),
-            applied: HashMap::new(),
+            applied: Recent::new(),
         }))
     }
 
     fn handle(&mut self, command: BudgetCommand, life: &mut Life<Self>) {
-        let settled = life.commits_settled();
-        self.applied.retain(|_, commit| *commit > settled);
         let mut writes = WriteSet::default();
         let before = self.state.clone();
         let mut applied = Vec::new();
@@ -165,7 +162,7 @@ impl Entity for BudgetEntity {
                 for message in messages {
                     if message.to != Recipient::Budget(tenant, offer)
                         || applied.contains(&message.id)
-                        || self.applied.contains_key(&message.id)
+                        || self.applied.get(&message.id).is_some()
                     {
                         continue;
                     }
@@ -226,9 +223,9 @@ fn refuse(command: BudgetCommand, error: BudgetError) {
 impl BudgetEntity {
     /// Remembers messages the commit just submitted applied, until it has settled.
     fn remember(&mut self, life: &Life<Self>, applied: Vec<MessageId>) {
-        let commit = life.commits_submitted();
         for id in applied {
-            self.applied.insert(id, commit);
+            self.applied
+                .remember(id, (), life.commits_submitted(), life.commits_settled());
         }
     }
 
@@ -250,7 +247,7 @@ impl BudgetEntity {
         let (tenant, offer) = *life.key();
         for purchase in self.state.stale(self.clock.now_s()) {
             let settle = ActorMessage::budget_settle_id(purchase, offer);
-            if self.applied.contains_key(&settle) || life.store().budget_message_applied(&tenant, offer, settle)? {
+            if self.applied.get(&settle).is_some() || life.store().budget_message_applied(&tenant, offer, settle)? {
                 self.state.release(purchase);
                 continue;
             }

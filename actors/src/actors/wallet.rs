@@ -11,6 +11,7 @@
 
 use super::kit::{Entity, KitError, Life};
 use super::outbox::Outbox;
+use super::recent::Recent;
 use crate::clock::Clock;
 use crate::domain::contact_token::TokenRefusal;
 use crate::domain::ids::{MessageId, PurchaseId, Tenant, TokenId, TransferId, WalletId};
@@ -21,7 +22,7 @@ use crate::domain::wallet::{Balances, Wallet, WalletFault, WalletHeader, WalletR
 use crate::metrics_names as names;
 use crate::storage::{IdempotencyRecord, StorageFailure, Store, StoreError, WriteSet};
 use rust_decimal::Decimal;
-use std::collections::{HashMap, VecDeque};
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -120,54 +121,6 @@ pub enum WalletCommand {
     },
 }
 
-/// Records this actor committed recently (purchases, transfers, applied messages), so a
-/// retry arriving before the record is readable from the store still finds it. An entry
-/// is pruned once its commit has settled and newer ones crowd it out.
-struct Recent<K, V> {
-    entries: HashMap<K, (V, u64)>,
-    order: VecDeque<K>,
-}
-
-const RECENT_MAX: usize = 256;
-
-impl<K: std::hash::Hash + Eq + Copy, V> Recent<K, V> {
-    fn new() -> Self {
-        Recent {
-            entries: HashMap::new(),
-            order: VecDeque::new(),
-        }
-    }
-
-    fn get(&self, key: &K) -> Option<&V> {
-        self.entries.get(key).map(|(value, _)| value)
-    }
-
-    /// Keeps `value`, committed by this actor's commit number `commit`; `settled` is how
-    /// many of its commits have completed.
-    fn remember(&mut self, key: K, value: V, commit: u64, settled: u64) {
-        if self.entries.insert(key, (value, commit)).is_none() {
-            self.order.push_back(key);
-        }
-        while self.order.len() > RECENT_MAX {
-            let Some(oldest) = self.order.front().copied() else {
-                break;
-            };
-            match self.entries.get(&oldest) {
-                Some((_, commit)) if *commit > settled => break,
-                _ => {
-                    self.order.pop_front();
-                    self.entries.remove(&oldest);
-                }
-            }
-        }
-    }
-
-    fn clear(&mut self) {
-        self.entries.clear();
-        self.order.clear();
-    }
-}
-
 /// What every wallet actor shares.
 #[derive(Clone)]
 pub struct WalletDeps {
@@ -199,7 +152,7 @@ pub struct WalletEntity {
     /// What the wallet earned per offer (first-purchase offers, per-contact caps).
     history: RewardHistory,
     /// Contact tokens this actor marked used (the store may not show it yet).
-    used_tokens: HashMap<TokenId, PurchaseId>,
+    used_tokens: Recent<TokenId, PurchaseId>,
     history_window_s: i64,
 }
 
@@ -230,7 +183,7 @@ impl Entity for WalletEntity {
             events_since_snapshot: replayed,
             history,
             history_window_s: deps.history_window_s,
-            used_tokens: HashMap::new(),
+            used_tokens: Recent::new(),
         }))
     }
 
@@ -325,6 +278,28 @@ impl WalletEntity {
             writes.wallet_snapshot(&self.wallet);
             self.events_since_snapshot = 0;
         }
+    }
+
+    /// Commits `writes` and answers `value` once they are durable; wakes the outbox when the
+    /// commit carries messages (`sends`).
+    fn commit_waking<T: Send + 'static>(
+        &self,
+        life: &mut Life<Self>,
+        writes: WriteSet,
+        sends: bool,
+        reply: Reply<T>,
+        value: T,
+    ) {
+        if !sends {
+            return life.commit_then_reply(writes, reply, value);
+        }
+        let outbox = self.outbox.clone();
+        life.commit(writes, move |outcome| {
+            if outcome.is_ok() {
+                outbox.wake();
+            }
+            let _ = reply.send(outcome.map(|()| value).map_err(WalletError::from));
+        });
     }
 
     fn sweep(&mut self, life: &Life<Self>, now: i64, writes: &mut WriteSet) -> Result<(), WalletFault> {

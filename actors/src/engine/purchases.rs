@@ -10,7 +10,7 @@ use crate::domain::budget::{BudgetState, Hold};
 use crate::domain::contact_token::TokenRefusal;
 use crate::domain::ids::{ContactId, OfferId, OrganisationId, PurchaseId, Tenant, WalletId};
 use crate::domain::money::{Amount, MoneyError};
-use crate::domain::offer::{LineClass, OfferSet, PurchaseFacts, SaleFacts, SegmentProfile};
+use crate::domain::offer::{LineClass, OfferSet, SaleFacts, SegmentProfile};
 use crate::domain::purchase::{PurchaseRecord, PurchaseRequest, SaleOrganisation, TransactionAmounts};
 use crate::domain::wallet::{Cause, SpendRequest};
 use crate::routes::ContactRoute;
@@ -132,8 +132,14 @@ impl Engine {
                 };
             }
         }
-        if offers.needs_schemes() {
-            facts.schemes = self.member_schemes(tenant, contact.contact_id)?;
+        // Only the schemes offers name: a point read of each and of the contact's record.
+        for &id in offers.schemes() {
+            if let Some(scheme) = self.inner.store.scheme(tenant, id)? {
+                let record = self.inner.store.scheme_membership(tenant, contact.contact_id, id)?;
+                if scheme.has_member(record.as_ref()) {
+                    facts.schemes.push(id);
+                }
+            }
         }
         if offers.needs_profile() {
             let details = self
@@ -315,20 +321,7 @@ impl Engine {
         if !offers.has_budgets() {
             return Ok(Vec::new());
         }
-        let now = self.now();
-        let request = &purchase.request;
-        let facts = PurchaseFacts {
-            currency: request.currency,
-            total: request.amounts.total,
-            lines: &request.products,
-            classes: &purchase.classes,
-            date: request.date.map_or(now, |date| date.min(now)),
-            now,
-            places: &purchase.facts.places,
-            tap: purchase.facts.tap,
-            schemes: &purchase.facts.schemes,
-            profile: purchase.facts.profile.as_ref(),
-        };
+        let facts = purchase.facts(self.now());
         let mut grants = Vec::new();
         for (offer, total, wanted) in offers.budget_wants(&facts) {
             let asked = self

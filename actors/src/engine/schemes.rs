@@ -5,7 +5,7 @@
 use super::{invalid, Engine, EngineError};
 use crate::actors::contact::ContactCommand;
 use crate::domain::ids::{ContactId, SchemeId, Tenant};
-use crate::domain::scheme::{RewardScheme, SchemeError, SignUpOption};
+use crate::domain::scheme::{RewardScheme, SchemeError, SchemeMembership, SignUpOption};
 use crate::storage::WriteSet;
 
 /// A scheme to make.
@@ -149,33 +149,44 @@ impl Engine {
             .collect())
     }
 
-    /// The schemes contact `id` belongs to, oldest first, each with when it joined (an
-    /// automatic scheme: when the contact or the scheme came, whichever was later).
-    pub fn contact_memberships(&self, tenant: &Tenant, id: ContactId) -> Result<Vec<(RewardScheme, i64)>, EngineError> {
-        let contact = self.stored_contact(tenant, id)?;
+    /// The schemes contact `id` belongs to, oldest first, each with its record (none for an
+    /// automatic scheme it never left).
+    fn belonging(
+        &self,
+        tenant: &Tenant,
+        id: ContactId,
+    ) -> Result<Vec<(RewardScheme, Option<SchemeMembership>)>, EngineError> {
         let records = self.inner.store.scheme_memberships(tenant, id)?;
         Ok(self
             .schemes(tenant)?
             .into_iter()
             .filter_map(|scheme| {
-                let record = records.iter().find(|record| record.scheme == scheme.id);
-                if !scheme.has_member(record) {
-                    return None;
-                }
+                let record = records.iter().find(|record| record.scheme == scheme.id).cloned();
+                scheme.has_member(record.as_ref()).then_some((scheme, record))
+            })
+            .collect())
+    }
+
+    /// The schemes contact `id` belongs to, oldest first, each with when it joined (an
+    /// automatic scheme: when the contact or the scheme came, whichever was later).
+    pub fn contact_memberships(&self, tenant: &Tenant, id: ContactId) -> Result<Vec<(RewardScheme, i64)>, EngineError> {
+        let contact = self.stored_contact(tenant, id)?;
+        Ok(self
+            .belonging(tenant, id)?
+            .into_iter()
+            .map(|(scheme, record)| {
                 let since = record.map_or(scheme.created_on.max(contact.created_on), |record| record.joined_on);
-                Some((scheme, since))
+                (scheme, since)
             })
             .collect())
     }
 
     /// The schemes contact `id` belongs to (as offers limited to a scheme see it).
     pub(super) fn member_schemes(&self, tenant: &Tenant, id: ContactId) -> Result<Vec<SchemeId>, EngineError> {
-        let records = self.inner.store.scheme_memberships(tenant, id)?;
         Ok(self
-            .schemes(tenant)?
+            .belonging(tenant, id)?
             .into_iter()
-            .filter(|scheme| scheme.has_member(records.iter().find(|record| record.scheme == scheme.id)))
-            .map(|scheme| scheme.id)
+            .map(|(scheme, _)| scheme.id)
             .collect())
     }
 

@@ -31,6 +31,26 @@ pub struct NewPurchase {
     pub token: Option<ContactTokenRecord>,
 }
 
+impl NewPurchase {
+    /// The purchase as the offers see it, evaluated at `now`: at the purchase date (in its
+    /// window, checked by the engine), never later than now, so a till whose clock runs
+    /// ahead cannot reach an offer early.
+    pub fn facts(&self, now: i64) -> PurchaseFacts<'_> {
+        PurchaseFacts {
+            currency: self.request.currency,
+            total: self.request.amounts.total,
+            lines: &self.request.products,
+            classes: &self.classes,
+            date: self.request.date.map_or(now, |date| date.min(now)),
+            now,
+            places: &self.facts.places,
+            tap: self.facts.tap,
+            schemes: &self.facts.schemes,
+            profile: self.facts.profile.as_ref(),
+        }
+    }
+}
+
 /// The meta record saying every wallet's reward history is kept (a data dir of before it
 /// was kept is rebuilt once, when the engine starts).
 const HISTORIES_KEPT: &str = "reward_histories_kept";
@@ -109,19 +129,11 @@ impl WalletEntity {
         &mut self,
         life: &mut Life<Self>,
         purchase_id: PurchaseId,
-        posted: NewPurchase,
+        mut posted: NewPurchase,
         body_hash: [u8; 32],
         offers: &OfferSet,
         reply: Reply<Arc<PurchaseRecord>>,
     ) {
-        let NewPurchase {
-            request,
-            at,
-            classes,
-            facts,
-            grants: holds,
-            token,
-        } = posted;
         match self.find_purchase(life, purchase_id) {
             Err(error) => {
                 let _ = reply.send(Err(error));
@@ -142,7 +154,7 @@ impl WalletEntity {
         let now = self.clock.now_s();
         // The token spends once: this actor is the only one to mark its contact's tokens
         // used, and remembers what it marked before the store shows it.
-        let token = match token {
+        let token = match posted.token.take() {
             None => None,
             Some(mut token) => {
                 if token.used_by.is_none() {
@@ -161,24 +173,16 @@ impl WalletEntity {
         if let Err(fault) = self.sweep(life, now, &mut writes) {
             return self.fault(life, reply, &fault);
         }
-        // Offers are evaluated at the purchase date (in its window, checked by the engine),
-        // and never later than now: a till whose clock runs ahead cannot reach an offer early.
-        let award_time = request.date.map_or(now, |date| date.min(now));
-        let evaluated = offers.evaluate(
-            &PurchaseFacts {
-                currency: request.currency,
-                total: request.amounts.total,
-                lines: &request.products,
-                classes: &classes,
-                date: award_time,
-                now,
-                places: &facts.places,
-                tap: facts.tap,
-                schemes: &facts.schemes,
-                profile: facts.profile.as_ref(),
-            },
-            &self.history,
-        );
+        let purchase_facts = posted.facts(now);
+        let award_time = purchase_facts.date;
+        let evaluated = offers.evaluate(&purchase_facts, &self.history);
+        let NewPurchase {
+            request,
+            at,
+            classes,
+            grants: holds,
+            ..
+        } = posted;
         let Some(mut evaluated) = evaluated else {
             metrics::counter!(names::PURCHASES_TOTAL, "outcome" => "rejected").increment(1);
             return life.commit_then_answer(writes, reply, Err(WalletError::Rejected(WalletRejection::RuleOverflow)));
@@ -278,34 +282,15 @@ impl WalletEntity {
                 writes.purchase(&record);
                 if let Some(token) = &token {
                     writes.contact_token(token);
-                    self.used_tokens.insert(token.id, purchase_id);
                 }
-                self.commit_and_wake(life, writes, sends, reply, record.clone());
+                self.commit_waking(life, writes, sends, reply, record.clone());
                 self.remember(life, record);
+                if let Some(token) = token {
+                    self.used_tokens
+                        .remember(token.id, purchase_id, life.commits_submitted(), life.commits_settled());
+                }
             }
         }
-    }
-
-    /// Commits `writes` and answers `value` once durable; wakes the outbox when the commit
-    /// carries messages.
-    fn commit_and_wake(
-        &self,
-        life: &mut Life<Self>,
-        writes: WriteSet,
-        sends: bool,
-        reply: Reply<Arc<PurchaseRecord>>,
-        value: Arc<PurchaseRecord>,
-    ) {
-        if !sends {
-            return life.commit_then_reply(writes, reply, value);
-        }
-        let outbox = self.outbox.clone();
-        life.commit(writes, move |outcome| {
-            if outcome.is_ok() {
-                outbox.wake();
-            }
-            let _ = reply.send(outcome.map(|()| value).map_err(WalletError::from));
-        });
     }
 
     pub(super) fn cancel_purchase(
@@ -386,7 +371,7 @@ impl WalletEntity {
         cancelled.cancelled_on = Some(now);
         let cancelled = Arc::new(cancelled);
         writes.purchase(&cancelled);
-        self.commit_and_wake(life, writes, sends, reply, cancelled.clone());
+        self.commit_waking(life, writes, sends, reply, cancelled.clone());
         self.remember(life, cancelled);
     }
 }

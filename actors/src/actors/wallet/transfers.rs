@@ -82,14 +82,7 @@ impl WalletEntity {
         }
         metrics::counter!(names::TRANSFERS_TOTAL, "outcome" => "sent").increment(1);
         let record = Arc::new(transfer);
-        let answer = record.clone();
-        let outbox = self.outbox.clone();
-        life.commit(writes, move |outcome| {
-            if outcome.is_ok() {
-                outbox.wake();
-            }
-            let _ = reply.send(outcome.map(|()| answer).map_err(WalletError::from));
-        });
+        self.commit_waking(life, writes, true, reply, record.clone());
         self.transfers
             .remember(record.id, record, life.commits_submitted(), life.commits_settled());
     }
@@ -135,13 +128,7 @@ impl WalletEntity {
         if writes.is_empty() {
             return life.answer_after_durable(reply, Ok(0));
         }
-        let outbox = self.outbox.clone();
-        life.commit(writes, move |outcome| {
-            if outcome.is_ok() && sends_message {
-                outbox.wake();
-            }
-            let _ = reply.send(outcome.map(|()| count).map_err(WalletError::from));
-        });
+        self.commit_waking(life, writes, sends_message, reply, count);
         for id in applied_now {
             self.messages
                 .remember(id, (), life.commits_submitted(), life.commits_settled());

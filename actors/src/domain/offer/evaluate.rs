@@ -272,7 +272,8 @@ pub struct OfferSet {
     zones: Vec<TimeZone>,
     needs_profile: bool,
     needs_places: bool,
-    needs_schemes: bool,
+    /// The schemes active offers are limited to, each once.
+    schemes: Vec<SchemeId>,
     has_budgets: bool,
 }
 
@@ -363,7 +364,9 @@ impl OfferSet {
         let active = || offers.iter().filter(|offer| offer.state == OfferState::Active);
         let needs_profile = active().any(|offer| !offer.terms.segment.is_empty());
         let needs_places = active().any(|offer| !offer.terms.targets.organisations.is_empty());
-        let needs_schemes = active().any(|offer| offer.terms.scheme.is_some());
+        let mut schemes: Vec<SchemeId> = active().filter_map(|offer| offer.terms.scheme).collect();
+        schemes.sort_unstable();
+        schemes.dedup();
         let has_budgets = active().any(|offer| offer.terms.caps.budget.is_some());
         let mut names: Vec<String> = vec!["UTC".into()];
         let mut zones = vec![TimeZone::UTC];
@@ -400,7 +403,7 @@ impl OfferSet {
             zones,
             needs_profile,
             needs_places,
-            needs_schemes,
+            schemes,
             has_budgets,
         }
     }
@@ -423,21 +426,14 @@ impl OfferSet {
         self.needs_places
     }
 
-    /// Whether an active offer is limited to a scheme's members.
-    pub fn needs_schemes(&self) -> bool {
-        self.needs_schemes
+    /// The schemes active offers are limited to (a purchase needs to know only whether its
+    /// contact is in these).
+    pub fn schemes(&self) -> &[SchemeId] {
+        &self.schemes
     }
 
     pub fn offers(&self) -> impl Iterator<Item = &RewardOffer> {
         self.offers.iter().map(|compiled| &compiled.offer)
-    }
-
-    pub fn len(&self) -> usize {
-        self.offers.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.offers.is_empty()
     }
 
     /// Whether an active offer reads the contact's profile (so the caller need not load it

@@ -39,7 +39,7 @@ pub use error::EngineError;
 mod contact_tokens;
 pub mod maintenance;
 mod offers;
-pub use contact_tokens::{NewContactToken, LIVE_TOKENS_MAX, TOKEN_TTL_S};
+pub use contact_tokens::NewContactToken;
 pub use offers::{NewOffer, OfferEntry, OfferFilter};
 mod organisations;
 mod purchases;

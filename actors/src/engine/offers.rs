@@ -99,8 +99,7 @@ impl Engine {
         offer
             .validate(organisation.default_currency, self.inner.settings.money.amount_max)
             .map_err(offer_error)?;
-        let others: Vec<RewardOffer> = others.offers().cloned().collect();
-        check_combination(offer, &others).map_err(offer_error)?;
+        check_combination(offer, others.offers()).map_err(offer_error)?;
         let in_network = |field: &'static str, id: OrganisationId| {
             self.organisation_for(tenant.organisation, id)
                 .map(|_| ())

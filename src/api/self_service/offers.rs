@@ -3,7 +3,7 @@
 
 use super::ContactOrApp;
 use crate::api::backoffice::offers::offer_id;
-use crate::api::backoffice::offers::wire::{goal_name, parse_goal, parse_type, type_name, Availability};
+use crate::api::backoffice::offers::wire::{goal_name, parse_goal, parse_type, type_name, Availability, IdRef};
 use crate::api::errors::{ApiError, ErrorBody};
 use crate::api::wire::{Paged, Paging};
 use actix_web::{get, web, HttpResponse};
@@ -48,14 +48,8 @@ pub struct OffersQuery {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct NamedView {
-    pub id: String,
-    pub name: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
 pub struct TargetsView {
-    pub organisations: Vec<NamedView>,
+    pub organisations: Vec<IdRef>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -63,7 +57,7 @@ pub struct RewardOfferView {
     pub id: String,
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub scheme: Option<NamedView>,
+    pub scheme: Option<IdRef>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub short_description: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -73,7 +67,7 @@ pub struct RewardOfferView {
     pub goal: &'static str,
     #[serde(rename = "type")]
     pub offer_type: &'static str,
-    pub owner: NamedView,
+    pub owner: IdRef,
     pub is_featured: bool,
     pub performance_enabled: bool,
     pub availability: Availability,
@@ -86,10 +80,10 @@ pub struct RewardOfferList {
     pub content: Vec<RewardOfferView>,
 }
 
-fn named((id, name): (impl ToString, String)) -> NamedView {
-    NamedView {
+fn named((id, name): (impl ToString, String)) -> IdRef {
+    IdRef {
         id: id.to_string(),
-        name,
+        name: Some(name),
     }
 }
 

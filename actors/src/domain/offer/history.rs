@@ -17,14 +17,18 @@ pub struct OfferUsage {
     /// Everything the offer awarded the contact, net of cancellations.
     #[serde(with = "crate::domain::money::exact_decimal")]
     pub lifetime: Decimal,
-    /// (purchase date, amount) of awards from offers with a day, week or month cap, and
-    /// negative amounts for their cancellations, back to the window the wallet keeps.
-    pub recent: Vec<(i64, Amount)>,
+    /// Awards from offers with a day, week or month cap, and (negative) their
+    /// cancellations, back to the window the wallet keeps.
+    pub recent: Vec<DatedAward>,
 }
 
-/// An amount kept exactly (a newtype so the tuple above can carry the exact encoding).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Amount(#[serde(with = "crate::domain::money::exact_decimal")] pub Decimal);
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatedAward {
+    /// The purchase date.
+    pub at: i64,
+    #[serde(with = "crate::domain::money::exact_decimal")]
+    pub amount: Decimal,
+}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RewardHistory {
@@ -79,7 +83,7 @@ impl RewardHistory {
                         self.offers[index]
                             .recent
                             .iter()
-                            .any(|(at, earned)| *at == date && earned.0 > Decimal::ZERO)
+                            .any(|earned| earned.at == date && earned.amount > Decimal::ZERO)
                     });
                 (offer, amount, dated)
             })
@@ -93,9 +97,12 @@ impl RewardHistory {
             let usage = self.usage(offer);
             usage.lifetime = usage.lifetime.saturating_add(signed);
             if dated {
-                usage.recent.push((date, Amount(signed)));
+                usage.recent.push(DatedAward {
+                    at: date,
+                    amount: signed,
+                });
             }
-            usage.recent.retain(|(at, _)| *at >= keep_from);
+            usage.recent.retain(|earned| earned.at >= keep_from);
         }
     }
 }
@@ -116,8 +123,8 @@ impl AwardHistory for RewardHistory {
         usage
             .recent
             .iter()
-            .filter(|(at, _)| *at >= since)
-            .fold(Decimal::ZERO, |sum, (_, amount)| sum.saturating_add(amount.0))
+            .filter(|earned| earned.at >= since)
+            .fold(Decimal::ZERO, |sum, earned| sum.saturating_add(earned.amount))
     }
 }
 

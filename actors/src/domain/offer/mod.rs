@@ -13,7 +13,7 @@ pub use evaluate::{
     SaleFacts, SegmentProfile,
 };
 pub use history::{Earned, RewardHistory};
-pub use schedule::{period_start, Schedule, ScheduleError, DAY_NAMES, MINUTES_PER_DAY};
+pub use schedule::{Schedule, ScheduleError, DAY_NAMES, MINUTES_PER_DAY};
 
 use super::contact::Gender;
 use super::ids::{OfferId, OrganisationId, SchemeId, TapId};
@@ -489,11 +489,14 @@ impl OfferTerms {
 
 /// Checks that `offer`'s combination group is not used with another rule by one of
 /// `others` (a group is either best-of or exclusive, never both).
-pub fn check_combination(offer: &RewardOffer, others: &[RewardOffer]) -> Result<(), OfferError> {
+pub fn check_combination<'a>(
+    offer: &RewardOffer,
+    others: impl IntoIterator<Item = &'a RewardOffer>,
+) -> Result<(), OfferError> {
     let Some(group) = offer.terms.combination.group() else {
         return Ok(());
     };
-    for other in others.iter().filter(|other| other.id != offer.id) {
+    for other in others.into_iter().filter(|other| other.id != offer.id) {
         if other.terms.combination.group() == Some(group)
             && other.terms.combination.code() != offer.terms.combination.code()
         {

@@ -32,6 +32,7 @@ pub const TRANSFERS_TOTAL: &str = "rewards_transfers_total";
 pub const ACTOR_MESSAGES_PENDING: &str = "rewards_actor_messages_pending";
 pub const ACTOR_MESSAGE_AGE_SECONDS: &str = "rewards_actor_message_age_seconds";
 pub const ACTOR_MESSAGES_TOTAL: &str = "rewards_actor_messages_total";
+pub const EXPIRY_SWEEP_WALLETS_TOTAL: &str = "rewards_expiry_sweep_wallets_total";
 
 /// Names ending in `_seconds` are latency histograms; these are histograms too.
 pub const HISTOGRAMS_NOT_IN_SECONDS: &[&str] = &[JOURNAL_BATCH_WRITES];
@@ -124,6 +125,10 @@ pub fn describe() {
     describe_counter!(
         ACTOR_MESSAGES_TOTAL,
         "Deliveries of messages between entities, by outcome: applied, retried (the recipient was busy or failed), parked (no such recipient)"
+    );
+    describe_counter!(
+        EXPIRY_SWEEP_WALLETS_TOTAL,
+        "Wallets the scheduled expiry sweep touched, by outcome: expired (lots expired), deferred (busy or failed; tried again next round)"
     );
     describe_counter!(
         SIGN_IN_LOCKOUTS_TOTAL,

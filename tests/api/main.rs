@@ -14,6 +14,7 @@ mod contract_document;
 mod contract_fuzz;
 mod crash;
 mod crash_transfers;
+mod expiry;
 mod flow;
 mod helpers;
 mod hostile;

@@ -18,9 +18,9 @@ use crate::domain::ids::{MessageId, PurchaseId, Tenant, TokenId, TransferId, Wal
 use crate::domain::offer::{OfferSet, RewardHistory};
 use crate::domain::purchase::PurchaseRecord;
 use crate::domain::transfer::{ActorMessage, TransferRecord};
-use crate::domain::wallet::{Balances, Wallet, WalletFault, WalletHeader, WalletRejection};
+use crate::domain::wallet::{Balances, EntryKind, Wallet, WalletEvent, WalletFault, WalletHeader, WalletRejection};
 use crate::metrics_names as names;
-use crate::storage::{IdempotencyRecord, StorageFailure, Store, StoreError, WriteSet};
+use crate::storage::{IdempotencyRecord, LotExpiry, StorageFailure, Store, StoreError, WriteSet};
 use rust_decimal::Decimal;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -115,6 +115,12 @@ pub enum WalletCommand {
         messages: Vec<ActorMessage>,
         reply: Reply<usize>,
     },
+    /// The scheduled sweep: expire what is due and clear the expiry index entries `due`
+    /// (their instants); answers whether anything expired.
+    Sweep {
+        due: Vec<i64>,
+        reply: Reply<bool>,
+    },
     /// The wallet's header (id, owner, currency): it never changes, so no barrier.
     Header {
         reply: Reply<WalletHeader>,
@@ -204,6 +210,7 @@ impl Entity for WalletEntity {
                 reply,
             } => self.transfer_out(life, *transfer, idempotency, reply),
             WalletCommand::Deliver { messages, reply } => self.deliver(life, messages, reply),
+            WalletCommand::Sweep { due, reply } => self.scheduled_sweep(life, due, reply),
             WalletCommand::Header { reply } => {
                 let _ = reply.send(Ok(self.wallet.header.clone()));
             }
@@ -222,6 +229,9 @@ impl Entity for WalletEntity {
                 let _ = reply.send(Err(WalletError::Retry));
             }
             WalletCommand::Deliver { reply, .. } => {
+                let _ = reply.send(Err(WalletError::Retry));
+            }
+            WalletCommand::Sweep { reply, .. } => {
                 let _ = reply.send(Err(WalletError::Retry));
             }
             WalletCommand::Header { reply } => {
@@ -264,10 +274,11 @@ impl Entity for WalletEntity {
 impl WalletEntity {
     /// Adds wallet events to `writes`, plus a snapshot when enough events have passed that
     /// rewriting the state costs no more than replaying them would.
-    fn add_events(&mut self, life: &Life<Self>, writes: &mut WriteSet, events: &[crate::domain::wallet::WalletEvent]) {
+    fn add_events(&mut self, life: &Life<Self>, writes: &mut WriteSet, events: &[WalletEvent]) {
         let key = life.key();
         for event in events {
             writes.wallet_event(&key.0, key.1, event);
+            self.index_expiries(&key.0, event, writes);
         }
         self.events_since_snapshot += events.len() as u64;
         let threshold = life
@@ -302,11 +313,59 @@ impl WalletEntity {
         });
     }
 
-    fn sweep(&mut self, life: &Life<Self>, now: i64, writes: &mut WriteSet) -> Result<(), WalletFault> {
-        if let Some(event) = self.wallet.sweep_expired(now)? {
-            self.add_events(life, writes, &[event]);
+    /// Keeps the expiry index (`LotExpiry`) in step with an event: a lot opened with an
+    /// expiry adds its entry; an expiry removes the entry of the instant it swept (every lot
+    /// due then is swept together). A lot spent before its expiry leaves its entry for the
+    /// scheduled sweep to clear.
+    fn index_expiries(&self, tenant: &Tenant, event: &WalletEvent, writes: &mut WriteSet) {
+        let mut last = None;
+        for entry in &event.entries {
+            let expiry = |expires_at| LotExpiry {
+                expires_at,
+                tenant: *tenant,
+                wallet: self.wallet.header.id,
+            };
+            match (entry.kind, entry.new_lot.and_then(|lot| lot.expires_at)) {
+                (_, Some(expires_at)) => writes.lot_expiry(&expiry(expires_at)),
+                (EntryKind::Expiration, None) => {
+                    let expires_at = self.wallet.lot(entry.lot).and_then(|lot| lot.expires_at);
+                    if let Some(expires_at) = expires_at.filter(|at| last != Some(*at)) {
+                        writes.remove_lot_expiry(&expiry(expires_at));
+                        last = Some(expires_at);
+                    }
+                }
+                _ => {}
+            }
         }
-        Ok(())
+    }
+
+    /// The scheduled sweep: expires what is due and clears the index entries it was sent
+    /// for (`due`, each at or before now), lots spent before their expiry included.
+    fn scheduled_sweep(&mut self, life: &mut Life<Self>, due: Vec<i64>, reply: Reply<bool>) {
+        let now = self.clock.now_s();
+        let mut writes = WriteSet::default();
+        let swept = match self.sweep(life, now, &mut writes) {
+            Ok(swept) => swept,
+            Err(fault) => return self.fault(life, reply, &fault),
+        };
+        let tenant = life.key().0;
+        for expires_at in due.into_iter().filter(|at| *at <= now) {
+            writes.remove_lot_expiry(&LotExpiry {
+                expires_at,
+                tenant,
+                wallet: self.wallet.header.id,
+            });
+        }
+        life.commit_then_reply(writes, reply, swept);
+    }
+
+    /// Expires what is due at `now`; says whether anything was.
+    fn sweep(&mut self, life: &Life<Self>, now: i64, writes: &mut WriteSet) -> Result<bool, WalletFault> {
+        let Some(event) = self.wallet.sweep_expired(now)? else {
+            return Ok(false);
+        };
+        self.add_events(life, writes, &[event]);
+        Ok(true)
     }
 
     /// A command failed after it may have changed memory: answer `Internal`; the kit

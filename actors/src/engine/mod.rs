@@ -33,6 +33,8 @@ use std::sync::Arc;
 mod access;
 mod contacts;
 mod delivery;
+mod expiry;
+pub use expiry::SweepRound;
 mod error;
 pub(crate) use error::invalid;
 pub use error::EngineError;
@@ -213,6 +215,7 @@ impl Engine {
             .date_backdate_max_s
             .saturating_add(32 * crate::domain::offer::SECONDS_PER_DAY);
         crate::actors::wallet::ensure_histories(&store, clock.now_s().saturating_sub(history_window_s))?;
+        expiry::ensure_index(&store)?;
         let count = settings.actors.arbiters();
         let arbiters: Vec<Arbiter> = (0..count).map(|_| Arbiter::new()).collect();
         let handles: Vec<_> = arbiters.iter().map(Arbiter::handle).collect();
@@ -261,6 +264,7 @@ impl Engine {
             }),
         };
         delivery::spawn(&engine, &handles[0]);
+        expiry::spawn(&engine, &handles[handles.len() - 1]);
         Ok(engine)
     }
 

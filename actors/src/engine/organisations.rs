@@ -510,6 +510,7 @@ impl Engine {
         }
         writes.meta(marker, organisation.id.as_bytes());
         crate::actors::wallet::mark_histories_kept(&mut writes);
+        super::expiry::mark_index_kept(&mut writes);
         self.inner.store.commit_async(writes).await?;
         Ok(organisation)
     }

@@ -103,6 +103,13 @@ fn currency_code<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Currency,
 pub struct PurchaseSettings {
     pub date_future_skew_s: i64,
     pub date_backdate_max_s: i64,
+    /// How often the scheduled sweep expires lots due in wallets nobody touched.
+    #[serde(default = "default_sweep_interval_ms")]
+    pub expiry_sweep_interval_ms: u64,
+}
+
+fn default_sweep_interval_ms() -> u64 {
+    60_000
 }
 
 impl Default for PurchaseSettings {
@@ -110,6 +117,7 @@ impl Default for PurchaseSettings {
         PurchaseSettings {
             date_future_skew_s: 300,
             date_backdate_max_s: 30 * 86_400,
+            expiry_sweep_interval_ms: default_sweep_interval_ms(),
         }
     }
 }

@@ -41,6 +41,7 @@
 //! | `a`    | business id, 1, TAP id     | TapEntry            |
 //! | `m`    | tenant, contact id, business id | Membership: a registry contact's businesses |
 //! | `l`    | sha256(sign-in identity)       | i64: locked until (epoch s), after repeated wrong passwords |
+//! | `x`    | expiry (BE, sign-flipped), tenant, wallet id | LotExpiry: a wallet holds a lot expiring then (the sweep's index) |
 //! | `M`    | name                           | meta value          |
 //! | `L`    | (nothing)                      | LSN derived, BE u64 |
 
@@ -88,6 +89,7 @@ pub const REWARD_HISTORY: u8 = b'h';
 pub const BUDGET: u8 = b'u';
 pub const CONTACT_TOKEN: u8 = b'k';
 pub const TOKEN_CODE: u8 = b'n';
+pub const LOT_EXPIRY: u8 = b'x';
 pub const META: u8 = b'M';
 pub const DERIVED_LSN: u8 = b'L';
 
@@ -117,6 +119,21 @@ pub fn wallet_snapshot(tenant: &Tenant, id: WalletId) -> Vec<u8> {
 
 pub fn reward_history(tenant: &Tenant, id: WalletId) -> Vec<u8> {
     tenant_key(REWARD_HISTORY, tenant, id.as_bytes())
+}
+
+/// Every wallet's lots by expiry: the scheduled sweep reads this prefix in order.
+pub fn lot_expiries() -> Vec<u8> {
+    vec![LOT_EXPIRY]
+}
+
+/// Ordered by expiry first: the sign bit flipped makes big-endian bytes sort as the i64.
+pub fn lot_expiry(expires_at: i64, tenant: &Tenant, wallet: WalletId) -> Vec<u8> {
+    let mut key = Vec::with_capacity(1 + 8 + Tenant::KEY_LEN + 16);
+    key.push(LOT_EXPIRY);
+    key.extend_from_slice(&((expires_at as u64) ^ (1 << 63)).to_be_bytes());
+    key.extend_from_slice(&tenant.key_bytes());
+    key.extend_from_slice(wallet.as_bytes());
+    key
 }
 
 /// Events per history page: a wallet's event `seq` lives on page `seq / EVENTS_PER_PAGE`.

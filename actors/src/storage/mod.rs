@@ -60,7 +60,7 @@ mod verify;
 pub mod writer;
 mod writes;
 pub use backup::BackupSummary;
-pub use records::IdempotencyRecord;
+pub use records::{IdempotencyRecord, LotExpiry};
 pub use verify::{Finding, VerifyReport};
 pub use writes::WriteSet;
 

@@ -14,3 +14,4 @@ mod schemes;
 pub use purchases::IdempotencyRecord;
 mod transfers;
 mod wallets;
+pub use wallets::LotExpiry;

@@ -3,6 +3,15 @@
 
 use crate::storage::*;
 
+/// An entry of the expiry index: `wallet` holds (or held) a lot expiring at `expires_at`.
+/// The key says the same (`keys::lot_expiry`); the value repeats it so a scan decodes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LotExpiry {
+    pub expires_at: i64,
+    pub tenant: Tenant,
+    pub wallet: WalletId,
+}
+
 impl Store {
     /// A wallet as of its last durable event: latest snapshot plus the events after it.
     pub fn load_wallet(&self, tenant: &Tenant, id: WalletId) -> Result<Option<Wallet>, StoreError> {
@@ -84,6 +93,27 @@ impl Store {
         Ok(events)
     }
 
+    /// Up to `limit` entries of the expiry index due at `now` (expiry at or before it),
+    /// soonest first: the wallets the scheduled sweep has to touch.
+    pub fn lot_expiries_due(&self, now: i64, limit: usize) -> Result<Vec<LotExpiry>, StoreError> {
+        let due: Vec<LotExpiry> = self.scan(&keys::lot_expiries(), limit)?;
+        Ok(due.into_iter().take_while(|entry| entry.expires_at <= now).collect())
+    }
+
+    /// Visits every wallet as of its last durable event (a one-time rebuild at start).
+    pub fn visit_wallets(&self, mut visit: impl FnMut(Wallet)) -> Result<(), StoreError> {
+        let prefix = [keys::WALLET_SNAPSHOT];
+        let logged = self.inner.overlay.prefix(&prefix);
+        for item in merged(self.inner.tables.prefix(&prefix, false)?, logged, false) {
+            let snapshot: Wallet = decode(item?.newest()).map_err(corrupt(keys::WALLET_SNAPSHOT))?;
+            let (tenant, id) = (snapshot.header.tenant, snapshot.header.id);
+            if let Some(wallet) = self.load_wallet(&tenant, id)? {
+                visit(wallet);
+            }
+        }
+        Ok(())
+    }
+
     /// What the wallet earned per offer, as last committed; `None` for a wallet whose
     /// purchases were all posted before this was kept.
     pub fn reward_history(&self, tenant: &Tenant, id: WalletId) -> Result<Option<RewardHistory>, StoreError> {
@@ -94,6 +124,19 @@ impl Store {
 impl WriteSet {
     pub fn reward_history(&mut self, tenant: &Tenant, wallet: WalletId, history: &RewardHistory) {
         self.put(keys::reward_history(tenant, wallet), encode(history));
+    }
+
+    /// The wallet holds a lot expiring at `expires_at` (one entry however many lots share it).
+    pub fn lot_expiry(&mut self, entry: &LotExpiry) {
+        self.put(
+            keys::lot_expiry(entry.expires_at, &entry.tenant, entry.wallet),
+            encode(entry),
+        );
+    }
+
+    /// The sweep touched the wallet at or after `entry.expires_at`: nothing is due there.
+    pub fn remove_lot_expiry(&mut self, entry: &LotExpiry) {
+        self.remove(keys::lot_expiry(entry.expires_at, &entry.tenant, entry.wallet));
     }
 
     pub fn wallet_snapshot(&mut self, wallet: &Wallet) {

@@ -192,6 +192,7 @@ pub struct ApiDoc;
     purchases::create_purchase,
     purchases::get_purchase,
     purchases::cancel_purchase,
+    purchases::returns::create_return,
     purchases::create_purchases_bulk,
     wallets::get_wallet,
     wallets::list_journals,

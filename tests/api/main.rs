@@ -28,6 +28,7 @@ mod otp;
 mod otp_privacy;
 mod receiver;
 mod restart;
+mod returns;
 mod schemes;
 mod self_service;
 mod storage_faults;

@@ -27,9 +27,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 mod purchases;
+mod returns;
 mod transfers;
 
 pub use purchases::{ensure_histories, mark_histories_kept, NewPurchase};
+pub use returns::NewReturn;
 
 pub type WalletKey = (Tenant, WalletId);
 
@@ -45,6 +47,8 @@ pub enum WalletError {
     TransferConflict,
     #[error("{0}")]
     TokenRefused(TokenRefusal),
+    #[error("{0}")]
+    ReturnRefused(crate::domain::purchase_return::ReturnError),
     /// The actor retired before handling the message; send it again.
     #[error("actor retired")]
     Retry,
@@ -99,6 +103,11 @@ pub enum WalletCommand {
     CancelPurchase {
         purchase_id: PurchaseId,
         reply: Reply<Arc<PurchaseRecord>>,
+    },
+    /// An ad hoc return of a purchase's goods; answers the purchase and the return's id.
+    ReturnPurchase {
+        request: Box<NewReturn>,
+        reply: Reply<(Arc<PurchaseRecord>, PurchaseId)>,
     },
     Read {
         reply: Reply<WalletView>,
@@ -203,6 +212,7 @@ impl Entity for WalletEntity {
                 reply,
             } => self.post_purchase(life, purchase_id, *purchase, body_hash, &offers, reply),
             WalletCommand::CancelPurchase { purchase_id, reply } => self.cancel_purchase(life, purchase_id, reply),
+            WalletCommand::ReturnPurchase { request, reply } => self.return_purchase(life, *request, reply),
             WalletCommand::Read { reply } => self.read(life, reply),
             WalletCommand::TransferOut {
                 transfer,
@@ -223,6 +233,9 @@ impl Entity for WalletEntity {
                 let _ = reply.send(Err(WalletError::Retry));
             }
             WalletCommand::Read { reply } => {
+                let _ = reply.send(Err(WalletError::Retry));
+            }
+            WalletCommand::ReturnPurchase { reply, .. } => {
                 let _ = reply.send(Err(WalletError::Retry));
             }
             WalletCommand::TransferOut { reply, .. } => {

@@ -153,6 +153,15 @@ impl PurchaseId {
     pub fn for_reference(tenant: &Tenant, reference: &ReferenceNumber) -> PurchaseId {
         PurchaseId(Uuid::new_v5(&tenant.namespace(), reference.as_str().as_bytes()))
     }
+
+    /// An ad hoc return's id: a function of its purchase and its own reference number, so a
+    /// retry finds the return it repeats.
+    pub fn for_return(tenant: &Tenant, purchase: PurchaseId, reference: &ReferenceNumber) -> PurchaseId {
+        let mut name = b"return:".to_vec();
+        name.extend_from_slice(purchase.as_bytes());
+        name.extend_from_slice(reference.as_str().as_bytes());
+        PurchaseId(Uuid::new_v5(&tenant.namespace(), &name))
+    }
 }
 
 fn check_code(text: &str, what: &'static str, max: usize) -> Result<String, IdError> {

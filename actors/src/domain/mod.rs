@@ -12,6 +12,7 @@ pub mod offer;
 pub mod organisation;
 pub mod otp;
 pub mod purchase;
+pub mod purchase_return;
 pub mod scheme;
 pub mod transfer;
 pub mod wallet;

@@ -323,3 +323,24 @@ pub mod exact_option_decimal {
         }
     }
 }
+
+/// `#[serde(with = "crate::domain::money::exact_decimals")]`: a list of `Decimal`s, each as
+/// `exact_decimal` writes it.
+pub mod exact_decimals {
+    use rust_decimal::Decimal;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(values: &[Decimal], serializer: S) -> Result<S::Ok, S::Error> {
+        let parts: Vec<(i128, u32)> = values.iter().map(|v| (v.mantissa(), v.scale())).collect();
+        parts.serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Decimal>, D::Error> {
+        <Vec<(i128, u32)>>::deserialize(deserializer)?
+            .into_iter()
+            .map(|(mantissa, scale)| {
+                Decimal::try_from_i128_with_scale(mantissa, scale).map_err(serde::de::Error::custom)
+            })
+            .collect()
+    }
+}

@@ -174,6 +174,8 @@ pub struct PurchaseRecord {
     pub classes: Vec<LineClass>,
     /// How each award came about, in the order of `effects.awards`.
     pub explanations: Vec<AwardExplanation>,
+    /// Its ad hoc returns, oldest first.
+    pub returns: Vec<super::purchase_return::PurchaseReturn>,
 }
 
 impl PurchaseRecord {

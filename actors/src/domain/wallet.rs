@@ -56,9 +56,16 @@ impl Lot {
         (self.expires_at.unwrap_or(i64::MAX), self.id)
     }
 
-    /// Value that left this lot by the contact's doing: spends and shortfall settlements.
-    fn consumed(&self) -> Option<Decimal> {
-        self.amount.checked_sub(self.remaining)?.checked_sub(self.expired)
+    /// What is left to take back of an award lot: what it was awarded, less what expired
+    /// of it and what returns took (`(debited, owed)`). Spend given back to the lot raises
+    /// what it holds, not this.
+    fn award_left(&self, (debited, owed): (Decimal, Decimal)) -> Option<Decimal> {
+        let left = self
+            .amount
+            .checked_sub(self.expired)?
+            .checked_sub(debited)?
+            .checked_sub(owed)?;
+        Some(left.max(Decimal::ZERO))
     }
 }
 
@@ -80,6 +87,8 @@ pub enum EntryKind {
     TransferOut,
     /// Credit: a new open lot from a transfer received (or a transfer given back).
     TransferIn,
+    /// Debit: part of an award lot taken back by an ad hoc return (the lot stays).
+    AwardReturn,
 }
 
 impl EntryKind {
@@ -96,7 +105,7 @@ impl EntryKind {
             EntryKind::Award => "AWARD",
             EntryKind::Spend => "SPEND",
             EntryKind::Expiration => "EXPIRATION",
-            EntryKind::AwardReversal => "AWARD_REVERSAL",
+            EntryKind::AwardReversal | EntryKind::AwardReturn => "AWARD_REVERSAL",
             EntryKind::SpendReversal => "SPEND_REVERSAL",
             EntryKind::ShortfallSettlement => "SHORTFALL_SETTLEMENT",
             EntryKind::TransferOut | EntryKind::TransferIn => "TRANSFER",
@@ -146,12 +155,14 @@ pub enum Cause {
     TransferReceived(TransferId),
     /// A transfer this wallet sent, given back by its destination.
     TransferReturned(TransferId),
+    /// Goods of a purchase brought back (an ad hoc return).
+    PurchaseReturned(PurchaseId),
 }
 
 impl Cause {
     pub fn purchase(&self) -> Option<PurchaseId> {
         match self {
-            Cause::Purchase(id) | Cause::PurchaseCancelled(id) => Some(*id),
+            Cause::Purchase(id) | Cause::PurchaseCancelled(id) | Cause::PurchaseReturned(id) => Some(*id),
             _ => None,
         }
     }
@@ -165,6 +176,7 @@ impl Cause {
             Cause::TransferSent(_) => "Transfer sent",
             Cause::TransferReceived(_) => "Transfer received",
             Cause::TransferReturned(_) => "Transfer returned",
+            Cause::PurchaseReturned(_) => "Goods returned",
         }
     }
 
@@ -453,7 +465,7 @@ impl Wallet {
                 }
                 lot.remaining = add(lot.remaining, entry.amount)?;
             }
-            EntryKind::Spend | EntryKind::ShortfallSettlement | EntryKind::TransferOut => {
+            EntryKind::Spend | EntryKind::ShortfallSettlement | EntryKind::TransferOut | EntryKind::AwardReturn => {
                 lot.remaining = sub(lot.remaining, entry.amount)?
             }
             EntryKind::Expiration => {
@@ -660,62 +672,77 @@ impl Wallet {
     }
 
     /// Reverses a purchase exactly: revokes its award lots, restores its spend to the lots
-    /// it used. The caller makes sure a purchase is cancelled at most once. Refused,
-    /// changing nothing, when the restored spend would take the balance above `balance_max`.
+    /// it used, less what its ad hoc returns (`prior`) already did. The caller makes sure
+    /// a purchase is cancelled at most once. Refused, changing nothing, when the restored
+    /// spend would take the balance above `balance_max`.
     pub fn cancel_purchase(
         &mut self,
         now: i64,
         purchase: PurchaseId,
         effects: &PurchaseEffects,
+        prior: &ReturnTotals,
         balance_max: Decimal,
     ) -> Result<WalletEvent, CommandError> {
         let unknown = |lot: LotId| WalletFault(format!("purchase {purchase} names unknown lot {lot}"));
+        // The spend each lot still has to get back.
+        let restores: Vec<(LotId, Decimal)> = effects
+            .spends
+            .iter()
+            .map(|debit| (debit.lot, debit.amount - prior.spend(debit.lot)))
+            .collect();
+        if restores.iter().any(|(_, amount)| *amount < Decimal::ZERO) {
+            return Err(WalletFault(format!("purchase {purchase}: returns gave back more than its spend")).into());
+        }
         let mut after = Some(self.balances().total);
         for award in &effects.awards {
             let lot = self.lots.get(&award.lot).ok_or_else(|| unknown(award.lot))?;
-            after = after.and_then(|sum| sum.checked_sub(lot.remaining));
+            let left = lot
+                .award_left(prior.award(award.lot))
+                .ok_or_else(|| unknown(award.lot))?;
+            after = after.and_then(|sum| sum.checked_sub(lot.remaining.min(left)));
         }
-        for debit in &effects.spends {
-            after = after.and_then(|sum| sum.checked_add(debit.amount));
+        for (_, amount) in &restores {
+            after = after.and_then(|sum| sum.checked_add(*amount));
         }
         if after.is_none_or(|after| after > balance_max && after > self.balances().total) {
             return Err(CommandError::Rejected(WalletRejection::BalanceLimit));
         }
         let mut entries = Vec::new();
         for award in &effects.awards {
-            let lot = self.lots.get(&award.lot).ok_or_else(|| unknown(award.lot))?;
+            let lot = *self.lots.get(&award.lot).ok_or_else(|| unknown(award.lot))?;
+            // Everything the lot holds goes; what is left to take back beyond it, the contact
+            // used: shortfall. What it holds beyond that is spend given back to it since
+            // (by this cancel's restores' turn or a return's): it moves to a new lot.
+            let left = lot
+                .award_left(prior.award(award.lot))
+                .ok_or_else(|| unknown(award.lot))?;
             let entry = Entry {
                 kind: EntryKind::AwardReversal,
                 lot: award.lot,
                 amount: lot.remaining,
                 new_lot: None,
-                shortfall_change: lot.consumed().ok_or_else(|| unknown(award.lot))?,
+                shortfall_change: (left - lot.remaining).max(Decimal::ZERO),
             };
             self.push(&mut entries, entry)?;
-        }
-        for debit in &effects.spends {
-            let lot = self.lots.get(&debit.lot).ok_or_else(|| unknown(debit.lot))?;
-            let (target, new_lot) = if lot.revoked {
-                let target = self.next_lot_id;
-                (
-                    target,
-                    Some(NewLot {
+            let kept = lot.remaining - left;
+            if kept > Decimal::ZERO {
+                let entry = Entry {
+                    kind: EntryKind::SpendReversal,
+                    lot: self.next_lot_id,
+                    amount: kept,
+                    new_lot: Some(NewLot {
                         pocket: lot.pocket,
                         expires_at: lot.expires_at,
                     }),
-                )
-            } else {
-                (debit.lot, None)
-            };
-            let entry = Entry {
-                kind: EntryKind::SpendReversal,
-                lot: target,
-                amount: debit.amount,
-                new_lot,
-                shortfall_change: Decimal::ZERO,
-            };
-            self.push(&mut entries, entry)?;
-            self.settle_shortfall_from(&mut entries, target, debit.amount)?;
+                    shortfall_change: Decimal::ZERO,
+                };
+                self.push(&mut entries, entry)?;
+            }
+        }
+        for (lot, amount) in restores {
+            if amount > Decimal::ZERO {
+                self.give_back_spend(&mut entries, lot, amount)?;
+            }
         }
         Ok(self.record(now, Cause::PurchaseCancelled(purchase), entries))
     }
@@ -747,7 +774,9 @@ impl Wallet {
     }
 }
 
+mod returns;
 mod transfers;
+pub use returns::{AwardTaken, ReturnEffects, ReturnTotals, TakeBack};
 
 #[cfg(test)]
 mod tests;

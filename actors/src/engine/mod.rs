@@ -45,6 +45,8 @@ pub use contact_tokens::NewContactToken;
 pub use offers::{NewOffer, OfferEntry, OfferFilter};
 mod organisations;
 mod purchases;
+mod returns;
+pub use returns::{PurchaseRef, ReturnSubmission};
 mod schemes;
 pub use schemes::{ContactScheme, NewScheme, SchemeUpdate};
 pub mod settings;

@@ -413,13 +413,15 @@ impl Engine {
 
     /// The contact's purchases in the order they were posted (newest first when
     /// `page.descending`), those dated inside `dates` (inclusive bounds), one page of them;
-    /// whether more follow, and how many there are when `page.count_total`. Its wallet's
+    /// whether more follow, and how many there are when `page.count_total`. `returned`
+    /// keeps only purchases with (true) or without (false) an ad hoc return. Its wallet's
     /// journal is the index: every purchase posted to it is an event there.
     pub fn contact_purchases(
         &self,
         tenant: &Tenant,
         contact: ContactId,
         dates: (Option<i64>, Option<i64>),
+        returned: Option<bool>,
         page: Page,
     ) -> Result<(Vec<PurchaseRecord>, bool, Option<usize>), EngineError> {
         let route = self.contact_route(tenant, &ContactRef::Id(contact))?;
@@ -440,6 +442,9 @@ impl Engine {
                 continue;
             };
             if dates.0.is_some_and(|from| record.date < from) || dates.1.is_some_and(|to| record.date > to) {
+                continue;
+            }
+            if returned.is_some_and(|returned| returned == record.returns.is_empty()) {
                 continue;
             }
             count += 1;

@@ -106,6 +106,10 @@ pub struct PurchaseSettings {
     /// How often the scheduled sweep expires lots due in wallets nobody touched.
     #[serde(default = "default_sweep_interval_ms")]
     pub expiry_sweep_interval_ms: u64,
+    /// How an ad hoc return takes back awards: PROPORTION of the purchase total returned,
+    /// or by LINE for awards computed on lines.
+    #[serde(default)]
+    pub return_reversal: crate::domain::purchase_return::ReversalRule,
 }
 
 fn default_sweep_interval_ms() -> u64 {
@@ -118,6 +122,7 @@ impl Default for PurchaseSettings {
             date_future_skew_s: 300,
             date_backdate_max_s: 30 * 86_400,
             expiry_sweep_interval_ms: default_sweep_interval_ms(),
+            return_reversal: Default::default(),
         }
     }
 }

@@ -31,6 +31,7 @@ impl Engine {
                     invalid("transaction_amounts.total", "too large for the offers' rules")
                 }
                 WalletError::TokenRefused(refused) => super::contact_tokens::refusal(refused),
+                WalletError::ReturnRefused(refused) => super::returns::refusal(refused),
                 WalletError::ReferenceConflict => EngineError::ReferenceConflict,
                 WalletError::PurchaseNotFound => EngineError::NotFound("purchase"),
                 WalletError::TransferConflict => {

@@ -4,7 +4,7 @@
 
 use crate::domain::ids::{ApiKeyId, Mode, OfferId, OrganisationId, PurchaseId, Tenant};
 use crate::domain::money::Currency;
-use crate::domain::offer::{AwardRule, OfferState, OfferTerms, RewardOffer};
+use crate::domain::offer::{AwardExplanation, AwardRule, LineClass, OfferState, OfferTerms, RewardOffer};
 use crate::domain::organisation::{ApiKeyKind, ApiKeyRecord, Organisation, OrganisationType};
 use crate::domain::purchase::{PurchaseRecord, PurchaseRequest, PurchaseState, SaleOrganisation};
 use crate::domain::wallet::{Balances, PurchaseEffects};
@@ -131,13 +131,36 @@ impl From<LegacyPurchaseRecordAt> for PurchaseRecord {
             organisation: old.organisation,
             classes: Vec::new(),
             explanations: Vec::new(),
+            returns: Vec::new(),
         }
     }
 }
 
-/// A purchase record in any layout it was ever written in.
+/// The layout of `PurchaseRecord` with line classes and award explanations, before ad hoc
+/// returns (a prefix of today's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegacyPurchaseRecordExplained {
+    pub at: LegacyPurchaseRecordAt,
+    pub classes: Vec<LineClass>,
+    pub explanations: Vec<AwardExplanation>,
+}
+
+impl From<LegacyPurchaseRecordExplained> for PurchaseRecord {
+    fn from(old: LegacyPurchaseRecordExplained) -> PurchaseRecord {
+        PurchaseRecord {
+            classes: old.classes,
+            explanations: old.explanations,
+            ..PurchaseRecord::from(old.at)
+        }
+    }
+}
+
+/// A purchase record in any layout it was ever written in, newest first (postcard reads a
+/// prefix of a longer record without complaint, so an older layout is tried only when the
+/// newer one runs out of bytes).
 pub fn decode_purchase(bytes: &[u8]) -> Result<PurchaseRecord, CodecError> {
     decode::<PurchaseRecord>(bytes)
+        .or_else(|_| decode::<LegacyPurchaseRecordExplained>(bytes).map(PurchaseRecord::from))
         .or_else(|_| decode::<LegacyPurchaseRecordAt>(bytes).map(PurchaseRecord::from))
         .or_else(|_| decode::<LegacyPurchaseRecord>(bytes).map(PurchaseRecord::from))
 }
@@ -298,6 +321,18 @@ mod tests {
             ..Default::default()
         }];
         assert_eq!(decode_purchase(&encode(&new)).unwrap(), new);
+
+        // Classes and explanations, before returns: all of it reads, with no returns.
+        let explained = LegacyPurchaseRecordExplained {
+            at: at.clone(),
+            classes: new.classes.clone(),
+            explanations: vec![],
+        };
+        let bytes = encode(&explained);
+        assert!(decode::<PurchaseRecord>(&bytes).is_err());
+        let read = decode_purchase(&bytes).unwrap();
+        assert_eq!(read.classes, new.classes);
+        assert!(read.returns.is_empty());
     }
 
     #[test]

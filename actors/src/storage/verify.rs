@@ -57,6 +57,9 @@ struct PurchaseLines {
     awarded: Decimal,
     spent: Decimal,
     cancelled: bool,
+    /// Ad hoc returns: award value debited, and spend given back.
+    return_debited: Decimal,
+    given_back: Decimal,
 }
 
 /// What the journals say about one transfer.
@@ -153,6 +156,10 @@ impl Store {
                         match (&event.cause, entry.kind) {
                             (Cause::Purchase(_), EntryKind::Award) => lines.awarded += entry.amount,
                             (Cause::Purchase(_), EntryKind::Spend) => lines.spent += entry.amount,
+                            (Cause::PurchaseReturned(_), EntryKind::AwardReturn) => {
+                                lines.return_debited += entry.amount
+                            }
+                            (Cause::PurchaseReturned(_), EntryKind::SpendReversal) => lines.given_back += entry.amount,
                             _ => {}
                         }
                     }
@@ -319,6 +326,23 @@ impl Store {
                 finding(format!(
                     "spent {spent}, but wallet {}'s journal holds {} for it",
                     purchase.request.wallet_id, lines.spent
+                ));
+            }
+            let (debited, given_back) = purchase
+                .returns
+                .iter()
+                .fold((Decimal::ZERO, Decimal::ZERO), |sums, done| {
+                    let debited = done
+                        .effects
+                        .awards
+                        .iter()
+                        .fold(Decimal::ZERO, |sum, award| sum + award.debited);
+                    (sums.0 + debited, sums.1 + done.given_back())
+                });
+            if (lines.return_debited, lines.given_back) != (debited, given_back) {
+                finding(format!(
+                    "its returns debited {debited} and gave back {given_back}, but wallet {}'s journal holds {} and {} for them",
+                    purchase.request.wallet_id, lines.return_debited, lines.given_back
                 ));
             }
             let reversed = awarded > Decimal::ZERO || spent > Decimal::ZERO;

@@ -28,7 +28,7 @@ pub struct PurchasesQuery {
     #[serde(rename = "date[lte]")]
     #[param(rename = "date[lte]")]
     pub date_lte: Option<i64>,
-    /// Whether an ad hoc return was applied to the purchase (none is, yet: true lists none).
+    /// Only purchases with (true) or without (false) an ad hoc return.
     pub is_ad_hoc_returned: Option<bool>,
 }
 
@@ -89,13 +89,13 @@ pub async fn list_purchases(
     paged: Paged,
 ) -> Result<HttpResponse, ApiError> {
     let id = token.own(&path)?;
-    if query.is_ad_hoc_returned == Some(true) {
-        return Ok(HttpResponse::Ok().json(PurchaseList {
-            paging: paged.paging(paged.include_total.then_some(0), false),
-            content: Vec::new(),
-        }));
-    }
-    let (records, has_more, total) = engine.contact_purchases(&token.tenant, id, query.dates(), paged.engine_page())?;
+    let (records, has_more, total) = engine.contact_purchases(
+        &token.tenant,
+        id,
+        query.dates(),
+        query.is_ad_hoc_returned,
+        paged.engine_page(),
+    )?;
     Ok(HttpResponse::Ok().json(PurchaseList {
         paging: paged.paging(total, has_more),
         content: records.iter().map(|record| purchase_view(record, false)).collect(),

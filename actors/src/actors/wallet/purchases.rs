@@ -10,7 +10,7 @@ use crate::domain::ids::{OfferId, PurchaseId, Tenant, WalletId};
 use crate::domain::offer::{CapPeriod, LineClass, OfferSet, PurchaseFacts, RewardHistory, SaleFacts};
 use crate::domain::purchase::{PurchaseRecord, PurchaseRequest, PurchaseState, SaleOrganisation};
 use crate::domain::transfer::{ActorMessage, MessageBody, Recipient};
-use crate::domain::wallet::{AwardGrant, CommandError, WalletRejection};
+use crate::domain::wallet::{AwardGrant, CommandError, ReturnTotals, WalletRejection};
 use crate::metrics_names as names;
 use crate::storage::{Store, StoreError, WriteSet};
 use rust_decimal::Decimal;
@@ -107,7 +107,11 @@ pub(super) fn load_history(store: &Store, tenant: &Tenant, wallet: WalletId) -> 
 }
 
 impl WalletEntity {
-    fn find_purchase(&self, life: &Life<Self>, id: PurchaseId) -> Result<Option<Arc<PurchaseRecord>>, WalletError> {
+    pub(super) fn find_purchase(
+        &self,
+        life: &Life<Self>,
+        id: PurchaseId,
+    ) -> Result<Option<Arc<PurchaseRecord>>, WalletError> {
         if let Some(record) = self.purchases.get(&id) {
             return Ok(Some(record.clone()));
         }
@@ -117,7 +121,7 @@ impl WalletEntity {
             .map_err(|error| WalletError::Storage(error.to_string()))
     }
 
-    fn remember(&mut self, life: &Life<Self>, record: Arc<PurchaseRecord>) {
+    pub(super) fn remember(&mut self, life: &Life<Self>, record: Arc<PurchaseRecord>) {
         self.purchases
             .remember(record.id, record, life.commits_submitted(), life.commits_settled());
     }
@@ -275,6 +279,7 @@ impl WalletEntity {
                     organisation: Some(at),
                     classes,
                     explanations: evaluated.into_iter().map(|award| award.explanation).collect(),
+                    returns: Vec::new(),
                 });
                 #[cfg(feature = "failpoints")]
                 crate::actors::failpoints::hit(crate::actors::failpoints::Failpoint::InWalletPurchase, life.key().1 .0);
@@ -319,9 +324,13 @@ impl WalletEntity {
         if let Err(fault) = self.sweep(life, now, &mut writes) {
             return self.fault(life, reply, &fault);
         }
+        let prior = match ReturnTotals::of(record.returns.iter().map(|done| &done.effects)) {
+            Ok(prior) => prior,
+            Err(fault) => return self.fault(life, reply, &fault),
+        };
         let event = match self
             .wallet
-            .cancel_purchase(now, purchase_id, &record.effects, self.balance_max)
+            .cancel_purchase(now, purchase_id, &record.effects, &prior, self.balance_max)
         {
             Ok(event) => event,
             Err(CommandError::Fault(fault)) => return self.fault(life, reply, &fault),
@@ -422,6 +431,7 @@ mod tests {
             organisation: None,
             classes: vec![],
             explanations: vec![],
+            returns: vec![],
         }
     }
 

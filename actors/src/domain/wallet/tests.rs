@@ -63,7 +63,7 @@ impl Ledger {
     fn cancel(&mut self, now: i64, effects: &PurchaseEffects) {
         let event = self
             .wallet
-            .cancel_purchase(now, PurchaseId::random(), effects, MAX)
+            .cancel_purchase(now, PurchaseId::random(), effects, &ReturnTotals::default(), MAX)
             .unwrap();
         self.journal.push(event);
         self.check();
@@ -270,7 +270,7 @@ mod over_the_allowed_range {
                             continue;
                         }
                         let effects = posted[index % posted.len()].clone();
-                        match wallet.cancel_purchase(now, PurchaseId::random(), &effects, limits.wallet_balance_max) {
+                        match wallet.cancel_purchase(now, PurchaseId::random(), &effects, &ReturnTotals::default(), limits.wallet_balance_max) {
                             Ok(event) => journal.push(event),
                             Err(CommandError::Rejected(_)) => {
                                 prop_assert_eq!(&wallet, &before, "a refused cancel changed the wallet");

@@ -1,7 +1,9 @@
 //! The POS purchase: `POST /backoffice/v2/purchases`, `GET /backoffice/v2/purchases/{id}`,
-//! `POST /backoffice/v2/purchases/{id}/cancel`.
+//! `POST /backoffice/v2/purchases/{id}/cancel`, `POST /backoffice/v2/purchases/ad_hoc_return`.
 
+pub mod returns;
 pub mod wire;
+pub use returns::create_return;
 pub use wire::*;
 
 use crate::api::auth::BackOffice;

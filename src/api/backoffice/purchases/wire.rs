@@ -317,6 +317,12 @@ pub struct PurchaseView {
     pub rewards: Rewards,
     /// Each award (with how it came about) and the spend.
     pub reward_breakdown: Vec<RewardEntryView>,
+    /// Its ad hoc returns together, as CRM.COM shows them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ad_hoc_return: Option<super::returns::AdHocReturnView>,
+    /// Each ad hoc return.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ad_hoc_returns: Vec<super::returns::ReturnEntryView>,
     /// On the response to the POST (and its retries): the wallet's balances right after it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub balances: Option<Vec<Balance>>,
@@ -410,6 +416,8 @@ pub fn purchase_view(record: &PurchaseRecord, with_balances: bool) -> PurchaseVi
             spend: exact(record.effects.spent()),
         },
         reward_breakdown: reward_entries(record),
+        ad_hoc_return: super::returns::ad_hoc_return(record),
+        ad_hoc_returns: super::returns::return_entries(record),
         balances: with_balances.then(|| vec![balance(currency, &record.balances_after)]),
     }
 }

@@ -1,0 +1,112 @@
+//! A wallet's side of ad hoc returns: the plan (`domain::purchase_return`) applied to the
+//! wallet (`Wallet::return_purchase`) and kept with the purchase, in one commit. A retry of
+//! a return (same purchase, same reference number, same body) gets the first outcome; the
+//! same reference number with a different body is refused.
+
+use super::{Life, Reply, WalletEntity, WalletError};
+use crate::domain::ids::{PurchaseId, ReferenceNumber};
+use crate::domain::purchase::PurchaseRecord;
+use crate::domain::purchase_return::{self, PurchaseReturn, Returned, ReversalRule};
+use crate::domain::wallet::{CommandError, ReturnTotals, TakeBack};
+use crate::metrics_names as names;
+use crate::storage::WriteSet;
+use std::sync::Arc;
+
+/// An ad hoc return as the engine hands it to the purchase's wallet.
+#[derive(Debug, Clone)]
+pub struct NewReturn {
+    pub purchase_id: PurchaseId,
+    pub reference_number: ReferenceNumber,
+    pub date: Option<i64>,
+    pub returned: Returned,
+    pub body_hash: [u8; 32],
+    pub rule: ReversalRule,
+}
+
+impl WalletEntity {
+    /// Answers the purchase with its returns and the id of this one.
+    pub(super) fn return_purchase(
+        &mut self,
+        life: &mut Life<Self>,
+        request: NewReturn,
+        reply: Reply<(Arc<PurchaseRecord>, PurchaseId)>,
+    ) {
+        let record = match self.find_purchase(life, request.purchase_id) {
+            Ok(Some(record)) if record.request.wallet_id == life.key().1 => record,
+            Ok(_) => {
+                let _ = reply.send(Err(WalletError::PurchaseNotFound));
+                return;
+            }
+            Err(error) => {
+                let _ = reply.send(Err(error));
+                return;
+            }
+        };
+        let tenant = life.key().0;
+        let id = PurchaseId::for_return(&tenant, record.id, &request.reference_number);
+        if let Some(done) = record.returns.iter().find(|done| done.id == id) {
+            let answer = if done.body_hash == request.body_hash {
+                Ok((record.clone(), id))
+            } else {
+                Err(WalletError::ReferenceConflict)
+            };
+            life.answer_after_durable(reply, answer);
+            return;
+        }
+        let plan = match purchase_return::plan(&record, &request.returned, request.rule, record.request.currency) {
+            Ok(plan) => plan,
+            Err(refusal) => {
+                let _ = reply.send(Err(WalletError::ReturnRefused(refusal)));
+                return;
+            }
+        };
+        let now = self.clock.now_s();
+        let mut writes = WriteSet::default();
+        if let Err(fault) = self.sweep(life, now, &mut writes) {
+            return self.fault(life, reply, &fault);
+        }
+        let prior = match ReturnTotals::of(record.returns.iter().map(|done| &done.effects)) {
+            Ok(prior) => prior,
+            Err(fault) => return self.fault(life, reply, &fault),
+        };
+        let (event, effects) = match self.wallet.return_purchase(
+            now,
+            record.id,
+            &record.effects,
+            &prior,
+            TakeBack {
+                reversals: &plan.reversals,
+                spend_back: plan.spend_back,
+            },
+            self.balance_max,
+        ) {
+            Ok(done) => done,
+            Err(CommandError::Fault(fault)) => return self.fault(life, reply, &fault),
+            Err(CommandError::Rejected(rejection)) => {
+                return life.commit_then_answer(writes, reply, Err(WalletError::Rejected(rejection)))
+            }
+        };
+        metrics::counter!(names::PURCHASES_TOTAL, "outcome" => "returned").increment(1);
+        self.add_events(life, &mut writes, &[event]);
+        // A spend given back to a lot that has since expired expires again at once.
+        if let Err(fault) = self.sweep(life, now, &mut writes) {
+            return self.fault(life, reply, &fault);
+        }
+        let mut returned = (*record).clone();
+        returned.returns.push(PurchaseReturn {
+            id,
+            reference_number: request.reference_number,
+            body_hash: request.body_hash,
+            date: request.date.map_or(now, |date| date.min(now)),
+            posted_on: now,
+            amount: plan.amount,
+            lines: plan.lines,
+            reversed: plan.reversals,
+            effects,
+        });
+        let returned = Arc::new(returned);
+        writes.purchase(&returned);
+        life.commit_then_reply(writes, reply, (returned.clone(), id));
+        self.remember(life, returned);
+    }
+}

@@ -6,6 +6,7 @@ mod api_keys;
 mod bench_tool;
 mod budgets;
 mod bulk;
+mod closed_loop;
 mod compatibility;
 mod concurrency;
 mod contact_purchases;

@@ -61,7 +61,27 @@ async fn the_back_office_makes_and_changes_schemes_and_refuses_bad_ones_by_name(
     for (body, parameter) in [
         (
             json!({"name": "Closed", "sign_up_option": "CLOSE_LOOP_SIGN_UP"}),
-            "sign_up_option",
+            "sign_up_method",
+        ),
+        (
+            json!({"name": "Closed", "sign_up_option": "CLOSE_LOOP_SIGN_UP", "sign_up_method": "EMAIL_DOMAIN"}),
+            "email_domains",
+        ),
+        (
+            json!({"name": "Closed", "sign_up_option": "CLOSE_LOOP_SIGN_UP", "sign_up_method": "EMAIL_DOMAIN", "email_domains": ["not a domain"]}),
+            "email_domains",
+        ),
+        (
+            json!({"name": "Closed", "sign_up_option": "CLOSE_LOOP_SIGN_UP", "sign_up_method": "CODE", "email_domains": ["crm.com"]}),
+            "email_domains",
+        ),
+        (
+            json!({"name": "Closed", "sign_up_option": "CLOSE_LOOP_SIGN_UP", "sign_up_method": "GUESS"}),
+            "sign_up_method",
+        ),
+        (
+            json!({"name": "Open", "sign_up_option": "SELF_SIGN_UP", "sign_up_method": "CODE"}),
+            "sign_up_method",
         ),
         (json!({"name": "Odd", "sign_up_option": "SOMETIMES"}), "sign_up_option"),
         (json!({"name": " ", "sign_up_option": "SELF_SIGN_UP"}), "name"),

@@ -20,6 +20,8 @@ pub enum ContactActorError {
     #[error("{0}")]
     Invalid(ContactError),
     #[error("{0}")]
+    Scheme(crate::domain::scheme::SchemeError),
+    #[error("{0}")]
     Storage(String),
     /// The command could not be applied (a panic); nothing of it was kept.
     #[error("the contact could not apply the command")]
@@ -78,6 +80,9 @@ pub enum ContactCommand {
     SignScheme {
         scheme: Box<RewardScheme>,
         join: bool,
+        /// A checked sign-up code's record, marked used: committed with the sign-up (only
+        /// when it signs the contact up).
+        code: Option<WriteSet>,
         now: i64,
     },
 }
@@ -173,7 +178,12 @@ impl Entity for ContactEntity {
                 writes.extend(extra);
                 self.commit_then_reply(life, writes, Some(updated.clone()), updated, reply);
             }
-            ContactCommand::SignScheme { scheme, join, now } => {
+            ContactCommand::SignScheme {
+                scheme,
+                join,
+                code,
+                now,
+            } => {
                 let Some(current) = self.contact.clone() else {
                     let _ = reply.send(Err(ContactActorError::NotFound));
                     return;
@@ -187,17 +197,20 @@ impl Entity for ContactEntity {
                         return;
                     }
                 };
-                match scheme.sign(current.id, record.as_ref(), join, now) {
+                match scheme.sign(current.id, record.as_ref(), join, code.is_some(), now) {
                     Ok(None) => {
                         let _ = reply.send(Ok(current));
                     }
                     Ok(Some(changed)) => {
                         let mut writes = WriteSet::default();
                         writes.scheme_membership(&current.tenant, &changed);
+                        if let Some(code) = code {
+                            writes.extend(code);
+                        }
                         self.commit_then_reply(life, writes, Some(current.clone()), current, reply);
                     }
-                    Err(_) => {
-                        let _ = reply.send(Err(ContactActorError::Internal));
+                    Err(error) => {
+                        let _ = reply.send(Err(ContactActorError::Scheme(error)));
                     }
                 }
             }

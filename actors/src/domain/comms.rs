@@ -27,6 +27,8 @@ pub enum MessageKind {
     OneTimePassword,
     EmailVerification,
     PasswordReset,
+    /// A code to sign up to a closed-loop reward scheme.
+    SchemeSignUp,
 }
 
 impl MessageKind {
@@ -35,6 +37,7 @@ impl MessageKind {
             MessageKind::OneTimePassword => "ONE_TIME_PASSWORD",
             MessageKind::EmailVerification => "EMAIL_VERIFICATION",
             MessageKind::PasswordReset => "PASSWORD_RESET",
+            MessageKind::SchemeSignUp => "SCHEME_SIGN_UP",
         }
     }
 }

@@ -61,6 +61,7 @@ impl From<ContactActorError> for EngineError {
             ContactActorError::AlreadyExists => EngineError::AlreadyExists("contact"),
             ContactActorError::NotFound => EngineError::NotFound("contact"),
             ContactActorError::Invalid(error) => invalid(error.parameter(), error),
+            ContactActorError::Scheme(error) => invalid(error.parameter(), error),
             ContactActorError::Storage(error) => EngineError::Storage(error),
             ContactActorError::Internal => EngineError::Internal("contact"),
             ContactActorError::Retry => EngineError::Busy("contact"),

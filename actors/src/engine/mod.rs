@@ -47,8 +47,9 @@ mod organisations;
 mod purchases;
 mod returns;
 pub use returns::{PurchaseRef, ReturnSubmission};
+mod scheme_codes;
 mod schemes;
-pub use schemes::{ContactScheme, NewScheme, SchemeUpdate};
+pub use schemes::{ContactScheme, NewScheme, SchemeUpdate, SignUpOutcome, SignUpProof};
 pub mod settings;
 pub use settings::{
     AccessSettings, DurabilityHook, EngineSettings, JournalSettings, OrganisationSettings, OtpSettings,

@@ -2,10 +2,11 @@
 //! with whether they belong, and joined and left through the contact's actor (its records
 //! for schemes are its state).
 
+pub use super::scheme_codes::{SignUpOutcome, SignUpProof};
 use super::{invalid, Engine, EngineError};
 use crate::actors::contact::ContactCommand;
 use crate::domain::ids::{ContactId, SchemeId, Tenant};
-use crate::domain::scheme::{RewardScheme, SchemeError, SchemeMembership, SignUpOption};
+use crate::domain::scheme::{RewardScheme, SchemeError, SchemeMembership, SignUpMethod, SignUpOption};
 use crate::storage::WriteSet;
 
 /// A scheme to make.
@@ -15,6 +16,8 @@ pub struct NewScheme {
     pub description: Option<String>,
     pub terms_and_conditions: Option<String>,
     pub sign_up_option: SignUpOption,
+    /// For CLOSE_LOOP_SIGN_UP: by email domain (with its domains) or by code.
+    pub sign_up_method: Option<SignUpMethod>,
 }
 
 /// A change to a scheme: `None` leaves a field as it is. The sign-up option is fixed at
@@ -25,6 +28,9 @@ pub struct SchemeUpdate {
     pub description: Option<String>,
     pub terms_and_conditions: Option<String>,
     pub sign_up_option: Option<SignUpOption>,
+    /// A scheme's method is fixed; its email domains may be replaced.
+    pub sign_up_method: Option<String>,
+    pub email_domains: Option<Vec<String>>,
 }
 
 /// A scheme as a contact sees it: whether it belongs.
@@ -36,6 +42,19 @@ pub struct ContactScheme {
 
 fn scheme_error(error: SchemeError) -> EngineError {
     invalid(error.parameter(), error)
+}
+
+/// Domains as given, trimmed and in lower case (DNS names are case-blind).
+fn lower_domains(method: SignUpMethod) -> SignUpMethod {
+    match method {
+        SignUpMethod::EmailDomain(domains) => SignUpMethod::EmailDomain(
+            domains
+                .iter()
+                .map(|domain| domain.trim().to_ascii_lowercase())
+                .collect(),
+        ),
+        SignUpMethod::Code => SignUpMethod::Code,
+    }
 }
 
 /// An optional text as given: trimmed, empty meaning none.
@@ -58,6 +77,7 @@ impl Engine {
             sign_up_option: new.sign_up_option,
             created_on: now,
             updated_on: now,
+            sign_up_method: new.sign_up_method.map(lower_domains),
         };
         scheme.validate().map_err(scheme_error)?;
         let mut writes = WriteSet::default();
@@ -98,7 +118,25 @@ impl Engine {
                 "a scheme's sign-up option is fixed when it is made (who belongs depends on it)",
             ));
         }
+        if update
+            .sign_up_method
+            .as_deref()
+            .is_some_and(|method| Some(method) != current.sign_up_method.as_ref().map(SignUpMethod::code))
+        {
+            return Err(invalid(
+                "sign_up_method",
+                "a scheme's sign-up method is fixed when it is made",
+            ));
+        }
         let mut updated = current.clone();
+        if let Some(domains) = update.email_domains {
+            match &current.sign_up_method {
+                Some(SignUpMethod::EmailDomain(_)) => {
+                    updated.sign_up_method = Some(lower_domains(SignUpMethod::EmailDomain(domains)));
+                }
+                _ => return Err(scheme_error(SchemeError::BadDomains)),
+            }
+        }
         if let Some(name) = update.name {
             updated.name = name.trim().to_string();
         }
@@ -191,18 +229,27 @@ impl Engine {
     }
 
     /// Signs contact `id` up to scheme `scheme` (`join`) or out of it. Doing what is done
-    /// already changes nothing.
+    /// already changes nothing. A closed-loop scheme is joined with a sign-up code, or,
+    /// by email domain, with an address to mail one to (`proof`).
     pub async fn sign_scheme(
         &self,
         tenant: Tenant,
         id: ContactId,
         scheme: SchemeId,
         join: bool,
-    ) -> Result<(), EngineError> {
+        proof: Option<SignUpProof>,
+    ) -> Result<SignUpOutcome, EngineError> {
         self.check_open()?;
         let scheme = self.scheme(&tenant, scheme)?;
-        if scheme.sign_up_option == SignUpOption::CloseLoopSignUp {
-            return Err(scheme_error(SchemeError::ClosedLoopNotAvailable));
+        if join && scheme.sign_up_option == SignUpOption::CloseLoopSignUp {
+            return match proof {
+                Some(SignUpProof::Code(code)) => {
+                    self.sign_up_with_code(tenant, id, Some(scheme.id), &code).await?;
+                    Ok(SignUpOutcome::Signed)
+                }
+                Some(SignUpProof::Email(email)) => self.mail_sign_up_code(tenant, id, &scheme, &email).await,
+                None => Err(scheme_error(SchemeError::NeedsCode)),
+            };
         }
         let now = self.now();
         self.ask_contact(
@@ -210,10 +257,11 @@ impl Engine {
             ContactCommand::SignScheme {
                 scheme: Box::new(scheme),
                 join,
+                code: None,
                 now,
             },
         )
         .await?;
-        Ok(())
+        Ok(SignUpOutcome::Signed)
     }
 }

@@ -27,6 +27,15 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
     }
 }
 
+/// A new sign-up code for a closed-loop scheme: `CODE_CHARS` characters of `CODE_ALPHABET`.
+pub fn sign_up_code() -> String {
+    use crate::domain::scheme::{CODE_ALPHABET, CODE_CHARS};
+    let mut rng = rand::rng();
+    (0..CODE_CHARS)
+        .map(|_| char::from(CODE_ALPHABET[rng.random_range(0..CODE_ALPHABET.len())]))
+        .collect()
+}
+
 /// A new opaque token (refresh tokens): 256 random bits, URL-safe.
 pub fn random_token(prefix: &str) -> String {
     format!("{prefix}{}", hex::encode(rand::random::<[u8; 32]>()))

@@ -41,6 +41,7 @@
 //! | `a`    | business id, 1, TAP id     | TapEntry            |
 //! | `m`    | tenant, contact id, business id | Membership: a registry contact's businesses |
 //! | `l`    | sha256(sign-in identity)       | i64: locked until (epoch s), after repeated wrong passwords |
+//! | `s`    | sha256(tenant, sign-up code)   | SignUpCode: a closed-loop scheme's one-time code |
 //! | `x`    | expiry (BE, sign-flipped), tenant, wallet id | LotExpiry: a wallet holds a lot expiring then (the sweep's index) |
 //! | `M`    | name                           | meta value          |
 //! | `L`    | (nothing)                      | LSN derived, BE u64 |
@@ -90,6 +91,7 @@ pub const BUDGET: u8 = b'u';
 pub const CONTACT_TOKEN: u8 = b'k';
 pub const TOKEN_CODE: u8 = b'n';
 pub const LOT_EXPIRY: u8 = b'x';
+pub const SIGN_UP_CODE: u8 = b's';
 pub const META: u8 = b'M';
 pub const DERIVED_LSN: u8 = b'L';
 
@@ -119,6 +121,21 @@ pub fn wallet_snapshot(tenant: &Tenant, id: WalletId) -> Vec<u8> {
 
 pub fn reward_history(tenant: &Tenant, id: WalletId) -> Vec<u8> {
     tenant_key(REWARD_HISTORY, tenant, id.as_bytes())
+}
+
+pub fn sign_up_code(hash: &[u8; 32]) -> Vec<u8> {
+    prefixed(SIGN_UP_CODE, hash)
+}
+
+/// What a sign-up code is stored under: a hash of its tenant and its (normalised) text, so
+/// the same code in two businesses are two codes, and the text is never stored.
+pub fn sign_up_code_hash(tenant: &Tenant, code: &str) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(b"sign-up-code:");
+    hasher.update(tenant.key_bytes());
+    hasher.update(code.as_bytes());
+    hasher.finalize().into()
 }
 
 /// Every wallet's lots by expiry: the scheduled sweep reads this prefix in order.

@@ -2,11 +2,12 @@
 //! Each old layout is a prefix of the new one, so old bytes never pass for the new layout;
 //! the record families try today's layout first and upgrade on a miss.
 
-use crate::domain::ids::{ApiKeyId, Mode, OfferId, OrganisationId, PurchaseId, Tenant};
+use crate::domain::ids::{ApiKeyId, Mode, OfferId, OrganisationId, PurchaseId, SchemeId, Tenant};
 use crate::domain::money::Currency;
 use crate::domain::offer::{AwardExplanation, AwardRule, LineClass, OfferState, OfferTerms, RewardOffer};
 use crate::domain::organisation::{ApiKeyKind, ApiKeyRecord, Organisation, OrganisationType};
 use crate::domain::purchase::{PurchaseRecord, PurchaseRequest, PurchaseState, SaleOrganisation};
+use crate::domain::scheme::{RewardScheme, SignUpOption};
 use crate::domain::wallet::{Balances, PurchaseEffects};
 use crate::storage::codec::{decode, CodecError};
 use serde::{Deserialize, Serialize};
@@ -151,6 +152,35 @@ impl From<LegacyPurchaseRecordExplained> for PurchaseRecord {
             classes: old.classes,
             explanations: old.explanations,
             ..PurchaseRecord::from(old.at)
+        }
+    }
+}
+
+/// The layout of `RewardScheme` before closed-loop schemes (a prefix of today's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegacyRewardScheme {
+    pub id: SchemeId,
+    pub tenant: Tenant,
+    pub name: String,
+    pub description: Option<String>,
+    pub terms_and_conditions: Option<String>,
+    pub sign_up_option: SignUpOption,
+    pub created_on: i64,
+    pub updated_on: i64,
+}
+
+impl From<LegacyRewardScheme> for RewardScheme {
+    fn from(old: LegacyRewardScheme) -> RewardScheme {
+        RewardScheme {
+            id: old.id,
+            tenant: old.tenant,
+            name: old.name,
+            description: old.description,
+            terms_and_conditions: old.terms_and_conditions,
+            sign_up_option: old.sign_up_option,
+            created_on: old.created_on,
+            updated_on: old.updated_on,
+            sign_up_method: None,
         }
     }
 }
@@ -333,6 +363,27 @@ mod tests {
         let read = decode_purchase(&bytes).unwrap();
         assert_eq!(read.classes, new.classes);
         assert!(read.returns.is_empty());
+    }
+
+    #[test]
+    fn schemes_of_before_closed_loops_read_without_a_method() {
+        let old = LegacyRewardScheme {
+            id: SchemeId::random(),
+            tenant: Tenant {
+                organisation: OrganisationId::random(),
+                mode: Mode::Live,
+            },
+            name: "Club".into(),
+            description: None,
+            terms_and_conditions: Some("T".into()),
+            sign_up_option: SignUpOption::SelfSignUp,
+            created_on: 1,
+            updated_on: 2,
+        };
+        let bytes = encode(&old);
+        assert!(decode::<RewardScheme>(&bytes).is_err());
+        let read = RewardScheme::from(decode::<LegacyRewardScheme>(&bytes).unwrap());
+        assert_eq!((read.name.as_str(), read.sign_up_method), ("Club", None));
     }
 
     #[test]

@@ -97,7 +97,7 @@ impl Family {
             PURCHASE | IDEMPOTENCY | REWARD_HISTORY | LOT_EXPIRY => Family::Purchases,
             CONTACT | CONTACT_CODE | WALLET_CODE | CONTACT_IDENTITY | CONTACT_PREFERENCES | CONTACT_DETAILS
             | CONTACT_IDENTITIES | MEMBERSHIP | SCHEME_MEMBERSHIP | CONTACT_TOKEN | TOKEN_CODE => Family::Contacts,
-            OFFER | SCHEME | BUDGET => Family::Offers,
+            OFFER | SCHEME | BUDGET | SIGN_UP_CODE => Family::Offers,
             ORGANISATION | ORGANISATION_CHILD | API_KEY | API_KEY_ID | ORGANISATION_API_KEY | TAP => {
                 Family::Organisations
             }
@@ -329,6 +329,7 @@ mod tests {
             WALLET_SNAPSHOT,
             REWARD_HISTORY,
             LOT_EXPIRY,
+            SIGN_UP_CODE,
             BUDGET,
             CONTACT_TOKEN,
             TOKEN_CODE,

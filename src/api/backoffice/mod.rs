@@ -46,6 +46,7 @@ pub fn scope(bulk_body_bytes_max: usize) -> actix_web::Scope {
         .service(schemes::list_schemes)
         .service(schemes::get_scheme)
         .service(schemes::update_scheme)
+        .service(schemes::issue_codes)
         .service(purchases::create_return)
         .service(purchases::create_purchase)
         .service(purchases::get_purchase)

@@ -51,6 +51,7 @@ pub fn scope() -> actix_web::Scope {
         .service(purchases::get_purchase)
         .service(offers::list_offers)
         .service(offers::get_offer)
+        .service(schemes::verify_sign_up)
         .service(schemes::contact_rewards)
         .service(schemes::list_schemes)
         .service(schemes::sign_up_or_out)

@@ -4,10 +4,11 @@
 
 use super::contacts::IdView;
 use super::ContactToken;
-use crate::api::backoffice::schemes::scheme_id;
+use crate::api::backoffice::schemes::{email_domains, scheme_id};
 use crate::api::errors::{ApiError, ErrorBody};
 use crate::api::wire::{Paged, Paging};
 use actix_web::{get, post, web, HttpResponse};
+use rewards_engine::engine::{SignUpOutcome, SignUpProof};
 use rewards_engine::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -26,8 +27,13 @@ pub struct ContactSchemeView {
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// AUTO_SIGN_UP or SELF_SIGN_UP.
+    /// AUTO_SIGN_UP, SELF_SIGN_UP or CLOSE_LOOP_SIGN_UP.
     pub sign_up_option: &'static str,
+    /// For CLOSE_LOOP_SIGN_UP: EMAIL_DOMAIN or CODE.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sign_up_method: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_domains: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub terms_and_conditions: Option<String>,
     /// Whether the contact belongs to it.
@@ -46,6 +52,10 @@ pub struct SchemeActionBody {
     /// are taken too).
     pub action: String,
     pub reward_scheme_id: String,
+    /// Signing up to a closed-loop scheme by email domain: the address to mail a code to.
+    pub email_address: Option<String>,
+    /// Signing up to a closed-loop scheme: the code (mailed, or handed out by the business).
+    pub sign_up_code: Option<String>,
 }
 
 /// The business's reward schemes, each with whether the signed-in contact belongs to it.
@@ -67,10 +77,12 @@ pub async fn list_schemes(
     let content = schemes
         .into_iter()
         .map(|seen| ContactSchemeView {
+            email_domains: email_domains(&seen.scheme),
             id: seen.scheme.id.to_string(),
             name: seen.scheme.name,
             description: seen.scheme.description,
             sign_up_option: seen.scheme.sign_up_option.code(),
+            sign_up_method: seen.scheme.sign_up_method.as_ref().map(|method| method.code()),
             terms_and_conditions: seen.scheme.terms_and_conditions,
             is_signed: seen.is_signed,
         })
@@ -79,14 +91,17 @@ pub async fn list_schemes(
 }
 
 /// Sign the contact up to a reward scheme, or out of it. Doing what is done already
-/// changes nothing; the answer is the scheme's id either way.
+/// changes nothing; the answer is the scheme's id either way. A closed-loop scheme takes a
+/// `sign_up_code`; one by email domain also takes an `email_address`, to which a code is
+/// mailed (204: sign up with it here, or through the verification link).
 #[utoipa::path(
     tag = "Self-service reward schemes",
     params(("id" = String, Path)),
     request_body = SchemeActionBody,
     responses(
-        (status = 201, body = IdView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)
+        (status = 201, body = IdView), (status = 204, description = "A sign-up code was mailed to email_address"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)
     ),
     security(("authorization_self_service" = []))
 )]
@@ -110,8 +125,39 @@ pub async fn sign_up_or_out(
         }
     };
     let scheme = scheme_id(&body.reward_scheme_id)?;
-    engine.sign_scheme(token.tenant, id, scheme, join).await?;
-    Ok(HttpResponse::Created().json(IdView { id: scheme.to_string() }))
+    let proof = match (body.sign_up_code, body.email_address) {
+        (Some(code), _) => Some(SignUpProof::Code(code)),
+        (None, Some(email)) => Some(SignUpProof::Email(email)),
+        (None, None) => None,
+    };
+    match engine.sign_scheme(token.tenant, id, scheme, join, proof).await? {
+        SignUpOutcome::Signed => Ok(HttpResponse::Created().json(IdView { id: scheme.to_string() })),
+        SignUpOutcome::CodeSent => Ok(HttpResponse::NoContent().finish()),
+    }
+}
+
+/// Verify a closed-loop sign-up: the code mailed to the contact (or handed out by the
+/// business) signs the signed-in contact up to the scheme it is for, once.
+#[utoipa::path(
+    tag = "Self-service reward schemes",
+    params(("sign_up_code" = String, Path)),
+    responses(
+        (status = 200, body = IdView, description = "Signed up; the scheme's id"),
+        (status = 400, body = ErrorBody, description = "An unknown, used or expired code, or another contact's"),
+        (status = 401, body = ErrorBody)
+    ),
+    security(("authorization_self_service" = []))
+)]
+#[get("/contacts/reward_schemes/verification/{sign_up_code}")]
+pub async fn verify_sign_up(
+    token: ContactToken,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let scheme = engine
+        .sign_up_with_code(token.tenant, token.contact, None, &path)
+        .await?;
+    Ok(HttpResponse::Ok().json(IdView { id: scheme.to_string() }))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

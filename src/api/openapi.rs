@@ -194,6 +194,8 @@ pub struct ApiDoc;
     purchases::get_purchase,
     purchases::cancel_purchase,
     purchases::returns::create_return,
+    purchases::estimates::create_estimate,
+    purchases::estimates::get_estimate,
     purchases::create_purchases_bulk,
     wallets::get_wallet,
     wallets::list_journals,

@@ -3,7 +3,9 @@
 //! link or by sign-up; a code lets one contact in once, however many race for it.
 
 use crate::helpers::*;
+use crate::receiver::Receiver;
 use serde_json::{json, Value};
+use std::time::{Duration, Instant};
 
 async fn scheme(app: &TestApp, body: Value) -> String {
     let made = app.post("/backoffice/v2/reward_schemes", &body).await;
@@ -34,17 +36,22 @@ async fn signed(app: &TestApp, token: &str, scheme: &str) -> bool {
         .expect("the scheme is listed")
 }
 
-/// The sign-up code in the last message mailed to `to`.
-fn mailed_code(app: &TestApp, to: &str) -> String {
-    let pending = app.engine.outbox_pending(100).unwrap();
-    let message = pending
-        .iter()
-        .rev()
-        .find(|message| message.to == to)
-        .expect("a message was mailed");
-    assert_eq!(message.kind.code(), "SCHEME_SIGN_UP");
-    let line = message.body.lines().next().unwrap();
-    line.rsplit(' ').next().unwrap().to_string()
+/// The sign-up code in the last scheme message delivered to `to` (waits up to 10 s).
+async fn mailed_code(receiver: &Receiver, to: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let delivered = receiver.delivered();
+        let found = delivered
+            .iter()
+            .rev()
+            .find(|message| message["to"] == to && message["kind"] == "SCHEME_SIGN_UP");
+        if let Some(message) = found {
+            let line = message["body"].as_str().unwrap().lines().next().unwrap();
+            return line.rsplit(' ').next().unwrap().to_string();
+        }
+        assert!(Instant::now() < deadline, "no sign-up code reached {to}: {delivered:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 #[tokio::test]
@@ -199,7 +206,8 @@ async fn issued_codes_let_one_contact_in_each_once() {
 
 #[tokio::test]
 async fn email_domain_schemes_mail_a_code_to_the_contacts_own_address() {
-    let app = spawn_app().await;
+    let receiver = Receiver::start();
+    let app = crate::otp::spawn_with(&receiver, &[]).await;
     let club = scheme(
         &app,
         json!({"name": "Partners", "sign_up_option": "CLOSE_LOOP_SIGN_UP", "sign_up_method": "EMAIL_DOMAIN", "email_domains": ["Partner.example"]}),
@@ -236,12 +244,11 @@ async fn email_domain_schemes_mail_a_code_to_the_contacts_own_address() {
         assert_eq!(reply.status, 400, "{email}: {}", reply.body);
         assert_eq!(reply.body["parameters"][0], "email_address");
     }
-    assert!(app
-        .engine
-        .outbox_pending(10)
-        .unwrap()
+    outbox_drained(&app).await;
+    assert!(receiver
+        .delivered()
         .iter()
-        .all(|message| message.kind.code() != "SCHEME_SIGN_UP"));
+        .all(|message| message["kind"] != "SCHEME_SIGN_UP"));
     let asked = sign_up(
         &app,
         &cat_token,
@@ -251,7 +258,7 @@ async fn email_domain_schemes_mail_a_code_to_the_contacts_own_address() {
     .await;
     assert_eq!(asked.status, 204, "{}", asked.body);
     assert!(!signed(&app, &cat_token, &club).await, "not before the code comes back");
-    let code = mailed_code(&app, "cat@partner.example");
+    let code = mailed_code(&receiver, "cat@partner.example").await;
     // The code is Cat's: Dan cannot use it.
     let path = format!("/self-service/v2/contacts/reward_schemes/verification/{code}");
     let stolen = with_token(&app, &dan_token, "GET", &path, None).await;
@@ -272,7 +279,7 @@ async fn email_domain_schemes_mail_a_code_to_the_contacts_own_address() {
     )
     .await;
     assert_eq!(asked.status, 204, "{}", asked.body);
-    let code = mailed_code(&app, "eve@partner.example");
+    let code = mailed_code(&receiver, "eve@partner.example").await;
     app.clock.advance(DAY_S);
     let signed_in = contact_sign_in(&app, PUBLIC_KEY, "eve@example.com", "eve-password-1").await;
     let eve_token = signed_in.body["access_token"].as_str().unwrap().to_string();

@@ -15,6 +15,7 @@ mod contract_document;
 mod contract_fuzz;
 mod crash;
 mod crash_transfers;
+mod estimates;
 mod expiry;
 mod flow;
 mod helpers;

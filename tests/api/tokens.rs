@@ -153,7 +153,7 @@ async fn token_requests_are_checked_and_kept_to_their_contact() {
     let (other_id, _) = registered_contact(&app, "ugo@example.com", "ugo-password-1").await;
     for (body, field) in [
         (json!({"intent": "GIVE"}), "intent"),
-        (json!({"intent": "APPROVE_PURCHASE"}), "intent"),
+        (json!({"intent": "APPROVE_PURCHASE"}), "purchase.estimate_id"),
         (json!({"intent": "SPEND", "spend_amount": 0}), "spend_amount"),
         (json!({"intent": "SPEND", "spend_amount": -1}), "spend_amount"),
         (json!({"intent": "SPEND", "spend_amount": 0.001}), "spend_amount"),

@@ -18,7 +18,9 @@ use crate::domain::ids::{MessageId, PurchaseId, Tenant, TokenId, TransferId, Wal
 use crate::domain::offer::{OfferSet, RewardHistory};
 use crate::domain::purchase::PurchaseRecord;
 use crate::domain::transfer::{ActorMessage, TransferRecord};
-use crate::domain::wallet::{Balances, EntryKind, Wallet, WalletEvent, WalletFault, WalletHeader, WalletRejection};
+use crate::domain::wallet::{
+    Balances, Cause, EntryKind, Wallet, WalletEvent, WalletFault, WalletHeader, WalletRejection,
+};
 use crate::metrics_names as names;
 use crate::storage::{IdempotencyRecord, LotExpiry, StorageFailure, Store, StoreError, WriteSet};
 use rust_decimal::Decimal;
@@ -26,10 +28,12 @@ use rust_decimal::Decimal;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+pub(crate) mod estimates;
 mod purchases;
 mod returns;
 mod transfers;
 
+pub use estimates::NewEstimate;
 pub use purchases::{ensure_histories, mark_histories_kept, NewPurchase};
 pub use returns::NewReturn;
 
@@ -49,6 +53,10 @@ pub enum WalletError {
     TokenRefused(TokenRefusal),
     #[error("{0}")]
     ReturnRefused(crate::domain::purchase_return::ReturnError),
+    #[error("estimate not found")]
+    EstimateNotFound,
+    #[error("{0}")]
+    EstimateRefused(crate::domain::estimate::EstimateRefusal),
     /// The actor retired before handling the message; send it again.
     #[error("actor retired")]
     Retry,
@@ -103,6 +111,20 @@ pub enum WalletCommand {
     CancelPurchase {
         purchase_id: PurchaseId,
         reply: Reply<Arc<PurchaseRecord>>,
+    },
+    /// Works out a purchase estimate, holding its spend if asked.
+    Estimate {
+        estimate: Box<NewEstimate>,
+        hold: bool,
+        offers: Arc<OfferSet>,
+        reply: Reply<Arc<crate::domain::estimate::EstimateRecord>>,
+    },
+    /// The contact approves (or rejects) its estimate.
+    DecideEstimate {
+        id: crate::domain::ids::EstimateId,
+        contact: crate::domain::ids::ContactId,
+        approve: bool,
+        reply: Reply<Arc<crate::domain::estimate::EstimateRecord>>,
     },
     /// An ad hoc return of a purchase's goods; answers the purchase and the return's id.
     ReturnPurchase {
@@ -168,6 +190,8 @@ pub struct WalletEntity {
     history: RewardHistory,
     /// Contact tokens this actor marked used (the store may not show it yet).
     used_tokens: Recent<TokenId, PurchaseId>,
+    /// Estimates this actor wrote (the store may not show them yet).
+    estimates: Recent<crate::domain::ids::EstimateId, Arc<crate::domain::estimate::EstimateRecord>>,
     history_window_s: i64,
 }
 
@@ -199,6 +223,7 @@ impl Entity for WalletEntity {
             history,
             history_window_s: deps.history_window_s,
             used_tokens: Recent::new(),
+            estimates: Recent::new(),
         }))
     }
 
@@ -213,6 +238,18 @@ impl Entity for WalletEntity {
             } => self.post_purchase(life, purchase_id, *purchase, body_hash, &offers, reply),
             WalletCommand::CancelPurchase { purchase_id, reply } => self.cancel_purchase(life, purchase_id, reply),
             WalletCommand::ReturnPurchase { request, reply } => self.return_purchase(life, *request, reply),
+            WalletCommand::Estimate {
+                estimate,
+                hold,
+                offers,
+                reply,
+            } => self.estimate(life, *estimate, hold, &offers, reply),
+            WalletCommand::DecideEstimate {
+                id,
+                contact,
+                approve,
+                reply,
+            } => self.decide_estimate(life, id, contact, approve, reply),
             WalletCommand::Read { reply } => self.read(life, reply),
             WalletCommand::TransferOut {
                 transfer,
@@ -238,6 +275,9 @@ impl Entity for WalletEntity {
             WalletCommand::ReturnPurchase { reply, .. } => {
                 let _ = reply.send(Err(WalletError::Retry));
             }
+            WalletCommand::Estimate { reply, .. } | WalletCommand::DecideEstimate { reply, .. } => {
+                let _ = reply.send(Err(WalletError::Retry));
+            }
             WalletCommand::TransferOut { reply, .. } => {
                 let _ = reply.send(Err(WalletError::Retry));
             }
@@ -261,6 +301,7 @@ impl Entity for WalletEntity {
                 self.wallet = wallet;
                 self.history = history;
                 self.used_tokens.clear();
+                self.estimates.clear();
                 self.events_since_snapshot = replayed;
                 self.purchases.clear();
                 self.transfers.clear();
@@ -331,6 +372,15 @@ impl WalletEntity {
     /// due then is swept together). A lot spent before its expiry leaves its entry for the
     /// scheduled sweep to clear.
     fn index_expiries(&self, tenant: &Tenant, event: &WalletEvent, writes: &mut WriteSet) {
+        // A hold is given back when it expires: the sweep comes for it too.
+        if let Cause::Hold { expires_at, .. } = event.cause {
+            writes.lot_expiry(&LotExpiry {
+                expires_at,
+                tenant: *tenant,
+                wallet: self.wallet.header.id,
+            });
+            return;
+        }
         let mut last = None;
         for entry in &event.entries {
             let expiry = |expires_at| LotExpiry {
@@ -372,12 +422,15 @@ impl WalletEntity {
         life.commit_then_reply(writes, reply, swept);
     }
 
-    /// Expires what is due at `now`; says whether anything was.
+    /// Gives back holds that expired and expires lots due at `now` (holds first: what a
+    /// hold gives back to a lot past its expiry expires with it); says whether anything was.
     fn sweep(&mut self, life: &Life<Self>, now: i64, writes: &mut WriteSet) -> Result<bool, WalletFault> {
-        let Some(event) = self.wallet.sweep_expired(now)? else {
+        let mut events = self.wallet.release_expired_holds(now)?;
+        events.extend(self.wallet.sweep_expired(now)?);
+        if events.is_empty() {
             return Ok(false);
-        };
-        self.add_events(life, writes, &[event]);
+        }
+        self.add_events(life, writes, &events);
         Ok(true)
     }
 

@@ -11,12 +11,18 @@ use sha2::{Digest, Sha256};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TokenIntent {
     Spend,
+    /// The contact approved a purchase estimate (the token records it; it names no purchase).
+    ApprovePurchase,
+    /// The contact rejected a purchase estimate.
+    RejectPurchase,
 }
 
 impl TokenIntent {
     pub fn code(self) -> &'static str {
         match self {
             TokenIntent::Spend => "SPEND",
+            TokenIntent::ApprovePurchase => "APPROVE_PURCHASE",
+            TokenIntent::RejectPurchase => "REJECT_PURCHASE",
         }
     }
 }
@@ -51,6 +57,8 @@ pub enum TokenRefusal {
     Used,
     #[error("spend_request.amount must equal the contact token's spend amount")]
     AmountMismatch,
+    #[error("the contact token approves or rejects an estimate; it does not name a purchase's contact")]
+    NotForSpending,
 }
 
 impl ContactTokenRecord {

@@ -56,6 +56,10 @@ uuid_id!(
     /// An organisation of the network (a business in this issue).
     OrganisationId
 );
+uuid_id!(
+    /// A purchase estimate: a preview of a purchase's awards and spend, maybe holding funds.
+    EstimateId
+);
 uuid_id!(ContactId);
 uuid_id!(WalletId);
 uuid_id!(

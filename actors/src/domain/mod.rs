@@ -6,6 +6,7 @@ pub mod budget;
 pub mod comms;
 pub mod contact;
 pub mod contact_token;
+pub mod estimate;
 pub mod ids;
 pub mod money;
 pub mod offer;

@@ -19,7 +19,7 @@
 //!   the same pocket and expiry (the old lot's value is gone), and then settles the shortfall
 //!   its revocation caused.
 
-use super::ids::{ContactId, OfferId, PurchaseId, Tenant, TransferId, WalletCode, WalletId};
+use super::ids::{ContactId, EstimateId, OfferId, PurchaseId, Tenant, TransferId, WalletCode, WalletId};
 use super::money::Currency;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -89,13 +89,17 @@ pub enum EntryKind {
     TransferIn,
     /// Debit: part of an award lot taken back by an ad hoc return (the lot stays).
     AwardReturn,
+    /// Debit: value held for a purchase estimate (captured by its purchase, or released).
+    Hold,
+    /// Credit: held value given back to the lot it came from (or a new one, like a spend's).
+    HoldRelease,
 }
 
 impl EntryKind {
     pub fn is_credit(&self) -> bool {
         matches!(
             self,
-            EntryKind::Award | EntryKind::SpendReversal | EntryKind::TransferIn
+            EntryKind::Award | EntryKind::SpendReversal | EntryKind::TransferIn | EntryKind::HoldRelease
         )
     }
 
@@ -109,6 +113,8 @@ impl EntryKind {
             EntryKind::SpendReversal => "SPEND_REVERSAL",
             EntryKind::ShortfallSettlement => "SHORTFALL_SETTLEMENT",
             EntryKind::TransferOut | EntryKind::TransferIn => "TRANSFER",
+            EntryKind::Hold => "HOLD",
+            EntryKind::HoldRelease => "HOLD_RELEASE",
         }
     }
 }
@@ -157,6 +163,18 @@ pub enum Cause {
     TransferReturned(TransferId),
     /// Goods of a purchase brought back (an ad hoc return).
     PurchaseReturned(PurchaseId),
+    /// Funds held for a purchase estimate, until `expires_at` at the latest.
+    Hold {
+        estimate: EstimateId,
+        expires_at: i64,
+    },
+    /// A hold given back: the estimate expired, was rejected, or was used for less.
+    HoldReleased(EstimateId),
+    /// A hold taken by the estimate's purchase (what it did not need is given back here).
+    HoldCaptured {
+        estimate: EstimateId,
+        purchase: PurchaseId,
+    },
 }
 
 impl Cause {
@@ -177,6 +195,9 @@ impl Cause {
             Cause::TransferReceived(_) => "Transfer received",
             Cause::TransferReturned(_) => "Transfer returned",
             Cause::PurchaseReturned(_) => "Goods returned",
+            Cause::Hold { .. } => "Held for a purchase estimate",
+            Cause::HoldReleased(_) => "Hold released",
+            Cause::HoldCaptured { .. } => "Hold used by its purchase",
         }
     }
 
@@ -322,6 +343,9 @@ pub struct Wallet {
     spendable: BTreeSet<(i64, LotId)>,
     #[serde(skip)]
     totals: Option<Balances>,
+    /// Funds held for purchase estimates, by estimate (appended: older snapshots read
+    /// without it, `storage::legacy::LegacyWallet`).
+    holds: BTreeMap<EstimateId, HeldFunds>,
 }
 
 impl PartialEq for Wallet {
@@ -331,6 +355,7 @@ impl PartialEq for Wallet {
             && self.shortfall == other.shortfall
             && self.next_lot_id == other.next_lot_id
             && self.next_seq == other.next_seq
+            && self.holds == other.holds
     }
 }
 
@@ -344,6 +369,7 @@ impl Wallet {
             next_seq: 0,
             spendable: BTreeSet::new(),
             totals: Some(Balances::default()),
+            holds: BTreeMap::new(),
         }
     }
 
@@ -404,6 +430,7 @@ impl Wallet {
         for entry in &event.entries {
             self.apply_entry(entry)?;
         }
+        self.track_holds(event);
         self.next_seq += 1;
         Ok(())
     }
@@ -416,6 +443,7 @@ impl Wallet {
             cause,
             entries,
         };
+        self.track_holds(&event);
         self.next_seq += 1;
         event
     }
@@ -459,15 +487,17 @@ impl Wallet {
                 lot.amount = add(lot.amount, entry.amount)?;
                 lot.remaining = add(lot.remaining, entry.amount)?;
             }
-            EntryKind::SpendReversal => {
+            EntryKind::SpendReversal | EntryKind::HoldRelease => {
                 if entry.new_lot.is_some() {
                     lot.amount = add(lot.amount, entry.amount)?;
                 }
                 lot.remaining = add(lot.remaining, entry.amount)?;
             }
-            EntryKind::Spend | EntryKind::ShortfallSettlement | EntryKind::TransferOut | EntryKind::AwardReturn => {
-                lot.remaining = sub(lot.remaining, entry.amount)?
-            }
+            EntryKind::Spend
+            | EntryKind::ShortfallSettlement
+            | EntryKind::TransferOut
+            | EntryKind::AwardReturn
+            | EntryKind::Hold => lot.remaining = sub(lot.remaining, entry.amount)?,
             EntryKind::Expiration => {
                 lot.remaining = sub(lot.remaining, entry.amount)?;
                 lot.expired = add(lot.expired, entry.amount)?;
@@ -741,7 +771,7 @@ impl Wallet {
         }
         for (lot, amount) in restores {
             if amount > Decimal::ZERO {
-                self.give_back_spend(&mut entries, lot, amount)?;
+                self.give_back(&mut entries, lot, amount, EntryKind::SpendReversal)?;
             }
         }
         Ok(self.record(now, Cause::PurchaseCancelled(purchase), entries))
@@ -755,27 +785,10 @@ impl Wallet {
     }
 }
 
-#[cfg(test)]
-impl Wallet {
-    /// A new EUR wallet of a new live organisation.
-    pub(crate) fn for_tests() -> Wallet {
-        use crate::domain::ids::{Mode, OrganisationId};
-        Wallet::open(WalletHeader {
-            id: WalletId::random(),
-            tenant: Tenant {
-                organisation: OrganisationId::random(),
-                mode: Mode::Live,
-            },
-            contact_id: ContactId::random(),
-            code: WalletCode::parse("1234567890123456").unwrap(),
-            currency: Currency::parse("EUR").unwrap(),
-            created_on: 0,
-        })
-    }
-}
-
+mod holds;
 mod returns;
 mod transfers;
+pub use holds::{HeldFunds, WalletBeforeHolds};
 pub use returns::{AwardTaken, ReturnEffects, ReturnTotals, TakeBack};
 
 #[cfg(test)]

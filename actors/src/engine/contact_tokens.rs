@@ -24,6 +24,8 @@ pub struct NewContactToken {
     pub intent: TokenIntent,
     /// What to spend; `None`: as much as the wallet can.
     pub spend_amount: Option<Decimal>,
+    /// The purchase estimate an APPROVE_PURCHASE or REJECT_PURCHASE token decides.
+    pub estimate: Option<crate::domain::ids::EstimateId>,
 }
 
 fn new_codes() -> (String, String) {
@@ -50,6 +52,26 @@ impl Engine {
     ) -> Result<ContactTokenRecord, EngineError> {
         self.check_open()?;
         let route = self.contact_route(&tenant, &super::ContactRef::Id(contact))?;
+        match (new.intent, new.estimate) {
+            (TokenIntent::Spend, None) => {}
+            (TokenIntent::Spend, Some(_)) => {
+                return Err(invalid("purchase", "a SPEND token names no estimate"));
+            }
+            (_, None) => {
+                return Err(invalid(
+                    "purchase.estimate_id",
+                    "name the estimate to approve or reject",
+                ))
+            }
+            (intent, Some(estimate)) => {
+                if new.spend_amount.is_some() {
+                    return Err(invalid("spend_amount", "only a SPEND token carries a spend amount"));
+                }
+                // The decision is durable before the token is made.
+                let approve = intent == TokenIntent::ApprovePurchase;
+                self.decide_estimate(tenant, contact, estimate, approve).await?;
+            }
+        }
         let spend_amount = match new.spend_amount {
             None => None,
             Some(amount) => {

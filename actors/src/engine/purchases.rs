@@ -8,7 +8,7 @@ use crate::actors::wallet::{NewPurchase, WalletCommand};
 use crate::domain::access::Caller;
 use crate::domain::budget::{BudgetState, Hold};
 use crate::domain::contact_token::TokenRefusal;
-use crate::domain::ids::{ContactId, OfferId, OrganisationId, PurchaseId, Tenant, WalletId};
+use crate::domain::ids::{ContactId, EstimateId, OfferId, OrganisationId, PurchaseId, Tenant, WalletId};
 use crate::domain::money::{Amount, MoneyError};
 use crate::domain::offer::{LineClass, OfferSet, SaleFacts, SegmentProfile};
 use crate::domain::purchase::{PurchaseRecord, PurchaseRequest, SaleOrganisation, TransactionAmounts};
@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 impl Engine {
     /// Checks a submission against the contact's wallet and the rules, without posting it.
-    fn prepare_purchase(
+    pub(super) fn prepare_purchase(
         &self,
         submission: PurchaseSubmission,
         contact: &ContactRoute,
@@ -107,7 +107,7 @@ impl Engine {
 
     /// The facts about the sale that some active offer reads: where it was made and the
     /// organisations above it, the till, the contact's schemes and profile.
-    fn sale_facts(
+    pub(super) fn sale_facts(
         &self,
         tenant: &Tenant,
         contact: &ContactRoute,
@@ -258,6 +258,9 @@ impl Engine {
         let token = match &submission.contact {
             ContactRef::Token(code) => {
                 let token = self.token_by_code(&tenant, code)?;
+                if token.intent != crate::domain::contact_token::TokenIntent::Spend {
+                    return Err(contact_tokens::refusal(TokenRefusal::NotForSpending));
+                }
                 submission.spend = match (token.spend_amount, submission.spend) {
                     (Some(amount), Some((asked, _))) if asked != amount => {
                         return Err(contact_tokens::refusal(TokenRefusal::AmountMismatch))
@@ -271,8 +274,25 @@ impl Engine {
             _ => None,
         };
         let (request, classes) = self.prepare_purchase(submission, contact)?;
+        self.post_checked(tenant, contact, (request, classes, at), token, None)
+            .await
+    }
+
+    /// Posts a checked purchase (`(request, classes, where)`), named by `token` or coming
+    /// from estimate `estimate` (whose hold it captures).
+    pub(super) async fn post_checked(
+        &self,
+        tenant: Tenant,
+        contact: &ContactRoute,
+        (request, classes, at): (PurchaseRequest, Vec<LineClass>, SaleOrganisation),
+        token: Option<crate::domain::contact_token::ContactTokenRecord>,
+        estimate: Option<EstimateId>,
+    ) -> Result<Arc<PurchaseRecord>, EngineError> {
         let purchase_id = PurchaseId::for_reference(&tenant, &request.reference_number);
-        let body_hash = request.body_hash(&tenant, &at, &classes);
+        let mut body_hash = request.body_hash(&tenant, &at, &classes);
+        if let Some(estimate) = estimate {
+            body_hash = crate::engine::sha256(&format!("{}:{estimate}", hex::encode(body_hash)));
+        }
         let offers = self.offers(&tenant).await?;
         let facts = self.sale_facts(&tenant, contact, &at, &offers)?;
         let mut purchase = NewPurchase {
@@ -282,6 +302,7 @@ impl Engine {
             facts,
             grants: Vec::new(),
             token,
+            estimate,
         };
         let wallet_id = contact.wallet_id;
         // Another wallet's purchase with this reference in flight is a conflict; the same

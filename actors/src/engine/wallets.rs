@@ -32,6 +32,8 @@ impl Engine {
                 }
                 WalletError::TokenRefused(refused) => super::contact_tokens::refusal(refused),
                 WalletError::ReturnRefused(refused) => super::returns::refusal(refused),
+                WalletError::EstimateNotFound => EngineError::NotFound("estimate"),
+                WalletError::EstimateRefused(refused) => super::estimates::refusal(refused),
                 WalletError::ReferenceConflict => EngineError::ReferenceConflict,
                 WalletError::PurchaseNotFound => EngineError::NotFound("purchase"),
                 WalletError::TransferConflict => {

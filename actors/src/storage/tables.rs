@@ -94,7 +94,7 @@ impl Family {
             WALLET_SNAPSHOT => Family::WalletSnapshots,
             // A wallet's reward history sits with the purchases: new wallets have none, and
             // this family's filters answer those misses without a block read.
-            PURCHASE | IDEMPOTENCY | REWARD_HISTORY | LOT_EXPIRY => Family::Purchases,
+            PURCHASE | IDEMPOTENCY | REWARD_HISTORY | LOT_EXPIRY | ESTIMATE => Family::Purchases,
             CONTACT | CONTACT_CODE | WALLET_CODE | CONTACT_IDENTITY | CONTACT_PREFERENCES | CONTACT_DETAILS
             | CONTACT_IDENTITIES | MEMBERSHIP | SCHEME_MEMBERSHIP | CONTACT_TOKEN | TOKEN_CODE => Family::Contacts,
             OFFER | SCHEME | BUDGET | SIGN_UP_CODE => Family::Offers,
@@ -330,6 +330,7 @@ mod tests {
             REWARD_HISTORY,
             LOT_EXPIRY,
             SIGN_UP_CODE,
+            ESTIMATE,
             BUDGET,
             CONTACT_TOKEN,
             TOKEN_CODE,

@@ -119,7 +119,7 @@ impl Store {
         for item in self.records(Family::WalletSnapshots, keys::WALLET_SNAPSHOT) {
             let (_, value) = item?;
             report.wallets += 1;
-            let snapshot: Wallet = match decode(&value) {
+            let snapshot: Wallet = match super::records::decode_wallet(&value) {
                 Ok(wallet) => wallet,
                 Err(error) => {
                     report.findings.push(Finding {
@@ -141,6 +141,8 @@ impl Store {
             };
             let events = self.all_wallet_events(&tenant, id)?;
             let mut rebuilt = Wallet::open(snapshot.header.clone());
+            // Held per estimate: a captured hold is its purchase's spend.
+            let mut held: HashMap<crate::domain::ids::EstimateId, Decimal> = HashMap::new();
             let mut journal_sum = Decimal::ZERO;
             let mut replay_failed = false;
             for event in &events {
@@ -175,6 +177,22 @@ impl Store {
                 }
                 if let Cause::PurchaseCancelled(purchase) = event.cause {
                     journals.entry((tenant, purchase)).or_default().cancelled = true;
+                }
+                match event.cause {
+                    Cause::Hold { estimate, .. } => {
+                        let sum = event.entries.iter().filter(|entry| entry.kind == EntryKind::Hold);
+                        held.insert(estimate, sum.fold(Decimal::ZERO, |sum, entry| sum + entry.amount));
+                    }
+                    Cause::HoldCaptured { estimate, purchase } => {
+                        let back = event
+                            .entries
+                            .iter()
+                            .filter(|entry| entry.kind == EntryKind::HoldRelease);
+                        let back = back.fold(Decimal::ZERO, |sum, entry| sum + entry.amount);
+                        let spent = held.remove(&estimate).unwrap_or_default() - back;
+                        journals.entry((tenant, purchase)).or_default().spent += spent;
+                    }
+                    _ => {}
                 }
             }
             report.wallet_events += events.len() as u64;

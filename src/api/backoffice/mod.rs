@@ -48,6 +48,8 @@ pub fn scope(bulk_body_bytes_max: usize) -> actix_web::Scope {
         .service(schemes::update_scheme)
         .service(schemes::issue_codes)
         .service(purchases::create_return)
+        .service(purchases::create_estimate)
+        .service(purchases::get_estimate)
         .service(purchases::create_purchase)
         .service(purchases::get_purchase)
         .service(purchases::cancel_purchase)

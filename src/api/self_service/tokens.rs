@@ -11,10 +11,19 @@ use rewards_engine::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+/// The estimate an APPROVE_PURCHASE or REJECT_PURCHASE token decides.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TokenPurchase {
+    pub estimate_id: String,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct TokenBody {
-    /// SPEND (APPROVE_PURCHASE and REJECT_PURCHASE need purchase estimates, not kept yet).
+    /// SPEND, or APPROVE_PURCHASE / REJECT_PURCHASE with `purchase.estimate_id` (the
+    /// contact's decision on a purchase estimate: approving lets the till post it;
+    /// rejecting gives its hold back).
     pub intent: String,
+    pub purchase: Option<TokenPurchase>,
     /// What to spend; none: as much as the wallet holds, up to the purchase's total.
     pub spend_amount: Option<Money>,
     /// Spending from a community's wallet is not available yet.
@@ -63,10 +72,8 @@ impl From<&ContactTokenRecord> for TokenView {
 fn intent(field: &str, text: &str) -> Result<TokenIntent, ApiError> {
     match text {
         "SPEND" => Ok(TokenIntent::Spend),
-        "APPROVE_PURCHASE" | "REJECT_PURCHASE" => Err(ApiError::invalid(
-            field,
-            format!("{field} {text} approves purchase estimates, which are not available yet; use SPEND"),
-        )),
+        "APPROVE_PURCHASE" => Ok(TokenIntent::ApprovePurchase),
+        "REJECT_PURCHASE" => Ok(TokenIntent::RejectPurchase),
         other => Err(ApiError::invalid(
             field,
             format!("{field} must be SPEND, APPROVE_PURCHASE or REJECT_PURCHASE, not {other:?}"),
@@ -106,9 +113,17 @@ pub async fn create_token(
     let id = token.own(&path)?;
     let body = body.into_inner();
     no_community(&body.community_id)?;
+    let estimate = body
+        .purchase
+        .map(|purchase| {
+            rewards_engine::domain::ids::EstimateId::parse(&purchase.estimate_id)
+                .map_err(|_| ApiError::not_found("estimate"))
+        })
+        .transpose()?;
     let new = NewContactToken {
         intent: intent("intent", &body.intent)?,
         spend_amount: body.spend_amount.map(|amount| amount.0),
+        estimate,
     };
     let record = engine.create_contact_token(token.tenant, id, new).await?;
     Ok(HttpResponse::Ok().json(TokenView::from(&record)))
@@ -133,13 +148,7 @@ pub async fn list_tokens(
 ) -> Result<HttpResponse, ApiError> {
     let id = token.own(&path)?;
     no_community(&query.community_id)?;
-    let wanted = match query.intent.as_deref() {
-        None => None,
-        Some("APPROVE_PURCHASE" | "REJECT_PURCHASE") => {
-            return Ok(HttpResponse::Ok().json(TokenList { content: Vec::new() }))
-        }
-        Some(text) => Some(intent("intent", text)?),
-    };
+    let wanted = query.intent.as_deref().map(|text| intent("intent", text)).transpose()?;
     let records = engine.contact_tokens(&token.tenant, id, wanted)?;
     Ok(HttpResponse::Ok().json(TokenList {
         content: records.iter().map(TokenView::from).collect(),

@@ -29,6 +29,8 @@ pub struct NewPurchase {
     pub grants: Vec<(OfferId, Hold)>,
     /// The contact token that named the contact: used by this purchase, in its commit.
     pub token: Option<ContactTokenRecord>,
+    /// The estimate it comes from: used by this purchase, its hold captured, in its commit.
+    pub estimate: Option<crate::domain::ids::EstimateId>,
 }
 
 impl NewPurchase {
@@ -172,6 +174,26 @@ impl WalletEntity {
                 Some(token)
             }
         };
+        let estimate = match posted.estimate {
+            None => None,
+            Some(id) => match self.find_estimate(life, id) {
+                Ok(Some(estimate)) => match estimate.usable_by(purchase_id, now) {
+                    Ok(()) => Some(estimate),
+                    Err(refusal) => {
+                        let _ = reply.send(Err(super::estimates::refused(refusal)));
+                        return;
+                    }
+                },
+                Ok(None) => {
+                    let _ = reply.send(Err(WalletError::EstimateNotFound));
+                    return;
+                }
+                Err(error) => {
+                    let _ = reply.send(Err(error));
+                    return;
+                }
+            },
+        };
         let mut writes = WriteSet::default();
         let mut sends = false;
         if let Err(fault) = self.sweep(life, now, &mut writes) {
@@ -206,14 +228,42 @@ impl WalletEntity {
         }
         evaluated.retain(|award| award.grant.amount > Decimal::ZERO);
         let grants: Vec<AwardGrant> = evaluated.iter().map(|award| award.grant).collect();
+        // An estimate's hold is the purchase's spend: captured first, in this commit.
+        let mut spend = request.spend;
+        let mut captured = None;
+        if let Some(estimate) = estimate.as_ref().filter(|estimate| estimate.held) {
+            match self.wallet.capture_hold(now, estimate.id, purchase_id, estimate.spend) {
+                Ok(Some((event, spent))) => {
+                    spend = None;
+                    captured = Some((event, spent));
+                }
+                Ok(None) => {}
+                Err(fault) => return self.fault(life, reply, &fault),
+            }
+        }
+        if let Some((event, _)) = &captured {
+            self.add_events(life, &mut writes, std::slice::from_ref(event));
+        }
+        let captured_hold = captured.is_some();
         match self
             .wallet
-            .post_purchase(now, purchase_id, request.spend, &grants, self.balance_max)
-        {
+            .post_purchase(now, purchase_id, spend, &grants, self.balance_max)
+            .map(|(event, mut effects)| {
+                if let Some((_, spent)) = captured {
+                    effects.spends = spent;
+                }
+                (event, effects)
+            }) {
             Err(CommandError::Fault(fault)) => self.fault(life, reply, &fault),
             Err(CommandError::Rejected(rejection)) => {
                 metrics::counter!(names::PURCHASES_TOTAL, "outcome" => "rejected").increment(1);
                 metrics::counter!(names::SPENDS_TOTAL, "outcome" => "refused").increment(1);
+                if captured_hold {
+                    // The hold was taken in memory: keep none of it (the wallet reloads).
+                    life.set_faulted();
+                    let _ = reply.send(Err(WalletError::Rejected(rejection)));
+                    return;
+                }
                 life.commit_then_answer(writes, reply, Err(WalletError::Rejected(rejection)));
             }
             Ok((event, effects)) => {
@@ -288,8 +338,18 @@ impl WalletEntity {
                 if let Some(token) = &token {
                     writes.contact_token(token);
                 }
+                let used = estimate.map(|estimate| {
+                    let mut used = (*estimate).clone();
+                    used.state = crate::domain::estimate::EstimateState::Used(purchase_id);
+                    let used = Arc::new(used);
+                    writes.estimate(&used);
+                    used
+                });
                 self.commit_waking(life, writes, sends, reply, record.clone());
                 self.remember(life, record);
+                if let Some(used) = used {
+                    self.remember_estimate(life, used);
+                }
                 if let Some(token) = token {
                     self.used_tokens
                         .remember(token.id, purchase_id, life.commits_submitted(), life.commits_settled());

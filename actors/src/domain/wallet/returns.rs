@@ -181,7 +181,7 @@ impl Wallet {
             self.push(&mut entries, entry)?;
         }
         for debit in &given {
-            self.give_back_spend(&mut entries, debit.lot, debit.amount)?;
+            self.give_back(&mut entries, debit.lot, debit.amount, EntryKind::SpendReversal)?;
         }
         let event = self.record(now, Cause::PurchaseReturned(purchase), entries);
         Ok((
@@ -193,13 +193,15 @@ impl Wallet {
         ))
     }
 
-    /// Credits `amount` of a spend back to the lot it came from (a new lot with its pocket
-    /// and expiry when that one was revoked), then settles the shortfall from it.
-    pub(super) fn give_back_spend(
+    /// Credits `amount` of a spend or a hold (`kind`) back to the lot it came from (a new
+    /// lot with its pocket and expiry when that one was revoked), then settles the
+    /// shortfall from it.
+    pub(super) fn give_back(
         &mut self,
         entries: &mut Vec<Entry>,
         from: LotId,
         amount: Decimal,
+        kind: EntryKind,
     ) -> Result<(), WalletFault> {
         let lot = self
             .lot(from)
@@ -216,7 +218,7 @@ impl Wallet {
             (from, None)
         };
         let entry = Entry {
-            kind: EntryKind::SpendReversal,
+            kind,
             lot: target,
             amount,
             new_lot,

@@ -427,3 +427,21 @@ fn a_transfer_received_is_open_money_settles_a_shortfall_and_respects_the_bound(
     ledger.receive(4, "7", d("10")).unwrap();
     assert_eq!(ledger.wallet.balances().total, d("10"));
 }
+
+impl Wallet {
+    /// A new EUR wallet of a new live organisation.
+    pub(crate) fn for_tests() -> Wallet {
+        use crate::domain::ids::{Mode, OrganisationId};
+        Wallet::open(WalletHeader {
+            id: WalletId::random(),
+            tenant: Tenant {
+                organisation: OrganisationId::random(),
+                mode: Mode::Live,
+            },
+            contact_id: ContactId::random(),
+            code: WalletCode::parse("1234567890123456").unwrap(),
+            currency: Currency::parse("EUR").unwrap(),
+            created_on: 0,
+        })
+    }
+}

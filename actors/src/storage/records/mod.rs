@@ -14,4 +14,5 @@ mod schemes;
 pub use purchases::IdempotencyRecord;
 mod transfers;
 mod wallets;
+pub(crate) use wallets::decode_wallet;
 pub use wallets::LotExpiry;

@@ -1,5 +1,7 @@
 //! Purchases, and the outcomes of `Idempotency-Key` commands.
 
+use crate::domain::estimate::EstimateRecord;
+use crate::domain::ids::EstimateId;
 use crate::storage::*;
 
 /// The stored outcome of an `Idempotency-Key` command: the body it came with and the
@@ -26,12 +28,20 @@ impl Store {
         Ok(())
     }
 
+    pub fn estimate(&self, tenant: &Tenant, id: EstimateId) -> Result<Option<EstimateRecord>, StoreError> {
+        self.get(&keys::estimate(tenant, id))
+    }
+
     pub fn idempotency(&self, tenant: &Tenant, key_hash: &[u8; 32]) -> Result<Option<IdempotencyRecord>, StoreError> {
         self.get(&keys::idempotency(tenant, key_hash))
     }
 }
 
 impl WriteSet {
+    pub fn estimate(&mut self, estimate: &EstimateRecord) {
+        self.put(keys::estimate(&estimate.tenant, estimate.id), encode(estimate));
+    }
+
     pub fn purchase(&mut self, purchase: &PurchaseRecord) {
         self.put(keys::purchase(&purchase.tenant, purchase.id), encode(purchase));
     }

@@ -1,7 +1,13 @@
 //! Reading a wallet back: its latest snapshot plus the events after it (recovery), and its
 //! history pages merged from the overlay and fjall (journals).
 
+use crate::domain::wallet::WalletBeforeHolds;
 use crate::storage::*;
+
+/// A wallet snapshot in any layout it was written in.
+pub(crate) fn decode_wallet(bytes: &[u8]) -> Result<Wallet, CodecError> {
+    decode::<Wallet>(bytes).or_else(|_| decode::<WalletBeforeHolds>(bytes).map(Wallet::from))
+}
 
 /// An entry of the expiry index: `wallet` holds (or held) a lot expiring at `expires_at`.
 /// The key says the same (`keys::lot_expiry`); the value repeats it so a scan decodes it.
@@ -21,7 +27,10 @@ impl Store {
     /// As `load_wallet`, also saying how many events were replayed after the snapshot, so
     /// the actor knows when the next snapshot is due.
     pub fn recover_wallet(&self, tenant: &Tenant, id: WalletId) -> Result<Option<(Wallet, u64)>, StoreError> {
-        let Some(mut wallet) = self.get::<Wallet>(&keys::wallet_snapshot(tenant, id))? else {
+        let snapshot = self.get_or_upgrade(&keys::wallet_snapshot(tenant, id), |old: WalletBeforeHolds| {
+            Wallet::from(old)
+        })?;
+        let Some(mut wallet) = snapshot else {
             return Ok(None);
         };
         let snapshot_seq = wallet.next_seq();
@@ -105,7 +114,7 @@ impl Store {
         let prefix = [keys::WALLET_SNAPSHOT];
         let logged = self.inner.overlay.prefix(&prefix);
         for item in merged(self.inner.tables.prefix(&prefix, false)?, logged, false) {
-            let snapshot: Wallet = decode(item?.newest()).map_err(corrupt(keys::WALLET_SNAPSHOT))?;
+            let snapshot = decode_wallet(item?.newest()).map_err(corrupt(keys::WALLET_SNAPSHOT))?;
             let (tenant, id) = (snapshot.header.tenant, snapshot.header.id);
             if let Some(wallet) = self.load_wallet(&tenant, id)? {
                 visit(wallet);

@@ -1,8 +1,10 @@
 //! The POS purchase: `POST /backoffice/v2/purchases`, `GET /backoffice/v2/purchases/{id}`,
 //! `POST /backoffice/v2/purchases/{id}/cancel`, `POST /backoffice/v2/purchases/ad_hoc_return`.
 
+pub mod estimates;
 pub mod returns;
 pub mod wire;
+pub use estimates::{create_estimate, get_estimate};
 pub use returns::create_return;
 pub use wire::*;
 
@@ -33,7 +35,13 @@ pub async fn create_purchase(
     engine: web::Data<Engine>,
     body: crate::api::wire::Json<CreatePurchaseBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let submission = PurchaseSubmission::try_from(body.into_inner())?;
+    let body = body.into_inner();
+    if let Some(estimate) = body.estimate_id.clone() {
+        let (estimate, reference) = estimates::from_estimate(body, &estimate)?;
+        let record = engine.post_estimate(auth.tenant, estimate, reference).await?;
+        return Ok(HttpResponse::Created().json(purchase_view(&record, true)));
+    }
+    let submission = PurchaseSubmission::try_from(body)?;
     let record = engine.post_purchase(&auth.caller, auth.tenant, submission).await?;
     Ok(HttpResponse::Created().json(purchase_view(&record, true)))
 }

@@ -122,6 +122,9 @@ pub struct CreatePurchaseBody {
     pub products: Vec<ProductBody>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub spend_request: Option<SpendRequestBody>,
+    /// Post the purchase a purchase estimate describes (then only `reference_number` and
+    /// `estimate_id` are given): it spends the estimate's hold.
+    pub estimate_id: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -187,11 +190,78 @@ pub struct RewardEntryView {
     pub explanation: Option<ExplanationView>,
 }
 
+/// One award, with how it came about when that is known.
+pub fn award_entry(
+    currency: Currency,
+    offer_id: rewards_engine::domain::ids::OfferId,
+    amount: rust_decimal::Decimal,
+    explanation: Option<&rewards_engine::domain::offer::AwardExplanation>,
+) -> RewardEntryView {
+    use rewards_engine::domain::offer::{AwardKind, Basis, CapTrim};
+    let exact = |value| money(with_minor_units(value, currency));
+    RewardEntryView {
+        entry_type: "AWARD",
+        reward_offer: Some(RewardOfferRef {
+            id: offer_id.to_string(),
+            name: explanation.map(|e| e.offer_name.to_string()).unwrap_or_default(),
+        }),
+        amount: exact(amount),
+        currency_code: currency.code().to_string(),
+        explanation: explanation.map(|e| ExplanationView {
+            award_type: match e.kind {
+                AwardKind::Percentage => "PERCENTAGE",
+                AwardKind::Fixed => "FIXED",
+                AwardKind::PerQuantity => "PER_QUANTITY",
+            },
+            value: money(e.value),
+            basis: match e.basis {
+                Basis::Total => "TOTAL",
+                Basis::Lines(_) | Basis::LineSet(_) => "LINES",
+            },
+            lines: e.basis.lines(),
+            basis_amount: money(e.basis_amount),
+            computed: exact(e.computed),
+            caps: e
+                .trims
+                .iter()
+                .map(|trim| match *trim {
+                    CapTrim::PerPurchase(amount) => CapView {
+                        cap: "PER_PURCHASE",
+                        period: None,
+                        amount: exact(amount),
+                    },
+                    CapTrim::PerContact(period, amount) => CapView {
+                        cap: "PER_CONTACT",
+                        period: Some(period.code()),
+                        amount: exact(amount),
+                    },
+                    CapTrim::Budget(amount) => CapView {
+                        cap: "BUDGET",
+                        period: None,
+                        amount: exact(amount),
+                    },
+                })
+                .collect(),
+            combination: e.combination.code(),
+            combination_group: e.combination.group().map(str::to_string),
+        }),
+    }
+}
+
+/// A spend from the wallet.
+pub fn spend_entry(currency: Currency, amount: rust_decimal::Decimal) -> RewardEntryView {
+    RewardEntryView {
+        entry_type: "SPEND",
+        reward_offer: None,
+        amount: money(with_minor_units(amount, currency)),
+        currency_code: currency.code().to_string(),
+        explanation: None,
+    }
+}
+
 /// The purchase's awards, each explained, then its spend.
 pub fn reward_entries(record: &PurchaseRecord) -> Vec<RewardEntryView> {
-    use rewards_engine::domain::offer::{AwardKind, Basis, CapTrim};
     let currency = record.request.currency;
-    let exact = |value| money(with_minor_units(value, currency));
     let mut entries: Vec<RewardEntryView> = record
         .effects
         .awards
@@ -203,63 +273,11 @@ pub fn reward_entries(record: &PurchaseRecord) -> Vec<RewardEntryView> {
                 .explanations
                 .get(index)
                 .filter(|explanation| explanation.offer_id == award.offer_id);
-            RewardEntryView {
-                entry_type: "AWARD",
-                reward_offer: Some(RewardOfferRef {
-                    id: award.offer_id.to_string(),
-                    name: explanation.map(|e| e.offer_name.to_string()).unwrap_or_default(),
-                }),
-                amount: exact(award.amount),
-                currency_code: currency.code().to_string(),
-                explanation: explanation.map(|e| ExplanationView {
-                    award_type: match e.kind {
-                        AwardKind::Percentage => "PERCENTAGE",
-                        AwardKind::Fixed => "FIXED",
-                        AwardKind::PerQuantity => "PER_QUANTITY",
-                    },
-                    value: money(e.value),
-                    basis: match e.basis {
-                        Basis::Total => "TOTAL",
-                        Basis::Lines(_) | Basis::LineSet(_) => "LINES",
-                    },
-                    lines: e.basis.lines(),
-                    basis_amount: money(e.basis_amount),
-                    computed: exact(e.computed),
-                    caps: e
-                        .trims
-                        .iter()
-                        .map(|trim| match *trim {
-                            CapTrim::PerPurchase(amount) => CapView {
-                                cap: "PER_PURCHASE",
-                                period: None,
-                                amount: exact(amount),
-                            },
-                            CapTrim::PerContact(period, amount) => CapView {
-                                cap: "PER_CONTACT",
-                                period: Some(period.code()),
-                                amount: exact(amount),
-                            },
-                            CapTrim::Budget(amount) => CapView {
-                                cap: "BUDGET",
-                                period: None,
-                                amount: exact(amount),
-                            },
-                        })
-                        .collect(),
-                    combination: e.combination.code(),
-                    combination_group: e.combination.group().map(str::to_string),
-                }),
-            }
+            award_entry(currency, award.offer_id, award.amount, explanation)
         })
         .collect();
     if !record.effects.spends.is_empty() {
-        entries.push(RewardEntryView {
-            entry_type: "SPEND",
-            reward_offer: None,
-            amount: exact(record.effects.spent()),
-            currency_code: currency.code().to_string(),
-            explanation: None,
-        });
+        entries.push(spend_entry(currency, record.effects.spent()));
     }
     entries
 }

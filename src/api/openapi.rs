@@ -238,6 +238,7 @@ struct BackofficeApi;
     self_service::purchases::list_purchases,
     self_service::purchases::get_purchase,
     self_service::purchases::purchase_rewards,
+    self_service::purchases::reclaim,
     self_service::tokens::create_token,
     self_service::tokens::list_tokens,
 ))]

@@ -29,6 +29,7 @@ mod organisations;
 mod otp;
 mod otp_privacy;
 mod receiver;
+mod reclaim;
 mod restart;
 mod returns;
 mod schemes;

@@ -14,6 +14,7 @@ pub mod organisation;
 pub mod otp;
 pub mod purchase;
 pub mod purchase_return;
+pub mod reclaim;
 pub mod scheme;
 pub mod transfer;
 pub mod wallet;

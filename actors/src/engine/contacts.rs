@@ -201,6 +201,7 @@ impl Engine {
             ContactRef::Code(code) => store.contact_by_code(tenant, code)?,
             ContactRef::WalletCode(code) => store.contact_by_wallet_code(tenant, code)?,
             ContactRef::Token(code) => Some(self.token_by_code(tenant, code)?.contact),
+            ContactRef::Unnamed => None,
         };
         id.ok_or(EngineError::NotFound("contact"))
     }

@@ -47,7 +47,9 @@ mod estimates;
 mod organisations;
 pub use estimates::EstimateOptions;
 mod purchases;
+mod reclaim;
 mod returns;
+pub use reclaim::Claim;
 pub use returns::{PurchaseRef, ReturnSubmission};
 mod scheme_codes;
 mod schemes;
@@ -81,6 +83,8 @@ pub enum ContactRef {
     WalletCode(WalletCode),
     /// A contact token (or its 16-digit alternative) the contact's app made.
     Token(String),
+    /// None: a purchase kept for a contact to claim (`Engine::post_unclaimed`).
+    Unnamed,
 }
 
 pub use memberships::{JoinedEntry, JoinedOrganisation, JoinedPage, MembershipWallet};

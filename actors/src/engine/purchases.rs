@@ -188,6 +188,11 @@ impl Engine {
     ) -> Result<Arc<PurchaseRecord>, EngineError> {
         self.check_open()?;
         let at = self.sale_organisation(caller.organisation, tenant.organisation, &submission.organisation)?;
+        if submission.contact == ContactRef::Unnamed {
+            return Err(EngineError::Conflict(
+                "a purchase without a contact is kept for a contact to claim: see Engine::post_unclaimed".into(),
+            ));
+        }
         let contact = self.contact_route(&tenant, &submission.contact)?;
         self.post_for_contact(tenant, &contact, submission, at).await
     }

@@ -94,7 +94,7 @@ impl Family {
             WALLET_SNAPSHOT => Family::WalletSnapshots,
             // A wallet's reward history sits with the purchases: new wallets have none, and
             // this family's filters answer those misses without a block read.
-            PURCHASE | IDEMPOTENCY | REWARD_HISTORY | LOT_EXPIRY | ESTIMATE => Family::Purchases,
+            PURCHASE | IDEMPOTENCY | REWARD_HISTORY | LOT_EXPIRY | ESTIMATE | UNCLAIMED => Family::Purchases,
             CONTACT | CONTACT_CODE | WALLET_CODE | CONTACT_IDENTITY | CONTACT_PREFERENCES | CONTACT_DETAILS
             | CONTACT_IDENTITIES | MEMBERSHIP | SCHEME_MEMBERSHIP | CONTACT_TOKEN | TOKEN_CODE => Family::Contacts,
             OFFER | SCHEME | BUDGET | SIGN_UP_CODE => Family::Offers,
@@ -331,6 +331,7 @@ mod tests {
             LOT_EXPIRY,
             SIGN_UP_CODE,
             ESTIMATE,
+            UNCLAIMED,
             BUDGET,
             CONTACT_TOKEN,
             TOKEN_CODE,

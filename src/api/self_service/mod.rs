@@ -46,6 +46,7 @@ pub fn scope() -> actix_web::Scope {
         .service(transfers::create_transfer)
         .service(tokens::create_token)
         .service(tokens::list_tokens)
+        .service(purchases::reclaim)
         .service(purchases::list_purchases)
         .service(purchases::purchase_rewards)
         .service(purchases::get_purchase)

@@ -1,13 +1,19 @@
 //! A contact's purchases: `GET /self-service/v2/contacts/{id}/purchases` (by date, paged),
 //! `GET /self-service/v2/purchases/{id}` and `GET /self-service/v2/purchases/{id}/rewards`
-//! (each award with how it came about, and the spend).
+//! (each award with how it came about, and the spend), and `POST
+//! /self-service/v2/purchases/reclaim` (claiming a purchase made without naming a contact).
 
+use super::contacts::IdView;
 use super::ContactToken;
 use crate::api::backoffice::purchases::wire::{purchase_view, reward_entries, PurchaseView, RewardEntryView};
 use crate::api::errors::{ApiError, ErrorBody};
+use crate::api::wire::Money;
 use crate::api::wire::{Paged, Paging};
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
 use rewards_engine::domain::ids::PurchaseId;
+use rewards_engine::domain::ids::ReferenceNumber;
+use rewards_engine::domain::money::Currency;
+use rewards_engine::engine::Claim;
 use rewards_engine::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -153,4 +159,81 @@ pub async fn purchase_rewards(
         .filter(|entry| wanted.is_none_or(|kind| entry.entry_type == kind))
         .collect();
     Ok(HttpResponse::Ok().json(RewardEntryList { content }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ReclaimAmounts {
+    pub net: Option<Money>,
+    pub tax: Option<Money>,
+    pub discount: Option<Money>,
+    pub total: Option<Money>,
+}
+
+/// A purchase to claim: its receipt number, with the receipt's transaction code or its
+/// total.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ReclaimBody {
+    /// The receipt (reference) number of the purchase.
+    pub id: String,
+    /// The code the receipt prints.
+    pub transaction_code: Option<String>,
+    /// The purchase's amounts: its total stands in for the code.
+    pub transaction_amounts: Option<ReclaimAmounts>,
+    /// Where it was made (not needed: the receipt number names the purchase).
+    pub organisation: Option<serde_json::Value>,
+    /// ISO 4217; must be the purchase's.
+    pub currency_code: Option<String>,
+}
+
+/// Claim a purchase made without naming a contact: it is posted to the signed-in contact's
+/// wallet, once, its offers evaluated as of the purchase's date.
+#[utoipa::path(
+    tag = "Self-service purchases",
+    request_body = ReclaimBody,
+    responses(
+        (status = 201, body = IdView), (status = 400, body = ErrorBody, description = "The code or total does not match, or another currency"),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "Claimed by another contact")
+    ),
+    security(("authorization_self_service" = []))
+)]
+#[post("/purchases/reclaim")]
+pub async fn reclaim(
+    token: ContactToken,
+    engine: web::Data<Engine>,
+    body: crate::api::wire::Json<ReclaimBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let reference_number = ReferenceNumber::parse(&body.id).map_err(|_| ApiError::not_found("purchase"))?;
+    if body.transaction_code.is_none()
+        && body
+            .transaction_amounts
+            .as_ref()
+            .and_then(|a| a.total.as_ref())
+            .is_none()
+    {
+        return Err(ApiError::missing("transaction_code"));
+    }
+    let currency = body
+        .currency_code
+        .map(|code| Currency::parse(&code).map_err(|error| ApiError::invalid("currency_code", error.to_string())))
+        .transpose()?;
+    let record = engine
+        .reclaim(
+            token.tenant,
+            token.contact,
+            Claim {
+                reference_number,
+                transaction_code: body.transaction_code,
+                total: body
+                    .transaction_amounts
+                    .and_then(|amounts| amounts.total)
+                    .map(|total| total.0),
+                currency,
+            },
+        )
+        .await?;
+    Ok(HttpResponse::Created().json(IdView {
+        id: record.id.to_string(),
+    }))
 }

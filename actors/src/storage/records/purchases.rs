@@ -2,6 +2,7 @@
 
 use crate::domain::estimate::EstimateRecord;
 use crate::domain::ids::EstimateId;
+use crate::domain::reclaim::UnclaimedPurchase;
 use crate::storage::*;
 
 /// The stored outcome of an `Idempotency-Key` command: the body it came with and the
@@ -28,6 +29,10 @@ impl Store {
         Ok(())
     }
 
+    pub fn unclaimed(&self, tenant: &Tenant, id: PurchaseId) -> Result<Option<UnclaimedPurchase>, StoreError> {
+        self.get(&keys::unclaimed(tenant, id))
+    }
+
     pub fn estimate(&self, tenant: &Tenant, id: EstimateId) -> Result<Option<EstimateRecord>, StoreError> {
         self.get(&keys::estimate(tenant, id))
     }
@@ -38,6 +43,10 @@ impl Store {
 }
 
 impl WriteSet {
+    pub fn unclaimed(&mut self, purchase: &UnclaimedPurchase) {
+        self.put(keys::unclaimed(&purchase.tenant, purchase.id), encode(purchase));
+    }
+
     pub fn estimate(&mut self, estimate: &EstimateRecord) {
         self.put(keys::estimate(&estimate.tenant, estimate.id), encode(estimate));
     }

@@ -13,7 +13,7 @@ use crate::api::errors::{ApiError, ErrorBody};
 use crate::api::wire::IgnoredBody;
 use crate::startup::HttpLimits;
 use actix_web::{get, post, web, HttpResponse};
-use rewards_engine::engine::PurchaseSubmission;
+use rewards_engine::engine::{ContactRef, PurchaseSubmission};
 use rewards_engine::Engine;
 
 /// Submit a POS purchase: awards from every active offer, and an optional spend from the
@@ -23,7 +23,7 @@ use rewards_engine::Engine;
     tag = "POS",
     request_body = CreatePurchaseBody,
     responses(
-        (status = 201, body = PurchaseView),
+        (status = 201, body = PurchaseView, description = "The purchase; without a contact, an UnclaimedView with its transaction_code"),
         (status = 400, body = ErrorBody, description = "Bad input, currency mismatch, or insufficient funds with restrict_fully_covered"),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 429, body = ErrorBody)
     ),
@@ -42,6 +42,10 @@ pub async fn create_purchase(
         return Ok(HttpResponse::Created().json(purchase_view(&record, true)));
     }
     let submission = PurchaseSubmission::try_from(body)?;
+    if submission.contact == ContactRef::Unnamed {
+        let record = engine.post_unclaimed(&auth.caller, auth.tenant, submission).await?;
+        return Ok(HttpResponse::Created().json(unclaimed_view(&record)));
+    }
     let record = engine.post_purchase(&auth.caller, auth.tenant, submission).await?;
     Ok(HttpResponse::Created().json(purchase_view(&record, true)))
 }
@@ -59,8 +63,16 @@ pub async fn get_purchase(
     engine: web::Data<Engine>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let record = engine.purchase(&auth.tenant, purchase_id(&path)?)?;
-    Ok(HttpResponse::Ok().json(purchase_view(&record, false)))
+    let id = purchase_id(&path)?;
+    match engine.purchase(&auth.tenant, id) {
+        Ok(record) => Ok(HttpResponse::Ok().json(purchase_view(&record, false))),
+        // Kept for a contact to claim, and not claimed yet.
+        Err(rewards_engine::EngineError::NotFound(_)) => {
+            let record = engine.unclaimed(&auth.tenant, id)?;
+            Ok(HttpResponse::Ok().json(unclaimed_view(&record)))
+        }
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// Cancel a purchase: its awards and spend are reversed exactly. An award already spent is

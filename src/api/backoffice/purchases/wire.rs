@@ -107,7 +107,8 @@ pub struct SaleOrganisationBody {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreatePurchaseBody {
-    /// Exactly one of `id`, `code` or `wallet_code`.
+    /// Exactly one of `id`, `code`, `wallet_code` or `otp`. None: the purchase is kept for
+    /// a contact to claim with the `transaction_code` the answer gives.
     pub contact: Option<ContactIdentifier>,
     /// The business, merchant or venue of the sale, by id or by TAP.
     pub organisation: Option<SaleOrganisationBody>,
@@ -501,7 +502,11 @@ impl TryFrom<CreatePurchaseBody> for PurchaseSubmission {
     type Error = ApiError;
 
     fn try_from(body: CreatePurchaseBody) -> Result<Self, ApiError> {
-        let contact = contact_identifier(body.contact)?;
+        // No contact: the purchase is kept for a contact to claim.
+        let contact = match body.contact {
+            None => ContactRef::Unnamed,
+            named => contact_identifier(named)?,
+        };
         let reference = body
             .reference_number
             .ok_or_else(|| ApiError::missing("reference_number"))?;
@@ -585,4 +590,49 @@ pub struct BulkOutcome {
 pub struct BulkResponse {
     /// One outcome per submitted purchase, in the order submitted.
     pub results: Vec<BulkOutcome>,
+}
+
+/// A purchase kept for a contact to claim (`POST /purchases` without a contact).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnclaimedView {
+    pub id: String,
+    pub reference_number: String,
+    /// POSTED; CLAIMED once a contact claimed it (the purchase is then the contact's).
+    pub state: &'static str,
+    pub date: i64,
+    pub posted_on: i64,
+    pub currency_code: String,
+    pub transaction_amounts: TransactionAmountsBody,
+    pub organisation: PurchaseOrganisation,
+    /// What the receipt prints: the contact claims the purchase with it.
+    pub transaction_code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claimed_by: Option<PurchaseContact>,
+}
+
+pub fn unclaimed_view(record: &rewards_engine::domain::reclaim::UnclaimedPurchase) -> UnclaimedView {
+    let currency = record.request.currency;
+    let exact = |value| money(with_minor_units(value, currency));
+    let amounts = &record.request.amounts;
+    UnclaimedView {
+        id: record.id.to_string(),
+        reference_number: record.request.reference_number.as_str().to_string(),
+        state: if record.claimed.is_some() { "CLAIMED" } else { "POSTED" },
+        date: record.date(),
+        posted_on: record.posted_on,
+        currency_code: currency.code().to_string(),
+        transaction_amounts: TransactionAmountsBody {
+            net: amounts.net.map(exact),
+            tax: amounts.tax.map(exact),
+            discount: amounts.discount.map(exact),
+            total: Some(exact(amounts.total)),
+        },
+        organisation: PurchaseOrganisation {
+            id: record.at.id.to_string(),
+        },
+        transaction_code: record.transaction_code.clone(),
+        claimed_by: record.claimed.map(|(contact, _)| PurchaseContact {
+            id: contact.to_string(),
+        }),
+    }
 }

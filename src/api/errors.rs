@@ -31,6 +31,7 @@ pub mod codes {
     pub const UNAVAILABLE: &str = "CRM.EXCEPTIONS.SERVICEUNAVAILABLEEXCEPTION";
     pub const CONFLICT: &str = "CRM.EXCEPTIONS.INVALIDSTATEEXCEPTION";
     pub const BALANCE_LIMIT: &str = "CRM.EXCEPTIONS.WALLETBALANCELIMITEXCEPTION";
+    pub const SPEND_BLOCKED: &str = "CRM.EXCEPTIONS.CANNOTSPENDCONTACTSPENDBLOCKEDEXCEPTION";
     pub const INTERNAL: &str = "CRM.EXCEPTIONS.INTERNALSERVERERROREXCEPTION";
 }
 
@@ -134,6 +135,10 @@ impl From<EngineError> for ApiError {
             EngineError::InsufficientFunds { parameter } => ApiError {
                 parameters: Some(vec![parameter.to_string()]),
                 ..ApiError::new(StatusCode::BAD_REQUEST, codes::INSUFFICIENT_FUNDS, message)
+            },
+            EngineError::SpendBlocked => ApiError {
+                parameters: Some(vec!["spend_request".into()]),
+                ..ApiError::new(StatusCode::BAD_REQUEST, codes::SPEND_BLOCKED, message)
             },
             EngineError::BalanceLimit { .. } => ApiError::new(StatusCode::CONFLICT, codes::BALANCE_LIMIT, message),
             EngineError::Internal(_) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, codes::INTERNAL, message),

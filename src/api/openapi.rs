@@ -198,6 +198,7 @@ pub struct ApiDoc;
     purchases::estimates::get_estimate,
     purchases::create_purchases_bulk,
     wallets::get_wallet,
+    wallets::set_spend_settings,
     wallets::list_journals,
     users::authenticate,
     users::refresh,

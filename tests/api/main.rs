@@ -34,6 +34,7 @@ mod restart;
 mod returns;
 mod schemes;
 mod self_service;
+mod spend_settings;
 mod storage_faults;
 mod tokens;
 mod transfers;

@@ -78,6 +78,9 @@ impl From<StorageFailure> for WalletError {
 pub struct WalletView {
     pub header: WalletHeader,
     pub balances: Balances,
+    /// Held for purchase estimates (not in `balances`).
+    pub held: Decimal,
+    pub spend: crate::domain::wallet::SpendSettings,
 }
 
 /// Where an answer goes (see `super::Reply`: a panic answers `Internal`).
@@ -118,6 +121,12 @@ pub enum WalletCommand {
         hold: bool,
         offers: Arc<OfferSet>,
         reply: Reply<Arc<crate::domain::estimate::EstimateRecord>>,
+    },
+    /// Changes how the wallet may be spent from (what is `None` stays); answers the result.
+    SetSpendSettings {
+        blocked: Option<bool>,
+        auto_spend: Option<bool>,
+        reply: Reply<crate::domain::wallet::SpendSettings>,
     },
     /// The contact approves (or rejects) its estimate.
     DecideEstimate {
@@ -190,6 +199,8 @@ pub struct WalletEntity {
     history: RewardHistory,
     /// Contact tokens this actor marked used (the store may not show it yet).
     used_tokens: Recent<TokenId, PurchaseId>,
+    /// Spend block and auto-spend: read at start, changed only by this actor.
+    spend: crate::domain::wallet::SpendSettings,
     /// Estimates this actor wrote (the store may not show them yet).
     estimates: Recent<crate::domain::ids::EstimateId, Arc<crate::domain::estimate::EstimateRecord>>,
     history_window_s: i64,
@@ -209,6 +220,7 @@ impl Entity for WalletEntity {
             return Ok(None);
         };
         let history = purchases::load_history(store, &key.0, key.1)?;
+        let spend = store.spend_settings(&key.0, key.1)?;
         deps.replayed.fetch_add(replayed, Ordering::AcqRel);
         metrics::counter!(names::WALLET_EVENTS_REPLAYED_TOTAL).increment(replayed);
         Ok(Some(WalletEntity {
@@ -224,6 +236,7 @@ impl Entity for WalletEntity {
             history_window_s: deps.history_window_s,
             used_tokens: Recent::new(),
             estimates: Recent::new(),
+            spend,
         }))
     }
 
@@ -250,6 +263,11 @@ impl Entity for WalletEntity {
                 approve,
                 reply,
             } => self.decide_estimate(life, id, contact, approve, reply),
+            WalletCommand::SetSpendSettings {
+                blocked,
+                auto_spend,
+                reply,
+            } => self.set_spend_settings(life, blocked, auto_spend, reply),
             WalletCommand::Read { reply } => self.read(life, reply),
             WalletCommand::TransferOut {
                 transfer,
@@ -278,6 +296,9 @@ impl Entity for WalletEntity {
             WalletCommand::Estimate { reply, .. } | WalletCommand::DecideEstimate { reply, .. } => {
                 let _ = reply.send(Err(WalletError::Retry));
             }
+            WalletCommand::SetSpendSettings { reply, .. } => {
+                let _ = reply.send(Err(WalletError::Retry));
+            }
             WalletCommand::TransferOut { reply, .. } => {
                 let _ = reply.send(Err(WalletError::Retry));
             }
@@ -296,6 +317,10 @@ impl Entity for WalletEntity {
     fn reload(&mut self, life: &Life<Self>) -> Result<(), String> {
         let key = life.key();
         let history = purchases::load_history(life.store(), &key.0, key.1).map_err(|error| error.to_string())?;
+        self.spend = life
+            .store()
+            .spend_settings(&key.0, key.1)
+            .map_err(|error| error.to_string())?;
         match life.store().recover_wallet(&key.0, key.1) {
             Ok(Some((wallet, replayed))) => {
                 self.wallet = wallet;
@@ -442,6 +467,30 @@ impl WalletEntity {
         let _ = reply.send(Err(WalletError::Internal));
     }
 
+    fn set_spend_settings(
+        &mut self,
+        life: &mut Life<Self>,
+        blocked: Option<bool>,
+        auto_spend: Option<bool>,
+        reply: Reply<crate::domain::wallet::SpendSettings>,
+    ) {
+        let mut settings = self.spend;
+        if let Some(blocked) = blocked.filter(|blocked| *blocked != settings.blocked) {
+            settings.blocked = blocked;
+            settings.blocked_on = Some(self.clock.now_s());
+        }
+        if let Some(auto_spend) = auto_spend {
+            settings.auto_spend = auto_spend;
+        }
+        if settings == self.spend {
+            return life.answer_after_durable(reply, Ok(settings));
+        }
+        let mut writes = WriteSet::default();
+        writes.spend_settings(&life.key().0, life.key().1, &settings);
+        self.spend = settings;
+        life.commit_then_reply(writes, reply, settings);
+    }
+
     fn read(&mut self, life: &mut Life<Self>, reply: Reply<WalletView>) {
         let now = self.clock.now_s();
         let mut writes = WriteSet::default();
@@ -451,6 +500,8 @@ impl WalletEntity {
         let view = WalletView {
             header: self.wallet.header.clone(),
             balances: self.wallet.balances(),
+            held: self.wallet.held(),
+            spend: self.spend,
         };
         life.commit_then_answer(writes, reply, Ok(view));
     }

@@ -279,6 +279,18 @@ pub enum WalletRejection {
     BalanceLimit,
     /// An offer's rule overflowed on the purchase (bounded amounts never do).
     RuleOverflow,
+    /// The contact's spending is blocked.
+    SpendBlocked,
+}
+
+/// How a wallet may be spent from: blocked by the business (and since when), and whether
+/// a purchase with no spend request spends what it can (the contact's auto-spend).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SpendSettings {
+    pub blocked: bool,
+    /// When `blocked` last changed.
+    pub blocked_on: Option<i64>,
+    pub auto_spend: bool,
 }
 
 /// An entry the wallet cannot apply: it would overflow or break an invariant. Commands check

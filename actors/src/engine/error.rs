@@ -18,6 +18,8 @@ pub enum EngineError {
     CurrencyMismatch { given: Currency, wallet: Currency },
     #[error("the wallet balance is not enough to cover {parameter}")]
     InsufficientFunds { parameter: &'static str },
+    #[error("the contact's spending is blocked")]
+    SpendBlocked,
     #[error("the wallet would hold more than its maximum balance ({max})")]
     BalanceLimit { max: Decimal },
     #[error("reference_number was already used for a different purchase")]

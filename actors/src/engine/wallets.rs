@@ -27,6 +27,7 @@ impl Engine {
                 WalletError::Rejected(WalletRejection::BalanceLimit) => EngineError::BalanceLimit {
                     max: self.inner.settings.money.wallet_balance_max,
                 },
+                WalletError::Rejected(WalletRejection::SpendBlocked) => EngineError::SpendBlocked,
                 WalletError::Rejected(WalletRejection::RuleOverflow) => {
                     invalid("transaction_amounts.total", "too large for the offers' rules")
                 }
@@ -50,6 +51,36 @@ impl Engine {
         self.check_open()?;
         self.ask_wallet((tenant, id), |reply| WalletCommand::Read { reply })
             .await
+    }
+
+    /// Changes how contact `contact`'s wallet may be spent from (`None` leaves a setting):
+    /// a block stops every spend, transfer and hold from when it is durable; auto-spend
+    /// spends what it can on purchases that ask for nothing.
+    pub async fn set_spend_settings(
+        &self,
+        tenant: Tenant,
+        contact: crate::domain::ids::ContactId,
+        blocked: Option<bool>,
+        auto_spend: Option<bool>,
+    ) -> Result<crate::domain::wallet::SpendSettings, EngineError> {
+        self.check_open()?;
+        let route = self.contact_route(&tenant, &super::ContactRef::Id(contact))?;
+        self.ask_wallet((tenant, route.wallet_id), |reply| WalletCommand::SetSpendSettings {
+            blocked,
+            auto_spend,
+            reply,
+        })
+        .await
+    }
+
+    /// Contact `contact`'s wallet (its balances and spend settings).
+    pub async fn contact_wallet(
+        &self,
+        tenant: Tenant,
+        contact: crate::domain::ids::ContactId,
+    ) -> Result<WalletView, EngineError> {
+        let route = self.contact_route(&tenant, &super::ContactRef::Id(contact))?;
+        self.wallet(tenant, route.wallet_id).await
     }
 
     /// A page of a wallet's journal lines (zero-amount lines left out).

@@ -41,6 +41,7 @@
 //! | `a`    | business id, 1, TAP id     | TapEntry            |
 //! | `m`    | tenant, contact id, business id | Membership: a registry contact's businesses |
 //! | `l`    | sha256(sign-in identity)       | i64: locked until (epoch s), after repeated wrong passwords |
+//! | `d`    | tenant, wallet id              | SpendSettings: spend block and auto-spend |
 //! | `v`    | tenant, purchase id            | UnclaimedPurchase: posted without a contact, to be claimed |
 //! | `e`    | tenant, estimate id            | EstimateRecord: a purchase estimate |
 //! | `s`    | sha256(tenant, sign-up code)   | SignUpCode: a closed-loop scheme's one-time code |
@@ -96,6 +97,7 @@ pub const LOT_EXPIRY: u8 = b'x';
 pub const SIGN_UP_CODE: u8 = b's';
 pub const ESTIMATE: u8 = b'e';
 pub const UNCLAIMED: u8 = b'v';
+pub const SPEND_SETTINGS: u8 = b'd';
 pub const META: u8 = b'M';
 pub const DERIVED_LSN: u8 = b'L';
 
@@ -129,6 +131,10 @@ pub fn reward_history(tenant: &Tenant, id: WalletId) -> Vec<u8> {
 
 pub fn estimate(tenant: &Tenant, id: crate::domain::ids::EstimateId) -> Vec<u8> {
     tenant_key(ESTIMATE, tenant, id.as_bytes())
+}
+
+pub fn spend_settings(tenant: &Tenant, wallet: WalletId) -> Vec<u8> {
+    tenant_key(SPEND_SETTINGS, tenant, wallet.as_bytes())
 }
 
 pub fn unclaimed(tenant: &Tenant, id: PurchaseId) -> Vec<u8> {

@@ -54,5 +54,6 @@ pub fn scope(bulk_body_bytes_max: usize) -> actix_web::Scope {
         .service(purchases::get_purchase)
         .service(purchases::cancel_purchase)
         .service(wallets::get_wallet)
+        .service(wallets::set_spend_settings)
         .service(wallets::list_journals)
 }

@@ -4,11 +4,11 @@ use super::purchases::{balance, Balance};
 use crate::api::auth::BackOffice;
 use crate::api::errors::{ApiError, ErrorBody};
 use crate::api::wire::{money, Money, PageQuery, Paged, PagedResponse};
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, put, web, HttpResponse};
 use rewards_engine::domain::ids::WalletId;
 use rewards_engine::domain::money::with_minor_units;
 use rewards_engine::Engine;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -26,8 +26,70 @@ pub struct WalletView {
     pub total_commerce: Money,
     /// Our addition: value reversed after it was spent, settled first from later credits.
     pub shortfall: Money,
+    /// Our addition: held for purchase estimates (not in the balances above).
+    pub held: Money,
+    pub spend_settings: SpendSettingsView,
     pub balances: Vec<Balance>,
     pub contact: WalletContact,
+}
+
+/// Whether the contact can spend, as CRM.COM shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SpendBlockedView {
+    pub status: bool,
+    /// When it last changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SpendSettingsView {
+    pub spend_blocked: SpendBlockedView,
+    /// Purchases with no spend request spend what the wallet holds, up to their total.
+    pub auto_spend: bool,
+}
+
+impl From<rewards_engine::domain::wallet::SpendSettings> for SpendSettingsView {
+    fn from(settings: rewards_engine::domain::wallet::SpendSettings) -> Self {
+        SpendSettingsView {
+            spend_blocked: SpendBlockedView {
+                status: settings.blocked,
+                date: settings.blocked_on,
+            },
+            auto_spend: settings.auto_spend,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SpendSettingsBody {
+    pub spend_blocked: Option<bool>,
+    pub auto_spend: Option<bool>,
+}
+
+/// Block or unblock a contact's spending, or set its auto-spend (our addition). A block
+/// stops every spend, transfer and estimate hold from its wallet once it is answered.
+#[utoipa::path(
+    tag = "Contacts",
+    params(("id" = String, Path)),
+    request_body = SpendSettingsBody,
+    responses((status = 200, body = SpendSettingsView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("Secret_API_key" = []))
+)]
+#[put("/contacts/{id}/spend_settings")]
+pub async fn set_spend_settings(
+    auth: BackOffice,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+    body: crate::api::wire::Json<SpendSettingsBody>,
+) -> Result<HttpResponse, ApiError> {
+    let contact = rewards_engine::domain::ids::ContactId::parse(&path).map_err(|_| ApiError::not_found("contact"))?;
+    let body = body.into_inner();
+    let settings = engine
+        .set_spend_settings(auth.tenant, contact, body.spend_blocked, body.auto_spend)
+        .await?;
+    Ok(HttpResponse::Ok().json(SpendSettingsView::from(settings)))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -88,6 +150,8 @@ pub async fn get_wallet(
         total_open: exact(view.balances.open),
         total_commerce: exact(view.balances.commerce),
         shortfall: exact(view.balances.shortfall),
+        held: exact(view.held),
+        spend_settings: SpendSettingsView::from(view.spend),
         balances: vec![balance(currency, &view.balances)],
         contact: WalletContact {
             id: view.header.contact_id.to_string(),

@@ -177,10 +177,12 @@ pub struct ContactRewardsView {
     /// When the contact first belonged to a scheme.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sign_up_date: Option<i64>,
+    /// Whether the contact's spending is blocked (`status`), since `date`.
+    pub spend_blocked: crate::api::backoffice::wallets::SpendBlockedView,
 }
 
-/// The contact's reward details: the schemes it belongs to and since when. (Reward tiers
-/// and spend blocks are not kept yet, so they are not shown.)
+/// The contact's reward details: the schemes it belongs to and since when, and whether its
+/// spending is blocked. (Reward tiers are not kept yet, so they are not shown.)
 #[utoipa::path(
     tag = "Self-service reward schemes",
     params(("id" = String, Path)),
@@ -195,7 +197,12 @@ pub async fn contact_rewards(
 ) -> Result<HttpResponse, ApiError> {
     let id = token.own(&path)?;
     let memberships = engine.contact_memberships(&token.tenant, id)?;
+    let spend = engine.contact_wallet(token.tenant, id).await?.spend;
     Ok(HttpResponse::Ok().json(ContactRewardsView {
+        spend_blocked: crate::api::backoffice::wallets::SpendBlockedView {
+            status: spend.blocked,
+            date: spend.blocked_on,
+        },
         id: id.to_string(),
         sign_up_date: memberships.iter().map(|(_, since)| *since).min(),
         reward_schemes: memberships

@@ -56,6 +56,13 @@ impl WalletEntity {
             return self.fault(life, reply, &fault);
         }
         let NewEstimate { mut record, purchase } = new;
+        if record.request.spend.is_some() && self.spend.blocked {
+            let refused = Err(WalletError::Rejected(WalletRejection::SpendBlocked));
+            return life.commit_then_answer(writes, reply, refused);
+        }
+        if record.request.spend.is_none() && self.spend.auto_spend && !self.spend.blocked {
+            record.request.spend = super::purchases::auto_spend(record.request.amounts.total);
+        }
         let Some(evaluated) = offers.evaluate(&purchase.facts(now), &self.history) else {
             return life.commit_then_answer(writes, reply, Err(WalletError::Rejected(WalletRejection::RuleOverflow)));
         };

@@ -53,6 +53,14 @@ impl NewPurchase {
     }
 }
 
+/// An auto-spend: as much as the wallet holds, up to the total (none for a zero total).
+pub(super) fn auto_spend(total: Decimal) -> Option<crate::domain::wallet::SpendRequest> {
+    (total > Decimal::ZERO).then_some(crate::domain::wallet::SpendRequest {
+        amount: total,
+        restrict_fully_covered: false,
+    })
+}
+
 /// The meta record saying every wallet's reward history is kept (a data dir of before it
 /// was kept is rebuilt once, when the engine starts).
 const HISTORIES_KEPT: &str = "reward_histories_kept";
@@ -194,6 +202,15 @@ impl WalletEntity {
                 }
             },
         };
+        // A blocked wallet spends nothing; an auto-spending one spends what it can when the
+        // purchase asks for nothing.
+        if posted.request.spend.is_some() && self.spend.blocked {
+            let _ = reply.send(Err(WalletError::Rejected(WalletRejection::SpendBlocked)));
+            return;
+        }
+        if posted.request.spend.is_none() && self.spend.auto_spend && !self.spend.blocked {
+            posted.request.spend = auto_spend(posted.request.amounts.total);
+        }
         let mut writes = WriteSet::default();
         let mut sends = false;
         if let Err(fault) = self.sweep(life, now, &mut writes) {

@@ -48,6 +48,10 @@ impl WalletEntity {
             }
             Ok(None) => {}
         }
+        if self.spend.blocked {
+            let _ = reply.send(Err(WalletError::Rejected(WalletRejection::SpendBlocked)));
+            return;
+        }
         let now = self.clock.now_s();
         let mut writes = WriteSet::default();
         if let Err(fault) = self.sweep(life, now, &mut writes) {

@@ -1,7 +1,7 @@
 //! Reading a wallet back: its latest snapshot plus the events after it (recovery), and its
 //! history pages merged from the overlay and fjall (journals).
 
-use crate::domain::wallet::WalletBeforeHolds;
+use crate::domain::wallet::{SpendSettings, WalletBeforeHolds};
 use crate::storage::*;
 
 /// A wallet snapshot in any layout it was written in.
@@ -123,6 +123,11 @@ impl Store {
         Ok(())
     }
 
+    /// How the wallet may be spent from (none kept: the defaults).
+    pub fn spend_settings(&self, tenant: &Tenant, wallet: WalletId) -> Result<SpendSettings, StoreError> {
+        Ok(self.get(&keys::spend_settings(tenant, wallet))?.unwrap_or_default())
+    }
+
     /// What the wallet earned per offer, as last committed; `None` for a wallet whose
     /// purchases were all posted before this was kept.
     pub fn reward_history(&self, tenant: &Tenant, id: WalletId) -> Result<Option<RewardHistory>, StoreError> {
@@ -133,6 +138,10 @@ impl Store {
 impl WriteSet {
     pub fn reward_history(&mut self, tenant: &Tenant, wallet: WalletId, history: &RewardHistory) {
         self.put(keys::reward_history(tenant, wallet), encode(history));
+    }
+
+    pub fn spend_settings(&mut self, tenant: &Tenant, wallet: WalletId, settings: &SpendSettings) {
+        self.put(keys::spend_settings(tenant, wallet), encode(settings));
     }
 
     /// The wallet holds a lot expiring at `expires_at` (one entry however many lots share it).

@@ -157,8 +157,14 @@ async fn the_back_office_makes_changes_and_lists_offers_and_refuses_bad_rules_by
             "award.expiry_days",
         ),
         (
-            with(json!({"destination": {"type": "INSTANT_DISCOUNT"}})),
+            with(
+                json!({"destination": {"type": "POOL", "spend_conditions": {"organisations": [{"id": "00000000-0000-4000-8000-000000000001"}]}}}),
+            ),
             "destination",
+        ),
+        (
+            with(json!({"destination": {"type": "INSTANT_DISCOUNT", "spend_conditions": {"organisations": []}}})),
+            "destination.spend_conditions",
         ),
         (with(json!({"caps": {"budget": 0}})), "caps.budget"),
         (with(json!({"goal": "FAME"})), "goal"),
@@ -636,4 +642,44 @@ async fn apps_list_the_active_offers_a_contact_can_earn_from() {
         )
         .await;
     assert_eq!(unsigned.status, 401, "{}", unsigned.body);
+}
+
+#[tokio::test]
+async fn an_instant_discount_comes_off_the_same_purchase_and_a_cancel_undoes_it() {
+    let app = spawn_app().await;
+    app.create_offer(json!({"name": "5% off now", "award": {"type": "PERCENTAGE", "value": 5}, "destination": {"type": "INSTANT_DISCOUNT"}}))
+        .await;
+    app.percentage_offer(10, None).await;
+    let contact = app.create_contact("C-INSTANT").await;
+    let (contact_id, wallet_id) = (
+        contact["id"].as_str().unwrap(),
+        contact["wallet"]["id"].as_str().unwrap(),
+    );
+    let posted = app.purchase(contact_id, "R-1", "40.00", None).await;
+    assert_eq!(posted.status, 201, "{}", posted.body);
+    assert_eq!(posted.body["rewards"]["award"].to_string(), "6.00");
+    assert_eq!(
+        posted.body["rewards"]["spend"].to_string(),
+        "2.00",
+        "the discount is spent on the purchase"
+    );
+    assert_eq!(app.wallet(wallet_id).await["total_balance"].to_string(), "4.00");
+    let kinds: Vec<String> = app
+        .journal(wallet_id)
+        .await
+        .iter()
+        .map(|line| line["transaction_type"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(kinds, ["AWARD", "SPEND", "AWARD"]);
+    let id = posted.body["id"].as_str().unwrap();
+    let cancelled = app
+        .post(&format!("/backoffice/v2/purchases/{id}/cancel"), &json!({}))
+        .await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.body);
+    let wallet = app.wallet(wallet_id).await;
+    assert_eq!(
+        (wallet["total_balance"].to_string(), wallet["shortfall"].to_string()),
+        ("0.00".into(), "0.00".into())
+    );
+    app.assert_balance_equals_journal(wallet_id).await;
 }

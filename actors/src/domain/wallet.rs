@@ -626,6 +626,22 @@ impl Wallet {
         awards: &[AwardGrant],
         balance_max: Decimal,
     ) -> Result<(WalletEvent, PurchaseEffects), CommandError> {
+        self.post_purchase_with(now, purchase, spend, awards, &[], balance_max)
+    }
+
+    /// As `post_purchase`, where `instant[i]` says award `i` is an instant discount: taken
+    /// off the same purchase at once (its lot is spent on it in the same event; it settles
+    /// no shortfall).
+    pub fn post_purchase_with(
+        &mut self,
+        now: i64,
+        purchase: PurchaseId,
+        spend: Option<SpendRequest>,
+        awards: &[AwardGrant],
+        instant: &[bool],
+        balance_max: Decimal,
+    ) -> Result<(WalletEvent, PurchaseEffects), CommandError> {
+        let is_instant = |index: usize| instant.get(index).copied().unwrap_or(false);
         // After the sweep every lot with value is unexpired and unrevoked, so what a spend
         // can take is the whole balance (kept incrementally: no scan of the lots).
         debug_assert!(
@@ -642,7 +658,9 @@ impl Wallet {
         let spent = spend.map_or(Decimal::ZERO, |request| request.amount.min(available));
         let after = awards
             .iter()
-            .try_fold(available - spent, |sum, grant| sum.checked_add(grant.amount));
+            .enumerate()
+            .filter(|(index, _)| !is_instant(*index))
+            .try_fold(available - spent, |sum, (_, grant)| sum.checked_add(grant.amount));
         // A wallet above the bound (the setting was lowered) may still shrink.
         if after.is_none_or(|after| after > balance_max && after > available) {
             return Err(CommandError::Rejected(WalletRejection::BalanceLimit));
@@ -653,7 +671,11 @@ impl Wallet {
             effects.spends =
                 self.debit_in_spend_order(now, request.amount.min(available), EntryKind::Spend, &mut entries)?;
         }
-        for grant in awards.iter().filter(|grant| grant.amount > Decimal::ZERO) {
+        for (index, grant) in awards
+            .iter()
+            .enumerate()
+            .filter(|(_, grant)| grant.amount > Decimal::ZERO)
+        {
             let lot = self.next_lot_id;
             let entry = Entry {
                 kind: EntryKind::Award,
@@ -671,7 +693,22 @@ impl Wallet {
                 lot,
                 amount: grant.amount,
             });
-            self.settle_shortfall_from(&mut entries, lot, grant.amount)?;
+            if is_instant(index) {
+                let entry = Entry {
+                    kind: EntryKind::Spend,
+                    lot,
+                    amount: grant.amount,
+                    new_lot: None,
+                    shortfall_change: Decimal::ZERO,
+                };
+                self.push(&mut entries, entry)?;
+                effects.spends.push(LotDebit {
+                    lot,
+                    amount: grant.amount,
+                });
+            } else {
+                self.settle_shortfall_from(&mut entries, lot, grant.amount)?;
+            }
         }
         Ok((self.record(now, Cause::Purchase(purchase), entries), effects))
     }

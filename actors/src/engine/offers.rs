@@ -128,11 +128,11 @@ impl Engine {
             })?;
         }
         match offer.terms.destination {
-            Destination::Wallet => {}
-            Destination::Pool(_) | Destination::InstantDiscount => {
+            Destination::Wallet | Destination::InstantDiscount => {}
+            Destination::Pool(_) => {
                 return Err(invalid(
                     "destination",
-                    "awards go to the wallet's commerce money; pools with spend conditions and instant discounts are not available yet",
+                    "awards go to the wallet's commerce money or off the purchase (INSTANT_DISCOUNT); pools with spend conditions are not available yet",
                 ))
             }
         }

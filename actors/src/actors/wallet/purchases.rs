@@ -262,9 +262,17 @@ impl WalletEntity {
             self.add_events(life, &mut writes, std::slice::from_ref(event));
         }
         let captured_hold = captured.is_some();
+        let instant: Vec<bool> = grants
+            .iter()
+            .map(|grant| {
+                offers
+                    .get(grant.offer_id)
+                    .is_some_and(|offer| offer.terms.destination == crate::domain::offer::Destination::InstantDiscount)
+            })
+            .collect();
         match self
             .wallet
-            .post_purchase(now, purchase_id, spend, &grants, self.balance_max)
+            .post_purchase_with(now, purchase_id, spend, &grants, &instant, self.balance_max)
             .map(|(event, mut effects)| {
                 if let Some((_, spent)) = captured {
                     effects.spends = spent;

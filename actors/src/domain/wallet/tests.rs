@@ -87,6 +87,27 @@ impl Ledger {
 }
 
 #[test]
+fn an_instant_discount_is_spent_on_its_own_purchase_and_a_cancel_undoes_both() {
+    let mut ledger = Ledger::new();
+    ledger.purchase(0, None, &[award("3.00", None)]).unwrap();
+    let now = 1;
+    let grants = [award("5.00", Some(100)), award("2.00", None)];
+    let (event, effects) = ledger
+        .wallet
+        .post_purchase_with(now, PurchaseId::random(), None, &grants, &[true, false], MAX)
+        .unwrap();
+    ledger.journal.push(event);
+    ledger.check();
+    // The discount came and went on the purchase; only the plain award stays.
+    assert_eq!(ledger.wallet.balances().total, d("5.00"));
+    assert_eq!(effects.spent(), d("5.00"));
+    assert_eq!(effects.spends[0].lot, effects.awards[0].lot);
+    ledger.cancel(2, &effects);
+    assert_eq!(ledger.wallet.balances().total, d("3.00"));
+    assert_eq!(ledger.wallet.balances().shortfall, Decimal::ZERO);
+}
+
+#[test]
 fn a_spend_takes_the_soonest_expiring_lot_first() {
     let mut ledger = Ledger::new();
     ledger

@@ -664,13 +664,25 @@ async fn an_instant_discount_comes_off_the_same_purchase_and_a_cancel_undoes_it(
         "the discount is spent on the purchase"
     );
     assert_eq!(app.wallet(wallet_id).await["total_balance"].to_string(), "4.00");
-    let kinds: Vec<String> = app
+    // Both awards, and the discount's spend (offers award in id order, so the awards'
+    // order is the ids').
+    let mut kinds: Vec<(String, String)> = app
         .journal(wallet_id)
         .await
         .iter()
-        .map(|line| line["transaction_type"].as_str().unwrap().to_string())
+        .map(|line| {
+            (
+                line["transaction_type"].as_str().unwrap().to_string(),
+                line["amount"].to_string(),
+            )
+        })
         .collect();
-    assert_eq!(kinds, ["AWARD", "SPEND", "AWARD"]);
+    kinds.sort();
+    let expected = [("AWARD", "2.00"), ("AWARD", "4.00"), ("SPEND", "2.00")];
+    assert_eq!(
+        kinds,
+        expected.map(|(kind, amount)| (kind.to_string(), amount.to_string()))
+    );
     let id = posted.body["id"].as_str().unwrap();
     let cancelled = app
         .post(&format!("/backoffice/v2/purchases/{id}/cancel"), &json!({}))

@@ -103,8 +103,8 @@ pub struct JournalView {
     /// CREDIT or DEBIT.
     #[serde(rename = "type")]
     pub journal_type: &'static str,
-    /// AWARD, SPEND, EXPIRATION, AWARD_REVERSAL, SPEND_REVERSAL, SHORTFALL_SETTLEMENT or
-    /// TRANSFER.
+    /// AWARD, SPEND, EXPIRATION, AWARD_REVERSAL, SPEND_REVERSAL, SHORTFALL_SETTLEMENT,
+    /// TRANSFER, HOLD or HOLD_RELEASE.
     pub transaction_type: &'static str,
     pub amount: Money,
     pub currency: String,

@@ -61,7 +61,6 @@ pub struct EstimateView {
 pub fn estimate_view(record: &EstimateRecord, now: i64) -> EstimateView {
     let currency = record.request.currency;
     let exact = |value| money(with_minor_units(value, currency));
-    let amounts = &record.request.amounts;
     EstimateView {
         id: record.id.to_string(),
         state: record.state_code(now),
@@ -72,12 +71,7 @@ pub fn estimate_view(record: &EstimateRecord, now: i64) -> EstimateView {
             id: record.contact_id.to_string(),
         },
         currency_code: currency.code().to_string(),
-        transaction_amounts: TransactionAmountsBody {
-            net: amounts.net.map(exact),
-            tax: amounts.tax.map(exact),
-            discount: amounts.discount.map(exact),
-            total: Some(exact(amounts.total)),
-        },
+        transaction_amounts: super::amounts_as_given(&record.request.amounts, currency),
         rewards: Rewards {
             award: exact(record.awarded()),
             spend: exact(record.spend),

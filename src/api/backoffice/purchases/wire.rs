@@ -359,6 +359,20 @@ pub fn balance(currency: Currency, balances: &rewards_engine::domain::wallet::Ba
     }
 }
 
+/// A purchase's amounts as the till gave them (what it left out stays out).
+pub fn amounts_as_given(
+    amounts: &rewards_engine::domain::purchase::TransactionAmounts,
+    currency: Currency,
+) -> TransactionAmountsBody {
+    let exact = |value| money(with_minor_units(value, currency));
+    TransactionAmountsBody {
+        net: amounts.net.map(exact),
+        tax: amounts.tax.map(exact),
+        discount: amounts.discount.map(exact),
+        total: Some(exact(amounts.total)),
+    }
+}
+
 pub fn purchase_view(record: &PurchaseRecord, with_balances: bool) -> PurchaseView {
     let currency = record.request.currency;
     let exact = |value| money(with_minor_units(value, currency));
@@ -612,8 +626,6 @@ pub struct UnclaimedView {
 
 pub fn unclaimed_view(record: &rewards_engine::domain::reclaim::UnclaimedPurchase) -> UnclaimedView {
     let currency = record.request.currency;
-    let exact = |value| money(with_minor_units(value, currency));
-    let amounts = &record.request.amounts;
     UnclaimedView {
         id: record.id.to_string(),
         reference_number: record.request.reference_number.as_str().to_string(),
@@ -621,12 +633,7 @@ pub fn unclaimed_view(record: &rewards_engine::domain::reclaim::UnclaimedPurchas
         date: record.date(),
         posted_on: record.posted_on,
         currency_code: currency.code().to_string(),
-        transaction_amounts: TransactionAmountsBody {
-            net: amounts.net.map(exact),
-            tax: amounts.tax.map(exact),
-            discount: amounts.discount.map(exact),
-            total: Some(exact(amounts.total)),
-        },
+        transaction_amounts: amounts_as_given(&record.request.amounts, currency),
         organisation: PurchaseOrganisation {
             id: record.at.id.to_string(),
         },

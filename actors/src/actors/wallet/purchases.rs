@@ -131,6 +131,18 @@ impl WalletEntity {
             .map_err(|error| WalletError::Storage(error.to_string()))
     }
 
+    /// A purchase posted to this wallet (another wallet's is not found).
+    pub(super) fn wallet_purchase(
+        &self,
+        life: &Life<Self>,
+        id: PurchaseId,
+    ) -> Result<Arc<PurchaseRecord>, WalletError> {
+        match self.find_purchase(life, id)? {
+            Some(record) if record.request.wallet_id == life.key().1 => Ok(record),
+            _ => Err(WalletError::PurchaseNotFound),
+        }
+    }
+
     pub(super) fn remember(&mut self, life: &Life<Self>, record: Arc<PurchaseRecord>) {
         self.purchases
             .remember(record.id, record, life.commits_submitted(), life.commits_settled());
@@ -262,14 +274,19 @@ impl WalletEntity {
             self.add_events(life, &mut writes, std::slice::from_ref(event));
         }
         let captured_hold = captured.is_some();
-        let instant: Vec<bool> = grants
-            .iter()
-            .map(|grant| {
-                offers
-                    .get(grant.offer_id)
-                    .is_some_and(|offer| offer.terms.destination == crate::domain::offer::Destination::InstantDiscount)
-            })
-            .collect();
+        // Which awards are instant discounts (no lookups, no allocation without such offers).
+        let instant: Vec<bool> = if offers.has_instant_discounts() {
+            grants
+                .iter()
+                .map(|grant| {
+                    offers.get(grant.offer_id).is_some_and(|offer| {
+                        offer.terms.destination == crate::domain::offer::Destination::InstantDiscount
+                    })
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         match self
             .wallet
             .post_purchase_with(now, purchase_id, spend, &grants, &instant, self.balance_max)
@@ -389,12 +406,8 @@ impl WalletEntity {
         purchase_id: PurchaseId,
         reply: Reply<Arc<PurchaseRecord>>,
     ) {
-        let record = match self.find_purchase(life, purchase_id) {
-            Ok(Some(record)) if record.request.wallet_id == life.key().1 => record,
-            Ok(_) => {
-                let _ = reply.send(Err(WalletError::PurchaseNotFound));
-                return;
-            }
+        let record = match self.wallet_purchase(life, purchase_id) {
+            Ok(record) => record,
             Err(error) => {
                 let _ = reply.send(Err(error));
                 return;

@@ -31,12 +31,8 @@ impl WalletEntity {
         request: NewReturn,
         reply: Reply<(Arc<PurchaseRecord>, PurchaseId)>,
     ) {
-        let record = match self.find_purchase(life, request.purchase_id) {
-            Ok(Some(record)) if record.request.wallet_id == life.key().1 => record,
-            Ok(_) => {
-                let _ = reply.send(Err(WalletError::PurchaseNotFound));
-                return;
-            }
+        let record = match self.wallet_purchase(life, request.purchase_id) {
+            Ok(record) => record,
             Err(error) => {
                 let _ = reply.send(Err(error));
                 return;

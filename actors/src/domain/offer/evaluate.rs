@@ -275,6 +275,7 @@ pub struct OfferSet {
     /// The schemes active offers are limited to, each once.
     schemes: Vec<SchemeId>,
     has_budgets: bool,
+    has_instant_discounts: bool,
 }
 
 impl Default for OfferSet {
@@ -368,6 +369,8 @@ impl OfferSet {
         schemes.sort_unstable();
         schemes.dedup();
         let has_budgets = active().any(|offer| offer.terms.caps.budget.is_some());
+        let has_instant_discounts =
+            active().any(|offer| offer.terms.destination == super::Destination::InstantDiscount);
         let mut names: Vec<String> = vec!["UTC".into()];
         let mut zones = vec![TimeZone::UTC];
         let mut codes = Codes::default();
@@ -405,12 +408,18 @@ impl OfferSet {
             needs_places,
             schemes,
             has_budgets,
+            has_instant_discounts,
         }
     }
 
     /// Whether an active offer has a budget (so purchases reserve from it first).
     pub fn has_budgets(&self) -> bool {
         self.has_budgets
+    }
+
+    /// Whether an active offer is an instant discount.
+    pub fn has_instant_discounts(&self) -> bool {
+        self.has_instant_discounts
     }
 
     pub fn get(&self, id: OfferId) -> Option<&RewardOffer> {

@@ -82,7 +82,8 @@ pub fn estimate_view(record: &EstimateRecord, now: i64) -> EstimateView {
             .map(|e| award_entry(currency, e.offer_id, e.amount, Some(e)))
             .chain((record.spend > rust_decimal::Decimal::ZERO).then(|| spend_entry(currency, record.spend)))
             .collect(),
-        hold: (record.held && record.state_code(now) != "REJECTED").then(|| EstimateHoldView {
+        // A hold stands while the estimate is open: used, rejected or expired, it is gone.
+        hold: (record.held && matches!(record.state_code(now), "PENDING" | "APPROVED")).then(|| EstimateHoldView {
             amount: exact(record.spend),
             expiration_date: record.expires_at,
         }),

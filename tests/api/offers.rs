@@ -160,7 +160,7 @@ async fn the_back_office_makes_changes_and_lists_offers_and_refuses_bad_rules_by
             with(
                 json!({"destination": {"type": "POOL", "spend_conditions": {"organisations": [{"id": "00000000-0000-4000-8000-000000000001"}]}}}),
             ),
-            "destination",
+            "destination.spend_conditions.organisations",
         ),
         (
             with(json!({"destination": {"type": "INSTANT_DISCOUNT", "spend_conditions": {"organisations": []}}})),

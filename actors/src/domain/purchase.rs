@@ -34,6 +34,19 @@ pub struct ProductLine {
     pub total_amount: Option<Decimal>,
 }
 
+impl ProductLine {
+    /// The line's money: its total, else net plus tax, else net; a line without amounts
+    /// adds nothing (`None` only when net plus tax overflows).
+    pub fn amount(&self) -> Option<Decimal> {
+        match (self.total_amount, self.net_amount, self.tax_amount) {
+            (Some(total), _, _) => Some(total),
+            (None, Some(net), Some(tax)) => net.checked_add(tax),
+            (None, Some(net), None) => Some(net),
+            _ => Some(Decimal::ZERO),
+        }
+    }
+}
+
 /// Where a purchase was made: the organisation (the business, a merchant or a venue) and
 /// the till, as they were at the time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

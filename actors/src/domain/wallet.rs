@@ -21,9 +21,11 @@
 
 use super::ids::{ContactId, EstimateId, OfferId, PurchaseId, Tenant, TransferId, WalletCode, WalletId};
 use super::money::Currency;
+use super::offer::SpendConditions;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 pub type LotId = u64;
 
@@ -216,6 +218,9 @@ pub struct WalletEvent {
     pub at: i64,
     pub cause: Cause,
     pub entries: Vec<Entry>,
+    /// The lots these entries opened that carry spend conditions (appended: older events
+    /// read without it, `WalletEventBeforePools`).
+    pub pools: Vec<PooledLot>,
 }
 
 /// An award the rules granted for a purchase, before it becomes a lot.
@@ -358,6 +363,12 @@ pub struct Wallet {
     /// Funds held for purchase estimates, by estimate (appended: older snapshots read
     /// without it, `storage::legacy::LegacyWallet`).
     holds: BTreeMap<EstimateId, HeldFunds>,
+    /// The spend conditions of the lots that carry any (appended: older snapshots read
+    /// without it, `WalletBeforePools`).
+    pools: BTreeMap<LotId, Arc<SpendConditions>>,
+    /// Lots opened with conditions by the event being built (for `record`).
+    #[serde(skip)]
+    opened_pools: Vec<PooledLot>,
 }
 
 impl PartialEq for Wallet {
@@ -368,6 +379,7 @@ impl PartialEq for Wallet {
             && self.next_lot_id == other.next_lot_id
             && self.next_seq == other.next_seq
             && self.holds == other.holds
+            && self.pools == other.pools
     }
 }
 
@@ -382,6 +394,8 @@ impl Wallet {
             spendable: BTreeSet::new(),
             totals: Some(Balances::default()),
             holds: BTreeMap::new(),
+            pools: BTreeMap::new(),
+            opened_pools: Vec::new(),
         }
     }
 
@@ -442,6 +456,9 @@ impl Wallet {
         for entry in &event.entries {
             self.apply_entry(entry)?;
         }
+        for pooled in &event.pools {
+            self.pools.insert(pooled.lot, pooled.conditions.clone());
+        }
         self.track_holds(event);
         self.next_seq += 1;
         Ok(())
@@ -454,6 +471,7 @@ impl Wallet {
             at,
             cause,
             entries,
+            pools: std::mem::take(&mut self.opened_pools),
         };
         self.track_holds(&event);
         self.next_seq += 1;
@@ -623,10 +641,13 @@ impl Wallet {
 }
 
 mod holds;
+mod pools;
 mod purchases;
 mod returns;
 mod transfers;
 pub use holds::{HeldFunds, WalletBeforeHolds};
+pub use pools::{PooledLot, SaleScope, SpendScope, WalletBeforePools, WalletEventBeforePools};
+pub use purchases::{AwardRoute, Posting};
 pub use returns::{AwardTaken, ReturnEffects, ReturnTotals, TakeBack};
 
 #[cfg(test)]

@@ -127,13 +127,9 @@ impl Engine {
                 )
             })?;
         }
-        match offer.terms.destination {
-            Destination::Wallet | Destination::InstantDiscount => {}
-            Destination::Pool(_) => {
-                return Err(invalid(
-                    "destination",
-                    "awards go to the wallet's commerce money or off the purchase (INSTANT_DISCOUNT); pools with spend conditions are not available yet",
-                ))
+        if let Destination::Pool(conditions) = &offer.terms.destination {
+            for id in &conditions.organisations {
+                in_network("destination.spend_conditions.organisations", *id)?;
             }
         }
         Ok(())

@@ -60,6 +60,8 @@ mod verify;
 pub mod writer;
 mod writes;
 pub use backup::BackupSummary;
+#[cfg(test)]
+pub(crate) use records::{decode_wallet, decode_wallet_event};
 pub use records::{IdempotencyRecord, LotExpiry};
 pub use verify::{Finding, VerifyReport};
 pub use writes::WriteSet;

@@ -30,6 +30,7 @@ fn event(seq: u64) -> WalletEvent {
         at: seq as i64,
         cause: Cause::Expiry,
         entries: Vec::new(),
+        pools: Vec::new(),
     }
 }
 

@@ -8,7 +8,7 @@ use super::{Life, Reply, WalletEntity, WalletError};
 use crate::domain::estimate::{EstimateRecord, EstimateRefusal, EstimateState};
 use crate::domain::ids::{ContactId, EstimateId};
 use crate::domain::offer::OfferSet;
-use crate::domain::wallet::{CommandError, WalletRejection};
+use crate::domain::wallet::{CommandError, SpendScope, WalletRejection};
 use crate::storage::WriteSet;
 use rust_decimal::Decimal;
 use std::sync::Arc;
@@ -67,17 +67,22 @@ impl WalletEntity {
             return life.commit_then_answer(writes, reply, Err(WalletError::Rejected(WalletRejection::RuleOverflow)));
         };
         record.explanations = evaluated.into_iter().map(|award| award.explanation).collect();
-        let available = self.wallet.balances().total;
+        // What the spend could take of the lots this sale meets.
+        let sale = purchase.sale();
         if let Some(spend) = record.request.spend {
-            if spend.restrict_fully_covered && available < spend.amount {
+            let covered = self.wallet.spendable_within(now, spend.amount, SpendScope::Sale(sale));
+            if spend.restrict_fully_covered && covered < spend.amount {
                 let refused = Err(WalletError::Rejected(WalletRejection::InsufficientFunds));
                 return life.commit_then_answer(writes, reply, refused);
             }
-            record.spend = spend.amount.min(available);
+            record.spend = covered;
         }
         record.held = hold && record.spend > Decimal::ZERO;
         if record.held {
-            match self.wallet.place_hold(now, record.id, record.spend, record.expires_at) {
+            match self
+                .wallet
+                .place_hold(now, record.id, record.spend, record.expires_at, sale)
+            {
                 Ok(event) => self.add_events(life, &mut writes, &[event]),
                 Err(CommandError::Fault(fault)) => return self.fault(life, reply, &fault),
                 Err(CommandError::Rejected(rejection)) => {

@@ -7,10 +7,12 @@ use super::{Life, Reply, WalletEntity, WalletError};
 use crate::domain::budget::{Hold, GRANT_USABLE_S};
 use crate::domain::contact_token::ContactTokenRecord;
 use crate::domain::ids::{OfferId, PurchaseId, Tenant, WalletId};
-use crate::domain::offer::{CapPeriod, LineClass, OfferSet, PurchaseFacts, RewardHistory, SaleFacts};
+use crate::domain::offer::{
+    CapPeriod, Destination, LineClass, OfferSet, PurchaseFacts, RewardHistory, RewardOffer, SaleFacts,
+};
 use crate::domain::purchase::{PurchaseRecord, PurchaseRequest, PurchaseState, SaleOrganisation};
 use crate::domain::transfer::{ActorMessage, MessageBody, Recipient};
-use crate::domain::wallet::{AwardGrant, CommandError, ReturnTotals, WalletRejection};
+use crate::domain::wallet::{AwardGrant, AwardRoute, CommandError, Posting, ReturnTotals, SaleScope, WalletRejection};
 use crate::metrics_names as names;
 use crate::storage::{Store, StoreError, WriteSet};
 use rust_decimal::Decimal;
@@ -50,6 +52,24 @@ impl NewPurchase {
             schemes: &self.facts.schemes,
             profile: self.facts.profile.as_ref(),
         }
+    }
+
+    /// What the sale offers a spend: where it is made, and its lines.
+    pub fn sale(&self) -> SaleScope<'_> {
+        SaleScope {
+            places: &self.facts.places,
+            lines: &self.request.products,
+            classes: &self.classes,
+        }
+    }
+}
+
+/// Where an offer's awards are credited.
+pub(super) fn award_route(offer: &RewardOffer) -> AwardRoute {
+    match &offer.terms.destination {
+        Destination::Wallet => AwardRoute::Wallet,
+        Destination::Pool(conditions) => AwardRoute::Pool(Arc::new(conditions.clone())),
+        Destination::InstantDiscount => AwardRoute::Instant,
     }
 }
 
@@ -235,6 +255,7 @@ impl WalletEntity {
             request,
             at,
             classes,
+            facts,
             grants: holds,
             ..
         } = posted;
@@ -274,22 +295,30 @@ impl WalletEntity {
             self.add_events(life, &mut writes, std::slice::from_ref(event));
         }
         let captured_hold = captured.is_some();
-        // Which awards are instant discounts (no lookups, no allocation without such offers).
-        let instant: Vec<bool> = if offers.has_instant_discounts() {
+        // Where each award goes (no lookups, no allocation unless an offer routes elsewhere
+        // than the wallet).
+        let routes: Vec<AwardRoute> = if offers.has_routes() {
             grants
                 .iter()
-                .map(|grant| {
-                    offers.get(grant.offer_id).is_some_and(|offer| {
-                        offer.terms.destination == crate::domain::offer::Destination::InstantDiscount
-                    })
-                })
+                .map(|grant| offers.get(grant.offer_id).map(award_route).unwrap_or_default())
                 .collect()
         } else {
             Vec::new()
         };
+        let posting = Posting {
+            purchase: purchase_id,
+            spend,
+            sale: SaleScope {
+                places: &facts.places,
+                lines: &request.products,
+                classes: &classes,
+            },
+            awards: &grants,
+            routes: &routes,
+        };
         match self
             .wallet
-            .post_purchase_with(now, purchase_id, spend, &grants, &instant, self.balance_max)
+            .post_purchase_with(now, posting, self.balance_max)
             .map(|(event, mut effects)| {
                 if let Some((_, spent)) = captured {
                     effects.spends = spent;

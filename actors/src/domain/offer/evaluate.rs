@@ -240,7 +240,7 @@ impl Codes {
 
 #[derive(Clone, Copy, Default)]
 struct LineCodes {
-    /// The line's money (`line_amount`).
+    /// The line's money (`ProductLine::amount`).
     amount: Decimal,
     sku: Option<u32>,
     family: Option<u32>,
@@ -275,7 +275,7 @@ pub struct OfferSet {
     /// The schemes active offers are limited to, each once.
     schemes: Vec<SchemeId>,
     has_budgets: bool,
-    has_instant_discounts: bool,
+    has_routes: bool,
 }
 
 impl Default for OfferSet {
@@ -308,7 +308,7 @@ impl Scratch {
             let mut lines = Vec::with_capacity(facts.lines.len());
             for (index, line) in facts.lines.iter().enumerate() {
                 lines.push(LineCodes {
-                    amount: line_amount(line)?,
+                    amount: line.amount()?,
                     ..set.codes.line(&line.product_sku, facts.classes.get(index))
                 });
             }
@@ -364,13 +364,17 @@ impl OfferSet {
         offers.sort_by_key(|offer| offer.id);
         let active = || offers.iter().filter(|offer| offer.state == OfferState::Active);
         let needs_profile = active().any(|offer| !offer.terms.segment.is_empty());
-        let needs_places = active().any(|offer| !offer.terms.targets.organisations.is_empty());
+        // Lots of a pool bound to organisations outlive their offer's activity: a spend
+        // needs to know where the sale is while any offer ever made such lots.
+        let needs_places = active().any(|offer| !offer.terms.targets.organisations.is_empty())
+            || offers.iter().any(|offer| {
+                matches!(&offer.terms.destination, super::Destination::Pool(conditions) if !conditions.organisations.is_empty())
+            });
         let mut schemes: Vec<SchemeId> = active().filter_map(|offer| offer.terms.scheme).collect();
         schemes.sort_unstable();
         schemes.dedup();
         let has_budgets = active().any(|offer| offer.terms.caps.budget.is_some());
-        let has_instant_discounts =
-            active().any(|offer| offer.terms.destination == super::Destination::InstantDiscount);
+        let has_routes = active().any(|offer| offer.terms.destination != super::Destination::Wallet);
         let mut names: Vec<String> = vec!["UTC".into()];
         let mut zones = vec![TimeZone::UTC];
         let mut codes = Codes::default();
@@ -408,7 +412,7 @@ impl OfferSet {
             needs_places,
             schemes,
             has_budgets,
-            has_instant_discounts,
+            has_routes,
         }
     }
 
@@ -417,9 +421,10 @@ impl OfferSet {
         self.has_budgets
     }
 
-    /// Whether an active offer is an instant discount.
-    pub fn has_instant_discounts(&self) -> bool {
-        self.has_instant_discounts
+    /// Whether an active offer credits elsewhere than the wallet's commerce money (an
+    /// instant discount, a pool).
+    pub fn has_routes(&self) -> bool {
+        self.has_routes
     }
 
     pub fn get(&self, id: OfferId) -> Option<&RewardOffer> {
@@ -752,15 +757,4 @@ fn age_on(birth: Birthday, date: i64) -> Option<u16> {
     let before_birthday = (today.month() as u8, today.day() as u8) < (birth.month, birth.day);
     let age = year - i32::from(birth.year) - i32::from(before_birthday);
     u16::try_from(age).ok()
-}
-
-/// A line's money: its total, else net plus tax, else net; a line without amounts adds
-/// nothing.
-fn line_amount(line: &ProductLine) -> Option<Decimal> {
-    match (line.total_amount, line.net_amount, line.tax_amount) {
-        (Some(total), _, _) => Some(total),
-        (None, Some(net), Some(tax)) => net.checked_add(tax),
-        (None, Some(net), None) => Some(net),
-        _ => Some(Decimal::ZERO),
-    }
 }

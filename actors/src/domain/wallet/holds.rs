@@ -8,7 +8,7 @@
 //! lot like it when that one was revoked, as a cancelled spend does. Holds are rebuilt from
 //! the journal on replay (`track_holds`), and kept in snapshots.
 
-use super::{Cause, CommandError, EntryKind, LotDebit, Wallet, WalletEvent, WalletFault, WalletRejection};
+use super::{Cause, CommandError, EntryKind, LotDebit, SaleScope, SpendScope, Wallet, WalletEvent, WalletFault};
 use crate::domain::ids::{EstimateId, PurchaseId};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -62,24 +62,22 @@ impl Wallet {
             .fold(Decimal::ZERO, |sum, held| sum.saturating_add(held.amount()))
     }
 
-    /// Holds `amount` for `estimate` until `expires_at`, from the lots in spend order, as
-    /// one event. The caller has swept first. Refused, changing nothing, when the balance
-    /// does not cover it.
+    /// Holds `amount` for `estimate` until `expires_at`, from the lots the estimated sale
+    /// meets, in spend order, as one event. The caller has swept first. Refused, changing
+    /// nothing, when those lots do not cover it.
     pub fn place_hold(
         &mut self,
         now: i64,
         estimate: EstimateId,
         amount: Decimal,
         expires_at: i64,
+        sale: SaleScope<'_>,
     ) -> Result<WalletEvent, CommandError> {
         if amount <= Decimal::ZERO || self.holds.contains_key(&estimate) {
             return Err(WalletFault(format!("a hold of {amount} for {estimate}")).into());
         }
-        if self.balances().total < amount {
-            return Err(CommandError::Rejected(WalletRejection::InsufficientFunds));
-        }
         let mut entries = Vec::new();
-        self.debit_in_spend_order(now, amount, EntryKind::Hold, &mut entries)?;
+        self.debit_within(now, amount, SpendScope::Sale(sale), EntryKind::Hold, &mut entries)?;
         Ok(self.record(now, Cause::Hold { estimate, expires_at }, entries))
     }
 
@@ -172,9 +170,14 @@ impl From<WalletBeforeHolds> for Wallet {
 mod tests {
     use super::*;
     use crate::domain::ids::OfferId;
-    use crate::domain::wallet::{AwardGrant, SpendRequest};
+    use crate::domain::wallet::{AwardGrant, SpendRequest, WalletRejection};
 
     const MAX: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
+    const NOWHERE: SaleScope<'static> = SaleScope {
+        places: &[],
+        lines: &[],
+        classes: &[],
+    };
 
     fn funded(amounts: &[(i64, Option<i64>)]) -> (Wallet, WalletEvent) {
         let mut wallet = Wallet::for_tests();
@@ -205,7 +208,7 @@ mod tests {
         let (mut wallet, start) = funded(&[(5, Some(100)), (10, None)]);
         let mut journal = vec![start];
         let estimate = EstimateId::random();
-        journal.push(wallet.place_hold(1, estimate, Decimal::from(8), 50).unwrap());
+        journal.push(wallet.place_hold(1, estimate, Decimal::from(8), 50, NOWHERE).unwrap());
         assert_eq!(
             (wallet.balances().total, wallet.held()),
             (Decimal::from(7), Decimal::from(8))
@@ -257,10 +260,10 @@ mod tests {
             .unwrap();
         let mut journal = vec![first];
         let (a, b) = (EstimateId::random(), EstimateId::random());
-        journal.push(wallet.place_hold(1, a, Decimal::from(3), 50).unwrap());
-        journal.push(wallet.place_hold(1, b, Decimal::from(4), 500).unwrap());
+        journal.push(wallet.place_hold(1, a, Decimal::from(3), 50, NOWHERE).unwrap());
+        journal.push(wallet.place_hold(1, b, Decimal::from(4), 500, NOWHERE).unwrap());
         assert!(matches!(
-            wallet.place_hold(1, EstimateId::random(), Decimal::from(4), 50),
+            wallet.place_hold(1, EstimateId::random(), Decimal::from(4), 50, NOWHERE),
             Err(CommandError::Rejected(WalletRejection::InsufficientFunds))
         ));
         assert!(wallet.release_expired_holds(49).unwrap().is_empty());

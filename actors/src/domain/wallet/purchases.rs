@@ -2,12 +2,38 @@
 //! as one event, instant discounts spent on it at once, and the exact reversal of a
 //! purchase (less what its ad hoc returns did already).
 
+use super::pools::planned;
 use super::{
     AwardGrant, AwardLine, Cause, CommandError, Entry, EntryKind, LotDebit, LotId, NewLot, Pocket, PurchaseEffects,
-    ReturnTotals, SpendRequest, Wallet, WalletEvent, WalletFault, WalletRejection,
+    ReturnTotals, SaleScope, SpendRequest, SpendScope, Wallet, WalletEvent, WalletFault, WalletRejection,
 };
 use crate::domain::ids::PurchaseId;
+use crate::domain::offer::SpendConditions;
 use rust_decimal::Decimal;
+use std::sync::Arc;
+
+/// Where an award is credited.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum AwardRoute {
+    /// The wallet's commerce money, spendable anywhere.
+    #[default]
+    Wallet,
+    /// The commerce money, spendable only as the conditions say (a commerce pool).
+    Pool(Arc<SpendConditions>),
+    /// Taken off the same purchase at once.
+    Instant,
+}
+
+/// A purchase for the wallet to post: its spend, within what the sale allows, and its
+/// awards with the route of each (`routes[i]` for `awards[i]`; missing routes: the wallet).
+#[derive(Debug, Clone, Copy)]
+pub struct Posting<'a> {
+    pub purchase: PurchaseId,
+    pub spend: Option<SpendRequest>,
+    pub sale: SaleScope<'a>,
+    pub awards: &'a [AwardGrant],
+    pub routes: &'a [AwardRoute],
+}
 
 impl Wallet {
     /// Spends (first) and awards (then) for one purchase, as one event. The caller has
@@ -22,40 +48,59 @@ impl Wallet {
         awards: &[AwardGrant],
         balance_max: Decimal,
     ) -> Result<(WalletEvent, PurchaseEffects), CommandError> {
-        self.post_purchase_with(now, purchase, spend, awards, &[], balance_max)
+        let posting = Posting {
+            purchase,
+            spend,
+            sale: SaleScope {
+                places: &[],
+                lines: &[],
+                classes: &[],
+            },
+            awards,
+            routes: &[],
+        };
+        self.post_purchase_with(now, posting, balance_max)
     }
 
-    /// As `post_purchase`, where `instant[i]` says award `i` is an instant discount: taken
-    /// off the same purchase at once (its lot is spent on it in the same event; it settles
-    /// no shortfall).
+    /// As `post_purchase`, spending only the lots the sale meets (`SpendScope::Sale`) and
+    /// crediting each award where its route says: an instant discount is taken off the same
+    /// purchase at once (its lot is spent on it in the same event; it settles no
+    /// shortfall), a pooled award opens a lot carrying its conditions.
     pub fn post_purchase_with(
         &mut self,
         now: i64,
-        purchase: PurchaseId,
-        spend: Option<SpendRequest>,
-        awards: &[AwardGrant],
-        instant: &[bool],
+        posting: Posting<'_>,
         balance_max: Decimal,
     ) -> Result<(WalletEvent, PurchaseEffects), CommandError> {
-        let is_instant = |index: usize| instant.get(index).copied().unwrap_or(false);
-        // After the sweep every lot with value is unexpired and unrevoked, so what a spend
-        // can take is the whole balance (kept incrementally: no scan of the lots).
+        let Posting {
+            purchase,
+            spend,
+            sale,
+            awards,
+            routes,
+        } = posting;
+        let route = |index: usize| routes.get(index).unwrap_or(&AwardRoute::Wallet);
+        // After the sweep every lot with value is unexpired and unrevoked.
         debug_assert!(
             self.spendable.first().is_none_or(|(expires_at, _)| *expires_at > now),
             "sweep first"
         );
         let available = self.balances().total;
-        debug_assert_eq!(available, self.spendable_at(now));
+        // The lots the spend takes: only those the sale meets, so the plan says what it covers.
+        let plan = match spend {
+            Some(request) => self.spend_plan(now, request.amount, SpendScope::Sale(sale)),
+            None => Vec::new(),
+        };
+        let spent = planned(&plan);
         if let Some(request) = spend {
-            if request.restrict_fully_covered && available < request.amount {
+            if request.restrict_fully_covered && spent < request.amount {
                 return Err(CommandError::Rejected(WalletRejection::InsufficientFunds));
             }
         }
-        let spent = spend.map_or(Decimal::ZERO, |request| request.amount.min(available));
         let after = awards
             .iter()
             .enumerate()
-            .filter(|(index, _)| !is_instant(*index))
+            .filter(|(index, _)| *route(*index) != AwardRoute::Instant)
             .try_fold(available - spent, |sum, (_, grant)| sum.checked_add(grant.amount));
         // A wallet above the bound (the setting was lowered) may still shrink.
         if after.is_none_or(|after| after > balance_max && after > available) {
@@ -63,9 +108,8 @@ impl Wallet {
         }
         let mut entries = Vec::new();
         let mut effects = PurchaseEffects::default();
-        if let Some(request) = spend {
-            effects.spends =
-                self.debit_in_spend_order(now, request.amount.min(available), EntryKind::Spend, &mut entries)?;
+        if spend.is_some() {
+            effects.spends = self.debit_plan(plan, EntryKind::Spend, &mut entries)?;
         }
         for (index, grant) in awards
             .iter()
@@ -89,61 +133,66 @@ impl Wallet {
                 lot,
                 amount: grant.amount,
             });
-            if is_instant(index) {
-                let entry = Entry {
-                    kind: EntryKind::Spend,
-                    lot,
-                    amount: grant.amount,
-                    new_lot: None,
-                    shortfall_change: Decimal::ZERO,
-                };
-                self.push(&mut entries, entry)?;
-                effects.spends.push(LotDebit {
-                    lot,
-                    amount: grant.amount,
-                });
-            } else {
-                self.settle_shortfall_from(&mut entries, lot, grant.amount)?;
+            match route(index) {
+                AwardRoute::Instant => {
+                    let entry = Entry {
+                        kind: EntryKind::Spend,
+                        lot,
+                        amount: grant.amount,
+                        new_lot: None,
+                        shortfall_change: Decimal::ZERO,
+                    };
+                    self.push(&mut entries, entry)?;
+                    effects.spends.push(LotDebit {
+                        lot,
+                        amount: grant.amount,
+                    });
+                }
+                AwardRoute::Pool(conditions) => {
+                    self.pool(lot, conditions.clone());
+                    self.settle_shortfall_from(&mut entries, lot, grant.amount)?;
+                }
+                AwardRoute::Wallet => self.settle_shortfall_from(&mut entries, lot, grant.amount)?,
             }
         }
         Ok((self.record(now, Cause::Purchase(purchase), entries), effects))
     }
 
-    /// Debits `amount` from the spendable lots, soonest-expiring first, with entries of
-    /// `kind`; the caller has checked that the lots hold it.
-    pub(super) fn debit_in_spend_order(
+    /// Debits `amount` from the lots `scope` allows, soonest-expiring first, with entries
+    /// of `kind`; refused, changing nothing, when those lots hold less.
+    pub(super) fn debit_within(
         &mut self,
         now: i64,
         amount: Decimal,
+        scope: SpendScope<'_>,
+        kind: EntryKind,
+        entries: &mut Vec<Entry>,
+    ) -> Result<Vec<LotDebit>, CommandError> {
+        let plan = self.spend_plan(now, amount, scope);
+        if planned(&plan) < amount {
+            return Err(CommandError::Rejected(WalletRejection::InsufficientFunds));
+        }
+        Ok(self.debit_plan(plan, kind, entries)?)
+    }
+
+    /// Debits each lot of `plan` (from `spend_plan`) with an entry of `kind`.
+    pub(super) fn debit_plan(
+        &mut self,
+        plan: Vec<LotDebit>,
         kind: EntryKind,
         entries: &mut Vec<Entry>,
     ) -> Result<Vec<LotDebit>, WalletFault> {
-        let mut debits = Vec::new();
-        let mut left = amount;
-        while left > Decimal::ZERO {
-            let Some(&(_, id)) = self.spendable.iter().find(|(at, _)| *at > now) else {
-                return Err(WalletFault(format!(
-                    "the lots hold {left} less than the debit of {amount}"
-                )));
-            };
-            let take = self
-                .lots
-                .get(&id)
-                .map(|lot| lot.remaining)
-                .unwrap_or_default()
-                .min(left);
+        for debit in &plan {
             let entry = Entry {
                 kind,
-                lot: id,
-                amount: take,
+                lot: debit.lot,
+                amount: debit.amount,
                 new_lot: None,
                 shortfall_change: Decimal::ZERO,
             };
             self.push(entries, entry)?;
-            debits.push(LotDebit { lot: id, amount: take });
-            left -= take;
         }
-        Ok(debits)
+        Ok(plan)
     }
 
     /// Reverses a purchase exactly: revokes its award lots, restores its spend to the lots
@@ -201,9 +250,10 @@ impl Wallet {
             self.push(&mut entries, entry)?;
             let kept = lot.remaining - left;
             if kept > Decimal::ZERO {
+                let moved = self.next_lot_id;
                 let entry = Entry {
                     kind: EntryKind::SpendReversal,
-                    lot: self.next_lot_id,
+                    lot: moved,
                     amount: kept,
                     new_lot: Some(NewLot {
                         pocket: lot.pocket,
@@ -212,6 +262,7 @@ impl Wallet {
                     shortfall_change: Decimal::ZERO,
                 };
                 self.push(&mut entries, entry)?;
+                self.pool_like(moved, award.lot);
             }
         }
         for (lot, amount) in restores {

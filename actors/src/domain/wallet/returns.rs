@@ -225,6 +225,9 @@ impl Wallet {
             shortfall_change: Decimal::ZERO,
         };
         self.push(entries, entry)?;
+        if target != from {
+            self.pool_like(target, from);
+        }
         self.settle_shortfall_from(entries, target, amount)
     }
 }

@@ -92,10 +92,18 @@ fn an_instant_discount_is_spent_on_its_own_purchase_and_a_cancel_undoes_both() {
     ledger.purchase(0, None, &[award("3.00", None)]).unwrap();
     let now = 1;
     let grants = [award("5.00", Some(100)), award("2.00", None)];
-    let (event, effects) = ledger
-        .wallet
-        .post_purchase_with(now, PurchaseId::random(), None, &grants, &[true, false], MAX)
-        .unwrap();
+    let posting = Posting {
+        purchase: PurchaseId::random(),
+        spend: None,
+        sale: SaleScope {
+            places: &[],
+            lines: &[],
+            classes: &[],
+        },
+        awards: &grants,
+        routes: &[AwardRoute::Instant, AwardRoute::Wallet],
+    };
+    let (event, effects) = ledger.wallet.post_purchase_with(now, posting, MAX).unwrap();
     ledger.journal.push(event);
     ledger.check();
     // The discount came and went on the purchase; only the plain award stays.

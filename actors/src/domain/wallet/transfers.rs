@@ -1,14 +1,18 @@
 //! A wallet's side of transfers: value sent (debited in spend order) and value received
 //! or given back (a new open lot), each one event, checked whole before anything changes.
 
-use super::{Cause, CommandError, Entry, EntryKind, NewLot, Pocket, Wallet, WalletEvent, WalletFault, WalletRejection};
+use super::{
+    Cause, CommandError, Entry, EntryKind, NewLot, Pocket, SpendScope, Wallet, WalletEvent, WalletFault,
+    WalletRejection,
+};
 use crate::domain::ids::TransferId;
 use rust_decimal::Decimal;
 
 impl Wallet {
     /// Sends `amount` by a transfer: debits it from the lots in spend order, as one event.
-    /// The caller has swept expired lots first. Refused, changing nothing, when the
-    /// balance does not cover it.
+    /// The caller has swept expired lots first. Only lots without spend conditions are sent
+    /// (pooled value is spent only where its conditions say). Refused, changing nothing,
+    /// when those do not cover it.
     pub fn transfer_out(
         &mut self,
         now: i64,
@@ -18,11 +22,14 @@ impl Wallet {
         if amount <= Decimal::ZERO {
             return Err(CommandError::Fault(WalletFault(format!("a transfer of {amount}"))));
         }
-        if self.balances().total < amount {
-            return Err(CommandError::Rejected(WalletRejection::InsufficientFunds));
-        }
         let mut entries = Vec::new();
-        self.debit_in_spend_order(now, amount, EntryKind::TransferOut, &mut entries)?;
+        self.debit_within(
+            now,
+            amount,
+            SpendScope::Unconditional,
+            EntryKind::TransferOut,
+            &mut entries,
+        )?;
         Ok(self.record(now, Cause::TransferSent(transfer), entries))
     }
 

@@ -15,4 +15,6 @@ pub use purchases::IdempotencyRecord;
 mod transfers;
 mod wallets;
 pub(crate) use wallets::decode_wallet;
+#[cfg(test)]
+pub(crate) use wallets::decode_wallet_event;
 pub use wallets::LotExpiry;

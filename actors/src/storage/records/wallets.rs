@@ -1,12 +1,19 @@
 //! Reading a wallet back: its latest snapshot plus the events after it (recovery), and its
 //! history pages merged from the overlay and fjall (journals).
 
-use crate::domain::wallet::{SpendSettings, WalletBeforeHolds};
+use crate::domain::wallet::{SpendSettings, WalletBeforeHolds, WalletBeforePools, WalletEventBeforePools};
 use crate::storage::*;
 
-/// A wallet snapshot in any layout it was written in.
+/// A wallet snapshot in any layout it was written in (each older one a prefix of the next).
 pub(crate) fn decode_wallet(bytes: &[u8]) -> Result<Wallet, CodecError> {
-    decode::<Wallet>(bytes).or_else(|_| decode::<WalletBeforeHolds>(bytes).map(Wallet::from))
+    decode::<Wallet>(bytes)
+        .or_else(|_| decode::<WalletBeforePools>(bytes).map(Wallet::from))
+        .or_else(|_| decode::<WalletBeforeHolds>(bytes).map(Wallet::from))
+}
+
+/// A wallet event in any layout it was written in.
+pub(crate) fn decode_wallet_event(bytes: &[u8]) -> Result<WalletEvent, CodecError> {
+    decode::<WalletEvent>(bytes).or_else(|_| decode::<WalletEventBeforePools>(bytes).map(WalletEvent::from))
 }
 
 /// An entry of the expiry index: `wallet` holds (or held) a lot expiring at `expires_at`.
@@ -27,9 +34,7 @@ impl Store {
     /// As `load_wallet`, also saying how many events were replayed after the snapshot, so
     /// the actor knows when the next snapshot is due.
     pub fn recover_wallet(&self, tenant: &Tenant, id: WalletId) -> Result<Option<(Wallet, u64)>, StoreError> {
-        let snapshot = self.get_or_upgrade(&keys::wallet_snapshot(tenant, id), |old: WalletBeforeHolds| {
-            Wallet::from(old)
-        })?;
+        let snapshot = self.get_decoded(&keys::wallet_snapshot(tenant, id), decode_wallet)?;
         let Some(mut wallet) = snapshot else {
             return Ok(None);
         };
@@ -51,7 +56,7 @@ impl Store {
             }
             for (seq, bytes) in (MergedItem { stored, logged }).page_entries()? {
                 if seq >= wallet.next_seq() {
-                    let event: WalletEvent = decode(bytes).map_err(corrupt(keys::WALLET_EVENT))?;
+                    let event = decode_wallet_event(bytes).map_err(corrupt(keys::WALLET_EVENT))?;
                     wallet.replay(&event)?;
                 }
             }
@@ -84,7 +89,7 @@ impl Store {
                 entries.reverse();
             }
             for (_, bytes) in entries {
-                if !visit(decode(bytes).map_err(corrupt(keys::WALLET_EVENT))?) {
+                if !visit(decode_wallet_event(bytes).map_err(corrupt(keys::WALLET_EVENT))?) {
                     return Ok(());
                 }
             }

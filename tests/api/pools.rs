@@ -1,0 +1,172 @@
+//! Commerce pools over HTTP: an offer whose awards may be spent only at named organisations
+//! and on named products. Spends at the till take only the lots the sale meets, estimates
+//! hold only those, and the conditions are checked when the offer is made.
+
+use crate::helpers::*;
+use serde_json::{json, Value};
+
+fn num(text: &str) -> serde_json::Number {
+    serde_json::Number::from_string_unchecked_compat(text)
+}
+
+async fn venue(app: &TestApp, name: &str) -> String {
+    let reply = app
+        .post("/backoffice/v2/organisations", &json!({"name": name, "type": "VENUE"}))
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    reply.body["id"].as_str().unwrap().to_string()
+}
+
+fn sale(contact: &str, reference: &str, at: &str, lines: &[(&str, &str)], spend: &str, restrict: bool) -> Value {
+    let total: rust_decimal::Decimal = lines
+        .iter()
+        .map(|(_, amount)| amount.parse::<rust_decimal::Decimal>().unwrap())
+        .sum();
+    json!({
+        "contact": {"id": contact},
+        "reference_number": reference,
+        "organisation": {"id": at},
+        "transaction_amounts": {"total": num(&total.to_string())},
+        "products": lines
+            .iter()
+            .map(|(sku, amount)| json!({"product_sku": sku, "quantity": 1, "total_amount": num(amount)}))
+            .collect::<Vec<_>>(),
+        "spend_request": {"amount": num(spend), "restrict_fully_covered": restrict},
+    })
+}
+
+#[tokio::test]
+async fn pooled_awards_are_spent_only_where_and_on_what_their_offer_says() {
+    let app = spawn_app().await;
+    let harbour = venue(&app, "Harbour Cafe").await;
+    let hill = venue(&app, "Hill Cafe").await;
+    let offer = app
+        .create_offer(json!({
+            "name": "Harbour coffee money",
+            "award": {"type": "FIXED", "value": 5},
+            "destination": {
+                "type": "POOL",
+                "spend_conditions": {"organisations": [{"id": harbour}], "products": {"skus": ["ESPRESSO"]}},
+            },
+        }))
+        .await;
+    assert_eq!(offer["destination"]["type"], "POOL", "{offer}");
+    let contact = app.create_contact("C-POOL").await;
+    let (contact_id, wallet_id) = (
+        contact["id"].as_str().unwrap(),
+        contact["wallet"]["id"].as_str().unwrap(),
+    );
+    let earned = app.purchase(contact_id, "R-1", "10.00", None).await;
+    assert_eq!(earned.status, 201, "{}", earned.body);
+    assert_eq!(app.wallet(wallet_id).await["total_balance"].to_string(), "5.00");
+
+    // At another venue the pool pays nothing: a fully covered spend is refused, whole.
+    let refused = app
+        .post(
+            "/backoffice/v2/purchases",
+            &sale(contact_id, "R-2", &hill, &[("ESPRESSO", "3.00")], "3.00", true),
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert_eq!(
+        refused.body["error"], "CRM.EXCEPTIONS.CANNOTSPENDAMOUNTWALLETBALANCENOTENOUGHEXCEPTION",
+        "{}",
+        refused.body
+    );
+    assert_eq!(app.wallet(wallet_id).await["total_balance"].to_string(), "5.00");
+
+    // The offer switched off: its lots keep their conditions and stay spendable. At the
+    // harbour the pool pays for the espresso only, never the juice.
+    app.set_offer_state(&offer, "INACTIVE").await;
+    let at_harbour = app
+        .post(
+            "/backoffice/v2/purchases",
+            &sale(
+                contact_id,
+                "R-3",
+                &harbour,
+                &[("ESPRESSO", "2.00"), ("JUICE", "6.00")],
+                "8.00",
+                false,
+            ),
+        )
+        .await;
+    assert_eq!(at_harbour.status, 201, "{}", at_harbour.body);
+    assert_eq!(
+        at_harbour.body["rewards"]["spend"].to_string(),
+        "2.00",
+        "{}",
+        at_harbour.body
+    );
+    assert_eq!(app.wallet(wallet_id).await["total_balance"].to_string(), "3.00");
+
+    // An estimate at the harbour holds only what the pool may pay for.
+    let estimate = app
+        .post(
+            "/backoffice/v2/purchases/estimates",
+            &json!({
+                "contact": {"id": contact_id},
+                "organisation": {"id": harbour},
+                "transaction_amounts": {"total": num("9.00")},
+                "products": [
+                    {"product_sku": "ESPRESSO", "quantity": 1, "total_amount": num("1.50")},
+                    {"product_sku": "CAKE", "quantity": 1, "total_amount": num("7.50")},
+                ],
+                "spend_request": {"amount": num("9.00"), "restrict_fully_covered": false},
+                "hold_funds": true,
+            }),
+        )
+        .await;
+    assert_eq!(estimate.status, 201, "{}", estimate.body);
+    assert_eq!(
+        estimate.body["rewards"]["spend"].to_string(),
+        "1.50",
+        "{}",
+        estimate.body
+    );
+    assert_eq!(app.wallet(wallet_id).await["total_balance"].to_string(), "1.50");
+
+    // A cancel gives the spend back to the pooled lot, still bound to the harbour.
+    let id = at_harbour.body["id"].as_str().unwrap();
+    let cancelled = app
+        .post(&format!("/backoffice/v2/purchases/{id}/cancel"), &json!({}))
+        .await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.body);
+    let refused = app
+        .post(
+            "/backoffice/v2/purchases",
+            &sale(contact_id, "R-4", &hill, &[("ESPRESSO", "2.00")], "2.00", true),
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    app.assert_balance_equals_journal(wallet_id).await;
+}
+
+#[tokio::test]
+async fn a_pool_naming_an_organisation_outside_the_network_is_refused_and_nothing_is_stored() {
+    let app = spawn_app().await;
+    let before = app.get("/backoffice/v2/reward_offers").await;
+    for organisation in [
+        json!({"id": "00000000-0000-4000-8000-000000000001"}),
+        json!({"id": "not-a-uuid"}),
+    ] {
+        let reply = app
+            .post(
+                "/backoffice/v2/reward_offers",
+                &json!({
+                    "name": "Somewhere else",
+                    "award": {"type": "FIXED", "value": 1},
+                    "destination": {"type": "POOL", "spend_conditions": {"organisations": [organisation]}},
+                }),
+            )
+            .await;
+        assert_eq!(reply.status, 400, "{}", reply.body);
+        let parameter = reply.body["parameters"][0].as_str().unwrap();
+        assert!(
+            parameter.starts_with("destination.spend_conditions.organisations"),
+            "{}",
+            reply.body
+        );
+    }
+    assert_eq!(app.get("/backoffice/v2/reward_offers").await.body, before.body);
+}

@@ -144,3 +144,48 @@ async fn budgets_trim_awards_refunds_come_back_and_failed_purchases_hold_nothing
     assert_eq!(awarded(&retried), Decimal::new(200, 2));
     assert_eq!(usage(&app, &offer).await["held"].to_string(), "0");
 }
+
+#[tokio::test]
+async fn returns_give_their_part_of_an_award_back_to_the_budget_and_the_contact_cap_and_a_cancel_the_rest() {
+    let app = spawn_app().await;
+    let offer = app
+        .create_offer(json!({
+            "name": "Ten percent, 10 in all, 8 a day each",
+            "award": {"type": "PERCENTAGE", "value": 10},
+            "caps": {"budget": 10, "per_contact": {"period": "DAY", "amount": 8}},
+        }))
+        .await;
+    let contact = app.create_contact("B-RET").await;
+    let contact_id = contact["id"].as_str().unwrap().to_string();
+    let first = app.purchase(&contact_id, "R-1", "80", None).await;
+    assert_eq!(awarded(&first), Decimal::new(800, 2), "the day's cap");
+    assert_eq!(usage(&app, &offer).await["used"].to_string(), "8");
+
+    // A quarter of R-1 comes back: 2.00 of its award goes back to the budget and to the
+    // contact's day, so the next purchase earns up to 2.00 again.
+    let body = json!({"purchase": {"reference_number": "R-1"}, "reference_number": "RET-1", "return_amount": 20});
+    let returned = app.post("/backoffice/v2/purchases/ad_hoc_return", &body).await;
+    assert_eq!(returned.status, 201, "{}", returned.body);
+    assert_eq!(usage(&app, &offer).await["used"].to_string(), "6");
+    let again = app.purchase(&contact_id, "R-2", "50", None).await;
+    assert_eq!(awarded(&again), Decimal::new(200, 2), "the cap has 2.00 room again");
+    assert_eq!(usage(&app, &offer).await["used"].to_string(), "8");
+
+    // The retried return changes nothing more; the cancel of R-1 gives back only the rest
+    // (6.00), so the budget counts exactly R-2's award.
+    let retried = app.post("/backoffice/v2/purchases/ad_hoc_return", &body).await;
+    assert_eq!(retried.status, 201, "{}", retried.body);
+    let id = first.body["id"].as_str().unwrap();
+    let cancelled = app
+        .post(&format!("/backoffice/v2/purchases/{id}/cancel"), &json!({}))
+        .await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.body);
+    let after = usage(&app, &offer).await;
+    assert_eq!(
+        (after["used"].to_string(), after["left"].to_string()),
+        ("2".into(), "8".into()),
+        "{after}"
+    );
+    let last = app.purchase(&contact_id, "R-3", "100", None).await;
+    assert_eq!(awarded(&last), Decimal::new(600, 2), "the day's cap less R-2's award");
+}

@@ -203,6 +203,27 @@ impl PurchaseRecord {
     pub fn organisation_id(&self) -> OrganisationId {
         self.organisation.as_ref().map_or(self.tenant.organisation, |at| at.id)
     }
+
+    /// Each award's offer and what of it the purchase's returns left (what a cancel takes
+    /// back from caps and budgets), in `effects.awards` order.
+    pub fn awards_left(&self) -> Vec<(crate::domain::ids::OfferId, Decimal)> {
+        self.effects
+            .awards
+            .iter()
+            .enumerate()
+            .map(|(index, award)| {
+                let returned = self
+                    .returns
+                    .iter()
+                    .filter_map(|done| done.reversed.get(index))
+                    .fold(Decimal::ZERO, |sum, part| sum.saturating_add(*part));
+                (
+                    award.offer_id,
+                    (award.amount - returned.min(award.amount)).max(Decimal::ZERO),
+                )
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]

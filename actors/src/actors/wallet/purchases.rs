@@ -137,6 +137,37 @@ pub(super) fn load_history(store: &Store, tenant: &Tenant, wallet: WalletId) -> 
 }
 
 impl WalletEntity {
+    /// Sends each budgeted award's `amounts[i]` (for `record.effects.awards[i]`) back to its
+    /// offer's budget through the outbox, as message `id`'s; whether anything was sent.
+    pub(super) fn refund_budgets(
+        &mut self,
+        life: &Life<Self>,
+        writes: &mut WriteSet,
+        id: PurchaseId,
+        record: &PurchaseRecord,
+        amounts: &[(OfferId, Decimal)],
+        now: i64,
+    ) -> bool {
+        let (tenant, _) = *life.key();
+        let mut sends = false;
+        for ((offer, amount), explanation) in amounts.iter().zip(&record.explanations) {
+            if explanation.budgeted && explanation.offer_id == *offer && *amount > Decimal::ZERO {
+                writes.actor_message(&ActorMessage {
+                    id: ActorMessage::budget_refund_id(id, *offer),
+                    seq: self.outbox.next_seq(),
+                    to: Recipient::Budget(tenant, *offer),
+                    body: MessageBody::BudgetRefund {
+                        purchase: id,
+                        amount: *amount,
+                    },
+                    committed_at: now,
+                });
+                sends = true;
+            }
+        }
+        sends
+    }
+
     pub(super) fn find_purchase(
         &self,
         life: &Life<Self>,
@@ -474,30 +505,15 @@ impl WalletEntity {
             metrics::counter!(names::SPENDS_TOTAL, "outcome" => "restored").increment(1);
         }
         self.add_events(life, &mut writes, &[event]);
+        // Caps and budgets get back what the purchase's returns left of its awards.
+        let left = record.awards_left();
         self.history.record_cancellation(
             record.award_time(),
-            record.effects.awards.iter().map(|award| (award.offer_id, award.amount)),
+            left.iter().copied(),
             now.saturating_sub(self.history_window_s),
         );
         writes.reward_history(&life.key().0, life.key().1, &self.history);
-        // Awards out of a budget go back to it.
-        let (tenant, _) = *life.key();
-        let mut sends = false;
-        for (award, explanation) in record.effects.awards.iter().zip(&record.explanations) {
-            if explanation.budgeted && explanation.offer_id == award.offer_id {
-                writes.actor_message(&ActorMessage {
-                    id: ActorMessage::budget_refund_id(purchase_id, award.offer_id),
-                    seq: self.outbox.next_seq(),
-                    to: Recipient::Budget(tenant, award.offer_id),
-                    body: MessageBody::BudgetRefund {
-                        purchase: purchase_id,
-                        amount: award.amount,
-                    },
-                    committed_at: now,
-                });
-                sends = true;
-            }
-        }
+        let sends = self.refund_budgets(life, &mut writes, purchase_id, &record, &left, now);
         // A spend given back to a lot that has since expired expires again at once.
         if let Err(fault) = self.sweep(life, now, &mut writes) {
             return self.fault(life, reply, &fault);

@@ -4,12 +4,13 @@
 //! same reference number with a different body is refused.
 
 use super::{Life, Reply, WalletEntity, WalletError};
-use crate::domain::ids::{PurchaseId, ReferenceNumber};
+use crate::domain::ids::{OfferId, PurchaseId, ReferenceNumber};
 use crate::domain::purchase::PurchaseRecord;
 use crate::domain::purchase_return::{self, PurchaseReturn, Returned, ReversalRule};
 use crate::domain::wallet::{CommandError, ReturnTotals, TakeBack};
 use crate::metrics_names as names;
 use crate::storage::WriteSet;
+use rust_decimal::Decimal;
 use std::sync::Arc;
 
 /// An ad hoc return as the engine hands it to the purchase's wallet.
@@ -84,6 +85,22 @@ impl WalletEntity {
         };
         metrics::counter!(names::PURCHASES_TOTAL, "outcome" => "returned").increment(1);
         self.add_events(life, &mut writes, &[event]);
+        // What the return took back of each award no longer counts toward the offer's caps,
+        // and goes back to its budget.
+        let taken: Vec<(OfferId, Decimal)> = record
+            .effects
+            .awards
+            .iter()
+            .zip(&plan.reversals)
+            .map(|(award, reversed)| (award.offer_id, *reversed))
+            .collect();
+        self.history.record_return(
+            record.award_time(),
+            taken.iter().copied(),
+            now.saturating_sub(self.history_window_s),
+        );
+        writes.reward_history(&life.key().0, life.key().1, &self.history);
+        let sends = self.refund_budgets(life, &mut writes, id, &record, &taken, now);
         // A spend given back to a lot that has since expired expires again at once.
         if let Err(fault) = self.sweep(life, now, &mut writes) {
             return self.fault(life, reply, &fault);
@@ -102,7 +119,7 @@ impl WalletEntity {
         });
         let returned = Arc::new(returned);
         writes.purchase(&returned);
-        life.commit_then_reply(writes, reply, (returned.clone(), id));
+        self.commit_waking(life, writes, sends, reply, (returned.clone(), id));
         self.remember(life, returned);
     }
 }

@@ -65,7 +65,8 @@ impl RewardHistory {
     }
 
     /// The cancellation of such a purchase: what it recorded is taken back (dated where
-    /// the award was recorded dated and is still kept).
+    /// the award was recorded dated and is still kept). After returns, `awards` is what
+    /// they left.
     pub fn record_cancellation(
         &mut self,
         date: i64,
@@ -73,8 +74,19 @@ impl RewardHistory {
         keep_from: i64,
     ) {
         self.purchases = self.purchases.saturating_sub(1);
+        self.take_back(date, awards, keep_from);
+    }
+
+    /// An ad hoc return of goods of such a purchase: the part of each award it took back
+    /// no longer counts toward caps; the purchase still counts as made.
+    pub fn record_return(&mut self, date: i64, awards: impl IntoIterator<Item = (OfferId, Decimal)>, keep_from: i64) {
+        self.take_back(date, awards, keep_from);
+    }
+
+    fn take_back(&mut self, date: i64, awards: impl IntoIterator<Item = (OfferId, Decimal)>, keep_from: i64) {
         let awards: Vec<Earned> = awards
             .into_iter()
+            .filter(|(_, amount)| *amount > Decimal::ZERO)
             .map(|(offer, amount)| {
                 let dated = self
                     .offers
@@ -155,5 +167,21 @@ mod tests {
         history.record_purchase(9_500, [(offer, Decimal::TEN, false)], 6_000);
         assert_eq!(history.awarded_since(offer, 6_000), Decimal::ONE);
         assert_eq!(history.awarded_since(offer, i64::MIN), Decimal::from(12));
+    }
+
+    #[test]
+    fn a_return_takes_back_part_of_an_award_and_leaves_the_purchase_counted() {
+        let offer = OfferId::random();
+        let mut history = RewardHistory::default();
+        history.record_purchase(1_000, [(offer, Decimal::TEN, true)], 0);
+        history.record_return(1_000, [(offer, Decimal::from(4))], 0);
+        assert_eq!(history.purchases, 1);
+        assert_eq!(history.awarded_since(offer, 0), Decimal::from(6));
+        assert_eq!(history.awarded_since(offer, i64::MIN), Decimal::from(6));
+        // The cancel after it takes back only the rest.
+        history.record_cancellation(1_000, [(offer, Decimal::from(6))], 0);
+        assert_eq!(history.purchases, 0);
+        assert_eq!(history.awarded_since(offer, 0), Decimal::ZERO);
+        assert_eq!(history.awarded_since(offer, i64::MIN), Decimal::ZERO);
     }
 }

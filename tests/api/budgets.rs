@@ -124,6 +124,22 @@ async fn budgets_trim_awards_refunds_come_back_and_failed_purchases_hold_nothing
             .is_empty()
     );
     assert_eq!(usage(&app, &offer).await["used"].to_string(), "5");
+    // An estimate previews the award as far as the budget has left (nothing), and holds
+    // nothing of it.
+    let estimate = app
+        .post(
+            "/backoffice/v2/purchases/estimates",
+            &json!({"contact": {"id": contact_id}, "transaction_amounts": {"total": 30}}),
+        )
+        .await;
+    assert_eq!(estimate.status, 201, "{}", estimate.body);
+    assert_eq!(
+        estimate.body["rewards"]["award"].to_string(),
+        "0.00",
+        "{}",
+        estimate.body
+    );
+    assert_eq!(usage(&app, &offer).await["held"].to_string(), "0");
 
     // A cancelled purchase gives its award back to the budget.
     let id = first.body["id"].as_str().unwrap();
@@ -132,6 +148,23 @@ async fn budgets_trim_awards_refunds_come_back_and_failed_purchases_hold_nothing
         .await;
     assert_eq!(cancelled.status, 200, "{}", cancelled.body);
     assert_eq!(usage(&app, &offer).await["left"].to_string(), "3");
+    let estimate = app
+        .post(
+            "/backoffice/v2/purchases/estimates",
+            &json!({"contact": {"id": contact_id}, "transaction_amounts": {"total": 50}}),
+        )
+        .await;
+    assert_eq!(
+        estimate.body["rewards"]["award"].to_string(),
+        "3.00",
+        "{}",
+        estimate.body
+    );
+    let cap = &estimate.body["reward_breakdown"][0]["explanation"]["caps"][0];
+    assert_eq!(
+        (cap["cap"].as_str(), cap["amount"].to_string()),
+        (Some("BUDGET"), "3.00".into())
+    );
 
     // A purchase the wallet refuses (an uncovered spend) holds nothing afterwards.
     let refused = app.purchase(&contact_id, "R-4", "30", Some(("1000", true))).await;

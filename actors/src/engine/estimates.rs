@@ -6,9 +6,10 @@
 use super::{Engine, EngineError, PurchaseSubmission};
 use crate::actors::wallet::{NewEstimate, NewPurchase, WalletCommand};
 use crate::domain::access::Caller;
+use crate::domain::budget::Hold;
 use crate::domain::estimate::{EstimateRecord, EstimateRefusal, EstimateState, ESTIMATE_TTL_S};
-use crate::domain::ids::{ContactId, EstimateId, ReferenceNumber, Tenant};
-use crate::domain::offer::SaleFacts;
+use crate::domain::ids::{ContactId, EstimateId, OfferId, PurchaseId, ReferenceNumber, Tenant};
+use crate::domain::offer::{OfferSet, SaleFacts};
 use crate::domain::purchase::PurchaseRecord;
 use std::sync::Arc;
 
@@ -69,18 +70,17 @@ impl Engine {
             created_on: now,
             expires_at: now.saturating_add(ESTIMATE_TTL_S),
         };
-        let estimate = NewEstimate {
-            record,
-            purchase: NewPurchase {
-                request,
-                at,
-                classes,
-                facts,
-                grants: Vec::new(),
-                token: None,
-                estimate: None,
-            },
+        let mut purchase = NewPurchase {
+            request,
+            at,
+            classes,
+            facts,
+            grants: Vec::new(),
+            token: None,
+            estimate: None,
         };
+        purchase.grants = self.budgets_left(&tenant, record.id, &purchase, &offers).await?;
+        let estimate = NewEstimate { record, purchase };
         self.ask_wallet((tenant, contact.wallet_id), |reply| WalletCommand::Estimate {
             estimate: Box::new(estimate.clone()),
             hold: options.hold,
@@ -88,6 +88,32 @@ impl Engine {
             reply,
         })
         .await
+    }
+
+    /// What each budget an offer the purchase could earn from has left now, as the grants
+    /// the wallet trims the preview to; nothing is reserved.
+    async fn budgets_left(
+        &self,
+        tenant: &Tenant,
+        id: EstimateId,
+        purchase: &NewPurchase,
+        offers: &OfferSet,
+    ) -> Result<Vec<(OfferId, Hold)>, EngineError> {
+        if !offers.has_budgets() {
+            return Ok(Vec::new());
+        }
+        let now = self.now();
+        let mut left = Vec::new();
+        for (offer, total, wanted) in offers.budget_wants(&purchase.facts(now)) {
+            let state = self.offer_budget(tenant, offer).await?;
+            let hold = Hold {
+                purchase: PurchaseId(id.0),
+                amount: state.left(total).min(wanted),
+                reserved_at: now,
+            };
+            left.push((offer, hold));
+        }
+        Ok(left)
     }
 
     pub fn estimate(&self, tenant: &Tenant, id: EstimateId) -> Result<EstimateRecord, EngineError> {

@@ -63,9 +63,12 @@ impl WalletEntity {
         if record.request.spend.is_none() && self.spend.auto_spend && !self.spend.blocked {
             record.request.spend = super::purchases::auto_spend(record.request.amounts.total);
         }
-        let Some(evaluated) = offers.evaluate(&purchase.facts(now), &self.history) else {
+        let Some(mut evaluated) = offers.evaluate(&purchase.facts(now), &self.history) else {
             return life.commit_then_answer(writes, reply, Err(WalletError::Rejected(WalletRejection::RuleOverflow)));
         };
+        // Budgeted awards as far as their budgets had left when the engine read them (an
+        // estimate reserves nothing: its purchase does).
+        super::purchases::trim_to_budgets(&mut evaluated, &purchase.grants, now);
         record.explanations = evaluated.into_iter().map(|award| award.explanation).collect();
         // What the spend could take of the lots this sale meets.
         let sale = purchase.sale();

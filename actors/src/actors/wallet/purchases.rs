@@ -8,7 +8,7 @@ use crate::domain::budget::{Hold, GRANT_USABLE_S};
 use crate::domain::contact_token::ContactTokenRecord;
 use crate::domain::ids::{OfferId, PurchaseId, Tenant, WalletId};
 use crate::domain::offer::{
-    CapPeriod, Destination, LineClass, OfferSet, PurchaseFacts, RewardHistory, RewardOffer, SaleFacts,
+    CapPeriod, Destination, EvaluatedAward, LineClass, OfferSet, PurchaseFacts, RewardHistory, RewardOffer, SaleFacts,
 };
 use crate::domain::purchase::{PurchaseRecord, PurchaseRequest, PurchaseState, SaleOrganisation};
 use crate::domain::transfer::{ActorMessage, MessageBody, Recipient};
@@ -62,6 +62,23 @@ impl NewPurchase {
             classes: &self.classes,
         }
     }
+}
+
+/// A budgeted award is what its budget holds for the purchase, at most; a hold too old to
+/// be sure it still stands (see `domain::budget`) holds nothing. Awards left at nothing go.
+pub(super) fn trim_to_budgets(evaluated: &mut Vec<EvaluatedAward>, holds: &[(OfferId, Hold)], now: i64) {
+    for award in evaluated.iter_mut() {
+        if award.explanation.budgeted {
+            let granted = holds
+                .iter()
+                .find(|(offer, _)| *offer == award.grant.offer_id)
+                .map(|(_, hold)| hold)
+                .filter(|hold| now.saturating_sub(hold.reserved_at) < GRANT_USABLE_S)
+                .map_or(Decimal::ZERO, |hold| hold.amount);
+            award.trim_to_budget(granted);
+        }
+    }
+    evaluated.retain(|award| award.grant.amount > Decimal::ZERO);
 }
 
 /// Where an offer's awards are credited.
@@ -294,20 +311,7 @@ impl WalletEntity {
             metrics::counter!(names::PURCHASES_TOTAL, "outcome" => "rejected").increment(1);
             return life.commit_then_answer(writes, reply, Err(WalletError::Rejected(WalletRejection::RuleOverflow)));
         };
-        // A budgeted award is what its budget holds for the purchase, at most; a hold too old
-        // to be sure it still stands (see `domain::budget`) holds nothing.
-        for award in &mut evaluated {
-            if award.explanation.budgeted {
-                let granted = holds
-                    .iter()
-                    .find(|(offer, _)| *offer == award.grant.offer_id)
-                    .map(|(_, hold)| hold)
-                    .filter(|hold| now.saturating_sub(hold.reserved_at) < GRANT_USABLE_S)
-                    .map_or(Decimal::ZERO, |hold| hold.amount);
-                award.trim_to_budget(granted);
-            }
-        }
-        evaluated.retain(|award| award.grant.amount > Decimal::ZERO);
+        trim_to_budgets(&mut evaluated, &holds, now);
         let grants: Vec<AwardGrant> = evaluated.iter().map(|award| award.grant).collect();
         // An estimate's hold is the purchase's spend: captured first, in this commit.
         let mut spend = request.spend;

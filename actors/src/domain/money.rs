@@ -112,12 +112,32 @@ impl Default for MoneyLimits {
     }
 }
 
+/// `value` rounded to `places` decimal places, half away from zero: exactly
+/// `round_dp_with_strategy(places, MidpointAwayFromZero)`, on the 96-bit mantissa as one
+/// integer division (the library's general rounding cost as much as the rest of an award).
+pub fn round_half_away(value: Decimal, places: u32) -> Decimal {
+    let scale = value.scale();
+    if scale <= places {
+        return value;
+    }
+    // scale ≤ 28, so the divisor and the mantissa (below 2^96) fit an i128.
+    let divisor = 10i128.pow(scale - places);
+    let mantissa = value.mantissa();
+    let (quotient, remainder) = (mantissa / divisor, mantissa % divisor);
+    let rounded = if remainder.abs() * 2 >= divisor {
+        quotient + mantissa.signum()
+    } else {
+        quotient
+    };
+    // |rounded| ≤ |mantissa| / 10^k rounded up, never above the 96 bits it came from.
+    Decimal::try_from_i128_with_scale(rounded, places)
+        .unwrap_or_else(|_| value.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero))
+}
+
 impl Currency {
     pub fn parse(code: &str) -> Result<Currency, MoneyError> {
         let upper = code.trim().to_ascii_uppercase();
-        CURRENCIES
-            .iter()
-            .find(|(known, _)| *known == upper)
+        Currency::entry(upper.as_bytes())
             .map(|(known, _)| {
                 let bytes = known.as_bytes();
                 Currency([bytes[0], bytes[1], bytes[2]])
@@ -132,11 +152,16 @@ impl Currency {
 
     /// The code as a `'static` string (from the table), for labels that outlive `self`.
     pub fn static_code(&self) -> &'static str {
+        Currency::entry(&self.0).map_or("XXX", |(known, _)| known)
+    }
+
+    /// The table's entry for `code` (the table is in code order: a binary search, as awards
+    /// round once per offer).
+    fn entry(code: &[u8]) -> Option<(&'static str, u32)> {
         CURRENCIES
-            .iter()
-            .find(|(known, _)| known.as_bytes() == self.0)
-            .map(|(known, _)| *known)
-            .unwrap_or("XXX")
+            .binary_search_by(|(known, _)| known.as_bytes().cmp(code))
+            .ok()
+            .map(|index| CURRENCIES[index])
     }
 
     /// `value` in minor units (cents for EUR), truncated; for counters, never for money.
@@ -150,17 +175,20 @@ impl Currency {
 
     /// Digits after the decimal point this currency allows (2 for EUR, 0 for JPY).
     pub fn minor_units(&self) -> u32 {
-        CURRENCIES
-            .iter()
-            .find(|(known, _)| known.as_bytes() == self.0)
-            .map(|(_, units)| *units)
-            .unwrap_or(2)
+        // The table's exceptions to two, as a match: awards round once per offer, and a
+        // search of the table cost more than the rounding (a test checks both agree).
+        match &self.0 {
+            b"BIF" | b"BYR" | b"CLP" | b"DJF" | b"GNF" | b"ISK" | b"JPY" | b"KMF" | b"KRW" | b"PYG" | b"RWF"
+            | b"UGX" | b"VND" | b"VUV" | b"XAF" | b"XOF" | b"XPF" => 0,
+            b"BHD" | b"IQD" | b"JOD" | b"KWD" | b"LYD" | b"OMR" | b"TND" => 3,
+            _ => 2,
+        }
     }
 
     /// Rounds a computed amount (a percentage award) to this currency's minor units.
     /// Named rounding rule: half away from zero, as a till rounds a receipt line.
     pub fn round_award(&self, value: Decimal) -> Decimal {
-        value.round_dp_with_strategy(self.minor_units(), RoundingStrategy::MidpointAwayFromZero)
+        round_half_away(value, self.minor_units())
     }
 }
 
@@ -243,6 +271,45 @@ mod tests {
 
     fn eur() -> Currency {
         Currency::parse("EUR").unwrap()
+    }
+
+    #[test]
+    fn the_currency_table_is_in_code_order_for_its_binary_search() {
+        assert!(CURRENCIES.windows(2).all(|pair| pair[0].0 < pair[1].0));
+        for (code, units) in CURRENCIES {
+            let currency = Currency::parse(code).unwrap();
+            assert_eq!((currency.static_code(), currency.minor_units()), (*code, *units));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn rounding_half_away_is_the_libraries_rounding(
+            mantissa in -(1i128 << 96) + 1..(1i128 << 96),
+            scale in 0u32..=28,
+            places in 0u32..=4,
+        ) {
+            let value = Decimal::from_i128_with_scale(mantissa, scale);
+            let ours = round_half_away(value, places);
+            let theirs = value.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
+            proptest::prop_assert_eq!(ours, theirs);
+            proptest::prop_assert_eq!(ours.scale(), theirs.scale());
+        }
+    }
+
+    #[test]
+    fn rounding_half_away_at_the_midpoints() {
+        let d = |s: &str| Decimal::from_str(s).unwrap();
+        for (value, rounded) in [
+            ("0.125", "0.13"),
+            ("-0.125", "-0.13"),
+            ("0.1249", "0.12"),
+            ("2.5", "2.5"),
+            ("0.005", "0.01"),
+        ] {
+            assert_eq!(round_half_away(d(value), 2), d(rounded), "{value}");
+        }
+        assert_eq!(round_half_away(d("12.5"), 0), d("13"));
     }
 
     #[test]

@@ -185,8 +185,9 @@ struct Compiled {
     offer: RewardOffer,
     /// The name, shared by the explanations of its awards.
     name: Arc<str>,
-    /// The offer's product filter as code numbers (see `Codes`), sorted.
-    filter: Option<CodeFilter>,
+    /// The offer's product filter: an index into `OfferSet::filters` (offers with the same
+    /// filter share it, and an evaluation matches it against the lines once).
+    filter: Option<usize>,
     /// Index into `OfferSet::zones` of the schedule's zone: day, week and month caps count
     /// on its calendar (UTC, index 0, without one).
     zone: usize,
@@ -248,6 +249,7 @@ struct LineCodes {
     category: Option<u32>,
 }
 
+#[derive(PartialEq, Eq)]
 struct CodeFilter {
     skus: Vec<u32>,
     families: Vec<u32>,
@@ -268,6 +270,8 @@ impl CodeFilter {
 /// A tenant's offers, ready to evaluate: in id order, time zones resolved once each.
 pub struct OfferSet {
     offers: Vec<Compiled>,
+    /// The distinct product filters of the offers, as code numbers (see `Codes`), sorted.
+    filters: Vec<CodeFilter>,
     codes: Codes,
     zones: Vec<TimeZone>,
     needs_profile: bool,
@@ -291,14 +295,18 @@ struct Scratch {
     starts: Vec<(usize, CapPeriod, i64)>,
     /// Each purchase line's codes, looked up at the first offer with a filter.
     lines: Option<Vec<LineCodes>>,
+    /// By filter: the lines it matched (purchases of at most 128 lines), their money and
+    /// quantity, once worked out.
+    matched: Vec<Option<(u128, Decimal, Decimal)>>,
 }
 
 impl Scratch {
-    fn new(zones: usize) -> Scratch {
+    fn new(set: &OfferSet) -> Scratch {
         Scratch {
-            locals: vec![None; zones],
+            locals: vec![None; set.zones.len()],
             starts: Vec::new(),
             lines: None,
+            matched: vec![None; set.filters.len()],
         }
     }
 
@@ -378,6 +386,7 @@ impl OfferSet {
         let mut names: Vec<String> = vec!["UTC".into()];
         let mut zones = vec![TimeZone::UTC];
         let mut codes = Codes::default();
+        let mut filters: Vec<CodeFilter> = Vec::new();
         let offers = offers
             .into_iter()
             .map(|offer| {
@@ -395,7 +404,13 @@ impl OfferSet {
                         Some(zones.len() - 1)
                     })
                     .unwrap_or(0);
-                let filter = offer.terms.products.as_ref().map(|filter| codes.compile(filter));
+                let filter = offer.terms.products.as_ref().map(|filter| {
+                    let compiled = codes.compile(filter);
+                    filters.iter().position(|known| *known == compiled).unwrap_or_else(|| {
+                        filters.push(compiled);
+                        filters.len() - 1
+                    })
+                });
                 Compiled {
                     name: Arc::from(offer.name.as_str()),
                     offer,
@@ -406,6 +421,7 @@ impl OfferSet {
             .collect();
         OfferSet {
             offers,
+            filters,
             codes,
             zones,
             needs_profile,
@@ -477,7 +493,7 @@ impl OfferSet {
     /// most it could award). Each is an upper bound of what `evaluate` gives that offer, with
     /// any history and whatever it combines with, so holding it is always enough.
     pub fn budget_wants(&self, facts: &PurchaseFacts<'_>) -> Vec<(OfferId, Decimal, Decimal)> {
-        let mut scratch = Scratch::new(self.zones.len());
+        let mut scratch = Scratch::new(self);
         let mut wants = Vec::new();
         for (index, compiled) in self.offers.iter().enumerate() {
             let Some(budget) = compiled.offer.terms.caps.budget else {
@@ -501,8 +517,8 @@ impl OfferSet {
     /// The awards `facts` earns, in offer-id order. `None` when a rule overflows (checked
     /// arithmetic; bounded purchases and offers never do).
     pub fn evaluate(&self, facts: &PurchaseFacts<'_>, history: &dyn AwardHistory) -> Option<Vec<EvaluatedAward>> {
-        let mut scratch = Scratch::new(self.zones.len());
-        let mut candidates = Vec::new();
+        let mut scratch = Scratch::new(self);
+        let mut candidates = Vec::with_capacity(self.offers.len());
         for (index, compiled) in self.offers.iter().enumerate() {
             if !self.applies(compiled, facts, history, &mut scratch) {
                 continue;
@@ -511,12 +527,15 @@ impl OfferSet {
                 candidates.push(candidate);
             }
         }
-        Some(
-            self.combine(candidates)
-                .into_iter()
-                .map(|candidate| self.explain(candidate, facts.now))
-                .collect(),
-        )
+        // Each candidate moves once, into its explanation (they are large).
+        let kept = self.combine(&candidates);
+        let mut awards = Vec::with_capacity(kept.iter().filter(|keep| **keep).count());
+        for (candidate, keep) in candidates.into_iter().zip(kept) {
+            if keep {
+                awards.push(self.explain(candidate, facts.now));
+            }
+        }
+        Some(awards)
     }
 
     /// The offer's award for the purchase before it combines with others; `Some(None)`
@@ -531,7 +550,7 @@ impl OfferSet {
         let compiled = &self.offers[index];
         let offer = &compiled.offer;
         let terms = &offer.terms;
-        let (matched, money, quantity) = match &compiled.filter {
+        let (matched, money, quantity) = match compiled.filter {
             None => {
                 let quantity = if offer.award.kind == AwardKind::PerQuantity {
                     facts
@@ -543,7 +562,30 @@ impl OfferSet {
                 };
                 (Matched::Total, facts.total, quantity)
             }
+            Some(filter) if facts.lines.len() <= 128 => {
+                let (mask, money, quantity) = match scratch.matched[filter] {
+                    Some(found) => found,
+                    None => {
+                        let (mut mask, mut money, mut quantity) = (0u128, Decimal::ZERO, Decimal::ZERO);
+                        let codes = scratch.lines(self, facts)?;
+                        for (line_index, (line, line_codes)) in facts.lines.iter().zip(codes).enumerate() {
+                            if self.filters[filter].matches(line_codes) {
+                                mask |= 1u128 << line_index;
+                                money = money.checked_add(line_codes.amount)?;
+                                quantity = quantity.checked_add(line.quantity)?;
+                            }
+                        }
+                        scratch.matched[filter] = Some((mask, money, quantity));
+                        (mask, money, quantity)
+                    }
+                };
+                if mask == 0 {
+                    return Some(None);
+                }
+                (Matched::Mask(mask), money, quantity)
+            }
             Some(filter) => {
+                let filter = &self.filters[filter];
                 let mut mask = 0u128;
                 let mut list = Vec::new();
                 let mut money = Decimal::ZERO;
@@ -614,9 +656,9 @@ impl OfferSet {
         }))
     }
 
-    /// Applies the combination rules to the candidates (in offer-id order); keeps that
-    /// order.
-    fn combine(&self, candidates: Vec<Candidate>) -> Vec<Candidate> {
+    /// Applies the combination rules to the candidates (in offer-id order): which of them
+    /// are given.
+    fn combine(&self, candidates: &[Candidate]) -> Vec<bool> {
         let rule = |candidate: &Candidate| &self.offers[candidate.index].offer.terms.combination;
         // The larger award wins; on a tie, the smaller offer id (candidates come in id order,
         // so the first seen).
@@ -629,7 +671,7 @@ impl OfferSet {
             }
         }
         if let Some(winner) = exclusive {
-            return candidates.into_iter().nth(winner).into_iter().collect();
+            return (0..candidates.len()).map(|at| at == winner).collect();
         }
         // Each best-of group's holder, by position; groups are few, so a list.
         let mut holders: Vec<(&str, usize)> = Vec::new();
@@ -645,15 +687,12 @@ impl OfferSet {
                 }
             }
         }
-        if holders.is_empty() {
-            return candidates;
-        }
-        let winners: Vec<usize> = holders.into_iter().map(|(_, at)| at).collect();
         candidates
-            .into_iter()
+            .iter()
             .enumerate()
-            .filter(|(at, candidate)| matches!(rule(candidate), Combination::Stack) || winners.contains(at))
-            .map(|(_, candidate)| candidate)
+            .map(|(at, candidate)| {
+                matches!(rule(candidate), Combination::Stack) || holders.iter().any(|(_, holder)| *holder == at)
+            })
             .collect()
     }
 

@@ -201,6 +201,45 @@ fn each_award_kind_on_the_total_and_on_lines() {
 }
 
 #[test]
+fn offers_sharing_a_filter_each_award_on_its_lines_and_long_purchases_match_past_128_lines() {
+    let coffee = ProductFilter {
+        skus: vec!["COFFEE".into()],
+        ..ProductFilter::default()
+    };
+    let with_products = |mut offer: RewardOffer| {
+        offer.terms.products = Some(coffee.clone());
+        offer
+    };
+    let offers = [
+        with_products(offer(1, AwardKind::Percentage, "10")),
+        with_products(offer(2, AwardKind::PerQuantity, "0.25")),
+        offer(3, AwardKind::Percentage, "1"),
+        with_products(offer(4, AwardKind::Fixed, "1")),
+    ];
+    let mut short = Purchase::of("13.50");
+    short.lines = vec![
+        line("COFFEE", "2", "6.00"),
+        line("TEA", "1", "4.50"),
+        line("COFFEE", "1", "3.00"),
+    ];
+    let expected = [(1, "0.90"), (2, "0.75"), (3, "0.14"), (4, "1")].map(|(id, amount)| (id, amount.to_string()));
+    assert_eq!(awards(&short, &offers), expected);
+    // 200 lines: the coffees are lines 0 and 150 (past the 128 a mask holds).
+    let mut long = Purchase::of("213.00");
+    long.lines = (0..200)
+        .map(|n| match n {
+            0 => line("COFFEE", "2", "6.00"),
+            150 => line("COFFEE", "1", "3.00"),
+            _ => line("TEA", "1", "1.02"),
+        })
+        .collect();
+    let expected = [(1, "0.90"), (2, "0.75"), (3, "2.13"), (4, "1")].map(|(id, amount)| (id, amount.to_string()));
+    assert_eq!(awards(&long, &offers), expected);
+    let explained = long.evaluate(&offers, &NoHistory);
+    assert_eq!(explained[0].explanation.basis.lines(), [0, 150]);
+}
+
+#[test]
 fn conditions_each_decide_whether_an_offer_applies() {
     let business = OrganisationId(uuid::Uuid::from_u128(100));
     let venue = OrganisationId(uuid::Uuid::from_u128(101));

@@ -145,10 +145,38 @@ async fn pooled_awards_are_spent_only_where_and_on_what_their_offer_says() {
 #[tokio::test]
 async fn a_pool_naming_an_organisation_outside_the_network_is_refused_and_nothing_is_stored() {
     let app = spawn_app().await;
+    // Another business's venue, made with that business's own key.
+    let other_key = "sk_live_pools_other_business_000001";
+    app.engine
+        .bootstrap_organisation(
+            rewards_engine::domain::ids::OrganisationId::random(),
+            "Another business",
+            rewards_engine::domain::money::Currency::parse("EUR").unwrap(),
+            &[(
+                rewards_engine::domain::ids::Mode::Live,
+                rewards_engine::domain::organisation::ApiKeyKind::Secret,
+                other_key,
+            )],
+            None,
+            "pools-other-business",
+        )
+        .await
+        .unwrap();
+    let theirs = app
+        .with_key(
+            other_key,
+            "POST",
+            "/backoffice/v2/organisations",
+            Some(&json!({"name": "Their venue", "type": "VENUE"})),
+        )
+        .await;
+    assert_eq!(theirs.status, 201, "{}", theirs.body);
     let before = app.get("/backoffice/v2/reward_offers").await;
     for organisation in [
         json!({"id": "00000000-0000-4000-8000-000000000001"}),
+        json!({"id": theirs.body["id"]}),
         json!({"id": "not-a-uuid"}),
+        json!({"id": "venue\u{0}"}),
     ] {
         let reply = app
             .post(

@@ -301,22 +301,7 @@ async fn test_keys_never_meet_live_data_and_other_businesses_are_unreachable() {
 
     // A second business with its own key sees nothing of the first.
     let other_key = "sk_live_second_business_key_000001";
-    let other = rewards_engine::domain::ids::OrganisationId::random();
-    app.engine
-        .bootstrap_organisation(
-            other,
-            "Second business",
-            rewards_engine::domain::money::Currency::parse("EUR").unwrap(),
-            &[(
-                rewards_engine::domain::ids::Mode::Live,
-                rewards_engine::domain::organisation::ApiKeyKind::Secret,
-                other_key,
-            )],
-            None,
-            "second-business",
-        )
-        .await
-        .unwrap();
+    another_business(&app, other_key, "Second business").await;
     for path in [
         format!("/backoffice/v2/contacts/{live_contact_id}"),
         format!("/backoffice/v2/organisations/{business_id}"),

@@ -328,6 +328,27 @@ impl TestApp {
     }
 }
 
+/// Makes a second business (EUR) whose live secret key is `key`, and returns its id.
+pub async fn another_business(app: &TestApp, key: &str, name: &str) -> rewards_engine::domain::ids::OrganisationId {
+    let id = rewards_engine::domain::ids::OrganisationId::random();
+    app.engine
+        .bootstrap_organisation(
+            id,
+            name,
+            rewards_engine::domain::money::Currency::parse("EUR").unwrap(),
+            &[(
+                rewards_engine::domain::ids::Mode::Live,
+                rewards_engine::domain::organisation::ApiKeyKind::Secret,
+                key,
+            )],
+            None,
+            &name.to_ascii_lowercase().replace(' ', "-"),
+        )
+        .await
+        .unwrap();
+    id
+}
+
 /// `serde_json::Number` from decimal text, kept exact (arbitrary_precision is on).
 pub trait NumberCompat {
     fn from_string_unchecked_compat(text: &str) -> serde_json::Number;

@@ -147,21 +147,7 @@ async fn a_pool_naming_an_organisation_outside_the_network_is_refused_and_nothin
     let app = spawn_app().await;
     // Another business's venue, made with that business's own key.
     let other_key = "sk_live_pools_other_business_000001";
-    app.engine
-        .bootstrap_organisation(
-            rewards_engine::domain::ids::OrganisationId::random(),
-            "Another business",
-            rewards_engine::domain::money::Currency::parse("EUR").unwrap(),
-            &[(
-                rewards_engine::domain::ids::Mode::Live,
-                rewards_engine::domain::organisation::ApiKeyKind::Secret,
-                other_key,
-            )],
-            None,
-            "pools-other-business",
-        )
-        .await
-        .unwrap();
+    another_business(&app, other_key, "Pools other business").await;
     let theirs = app
         .with_key(
             other_key,

@@ -241,6 +241,15 @@ mod tests {
 
         /// Awards `amount` into a lot with `conditions` (none: anywhere), expiring at `expires_at`.
         fn award(&mut self, amount: &str, expires_at: Option<i64>, conditions: Option<SpendConditions>) -> LotId {
+            self.award_effects(amount, expires_at, conditions).awards[0].lot
+        }
+
+        fn award_effects(
+            &mut self,
+            amount: &str,
+            expires_at: Option<i64>,
+            conditions: Option<SpendConditions>,
+        ) -> super::super::PurchaseEffects {
             let grants = [grant(amount, expires_at)];
             let routes = [conditions.map_or(AwardRoute::Wallet, |conditions| AwardRoute::Pool(Arc::new(conditions)))];
             let posting = Posting {
@@ -252,7 +261,7 @@ mod tests {
             };
             let (event, effects) = self.wallet.post_purchase_with(0, posting, MAX).unwrap();
             self.keep(event);
-            effects.awards[0].lot
+            effects
         }
 
         fn spend(
@@ -389,17 +398,7 @@ mod tests {
         // The award's purchase, then a spend of 4 of it, then the award cancelled: its lot
         // is revoked (4 of shortfall, settled by a later award); cancelling the spend gives
         // 4 back into a new lot.
-        let grants = [grant("10", None)];
-        let routes = [AwardRoute::Pool(Arc::new(conditions.clone()))];
-        let posting = Posting {
-            purchase: PurchaseId::random(),
-            spend: None,
-            sale: sale(&[], &[]),
-            awards: &grants,
-            routes: &routes,
-        };
-        let (event, awarded) = ledger.wallet.post_purchase_with(0, posting, MAX).unwrap();
-        ledger.keep(event);
+        let awarded = ledger.award_effects("10", None, Some(conditions.clone()));
         let spent = ledger.spend("4", true, sale(&[merchant], &[])).unwrap();
         let event = ledger
             .wallet

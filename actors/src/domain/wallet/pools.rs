@@ -472,4 +472,76 @@ mod tests {
         assert!(decode::<super::super::WalletEvent>(&bytes).is_err());
         assert_eq!(&crate::storage::decode_wallet_event(&bytes).unwrap(), event);
     }
+
+    proptest::proptest! {
+        /// Any lots with any conditions, any sale, any spend: the plan takes only eligible
+        /// lots, in spend order, never more than a lot holds or the spend asks, never more for
+        /// product-bound lots than the lines they match, and stops short only when every
+        /// unconditioned lot is empty; posting it debits exactly the plan.
+        #[test]
+        fn a_spend_plan_takes_only_what_the_sale_allows(
+            lots in proptest::collection::vec((1i64..5_000, proptest::option::of(2i64..6), 0u8..6), 0..8),
+            places in 0u8..4,
+            lines in proptest::collection::vec((0u8..3, 0i64..3_000), 0..4),
+            amount in 1i64..20_000,
+        ) {
+            let (a, b) = (OrganisationId(uuid::Uuid::from_u128(1)), OrganisationId(uuid::Uuid::from_u128(2)));
+            let condition = |kind: u8| match kind {
+                1 => Some(SpendConditions { organisations: vec![a], products: ProductFilter::default() }),
+                2 => Some(SpendConditions { organisations: vec![b], products: ProductFilter::default() }),
+                3 => Some(SpendConditions { organisations: vec![], products: skus(&["X"]) }),
+                4 => Some(SpendConditions { organisations: vec![], products: skus(&["Y"]) }),
+                5 => Some(SpendConditions { organisations: vec![a], products: skus(&["X", "Y"]) }),
+                _ => None,
+            };
+            let mut ledger = Ledger::new();
+            for (cents, expires_at, kind) in &lots {
+                ledger.award(&Decimal::new(*cents, 2).to_string(), *expires_at, condition(*kind));
+            }
+            let places: Vec<OrganisationId> = [(1u8, a), (2, b)].iter().filter(|(bit, _)| places & bit != 0).map(|(_, id)| *id).collect();
+            let lines: Vec<ProductLine> = lines
+                .iter()
+                .map(|(sku, cents)| line(["X", "Y", "Z"][usize::from(*sku)], &Decimal::new(*cents, 2).to_string()))
+                .collect();
+            let at = sale(&places, &lines);
+            let amount = Decimal::new(amount, 2);
+            let plan = ledger.wallet.spend_plan(1, amount, SpendScope::Sale(at));
+            let taken = planned(&plan);
+            proptest::prop_assert!(taken <= amount);
+            let mut last = None;
+            let mut product_bound = Decimal::ZERO;
+            for debit in &plan {
+                let lot = ledger.wallet.lot(debit.lot).unwrap();
+                proptest::prop_assert!(debit.amount > Decimal::ZERO && debit.amount <= lot.remaining);
+                proptest::prop_assert!(last < Some(lot.spend_order_key()), "in spend order");
+                last = Some(lot.spend_order_key());
+                if let Some(conditions) = ledger.wallet.conditions(debit.lot) {
+                    proptest::prop_assert!(conditions.admits_place(&places));
+                    if !conditions.products.is_empty() {
+                        let matching = lines
+                            .iter()
+                            .filter(|line| conditions.products.matches(&line.product_sku, None))
+                            .fold(Decimal::ZERO, |sum, line| sum + line.amount().unwrap());
+                        proptest::prop_assert!(debit.amount <= matching);
+                        product_bound += debit.amount;
+                    }
+                }
+            }
+            let any_product_line = lines
+                .iter()
+                .filter(|line| line.product_sku != "Z")
+                .fold(Decimal::ZERO, |sum, line| sum + line.amount().unwrap());
+            proptest::prop_assert!(product_bound <= any_product_line, "no line paid twice");
+            if taken < amount {
+                for lot in ledger.wallet.lots().filter(|lot| ledger.wallet.conditions(lot.id).is_none()) {
+                    let debited = plan.iter().filter(|debit| debit.lot == lot.id).map(|debit| debit.amount).sum::<Decimal>();
+                    proptest::prop_assert_eq!(lot.remaining, debited, "a short plan empties every unconditioned lot");
+                }
+            }
+            let before = ledger.wallet.balances().total;
+            let effects = ledger.spend(&amount.to_string(), false, at).unwrap();
+            proptest::prop_assert_eq!(Ledger::taken(&effects), plan.iter().map(|debit| (debit.lot, debit.amount)).collect::<Vec<_>>());
+            proptest::prop_assert_eq!(ledger.wallet.balances().total, before - taken);
+        }
+    }
 }

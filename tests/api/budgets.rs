@@ -16,7 +16,9 @@ fn awarded(reply: &Reply) -> Decimal {
 }
 
 async fn usage(app: &TestApp, offer: &Value) -> Value {
-    outbox_drained(app).await;
+    // Budgets learn what purchases used, and get refunds, through the outbox between
+    // entities.
+    actor_outbox_drained(app).await;
     let read = app
         .get(&format!(
             "/backoffice/v2/reward_offers/{}",

@@ -378,6 +378,23 @@ pub async fn outbox_drained(app: &TestApp) {
     }
 }
 
+/// Waits (at most 10 s) until the outbox between entities holds nothing: every budget
+/// settle or refund and every transfer credit committed so far was applied by its recipient.
+pub async fn actor_outbox_drained(app: &TestApp) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let pending = app.engine.store().actor_messages_pending(1).expect("the outbox reads");
+        if pending.is_empty() {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the outbox between entities still holds messages after 10 s: {pending:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
 pub fn temp_dir() -> Arc<TempDir> {
     Arc::new(TempDir::new().unwrap())
 }

@@ -1,7 +1,9 @@
 //! `GET /openapi.json`: the OpenAPI 3 document of every endpoint, generated from the
 //! handlers' annotations. Our own additions are tagged "Engine additions".
 
-use super::backoffice::{api_keys, contacts, offers, organisations, purchases, schemes, users, wallets};
+use super::backoffice::{
+    api_keys, commerce_pools, contacts, offers, organisations, purchases, schemes, users, wallets,
+};
 use super::errors::ErrorBody;
 use super::self_service;
 use super::wire::{Money, Paging};
@@ -180,6 +182,10 @@ pub struct ApiDoc;
     offers::get_offer,
     offers::update_offer,
     offers::set_offer_state,
+    commerce_pools::create_pool,
+    commerce_pools::list_pools,
+    commerce_pools::get_pool,
+    commerce_pools::update_pool,
     schemes::create_scheme,
     schemes::list_schemes,
     schemes::get_scheme,

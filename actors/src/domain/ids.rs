@@ -68,6 +68,10 @@ uuid_id!(
 );
 uuid_id!(OfferId);
 uuid_id!(
+    /// A named commerce pool: spend conditions offers credit their awards under.
+    CommercePoolId
+);
+uuid_id!(
     /// An API key's public handle; the key itself is a secret that is never stored.
     ApiKeyId
 );

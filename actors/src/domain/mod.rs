@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod budget;
+pub mod commerce_pool;
 pub mod comms;
 pub mod contact;
 pub mod contact_token;

@@ -31,6 +31,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 mod access;
+mod commerce_pools;
+pub use commerce_pools::{CommercePoolUpdate, NewCommercePool};
 mod contacts;
 mod delivery;
 mod expiry;

@@ -74,7 +74,9 @@ fn offer_error(error: OfferError) -> EngineError {
 
 impl Engine {
     pub(super) async fn reload_offers(&self, tenant: &Tenant) -> Result<Arc<OfferSet>, EngineError> {
-        let offers = Arc::new(OfferSet::new(self.inner.store.offers(tenant)?));
+        let offers = Arc::new(
+            OfferSet::new(self.inner.store.offers(tenant)?).with_pools(self.inner.store.commerce_pools(tenant)?),
+        );
         self.inner.offers.write().insert(*tenant, offers.clone());
         Ok(offers)
     }
@@ -92,8 +94,7 @@ impl Engine {
         self.reload_offers(tenant).await
     }
 
-    /// Checks what the offer names exists in the tenant's network, and what the wallet cannot
-    /// honour yet is refused.
+    /// Checks what the offer names exists in the tenant's network.
     fn check_offer(&self, tenant: &Tenant, offer: &RewardOffer, others: &OfferSet) -> Result<(), EngineError> {
         let organisation = self.organisation(tenant.organisation)?;
         offer
@@ -127,10 +128,21 @@ impl Engine {
                 )
             })?;
         }
-        if let Destination::Pool(conditions) = &offer.terms.destination {
-            for id in &conditions.organisations {
-                in_network("destination.spend_conditions.organisations", *id)?;
+        match &offer.terms.destination {
+            Destination::Pool(conditions) => {
+                for id in &conditions.organisations {
+                    in_network("destination.spend_conditions.organisations", *id)?;
+                }
             }
+            Destination::CommercePool(id) => {
+                if self.inner.store.commerce_pool(tenant, *id)?.is_none() {
+                    return Err(invalid(
+                        "destination.commerce_pool",
+                        format!("commerce pool {id} is not one of this business's"),
+                    ));
+                }
+            }
+            Destination::Wallet | Destination::InstantDiscount => {}
         }
         Ok(())
     }

@@ -51,8 +51,8 @@
 
 use crate::domain::access::Subject;
 use crate::domain::ids::{
-    ApiKeyId, ContactCode, ContactId, MessageId, OfferId, OrganisationId, PurchaseId, SchemeId, TapId, Tenant, TokenId,
-    TransferId, UserId, WalletCode, WalletId,
+    ApiKeyId, CommercePoolId, ContactCode, ContactId, MessageId, OfferId, OrganisationId, PurchaseId, SchemeId, TapId,
+    Tenant, TokenId, TransferId, UserId, WalletCode, WalletId,
 };
 
 pub const CONTACT: u8 = b'C';
@@ -98,6 +98,7 @@ pub const SIGN_UP_CODE: u8 = b's';
 pub const ESTIMATE: u8 = b'e';
 pub const UNCLAIMED: u8 = b'v';
 pub const SPEND_SETTINGS: u8 = b'd';
+pub const COMMERCE_POOL: u8 = b'p';
 pub const META: u8 = b'M';
 pub const DERIVED_LSN: u8 = b'L';
 
@@ -265,6 +266,15 @@ pub fn tap_id(business: OrganisationId, id: TapId) -> Vec<u8> {
 /// The memberships of one registry contact share this prefix.
 pub fn schemes(tenant: &Tenant) -> Vec<u8> {
     tenant_key(SCHEME, tenant, &[])
+}
+
+/// A tenant's commerce pools share this prefix.
+pub fn commerce_pools(tenant: &Tenant) -> Vec<u8> {
+    tenant_key(COMMERCE_POOL, tenant, &[])
+}
+
+pub fn commerce_pool(tenant: &Tenant, id: CommercePoolId) -> Vec<u8> {
+    tenant_key(COMMERCE_POOL, tenant, id.as_bytes())
 }
 
 pub fn scheme(tenant: &Tenant, id: SchemeId) -> Vec<u8> {

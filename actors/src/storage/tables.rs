@@ -99,7 +99,7 @@ impl Family {
             }
             CONTACT | CONTACT_CODE | WALLET_CODE | CONTACT_IDENTITY | CONTACT_PREFERENCES | CONTACT_DETAILS
             | CONTACT_IDENTITIES | MEMBERSHIP | SCHEME_MEMBERSHIP | CONTACT_TOKEN | TOKEN_CODE => Family::Contacts,
-            OFFER | SCHEME | BUDGET | SIGN_UP_CODE => Family::Offers,
+            OFFER | SCHEME | BUDGET | SIGN_UP_CODE | COMMERCE_POOL => Family::Offers,
             ORGANISATION | ORGANISATION_CHILD | API_KEY | API_KEY_ID | ORGANISATION_API_KEY | TAP => {
                 Family::Organisations
             }
@@ -335,6 +335,7 @@ mod tests {
             ESTIMATE,
             UNCLAIMED,
             SPEND_SETTINGS,
+            COMMERCE_POOL,
             BUDGET,
             CONTACT_TOKEN,
             TOKEN_CODE,

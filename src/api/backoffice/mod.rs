@@ -2,6 +2,7 @@
 //! and back-office users with their tokens.
 
 pub mod api_keys;
+pub mod commerce_pools;
 pub mod contacts;
 pub mod offers;
 pub mod organisations;
@@ -42,6 +43,10 @@ pub fn scope(bulk_body_bytes_max: usize) -> actix_web::Scope {
         .service(offers::get_offer)
         .service(offers::update_offer)
         .service(offers::set_offer_state)
+        .service(commerce_pools::create_pool)
+        .service(commerce_pools::list_pools)
+        .service(commerce_pools::get_pool)
+        .service(commerce_pools::update_pool)
         .service(schemes::create_scheme)
         .service(schemes::list_schemes)
         .service(schemes::get_scheme)

@@ -81,11 +81,15 @@ pub(super) fn trim_to_budgets(evaluated: &mut Vec<EvaluatedAward>, holds: &[(Off
     evaluated.retain(|award| award.grant.amount > Decimal::ZERO);
 }
 
-/// Where an offer's awards are credited.
-pub(super) fn award_route(offer: &RewardOffer) -> AwardRoute {
+/// Where an offer's awards are credited; a named pool's conditions as they are now.
+pub(super) fn award_route(offer: &RewardOffer, offers: &OfferSet) -> AwardRoute {
     match &offer.terms.destination {
         Destination::Wallet => AwardRoute::Wallet,
         Destination::Pool(conditions) => AwardRoute::Pool(Arc::new(conditions.clone())),
+        // A pool is never removed, so the set knows every pool an offer names.
+        Destination::CommercePool(id) => offers
+            .pool_conditions(*id)
+            .map_or(AwardRoute::Wallet, |conditions| AwardRoute::Pool(conditions.clone())),
         Destination::InstantDiscount => AwardRoute::Instant,
     }
 }
@@ -335,7 +339,12 @@ impl WalletEntity {
         let routes: Vec<AwardRoute> = if offers.has_routes() {
             grants
                 .iter()
-                .map(|grant| offers.get(grant.offer_id).map(award_route).unwrap_or_default())
+                .map(|grant| {
+                    offers
+                        .get(grant.offer_id)
+                        .map(|offer| award_route(offer, offers))
+                        .unwrap_or_default()
+                })
                 .collect()
         } else {
             Vec::new()

@@ -12,12 +12,14 @@
 //! the largest exclusive award is the only one. Ties go to the smaller offer id, so the
 //! outcome never depends on the order offers were made in.
 
+use super::codes::{CodeFilter, Codes, LineCodes};
 use super::schedule::{local_time, period_start};
 use super::{
-    AwardKind, CapPeriod, Combination, OfferState, ProductFilter, RewardOffer, SegmentCondition, SECONDS_PER_DAY,
+    AwardKind, CapPeriod, Combination, OfferState, RewardOffer, SegmentCondition, SpendConditions, SECONDS_PER_DAY,
 };
+use crate::domain::commerce_pool::CommercePool;
 use crate::domain::contact::{Birthday, CustomField, Gender};
-use crate::domain::ids::{OfferId, OrganisationId, SchemeId, TapId};
+use crate::domain::ids::{CommercePoolId, OfferId, OrganisationId, SchemeId, TapId};
 use crate::domain::money::Currency;
 use crate::domain::purchase::ProductLine;
 use crate::domain::wallet::AwardGrant;
@@ -25,7 +27,6 @@ use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// What a till says about a purchase line beyond its SKU.
@@ -193,80 +194,6 @@ struct Compiled {
     zone: usize,
 }
 
-/// Every SKU, family, brand and category the offers' filters name, numbered: a purchase line
-/// is looked up once per evaluation, and filters compare numbers.
-#[derive(Default)]
-struct Codes {
-    skus: HashMap<String, u32>,
-    families: HashMap<String, u32>,
-    brands: HashMap<String, u32>,
-    categories: HashMap<String, u32>,
-}
-
-impl Codes {
-    fn number(map: &mut HashMap<String, u32>, codes: &[String]) -> Vec<u32> {
-        let mut numbers: Vec<u32> = codes
-            .iter()
-            .map(|code| {
-                let next = map.len() as u32;
-                *map.entry(code.clone()).or_insert(next)
-            })
-            .collect();
-        numbers.sort_unstable();
-        numbers.dedup();
-        numbers
-    }
-
-    fn compile(&mut self, filter: &ProductFilter) -> CodeFilter {
-        CodeFilter {
-            skus: Codes::number(&mut self.skus, &filter.skus),
-            families: Codes::number(&mut self.families, &filter.families),
-            brands: Codes::number(&mut self.brands, &filter.brands),
-            categories: Codes::number(&mut self.categories, &filter.categories),
-        }
-    }
-
-    /// A line's codes as numbers (`None`: no filter names it).
-    fn line(&self, sku: &str, class: Option<&LineClass>) -> LineCodes {
-        let find = |map: &HashMap<String, u32>, code: Option<&String>| code.and_then(|code| map.get(code).copied());
-        LineCodes {
-            amount: Decimal::ZERO,
-            sku: self.skus.get(sku).copied(),
-            family: find(&self.families, class.and_then(|class| class.family.as_ref())),
-            brand: find(&self.brands, class.and_then(|class| class.brand.as_ref())),
-            category: find(&self.categories, class.and_then(|class| class.category.as_ref())),
-        }
-    }
-}
-
-#[derive(Clone, Copy, Default)]
-struct LineCodes {
-    /// The line's money (`ProductLine::amount`).
-    amount: Decimal,
-    sku: Option<u32>,
-    family: Option<u32>,
-    brand: Option<u32>,
-    category: Option<u32>,
-}
-
-#[derive(PartialEq, Eq)]
-struct CodeFilter {
-    skus: Vec<u32>,
-    families: Vec<u32>,
-    brands: Vec<u32>,
-    categories: Vec<u32>,
-}
-
-impl CodeFilter {
-    fn matches(&self, line: &LineCodes) -> bool {
-        let listed = |list: &[u32], code: Option<u32>| code.is_some_and(|code| list.contains(&code));
-        listed(&self.skus, line.sku)
-            || listed(&self.families, line.family)
-            || listed(&self.brands, line.brand)
-            || listed(&self.categories, line.category)
-    }
-}
-
 /// A tenant's offers, ready to evaluate: in id order, time zones resolved once each.
 pub struct OfferSet {
     offers: Vec<Compiled>,
@@ -280,6 +207,8 @@ pub struct OfferSet {
     schemes: Vec<SchemeId>,
     has_budgets: bool,
     has_routes: bool,
+    /// The business's commerce pools' conditions, by id (see `with_pools`).
+    pools: Vec<(CommercePoolId, Arc<SpendConditions>)>,
 }
 
 impl Default for OfferSet {
@@ -429,7 +358,35 @@ impl OfferSet {
             schemes,
             has_budgets,
             has_routes,
+            pools: Vec::new(),
         }
+    }
+
+    /// The set with the business's commerce pools, which offers credit by id. A pool bound
+    /// to organisations makes a spend need to know where the sale is, as long as an offer
+    /// names it.
+    pub fn with_pools(mut self, pools: impl IntoIterator<Item = CommercePool>) -> OfferSet {
+        self.pools = pools
+            .into_iter()
+            .map(|pool| (pool.id, Arc::new(pool.conditions)))
+            .collect();
+        self.pools.sort_by_key(|(id, _)| *id);
+        let bound = |id: &CommercePoolId| {
+            self.pool_conditions(*id)
+                .is_some_and(|conditions| !conditions.organisations.is_empty())
+        };
+        self.needs_places |= self.offers.iter().any(
+            |compiled| matches!(&compiled.offer.terms.destination, super::Destination::CommercePool(id) if bound(id)),
+        );
+        self
+    }
+
+    /// A commerce pool's conditions.
+    pub fn pool_conditions(&self, id: CommercePoolId) -> Option<&Arc<SpendConditions>> {
+        self.pools
+            .binary_search_by_key(&id, |(pool, _)| *pool)
+            .ok()
+            .map(|index| &self.pools[index].1)
     }
 
     /// Whether an active offer has a budget (so purchases reserve from it first).

@@ -4,6 +4,7 @@
 //! An offer's layout is the first offers' (`id` … `updated_on`) followed by `terms`, so the
 //! records written before the rules engine read as a prefix (`storage::legacy`).
 
+mod codes;
 mod evaluate;
 mod history;
 mod schedule;
@@ -16,7 +17,7 @@ pub use history::{Earned, RewardHistory};
 pub use schedule::{Schedule, ScheduleError, DAY_NAMES, MINUTES_PER_DAY};
 
 use super::contact::Gender;
-use super::ids::{OfferId, OrganisationId, SchemeId, TapId};
+use super::ids::{CommercePoolId, OfferId, OrganisationId, SchemeId, TapId};
 use super::money::{Amount, Currency};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -196,6 +197,9 @@ pub enum Destination {
     Pool(SpendConditions),
     /// Taken off the same purchase at once.
     InstantDiscount,
+    /// Credited to a named commerce pool: spendable as the pool's conditions say when the
+    /// award is made (appended: offers stored before read as they were).
+    CommercePool(CommercePoolId),
 }
 
 /// How an offer combines with the others a purchase qualifies for. The outcome never
@@ -325,11 +329,28 @@ fn check_codes(name: &'static str, codes: &[String]) -> Result<(), OfferError> {
     Ok(())
 }
 
-fn check_filter(prefix: &'static [&'static str; 4], filter: &ProductFilter) -> Result<(), OfferError> {
+fn check_filter(prefix: &[&'static str; 4], filter: &ProductFilter) -> Result<(), OfferError> {
     check_codes(prefix[0], &filter.skus)?;
     check_codes(prefix[1], &filter.families)?;
     check_codes(prefix[2], &filter.brands)?;
     check_codes(prefix[3], &filter.categories)
+}
+
+impl SpendConditions {
+    /// Checks conditions, naming the fields `fields`: the conditions, their organisations,
+    /// and their SKUs, families, brands and categories.
+    pub fn check(&self, fields: &'static [&'static str; 6]) -> Result<(), OfferError> {
+        if self.organisations.is_empty() && self.products.is_empty() {
+            return Err(field(
+                fields[0],
+                "must name organisations or products (omit them for money spendable anywhere)",
+            ));
+        }
+        if self.organisations.len() > LIST_MAX {
+            return Err(field(fields[1], format!("at most {LIST_MAX} entries")));
+        }
+        check_filter(&[fields[2], fields[3], fields[4], fields[5]], &self.products)
+    }
 }
 
 impl RewardOffer {
@@ -455,30 +476,15 @@ impl OfferTerms {
             money("caps.budget", budget)?;
         }
         match &self.destination {
-            Destination::Pool(conditions) => {
-                if conditions.organisations.is_empty() && conditions.products.is_empty() {
-                    return Err(field(
-                        "destination.spend_conditions",
-                        "must name organisations or products (omit them for money spendable anywhere)",
-                    ));
-                }
-                if conditions.organisations.len() > LIST_MAX {
-                    return Err(field(
-                        "destination.spend_conditions.organisations",
-                        format!("at most {LIST_MAX} entries"),
-                    ));
-                }
-                check_filter(
-                    &[
-                        "destination.spend_conditions.products.skus",
-                        "destination.spend_conditions.products.families",
-                        "destination.spend_conditions.products.brands",
-                        "destination.spend_conditions.products.categories",
-                    ],
-                    &conditions.products,
-                )?;
-            }
-            Destination::Wallet | Destination::InstantDiscount => {}
+            Destination::Pool(conditions) => conditions.check(&[
+                "destination.spend_conditions",
+                "destination.spend_conditions.organisations",
+                "destination.spend_conditions.products.skus",
+                "destination.spend_conditions.products.families",
+                "destination.spend_conditions.products.brands",
+                "destination.spend_conditions.products.categories",
+            ])?,
+            Destination::Wallet | Destination::InstantDiscount | Destination::CommercePool(_) => {}
         }
         if let Some(group) = self.combination.group() {
             check_codes("combination.group", &[group.to_string()])?;

@@ -1,6 +1,7 @@
 //! Reward offers, per tenant.
 
-use crate::domain::ids::MessageId;
+use crate::domain::commerce_pool::CommercePool;
+use crate::domain::ids::{CommercePoolId, MessageId};
 use crate::storage::*;
 
 impl Store {
@@ -13,6 +14,16 @@ impl Store {
     pub fn offers(&self, tenant: &Tenant) -> Result<Vec<RewardOffer>, StoreError> {
         let prefix = keys::offers(tenant);
         self.scan_or_upgrade(&prefix, |old: LegacyRewardOffer| RewardOffer::from(old))
+    }
+}
+
+impl Store {
+    pub fn commerce_pool(&self, tenant: &Tenant, id: CommercePoolId) -> Result<Option<CommercePool>, StoreError> {
+        self.get(&keys::commerce_pool(tenant, id))
+    }
+
+    pub fn commerce_pools(&self, tenant: &Tenant) -> Result<Vec<CommercePool>, StoreError> {
+        self.scan(&keys::commerce_pools(tenant), usize::MAX)
     }
 }
 
@@ -33,6 +44,10 @@ impl Store {
 }
 
 impl WriteSet {
+    pub fn commerce_pool(&mut self, pool: &CommercePool) {
+        self.put(keys::commerce_pool(&pool.tenant, pool.id), encode(pool));
+    }
+
     pub fn budget(&mut self, tenant: &Tenant, offer: OfferId, state: &BudgetState) {
         self.put(keys::budget(tenant, offer), encode(state));
     }

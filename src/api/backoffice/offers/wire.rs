@@ -5,7 +5,7 @@ use crate::api::errors::ApiError;
 use crate::api::wire::{money, Money};
 use rewards_engine::domain::budget::BudgetState;
 use rewards_engine::domain::contact::Gender;
-use rewards_engine::domain::ids::{OrganisationId, SchemeId, TapId};
+use rewards_engine::domain::ids::{CommercePoolId, OrganisationId, SchemeId, TapId};
 use rewards_engine::domain::offer::{
     AwardKind, AwardRule, CapPeriod, Caps, Combination, ContactCap, Destination, OfferGoal, OfferState, OfferType,
     ProductFilter, RewardOffer, Schedule, SegmentCondition, SpendConditions, Targets, DAY_NAMES, MINUTES_PER_DAY,
@@ -125,11 +125,15 @@ pub struct ConditionsBody {
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 pub struct DestinationBody {
-    /// WALLET (commerce money), POOL (with spend conditions) or INSTANT_DISCOUNT.
+    /// WALLET (commerce money), POOL (a named `commerce_pool`, or the offer's own
+    /// `spend_conditions`) or INSTANT_DISCOUNT.
     #[serde(rename = "type")]
     pub destination_type: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub spend_conditions: Option<SpendConditionsBody>,
+    /// The commerce pool (`/backoffice/v2/commerce_pools`) the awards are credited to.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub commerce_pool: Option<IdRef>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
@@ -271,7 +275,7 @@ pub fn type_name(offer_type: OfferType) -> &'static str {
     name_of(offer_type, &TYPES)
 }
 
-fn organisation_ids(field: &str, refs: &[IdRef]) -> Result<Vec<OrganisationId>, ApiError> {
+pub(crate) fn organisation_ids(field: &str, refs: &[IdRef]) -> Result<Vec<OrganisationId>, ApiError> {
     refs.iter()
         .map(|r| {
             OrganisationId::parse(&r.id)
@@ -280,7 +284,63 @@ fn organisation_ids(field: &str, refs: &[IdRef]) -> Result<Vec<OrganisationId>, 
         .collect()
 }
 
-fn filter(products: ProductsBody) -> ProductFilter {
+/// The destination a body names.
+fn destination_of(destination: DestinationBody) -> Result<Destination, ApiError> {
+    if destination.commerce_pool.is_some() && destination.destination_type != "POOL" {
+        return Err(ApiError::invalid(
+            "destination.commerce_pool",
+            "only a POOL destination has a commerce_pool",
+        ));
+    }
+    if let Some(pool) = &destination.commerce_pool {
+        if destination.spend_conditions.is_some() {
+            return Err(ApiError::invalid(
+                "destination.spend_conditions",
+                "a POOL destination has a commerce_pool or spend_conditions, not both",
+            ));
+        }
+        let id = CommercePoolId::parse(&pool.id).map_err(|_| {
+            ApiError::invalid(
+                "destination.commerce_pool",
+                format!("{:?} is not a commerce pool id", pool.id),
+            )
+        })?;
+        return Ok(Destination::CommercePool(id));
+    }
+    Ok(
+        match (destination.destination_type.as_str(), destination.spend_conditions) {
+            ("WALLET", None) => Destination::Wallet,
+            ("INSTANT_DISCOUNT", None) => Destination::InstantDiscount,
+            ("POOL", Some(conditions)) => Destination::Pool(SpendConditions {
+                organisations: organisation_ids(
+                    "destination.spend_conditions.organisations",
+                    &conditions.organisations,
+                )?,
+                products: filter(conditions.products),
+            }),
+            ("POOL", None) => {
+                return Err(ApiError::invalid(
+                    "destination.spend_conditions",
+                    "a POOL destination needs a commerce_pool or spend_conditions",
+                ))
+            }
+            ("WALLET" | "INSTANT_DISCOUNT", Some(_)) => {
+                return Err(ApiError::invalid(
+                    "destination.spend_conditions",
+                    "only a POOL destination has spend_conditions",
+                ))
+            }
+            (other, _) => {
+                return Err(ApiError::invalid(
+                    "destination.type",
+                    format!("destination.type must be WALLET, POOL or INSTANT_DISCOUNT, not {other:?}"),
+                ))
+            }
+        },
+    )
+}
+
+pub(crate) fn filter(products: ProductsBody) -> ProductFilter {
     let trim = |list: Vec<String>| list.into_iter().map(|item| item.trim().to_string()).collect();
     ProductFilter {
         skus: trim(products.skus),
@@ -445,35 +505,7 @@ impl OfferBody {
             };
         }
         if let Some(destination) = self.destination {
-            terms.destination = match (destination.destination_type.as_str(), destination.spend_conditions) {
-                ("WALLET", None) => Destination::Wallet,
-                ("INSTANT_DISCOUNT", None) => Destination::InstantDiscount,
-                ("POOL", Some(conditions)) => Destination::Pool(SpendConditions {
-                    organisations: organisation_ids(
-                        "destination.spend_conditions.organisations",
-                        &conditions.organisations,
-                    )?,
-                    products: filter(conditions.products),
-                }),
-                ("POOL", None) => {
-                    return Err(ApiError::invalid(
-                        "destination.spend_conditions",
-                        "a POOL destination needs spend_conditions",
-                    ))
-                }
-                ("WALLET" | "INSTANT_DISCOUNT", Some(_)) => {
-                    return Err(ApiError::invalid(
-                        "destination.spend_conditions",
-                        "only a POOL destination has spend_conditions",
-                    ))
-                }
-                (other, _) => {
-                    return Err(ApiError::invalid(
-                        "destination.type",
-                        format!("destination.type must be WALLET, POOL or INSTANT_DISCOUNT, not {other:?}"),
-                    ))
-                }
-            };
+            terms.destination = destination_of(destination)?;
         }
         if let Some(combination) = self.combination {
             terms.combination = match (combination.rule.as_str(), combination.group) {
@@ -592,7 +624,7 @@ impl BudgetUsage {
     }
 }
 
-fn products_body(filter: &ProductFilter) -> ProductsBody {
+pub(crate) fn products_body(filter: &ProductFilter) -> ProductsBody {
     ProductsBody {
         skus: filter.skus.clone(),
         families: filter.families.clone(),
@@ -601,7 +633,7 @@ fn products_body(filter: &ProductFilter) -> ProductsBody {
     }
 }
 
-fn id_refs<T: ToString>(ids: &[T]) -> Vec<IdRef> {
+pub(crate) fn id_refs<T: ToString>(ids: &[T]) -> Vec<IdRef> {
     ids.iter()
         .map(|id| IdRef {
             id: id.to_string(),
@@ -694,16 +726,27 @@ impl OfferView {
                 Destination::Wallet => DestinationBody {
                     destination_type: "WALLET".into(),
                     spend_conditions: None,
+                    commerce_pool: None,
                 },
                 Destination::InstantDiscount => DestinationBody {
                     destination_type: "INSTANT_DISCOUNT".into(),
                     spend_conditions: None,
+                    commerce_pool: None,
                 },
                 Destination::Pool(conditions) => DestinationBody {
                     destination_type: "POOL".into(),
                     spend_conditions: Some(SpendConditionsBody {
                         organisations: id_refs(&conditions.organisations),
                         products: products_body(&conditions.products),
+                    }),
+                    commerce_pool: None,
+                },
+                Destination::CommercePool(id) => DestinationBody {
+                    destination_type: "POOL".into(),
+                    spend_conditions: None,
+                    commerce_pool: Some(IdRef {
+                        id: id.to_string(),
+                        name: None,
                     }),
                 },
             },

@@ -40,3 +40,4 @@ mod storage_faults;
 mod tokens;
 mod transfers;
 mod users;
+mod wallets;

@@ -47,6 +47,21 @@ impl Engine {
     }
 
     /// A wallet's balances, after every earlier command on it is durable.
+    /// Contact `contact`'s own wallet `id`; any other wallet is not found (a contact never
+    /// learns whether another's exists), and is never woken.
+    pub async fn own_wallet(
+        &self,
+        tenant: Tenant,
+        contact: crate::domain::ids::ContactId,
+        id: WalletId,
+    ) -> Result<WalletView, EngineError> {
+        let route = self.contact_route(&tenant, &super::ContactRef::Id(contact))?;
+        if route.wallet_id != id {
+            return Err(EngineError::NotFound("wallet"));
+        }
+        self.wallet(tenant, id).await
+    }
+
     pub async fn wallet(&self, tenant: Tenant, id: WalletId) -> Result<WalletView, EngineError> {
         self.check_open()?;
         self.ask_wallet((tenant, id), |reply| WalletCommand::Read { reply })

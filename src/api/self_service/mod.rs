@@ -11,6 +11,7 @@ pub mod schemes;
 pub mod tokens;
 pub mod transfers;
 pub mod verification;
+pub mod wallets;
 
 use crate::api::auth::{access_token, api_key, engine, parse_mode};
 use crate::api::errors::{codes, ApiError};
@@ -37,6 +38,7 @@ pub fn scope() -> actix_web::Scope {
         .service(contacts::start_oidc)
         .service(verification::add_identity)
         .service(contacts::get_contact)
+        .service(wallets::get_wallet)
         .service(contacts::update_contact)
         .service(contacts::unregister_contact)
         .service(organisations::sign_up_or_off)

@@ -1,0 +1,56 @@
+//! The contact's wallet in apps: `GET /self-service/v2/wallets/{id}` (the contract's wallet:
+//! its code and balances). Only the signed-in contact's own wallet is found.
+
+use super::ContactToken;
+use crate::api::backoffice::purchases::{balance, Balance};
+use crate::api::errors::{ApiError, ErrorBody};
+use crate::api::wire::{money, Money};
+use actix_web::{get, web, HttpResponse};
+use rewards_engine::domain::ids::WalletId;
+use rewards_engine::domain::money::with_minor_units;
+use rewards_engine::Engine;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactWalletView {
+    pub id: String,
+    pub code: String,
+    pub balances: Vec<Balance>,
+    pub total_balance: Money,
+    pub total_open: Money,
+    pub total_commerce: Money,
+    /// Our addition: value reversed after it was spent, settled first from later credits.
+    pub shortfall: Money,
+    /// Our addition: held for purchase estimates, out of the balances until used or given back.
+    pub held: Money,
+}
+
+/// The signed-in contact's wallet.
+#[utoipa::path(
+    tag = "Self-service wallets",
+    params(("id" = String, Path)),
+    responses((status = 200, body = ContactWalletView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("authorization_self_service" = []))
+)]
+#[get("/wallets/{id}")]
+pub async fn get_wallet(
+    token: ContactToken,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = WalletId::parse(&path).map_err(|_| ApiError::not_found("wallet"))?;
+    let view = engine.own_wallet(token.tenant, token.contact, id).await?;
+    let currency = view.header.currency;
+    let exact = |value| money(with_minor_units(value, currency));
+    Ok(HttpResponse::Ok().json(ContactWalletView {
+        id: view.header.id.to_string(),
+        code: view.header.code.as_str().to_string(),
+        balances: vec![balance(currency, &view.balances)],
+        total_balance: exact(view.balances.total),
+        total_open: exact(view.balances.open),
+        total_commerce: exact(view.balances.commerce),
+        shortfall: exact(view.balances.shortfall),
+        held: exact(view.held),
+    }))
+}

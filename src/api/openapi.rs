@@ -238,6 +238,7 @@ struct BackofficeApi;
     self_service::transfers::create_transfer,
     self_service::schemes::list_schemes,
     self_service::wallets::get_wallet,
+    self_service::wallets::get_wallet_code,
     self_service::schemes::sign_up_or_out,
     self_service::schemes::contact_rewards,
     self_service::schemes::verify_sign_up,

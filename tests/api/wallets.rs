@@ -41,9 +41,20 @@ async fn a_contact_reads_its_own_wallet_and_no_other() {
         (Some("BUSINESS"), Some("EUR"), "8.00".to_string())
     );
 
+    let code = with_token(&app, &token, "GET", &format!("{path}/code"), None).await;
+    assert_eq!(code.status, 200, "{}", code.body);
+    assert_eq!(code.body["code"], read.body["code"]);
+    assert_eq!(code.body["code"].as_str().unwrap().len(), 16);
+
     // Another contact's wallet is not found, as is one that does not exist; no token is 401.
     let (_, other_token) = registered_contact(&app, "other@example.com", "other-password-1").await;
     assert_eq!(with_token(&app, &other_token, "GET", &path, None).await.status, 404);
+    assert_eq!(
+        with_token(&app, &other_token, "GET", &format!("{path}/code"), None)
+            .await
+            .status,
+        404
+    );
     let unknown = "/self-service/v2/wallets/00000000-0000-4000-8000-000000000001";
     assert_eq!(with_token(&app, &token, "GET", unknown, None).await.status, 404);
     assert_eq!(

@@ -39,6 +39,7 @@ pub fn scope() -> actix_web::Scope {
         .service(verification::add_identity)
         .service(contacts::get_contact)
         .service(wallets::get_wallet)
+        .service(wallets::get_wallet_code)
         .service(contacts::update_contact)
         .service(contacts::unregister_contact)
         .service(organisations::sign_up_or_off)

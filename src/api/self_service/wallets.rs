@@ -1,5 +1,6 @@
 //! The contact's wallet in apps: `GET /self-service/v2/wallets/{id}` (the contract's wallet:
-//! its code and balances). Only the signed-in contact's own wallet is found.
+//! its code and balances) and `GET /self-service/v2/wallets/{id}/code`. Only the signed-in
+//! contact's own wallet is found.
 
 use super::ContactToken;
 use crate::api::backoffice::purchases::{balance, Balance};
@@ -52,5 +53,31 @@ pub async fn get_wallet(
         total_commerce: exact(view.balances.commerce),
         shortfall: exact(view.balances.shortfall),
         held: exact(view.held),
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WalletCodeView {
+    /// The wallet's static code (16 digits), which a till takes to name the contact.
+    pub code: String,
+}
+
+/// The signed-in contact's wallet code (static: the business has no dynamic codes).
+#[utoipa::path(
+    tag = "Self-service wallets",
+    params(("id" = String, Path)),
+    responses((status = 200, body = WalletCodeView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("authorization_self_service" = []))
+)]
+#[get("/wallets/{id}/code")]
+pub async fn get_wallet_code(
+    token: ContactToken,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = WalletId::parse(&path).map_err(|_| ApiError::not_found("wallet"))?;
+    let view = engine.own_wallet(token.tenant, token.contact, id).await?;
+    Ok(HttpResponse::Ok().json(WalletCodeView {
+        code: view.header.code.as_str().to_string(),
     }))
 }

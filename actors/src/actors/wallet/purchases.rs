@@ -7,9 +7,7 @@ use super::{Life, Reply, WalletEntity, WalletError};
 use crate::domain::budget::{Hold, GRANT_USABLE_S};
 use crate::domain::contact_token::ContactTokenRecord;
 use crate::domain::ids::{OfferId, PurchaseId, Tenant, WalletId};
-use crate::domain::offer::{
-    CapPeriod, Destination, EvaluatedAward, LineClass, OfferSet, PurchaseFacts, RewardHistory, RewardOffer, SaleFacts,
-};
+use crate::domain::offer::{CapPeriod, EvaluatedAward, LineClass, OfferSet, PurchaseFacts, RewardHistory, SaleFacts};
 use crate::domain::purchase::{PurchaseRecord, PurchaseRequest, PurchaseState, SaleOrganisation};
 use crate::domain::transfer::{ActorMessage, MessageBody, Recipient};
 use crate::domain::wallet::{AwardGrant, AwardRoute, CommandError, Posting, ReturnTotals, SaleScope, WalletRejection};
@@ -79,19 +77,6 @@ pub(super) fn trim_to_budgets(evaluated: &mut Vec<EvaluatedAward>, holds: &[(Off
         }
     }
     evaluated.retain(|award| award.grant.amount > Decimal::ZERO);
-}
-
-/// Where an offer's awards are credited; a named pool's conditions as they are now.
-pub(super) fn award_route(offer: &RewardOffer, offers: &OfferSet) -> AwardRoute {
-    match &offer.terms.destination {
-        Destination::Wallet => AwardRoute::Wallet,
-        Destination::Pool(conditions) => AwardRoute::Pool(Arc::new(conditions.clone())),
-        // A pool is never removed, so the set knows every pool an offer names.
-        Destination::CommercePool(id) => offers
-            .pool_conditions(*id)
-            .map_or(AwardRoute::Wallet, |conditions| AwardRoute::Pool(conditions.clone())),
-        Destination::InstantDiscount => AwardRoute::Instant,
-    }
 }
 
 /// An auto-spend: as much as the wallet holds, up to the total (none for a zero total).
@@ -337,15 +322,7 @@ impl WalletEntity {
         // Where each award goes (no lookups, no allocation unless an offer routes elsewhere
         // than the wallet).
         let routes: Vec<AwardRoute> = if offers.has_routes() {
-            grants
-                .iter()
-                .map(|grant| {
-                    offers
-                        .get(grant.offer_id)
-                        .map(|offer| award_route(offer, offers))
-                        .unwrap_or_default()
-                })
-                .collect()
+            grants.iter().map(|grant| offers.route(grant.offer_id)).collect()
         } else {
             Vec::new()
         };

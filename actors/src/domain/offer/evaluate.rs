@@ -22,7 +22,7 @@ use crate::domain::contact::{Birthday, CustomField, Gender};
 use crate::domain::ids::{CommercePoolId, OfferId, OrganisationId, SchemeId, TapId};
 use crate::domain::money::Currency;
 use crate::domain::purchase::ProductLine;
-use crate::domain::wallet::AwardGrant;
+use crate::domain::wallet::{AwardGrant, AwardRoute};
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 use rust_decimal::Decimal;
@@ -192,6 +192,9 @@ struct Compiled {
     /// Index into `OfferSet::zones` of the schedule's zone: day, week and month caps count
     /// on its calendar (UTC, index 0, without one).
     zone: usize,
+    /// Where its awards are credited, conditions shared (a named pool's once `with_pools`
+    /// resolved it).
+    route: AwardRoute,
 }
 
 /// A tenant's offers, ready to evaluate: in id order, time zones resolved once each.
@@ -207,8 +210,6 @@ pub struct OfferSet {
     schemes: Vec<SchemeId>,
     has_budgets: bool,
     has_routes: bool,
-    /// The business's commerce pools' conditions, by id (see `with_pools`).
-    pools: Vec<(CommercePoolId, Arc<SpendConditions>)>,
 }
 
 impl Default for OfferSet {
@@ -301,12 +302,7 @@ impl OfferSet {
         offers.sort_by_key(|offer| offer.id);
         let active = || offers.iter().filter(|offer| offer.state == OfferState::Active);
         let needs_profile = active().any(|offer| !offer.terms.segment.is_empty());
-        // Lots of a pool bound to organisations outlive their offer's activity: a spend
-        // needs to know where the sale is while any offer ever made such lots.
-        let needs_places = active().any(|offer| !offer.terms.targets.organisations.is_empty())
-            || offers.iter().any(|offer| {
-                matches!(&offer.terms.destination, super::Destination::Pool(conditions) if !conditions.organisations.is_empty())
-            });
+        let needs_places = active().any(|offer| !offer.terms.targets.organisations.is_empty());
         let mut schemes: Vec<SchemeId> = active().filter_map(|offer| offer.terms.scheme).collect();
         schemes.sort_unstable();
         schemes.dedup();
@@ -340,15 +336,22 @@ impl OfferSet {
                         filters.len() - 1
                     })
                 });
+                let route = match &offer.terms.destination {
+                    super::Destination::Pool(conditions) => AwardRoute::Pool(Arc::new(conditions.clone())),
+                    super::Destination::InstantDiscount => AwardRoute::Instant,
+                    // A named pool's conditions come with `with_pools`.
+                    super::Destination::Wallet | super::Destination::CommercePool(_) => AwardRoute::Wallet,
+                };
                 Compiled {
                     name: Arc::from(offer.name.as_str()),
                     offer,
                     filter,
                     zone,
+                    route,
                 }
             })
             .collect();
-        OfferSet {
+        let mut set = OfferSet {
             offers,
             filters,
             codes,
@@ -358,35 +361,43 @@ impl OfferSet {
             schemes,
             has_budgets,
             has_routes,
-            pools: Vec::new(),
-        }
+        };
+        set.needs_places |= set.pools_bind_places();
+        set
     }
 
-    /// The set with the business's commerce pools, which offers credit by id. A pool bound
-    /// to organisations makes a spend need to know where the sale is, as long as an offer
-    /// names it.
+    /// The set with the business's commerce pools, which offers credit by id. A pool never
+    /// goes away, so every pool an offer names is among them.
     pub fn with_pools(mut self, pools: impl IntoIterator<Item = CommercePool>) -> OfferSet {
-        self.pools = pools
+        let mut pools: Vec<(CommercePoolId, Arc<SpendConditions>)> = pools
             .into_iter()
             .map(|pool| (pool.id, Arc::new(pool.conditions)))
             .collect();
-        self.pools.sort_by_key(|(id, _)| *id);
-        let bound = |id: &CommercePoolId| {
-            self.pool_conditions(*id)
-                .is_some_and(|conditions| !conditions.organisations.is_empty())
-        };
-        self.needs_places |= self.offers.iter().any(
-            |compiled| matches!(&compiled.offer.terms.destination, super::Destination::CommercePool(id) if bound(id)),
-        );
+        pools.sort_by_key(|(id, _)| *id);
+        for compiled in &mut self.offers {
+            if let super::Destination::CommercePool(id) = &compiled.offer.terms.destination {
+                if let Ok(index) = pools.binary_search_by_key(id, |(pool, _)| *pool) {
+                    compiled.route = AwardRoute::Pool(pools[index].1.clone());
+                }
+            }
+        }
+        self.needs_places |= self.pools_bind_places();
         self
     }
 
-    /// A commerce pool's conditions.
-    pub fn pool_conditions(&self, id: CommercePoolId) -> Option<&Arc<SpendConditions>> {
-        self.pools
-            .binary_search_by_key(&id, |(pool, _)| *pool)
-            .ok()
-            .map(|index| &self.pools[index].1)
+    /// Whether any offer, whatever its state, credits a pool bound to organisations: its
+    /// lots outlive the offer's activity, so a spend needs to know where the sale is.
+    fn pools_bind_places(&self) -> bool {
+        self.offers.iter().any(
+            |compiled| matches!(&compiled.route, AwardRoute::Pool(conditions) if !conditions.organisations.is_empty()),
+        )
+    }
+
+    /// Where offer `id`'s awards are credited (the wallet for an offer not in the set).
+    pub fn route(&self, id: OfferId) -> AwardRoute {
+        self.offers
+            .binary_search_by_key(&id, |compiled| compiled.offer.id)
+            .map_or(AwardRoute::Wallet, |index| self.offers[index].route.clone())
     }
 
     /// Whether an active offer has a budget (so purchases reserve from it first).

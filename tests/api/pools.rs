@@ -17,6 +17,21 @@ async fn venue(app: &TestApp, name: &str) -> String {
     reply.body["id"].as_str().unwrap().to_string()
 }
 
+/// A venue of another business (whose live secret key is `key`), made with its own key.
+async fn their_venue(app: &TestApp, key: &str) -> Reply {
+    another_business(app, key, &format!("Business of {key}")).await;
+    let theirs = app
+        .with_key(
+            key,
+            "POST",
+            "/backoffice/v2/organisations",
+            Some(&json!({"name": "Their venue", "type": "VENUE"})),
+        )
+        .await;
+    assert_eq!(theirs.status, 201, "{}", theirs.body);
+    theirs
+}
+
 fn sale(contact: &str, reference: &str, at: &str, lines: &[(&str, &str)], spend: &str, restrict: bool) -> Value {
     let total: rust_decimal::Decimal = lines
         .iter()
@@ -145,18 +160,7 @@ async fn pooled_awards_are_spent_only_where_and_on_what_their_offer_says() {
 #[tokio::test]
 async fn a_pool_naming_an_organisation_outside_the_network_is_refused_and_nothing_is_stored() {
     let app = spawn_app().await;
-    // Another business's venue, made with that business's own key.
-    let other_key = "sk_live_pools_other_business_000001";
-    another_business(&app, other_key, "Pools other business").await;
-    let theirs = app
-        .with_key(
-            other_key,
-            "POST",
-            "/backoffice/v2/organisations",
-            Some(&json!({"name": "Their venue", "type": "VENUE"})),
-        )
-        .await;
-    assert_eq!(theirs.status, 201, "{}", theirs.body);
+    let theirs = their_venue(&app, "sk_live_pools_other_business_000001").await;
     let before = app.get("/backoffice/v2/reward_offers").await;
     for organisation in [
         json!({"id": "00000000-0000-4000-8000-000000000001"}),
@@ -265,15 +269,7 @@ async fn a_named_commerce_pool_is_made_once_and_credited_by_offers_and_a_change_
 async fn bad_commerce_pools_and_offers_naming_them_are_refused_and_nothing_is_stored() {
     let app = spawn_app().await;
     let other_key = "sk_live_pools_other_business_000002";
-    another_business(&app, other_key, "Pools other business two").await;
-    let theirs = app
-        .with_key(
-            other_key,
-            "POST",
-            "/backoffice/v2/organisations",
-            Some(&json!({"name": "Their venue", "type": "VENUE"})),
-        )
-        .await;
+    let theirs = their_venue(&app, other_key).await;
     let conditions = json!({"products": {"skus": ["ESPRESSO"]}});
     let cases = [
         (json!({"name": "", "spend_conditions": conditions}), "name"),

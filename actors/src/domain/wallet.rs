@@ -597,15 +597,6 @@ impl Wallet {
         Ok(())
     }
 
-    /// Sum of the lots a spend could take at `now`.
-    pub fn spendable_at(&self, now: i64) -> Decimal {
-        self.spendable
-            .iter()
-            .filter(|(expires_at, _)| *expires_at > now)
-            .filter_map(|(_, id)| self.lots.get(id))
-            .fold(Decimal::ZERO, |sum, lot| sum.saturating_add(lot.remaining))
-    }
-
     /// Debits what remains of every lot whose expiry is at or before `now`.
     pub fn sweep_expired(&mut self, now: i64) -> Result<Option<WalletEvent>, WalletFault> {
         let due: Vec<LotId> = self

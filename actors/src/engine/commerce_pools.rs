@@ -62,11 +62,10 @@ impl Engine {
             updated_on: now,
         };
         self.check_pool(&pool)?;
-        let _writes = self.inner.offer_writes.lock().await;
+        // No offer can name it yet (an offer's pool must exist), so the offers' cache stays.
         let mut writes = WriteSet::default();
         writes.commerce_pool(&pool);
         self.inner.store.commit_async(writes).await?;
-        self.reload_offers(&tenant).await?;
         Ok(pool)
     }
 
@@ -109,15 +108,5 @@ impl Engine {
         self.inner.store.commit_async(writes).await?;
         self.reload_offers(&tenant).await?;
         Ok(pool)
-    }
-
-    /// A pool's name, for views (none for a pool not found).
-    pub fn commerce_pool_name(&self, tenant: &Tenant, id: CommercePoolId) -> Option<String> {
-        self.inner
-            .store
-            .commerce_pool(tenant, id)
-            .ok()
-            .flatten()
-            .map(|pool| pool.name)
     }
 }

@@ -7,6 +7,7 @@ use crate::api::backoffice::purchases::{balance, Balance};
 use crate::api::errors::{ApiError, ErrorBody};
 use crate::api::wire::{money, Money};
 use actix_web::{get, web, HttpResponse};
+use rewards_engine::actors::wallet::WalletView;
 use rewards_engine::domain::ids::WalletId;
 use rewards_engine::domain::money::with_minor_units;
 use rewards_engine::Engine;
@@ -27,6 +28,12 @@ pub struct ContactWalletView {
     pub held: Money,
 }
 
+/// The signed-in contact's wallet named by the path (another's, or none, is not found).
+async fn own_wallet(token: &ContactToken, engine: &Engine, path: &str) -> Result<WalletView, ApiError> {
+    let id = WalletId::parse(path).map_err(|_| ApiError::not_found("wallet"))?;
+    Ok(engine.own_wallet(token.tenant, token.contact, id).await?)
+}
+
 /// The signed-in contact's wallet.
 #[utoipa::path(
     tag = "Self-service wallets",
@@ -40,8 +47,7 @@ pub async fn get_wallet(
     engine: web::Data<Engine>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = WalletId::parse(&path).map_err(|_| ApiError::not_found("wallet"))?;
-    let view = engine.own_wallet(token.tenant, token.contact, id).await?;
+    let view = own_wallet(&token, &engine, &path).await?;
     let currency = view.header.currency;
     let exact = |value| money(with_minor_units(value, currency));
     Ok(HttpResponse::Ok().json(ContactWalletView {
@@ -75,8 +81,7 @@ pub async fn get_wallet_code(
     engine: web::Data<Engine>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = WalletId::parse(&path).map_err(|_| ApiError::not_found("wallet"))?;
-    let view = engine.own_wallet(token.tenant, token.contact, id).await?;
+    let view = own_wallet(&token, &engine, &path).await?;
     Ok(HttpResponse::Ok().json(WalletCodeView {
         code: view.header.code.as_str().to_string(),
     }))

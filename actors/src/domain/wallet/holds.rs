@@ -173,11 +173,6 @@ mod tests {
     use crate::domain::wallet::{AwardGrant, SpendRequest, WalletRejection};
 
     const MAX: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
-    const NOWHERE: SaleScope<'static> = SaleScope {
-        places: &[],
-        lines: &[],
-        classes: &[],
-    };
 
     fn funded(amounts: &[(i64, Option<i64>)]) -> (Wallet, WalletEvent) {
         let mut wallet = Wallet::for_tests();
@@ -208,7 +203,11 @@ mod tests {
         let (mut wallet, start) = funded(&[(5, Some(100)), (10, None)]);
         let mut journal = vec![start];
         let estimate = EstimateId::random();
-        journal.push(wallet.place_hold(1, estimate, Decimal::from(8), 50, NOWHERE).unwrap());
+        journal.push(
+            wallet
+                .place_hold(1, estimate, Decimal::from(8), 50, SaleScope::UNKNOWN)
+                .unwrap(),
+        );
         assert_eq!(
             (wallet.balances().total, wallet.held()),
             (Decimal::from(7), Decimal::from(8))
@@ -260,10 +259,18 @@ mod tests {
             .unwrap();
         let mut journal = vec![first];
         let (a, b) = (EstimateId::random(), EstimateId::random());
-        journal.push(wallet.place_hold(1, a, Decimal::from(3), 50, NOWHERE).unwrap());
-        journal.push(wallet.place_hold(1, b, Decimal::from(4), 500, NOWHERE).unwrap());
+        journal.push(
+            wallet
+                .place_hold(1, a, Decimal::from(3), 50, SaleScope::UNKNOWN)
+                .unwrap(),
+        );
+        journal.push(
+            wallet
+                .place_hold(1, b, Decimal::from(4), 500, SaleScope::UNKNOWN)
+                .unwrap(),
+        );
         assert!(matches!(
-            wallet.place_hold(1, EstimateId::random(), Decimal::from(4), 50, NOWHERE),
+            wallet.place_hold(1, EstimateId::random(), Decimal::from(4), 50, SaleScope::UNKNOWN),
             Err(CommandError::Rejected(WalletRejection::InsufficientFunds))
         ));
         assert!(wallet.release_expired_holds(49).unwrap().is_empty());

@@ -35,6 +35,15 @@ pub struct SaleScope<'a> {
     pub classes: &'a [LineClass],
 }
 
+impl SaleScope<'static> {
+    /// A sale whose place and lines are not known: only lots without conditions pay.
+    pub const UNKNOWN: SaleScope<'static> = SaleScope {
+        places: &[],
+        lines: &[],
+        classes: &[],
+    };
+}
+
 /// Which lots a debit may take.
 #[derive(Debug, Clone, Copy)]
 pub enum SpendScope<'a> {

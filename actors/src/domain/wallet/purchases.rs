@@ -51,11 +51,7 @@ impl Wallet {
         let posting = Posting {
             purchase,
             spend,
-            sale: SaleScope {
-                places: &[],
-                lines: &[],
-                classes: &[],
-            },
+            sale: SaleScope::UNKNOWN,
             awards,
             routes: &[],
         };

@@ -95,11 +95,7 @@ fn an_instant_discount_is_spent_on_its_own_purchase_and_a_cancel_undoes_both() {
     let posting = Posting {
         purchase: PurchaseId::random(),
         spend: None,
-        sale: SaleScope {
-            places: &[],
-            lines: &[],
-            classes: &[],
-        },
+        sale: SaleScope::UNKNOWN,
         awards: &grants,
         routes: &[AwardRoute::Instant, AwardRoute::Wallet],
     };

@@ -294,6 +294,15 @@ async fn bad_commerce_pools_and_offers_naming_them_are_refused_and_nothing_is_st
         let named = reply.body["parameters"][0].as_str().unwrap();
         assert!(named.starts_with(parameter), "{body}: {}", reply.body);
     }
+    for wrong_type in [
+        json!({"name": 5, "spend_conditions": conditions}),
+        json!({"name": "Typed", "spend_conditions": "everywhere"}),
+        json!({"name": "Typed", "spend_conditions": {"organisations": {"id": "x"}}}),
+        json!([]),
+    ] {
+        let reply = app.post("/backoffice/v2/commerce_pools", &wrong_type).await;
+        assert_eq!(reply.status, 400, "{wrong_type}: {}", reply.body);
+    }
     let unknown_field = app
         .post(
             "/backoffice/v2/commerce_pools",

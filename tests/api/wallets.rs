@@ -63,5 +63,11 @@ async fn a_contact_reads_its_own_wallet_and_no_other() {
             .status,
         404
     );
+    // A control character or a huge id in the path is refused, never a panic.
+    let hostile = with_token(&app, &token, "GET", "/self-service/v2/wallets/%00%1b", None).await;
+    assert_eq!(hostile.status, 404, "{}", hostile.body);
+    let long = format!("/self-service/v2/wallets/{}", "9".repeat(5000));
+    let long = with_token(&app, &token, "GET", &long, None).await;
+    assert_eq!(long.status.as_u16() / 100, 4, "{}", long.body);
     assert_eq!(app.call("GET", &path, &[], None).await.status, 401);
 }

@@ -239,6 +239,8 @@ struct BackofficeApi;
     self_service::schemes::list_schemes,
     self_service::wallets::get_wallet,
     self_service::wallets::get_wallet_code,
+    self_service::wallet_journals::list_journals,
+    self_service::wallet_journals::commerce_balances,
     self_service::schemes::sign_up_or_out,
     self_service::schemes::contact_rewards,
     self_service::schemes::verify_sign_up,

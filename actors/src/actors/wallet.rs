@@ -83,6 +83,24 @@ pub struct WalletView {
     pub spend: crate::domain::wallet::SpendSettings,
 }
 
+/// A wallet's view with what it holds per named commerce pool (largest first) and the facts
+/// of its lots (by id; empty unless asked for).
+#[derive(Debug, Clone)]
+pub struct WalletHoldings {
+    pub view: WalletView,
+    pub pools: Vec<crate::domain::wallet::PoolBalance>,
+    pub lots: Vec<LotFacts>,
+}
+
+/// What a journal line's lot is: its pocket, its named pool, and what is left of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LotFacts {
+    pub id: crate::domain::wallet::LotId,
+    pub pocket: crate::domain::wallet::Pocket,
+    pub pool: Option<crate::domain::ids::CommercePoolId>,
+    pub remaining: Decimal,
+}
+
 /// Where an answer goes (see `super::Reply`: a panic answers `Internal`).
 pub type Reply<T> = super::Reply<T, WalletError>;
 
@@ -142,6 +160,12 @@ pub enum WalletCommand {
     },
     Read {
         reply: Reply<WalletView>,
+    },
+    /// The view with what the wallet holds per named commerce pool and, when `lots`, the
+    /// facts of every lot it ever had (for journal filters).
+    Holdings {
+        lots: bool,
+        reply: Reply<WalletHoldings>,
     },
     /// Debits a transfer and commits its credit's message with it.
     TransferOut {
@@ -269,6 +293,7 @@ impl Entity for WalletEntity {
                 reply,
             } => self.set_spend_settings(life, blocked, auto_spend, reply),
             WalletCommand::Read { reply } => self.read(life, reply),
+            WalletCommand::Holdings { lots, reply } => self.holdings(life, lots, reply),
             WalletCommand::TransferOut {
                 transfer,
                 idempotency,
@@ -288,6 +313,9 @@ impl Entity for WalletEntity {
                 let _ = reply.send(Err(WalletError::Retry));
             }
             WalletCommand::Read { reply } => {
+                let _ = reply.send(Err(WalletError::Retry));
+            }
+            WalletCommand::Holdings { reply, .. } => {
                 let _ = reply.send(Err(WalletError::Retry));
             }
             WalletCommand::ReturnPurchase { reply, .. } => {
@@ -497,12 +525,43 @@ impl WalletEntity {
         if let Err(fault) = self.sweep(life, now, &mut writes) {
             return self.fault(life, reply, &fault);
         }
-        let view = WalletView {
+        let view = self.view();
+        life.commit_then_answer(writes, reply, Ok(view));
+    }
+
+    fn view(&self) -> WalletView {
+        WalletView {
             header: self.wallet.header.clone(),
             balances: self.wallet.balances(),
             held: self.wallet.held(),
             spend: self.spend,
+        }
+    }
+
+    fn holdings(&mut self, life: &mut Life<Self>, lots: bool, reply: Reply<WalletHoldings>) {
+        let now = self.clock.now_s();
+        let mut writes = WriteSet::default();
+        if let Err(fault) = self.sweep(life, now, &mut writes) {
+            return self.fault(life, reply, &fault);
+        }
+        let lots = if lots {
+            self.wallet
+                .lots()
+                .map(|lot| LotFacts {
+                    id: lot.id,
+                    pocket: lot.pocket,
+                    pool: self.wallet.pool_of(lot.id),
+                    remaining: lot.remaining,
+                })
+                .collect()
+        } else {
+            Vec::new()
         };
-        life.commit_then_answer(writes, reply, Ok(view));
+        let holdings = WalletHoldings {
+            view: self.view(),
+            pools: self.wallet.pool_balances(now),
+            lots,
+        };
+        life.commit_then_answer(writes, reply, Ok(holdings));
     }
 }

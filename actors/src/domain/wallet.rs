@@ -19,7 +19,9 @@
 //!   the same pocket and expiry (the old lot's value is gone), and then settles the shortfall
 //!   its revocation caused.
 
-use super::ids::{ContactId, EstimateId, OfferId, PurchaseId, Tenant, TransferId, WalletCode, WalletId};
+use super::ids::{
+    CommercePoolId, ContactId, EstimateId, OfferId, PurchaseId, Tenant, TransferId, WalletCode, WalletId,
+};
 use super::money::Currency;
 use super::offer::SpendConditions;
 use rust_decimal::Decimal;
@@ -221,6 +223,9 @@ pub struct WalletEvent {
     /// The lots these entries opened that carry spend conditions (appended: older events
     /// read without it, `WalletEventBeforePools`).
     pub pools: Vec<PooledLot>,
+    /// Which of those lots are in a named commerce pool, and which (appended: older events
+    /// read without it, `WalletEventBeforePoolIds`).
+    pub pool_ids: Vec<PoolTag>,
 }
 
 /// An award the rules granted for a purchase, before it becomes a lot.
@@ -369,6 +374,12 @@ pub struct Wallet {
     /// Lots opened with conditions by the event being built (for `record`).
     #[serde(skip)]
     opened_pools: Vec<PooledLot>,
+    /// The named commerce pool of each lot credited to one (appended: older snapshots read
+    /// without it, `WalletBeforePoolIds`).
+    pool_ids: BTreeMap<LotId, CommercePoolId>,
+    /// Lots opened in a named pool by the event being built (for `record`).
+    #[serde(skip)]
+    opened_pool_ids: Vec<PoolTag>,
 }
 
 impl PartialEq for Wallet {
@@ -380,6 +391,7 @@ impl PartialEq for Wallet {
             && self.next_seq == other.next_seq
             && self.holds == other.holds
             && self.pools == other.pools
+            && self.pool_ids == other.pool_ids
     }
 }
 
@@ -396,6 +408,8 @@ impl Wallet {
             holds: BTreeMap::new(),
             pools: BTreeMap::new(),
             opened_pools: Vec::new(),
+            pool_ids: BTreeMap::new(),
+            opened_pool_ids: Vec::new(),
         }
     }
 
@@ -459,6 +473,9 @@ impl Wallet {
         for pooled in &event.pools {
             self.pools.insert(pooled.lot, pooled.conditions.clone());
         }
+        for tag in &event.pool_ids {
+            self.pool_ids.insert(tag.lot, tag.pool);
+        }
         self.track_holds(event);
         self.next_seq += 1;
         Ok(())
@@ -472,6 +489,7 @@ impl Wallet {
             cause,
             entries,
             pools: std::mem::take(&mut self.opened_pools),
+            pool_ids: std::mem::take(&mut self.opened_pool_ids),
         };
         self.track_holds(&event);
         self.next_seq += 1;
@@ -632,11 +650,13 @@ impl Wallet {
 }
 
 mod holds;
+mod pool_balances;
 mod pools;
 mod purchases;
 mod returns;
 mod transfers;
 pub use holds::{HeldFunds, WalletBeforeHolds};
+pub use pool_balances::{ExpiringAmounts, PoolBalance, PoolTag, WalletBeforePoolIds, WalletEventBeforePoolIds};
 pub use pools::{PooledLot, SaleScope, SpendScope, WalletBeforePools, WalletEventBeforePools};
 pub use purchases::{AwardRoute, Posting};
 pub use returns::{AwardTaken, ReturnEffects, ReturnTotals, TakeBack};

@@ -36,7 +36,9 @@ pub use commerce_pools::{CommercePoolUpdate, NewCommercePool};
 mod contacts;
 mod delivery;
 mod expiry;
+mod journals;
 pub use expiry::SweepRound;
+pub use journals::JournalFilter;
 mod error;
 pub(crate) use error::invalid;
 pub use error::EngineError;
@@ -140,6 +142,8 @@ pub struct JournalLine {
     pub posted_on: i64,
     pub purchase: Option<PurchaseId>,
     pub cause: Cause,
+    /// The line's lot as the wallet holds it now (when the journal was asked with lots).
+    pub lot: Option<crate::actors::wallet::LotFacts>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,11 +1,11 @@
 //! Wallets: commands to a wallet's actor, and its reads (balances after every earlier
-//! command is durable, and the journal, paged).
+//! command is durable; the journal is in `journals`).
 
-use super::{invalid, Engine, EngineError, JournalLine, JournalPage, Page};
+use super::{invalid, Engine, EngineError};
 use crate::actors::kit::AskError;
-use crate::actors::wallet::{Reply, WalletCommand, WalletError, WalletKey, WalletView};
+use crate::actors::wallet::{Reply, WalletCommand, WalletError, WalletHoldings, WalletKey, WalletView};
 use crate::domain::ids::{Tenant, WalletId};
-use crate::domain::wallet::{Entry, WalletEvent, WalletHeader, WalletRejection};
+use crate::domain::wallet::{Entry, WalletRejection};
 use rust_decimal::Decimal;
 
 impl Engine {
@@ -55,11 +55,29 @@ impl Engine {
         contact: crate::domain::ids::ContactId,
         id: WalletId,
     ) -> Result<WalletView, EngineError> {
+        self.check_own_wallet(tenant, contact, id)?;
+        self.wallet(tenant, id).await
+    }
+
+    /// Whether `id` is contact `contact`'s wallet: not found if not (nothing is woken).
+    pub fn check_own_wallet(
+        &self,
+        tenant: Tenant,
+        contact: crate::domain::ids::ContactId,
+        id: WalletId,
+    ) -> Result<(), EngineError> {
         let route = self.contact_route(&tenant, &super::ContactRef::Id(contact))?;
         if route.wallet_id != id {
             return Err(EngineError::NotFound("wallet"));
         }
-        self.wallet(tenant, id).await
+        Ok(())
+    }
+
+    /// A wallet's view with what it holds per named commerce pool, largest first.
+    pub async fn wallet_holdings(&self, tenant: Tenant, id: WalletId) -> Result<WalletHoldings, EngineError> {
+        self.check_open()?;
+        self.ask_wallet((tenant, id), |reply| WalletCommand::Holdings { lots: false, reply })
+            .await
     }
 
     pub async fn wallet(&self, tenant: Tenant, id: WalletId) -> Result<WalletView, EngineError> {
@@ -98,70 +116,6 @@ impl Engine {
         self.wallet(tenant, route.wallet_id).await
     }
 
-    /// A page of a wallet's journal lines (zero-amount lines left out).
-    pub async fn wallet_journal(&self, tenant: Tenant, id: WalletId, page: Page) -> Result<JournalPage, EngineError> {
-        let view = self.wallet(tenant, id).await?;
-        let total = if page.count_total {
-            Some(self.wallet_journal_len(&tenant, id)?)
-        } else {
-            None
-        };
-        let skip = page.offset;
-        if page.size == 0 {
-            return Ok(JournalPage {
-                wallet: view,
-                lines: Vec::new(),
-                more: false,
-                total,
-            });
-        }
-        let mut lines = Vec::with_capacity(page.size.min(256));
-        let mut skipped = 0usize;
-        let mut more = false;
-        self.inner
-            .store
-            .visit_wallet_events(&tenant, id, page.descending, |event| {
-                // An event wholly before the page is counted, not turned into lines.
-                let line_count = event.entries.iter().filter(|entry| !entry.amount.is_zero()).count();
-                if skipped + line_count <= skip {
-                    skipped += line_count;
-                    return true;
-                }
-                let mut event_lines = journal_lines(&view.header, &event);
-                if page.descending {
-                    event_lines.reverse();
-                }
-                for line in event_lines {
-                    if skipped < skip {
-                        skipped += 1;
-                    } else if lines.len() < page.size {
-                        lines.push(line);
-                    } else {
-                        more = true;
-                        return false;
-                    }
-                }
-                true
-            })?;
-        Ok(JournalPage {
-            wallet: view,
-            lines,
-            more,
-            total,
-        })
-    }
-
-    /// How many lines a wallet's journal has (zero-amount lines left out), for
-    /// `include_total`.
-    fn wallet_journal_len(&self, tenant: &Tenant, id: WalletId) -> Result<usize, EngineError> {
-        let events = self.inner.store.all_wallet_events(tenant, id)?;
-        Ok(events
-            .iter()
-            .flat_map(|event| &event.entries)
-            .filter(|entry| !entry.amount.is_zero())
-            .count())
-    }
-
     /// Balance against journal sum for one wallet, as stored: `(balance, journal_sum)`.
     pub async fn audit_wallet(&self, tenant: Tenant, id: WalletId) -> Result<(Decimal, Decimal), EngineError> {
         let view = self.wallet(tenant, id).await?;
@@ -173,27 +127,4 @@ impl Engine {
             .sum();
         Ok((view.balances.total, sum))
     }
-}
-
-fn journal_lines(header: &WalletHeader, event: &WalletEvent) -> Vec<JournalLine> {
-    event
-        .entries
-        .iter()
-        .enumerate()
-        .filter(|(_, entry)| !entry.amount.is_zero())
-        .map(|(index, entry)| {
-            let mut name = Vec::with_capacity(28);
-            name.extend_from_slice(header.id.as_bytes());
-            name.extend_from_slice(&event.seq.to_be_bytes());
-            name.extend_from_slice(&(index as u32).to_be_bytes());
-            JournalLine {
-                id: uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, &name),
-                seq: event.seq,
-                entry: entry.clone(),
-                posted_on: event.at,
-                purchase: event.cause.purchase(),
-                cause: event.cause.clone(),
-            }
-        })
-        .collect()
 }

@@ -31,6 +31,7 @@ fn event(seq: u64) -> WalletEvent {
         cause: Cause::Expiry,
         entries: Vec::new(),
         pools: Vec::new(),
+        pool_ids: Vec::new(),
     }
 }
 

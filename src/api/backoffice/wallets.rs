@@ -6,7 +6,8 @@ use crate::api::errors::{ApiError, ErrorBody};
 use crate::api::wire::{money, Money, PageQuery, Paged, PagedResponse};
 use actix_web::{get, put, web, HttpResponse};
 use rewards_engine::domain::ids::WalletId;
-use rewards_engine::domain::money::with_minor_units;
+use rewards_engine::domain::money::{with_minor_units, Currency};
+use rewards_engine::engine::JournalLine;
 use rewards_engine::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -120,6 +121,31 @@ pub struct JournalView {
     pub transfer: Option<JournalPurchase>,
     /// What the line is, in words.
     pub description: &'static str,
+    /// For a credit that opened a lot: what is left of it (when asked for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unallocated_amount: Option<Money>,
+}
+
+/// A journal line as the contract shows it; `unallocated` adds what is left of a credit's lot.
+pub fn journal_view(line: JournalLine, currency: Currency, unallocated: bool) -> JournalView {
+    let exact = |value| money(with_minor_units(value, currency));
+    let left = match (&line.lot, &line.entry.new_lot) {
+        (Some(lot), Some(_)) if unallocated => Some(exact(lot.remaining)),
+        _ => None,
+    };
+    JournalView {
+        id: line.id.to_string(),
+        journal_type: if line.entry.kind.is_credit() { "CREDIT" } else { "DEBIT" },
+        transaction_type: line.entry.kind.transaction_type(),
+        amount: exact(line.entry.amount),
+        currency: currency.code().to_string(),
+        posted_on: line.posted_on,
+        expiration_date: line.entry.new_lot.and_then(|lot| lot.expires_at),
+        purchase: line.purchase.map(|id| JournalPurchase { id: id.to_string() }),
+        transfer: line.cause.transfer().map(|id| JournalPurchase { id: id.to_string() }),
+        description: line.cause.description(),
+        unallocated_amount: left,
+    }
 }
 
 fn wallet_id(text: &str) -> Result<WalletId, ApiError> {
@@ -174,23 +200,14 @@ pub async fn list_journals(
     paged: Paged,
 ) -> Result<HttpResponse, ApiError> {
     let id = wallet_id(&path)?;
-    let journal = engine.wallet_journal(auth.tenant, id, paged.engine_page()).await?;
+    let journal = engine
+        .wallet_journal(auth.tenant, id, paged.engine_page(), &Default::default())
+        .await?;
     let currency = journal.wallet.header.currency;
     let content = journal
         .lines
         .into_iter()
-        .map(|line| JournalView {
-            id: line.id.to_string(),
-            journal_type: if line.entry.kind.is_credit() { "CREDIT" } else { "DEBIT" },
-            transaction_type: line.entry.kind.transaction_type(),
-            amount: money(with_minor_units(line.entry.amount, currency)),
-            currency: currency.code().to_string(),
-            posted_on: line.posted_on,
-            expiration_date: line.entry.new_lot.and_then(|lot| lot.expires_at),
-            purchase: line.purchase.map(|id| JournalPurchase { id: id.to_string() }),
-            transfer: line.cause.transfer().map(|id| JournalPurchase { id: id.to_string() }),
-            description: line.cause.description(),
-        })
+        .map(|line| journal_view(line, currency, false))
         .collect();
     Ok(HttpResponse::Ok().json(PagedResponse {
         paging: paged.paging(journal.total, journal.more),

@@ -11,6 +11,7 @@ pub mod schemes;
 pub mod tokens;
 pub mod transfers;
 pub mod verification;
+pub mod wallet_journals;
 pub mod wallets;
 
 use crate::api::auth::{access_token, api_key, engine, parse_mode};
@@ -40,6 +41,8 @@ pub fn scope() -> actix_web::Scope {
         .service(contacts::get_contact)
         .service(wallets::get_wallet)
         .service(wallets::get_wallet_code)
+        .service(wallet_journals::list_journals)
+        .service(wallet_journals::commerce_balances)
         .service(contacts::update_contact)
         .service(contacts::unregister_contact)
         .service(organisations::sign_up_or_off)

@@ -337,7 +337,10 @@ impl OfferSet {
                     })
                 });
                 let route = match &offer.terms.destination {
-                    super::Destination::Pool(conditions) => AwardRoute::Pool(Arc::new(conditions.clone())),
+                    super::Destination::Pool(conditions) => AwardRoute::Pool {
+                        conditions: Arc::new(conditions.clone()),
+                        pool: None,
+                    },
                     super::Destination::InstantDiscount => AwardRoute::Instant,
                     // A named pool's conditions come with `with_pools`.
                     super::Destination::Wallet | super::Destination::CommercePool(_) => AwardRoute::Wallet,
@@ -377,7 +380,10 @@ impl OfferSet {
         for compiled in &mut self.offers {
             if let super::Destination::CommercePool(id) = &compiled.offer.terms.destination {
                 if let Ok(index) = pools.binary_search_by_key(id, |(pool, _)| *pool) {
-                    compiled.route = AwardRoute::Pool(pools[index].1.clone());
+                    compiled.route = AwardRoute::Pool {
+                        conditions: pools[index].1.clone(),
+                        pool: Some(*id),
+                    };
                 }
             }
         }
@@ -389,7 +395,7 @@ impl OfferSet {
     /// lots outlive the offer's activity, so a spend needs to know where the sale is.
     fn pools_bind_places(&self) -> bool {
         self.offers.iter().any(
-            |compiled| matches!(&compiled.route, AwardRoute::Pool(conditions) if !conditions.organisations.is_empty()),
+            |compiled| matches!(&compiled.route, AwardRoute::Pool { conditions, .. } if !conditions.organisations.is_empty()),
         )
     }
 

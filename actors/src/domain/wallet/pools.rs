@@ -9,7 +9,7 @@
 //! keeps the conditions of the lot it replaces.
 
 use super::{LotDebit, LotId, Wallet};
-use crate::domain::ids::OrganisationId;
+use crate::domain::ids::{CommercePoolId, OrganisationId};
 use crate::domain::offer::{LineClass, SpendConditions};
 use crate::domain::purchase::ProductLine;
 use rust_decimal::Decimal;
@@ -121,16 +121,21 @@ impl Wallet {
     }
 
     /// Notes that `lot`, opened by the entries of the event being built, carries
-    /// `conditions`; `record` writes it into the event.
-    pub(super) fn pool(&mut self, lot: LotId, conditions: Arc<SpendConditions>) {
+    /// `conditions`, in named pool `pool` if any; `record` writes both into the event.
+    pub(super) fn pool(&mut self, lot: LotId, conditions: Arc<SpendConditions>, pool: Option<CommercePoolId>) {
         self.pools.insert(lot, conditions.clone());
         self.opened_pools.push(PooledLot { lot, conditions });
+        if let Some(pool) = pool {
+            self.pool_ids.insert(lot, pool);
+            self.opened_pool_ids.push(super::PoolTag { lot, pool });
+        }
     }
 
-    /// A lot opened in place of revoked `from` carries `from`'s conditions.
+    /// A lot opened in place of revoked `from` carries `from`'s conditions and pool.
     pub(super) fn pool_like(&mut self, lot: LotId, from: LotId) {
         if let Some(conditions) = self.pools.get(&from).cloned() {
-            self.pool(lot, conditions);
+            let pool = self.pool_ids.get(&from).copied();
+            self.pool(lot, conditions, pool);
         }
     }
 }
@@ -177,6 +182,7 @@ impl From<WalletEventBeforePools> for super::WalletEvent {
             cause: old.cause,
             entries: old.entries,
             pools: Vec::new(),
+            pool_ids: Vec::new(),
         }
     }
 }
@@ -260,7 +266,10 @@ mod tests {
             conditions: Option<SpendConditions>,
         ) -> super::super::PurchaseEffects {
             let grants = [grant(amount, expires_at)];
-            let routes = [conditions.map_or(AwardRoute::Wallet, |conditions| AwardRoute::Pool(Arc::new(conditions)))];
+            let routes = [conditions.map_or(AwardRoute::Wallet, |conditions| AwardRoute::Pool {
+                conditions: Arc::new(conditions),
+                pool: None,
+            })];
             let posting = Posting {
                 purchase: PurchaseId::random(),
                 spend: None,

@@ -7,7 +7,7 @@ use super::{
     AwardGrant, AwardLine, Cause, CommandError, Entry, EntryKind, LotDebit, LotId, NewLot, Pocket, PurchaseEffects,
     ReturnTotals, SaleScope, SpendRequest, SpendScope, Wallet, WalletEvent, WalletFault, WalletRejection,
 };
-use crate::domain::ids::PurchaseId;
+use crate::domain::ids::{CommercePoolId, PurchaseId};
 use crate::domain::offer::SpendConditions;
 use rust_decimal::Decimal;
 use std::sync::Arc;
@@ -18,8 +18,12 @@ pub enum AwardRoute {
     /// The wallet's commerce money, spendable anywhere.
     #[default]
     Wallet,
-    /// The commerce money, spendable only as the conditions say (a commerce pool).
-    Pool(Arc<SpendConditions>),
+    /// The commerce money, spendable only as the conditions say (a commerce pool: named
+    /// `pool`, or an offer's own conditions).
+    Pool {
+        conditions: Arc<SpendConditions>,
+        pool: Option<CommercePoolId>,
+    },
     /// Taken off the same purchase at once.
     Instant,
 }
@@ -144,8 +148,8 @@ impl Wallet {
                         amount: grant.amount,
                     });
                 }
-                AwardRoute::Pool(conditions) => {
-                    self.pool(lot, conditions.clone());
+                AwardRoute::Pool { conditions, pool } => {
+                    self.pool(lot, conditions.clone(), *pool);
                     self.settle_shortfall_from(&mut entries, lot, grant.amount)?;
                 }
                 AwardRoute::Wallet => self.settle_shortfall_from(&mut entries, lot, grant.amount)?,

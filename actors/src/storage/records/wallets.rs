@@ -1,19 +1,25 @@
 //! Reading a wallet back: its latest snapshot plus the events after it (recovery), and its
 //! history pages merged from the overlay and fjall (journals).
 
-use crate::domain::wallet::{SpendSettings, WalletBeforeHolds, WalletBeforePools, WalletEventBeforePools};
+use crate::domain::wallet::{
+    SpendSettings, WalletBeforeHolds, WalletBeforePoolIds, WalletBeforePools, WalletEventBeforePoolIds,
+    WalletEventBeforePools,
+};
 use crate::storage::*;
 
 /// A wallet snapshot in any layout it was written in (each older one a prefix of the next).
 pub(crate) fn decode_wallet(bytes: &[u8]) -> Result<Wallet, CodecError> {
     decode::<Wallet>(bytes)
+        .or_else(|_| decode::<WalletBeforePoolIds>(bytes).map(Wallet::from))
         .or_else(|_| decode::<WalletBeforePools>(bytes).map(Wallet::from))
         .or_else(|_| decode::<WalletBeforeHolds>(bytes).map(Wallet::from))
 }
 
 /// A wallet event in any layout it was written in.
 pub(crate) fn decode_wallet_event(bytes: &[u8]) -> Result<WalletEvent, CodecError> {
-    decode::<WalletEvent>(bytes).or_else(|_| decode::<WalletEventBeforePools>(bytes).map(WalletEvent::from))
+    decode::<WalletEvent>(bytes)
+        .or_else(|_| decode::<WalletEventBeforePoolIds>(bytes).map(WalletEvent::from))
+        .or_else(|_| decode::<WalletEventBeforePools>(bytes).map(WalletEvent::from))
 }
 
 /// An entry of the expiry index: `wallet` holds (or held) a lot expiring at `expires_at`.

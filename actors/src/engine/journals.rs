@@ -1,0 +1,170 @@
+//! A wallet's journal: one line per non-zero entry of its events, paged, optionally
+//! filtered by direction, transaction type, posting time, pocket and named commerce pool.
+//! The lines come from the stored events; what a line's lot is (pocket, pool, what is left
+//! of it) comes from the wallet's actor, asked once per page and only when needed.
+
+use super::{Engine, EngineError, JournalLine, JournalPage, Page};
+use crate::actors::wallet::{LotFacts, WalletCommand};
+use crate::domain::ids::{CommercePoolId, Tenant, WalletId};
+use crate::domain::wallet::{Pocket, WalletEvent, WalletHeader};
+
+/// Which journal lines to show (the default: all).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JournalFilter {
+    /// Credits only (`true`) or debits only (`false`).
+    pub credit: Option<bool>,
+    /// Lines of this transaction type only (`AWARD`, `SPEND`, ...).
+    pub transaction_type: Option<String>,
+    /// Posted at or after this instant (epoch seconds).
+    pub posted_from: Option<i64>,
+    /// Posted at or before this instant.
+    pub posted_to: Option<i64>,
+    /// Lines moving value of this pocket only.
+    pub pocket: Option<Pocket>,
+    /// Lines moving value of this named commerce pool only.
+    pub pool: Option<CommercePoolId>,
+    /// Wallet fees only: the engine charges none, so nothing matches.
+    pub fees_only: bool,
+    /// Give each line its lot's facts (for unallocated amounts) even when no filter needs them.
+    pub with_lots: bool,
+}
+
+impl JournalFilter {
+    fn needs_lots(&self) -> bool {
+        self.with_lots || self.pocket.is_some() || self.pool.is_some()
+    }
+
+    fn is_everything(&self) -> bool {
+        *self
+            == JournalFilter {
+                with_lots: self.with_lots,
+                ..JournalFilter::default()
+            }
+    }
+
+    fn admits(&self, line: &JournalLine) -> bool {
+        if self.fees_only {
+            return false;
+        }
+        if self.credit.is_some_and(|credit| credit != line.entry.kind.is_credit()) {
+            return false;
+        }
+        if let Some(kind) = &self.transaction_type {
+            if kind != line.entry.kind.transaction_type() {
+                return false;
+            }
+        }
+        if self.posted_from.is_some_and(|from| line.posted_on < from)
+            || self.posted_to.is_some_and(|to| line.posted_on > to)
+        {
+            return false;
+        }
+        if let Some(pocket) = self.pocket {
+            if line.lot.is_none_or(|lot| lot.pocket != pocket) {
+                return false;
+            }
+        }
+        if let Some(pool) = self.pool {
+            if line.lot.is_none_or(|lot| lot.pool != Some(pool)) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+impl Engine {
+    /// A page of a wallet's journal lines (zero-amount lines left out) that `filter` admits.
+    pub async fn wallet_journal(
+        &self,
+        tenant: Tenant,
+        id: WalletId,
+        page: Page,
+        filter: &JournalFilter,
+    ) -> Result<JournalPage, EngineError> {
+        self.check_open()?;
+        let (view, lots) = if filter.needs_lots() {
+            let holdings = self
+                .ask_wallet((tenant, id), |reply| WalletCommand::Holdings { lots: true, reply })
+                .await?;
+            (holdings.view, holdings.lots)
+        } else {
+            (self.wallet(tenant, id).await?, Vec::new())
+        };
+        let facts = |lot| {
+            lots.binary_search_by_key(&lot, |facts: &LotFacts| facts.id)
+                .ok()
+                .map(|index| lots[index])
+        };
+        let everything = filter.is_everything();
+        let skip = page.offset;
+        let mut lines = Vec::with_capacity(page.size.min(256));
+        let mut matched = 0usize;
+        let mut more = false;
+        self.inner
+            .store
+            .visit_wallet_events(&tenant, id, page.descending, |event| {
+                // Unfiltered, an event wholly before the page is counted, not made into lines.
+                if everything && !page.count_total {
+                    let count = event.entries.iter().filter(|entry| !entry.amount.is_zero()).count();
+                    if matched + count <= skip {
+                        matched += count;
+                        return true;
+                    }
+                }
+                let mut event_lines = journal_lines(&view.header, &event, &facts);
+                if page.descending {
+                    event_lines.reverse();
+                }
+                for line in event_lines.into_iter().filter(|line| filter.admits(line)) {
+                    matched += 1;
+                    if matched <= skip {
+                        continue;
+                    }
+                    if lines.len() < page.size {
+                        lines.push(line);
+                    } else {
+                        more = true;
+                        if !page.count_total {
+                            return false;
+                        }
+                    }
+                }
+                true
+            })?;
+        Ok(JournalPage {
+            wallet: view,
+            lines,
+            more,
+            total: page.count_total.then_some(matched),
+        })
+    }
+}
+
+fn journal_lines(
+    header: &WalletHeader,
+    event: &WalletEvent,
+    facts: &impl Fn(crate::domain::wallet::LotId) -> Option<LotFacts>,
+) -> Vec<JournalLine> {
+    event
+        .entries
+        .iter()
+        .enumerate()
+        .filter(|(_, entry)| !entry.amount.is_zero())
+        .map(|(index, entry)| {
+            let mut name = Vec::with_capacity(28);
+            name.extend_from_slice(header.id.as_bytes());
+            name.extend_from_slice(&event.seq.to_be_bytes());
+            name.extend_from_slice(&(index as u32).to_be_bytes());
+            JournalLine {
+                id: uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, &name),
+                seq: event.seq,
+                entry: entry.clone(),
+                posted_on: event.at,
+                purchase: event.cause.purchase(),
+                cause: event.cause.clone(),
+                lot: facts(entry.lot),
+            }
+        })
+        .collect()
+}

@@ -241,6 +241,8 @@ struct BackofficeApi;
     self_service::wallets::get_wallet_code,
     self_service::wallet_journals::list_journals,
     self_service::wallet_journals::commerce_balances,
+    self_service::wallet_transactions::list_transactions,
+    self_service::wallet_transactions::summarised_totals,
     self_service::schemes::sign_up_or_out,
     self_service::schemes::contact_rewards,
     self_service::schemes::verify_sign_up,

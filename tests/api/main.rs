@@ -40,4 +40,5 @@ mod storage_faults;
 mod tokens;
 mod transfers;
 mod users;
+mod wallet_transactions;
 mod wallets;

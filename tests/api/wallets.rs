@@ -77,7 +77,7 @@ async fn a_contact_reads_its_own_wallet_and_no_other() {
 /// (expiring in 45 days) and one of 10% to the wallet (60 days); then the signed-in
 /// contact buys for 100.00 on day 0 and for 20.00 on day 1, spending 4.00. Answers the
 /// contact's (token, wallet id, pool id, venue id).
-async fn two_days_of_awards(app: &TestApp) -> (String, String, String, String) {
+pub async fn two_days_of_awards(app: &TestApp) -> (String, String, String, String) {
     let venue = app
         .post(
             "/backoffice/v2/organisations",
@@ -123,7 +123,7 @@ async fn two_days_of_awards(app: &TestApp) -> (String, String, String, String) {
 }
 
 /// A fresh access token for a registered contact (tokens expire on the engine clock).
-async fn signed_in(app: &TestApp, email: &str, password: &str) -> String {
+pub async fn signed_in(app: &TestApp, email: &str, password: &str) -> String {
     let reply = contact_sign_in(app, PUBLIC_KEY, email, password).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     reply.body["access_token"].as_str().unwrap().to_string()

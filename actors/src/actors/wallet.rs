@@ -99,6 +99,8 @@ pub struct LotFacts {
     pub pocket: crate::domain::wallet::Pocket,
     pub pool: Option<crate::domain::ids::CommercePoolId>,
     pub remaining: Decimal,
+    /// What of it expired.
+    pub expired: Decimal,
 }
 
 /// Where an answer goes (see `super::Reply`: a panic answers `Internal`).
@@ -552,6 +554,7 @@ impl WalletEntity {
                     pocket: lot.pocket,
                     pool: self.wallet.pool_of(lot.id),
                     remaining: lot.remaining,
+                    expired: lot.expired,
                 })
                 .collect()
         } else {

@@ -6,7 +6,8 @@
 use super::{Engine, EngineError, JournalLine, JournalPage, Page};
 use crate::actors::wallet::{LotFacts, WalletCommand};
 use crate::domain::ids::{CommercePoolId, Tenant, WalletId};
-use crate::domain::wallet::{Pocket, WalletEvent, WalletHeader};
+use crate::domain::wallet::{Cause, EntryKind, Pocket, WalletEvent, WalletHeader};
+use rust_decimal::Decimal;
 
 /// Which journal lines to show (the default: all).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -167,4 +168,83 @@ fn journal_lines(
             }
         })
         .collect()
+}
+
+/// A wallet's totals per kind of transaction over a time (CRM.COM's summarised totals).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WalletTotals {
+    /// Value paid into the wallet (top-ups, pass redemptions).
+    pub top_ups: Decimal,
+    /// Value spent on purchases (spends and held funds their purchases took), less spends
+    /// given back by cancels.
+    pub spent: Decimal,
+    /// Sent by transfers, less transfers given back.
+    pub sent: Decimal,
+    /// Received by transfers.
+    pub received: Decimal,
+    /// Awarded by offers (as awarded: later reversals are not taken off).
+    pub awarded: Decimal,
+}
+
+impl Engine {
+    /// What the wallet's events posted inside `[from, to]` (inclusive, either open) add up
+    /// to, per kind. Reads the whole history once: a held fund's amount is in the event
+    /// that held it, which may be before `from`.
+    pub async fn wallet_totals(
+        &self,
+        tenant: Tenant,
+        id: WalletId,
+        from: Option<i64>,
+        to: Option<i64>,
+    ) -> Result<(crate::actors::wallet::WalletView, WalletTotals), EngineError> {
+        self.check_open()?;
+        let view = self.wallet(tenant, id).await?;
+        let mut totals = WalletTotals::default();
+        let mut held: std::collections::HashMap<crate::domain::ids::EstimateId, Decimal> = Default::default();
+        let add = |sum: &mut Decimal, amount: Decimal| *sum = sum.saturating_add(amount);
+        self.inner.store.visit_wallet_events(&tenant, id, false, |event| {
+            let inside = from.is_none_or(|from| event.at >= from) && to.is_none_or(|to| event.at <= to);
+            let sum_of = |kind: EntryKind| {
+                event
+                    .entries
+                    .iter()
+                    .filter(|entry| entry.kind == kind)
+                    .fold(Decimal::ZERO, |sum, entry| sum.saturating_add(entry.amount))
+            };
+            match &event.cause {
+                Cause::Hold { estimate, .. } => {
+                    held.insert(*estimate, sum_of(EntryKind::Hold));
+                }
+                Cause::HoldReleased(estimate) => {
+                    held.remove(estimate);
+                }
+                Cause::HoldCaptured { estimate, .. } => {
+                    let captured = held
+                        .remove(estimate)
+                        .unwrap_or_default()
+                        .saturating_sub(sum_of(EntryKind::HoldRelease));
+                    if inside {
+                        add(&mut totals.spent, captured.max(Decimal::ZERO));
+                    }
+                }
+                _ => {}
+            }
+            if !inside {
+                return true;
+            }
+            add(&mut totals.awarded, sum_of(EntryKind::Award));
+            add(&mut totals.spent, sum_of(EntryKind::Spend));
+            totals.spent = totals.spent.saturating_sub(sum_of(EntryKind::SpendReversal));
+            match event.cause {
+                Cause::TransferSent(_) => add(&mut totals.sent, sum_of(EntryKind::TransferOut)),
+                Cause::TransferReturned(_) => {
+                    totals.sent = totals.sent.saturating_sub(sum_of(EntryKind::TransferIn));
+                }
+                Cause::TransferReceived(_) => add(&mut totals.received, sum_of(EntryKind::TransferIn)),
+                _ => {}
+            }
+            true
+        })?;
+        Ok((view, totals))
+    }
 }

@@ -12,6 +12,7 @@ pub mod tokens;
 pub mod transfers;
 pub mod verification;
 pub mod wallet_journals;
+pub mod wallet_transactions;
 pub mod wallets;
 
 use crate::api::auth::{access_token, api_key, engine, parse_mode};
@@ -43,6 +44,8 @@ pub fn scope() -> actix_web::Scope {
         .service(wallets::get_wallet_code)
         .service(wallet_journals::list_journals)
         .service(wallet_journals::commerce_balances)
+        .service(wallet_transactions::list_transactions)
+        .service(wallet_transactions::summarised_totals)
         .service(contacts::update_contact)
         .service(contacts::unregister_contact)
         .service(organisations::sign_up_or_off)

@@ -86,22 +86,13 @@ impl JournalsQuery {
             (false, true) => Some(Pocket::Commerce),
             _ => None,
         };
-        let posted_from = [
+        let (posted_from, posted_to) = posted_range(
             self.posted_on,
+            self.posted_on_gt,
             self.posted_on_gte,
-            self.posted_on_gt.map(|gt| gt.saturating_add(1)),
-        ]
-        .into_iter()
-        .flatten()
-        .max();
-        let posted_to = [
-            self.posted_on,
+            self.posted_on_lt,
             self.posted_on_lte,
-            self.posted_on_lt.map(|lt| lt.saturating_sub(1)),
-        ]
-        .into_iter()
-        .flatten()
-        .min();
+        );
         Ok(JournalFilter {
             credit,
             transaction_type: self.transaction_type.clone(),
@@ -115,7 +106,21 @@ impl JournalsQuery {
     }
 }
 
-fn own_wallet_id(token: &ContactToken, engine: &Engine, path: &str) -> Result<WalletId, ApiError> {
+/// Inclusive (from, to) bounds from `posted_on` and its `[gt]`, `[gte]`, `[lt]`, `[lte]`.
+pub(super) fn posted_range(
+    on: Option<i64>,
+    gt: Option<i64>,
+    gte: Option<i64>,
+    lt: Option<i64>,
+    lte: Option<i64>,
+) -> (Option<i64>, Option<i64>) {
+    let from = [on, gte, gt.map(|gt| gt.saturating_add(1))].into_iter().flatten().max();
+    let to = [on, lte, lt.map(|lt| lt.saturating_sub(1))].into_iter().flatten().min();
+    (from, to)
+}
+
+/// The signed-in contact's own wallet named by the path (another's, or none: not found).
+pub(super) fn own_wallet_id(token: &ContactToken, engine: &Engine, path: &str) -> Result<WalletId, ApiError> {
     let id = WalletId::parse(path).map_err(|_| ApiError::not_found("wallet"))?;
     engine.check_own_wallet(token.tenant, token.contact, id)?;
     Ok(id)

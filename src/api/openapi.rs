@@ -237,6 +237,7 @@ struct BackofficeApi;
     self_service::verification::add_identity,
     self_service::transfers::create_transfer,
     self_service::schemes::list_schemes,
+    self_service::wallets::wallet_exists,
     self_service::wallets::get_wallet,
     self_service::wallets::get_wallet_code,
     self_service::wallet_journals::list_journals,

@@ -312,3 +312,74 @@ async fn the_contact_sees_what_each_named_pool_holds_and_when_it_expires() {
     assert_eq!(with_token(&app, &nosy, "GET", &path, None).await.status, 404);
     assert_eq!(app.call("GET", &path, &[], None).await.status, 401);
 }
+
+#[tokio::test]
+async fn an_app_asks_whether_an_email_or_phone_has_a_wallet_in_its_business_only() {
+    let app = spawn_app().await;
+    registered_contact(&app, "Known@Example.com", "known-password-1").await;
+    let ask = |query: &str| {
+        let path = format!("/self-service/v2/wallets/wallet_exists{query}");
+        let app = &app;
+        async move { app.with_key(PUBLIC_KEY, "GET", &path, None).await }
+    };
+    let known = ask("?type=EMAIL&value=known%40example.com").await;
+    assert_eq!(known.status, 200, "{}", known.body);
+    assert_eq!(known.body["wallet_exists"], true);
+    assert_eq!(
+        ask("?type=EMAIL&value=KNOWN%40example.COM").await.body["wallet_exists"],
+        true
+    );
+    assert_eq!(
+        ask("?type=EMAIL&value=stranger%40example.com").await.body["wallet_exists"],
+        false
+    );
+    assert_eq!(ask("?type=PHONE&value=35799123456").await.body["wallet_exists"], false);
+
+    // Another business knows nothing of this one's contacts.
+    let theirs = "pk_live_public_key_of_another_business_1";
+    app.engine
+        .bootstrap_organisation(
+            rewards_engine::domain::ids::OrganisationId::random(),
+            "Elsewhere",
+            rewards_engine::domain::money::Currency::parse("EUR").unwrap(),
+            &[(
+                rewards_engine::domain::ids::Mode::Live,
+                rewards_engine::domain::organisation::ApiKeyKind::Public,
+                theirs,
+            )],
+            None,
+            "elsewhere",
+        )
+        .await
+        .unwrap();
+    let path = "/self-service/v2/wallets/wallet_exists?type=EMAIL&value=known%40example.com";
+    let elsewhere = app.with_key(theirs, "GET", path, None).await;
+    assert_eq!(elsewhere.status, 200, "{}", elsewhere.body);
+    assert_eq!(elsewhere.body["wallet_exists"], false);
+
+    for bad in [
+        "?type=FAX&value=123",
+        "?value=known%40example.com",
+        "?type=EMAIL",
+        "?type=EMAIL&value=not-an-email",
+        "?type=PHONE&value=12",
+        "?type=EMAIL&value=%00%1b",
+    ] {
+        let refused = ask(bad).await;
+        assert_eq!(refused.status, 400, "{bad}: {}", refused.body);
+    }
+    assert_eq!(app.call("GET", path, &[], None).await.status, 401);
+
+    // Past the per-address allowance (30 in the window, bad ones included) it is 429.
+    let mut limited = None;
+    for _ in 0..40 {
+        let reply = ask("?type=EMAIL&value=someone%40example.com").await;
+        if reply.status == 429 {
+            limited = Some(reply);
+            break;
+        }
+        assert_eq!(reply.status, 200, "{}", reply.body);
+    }
+    let limited = limited.expect("a 429 within 40 lookups");
+    assert!(limited.retry_after.is_some(), "{}", limited.body);
+}

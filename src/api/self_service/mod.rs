@@ -40,6 +40,7 @@ pub fn scope() -> actix_web::Scope {
         .service(contacts::start_oidc)
         .service(verification::add_identity)
         .service(contacts::get_contact)
+        .service(wallets::wallet_exists)
         .service(wallets::get_wallet)
         .service(wallets::get_wallet_code)
         .service(wallet_journals::list_journals)

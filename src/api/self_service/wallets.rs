@@ -2,17 +2,18 @@
 //! its code and balances) and `GET /self-service/v2/wallets/{id}/code`. Only the signed-in
 //! contact's own wallet is found.
 
-use super::ContactToken;
+use super::{client_address, AppKey, ContactToken};
 use crate::api::backoffice::purchases::{balance, Balance};
 use crate::api::errors::{ApiError, ErrorBody};
 use crate::api::wire::{money, Money};
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, web, HttpRequest, HttpResponse};
 use rewards_engine::actors::wallet::WalletView;
 use rewards_engine::domain::ids::WalletId;
 use rewards_engine::domain::money::with_minor_units;
+use rewards_engine::engine::ContactLookup;
 use rewards_engine::Engine;
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ContactWalletView {
@@ -85,4 +86,48 @@ pub async fn get_wallet_code(
     Ok(HttpResponse::Ok().json(WalletCodeView {
         code: view.header.code.as_str().to_string(),
     }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct WalletExistsQuery {
+    /// EMAIL or PHONE.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub identity_type: Option<String>,
+    /// The email address or phone number.
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WalletExistsView {
+    pub wallet_exists: bool,
+}
+
+/// Whether a contact of the business signs in with this email or phone (every contact has
+/// a wallet). Limited per client address (429 with `Retry-After` past it).
+#[utoipa::path(
+    tag = "Self-service wallets",
+    params(WalletExistsQuery),
+    responses(
+        (status = 200, body = WalletExistsView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 429, body = ErrorBody)
+    ),
+    security(("Public_API_key" = []))
+)]
+#[get("/wallets/wallet_exists")]
+pub async fn wallet_exists(
+    app: AppKey,
+    request: HttpRequest,
+    engine: web::Data<Engine>,
+    query: web::Query<WalletExistsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let value = query.value.clone().ok_or_else(|| ApiError::missing("value"))?;
+    let lookup = match query.identity_type.as_deref() {
+        Some("EMAIL") => ContactLookup::Email(value),
+        Some("PHONE") => ContactLookup::Phone(value),
+        Some(_) => return Err(ApiError::invalid("type", "must be EMAIL or PHONE")),
+        None => return Err(ApiError::missing("type")),
+    };
+    let exists = engine.wallet_exists(&app.tenant, &lookup, client_address(&request))?;
+    Ok(HttpResponse::Ok().json(WalletExistsView { wallet_exists: exists }))
 }

@@ -56,6 +56,9 @@ impl Default for OtpSettings {
 pub(in crate::engine) struct RequestLimits {
     identities: DefaultKeyedRateLimiter<String>,
     addresses: DefaultKeyedRateLimiter<IpAddr>,
+    /// Lookups that say whether an email or phone is known (`wallet_exists`), per address:
+    /// as many as requests for codes, counted apart.
+    lookups: DefaultKeyedRateLimiter<IpAddr>,
 }
 
 fn quota(max: u32, window_s: u64) -> Quota {
@@ -75,6 +78,7 @@ impl RequestLimits {
         RequestLimits {
             identities: RateLimiter::keyed(quota(settings.requests_per_identity_max, settings.request_window_s)),
             addresses: RateLimiter::keyed(quota(settings.requests_per_ip_max, settings.request_window_s)),
+            lookups: RateLimiter::keyed(quota(settings.requests_per_ip_max, settings.request_window_s)),
         }
     }
 
@@ -104,6 +108,22 @@ impl RequestLimits {
             return Err(refused("identity", not_until.wait_time_from(clock.now())));
         }
         Ok(())
+    }
+
+    /// Spends one lookup of the address (none known: not limited here; the HTTP layer
+    /// always knows it).
+    pub(in crate::engine) fn check_lookup(&self, address: Option<IpAddr>, checks: u64) -> Result<(), EngineError> {
+        if checks % RETAIN_EVERY_CHECKS == 0 {
+            self.lookups.retain_recent();
+        }
+        let Some(address) = address else { return Ok(()) };
+        self.lookups.check_key(&address).map_err(|not_until| {
+            let clock = governor::clock::DefaultClock::default();
+            EngineError::RateLimited {
+                what: "client address",
+                retry_after_s: not_until.wait_time_from(clock.now()).as_secs().max(1),
+            }
+        })
     }
 }
 

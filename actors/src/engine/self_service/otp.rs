@@ -488,3 +488,30 @@ impl Engine {
         })
     }
 }
+
+impl Engine {
+    /// Whether a contact of the business signs in with this email or phone (and so has a
+    /// wallet): CRM.COM's `wallet_exists`. Counted per client address, as requests for
+    /// codes are, so it cannot be used to sweep through addresses.
+    pub fn wallet_exists(
+        &self,
+        tenant: &Tenant,
+        lookup: &ContactLookup,
+        address: Option<IpAddr>,
+    ) -> Result<bool, EngineError> {
+        let (provider, value) = match lookup {
+            ContactLookup::Email(email) => (IdentityProvider::Email, email_identity(email)?),
+            ContactLookup::Phone(number) => (IdentityProvider::Phone, phone_identity(number)?),
+            ContactLookup::AuthOtp(_) => return Err(crate::engine::invalid("type", "must be EMAIL or PHONE")),
+        };
+        let checks = self
+            .inner
+            .limit_checks
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if let Err(refused) = self.inner.limits.check_lookup(address, checks) {
+            metrics::counter!(crate::metrics_names::RATE_LIMITED_TOTAL, "what" => "wallet_exists").increment(1);
+            return Err(refused);
+        }
+        Ok(self.inner.store.contact_identity(tenant, provider, &value)?.is_some())
+    }
+}

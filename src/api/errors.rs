@@ -31,6 +31,7 @@ pub mod codes {
     pub const UNAVAILABLE: &str = "CRM.EXCEPTIONS.SERVICEUNAVAILABLEEXCEPTION";
     pub const CONFLICT: &str = "CRM.EXCEPTIONS.INVALIDSTATEEXCEPTION";
     pub const BALANCE_LIMIT: &str = "CRM.EXCEPTIONS.WALLETBALANCELIMITEXCEPTION";
+    pub const WALLET_LIMIT: &str = "CRM.EXCEPTIONS.WALLETLIMITEXCEEDEDEXCEPTION";
     pub const SPEND_BLOCKED: &str = "CRM.EXCEPTIONS.CANNOTSPENDCONTACTSPENDBLOCKEDEXCEPTION";
     pub const INTERNAL: &str = "CRM.EXCEPTIONS.INTERNALSERVERERROREXCEPTION";
 }
@@ -128,6 +129,11 @@ impl From<EngineError> for ApiError {
         match error {
             EngineError::NotFound(what) => ApiError::not_found(what),
             EngineError::Invalid { parameter, .. } => ApiError::invalid(parameter, message),
+            EngineError::InvalidItem { parameter, .. } => ApiError::invalid(&parameter, message),
+            EngineError::WalletLimit(_) => ApiError {
+                parameters: Some(vec!["limit_rules".into()]),
+                ..ApiError::new(StatusCode::BAD_REQUEST, codes::WALLET_LIMIT, message)
+            },
             EngineError::CurrencyMismatch { .. } => ApiError {
                 parameters: Some(vec!["currency_code".into()]),
                 ..ApiError::new(StatusCode::BAD_REQUEST, codes::CURRENCY_MISMATCH, message)

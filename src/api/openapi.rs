@@ -244,6 +244,8 @@ struct BackofficeApi;
     self_service::wallet_journals::commerce_balances,
     self_service::wallet_transactions::list_transactions,
     self_service::wallet_transactions::summarised_totals,
+    self_service::wallet_limits::get_limits,
+    self_service::wallet_limits::update_limits,
     self_service::schemes::sign_up_or_out,
     self_service::schemes::contact_rewards,
     self_service::schemes::verify_sign_up,

@@ -40,5 +40,6 @@ mod storage_faults;
 mod tokens;
 mod transfers;
 mod users;
+mod wallet_limits;
 mod wallet_transactions;
 mod wallets;

@@ -19,7 +19,8 @@ use crate::domain::offer::{OfferSet, RewardHistory};
 use crate::domain::purchase::PurchaseRecord;
 use crate::domain::transfer::{ActorMessage, TransferRecord};
 use crate::domain::wallet::{
-    Balances, Cause, EntryKind, Wallet, WalletEvent, WalletFault, WalletHeader, WalletRejection,
+    Balances, Cause, EntryKind, LimitError, Wallet, WalletEvent, WalletFault, WalletHeader, WalletLimits,
+    WalletRejection,
 };
 use crate::metrics_names as names;
 use crate::storage::{IdempotencyRecord, LotExpiry, StorageFailure, Store, StoreError, WriteSet};
@@ -57,6 +58,12 @@ pub enum WalletError {
     EstimateNotFound,
     #[error("{0}")]
     EstimateRefused(crate::domain::estimate::EstimateRefusal),
+    /// A limit rule of the wallet the command would pass; nothing was changed.
+    #[error("{0}")]
+    LimitReached(crate::domain::wallet::LimitHit),
+    /// New limit rules that do not hold together; nothing was changed.
+    #[error("{0}")]
+    LimitsRefused(crate::domain::wallet::LimitError),
     /// The actor retired before handling the message; send it again.
     #[error("actor retired")]
     Retry,
@@ -187,11 +194,24 @@ pub enum WalletCommand {
         due: Vec<i64>,
         reply: Reply<bool>,
     },
+    /// The contact's limit rules.
+    Limits {
+        reply: Reply<WalletLimits>,
+    },
+    /// Replaces the limit rules with what `update` makes of them, checked; answers them.
+    SetLimits {
+        update: LimitUpdate,
+        reply: Reply<WalletLimits>,
+    },
     /// The wallet's header (id, owner, currency): it never changes, so no barrier.
     Header {
         reply: Reply<WalletHeader>,
     },
 }
+
+/// How new limit rules are made from the current ones (in the actor, so two changes never
+/// interleave).
+pub type LimitUpdate = Box<dyn FnOnce(&WalletLimits) -> Result<WalletLimits, LimitError> + Send>;
 
 /// What every wallet actor shares.
 #[derive(Clone)]
@@ -227,6 +247,8 @@ pub struct WalletEntity {
     used_tokens: Recent<TokenId, PurchaseId>,
     /// Spend block and auto-spend: read at start, changed only by this actor.
     spend: crate::domain::wallet::SpendSettings,
+    /// The contact's limit rules: read at start, changed only by this actor.
+    limits: WalletLimits,
     /// Estimates this actor wrote (the store may not show them yet).
     estimates: Recent<crate::domain::ids::EstimateId, Arc<crate::domain::estimate::EstimateRecord>>,
     history_window_s: i64,
@@ -247,6 +269,7 @@ impl Entity for WalletEntity {
         };
         let history = purchases::load_history(store, &key.0, key.1)?;
         let spend = store.spend_settings(&key.0, key.1)?;
+        let limits = store.wallet_limits(&key.0, key.1)?;
         deps.replayed.fetch_add(replayed, Ordering::AcqRel);
         metrics::counter!(names::WALLET_EVENTS_REPLAYED_TOTAL).increment(replayed);
         Ok(Some(WalletEntity {
@@ -263,6 +286,7 @@ impl Entity for WalletEntity {
             used_tokens: Recent::new(),
             estimates: Recent::new(),
             spend,
+            limits,
         }))
     }
 
@@ -306,6 +330,8 @@ impl Entity for WalletEntity {
             WalletCommand::Header { reply } => {
                 let _ = reply.send(Ok(self.wallet.header.clone()));
             }
+            WalletCommand::Limits { reply } => life.answer_after_durable(reply, Ok(self.limits.clone())),
+            WalletCommand::SetLimits { update, reply } => self.set_limits(life, update, reply),
         }
     }
 
@@ -341,6 +367,9 @@ impl Entity for WalletEntity {
             WalletCommand::Header { reply } => {
                 let _ = reply.send(Err(WalletError::Retry));
             }
+            WalletCommand::Limits { reply } | WalletCommand::SetLimits { reply, .. } => {
+                let _ = reply.send(Err(WalletError::Retry));
+            }
         }
     }
 
@@ -350,6 +379,10 @@ impl Entity for WalletEntity {
         self.spend = life
             .store()
             .spend_settings(&key.0, key.1)
+            .map_err(|error| error.to_string())?;
+        self.limits = life
+            .store()
+            .wallet_limits(&key.0, key.1)
             .map_err(|error| error.to_string())?;
         match life.store().recover_wallet(&key.0, key.1) {
             Ok(Some((wallet, replayed))) => {
@@ -519,6 +552,37 @@ impl WalletEntity {
         writes.spend_settings(&life.key().0, life.key().1, &settings);
         self.spend = settings;
         life.commit_then_reply(writes, reply, settings);
+    }
+
+    fn set_limits(&mut self, life: &mut Life<Self>, update: LimitUpdate, reply: Reply<WalletLimits>) {
+        let limits = match update(&self.limits).and_then(|limits| {
+            limits
+                .validate(self.wallet.header.currency, self.balance_max)
+                .map(|()| limits)
+        }) {
+            Ok(limits) => limits,
+            Err(refused) => {
+                let _ = reply.send(Err(WalletError::LimitsRefused(refused)));
+                return;
+            }
+        };
+        if limits == self.limits {
+            return life.answer_after_durable(reply, Ok(limits));
+        }
+        let mut writes = WriteSet::default();
+        writes.wallet_limits(&life.key().0, life.key().1, &limits);
+        self.limits = limits.clone();
+        life.commit_then_reply(writes, reply, limits);
+    }
+
+    /// Whether moving `moves` now keeps the wallet's limits.
+    fn within_limits(&self, now: i64, moves: &crate::domain::wallet::Moves) -> Result<(), WalletError> {
+        if self.limits.rules.is_empty() {
+            return Ok(());
+        }
+        self.limits
+            .admits(self.wallet.limit_usage(), now, moves)
+            .map_err(WalletError::LimitReached)
     }
 
     fn read(&mut self, life: &mut Life<Self>, reply: Reply<WalletView>) {

@@ -79,6 +79,8 @@ pub enum ReturnReason {
     Currency,
     /// The destination wallet no longer exists.
     NoWallet,
+    /// The credit would pass a limit rule the destination's contact set (appended).
+    WalletLimit,
 }
 
 /// A message in the outbox between entities, in commit order (`seq`).

@@ -380,6 +380,9 @@ pub struct Wallet {
     /// Lots opened in a named pool by the event being built (for `record`).
     #[serde(skip)]
     opened_pool_ids: Vec<PoolTag>,
+    /// What the wallet moved in the current day, week and month, for its limits (appended:
+    /// older snapshots read without it, `WalletBeforeLimits`, and count from then).
+    usage: LimitUsage,
 }
 
 impl PartialEq for Wallet {
@@ -392,6 +395,7 @@ impl PartialEq for Wallet {
             && self.holds == other.holds
             && self.pools == other.pools
             && self.pool_ids == other.pool_ids
+            && self.usage == other.usage
     }
 }
 
@@ -410,6 +414,7 @@ impl Wallet {
             opened_pools: Vec::new(),
             pool_ids: BTreeMap::new(),
             opened_pool_ids: Vec::new(),
+            usage: LimitUsage::default(),
         }
     }
 
@@ -455,6 +460,11 @@ impl Wallet {
         self.lots.values()
     }
 
+    /// What the wallet moved in its current periods (for its limits).
+    pub fn limit_usage(&self) -> &LimitUsage {
+        &self.usage
+    }
+
     pub fn balances(&self) -> Balances {
         self.totals.unwrap_or_default()
     }
@@ -476,6 +486,7 @@ impl Wallet {
         for tag in &event.pool_ids {
             self.pool_ids.insert(tag.lot, tag.pool);
         }
+        self.usage.record(event.at, &Moves::of(event));
         self.track_holds(event);
         self.next_seq += 1;
         Ok(())
@@ -491,6 +502,7 @@ impl Wallet {
             pools: std::mem::take(&mut self.opened_pools),
             pool_ids: std::mem::take(&mut self.opened_pool_ids),
         };
+        self.usage.record(event.at, &Moves::of(&event));
         self.track_holds(&event);
         self.next_seq += 1;
         event
@@ -650,12 +662,17 @@ impl Wallet {
 }
 
 mod holds;
+mod limits;
 mod pool_balances;
 mod pools;
 mod purchases;
 mod returns;
 mod transfers;
 pub use holds::{HeldFunds, WalletBeforeHolds};
+pub use limits::{
+    LimitError, LimitHit, LimitKind, LimitPeriod, LimitRule, LimitUsage, Moves, WalletBeforeLimits, WalletLimits,
+    LIMIT_NAME_CHARS_MAX, LIMIT_RULES_MAX,
+};
 pub use pool_balances::{ExpiringAmounts, PoolBalance, PoolTag, WalletBeforePoolIds, WalletEventBeforePoolIds};
 pub use pools::{PooledLot, SaleScope, SpendScope, WalletBeforePools, WalletEventBeforePools};
 pub use purchases::{AwardRoute, Posting};

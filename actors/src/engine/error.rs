@@ -14,12 +14,18 @@ pub enum EngineError {
     NotFound(&'static str),
     #[error("{message}")]
     Invalid { parameter: &'static str, message: String },
+    /// As `Invalid`, for a parameter inside a list (`limit_rules[2].name`).
+    #[error("{parameter}: {message}")]
+    InvalidItem { parameter: String, message: String },
     #[error("purchase currency {given} differs from the wallet currency {wallet}")]
     CurrencyMismatch { given: Currency, wallet: Currency },
     #[error("the wallet balance is not enough to cover {parameter}")]
     InsufficientFunds { parameter: &'static str },
     #[error("the contact's spending is blocked")]
     SpendBlocked,
+    /// A wallet limit rule the command would pass (the message names it).
+    #[error("{0}")]
+    WalletLimit(String),
     #[error("the wallet would hold more than its maximum balance ({max})")]
     BalanceLimit { max: Decimal },
     #[error("reference_number was already used for a different purchase")]

@@ -80,6 +80,7 @@ pub use registration::{
 };
 pub use tokens::{AccessClaims, Jwk, SessionKind, TokenPair, VerifiedToken, ISSUER};
 pub use users::{NewUser, UserDetails, UserSession};
+pub use wallets::LimitChange;
 
 /// How a request names a contact.
 #[derive(Debug, Clone, PartialEq, Eq)]

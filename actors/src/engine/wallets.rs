@@ -5,7 +5,7 @@ use super::{invalid, Engine, EngineError};
 use crate::actors::kit::AskError;
 use crate::actors::wallet::{Reply, WalletCommand, WalletError, WalletHoldings, WalletKey, WalletView};
 use crate::domain::ids::{Tenant, WalletId};
-use crate::domain::wallet::{Entry, WalletRejection};
+use crate::domain::wallet::{Entry, LimitError, LimitRule, WalletHeader, WalletLimits, WalletRejection};
 use rust_decimal::Decimal;
 
 impl Engine {
@@ -35,6 +35,11 @@ impl Engine {
                 WalletError::ReturnRefused(refused) => super::returns::refusal(refused),
                 WalletError::EstimateNotFound => EngineError::NotFound("estimate"),
                 WalletError::EstimateRefused(refused) => super::estimates::refusal(refused),
+                WalletError::LimitReached(hit) => EngineError::WalletLimit(hit.to_string()),
+                WalletError::LimitsRefused(refused) => EngineError::InvalidItem {
+                    parameter: refused.parameter,
+                    message: refused.message,
+                },
                 WalletError::ReferenceConflict => EngineError::ReferenceConflict,
                 WalletError::PurchaseNotFound => EngineError::NotFound("purchase"),
                 WalletError::TransferConflict => {
@@ -126,5 +131,122 @@ impl Engine {
             .map(Entry::signed_amount)
             .sum();
         Ok((view.balances.total, sum))
+    }
+}
+
+/// A change to one limit rule: the rule named by `id`, else by `name` (case aside), is
+/// updated with what is given, or removed; a name no rule has makes a new rule.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LimitChange {
+    pub id: Option<uuid::Uuid>,
+    pub name: Option<String>,
+    pub maximum_number: Option<u32>,
+    pub maximum_amount: Option<Decimal>,
+    pub period: Option<crate::domain::wallet::LimitPeriod>,
+    pub applies_for: Option<Vec<crate::domain::wallet::LimitKind>>,
+    /// Our addition: remove the rule.
+    pub remove: bool,
+}
+
+/// The rules after `changes`, in order (checked together by the wallet's actor).
+fn apply_limit_changes(current: &WalletLimits, changes: Vec<LimitChange>) -> Result<WalletLimits, LimitError> {
+    let mut rules = current.rules.clone();
+    for (index, change) in changes.into_iter().enumerate() {
+        let bad = |field: &str, message: &str| LimitError {
+            parameter: format!("limit_rules[{index}].{field}"),
+            message: message.into(),
+        };
+        let found = match (change.id, &change.name) {
+            (Some(id), _) => Some(
+                rules
+                    .iter()
+                    .position(|rule| rule.id == id)
+                    .ok_or_else(|| bad("id", "is not a rule of this wallet"))?,
+            ),
+            (None, Some(name)) => rules
+                .iter()
+                .position(|rule| rule.name.trim().to_lowercase() == name.trim().to_lowercase()),
+            (None, None) => return Err(bad("name", "a rule is named by its id or its name")),
+        };
+        if change.remove {
+            let index = found.ok_or_else(|| bad("name", "is not a rule of this wallet"))?;
+            rules.remove(index);
+            continue;
+        }
+        match found {
+            Some(index) => {
+                let rule = &mut rules[index];
+                if let Some(name) = change.name {
+                    rule.name = name.trim().to_string();
+                }
+                if change.maximum_number.is_some() {
+                    rule.maximum_number = change.maximum_number;
+                }
+                if change.maximum_amount.is_some() {
+                    rule.maximum_amount = change.maximum_amount;
+                }
+                if let Some(period) = change.period {
+                    rule.period = period;
+                }
+                if let Some(kinds) = change.applies_for {
+                    rule.applies_for = kinds;
+                }
+            }
+            None => rules.push(LimitRule {
+                id: uuid::Uuid::new_v4(),
+                name: change.name.unwrap_or_default().trim().to_string(),
+                maximum_number: change.maximum_number,
+                maximum_amount: change.maximum_amount,
+                period: change
+                    .period
+                    .ok_or_else(|| bad("period", "a new rule needs its period"))?,
+                applies_for: change
+                    .applies_for
+                    .ok_or_else(|| bad("applies_for", "a new rule needs what it applies for"))?,
+            }),
+        }
+    }
+    Ok(WalletLimits { rules })
+}
+
+impl Engine {
+    /// Contact `contact`'s limit rules on its wallet `id`.
+    pub async fn wallet_limits(
+        &self,
+        tenant: Tenant,
+        contact: crate::domain::ids::ContactId,
+        id: WalletId,
+    ) -> Result<(WalletHeader, WalletLimits), EngineError> {
+        self.check_open()?;
+        self.check_own_wallet(tenant, contact, id)?;
+        let header = self
+            .ask_wallet((tenant, id), |reply| WalletCommand::Header { reply })
+            .await?;
+        let limits = self
+            .ask_wallet((tenant, id), |reply| WalletCommand::Limits { reply })
+            .await?;
+        Ok((header, limits))
+    }
+
+    /// Changes contact `contact`'s limit rules on its wallet `id`: all of `changes` or, when
+    /// the rules they make do not hold together, none. Answers the rules.
+    pub async fn update_wallet_limits(
+        &self,
+        tenant: Tenant,
+        contact: crate::domain::ids::ContactId,
+        id: WalletId,
+        changes: Vec<LimitChange>,
+    ) -> Result<WalletLimits, EngineError> {
+        self.check_open()?;
+        self.check_own_wallet(tenant, contact, id)?;
+        // The ask may be retried (an actor retiring), so each try gets its own copy.
+        self.ask_wallet((tenant, id), |reply| {
+            let changes = changes.clone();
+            WalletCommand::SetLimits {
+                update: Box::new(move |current: &WalletLimits| apply_limit_changes(current, changes)),
+                reply,
+            }
+        })
+        .await
     }
 }

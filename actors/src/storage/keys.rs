@@ -42,6 +42,7 @@
 //! | `m`    | tenant, contact id, business id | Membership: a registry contact's businesses |
 //! | `l`    | sha256(sign-in identity)       | i64: locked until (epoch s), after repeated wrong passwords |
 //! | `d`    | tenant, wallet id              | SpendSettings: spend block and auto-spend |
+//! | `w`    | tenant, wallet id              | WalletLimits: the contact's limit rules |
 //! | `v`    | tenant, purchase id            | UnclaimedPurchase: posted without a contact, to be claimed |
 //! | `e`    | tenant, estimate id            | EstimateRecord: a purchase estimate |
 //! | `s`    | sha256(tenant, sign-up code)   | SignUpCode: a closed-loop scheme's one-time code |
@@ -98,6 +99,7 @@ pub const SIGN_UP_CODE: u8 = b's';
 pub const ESTIMATE: u8 = b'e';
 pub const UNCLAIMED: u8 = b'v';
 pub const SPEND_SETTINGS: u8 = b'd';
+pub const WALLET_LIMITS: u8 = b'w';
 pub const COMMERCE_POOL: u8 = b'p';
 pub const META: u8 = b'M';
 pub const DERIVED_LSN: u8 = b'L';
@@ -136,6 +138,10 @@ pub fn estimate(tenant: &Tenant, id: crate::domain::ids::EstimateId) -> Vec<u8> 
 
 pub fn spend_settings(tenant: &Tenant, wallet: WalletId) -> Vec<u8> {
     tenant_key(SPEND_SETTINGS, tenant, wallet.as_bytes())
+}
+
+pub fn wallet_limits(tenant: &Tenant, wallet: WalletId) -> Vec<u8> {
+    tenant_key(WALLET_LIMITS, tenant, wallet.as_bytes())
 }
 
 pub fn unclaimed(tenant: &Tenant, id: PurchaseId) -> Vec<u8> {

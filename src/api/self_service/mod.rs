@@ -12,6 +12,7 @@ pub mod tokens;
 pub mod transfers;
 pub mod verification;
 pub mod wallet_journals;
+pub mod wallet_limits;
 pub mod wallet_transactions;
 pub mod wallets;
 
@@ -47,6 +48,8 @@ pub fn scope() -> actix_web::Scope {
         .service(wallet_journals::commerce_balances)
         .service(wallet_transactions::list_transactions)
         .service(wallet_transactions::summarised_totals)
+        .service(wallet_limits::get_limits)
+        .service(wallet_limits::update_limits)
         .service(contacts::update_contact)
         .service(contacts::unregister_contact)
         .service(organisations::sign_up_or_off)

@@ -358,19 +358,21 @@ pub async fn list_transactions(
     }))
 }
 
+/// The contract names only `posted_on` (its enum lists these four operators), so they are
+/// read but left out of the served document's parameters.
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct TotalsQuery {
     #[serde(rename = "posted_on[gt]")]
-    #[param(rename = "posted_on[gt]")]
+    #[param(ignore)]
     pub posted_on_gt: Option<i64>,
     #[serde(rename = "posted_on[gte]")]
-    #[param(rename = "posted_on[gte]")]
+    #[param(ignore)]
     pub posted_on_gte: Option<i64>,
     #[serde(rename = "posted_on[lt]")]
-    #[param(rename = "posted_on[lt]")]
+    #[param(ignore)]
     pub posted_on_lt: Option<i64>,
     #[serde(rename = "posted_on[lte]")]
-    #[param(rename = "posted_on[lte]")]
+    #[param(ignore)]
     pub posted_on_lte: Option<i64>,
 }
 

@@ -61,7 +61,7 @@ impl WalletEntity {
             return life.commit_then_answer(writes, reply, refused);
         }
         if record.request.spend.is_none() && self.spend.auto_spend && !self.spend.blocked {
-            record.request.spend = super::purchases::auto_spend(record.request.amounts.total);
+            record.request.spend = self.auto_spend(now, record.request.amounts.total);
         }
         let Some(mut evaluated) = offers.evaluate(&purchase.facts(now), &self.history) else {
             return life.commit_then_answer(writes, reply, Err(WalletError::Rejected(WalletRejection::RuleOverflow)));
@@ -82,6 +82,13 @@ impl WalletEntity {
         }
         record.held = hold && record.spend > Decimal::ZERO;
         if record.held {
+            let moves = crate::domain::wallet::Moves {
+                debit: record.spend,
+                ..Default::default()
+            };
+            if let Err(refused) = self.within_limits(now, &moves) {
+                return life.commit_then_answer(writes, reply, Err(refused));
+            }
             match self
                 .wallet
                 .place_hold(now, record.id, record.spend, record.expires_at, sale)

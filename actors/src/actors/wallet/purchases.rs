@@ -79,12 +79,19 @@ pub(super) fn trim_to_budgets(evaluated: &mut Vec<EvaluatedAward>, holds: &[(Off
     evaluated.retain(|award| award.grant.amount > Decimal::ZERO);
 }
 
-/// An auto-spend: as much as the wallet holds, up to the total (none for a zero total).
-pub(super) fn auto_spend(total: Decimal) -> Option<crate::domain::wallet::SpendRequest> {
-    (total > Decimal::ZERO).then_some(crate::domain::wallet::SpendRequest {
-        amount: total,
-        restrict_fully_covered: false,
-    })
+impl WalletEntity {
+    /// An auto-spend: as much as the wallet holds, up to the total and to what the wallet's
+    /// debit limits leave (none for a zero total, or past a limit's count).
+    pub(super) fn auto_spend(&self, now: i64, total: Decimal) -> Option<crate::domain::wallet::SpendRequest> {
+        let (left, another) =
+            self.limits
+                .allowance(self.wallet.limit_usage(), now, crate::domain::wallet::LimitKind::Debit);
+        let amount = left.map_or(total, |left| left.min(total));
+        (another && amount > Decimal::ZERO).then_some(crate::domain::wallet::SpendRequest {
+            amount,
+            restrict_fully_covered: false,
+        })
+    }
 }
 
 /// The meta record saying every wallet's reward history is kept (a data dir of before it
@@ -278,7 +285,7 @@ impl WalletEntity {
             return;
         }
         if posted.request.spend.is_none() && self.spend.auto_spend && !self.spend.blocked {
-            posted.request.spend = auto_spend(posted.request.amounts.total);
+            posted.request.spend = self.auto_spend(now, posted.request.amounts.total);
         }
         let mut writes = WriteSet::default();
         let mut sends = false;
@@ -326,6 +333,8 @@ impl WalletEntity {
         } else {
             Vec::new()
         };
+        // What the limits had counted before this purchase (only when there are limits).
+        let usage_before = (!self.limits.rules.is_empty()).then(|| self.wallet.limit_usage().clone());
         let posting = Posting {
             purchase: purchase_id,
             spend,
@@ -359,6 +368,17 @@ impl WalletEntity {
                 life.commit_then_answer(writes, reply, Err(WalletError::Rejected(rejection)));
             }
             Ok((event, effects)) => {
+                if let Some(before) = &usage_before {
+                    let moves = crate::domain::wallet::Moves::of(&event);
+                    if let Err(hit) = self.limits.admits(before, now, &moves) {
+                        // The purchase was applied in memory: keep none of it (the wallet reloads).
+                        metrics::counter!(names::PURCHASES_TOTAL, "outcome" => "rejected").increment(1);
+                        metrics::counter!(names::SPENDS_TOTAL, "outcome" => "refused").increment(1);
+                        life.set_faulted();
+                        let _ = reply.send(Err(WalletError::LimitReached(hit)));
+                        return;
+                    }
+                }
                 let currency = self.wallet.header.currency;
                 metrics::counter!(names::PURCHASES_TOTAL, "outcome" => "posted").increment(1);
                 if !effects.awards.is_empty() {

@@ -57,6 +57,15 @@ impl WalletEntity {
         if let Err(fault) = self.sweep(life, now, &mut writes) {
             return self.fault(life, reply, &fault);
         }
+        let moves = crate::domain::wallet::Moves {
+            debit: transfer.amount,
+            transfer: transfer.amount,
+            ..Default::default()
+        };
+        if let Err(refused) = self.within_limits(now, &moves) {
+            metrics::counter!(names::TRANSFERS_TOTAL, "outcome" => "refused").increment(1);
+            return life.commit_then_answer(writes, reply, Err(refused));
+        }
         let event = match self.wallet.transfer_out(now, transfer.id, transfer.amount) {
             Ok(event) => event,
             Err(CommandError::Fault(fault)) => return self.fault(life, reply, &fault),
@@ -156,8 +165,14 @@ impl WalletEntity {
                 currency,
                 amount,
             } => {
+                let credit = crate::domain::wallet::Moves {
+                    credit: amount,
+                    ..Default::default()
+                };
                 let refused = if currency != self.wallet.header.currency {
                     Some(ReturnReason::Currency)
+                } else if self.within_limits(now, &credit).is_err() {
+                    Some(ReturnReason::WalletLimit)
                 } else {
                     match self
                         .wallet

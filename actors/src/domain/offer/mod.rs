@@ -7,7 +7,7 @@
 mod codes;
 mod evaluate;
 mod history;
-mod schedule;
+pub(crate) mod schedule;
 
 pub use evaluate::{
     AwardExplanation, AwardHistory, Basis, CapTrim, EvaluatedAward, LineClass, NoHistory, OfferSet, PurchaseFacts,

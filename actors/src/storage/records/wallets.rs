@@ -2,14 +2,15 @@
 //! history pages merged from the overlay and fjall (journals).
 
 use crate::domain::wallet::{
-    SpendSettings, WalletBeforeHolds, WalletBeforePoolIds, WalletBeforePools, WalletEventBeforePoolIds,
-    WalletEventBeforePools,
+    SpendSettings, WalletBeforeHolds, WalletBeforeLimits, WalletBeforePoolIds, WalletBeforePools,
+    WalletEventBeforePoolIds, WalletEventBeforePools, WalletLimits,
 };
 use crate::storage::*;
 
 /// A wallet snapshot in any layout it was written in (each older one a prefix of the next).
 pub(crate) fn decode_wallet(bytes: &[u8]) -> Result<Wallet, CodecError> {
     decode::<Wallet>(bytes)
+        .or_else(|_| decode::<WalletBeforeLimits>(bytes).map(Wallet::from))
         .or_else(|_| decode::<WalletBeforePoolIds>(bytes).map(Wallet::from))
         .or_else(|_| decode::<WalletBeforePools>(bytes).map(Wallet::from))
         .or_else(|_| decode::<WalletBeforeHolds>(bytes).map(Wallet::from))
@@ -139,6 +140,11 @@ impl Store {
         Ok(self.get(&keys::spend_settings(tenant, wallet))?.unwrap_or_default())
     }
 
+    /// The contact's limit rules on the wallet (none kept: no limits).
+    pub fn wallet_limits(&self, tenant: &Tenant, wallet: WalletId) -> Result<WalletLimits, StoreError> {
+        Ok(self.get(&keys::wallet_limits(tenant, wallet))?.unwrap_or_default())
+    }
+
     /// What the wallet earned per offer, as last committed; `None` for a wallet whose
     /// purchases were all posted before this was kept.
     pub fn reward_history(&self, tenant: &Tenant, id: WalletId) -> Result<Option<RewardHistory>, StoreError> {
@@ -149,6 +155,10 @@ impl Store {
 impl WriteSet {
     pub fn reward_history(&mut self, tenant: &Tenant, wallet: WalletId, history: &RewardHistory) {
         self.put(keys::reward_history(tenant, wallet), encode(history));
+    }
+
+    pub fn wallet_limits(&mut self, tenant: &Tenant, wallet: WalletId, limits: &WalletLimits) {
+        self.put(keys::wallet_limits(tenant, wallet), encode(limits));
     }
 
     pub fn spend_settings(&mut self, tenant: &Tenant, wallet: WalletId, settings: &SpendSettings) {

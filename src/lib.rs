@@ -25,6 +25,7 @@ pub mod bootstrap;
 pub mod comms;
 pub mod identity;
 pub mod metrics;
+pub mod payments;
 pub mod settings;
 pub mod startup;
 

@@ -4,7 +4,7 @@
 
 use rewards_engine::engine::settings::{
     AccessSettings, ActorSettings, EngineSettings, JournalSettings, MoneyLimits, OrganisationSettings, OtpSettings,
-    PurchaseSettings, StorageSettings,
+    PaymentSettings, PurchaseSettings, StorageSettings,
 };
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -25,6 +25,8 @@ pub struct Settings {
     pub otp: OtpSettings,
     pub money: MoneyLimits,
     pub purchases: PurchaseSettings,
+    #[serde(default)]
+    pub payments: PaymentSettings,
     // The server's own.
     pub bootstrap: BootstrapSettings,
     pub communications: CommunicationsSettings,
@@ -423,6 +425,7 @@ impl Settings {
             otp: self.otp.clone(),
             money: self.money,
             purchases: self.purchases,
+            payments: self.payments.clone(),
         }
     }
 

@@ -48,6 +48,9 @@ impl Application {
         engine.prepare_signing_keys().await?;
         let dispatcher = crate::comms::Dispatcher::new(engine.clone(), &settings.communications)?;
         actix_web::rt::spawn(dispatcher.run());
+        let gateways = crate::payments::Gateways::new(&settings.payments)?;
+        actix_web::rt::spawn(gateways.clone().run_reconciler(engine.clone()));
+        let gateways = web::Data::new(gateways);
         let listener = TcpListener::bind(settings.bind_address()?)
             .map_err(|error| anyhow::anyhow!("http.bind {}: {error}", settings.http.bind))?;
         let port = listener.local_addr()?.port();
@@ -103,6 +106,7 @@ impl Application {
                 .app_data(limits.clone())
                 .app_data(client_address.clone())
                 .app_data(identity_providers.clone())
+                .app_data(gateways.clone())
                 .configure(api::configure(body_bytes_max, bulk_body_bytes_max))
         })
         .workers(settings.workers())

@@ -21,6 +21,7 @@ pub fn engine_settings(actors: ActorSettings) -> EngineSettings {
         otp: Default::default(),
         money: Default::default(),
         purchases: Default::default(),
+        payments: Default::default(),
     }
 }
 

@@ -40,6 +40,7 @@ pub fn test_settings(data_dir: &std::path::Path, overrides: &[(&str, &str)]) -> 
         ("REWARDS__STORAGE__CACHE_CAPACITY_BYTES", "16777216"),
         ("REWARDS__STORAGE__MEMTABLE_BYTES_MAX", "4194304"),
         ("REWARDS__STORAGE__WORKER_THREADS", "1"),
+        ("REWARDS__PAYMENTS__TEST_GATEWAY_LIVE", "true"),
         ("REWARDS__BOOTSTRAP__SECRET_API_KEY", SECRET_KEY),
         ("REWARDS__BOOTSTRAP__PUBLIC_API_KEY", PUBLIC_KEY),
         ("REWARDS__BOOTSTRAP__ADMIN_EMAIL", ADMIN_EMAIL),

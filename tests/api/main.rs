@@ -38,6 +38,7 @@ mod self_service;
 mod spend_settings;
 mod storage_faults;
 mod tokens;
+mod topups;
 mod transfers;
 mod users;
 mod wallet_limits;

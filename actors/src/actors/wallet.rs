@@ -32,7 +32,9 @@ use std::sync::Arc;
 pub(crate) mod estimates;
 mod purchases;
 mod returns;
+mod topups;
 mod transfers;
+pub use topups::{MethodRefusal, PaymentMethodsUpdate, TopUpRefusal};
 
 pub use estimates::NewEstimate;
 pub use purchases::{ensure_histories, mark_histories_kept, NewPurchase};
@@ -64,6 +66,10 @@ pub enum WalletError {
     /// New limit rules that do not hold together; nothing was changed.
     #[error("{0}")]
     LimitsRefused(crate::domain::wallet::LimitError),
+    #[error("{0}")]
+    TopUpRefused(TopUpRefusal),
+    #[error("top-up not found")]
+    TopUpNotFound,
     /// The actor retired before handling the message; send it again.
     #[error("actor retired")]
     Retry,
@@ -203,6 +209,31 @@ pub enum WalletCommand {
         update: LimitUpdate,
         reply: Reply<WalletLimits>,
     },
+    /// The contact's payment methods.
+    PaymentMethods {
+        reply: Reply<crate::domain::payment::PaymentMethods>,
+    },
+    /// Replaces the payment methods with what `update` makes of them; answers them.
+    SetPaymentMethods {
+        update: PaymentMethodsUpdate,
+        reply: Reply<crate::domain::payment::PaymentMethods>,
+    },
+    /// Records a top-up, pending, before its gateway is asked (see `topups`).
+    BeginTopUp {
+        record: Box<crate::domain::payment::TopUpRecord>,
+        reply: Reply<Arc<crate::domain::payment::TopUpRecord>>,
+    },
+    /// Settles a pending top-up with its gateway's answer, once.
+    SettleTopUp {
+        id: crate::domain::ids::TopUpId,
+        outcome: crate::domain::payment::ChargeOutcome,
+        reply: Reply<Arc<crate::domain::payment::TopUpRecord>>,
+    },
+    /// A top-up of this wallet, as it stands.
+    TopUp {
+        id: crate::domain::ids::TopUpId,
+        reply: Reply<Arc<crate::domain::payment::TopUpRecord>>,
+    },
     /// The wallet's header (id, owner, currency): it never changes, so no barrier.
     Header {
         reply: Reply<WalletHeader>,
@@ -249,6 +280,10 @@ pub struct WalletEntity {
     spend: crate::domain::wallet::SpendSettings,
     /// The contact's limit rules: read at start, changed only by this actor.
     limits: WalletLimits,
+    /// The contact's payment methods: read at start, changed only by this actor.
+    payment_methods: crate::domain::payment::PaymentMethods,
+    /// Top-ups this actor wrote (the store may not show them yet).
+    top_ups: Recent<crate::domain::ids::TopUpId, Arc<crate::domain::payment::TopUpRecord>>,
     /// Estimates this actor wrote (the store may not show them yet).
     estimates: Recent<crate::domain::ids::EstimateId, Arc<crate::domain::estimate::EstimateRecord>>,
     history_window_s: i64,
@@ -270,6 +305,7 @@ impl Entity for WalletEntity {
         let history = purchases::load_history(store, &key.0, key.1)?;
         let spend = store.spend_settings(&key.0, key.1)?;
         let limits = store.wallet_limits(&key.0, key.1)?;
+        let payment_methods = store.payment_methods(&key.0, key.1)?;
         deps.replayed.fetch_add(replayed, Ordering::AcqRel);
         metrics::counter!(names::WALLET_EVENTS_REPLAYED_TOTAL).increment(replayed);
         Ok(Some(WalletEntity {
@@ -287,6 +323,8 @@ impl Entity for WalletEntity {
             estimates: Recent::new(),
             spend,
             limits,
+            payment_methods,
+            top_ups: Recent::new(),
         }))
     }
 
@@ -331,6 +369,21 @@ impl Entity for WalletEntity {
                 let _ = reply.send(Ok(self.wallet.header.clone()));
             }
             WalletCommand::Limits { reply } => life.answer_after_durable(reply, Ok(self.limits.clone())),
+            WalletCommand::PaymentMethods { reply } => {
+                life.answer_after_durable(reply, Ok(self.payment_methods.clone()));
+            }
+            WalletCommand::SetPaymentMethods { update, reply } => self.set_payment_methods(life, update, reply),
+            WalletCommand::BeginTopUp { record, reply } => self.begin_top_up(life, *record, reply),
+            WalletCommand::SettleTopUp { id, outcome, reply } => self.settle_top_up(life, id, outcome, reply),
+            WalletCommand::TopUp { id, reply } => match self.find_top_up(life, id) {
+                Ok(Some(record)) if record.wallet == life.key().1 => life.answer_after_durable(reply, Ok(record)),
+                Ok(_) => {
+                    let _ = reply.send(Err(WalletError::TopUpNotFound));
+                }
+                Err(error) => {
+                    let _ = reply.send(Err(error));
+                }
+            },
             WalletCommand::SetLimits { update, reply } => self.set_limits(life, update, reply),
         }
     }
@@ -370,6 +423,14 @@ impl Entity for WalletEntity {
             WalletCommand::Limits { reply } | WalletCommand::SetLimits { reply, .. } => {
                 let _ = reply.send(Err(WalletError::Retry));
             }
+            WalletCommand::PaymentMethods { reply } | WalletCommand::SetPaymentMethods { reply, .. } => {
+                let _ = reply.send(Err(WalletError::Retry));
+            }
+            WalletCommand::BeginTopUp { reply, .. }
+            | WalletCommand::SettleTopUp { reply, .. }
+            | WalletCommand::TopUp { reply, .. } => {
+                let _ = reply.send(Err(WalletError::Retry));
+            }
         }
     }
 
@@ -384,6 +445,11 @@ impl Entity for WalletEntity {
             .store()
             .wallet_limits(&key.0, key.1)
             .map_err(|error| error.to_string())?;
+        self.payment_methods = life
+            .store()
+            .payment_methods(&key.0, key.1)
+            .map_err(|error| error.to_string())?;
+        self.top_ups.clear();
         match life.store().recover_wallet(&key.0, key.1) {
             Ok(Some((wallet, replayed))) => {
                 self.wallet = wallet;

@@ -99,6 +99,14 @@ uuid_id!(
     /// A contact token (a till names the contact with it).
     TokenId
 );
+uuid_id!(
+    /// A contact's payment method (a card, a bank account, an e-wallet held by a gateway).
+    PaymentMethodId
+);
+uuid_id!(
+    /// A top-up: money paid in through a payment gateway (its intent, then its credit).
+    TopUpId
+);
 
 /// Live or test data (D10): decided by the API key, never by the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

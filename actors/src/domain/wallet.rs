@@ -97,13 +97,19 @@ pub enum EntryKind {
     Hold,
     /// Credit: held value given back to the lot it came from (or a new one, like a spend's).
     HoldRelease,
+    /// Credit: a new open lot paid in through a payment gateway (appended).
+    TopUp,
 }
 
 impl EntryKind {
     pub fn is_credit(&self) -> bool {
         matches!(
             self,
-            EntryKind::Award | EntryKind::SpendReversal | EntryKind::TransferIn | EntryKind::HoldRelease
+            EntryKind::Award
+                | EntryKind::SpendReversal
+                | EntryKind::TransferIn
+                | EntryKind::HoldRelease
+                | EntryKind::TopUp
         )
     }
 
@@ -119,6 +125,7 @@ impl EntryKind {
             EntryKind::TransferOut | EntryKind::TransferIn => "TRANSFER",
             EntryKind::Hold => "HOLD",
             EntryKind::HoldRelease => "HOLD_RELEASE",
+            EntryKind::TopUp => "TOP_UP",
         }
     }
 }
@@ -179,6 +186,8 @@ pub enum Cause {
         estimate: EstimateId,
         purchase: PurchaseId,
     },
+    /// Money paid in through a payment gateway (appended).
+    TopUp(super::ids::TopUpId),
 }
 
 impl Cause {
@@ -202,6 +211,7 @@ impl Cause {
             Cause::Hold { .. } => "Held for a purchase estimate",
             Cause::HoldReleased(_) => "Hold released",
             Cause::HoldCaptured { .. } => "Hold used by its purchase",
+            Cause::TopUp(_) => "Top-up",
         }
     }
 
@@ -543,7 +553,7 @@ impl Wallet {
         let add = |a: Decimal, b: Decimal| a.checked_add(b).ok_or_else(overflow);
         let sub = |a: Decimal, b: Decimal| a.checked_sub(b).ok_or_else(overflow);
         match entry.kind {
-            EntryKind::Award | EntryKind::TransferIn => {
+            EntryKind::Award | EntryKind::TransferIn | EntryKind::TopUp => {
                 lot.amount = add(lot.amount, entry.amount)?;
                 lot.remaining = add(lot.remaining, entry.amount)?;
             }

@@ -241,6 +241,7 @@ impl Engine {
                     totals.sent = totals.sent.saturating_sub(sum_of(EntryKind::TransferIn));
                 }
                 Cause::TransferReceived(_) => add(&mut totals.received, sum_of(EntryKind::TransferIn)),
+                Cause::TopUp(_) => add(&mut totals.top_ups, sum_of(EntryKind::TopUp)),
                 _ => {}
             }
             true

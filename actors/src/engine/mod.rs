@@ -51,7 +51,9 @@ pub use contact_tokens::NewContactToken;
 pub use offers::{NewOffer, OfferEntry, OfferFilter};
 mod estimates;
 mod organisations;
+mod payments;
 pub use estimates::EstimateOptions;
+pub use payments::{NewPaymentMethod, PaymentMethodChange, TopUpRequest};
 mod purchases;
 mod reclaim;
 mod returns;
@@ -63,7 +65,7 @@ pub use schemes::{ContactScheme, NewScheme, SchemeUpdate, SignUpOutcome, SignUpP
 pub mod settings;
 pub use settings::{
     AccessSettings, DurabilityHook, EngineSettings, JournalSettings, OrganisationSettings, OtpSettings,
-    PurchaseSettings, StorageSettings,
+    PaymentSettings, PurchaseSettings, StorageSettings,
 };
 pub mod secrets;
 mod self_service;
@@ -296,6 +298,11 @@ impl Engine {
 
     pub fn live_wallet_actors(&self) -> usize {
         self.inner.wallets.live()
+    }
+
+    /// Whether the engine is shutting down (background loops stop).
+    pub fn is_closing(&self) -> bool {
+        self.inner.closing.load(Ordering::Acquire)
     }
 
     fn check_open(&self) -> Result<(), EngineError> {

@@ -33,6 +33,47 @@ pub struct EngineSettings {
     pub money: MoneyLimits,
     /// `[purchases]`
     pub purchases: PurchaseSettings,
+    /// `[payments]`
+    pub payments: PaymentSettings,
+}
+
+/// `[payments]`: payment gateways (the server runs them; the engine checks names).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentSettings {
+    /// The gateways payment methods may name: `test` (built in, documented test cards) and
+    /// `stripe` (a Stripe-style API at `stripe_base_url`). The first is the business's: a
+    /// payment method that names no gateway is held by it.
+    pub gateways: Vec<String>,
+    /// How long a charge may take before the top-up is answered as pending.
+    pub charge_timeout_ms: u64,
+    /// How often pending top-ups are looked up at their gateway and settled.
+    pub reconcile_interval_ms: u64,
+    /// A pending top-up at least this old whose gateway never heard of its charge fails.
+    pub give_up_after_s: i64,
+    /// Whether the `test` gateway may be used in live mode too (it charges nothing: never
+    /// in production).
+    #[serde(default)]
+    pub test_gateway_live: bool,
+    /// The `stripe` gateway's base URL and secret key.
+    #[serde(default)]
+    pub stripe_base_url: Option<String>,
+    #[serde(default)]
+    pub stripe_secret_key: Option<String>,
+}
+
+impl Default for PaymentSettings {
+    fn default() -> Self {
+        PaymentSettings {
+            gateways: vec!["test".into()],
+            charge_timeout_ms: 10_000,
+            reconcile_interval_ms: 30_000,
+            give_up_after_s: 3_600,
+            test_gateway_live: false,
+            stripe_base_url: None,
+            stripe_secret_key: None,
+        }
+    }
 }
 
 /// `[storage]`: where the data dir is, and fjall's sizes.

@@ -51,6 +51,10 @@ pub enum Origin {
     Expiry { pool: Option<Arc<CommercePool>> },
     /// Funds held (or given back) for a purchase estimate.
     Hold { estimate: EstimateId },
+    /// Money paid in through a payment gateway.
+    TopUp {
+        record: Arc<crate::domain::payment::TopUpRecord>,
+    },
     /// A shortfall settlement: no one event to name.
     Other,
 }
@@ -206,6 +210,12 @@ impl Engine {
                 Origin::Expiry { pool }
             }
             Cause::Hold { estimate, .. } | Cause::HoldReleased(estimate) => Origin::Hold { estimate: *estimate },
+            Cause::TopUp(id) => match store.top_up(tenant, *id)? {
+                Some(record) => Origin::TopUp {
+                    record: Arc::new(record),
+                },
+                None => Origin::Other,
+            },
         })
     }
 

@@ -36,6 +36,19 @@ impl Engine {
                 WalletError::EstimateNotFound => EngineError::NotFound("estimate"),
                 WalletError::EstimateRefused(refused) => super::estimates::refusal(refused),
                 WalletError::LimitReached(hit) => EngineError::WalletLimit(hit.to_string()),
+                WalletError::TopUpRefused(crate::actors::wallet::TopUpRefusal::Conflict) => {
+                    EngineError::Conflict("id: the top-up id was already used for a different top-up".into())
+                }
+                WalletError::TopUpRefused(crate::actors::wallet::TopUpRefusal::PaymentMethod(message)) => {
+                    invalid("payment_method", &message)
+                }
+                WalletError::TopUpRefused(crate::actors::wallet::TopUpRefusal::Method(
+                    crate::actors::wallet::MethodRefusal::NotFound,
+                )) => EngineError::NotFound("payment method"),
+                WalletError::TopUpRefused(crate::actors::wallet::TopUpRefusal::Method(
+                    crate::actors::wallet::MethodRefusal::Invalid(message),
+                )) => invalid("payment_method", &message),
+                WalletError::TopUpNotFound => EngineError::NotFound("top-up"),
                 WalletError::LimitsRefused(refused) => EngineError::InvalidItem {
                     parameter: refused.parameter,
                     message: refused.message,

@@ -43,6 +43,9 @@
 //! | `l`    | sha256(sign-in identity)       | i64: locked until (epoch s), after repeated wrong passwords |
 //! | `d`    | tenant, wallet id              | SpendSettings: spend block and auto-spend |
 //! | `w`    | tenant, wallet id              | WalletLimits: the contact's limit rules |
+//! | `y`    | tenant, wallet id              | PaymentMethods: the contact's payment methods |
+//! | `g`    | tenant, top-up id              | TopUpRecord: a top-up and where it stands |
+//! | `q`    | created (BE, sign-flipped), tenant, top-up id | PendingTopUp: a top-up not settled yet (the reconciler's index) |
 //! | `v`    | tenant, purchase id            | UnclaimedPurchase: posted without a contact, to be claimed |
 //! | `e`    | tenant, estimate id            | EstimateRecord: a purchase estimate |
 //! | `s`    | sha256(tenant, sign-up code)   | SignUpCode: a closed-loop scheme's one-time code |
@@ -53,7 +56,7 @@
 use crate::domain::access::Subject;
 use crate::domain::ids::{
     ApiKeyId, CommercePoolId, ContactCode, ContactId, MessageId, OfferId, OrganisationId, PurchaseId, SchemeId, TapId,
-    Tenant, TokenId, TransferId, UserId, WalletCode, WalletId,
+    Tenant, TokenId, TopUpId, TransferId, UserId, WalletCode, WalletId,
 };
 
 pub const CONTACT: u8 = b'C';
@@ -100,6 +103,9 @@ pub const ESTIMATE: u8 = b'e';
 pub const UNCLAIMED: u8 = b'v';
 pub const SPEND_SETTINGS: u8 = b'd';
 pub const WALLET_LIMITS: u8 = b'w';
+pub const PAYMENT_METHODS: u8 = b'y';
+pub const TOP_UP: u8 = b'g';
+pub const PENDING_TOP_UP: u8 = b'q';
 pub const COMMERCE_POOL: u8 = b'p';
 pub const META: u8 = b'M';
 pub const DERIVED_LSN: u8 = b'L';
@@ -142,6 +148,28 @@ pub fn spend_settings(tenant: &Tenant, wallet: WalletId) -> Vec<u8> {
 
 pub fn wallet_limits(tenant: &Tenant, wallet: WalletId) -> Vec<u8> {
     tenant_key(WALLET_LIMITS, tenant, wallet.as_bytes())
+}
+
+pub fn payment_methods(tenant: &Tenant, wallet: WalletId) -> Vec<u8> {
+    tenant_key(PAYMENT_METHODS, tenant, wallet.as_bytes())
+}
+
+pub fn top_up(tenant: &Tenant, id: TopUpId) -> Vec<u8> {
+    tenant_key(TOP_UP, tenant, id.as_bytes())
+}
+
+pub fn pending_top_ups() -> Vec<u8> {
+    vec![PENDING_TOP_UP]
+}
+
+/// Oldest first: the sign bit flipped makes big-endian bytes sort as the i64.
+pub fn pending_top_up(created_on: i64, tenant: &Tenant, id: TopUpId) -> Vec<u8> {
+    let mut key = Vec::with_capacity(1 + 8 + Tenant::KEY_LEN + 16);
+    key.push(PENDING_TOP_UP);
+    key.extend_from_slice(&((created_on as u64) ^ (1 << 63)).to_be_bytes());
+    key.extend_from_slice(&tenant.key_bytes());
+    key.extend_from_slice(id.as_bytes());
+    key
 }
 
 pub fn unclaimed(tenant: &Tenant, id: PurchaseId) -> Vec<u8> {

@@ -6,9 +6,11 @@
 pub mod contacts;
 pub mod offers;
 pub mod organisations;
+pub mod payment_methods;
 pub mod purchases;
 pub mod schemes;
 pub mod tokens;
+pub mod topups;
 pub mod transfers;
 pub mod verification;
 pub mod wallet_journals;
@@ -50,6 +52,11 @@ pub fn scope() -> actix_web::Scope {
         .service(wallet_transactions::summarised_totals)
         .service(wallet_limits::get_limits)
         .service(wallet_limits::update_limits)
+        .service(payment_methods::list_payment_methods)
+        .service(payment_methods::create_payment_method)
+        .service(payment_methods::update_payment_method)
+        .service(payment_methods::delete_payment_method)
+        .service(topups::create_top_up)
         .service(contacts::update_contact)
         .service(contacts::unregister_contact)
         .service(organisations::sign_up_or_off)

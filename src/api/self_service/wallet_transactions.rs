@@ -124,10 +124,10 @@ pub struct RewardEventView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FinancialEventView {
     pub id: String,
-    /// TRANSFER.
+    /// TRANSFER or TOP_UP.
     #[serde(rename = "type")]
     pub event_type: &'static str,
-    /// The transfer's code.
+    /// The transfer's or top-up's code.
     pub reference_number: String,
     pub life_cycle_state: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -315,6 +315,17 @@ fn transaction_view(line: JournalLine, origin: Origin, currency: Currency) -> Tr
             view.blocked_by = Some(BlockedByView {
                 id: estimate.to_string(),
                 entity: "PURCHASE",
+            });
+        }
+        Origin::TopUp { record } => {
+            view.financial_event = Some(FinancialEventView {
+                id: record.id.to_string(),
+                event_type: "TOP_UP",
+                reference_number: record.code.clone(),
+                life_cycle_state: "POSTED",
+                notes: record.notes.clone(),
+                amount: exact(record.amount),
+                date: record.settled_on.unwrap_or(record.created_on),
             });
         }
         Origin::Other => {}

@@ -6,10 +6,10 @@
 //! What counts, per kind (`Moves::of` reads it off each event, so a replay counts alike):
 //! - DEBIT: value the contact spends or sends: spends (not an instant discount taken off the
 //!   purchase that earned it), funds held for estimates, transfers sent;
-//! - CREDIT: value received from others: transfers received (not awards, which are the
-//!   business's, nor a transfer given back, which was the wallet's own);
+//! - CREDIT: value paid or sent in: transfers received and top-ups (not awards, which are
+//!   the business's, nor a transfer given back, which was the wallet's own);
 //! - TRANSFER: transfers sent;
-//! - TOP_UP: top-ups.
+//! - TOP_UP: top-ups (which are credits too).
 //!
 //! Value that comes back — a cancelled purchase's spend, a hold released, a transfer given
 //! back — is taken off the amounts (not the counts) of the periods it comes back in.
@@ -351,6 +351,10 @@ impl Moves {
                     _ => {}
                 },
                 EntryKind::SpendReversal | EntryKind::HoldRelease => add(&mut moves.debit_back, entry.amount),
+                EntryKind::TopUp => {
+                    add(&mut moves.top_up, entry.amount);
+                    add(&mut moves.credit, entry.amount);
+                }
                 _ => {}
             }
         }

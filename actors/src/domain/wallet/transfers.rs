@@ -43,6 +43,28 @@ impl Wallet {
         amount: Decimal,
         balance_max: Decimal,
     ) -> Result<WalletEvent, CommandError> {
+        self.credit_open(now, cause, EntryKind::TransferIn, amount, balance_max)
+    }
+
+    /// A top-up's credit: a new open lot (settling any shortfall first), up to `balance_max`.
+    pub fn top_up(
+        &mut self,
+        now: i64,
+        id: crate::domain::ids::TopUpId,
+        amount: Decimal,
+        balance_max: Decimal,
+    ) -> Result<WalletEvent, CommandError> {
+        self.credit_open(now, Cause::TopUp(id), EntryKind::TopUp, amount, balance_max)
+    }
+
+    fn credit_open(
+        &mut self,
+        now: i64,
+        cause: Cause,
+        kind: EntryKind,
+        amount: Decimal,
+        balance_max: Decimal,
+    ) -> Result<WalletEvent, CommandError> {
         if amount <= Decimal::ZERO {
             return Err(CommandError::Fault(WalletFault(format!("a transfer of {amount}"))));
         }
@@ -53,7 +75,7 @@ impl Wallet {
         let mut entries = Vec::new();
         let lot = self.next_lot_id;
         let entry = Entry {
-            kind: EntryKind::TransferIn,
+            kind,
             lot,
             amount,
             new_lot: Some(NewLot {

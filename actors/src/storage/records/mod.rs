@@ -9,6 +9,7 @@ mod meta;
 mod offers;
 mod organisations;
 mod outbox;
+mod payments;
 mod purchases;
 mod schemes;
 pub use purchases::IdempotencyRecord;

@@ -1,0 +1,190 @@
+//! A wallet's side of payments: the contact's payment methods, and top-ups — recorded
+//! pending before any gateway is asked, then settled once: a success credits the wallet in
+//! the same commit that marks it, a failure credits nothing, and a second settlement (a
+//! retry, the reconciler after a timeout) finds it settled and changes nothing.
+
+use super::{Life, Reply, WalletEntity, WalletError};
+use crate::domain::ids::TopUpId;
+use crate::domain::payment::{ChargeOutcome, PaymentMethods, TopUpRecord, TopUpState};
+use crate::domain::wallet::{CommandError, Moves, WalletRejection};
+use crate::metrics_names as names;
+use crate::storage::WriteSet;
+use std::sync::Arc;
+
+/// How the payment methods are changed (in the actor, so two changes never interleave).
+pub type PaymentMethodsUpdate = Box<dyn FnOnce(&PaymentMethods) -> Result<PaymentMethods, MethodRefusal> + Send>;
+
+/// Why a change to the payment methods is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MethodRefusal {
+    #[error("payment method not found")]
+    NotFound,
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Why a top-up is not begun.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TopUpRefusal {
+    #[error("the top-up id was already used for a different top-up")]
+    Conflict,
+    #[error("payment_method: {0}")]
+    PaymentMethod(String),
+    #[error("{0}")]
+    Method(MethodRefusal),
+}
+
+impl WalletEntity {
+    pub(super) fn find_top_up(&self, life: &Life<Self>, id: TopUpId) -> Result<Option<Arc<TopUpRecord>>, WalletError> {
+        if let Some(record) = self.top_ups.get(&id) {
+            return Ok(Some(record.clone()));
+        }
+        life.store()
+            .top_up(&life.key().0, id)
+            .map(|found| found.map(Arc::new))
+            .map_err(|error| WalletError::Storage(error.to_string()))
+    }
+
+    pub(super) fn set_payment_methods(
+        &mut self,
+        life: &mut Life<Self>,
+        update: PaymentMethodsUpdate,
+        reply: Reply<PaymentMethods>,
+    ) {
+        let methods = match update(&self.payment_methods) {
+            Ok(methods) => methods,
+            Err(refused) => {
+                let _ = reply.send(Err(WalletError::TopUpRefused(TopUpRefusal::Method(refused))));
+                return;
+            }
+        };
+        if methods == self.payment_methods {
+            return life.answer_after_durable(reply, Ok(methods));
+        }
+        let mut writes = WriteSet::default();
+        writes.payment_methods(&life.key().0, life.key().1, &methods);
+        self.payment_methods = methods.clone();
+        life.commit_then_reply(writes, reply, methods);
+    }
+
+    /// Records a top-up as pending (answered once durable): only then may its gateway be
+    /// asked. A retry of the same top-up is answered with it as it stands. Refused, with
+    /// nothing recorded, when the payment method is not the contact's, the wallet is
+    /// blocked, or the credit would pass a limit or the balance bound.
+    pub(super) fn begin_top_up(
+        &mut self,
+        life: &mut Life<Self>,
+        mut record: TopUpRecord,
+        reply: Reply<Arc<TopUpRecord>>,
+    ) {
+        match self.find_top_up(life, record.id) {
+            Err(error) => {
+                let _ = reply.send(Err(error));
+                return;
+            }
+            Ok(Some(existing)) => {
+                if existing.body_hash == record.body_hash && existing.wallet == record.wallet {
+                    life.answer_after_durable(reply, Ok(existing));
+                } else {
+                    let _ = reply.send(Err(WalletError::TopUpRefused(TopUpRefusal::Conflict)));
+                }
+                return;
+            }
+            Ok(None) => {}
+        }
+        let Some(method) = self.payment_methods.get(record.payment_method) else {
+            let refused = TopUpRefusal::PaymentMethod("is not one of the contact's payment methods".into());
+            let _ = reply.send(Err(WalletError::TopUpRefused(refused)));
+            return;
+        };
+        record.gateway = method.gateway.clone();
+        record.token = method.token.clone();
+        let now = self.clock.now_s();
+        let mut writes = WriteSet::default();
+        if let Err(fault) = self.sweep(life, now, &mut writes) {
+            return self.fault(life, reply, &fault);
+        }
+        let moves = Moves {
+            credit: record.amount,
+            top_up: record.amount,
+            ..Moves::default()
+        };
+        if let Err(refused) = self.within_limits(now, &moves) {
+            return life.commit_then_answer(writes, reply, Err(refused));
+        }
+        let total = self.wallet.balances().total;
+        if total
+            .checked_add(record.amount)
+            .is_none_or(|after| after > self.balance_max)
+        {
+            let refused = Err(WalletError::Rejected(WalletRejection::BalanceLimit));
+            return life.commit_then_answer(writes, reply, refused);
+        }
+        record.state = TopUpState::Pending;
+        record.created_on = now;
+        writes.top_up(&record);
+        let record = Arc::new(record);
+        metrics::counter!(names::TOP_UPS_TOTAL, "outcome" => "begun").increment(1);
+        life.commit_then_reply(writes, reply, record.clone());
+        self.top_ups
+            .remember(record.id, record, life.commits_submitted(), life.commits_settled());
+    }
+
+    /// Settles a pending top-up with what its gateway said: a success credits the wallet
+    /// (past its limits and bound too: the money was taken), a failure credits nothing.
+    /// A settled top-up is answered as it is.
+    pub(super) fn settle_top_up(
+        &mut self,
+        life: &mut Life<Self>,
+        id: TopUpId,
+        outcome: ChargeOutcome,
+        reply: Reply<Arc<TopUpRecord>>,
+    ) {
+        let record = match self.find_top_up(life, id) {
+            Err(error) => {
+                let _ = reply.send(Err(error));
+                return;
+            }
+            Ok(Some(record)) if record.wallet == life.key().1 => record,
+            Ok(_) => {
+                let _ = reply.send(Err(WalletError::TopUpNotFound));
+                return;
+            }
+        };
+        if record.state != TopUpState::Pending {
+            return life.answer_after_durable(reply, Ok(record));
+        }
+        let now = self.clock.now_s();
+        let mut writes = WriteSet::default();
+        if let Err(fault) = self.sweep(life, now, &mut writes) {
+            return self.fault(life, reply, &fault);
+        }
+        let mut settled = (*record).clone();
+        settled.settled_on = Some(now);
+        match outcome {
+            ChargeOutcome::Succeeded { charge } => {
+                let event = match self.wallet.top_up(now, id, record.amount, rust_decimal::Decimal::MAX) {
+                    Ok(event) => event,
+                    Err(CommandError::Fault(fault)) => return self.fault(life, reply, &fault),
+                    Err(CommandError::Rejected(rejection)) => {
+                        let fault =
+                            crate::domain::wallet::WalletFault(format!("a top-up credit refused: {rejection:?}"));
+                        return self.fault(life, reply, &fault);
+                    }
+                };
+                self.add_events(life, &mut writes, &[event]);
+                settled.state = TopUpState::Succeeded { charge };
+                metrics::counter!(names::TOP_UPS_TOTAL, "outcome" => "credited").increment(1);
+            }
+            ChargeOutcome::Failed { reason } => {
+                settled.state = TopUpState::Failed { reason };
+                metrics::counter!(names::TOP_UPS_TOTAL, "outcome" => "failed").increment(1);
+            }
+        }
+        writes.top_up(&settled);
+        let settled = Arc::new(settled);
+        life.commit_then_reply(writes, reply, settled.clone());
+        self.top_ups
+            .remember(id, settled, life.commits_submitted(), life.commits_settled());
+    }
+}

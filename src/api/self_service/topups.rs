@@ -1,0 +1,147 @@
+//! Top-ups: `POST /self-service/v2/topups` pays money into the signed-in contact's wallet
+//! with one of its payment methods, through the method's payment gateway. The top-up is
+//! recorded before the gateway is asked (see `crate::payments`): a success is credited once,
+//! a decline or failure credits nothing, and a top-up whose answer is not known in time is
+//! settled later by the reconciler. A retry with the same `id` is answered with the top-up
+//! as it then stands.
+
+use super::ContactToken;
+use crate::api::errors::{codes, ApiError, ErrorBody};
+use crate::api::wire::Money;
+use crate::payments::Gateways;
+use actix_web::http::StatusCode;
+use actix_web::{post, web, HttpResponse};
+use rewards_engine::domain::ids::{PaymentMethodId, TopUpId, WalletId};
+use rewards_engine::domain::payment::TopUpState;
+use rewards_engine::engine::TopUpRequest;
+use rewards_engine::Engine;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TopUpPaymentMethodBody {
+    /// One of the contact's payment methods.
+    pub id: Option<String>,
+    /// CARD, ACCOUNT_DEBIT or WALLET (the method's own type; optional).
+    #[serde(rename = "type")]
+    pub method_type: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTopUpBody {
+    /// The id to give the top-up; a retry with the same id and body gets the same top-up.
+    pub id: Option<String>,
+    /// The contact's own wallet (the default).
+    pub wallet_id: Option<String>,
+    /// Not supported: a top-up is dated when it is paid.
+    pub topup_date: Option<i64>,
+    /// In the wallet's currency, more than zero.
+    pub amount: Option<Money>,
+    /// 16 digits; made at random if left out.
+    pub code: Option<String>,
+    pub payment_method: Option<TopUpPaymentMethodBody>,
+    /// Not supported: the gateway is asked by the engine, not by the app.
+    pub client_secret: Option<String>,
+    /// Not supported yet: top-ups go to the open balance.
+    pub commerce_pool_id: Option<String>,
+    /// Not supported: refused when not empty.
+    pub custom_fields: Option<Vec<serde_json::Value>>,
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TopUpView {
+    pub id: String,
+    /// Our addition: COMPLETED (credited) or PENDING (the gateway's answer is awaited).
+    pub state: &'static str,
+}
+
+impl CreateTopUpBody {
+    fn request(self) -> Result<TopUpRequest, ApiError> {
+        if self.topup_date.is_some() {
+            return Err(ApiError::invalid(
+                "topup_date",
+                "a top-up is dated when it is paid; leave it out",
+            ));
+        }
+        if self.client_secret.is_some() {
+            return Err(ApiError::invalid(
+                "client_secret",
+                "the engine asks the payment gateway itself; leave it out",
+            ));
+        }
+        if self.commerce_pool_id.is_some() {
+            return Err(ApiError::invalid(
+                "commerce_pool_id",
+                "top-ups into a commerce pool are not supported yet; leave it out to top up the open balance",
+            ));
+        }
+        if self.custom_fields.as_ref().is_some_and(|fields| !fields.is_empty()) {
+            return Err(ApiError::invalid("custom_fields", "custom fields are not supported"));
+        }
+        let method = self.payment_method.ok_or_else(|| ApiError::missing("payment_method"))?;
+        let method_id = method.id.ok_or_else(|| ApiError::missing("payment_method.id"))?;
+        Ok(TopUpRequest {
+            id: self
+                .id
+                .map(|id| TopUpId::parse(&id).map_err(|_| ApiError::invalid("id", "must be a UUID")))
+                .transpose()?,
+            wallet: self
+                .wallet_id
+                .map(|id| WalletId::parse(&id).map_err(|_| ApiError::not_found("wallet")))
+                .transpose()?,
+            amount: self.amount.ok_or_else(|| ApiError::missing("amount"))?.0,
+            payment_method: PaymentMethodId::parse(&method_id)
+                .map_err(|_| ApiError::invalid("payment_method.id", "is not one of the contact's payment methods"))?,
+            code: self.code,
+            notes: self.notes,
+        })
+    }
+}
+
+/// Tops up the signed-in contact's wallet with one of its payment methods.
+#[utoipa::path(
+    tag = "Contact Financials",
+    request_body = CreateTopUpBody,
+    responses(
+        (status = 201, body = TopUpView, description = "Charged and credited"),
+        (status = 400, body = ErrorBody, description = "Invalid, declined, failed, or past a wallet limit"),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 504, body = ErrorBody, description = "The gateway did not answer in time: pending, settled later")
+    ),
+    security(("authorization_self_service" = []))
+)]
+#[post("/topups")]
+pub async fn create_top_up(
+    token: ContactToken,
+    engine: web::Data<Engine>,
+    gateways: web::Data<Gateways>,
+    body: crate::api::wire::Json<CreateTopUpBody>,
+) -> Result<HttpResponse, ApiError> {
+    let request = body.into_inner().request()?;
+    let begun = engine.begin_top_up(token.tenant, token.contact, request).await?;
+    let record = gateways.charge_and_settle(&engine, begun).await?;
+    match &record.state {
+        TopUpState::Succeeded { .. } => Ok(HttpResponse::Created().json(TopUpView {
+            id: record.id.to_string(),
+            state: record.state.code(),
+        })),
+        TopUpState::Failed { reason } => Err(ApiError {
+            parameters: Some(vec!["payment_method".into()]),
+            ..ApiError::new(
+                StatusCode::BAD_REQUEST,
+                codes::PAYMENT_FAILED,
+                format!("top-up {} was not paid: {reason}; nothing was credited", record.id),
+            )
+        }),
+        TopUpState::Pending => Err(ApiError::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            codes::UPSTREAM,
+            format!(
+                "the payment gateway did not answer in time: top-up {} is pending and will be credited only if it was paid",
+                record.id
+            ),
+        )),
+    }
+}

@@ -1,0 +1,169 @@
+//! Payment gateways: plugins behind one interface, and the top-up flow that uses them.
+//!
+//! A top-up is recorded pending by the engine *before* its gateway is asked to charge; the
+//! gateway's answer then settles it once (`Engine::settle_top_up`): a success credits the
+//! wallet in the same commit, a decline or failure credits nothing. Every charge carries the
+//! top-up's id as its idempotency key, so asking again is safe: when an answer is lost (a
+//! timeout, a crash between the charge and its settlement) the reconciler asks again with
+//! the same key, and settles with what it learns — a late success exactly once, a charge
+//! the gateway never saw failed once it is `give_up_after_s` old.
+
+pub mod stripe;
+pub mod test_gateway;
+
+use rewards_engine::domain::payment::{ChargeOutcome, TopUpRecord, TopUpState};
+use rewards_engine::engine::PaymentSettings;
+use rewards_engine::{Engine, EngineError};
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A charge to make (or to ask about again: the same key is the same charge).
+#[derive(Debug, Clone)]
+pub struct Charge {
+    /// The idempotency key: the top-up's id.
+    pub key: String,
+    /// The gateway's token for the payment method.
+    pub token: String,
+    /// In the currency's minor units (cents).
+    pub amount_minor: u64,
+    pub currency: String,
+    /// Whether this asks about an earlier charge (the reconciler) rather than a new one.
+    pub retry: bool,
+}
+
+/// What a gateway said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GatewayAnswer {
+    /// The charge was made, or refused: final.
+    Settled(ChargeOutcome),
+    /// No answer (a timeout, a broken connection, a 5xx): the charge may or may not have
+    /// been made; ask again with the same key.
+    Unknown(String),
+}
+
+pub type GatewayFuture<'a> = Pin<Box<dyn Future<Output = GatewayAnswer> + Send + 'a>>;
+
+/// One payment gateway.
+pub trait PaymentGateway: Send + Sync {
+    /// Makes (or, with the same key, finds) a charge.
+    fn charge<'a>(&'a self, charge: &'a Charge) -> GatewayFuture<'a>;
+}
+
+/// The gateways by name, as `[payments] gateways` lists them.
+#[derive(Clone)]
+pub struct Gateways {
+    gateways: Arc<HashMap<String, Arc<dyn PaymentGateway>>>,
+    settings: PaymentSettings,
+}
+
+impl Gateways {
+    pub fn new(settings: &PaymentSettings) -> anyhow::Result<Gateways> {
+        let mut gateways: HashMap<String, Arc<dyn PaymentGateway>> = HashMap::new();
+        for name in &settings.gateways {
+            let gateway: Arc<dyn PaymentGateway> = match name.as_str() {
+                "test" => Arc::new(test_gateway::TestGateway),
+                "stripe" => Arc::new(stripe::StripeGateway::new(settings)?),
+                other => anyhow::bail!("payments.gateways: unknown gateway '{other}' (known: test, stripe)"),
+            };
+            gateways.insert(name.clone(), gateway);
+        }
+        Ok(Gateways {
+            gateways: Arc::new(gateways),
+            settings: settings.clone(),
+        })
+    }
+
+    fn charge_of(record: &TopUpRecord, retry: bool) -> Charge {
+        Charge {
+            key: record.id.to_string(),
+            token: record.token.clone(),
+            amount_minor: record.currency.minor_units_of(record.amount),
+            currency: record.currency.code().to_ascii_lowercase(),
+            retry,
+        }
+    }
+
+    /// Asks the top-up's gateway, within the charge timeout (past it: unknown).
+    async fn ask(&self, record: &TopUpRecord, retry: bool) -> GatewayAnswer {
+        let Some(gateway) = self.gateways.get(&record.gateway) else {
+            return GatewayAnswer::Unknown(format!("gateway '{}' is not configured", record.gateway));
+        };
+        let charge = Self::charge_of(record, retry);
+        let timeout = Duration::from_millis(self.settings.charge_timeout_ms.max(1));
+        match actix_web::rt::time::timeout(timeout, gateway.charge(&charge)).await {
+            Ok(answer) => answer,
+            Err(_) => GatewayAnswer::Unknown("the gateway did not answer in time".into()),
+        }
+    }
+
+    /// Charges a top-up just recorded and settles it with the answer; an unknown answer
+    /// leaves it pending for the reconciler. Answers the top-up as it then stands.
+    pub async fn charge_and_settle(
+        &self,
+        engine: &Engine,
+        record: Arc<TopUpRecord>,
+    ) -> Result<Arc<TopUpRecord>, EngineError> {
+        if record.state != TopUpState::Pending {
+            return Ok(record);
+        }
+        match self.ask(&record, false).await {
+            GatewayAnswer::Settled(outcome) => {
+                engine
+                    .settle_top_up(record.tenant, record.wallet, record.id, outcome)
+                    .await
+            }
+            GatewayAnswer::Unknown(why) => {
+                tracing::warn!(top_up = %record.id, %why, "top-up left pending: its gateway's answer is not known");
+                Ok(record)
+            }
+        }
+    }
+
+    /// One round of the reconciler: each pending top-up at least a charge-timeout old is
+    /// asked about again; answered, it is settled; unknown and past `give_up_after_s`, it
+    /// fails (its gateway never made the charge: every ask carried the same key).
+    pub async fn reconcile(&self, engine: &Engine) -> Result<usize, EngineError> {
+        let now = engine.now();
+        let settle_after_s = i64::try_from(self.settings.charge_timeout_ms / 1000 + 1).unwrap_or(i64::MAX);
+        let mut settled = 0;
+        for (_, record) in engine.pending_top_ups(256)? {
+            if record.state != TopUpState::Pending || now.saturating_sub(record.created_on) < settle_after_s {
+                continue;
+            }
+            let outcome = match self.ask(&record, true).await {
+                GatewayAnswer::Settled(outcome) => outcome,
+                GatewayAnswer::Unknown(why)
+                    if now.saturating_sub(record.created_on) >= self.settings.give_up_after_s =>
+                {
+                    ChargeOutcome::Failed {
+                        reason: format!("no answer from the gateway: {why}"),
+                    }
+                }
+                GatewayAnswer::Unknown(_) => continue,
+            };
+            engine
+                .settle_top_up(record.tenant, record.wallet, record.id, outcome)
+                .await?;
+            settled += 1;
+        }
+        Ok(settled)
+    }
+
+    /// Reconciles at start (what a crash left pending) and then every
+    /// `reconcile_interval_ms`.
+    pub async fn run_reconciler(self, engine: Engine) {
+        let interval = Duration::from_millis(self.settings.reconcile_interval_ms.max(10));
+        loop {
+            if engine.is_closing() {
+                return;
+            }
+            if let Err(error) = self.reconcile(&engine).await {
+                tracing::warn!(%error, "reconciling pending top-ups failed; retrying next round");
+            }
+            actix_web::rt::time::sleep(interval).await;
+        }
+    }
+}

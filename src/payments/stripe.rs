@@ -1,0 +1,117 @@
+//! The `stripe` gateway: a Stripe-style payment API at `[payments] stripe_base_url`.
+//!
+//! A charge is `POST {base}/v1/payment_intents` (form: `amount` in minor units, `currency`,
+//! `payment_method` = the token, `confirm=true`, `metadata[top_up]`), with the secret key as
+//! a bearer token and the top-up's id as the `Idempotency-Key` — so asking again about a
+//! charge whose answer was lost finds the same charge. `status: succeeded` is a success;
+//! `requires_payment_method` or `canceled` (with `last_payment_error`), a 402 card error or
+//! a 400 is a failure (nothing charged); anything else (`processing`, a 409, a 5xx, a
+//! timeout, a broken connection) is not known yet.
+
+use super::{Charge, GatewayAnswer, GatewayFuture, PaymentGateway};
+use rewards_engine::domain::payment::ChargeOutcome;
+use rewards_engine::engine::PaymentSettings;
+use serde::Deserialize;
+use std::time::Duration;
+
+pub struct StripeGateway {
+    client: reqwest::Client,
+    base_url: String,
+    secret_key: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct IntentBody {
+    id: Option<String>,
+    status: Option<String>,
+    last_payment_error: Option<ErrorBody>,
+    error: Option<ErrorBody>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ErrorBody {
+    code: Option<String>,
+    decline_code: Option<String>,
+    message: Option<String>,
+}
+
+impl ErrorBody {
+    fn reason(&self) -> String {
+        self.decline_code
+            .clone()
+            .or_else(|| self.code.clone())
+            .or_else(|| self.message.clone())
+            .unwrap_or_else(|| "declined".into())
+    }
+}
+
+impl StripeGateway {
+    pub fn new(settings: &PaymentSettings) -> anyhow::Result<StripeGateway> {
+        let base_url = settings
+            .stripe_base_url
+            .clone()
+            .ok_or_else(|| anyhow::anyhow!("payments.stripe_base_url: the http gateway needs its base URL"))?;
+        let secret_key = settings
+            .stripe_secret_key
+            .clone()
+            .ok_or_else(|| anyhow::anyhow!("payments.stripe_secret_key: the http gateway needs its secret key"))?;
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_millis(settings.charge_timeout_ms.max(1)))
+            .build()?;
+        Ok(StripeGateway {
+            client,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            secret_key,
+        })
+    }
+
+    async fn post(&self, charge: &Charge) -> GatewayAnswer {
+        let amount = charge.amount_minor.to_string();
+        let form = [
+            ("amount", amount.as_str()),
+            ("currency", charge.currency.as_str()),
+            ("payment_method", charge.token.as_str()),
+            ("confirm", "true"),
+            ("metadata[top_up]", charge.key.as_str()),
+        ];
+        let response = match self
+            .client
+            .post(format!("{}/v1/payment_intents", self.base_url))
+            .bearer_auth(&self.secret_key)
+            .header("Idempotency-Key", &charge.key)
+            .form(&form)
+            .send()
+            .await
+        {
+            Ok(response) => response,
+            Err(error) => return GatewayAnswer::Unknown(format!("the gateway could not be reached: {error}")),
+        };
+        let status = response.status();
+        let body: Option<IntentBody> = response.json().await.ok();
+        match (status.as_u16(), body) {
+            (200..=299, Some(body)) => match body.status.as_deref() {
+                Some("succeeded") => GatewayAnswer::Settled(ChargeOutcome::Succeeded {
+                    charge: body.id.unwrap_or_else(|| charge.key.clone()),
+                }),
+                Some("requires_payment_method") | Some("canceled") => GatewayAnswer::Settled(ChargeOutcome::Failed {
+                    reason: body
+                        .last_payment_error
+                        .map_or_else(|| "declined".to_string(), |error| error.reason()),
+                }),
+                other => GatewayAnswer::Unknown(format!("the charge is {}", other.unwrap_or("of no status"))),
+            },
+            (400 | 402, Some(body)) => GatewayAnswer::Settled(ChargeOutcome::Failed {
+                reason: body
+                    .error
+                    .map_or_else(|| "declined".to_string(), |error| error.reason()),
+            }),
+            (code, _) => GatewayAnswer::Unknown(format!("the gateway answered {code}")),
+        }
+    }
+}
+
+impl PaymentGateway for StripeGateway {
+    fn charge<'a>(&'a self, charge: &'a Charge) -> GatewayFuture<'a> {
+        Box::pin(self.post(charge))
+    }
+}

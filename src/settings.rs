@@ -176,7 +176,15 @@ impl Settings {
             builder = builder.add_source(config::File::from(path).format(config::FileFormat::Toml));
         }
         let settings: Settings = builder
-            .add_source(environment.prefix_separator("__").separator("__").try_parsing(true))
+            .add_source(
+                environment
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true)
+                    // REWARDS__PAYMENTS__GATEWAYS=stripe,test
+                    .list_separator(",")
+                    .with_list_parse_key("payments.gateways"),
+            )
             .build()?
             .try_deserialize()?;
         settings.validate()?;

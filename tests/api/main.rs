@@ -37,6 +37,7 @@ mod schemes;
 mod self_service;
 mod spend_settings;
 mod storage_faults;
+mod stripe_gateway;
 mod tokens;
 mod topups;
 mod transfers;

@@ -236,6 +236,7 @@ struct BackofficeApi;
     self_service::contacts::start_oidc,
     self_service::verification::add_identity,
     self_service::transfers::create_transfer,
+    self_service::transfers::create_transfers_in_bulk,
     self_service::schemes::list_schemes,
     self_service::wallets::wallet_exists,
     self_service::wallets::get_wallet,

@@ -41,6 +41,7 @@ mod stripe_gateway;
 mod tokens;
 mod topups;
 mod transfers;
+mod transfers_bulk;
 mod users;
 mod wallet_limits;
 mod wallet_transactions;

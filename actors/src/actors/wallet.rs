@@ -188,6 +188,11 @@ pub enum WalletCommand {
         idempotency: Option<([u8; 32], IdempotencyRecord)>,
         reply: Reply<Arc<TransferRecord>>,
     },
+    /// Debits several transfers and commits their credits' messages, all or none.
+    TransferOutMany {
+        transfers: Vec<TransferRecord>,
+        reply: Reply<Vec<Arc<TransferRecord>>>,
+    },
     /// Applies messages from the outbox, in order, each once per message id, in one commit;
     /// answers how many it applied (the rest had been applied before).
     Deliver {
@@ -363,6 +368,7 @@ impl Entity for WalletEntity {
                 idempotency,
                 reply,
             } => self.transfer_out(life, *transfer, idempotency, reply),
+            WalletCommand::TransferOutMany { transfers, reply } => self.transfer_out_many(life, transfers, reply),
             WalletCommand::Deliver { messages, reply } => self.deliver(life, messages, reply),
             WalletCommand::Sweep { due, reply } => self.scheduled_sweep(life, due, reply),
             WalletCommand::Header { reply } => {
@@ -424,6 +430,9 @@ impl Entity for WalletEntity {
                 let _ = reply.send(Err(WalletError::Retry));
             }
             WalletCommand::PaymentMethods { reply } | WalletCommand::SetPaymentMethods { reply, .. } => {
+                let _ = reply.send(Err(WalletError::Retry));
+            }
+            WalletCommand::TransferOutMany { reply, .. } => {
                 let _ = reply.send(Err(WalletError::Retry));
             }
             WalletCommand::BeginTopUp { reply, .. }

@@ -73,7 +73,7 @@ mod transfers;
 use access::{api_keys, lockout, memberships, tokens, users};
 use self_service::registration;
 use self_service::{comms, otp};
-pub use transfers::TransferRequest;
+pub use transfers::{TransferRequest, BULK_TRANSFERS_MAX};
 mod wallets;
 pub use api_keys::{ApiKeyEntry, NewApiKey, API_KEY_NAME_MAX};
 pub use otp::{ContactLookup, OtpSent};

@@ -32,6 +32,9 @@ pub struct TransferRequest {
     pub transfer_date: Option<i64>,
 }
 
+/// Most transfers one bulk request may carry.
+pub const BULK_TRANSFERS_MAX: usize = 100;
+
 impl Engine {
     /// Moves `amount` from the contact's own wallet to another wallet of the same business
     /// and currency. Answered once the debit and the credit's message are durable; the
@@ -44,6 +47,106 @@ impl Engine {
         idempotency_key: Option<&str>,
     ) -> Result<Arc<TransferRecord>, EngineError> {
         self.check_open()?;
+        let origin = request.origin;
+        let mut record = self.prepare_transfer(tenant, contact, request.clone()).await?;
+        let body_hash = record.body_hash;
+        let key_hash = idempotency_key.map(sha256);
+        let (_idempotency_claim, first) = self.claim_idempotency(&tenant, key_hash.as_ref(), &body_hash)?;
+        if let Some(first) = first {
+            return self
+                .inner
+                .store
+                .transfer(&tenant, TransferId(first))?
+                .map(Arc::new)
+                .ok_or(EngineError::NotFound("transfer"));
+        }
+        let id = request.id.unwrap_or_else(TransferId::random);
+        record.id = id;
+        // Two origins racing for one id: the second is told, not allowed to overwrite.
+        let _id_claim = self
+            .inner
+            .claims
+            .claim(claim_key(b'T', &tenant, id.as_bytes()), origin.0.as_u128())
+            .map_err(|_| EngineError::Conflict("a transfer with this id is in progress".into()))?;
+        let idempotency = key_hash.map(|hash| {
+            (
+                hash,
+                IdempotencyRecord {
+                    body_hash,
+                    resource_id: id.0,
+                },
+            )
+        });
+        self.ask_wallet((tenant, origin), |reply| WalletCommand::TransferOut {
+            transfer: Box::new(record.clone()),
+            idempotency: idempotency.clone(),
+            reply,
+        })
+        .await
+        .map_err(|error| match error {
+            EngineError::InsufficientFunds { .. } => EngineError::InsufficientFunds { parameter: "amount" },
+            error => error,
+        })
+    }
+
+    /// Several transfers from the contact's own wallet, all or none: every one is checked,
+    /// then the origin's actor debits them all and commits their credits' messages in one
+    /// commit. Transfers already sent under their ids (a retry) are not sent again.
+    pub async fn transfer_bulk(
+        &self,
+        tenant: Tenant,
+        contact: ContactId,
+        requests: Vec<TransferRequest>,
+    ) -> Result<Vec<Arc<TransferRecord>>, EngineError> {
+        self.check_open()?;
+        if requests.is_empty() || requests.len() > BULK_TRANSFERS_MAX {
+            return Err(invalid(
+                "transfers",
+                format!("must be 1 to {BULK_TRANSFERS_MAX} transfers"),
+            ));
+        }
+        let origin = requests[0].origin;
+        let mut records = Vec::with_capacity(requests.len());
+        let mut claims = Vec::with_capacity(requests.len());
+        for request in requests {
+            if request.origin != origin {
+                return Err(invalid(
+                    "origin.wallet_id",
+                    "every transfer of a bulk is from the same wallet",
+                ));
+            }
+            let mut record = self.prepare_transfer(tenant, contact, request.clone()).await?;
+            record.id = request.id.unwrap_or_else(TransferId::random);
+            if records.iter().any(|known: &TransferRecord| known.id == record.id) {
+                return Err(invalid("id", "each transfer of a bulk needs its own id"));
+            }
+            claims.push(
+                self.inner
+                    .claims
+                    .claim(claim_key(b'T', &tenant, record.id.as_bytes()), origin.0.as_u128())
+                    .map_err(|_| EngineError::Conflict("a transfer with this id is in progress".into()))?,
+            );
+            records.push(record);
+        }
+        self.ask_wallet((tenant, origin), |reply| WalletCommand::TransferOutMany {
+            transfers: records.clone(),
+            reply,
+        })
+        .await
+        .map_err(|error| match error {
+            EngineError::InsufficientFunds { .. } => EngineError::InsufficientFunds { parameter: "amount" },
+            error => error,
+        })
+    }
+
+    /// Checks a transfer the contact asks for and makes its record (its id still to be
+    /// given, its time the actor's).
+    async fn prepare_transfer(
+        &self,
+        tenant: Tenant,
+        contact: ContactId,
+        request: TransferRequest,
+    ) -> Result<TransferRecord, EngineError> {
         let owner = self
             .inner
             .store
@@ -95,25 +198,8 @@ impl Engine {
             ));
         }
         let body_hash: [u8; 32] = Sha256::digest(postcard::to_stdvec(&(&tenant, &request)).unwrap_or_default()).into();
-        let key_hash = idempotency_key.map(sha256);
-        let (_idempotency_claim, first) = self.claim_idempotency(&tenant, key_hash.as_ref(), &body_hash)?;
-        if let Some(first) = first {
-            return self
-                .inner
-                .store
-                .transfer(&tenant, TransferId(first))?
-                .map(Arc::new)
-                .ok_or(EngineError::NotFound("transfer"));
-        }
-        let id = request.id.unwrap_or_else(TransferId::random);
-        // Two origins racing for one id: the second is told, not allowed to overwrite.
-        let _id_claim = self
-            .inner
-            .claims
-            .claim(claim_key(b'T', &tenant, id.as_bytes()), request.origin.0.as_u128())
-            .map_err(|_| EngineError::Conflict("a transfer with this id is in progress".into()))?;
-        let record = TransferRecord {
-            id,
+        Ok(TransferRecord {
+            id: request.id.unwrap_or_else(TransferId::random),
             tenant,
             origin: request.origin,
             contact,
@@ -127,25 +213,6 @@ impl Engine {
             transfer_date: request.transfer_date,
             created_on: 0,
             body_hash,
-        };
-        let idempotency = key_hash.map(|hash| {
-            (
-                hash,
-                IdempotencyRecord {
-                    body_hash,
-                    resource_id: id.0,
-                },
-            )
-        });
-        self.ask_wallet((tenant, request.origin), |reply| WalletCommand::TransferOut {
-            transfer: Box::new(record.clone()),
-            idempotency: idempotency.clone(),
-            reply,
-        })
-        .await
-        .map_err(|error| match error {
-            EngineError::InsufficientFunds { .. } => EngineError::InsufficientFunds { parameter: "amount" },
-            error => error,
         })
     }
 }

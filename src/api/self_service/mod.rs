@@ -63,6 +63,7 @@ pub fn scope() -> actix_web::Scope {
         .service(organisations::list_organisations)
         .service(organisations::switch)
         .service(contacts::sign_out)
+        .service(transfers::create_transfers_in_bulk)
         .service(transfers::create_transfer)
         .service(tokens::create_token)
         .service(tokens::list_tokens)

@@ -118,3 +118,39 @@ pub async fn create_transfer(
         id: record.id.to_string(),
     }))
 }
+
+/// Several transfers from the signed-in contact's wallet, all or none: each is checked as a
+/// single transfer is, then the wallet's actor debits them all and commits their credits'
+/// messages in one commit (each credit lands once, shortly after). At most
+/// `BULK_TRANSFERS_MAX`; give each an `id` to make a retry safe.
+#[utoipa::path(
+    tag = "Contact Financials",
+    request_body = Vec<CreateTransferBody>,
+    responses(
+        (status = 204, description = "Every transfer was sent"),
+        (status = 400, body = ErrorBody, description = "Any transfer invalid, not covered, or past a limit: none sent"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)
+    ),
+    security(("authorization_self_service" = []))
+)]
+#[post("/transfers/bulk")]
+pub async fn create_transfers_in_bulk(
+    token: ContactToken,
+    engine: web::Data<Engine>,
+    body: crate::api::wire::Json<Vec<CreateTransferBody>>,
+) -> Result<HttpResponse, ApiError> {
+    let bodies = body.into_inner();
+    if bodies.is_empty() || bodies.len() > rewards_engine::engine::BULK_TRANSFERS_MAX {
+        return Err(ApiError::invalid(
+            "transfers",
+            format!("must be 1 to {} transfers", rewards_engine::engine::BULK_TRANSFERS_MAX),
+        ));
+    }
+    let transfers = bodies
+        .into_iter()
+        .map(TransferRequest::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    engine.transfer_bulk(token.tenant, token.contact, transfers).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

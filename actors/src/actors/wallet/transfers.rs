@@ -66,18 +66,38 @@ impl WalletEntity {
             metrics::counter!(names::TRANSFERS_TOTAL, "outcome" => "refused").increment(1);
             return life.commit_then_answer(writes, reply, Err(refused));
         }
-        let event = match self.wallet.transfer_out(now, transfer.id, transfer.amount) {
-            Ok(event) => event,
+        match self.send_transfer(life, &mut writes, &mut transfer, now) {
+            Ok(()) => {}
             Err(CommandError::Fault(fault)) => return self.fault(life, reply, &fault),
             Err(CommandError::Rejected(rejection)) => {
                 metrics::counter!(names::TRANSFERS_TOTAL, "outcome" => "refused").increment(1);
                 return life.commit_then_answer(writes, reply, Err(WalletError::Rejected(rejection)));
             }
-        };
+        }
+        let (tenant, _) = *life.key();
+        if let Some((key_hash, record)) = &idempotency {
+            writes.idempotency(&tenant, key_hash, record);
+        }
+        metrics::counter!(names::TRANSFERS_TOTAL, "outcome" => "sent").increment(1);
+        let record = Arc::new(transfer);
+        self.commit_waking(life, writes, true, reply, record.clone());
+        self.transfers
+            .remember(record.id, record, life.commits_submitted(), life.commits_settled());
+    }
+
+    /// Debits one transfer and writes its record and its credit's message.
+    fn send_transfer(
+        &mut self,
+        life: &Life<Self>,
+        writes: &mut WriteSet,
+        transfer: &mut TransferRecord,
+        now: i64,
+    ) -> Result<(), CommandError> {
+        let event = self.wallet.transfer_out(now, transfer.id, transfer.amount)?;
         transfer.created_on = now;
         let (tenant, _) = *life.key();
-        self.add_events(life, &mut writes, &[event]);
-        writes.transfer(&transfer);
+        self.add_events(life, writes, &[event]);
+        writes.transfer(transfer);
         writes.actor_message(&ActorMessage {
             id: ActorMessage::credit_id(transfer.id),
             seq: self.outbox.next_seq(),
@@ -90,14 +110,104 @@ impl WalletEntity {
             },
             committed_at: now,
         });
-        if let Some((key_hash, record)) = &idempotency {
-            writes.idempotency(&tenant, key_hash, record);
+        Ok(())
+    }
+
+    /// Sends several transfers, all or none, in one commit: the funds and the limits are
+    /// checked for the whole bulk first. Transfers already sent under their ids are
+    /// answered as they are; another transfer under one of them is a conflict.
+    pub(super) fn transfer_out_many(
+        &mut self,
+        life: &mut Life<Self>,
+        transfers: Vec<TransferRecord>,
+        reply: Reply<Vec<Arc<TransferRecord>>>,
+    ) {
+        let mut answered = Vec::with_capacity(transfers.len());
+        let mut fresh = Vec::new();
+        for transfer in transfers {
+            match self.find_transfer(life, transfer.id) {
+                Err(error) => {
+                    let _ = reply.send(Err(error));
+                    return;
+                }
+                Ok(Some(existing))
+                    if existing.body_hash == transfer.body_hash && existing.origin == transfer.origin =>
+                {
+                    answered.push(existing);
+                }
+                Ok(Some(_)) => {
+                    let _ = reply.send(Err(WalletError::TransferConflict));
+                    return;
+                }
+                Ok(None) => fresh.push(transfer),
+            }
         }
-        metrics::counter!(names::TRANSFERS_TOTAL, "outcome" => "sent").increment(1);
-        let record = Arc::new(transfer);
-        self.commit_waking(life, writes, true, reply, record.clone());
-        self.transfers
-            .remember(record.id, record, life.commits_submitted(), life.commits_settled());
+        if fresh.is_empty() {
+            return life.answer_after_durable(reply, Ok(answered));
+        }
+        if self.spend.blocked {
+            let _ = reply.send(Err(WalletError::Rejected(WalletRejection::SpendBlocked)));
+            return;
+        }
+        let now = self.clock.now_s();
+        let mut writes = WriteSet::default();
+        if let Err(fault) = self.sweep(life, now, &mut writes) {
+            return self.fault(life, reply, &fault);
+        }
+        let refused = |life: &mut Life<Self>, writes: WriteSet, reply: Reply<Vec<Arc<TransferRecord>>>, error| {
+            metrics::counter!(names::TRANSFERS_TOTAL, "outcome" => "refused").increment(1);
+            life.commit_then_answer(writes, reply, Err(error));
+        };
+        let total = fresh
+            .iter()
+            .try_fold(Decimal::ZERO, |sum, transfer| sum.checked_add(transfer.amount));
+        let covered = total.is_some_and(|total| {
+            self.wallet
+                .spendable_within(now, total, crate::domain::wallet::SpendScope::Unconditional)
+                >= total
+        });
+        if !covered {
+            return refused(
+                life,
+                writes,
+                reply,
+                WalletError::Rejected(WalletRejection::InsufficientFunds),
+            );
+        }
+        if !self.limits.rules.is_empty() {
+            let mut usage = self.wallet.limit_usage().clone();
+            for transfer in &fresh {
+                let moves = crate::domain::wallet::Moves {
+                    debit: transfer.amount,
+                    transfer: transfer.amount,
+                    ..Default::default()
+                };
+                if let Err(hit) = self.limits.admits(&usage, now, &moves) {
+                    return refused(life, writes, reply, WalletError::LimitReached(hit));
+                }
+                usage.record(now, &moves);
+            }
+        }
+        let mut sent = Vec::with_capacity(fresh.len());
+        for mut transfer in fresh {
+            if let Err(error) = self.send_transfer(life, &mut writes, &mut transfer, now) {
+                // Checked above, so not expected: whatever was applied in memory goes.
+                life.set_faulted();
+                let _ = reply.send(Err(match error {
+                    CommandError::Rejected(rejection) => WalletError::Rejected(rejection),
+                    CommandError::Fault(_) => WalletError::Internal,
+                }));
+                return;
+            }
+            sent.push(Arc::new(transfer));
+        }
+        metrics::counter!(names::TRANSFERS_TOTAL, "outcome" => "sent").increment(sent.len() as u64);
+        answered.extend(sent.iter().cloned());
+        self.commit_waking(life, writes, true, reply, answered);
+        for record in sent {
+            self.transfers
+                .remember(record.id, record, life.commits_submitted(), life.commits_settled());
+        }
     }
 
     /// Applies messages from the outbox in order, each once: their effects and the marks

@@ -107,6 +107,14 @@ uuid_id!(
     /// A top-up: money paid in through a payment gateway (its intent, then its credit).
     TopUpId
 );
+uuid_id!(
+    /// A pass plan: the terms gift and top-up passes are issued under.
+    PassPlanId
+);
+uuid_id!(
+    /// A gift or top-up pass.
+    PassId
+);
 
 /// Live or test data (D10): decided by the API key, never by the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -13,6 +13,7 @@ pub mod money;
 pub mod offer;
 pub mod organisation;
 pub mod otp;
+pub mod pass;
 pub mod payment;
 pub mod purchase;
 pub mod purchase_return;

@@ -2,7 +2,7 @@
 //! handlers' annotations. Our own additions are tagged "Engine additions".
 
 use super::backoffice::{
-    api_keys, commerce_pools, contacts, offers, organisations, purchases, schemes, users, wallets,
+    api_keys, commerce_pools, contacts, offers, organisations, passes, purchases, schemes, users, wallets,
 };
 use super::errors::ErrorBody;
 use super::self_service;
@@ -186,6 +186,13 @@ pub struct ApiDoc;
     commerce_pools::list_pools,
     commerce_pools::get_pool,
     commerce_pools::update_pool,
+    passes::create_plan,
+    passes::list_plans,
+    passes::get_plan,
+    passes::update_plan,
+    passes::issue_pass,
+    passes::find_passes,
+    passes::redeem_pass,
     schemes::create_scheme,
     schemes::list_schemes,
     schemes::get_scheme,
@@ -252,6 +259,8 @@ struct BackofficeApi;
     self_service::payment_methods::update_payment_method,
     self_service::payment_methods::delete_payment_method,
     self_service::topups::create_top_up,
+    self_service::passes::list_pass_plans,
+    self_service::passes::redeem_pass,
     self_service::schemes::sign_up_or_out,
     self_service::schemes::contact_rewards,
     self_service::schemes::verify_sign_up,

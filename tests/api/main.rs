@@ -28,6 +28,7 @@ mod offers;
 mod organisations;
 mod otp;
 mod otp_privacy;
+mod passes;
 mod pools;
 mod receiver;
 mod reclaim;

@@ -179,7 +179,9 @@ impl Entity for BudgetEntity {
                     match message.body {
                         MessageBody::BudgetSettle { purchase, used } => self.state.settle(purchase, used),
                         MessageBody::BudgetRefund { amount, .. } => self.state.refund(amount),
-                        MessageBody::TransferCredit { .. } | MessageBody::TransferReturn { .. } => {
+                        MessageBody::TransferCredit { .. }
+                        | MessageBody::TransferReturn { .. }
+                        | MessageBody::PassCredit { .. } => {
                             tracing::error!(message = %message.id, %offer, "a wallet's message reached an offer's budget; skipped");
                         }
                     }

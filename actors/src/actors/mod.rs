@@ -7,6 +7,7 @@ pub mod claims;
 pub mod contact;
 pub mod kit;
 pub mod outbox;
+pub mod pass;
 mod recent;
 pub mod registry;
 pub mod wallet;

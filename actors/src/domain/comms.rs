@@ -29,6 +29,8 @@ pub enum MessageKind {
     PasswordReset,
     /// A code to sign up to a closed-loop reward scheme.
     SchemeSignUp,
+    /// A pass's code (and PIN) sent to its recipient (appended).
+    Pass,
 }
 
 impl MessageKind {
@@ -38,6 +40,7 @@ impl MessageKind {
             MessageKind::EmailVerification => "EMAIL_VERIFICATION",
             MessageKind::PasswordReset => "PASSWORD_RESET",
             MessageKind::SchemeSignUp => "SCHEME_SIGN_UP",
+            MessageKind::Pass => "PASS",
         }
     }
 }

@@ -339,6 +339,8 @@ pub struct Redemption {
     pub contact: super::ids::ContactId,
     pub wallet: super::ids::WalletId,
     pub at: i64,
+    /// Where it was redeemed (the business when not said).
+    pub place: super::ids::OrganisationId,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

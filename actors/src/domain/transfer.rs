@@ -68,6 +68,15 @@ pub enum MessageBody {
         #[serde(with = "crate::domain::money::exact_decimal")]
         amount: Decimal,
     },
+    /// Credit a redeemed pass's value (the pass was marked redeemed in the same commit as
+    /// this message; appended).
+    PassCredit {
+        pass: crate::domain::ids::PassId,
+        currency: Currency,
+        #[serde(with = "crate::domain::money::exact_decimal")]
+        amount: Decimal,
+        pocket: crate::domain::wallet::Pocket,
+    },
 }
 
 /// Why a destination gave a transfer back.
@@ -98,6 +107,11 @@ impl ActorMessage {
     /// The id of a transfer's credit: one per transfer, whoever sends it and however often.
     pub fn credit_id(transfer: TransferId) -> MessageId {
         MessageId(uuid::Uuid::new_v5(&transfer.0, b"credit"))
+    }
+
+    /// The id of a pass's credit: one per pass, so it is applied once.
+    pub fn pass_credit_id(pass: crate::domain::ids::PassId) -> MessageId {
+        MessageId(uuid::Uuid::new_v5(&pass.0, b"pass-credit"))
     }
 
     /// The id of a purchase's settlement with an offer's budget: one per (purchase, offer).

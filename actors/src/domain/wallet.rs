@@ -99,6 +99,8 @@ pub enum EntryKind {
     HoldRelease,
     /// Credit: a new open lot paid in through a payment gateway (appended).
     TopUp,
+    /// Credit: a new lot (open or commerce, as its plan says) from a redeemed pass (appended).
+    PassRedemption,
 }
 
 impl EntryKind {
@@ -110,6 +112,7 @@ impl EntryKind {
                 | EntryKind::TransferIn
                 | EntryKind::HoldRelease
                 | EntryKind::TopUp
+                | EntryKind::PassRedemption
         )
     }
 
@@ -126,6 +129,7 @@ impl EntryKind {
             EntryKind::Hold => "HOLD",
             EntryKind::HoldRelease => "HOLD_RELEASE",
             EntryKind::TopUp => "TOP_UP",
+            EntryKind::PassRedemption => "PASS_REDEMPTION",
         }
     }
 }
@@ -188,6 +192,8 @@ pub enum Cause {
     },
     /// Money paid in through a payment gateway (appended).
     TopUp(super::ids::TopUpId),
+    /// A pass redeemed into the wallet (appended).
+    PassRedeemed(super::ids::PassId),
 }
 
 impl Cause {
@@ -212,6 +218,7 @@ impl Cause {
             Cause::HoldReleased(_) => "Hold released",
             Cause::HoldCaptured { .. } => "Hold used by its purchase",
             Cause::TopUp(_) => "Top-up",
+            Cause::PassRedeemed(_) => "Pass redeemed",
         }
     }
 
@@ -553,7 +560,7 @@ impl Wallet {
         let add = |a: Decimal, b: Decimal| a.checked_add(b).ok_or_else(overflow);
         let sub = |a: Decimal, b: Decimal| a.checked_sub(b).ok_or_else(overflow);
         match entry.kind {
-            EntryKind::Award | EntryKind::TransferIn | EntryKind::TopUp => {
+            EntryKind::Award | EntryKind::TransferIn | EntryKind::TopUp | EntryKind::PassRedemption => {
                 lot.amount = add(lot.amount, entry.amount)?;
                 lot.remaining = add(lot.remaining, entry.amount)?;
             }

@@ -281,6 +281,11 @@ impl Engine {
                     ));
                     outcome.done.push(message.seq);
                 }
+                MessageBody::PassCredit { pass, amount, .. } => {
+                    metrics::counter!(names::ACTOR_MESSAGES_TOTAL, "outcome" => "parked").increment(1);
+                    tracing::error!(%pass, %amount, %wallet, "a redeemed pass's wallet no longer exists; the message stays in the outbox");
+                    return false;
+                }
                 MessageBody::TransferReturn { transfer, amount, .. } => {
                     metrics::counter!(names::ACTOR_MESSAGES_TOTAL, "outcome" => "parked").increment(1);
                     tracing::error!(%transfer, %amount, %wallet, "a returned transfer's origin wallet no longer exists; the message stays in the outbox");

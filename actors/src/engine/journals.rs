@@ -242,6 +242,7 @@ impl Engine {
                 }
                 Cause::TransferReceived(_) => add(&mut totals.received, sum_of(EntryKind::TransferIn)),
                 Cause::TopUp(_) => add(&mut totals.top_ups, sum_of(EntryKind::TopUp)),
+                Cause::PassRedeemed(_) => add(&mut totals.top_ups, sum_of(EntryKind::PassRedemption)),
                 _ => {}
             }
             true

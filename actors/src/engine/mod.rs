@@ -10,6 +10,7 @@ use crate::actors::claims::{ClaimGuard, Claims};
 use crate::actors::contact::ContactEntity;
 use crate::actors::kit::Kind;
 use crate::actors::outbox::Outbox;
+use crate::actors::pass::{PassDeps, PassEntity};
 use crate::actors::wallet::{WalletDeps, WalletEntity, WalletView};
 use crate::clock::Clock;
 use crate::domain::contact::Phone;
@@ -51,6 +52,8 @@ pub use contact_tokens::NewContactToken;
 pub use offers::{NewOffer, OfferEntry, OfferFilter};
 mod estimates;
 mod organisations;
+mod passes;
+pub use passes::{IssuedPass, NewPass, NewPassPlan, PassCode};
 mod payments;
 pub use estimates::EstimateOptions;
 pub use payments::{NewPaymentMethod, PaymentMethodChange, TopUpRequest};
@@ -179,6 +182,10 @@ struct Inner {
     wallets: Kind<WalletEntity>,
     contacts: Kind<ContactEntity>,
     budgets: Kind<BudgetEntity>,
+    passes: Kind<PassEntity>,
+    /// Serialises pass-plan changes and issuing (a plan's count, a code's uniqueness).
+    pass_writes: tokio::sync::Mutex<()>,
+    pass_failures: passes::PassFailures,
     arbiters: Mutex<Vec<Arbiter>>,
     claims: Arc<Claims>,
     /// Offers per tenant, replaced whole by offer writes (under `offer_writes`).
@@ -247,8 +254,17 @@ impl Engine {
                 clock: clock.clone(),
                 balance_max: settings.money.wallet_balance_max,
                 replayed: Arc::new(std::sync::atomic::AtomicU64::new(0)),
-                outbox,
+                outbox: outbox.clone(),
                 history_window_s,
+            },
+        );
+        let passes = Kind::new(
+            handles.clone(),
+            store.clone(),
+            settings.actors,
+            PassDeps {
+                clock: clock.clone(),
+                outbox,
             },
         );
         let contacts = Kind::new(handles.clone(), store.clone(), settings.actors, ());
@@ -265,6 +281,9 @@ impl Engine {
                 wallets,
                 contacts,
                 budgets,
+                passes,
+                pass_writes: tokio::sync::Mutex::new(()),
+                pass_failures: Default::default(),
                 arbiters: Mutex::new(arbiters),
                 claims: Arc::new(Claims::default()),
                 offers: RwLock::new(HashMap::new()),
@@ -360,6 +379,7 @@ impl Engine {
         let mut waits = self.inner.wallets.shut_down();
         waits.extend(self.inner.contacts.shut_down());
         waits.extend(self.inner.budgets.shut_down());
+        waits.extend(self.inner.passes.shut_down());
         for done in waits {
             let _ = done.await;
         }

@@ -55,6 +55,8 @@ pub enum Origin {
     TopUp {
         record: Arc<crate::domain::payment::TopUpRecord>,
     },
+    /// A pass redeemed into the wallet.
+    Pass { pass: Arc<crate::domain::pass::Pass> },
     /// A shortfall settlement: no one event to name.
     Other,
 }
@@ -210,6 +212,10 @@ impl Engine {
                 Origin::Expiry { pool }
             }
             Cause::Hold { estimate, .. } | Cause::HoldReleased(estimate) => Origin::Hold { estimate: *estimate },
+            Cause::PassRedeemed(id) => match store.pass(tenant, *id)? {
+                Some(pass) => Origin::Pass { pass: Arc::new(pass) },
+                None => Origin::Other,
+            },
             Cause::TopUp(id) => match store.top_up(tenant, *id)? {
                 Some(record) => Origin::TopUp {
                     record: Arc::new(record),

@@ -46,6 +46,9 @@
 //! | `y`    | tenant, wallet id              | PaymentMethods: the contact's payment methods |
 //! | `g`    | tenant, top-up id              | TopUpRecord: a top-up and where it stands |
 //! | `q`    | created (BE, sign-flipped), tenant, top-up id | PendingTopUp: a top-up not settled yet (the reconciler's index) |
+//! | `o`    | tenant, pass plan id           | PassPlan            |
+//! | `z`    | tenant, pass id                | Pass: its state, value, hashed code and PIN |
+//! | `7`    | tenant, SHA-1 of the code (hex) | PassId: the pass a code names |
 //! | `v`    | tenant, purchase id            | UnclaimedPurchase: posted without a contact, to be claimed |
 //! | `e`    | tenant, estimate id            | EstimateRecord: a purchase estimate |
 //! | `s`    | sha256(tenant, sign-up code)   | SignUpCode: a closed-loop scheme's one-time code |
@@ -55,8 +58,8 @@
 
 use crate::domain::access::Subject;
 use crate::domain::ids::{
-    ApiKeyId, CommercePoolId, ContactCode, ContactId, MessageId, OfferId, OrganisationId, PurchaseId, SchemeId, TapId,
-    Tenant, TokenId, TopUpId, TransferId, UserId, WalletCode, WalletId,
+    ApiKeyId, CommercePoolId, ContactCode, ContactId, MessageId, OfferId, OrganisationId, PassId, PassPlanId,
+    PurchaseId, SchemeId, TapId, Tenant, TokenId, TopUpId, TransferId, UserId, WalletCode, WalletId,
 };
 
 pub const CONTACT: u8 = b'C';
@@ -106,6 +109,10 @@ pub const WALLET_LIMITS: u8 = b'w';
 pub const PAYMENT_METHODS: u8 = b'y';
 pub const TOP_UP: u8 = b'g';
 pub const PENDING_TOP_UP: u8 = b'q';
+pub const PASS_PLAN: u8 = b'o';
+pub const PASS: u8 = b'z';
+pub const PASS_CODE: u8 = b'7';
+
 pub const COMMERCE_POOL: u8 = b'p';
 pub const META: u8 = b'M';
 pub const DERIVED_LSN: u8 = b'L';
@@ -156,6 +163,22 @@ pub fn payment_methods(tenant: &Tenant, wallet: WalletId) -> Vec<u8> {
 
 pub fn top_up(tenant: &Tenant, id: TopUpId) -> Vec<u8> {
     tenant_key(TOP_UP, tenant, id.as_bytes())
+}
+
+pub fn pass_plans(tenant: &Tenant) -> Vec<u8> {
+    tenant_key(PASS_PLAN, tenant, &[])
+}
+
+pub fn pass_plan(tenant: &Tenant, id: PassPlanId) -> Vec<u8> {
+    tenant_key(PASS_PLAN, tenant, id.as_bytes())
+}
+
+pub fn pass(tenant: &Tenant, id: PassId) -> Vec<u8> {
+    tenant_key(PASS, tenant, id.as_bytes())
+}
+
+pub fn pass_code(tenant: &Tenant, code_hash: &str) -> Vec<u8> {
+    tenant_key(PASS_CODE, tenant, code_hash.as_bytes())
 }
 
 pub fn pending_top_ups() -> Vec<u8> {

@@ -98,7 +98,7 @@ impl Family {
             | WALLET_LIMITS | PAYMENT_METHODS | TOP_UP | PENDING_TOP_UP => Family::Purchases,
             CONTACT | CONTACT_CODE | WALLET_CODE | CONTACT_IDENTITY | CONTACT_PREFERENCES | CONTACT_DETAILS
             | CONTACT_IDENTITIES | MEMBERSHIP | SCHEME_MEMBERSHIP | CONTACT_TOKEN | TOKEN_CODE => Family::Contacts,
-            OFFER | SCHEME | BUDGET | SIGN_UP_CODE | COMMERCE_POOL => Family::Offers,
+            OFFER | SCHEME | BUDGET | SIGN_UP_CODE | COMMERCE_POOL | PASS_PLAN | PASS | PASS_CODE => Family::Offers,
             ORGANISATION | ORGANISATION_CHILD | API_KEY | API_KEY_ID | ORGANISATION_API_KEY | TAP => {
                 Family::Organisations
             }
@@ -338,6 +338,9 @@ mod tests {
             PAYMENT_METHODS,
             TOP_UP,
             PENDING_TOP_UP,
+            PASS_PLAN,
+            PASS,
+            PASS_CODE,
             COMMERCE_POOL,
             BUDGET,
             CONTACT_TOKEN,

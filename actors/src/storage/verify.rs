@@ -254,7 +254,12 @@ impl Store {
                     ) => {
                         waiting.insert((tenant, transfer));
                     }
-                    (MessageBody::BudgetSettle { .. } | MessageBody::BudgetRefund { .. }, _) => {}
+                    (
+                        MessageBody::BudgetSettle { .. }
+                        | MessageBody::BudgetRefund { .. }
+                        | MessageBody::PassCredit { .. },
+                        _,
+                    ) => {}
                 }
             }
         }

@@ -6,6 +6,7 @@ pub mod commerce_pools;
 pub mod contacts;
 pub mod offers;
 pub mod organisations;
+pub mod passes;
 pub mod purchases;
 pub mod schemes;
 pub mod users;
@@ -47,6 +48,13 @@ pub fn scope(bulk_body_bytes_max: usize) -> actix_web::Scope {
         .service(commerce_pools::list_pools)
         .service(commerce_pools::get_pool)
         .service(commerce_pools::update_pool)
+        .service(passes::create_plan)
+        .service(passes::list_plans)
+        .service(passes::get_plan)
+        .service(passes::update_plan)
+        .service(passes::redeem_pass)
+        .service(passes::issue_pass)
+        .service(passes::find_passes)
         .service(schemes::create_scheme)
         .service(schemes::list_schemes)
         .service(schemes::get_scheme)

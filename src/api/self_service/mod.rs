@@ -6,6 +6,7 @@
 pub mod contacts;
 pub mod offers;
 pub mod organisations;
+pub mod passes;
 pub mod payment_methods;
 pub mod purchases;
 pub mod schemes;
@@ -57,6 +58,8 @@ pub fn scope() -> actix_web::Scope {
         .service(payment_methods::update_payment_method)
         .service(payment_methods::delete_payment_method)
         .service(topups::create_top_up)
+        .service(passes::list_pass_plans)
+        .service(passes::redeem_pass)
         .service(contacts::update_contact)
         .service(contacts::unregister_contact)
         .service(organisations::sign_up_or_off)

@@ -328,6 +328,20 @@ fn transaction_view(line: JournalLine, origin: Origin, currency: Currency) -> Tr
                 date: record.settled_on.unwrap_or(record.created_on),
             });
         }
+        Origin::Pass { pass } => {
+            view.financial_event = Some(FinancialEventView {
+                id: pass.id.to_string(),
+                event_type: "PASS_REDEMPTION",
+                reference_number: format!("****{}", pass.code_last4),
+                life_cycle_state: "POSTED",
+                notes: None,
+                amount: exact(pass.value),
+                date: pass
+                    .redemption
+                    .as_ref()
+                    .map_or(pass.updated_on, |redemption| redemption.at),
+            });
+        }
         Origin::Other => {}
     }
     view

@@ -338,6 +338,25 @@ impl WalletEntity {
                 }
                 Ok(false)
             }
+            MessageBody::PassCredit {
+                pass,
+                currency,
+                amount,
+                pocket,
+            } => {
+                if currency != self.wallet.header.currency {
+                    return Err(WalletFault(format!("pass {pass} credits {currency}")));
+                }
+                // The pass is redeemed already: its value lands whatever the balance bound.
+                match self.wallet.redeem_pass(now, pass, amount, pocket) {
+                    Ok(event) => self.add_events(life, writes, &[event]),
+                    Err(CommandError::Rejected(rejection)) => {
+                        return Err(WalletFault(format!("a pass credit refused: {rejection:?}")));
+                    }
+                    Err(CommandError::Fault(fault)) => return Err(fault),
+                }
+                Ok(false)
+            }
             MessageBody::BudgetSettle { .. } | MessageBody::BudgetRefund { .. } => Err(WalletFault(format!(
                 "message {} is for an offer's budget, not a wallet",
                 message.id

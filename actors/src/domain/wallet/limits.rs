@@ -355,6 +355,7 @@ impl Moves {
                     add(&mut moves.top_up, entry.amount);
                     add(&mut moves.credit, entry.amount);
                 }
+                EntryKind::PassRedemption => add(&mut moves.credit, entry.amount),
                 _ => {}
             }
         }

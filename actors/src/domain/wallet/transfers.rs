@@ -57,11 +57,42 @@ impl Wallet {
         self.credit_open(now, Cause::TopUp(id), EntryKind::TopUp, amount, balance_max)
     }
 
+    /// A redeemed pass's credit: a new lot in `pocket` (settling any shortfall first), past
+    /// any balance bound (the pass is redeemed already).
+    pub fn redeem_pass(
+        &mut self,
+        now: i64,
+        pass: crate::domain::ids::PassId,
+        amount: Decimal,
+        pocket: Pocket,
+    ) -> Result<WalletEvent, CommandError> {
+        self.credit_lot(
+            now,
+            Cause::PassRedeemed(pass),
+            EntryKind::PassRedemption,
+            pocket,
+            amount,
+            Decimal::MAX,
+        )
+    }
+
     fn credit_open(
         &mut self,
         now: i64,
         cause: Cause,
         kind: EntryKind,
+        amount: Decimal,
+        balance_max: Decimal,
+    ) -> Result<WalletEvent, CommandError> {
+        self.credit_lot(now, cause, kind, Pocket::Open, amount, balance_max)
+    }
+
+    fn credit_lot(
+        &mut self,
+        now: i64,
+        cause: Cause,
+        kind: EntryKind,
+        pocket: Pocket,
         amount: Decimal,
         balance_max: Decimal,
     ) -> Result<WalletEvent, CommandError> {
@@ -79,7 +110,7 @@ impl Wallet {
             lot,
             amount,
             new_lot: Some(NewLot {
-                pocket: Pocket::Open,
+                pocket,
                 expires_at: None,
             }),
             shortfall_change: Decimal::ZERO,

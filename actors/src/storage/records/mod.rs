@@ -9,6 +9,7 @@ mod meta;
 mod offers;
 mod organisations;
 mod outbox;
+mod passes;
 mod payments;
 mod purchases;
 mod schemes;

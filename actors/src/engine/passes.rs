@@ -1,0 +1,361 @@
+//! Pass plans and passes: the back office makes plans and issues electronic passes (the
+//! code and PIN are shown once, and sent to the recipient through the communications
+//! outbox); contacts redeem them, once, through each pass's actor. Wrong codes and PINs are
+//! counted per caller: past `[otp] attempts_max` in `[otp] request_window_s`, 429.
+
+use super::comms::NewMessage;
+use super::{invalid, Engine, EngineError};
+use crate::actors::pass::{PassCommand, PassError};
+use crate::actors::wallet::WalletCommand;
+use crate::domain::comms::{Channel, MessageKind};
+use crate::domain::ids::{ContactId, PassId, PassPlanId, Tenant};
+use crate::domain::money::Currency;
+use crate::domain::pass::{
+    code_hash, generate_pin, pin_hash, CodeFormat, CreditPocket, Pass, PassClassification, PassPlan, PassRecipient,
+    PassState, PassValue, PlanState, Validity,
+};
+use crate::storage::WriteSet;
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A plan to make.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPassPlan {
+    pub name: String,
+    pub classification: PassClassification,
+    pub value: PassValue,
+    /// The business's currency when not given.
+    pub currency: Option<Currency>,
+    pub validity: Validity,
+    pub code_format: CodeFormat,
+    pub credit: CreditPocket,
+    pub active: bool,
+}
+
+/// A pass to issue under a plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPass {
+    pub plan: PassPlanId,
+    /// For a plan of variable value.
+    pub value: Option<Decimal>,
+    pub recipient: Option<PassRecipient>,
+}
+
+/// A pass just issued, with its code and PIN: shown this once.
+#[derive(Debug, Clone)]
+pub struct IssuedPass {
+    pub pass: Pass,
+    pub code: String,
+    pub pin: Option<String>,
+}
+
+/// How a redemption names its pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PassCode {
+    Code(String),
+    /// SHA-1 of the code, hex.
+    Hash(String),
+}
+
+/// Wrong codes and PINs per caller, in a fixed window.
+#[derive(Debug, Default)]
+pub(super) struct PassFailures {
+    by_caller: parking_lot::Mutex<HashMap<String, (u32, i64)>>,
+}
+
+fn refusal(error: PassError) -> EngineError {
+    match error {
+        PassError::NotFound => EngineError::NotFound("pass"),
+        PassError::NotRedeemable(_) | PassError::AlreadyRedeemed => EngineError::Conflict(error.to_string()),
+        PassError::WrongPin => invalid("pin", "is wrong"),
+        PassError::Currency { pass, wallet } => EngineError::CurrencyMismatch { given: pass, wallet },
+        PassError::Storage(message) => EngineError::Storage(message),
+        PassError::Internal | PassError::Retry => EngineError::Internal("pass"),
+    }
+}
+
+impl Engine {
+    pub async fn create_pass_plan(&self, tenant: Tenant, new: NewPassPlan) -> Result<PassPlan, EngineError> {
+        self.check_open()?;
+        let currency = match new.currency {
+            Some(currency) => currency,
+            None => self.organisation(tenant.organisation)?.default_currency,
+        };
+        let now = self.now();
+        let plan = PassPlan {
+            id: PassPlanId::random(),
+            tenant,
+            name: new.name.trim().to_string(),
+            classification: new.classification,
+            value: new.value,
+            currency,
+            validity: new.validity,
+            code_format: new.code_format,
+            credit: new.credit,
+            state: if new.active {
+                PlanState::Active
+            } else {
+                PlanState::Inactive
+            },
+            passes_issued: 0,
+            created_on: now,
+            updated_on: now,
+        };
+        plan.validate(self.inner.settings.money.amount_max)
+            .map_err(|error| invalid(error.parameter, error.message))?;
+        let mut writes = WriteSet::default();
+        writes.pass_plan(&plan);
+        self.inner.store.commit_async(writes).await?;
+        Ok(plan)
+    }
+
+    pub fn pass_plan(&self, tenant: &Tenant, id: PassPlanId) -> Result<PassPlan, EngineError> {
+        self.inner
+            .store
+            .pass_plan(tenant, id)?
+            .ok_or(EngineError::NotFound("pass plan"))
+    }
+
+    /// The tenant's plans, oldest first.
+    pub fn pass_plans(&self, tenant: &Tenant) -> Result<Vec<PassPlan>, EngineError> {
+        let mut plans = self.inner.store.pass_plans(tenant)?;
+        plans.sort_by_key(|plan| (plan.created_on, plan.id));
+        Ok(plans)
+    }
+
+    /// Activates or deactivates a plan (its terms never change once a pass is issued).
+    pub async fn set_pass_plan_state(
+        &self,
+        tenant: Tenant,
+        id: PassPlanId,
+        active: bool,
+    ) -> Result<PassPlan, EngineError> {
+        self.check_open()?;
+        let _writes = self.inner.pass_writes.lock().await;
+        let mut plan = self.pass_plan(&tenant, id)?;
+        plan.state = if active { PlanState::Active } else { PlanState::Inactive };
+        plan.updated_on = self.now();
+        let mut writes = WriteSet::default();
+        writes.pass_plan(&plan);
+        self.inner.store.commit_async(writes).await?;
+        Ok(plan)
+    }
+
+    /// Issues an electronic pass under an active plan: a new code (unique in the business)
+    /// and PIN, kept hashed; the recipient is sent them in the same commit.
+    pub async fn issue_pass(&self, tenant: Tenant, new: NewPass) -> Result<IssuedPass, EngineError> {
+        self.check_open()?;
+        if let Some(recipient) = &new.recipient {
+            if recipient.to.trim().is_empty()
+                || recipient.to.chars().count() > 200
+                || recipient.to.chars().any(char::is_control)
+            {
+                return Err(invalid(
+                    "recipient.medium_value",
+                    "must be 1 to 200 printable characters",
+                ));
+            }
+        }
+        let _writes = self.inner.pass_writes.lock().await;
+        let mut plan = self.pass_plan(&tenant, new.plan)?;
+        if plan.state != PlanState::Active {
+            return Err(EngineError::Conflict("pass_plan: the plan is not active".into()));
+        }
+        let value = plan
+            .value_of(new.value)
+            .map_err(|error| invalid(error.parameter, error.message))?;
+        // A fresh code; a clash with an existing one (unlikely at 8+ random characters) draws
+        // again.
+        let mut code = plan.code_format.generate();
+        for _ in 0..8 {
+            if self.inner.store.pass_by_code(&tenant, &code_hash(&code))?.is_none() {
+                break;
+            }
+            code = plan.code_format.generate();
+        }
+        if self.inner.store.pass_by_code(&tenant, &code_hash(&code))?.is_some() {
+            return Err(EngineError::Conflict(
+                "code_format: the plan's codes are too few to draw a new one".into(),
+            ));
+        }
+        let now = self.now();
+        let id = PassId::random();
+        let pin = plan.code_format.pin_required.then(generate_pin);
+        let pass = Pass {
+            id,
+            tenant,
+            plan: plan.id,
+            classification: plan.classification,
+            code_hash: code_hash(&code),
+            code_last4: code
+                .chars()
+                .rev()
+                .take(4)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect(),
+            pin_hash: pin.as_deref().map(|pin| pin_hash(id, pin)),
+            value,
+            currency: plan.currency,
+            credit: plan.credit,
+            state: PassState::Active,
+            expires_at: plan.validity.expires_at(now),
+            recipient: new.recipient.clone(),
+            redemption: None,
+            created_on: now,
+            updated_on: now,
+        };
+        plan.passes_issued += 1;
+        plan.updated_on = now;
+        let mut writes = WriteSet::default();
+        writes.pass(&pass);
+        writes.pass_code(&pass);
+        writes.pass_plan(&plan);
+        if let Some(recipient) = &new.recipient {
+            let business = self.organisation(tenant.organisation)?;
+            let pin_line = pin
+                .as_deref()
+                .map_or(String::new(), |pin| format!(" Its PIN is {pin}."));
+            self.enqueue_message(
+                &mut writes,
+                &tenant,
+                ContactId(uuid::Uuid::nil()),
+                NewMessage {
+                    kind: MessageKind::Pass,
+                    channel: if recipient.email { Channel::Email } else { Channel::Sms },
+                    to: recipient.to.clone(),
+                    country_code: None,
+                    subject: format!("Your {} pass from {}", plan.name, business.name),
+                    body: format!(
+                        "You have a {} pass worth {} {}: {code}.{pin_line}",
+                        plan.name,
+                        value,
+                        plan.currency.code()
+                    ),
+                },
+            )?;
+        }
+        self.inner.store.commit_async(writes).await?;
+        self.outbox_committed();
+        Ok(IssuedPass { pass, code, pin })
+    }
+
+    /// The pass a code (or its SHA-1) names.
+    pub fn pass_by_code(&self, tenant: &Tenant, code: &PassCode) -> Result<Pass, EngineError> {
+        let hash = match code {
+            PassCode::Code(code) => code_hash(code),
+            PassCode::Hash(hash) => {
+                let hash = hash.trim().to_ascii_lowercase();
+                if hash.len() != 40 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(invalid("code_hash", "must be the SHA-1 of the code, 40 hex digits"));
+                }
+                hash
+            }
+        };
+        let id = self
+            .inner
+            .store
+            .pass_by_code(tenant, &hash)?
+            .ok_or(EngineError::NotFound("pass"))?;
+        self.inner.store.pass(tenant, id)?.ok_or(EngineError::NotFound("pass"))
+    }
+
+    /// Redeems a pass into contact `contact`'s wallet, once. `caller` is who asks (a
+    /// contact, a key, an address): its wrong codes and PINs are counted.
+    pub async fn redeem_pass(
+        &self,
+        tenant: Tenant,
+        caller: &str,
+        code: PassCode,
+        pin: Option<String>,
+        contact: ContactId,
+        place: Option<crate::domain::ids::OrganisationId>,
+    ) -> Result<Arc<Pass>, EngineError> {
+        self.check_open()?;
+        let place = match place {
+            None => tenant.organisation,
+            Some(id) => {
+                self.organisation_for(tenant.organisation, id)
+                    .map_err(|_| invalid("organisation.id", "is not in this business's network"))?;
+                id
+            }
+        };
+        if let Some(pin) = &pin {
+            if pin.is_empty() || pin.len() > 32 || pin.chars().any(char::is_control) {
+                return Err(invalid("pin", "must be 1 to 32 printable characters"));
+            }
+        }
+        let caller = format!("{}:{}:{caller}", tenant.organisation, tenant.mode.code());
+        self.check_pass_failures(&caller)?;
+        let pass = match self.pass_by_code(&tenant, &code) {
+            Err(EngineError::NotFound(what)) => {
+                self.count_pass_failure(&caller);
+                return Err(EngineError::NotFound(what));
+            }
+            other => other?,
+        };
+        let route = self.contact_route(&tenant, &super::ContactRef::Id(contact))?;
+        let header = self
+            .ask_wallet((tenant, route.wallet_id), |reply| WalletCommand::Header { reply })
+            .await?;
+        let answer = self
+            .inner
+            .passes
+            .ask(&(tenant, pass.id), |reply| PassCommand::Redeem {
+                contact,
+                wallet: route.wallet_id,
+                currency: header.currency,
+                pin: pin.clone(),
+                place,
+                reply,
+            })
+            .await;
+        match answer {
+            Ok(pass) => Ok(pass),
+            Err(crate::actors::kit::AskError::Refused(PassError::WrongPin)) => {
+                self.count_pass_failure(&caller);
+                Err(refusal(PassError::WrongPin))
+            }
+            Err(crate::actors::kit::AskError::Refused(error)) => Err(refusal(error)),
+            Err(crate::actors::kit::AskError::NotFound) => Err(EngineError::NotFound("pass")),
+            Err(crate::actors::kit::AskError::Busy) => Err(EngineError::Busy("pass")),
+            Err(crate::actors::kit::AskError::Store(error)) => Err(error.into()),
+        }
+    }
+
+    /// 429 while the caller is past its wrong codes and PINs for the window.
+    fn check_pass_failures(&self, caller: &str) -> Result<(), EngineError> {
+        let settings = &self.inner.settings.otp;
+        let window = i64::try_from(settings.request_window_s).unwrap_or(i64::MAX);
+        let now = self.now();
+        let failures = self.inner.pass_failures.by_caller.lock();
+        if let Some((count, since)) = failures.get(caller) {
+            let ends = since.saturating_add(window);
+            if *count >= settings.attempts_max && now < ends {
+                metrics::counter!(crate::metrics_names::RATE_LIMITED_TOTAL, "what" => "pass_redemption").increment(1);
+                return Err(EngineError::RateLimited {
+                    what: "caller",
+                    retry_after_s: u64::try_from(ends - now).unwrap_or(1).max(1),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn count_pass_failure(&self, caller: &str) {
+        let window = i64::try_from(self.inner.settings.otp.request_window_s).unwrap_or(i64::MAX);
+        let now = self.now();
+        let mut failures = self.inner.pass_failures.by_caller.lock();
+        // Callers whose window ended are forgotten once the map grows.
+        if failures.len() > 100_000 {
+            failures.retain(|_, (_, since)| now < since.saturating_add(window));
+        }
+        let entry = failures.entry(caller.to_string()).or_insert((0, now));
+        if now >= entry.1.saturating_add(window) {
+            *entry = (0, now);
+        }
+        entry.0 = entry.0.saturating_add(1);
+    }
+}

@@ -193,6 +193,7 @@ pub struct ApiDoc;
     passes::issue_pass,
     passes::find_passes,
     passes::redeem_pass,
+    passes::update_pass,
     schemes::create_scheme,
     schemes::list_schemes,
     schemes::get_scheme,

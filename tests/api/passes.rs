@@ -341,3 +341,69 @@ async fn a_redemption_is_credited_once_across_a_crash() {
     let found = app.get(&format!("/backoffice/v2/passes?pass_code={code}")).await;
     assert_eq!(found.body["content"][0]["state"], "REDEEMED");
 }
+
+#[tokio::test]
+async fn the_back_office_changes_a_pass_as_its_state_table_allows() {
+    let app = spawn_app().await;
+    let plan_id = plan(&app, gift_plan(json!({}))).await;
+    let (pass_id, code, _) = issue(&app, &plan_id).await;
+    let path = format!("/backoffice/v2/passes/{pass_id}");
+    let changed = app
+        .put(
+            &path,
+            &json!({"value": 40, "pin": "9876", "expiration_date": START_S + 10 * DAY_S}),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    assert_eq!(changed.body["value"].to_string(), "40.00");
+    assert_eq!(changed.body["expiration_date"], START_S + 10 * DAY_S);
+    // Activating an active pass is not in the table.
+    assert_eq!(app.put(&path, &json!({"state": "ACTIVE"})).await.status, 409);
+    let (contact, token) = registered_contact(&app, "kim@example.com", "kim-password-1").await;
+    assert_eq!(
+        redeem(&app, &token, json!({"code": code, "pin": "9876"})).await.status,
+        200
+    );
+    actor_outbox_drained(&app).await;
+    let wallet = wallet_of(&app, &contact).await;
+    assert_eq!(app.wallet(&wallet).await["total_balance"].to_string(), "40.00");
+    // A redeemed pass changes no more, and cannot be cancelled.
+    for body in [
+        json!({"value": 50}),
+        json!({"state": "CANCELLED"}),
+        json!({"pin": "1111"}),
+    ] {
+        let refused = app.put(&path, &body).await;
+        assert_eq!(refused.status, 409, "{body}: {}", refused.body);
+    }
+    // A cancelled pass is not redeemed.
+    let (second_id, second_code, second_pin) = issue(&app, &plan_id).await;
+    let cancelled = app
+        .put(
+            &format!("/backoffice/v2/passes/{second_id}"),
+            &json!({"state": "CANCELLED"}),
+        )
+        .await;
+    assert_eq!(cancelled.body["state"], "CANCELLED", "{}", cancelled.body);
+    let refused = redeem(&app, &token, json!({"code": second_code, "pin": second_pin})).await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    for (why, body) in [
+        ("a zero value", json!({"value": 0})),
+        ("an over-precise value", json!({"value": 1.001})),
+        ("a short PIN", json!({"pin": "12"})),
+        ("a PIN of letters", json!({"pin": "abcd"})),
+        ("an unknown state", json!({"state": "LOST"})),
+        ("a date as text", json!({"expiration_date": "soon"})),
+        ("an unknown field", json!({"colour": "red"})),
+    ] {
+        let refused = app.put(&format!("/backoffice/v2/passes/{second_id}"), &body).await;
+        assert_eq!(refused.status, 400, "{why}: {}", refused.body);
+    }
+    let unknown = app
+        .put(
+            "/backoffice/v2/passes/00000000-0000-4000-8000-000000000001",
+            &json!({"value": 5}),
+        )
+        .await;
+    assert_eq!(unknown.status, 404);
+}

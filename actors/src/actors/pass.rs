@@ -27,6 +27,8 @@ pub enum PassError {
     AlreadyRedeemed,
     #[error("the PIN is wrong")]
     WrongPin,
+    #[error("the pass is {}: it cannot be {}", .0.code(), .1)]
+    NotAllowed(PassState, &'static str),
     #[error("the pass is in {pass}; the wallet holds {wallet}")]
     Currency { pass: Currency, wallet: Currency },
     #[error("{0}")]
@@ -73,6 +75,23 @@ pub enum PassCommand {
     },
     /// The pass as it stands (expired first if its time is past).
     Read { reply: Reply<Arc<Pass>> },
+    /// The back office changes the pass: a move of the state table (activate, cancel), or,
+    /// while it is not redeemed, its value, expiry or PIN. All or nothing.
+    Update {
+        change: PassChange,
+        reply: Reply<Arc<Pass>>,
+    },
+}
+
+/// A change to one pass (`None` leaves a field).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PassChange {
+    pub action: Option<PassAction>,
+    pub value: Option<rust_decimal::Decimal>,
+    /// A new last instant it may be redeemed (`Some(None)`: no end).
+    pub expires_at: Option<Option<i64>>,
+    /// A new PIN, as stored (`pin_hash` of the pass id).
+    pub pin_hash: Option<[u8; 32]>,
 }
 
 #[derive(Clone)]
@@ -120,6 +139,50 @@ impl Entity for PassEntity {
         }
         match command {
             PassCommand::Read { reply } => {
+                let pass = Arc::new(pass);
+                self.pass = Some(pass.clone());
+                life.commit_then_reply(writes, reply, pass);
+            }
+            PassCommand::Update { change, reply } => {
+                let before = pass.clone();
+                let open = matches!(pass.state, PassState::Active | PassState::Inactive);
+                let refused = if let Some(action) = change.action {
+                    match transition(pass.state, action) {
+                        Some(next) => {
+                            pass.state = next;
+                            None
+                        }
+                        None => Some(PassError::NotAllowed(
+                            pass.state,
+                            match action {
+                                PassAction::Activate => "activated",
+                                PassAction::Cancel => "cancelled",
+                                PassAction::Expire => "expired",
+                                PassAction::Redeem => "redeemed",
+                            },
+                        )),
+                    }
+                } else if !open && (change.value.is_some() || change.expires_at.is_some() || change.pin_hash.is_some())
+                {
+                    Some(PassError::NotAllowed(pass.state, "changed"))
+                } else {
+                    None
+                };
+                if let Some(error) = refused {
+                    self.pass = Some(Arc::new(before));
+                    return life.commit_then_answer(writes, reply, Err(error));
+                }
+                if let Some(value) = change.value {
+                    pass.value = value;
+                }
+                if let Some(expires_at) = change.expires_at {
+                    pass.expires_at = expires_at;
+                }
+                if let Some(pin_hash) = change.pin_hash {
+                    pass.pin_hash = Some(pin_hash);
+                }
+                pass.updated_on = now;
+                writes.pass(&pass);
                 let pass = Arc::new(pass);
                 self.pass = Some(pass.clone());
                 life.commit_then_reply(writes, reply, pass);
@@ -207,6 +270,6 @@ impl Entity for PassEntity {
 fn refuse(command: PassCommand, error: PassError) {
     match command {
         PassCommand::Redeem { reply, .. } => drop(reply.send(Err(error))),
-        PassCommand::Read { reply } => drop(reply.send(Err(error))),
+        PassCommand::Read { reply } | PassCommand::Update { reply, .. } => drop(reply.send(Err(error))),
     }
 }

@@ -53,7 +53,7 @@ pub use offers::{NewOffer, OfferEntry, OfferFilter};
 mod estimates;
 mod organisations;
 mod passes;
-pub use passes::{IssuedPass, NewPass, NewPassPlan, PassCode};
+pub use passes::{IssuedPass, NewPass, NewPassPlan, PassCode, PassUpdate};
 mod payments;
 pub use estimates::EstimateOptions;
 pub use payments::{NewPaymentMethod, PaymentMethodChange, TopUpRequest};

@@ -50,6 +50,17 @@ pub struct IssuedPass {
     pub pin: Option<String>,
 }
 
+/// A back-office change to one pass (`None` leaves a field).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PassUpdate {
+    /// Activate or Cancel.
+    pub action: Option<crate::domain::pass::PassAction>,
+    pub value: Option<Decimal>,
+    /// A new expiry (`Some(None)`: none).
+    pub expires_at: Option<Option<i64>>,
+    pub pin: Option<String>,
+}
+
 /// How a redemption names its pass.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PassCode {
@@ -67,7 +78,9 @@ pub(super) struct PassFailures {
 fn refusal(error: PassError) -> EngineError {
     match error {
         PassError::NotFound => EngineError::NotFound("pass"),
-        PassError::NotRedeemable(_) | PassError::AlreadyRedeemed => EngineError::Conflict(error.to_string()),
+        PassError::NotRedeemable(_) | PassError::AlreadyRedeemed | PassError::NotAllowed(..) => {
+            EngineError::Conflict(error.to_string())
+        }
         PassError::WrongPin => invalid("pin", "is wrong"),
         PassError::Currency { pass, wallet } => EngineError::CurrencyMismatch { given: pass, wallet },
         PassError::Storage(message) => EngineError::Storage(message),
@@ -240,6 +253,50 @@ impl Engine {
         self.inner.store.commit_async(writes).await?;
         self.outbox_committed();
         Ok(IssuedPass { pass, code, pin })
+    }
+
+    /// Changes one pass (the back office): activate or cancel it, or, while it is not
+    /// redeemed, set its value, expiry or PIN. All or nothing.
+    pub async fn update_pass(&self, tenant: Tenant, id: PassId, update: PassUpdate) -> Result<Pass, EngineError> {
+        self.check_open()?;
+        let current = self
+            .inner
+            .store
+            .pass(&tenant, id)?
+            .ok_or(EngineError::NotFound("pass"))?;
+        if let Some(value) = update.value {
+            crate::domain::money::Amount::parse_at_most(value, current.currency, self.inner.settings.money.amount_max)
+                .map_err(|error| invalid("value", error))?;
+            if value <= Decimal::ZERO {
+                return Err(invalid("value", "must be more than zero"));
+            }
+        }
+        if let Some(pin) = &update.pin {
+            if !(4..=12).contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(invalid("pin", "must be 4 to 12 digits"));
+            }
+        }
+        let change = crate::actors::pass::PassChange {
+            action: update.action,
+            value: update.value,
+            expires_at: update.expires_at,
+            pin_hash: update.pin.as_deref().map(|pin| pin_hash(id, pin)),
+        };
+        let answer = self
+            .inner
+            .passes
+            .ask(&(tenant, id), |reply| PassCommand::Update {
+                change: change.clone(),
+                reply,
+            })
+            .await;
+        match answer {
+            Ok(pass) => Ok((*pass).clone()),
+            Err(crate::actors::kit::AskError::Refused(error)) => Err(refusal(error)),
+            Err(crate::actors::kit::AskError::NotFound) => Err(EngineError::NotFound("pass")),
+            Err(crate::actors::kit::AskError::Busy) => Err(EngineError::Busy("pass")),
+            Err(crate::actors::kit::AskError::Store(error)) => Err(error.into()),
+        }
     }
 
     /// The pass a code (or its SHA-1) names.

@@ -55,6 +55,7 @@ pub fn scope(bulk_body_bytes_max: usize) -> actix_web::Scope {
         .service(passes::redeem_pass)
         .service(passes::issue_pass)
         .service(passes::find_passes)
+        .service(passes::update_pass)
         .service(schemes::create_scheme)
         .service(schemes::list_schemes)
         .service(schemes::get_scheme)

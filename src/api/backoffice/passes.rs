@@ -569,3 +569,65 @@ pub async fn redeem_pass(
         id: pass.id.to_string(),
     }))
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdatePassBody {
+    /// ACTIVE (activate an inactive pass) or CANCELLED.
+    pub state: Option<String>,
+    /// A new value, while it is not redeemed (a pass valued at sale).
+    pub value: Option<Money>,
+    /// A new last day to redeem it (epoch seconds; null: no end).
+    #[schema(value_type = Option<i64>)]
+    pub expiration_date: Option<serde_json::Value>,
+    /// A new PIN (4 to 12 digits).
+    pub pin: Option<String>,
+}
+
+/// Changes one pass: activates or cancels it (as its state table allows), or, while it is
+/// not redeemed, sets its value, expiry or PIN. All or nothing.
+#[utoipa::path(
+    tag = "Passes",
+    params(("id" = String, Path)),
+    request_body = UpdatePassBody,
+    responses(
+        (status = 200, body = PassView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)
+    ),
+    security(("Secret_API_key" = []))
+)]
+#[put("/passes/{id}")]
+pub async fn update_pass(
+    auth: BackOffice,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+    body: crate::api::wire::Json<UpdatePassBody>,
+) -> Result<HttpResponse, ApiError> {
+    use rewards_engine::domain::pass::PassAction;
+    let id = rewards_engine::domain::ids::PassId::parse(&path).map_err(|_| ApiError::not_found("pass"))?;
+    let body = body.into_inner();
+    let action = match body.state.as_deref() {
+        None => None,
+        Some("ACTIVE") => Some(PassAction::Activate),
+        Some("CANCELLED") => Some(PassAction::Cancel),
+        Some(_) => return Err(ApiError::invalid("state", "must be ACTIVE or CANCELLED")),
+    };
+    let expires_at = match body.expiration_date {
+        None => None,
+        Some(serde_json::Value::Null) => Some(None),
+        Some(serde_json::Value::Number(number)) => {
+            Some(Some(number.as_i64().ok_or_else(|| {
+                ApiError::invalid("expiration_date", "must be epoch seconds")
+            })?))
+        }
+        Some(_) => return Err(ApiError::invalid("expiration_date", "must be epoch seconds or null")),
+    };
+    let update = rewards_engine::engine::PassUpdate {
+        action,
+        value: body.value.map(|value| value.0),
+        expires_at,
+        pin: body.pin,
+    };
+    let pass = engine.update_pass(auth.tenant, id, update).await?;
+    Ok(HttpResponse::Ok().json(pass_view(&pass)))
+}

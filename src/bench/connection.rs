@@ -77,7 +77,18 @@ impl Connection {
         path: &str,
         body: Option<Bytes>,
     ) -> Result<(u16, Bytes), String> {
-        let outcome = tokio::time::timeout(REQUEST_TIMEOUT, self.exchange(method, path, body))
+        self.send_as(method, path, body, None).await
+    }
+
+    /// As `send`, with a contact's access token (`Authorization: Bearer …`).
+    pub(crate) async fn send_as(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<Bytes>,
+        bearer: Option<&HeaderValue>,
+    ) -> Result<(u16, Bytes), String> {
+        let outcome = tokio::time::timeout(REQUEST_TIMEOUT, self.exchange(method, path, body, bearer))
             .await
             .unwrap_or_else(|_| Err("timed out".to_string()));
         if outcome.is_err() {
@@ -86,12 +97,21 @@ impl Connection {
         outcome
     }
 
-    async fn exchange(&mut self, method: Method, path: &str, body: Option<Bytes>) -> Result<(u16, Bytes), String> {
+    async fn exchange(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<Bytes>,
+        bearer: Option<&HeaderValue>,
+    ) -> Result<(u16, Bytes), String> {
         let mut request = Request::builder()
             .method(method)
             .uri(path)
             .header(HOST, self.endpoint.host_header.clone())
             .header("api_key", self.endpoint.key_header.clone());
+        if let Some(bearer) = bearer {
+            request = request.header(hyper::header::AUTHORIZATION, bearer.clone());
+        }
         if body.is_some() {
             request = request.header(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         }

@@ -9,6 +9,7 @@
 //! exactly what the wallets' journals hold, and exits non-zero if not.
 
 mod connection;
+mod money;
 mod report;
 mod setup;
 
@@ -43,6 +44,11 @@ pub enum Scenario {
     Mixed,
     /// Bulk purchase posts of `--batch-size` purchases.
     Bulk,
+    /// Contacts (registered from the app) transfer 0.01 to one another.
+    Transfer,
+    /// Contacts redeem gift passes issued before the timed part (`--passes`); one in ten
+    /// tries a pass just redeemed again, which must be refused.
+    Redeem,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -72,6 +78,9 @@ pub struct BenchArgs {
     /// Choose contacts by a Zipf distribution with this exponent instead.
     #[arg(long)]
     pub zipf: Option<f64>,
+    /// Passes issued for the `redeem` scenario (it ends early when they run out).
+    #[arg(long, default_value_t = 20_000)]
+    pub passes: usize,
     /// Purchases per request in the `bulk` scenario.
     #[arg(long, default_value_t = 100)]
     pub batch_size: usize,
@@ -327,7 +336,7 @@ async fn terminal(
     };
     while Instant::now() < deadline {
         let operation = match scenario {
-            Scenario::Award | Scenario::Bulk => Operation::Award,
+            Scenario::Award | Scenario::Bulk | Scenario::Transfer | Scenario::Redeem => Operation::Award,
             Scenario::Spend => Operation::Spend,
             Scenario::Baseline => Operation::Read,
             Scenario::Mixed => {
@@ -503,6 +512,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<std::process::ExitCode> {
     let endpoint = Endpoint::new(&target.base, &target.key)?;
     let target = Arc::new(target);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    if matches!(args.scenario, Scenario::Transfer | Scenario::Redeem) {
+        let outcome = runtime.block_on(run_money(&args, &target, endpoint, picker))?;
+        return finish(&args, runtime, spawned, outcome);
+    }
     let outcome = runtime.block_on(async {
         let contacts = if args.scenario == Scenario::Baseline {
             Vec::new()
@@ -556,6 +569,79 @@ pub fn run(args: BenchArgs) -> anyhow::Result<std::process::ExitCode> {
         };
         anyhow::Ok(summarise(&args, results, elapsed, check, seconds, windows))
     })?;
+    finish(&args, runtime, spawned, outcome)
+}
+
+/// The `transfer` and `redeem` scenarios: set-up, the timed part, the money check.
+async fn run_money(
+    args: &BenchArgs,
+    target: &Arc<Target>,
+    endpoint: Endpoint,
+    picker: Picker,
+) -> anyhow::Result<Report> {
+    let visible = !args.json;
+    // The 10% offer (and the funding offer, for transfers) come with the usual set-up.
+    setup::prepare(target, 0, false, 1, visible).await?;
+    let holders = money::prepare_holders(target, args.contacts.max(2), visible).await?;
+    let codes = if args.scenario == Scenario::Redeem {
+        money::prepare_passes(target, args.passes, visible).await?
+    } else {
+        setup::fund(target, &money::contacts(&holders), visible).await?;
+        Vec::new()
+    };
+    let before = money::balances(target, &holders).await?;
+    let (holders, codes) = (Arc::new(holders), Arc::new(codes));
+    let next_pass = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let recorder = Arc::new(Recorder {
+        started: Instant::now(),
+        seconds: Mutex::new(Vec::new()),
+    });
+    let deadline = Instant::now() + Duration::from_secs(args.duration_s);
+    let progress = report::live(args.duration_s, visible, recorder.clone());
+    let tasks: Vec<_> = (0..args.terminals)
+        .map(|_| {
+            tokio::spawn(money::terminal(
+                endpoint.clone(),
+                args.scenario,
+                holders.clone(),
+                codes.clone(),
+                next_pass.clone(),
+                picker.clone(),
+                recorder.clone(),
+                deadline,
+            ))
+        })
+        .collect();
+    let mut results = Vec::with_capacity(tasks.len());
+    let mut ledger = money::MoneyLedger::default();
+    for task in tasks {
+        let (result, part) = task.await?;
+        results.push(result);
+        ledger.transfers.extend(part.transfers);
+        ledger.redemptions.extend(part.redemptions);
+        ledger.refused_again += part.refused_again;
+    }
+    let elapsed = recorder.started.elapsed();
+    progress.abort();
+    let check = money::check(target, &holders, &before, &ledger).await?;
+    let (seconds, windows) = {
+        let recorded = recorder.seconds.lock();
+        let seconds = recorded
+            .iter()
+            .map(|(second, histogram)| Second::from(*second, histogram))
+            .collect();
+        (seconds, report::Window::from_seconds(&recorded))
+    };
+    Ok(summarise(args, results, elapsed, Some(check), seconds, windows))
+}
+
+/// Stops a spawned server, writes the plot and the report, and answers the exit code.
+fn finish(
+    args: &BenchArgs,
+    runtime: tokio::runtime::Runtime,
+    spawned: Option<setup::SpawnedServer>,
+    outcome: Report,
+) -> anyhow::Result<std::process::ExitCode> {
     if let Some(server) = spawned {
         runtime.block_on(server.stop());
     }

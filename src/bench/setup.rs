@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-const SETUP_IN_FLIGHT: usize = 64;
+pub(super) const SETUP_IN_FLIGHT: usize = 64;
 
 #[derive(Debug, Clone)]
 pub struct BenchContact {
@@ -73,7 +73,7 @@ impl SpawnedServer {
     }
 }
 
-fn progress(length: usize, message: &'static str, visible: bool) -> indicatif::ProgressBar {
+pub(super) fn progress(length: usize, message: &'static str, visible: bool) -> indicatif::ProgressBar {
     if !visible {
         return indicatif::ProgressBar::hidden();
     }
@@ -87,7 +87,7 @@ fn progress(length: usize, message: &'static str, visible: bool) -> indicatif::P
     bar
 }
 
-async fn post_with_key(
+pub(super) async fn post_with_key(
     target: &Target,
     client: &reqwest::Client,
     path: &str,
@@ -257,6 +257,16 @@ pub async fn prepare(
     bar.finish_and_clear();
     let contacts = contacts.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
     if funded {
+        fund(target, &contacts, visible).await?;
+    }
+    Ok(contacts)
+}
+
+/// Gives every contact 1,000.00 (a purchase under a funding offer switched on for it).
+pub async fn fund(target: &Target, contacts: &[BenchContact], visible: bool) -> anyhow::Result<()> {
+    let client = Target::client();
+    let count = contacts.len();
+    {
         let funding = post_with_key(
             target,
             &client,
@@ -271,7 +281,7 @@ pub async fn prepare(
             .map(|(n, contact)| {
                 let (client, bar) = (client.clone(), bar.clone());
                 async move {
-                    let body = json!({"contact": {"id": contact.id}, "reference_number": format!("bench-fund-{n}"), "transaction_amounts": {"total": 1}});
+                    let body = json!({"contact": {"id": contact.id}, "reference_number": format!("bench-fund-{}", contact.id), "transaction_amounts": {"total": 1}});
                     let reply = target.send(&client, reqwest::Method::POST, "/backoffice/v2/purchases", Some(&body)).await;
                     bar.inc(1);
                     match reply {
@@ -287,7 +297,7 @@ pub async fn prepare(
         set_offer_state(target, &client, &funding, "INACTIVE").await?;
         funded.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
     }
-    Ok(contacts)
+    Ok(())
 }
 
 /// Compares what the server acknowledged with the wallets' journals: for every acknowledged

@@ -66,3 +66,16 @@ fn a_short_bulk_bench_with_a_hot_set_checks_out_too() {
     let svg = std::fs::read_to_string(plot.path()).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("polyline"));
 }
+
+#[test]
+fn short_transfer_and_redeem_benches_conserve_money_and_redeem_each_pass_once() {
+    for (scenario, extra) in [("transfer", vec![]), ("redeem", vec!["--passes", "300"])] {
+        let mut arguments = vec!["--scenario", scenario];
+        arguments.extend(extra);
+        let (status, report) = bench(&arguments);
+        assert!(status.success(), "{scenario}: {report}");
+        assert_eq!(report["correct"], true, "{scenario}: {report}");
+        assert!(report["purchases"].as_u64().unwrap() > 0, "{scenario}: {report}");
+        assert_eq!(report["errors"], serde_json::json!([]), "{scenario}: {report}");
+    }
+}

@@ -407,3 +407,46 @@ async fn the_back_office_changes_a_pass_as_its_state_table_allows() {
         .await;
     assert_eq!(unknown.status, 404);
 }
+
+#[tokio::test]
+async fn a_gift_pass_redeemed_for_no_one_named_makes_one_unnamed_contact_found_by_the_code() {
+    let app = spawn_app().await;
+    let plan_id = plan(&app, gift_plan(json!({}))).await;
+    let (_, code, pin) = issue(&app, &plan_id).await;
+    let pin = pin.unwrap();
+    let wrong = app
+        .post("/backoffice/v2/passes/redeem", &json!({"code": code, "pin": "99999"}))
+        .await;
+    assert_eq!(wrong.status, 400, "a wrong PIN makes no contact: {}", wrong.body);
+    let redeemed = app
+        .post("/backoffice/v2/passes/redeem", &json!({"code": code, "pin": pin}))
+        .await;
+    assert_eq!(redeemed.status, 200, "{}", redeemed.body);
+    let contact = redeemed.body["contact"]["id"].as_str().unwrap().to_string();
+    actor_outbox_drained(&app).await;
+    let wallet = wallet_of(&app, &contact).await;
+    assert_eq!(app.wallet(&wallet).await["total_balance"].to_string(), "25.00");
+    // The code finds the pass, and the pass its contact.
+    let found = app.get(&format!("/backoffice/v2/passes?pass_code={code}")).await;
+    assert_eq!(found.body["content"][0]["redeemed_by"]["id"], contact.as_str());
+    let person = app.get(&format!("/backoffice/v2/contacts/{contact}")).await;
+    assert_eq!(person.status, 200, "{}", person.body);
+    // Asked again, it is redeemed already: no second contact, no second credit.
+    let again = app
+        .post("/backoffice/v2/passes/redeem", &json!({"code": code, "pin": pin}))
+        .await;
+    assert_eq!(again.status, 409, "{}", again.body);
+    actor_outbox_drained(&app).await;
+    assert_eq!(app.wallet(&wallet).await["total_balance"].to_string(), "25.00");
+    // A top-up pass needs a named contact.
+    let top_up_plan = plan(
+        &app,
+        gift_plan(json!({"classification": "TOPUP", "code_format": {"type": "NUMERIC", "length": 12}})),
+    )
+    .await;
+    let (_, top_up_code, _) = issue(&app, &top_up_plan).await;
+    let unnamed = app
+        .post("/backoffice/v2/passes/redeem", &json!({"code": top_up_code}))
+        .await;
+    assert_eq!(unnamed.status, 400, "{}", unnamed.body);
+}

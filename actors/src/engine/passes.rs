@@ -382,6 +382,55 @@ impl Engine {
         }
     }
 
+    /// Redeems a gift pass for no one named: an unnamed contact is made for it (one per
+    /// pass, however often this is asked) and the pass redeemed into its wallet. Answers
+    /// the pass and the contact: the pass's code then finds it (`GET /passes?pass_code=`).
+    pub async fn redeem_pass_anonymously(
+        &self,
+        tenant: Tenant,
+        caller: &str,
+        code: PassCode,
+        pin: Option<String>,
+        place: Option<crate::domain::ids::OrganisationId>,
+    ) -> Result<(Arc<Pass>, ContactId), EngineError> {
+        self.check_open()?;
+        let key = format!("{}:{}:{caller}", tenant.organisation, tenant.mode.code());
+        self.check_pass_failures(&key)?;
+        let pass = match self.pass_by_code(&tenant, &code) {
+            Err(EngineError::NotFound(what)) => {
+                self.count_pass_failure(&key);
+                return Err(EngineError::NotFound(what));
+            }
+            other => other?,
+        };
+        if pass.classification != PassClassification::Gift {
+            return Err(invalid(
+                "contact_id",
+                "only a gift pass is redeemed for no one named: name the contact",
+            ));
+        }
+        // Checked before a contact is made for it (the pass's actor checks again).
+        if !pass.pin_matches(pin.as_deref()) {
+            self.count_pass_failure(&key);
+            return Err(refusal(PassError::WrongPin));
+        }
+        if pass.state != PassState::Active {
+            return Err(refusal(PassError::NotRedeemable(pass.state)));
+        }
+        let new = super::NewContact {
+            code: None,
+            first_name: Some("Gift pass".into()),
+            last_name: Some(format!("****{}", pass.code_last4)),
+            email_address: None,
+            phones: Vec::new(),
+        };
+        let contact = self
+            .create_contact(tenant, new, Some(&format!("anonymous-pass-{}", pass.id)))
+            .await?;
+        let redeemed = self.redeem_pass(tenant, caller, code, pin, contact.id, place).await?;
+        Ok((redeemed, contact.id))
+    }
+
     /// 429 while the caller is past its wrong codes and PINs for the window.
     fn check_pass_failures(&self, caller: &str) -> Result<(), EngineError> {
         let settings = &self.inner.settings.otp;

@@ -500,6 +500,9 @@ pub struct RedeemBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RedeemedView {
     pub id: String,
+    /// Our addition, for a redemption for no one named: the unnamed contact made for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact: Option<PassPlanRef>,
 }
 
 /// Where a redemption says it was made: `organisation{id}` (an empty object: the business).
@@ -537,7 +540,9 @@ pub fn redeem_code(body: &RedeemBody) -> Result<PassCode, ApiError> {
     }
 }
 
-/// Redeems a pass into a contact's wallet, once (for a contact at the till or desk).
+/// Redeems a pass into a contact's wallet, once (for a contact at the till or desk). With
+/// no `contact_id`, a gift pass is redeemed for no one named: an unnamed contact is made
+/// for it (one per pass) and its wallet credited; the pass's code then finds it.
 #[utoipa::path(
     tag = "Passes",
     request_body = RedeemBody,
@@ -555,18 +560,26 @@ pub async fn redeem_pass(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let code = redeem_code(&body)?;
-    let contact = body
-        .contact_id
-        .as_deref()
-        .ok_or_else(|| ApiError::missing("contact_id"))
-        .and_then(|id| ContactId::parse(id).map_err(|_| ApiError::not_found("contact")))?;
     let place = redeem_place(body.organisation.as_ref())?;
     let caller = format!("backoffice:{}", auth.tenant.organisation);
+    let Some(contact) = body.contact_id.as_deref() else {
+        let (pass, contact) = engine
+            .redeem_pass_anonymously(auth.tenant, &caller, code, body.pin, place)
+            .await?;
+        return Ok(HttpResponse::Ok().json(RedeemedView {
+            id: pass.id.to_string(),
+            contact: Some(PassPlanRef {
+                id: contact.to_string(),
+            }),
+        }));
+    };
+    let contact = ContactId::parse(contact).map_err(|_| ApiError::not_found("contact"))?;
     let pass = engine
         .redeem_pass(auth.tenant, &caller, code, body.pin, contact, place)
         .await?;
     Ok(HttpResponse::Ok().json(RedeemedView {
         id: pass.id.to_string(),
+        contact: None,
     }))
 }
 

@@ -76,5 +76,6 @@ pub async fn redeem_pass(
         .await?;
     Ok(HttpResponse::Ok().json(RedeemedView {
         id: pass.id.to_string(),
+        contact: None,
     }))
 }

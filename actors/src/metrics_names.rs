@@ -30,6 +30,7 @@ pub const SIGN_IN_LOCKOUTS_TOTAL: &str = "rewards_sign_in_lockouts_total";
 pub const ACTOR_FAULTS_TOTAL: &str = "rewards_actor_faults_total";
 pub const TRANSFERS_TOTAL: &str = "rewards_transfers_total";
 pub const TOP_UPS_TOTAL: &str = "rewards_top_ups_total";
+pub const PAYOUTS_TOTAL: &str = "rewards_payouts_total";
 pub const ACTOR_MESSAGES_PENDING: &str = "rewards_actor_messages_pending";
 pub const ACTOR_MESSAGE_AGE_SECONDS: &str = "rewards_actor_message_age_seconds";
 pub const ACTOR_MESSAGES_TOTAL: &str = "rewards_actor_messages_total";
@@ -108,6 +109,10 @@ pub fn describe() {
     describe_counter!(
         ACTOR_FAULTS_TOTAL,
         "Commands an actor could not apply (a panic or a broken invariant), by kind; the actor reloads its durable state"
+    );
+    describe_counter!(
+        PAYOUTS_TOTAL,
+        "Payouts settled, by outcome: paid, given_back (the gateway failed)"
     );
     describe_counter!(
         TOP_UPS_TOTAL,

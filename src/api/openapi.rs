@@ -260,6 +260,7 @@ struct BackofficeApi;
     self_service::payment_methods::update_payment_method,
     self_service::payment_methods::delete_payment_method,
     self_service::topups::create_top_up,
+    self_service::topups::create_payout,
     self_service::passes::list_pass_plans,
     self_service::passes::redeem_pass,
     self_service::schemes::sign_up_or_out,

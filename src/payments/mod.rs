@@ -11,7 +11,7 @@
 pub mod stripe;
 pub mod test_gateway;
 
-use rewards_engine::domain::payment::{ChargeOutcome, TopUpRecord, TopUpState};
+use rewards_engine::domain::payment::{ChargeOutcome, PayoutRecord, TopUpRecord, TopUpState};
 use rewards_engine::engine::PaymentSettings;
 use rewards_engine::{Engine, EngineError};
 use std::collections::HashMap;
@@ -50,6 +50,9 @@ pub type GatewayFuture<'a> = Pin<Box<dyn Future<Output = GatewayAnswer> + Send +
 pub trait PaymentGateway: Send + Sync {
     /// Makes (or, with the same key, finds) a charge.
     fn charge<'a>(&'a self, charge: &'a Charge) -> GatewayFuture<'a>;
+    /// Makes (or, with the same key, finds) a payout of `charge.amount_minor` to the
+    /// method `charge.token` names.
+    fn payout<'a>(&'a self, payout: &'a Charge) -> GatewayFuture<'a>;
 }
 
 /// The gateways by name, as `[payments] gateways` lists them.
@@ -88,14 +91,59 @@ impl Gateways {
 
     /// Asks the top-up's gateway, within the charge timeout (past it: unknown).
     async fn ask(&self, record: &TopUpRecord, retry: bool) -> GatewayAnswer {
-        let Some(gateway) = self.gateways.get(&record.gateway) else {
-            return GatewayAnswer::Unknown(format!("gateway '{}' is not configured", record.gateway));
-        };
         let charge = Self::charge_of(record, retry);
+        self.within_timeout(&record.gateway, &charge, false).await
+    }
+
+    async fn within_timeout(&self, gateway: &str, charge: &Charge, payout: bool) -> GatewayAnswer {
+        let Some(gateway) = self.gateways.get(gateway) else {
+            return GatewayAnswer::Unknown(format!("gateway '{gateway}' is not configured"));
+        };
         let timeout = Duration::from_millis(self.settings.charge_timeout_ms.max(1));
-        match actix_web::rt::time::timeout(timeout, gateway.charge(&charge)).await {
+        let asked = if payout {
+            gateway.payout(charge)
+        } else {
+            gateway.charge(charge)
+        };
+        match actix_web::rt::time::timeout(timeout, asked).await {
             Ok(answer) => answer,
             Err(_) => GatewayAnswer::Unknown("the gateway did not answer in time".into()),
+        }
+    }
+
+    fn payout_of(record: &PayoutRecord, retry: bool) -> Charge {
+        Charge {
+            key: record.id.to_string(),
+            token: record.token.clone(),
+            amount_minor: record.currency.minor_units_of(record.amount),
+            currency: record.currency.code().to_ascii_lowercase(),
+            retry,
+        }
+    }
+
+    /// Pays out a payout just recorded (and debited) and settles it with the answer; an
+    /// unknown answer leaves it pending for the reconciler.
+    pub async fn pay_out_and_settle(
+        &self,
+        engine: &Engine,
+        record: Arc<PayoutRecord>,
+    ) -> Result<Arc<PayoutRecord>, EngineError> {
+        if record.state != TopUpState::Pending {
+            return Ok(record);
+        }
+        match self
+            .within_timeout(&record.gateway, &Self::payout_of(&record, false), true)
+            .await
+        {
+            GatewayAnswer::Settled(outcome) => {
+                engine
+                    .settle_payout(record.tenant, record.wallet, record.id, outcome)
+                    .await
+            }
+            GatewayAnswer::Unknown(why) => {
+                tracing::warn!(payout = %record.id, %why, "payout left pending: its gateway's answer is not known");
+                Ok(record)
+            }
         }
     }
 
@@ -146,6 +194,29 @@ impl Gateways {
             };
             engine
                 .settle_top_up(record.tenant, record.wallet, record.id, outcome)
+                .await?;
+            settled += 1;
+        }
+        for record in engine.pending_payouts(256)? {
+            if record.state != TopUpState::Pending || now.saturating_sub(record.created_on) < settle_after_s {
+                continue;
+            }
+            let outcome = match self
+                .within_timeout(&record.gateway, &Self::payout_of(&record, true), true)
+                .await
+            {
+                GatewayAnswer::Settled(outcome) => outcome,
+                GatewayAnswer::Unknown(why)
+                    if now.saturating_sub(record.created_on) >= self.settings.give_up_after_s =>
+                {
+                    ChargeOutcome::Failed {
+                        reason: format!("no answer from the gateway: {why}"),
+                    }
+                }
+                GatewayAnswer::Unknown(_) => continue,
+            };
+            engine
+                .settle_payout(record.tenant, record.wallet, record.id, outcome)
                 .await?;
             settled += 1;
         }

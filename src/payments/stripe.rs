@@ -110,8 +110,60 @@ impl StripeGateway {
     }
 }
 
+impl StripeGateway {
+    /// `POST {base}/v1/payouts` (form: `amount`, `currency`, `destination` = the token,
+    /// `metadata[payout]`) with the payout's id as `Idempotency-Key`: `paid`, `pending` or
+    /// `in_transit` is accepted (paid out); `failed` or `canceled`, a 402 or a 400 failed.
+    async fn pay_out(&self, payout: &Charge) -> GatewayAnswer {
+        let amount = payout.amount_minor.to_string();
+        let form = [
+            ("amount", amount.as_str()),
+            ("currency", payout.currency.as_str()),
+            ("destination", payout.token.as_str()),
+            ("metadata[payout]", payout.key.as_str()),
+        ];
+        let response = match self
+            .client
+            .post(format!("{}/v1/payouts", self.base_url))
+            .bearer_auth(&self.secret_key)
+            .header("Idempotency-Key", &payout.key)
+            .form(&form)
+            .send()
+            .await
+        {
+            Ok(response) => response,
+            Err(error) => return GatewayAnswer::Unknown(format!("the gateway could not be reached: {error}")),
+        };
+        let status = response.status();
+        let body: Option<IntentBody> = response.json().await.ok();
+        match (status.as_u16(), body) {
+            (200..=299, Some(body)) => match body.status.as_deref() {
+                Some("paid" | "pending" | "in_transit") => GatewayAnswer::Settled(ChargeOutcome::Succeeded {
+                    charge: body.id.unwrap_or_else(|| payout.key.clone()),
+                }),
+                Some(state @ ("failed" | "canceled")) => GatewayAnswer::Settled(ChargeOutcome::Failed {
+                    reason: body
+                        .last_payment_error
+                        .map_or_else(|| state.to_string(), |error| error.reason()),
+                }),
+                other => GatewayAnswer::Unknown(format!("the payout is {}", other.unwrap_or("of no status"))),
+            },
+            (400 | 402, Some(body)) => GatewayAnswer::Settled(ChargeOutcome::Failed {
+                reason: body
+                    .error
+                    .map_or_else(|| "declined".to_string(), |error| error.reason()),
+            }),
+            (code, _) => GatewayAnswer::Unknown(format!("the gateway answered {code}")),
+        }
+    }
+}
+
 impl PaymentGateway for StripeGateway {
     fn charge<'a>(&'a self, charge: &'a Charge) -> GatewayFuture<'a> {
         Box::pin(self.post(charge))
+    }
+
+    fn payout<'a>(&'a self, payout: &'a Charge) -> GatewayFuture<'a> {
+        Box::pin(self.pay_out(payout))
     }
 }

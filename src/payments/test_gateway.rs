@@ -30,9 +30,20 @@ fn failed(reason: &str) -> GatewayAnswer {
 
 impl PaymentGateway for TestGateway {
     fn charge<'a>(&'a self, charge: &'a Charge) -> GatewayFuture<'a> {
+        Box::pin(std::future::ready(answer(charge, "test_ch_")))
+    }
+
+    /// Payouts answer by the same table: a card that pays also receives.
+    fn payout<'a>(&'a self, payout: &'a Charge) -> GatewayFuture<'a> {
+        Box::pin(std::future::ready(answer(payout, "test_po_")))
+    }
+}
+
+fn answer(charge: &Charge, reference: &str) -> GatewayAnswer {
+    {
         let succeeded = || {
             GatewayAnswer::Settled(ChargeOutcome::Succeeded {
-                charge: format!("test_ch_{}", charge.key),
+                charge: format!("{reference}{}", charge.key),
             })
         };
         let answer = match charge.token.as_str() {
@@ -45,6 +56,6 @@ impl PaymentGateway for TestGateway {
             NO_ANSWER => GatewayAnswer::Unknown("the test card never answers".into()),
             _ => failed("unknown_test_card"),
         };
-        Box::pin(std::future::ready(answer))
+        answer
     }
 }

@@ -477,3 +477,98 @@ async fn a_crash_between_charge_and_settlement_leaves_one_credit_after_restart()
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(ann.balance(&app).await, "42.00");
 }
+
+#[tokio::test]
+async fn a_payout_is_debited_first_kept_when_paid_and_given_back_once_when_not() {
+    let app = spawn_app_with(temp_dir(), ManualClock::new(START_S), &FAST_RECONCILER).await;
+    let ann = payer(&app, "ann@example.com").await;
+    let good = ann.add_card(&app, SUCCEEDS).await;
+    let declined = ann.add_card(&app, DECLINED).await;
+    let late = ann.add_card(&app, LATE_SUCCESS).await;
+    let silent = ann.add_card(&app, NO_ANSWER).await;
+    assert_eq!(ann.top_up(&app, &top_up_id(1), "50.00", &good).await.status, 201);
+    let payout = |id: u32, amount: &str, method: &str| {
+        let body = json!({
+            "id": top_up_id(100 + id),
+            "amount": serde_json::Number::from_string_unchecked_compat(amount),
+            "payment_method": {"id": method, "type": "CARD"},
+            "notes": "Refund of an overpayment",
+        });
+        let (app, token) = (&app, ann.token.clone());
+        async move { with_token(app, &token, "POST", "/self-service/v2/payouts", Some(&body)).await }
+    };
+    let paid = payout(1, "20.00", &good).await;
+    assert_eq!(
+        (paid.status.as_u16(), paid.body["state"].as_str()),
+        (201, Some("COMPLETED")),
+        "{}",
+        paid.body
+    );
+    assert_eq!(ann.balance(&app).await, "30.00");
+    assert_eq!(payout(1, "20.00", &good).await.status, 201, "a retry pays nothing more");
+    assert_eq!(ann.balance(&app).await, "30.00");
+
+    let refused = payout(2, "10.00", &declined).await;
+    assert_eq!(
+        refused.body["error"], "CRM.EXCEPTIONS.PAYMENTFAILEDEXCEPTION",
+        "{}",
+        refused.body
+    );
+    assert_eq!(ann.balance(&app).await, "30.00", "debited, then given back");
+    let short = payout(3, "30.01", &good).await;
+    assert_eq!(
+        short.body["error"], "CRM.EXCEPTIONS.CANNOTSPENDAMOUNTWALLETBALANCENOTENOUGHEXCEPTION",
+        "{}",
+        short.body
+    );
+
+    // Answers lost: the late one was paid (kept), the silent one never (given back).
+    assert_eq!(payout(4, "5.00", &late).await.status, 504);
+    assert_eq!(payout(5, "5.00", &silent).await.status, 504);
+    assert_eq!(ann.balance(&app).await, "20.00", "both are debited while pending");
+    app.clock.advance(5);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(ann.balance(&app).await, "20.00");
+    app.clock.advance(3_600);
+    balance_becomes(&app, &ann, "25.00").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(ann.balance(&app).await, "25.00", "given back once");
+    app.assert_balance_equals_journal(&ann.wallet).await;
+
+    let token = crate::wallets::signed_in(&app, "ann@example.com", "payer-password-1").await;
+    let totals = format!("/self-service/v2/wallets/{}/summarised_totals", ann.wallet);
+    let totals = with_token(&app, &token, "GET", &totals, None).await;
+    let payouts = totals.body["wallet_totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|total| total["type"] == "PAYOUTS")
+        .unwrap()
+        .clone();
+    assert_eq!(payouts["total"].to_string(), "25.00", "{}", totals.body);
+
+    let bob = payer(&app, "bob@example.com").await;
+    let bobs = bob.add_card(&app, SUCCEEDS).await;
+    for (why, body, status) in [
+        (
+            "a zero amount",
+            json!({"amount": 0, "payment_method": {"id": good, "type": "CARD"}}),
+            400,
+        ),
+        (
+            "another's method",
+            json!({"amount": 1, "payment_method": {"id": bobs, "type": "CARD"}}),
+            400,
+        ),
+        (
+            "another's wallet",
+            json!({"amount": 1, "wallet_id": bob.wallet, "payment_method": {"id": good, "type": "CARD"}}),
+            404,
+        ),
+        ("no method", json!({"amount": 1}), 400),
+    ] {
+        let refused = with_token(&app, &token, "POST", "/self-service/v2/payouts", Some(&body)).await;
+        assert_eq!(refused.status.as_u16(), status, "{why}: {}", refused.body);
+    }
+    assert_eq!(ann.balance(&app).await, "25.00");
+}

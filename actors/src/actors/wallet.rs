@@ -234,6 +234,17 @@ pub enum WalletCommand {
         outcome: crate::domain::payment::ChargeOutcome,
         reply: Reply<Arc<crate::domain::payment::TopUpRecord>>,
     },
+    /// Records and debits a payout, before its gateway is asked.
+    BeginPayout {
+        record: Box<crate::domain::payment::PayoutRecord>,
+        reply: Reply<Arc<crate::domain::payment::PayoutRecord>>,
+    },
+    /// Settles a pending payout with its gateway's answer, once.
+    SettlePayout {
+        id: crate::domain::ids::PayoutId,
+        outcome: crate::domain::payment::ChargeOutcome,
+        reply: Reply<Arc<crate::domain::payment::PayoutRecord>>,
+    },
     /// A top-up of this wallet, as it stands.
     TopUp {
         id: crate::domain::ids::TopUpId,
@@ -289,6 +300,8 @@ pub struct WalletEntity {
     payment_methods: crate::domain::payment::PaymentMethods,
     /// Top-ups this actor wrote (the store may not show them yet).
     top_ups: Recent<crate::domain::ids::TopUpId, Arc<crate::domain::payment::TopUpRecord>>,
+    /// Payouts this actor wrote (the store may not show them yet).
+    payouts: Recent<crate::domain::ids::PayoutId, Arc<crate::domain::payment::PayoutRecord>>,
     /// Estimates this actor wrote (the store may not show them yet).
     estimates: Recent<crate::domain::ids::EstimateId, Arc<crate::domain::estimate::EstimateRecord>>,
     history_window_s: i64,
@@ -330,6 +343,7 @@ impl Entity for WalletEntity {
             limits,
             payment_methods,
             top_ups: Recent::new(),
+            payouts: Recent::new(),
         }))
     }
 
@@ -381,6 +395,8 @@ impl Entity for WalletEntity {
             WalletCommand::SetPaymentMethods { update, reply } => self.set_payment_methods(life, update, reply),
             WalletCommand::BeginTopUp { record, reply } => self.begin_top_up(life, *record, reply),
             WalletCommand::SettleTopUp { id, outcome, reply } => self.settle_top_up(life, id, outcome, reply),
+            WalletCommand::BeginPayout { record, reply } => self.begin_payout(life, *record, reply),
+            WalletCommand::SettlePayout { id, outcome, reply } => self.settle_payout(life, id, outcome, reply),
             WalletCommand::TopUp { id, reply } => match self.find_top_up(life, id) {
                 Ok(Some(record)) if record.wallet == life.key().1 => life.answer_after_durable(reply, Ok(record)),
                 Ok(_) => {
@@ -435,6 +451,9 @@ impl Entity for WalletEntity {
             WalletCommand::TransferOutMany { reply, .. } => {
                 let _ = reply.send(Err(WalletError::Retry));
             }
+            WalletCommand::BeginPayout { reply, .. } | WalletCommand::SettlePayout { reply, .. } => {
+                let _ = reply.send(Err(WalletError::Retry));
+            }
             WalletCommand::BeginTopUp { reply, .. }
             | WalletCommand::SettleTopUp { reply, .. }
             | WalletCommand::TopUp { reply, .. } => {
@@ -459,6 +478,7 @@ impl Entity for WalletEntity {
             .payment_methods(&key.0, key.1)
             .map_err(|error| error.to_string())?;
         self.top_ups.clear();
+        self.payouts.clear();
         match life.store().recover_wallet(&key.0, key.1) {
             Ok(Some((wallet, replayed))) => {
                 self.wallet = wallet;

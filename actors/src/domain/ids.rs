@@ -112,6 +112,10 @@ uuid_id!(
     PassPlanId
 );
 uuid_id!(
+    /// A payout: money paid out of a wallet to a payment method through a gateway.
+    PayoutId
+);
+uuid_id!(
     /// A gift or top-up pass.
     PassId
 );

@@ -10,7 +10,7 @@
 //! and its settlement) is settled later by asking the gateway what became of the charge,
 //! whose idempotency key is the top-up's id — so the charge and the credit always agree.
 
-use super::ids::{ContactId, PaymentMethodId, Tenant, TopUpId, WalletId};
+use super::ids::{ContactId, PaymentMethodId, PayoutId, Tenant, TopUpId, WalletId};
 use super::money::Currency;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -210,4 +210,35 @@ pub struct PendingTopUp {
     pub tenant: Tenant,
     pub wallet: WalletId,
     pub id: TopUpId,
+}
+
+/// A payout: debited from the wallet when it is recorded (before the gateway is asked),
+/// then settled once: paid keeps the debit, failed gives it back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayoutRecord {
+    pub id: PayoutId,
+    pub tenant: Tenant,
+    pub wallet: WalletId,
+    pub contact: ContactId,
+    #[serde(with = "crate::domain::money::exact_decimal")]
+    pub amount: Decimal,
+    pub currency: Currency,
+    pub payment_method: PaymentMethodId,
+    pub gateway: String,
+    pub token: String,
+    pub notes: Option<String>,
+    /// Pending, Succeeded (the gateway's reference) or Failed (given back).
+    pub state: TopUpState,
+    pub created_on: i64,
+    pub settled_on: Option<i64>,
+    pub body_hash: [u8; 32],
+}
+
+/// A pending payout's entry in the index the reconciler reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingPayout {
+    pub created_on: i64,
+    pub tenant: Tenant,
+    pub wallet: WalletId,
+    pub id: PayoutId,
 }

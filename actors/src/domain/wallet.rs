@@ -101,6 +101,10 @@ pub enum EntryKind {
     TopUp,
     /// Credit: a new lot (open or commerce, as its plan says) from a redeemed pass (appended).
     PassRedemption,
+    /// Debit: value paid out to a payment method (appended).
+    Payout,
+    /// Credit: a payout that failed, given back in a new open lot (appended).
+    PayoutReturn,
 }
 
 impl EntryKind {
@@ -113,6 +117,7 @@ impl EntryKind {
                 | EntryKind::HoldRelease
                 | EntryKind::TopUp
                 | EntryKind::PassRedemption
+                | EntryKind::PayoutReturn
         )
     }
 
@@ -130,6 +135,7 @@ impl EntryKind {
             EntryKind::HoldRelease => "HOLD_RELEASE",
             EntryKind::TopUp => "TOP_UP",
             EntryKind::PassRedemption => "PASS_REDEMPTION",
+            EntryKind::Payout | EntryKind::PayoutReturn => "PAYOUT",
         }
     }
 }
@@ -194,6 +200,10 @@ pub enum Cause {
     TopUp(super::ids::TopUpId),
     /// A pass redeemed into the wallet (appended).
     PassRedeemed(super::ids::PassId),
+    /// Money paid out to a payment method (appended).
+    Payout(super::ids::PayoutId),
+    /// A payout that failed, given back (appended).
+    PayoutReturned(super::ids::PayoutId),
 }
 
 impl Cause {
@@ -219,6 +229,8 @@ impl Cause {
             Cause::HoldCaptured { .. } => "Hold used by its purchase",
             Cause::TopUp(_) => "Top-up",
             Cause::PassRedeemed(_) => "Pass redeemed",
+            Cause::Payout(_) => "Payout",
+            Cause::PayoutReturned(_) => "Payout failed, given back",
         }
     }
 
@@ -560,7 +572,11 @@ impl Wallet {
         let add = |a: Decimal, b: Decimal| a.checked_add(b).ok_or_else(overflow);
         let sub = |a: Decimal, b: Decimal| a.checked_sub(b).ok_or_else(overflow);
         match entry.kind {
-            EntryKind::Award | EntryKind::TransferIn | EntryKind::TopUp | EntryKind::PassRedemption => {
+            EntryKind::Award
+            | EntryKind::TransferIn
+            | EntryKind::TopUp
+            | EntryKind::PassRedemption
+            | EntryKind::PayoutReturn => {
                 lot.amount = add(lot.amount, entry.amount)?;
                 lot.remaining = add(lot.remaining, entry.amount)?;
             }
@@ -574,7 +590,8 @@ impl Wallet {
             | EntryKind::ShortfallSettlement
             | EntryKind::TransferOut
             | EntryKind::AwardReturn
-            | EntryKind::Hold => lot.remaining = sub(lot.remaining, entry.amount)?,
+            | EntryKind::Hold
+            | EntryKind::Payout => lot.remaining = sub(lot.remaining, entry.amount)?,
             EntryKind::Expiration => {
                 lot.remaining = sub(lot.remaining, entry.amount)?;
                 lot.expired = add(lot.expired, entry.amount)?;

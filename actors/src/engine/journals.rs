@@ -184,6 +184,8 @@ pub struct WalletTotals {
     pub received: Decimal,
     /// Awarded by offers (as awarded: later reversals are not taken off).
     pub awarded: Decimal,
+    /// Paid out, less payouts that failed and were given back.
+    pub payouts: Decimal,
 }
 
 impl Engine {
@@ -243,6 +245,10 @@ impl Engine {
                 Cause::TransferReceived(_) => add(&mut totals.received, sum_of(EntryKind::TransferIn)),
                 Cause::TopUp(_) => add(&mut totals.top_ups, sum_of(EntryKind::TopUp)),
                 Cause::PassRedeemed(_) => add(&mut totals.top_ups, sum_of(EntryKind::PassRedemption)),
+                Cause::Payout(_) => add(&mut totals.payouts, sum_of(EntryKind::Payout)),
+                Cause::PayoutReturned(_) => {
+                    totals.payouts = totals.payouts.saturating_sub(sum_of(EntryKind::PayoutReturn));
+                }
                 _ => {}
             }
             true

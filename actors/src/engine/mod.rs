@@ -56,7 +56,7 @@ mod passes;
 pub use passes::{IssuedPass, NewPass, NewPassPlan, PassCode, PassUpdate};
 mod payments;
 pub use estimates::EstimateOptions;
-pub use payments::{NewPaymentMethod, PaymentMethodChange, TopUpRequest};
+pub use payments::{NewPaymentMethod, PaymentMethodChange, PayoutRequest, TopUpRequest};
 mod purchases;
 mod reclaim;
 mod returns;

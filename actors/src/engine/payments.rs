@@ -53,6 +53,16 @@ pub struct TopUpRequest {
     pub notes: Option<String>,
 }
 
+/// A payout a contact asks for.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PayoutRequest {
+    pub id: Option<crate::domain::ids::PayoutId>,
+    pub wallet: Option<WalletId>,
+    pub amount: Decimal,
+    pub payment_method: PaymentMethodId,
+    pub notes: Option<String>,
+}
+
 fn text(parameter: &'static str, value: &Option<String>) -> Result<(), EngineError> {
     match value {
         Some(value)
@@ -408,6 +418,91 @@ impl Engine {
         for pending in self.inner.store.pending_top_ups(limit)? {
             if let Some(record) = self.inner.store.top_up(&pending.tenant, pending.id)? {
                 found.push((pending, record));
+            }
+        }
+        Ok(found)
+    }
+
+    /// Records a payout from the contact's own wallet and debits it, in one commit, before
+    /// any gateway is asked. A retry (same id, same request) is answered as it stands.
+    pub async fn begin_payout(
+        &self,
+        tenant: Tenant,
+        contact: ContactId,
+        request: PayoutRequest,
+    ) -> Result<Arc<crate::domain::payment::PayoutRecord>, EngineError> {
+        self.check_open()?;
+        let route = self.contact_route(&tenant, &super::ContactRef::Id(contact))?;
+        if request.wallet.is_some_and(|wallet| wallet != route.wallet_id) {
+            return Err(EngineError::NotFound("wallet"));
+        }
+        let header = self
+            .ask_wallet((tenant, route.wallet_id), |reply| WalletCommand::Header { reply })
+            .await?;
+        let amount = Amount::parse_at_most(request.amount, header.currency, self.inner.settings.money.amount_max)
+            .map_err(|error| invalid("amount", error))?
+            .value();
+        if amount <= Decimal::ZERO {
+            return Err(invalid("amount", "must be more than zero"));
+        }
+        text("notes", &request.notes)?;
+        let body_hash: [u8; 32] = Sha256::digest(postcard::to_stdvec(&(&tenant, &request)).unwrap_or_default()).into();
+        let id = request.id.unwrap_or_else(crate::domain::ids::PayoutId::random);
+        let _claim = self
+            .inner
+            .claims
+            .claim(claim_key(b'Y', &tenant, id.as_bytes()), route.wallet_id.0.as_u128())
+            .map_err(|_| EngineError::Conflict("a payout with this id is in progress".into()))?;
+        let record = crate::domain::payment::PayoutRecord {
+            id,
+            tenant,
+            wallet: route.wallet_id,
+            contact,
+            amount,
+            currency: header.currency,
+            payment_method: request.payment_method,
+            gateway: String::new(),
+            token: String::new(),
+            notes: request.notes,
+            state: TopUpState::Pending,
+            created_on: 0,
+            settled_on: None,
+            body_hash,
+        };
+        self.ask_wallet((tenant, route.wallet_id), |reply| WalletCommand::BeginPayout {
+            record: Box::new(record.clone()),
+            reply,
+        })
+        .await
+        .map_err(|error| match error {
+            EngineError::InsufficientFunds { .. } => EngineError::InsufficientFunds { parameter: "amount" },
+            error => error,
+        })
+    }
+
+    /// Settles a pending payout with its gateway's answer (a settled one stays as it is).
+    pub async fn settle_payout(
+        &self,
+        tenant: Tenant,
+        wallet: WalletId,
+        id: crate::domain::ids::PayoutId,
+        outcome: ChargeOutcome,
+    ) -> Result<Arc<crate::domain::payment::PayoutRecord>, EngineError> {
+        self.check_open()?;
+        self.ask_wallet((tenant, wallet), |reply| WalletCommand::SettlePayout {
+            id,
+            outcome: outcome.clone(),
+            reply,
+        })
+        .await
+    }
+
+    /// Up to `limit` payouts not settled yet, oldest first, as they stand.
+    pub fn pending_payouts(&self, limit: usize) -> Result<Vec<crate::domain::payment::PayoutRecord>, EngineError> {
+        let mut found = Vec::new();
+        for pending in self.inner.store.pending_payouts(limit)? {
+            if let Some(record) = self.inner.store.payout(&pending.tenant, pending.id)? {
+                found.push(record);
             }
         }
         Ok(found)

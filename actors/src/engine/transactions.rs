@@ -57,6 +57,10 @@ pub enum Origin {
     },
     /// A pass redeemed into the wallet.
     Pass { pass: Arc<crate::domain::pass::Pass> },
+    /// Money paid out (or given back when the payout failed).
+    Payout {
+        record: Arc<crate::domain::payment::PayoutRecord>,
+    },
     /// A shortfall settlement: no one event to name.
     Other,
 }
@@ -212,6 +216,12 @@ impl Engine {
                 Origin::Expiry { pool }
             }
             Cause::Hold { estimate, .. } | Cause::HoldReleased(estimate) => Origin::Hold { estimate: *estimate },
+            Cause::Payout(id) | Cause::PayoutReturned(id) => match store.payout(tenant, *id)? {
+                Some(record) => Origin::Payout {
+                    record: Arc::new(record),
+                },
+                None => Origin::Other,
+            },
             Cause::PassRedeemed(id) => match store.pass(tenant, *id)? {
                 Some(pass) => Origin::Pass { pass: Arc::new(pass) },
                 None => Origin::Other,

@@ -49,6 +49,8 @@
 //! | `o`    | tenant, pass plan id           | PassPlan            |
 //! | `z`    | tenant, pass id                | Pass: its state, value, hashed code and PIN |
 //! | `7`    | tenant, SHA-1 of the code (hex) | PassId: the pass a code names |
+//! | `5`    | tenant, payout id              | PayoutRecord        |
+//! | `6`    | created (BE, sign-flipped), tenant, payout id | PendingPayout: a payout not settled yet |
 //! | `v`    | tenant, purchase id            | UnclaimedPurchase: posted without a contact, to be claimed |
 //! | `e`    | tenant, estimate id            | EstimateRecord: a purchase estimate |
 //! | `s`    | sha256(tenant, sign-up code)   | SignUpCode: a closed-loop scheme's one-time code |
@@ -58,7 +60,7 @@
 
 use crate::domain::access::Subject;
 use crate::domain::ids::{
-    ApiKeyId, CommercePoolId, ContactCode, ContactId, MessageId, OfferId, OrganisationId, PassId, PassPlanId,
+    ApiKeyId, CommercePoolId, ContactCode, ContactId, MessageId, OfferId, OrganisationId, PassId, PassPlanId, PayoutId,
     PurchaseId, SchemeId, TapId, Tenant, TokenId, TopUpId, TransferId, UserId, WalletCode, WalletId,
 };
 
@@ -112,6 +114,8 @@ pub const PENDING_TOP_UP: u8 = b'q';
 pub const PASS_PLAN: u8 = b'o';
 pub const PASS: u8 = b'z';
 pub const PASS_CODE: u8 = b'7';
+pub const PAYOUT: u8 = b'5';
+pub const PENDING_PAYOUT: u8 = b'6';
 
 pub const COMMERCE_POOL: u8 = b'p';
 pub const META: u8 = b'M';
@@ -179,6 +183,24 @@ pub fn pass(tenant: &Tenant, id: PassId) -> Vec<u8> {
 
 pub fn pass_code(tenant: &Tenant, code_hash: &str) -> Vec<u8> {
     tenant_key(PASS_CODE, tenant, code_hash.as_bytes())
+}
+
+pub fn payout(tenant: &Tenant, id: PayoutId) -> Vec<u8> {
+    tenant_key(PAYOUT, tenant, id.as_bytes())
+}
+
+pub fn pending_payouts() -> Vec<u8> {
+    vec![PENDING_PAYOUT]
+}
+
+/// Oldest first, as `pending_top_up`.
+pub fn pending_payout(created_on: i64, tenant: &Tenant, id: PayoutId) -> Vec<u8> {
+    let mut key = Vec::with_capacity(1 + 8 + Tenant::KEY_LEN + 16);
+    key.push(PENDING_PAYOUT);
+    key.extend_from_slice(&((created_on as u64) ^ (1 << 63)).to_be_bytes());
+    key.extend_from_slice(&tenant.key_bytes());
+    key.extend_from_slice(id.as_bytes());
+    key
 }
 
 pub fn pending_top_ups() -> Vec<u8> {

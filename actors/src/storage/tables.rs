@@ -95,7 +95,7 @@ impl Family {
             // A wallet's reward history sits with the purchases: new wallets have none, and
             // this family's filters answer those misses without a block read.
             PURCHASE | IDEMPOTENCY | REWARD_HISTORY | LOT_EXPIRY | ESTIMATE | UNCLAIMED | SPEND_SETTINGS
-            | WALLET_LIMITS | PAYMENT_METHODS | TOP_UP | PENDING_TOP_UP => Family::Purchases,
+            | WALLET_LIMITS | PAYMENT_METHODS | TOP_UP | PENDING_TOP_UP | PAYOUT | PENDING_PAYOUT => Family::Purchases,
             CONTACT | CONTACT_CODE | WALLET_CODE | CONTACT_IDENTITY | CONTACT_PREFERENCES | CONTACT_DETAILS
             | CONTACT_IDENTITIES | MEMBERSHIP | SCHEME_MEMBERSHIP | CONTACT_TOKEN | TOKEN_CODE => Family::Contacts,
             OFFER | SCHEME | BUDGET | SIGN_UP_CODE | COMMERCE_POOL | PASS_PLAN | PASS | PASS_CODE => Family::Offers,
@@ -338,6 +338,8 @@ mod tests {
             PAYMENT_METHODS,
             TOP_UP,
             PENDING_TOP_UP,
+            PAYOUT,
+            PENDING_PAYOUT,
             PASS_PLAN,
             PASS,
             PASS_CODE,

@@ -58,6 +58,7 @@ pub fn scope() -> actix_web::Scope {
         .service(payment_methods::update_payment_method)
         .service(payment_methods::delete_payment_method)
         .service(topups::create_top_up)
+        .service(topups::create_payout)
         .service(passes::list_pass_plans)
         .service(passes::redeem_pass)
         .service(contacts::update_contact)

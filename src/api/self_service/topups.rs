@@ -145,3 +145,84 @@ pub async fn create_top_up(
         )),
     }
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePayoutBody {
+    /// The id to give the payout; a retry with the same id and body gets the same payout.
+    pub id: Option<String>,
+    /// The contact's own wallet (the default).
+    pub wallet_id: Option<String>,
+    /// In the wallet's currency, more than zero (open money and commerce money without
+    /// spend conditions; never a pool's).
+    pub amount: Option<Money>,
+    pub payment_method: Option<TopUpPaymentMethodBody>,
+    pub notes: Option<String>,
+}
+
+/// Pays money out of the signed-in contact's wallet to one of its payment methods. The
+/// payout is debited when it is recorded, before the gateway is asked; paid keeps the
+/// debit, failed gives it back (once), and a payout whose answer is not known in time is
+/// settled later by the reconciler.
+#[utoipa::path(
+    tag = "Contact Financials",
+    request_body = CreatePayoutBody,
+    responses(
+        (status = 201, body = TopUpView, description = "Paid out"),
+        (status = 400, body = ErrorBody, description = "Invalid, not covered, past a limit, or failed (given back)"),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 504, body = ErrorBody, description = "The gateway did not answer in time: pending, settled later")
+    ),
+    security(("authorization_self_service" = []))
+)]
+#[post("/payouts")]
+pub async fn create_payout(
+    token: ContactToken,
+    engine: web::Data<Engine>,
+    gateways: web::Data<Gateways>,
+    body: crate::api::wire::Json<CreatePayoutBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let method = body.payment_method.ok_or_else(|| ApiError::missing("payment_method"))?;
+    let method_id = method.id.ok_or_else(|| ApiError::missing("payment_method.id"))?;
+    let request = rewards_engine::engine::PayoutRequest {
+        id: body
+            .id
+            .map(|id| {
+                rewards_engine::domain::ids::PayoutId::parse(&id).map_err(|_| ApiError::invalid("id", "must be a UUID"))
+            })
+            .transpose()?,
+        wallet: body
+            .wallet_id
+            .map(|id| WalletId::parse(&id).map_err(|_| ApiError::not_found("wallet")))
+            .transpose()?,
+        amount: body.amount.ok_or_else(|| ApiError::missing("amount"))?.0,
+        payment_method: PaymentMethodId::parse(&method_id)
+            .map_err(|_| ApiError::invalid("payment_method.id", "is not one of the contact's payment methods"))?,
+        notes: body.notes,
+    };
+    let begun = engine.begin_payout(token.tenant, token.contact, request).await?;
+    let record = gateways.pay_out_and_settle(&engine, begun).await?;
+    match &record.state {
+        TopUpState::Succeeded { .. } => Ok(HttpResponse::Created().json(TopUpView {
+            id: record.id.to_string(),
+            state: record.state.code(),
+        })),
+        TopUpState::Failed { reason } => Err(ApiError {
+            parameters: Some(vec!["payment_method".into()]),
+            ..ApiError::new(
+                StatusCode::BAD_REQUEST,
+                codes::PAYMENT_FAILED,
+                format!("payout {} was not paid: {reason}; the amount is back in the wallet", record.id),
+            )
+        }),
+        TopUpState::Pending => Err(ApiError::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            codes::UPSTREAM,
+            format!(
+                "the payment gateway did not answer in time: payout {} is pending; it is given back only if it was not paid",
+                record.id
+            ),
+        )),
+    }
+}

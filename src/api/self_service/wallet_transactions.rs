@@ -342,6 +342,21 @@ fn transaction_view(line: JournalLine, origin: Origin, currency: Currency) -> Tr
                     .map_or(pass.updated_on, |redemption| redemption.at),
             });
         }
+        Origin::Payout { record } => {
+            view.financial_event = Some(FinancialEventView {
+                id: record.id.to_string(),
+                event_type: "PAYOUT",
+                reference_number: record.id.to_string(),
+                life_cycle_state: match record.state {
+                    rewards_engine::domain::payment::TopUpState::Failed { .. } => "REJECTED",
+                    rewards_engine::domain::payment::TopUpState::Pending => "PENDING",
+                    rewards_engine::domain::payment::TopUpState::Succeeded { .. } => "POSTED",
+                },
+                notes: record.notes.clone(),
+                amount: exact(record.amount),
+                date: record.created_on,
+            });
+        }
         Origin::Other => {}
     }
     view
@@ -450,10 +465,10 @@ pub async fn summarised_totals(
         ("SENT", totals.sent),
         ("RECEIVED", totals.received),
         ("AWARDED", totals.awarded),
-        // The engine has no redeem-to-open, donations or payouts yet: none were made.
+        // The engine has no redeem-to-open or donations yet: none were made.
         ("REDEEMED", Decimal::ZERO),
         ("DONATIONS", Decimal::ZERO),
-        ("PAYOUTS", Decimal::ZERO),
+        ("PAYOUTS", totals.payouts),
     ]
     .into_iter()
     .map(|(total_type, total)| WalletTotalView {

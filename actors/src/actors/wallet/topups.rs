@@ -188,3 +188,141 @@ impl WalletEntity {
             .remember(id, settled, life.commits_submitted(), life.commits_settled());
     }
 }
+
+impl WalletEntity {
+    pub(super) fn find_payout(
+        &self,
+        life: &Life<Self>,
+        id: crate::domain::ids::PayoutId,
+    ) -> Result<Option<Arc<crate::domain::payment::PayoutRecord>>, WalletError> {
+        if let Some(record) = self.payouts.get(&id) {
+            return Ok(Some(record.clone()));
+        }
+        life.store()
+            .payout(&life.key().0, id)
+            .map(|found| found.map(Arc::new))
+            .map_err(|error| WalletError::Storage(error.to_string()))
+    }
+
+    /// Records a payout and debits it, in one commit, before its gateway is asked. A retry
+    /// of the same payout is answered with it as it stands. Refused, changing nothing, when
+    /// the method is not the contact's, the wallet is blocked, or the debit is not covered
+    /// (lots without spend conditions only) or would pass a limit.
+    pub(super) fn begin_payout(
+        &mut self,
+        life: &mut Life<Self>,
+        mut record: crate::domain::payment::PayoutRecord,
+        reply: Reply<Arc<crate::domain::payment::PayoutRecord>>,
+    ) {
+        match self.find_payout(life, record.id) {
+            Err(error) => {
+                let _ = reply.send(Err(error));
+                return;
+            }
+            Ok(Some(existing)) => {
+                if existing.body_hash == record.body_hash && existing.wallet == record.wallet {
+                    life.answer_after_durable(reply, Ok(existing));
+                } else {
+                    let _ = reply.send(Err(WalletError::TopUpRefused(TopUpRefusal::Conflict)));
+                }
+                return;
+            }
+            Ok(None) => {}
+        }
+        let Some(method) = self.payment_methods.get(record.payment_method) else {
+            let refused = TopUpRefusal::PaymentMethod("is not one of the contact's payment methods".into());
+            let _ = reply.send(Err(WalletError::TopUpRefused(refused)));
+            return;
+        };
+        record.gateway = method.gateway.clone();
+        record.token = method.token.clone();
+        if self.spend.blocked {
+            let _ = reply.send(Err(WalletError::Rejected(WalletRejection::SpendBlocked)));
+            return;
+        }
+        let now = self.clock.now_s();
+        let mut writes = WriteSet::default();
+        if let Err(fault) = self.sweep(life, now, &mut writes) {
+            return self.fault(life, reply, &fault);
+        }
+        let moves = Moves {
+            debit: record.amount,
+            ..Moves::default()
+        };
+        if let Err(refused) = self.within_limits(now, &moves) {
+            return life.commit_then_answer(writes, reply, Err(refused));
+        }
+        let event = match self.wallet.payout(now, record.id, record.amount) {
+            Ok(event) => event,
+            Err(CommandError::Fault(fault)) => return self.fault(life, reply, &fault),
+            Err(CommandError::Rejected(rejection)) => {
+                return life.commit_then_answer(writes, reply, Err(WalletError::Rejected(rejection)));
+            }
+        };
+        self.add_events(life, &mut writes, &[event]);
+        record.state = TopUpState::Pending;
+        record.created_on = now;
+        writes.payout(&record);
+        let record = Arc::new(record);
+        life.commit_then_reply(writes, reply, record.clone());
+        self.payouts
+            .remember(record.id, record, life.commits_submitted(), life.commits_settled());
+    }
+
+    /// Settles a pending payout: paid keeps the debit; failed gives it back, in the same
+    /// commit that marks it. A settled payout is answered as it is.
+    pub(super) fn settle_payout(
+        &mut self,
+        life: &mut Life<Self>,
+        id: crate::domain::ids::PayoutId,
+        outcome: ChargeOutcome,
+        reply: Reply<Arc<crate::domain::payment::PayoutRecord>>,
+    ) {
+        let record = match self.find_payout(life, id) {
+            Err(error) => {
+                let _ = reply.send(Err(error));
+                return;
+            }
+            Ok(Some(record)) if record.wallet == life.key().1 => record,
+            Ok(_) => {
+                let _ = reply.send(Err(WalletError::TopUpNotFound));
+                return;
+            }
+        };
+        if record.state != TopUpState::Pending {
+            return life.answer_after_durable(reply, Ok(record));
+        }
+        let now = self.clock.now_s();
+        let mut writes = WriteSet::default();
+        if let Err(fault) = self.sweep(life, now, &mut writes) {
+            return self.fault(life, reply, &fault);
+        }
+        let mut settled = (*record).clone();
+        settled.settled_on = Some(now);
+        match outcome {
+            ChargeOutcome::Succeeded { charge } => {
+                settled.state = TopUpState::Succeeded { charge };
+                metrics::counter!(names::PAYOUTS_TOTAL, "outcome" => "paid").increment(1);
+            }
+            ChargeOutcome::Failed { reason } => {
+                let event = match self.wallet.payout_return(now, id, record.amount) {
+                    Ok(event) => event,
+                    Err(CommandError::Fault(fault)) => return self.fault(life, reply, &fault),
+                    Err(CommandError::Rejected(rejection)) => {
+                        let fault =
+                            crate::domain::wallet::WalletFault(format!("a payout given back refused: {rejection:?}"));
+                        return self.fault(life, reply, &fault);
+                    }
+                };
+                self.add_events(life, &mut writes, &[event]);
+                settled.state = TopUpState::Failed { reason };
+                metrics::counter!(names::PAYOUTS_TOTAL, "outcome" => "given_back").increment(1);
+            }
+        }
+        writes.payout(&settled);
+        let settled = Arc::new(settled);
+        life.commit_then_reply(writes, reply, settled.clone());
+        self.payouts
+            .remember(id, settled, life.commits_submitted(), life.commits_settled());
+    }
+}

@@ -356,6 +356,8 @@ impl Moves {
                     add(&mut moves.credit, entry.amount);
                 }
                 EntryKind::PassRedemption => add(&mut moves.credit, entry.amount),
+                EntryKind::Payout => add(&mut moves.debit, entry.amount),
+                EntryKind::PayoutReturn => add(&mut moves.debit_back, entry.amount),
                 _ => {}
             }
         }

@@ -33,6 +33,38 @@ impl Wallet {
         Ok(self.record(now, Cause::TransferSent(transfer), entries))
     }
 
+    /// Pays `amount` out of the lots without spend conditions (as a transfer sends).
+    pub fn payout(
+        &mut self,
+        now: i64,
+        payout: crate::domain::ids::PayoutId,
+        amount: Decimal,
+    ) -> Result<WalletEvent, CommandError> {
+        if amount <= Decimal::ZERO {
+            return Err(CommandError::Fault(WalletFault(format!("a payout of {amount}"))));
+        }
+        let mut entries = Vec::new();
+        self.debit_within(now, amount, SpendScope::Unconditional, EntryKind::Payout, &mut entries)?;
+        Ok(self.record(now, Cause::Payout(payout), entries))
+    }
+
+    /// Gives a failed payout back, in a new open lot, past any balance bound (it was the
+    /// wallet's own money).
+    pub fn payout_return(
+        &mut self,
+        now: i64,
+        payout: crate::domain::ids::PayoutId,
+        amount: Decimal,
+    ) -> Result<WalletEvent, CommandError> {
+        self.credit_open(
+            now,
+            Cause::PayoutReturned(payout),
+            EntryKind::PayoutReturn,
+            amount,
+            Decimal::MAX,
+        )
+    }
+
     /// Credits `amount` into a new open lot (a transfer received, or one given back), as
     /// one event with `cause`; it settles any shortfall first. Refused, changing nothing,
     /// when it would take the balance above `balance_max`.

@@ -1,8 +1,8 @@
 //! Payment methods (one record per wallet) and top-ups, with the index of those not
 //! settled yet that the reconciler reads, oldest first.
 
-use crate::domain::ids::TopUpId;
-use crate::domain::payment::{PaymentMethods, PendingTopUp, TopUpRecord};
+use crate::domain::ids::{PayoutId, TopUpId};
+use crate::domain::payment::{PaymentMethods, PayoutRecord, PendingPayout, PendingTopUp, TopUpRecord};
 use crate::storage::*;
 
 impl Store {
@@ -13,6 +13,15 @@ impl Store {
 
     pub fn top_up(&self, tenant: &Tenant, id: TopUpId) -> Result<Option<TopUpRecord>, StoreError> {
         self.get(&keys::top_up(tenant, id))
+    }
+
+    pub fn payout(&self, tenant: &Tenant, id: PayoutId) -> Result<Option<PayoutRecord>, StoreError> {
+        self.get(&keys::payout(tenant, id))
+    }
+
+    /// Up to `limit` payouts not settled yet, oldest first.
+    pub fn pending_payouts(&self, limit: usize) -> Result<Vec<PendingPayout>, StoreError> {
+        self.scan(&keys::pending_payouts(), limit)
     }
 
     /// Up to `limit` top-ups not settled yet, oldest first.
@@ -32,6 +41,23 @@ impl WriteSet {
         let index = keys::pending_top_up(record.created_on, &record.tenant, record.id);
         if record.state == crate::domain::payment::TopUpState::Pending {
             let entry = PendingTopUp {
+                created_on: record.created_on,
+                tenant: record.tenant,
+                wallet: record.wallet,
+                id: record.id,
+            };
+            self.put(index, encode(&entry));
+        } else {
+            self.remove(index);
+        }
+    }
+
+    /// A payout as it stands; a pending one is in the reconciler's index, a settled one not.
+    pub fn payout(&mut self, record: &PayoutRecord) {
+        self.put(keys::payout(&record.tenant, record.id), encode(record));
+        let index = keys::pending_payout(record.created_on, &record.tenant, record.id);
+        if record.state == crate::domain::payment::TopUpState::Pending {
+            let entry = PendingPayout {
                 created_on: record.created_on,
                 tenant: record.tenant,
                 wallet: record.wallet,

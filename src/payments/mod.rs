@@ -177,48 +177,43 @@ impl Gateways {
         let now = engine.now();
         let settle_after_s = i64::try_from(self.settings.charge_timeout_ms / 1000 + 1).unwrap_or(i64::MAX);
         let mut settled = 0;
+        // What an answer settles a pending record with: `None` leaves it pending.
+        let decide = |answer: GatewayAnswer, created_on: i64| match answer {
+            GatewayAnswer::Settled(outcome) => Some(outcome),
+            GatewayAnswer::Unknown(why) if now.saturating_sub(created_on) >= self.settings.give_up_after_s => {
+                Some(ChargeOutcome::Failed {
+                    reason: format!("no answer from the gateway: {why}"),
+                })
+            }
+            GatewayAnswer::Unknown(_) => None,
+        };
+        let due = |state: &TopUpState, created_on: i64| {
+            *state == TopUpState::Pending && now.saturating_sub(created_on) >= settle_after_s
+        };
         for (_, record) in engine.pending_top_ups(256)? {
-            if record.state != TopUpState::Pending || now.saturating_sub(record.created_on) < settle_after_s {
+            if !due(&record.state, record.created_on) {
                 continue;
             }
-            let outcome = match self.ask(&record, true).await {
-                GatewayAnswer::Settled(outcome) => outcome,
-                GatewayAnswer::Unknown(why)
-                    if now.saturating_sub(record.created_on) >= self.settings.give_up_after_s =>
-                {
-                    ChargeOutcome::Failed {
-                        reason: format!("no answer from the gateway: {why}"),
-                    }
-                }
-                GatewayAnswer::Unknown(_) => continue,
-            };
-            engine
-                .settle_top_up(record.tenant, record.wallet, record.id, outcome)
-                .await?;
-            settled += 1;
+            if let Some(outcome) = decide(self.ask(&record, true).await, record.created_on) {
+                engine
+                    .settle_top_up(record.tenant, record.wallet, record.id, outcome)
+                    .await?;
+                settled += 1;
+            }
         }
         for record in engine.pending_payouts(256)? {
-            if record.state != TopUpState::Pending || now.saturating_sub(record.created_on) < settle_after_s {
+            if !due(&record.state, record.created_on) {
                 continue;
             }
-            let outcome = match self
+            let answer = self
                 .within_timeout(&record.gateway, &Self::payout_of(&record, true), true)
-                .await
-            {
-                GatewayAnswer::Settled(outcome) => outcome,
-                GatewayAnswer::Unknown(why)
-                    if now.saturating_sub(record.created_on) >= self.settings.give_up_after_s =>
-                {
-                    ChargeOutcome::Failed {
-                        reason: format!("no answer from the gateway: {why}"),
-                    }
-                }
-                GatewayAnswer::Unknown(_) => continue,
-            };
-            engine
-                .settle_payout(record.tenant, record.wallet, record.id, outcome)
-                .await?;
-            settled += 1;
+                .await;
+            if let Some(outcome) = decide(answer, record.created_on) {
+                engine
+                    .settle_payout(record.tenant, record.wallet, record.id, outcome)
+                    .await?;
+                settled += 1;
+            }
         }
         Ok(settled)
     }

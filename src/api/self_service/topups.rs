@@ -122,26 +122,41 @@ pub async fn create_top_up(
     let request = body.into_inner().request()?;
     let begun = engine.begin_top_up(token.tenant, token.contact, request).await?;
     let record = gateways.charge_and_settle(&engine, begun).await?;
-    match &record.state {
+    settled_reply(
+        record.id.to_string(),
+        &record.state,
+        "top-up",
+        "nothing was credited",
+        "will be credited only if it was paid",
+    )
+}
+
+/// The answer to a top-up or payout as its gateway settled it: paid (201), failed (400,
+/// `what_failed` says what became of the money) or not known yet (504, `pending` says).
+fn settled_reply(
+    id: String,
+    state: &TopUpState,
+    noun: &str,
+    what_failed: &str,
+    pending: &str,
+) -> Result<HttpResponse, ApiError> {
+    match state {
         TopUpState::Succeeded { .. } => Ok(HttpResponse::Created().json(TopUpView {
-            id: record.id.to_string(),
-            state: record.state.code(),
+            id,
+            state: state.code(),
         })),
         TopUpState::Failed { reason } => Err(ApiError {
             parameters: Some(vec!["payment_method".into()]),
             ..ApiError::new(
                 StatusCode::BAD_REQUEST,
                 codes::PAYMENT_FAILED,
-                format!("top-up {} was not paid: {reason}; nothing was credited", record.id),
+                format!("{noun} {id} was not paid: {reason}; {what_failed}"),
             )
         }),
         TopUpState::Pending => Err(ApiError::new(
             StatusCode::GATEWAY_TIMEOUT,
             codes::UPSTREAM,
-            format!(
-                "the payment gateway did not answer in time: top-up {} is pending and will be credited only if it was paid",
-                record.id
-            ),
+            format!("the payment gateway did not answer in time: {noun} {id} is pending and {pending}"),
         )),
     }
 }
@@ -203,26 +218,11 @@ pub async fn create_payout(
     };
     let begun = engine.begin_payout(token.tenant, token.contact, request).await?;
     let record = gateways.pay_out_and_settle(&engine, begun).await?;
-    match &record.state {
-        TopUpState::Succeeded { .. } => Ok(HttpResponse::Created().json(TopUpView {
-            id: record.id.to_string(),
-            state: record.state.code(),
-        })),
-        TopUpState::Failed { reason } => Err(ApiError {
-            parameters: Some(vec!["payment_method".into()]),
-            ..ApiError::new(
-                StatusCode::BAD_REQUEST,
-                codes::PAYMENT_FAILED,
-                format!("payout {} was not paid: {reason}; the amount is back in the wallet", record.id),
-            )
-        }),
-        TopUpState::Pending => Err(ApiError::new(
-            StatusCode::GATEWAY_TIMEOUT,
-            codes::UPSTREAM,
-            format!(
-                "the payment gateway did not answer in time: payout {} is pending; it is given back only if it was not paid",
-                record.id
-            ),
-        )),
-    }
+    settled_reply(
+        record.id.to_string(),
+        &record.state,
+        "payout",
+        "the amount is back in the wallet",
+        "is given back only if it was not paid",
+    )
 }

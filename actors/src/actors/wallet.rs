@@ -96,13 +96,11 @@ pub struct WalletView {
     pub spend: crate::domain::wallet::SpendSettings,
 }
 
-/// A wallet's view with what it holds per named commerce pool (largest first) and the facts
-/// of its lots (by id; empty unless asked for).
+/// A wallet's view with what it holds per named commerce pool (largest first).
 #[derive(Debug, Clone)]
 pub struct WalletHoldings {
     pub view: WalletView,
     pub pools: Vec<crate::domain::wallet::PoolBalance>,
-    pub lots: Vec<LotFacts>,
 }
 
 /// What a journal line's lot is: its pocket, its named pool, and what is left of it.
@@ -176,11 +174,14 @@ pub enum WalletCommand {
     Read {
         reply: Reply<WalletView>,
     },
-    /// The view with what the wallet holds per named commerce pool and, when `lots`, the
-    /// facts of every lot it ever had (for journal filters).
+    /// The view with what the wallet holds per named commerce pool.
     Holdings {
-        lots: bool,
         reply: Reply<WalletHoldings>,
+    },
+    /// The view with the facts of the lots `only` names (all it ever had: `None`), by id.
+    Lots {
+        only: Option<Vec<crate::domain::wallet::LotId>>,
+        reply: Reply<(WalletView, Vec<LotFacts>)>,
     },
     /// Debits a transfer and commits its credit's message with it.
     TransferOut {
@@ -376,7 +377,8 @@ impl Entity for WalletEntity {
                 reply,
             } => self.set_spend_settings(life, blocked, auto_spend, reply),
             WalletCommand::Read { reply } => self.read(life, reply),
-            WalletCommand::Holdings { lots, reply } => self.holdings(life, lots, reply),
+            WalletCommand::Holdings { reply } => self.holdings(life, reply),
+            WalletCommand::Lots { only, reply } => self.lot_facts(life, only, reply),
             WalletCommand::TransferOut {
                 transfer,
                 idempotency,
@@ -418,7 +420,10 @@ impl Entity for WalletEntity {
             WalletCommand::Read { reply } => {
                 let _ = reply.send(Err(WalletError::Retry));
             }
-            WalletCommand::Holdings { reply, .. } => {
+            WalletCommand::Holdings { reply } => {
+                let _ = reply.send(Err(WalletError::Retry));
+            }
+            WalletCommand::Lots { reply, .. } => {
                 let _ = reply.send(Err(WalletError::Retry));
             }
             WalletCommand::ReturnPurchase { reply, .. } => {
@@ -699,31 +704,43 @@ impl WalletEntity {
         }
     }
 
-    fn holdings(&mut self, life: &mut Life<Self>, lots: bool, reply: Reply<WalletHoldings>) {
+    fn holdings(&mut self, life: &mut Life<Self>, reply: Reply<WalletHoldings>) {
         let now = self.clock.now_s();
         let mut writes = WriteSet::default();
         if let Err(fault) = self.sweep(life, now, &mut writes) {
             return self.fault(life, reply, &fault);
         }
-        let lots = if lots {
-            self.wallet
-                .lots()
-                .map(|lot| LotFacts {
-                    id: lot.id,
-                    pocket: lot.pocket,
-                    pool: self.wallet.pool_of(lot.id),
-                    remaining: lot.remaining,
-                    expired: lot.expired,
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
         let holdings = WalletHoldings {
             view: self.view(),
             pools: self.wallet.pool_balances(now),
-            lots,
         };
         life.commit_then_answer(writes, reply, Ok(holdings));
+    }
+
+    fn lot_facts(
+        &mut self,
+        life: &mut Life<Self>,
+        only: Option<Vec<crate::domain::wallet::LotId>>,
+        reply: Reply<(WalletView, Vec<LotFacts>)>,
+    ) {
+        let now = self.clock.now_s();
+        let mut writes = WriteSet::default();
+        if let Err(fault) = self.sweep(life, now, &mut writes) {
+            return self.fault(life, reply, &fault);
+        }
+        let facts = |lot: &crate::domain::wallet::Lot| LotFacts {
+            id: lot.id,
+            pocket: lot.pocket,
+            pool: self.wallet.pool_of(lot.id),
+            remaining: lot.remaining,
+            expired: lot.expired,
+        };
+        let mut lots: Vec<LotFacts> = match only {
+            None => self.wallet.lots().map(facts).collect(),
+            Some(ids) => ids.iter().filter_map(|id| self.wallet.lot(*id)).map(facts).collect(),
+        };
+        lots.sort_by_key(|lot| lot.id);
+        lots.dedup_by_key(|lot| lot.id);
+        life.commit_then_answer(writes, reply, Ok((self.view(), lots)));
     }
 }

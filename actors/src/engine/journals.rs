@@ -31,8 +31,9 @@ pub struct JournalFilter {
 }
 
 impl JournalFilter {
-    fn needs_lots(&self) -> bool {
-        self.with_lots || self.pocket.is_some() || self.pool.is_some()
+    /// Whether lines are chosen by their lots (so every lot's facts are read first).
+    fn filters_lots(&self) -> bool {
+        self.pocket.is_some() || self.pool.is_some()
     }
 
     fn is_everything(&self) -> bool {
@@ -84,11 +85,10 @@ impl Engine {
         filter: &JournalFilter,
     ) -> Result<JournalPage, EngineError> {
         self.check_open()?;
-        let (view, lots) = if filter.needs_lots() {
-            let holdings = self
-                .ask_wallet((tenant, id), |reply| WalletCommand::Holdings { lots: true, reply })
-                .await?;
-            (holdings.view, holdings.lots)
+        // Lots filtered on are read whole first; lots only shown, for the page's lines after.
+        let (view, lots) = if filter.filters_lots() {
+            self.ask_wallet((tenant, id), |reply| WalletCommand::Lots { only: None, reply })
+                .await?
         } else {
             (self.wallet(tenant, id).await?, Vec::new())
         };
@@ -133,6 +133,21 @@ impl Engine {
                 }
                 true
             })?;
+        if filter.with_lots && !filter.filters_lots() && !lines.is_empty() {
+            let only: Vec<_> = lines.iter().map(|line| line.entry.lot).collect();
+            let (_, lots) = self
+                .ask_wallet((tenant, id), |reply| WalletCommand::Lots {
+                    only: Some(only.clone()),
+                    reply,
+                })
+                .await?;
+            for line in &mut lines {
+                line.lot = lots
+                    .binary_search_by_key(&line.entry.lot, |facts| facts.id)
+                    .ok()
+                    .map(|index| lots[index]);
+            }
+        }
         Ok(JournalPage {
             wallet: view,
             lines,

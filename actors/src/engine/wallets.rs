@@ -94,7 +94,7 @@ impl Engine {
     /// A wallet's view with what it holds per named commerce pool, largest first.
     pub async fn wallet_holdings(&self, tenant: Tenant, id: WalletId) -> Result<WalletHoldings, EngineError> {
         self.check_open()?;
-        self.ask_wallet((tenant, id), |reply| WalletCommand::Holdings { lots: false, reply })
+        self.ask_wallet((tenant, id), |reply| WalletCommand::Holdings { reply })
             .await
     }
 

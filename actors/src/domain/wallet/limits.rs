@@ -323,20 +323,24 @@ impl Moves {
     pub fn of(event: &WalletEvent) -> Moves {
         let mut moves = Moves::default();
         let add = |sum: &mut Decimal, amount: Decimal| *sum = sum.saturating_add(amount);
-        // An instant discount spends a lot the same event opened (an award: few per event).
-        let mut opened: Vec<super::LotId> = Vec::new();
-        if matches!(event.cause, Cause::Purchase(_)) {
-            opened.extend(
-                event
-                    .entries
-                    .iter()
-                    .filter(|entry| entry.new_lot.is_some())
-                    .map(|entry| entry.lot),
-            );
-        }
+        // An instant discount spends a lot the same event opened. A purchase's spends come
+        // from lots it found, its awards open lots with ids above all of those: a spend of a
+        // lot at or above the first one opened is an instant discount. No allocation: every
+        // event comes here.
+        let first_opened = if matches!(event.cause, Cause::Purchase(_)) {
+            event
+                .entries
+                .iter()
+                .filter(|entry| entry.new_lot.is_some())
+                .map(|entry| entry.lot)
+                .min()
+                .unwrap_or(super::LotId::MAX)
+        } else {
+            super::LotId::MAX
+        };
         for entry in &event.entries {
             match entry.kind {
-                EntryKind::Spend if !opened.contains(&entry.lot) => add(&mut moves.debit, entry.amount),
+                EntryKind::Spend if entry.lot < first_opened => add(&mut moves.debit, entry.amount),
                 EntryKind::Hold => add(&mut moves.debit, entry.amount),
                 EntryKind::TransferOut => {
                     add(&mut moves.debit, entry.amount);
@@ -625,6 +629,40 @@ mod tests {
             },
         );
         assert_eq!(usage.used(LimitKind::Debit, LimitPeriod::Monthly, now), (d("0"), 1));
+    }
+
+    #[test]
+    fn an_instant_discount_is_not_a_debit_but_the_purchase_s_own_spend_is() {
+        use crate::domain::ids::{OfferId, PurchaseId};
+        use crate::domain::wallet::{AwardGrant, AwardRoute, Posting, SaleScope, SpendRequest, Wallet};
+        let mut wallet = Wallet::for_tests();
+        let max = d("1000000");
+        let grant = |amount: &str| AwardGrant {
+            offer_id: OfferId::random(),
+            amount: d(amount),
+            expires_at: None,
+        };
+        wallet
+            .post_purchase(MONDAY, PurchaseId::random(), None, &[grant("10")], max)
+            .unwrap();
+        let awards = [grant("3"), grant("1")];
+        let routes = [AwardRoute::Instant, AwardRoute::Wallet];
+        let posting = Posting {
+            purchase: PurchaseId::random(),
+            spend: Some(SpendRequest {
+                amount: d("2"),
+                restrict_fully_covered: true,
+            }),
+            sale: SaleScope::UNKNOWN,
+            awards: &awards,
+            routes: &routes,
+        };
+        let (event, _) = wallet.post_purchase_with(MONDAY + 1, posting, max).unwrap();
+        assert_eq!(Moves::of(&event).debit, d("2"), "{event:?}");
+        assert_eq!(
+            wallet.limit_usage().used(LimitKind::Debit, LimitPeriod::Daily, MONDAY),
+            (d("2"), 1)
+        );
     }
 
     #[test]

@@ -79,19 +79,26 @@ impl Gateways {
         })
     }
 
-    fn charge_of(record: &TopUpRecord, retry: bool) -> Charge {
+    /// The charge (or payout) a record asks its gateway for: its id is the key.
+    fn charge_of(
+        key: impl std::fmt::Display,
+        token: &str,
+        amount: rust_decimal::Decimal,
+        currency: rewards_engine::domain::money::Currency,
+        retry: bool,
+    ) -> Charge {
         Charge {
-            key: record.id.to_string(),
-            token: record.token.clone(),
-            amount_minor: record.currency.minor_units_of(record.amount),
-            currency: record.currency.code().to_ascii_lowercase(),
+            key: key.to_string(),
+            token: token.to_string(),
+            amount_minor: currency.minor_units_of(amount),
+            currency: currency.code().to_ascii_lowercase(),
             retry,
         }
     }
 
     /// Asks the top-up's gateway, within the charge timeout (past it: unknown).
     async fn ask(&self, record: &TopUpRecord, retry: bool) -> GatewayAnswer {
-        let charge = Self::charge_of(record, retry);
+        let charge = Self::charge_of(record.id, &record.token, record.amount, record.currency, retry);
         self.within_timeout(&record.gateway, &charge, false).await
     }
 
@@ -112,13 +119,7 @@ impl Gateways {
     }
 
     fn payout_of(record: &PayoutRecord, retry: bool) -> Charge {
-        Charge {
-            key: record.id.to_string(),
-            token: record.token.clone(),
-            amount_minor: record.currency.minor_units_of(record.amount),
-            currency: record.currency.code().to_ascii_lowercase(),
-            retry,
-        }
+        Self::charge_of(record.id, &record.token, record.amount, record.currency, retry)
     }
 
     /// Pays out a payout just recorded (and debited) and settles it with the answer; an

@@ -65,21 +65,22 @@ impl StripeGateway {
         })
     }
 
-    async fn post(&self, charge: &Charge) -> GatewayAnswer {
-        let amount = charge.amount_minor.to_string();
-        let form = [
-            ("amount", amount.as_str()),
-            ("currency", charge.currency.as_str()),
-            ("payment_method", charge.token.as_str()),
-            ("confirm", "true"),
-            ("metadata[top_up]", charge.key.as_str()),
-        ];
+    /// Posts `form` to `path` with the record's id as `Idempotency-Key`, and reads the
+    /// answer: a 2xx body to `settled` (its status says what became of it), a 400 or 402 a
+    /// failure (nothing moved), anything else not known yet.
+    async fn post_form(
+        &self,
+        path: &str,
+        key: &str,
+        form: &[(&str, &str)],
+        settled: impl FnOnce(IntentBody) -> GatewayAnswer,
+    ) -> GatewayAnswer {
         let response = match self
             .client
-            .post(format!("{}/v1/payment_intents", self.base_url))
+            .post(format!("{}{path}", self.base_url))
             .bearer_auth(&self.secret_key)
-            .header("Idempotency-Key", &charge.key)
-            .form(&form)
+            .header("Idempotency-Key", key)
+            .form(form)
             .send()
             .await
         {
@@ -89,7 +90,27 @@ impl StripeGateway {
         let status = response.status();
         let body: Option<IntentBody> = response.json().await.ok();
         match (status.as_u16(), body) {
-            (200..=299, Some(body)) => match body.status.as_deref() {
+            (200..=299, Some(body)) => settled(body),
+            (400 | 402, Some(body)) => GatewayAnswer::Settled(ChargeOutcome::Failed {
+                reason: body
+                    .error
+                    .map_or_else(|| "declined".to_string(), |error| error.reason()),
+            }),
+            (code, _) => GatewayAnswer::Unknown(format!("the gateway answered {code}")),
+        }
+    }
+
+    async fn post(&self, charge: &Charge) -> GatewayAnswer {
+        let amount = charge.amount_minor.to_string();
+        let form = [
+            ("amount", amount.as_str()),
+            ("currency", charge.currency.as_str()),
+            ("payment_method", charge.token.as_str()),
+            ("confirm", "true"),
+            ("metadata[top_up]", charge.key.as_str()),
+        ];
+        self.post_form("/v1/payment_intents", &charge.key, &form, |body| {
+            match body.status.as_deref() {
                 Some("succeeded") => GatewayAnswer::Settled(ChargeOutcome::Succeeded {
                     charge: body.id.unwrap_or_else(|| charge.key.clone()),
                 }),
@@ -99,18 +120,11 @@ impl StripeGateway {
                         .map_or_else(|| "declined".to_string(), |error| error.reason()),
                 }),
                 other => GatewayAnswer::Unknown(format!("the charge is {}", other.unwrap_or("of no status"))),
-            },
-            (400 | 402, Some(body)) => GatewayAnswer::Settled(ChargeOutcome::Failed {
-                reason: body
-                    .error
-                    .map_or_else(|| "declined".to_string(), |error| error.reason()),
-            }),
-            (code, _) => GatewayAnswer::Unknown(format!("the gateway answered {code}")),
-        }
+            }
+        })
+        .await
     }
-}
 
-impl StripeGateway {
     /// `POST {base}/v1/payouts` (form: `amount`, `currency`, `destination` = the token,
     /// `metadata[payout]`) with the payout's id as `Idempotency-Key`: `paid`, `pending` or
     /// `in_transit` is accepted (paid out); `failed` or `canceled`, a 402 or a 400 failed.
@@ -122,39 +136,18 @@ impl StripeGateway {
             ("destination", payout.token.as_str()),
             ("metadata[payout]", payout.key.as_str()),
         ];
-        let response = match self
-            .client
-            .post(format!("{}/v1/payouts", self.base_url))
-            .bearer_auth(&self.secret_key)
-            .header("Idempotency-Key", &payout.key)
-            .form(&form)
-            .send()
-            .await
-        {
-            Ok(response) => response,
-            Err(error) => return GatewayAnswer::Unknown(format!("the gateway could not be reached: {error}")),
-        };
-        let status = response.status();
-        let body: Option<IntentBody> = response.json().await.ok();
-        match (status.as_u16(), body) {
-            (200..=299, Some(body)) => match body.status.as_deref() {
-                Some("paid" | "pending" | "in_transit") => GatewayAnswer::Settled(ChargeOutcome::Succeeded {
-                    charge: body.id.unwrap_or_else(|| payout.key.clone()),
-                }),
-                Some(state @ ("failed" | "canceled")) => GatewayAnswer::Settled(ChargeOutcome::Failed {
-                    reason: body
-                        .last_payment_error
-                        .map_or_else(|| state.to_string(), |error| error.reason()),
-                }),
-                other => GatewayAnswer::Unknown(format!("the payout is {}", other.unwrap_or("of no status"))),
-            },
-            (400 | 402, Some(body)) => GatewayAnswer::Settled(ChargeOutcome::Failed {
-                reason: body
-                    .error
-                    .map_or_else(|| "declined".to_string(), |error| error.reason()),
+        self.post_form("/v1/payouts", &payout.key, &form, |body| match body.status.as_deref() {
+            Some("paid" | "pending" | "in_transit") => GatewayAnswer::Settled(ChargeOutcome::Succeeded {
+                charge: body.id.unwrap_or_else(|| payout.key.clone()),
             }),
-            (code, _) => GatewayAnswer::Unknown(format!("the gateway answered {code}")),
-        }
+            Some(state @ ("failed" | "canceled")) => GatewayAnswer::Settled(ChargeOutcome::Failed {
+                reason: body
+                    .last_payment_error
+                    .map_or_else(|| state.to_string(), |error| error.reason()),
+            }),
+            other => GatewayAnswer::Unknown(format!("the payout is {}", other.unwrap_or("of no status"))),
+        })
+        .await
     }
 }
 

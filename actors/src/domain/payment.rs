@@ -242,3 +242,34 @@ pub struct PendingPayout {
     pub wallet: WalletId,
     pub id: PayoutId,
 }
+
+/// What the wallet's actor reads of a top-up or a payout to answer a retry or settle it.
+pub trait GatewayRecord {
+    fn wallet(&self) -> WalletId;
+    fn body_hash(&self) -> &[u8; 32];
+    fn state(&self) -> &TopUpState;
+}
+
+impl GatewayRecord for TopUpRecord {
+    fn wallet(&self) -> WalletId {
+        self.wallet
+    }
+    fn body_hash(&self) -> &[u8; 32] {
+        &self.body_hash
+    }
+    fn state(&self) -> &TopUpState {
+        &self.state
+    }
+}
+
+impl GatewayRecord for PayoutRecord {
+    fn wallet(&self) -> WalletId {
+        self.wallet
+    }
+    fn body_hash(&self) -> &[u8; 32] {
+        &self.body_hash
+    }
+    fn state(&self) -> &TopUpState {
+        &self.state
+    }
+}

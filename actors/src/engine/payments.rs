@@ -53,6 +53,13 @@ pub struct TopUpRequest {
     pub notes: Option<String>,
 }
 
+/// A top-up's or payout's wallet, currency and amount, checked.
+struct CheckedRequest {
+    wallet: WalletId,
+    currency: crate::domain::money::Currency,
+    amount: Decimal,
+}
+
 /// A payout a contact asks for.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PayoutRequest {
@@ -331,38 +338,27 @@ impl Engine {
         request: TopUpRequest,
     ) -> Result<Arc<TopUpRecord>, EngineError> {
         self.check_open()?;
-        let route = self.contact_route(&tenant, &super::ContactRef::Id(contact))?;
-        if request.wallet.is_some_and(|wallet| wallet != route.wallet_id) {
-            return Err(EngineError::NotFound("wallet"));
-        }
-        let header = self
-            .ask_wallet((tenant, route.wallet_id), |reply| WalletCommand::Header { reply })
-            .await?;
-        let amount = Amount::parse_at_most(request.amount, header.currency, self.inner.settings.money.amount_max)
-            .map_err(|error| invalid("amount", error))?
-            .value();
-        if amount <= Decimal::ZERO {
-            return Err(invalid("amount", "must be more than zero"));
-        }
         if let Some(code) = &request.code {
             WalletCode::parse(code).map_err(|_| invalid("code", "must be exactly 16 digits"))?;
         }
-        text("notes", &request.notes)?;
+        let checked = self
+            .check_gateway_request(tenant, contact, request.wallet, request.amount, &request.notes)
+            .await?;
         let body_hash: [u8; 32] = Sha256::digest(postcard::to_stdvec(&(&tenant, &request)).unwrap_or_default()).into();
         let id = request.id.unwrap_or_else(TopUpId::random);
         // Two wallets racing for one id: the second is told, not allowed to overwrite.
         let _claim = self
             .inner
             .claims
-            .claim(claim_key(b'G', &tenant, id.as_bytes()), route.wallet_id.0.as_u128())
+            .claim(claim_key(b'G', &tenant, id.as_bytes()), checked.wallet.0.as_u128())
             .map_err(|_| EngineError::Conflict("a top-up with this id is in progress".into()))?;
         let record = TopUpRecord {
             id,
             tenant,
-            wallet: route.wallet_id,
+            wallet: checked.wallet,
             contact,
-            amount,
-            currency: header.currency,
+            amount: checked.amount,
+            currency: checked.currency,
             payment_method: request.payment_method,
             gateway: String::new(),
             token: String::new(),
@@ -375,11 +371,43 @@ impl Engine {
             settled_on: None,
             body_hash,
         };
-        self.ask_wallet((tenant, route.wallet_id), |reply| WalletCommand::BeginTopUp {
+        self.ask_wallet((tenant, checked.wallet), |reply| WalletCommand::BeginTopUp {
             record: Box::new(record.clone()),
             reply,
         })
         .await
+    }
+
+    /// What a top-up or payout request of contact `contact` shares: its own wallet (the one
+    /// named, if any, must be it), an amount more than zero within the bounds and the
+    /// wallet's currency's minor units, and printable notes.
+    async fn check_gateway_request(
+        &self,
+        tenant: Tenant,
+        contact: ContactId,
+        wallet: Option<WalletId>,
+        amount: Decimal,
+        notes: &Option<String>,
+    ) -> Result<CheckedRequest, EngineError> {
+        let route = self.contact_route(&tenant, &super::ContactRef::Id(contact))?;
+        if wallet.is_some_and(|wallet| wallet != route.wallet_id) {
+            return Err(EngineError::NotFound("wallet"));
+        }
+        let header = self
+            .ask_wallet((tenant, route.wallet_id), |reply| WalletCommand::Header { reply })
+            .await?;
+        let amount = Amount::parse_at_most(amount, header.currency, self.inner.settings.money.amount_max)
+            .map_err(|error| invalid("amount", error))?
+            .value();
+        if amount <= Decimal::ZERO {
+            return Err(invalid("amount", "must be more than zero"));
+        }
+        text("notes", notes)?;
+        Ok(CheckedRequest {
+            wallet: route.wallet_id,
+            currency: header.currency,
+            amount,
+        })
     }
 
     /// Settles a pending top-up with its gateway's answer (a settled one stays as it is).
@@ -432,34 +460,23 @@ impl Engine {
         request: PayoutRequest,
     ) -> Result<Arc<crate::domain::payment::PayoutRecord>, EngineError> {
         self.check_open()?;
-        let route = self.contact_route(&tenant, &super::ContactRef::Id(contact))?;
-        if request.wallet.is_some_and(|wallet| wallet != route.wallet_id) {
-            return Err(EngineError::NotFound("wallet"));
-        }
-        let header = self
-            .ask_wallet((tenant, route.wallet_id), |reply| WalletCommand::Header { reply })
+        let checked = self
+            .check_gateway_request(tenant, contact, request.wallet, request.amount, &request.notes)
             .await?;
-        let amount = Amount::parse_at_most(request.amount, header.currency, self.inner.settings.money.amount_max)
-            .map_err(|error| invalid("amount", error))?
-            .value();
-        if amount <= Decimal::ZERO {
-            return Err(invalid("amount", "must be more than zero"));
-        }
-        text("notes", &request.notes)?;
         let body_hash: [u8; 32] = Sha256::digest(postcard::to_stdvec(&(&tenant, &request)).unwrap_or_default()).into();
         let id = request.id.unwrap_or_else(crate::domain::ids::PayoutId::random);
         let _claim = self
             .inner
             .claims
-            .claim(claim_key(b'Y', &tenant, id.as_bytes()), route.wallet_id.0.as_u128())
+            .claim(claim_key(b'Y', &tenant, id.as_bytes()), checked.wallet.0.as_u128())
             .map_err(|_| EngineError::Conflict("a payout with this id is in progress".into()))?;
         let record = crate::domain::payment::PayoutRecord {
             id,
             tenant,
-            wallet: route.wallet_id,
+            wallet: checked.wallet,
             contact,
-            amount,
-            currency: header.currency,
+            amount: checked.amount,
+            currency: checked.currency,
             payment_method: request.payment_method,
             gateway: String::new(),
             token: String::new(),
@@ -469,7 +486,7 @@ impl Engine {
             settled_on: None,
             body_hash,
         };
-        self.ask_wallet((tenant, route.wallet_id), |reply| WalletCommand::BeginPayout {
+        self.ask_wallet((tenant, checked.wallet), |reply| WalletCommand::BeginPayout {
             record: Box::new(record.clone()),
             reply,
         })

@@ -5,7 +5,7 @@
 
 use super::{Life, Reply, WalletEntity, WalletError};
 use crate::domain::ids::TopUpId;
-use crate::domain::payment::{ChargeOutcome, PaymentMethods, TopUpRecord, TopUpState};
+use crate::domain::payment::{ChargeOutcome, GatewayRecord, PaymentMethods, TopUpRecord, TopUpState};
 use crate::domain::wallet::{CommandError, Moves, WalletRejection};
 use crate::metrics_names as names;
 use crate::storage::WriteSet;
@@ -34,7 +34,56 @@ pub enum TopUpRefusal {
     Method(MethodRefusal),
 }
 
+/// A begin command whose id is taken already: a retry of the same request is answered with
+/// the record as it stands, another request is a conflict. `Some(reply)`: the id is free.
+fn answered_retry<R: GatewayRecord + Send + Sync + 'static>(
+    life: &mut Life<WalletEntity>,
+    found: Result<Option<Arc<R>>, WalletError>,
+    asked: &R,
+    reply: Reply<Arc<R>>,
+) -> Option<Reply<Arc<R>>> {
+    match found {
+        Err(error) => drop(reply.send(Err(error))),
+        Ok(None) => return Some(reply),
+        Ok(Some(existing)) if existing.body_hash() == asked.body_hash() && existing.wallet() == asked.wallet() => {
+            life.answer_after_durable(reply, Ok(existing));
+        }
+        Ok(Some(_)) => drop(reply.send(Err(WalletError::TopUpRefused(TopUpRefusal::Conflict)))),
+    }
+    None
+}
+
+/// A settle command's record: this wallet's and pending, else answered here (not found, or
+/// as it stands when settled already).
+fn pending_to_settle<R: GatewayRecord + Send + Sync + 'static>(
+    life: &mut Life<WalletEntity>,
+    found: Result<Option<Arc<R>>, WalletError>,
+    reply: Reply<Arc<R>>,
+) -> Option<(Arc<R>, Reply<Arc<R>>)> {
+    match found {
+        Err(error) => drop(reply.send(Err(error))),
+        Ok(Some(record)) if record.wallet() == life.key().1 => {
+            if *record.state() == TopUpState::Pending {
+                return Some((record, reply));
+            }
+            life.answer_after_durable(reply, Ok(record));
+        }
+        Ok(_) => drop(reply.send(Err(WalletError::TopUpNotFound))),
+    }
+    None
+}
+
 impl WalletEntity {
+    /// The gateway and token of one of the contact's payment methods.
+    fn gateway_token(&self, method: crate::domain::ids::PaymentMethodId) -> Result<(String, String), WalletError> {
+        let method = self.payment_methods.get(method).ok_or_else(|| {
+            WalletError::TopUpRefused(TopUpRefusal::PaymentMethod(
+                "is not one of the contact's payment methods".into(),
+            ))
+        })?;
+        Ok((method.gateway.clone(), method.token.clone()))
+    }
+
     pub(super) fn find_top_up(&self, life: &Life<Self>, id: TopUpId) -> Result<Option<Arc<TopUpRecord>>, WalletError> {
         if let Some(record) = self.top_ups.get(&id) {
             return Ok(Some(record.clone()));
@@ -77,28 +126,14 @@ impl WalletEntity {
         mut record: TopUpRecord,
         reply: Reply<Arc<TopUpRecord>>,
     ) {
-        match self.find_top_up(life, record.id) {
-            Err(error) => {
-                let _ = reply.send(Err(error));
-                return;
-            }
-            Ok(Some(existing)) => {
-                if existing.body_hash == record.body_hash && existing.wallet == record.wallet {
-                    life.answer_after_durable(reply, Ok(existing));
-                } else {
-                    let _ = reply.send(Err(WalletError::TopUpRefused(TopUpRefusal::Conflict)));
-                }
-                return;
-            }
-            Ok(None) => {}
-        }
-        let Some(method) = self.payment_methods.get(record.payment_method) else {
-            let refused = TopUpRefusal::PaymentMethod("is not one of the contact's payment methods".into());
-            let _ = reply.send(Err(WalletError::TopUpRefused(refused)));
+        let found = self.find_top_up(life, record.id);
+        let Some(reply) = answered_retry(life, found, &record, reply) else {
             return;
         };
-        record.gateway = method.gateway.clone();
-        record.token = method.token.clone();
+        match self.gateway_token(record.payment_method) {
+            Ok((gateway, token)) => (record.gateway, record.token) = (gateway, token),
+            Err(refused) => return drop(reply.send(Err(refused))),
+        }
         let now = self.clock.now_s();
         let mut writes = WriteSet::default();
         if let Err(fault) = self.sweep(life, now, &mut writes) {
@@ -140,20 +175,10 @@ impl WalletEntity {
         outcome: ChargeOutcome,
         reply: Reply<Arc<TopUpRecord>>,
     ) {
-        let record = match self.find_top_up(life, id) {
-            Err(error) => {
-                let _ = reply.send(Err(error));
-                return;
-            }
-            Ok(Some(record)) if record.wallet == life.key().1 => record,
-            Ok(_) => {
-                let _ = reply.send(Err(WalletError::TopUpNotFound));
-                return;
-            }
+        let found = self.find_top_up(life, id);
+        let Some((record, reply)) = pending_to_settle(life, found, reply) else {
+            return;
         };
-        if record.state != TopUpState::Pending {
-            return life.answer_after_durable(reply, Ok(record));
-        }
         let now = self.clock.now_s();
         let mut writes = WriteSet::default();
         if let Err(fault) = self.sweep(life, now, &mut writes) {
@@ -214,28 +239,14 @@ impl WalletEntity {
         mut record: crate::domain::payment::PayoutRecord,
         reply: Reply<Arc<crate::domain::payment::PayoutRecord>>,
     ) {
-        match self.find_payout(life, record.id) {
-            Err(error) => {
-                let _ = reply.send(Err(error));
-                return;
-            }
-            Ok(Some(existing)) => {
-                if existing.body_hash == record.body_hash && existing.wallet == record.wallet {
-                    life.answer_after_durable(reply, Ok(existing));
-                } else {
-                    let _ = reply.send(Err(WalletError::TopUpRefused(TopUpRefusal::Conflict)));
-                }
-                return;
-            }
-            Ok(None) => {}
-        }
-        let Some(method) = self.payment_methods.get(record.payment_method) else {
-            let refused = TopUpRefusal::PaymentMethod("is not one of the contact's payment methods".into());
-            let _ = reply.send(Err(WalletError::TopUpRefused(refused)));
+        let found = self.find_payout(life, record.id);
+        let Some(reply) = answered_retry(life, found, &record, reply) else {
             return;
         };
-        record.gateway = method.gateway.clone();
-        record.token = method.token.clone();
+        match self.gateway_token(record.payment_method) {
+            Ok((gateway, token)) => (record.gateway, record.token) = (gateway, token),
+            Err(refused) => return drop(reply.send(Err(refused))),
+        }
         if self.spend.blocked {
             let _ = reply.send(Err(WalletError::Rejected(WalletRejection::SpendBlocked)));
             return;
@@ -278,20 +289,10 @@ impl WalletEntity {
         outcome: ChargeOutcome,
         reply: Reply<Arc<crate::domain::payment::PayoutRecord>>,
     ) {
-        let record = match self.find_payout(life, id) {
-            Err(error) => {
-                let _ = reply.send(Err(error));
-                return;
-            }
-            Ok(Some(record)) if record.wallet == life.key().1 => record,
-            Ok(_) => {
-                let _ = reply.send(Err(WalletError::TopUpNotFound));
-                return;
-            }
+        let found = self.find_payout(life, id);
+        let Some((record, reply)) = pending_to_settle(life, found, reply) else {
+            return;
         };
-        if record.state != TopUpState::Pending {
-            return life.answer_after_durable(reply, Ok(record));
-        }
         let now = self.clock.now_s();
         let mut writes = WriteSet::default();
         if let Err(fault) = self.sweep(life, now, &mut writes) {

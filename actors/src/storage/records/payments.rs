@@ -2,7 +2,7 @@
 //! settled yet that the reconciler reads, oldest first.
 
 use crate::domain::ids::{PayoutId, TopUpId};
-use crate::domain::payment::{PaymentMethods, PayoutRecord, PendingPayout, PendingTopUp, TopUpRecord};
+use crate::domain::payment::{PaymentMethods, PayoutRecord, PendingPayout, PendingTopUp, TopUpRecord, TopUpState};
 use crate::storage::*;
 
 impl Store {
@@ -38,34 +38,35 @@ impl WriteSet {
     /// A top-up as it stands; a pending one is in the reconciler's index, a settled one not.
     pub fn top_up(&mut self, record: &TopUpRecord) {
         self.put(keys::top_up(&record.tenant, record.id), encode(record));
+        let entry = PendingTopUp {
+            created_on: record.created_on,
+            tenant: record.tenant,
+            wallet: record.wallet,
+            id: record.id,
+        };
         let index = keys::pending_top_up(record.created_on, &record.tenant, record.id);
-        if record.state == crate::domain::payment::TopUpState::Pending {
-            let entry = PendingTopUp {
-                created_on: record.created_on,
-                tenant: record.tenant,
-                wallet: record.wallet,
-                id: record.id,
-            };
-            self.put(index, encode(&entry));
+        self.pending_index(index, &entry, &record.state);
+    }
+
+    /// `entry` in a reconciler's index while `state` is pending; out of it once settled.
+    fn pending_index<T: Serialize>(&mut self, key: Vec<u8>, entry: &T, state: &TopUpState) {
+        if *state == TopUpState::Pending {
+            self.put(key, encode(entry));
         } else {
-            self.remove(index);
+            self.remove(key);
         }
     }
 
     /// A payout as it stands; a pending one is in the reconciler's index, a settled one not.
     pub fn payout(&mut self, record: &PayoutRecord) {
         self.put(keys::payout(&record.tenant, record.id), encode(record));
+        let entry = PendingPayout {
+            created_on: record.created_on,
+            tenant: record.tenant,
+            wallet: record.wallet,
+            id: record.id,
+        };
         let index = keys::pending_payout(record.created_on, &record.tenant, record.id);
-        if record.state == crate::domain::payment::TopUpState::Pending {
-            let entry = PendingPayout {
-                created_on: record.created_on,
-                tenant: record.tenant,
-                wallet: record.wallet,
-                id: record.id,
-            };
-            self.put(index, encode(&entry));
-        } else {
-            self.remove(index);
-        }
+        self.pending_index(index, &entry, &record.state);
     }
 }

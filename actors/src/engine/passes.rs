@@ -75,6 +75,22 @@ pub(super) struct PassFailures {
     by_caller: parking_lot::Mutex<HashMap<String, (u32, i64)>>,
 }
 
+/// A redemption checked so far: who asks (as counted), the pass, where.
+struct Redemption {
+    caller: String,
+    pass: Pass,
+    place: crate::domain::ids::OrganisationId,
+}
+
+fn ask_error(error: crate::actors::kit::AskError<PassError>) -> EngineError {
+    match error {
+        crate::actors::kit::AskError::Refused(error) => refusal(error),
+        crate::actors::kit::AskError::NotFound => EngineError::NotFound("pass"),
+        crate::actors::kit::AskError::Busy => EngineError::Busy("pass"),
+        crate::actors::kit::AskError::Store(error) => error.into(),
+    }
+}
+
 fn refusal(error: PassError) -> EngineError {
     match error {
         PassError::NotFound => EngineError::NotFound("pass"),
@@ -290,13 +306,7 @@ impl Engine {
                 reply,
             })
             .await;
-        match answer {
-            Ok(pass) => Ok((*pass).clone()),
-            Err(crate::actors::kit::AskError::Refused(error)) => Err(refusal(error)),
-            Err(crate::actors::kit::AskError::NotFound) => Err(EngineError::NotFound("pass")),
-            Err(crate::actors::kit::AskError::Busy) => Err(EngineError::Busy("pass")),
-            Err(crate::actors::kit::AskError::Store(error)) => Err(error.into()),
-        }
+        answer.map(|pass| (*pass).clone()).map_err(ask_error)
     }
 
     /// The pass a code (or its SHA-1) names.
@@ -330,56 +340,8 @@ impl Engine {
         contact: ContactId,
         place: Option<crate::domain::ids::OrganisationId>,
     ) -> Result<Arc<Pass>, EngineError> {
-        self.check_open()?;
-        let place = match place {
-            None => tenant.organisation,
-            Some(id) => {
-                self.organisation_for(tenant.organisation, id)
-                    .map_err(|_| invalid("organisation.id", "is not in this business's network"))?;
-                id
-            }
-        };
-        if let Some(pin) = &pin {
-            if pin.is_empty() || pin.len() > 32 || pin.chars().any(char::is_control) {
-                return Err(invalid("pin", "must be 1 to 32 printable characters"));
-            }
-        }
-        let caller = format!("{}:{}:{caller}", tenant.organisation, tenant.mode.code());
-        self.check_pass_failures(&caller)?;
-        let pass = match self.pass_by_code(&tenant, &code) {
-            Err(EngineError::NotFound(what)) => {
-                self.count_pass_failure(&caller);
-                return Err(EngineError::NotFound(what));
-            }
-            other => other?,
-        };
-        let route = self.contact_route(&tenant, &super::ContactRef::Id(contact))?;
-        let header = self
-            .ask_wallet((tenant, route.wallet_id), |reply| WalletCommand::Header { reply })
-            .await?;
-        let answer = self
-            .inner
-            .passes
-            .ask(&(tenant, pass.id), |reply| PassCommand::Redeem {
-                contact,
-                wallet: route.wallet_id,
-                currency: header.currency,
-                pin: pin.clone(),
-                place,
-                reply,
-            })
-            .await;
-        match answer {
-            Ok(pass) => Ok(pass),
-            Err(crate::actors::kit::AskError::Refused(PassError::WrongPin)) => {
-                self.count_pass_failure(&caller);
-                Err(refusal(PassError::WrongPin))
-            }
-            Err(crate::actors::kit::AskError::Refused(error)) => Err(refusal(error)),
-            Err(crate::actors::kit::AskError::NotFound) => Err(EngineError::NotFound("pass")),
-            Err(crate::actors::kit::AskError::Busy) => Err(EngineError::Busy("pass")),
-            Err(crate::actors::kit::AskError::Store(error)) => Err(error.into()),
-        }
+        let asked = self.redemption(tenant, caller, &code, &pin, place)?;
+        self.redeem_found(tenant, &asked, pin, contact).await
     }
 
     /// Redeems a gift pass for no one named: an unnamed contact is made for it (one per
@@ -393,16 +355,8 @@ impl Engine {
         pin: Option<String>,
         place: Option<crate::domain::ids::OrganisationId>,
     ) -> Result<(Arc<Pass>, ContactId), EngineError> {
-        self.check_open()?;
-        let key = format!("{}:{}:{caller}", tenant.organisation, tenant.mode.code());
-        self.check_pass_failures(&key)?;
-        let pass = match self.pass_by_code(&tenant, &code) {
-            Err(EngineError::NotFound(what)) => {
-                self.count_pass_failure(&key);
-                return Err(EngineError::NotFound(what));
-            }
-            other => other?,
-        };
+        let asked = self.redemption(tenant, caller, &code, &pin, place)?;
+        let pass = &asked.pass;
         if pass.classification != PassClassification::Gift {
             return Err(invalid(
                 "contact_id",
@@ -411,7 +365,7 @@ impl Engine {
         }
         // Checked before a contact is made for it (the pass's actor checks again).
         if !pass.pin_matches(pin.as_deref()) {
-            self.count_pass_failure(&key);
+            self.count_pass_failure(&asked.caller);
             return Err(refusal(PassError::WrongPin));
         }
         if pass.state != PassState::Active {
@@ -427,8 +381,75 @@ impl Engine {
         let contact = self
             .create_contact(tenant, new, Some(&format!("anonymous-pass-{}", pass.id)))
             .await?;
-        let redeemed = self.redeem_pass(tenant, caller, code, pin, contact.id, place).await?;
+        let redeemed = self.redeem_found(tenant, &asked, pin, contact.id).await?;
         Ok((redeemed, contact.id))
+    }
+
+    /// What every redemption checks first: the place, the PIN's shape, the caller's wrong
+    /// tries, and the pass its code names (a wrong code is counted).
+    fn redemption(
+        &self,
+        tenant: Tenant,
+        caller: &str,
+        code: &PassCode,
+        pin: &Option<String>,
+        place: Option<crate::domain::ids::OrganisationId>,
+    ) -> Result<Redemption, EngineError> {
+        self.check_open()?;
+        let place = match place {
+            None => tenant.organisation,
+            Some(id) => {
+                self.organisation_for(tenant.organisation, id)
+                    .map_err(|_| invalid("organisation.id", "is not in this business's network"))?;
+                id
+            }
+        };
+        if let Some(pin) = pin {
+            if pin.is_empty() || pin.len() > 32 || pin.chars().any(char::is_control) {
+                return Err(invalid("pin", "must be 1 to 32 printable characters"));
+            }
+        }
+        let caller = format!("{}:{}:{caller}", tenant.organisation, tenant.mode.code());
+        self.check_pass_failures(&caller)?;
+        let pass = match self.pass_by_code(&tenant, code) {
+            Err(EngineError::NotFound(what)) => {
+                self.count_pass_failure(&caller);
+                return Err(EngineError::NotFound(what));
+            }
+            other => other?,
+        };
+        Ok(Redemption { caller, pass, place })
+    }
+
+    /// Asks the pass's actor to redeem it into contact `contact`'s wallet (a wrong PIN is
+    /// counted against the caller).
+    async fn redeem_found(
+        &self,
+        tenant: Tenant,
+        asked: &Redemption,
+        pin: Option<String>,
+        contact: ContactId,
+    ) -> Result<Arc<Pass>, EngineError> {
+        let route = self.contact_route(&tenant, &super::ContactRef::Id(contact))?;
+        let header = self
+            .ask_wallet((tenant, route.wallet_id), |reply| WalletCommand::Header { reply })
+            .await?;
+        let answer = self
+            .inner
+            .passes
+            .ask(&(tenant, asked.pass.id), |reply| PassCommand::Redeem {
+                contact,
+                wallet: route.wallet_id,
+                currency: header.currency,
+                pin: pin.clone(),
+                place: asked.place,
+                reply,
+            })
+            .await;
+        if matches!(answer, Err(crate::actors::kit::AskError::Refused(PassError::WrongPin))) {
+            self.count_pass_failure(&asked.caller);
+        }
+        answer.map_err(ask_error)
     }
 
     /// 429 while the caller is past its wrong codes and PINs for the window.

@@ -194,7 +194,13 @@ impl Engine {
                 let other_contact = match seen.wallets.get(&other) {
                     Some(known) => known.clone(),
                     None => {
-                        let owner = self.wallet_owner(tenant, other).await;
+                        // A transfer names who sent it; only the receiver of one sent is
+                        // learnt from its wallet.
+                        let owner = if sent_by_us {
+                            self.wallet_owner(tenant, other).await
+                        } else {
+                            store.contact(tenant, record.contact).ok().flatten().map(Arc::new)
+                        };
                         seen.wallets.insert(other, owner.clone());
                         owner
                     }

@@ -359,7 +359,7 @@ pub struct PassView {
     pub classification: &'static str,
     pub value: Money,
     pub currency_code: String,
-    pub pass_plan: PassPlanRef,
+    pub pass_plan: IdRef,
     /// The code's last characters (the code itself is kept only hashed).
     pub code_last4: String,
     /// SHA-1 of the code.
@@ -367,7 +367,7 @@ pub struct PassView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expiration_date: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub redeemed_by: Option<PassPlanRef>,
+    pub redeemed_by: Option<IdRef>,
     /// Only when the pass is issued: the code, shown once.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
@@ -377,7 +377,7 @@ pub struct PassView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PassPlanRef {
+pub struct IdRef {
     pub id: String,
 }
 
@@ -388,13 +388,13 @@ pub fn pass_view(pass: &Pass) -> PassView {
         classification: pass.classification.code(),
         value: money(with_minor_units(pass.value, pass.currency)),
         currency_code: pass.currency.code().to_string(),
-        pass_plan: PassPlanRef {
+        pass_plan: IdRef {
             id: pass.plan.to_string(),
         },
         code_last4: pass.code_last4.clone(),
         code_hash: pass.code_hash.clone(),
         expiration_date: pass.expires_at,
-        redeemed_by: pass.redemption.as_ref().map(|redemption| PassPlanRef {
+        redeemed_by: pass.redemption.as_ref().map(|redemption| IdRef {
             id: redemption.contact.to_string(),
         }),
         code: None,
@@ -502,7 +502,7 @@ pub struct RedeemedView {
     pub id: String,
     /// Our addition, for a redemption for no one named: the unnamed contact made for it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub contact: Option<PassPlanRef>,
+    pub contact: Option<IdRef>,
 }
 
 /// Where a redemption says it was made: `organisation{id}` (an empty object: the business).
@@ -568,7 +568,7 @@ pub async fn redeem_pass(
             .await?;
         return Ok(HttpResponse::Ok().json(RedeemedView {
             id: pass.id.to_string(),
-            contact: Some(PassPlanRef {
+            contact: Some(IdRef {
                 id: contact.to_string(),
             }),
         }));

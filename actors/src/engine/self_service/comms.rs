@@ -94,20 +94,14 @@ impl RequestLimits {
             self.identities.retain_recent();
             self.addresses.retain_recent();
         }
-        let clock = governor::clock::DefaultClock::default();
-        let refused = |what: &'static str, wait: Duration| EngineError::RateLimited {
-            what,
-            retry_after_s: wait.as_secs().max(1),
-        };
         if let Some(address) = address {
-            if let Err(not_until) = self.addresses.check_key(&address) {
-                return Err(refused("client address", not_until.wait_time_from(clock.now())));
-            }
+            self.addresses
+                .check_key(&address)
+                .map_err(|not_until| refused("client address", &not_until))?;
         }
-        if let Err(not_until) = self.identities.check_key(&identity) {
-            return Err(refused("identity", not_until.wait_time_from(clock.now())));
-        }
-        Ok(())
+        self.identities
+            .check_key(&identity)
+            .map_err(|not_until| refused("identity", &not_until))
     }
 
     /// Spends one lookup of the address (none known: not limited here; the HTTP layer
@@ -117,13 +111,18 @@ impl RequestLimits {
             self.lookups.retain_recent();
         }
         let Some(address) = address else { return Ok(()) };
-        self.lookups.check_key(&address).map_err(|not_until| {
-            let clock = governor::clock::DefaultClock::default();
-            EngineError::RateLimited {
-                what: "client address",
-                retry_after_s: not_until.wait_time_from(clock.now()).as_secs().max(1),
-            }
-        })
+        self.lookups
+            .check_key(&address)
+            .map_err(|not_until| refused("client address", &not_until))
+    }
+}
+
+/// 429 for `what`, retried when its limiter allows again.
+fn refused(what: &'static str, not_until: &governor::NotUntil<governor::clock::QuantaInstant>) -> EngineError {
+    let clock = governor::clock::DefaultClock::default();
+    EngineError::RateLimited {
+        what,
+        retry_after_s: not_until.wait_time_from(clock.now()).as_secs().max(1),
     }
 }
 

@@ -214,6 +214,27 @@ struct TerminalResult {
     busy: Duration,
 }
 
+impl TerminalResult {
+    fn new() -> TerminalResult {
+        TerminalResult {
+            latencies: new_histogram(),
+            requests: 0,
+            purchases: 0,
+            errors: HashMap::new(),
+            acknowledged: Vec::new(),
+            busy: Duration::ZERO,
+        }
+    }
+
+    /// Counts one request answered after `latency`.
+    fn sent(&mut self, latency: Duration, recorder: &Recorder) {
+        self.busy += latency;
+        self.requests += 1;
+        let _ = self.latencies.record(latency.as_micros().clamp(1, 60_000_000) as u64);
+        recorder.record(latency, 1);
+    }
+}
+
 pub(crate) struct Target {
     pub base: String,
     pub key: String,
@@ -320,14 +341,7 @@ async fn terminal(
     let mut connection = Connection::new(endpoint);
     // Held across awaits, so a Send generator seeded from the thread's.
     let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::from_rng(&mut rand::rng());
-    let mut result = TerminalResult {
-        latencies: new_histogram(),
-        requests: 0,
-        purchases: 0,
-        errors: HashMap::new(),
-        acknowledged: Vec::new(),
-        busy: Duration::ZERO,
-    };
+    let mut result = TerminalResult::new();
     let total_weight: u32 = mix.iter().map(|(_, w)| w).sum();
     let mut sequence = 0u64;
     let mut reference = || {
@@ -409,11 +423,7 @@ async fn terminal(
         };
         let sent = Instant::now();
         let outcome = connection.send(method, &path, body).await;
-        let latency = sent.elapsed();
-        result.busy += latency;
-        result.requests += 1;
-        let _ = result.latencies.record(latency.as_micros().clamp(1, 60_000_000) as u64);
-        recorder.record(latency, 1);
+        result.sent(sent.elapsed(), &recorder);
         match outcome {
             Err(error) => *result.errors.entry((0, error.chars().take(60).collect())).or_default() += 1,
             Ok((status, reply)) => match (scenario, status) {

@@ -6,7 +6,7 @@
 
 use super::connection::Connection;
 use super::setup::{post_with_key, progress, BenchContact, SETUP_IN_FLIGHT};
-use super::{new_histogram, Endpoint, Picker, Recorder, Scenario, Target, TerminalResult};
+use super::{Endpoint, Picker, Recorder, Scenario, Target, TerminalResult};
 use bytes::Bytes;
 use futures_util::stream::{self, StreamExt};
 use hyper::header::HeaderValue;
@@ -14,7 +14,6 @@ use hyper::Method;
 use rand::Rng;
 use rust_decimal::Decimal;
 use serde_json::json;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -195,14 +194,7 @@ pub async fn terminal(
 ) -> (TerminalResult, MoneyLedger) {
     let mut connection = Connection::new(endpoint);
     let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::from_rng(&mut rand::rng());
-    let mut result = TerminalResult {
-        latencies: new_histogram(),
-        requests: 0,
-        purchases: 0,
-        errors: HashMap::new(),
-        acknowledged: Vec::new(),
-        busy: Duration::ZERO,
-    };
+    let mut result = TerminalResult::new();
     let mut ledger = MoneyLedger::default();
     let amount: Decimal = TRANSFER_AMOUNT.parse().expect("a decimal");
     // The pass this terminal redeemed last, and who redeemed it.
@@ -245,11 +237,7 @@ pub async fn terminal(
         let outcome = connection
             .send_as(Method::POST, path, Some(Bytes::from(body)), Some(&holders[from].bearer))
             .await;
-        let latency = sent.elapsed();
-        result.busy += latency;
-        result.requests += 1;
-        let _ = result.latencies.record(latency.as_micros().clamp(1, 60_000_000) as u64);
-        recorder.record(latency, 1);
+        result.sent(sent.elapsed(), &recorder);
         match (scenario, outcome, pass) {
             (_, Err(error), _) => *result.errors.entry((0, error.chars().take(60).collect())).or_default() += 1,
             (Scenario::Transfer, Ok((201, _)), Some(to)) => {

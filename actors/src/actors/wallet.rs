@@ -206,14 +206,15 @@ pub enum WalletCommand {
         due: Vec<i64>,
         reply: Reply<bool>,
     },
-    /// The contact's limit rules.
+    /// The contact's limit rules, and the wallet's currency they are in.
     Limits {
-        reply: Reply<WalletLimits>,
+        reply: Reply<(crate::domain::money::Currency, WalletLimits)>,
     },
-    /// Replaces the limit rules with what `update` makes of them, checked; answers them.
+    /// Replaces the limit rules with what `update` makes of them (given the wallet's
+    /// currency), checked; answers them.
     SetLimits {
         update: LimitUpdate,
-        reply: Reply<WalletLimits>,
+        reply: Reply<(crate::domain::money::Currency, WalletLimits)>,
     },
     /// The contact's payment methods.
     PaymentMethods {
@@ -259,7 +260,8 @@ pub enum WalletCommand {
 
 /// How new limit rules are made from the current ones (in the actor, so two changes never
 /// interleave).
-pub type LimitUpdate = Box<dyn FnOnce(&WalletLimits) -> Result<WalletLimits, LimitError> + Send>;
+pub type LimitUpdate =
+    Box<dyn FnOnce(&WalletLimits, crate::domain::money::Currency) -> Result<WalletLimits, LimitError> + Send>;
 
 /// What every wallet actor shares.
 #[derive(Clone)]
@@ -390,7 +392,10 @@ impl Entity for WalletEntity {
             WalletCommand::Header { reply } => {
                 let _ = reply.send(Ok(self.wallet.header.clone()));
             }
-            WalletCommand::Limits { reply } => life.answer_after_durable(reply, Ok(self.limits.clone())),
+            WalletCommand::Limits { reply } => {
+                let limits = (self.wallet.header.currency, self.limits.clone());
+                life.answer_after_durable(reply, Ok(limits));
+            }
             WalletCommand::PaymentMethods { reply } => {
                 life.answer_after_durable(reply, Ok(self.payment_methods.clone()));
             }
@@ -654,12 +659,16 @@ impl WalletEntity {
         life.commit_then_reply(writes, reply, settings);
     }
 
-    fn set_limits(&mut self, life: &mut Life<Self>, update: LimitUpdate, reply: Reply<WalletLimits>) {
-        let limits = match update(&self.limits).and_then(|limits| {
-            limits
-                .validate(self.wallet.header.currency, self.balance_max)
-                .map(|()| limits)
-        }) {
+    fn set_limits(
+        &mut self,
+        life: &mut Life<Self>,
+        update: LimitUpdate,
+        reply: Reply<(crate::domain::money::Currency, WalletLimits)>,
+    ) {
+        let currency = self.wallet.header.currency;
+        let limits = match update(&self.limits, currency)
+            .and_then(|limits| limits.validate(currency, self.balance_max).map(|()| limits))
+        {
             Ok(limits) => limits,
             Err(refused) => {
                 let _ = reply.send(Err(WalletError::LimitsRefused(refused)));
@@ -667,12 +676,12 @@ impl WalletEntity {
             }
         };
         if limits == self.limits {
-            return life.answer_after_durable(reply, Ok(limits));
+            return life.answer_after_durable(reply, Ok((currency, limits)));
         }
         let mut writes = WriteSet::default();
         writes.wallet_limits(&life.key().0, life.key().1, &limits);
         self.limits = limits.clone();
-        life.commit_then_reply(writes, reply, limits);
+        life.commit_then_reply(writes, reply, (currency, limits));
     }
 
     /// Whether moving `moves` now keeps the wallet's limits.

@@ -5,7 +5,8 @@ use super::{invalid, Engine, EngineError};
 use crate::actors::kit::AskError;
 use crate::actors::wallet::{Reply, WalletCommand, WalletError, WalletHoldings, WalletKey, WalletView};
 use crate::domain::ids::{Tenant, WalletId};
-use crate::domain::wallet::{Entry, LimitError, LimitRule, WalletHeader, WalletLimits, WalletRejection};
+use crate::domain::money::Currency;
+use crate::domain::wallet::{Entry, LimitError, LimitRule, WalletLimits, WalletRejection};
 use rust_decimal::Decimal;
 
 impl Engine {
@@ -159,16 +160,28 @@ pub struct LimitChange {
     pub applies_for: Option<Vec<crate::domain::wallet::LimitKind>>,
     /// Our addition: remove the rule.
     pub remove: bool,
+    /// The currency the rule is stated in: the wallet's, if given.
+    pub currency: Option<Currency>,
 }
 
 /// The rules after `changes`, in order (checked together by the wallet's actor).
-fn apply_limit_changes(current: &WalletLimits, changes: Vec<LimitChange>) -> Result<WalletLimits, LimitError> {
+fn apply_limit_changes(
+    current: &WalletLimits,
+    currency: Currency,
+    changes: Vec<LimitChange>,
+) -> Result<WalletLimits, LimitError> {
     let mut rules = current.rules.clone();
     for (index, change) in changes.into_iter().enumerate() {
         let bad = |field: &str, message: &str| LimitError {
             parameter: format!("limit_rules[{index}].{field}"),
             message: message.into(),
         };
+        if change.currency.is_some_and(|given| given != currency) {
+            return Err(bad(
+                "currency_code",
+                &format!("must be the wallet's currency, {}", currency.code()),
+            ));
+        }
         let found = match (change.id, &change.name) {
             (Some(id), _) => Some(
                 rules
@@ -229,16 +242,11 @@ impl Engine {
         tenant: Tenant,
         contact: crate::domain::ids::ContactId,
         id: WalletId,
-    ) -> Result<(WalletHeader, WalletLimits), EngineError> {
+    ) -> Result<(Currency, WalletLimits), EngineError> {
         self.check_open()?;
         self.check_own_wallet(tenant, contact, id)?;
-        let header = self
-            .ask_wallet((tenant, id), |reply| WalletCommand::Header { reply })
-            .await?;
-        let limits = self
-            .ask_wallet((tenant, id), |reply| WalletCommand::Limits { reply })
-            .await?;
-        Ok((header, limits))
+        self.ask_wallet((tenant, id), |reply| WalletCommand::Limits { reply })
+            .await
     }
 
     /// Changes contact `contact`'s limit rules on its wallet `id`: all of `changes` or, when
@@ -249,14 +257,16 @@ impl Engine {
         contact: crate::domain::ids::ContactId,
         id: WalletId,
         changes: Vec<LimitChange>,
-    ) -> Result<WalletLimits, EngineError> {
+    ) -> Result<(Currency, WalletLimits), EngineError> {
         self.check_open()?;
         self.check_own_wallet(tenant, contact, id)?;
         // The ask may be retried (an actor retiring), so each try gets its own copy.
         self.ask_wallet((tenant, id), |reply| {
             let changes = changes.clone();
             WalletCommand::SetLimits {
-                update: Box::new(move |current: &WalletLimits| apply_limit_changes(current, changes)),
+                update: Box::new(move |current: &WalletLimits, currency| {
+                    apply_limit_changes(current, currency, changes)
+                }),
                 reply,
             }
         })

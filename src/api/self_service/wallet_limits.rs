@@ -73,8 +73,8 @@ pub async fn get_limits(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = own_wallet_id(&token, &engine, &path)?;
-    let (header, limits) = engine.wallet_limits(token.tenant, token.contact, id).await?;
-    Ok(HttpResponse::Ok().json(limits_view(None, &limits, header.currency)))
+    let (currency, limits) = engine.wallet_limits(token.tenant, token.contact, id).await?;
+    Ok(HttpResponse::Ok().json(limits_view(None, &limits, currency)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -137,6 +137,13 @@ fn change(index: usize, body: LimitRuleBody) -> Result<LimitChange, ApiError> {
         period,
         applies_for,
         remove: body.remove,
+        currency: body
+            .currency_code
+            .map(|code| {
+                Currency::parse(&code)
+                    .map_err(|_| ApiError::invalid(&field("currency_code"), "must be an ISO 4217 code"))
+            })
+            .transpose()?,
     })
 }
 
@@ -168,30 +175,14 @@ pub async fn update_limits(
             format!("at most {CHANGES_MAX} rules per request"),
         ));
     }
-    let currencies: Vec<(usize, String)> = body
-        .limit_rules
-        .iter()
-        .enumerate()
-        .filter_map(|(index, rule)| rule.currency_code.clone().map(|code| (index, code)))
-        .collect();
     let changes = body
         .limit_rules
         .into_iter()
         .enumerate()
         .map(|(index, rule)| change(index, rule))
         .collect::<Result<Vec<_>, _>>()?;
-    let (header, _) = engine.wallet_limits(token.tenant, token.contact, id).await?;
-    if let Some((index, _)) = currencies
-        .iter()
-        .find(|(_, code)| code.as_str() != header.currency.code())
-    {
-        return Err(ApiError::invalid(
-            &format!("limit_rules[{index}].currency_code"),
-            format!("must be the wallet's currency, {}", header.currency.code()),
-        ));
-    }
-    let limits = engine
+    let (currency, limits) = engine
         .update_wallet_limits(token.tenant, token.contact, id, changes)
         .await?;
-    Ok(HttpResponse::Ok().json(limits_view(Some(id.to_string()), &limits, header.currency)))
+    Ok(HttpResponse::Ok().json(limits_view(Some(id.to_string()), &limits, currency)))
 }

@@ -450,3 +450,72 @@ async fn a_gift_pass_redeemed_for_no_one_named_makes_one_unnamed_contact_found_b
         .await;
     assert_eq!(unnamed.status, 400, "{}", unnamed.body);
 }
+
+#[tokio::test]
+async fn another_business_s_key_reaches_none_of_this_business_s_passes_and_bad_lookups_are_refused() {
+    let app = spawn_app().await;
+    let plan_id = plan(&app, gift_plan(json!({}))).await;
+    let (pass_id, code, pin) = issue(&app, &plan_id).await;
+    let theirs = "sk_live_secret_key_of_another_business_2";
+    another_business(&app, theirs, "Elsewhere").await;
+    let issued = app
+        .with_key(
+            theirs,
+            "POST",
+            "/backoffice/v2/passes",
+            Some(&json!({"pass_plan_id": plan_id})),
+        )
+        .await;
+    assert_eq!(issued.status, 404, "{}", issued.body);
+    let found = app
+        .with_key(theirs, "GET", &format!("/backoffice/v2/passes?pass_code={code}"), None)
+        .await;
+    assert_eq!(found.status, 200, "{}", found.body);
+    assert_eq!(
+        found.body["content"],
+        json!([]),
+        "another business finds nothing by the code"
+    );
+    let changed = app
+        .with_key(
+            theirs,
+            "PUT",
+            &format!("/backoffice/v2/passes/{pass_id}"),
+            Some(&json!({"state": "CANCELLED"})),
+        )
+        .await;
+    assert_eq!(changed.status, 404, "{}", changed.body);
+    let redeemed = app
+        .with_key(
+            theirs,
+            "POST",
+            "/backoffice/v2/passes/redeem",
+            Some(&json!({"code": code, "pin": pin})),
+        )
+        .await;
+    assert_eq!(redeemed.status, 404, "{}", redeemed.body);
+    // The pass is untouched.
+    let ours = app.get(&format!("/backoffice/v2/passes?pass_code={code}")).await;
+    assert_eq!(ours.body["content"][0]["state"], "ACTIVE", "{}", ours.body);
+
+    for query in ["", "?pass_code=X&code_hash=Y", "?code_hash=abc"] {
+        let refused = app.get(&format!("/backoffice/v2/passes{query}")).await;
+        assert_eq!(refused.status, 400, "{query}: {}", refused.body);
+    }
+    for (why, body) in [
+        (
+            "an unknown medium",
+            json!({"pass_plan_id": plan_id, "recipient": {"medium_type": "FAX", "medium_value": "1"}}),
+        ),
+        (
+            "a control character to send to",
+            json!({"pass_plan_id": plan_id, "recipient": {"medium_type": "EMAIL", "medium_value": "a\u{1b}@b.c"}}),
+        ),
+        ("a plan id as a number", json!({"pass_plan_id": 7})),
+        ("a value as text", json!({"pass_plan_id": plan_id, "pass_value": "5"})),
+    ] {
+        let refused = app.post("/backoffice/v2/passes", &body).await;
+        assert_eq!(refused.status.as_u16() / 100, 4, "{why}: {}", refused.body);
+        assert_ne!(refused.status, 201);
+    }
+}

@@ -566,6 +566,21 @@ async fn a_payout_is_debited_first_kept_when_paid_and_given_back_once_when_not()
             404,
         ),
         ("no method", json!({"amount": 1}), 400),
+        (
+            "an amount as text",
+            json!({"amount": "1", "payment_method": {"id": good, "type": "CARD"}}),
+            400,
+        ),
+        (
+            "a control character in the notes",
+            json!({"amount": 1, "notes": "a\u{1b}", "payment_method": {"id": good, "type": "CARD"}}),
+            400,
+        ),
+        (
+            "an unknown field",
+            json!({"amount": 1, "colour": "red", "payment_method": {"id": good, "type": "CARD"}}),
+            400,
+        ),
     ] {
         let refused = with_token(&app, &token, "POST", "/self-service/v2/payouts", Some(&body)).await;
         assert_eq!(refused.status.as_u16(), status, "{why}: {}", refused.body);

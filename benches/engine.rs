@@ -128,6 +128,7 @@ fn purchase_submission(reference: String, contact: ContactId, total: Decimal) ->
         classes: vec![],
         spend: None,
         organisation: Default::default(),
+        pass: None,
     }
 }
 

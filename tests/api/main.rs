@@ -28,6 +28,7 @@ mod offers;
 mod organisations;
 mod otp;
 mod otp_privacy;
+mod pass_purchases;
 mod passes;
 mod pools;
 mod receiver;

@@ -264,6 +264,7 @@ fn placeholder_submission() -> PurchaseSubmission {
         classes: Vec::new(),
         spend: None,
         organisation: Default::default(),
+        pass: None,
     }
 }
 
@@ -388,6 +389,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 classes: vec![],
                 spend: None,
                 organisation: Default::default(),
+                pass: None,
             },
         )
         .await
@@ -421,6 +423,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     classes: vec![],
                     spend,
                     organisation: Default::default(),
+                    pass: None,
                 };
                 // The engine applies offers in the order it stores them (by id).
                 let ten_percent =

@@ -7,7 +7,7 @@ use rewards_engine::ManualClock;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
-fn gift_plan(extra: Value) -> Value {
+pub(crate) fn gift_plan(extra: Value) -> Value {
     let mut plan = json!({
         "name": "Xmas gift card",
         "classification": "GIFT",
@@ -20,14 +20,14 @@ fn gift_plan(extra: Value) -> Value {
     plan
 }
 
-async fn plan(app: &TestApp, body: Value) -> String {
+pub(crate) async fn plan(app: &TestApp, body: Value) -> String {
     let made = app.post("/backoffice/v2/pass_plans", &body).await;
     assert_eq!(made.status, 201, "{}", made.body);
     made.body["id"].as_str().unwrap().to_string()
 }
 
 /// Issues a pass under `plan`: (id, code, pin).
-async fn issue(app: &TestApp, plan: &str) -> (String, String, Option<String>) {
+pub(crate) async fn issue(app: &TestApp, plan: &str) -> (String, String, Option<String>) {
     let issued = app
         .post(
             "/backoffice/v2/passes",
@@ -50,7 +50,7 @@ async fn redeem(app: &TestApp, token: &str, mut body: Value) -> Reply {
     with_token(app, token, "POST", "/self-service/v2/passes/redeem", Some(&body)).await
 }
 
-async fn wallet_of(app: &TestApp, contact: &str) -> String {
+pub(crate) async fn wallet_of(app: &TestApp, contact: &str) -> String {
     app.get(&format!("/backoffice/v2/contacts/{contact}")).await.body["wallet"]["id"]
         .as_str()
         .unwrap()

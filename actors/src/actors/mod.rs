@@ -124,6 +124,9 @@ pub mod failpoints {
         /// In a contact's actor, after a profile change took the contact's place in memory
         /// and before it is committed.
         InContactChange,
+        /// Not a panic: while armed, the outbox delivers nothing to this wallet (it tries
+        /// again later), so a test can see what happens before a message arrives.
+        HoldDeliveryTo,
     }
 
     /// Set once anything is armed, so builds with the feature (benches too) pay one atomic
@@ -135,6 +138,21 @@ pub mod failpoints {
     pub fn arm(point: Failpoint, entity: uuid::Uuid) {
         ANY.store(true, Ordering::Release);
         ARMED.lock().get_or_insert_with(HashSet::new).insert((point, entity));
+    }
+
+    /// Whether `point` is armed for `entity`, leaving it armed.
+    pub fn holds(point: Failpoint, entity: uuid::Uuid) -> bool {
+        ANY.load(Ordering::Acquire)
+            && ARMED
+                .lock()
+                .as_ref()
+                .is_some_and(|armed| armed.contains(&(point, entity)))
+    }
+
+    pub fn disarm(point: Failpoint, entity: uuid::Uuid) {
+        if let Some(armed) = ARMED.lock().as_mut() {
+            armed.remove(&(point, entity));
+        }
     }
 
     pub fn hit(point: Failpoint, entity: uuid::Uuid) {

@@ -8,9 +8,8 @@ use super::outbox::Outbox;
 use crate::clock::Clock;
 use crate::domain::ids::{ContactId, PassId, Tenant, WalletId};
 use crate::domain::money::Currency;
-use crate::domain::pass::{transition, CreditPocket, Pass, PassAction, PassState, Redemption};
-use crate::domain::transfer::{ActorMessage, MessageBody, Recipient};
-use crate::domain::wallet::Pocket;
+use crate::domain::pass::{transition, Pass, PassAction, PassState, Redemption};
+use crate::domain::transfer::ActorMessage;
 use crate::storage::{StorageFailure, Store, StoreError, WriteSet};
 use std::sync::Arc;
 
@@ -224,21 +223,7 @@ impl Entity for PassEntity {
                     place,
                 });
                 writes.pass(&pass);
-                writes.actor_message(&ActorMessage {
-                    id: ActorMessage::pass_credit_id(pass.id),
-                    seq: self.outbox.next_seq(),
-                    to: Recipient::Wallet(pass.tenant, wallet),
-                    body: MessageBody::PassCredit {
-                        pass: pass.id,
-                        currency: pass.currency,
-                        amount: pass.value,
-                        pocket: match pass.credit {
-                            CreditPocket::Open => Pocket::Open,
-                            CreditPocket::Commerce => Pocket::Commerce,
-                        },
-                    },
-                    committed_at: now,
-                });
+                writes.actor_message(&ActorMessage::pass_credit(&pass, wallet, self.outbox.next_seq(), now));
                 let pass = Arc::new(pass);
                 self.pass = Some(pass.clone());
                 let outbox = self.outbox.clone();

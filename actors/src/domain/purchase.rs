@@ -189,6 +189,16 @@ pub struct PurchaseRecord {
     pub explanations: Vec<AwardExplanation>,
     /// Its ad hoc returns, oldest first.
     pub returns: Vec<super::purchase_return::PurchaseReturn>,
+    /// The gift pass that paid it (appended).
+    pub pass: Option<PassLink>,
+}
+
+/// The pass a purchase was paid with, as its record names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PassLink {
+    pub id: super::ids::PassId,
+    /// The code's last 4 characters (the code itself is kept only hashed).
+    pub code_last4: String,
 }
 
 impl PurchaseRecord {

@@ -344,6 +344,7 @@ mod tests {
             classes: vec![],
             explanations,
             returns: vec![],
+            pass: None,
         }
     }
 

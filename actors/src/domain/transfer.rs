@@ -114,6 +114,32 @@ impl ActorMessage {
         MessageId(uuid::Uuid::new_v5(&pass.0, b"pass-credit"))
     }
 
+    /// The message that credits redeemed pass `pass` to `wallet` (its pass's actor commits
+    /// it with the redemption; a purchase paid with the pass hands the same message to the
+    /// wallet at once, and the wallet applies it once, whichever comes first).
+    pub fn pass_credit(
+        pass: &crate::domain::pass::Pass,
+        wallet: crate::domain::ids::WalletId,
+        seq: u64,
+        now: i64,
+    ) -> ActorMessage {
+        ActorMessage {
+            id: ActorMessage::pass_credit_id(pass.id),
+            seq,
+            to: Recipient::Wallet(pass.tenant, wallet),
+            body: MessageBody::PassCredit {
+                pass: pass.id,
+                currency: pass.currency,
+                amount: pass.value,
+                pocket: match pass.credit {
+                    crate::domain::pass::CreditPocket::Open => crate::domain::wallet::Pocket::Open,
+                    crate::domain::pass::CreditPocket::Commerce => crate::domain::wallet::Pocket::Commerce,
+                },
+            },
+            committed_at: now,
+        }
+    }
+
     /// The id of a purchase's settlement with an offer's budget: one per (purchase, offer).
     pub fn budget_settle_id(purchase: PurchaseId, offer: OfferId) -> MessageId {
         let mut name = b"budget-settle".to_vec();

@@ -173,6 +173,13 @@ impl Engine {
     async fn deliver_group(&self, to: Recipient, messages: Vec<ActorMessage>) -> GroupOutcome {
         match to {
             Recipient::Wallet(tenant, wallet) => {
+                #[cfg(feature = "failpoints")]
+                if crate::actors::failpoints::holds(crate::actors::failpoints::Failpoint::HoldDeliveryTo, wallet.0) {
+                    return GroupOutcome {
+                        retry: true,
+                        ..GroupOutcome::default()
+                    };
+                }
                 let ask = |batch: Vec<ActorMessage>| async move {
                     Delivered::of(
                         self.inner

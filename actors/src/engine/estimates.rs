@@ -43,6 +43,12 @@ impl Engine {
     ) -> Result<Arc<EstimateRecord>, EngineError> {
         self.check_open()?;
         let at = self.sale_organisation(caller.organisation, tenant.organisation, &submission.organisation)?;
+        if submission.pass.is_some() {
+            return Err(super::invalid(
+                "pass",
+                "a pass pays a posted purchase: an estimate does not redeem or hold it",
+            ));
+        }
         if matches!(submission.contact, super::ContactRef::Token(_)) {
             return Err(super::invalid(
                 "contact.otp",
@@ -78,6 +84,7 @@ impl Engine {
             grants: Vec::new(),
             token: None,
             estimate: None,
+            pass: None,
         };
         purchase.grants = self.budgets_left(&tenant, record.id, &purchase, &offers).await?;
         let estimate = NewEstimate { record, purchase };
@@ -159,7 +166,14 @@ impl Engine {
         let contact = self.contact_route(&tenant, &super::ContactRef::Id(record.contact_id))?;
         let mut request = record.request;
         request.reference_number = reference_number;
-        self.post_checked(tenant, &contact, (request, record.classes, record.at), None, Some(id))
-            .await
+        self.post_checked(
+            tenant,
+            &contact,
+            (request, record.classes, record.at),
+            None,
+            Some(id),
+            None,
+        )
+        .await
     }
 }

@@ -52,7 +52,9 @@ pub use contact_tokens::NewContactToken;
 pub use offers::{NewOffer, OfferEntry, OfferFilter};
 mod estimates;
 mod organisations;
+mod pass_payments;
 mod passes;
+pub use pass_payments::PassPayment;
 pub use passes::{IssuedPass, NewPass, NewPassPlan, PassCode, PassUpdate};
 mod payments;
 pub use estimates::EstimateOptions;
@@ -139,6 +141,8 @@ pub struct PurchaseSubmission {
     pub spend: Option<(Decimal, bool)>,
     /// Where it was made, as the caller names it (resolved by `Engine::sale_organisation`).
     pub organisation: SaleAt,
+    /// The gift pass that pays it (see `pass_payments`).
+    pub pass: Option<PassPayment>,
 }
 
 /// One line of a wallet's journal as the API lists it.

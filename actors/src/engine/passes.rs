@@ -76,10 +76,15 @@ pub(super) struct PassFailures {
 }
 
 /// A redemption checked so far: who asks (as counted), the pass, where.
-struct Redemption {
-    caller: String,
-    pass: Pass,
-    place: crate::domain::ids::OrganisationId,
+pub(super) struct Redemption {
+    pub(super) caller: String,
+    pub(super) pass: Pass,
+    pub(super) place: crate::domain::ids::OrganisationId,
+}
+
+/// The idempotency key of the unnamed contact made for gift pass `pass`.
+fn unnamed_contact_key(pass: PassId) -> String {
+    format!("anonymous-pass-{pass}")
 }
 
 fn ask_error(error: crate::actors::kit::AskError<PassError>) -> EngineError {
@@ -91,7 +96,7 @@ fn ask_error(error: crate::actors::kit::AskError<PassError>) -> EngineError {
     }
 }
 
-fn refusal(error: PassError) -> EngineError {
+pub(super) fn refusal(error: PassError) -> EngineError {
     match error {
         PassError::NotFound => EngineError::NotFound("pass"),
         PassError::NotRedeemable(_) | PassError::AlreadyRedeemed | PassError::NotAllowed(..) => {
@@ -356,6 +361,16 @@ impl Engine {
         place: Option<crate::domain::ids::OrganisationId>,
     ) -> Result<(Arc<Pass>, ContactId), EngineError> {
         let asked = self.redemption(tenant, caller, &code, &pin, place)?;
+        self.redeem_for_no_one(tenant, &asked, pin).await
+    }
+
+    /// Redeems a checked gift pass into its unnamed contact's wallet (made once per pass).
+    pub(super) async fn redeem_for_no_one(
+        &self,
+        tenant: Tenant,
+        asked: &Redemption,
+        pin: Option<String>,
+    ) -> Result<(Arc<Pass>, ContactId), EngineError> {
         let pass = &asked.pass;
         if pass.classification != PassClassification::Gift {
             return Err(invalid(
@@ -379,15 +394,25 @@ impl Engine {
             phones: Vec::new(),
         };
         let contact = self
-            .create_contact(tenant, new, Some(&format!("anonymous-pass-{}", pass.id)))
+            .create_contact(tenant, new, Some(&unnamed_contact_key(pass.id)))
             .await?;
-        let redeemed = self.redeem_found(tenant, &asked, pin, contact.id).await?;
+        let redeemed = self.redeem_found(tenant, asked, pin, contact.id).await?;
         Ok((redeemed, contact.id))
+    }
+
+    /// The unnamed contact a gift pass was redeemed for, if it was.
+    pub(super) fn unnamed_contact_of(&self, tenant: &Tenant, pass: PassId) -> Result<Option<ContactId>, EngineError> {
+        let key = super::sha256(&unnamed_contact_key(pass));
+        Ok(self
+            .inner
+            .store
+            .idempotency(tenant, &key)?
+            .map(|record| ContactId(record.resource_id)))
     }
 
     /// What every redemption checks first: the place, the PIN's shape, the caller's wrong
     /// tries, and the pass its code names (a wrong code is counted).
-    fn redemption(
+    pub(super) fn redemption(
         &self,
         tenant: Tenant,
         caller: &str,
@@ -423,7 +448,7 @@ impl Engine {
 
     /// Asks the pass's actor to redeem it into contact `contact`'s wallet (a wrong PIN is
     /// counted against the caller).
-    async fn redeem_found(
+    pub(super) async fn redeem_found(
         &self,
         tenant: Tenant,
         asked: &Redemption,
@@ -471,7 +496,7 @@ impl Engine {
         Ok(())
     }
 
-    fn count_pass_failure(&self, caller: &str) {
+    pub(super) fn count_pass_failure(&self, caller: &str) {
         let window = i64::try_from(self.inner.settings.otp.request_window_s).unwrap_or(i64::MAX);
         let now = self.now();
         let mut failures = self.inner.pass_failures.by_caller.lock();

@@ -11,7 +11,7 @@ use crate::domain::contact_token::TokenRefusal;
 use crate::domain::ids::{ContactId, EstimateId, OfferId, OrganisationId, PurchaseId, Tenant, WalletId};
 use crate::domain::money::{Amount, MoneyError};
 use crate::domain::offer::{LineClass, OfferSet, SaleFacts, SegmentProfile};
-use crate::domain::purchase::{PurchaseRecord, PurchaseRequest, SaleOrganisation, TransactionAmounts};
+use crate::domain::purchase::{PassLink, PurchaseRecord, PurchaseRequest, SaleOrganisation, TransactionAmounts};
 use crate::domain::wallet::{Cause, SpendRequest};
 use crate::routes::ContactRoute;
 use rust_decimal::Decimal;
@@ -188,13 +188,15 @@ impl Engine {
     ) -> Result<Arc<PurchaseRecord>, EngineError> {
         self.check_open()?;
         let at = self.sale_organisation(caller.organisation, tenant.organisation, &submission.organisation)?;
+        let mut submission = submission;
+        let pass = self.pay_with_pass(caller, tenant, at.id, &mut submission).await?;
         if submission.contact == ContactRef::Unnamed {
             return Err(EngineError::Conflict(
                 "a purchase without a contact is kept for a contact to claim: see Engine::post_unclaimed".into(),
             ));
         }
         let contact = self.contact_route(&tenant, &submission.contact)?;
-        self.post_for_contact(tenant, &contact, submission, at).await
+        self.post_for_contact(tenant, &contact, submission, at, pass).await
     }
 
     /// Posts many purchases (the bulk endpoint): one outcome per submission, in order.
@@ -206,23 +208,32 @@ impl Engine {
         tenant: Tenant,
         submissions: Vec<PurchaseSubmission>,
     ) -> Vec<Result<Arc<PurchaseRecord>, EngineError>> {
-        type Queued = (usize, ContactRoute, PurchaseSubmission, SaleOrganisation);
+        type Queued = (
+            usize,
+            ContactRoute,
+            PurchaseSubmission,
+            SaleOrganisation,
+            Option<PassLink>,
+        );
         let mut outcomes: Vec<Option<Result<Arc<PurchaseRecord>, EngineError>>> = vec![None; submissions.len()];
         let mut by_wallet: HashMap<WalletId, Vec<Queued>> = HashMap::new();
         let mut wallet_order = Vec::new();
-        for (index, submission) in submissions.into_iter().enumerate() {
-            let routed = self.check_open().and_then(|()| {
+        for (index, mut submission) in submissions.into_iter().enumerate() {
+            let routed = async {
+                self.check_open()?;
                 let at = self.sale_organisation(caller.organisation, tenant.organisation, &submission.organisation)?;
-                Ok((self.contact_route(&tenant, &submission.contact)?, at))
-            });
+                let pass = self.pay_with_pass(caller, tenant, at.id, &mut submission).await?;
+                Ok::<_, EngineError>((self.contact_route(&tenant, &submission.contact)?, at, pass))
+            }
+            .await;
             match routed {
                 Err(error) => outcomes[index] = Some(Err(error)),
-                Ok((contact, at)) => {
+                Ok((contact, at, pass)) => {
                     let group = by_wallet.entry(contact.wallet_id).or_insert_with(|| {
                         wallet_order.push(contact.wallet_id);
                         Vec::new()
                     });
-                    group.push((index, contact, submission, at));
+                    group.push((index, contact, submission, at, pass));
                 }
             }
         }
@@ -231,8 +242,11 @@ impl Engine {
             .filter_map(|wallet| by_wallet.remove(&wallet))
             .map(|group| async move {
                 let mut done = Vec::with_capacity(group.len());
-                for (index, contact, submission, at) in group {
-                    done.push((index, self.post_for_contact(tenant, &contact, submission, at).await));
+                for (index, contact, submission, at, pass) in group {
+                    done.push((
+                        index,
+                        self.post_for_contact(tenant, &contact, submission, at, pass).await,
+                    ));
                 }
                 done
             });
@@ -251,6 +265,7 @@ impl Engine {
         contact: &ContactRoute,
         submission: PurchaseSubmission,
         at: SaleOrganisation,
+        pass: Option<PassLink>,
     ) -> Result<Arc<PurchaseRecord>, EngineError> {
         #[cfg(feature = "failpoints")]
         crate::actors::failpoints::hit(
@@ -279,12 +294,12 @@ impl Engine {
             _ => None,
         };
         let (request, classes) = self.prepare_purchase(submission, contact)?;
-        self.post_checked(tenant, contact, (request, classes, at), token, None)
+        self.post_checked(tenant, contact, (request, classes, at), token, None, pass)
             .await
     }
 
-    /// Posts a checked purchase (`(request, classes, where)`), named by `token` or coming
-    /// from estimate `estimate` (whose hold it captures).
+    /// Posts a checked purchase (`(request, classes, where)`), named by `token`, coming
+    /// from estimate `estimate` (whose hold it captures) or paid with pass `pass`.
     pub(super) async fn post_checked(
         &self,
         tenant: Tenant,
@@ -292,11 +307,15 @@ impl Engine {
         (request, classes, at): (PurchaseRequest, Vec<LineClass>, SaleOrganisation),
         token: Option<crate::domain::contact_token::ContactTokenRecord>,
         estimate: Option<EstimateId>,
+        pass: Option<PassLink>,
     ) -> Result<Arc<PurchaseRecord>, EngineError> {
         let purchase_id = PurchaseId::for_reference(&tenant, &request.reference_number);
         let mut body_hash = request.body_hash(&tenant, &at, &classes);
         if let Some(estimate) = estimate {
             body_hash = crate::engine::sha256(&format!("{}:{estimate}", hex::encode(body_hash)));
+        }
+        if let Some(pass) = &pass {
+            body_hash = crate::engine::sha256(&format!("{}:pass:{}", hex::encode(body_hash), pass.id));
         }
         let offers = self.offers(&tenant).await?;
         let facts = self.sale_facts(&tenant, contact, &at, &offers)?;
@@ -308,6 +327,7 @@ impl Engine {
             grants: Vec::new(),
             token,
             estimate,
+            pass,
         };
         let wallet_id = contact.wallet_id;
         // Another wallet's purchase with this reference in flight is a conflict; the same

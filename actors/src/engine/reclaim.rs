@@ -45,6 +45,11 @@ impl Engine {
         submission: PurchaseSubmission,
     ) -> Result<UnclaimedPurchase, EngineError> {
         self.check_open()?;
+        if submission.pass.is_some() {
+            return Err(EngineError::Conflict(
+                "a purchase paid with a pass is posted to the pass's contact: see Engine::post_purchase".into(),
+            ));
+        }
         let at = self.sale_organisation(caller.organisation, tenant.organisation, &submission.organisation)?;
         let currency = match submission.currency {
             Some(currency) => currency,
@@ -149,7 +154,7 @@ impl Engine {
         request.contact_id = route.contact_id;
         request.wallet_id = route.wallet_id;
         request.date = Some(date);
-        self.post_checked(tenant, &route, (request, record.classes, record.at), None, None)
+        self.post_checked(tenant, &route, (request, record.classes, record.at), None, None, None)
             .await
     }
 }

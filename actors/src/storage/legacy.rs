@@ -133,6 +133,7 @@ impl From<LegacyPurchaseRecordAt> for PurchaseRecord {
             classes: Vec::new(),
             explanations: Vec::new(),
             returns: Vec::new(),
+            pass: None,
         }
     }
 }
@@ -152,6 +153,23 @@ impl From<LegacyPurchaseRecordExplained> for PurchaseRecord {
             classes: old.classes,
             explanations: old.explanations,
             ..PurchaseRecord::from(old.at)
+        }
+    }
+}
+
+/// The layout of `PurchaseRecord` with ad hoc returns, before purchases paid with a pass
+/// (a prefix of today's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegacyPurchaseRecordReturned {
+    pub explained: LegacyPurchaseRecordExplained,
+    pub returns: Vec<crate::domain::purchase_return::PurchaseReturn>,
+}
+
+impl From<LegacyPurchaseRecordReturned> for PurchaseRecord {
+    fn from(old: LegacyPurchaseRecordReturned) -> PurchaseRecord {
+        PurchaseRecord {
+            returns: old.returns,
+            ..PurchaseRecord::from(old.explained)
         }
     }
 }
@@ -190,6 +208,7 @@ impl From<LegacyRewardScheme> for RewardScheme {
 /// newer one runs out of bytes).
 pub fn decode_purchase(bytes: &[u8]) -> Result<PurchaseRecord, CodecError> {
     decode::<PurchaseRecord>(bytes)
+        .or_else(|_| decode::<LegacyPurchaseRecordReturned>(bytes).map(PurchaseRecord::from))
         .or_else(|_| decode::<LegacyPurchaseRecordExplained>(bytes).map(PurchaseRecord::from))
         .or_else(|_| decode::<LegacyPurchaseRecordAt>(bytes).map(PurchaseRecord::from))
         .or_else(|_| decode::<LegacyPurchaseRecord>(bytes).map(PurchaseRecord::from))
@@ -363,6 +382,23 @@ mod tests {
         let read = decode_purchase(&bytes).unwrap();
         assert_eq!(read.classes, new.classes);
         assert!(read.returns.is_empty());
+
+        // With returns, before purchases paid with a pass: all of it reads, with no pass.
+        let returned = LegacyPurchaseRecordReturned {
+            explained,
+            returns: vec![],
+        };
+        let bytes = encode(&returned);
+        assert!(decode::<PurchaseRecord>(&bytes).is_err());
+        let read = decode_purchase(&bytes).unwrap();
+        assert_eq!(read.classes, new.classes);
+        assert_eq!(read.pass, None);
+        let mut paid = read.clone();
+        paid.pass = Some(crate::domain::purchase::PassLink {
+            id: crate::domain::ids::PassId::random(),
+            code_last4: "WXYZ".into(),
+        });
+        assert_eq!(decode_purchase(&encode(&paid)).unwrap(), paid);
     }
 
     #[test]

@@ -532,11 +532,22 @@ pub fn redeem_place(
 
 /// The code or its hash a redemption names.
 pub fn redeem_code(body: &RedeemBody) -> Result<PassCode, ApiError> {
-    match (&body.code, &body.code_hash) {
+    pass_code("", &body.code, &body.code_hash)
+}
+
+/// A pass's code or its hash, as a body under `prefix` (e.g. `pass.`) names it.
+pub fn pass_code(prefix: &str, code: &Option<String>, hash: &Option<String>) -> Result<PassCode, ApiError> {
+    match (code, hash) {
         (Some(code), None) if !code.trim().is_empty() && code.len() <= 100 => Ok(PassCode::Code(code.clone())),
         (None, Some(hash)) => Ok(PassCode::Hash(hash.clone())),
-        (Some(_), None) => Err(ApiError::invalid("code", "must be 1 to 100 characters")),
-        _ => Err(ApiError::invalid("code", "give the code or its code_hash")),
+        (Some(_), None) => Err(ApiError::invalid(
+            &format!("{prefix}code"),
+            "must be 1 to 100 characters",
+        )),
+        _ => Err(ApiError::invalid(
+            &format!("{prefix}code"),
+            format!("give the {prefix}code or its {prefix}code_hash"),
+        )),
     }
 }
 

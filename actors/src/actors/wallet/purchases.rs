@@ -31,6 +31,8 @@ pub struct NewPurchase {
     pub token: Option<ContactTokenRecord>,
     /// The estimate it comes from: used by this purchase, its hold captured, in its commit.
     pub estimate: Option<crate::domain::ids::EstimateId>,
+    /// The gift pass that pays it.
+    pub pass: Option<crate::domain::purchase::PassLink>,
 }
 
 impl NewPurchase {
@@ -301,6 +303,7 @@ impl WalletEntity {
             classes,
             facts,
             grants: holds,
+            pass: pass_link,
             ..
         } = posted;
         let Some(mut evaluated) = evaluated else {
@@ -442,6 +445,7 @@ impl WalletEntity {
                     classes,
                     explanations: evaluated.into_iter().map(|award| award.explanation).collect(),
                     returns: Vec::new(),
+                    pass: pass_link,
                 });
                 #[cfg(feature = "failpoints")]
                 crate::actors::failpoints::hit(crate::actors::failpoints::Failpoint::InWalletPurchase, life.key().1 .0);
@@ -585,6 +589,7 @@ mod tests {
             classes: vec![],
             explanations: vec![],
             returns: vec![],
+            pass: None,
         }
     }
 

@@ -111,6 +111,7 @@ pub(super) fn from_estimate(
         ("date", body.date.is_some()),
         ("products", !body.products.is_empty()),
         ("spend_request", body.spend_request.is_some()),
+        ("pass", body.pass.is_some()),
     ];
     if let Some((field, _)) = named.iter().find(|(_, given)| *given) {
         return Err(ApiError::invalid(

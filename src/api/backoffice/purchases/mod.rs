@@ -42,7 +42,7 @@ pub async fn create_purchase(
         return Ok(HttpResponse::Created().json(purchase_view(&record, true)));
     }
     let submission = PurchaseSubmission::try_from(body)?;
-    if submission.contact == ContactRef::Unnamed {
+    if submission.contact == ContactRef::Unnamed && submission.pass.is_none() {
         let record = engine.post_unclaimed(&auth.caller, auth.tenant, submission).await?;
         return Ok(HttpResponse::Created().json(unclaimed_view(&record)));
     }

@@ -11,7 +11,7 @@ use rewards_engine::domain::money::{with_minor_units, Currency};
 use rewards_engine::domain::offer::LineClass;
 use rewards_engine::domain::organisation::OrganisationType;
 use rewards_engine::domain::purchase::{ProductLine, PurchaseRecord};
-use rewards_engine::engine::{ContactRef, PurchaseSubmission, SaleAt, SubmittedAmounts, TapRef};
+use rewards_engine::engine::{ContactRef, PassPayment, PurchaseSubmission, SaleAt, SubmittedAmounts, TapRef};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -123,9 +123,31 @@ pub struct CreatePurchaseBody {
     pub products: Vec<ProductBody>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub spend_request: Option<SpendRequestBody>,
+    /// Pay with a gift pass: it names the contact (a pass redeemed for no one named, or
+    /// one not yet redeemed when no contact is given) and its value is credited to that
+    /// wallet first. Without `spend_request`, the wallet pays as much as it holds.
+    pub pass: Option<PassPaymentBody>,
     /// Post the purchase a purchase estimate describes (then only `reference_number` and
     /// `estimate_id` are given): it spends the estimate's hold.
     pub estimate_id: Option<String>,
+}
+
+/// A gift pass paying a purchase: its `code` (or `code_hash`) and, if it has one, its PIN.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PassPaymentBody {
+    pub code: Option<String>,
+    /// SHA-1 of the code, hex.
+    pub code_hash: Option<String>,
+    pub pin: Option<String>,
+}
+
+/// The pass a purchase was paid with.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PurchasePass {
+    pub id: String,
+    /// The code's last 4 characters (the code is kept only hashed).
+    pub code: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -342,6 +364,9 @@ pub struct PurchaseView {
     /// Each ad hoc return.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ad_hoc_returns: Vec<super::returns::ReturnEntryView>,
+    /// The gift pass that paid it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pass: Option<PurchasePass>,
     /// On the response to the POST (and its retries): the wallet's balances right after it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub balances: Option<Vec<Balance>>,
@@ -451,6 +476,10 @@ pub fn purchase_view(record: &PurchaseRecord, with_balances: bool) -> PurchaseVi
         reward_breakdown: reward_entries(record),
         ad_hoc_return: super::returns::ad_hoc_return(record),
         ad_hoc_returns: super::returns::return_entries(record),
+        pass: record.pass.as_ref().map(|pass| PurchasePass {
+            id: pass.id.to_string(),
+            code: format!("****{}", pass.code_last4),
+        }),
         balances: with_balances.then(|| vec![balance(currency, &record.balances_after)]),
     }
 }
@@ -574,6 +603,15 @@ impl TryFrom<CreatePurchaseBody> for PurchaseSubmission {
                 .spend_request
                 .map(|spend| (spend.amount.0, spend.restrict_fully_covered)),
             organisation: sale_at(body.organisation)?,
+            pass: body
+                .pass
+                .map(|pass| {
+                    Ok::<_, ApiError>(PassPayment {
+                        code: crate::api::backoffice::passes::pass_code("pass.", &pass.code, &pass.code_hash)?,
+                        pin: pass.pin,
+                    })
+                })
+                .transpose()?,
         })
     }
 }

@@ -2,7 +2,7 @@
 //! handlers' annotations. Our own additions are tagged "Engine additions".
 
 use super::backoffice::{
-    api_keys, commerce_pools, contacts, offers, organisations, passes, purchases, schemes, users, wallets,
+    accounts, api_keys, commerce_pools, contacts, offers, organisations, passes, purchases, schemes, users, wallets,
 };
 use super::errors::ErrorBody;
 use super::self_service;
@@ -213,6 +213,11 @@ pub struct ApiDoc;
     purchases::create_purchases_bulk,
     wallets::get_wallet,
     wallets::set_spend_settings,
+    accounts::list_accounts,
+    accounts::get_account,
+    accounts::update_account,
+    accounts::post_journal,
+    accounts::list_journals,
     wallets::list_journals,
     users::authenticate,
     users::refresh,
@@ -255,6 +260,12 @@ struct BackofficeApi;
     self_service::wallet_transactions::summarised_totals,
     self_service::wallet_limits::get_limits,
     self_service::wallet_limits::update_limits,
+    self_service::accounts::list_accounts,
+    self_service::accounts::create_account,
+    self_service::accounts::get_account,
+    self_service::accounts::update_account,
+    self_service::accounts::list_account_journals,
+    self_service::accounts::get_journal,
     self_service::payment_methods::list_payment_methods,
     self_service::payment_methods::create_payment_method,
     self_service::payment_methods::update_payment_method,

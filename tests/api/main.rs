@@ -1,6 +1,7 @@
 //! The one integration-test binary: every test spawns the real server (port 0, temporary
 //! data dir) or the real binary, and talks HTTP to it; the model test drives the engine.
 
+mod accounts;
 mod admin_cli;
 mod api_keys;
 mod bench_tool;

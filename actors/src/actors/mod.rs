@@ -2,6 +2,7 @@
 //! [`registry::Registry`], stopped when idle. Every kind is a state type on the shared
 //! lifecycle of [`kit`].
 
+pub mod account;
 pub mod budget;
 pub mod claims;
 pub mod contact;

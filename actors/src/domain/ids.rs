@@ -119,6 +119,14 @@ uuid_id!(
     /// A gift or top-up pass.
     PassId
 );
+uuid_id!(
+    /// A contact's account: its financial ledger in one currency.
+    AccountId
+);
+uuid_id!(
+    /// One posted entry of an account's journal.
+    AccountJournalId
+);
 
 /// Live or test data (D10): decided by the API key, never by the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -2,6 +2,7 @@
 //! (entries, outcome); the actors call them and the storage layer persists what they return.
 
 pub mod access;
+pub mod account;
 pub mod budget;
 pub mod commerce_pool;
 pub mod comms;

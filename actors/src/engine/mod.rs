@@ -5,6 +5,7 @@
 //! is durable. Reads of immutable or already-durable records (contacts, purchases, offers)
 //! go straight to the store.
 
+use crate::actors::account::{AccountDeps, AccountEntity};
 use crate::actors::budget::{BudgetDeps, BudgetEntity};
 use crate::actors::claims::{ClaimGuard, Claims};
 use crate::actors::contact::ContactEntity;
@@ -32,6 +33,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 mod access;
+mod accounts;
+pub use accounts::{manual_journal, AccountUpdate, AccountView, JournalQuery, NewAccount};
 mod commerce_pools;
 pub use commerce_pools::{CommercePoolUpdate, NewCommercePool};
 mod contacts;
@@ -187,6 +190,7 @@ struct Inner {
     contacts: Kind<ContactEntity>,
     budgets: Kind<BudgetEntity>,
     passes: Kind<PassEntity>,
+    accounts: Kind<AccountEntity>,
     /// Serialises pass-plan changes and issuing (a plan's count, a code's uniqueness).
     pass_writes: tokio::sync::Mutex<()>,
     pass_failures: passes::PassFailures,
@@ -271,6 +275,15 @@ impl Engine {
                 outbox,
             },
         );
+        let accounts = Kind::new(
+            handles.clone(),
+            store.clone(),
+            settings.actors,
+            AccountDeps {
+                clock: clock.clone(),
+                balance_max: settings.money.wallet_balance_max,
+            },
+        );
         let contacts = Kind::new(handles.clone(), store.clone(), settings.actors, ());
         let budgets = Kind::new(
             handles.clone(),
@@ -286,6 +299,7 @@ impl Engine {
                 contacts,
                 budgets,
                 passes,
+                accounts,
                 pass_writes: tokio::sync::Mutex::new(()),
                 pass_failures: Default::default(),
                 arbiters: Mutex::new(arbiters),
@@ -384,6 +398,7 @@ impl Engine {
         waits.extend(self.inner.contacts.shut_down());
         waits.extend(self.inner.budgets.shut_down());
         waits.extend(self.inner.passes.shut_down());
+        waits.extend(self.inner.accounts.shut_down());
         for done in waits {
             let _ = done.await;
         }

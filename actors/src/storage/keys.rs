@@ -51,6 +51,10 @@
 //! | `7`    | tenant, SHA-1 of the code (hex) | PassId: the pass a code names |
 //! | `5`    | tenant, payout id              | PayoutRecord        |
 //! | `6`    | created (BE, sign-flipped), tenant, payout id | PendingPayout: a payout not settled yet |
+//! | `8`    | tenant, account id             | Account: its state, balance and next journal seq |
+//! | `9`    | tenant, contact id             | ContactAccounts: a contact's accounts, and the primary one |
+//! | `0`    | tenant, account id, seq (BE u64) | AccountJournal: one posted line |
+//! | `1`    | tenant, account journal id     | (AccountId, seq): where a journal line is |
 //! | `v`    | tenant, purchase id            | UnclaimedPurchase: posted without a contact, to be claimed |
 //! | `e`    | tenant, estimate id            | EstimateRecord: a purchase estimate |
 //! | `s`    | sha256(tenant, sign-up code)   | SignUpCode: a closed-loop scheme's one-time code |
@@ -116,6 +120,10 @@ pub const PASS: u8 = b'z';
 pub const PASS_CODE: u8 = b'7';
 pub const PAYOUT: u8 = b'5';
 pub const PENDING_PAYOUT: u8 = b'6';
+pub const ACCOUNT: u8 = b'8';
+pub const CONTACT_ACCOUNTS: u8 = b'9';
+pub const ACCOUNT_JOURNAL: u8 = b'0';
+pub const ACCOUNT_JOURNAL_ID: u8 = b'1';
 
 pub const COMMERCE_POOL: u8 = b'p';
 pub const META: u8 = b'M';
@@ -187,6 +195,28 @@ pub fn pass_code(tenant: &Tenant, code_hash: &str) -> Vec<u8> {
 
 pub fn payout(tenant: &Tenant, id: PayoutId) -> Vec<u8> {
     tenant_key(PAYOUT, tenant, id.as_bytes())
+}
+
+pub fn account(tenant: &Tenant, id: crate::domain::ids::AccountId) -> Vec<u8> {
+    tenant_key(ACCOUNT, tenant, id.as_bytes())
+}
+
+pub fn contact_accounts(tenant: &Tenant, contact: ContactId) -> Vec<u8> {
+    tenant_key(CONTACT_ACCOUNTS, tenant, contact.as_bytes())
+}
+
+pub fn account_journals(tenant: &Tenant, account: crate::domain::ids::AccountId) -> Vec<u8> {
+    tenant_key(ACCOUNT_JOURNAL, tenant, account.as_bytes())
+}
+
+pub fn account_journal(tenant: &Tenant, account: crate::domain::ids::AccountId, seq: u64) -> Vec<u8> {
+    let mut key = account_journals(tenant, account);
+    key.extend_from_slice(&seq.to_be_bytes());
+    key
+}
+
+pub fn account_journal_id(tenant: &Tenant, id: crate::domain::ids::AccountJournalId) -> Vec<u8> {
+    tenant_key(ACCOUNT_JOURNAL_ID, tenant, id.as_bytes())
 }
 
 pub fn pending_payouts() -> Vec<u8> {

@@ -95,9 +95,11 @@ impl Family {
             // A wallet's reward history sits with the purchases: new wallets have none, and
             // this family's filters answer those misses without a block read.
             PURCHASE | IDEMPOTENCY | REWARD_HISTORY | LOT_EXPIRY | ESTIMATE | UNCLAIMED | SPEND_SETTINGS
-            | WALLET_LIMITS | PAYMENT_METHODS | TOP_UP | PENDING_TOP_UP | PAYOUT | PENDING_PAYOUT => Family::Purchases,
+            | WALLET_LIMITS | PAYMENT_METHODS | TOP_UP | PENDING_TOP_UP | PAYOUT | PENDING_PAYOUT | ACCOUNT_JOURNAL
+            | ACCOUNT_JOURNAL_ID => Family::Purchases,
             CONTACT | CONTACT_CODE | WALLET_CODE | CONTACT_IDENTITY | CONTACT_PREFERENCES | CONTACT_DETAILS
-            | CONTACT_IDENTITIES | MEMBERSHIP | SCHEME_MEMBERSHIP | CONTACT_TOKEN | TOKEN_CODE => Family::Contacts,
+            | CONTACT_IDENTITIES | MEMBERSHIP | SCHEME_MEMBERSHIP | CONTACT_TOKEN | TOKEN_CODE | ACCOUNT
+            | CONTACT_ACCOUNTS => Family::Contacts,
             OFFER | SCHEME | BUDGET | SIGN_UP_CODE | COMMERCE_POOL | PASS_PLAN | PASS | PASS_CODE => Family::Offers,
             ORGANISATION | ORGANISATION_CHILD | API_KEY | API_KEY_ID | ORGANISATION_API_KEY | TAP => {
                 Family::Organisations
@@ -340,6 +342,10 @@ mod tests {
             PENDING_TOP_UP,
             PAYOUT,
             PENDING_PAYOUT,
+            ACCOUNT,
+            CONTACT_ACCOUNTS,
+            ACCOUNT_JOURNAL,
+            ACCOUNT_JOURNAL_ID,
             PASS_PLAN,
             PASS,
             PASS_CODE,

@@ -1,6 +1,7 @@
 //! The back-office API family (`/backoffice/v2`): server-to-server calls with a secret key,
 //! and back-office users with their tokens.
 
+pub mod accounts;
 pub mod api_keys;
 pub mod commerce_pools;
 pub mod contacts;
@@ -34,6 +35,11 @@ pub fn scope(bulk_body_bytes_max: usize) -> actix_web::Scope {
         .service(users::switch_organisation)
         .service(contacts::create_contact)
         .service(contacts::get_contact)
+        .service(accounts::list_accounts)
+        .service(accounts::get_account)
+        .service(accounts::update_account)
+        .service(accounts::post_journal)
+        .service(accounts::list_journals)
         .service(offers::create_offer)
         .service(organisations::create_organisation)
         .service(organisations::update_organisation)

@@ -3,6 +3,7 @@
 //! and the mode; contact-scoped calls take the contact's access token, which reaches that
 //! contact's data only.
 
+pub mod accounts;
 pub mod contacts;
 pub mod offers;
 pub mod organisations;
@@ -53,6 +54,12 @@ pub fn scope() -> actix_web::Scope {
         .service(wallet_transactions::summarised_totals)
         .service(wallet_limits::get_limits)
         .service(wallet_limits::update_limits)
+        .service(accounts::list_accounts)
+        .service(accounts::create_account)
+        .service(accounts::get_account)
+        .service(accounts::update_account)
+        .service(accounts::list_account_journals)
+        .service(accounts::get_journal)
         .service(payment_methods::list_payment_methods)
         .service(payment_methods::create_payment_method)
         .service(payment_methods::update_payment_method)

@@ -4,6 +4,7 @@
 //! prefixes in `keys`, and its keyspace in `tables`.
 
 mod access;
+mod accounts;
 mod contacts;
 mod meta;
 mod offers;

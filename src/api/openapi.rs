@@ -2,7 +2,8 @@
 //! handlers' annotations. Our own additions are tagged "Engine additions".
 
 use super::backoffice::{
-    accounts, api_keys, commerce_pools, contacts, offers, organisations, passes, purchases, schemes, users, wallets,
+    accounts, api_keys, commerce_pools, contacts, offers, organisations, passes, purchases, schemes, service_requests,
+    users, wallets,
 };
 use super::errors::ErrorBody;
 use super::self_service;
@@ -218,6 +219,12 @@ pub struct ApiDoc;
     accounts::update_account,
     accounts::post_journal,
     accounts::list_journals,
+    service_requests::create_queue,
+    service_requests::list_queues,
+    service_requests::list_service_requests,
+    service_requests::get_service_request,
+    service_requests::update_service_request,
+    service_requests::create_note,
     wallets::list_journals,
     users::authenticate,
     users::refresh,
@@ -266,6 +273,11 @@ struct BackofficeApi;
     self_service::accounts::update_account,
     self_service::accounts::list_account_journals,
     self_service::accounts::get_journal,
+    self_service::service_requests::list_service_requests,
+    self_service::service_requests::create_service_request,
+    self_service::service_requests::list_queues,
+    self_service::service_requests::list_notes,
+    self_service::service_requests::create_note,
     self_service::payment_methods::list_payment_methods,
     self_service::payment_methods::create_payment_method,
     self_service::payment_methods::update_payment_method,

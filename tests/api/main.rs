@@ -38,6 +38,7 @@ mod restart;
 mod returns;
 mod schemes;
 mod self_service;
+mod service_requests;
 mod spend_settings;
 mod storage_faults;
 mod stripe_gateway;

@@ -127,6 +127,26 @@ uuid_id!(
     /// One posted entry of an account's journal.
     AccountJournalId
 );
+uuid_id!(
+    /// A queue service requests are raised in.
+    QueueId
+);
+uuid_id!(
+    /// A stage of a queue.
+    StageId
+);
+uuid_id!(
+    /// A contact's service request.
+    ServiceRequestId
+);
+uuid_id!(
+    /// A note on a service request.
+    NoteId
+);
+uuid_id!(
+    /// A category of a queue.
+    CategoryId
+);
 
 /// Live or test data (D10): decided by the API key, never by the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

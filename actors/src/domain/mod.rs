@@ -20,5 +20,6 @@ pub mod purchase;
 pub mod purchase_return;
 pub mod reclaim;
 pub mod scheme;
+pub mod service_request;
 pub mod transfer;
 pub mod wallet;

@@ -69,7 +69,9 @@ pub use reclaim::Claim;
 pub use returns::{PurchaseRef, ReturnSubmission};
 mod scheme_codes;
 mod schemes;
+mod service_requests;
 pub use schemes::{ContactScheme, NewScheme, SchemeUpdate, SignUpOutcome, SignUpProof};
+pub use service_requests::{NewQueue, NewServiceRequest, RequestFilter, ServiceRequestUpdate};
 pub mod settings;
 pub use settings::{
     AccessSettings, DurabilityHook, EngineSettings, JournalSettings, OrganisationSettings, OtpSettings,

@@ -55,6 +55,9 @@
 //! | `9`    | tenant, contact id             | ContactAccounts: a contact's accounts, and the primary one |
 //! | `0`    | tenant, account id, seq (BE u64) | AccountJournal: one posted line |
 //! | `1`    | tenant, account journal id     | (AccountId, seq): where a journal line is |
+//! | `2`    | tenant, service request id     | ServiceRequest, with its notes |
+//! | `3`    | tenant, contact id, created (BE, sign-flipped), request id | ServiceRequestId: a contact's requests, oldest first |
+//! | `4`    | tenant, queue id               | Queue: its categories and stages |
 //! | `v`    | tenant, purchase id            | UnclaimedPurchase: posted without a contact, to be claimed |
 //! | `e`    | tenant, estimate id            | EstimateRecord: a purchase estimate |
 //! | `s`    | sha256(tenant, sign-up code)   | SignUpCode: a closed-loop scheme's one-time code |
@@ -124,6 +127,9 @@ pub const ACCOUNT: u8 = b'8';
 pub const CONTACT_ACCOUNTS: u8 = b'9';
 pub const ACCOUNT_JOURNAL: u8 = b'0';
 pub const ACCOUNT_JOURNAL_ID: u8 = b'1';
+pub const SERVICE_REQUEST: u8 = b'2';
+pub const CONTACT_SERVICE_REQUEST: u8 = b'3';
+pub const QUEUE: u8 = b'4';
 
 pub const COMMERCE_POOL: u8 = b'p';
 pub const META: u8 = b'M';
@@ -217,6 +223,34 @@ pub fn account_journal(tenant: &Tenant, account: crate::domain::ids::AccountId, 
 
 pub fn account_journal_id(tenant: &Tenant, id: crate::domain::ids::AccountJournalId) -> Vec<u8> {
     tenant_key(ACCOUNT_JOURNAL_ID, tenant, id.as_bytes())
+}
+
+pub fn service_request(tenant: &Tenant, id: crate::domain::ids::ServiceRequestId) -> Vec<u8> {
+    tenant_key(SERVICE_REQUEST, tenant, id.as_bytes())
+}
+
+pub fn contact_service_requests(tenant: &Tenant, contact: ContactId) -> Vec<u8> {
+    tenant_key(CONTACT_SERVICE_REQUEST, tenant, contact.as_bytes())
+}
+
+pub fn contact_service_request(
+    tenant: &Tenant,
+    contact: ContactId,
+    created_on: i64,
+    id: crate::domain::ids::ServiceRequestId,
+) -> Vec<u8> {
+    let mut key = contact_service_requests(tenant, contact);
+    key.extend_from_slice(&((created_on as u64) ^ (1 << 63)).to_be_bytes());
+    key.extend_from_slice(id.as_bytes());
+    key
+}
+
+pub fn queues(tenant: &Tenant) -> Vec<u8> {
+    tenant_key(QUEUE, tenant, &[])
+}
+
+pub fn queue(tenant: &Tenant, id: crate::domain::ids::QueueId) -> Vec<u8> {
+    tenant_key(QUEUE, tenant, id.as_bytes())
 }
 
 pub fn pending_payouts() -> Vec<u8> {

@@ -97,10 +97,24 @@ impl Family {
             PURCHASE | IDEMPOTENCY | REWARD_HISTORY | LOT_EXPIRY | ESTIMATE | UNCLAIMED | SPEND_SETTINGS
             | WALLET_LIMITS | PAYMENT_METHODS | TOP_UP | PENDING_TOP_UP | PAYOUT | PENDING_PAYOUT | ACCOUNT_JOURNAL
             | ACCOUNT_JOURNAL_ID => Family::Purchases,
-            CONTACT | CONTACT_CODE | WALLET_CODE | CONTACT_IDENTITY | CONTACT_PREFERENCES | CONTACT_DETAILS
-            | CONTACT_IDENTITIES | MEMBERSHIP | SCHEME_MEMBERSHIP | CONTACT_TOKEN | TOKEN_CODE | ACCOUNT
-            | CONTACT_ACCOUNTS => Family::Contacts,
-            OFFER | SCHEME | BUDGET | SIGN_UP_CODE | COMMERCE_POOL | PASS_PLAN | PASS | PASS_CODE => Family::Offers,
+            CONTACT
+            | CONTACT_CODE
+            | WALLET_CODE
+            | CONTACT_IDENTITY
+            | CONTACT_PREFERENCES
+            | CONTACT_DETAILS
+            | CONTACT_IDENTITIES
+            | MEMBERSHIP
+            | SCHEME_MEMBERSHIP
+            | CONTACT_TOKEN
+            | TOKEN_CODE
+            | ACCOUNT
+            | CONTACT_ACCOUNTS
+            | SERVICE_REQUEST
+            | CONTACT_SERVICE_REQUEST => Family::Contacts,
+            OFFER | SCHEME | BUDGET | SIGN_UP_CODE | COMMERCE_POOL | PASS_PLAN | PASS | PASS_CODE | QUEUE => {
+                Family::Offers
+            }
             ORGANISATION | ORGANISATION_CHILD | API_KEY | API_KEY_ID | ORGANISATION_API_KEY | TAP => {
                 Family::Organisations
             }
@@ -346,6 +360,9 @@ mod tests {
             CONTACT_ACCOUNTS,
             ACCOUNT_JOURNAL,
             ACCOUNT_JOURNAL_ID,
+            SERVICE_REQUEST,
+            CONTACT_SERVICE_REQUEST,
+            QUEUE,
             PASS_PLAN,
             PASS,
             PASS_CODE,

@@ -10,6 +10,7 @@ pub mod organisations;
 pub mod passes;
 pub mod purchases;
 pub mod schemes;
+pub mod service_requests;
 pub mod users;
 pub mod wallets;
 
@@ -40,6 +41,12 @@ pub fn scope(bulk_body_bytes_max: usize) -> actix_web::Scope {
         .service(accounts::update_account)
         .service(accounts::post_journal)
         .service(accounts::list_journals)
+        .service(service_requests::create_queue)
+        .service(service_requests::list_queues)
+        .service(service_requests::list_service_requests)
+        .service(service_requests::get_service_request)
+        .service(service_requests::update_service_request)
+        .service(service_requests::create_note)
         .service(offers::create_offer)
         .service(organisations::create_organisation)
         .service(organisations::update_organisation)

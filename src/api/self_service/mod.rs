@@ -11,6 +11,7 @@ pub mod passes;
 pub mod payment_methods;
 pub mod purchases;
 pub mod schemes;
+pub mod service_requests;
 pub mod tokens;
 pub mod topups;
 pub mod transfers;
@@ -60,6 +61,11 @@ pub fn scope() -> actix_web::Scope {
         .service(accounts::update_account)
         .service(accounts::list_account_journals)
         .service(accounts::get_journal)
+        .service(service_requests::list_service_requests)
+        .service(service_requests::create_service_request)
+        .service(service_requests::list_queues)
+        .service(service_requests::list_notes)
+        .service(service_requests::create_note)
         .service(payment_methods::list_payment_methods)
         .service(payment_methods::create_payment_method)
         .service(payment_methods::update_payment_method)

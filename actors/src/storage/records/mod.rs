@@ -14,6 +14,7 @@ mod passes;
 mod payments;
 mod purchases;
 mod schemes;
+mod service_requests;
 pub use purchases::IdempotencyRecord;
 mod transfers;
 mod wallets;

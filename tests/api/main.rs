@@ -8,6 +8,7 @@ mod bench_tool;
 mod budgets;
 mod bulk;
 mod closed_loop;
+mod communities;
 mod compatibility;
 mod concurrency;
 mod contact_purchases;

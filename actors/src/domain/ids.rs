@@ -128,6 +128,10 @@ uuid_id!(
     AccountJournalId
 );
 uuid_id!(
+    /// A person's place in a contact's community.
+    RelationshipId
+);
+uuid_id!(
     /// A queue service requests are raised in.
     QueueId
 );

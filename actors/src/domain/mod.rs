@@ -6,6 +6,7 @@ pub mod account;
 pub mod budget;
 pub mod commerce_pool;
 pub mod comms;
+pub mod community;
 pub mod contact;
 pub mod contact_token;
 pub mod estimate;

@@ -58,6 +58,9 @@
 //! | `2`    | tenant, service request id     | ServiceRequest, with its notes |
 //! | `3`    | tenant, contact id, created (BE, sign-flipped), request id | ServiceRequestId: a contact's requests, oldest first |
 //! | `4`    | tenant, queue id               | Queue: its categories and stages |
+//! | `#`    | tenant, owner contact id, relationship id | Relationship: a person in the owner's community |
+//! | `$`    | tenant, member contact id, owner contact id | RelationshipId: the communities a contact is in (or invited to) |
+//! | `%`    | tenant, relationship id        | ContactId: the community owner a relationship belongs to |
 //! | `v`    | tenant, purchase id            | UnclaimedPurchase: posted without a contact, to be claimed |
 //! | `e`    | tenant, estimate id            | EstimateRecord: a purchase estimate |
 //! | `s`    | sha256(tenant, sign-up code)   | SignUpCode: a closed-loop scheme's one-time code |
@@ -130,6 +133,9 @@ pub const ACCOUNT_JOURNAL_ID: u8 = b'1';
 pub const SERVICE_REQUEST: u8 = b'2';
 pub const CONTACT_SERVICE_REQUEST: u8 = b'3';
 pub const QUEUE: u8 = b'4';
+pub const RELATIONSHIP: u8 = b'#';
+pub const COMMUNITY_MEMBER: u8 = b'$';
+pub const RELATIONSHIP_OWNER: u8 = b'%';
 
 pub const COMMERCE_POOL: u8 = b'p';
 pub const META: u8 = b'M';
@@ -251,6 +257,30 @@ pub fn queues(tenant: &Tenant) -> Vec<u8> {
 
 pub fn queue(tenant: &Tenant, id: crate::domain::ids::QueueId) -> Vec<u8> {
     tenant_key(QUEUE, tenant, id.as_bytes())
+}
+
+pub fn relationships(tenant: &Tenant, owner: ContactId) -> Vec<u8> {
+    tenant_key(RELATIONSHIP, tenant, owner.as_bytes())
+}
+
+pub fn relationship(tenant: &Tenant, owner: ContactId, id: crate::domain::ids::RelationshipId) -> Vec<u8> {
+    let mut key = relationships(tenant, owner);
+    key.extend_from_slice(id.as_bytes());
+    key
+}
+
+pub fn memberships_of(tenant: &Tenant, member: ContactId) -> Vec<u8> {
+    tenant_key(COMMUNITY_MEMBER, tenant, member.as_bytes())
+}
+
+pub fn community_member(tenant: &Tenant, member: ContactId, owner: ContactId) -> Vec<u8> {
+    let mut key = memberships_of(tenant, member);
+    key.extend_from_slice(owner.as_bytes());
+    key
+}
+
+pub fn relationship_owner(tenant: &Tenant, id: crate::domain::ids::RelationshipId) -> Vec<u8> {
+    tenant_key(RELATIONSHIP_OWNER, tenant, id.as_bytes())
 }
 
 pub fn pending_payouts() -> Vec<u8> {

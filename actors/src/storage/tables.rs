@@ -111,7 +111,10 @@ impl Family {
             | ACCOUNT
             | CONTACT_ACCOUNTS
             | SERVICE_REQUEST
-            | CONTACT_SERVICE_REQUEST => Family::Contacts,
+            | CONTACT_SERVICE_REQUEST
+            | RELATIONSHIP
+            | COMMUNITY_MEMBER
+            | RELATIONSHIP_OWNER => Family::Contacts,
             OFFER | SCHEME | BUDGET | SIGN_UP_CODE | COMMERCE_POOL | PASS_PLAN | PASS | PASS_CODE | QUEUE => {
                 Family::Offers
             }
@@ -363,6 +366,9 @@ mod tests {
             SERVICE_REQUEST,
             CONTACT_SERVICE_REQUEST,
             QUEUE,
+            RELATIONSHIP,
+            COMMUNITY_MEMBER,
+            RELATIONSHIP_OWNER,
             PASS_PLAN,
             PASS,
             PASS_CODE,

@@ -4,6 +4,7 @@
 //! contact's data only.
 
 pub mod accounts;
+pub mod communities;
 pub mod contacts;
 pub mod offers;
 pub mod organisations;
@@ -66,6 +67,15 @@ pub fn scope() -> actix_web::Scope {
         .service(service_requests::list_queues)
         .service(service_requests::list_notes)
         .service(service_requests::create_note)
+        .service(communities::list_people)
+        .service(communities::add_person)
+        .service(communities::get_person)
+        .service(communities::update_person)
+        .service(communities::remove_person)
+        .service(communities::answer_invitation)
+        .service(communities::list_communities)
+        .service(communities::leave_community)
+        .service(communities::list_relations)
         .service(payment_methods::list_payment_methods)
         .service(payment_methods::create_payment_method)
         .service(payment_methods::update_payment_method)

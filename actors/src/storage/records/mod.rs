@@ -5,6 +5,7 @@
 
 mod access;
 mod accounts;
+mod communities;
 mod contacts;
 mod meta;
 mod offers;

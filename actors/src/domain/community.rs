@@ -1,0 +1,238 @@
+//! Communities: a contact (the owner) invites people into its community; an invited
+//! contact accepts or rejects; accepted members may share the owner's wallet within the
+//! limits the owner sets. Invitation states and their moves are a table (`TRANSITIONS`).
+
+use super::ids::{CommercePoolId, ContactId, RelationshipId, Tenant};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MemberState {
+    /// Invited, not answered yet.
+    Invited,
+    Accepted,
+    Rejected,
+}
+
+impl MemberState {
+    pub fn code(self) -> &'static str {
+        match self {
+            MemberState::Invited => "PENDING",
+            MemberState::Accepted => "ACCEPTED",
+            MemberState::Rejected => "REJECTED",
+        }
+    }
+}
+
+/// The invited contact's answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    Accept,
+    Reject,
+}
+
+/// Every allowed move: an invitation is answered once.
+pub const TRANSITIONS: [(MemberState, Answer, MemberState); 2] = [
+    (MemberState::Invited, Answer::Accept, MemberState::Accepted),
+    (MemberState::Invited, Answer::Reject, MemberState::Rejected),
+];
+
+pub fn answer(from: MemberState, answer: Answer) -> Option<MemberState> {
+    TRANSITIONS
+        .iter()
+        .find(|(state, given, _)| *state == from && *given == answer)
+        .map(|(_, _, next)| *next)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Permission {
+    ContactManagement,
+    ServiceRequestsManagement,
+    OrdersManagement,
+    FullAccess,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 4] = [
+        Permission::ContactManagement,
+        Permission::ServiceRequestsManagement,
+        Permission::OrdersManagement,
+        Permission::FullAccess,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Permission::ContactManagement => "CONTACT_MANAGEMENT",
+            Permission::ServiceRequestsManagement => "SERVICE_REQUESTS_MANAGEMENT",
+            Permission::OrdersManagement => "ORDERS_MANAGEMENT",
+            Permission::FullAccess => "FULL_ACCESS",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Permission> {
+        Permission::ALL
+            .into_iter()
+            .find(|permission| permission.code().eq_ignore_ascii_case(code.trim()))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SharingMethod {
+    /// The member spends from the owner's wallet as it needs, within the limits.
+    Auto,
+    /// The owner moves money to the member when asked.
+    Manual,
+}
+
+impl SharingMethod {
+    pub fn code(self) -> &'static str {
+        match self {
+            SharingMethod::Auto => "AUTO",
+            SharingMethod::Manual => "MANUAL",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<SharingMethod> {
+        [SharingMethod::Auto, SharingMethod::Manual]
+            .into_iter()
+            .find(|method| method.code().eq_ignore_ascii_case(code.trim()))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WalletSharing {
+    pub enabled: bool,
+    pub method: SharingMethod,
+    /// The most the member may spend of the owner's wallet in all.
+    #[serde(with = "crate::domain::money::exact_option_decimal")]
+    pub max_amount: Option<Decimal>,
+    /// Only these named commerce pools' money (none: any).
+    pub pools: Vec<CommercePoolId>,
+}
+
+/// What a member may spend of the owner's wallet: per purchase, per day, per month.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CashLimits {
+    #[serde(with = "crate::domain::money::exact_option_decimal")]
+    pub per_transaction: Option<Decimal>,
+    #[serde(with = "crate::domain::money::exact_option_decimal")]
+    pub per_day: Option<Decimal>,
+    #[serde(with = "crate::domain::money::exact_option_decimal")]
+    pub per_billing_cycle: Option<Decimal>,
+}
+
+impl CashLimits {
+    /// Whether the limits contradict each other (a daily limit above the monthly one, a
+    /// purchase allowed more than a day).
+    pub fn is_consistent(&self) -> bool {
+        let le = |small: Option<Decimal>, large: Option<Decimal>| match (small, large) {
+            (Some(small), Some(large)) => small <= large,
+            _ => true,
+        };
+        le(self.per_transaction, self.per_day)
+            && le(self.per_day, self.per_billing_cycle)
+            && le(self.per_transaction, self.per_billing_cycle)
+    }
+}
+
+/// One person in an owner's community.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Relationship {
+    pub id: RelationshipId,
+    pub tenant: Tenant,
+    pub owner: ContactId,
+    pub member: ContactId,
+    /// One of `RELATIONS`, by id.
+    pub relation: Option<uuid::Uuid>,
+    pub group: Option<String>,
+    pub is_admin: bool,
+    pub permissions: Vec<Permission>,
+    pub sharing: Option<WalletSharing>,
+    pub limits: Option<CashLimits>,
+    /// The member's allowance is the owner's own.
+    pub same_as_owner: bool,
+    pub state: MemberState,
+    pub created_on: i64,
+    pub updated_on: i64,
+}
+
+impl Relationship {
+    /// People in one community.
+    pub const MEMBERS_MAX: usize = 20;
+
+    /// Whether this member manages the owner's community people (an accepted admin with
+    /// CONTACT_MANAGEMENT or FULL_ACCESS).
+    pub fn manages_people(&self) -> bool {
+        self.state == MemberState::Accepted
+            && self.is_admin
+            && self
+                .permissions
+                .iter()
+                .any(|permission| matches!(permission, Permission::ContactManagement | Permission::FullAccess))
+    }
+}
+
+/// The relations a person can have to the owner: (name, is_default). Their ids are fixed
+/// (`relation_id`), so apps may keep them.
+pub const RELATIONS: [(&str, bool); 7] = [
+    ("Spouse", false),
+    ("Partner", false),
+    ("Child", false),
+    ("Parent", false),
+    ("Sibling", false),
+    ("Friend", false),
+    ("Other", true),
+];
+
+/// The id of relation `name`.
+pub fn relation_id(name: &str) -> uuid::Uuid {
+    uuid::Uuid::new_v5(
+        &uuid::Uuid::NAMESPACE_OID,
+        format!("community-relation:{name}").as_bytes(),
+    )
+}
+
+/// The name of relation `id`, if it is one.
+pub fn relation_name(id: uuid::Uuid) -> Option<&'static str> {
+    RELATIONS
+        .iter()
+        .map(|(name, _)| *name)
+        .find(|name| relation_id(name) == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_invitation_is_answered_once() {
+        assert_eq!(
+            answer(MemberState::Invited, Answer::Accept),
+            Some(MemberState::Accepted)
+        );
+        assert_eq!(
+            answer(MemberState::Invited, Answer::Reject),
+            Some(MemberState::Rejected)
+        );
+        for done in [MemberState::Accepted, MemberState::Rejected] {
+            assert_eq!(answer(done, Answer::Accept), None);
+            assert_eq!(answer(done, Answer::Reject), None);
+        }
+    }
+
+    #[test]
+    fn limits_must_agree_and_relations_have_fixed_ids() {
+        let d = Decimal::from;
+        let limits = |t: i64, day: i64, cycle: i64| CashLimits {
+            per_transaction: Some(d(t)),
+            per_day: Some(d(day)),
+            per_billing_cycle: Some(d(cycle)),
+        };
+        assert!(limits(10, 20, 100).is_consistent());
+        assert!(!limits(30, 20, 100).is_consistent());
+        assert!(!limits(10, 200, 100).is_consistent());
+        assert!(CashLimits::default().is_consistent());
+        assert_eq!(relation_name(relation_id("Child")), Some("Child"));
+        assert_eq!(relation_name(uuid::Uuid::nil()), None);
+    }
+}

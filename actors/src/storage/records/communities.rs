@@ -1,0 +1,69 @@
+//! Communities: each owner's people, each contact's communities, and where a relationship
+//! id belongs.
+
+use crate::domain::community::Relationship;
+use crate::domain::ids::{ContactId, RelationshipId};
+use crate::storage::*;
+
+impl Store {
+    /// Everyone in `owner`'s community (invited, accepted or rejected), by relationship id.
+    pub fn relationships(&self, tenant: &Tenant, owner: ContactId) -> Result<Vec<Relationship>, StoreError> {
+        self.scan(&keys::relationships(tenant, owner), usize::MAX)
+    }
+
+    pub fn relationship(
+        &self,
+        tenant: &Tenant,
+        owner: ContactId,
+        id: RelationshipId,
+    ) -> Result<Option<Relationship>, StoreError> {
+        self.get(&keys::relationship(tenant, owner, id))
+    }
+
+    /// The owner whose community relationship `id` is in.
+    pub fn relationship_owner(&self, tenant: &Tenant, id: RelationshipId) -> Result<Option<ContactId>, StoreError> {
+        self.get(&keys::relationship_owner(tenant, id))
+    }
+
+    /// The relationships `member` has in others' communities.
+    pub fn memberships_of(&self, tenant: &Tenant, member: ContactId) -> Result<Vec<RelationshipId>, StoreError> {
+        self.scan(&keys::memberships_of(tenant, member), usize::MAX)
+    }
+
+    /// `member`'s relationship in `owner`'s community, if any.
+    pub fn community_member(
+        &self,
+        tenant: &Tenant,
+        member: ContactId,
+        owner: ContactId,
+    ) -> Result<Option<RelationshipId>, StoreError> {
+        self.get(&keys::community_member(tenant, member, owner))
+    }
+}
+
+impl WriteSet {
+    /// A relationship and its indexes.
+    pub fn relationship(&mut self, relationship: &Relationship) {
+        let tenant = &relationship.tenant;
+        self.put(
+            keys::relationship(tenant, relationship.owner, relationship.id),
+            encode(relationship),
+        );
+        self.put(
+            keys::community_member(tenant, relationship.member, relationship.owner),
+            encode(&relationship.id),
+        );
+        self.put(
+            keys::relationship_owner(tenant, relationship.id),
+            encode(&relationship.owner),
+        );
+    }
+
+    /// Removes a relationship and its indexes.
+    pub fn remove_relationship(&mut self, relationship: &Relationship) {
+        let tenant = &relationship.tenant;
+        self.remove(keys::relationship(tenant, relationship.owner, relationship.id));
+        self.remove(keys::community_member(tenant, relationship.member, relationship.owner));
+        self.remove(keys::relationship_owner(tenant, relationship.id));
+    }
+}

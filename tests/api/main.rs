@@ -9,6 +9,7 @@ mod budgets;
 mod bulk;
 mod closed_loop;
 mod communities;
+mod community_spend;
 mod compatibility;
 mod concurrency;
 mod contact_purchases;

@@ -135,6 +135,79 @@ impl CashLimits {
     }
 }
 
+/// What a member spent of the owner's wallet: this day, this month (UTC, calendar), ever.
+/// Kept per relationship, written in the commit of each purchase that spends it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommunityUsage {
+    /// Start of the day `day_spent` is for (epoch s).
+    pub day: i64,
+    #[serde(with = "crate::domain::money::exact_decimal")]
+    pub day_spent: Decimal,
+    /// Start of the month `month_spent` is for.
+    pub month: i64,
+    #[serde(with = "crate::domain::money::exact_decimal")]
+    pub month_spent: Decimal,
+    #[serde(with = "crate::domain::money::exact_decimal")]
+    pub total_spent: Decimal,
+}
+
+impl CommunityUsage {
+    /// As it stands at `now`: a past day's or month's spending no longer counts.
+    pub fn at(&self, now: i64) -> CommunityUsage {
+        use crate::domain::wallet::LimitPeriod;
+        let day = LimitPeriod::Daily.start(now);
+        let month = LimitPeriod::Monthly.start(now);
+        CommunityUsage {
+            day,
+            day_spent: if self.day == day { self.day_spent } else { Decimal::ZERO },
+            month,
+            month_spent: if self.month == month {
+                self.month_spent
+            } else {
+                Decimal::ZERO
+            },
+            total_spent: self.total_spent,
+        }
+    }
+
+    /// `amount` more spent at `now`.
+    pub fn add(&self, amount: Decimal, now: i64) -> CommunityUsage {
+        let mut usage = self.at(now);
+        usage.day_spent = usage.day_spent.saturating_add(amount);
+        usage.month_spent = usage.month_spent.saturating_add(amount);
+        usage.total_spent = usage.total_spent.saturating_add(amount);
+        usage
+    }
+
+    /// The most one more purchase may spend at `now` under `limits` and the sharing's
+    /// `max_amount` (`None`: no bound but the wallet's balance).
+    pub fn left(&self, limits: Option<&CashLimits>, max_amount: Option<Decimal>, now: i64) -> Option<Decimal> {
+        let usage = self.at(now);
+        let left = |limit: Option<Decimal>, spent: Decimal| limit.map(|limit| (limit - spent).max(Decimal::ZERO));
+        [
+            limits.and_then(|limits| limits.per_transaction),
+            limits.and_then(|limits| left(limits.per_day, usage.day_spent)),
+            limits.and_then(|limits| left(limits.per_billing_cycle, usage.month_spent)),
+            left(max_amount, usage.total_spent),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+}
+
+/// What a purchase spending the owner's wallet for a member carries to the wallet's actor:
+/// the member's usage before it (read under a claim on the relationship, so current) and
+/// the most it may spend; the actor trims the spend to it and writes the new usage in the
+/// purchase's commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommunityCharge {
+    pub relationship: RelationshipId,
+    pub usage: CommunityUsage,
+    /// `None`: no bound but the wallet's balance.
+    pub cap: Option<Decimal>,
+}
+
 /// One person in an owner's community.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Relationship {
@@ -218,6 +291,49 @@ mod tests {
             assert_eq!(answer(done, Answer::Accept), None);
             assert_eq!(answer(done, Answer::Reject), None);
         }
+    }
+
+    #[test]
+    fn a_member_s_allowance_is_the_least_its_limits_leave_and_days_and_months_start_over() {
+        let d = Decimal::from;
+        let limits = CashLimits {
+            per_transaction: Some(d(10)),
+            per_day: Some(d(25)),
+            per_billing_cycle: Some(d(60)),
+        };
+        let day = 86_400;
+        let start = 1_767_225_600; // 2026-01-01T00:00:00Z
+        let mut usage = CommunityUsage::default();
+        assert_eq!(usage.left(Some(&limits), Some(d(100)), start), Some(d(10)));
+        usage = usage.add(d(10), start).add(d(10), start + 60);
+        assert_eq!(
+            usage.left(Some(&limits), None, start + 120),
+            Some(d(5)),
+            "the day has 5 left"
+        );
+        usage = usage.add(d(5), start + 180);
+        assert_eq!(usage.left(Some(&limits), None, start + 240), Some(d(0)));
+        // The next day starts over; the month keeps counting.
+        assert_eq!(usage.left(Some(&limits), None, start + day), Some(d(10)));
+        usage = usage
+            .add(d(10), start + day)
+            .add(d(10), start + 2 * day)
+            .add(d(10), start + 3 * day);
+        assert_eq!(
+            usage.left(Some(&limits), None, start + 4 * day),
+            Some(d(5)),
+            "the month has 5 left"
+        );
+        assert_eq!(
+            usage.left(Some(&limits), Some(d(56)), start + 4 * day),
+            Some(d(1)),
+            "max_amount has 1 left"
+        );
+        // February starts the month over; the total still counts.
+        let february = start + 31 * day;
+        assert_eq!(usage.left(Some(&limits), None, february), Some(d(10)));
+        assert_eq!(usage.left(None, None, february), None);
+        assert_eq!(usage.at(february).total_spent, d(55));
     }
 
     #[test]

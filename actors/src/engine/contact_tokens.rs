@@ -26,6 +26,8 @@ pub struct NewContactToken {
     pub spend_amount: Option<Decimal>,
     /// The purchase estimate an APPROVE_PURCHASE or REJECT_PURCHASE token decides.
     pub estimate: Option<crate::domain::ids::EstimateId>,
+    /// A SPEND token of a community member: the community's owner, whose wallet it spends.
+    pub community: Option<ContactId>,
 }
 
 fn new_codes() -> (String, String) {
@@ -51,7 +53,18 @@ impl Engine {
         new: NewContactToken,
     ) -> Result<ContactTokenRecord, EngineError> {
         self.check_open()?;
-        let route = self.contact_route(&tenant, &super::ContactRef::Id(contact))?;
+        let mut route = self.contact_route(&tenant, &super::ContactRef::Id(contact))?;
+        if let Some(owner) = new.community {
+            if new.intent != TokenIntent::Spend {
+                return Err(invalid(
+                    "community_id",
+                    "only a SPEND token spends a community's wallet",
+                ));
+            }
+            self.sharing_relationship(&tenant, contact, owner)?;
+            // Its amount is in the owner's wallet's currency.
+            route = self.contact_route(&tenant, &super::ContactRef::Id(owner))?;
+        }
         match (new.intent, new.estimate) {
             (TokenIntent::Spend, None) => {}
             (TokenIntent::Spend, Some(_)) => {
@@ -123,6 +136,9 @@ impl Engine {
             alternative,
         };
         writes.new_contact_token(&record, hashes);
+        if let Some(owner) = new.community {
+            writes.community_token(&tenant, record.id, owner);
+        }
         self.inner.store.commit_async(writes).await?;
         Ok(record)
     }
@@ -133,16 +149,22 @@ impl Engine {
         tenant: &Tenant,
         contact: ContactId,
         intent: Option<TokenIntent>,
+        community: Option<ContactId>,
     ) -> Result<Vec<ContactTokenRecord>, EngineError> {
         self.stored_contact(tenant, contact)?;
         let now = self.now();
-        let mut tokens: Vec<ContactTokenRecord> = self
-            .inner
-            .store
-            .contact_tokens(tenant, contact)?
-            .into_iter()
-            .filter(|token| token.is_live(now) && intent.is_none_or(|intent| token.intent == intent))
-            .collect();
+        let mut tokens = Vec::new();
+        for token in self.inner.store.contact_tokens(tenant, contact)? {
+            if !token.is_live(now) || intent.is_some_and(|intent| token.intent != intent) {
+                continue;
+            }
+            if let Some(owner) = community {
+                if self.inner.store.community_token(tenant, token.id)? != Some(owner) {
+                    continue;
+                }
+            }
+            tokens.push(token);
+        }
         tokens.sort_by_key(|token| std::cmp::Reverse((token.created_on, token.id)));
         Ok(tokens)
     }

@@ -85,6 +85,7 @@ impl Engine {
             token: None,
             estimate: None,
             pass: None,
+            community: None,
         };
         purchase.grants = self.budgets_left(&tenant, record.id, &purchase, &offers).await?;
         let estimate = NewEstimate { record, purchase };

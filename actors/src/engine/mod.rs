@@ -37,6 +37,7 @@ mod accounts;
 pub use accounts::{manual_journal, AccountUpdate, AccountView, JournalQuery, NewAccount};
 mod commerce_pools;
 mod communities;
+mod community_spend;
 pub use commerce_pools::{CommercePoolUpdate, NewCommercePool};
 pub use communities::{CommunityEntry, NewPerson, PersonDetails, PersonTerms};
 mod contacts;

@@ -293,8 +293,19 @@ impl Engine {
             }
             _ => None,
         };
-        let (request, classes) = self.prepare_purchase(submission, contact)?;
-        self.post_checked(tenant, contact, (request, classes, at), token, None, pass)
+        // A community member's token spends the owner's wallet, within the member's
+        // allowance, under a claim on the member's place in the community.
+        let community = match &token {
+            None => None,
+            Some(token) => self.community_spend(&tenant, token, &submission)?,
+        };
+        let (contact, charge, _claim) = match community {
+            None => (*contact, None, None),
+            Some((route, charge, claim)) => (route, Some(charge), Some(claim)),
+        };
+        let (request, classes) = self.prepare_purchase(submission, &contact)?;
+        let token = token.map(|token| (token, charge));
+        self.post_checked(tenant, &contact, (request, classes, at), token, None, pass)
             .await
     }
 
@@ -305,10 +316,17 @@ impl Engine {
         tenant: Tenant,
         contact: &ContactRoute,
         (request, classes, at): (PurchaseRequest, Vec<LineClass>, SaleOrganisation),
-        token: Option<crate::domain::contact_token::ContactTokenRecord>,
+        token: Option<(
+            crate::domain::contact_token::ContactTokenRecord,
+            Option<crate::domain::community::CommunityCharge>,
+        )>,
         estimate: Option<EstimateId>,
         pass: Option<PassLink>,
     ) -> Result<Arc<PurchaseRecord>, EngineError> {
+        let (token, community) = match token {
+            Some((token, community)) => (Some(token), community),
+            None => (None, None),
+        };
         let purchase_id = PurchaseId::for_reference(&tenant, &request.reference_number);
         let mut body_hash = request.body_hash(&tenant, &at, &classes);
         if let Some(estimate) = estimate {
@@ -328,6 +346,7 @@ impl Engine {
             token,
             estimate,
             pass,
+            community,
         };
         let wallet_id = contact.wallet_id;
         // Another wallet's purchase with this reference in flight is a conflict; the same

@@ -61,6 +61,8 @@
 //! | `#`    | tenant, owner contact id, relationship id | Relationship: a person in the owner's community |
 //! | `$`    | tenant, member contact id, owner contact id | RelationshipId: the communities a contact is in (or invited to) |
 //! | `%`    | tenant, relationship id        | ContactId: the community owner a relationship belongs to |
+//! | `&`    | tenant, relationship id        | CommunityUsage: what the member spent of the owner's wallet |
+//! | `!`    | tenant, contact token id       | ContactId: the community owner whose wallet a spend token spends |
 //! | `v`    | tenant, purchase id            | UnclaimedPurchase: posted without a contact, to be claimed |
 //! | `e`    | tenant, estimate id            | EstimateRecord: a purchase estimate |
 //! | `s`    | sha256(tenant, sign-up code)   | SignUpCode: a closed-loop scheme's one-time code |
@@ -136,6 +138,8 @@ pub const QUEUE: u8 = b'4';
 pub const RELATIONSHIP: u8 = b'#';
 pub const COMMUNITY_MEMBER: u8 = b'$';
 pub const RELATIONSHIP_OWNER: u8 = b'%';
+pub const COMMUNITY_USAGE: u8 = b'&';
+pub const COMMUNITY_TOKEN: u8 = b'!';
 
 pub const COMMERCE_POOL: u8 = b'p';
 pub const META: u8 = b'M';
@@ -281,6 +285,14 @@ pub fn community_member(tenant: &Tenant, member: ContactId, owner: ContactId) ->
 
 pub fn relationship_owner(tenant: &Tenant, id: crate::domain::ids::RelationshipId) -> Vec<u8> {
     tenant_key(RELATIONSHIP_OWNER, tenant, id.as_bytes())
+}
+
+pub fn community_usage(tenant: &Tenant, id: crate::domain::ids::RelationshipId) -> Vec<u8> {
+    tenant_key(COMMUNITY_USAGE, tenant, id.as_bytes())
+}
+
+pub fn community_token(tenant: &Tenant, token: TokenId) -> Vec<u8> {
+    tenant_key(COMMUNITY_TOKEN, tenant, token.as_bytes())
 }
 
 pub fn pending_payouts() -> Vec<u8> {

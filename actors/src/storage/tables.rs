@@ -114,7 +114,9 @@ impl Family {
             | CONTACT_SERVICE_REQUEST
             | RELATIONSHIP
             | COMMUNITY_MEMBER
-            | RELATIONSHIP_OWNER => Family::Contacts,
+            | RELATIONSHIP_OWNER
+            | COMMUNITY_USAGE
+            | COMMUNITY_TOKEN => Family::Contacts,
             OFFER | SCHEME | BUDGET | SIGN_UP_CODE | COMMERCE_POOL | PASS_PLAN | PASS | PASS_CODE | QUEUE => {
                 Family::Offers
             }
@@ -369,6 +371,8 @@ mod tests {
             RELATIONSHIP,
             COMMUNITY_MEMBER,
             RELATIONSHIP_OWNER,
+            COMMUNITY_USAGE,
+            COMMUNITY_TOKEN,
             PASS_PLAN,
             PASS,
             PASS_CODE,
@@ -411,6 +415,6 @@ mod tests {
         ] {
             assert!(Family::of_prefix(prefix).is_some(), "{}", prefix as char);
         }
-        assert_eq!(Family::of_prefix(b'!'), None);
+        assert_eq!(Family::of_prefix(b'~'), None);
     }
 }

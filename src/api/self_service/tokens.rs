@@ -6,6 +6,7 @@ use crate::api::errors::{ApiError, ErrorBody};
 use crate::api::wire::{money, Money};
 use actix_web::{get, post, web, HttpResponse};
 use rewards_engine::domain::contact_token::{ContactTokenRecord, TokenIntent};
+use rewards_engine::domain::ids::ContactId;
 use rewards_engine::engine::NewContactToken;
 use rewards_engine::Engine;
 use serde::{Deserialize, Serialize};
@@ -26,7 +27,8 @@ pub struct TokenBody {
     pub purchase: Option<TokenPurchase>,
     /// What to spend; none: as much as the wallet holds, up to the purchase's total.
     pub spend_amount: Option<Money>,
-    /// Spending from a community's wallet is not available yet.
+    /// A SPEND token that spends a community's wallet: the community owner's contact id
+    /// (the owner must share its wallet with this contact, AUTO).
     pub community_id: Option<String>,
 }
 
@@ -34,7 +36,7 @@ pub struct TokenBody {
 pub struct TokensQuery {
     /// SPEND, APPROVE_PURCHASE or REJECT_PURCHASE.
     pub intent: Option<String>,
-    /// Spending from a community's wallet is not available yet.
+    /// Only the tokens that spend this community owner's wallet.
     pub community_id: Option<String>,
 }
 
@@ -81,14 +83,11 @@ fn intent(field: &str, text: &str) -> Result<TokenIntent, ApiError> {
     }
 }
 
-fn no_community(community: &Option<String>) -> Result<(), ApiError> {
-    match community {
-        Some(_) => Err(ApiError::invalid(
-            "community_id",
-            "spending from a community's wallet is not available yet",
-        )),
-        None => Ok(()),
-    }
+fn community(community: &Option<String>) -> Result<Option<ContactId>, ApiError> {
+    community
+        .as_deref()
+        .map(|id| ContactId::parse(id).map_err(|_| ApiError::invalid("community_id", "must be a contact id")))
+        .transpose()
 }
 
 /// A contact token: the till names the contact with it (`contact.otp` on the purchase) and
@@ -112,7 +111,7 @@ pub async fn create_token(
 ) -> Result<HttpResponse, ApiError> {
     let id = token.own(&path)?;
     let body = body.into_inner();
-    no_community(&body.community_id)?;
+    let community = community(&body.community_id)?;
     let estimate = body
         .purchase
         .map(|purchase| {
@@ -124,6 +123,7 @@ pub async fn create_token(
         intent: intent("intent", &body.intent)?,
         spend_amount: body.spend_amount.map(|amount| amount.0),
         estimate,
+        community,
     };
     let record = engine.create_contact_token(token.tenant, id, new).await?;
     Ok(HttpResponse::Ok().json(TokenView::from(&record)))
@@ -147,9 +147,9 @@ pub async fn list_tokens(
     query: web::Query<TokensQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = token.own(&path)?;
-    no_community(&query.community_id)?;
+    let owner = community(&query.community_id)?;
     let wanted = query.intent.as_deref().map(|text| intent("intent", text)).transpose()?;
-    let records = engine.contact_tokens(&token.tenant, id, wanted)?;
+    let records = engine.contact_tokens(&token.tenant, id, wanted, owner)?;
     Ok(HttpResponse::Ok().json(TokenList {
         content: records.iter().map(TokenView::from).collect(),
     }))

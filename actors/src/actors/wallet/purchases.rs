@@ -33,6 +33,9 @@ pub struct NewPurchase {
     pub estimate: Option<crate::domain::ids::EstimateId>,
     /// The gift pass that pays it.
     pub pass: Option<crate::domain::purchase::PassLink>,
+    /// A community member spending this (the owner's) wallet: the spend is trimmed to what
+    /// the member may spend, and the member's usage written with the purchase.
+    pub community: Option<crate::domain::community::CommunityCharge>,
 }
 
 impl NewPurchase {
@@ -304,6 +307,7 @@ impl WalletEntity {
             facts,
             grants: holds,
             pass: pass_link,
+            community,
             ..
         } = posted;
         let Some(mut evaluated) = evaluated else {
@@ -314,6 +318,22 @@ impl WalletEntity {
         let grants: Vec<AwardGrant> = evaluated.iter().map(|award| award.grant).collect();
         // An estimate's hold is the purchase's spend: captured first, in this commit.
         let mut spend = request.spend;
+        // A member spends the owner's wallet only as far as its allowance goes.
+        if let (Some(cap), Some(asked)) = (community.as_ref().and_then(|charge| charge.cap), spend.as_mut()) {
+            if asked.amount > cap {
+                if asked.restrict_fully_covered {
+                    return life.commit_then_answer(
+                        writes,
+                        reply,
+                        Err(WalletError::Rejected(WalletRejection::InsufficientFunds)),
+                    );
+                }
+                asked.amount = cap;
+            }
+        }
+        if spend.is_some_and(|asked| asked.amount.is_zero()) {
+            spend = None;
+        }
         let mut captured = None;
         if let Some(estimate) = estimate.as_ref().filter(|estimate| estimate.held) {
             match self.wallet.capture_hold(now, estimate.id, purchase_id, estimate.spend) {
@@ -451,6 +471,10 @@ impl WalletEntity {
                 crate::actors::failpoints::hit(crate::actors::failpoints::Failpoint::InWalletPurchase, life.key().1 .0);
                 self.add_events(life, &mut writes, &[event]);
                 writes.purchase(&record);
+                if let Some(charge) = &community {
+                    let usage = charge.usage.add(record.effects.spent(), now);
+                    writes.community_usage(&life.key().0, charge.relationship, &usage);
+                }
                 if let Some(token) = &token {
                     writes.contact_token(token);
                 }

@@ -1,8 +1,8 @@
 //! Communities: each owner's people, each contact's communities, and where a relationship
 //! id belongs.
 
-use crate::domain::community::Relationship;
-use crate::domain::ids::{ContactId, RelationshipId};
+use crate::domain::community::{CommunityUsage, Relationship};
+use crate::domain::ids::{ContactId, RelationshipId, TokenId};
 use crate::storage::*;
 
 impl Store {
@@ -41,7 +41,26 @@ impl Store {
     }
 }
 
+impl Store {
+    pub fn community_usage(&self, tenant: &Tenant, id: RelationshipId) -> Result<CommunityUsage, StoreError> {
+        Ok(self.get(&keys::community_usage(tenant, id))?.unwrap_or_default())
+    }
+
+    /// The community owner whose wallet spend token `token` spends, if it is such a token.
+    pub fn community_token(&self, tenant: &Tenant, token: TokenId) -> Result<Option<ContactId>, StoreError> {
+        self.get(&keys::community_token(tenant, token))
+    }
+}
+
 impl WriteSet {
+    pub fn community_usage(&mut self, tenant: &Tenant, id: RelationshipId, usage: &CommunityUsage) {
+        self.put(keys::community_usage(tenant, id), encode(usage));
+    }
+
+    pub fn community_token(&mut self, tenant: &Tenant, token: TokenId, owner: ContactId) {
+        self.put(keys::community_token(tenant, token), encode(&owner));
+    }
+
     /// A relationship and its indexes.
     pub fn relationship(&mut self, relationship: &Relationship) {
         let tenant = &relationship.tenant;

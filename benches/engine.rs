@@ -287,6 +287,7 @@ fn transfer_batch(
                     code: None,
                     notes: None,
                     transfer_date: None,
+                    pool: None,
                 };
                 let tenant = setup.tenant;
                 async move {

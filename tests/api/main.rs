@@ -33,6 +33,7 @@ mod otp;
 mod otp_privacy;
 mod pass_purchases;
 mod passes;
+mod pool_transfers;
 mod pools;
 mod receiver;
 mod reclaim;

@@ -506,6 +506,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     code: None,
                     notes: None,
                     transfer_date: None,
+                    pool: None,
                 };
                 let expected = if inbound {
                     model.expire(now);

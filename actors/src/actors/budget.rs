@@ -180,6 +180,7 @@ impl Entity for BudgetEntity {
                         MessageBody::BudgetSettle { purchase, used } => self.state.settle(purchase, used),
                         MessageBody::BudgetRefund { amount, .. } => self.state.refund(amount),
                         MessageBody::TransferCredit { .. }
+                        | MessageBody::PoolTransferCredit { .. }
                         | MessageBody::TransferReturn { .. }
                         | MessageBody::PassCredit { .. } => {
                             tracing::error!(message = %message.id, %offer, "a wallet's message reached an offer's budget; skipped");

@@ -27,6 +27,54 @@ pub struct TransferRecord {
     pub created_on: i64,
     /// What a retry must match to be answered with this transfer.
     pub body_hash: [u8; 32],
+    /// The destination's named commerce pool it goes into, with the pool's conditions as
+    /// they were when it was sent (appended: `TransferRecordBeforePools` reads older ones).
+    pub pool: Option<PoolTarget>,
+}
+
+/// A named commerce pool a transfer credits, with the conditions its lot will carry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolTarget {
+    pub id: super::ids::CommercePoolId,
+    pub conditions: super::offer::SpendConditions,
+}
+
+/// The layout of `TransferRecord` before transfers into commerce pools (a prefix of today's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferRecordBeforePools {
+    pub id: TransferId,
+    pub tenant: Tenant,
+    pub origin: WalletId,
+    pub contact: ContactId,
+    pub destination: WalletId,
+    pub currency: Currency,
+    #[serde(with = "crate::domain::money::exact_decimal")]
+    pub amount: Decimal,
+    pub code: String,
+    pub notes: Option<String>,
+    pub transfer_date: Option<i64>,
+    pub created_on: i64,
+    pub body_hash: [u8; 32],
+}
+
+impl From<TransferRecordBeforePools> for TransferRecord {
+    fn from(old: TransferRecordBeforePools) -> TransferRecord {
+        TransferRecord {
+            id: old.id,
+            tenant: old.tenant,
+            origin: old.origin,
+            contact: old.contact,
+            destination: old.destination,
+            currency: old.currency,
+            amount: old.amount,
+            code: old.code,
+            notes: old.notes,
+            transfer_date: old.transfer_date,
+            created_on: old.created_on,
+            body_hash: old.body_hash,
+            pool: None,
+        }
+    }
 }
 
 /// The entity a message is for.
@@ -76,6 +124,17 @@ pub enum MessageBody {
         #[serde(with = "crate::domain::money::exact_decimal")]
         amount: Decimal,
         pocket: crate::domain::wallet::Pocket,
+    },
+    /// Credit a transfer's amount into a named commerce pool of the destination (appended):
+    /// a commerce lot carrying the pool's conditions as they were when it was sent.
+    PoolTransferCredit {
+        transfer: TransferId,
+        from: WalletId,
+        currency: Currency,
+        #[serde(with = "crate::domain::money::exact_decimal")]
+        amount: Decimal,
+        pool: super::ids::CommercePoolId,
+        conditions: super::offer::SpendConditions,
     },
 }
 

@@ -274,6 +274,13 @@ impl Engine {
                     from,
                     currency,
                     amount,
+                }
+                | MessageBody::PoolTransferCredit {
+                    transfer,
+                    from,
+                    currency,
+                    amount,
+                    ..
                 } => {
                     metrics::counter!(names::TRANSFERS_TOTAL, "outcome" => "returned").increment(1);
                     outcome.sends.push(ActorMessage::transfer_return(

@@ -46,6 +46,8 @@ pub enum Origin {
         record: Arc<TransferRecord>,
         other_wallet: (WalletId, Option<WalletCode>),
         other_contact: Option<Arc<Contact>>,
+        /// The named commerce pool it went into, if it did.
+        pool: Option<Arc<CommercePool>>,
     },
     /// A lot's expiry, and its named pool if it was in one.
     Expiry { pool: Option<Arc<CommercePool>> },
@@ -206,10 +208,17 @@ impl Engine {
                     }
                 };
                 let code = other_contact.as_ref().map(|contact| contact.wallet_code);
+                let pool = record.pool.as_ref().and_then(|pool| {
+                    seen.pools
+                        .entry(pool.id)
+                        .or_insert_with(|| self.commerce_pool(tenant, pool.id).ok().map(Arc::new))
+                        .clone()
+                });
                 Origin::Transfer {
                     record,
                     other_wallet: (other, code),
                     other_contact,
+                    pool,
                 }
             }
             Cause::Expiry => {

@@ -30,6 +30,11 @@ pub struct TransferRequest {
     pub code: Option<String>,
     pub notes: Option<String>,
     pub transfer_date: Option<i64>,
+    /// Into this named commerce pool of the destination (its commerce money, spent as the
+    /// pool's conditions allow). Kept out of the serialised request, so the hash of a
+    /// request without it is what it always was; hashed after it when given.
+    #[serde(skip)]
+    pub pool: Option<crate::domain::ids::CommercePoolId>,
 }
 
 /// Most transfers one bulk request may carry.
@@ -197,7 +202,26 @@ impl Engine {
                 format!("holds {}; the origin wallet holds {currency}", destination.currency),
             ));
         }
-        let body_hash: [u8; 32] = Sha256::digest(postcard::to_stdvec(&(&tenant, &request)).unwrap_or_default()).into();
+        let pool = match request.pool {
+            None => None,
+            Some(id) => {
+                let pool = self
+                    .inner
+                    .store
+                    .commerce_pool(&tenant, id)?
+                    .ok_or_else(|| invalid("commerce_pool_id", "names no commerce pool of this business"))?;
+                Some(crate::domain::transfer::PoolTarget {
+                    id,
+                    conditions: pool.conditions,
+                })
+            }
+        };
+        let mut hashed = postcard::to_stdvec(&(&tenant, &request)).unwrap_or_default();
+        if let Some(pool) = request.pool {
+            hashed.extend_from_slice(b"pool");
+            hashed.extend_from_slice(pool.as_bytes());
+        }
+        let body_hash: [u8; 32] = Sha256::digest(&hashed).into();
         Ok(TransferRecord {
             id: request.id.unwrap_or_else(TransferId::random),
             tenant,
@@ -213,6 +237,7 @@ impl Engine {
             transfer_date: request.transfer_date,
             created_on: 0,
             body_hash,
+            pool,
         })
     }
 }

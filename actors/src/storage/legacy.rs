@@ -203,6 +203,12 @@ impl From<LegacyRewardScheme> for RewardScheme {
     }
 }
 
+/// A transfer record in any layout it was written in.
+pub fn decode_transfer(bytes: &[u8]) -> Result<crate::domain::transfer::TransferRecord, CodecError> {
+    use crate::domain::transfer::{TransferRecord, TransferRecordBeforePools};
+    decode::<TransferRecord>(bytes).or_else(|_| decode::<TransferRecordBeforePools>(bytes).map(TransferRecord::from))
+}
+
 /// A purchase record in any layout it was ever written in, newest first (postcard reads a
 /// prefix of a longer record without complaint, so an older layout is tried only when the
 /// newer one runs out of bytes).
@@ -399,6 +405,38 @@ mod tests {
             code_last4: "WXYZ".into(),
         });
         assert_eq!(decode_purchase(&encode(&paid)).unwrap(), paid);
+    }
+
+    #[test]
+    fn transfers_of_before_pools_read_without_one() {
+        use crate::domain::transfer::{PoolTarget, TransferRecord, TransferRecordBeforePools};
+        let old = TransferRecordBeforePools {
+            id: crate::domain::ids::TransferId::random(),
+            tenant: Tenant {
+                organisation: OrganisationId::random(),
+                mode: Mode::Live,
+            },
+            origin: WalletId::random(),
+            contact: ContactId::random(),
+            destination: WalletId::random(),
+            currency: Currency::parse("EUR").unwrap(),
+            amount: Decimal::TEN,
+            code: "1234567890123456".into(),
+            notes: None,
+            transfer_date: None,
+            created_on: 5,
+            body_hash: [7; 32],
+        };
+        let bytes = encode(&old);
+        assert!(decode::<TransferRecord>(&bytes).is_err());
+        let read = decode_transfer(&bytes).unwrap();
+        assert_eq!((read.id, read.amount, read.pool.clone()), (old.id, old.amount, None));
+        let mut pooled = read;
+        pooled.pool = Some(PoolTarget {
+            id: crate::domain::ids::CommercePoolId::random(),
+            conditions: Default::default(),
+        });
+        assert_eq!(decode_transfer(&encode(&pooled)).unwrap(), pooled);
     }
 
     #[test]

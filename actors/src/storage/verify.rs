@@ -24,7 +24,7 @@ use crate::domain::contact::{Contact, ContactIdentity};
 use crate::domain::ids::{ApiKeyId, ContactId, OrganisationId, PurchaseId, Tenant, TransferId, UserId};
 use crate::domain::organisation::Organisation;
 use crate::domain::purchase::PurchaseState;
-use crate::domain::transfer::{ActorMessage, MessageBody, TransferRecord};
+use crate::domain::transfer::{ActorMessage, MessageBody};
 use crate::domain::wallet::{Cause, EntryKind, Wallet};
 use crate::storage::legacy::decode_purchase;
 use rust_decimal::Decimal;
@@ -248,7 +248,9 @@ impl Store {
             if let Ok(message) = decode::<ActorMessage>(&value) {
                 match (message.body, message.to) {
                     (
-                        MessageBody::TransferCredit { transfer, .. } | MessageBody::TransferReturn { transfer, .. },
+                        MessageBody::TransferCredit { transfer, .. }
+                        | MessageBody::PoolTransferCredit { transfer, .. }
+                        | MessageBody::TransferReturn { transfer, .. },
                         crate::domain::transfer::Recipient::Wallet(tenant, _)
                         | crate::domain::transfer::Recipient::Budget(tenant, _),
                     ) => {
@@ -266,7 +268,7 @@ impl Store {
         for item in self.records(Family::Transfers, keys::TRANSFER) {
             let (_, value) = item?;
             report.transfers += 1;
-            let transfer = match decode::<TransferRecord>(&value) {
+            let transfer = match crate::storage::legacy::decode_transfer(&value) {
                 Ok(transfer) => transfer,
                 Err(error) => {
                     report.findings.push(Finding {

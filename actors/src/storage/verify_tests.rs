@@ -199,6 +199,7 @@ fn transfer(store: &Store, origin: &mut Wallet, destination: &mut Wallet, amount
         transfer_date: None,
         created_on: 0,
         body_hash: [0; 32],
+        pool: None,
     };
     let message = ActorMessage {
         id: ActorMessage::credit_id(id),

@@ -63,12 +63,14 @@ impl TryFrom<CreateTransferBody> for TransferRequest {
     type Error = ApiError;
 
     fn try_from(body: CreateTransferBody) -> Result<Self, ApiError> {
-        if body.commerce_pool_id.is_some() {
-            return Err(ApiError::invalid(
-                "commerce_pool_id",
-                "transfers into a commerce pool are not supported yet; leave it out to transfer into the open balance",
-            ));
-        }
+        let pool = body
+            .commerce_pool_id
+            .as_deref()
+            .map(|id| {
+                rewards_engine::domain::ids::CommercePoolId::parse(id)
+                    .map_err(|_| ApiError::invalid("commerce_pool_id", "must be a commerce pool id"))
+            })
+            .transpose()?;
         if body.cash_pocket == Some(true) {
             return Err(ApiError::invalid("cash_pocket", "cash pockets are not supported yet"));
         }
@@ -84,6 +86,7 @@ impl TryFrom<CreateTransferBody> for TransferRequest {
             code: body.code,
             notes: body.notes,
             transfer_date: body.transfer_date,
+            pool,
         })
     }
 }

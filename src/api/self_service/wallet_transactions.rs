@@ -158,6 +158,9 @@ pub struct TransferView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub contact: Option<TransferContactView>,
     pub wallet: TransferWalletView,
+    /// The receiver's named commerce pool it went into.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commerce_pool: Option<PoolRefView>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -279,6 +282,7 @@ fn transaction_view(line: JournalLine, origin: Origin, currency: Currency) -> Tr
             record,
             other_wallet,
             other_contact,
+            pool,
         } => {
             view.financial_event = Some(FinancialEventView {
                 id: record.id.to_string(),
@@ -299,6 +303,11 @@ fn transaction_view(line: JournalLine, origin: Origin, currency: Currency) -> Tr
                     id: other_wallet.0.to_string(),
                     code: other_wallet.1.map(|code| code.as_str().to_string()),
                 },
+                commerce_pool: pool.map(|pool| PoolRefView {
+                    id: pool.id.to_string(),
+                    name: pool.name.clone(),
+                    description: pool.description.clone(),
+                }),
             });
         }
         Origin::Expiry { pool } => {

@@ -102,11 +102,21 @@ impl WalletEntity {
             id: ActorMessage::credit_id(transfer.id),
             seq: self.outbox.next_seq(),
             to: Recipient::Wallet(tenant, transfer.destination),
-            body: MessageBody::TransferCredit {
-                transfer: transfer.id,
-                from: transfer.origin,
-                currency: transfer.currency,
-                amount: transfer.amount,
+            body: match &transfer.pool {
+                None => MessageBody::TransferCredit {
+                    transfer: transfer.id,
+                    from: transfer.origin,
+                    currency: transfer.currency,
+                    amount: transfer.amount,
+                },
+                Some(pool) => MessageBody::PoolTransferCredit {
+                    transfer: transfer.id,
+                    from: transfer.origin,
+                    currency: transfer.currency,
+                    amount: transfer.amount,
+                    pool: pool.id,
+                    conditions: pool.conditions.clone(),
+                },
             },
             committed_at: now,
         });
@@ -269,12 +279,24 @@ impl WalletEntity {
     ) -> Result<bool, WalletFault> {
         let (tenant, _) = *life.key();
         match message.body {
-            MessageBody::TransferCredit {
-                transfer,
-                from,
-                currency,
-                amount,
-            } => {
+            MessageBody::TransferCredit { .. } | MessageBody::PoolTransferCredit { .. } => {
+                let (transfer, from, currency, amount, pool) = match &message.body {
+                    MessageBody::TransferCredit {
+                        transfer,
+                        from,
+                        currency,
+                        amount,
+                    } => (*transfer, *from, *currency, *amount, None),
+                    MessageBody::PoolTransferCredit {
+                        transfer,
+                        from,
+                        currency,
+                        amount,
+                        pool,
+                        conditions,
+                    } => (*transfer, *from, *currency, *amount, Some((*pool, conditions))),
+                    _ => return Err(WalletFault("a transfer credit changed under its match".into())),
+                };
                 let credit = crate::domain::wallet::Moves {
                     credit: amount,
                     ..Default::default()
@@ -284,10 +306,18 @@ impl WalletEntity {
                 } else if self.within_limits(now, &credit).is_err() {
                     Some(ReturnReason::WalletLimit)
                 } else {
-                    match self
-                        .wallet
-                        .transfer_in(now, Cause::TransferReceived(transfer), amount, self.balance_max)
-                    {
+                    let cause = Cause::TransferReceived(transfer);
+                    let credited = match pool {
+                        None => self.wallet.transfer_in(now, cause, amount, self.balance_max),
+                        Some((pool, conditions)) => self.wallet.transfer_in_pool(
+                            now,
+                            cause,
+                            amount,
+                            self.balance_max,
+                            (pool, std::sync::Arc::new(conditions.clone())),
+                        ),
+                    };
+                    match credited {
                         Ok(event) => {
                             self.add_events(life, writes, &[event]);
                             metrics::counter!(names::TRANSFERS_TOTAL, "outcome" => "credited").increment(1);

@@ -78,6 +78,44 @@ impl Wallet {
         self.credit_open(now, cause, EntryKind::TransferIn, amount, balance_max)
     }
 
+    /// A transfer received into named commerce pool `pool`: a new commerce lot carrying the
+    /// pool's conditions (settling any shortfall first), up to `balance_max`.
+    pub fn transfer_in_pool(
+        &mut self,
+        now: i64,
+        cause: Cause,
+        amount: Decimal,
+        balance_max: Decimal,
+        (pool, conditions): (
+            crate::domain::ids::CommercePoolId,
+            std::sync::Arc<crate::domain::offer::SpendConditions>,
+        ),
+    ) -> Result<WalletEvent, CommandError> {
+        if amount <= Decimal::ZERO {
+            return Err(CommandError::Fault(WalletFault(format!("a transfer of {amount}"))));
+        }
+        let before = self.balances().total;
+        if before.checked_add(amount).is_none_or(|after| after > balance_max) {
+            return Err(CommandError::Rejected(WalletRejection::BalanceLimit));
+        }
+        let mut entries = Vec::new();
+        let lot = self.next_lot_id;
+        let entry = Entry {
+            kind: EntryKind::TransferIn,
+            lot,
+            amount,
+            new_lot: Some(NewLot {
+                pocket: Pocket::Commerce,
+                expires_at: None,
+            }),
+            shortfall_change: Decimal::ZERO,
+        };
+        self.push(&mut entries, entry)?;
+        self.pool(lot, conditions, Some(pool));
+        self.settle_shortfall_from(&mut entries, lot, amount)?;
+        Ok(self.record(now, cause, entries))
+    }
+
     /// A top-up's credit: a new open lot (settling any shortfall first), up to `balance_max`.
     pub fn top_up(
         &mut self,

@@ -6,7 +6,7 @@ use crate::storage::*;
 
 impl Store {
     pub fn transfer(&self, tenant: &Tenant, id: TransferId) -> Result<Option<TransferRecord>, StoreError> {
-        self.get(&keys::transfer(tenant, id))
+        self.get_decoded(&keys::transfer(tenant, id), crate::storage::legacy::decode_transfer)
     }
 
     /// Whether `wallet` has applied `message` (its effects and this mark commit together).

@@ -35,6 +35,7 @@ mod pass_purchases;
 mod passes;
 mod pool_transfers;
 mod pools;
+mod printed_passes;
 mod receiver;
 mod reclaim;
 mod restart;

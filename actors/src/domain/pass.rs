@@ -179,7 +179,52 @@ pub struct PassPlan {
     pub passes_issued: u64,
     pub created_on: i64,
     pub updated_on: i64,
+    /// A printed plan: its batch of this many passes is generated when it is first
+    /// activated (appended: `PassPlanBeforePrinted` reads older plans, all electronic).
+    pub printed: Option<u32>,
 }
+
+/// The layout of `PassPlan` before printed plans (a prefix of today's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PassPlanBeforePrinted {
+    pub id: PassPlanId,
+    pub tenant: Tenant,
+    pub name: String,
+    pub classification: PassClassification,
+    pub value: PassValue,
+    pub currency: Currency,
+    pub validity: Validity,
+    pub code_format: CodeFormat,
+    pub credit: CreditPocket,
+    pub state: PlanState,
+    pub passes_issued: u64,
+    pub created_on: i64,
+    pub updated_on: i64,
+}
+
+impl From<PassPlanBeforePrinted> for PassPlan {
+    fn from(old: PassPlanBeforePrinted) -> PassPlan {
+        PassPlan {
+            id: old.id,
+            tenant: old.tenant,
+            name: old.name,
+            classification: old.classification,
+            value: old.value,
+            currency: old.currency,
+            validity: old.validity,
+            code_format: old.code_format,
+            credit: old.credit,
+            state: old.state,
+            passes_issued: old.passes_issued,
+            created_on: old.created_on,
+            updated_on: old.updated_on,
+            printed: None,
+        }
+    }
+}
+
+/// Passes one printed plan's batch holds at most.
+pub const PRINTED_BATCH_MAX: u32 = 5_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{parameter}: {message}")]
@@ -399,6 +444,45 @@ impl Pass {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plans_of_before_printed_plans_read_as_electronic() {
+        let old = PassPlanBeforePrinted {
+            id: PassPlanId::random(),
+            tenant: Tenant {
+                organisation: crate::domain::ids::OrganisationId::random(),
+                mode: crate::domain::ids::Mode::Live,
+            },
+            name: "Gift".into(),
+            classification: PassClassification::Gift,
+            value: PassValue::Fixed(Decimal::TEN),
+            currency: Currency::parse("EUR").unwrap(),
+            validity: Validity::Always,
+            code_format: CodeFormat {
+                alphabet: CodeAlphabet::Numeric,
+                prefix: String::new(),
+                suffix: String::new(),
+                length: 10,
+                pin_required: false,
+            },
+            credit: CreditPocket::Open,
+            state: PlanState::Active,
+            passes_issued: 3,
+            created_on: 1,
+            updated_on: 2,
+        };
+        let bytes = postcard::to_stdvec(&old).unwrap();
+        assert!(
+            postcard::from_bytes::<PassPlan>(&bytes).is_err(),
+            "old bytes never pass for today's"
+        );
+        let read = PassPlan::from(postcard::from_bytes::<PassPlanBeforePrinted>(&bytes).unwrap());
+        assert_eq!((read.printed, read.passes_issued), (None, 3));
+        let mut printed = read;
+        printed.printed = Some(100);
+        let bytes = postcard::to_stdvec(&printed).unwrap();
+        assert_eq!(postcard::from_bytes::<PassPlan>(&bytes).unwrap(), printed);
+    }
 
     #[test]
     fn only_the_table_s_moves_are_allowed_and_final_states_stay() {

@@ -10,6 +10,7 @@ use crate::actors::wallet::WalletCommand;
 use crate::domain::comms::{Channel, MessageKind};
 use crate::domain::ids::{ContactId, PassId, PassPlanId, Tenant};
 use crate::domain::money::Currency;
+use crate::domain::pass::PRINTED_BATCH_MAX;
 use crate::domain::pass::{
     code_hash, generate_pin, pin_hash, CodeFormat, CreditPocket, Pass, PassClassification, PassPlan, PassRecipient,
     PassState, PassValue, PlanState, Validity,
@@ -31,6 +32,9 @@ pub struct NewPassPlan {
     pub code_format: CodeFormat,
     pub credit: CreditPocket,
     pub active: bool,
+    /// A printed plan of this many passes (made INACTIVE; its batch is generated when it is
+    /// activated).
+    pub printed: Option<u32>,
 }
 
 /// A pass to issue under a plan.
@@ -135,7 +139,22 @@ impl Engine {
             passes_issued: 0,
             created_on: now,
             updated_on: now,
+            printed: new.printed,
         };
+        if let Some(count) = new.printed {
+            if count == 0 || count > PRINTED_BATCH_MAX {
+                return Err(invalid(
+                    "number_of_passes",
+                    format!("a printed plan holds 1 to {PRINTED_BATCH_MAX} passes"),
+                ));
+            }
+            if new.active {
+                return Err(invalid(
+                    "state",
+                    "a printed plan is made INACTIVE: activating it generates its batch",
+                ));
+            }
+        }
         plan.validate(self.inner.settings.money.amount_max)
             .map_err(|error| invalid(error.parameter, error.message))?;
         let mut writes = WriteSet::default();
@@ -159,21 +178,98 @@ impl Engine {
     }
 
     /// Activates or deactivates a plan (its terms never change once a pass is issued).
+    /// Activating a printed plan the first time generates its batch, in the same commit:
+    /// every pass INACTIVE (activated at sale), its code and PIN answered this once.
     pub async fn set_pass_plan_state(
         &self,
         tenant: Tenant,
         id: PassPlanId,
         active: bool,
-    ) -> Result<PassPlan, EngineError> {
+    ) -> Result<(PassPlan, Vec<IssuedPass>), EngineError> {
         self.check_open()?;
         let _writes = self.inner.pass_writes.lock().await;
         let mut plan = self.pass_plan(&tenant, id)?;
+        let now = self.now();
         plan.state = if active { PlanState::Active } else { PlanState::Inactive };
-        plan.updated_on = self.now();
+        plan.updated_on = now;
         let mut writes = WriteSet::default();
+        let mut batch = Vec::new();
+        if let Some(count) = plan.printed.filter(|_| active && plan.passes_issued == 0) {
+            let value = match plan.value {
+                PassValue::Fixed(amount) => amount,
+                // Valued at sale (`PUT /passes/{id}`): the least it may be until then.
+                PassValue::Variable { minimum, .. } => minimum,
+            };
+            let mut drawn = std::collections::HashSet::new();
+            for _ in 0..count {
+                let issued = self.new_pass(&tenant, &plan, value, PassState::Inactive, None, &mut drawn, now)?;
+                writes.pass(&issued.pass);
+                writes.pass_code(&issued.pass);
+                batch.push(issued);
+            }
+            plan.passes_issued = u64::from(count);
+        }
         writes.pass_plan(&plan);
         self.inner.store.commit_async(writes).await?;
-        Ok(plan)
+        Ok((plan, batch))
+    }
+
+    /// A new pass of `plan`: a code unique in the business (and among `drawn`, the codes
+    /// of the batch being made), a PIN if the plan needs one, kept hashed.
+    #[allow(clippy::too_many_arguments)]
+    fn new_pass(
+        &self,
+        tenant: &Tenant,
+        plan: &PassPlan,
+        value: Decimal,
+        state: PassState,
+        recipient: Option<PassRecipient>,
+        drawn: &mut std::collections::HashSet<String>,
+        now: i64,
+    ) -> Result<IssuedPass, EngineError> {
+        // A fresh code; a clash with an existing one (unlikely at 8+ random characters)
+        // draws again.
+        let mut found = None;
+        for _ in 0..8 {
+            let code = plan.code_format.generate();
+            let hash = code_hash(&code);
+            if !drawn.contains(&hash) && self.inner.store.pass_by_code(tenant, &hash)?.is_none() {
+                drawn.insert(hash);
+                found = Some(code);
+                break;
+            }
+        }
+        let code = found.ok_or_else(|| {
+            EngineError::Conflict("code_format: the plan's codes are too few to draw a new one".into())
+        })?;
+        let id = PassId::random();
+        let pin = plan.code_format.pin_required.then(generate_pin);
+        let pass = Pass {
+            id,
+            tenant: *tenant,
+            plan: plan.id,
+            classification: plan.classification,
+            code_hash: code_hash(&code),
+            code_last4: code
+                .chars()
+                .rev()
+                .take(4)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect(),
+            pin_hash: pin.as_deref().map(|pin| pin_hash(id, pin)),
+            value,
+            currency: plan.currency,
+            credit: plan.credit,
+            state,
+            expires_at: plan.validity.expires_at(now),
+            recipient,
+            redemption: None,
+            created_on: now,
+            updated_on: now,
+        };
+        Ok(IssuedPass { pass, code, pin })
     }
 
     /// Issues an electronic pass under an active plan: a new code (unique in the business)
@@ -196,51 +292,24 @@ impl Engine {
         if plan.state != PlanState::Active {
             return Err(EngineError::Conflict("pass_plan: the plan is not active".into()));
         }
+        if plan.printed.is_some() {
+            return Err(EngineError::Conflict(
+                "pass_plan: a printed plan's passes come from its batch".into(),
+            ));
+        }
         let value = plan
             .value_of(new.value)
             .map_err(|error| invalid(error.parameter, error.message))?;
-        // A fresh code; a clash with an existing one (unlikely at 8+ random characters) draws
-        // again.
-        let mut code = plan.code_format.generate();
-        for _ in 0..8 {
-            if self.inner.store.pass_by_code(&tenant, &code_hash(&code))?.is_none() {
-                break;
-            }
-            code = plan.code_format.generate();
-        }
-        if self.inner.store.pass_by_code(&tenant, &code_hash(&code))?.is_some() {
-            return Err(EngineError::Conflict(
-                "code_format: the plan's codes are too few to draw a new one".into(),
-            ));
-        }
         let now = self.now();
-        let id = PassId::random();
-        let pin = plan.code_format.pin_required.then(generate_pin);
-        let pass = Pass {
-            id,
-            tenant,
-            plan: plan.id,
-            classification: plan.classification,
-            code_hash: code_hash(&code),
-            code_last4: code
-                .chars()
-                .rev()
-                .take(4)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect(),
-            pin_hash: pin.as_deref().map(|pin| pin_hash(id, pin)),
+        let IssuedPass { pass, code, pin } = self.new_pass(
+            &tenant,
+            &plan,
             value,
-            currency: plan.currency,
-            credit: plan.credit,
-            state: PassState::Active,
-            expires_at: plan.validity.expires_at(now),
-            recipient: new.recipient.clone(),
-            redemption: None,
-            created_on: now,
-            updated_on: now,
-        };
+            PassState::Active,
+            new.recipient.clone(),
+            &mut std::collections::HashSet::new(),
+            now,
+        )?;
         plan.passes_issued += 1;
         plan.updated_on = now;
         let mut writes = WriteSet::default();

@@ -75,8 +75,11 @@ pub struct CreatePlanBody {
     pub credit_wallet_balance: Option<String>,
     /// ACTIVE (default) or INACTIVE.
     pub state: Option<String>,
-    /// Only electronic plans (false) are supported yet.
+    /// A printed plan (made INACTIVE; activating it generates its batch of
+    /// `number_of_passes`), or electronic (false, the default).
     pub printed: Option<bool>,
+    /// For a printed plan: 1 to 5000.
+    pub number_of_passes: Option<u32>,
     pub currency_code: Option<String>,
 }
 
@@ -89,6 +92,9 @@ pub struct PlanView {
     pub value: PlanValueBody,
     pub validity: ValidityBody,
     pub printed: bool,
+    /// A printed plan's batch size.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number_of_passes: Option<u32>,
     pub code_format: CodeFormatBody,
     pub credit_wallet_balance: &'static str,
     pub passes_generated: u64,
@@ -144,7 +150,8 @@ pub fn plan_view(plan: &PassPlan) -> PlanView {
             currency_code: Some(plan.currency.code().to_string()),
         },
         validity,
-        printed: false,
+        printed: plan.printed.is_some(),
+        number_of_passes: plan.printed,
         code_format: CodeFormatBody {
             format_type: match plan.code_format.alphabet {
                 CodeAlphabet::Numeric => "NUMERIC",
@@ -174,12 +181,17 @@ impl TryFrom<CreatePlanBody> for NewPassPlan {
     type Error = ApiError;
 
     fn try_from(body: CreatePlanBody) -> Result<Self, ApiError> {
-        if body.printed == Some(true) {
-            return Err(ApiError::invalid(
-                "printed",
-                "printed plans are not supported yet: electronic only",
-            ));
-        }
+        let printed = match (body.printed.unwrap_or(false), body.number_of_passes) {
+            (true, Some(count)) => Some(count),
+            (true, None) => return Err(ApiError::missing("number_of_passes")),
+            (false, None) => None,
+            (false, Some(_)) => {
+                return Err(ApiError::invalid(
+                    "number_of_passes",
+                    "only a printed plan has a batch: electronic passes are issued one by one",
+                ))
+            }
+        };
         let classification = PassClassification::parse(&body.classification)
             .ok_or_else(|| ApiError::invalid("classification", "must be GIFT, TOPUP or PROMOTION"))?;
         let value = match body.value.value_type.as_str() {
@@ -224,6 +236,7 @@ impl TryFrom<CreatePlanBody> for NewPassPlan {
             .map(|code| Currency::parse(&code).map_err(|error| ApiError::invalid("currency_code", error.to_string())))
             .transpose()?;
         Ok(NewPassPlan {
+            printed,
             name: body.name,
             classification,
             value,
@@ -242,7 +255,9 @@ impl TryFrom<CreatePlanBody> for NewPassPlan {
                 Some(_) => return Err(ApiError::invalid("credit_wallet_balance", "must be OPEN or COMMERCE")),
             },
             active: match body.state.as_deref() {
-                None | Some("ACTIVE") => true,
+                // A printed plan is made INACTIVE: activating it generates its batch.
+                None => printed.is_none(),
+                Some("ACTIVE") => true,
                 Some("INACTIVE") => false,
                 Some(_) => return Err(ApiError::invalid("state", "must be ACTIVE or INACTIVE")),
             },
@@ -310,12 +325,32 @@ pub struct UpdatePlanBody {
     pub state: String,
 }
 
-/// Activates or deactivates a plan.
+/// A pass of a printed plan's batch, with its code and PIN: shown this once, to print.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchPassView {
+    pub id: String,
+    pub code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pin: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActivatedPlanView {
+    #[serde(flatten)]
+    pub plan: PlanView,
+    /// When this activation generated a printed plan's batch: every pass (INACTIVE until
+    /// sold), with its code and PIN, this once.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub batch: Vec<BatchPassView>,
+}
+
+/// Activates or deactivates a plan. The first activation of a printed plan generates its
+/// batch and answers it, codes and PINs, this once.
 #[utoipa::path(
     tag = "Passes",
     params(("id" = String, Path)),
     request_body = UpdatePlanBody,
-    responses((status = 200, body = PlanView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = ActivatedPlanView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("Secret_API_key" = []))
 )]
 #[put("/pass_plans/{id}")]
@@ -330,8 +365,18 @@ pub async fn update_plan(
         "INACTIVE" => false,
         _ => return Err(ApiError::invalid("state", "must be ACTIVE or INACTIVE")),
     };
-    let plan = engine.set_pass_plan_state(auth.tenant, plan_id(&path)?, active).await?;
-    Ok(HttpResponse::Ok().json(plan_view(&plan)))
+    let (plan, batch) = engine.set_pass_plan_state(auth.tenant, plan_id(&path)?, active).await?;
+    Ok(HttpResponse::Ok().json(ActivatedPlanView {
+        plan: plan_view(&plan),
+        batch: batch
+            .into_iter()
+            .map(|issued| BatchPassView {
+                id: issued.pass.id.to_string(),
+                code: issued.code,
+                pin: issued.pin,
+            })
+            .collect(),
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -1,16 +1,20 @@
 //! Pass plans and passes, with the index from a code's SHA-1 to its pass.
 
 use crate::domain::ids::{PassId, PassPlanId};
-use crate::domain::pass::{Pass, PassPlan};
+use crate::domain::pass::{Pass, PassPlan, PassPlanBeforePrinted};
 use crate::storage::*;
 
 impl Store {
     pub fn pass_plan(&self, tenant: &Tenant, id: PassPlanId) -> Result<Option<PassPlan>, StoreError> {
-        self.get(&keys::pass_plan(tenant, id))
+        self.get_or_upgrade(&keys::pass_plan(tenant, id), |old: PassPlanBeforePrinted| {
+            PassPlan::from(old)
+        })
     }
 
     pub fn pass_plans(&self, tenant: &Tenant) -> Result<Vec<PassPlan>, StoreError> {
-        self.scan(&keys::pass_plans(tenant), usize::MAX)
+        self.scan_or_upgrade(&keys::pass_plans(tenant), |old: PassPlanBeforePrinted| {
+            PassPlan::from(old)
+        })
     }
 
     pub fn pass(&self, tenant: &Tenant, id: PassId) -> Result<Option<Pass>, StoreError> {

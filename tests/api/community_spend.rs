@@ -68,6 +68,13 @@ async fn a_member_spends_the_owner_s_wallet_within_its_allowance_once_per_purcha
     let code = first.body["token"].as_str().unwrap().to_string();
     let paid = paid_with(&app, &code, "C-1", 20).await;
     assert_eq!(paid.status, 201, "{}", paid.body);
+    let person = with_token(&app, &kim.token, "GET", &format!("{people}/{relationship}"), None).await;
+    assert_eq!(
+        person.body["wallet_sharing"]["remaining_amount"].to_string(),
+        "25.00",
+        "{}",
+        person.body
+    );
     assert_eq!(
         paid.body["contact"]["id"],
         kim.contact_id.as_str(),
@@ -134,6 +141,24 @@ async fn a_member_spends_the_owner_s_wallet_within_its_allowance_once_per_purcha
         "0.00",
         "max_amount is spent: {}",
         paid.body
+    );
+
+    // What is left of the 40, as Kim and Lee see it.
+    let person = with_token(&app, &kim.token, "GET", &format!("{people}/{relationship}"), None).await;
+    assert_eq!(person.status, 200, "{}", person.body);
+    assert_eq!(
+        person.body["wallet_sharing"]["remaining_amount"].to_string(),
+        "0.00",
+        "{}",
+        person.body
+    );
+    let theirs = format!("/self-service/v2/contacts/{}/communities", lee.contact_id);
+    let communities = with_token(&app, &lee.token, "GET", &theirs, None).await;
+    assert_eq!(
+        communities.body["content"][0]["wallet_sharing"]["remaining_amount"].to_string(),
+        "0.00",
+        "{}",
+        communities.body
     );
 
     // Lee's own wallet was never touched; Kim's journal agrees with her balance.

@@ -14,6 +14,18 @@ use crate::domain::ids::{ContactId, PurchaseId, Tenant};
 use crate::routes::ContactRoute;
 
 impl Engine {
+    /// What is left of a member's `max_amount` of the owner's wallet (`None`: no bound).
+    pub fn sharing_left(&self, relationship: &Relationship) -> Result<Option<rust_decimal::Decimal>, EngineError> {
+        let Some(max) = relationship.sharing.as_ref().and_then(|sharing| sharing.max_amount) else {
+            return Ok(None);
+        };
+        let usage = self
+            .inner
+            .store
+            .community_usage(&relationship.tenant, relationship.id)?;
+        Ok(Some((max - usage.total_spent).max(rust_decimal::Decimal::ZERO)))
+    }
+
     /// `member`'s place in `owner`'s community, if it lets `member` spend the owner's
     /// wallet (accepted, sharing enabled, AUTO).
     pub(super) fn sharing_relationship(

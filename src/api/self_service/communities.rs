@@ -39,6 +39,9 @@ pub struct SharingView {
     pub method: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_amount: Option<Money>,
+    /// What the member may still spend of `max_amount`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remaining_amount: Option<Money>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -114,6 +117,7 @@ fn contact_view(contact: &Contact) -> PersonContactView {
 fn terms_views(
     relationship: &Relationship,
     currency: rewards_engine::domain::money::Currency,
+    left: Option<rust_decimal::Decimal>,
 ) -> (Option<SharingView>, AllowanceView) {
     let exact = |value: Option<rust_decimal::Decimal>| value.map(|value| money(with_minor_units(value, currency)));
     let sharing = relationship.sharing.as_ref().map(|sharing| SharingView {
@@ -121,6 +125,7 @@ fn terms_views(
         commerce_pools: sharing.pools.iter().map(|id| PoolRef { id: id.to_string() }).collect(),
         method: sharing.method.code(),
         max_amount: exact(sharing.max_amount),
+        remaining_amount: exact(left),
     });
     let allowance = AllowanceView {
         accumulated_allowance: relationship.limits.as_ref().map(|limits| AccumulatedView {
@@ -145,10 +150,15 @@ fn relation_view(relationship: &Relationship) -> Option<RelationView> {
     })
 }
 
-pub fn person_view(entry: &CommunityEntry, currency: rewards_engine::domain::money::Currency) -> PersonView {
+pub fn person_view(
+    engine: &Engine,
+    entry: &CommunityEntry,
+    currency: rewards_engine::domain::money::Currency,
+) -> Result<PersonView, ApiError> {
     let relationship = &entry.relationship;
-    let (wallet_sharing, usage_allowance) = terms_views(relationship, currency);
-    PersonView {
+    let left = engine.sharing_left(relationship)?;
+    let (wallet_sharing, usage_allowance) = terms_views(relationship, currency, left);
+    Ok(PersonView {
         id: relationship.id.to_string(),
         relation: relation_view(relationship),
         group: relationship.group.clone(),
@@ -163,7 +173,7 @@ pub fn person_view(entry: &CommunityEntry, currency: rewards_engine::domain::mon
         wallet_sharing,
         usage_allowance,
         state: relationship.state.code(),
-    }
+    })
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -345,7 +355,10 @@ pub async fn list_people(
     let owner = contact_id(&path)?;
     let people = engine.people(&token.tenant, token.contact, owner, query.group.as_deref())?;
     let currency = owner_currency(&engine, &token, owner)?;
-    let views: Vec<PersonView> = people.iter().map(|entry| person_view(entry, currency)).collect();
+    let views = people
+        .iter()
+        .map(|entry| person_view(&engine, entry, currency))
+        .collect::<Result<Vec<PersonView>, ApiError>>()?;
     let (content, paging) = paged.page_of(views);
     Ok(HttpResponse::Ok().json(PagedResponse { paging, content }))
 }
@@ -417,7 +430,8 @@ pub async fn get_person(
     let (owner, id) = path.into_inner();
     let owner = contact_id(&owner)?;
     let entry = engine.person(&token.tenant, token.contact, owner, relationship_id(&id)?)?;
-    Ok(HttpResponse::Ok().json(person_view(&entry, owner_currency(&engine, &token, owner)?)))
+    let currency = owner_currency(&engine, &token, owner)?;
+    Ok(HttpResponse::Ok().json(person_view(&engine, &entry, currency)?))
 }
 
 /// Changes what a person may do and spend (admin rights and permissions: the owner only).
@@ -566,12 +580,13 @@ pub async fn list_communities(
     if !paged.descending {
         entries.reverse();
     }
-    let views: Vec<CommunityView> = entries
+    let views = entries
         .iter()
         .map(|entry| {
             let relationship = &entry.relationship;
-            let (wallet_sharing, usage_allowance) = terms_views(relationship, entry.contact.wallet_currency);
-            CommunityView {
+            let left = engine.sharing_left(relationship)?;
+            let (wallet_sharing, usage_allowance) = terms_views(relationship, entry.contact.wallet_currency, left);
+            Ok(CommunityView {
                 community_owner: CommunityOwnerView {
                     id: entry.contact.id.to_string(),
                     first_name: entry.contact.first_name.clone(),
@@ -591,9 +606,9 @@ pub async fn list_communities(
                 usage_allowance,
                 relationship_id: relationship.id.to_string(),
                 state: relationship.state.code(),
-            }
+            })
         })
-        .collect();
+        .collect::<Result<Vec<CommunityView>, ApiError>>()?;
     let (content, paging) = paged.page_of(views);
     Ok(HttpResponse::Ok().json(PagedResponse { paging, content }))
 }

@@ -70,9 +70,6 @@ pub struct AccountChange {
 }
 
 pub enum AccountCommand {
-    Read {
-        reply: Reply<Arc<Account>>,
-    },
     Change {
         change: AccountChange,
         reply: Reply<Arc<Account>>,
@@ -116,7 +113,6 @@ impl Entity for AccountEntity {
     fn handle(&mut self, command: AccountCommand, life: &mut Life<Self>) {
         let now = self.deps.clock.now_s();
         match command {
-            AccountCommand::Read { reply } => life.answer_after_durable(reply, Ok(self.account.clone())),
             AccountCommand::Change { change, reply } => {
                 let mut account = (*self.account).clone();
                 if let Some(name) = change.name {
@@ -186,7 +182,7 @@ impl Entity for AccountEntity {
     fn refuse(command: AccountCommand) {
         let error = AccountError::Retry;
         match command {
-            AccountCommand::Read { reply } | AccountCommand::Change { reply, .. } => drop(reply.send(Err(error))),
+            AccountCommand::Change { reply, .. } => drop(reply.send(Err(error))),
             AccountCommand::Post { reply, .. } => drop(reply.send(Err(error))),
         }
     }

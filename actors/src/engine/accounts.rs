@@ -3,6 +3,7 @@
 //! terminates them. Each account's actor owns its balance and journal; the contact's list
 //! of accounts and which is primary is one record, changed under a per-contact claim.
 
+use super::error::short_text;
 use super::{claim_key, invalid, Engine, EngineError, Page};
 use crate::actors::account::{AccountChange, AccountCommand, AccountError};
 use crate::actors::kit::AskError;
@@ -76,15 +77,7 @@ fn ask_error(error: AskError<AccountError>) -> EngineError {
 }
 
 fn text(parameter: &'static str, value: Option<String>) -> Result<Option<String>, EngineError> {
-    let Some(value) = value else { return Ok(None) };
-    let value = value.trim().to_string();
-    if value.is_empty() || value.chars().count() > TEXT_MAX || value.chars().any(char::is_control) {
-        return Err(invalid(
-            parameter,
-            format!("must be 1 to {TEXT_MAX} printable characters"),
-        ));
-    }
-    Ok(Some(value))
+    value.map(|value| short_text(parameter, &value, TEXT_MAX)).transpose()
 }
 
 fn custom_fields(fields: Vec<(String, String)>) -> Result<Vec<(String, String)>, EngineError> {
@@ -169,7 +162,7 @@ impl Engine {
         let mut views = Vec::with_capacity(list.accounts.len());
         for id in &list.accounts {
             views.push(AccountView {
-                account: self.read_account(tenant, *id).await?,
+                account: self.read_account(tenant, *id)?,
                 is_primary: list.primary == Some(*id),
             });
         }
@@ -184,7 +177,7 @@ impl Engine {
         owner: Option<ContactId>,
         id: AccountId,
     ) -> Result<AccountView, EngineError> {
-        let account = self.read_account(tenant, id).await?;
+        let account = self.read_account(tenant, id)?;
         if owner.is_some_and(|owner| owner != account.contact) {
             return Err(EngineError::NotFound("account"));
         }
@@ -291,7 +284,7 @@ impl Engine {
         line: NewJournal,
     ) -> Result<(Arc<Account>, AccountJournal), EngineError> {
         self.check_open()?;
-        let account = self.read_account(tenant, id).await?;
+        let account = self.read_account(tenant, id)?;
         let amount_max = self.inner.settings.money.amount_max;
         Amount::parse_at_most(line.amount, account.currency, amount_max).map_err(|error| invalid("amount", error))?;
         if let Some(notes) = &line.notes {
@@ -370,12 +363,14 @@ impl Engine {
             .ok_or(EngineError::NotFound("journal"))
     }
 
-    async fn read_account(&self, tenant: Tenant, id: AccountId) -> Result<Arc<Account>, EngineError> {
+    /// An account as its last durable commit left it: read from the store, so listing a
+    /// contact's accounts wakes none of their actors.
+    fn read_account(&self, tenant: Tenant, id: AccountId) -> Result<Arc<Account>, EngineError> {
         self.inner
-            .accounts
-            .ask(&(tenant, id), |reply| AccountCommand::Read { reply })
-            .await
-            .map_err(ask_error)
+            .store
+            .account(&tenant, id)?
+            .map(Arc::new)
+            .ok_or(EngineError::NotFound("account"))
     }
 }
 

@@ -5,6 +5,7 @@
 //! A member may leave; the owner may remove anyone. Every change to one community is made
 //! under a claim on it (read, check, write, durable).
 
+use super::error::short_text;
 use super::self_service::otp::{email_identity, phone_identity};
 use super::{claim_key, invalid, Engine, EngineError, NewContact};
 use crate::domain::community::{
@@ -422,19 +423,10 @@ impl Engine {
                 return Err(invalid("relation_id", "is not one of GET /communities/relations"));
             }
         }
-        let group = match terms.group {
-            None => None,
-            Some(group) => {
-                let group = group.trim().to_string();
-                if group.is_empty() || group.chars().count() > GROUP_MAX || group.chars().any(char::is_control) {
-                    return Err(invalid(
-                        "group",
-                        format!("must be 1 to {GROUP_MAX} printable characters"),
-                    ));
-                }
-                Some(group)
-            }
-        };
+        let group = terms
+            .group
+            .map(|group| short_text("group", &group, GROUP_MAX))
+            .transpose()?;
         let max = self.inner.settings.money.wallet_balance_max;
         let money = |parameter: &'static str, value: Option<rust_decimal::Decimal>| {
             value

@@ -84,6 +84,16 @@ impl From<StoreError> for EngineError {
     }
 }
 
+/// A short text a request gives (a name, an id the engine keeps, a group): trimmed, 1 to
+/// `max` characters, none of them a control character.
+pub(crate) fn short_text(parameter: &'static str, value: &str, max: usize) -> Result<String, EngineError> {
+    let value = value.trim();
+    if value.is_empty() || value.chars().count() > max || value.chars().any(char::is_control) {
+        return Err(invalid(parameter, format!("must be 1 to {max} printable characters")));
+    }
+    Ok(value.to_string())
+}
+
 pub(crate) fn invalid(parameter: &'static str, message: impl std::fmt::Display) -> EngineError {
     EngineError::Invalid {
         parameter,

@@ -4,6 +4,7 @@
 //! Each request is changed under a claim on it (read, check, write, durable), so two
 //! changes to one request never interleave.
 
+use super::error::short_text;
 use super::{claim_key, invalid, Engine, EngineError};
 use crate::domain::ids::{CategoryId, ContactId, NoteId, QueueId, ServiceRequestId, StageId, Tenant};
 use crate::domain::service_request::{allowed, Category, Level, Note, Queue, RequestState, ServiceRequest, Stage};
@@ -59,14 +60,7 @@ pub struct RequestFilter {
 }
 
 fn name(parameter: &'static str, value: String) -> Result<String, EngineError> {
-    let value = value.trim().to_string();
-    if value.is_empty() || value.chars().count() > NAME_MAX || value.chars().any(char::is_control) {
-        return Err(invalid(
-            parameter,
-            format!("must be 1 to {NAME_MAX} printable characters"),
-        ));
-    }
-    Ok(value)
+    short_text(parameter, &value, NAME_MAX)
 }
 
 fn optional(parameter: &'static str, value: Option<String>) -> Result<Option<String>, EngineError> {

@@ -127,7 +127,7 @@ pub async fn list_service_requests(
     if !paged.descending {
         requests.reverse();
     }
-    let (content, paging) = paged.page_of(request_views(&engine, &auth.tenant, &requests));
+    let (content, paging) = paged.page_of(request_views(&engine, &auth.tenant, &requests)?);
     Ok(HttpResponse::Ok().json(PagedResponse { paging, content }))
 }
 
@@ -152,10 +152,10 @@ fn backoffice_view(
     engine: &Engine,
     auth: &BackOffice,
     request: &rewards_engine::domain::service_request::ServiceRequest,
-) -> BackofficeRequestView {
-    let queue = engine.queue(&auth.tenant, request.queue).ok();
-    BackofficeRequestView {
-        request: request_view(request, queue.as_ref()),
+) -> Result<BackofficeRequestView, ApiError> {
+    let queue = engine.queue(&auth.tenant, request.queue)?;
+    Ok(BackofficeRequestView {
+        request: request_view(request, Some(&queue)),
         contact: IdView {
             id: request.contact.to_string(),
         },
@@ -167,7 +167,7 @@ fn backoffice_view(
                 author: if note.by_contact { "CONTACT" } else { "BACKOFFICE" },
             })
             .collect(),
-    }
+    })
 }
 
 /// A service request with every note.
@@ -184,7 +184,7 @@ pub async fn get_service_request(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let request = engine.service_request(&auth.tenant, None, request_id(&path)?)?;
-    Ok(HttpResponse::Ok().json(backoffice_view(&engine, &auth, &request)))
+    Ok(HttpResponse::Ok().json(backoffice_view(&engine, &auth, &request)?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -239,7 +239,7 @@ pub async fn update_service_request(
     let request = engine
         .update_service_request(auth.tenant, request_id(&path)?, update)
         .await?;
-    Ok(HttpResponse::Ok().json(backoffice_view(&engine, &auth, &request)))
+    Ok(HttpResponse::Ok().json(backoffice_view(&engine, &auth, &request)?))
 }
 
 /// Adds the back office's note to a request (the contact never sees it).

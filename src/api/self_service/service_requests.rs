@@ -89,14 +89,14 @@ pub fn request_view(request: &ServiceRequest, queue: Option<&Queue>) -> ServiceR
 /// The views of `requests`, each with its queue's stage and classification.
 pub fn request_views(
     engine: &Engine,
-    token_tenant: &rewards_engine::domain::ids::Tenant,
+    tenant: &rewards_engine::domain::ids::Tenant,
     requests: &[ServiceRequest],
-) -> Vec<ServiceRequestView> {
-    let queues = engine.queues(token_tenant, None).unwrap_or_default();
-    requests
+) -> Result<Vec<ServiceRequestView>, ApiError> {
+    let queues = engine.queues(tenant, None)?;
+    Ok(requests
         .iter()
         .map(|request| request_view(request, queues.iter().find(|queue| queue.id == request.queue)))
-        .collect()
+        .collect())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -154,7 +154,7 @@ pub async fn list_service_requests(
     if !paged.descending {
         requests.reverse();
     }
-    let (content, paging) = paged.page_of(request_views(&engine, &token.tenant, &requests));
+    let (content, paging) = paged.page_of(request_views(&engine, &token.tenant, &requests)?);
     Ok(HttpResponse::Ok().json(PagedResponse { paging, content }))
 }
 

@@ -50,6 +50,7 @@ impl Application {
         actix_web::rt::spawn(dispatcher.run());
         let gateways = crate::payments::Gateways::new(&settings.payments)?;
         actix_web::rt::spawn(gateways.clone().run_reconciler(engine.clone()));
+        actix_web::rt::spawn(gateways.clone().run_scheduler(engine.clone()));
         let gateways = web::Data::new(gateways);
         let listener = TcpListener::bind(settings.bind_address()?)
             .map_err(|error| anyhow::anyhow!("http.bind {}: {error}", settings.http.bind))?;

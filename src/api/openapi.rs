@@ -267,6 +267,8 @@ struct BackofficeApi;
     self_service::wallet_transactions::summarised_totals,
     self_service::wallet_limits::get_limits,
     self_service::wallet_limits::update_limits,
+    self_service::wallet_topups::get_top_up_settings,
+    self_service::wallet_topups::update_wallet,
     self_service::accounts::list_accounts,
     self_service::accounts::create_account,
     self_service::accounts::get_account,

@@ -7,6 +7,9 @@
 //! timeout, a crash between the charge and its settlement) the reconciler asks again with
 //! the same key, and settles with what it learns — a late success exactly once, a charge
 //! the gateway never saw failed once it is `give_up_after_s` old.
+//!
+//! The scheduler begins the auto and termed top-ups contacts opted in to when they are due
+//! (`Engine::begin_scheduled_top_up`) and charges them the same way.
 
 pub mod stripe;
 pub mod test_gateway;
@@ -219,18 +222,59 @@ impl Gateways {
         Ok(settled)
     }
 
+    /// One round of the scheduler: each auto or termed top-up due is begun (recorded
+    /// pending, its settings moved on, in one commit) and charged at once; one whose answer
+    /// is lost is the reconciler's like any other. Answers how many were charged.
+    pub async fn schedule(&self, engine: &Engine) -> Result<usize, EngineError> {
+        let mut charged = 0;
+        for entry in engine.scheduled_top_ups_due(256)? {
+            let Some(record) = engine.begin_scheduled_top_up(entry).await? else {
+                continue;
+            };
+            let record = self.charge_and_settle(engine, record).await?;
+            tracing::info!(top_up = %record.id, wallet = %record.wallet, state = record.state.code(), notes = ?record.notes, "scheduled top-up charged");
+            charged += 1;
+        }
+        Ok(charged)
+    }
+
+    /// Looks for scheduled top-ups due every `schedule_interval_ms`.
+    pub async fn run_scheduler(self, engine: Engine) {
+        self.run_rounds(engine, Round::Schedule).await
+    }
+
     /// Reconciles at start (what a crash left pending) and then every
     /// `reconcile_interval_ms`.
     pub async fn run_reconciler(self, engine: Engine) {
-        let interval = Duration::from_millis(self.settings.reconcile_interval_ms.max(10));
-        loop {
-            if engine.is_closing() {
-                return;
-            }
-            if let Err(error) = self.reconcile(&engine).await {
-                tracing::warn!(%error, "reconciling pending top-ups failed; retrying next round");
+        self.run_rounds(engine, Round::Reconcile).await
+    }
+
+    /// Runs `round` now and then at its interval, until the engine closes; a failed round
+    /// is tried again the next time.
+    async fn run_rounds(self, engine: Engine, round: Round) {
+        let interval_ms = match round {
+            Round::Schedule => self.settings.schedule_interval_ms,
+            Round::Reconcile => self.settings.reconcile_interval_ms,
+        };
+        let interval = Duration::from_millis(interval_ms.max(10));
+        while !engine.is_closing() {
+            let done = match round {
+                Round::Schedule => self.schedule(&engine).await,
+                Round::Reconcile => self.reconcile(&engine).await,
+            };
+            if let Err(error) = done {
+                tracing::warn!(%error, ?round, "a payments round failed; retrying next round");
             }
             actix_web::rt::time::sleep(interval).await;
         }
     }
+}
+
+/// The payments' background rounds.
+#[derive(Debug, Clone, Copy)]
+enum Round {
+    /// Begin and charge the auto and termed top-ups due.
+    Schedule,
+    /// Settle the top-ups and payouts left pending.
+    Reconcile,
 }

@@ -76,6 +76,13 @@ const ALLOWED: &[Allowed] = &[
         message: "",
         reason: "`method` lists EMAIL only, yet PHONE credentials are sent their code by SMS (API-NOTES: method SMS|EMAIL)",
     },
+    Allowed {
+        operation: "PUT /self-service/v2/wallets/{id}",
+        direction: Direction::Request,
+        schema_path: "/type",
+        message: "null is not of type \"object\"",
+        reason: "`null` switches an auto or termed top-up off: the contract gives no other way to opt out of what the contact opted in to",
+    },
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

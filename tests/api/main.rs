@@ -47,6 +47,7 @@ mod spend_settings;
 mod storage_faults;
 mod stripe_gateway;
 mod tokens;
+mod topup_settings;
 mod topups;
 mod transfers;
 mod transfers_bulk;

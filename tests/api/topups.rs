@@ -8,25 +8,25 @@ use rewards_engine::ManualClock;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
-const SUCCEEDS: &str = "4242424242424242";
-const DECLINED: &str = "4000000000000002";
+pub(crate) const SUCCEEDS: &str = "4242424242424242";
+pub(crate) const DECLINED: &str = "4000000000000002";
 const PROCESSING_ERROR: &str = "4000000000000119";
-const LATE_SUCCESS: &str = "4000000000000259";
+pub(crate) const LATE_SUCCESS: &str = "4000000000000259";
 const NO_ANSWER: &str = "4000000000000341";
 
 /// The reconciler looks often; a charge times out after a second.
-const FAST_RECONCILER: [(&str, &str); 2] = [
+pub(crate) const FAST_RECONCILER: [(&str, &str); 2] = [
     ("REWARDS__PAYMENTS__RECONCILE_INTERVAL_MS", "50"),
     ("REWARDS__PAYMENTS__CHARGE_TIMEOUT_MS", "1000"),
 ];
 
-struct Payer {
-    contact: String,
-    wallet: String,
-    token: String,
+pub(crate) struct Payer {
+    pub(crate) contact: String,
+    pub(crate) wallet: String,
+    pub(crate) token: String,
 }
 
-async fn payer(app: &TestApp, email: &str) -> Payer {
+pub(crate) async fn payer(app: &TestApp, email: &str) -> Payer {
     let (contact, token) = registered_contact(app, email, "payer-password-1").await;
     let wallet = app.get(&format!("/backoffice/v2/contacts/{contact}")).await.body["wallet"]["id"]
         .as_str()
@@ -35,7 +35,7 @@ async fn payer(app: &TestApp, email: &str) -> Payer {
     Payer { contact, wallet, token }
 }
 
-fn card(number: &str) -> Value {
+pub(crate) fn card(number: &str) -> Value {
     // The contract requires all three details, the other two null; no gateway named is
     // the business's (the test gateway here).
     json!({
@@ -52,7 +52,7 @@ fn card(number: &str) -> Value {
 }
 
 impl Payer {
-    fn methods_path(&self) -> String {
+    pub(crate) fn methods_path(&self) -> String {
         format!("/self-service/v2/contacts/{}/payment_methods", self.contact)
     }
 
@@ -60,7 +60,7 @@ impl Payer {
         with_token(app, &self.token, "POST", &self.methods_path(), Some(body)).await
     }
 
-    async fn add_card(&self, app: &TestApp, number: &str) -> String {
+    pub(crate) async fn add_card(&self, app: &TestApp, number: &str) -> String {
         let added = self.add_method(app, &card(number)).await;
         assert_eq!(added.status, 200, "{}", added.body);
         added.body["id"].as_str().unwrap().to_string()
@@ -72,7 +72,7 @@ impl Payer {
         listed.body["content"].as_array().unwrap().clone()
     }
 
-    async fn top_up(&self, app: &TestApp, id: &str, amount: &str, method: &str) -> Reply {
+    pub(crate) async fn top_up(&self, app: &TestApp, id: &str, amount: &str, method: &str) -> Reply {
         let body = json!({
             "id": id,
             "amount": serde_json::Number::from_string_unchecked_compat(amount),
@@ -81,17 +81,17 @@ impl Payer {
         with_token(app, &self.token, "POST", "/self-service/v2/topups", Some(&body)).await
     }
 
-    async fn balance(&self, app: &TestApp) -> String {
+    pub(crate) async fn balance(&self, app: &TestApp) -> String {
         app.wallet(&self.wallet).await["total_balance"].to_string()
     }
 }
 
-fn top_up_id(n: u32) -> String {
+pub(crate) fn top_up_id(n: u32) -> String {
     format!("00000000-0000-4000-8000-{n:012}")
 }
 
 /// Waits (at most 10 s) until the wallet's balance is `expected`.
-async fn balance_becomes(app: &TestApp, payer: &Payer, expected: &str) {
+pub(crate) async fn balance_becomes(app: &TestApp, payer: &Payer, expected: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let balance = payer.balance(app).await;

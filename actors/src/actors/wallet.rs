@@ -32,8 +32,10 @@ use std::sync::Arc;
 pub(crate) mod estimates;
 mod purchases;
 mod returns;
+mod scheduled;
 mod topups;
 mod transfers;
+pub use scheduled::{ScheduleCommand, ScheduleView};
 pub use topups::{MethodRefusal, PaymentMethodsUpdate, TopUpRefusal};
 
 pub use estimates::NewEstimate;
@@ -256,6 +258,8 @@ pub enum WalletCommand {
     Header {
         reply: Reply<WalletHeader>,
     },
+    /// Auto and termed top-ups (see `scheduled`).
+    Schedule(ScheduleCommand),
 }
 
 /// How new limit rules are made from the current ones (in the actor, so two changes never
@@ -301,6 +305,10 @@ pub struct WalletEntity {
     limits: WalletLimits,
     /// The contact's payment methods: read at start, changed only by this actor.
     payment_methods: crate::domain::payment::PaymentMethods,
+    /// The contact's auto and termed top-ups: read at start, changed only by this actor.
+    top_up_settings: crate::domain::topup_schedule::TopUpSettings,
+    /// The balance after the events last added, so the auto top-up sees a debit.
+    last_total: Decimal,
     /// Top-ups this actor wrote (the store may not show them yet).
     top_ups: Recent<crate::domain::ids::TopUpId, Arc<crate::domain::payment::TopUpRecord>>,
     /// Payouts this actor wrote (the store may not show them yet).
@@ -327,9 +335,12 @@ impl Entity for WalletEntity {
         let spend = store.spend_settings(&key.0, key.1)?;
         let limits = store.wallet_limits(&key.0, key.1)?;
         let payment_methods = store.payment_methods(&key.0, key.1)?;
+        let top_up_settings = store.top_up_settings(&key.0, key.1)?;
         deps.replayed.fetch_add(replayed, Ordering::AcqRel);
         metrics::counter!(names::WALLET_EVENTS_REPLAYED_TOTAL).increment(replayed);
         Ok(Some(WalletEntity {
+            last_total: wallet.balances().total,
+            top_up_settings,
             wallet,
             clock: deps.clock.clone(),
             balance_max: deps.balance_max,
@@ -414,6 +425,7 @@ impl Entity for WalletEntity {
                 }
             },
             WalletCommand::SetLimits { update, reply } => self.set_limits(life, update, reply),
+            WalletCommand::Schedule(command) => self.schedule(life, command),
         }
     }
 
@@ -469,6 +481,7 @@ impl Entity for WalletEntity {
             | WalletCommand::TopUp { reply, .. } => {
                 let _ = reply.send(Err(WalletError::Retry));
             }
+            WalletCommand::Schedule(command) => command.refuse(),
         }
     }
 
@@ -487,10 +500,15 @@ impl Entity for WalletEntity {
             .store()
             .payment_methods(&key.0, key.1)
             .map_err(|error| error.to_string())?;
+        self.top_up_settings = life
+            .store()
+            .top_up_settings(&key.0, key.1)
+            .map_err(|error| error.to_string())?;
         self.top_ups.clear();
         self.payouts.clear();
         match life.store().recover_wallet(&key.0, key.1) {
             Ok(Some((wallet, replayed))) => {
+                self.last_total = wallet.balances().total;
                 self.wallet = wallet;
                 self.history = history;
                 self.used_tokens.clear();
@@ -536,6 +554,7 @@ impl WalletEntity {
             writes.wallet_snapshot(&self.wallet);
             self.events_since_snapshot = 0;
         }
+        self.arm_auto_top_up(life, writes);
     }
 
     /// Commits `writes` and answers `value` once they are durable; wakes the outbox when the

@@ -22,5 +22,6 @@ pub mod purchase_return;
 pub mod reclaim;
 pub mod scheme;
 pub mod service_request;
+pub mod topup_schedule;
 pub mod transfer;
 pub mod wallet;

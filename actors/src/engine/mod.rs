@@ -82,6 +82,9 @@ pub use settings::{
 };
 pub mod secrets;
 mod self_service;
+mod topup_schedule;
+pub use crate::actors::wallet::ScheduleView;
+pub use topup_schedule::{AutoTopUpAsk, TermedTopUpAsk, TopUpSettingsChange};
 mod transfers;
 use access::{api_keys, lockout, memberships, tokens, users};
 use self_service::registration;

@@ -51,6 +51,9 @@ pub struct PaymentSettings {
     pub reconcile_interval_ms: u64,
     /// A pending top-up at least this old whose gateway never heard of its charge fails.
     pub give_up_after_s: i64,
+    /// How often the scheduler looks for auto and termed top-ups due.
+    #[serde(default = "schedule_interval_ms")]
+    pub schedule_interval_ms: u64,
     /// Whether the `test` gateway may be used in live mode too (it charges nothing: never
     /// in production).
     #[serde(default)]
@@ -62,6 +65,10 @@ pub struct PaymentSettings {
     pub stripe_secret_key: Option<String>,
 }
 
+fn schedule_interval_ms() -> u64 {
+    1_000
+}
+
 impl Default for PaymentSettings {
     fn default() -> Self {
         PaymentSettings {
@@ -69,6 +76,7 @@ impl Default for PaymentSettings {
             charge_timeout_ms: 10_000,
             reconcile_interval_ms: 30_000,
             give_up_after_s: 3_600,
+            schedule_interval_ms: schedule_interval_ms(),
             test_gateway_live: false,
             stripe_base_url: None,
             stripe_secret_key: None,

@@ -49,6 +49,9 @@ impl Engine {
                 WalletError::TopUpRefused(crate::actors::wallet::TopUpRefusal::Method(
                     crate::actors::wallet::MethodRefusal::Invalid(message),
                 )) => invalid("payment_method", &message),
+                WalletError::TopUpRefused(crate::actors::wallet::TopUpRefusal::Method(
+                    refused @ crate::actors::wallet::MethodRefusal::InUse,
+                )) => EngineError::Conflict(refused.to_string()),
                 WalletError::TopUpNotFound => EngineError::NotFound("top-up"),
                 WalletError::LimitsRefused(refused) => EngineError::InvalidItem {
                     parameter: refused.parameter,

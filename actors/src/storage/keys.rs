@@ -51,6 +51,8 @@
 //! | `7`    | tenant, SHA-1 of the code (hex) | PassId: the pass a code names |
 //! | `5`    | tenant, payout id              | PayoutRecord        |
 //! | `6`    | created (BE, sign-flipped), tenant, payout id | PendingPayout: a payout not settled yet |
+//! | `*`    | tenant, wallet id              | TopUpSettings: the contact's auto and termed top-ups |
+//! | `+`    | due (BE, sign-flipped), tenant, wallet id, kind | ScheduledTopUp: a wallet's top-up due then (the scheduler's index) |
 //! | `8`    | tenant, account id             | Account: its state, balance and next journal seq |
 //! | `9`    | tenant, contact id             | ContactAccounts: a contact's accounts, and the primary one |
 //! | `0`    | tenant, account id, seq (BE u64) | AccountJournal: one posted line |
@@ -128,6 +130,8 @@ pub const PASS: u8 = b'z';
 pub const PASS_CODE: u8 = b'7';
 pub const PAYOUT: u8 = b'5';
 pub const PENDING_PAYOUT: u8 = b'6';
+pub const TOP_UP_SETTINGS: u8 = b'*';
+pub const SCHEDULED_TOP_UP: u8 = b'+';
 pub const ACCOUNT: u8 = b'8';
 pub const CONTACT_ACCOUNTS: u8 = b'9';
 pub const ACCOUNT_JOURNAL: u8 = b'0';
@@ -187,6 +191,26 @@ pub fn wallet_limits(tenant: &Tenant, wallet: WalletId) -> Vec<u8> {
 
 pub fn payment_methods(tenant: &Tenant, wallet: WalletId) -> Vec<u8> {
     tenant_key(PAYMENT_METHODS, tenant, wallet.as_bytes())
+}
+
+pub fn top_up_settings(tenant: &Tenant, wallet: WalletId) -> Vec<u8> {
+    tenant_key(TOP_UP_SETTINGS, tenant, wallet.as_bytes())
+}
+
+/// Every wallet's scheduled top-ups, soonest first: the scheduler reads this prefix.
+pub fn scheduled_top_ups() -> Vec<u8> {
+    vec![SCHEDULED_TOP_UP]
+}
+
+/// Ordered by when it is due: the sign bit flipped makes big-endian bytes sort as the i64.
+pub fn scheduled_top_up(entry: &crate::domain::topup_schedule::ScheduledTopUp) -> Vec<u8> {
+    let mut key = Vec::with_capacity(1 + 8 + Tenant::KEY_LEN + 16 + 1);
+    key.push(SCHEDULED_TOP_UP);
+    key.extend_from_slice(&((entry.due as u64) ^ (1 << 63)).to_be_bytes());
+    key.extend_from_slice(&entry.tenant.key_bytes());
+    key.extend_from_slice(entry.wallet.as_bytes());
+    key.push(entry.kind.byte());
+    key
 }
 
 pub fn top_up(tenant: &Tenant, id: TopUpId) -> Vec<u8> {

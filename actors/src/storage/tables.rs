@@ -95,8 +95,8 @@ impl Family {
             // A wallet's reward history sits with the purchases: new wallets have none, and
             // this family's filters answer those misses without a block read.
             PURCHASE | IDEMPOTENCY | REWARD_HISTORY | LOT_EXPIRY | ESTIMATE | UNCLAIMED | SPEND_SETTINGS
-            | WALLET_LIMITS | PAYMENT_METHODS | TOP_UP | PENDING_TOP_UP | PAYOUT | PENDING_PAYOUT | ACCOUNT_JOURNAL
-            | ACCOUNT_JOURNAL_ID => Family::Purchases,
+            | WALLET_LIMITS | PAYMENT_METHODS | TOP_UP | PENDING_TOP_UP | PAYOUT | PENDING_PAYOUT | TOP_UP_SETTINGS
+            | SCHEDULED_TOP_UP | ACCOUNT_JOURNAL | ACCOUNT_JOURNAL_ID => Family::Purchases,
             CONTACT
             | CONTACT_CODE
             | WALLET_CODE
@@ -361,6 +361,8 @@ mod tests {
             PENDING_TOP_UP,
             PAYOUT,
             PENDING_PAYOUT,
+            TOP_UP_SETTINGS,
+            SCHEDULED_TOP_UP,
             ACCOUNT,
             CONTACT_ACCOUNTS,
             ACCOUNT_JOURNAL,

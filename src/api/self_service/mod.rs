@@ -19,6 +19,7 @@ pub mod transfers;
 pub mod verification;
 pub mod wallet_journals;
 pub mod wallet_limits;
+pub mod wallet_topups;
 pub mod wallet_transactions;
 pub mod wallets;
 
@@ -56,6 +57,8 @@ pub fn scope() -> actix_web::Scope {
         .service(wallet_transactions::summarised_totals)
         .service(wallet_limits::get_limits)
         .service(wallet_limits::update_limits)
+        .service(wallet_topups::get_top_up_settings)
+        .service(wallet_topups::update_wallet)
         .service(accounts::list_accounts)
         .service(accounts::create_account)
         .service(accounts::get_account)

@@ -21,6 +21,9 @@ pub enum MethodRefusal {
     NotFound,
     #[error("{0}")]
     Invalid(String),
+    /// The method is the one an auto or termed top-up charges.
+    #[error("the payment method is used by the wallet's automatic top-ups; switch those off or move them first")]
+    InUse,
 }
 
 /// Why a top-up is not begun.
@@ -75,13 +78,31 @@ fn pending_to_settle<R: GatewayRecord + Send + Sync + 'static>(
 
 impl WalletEntity {
     /// The gateway and token of one of the contact's payment methods.
-    fn gateway_token(&self, method: crate::domain::ids::PaymentMethodId) -> Result<(String, String), WalletError> {
+    pub(super) fn gateway_token(
+        &self,
+        method: crate::domain::ids::PaymentMethodId,
+    ) -> Result<(String, String), WalletError> {
         let method = self.payment_methods.get(method).ok_or_else(|| {
             WalletError::TopUpRefused(TopUpRefusal::PaymentMethod(
                 "is not one of the contact's payment methods".into(),
             ))
         })?;
         Ok((method.gateway.clone(), method.token.clone()))
+    }
+
+    /// Whether a top-up of `amount` now keeps the wallet's limits and its balance bound.
+    pub(super) fn top_up_admitted(&self, now: i64, amount: rust_decimal::Decimal) -> Result<(), WalletError> {
+        let moves = Moves {
+            credit: amount,
+            top_up: amount,
+            ..Moves::default()
+        };
+        self.within_limits(now, &moves)?;
+        let total = self.wallet.balances().total;
+        if total.checked_add(amount).is_none_or(|after| after > self.balance_max) {
+            return Err(WalletError::Rejected(WalletRejection::BalanceLimit));
+        }
+        Ok(())
     }
 
     pub(super) fn find_top_up(&self, life: &Life<Self>, id: TopUpId) -> Result<Option<Arc<TopUpRecord>>, WalletError> {
@@ -109,6 +130,16 @@ impl WalletEntity {
         };
         if methods == self.payment_methods {
             return life.answer_after_durable(reply, Ok(methods));
+        }
+        if self
+            .top_up_settings
+            .methods()
+            .any(|method| methods.get(method).is_none())
+        {
+            let _ = reply.send(Err(WalletError::TopUpRefused(TopUpRefusal::Method(
+                MethodRefusal::InUse,
+            ))));
+            return;
         }
         let mut writes = WriteSet::default();
         writes.payment_methods(&life.key().0, life.key().1, &methods);
@@ -139,21 +170,8 @@ impl WalletEntity {
         if let Err(fault) = self.sweep(life, now, &mut writes) {
             return self.fault(life, reply, &fault);
         }
-        let moves = Moves {
-            credit: record.amount,
-            top_up: record.amount,
-            ..Moves::default()
-        };
-        if let Err(refused) = self.within_limits(now, &moves) {
+        if let Err(refused) = self.top_up_admitted(now, record.amount) {
             return life.commit_then_answer(writes, reply, Err(refused));
-        }
-        let total = self.wallet.balances().total;
-        if total
-            .checked_add(record.amount)
-            .is_none_or(|after| after > self.balance_max)
-        {
-            let refused = Err(WalletError::Rejected(WalletRejection::BalanceLimit));
-            return life.commit_then_answer(writes, reply, refused);
         }
         record.state = TopUpState::Pending;
         record.created_on = now;

@@ -1,8 +1,10 @@
 //! Payment methods (one record per wallet) and top-ups, with the index of those not
-//! settled yet that the reconciler reads, oldest first.
+//! settled yet that the reconciler reads, oldest first; the contact's auto and termed
+//! top-ups, with the index of those due that the scheduler reads, soonest first.
 
 use crate::domain::ids::{PayoutId, TopUpId};
 use crate::domain::payment::{PaymentMethods, PayoutRecord, PendingPayout, PendingTopUp, TopUpRecord, TopUpState};
+use crate::domain::topup_schedule::{ScheduledTopUp, TopUpSettings};
 use crate::storage::*;
 
 impl Store {
@@ -28,9 +30,46 @@ impl Store {
     pub fn pending_top_ups(&self, limit: usize) -> Result<Vec<PendingTopUp>, StoreError> {
         self.scan(&keys::pending_top_ups(), limit)
     }
+
+    /// The contact's auto and termed top-ups on the wallet (none kept: none asked for).
+    pub fn top_up_settings(&self, tenant: &Tenant, wallet: WalletId) -> Result<TopUpSettings, StoreError> {
+        Ok(self.get(&keys::top_up_settings(tenant, wallet))?.unwrap_or_default())
+    }
+
+    /// Up to `limit` scheduled top-ups due at `now` (at or before it), soonest first.
+    pub fn scheduled_top_ups_due(&self, now: i64, limit: usize) -> Result<Vec<ScheduledTopUp>, StoreError> {
+        let due: Vec<ScheduledTopUp> = self.scan(&keys::scheduled_top_ups(), limit)?;
+        Ok(due.into_iter().take_while(|entry| entry.due <= now).collect())
+    }
 }
 
 impl WriteSet {
+    /// The wallet's top-up settings, and the scheduler's index in step with them: the
+    /// entries `before` called for go, the ones `after` calls for are put.
+    pub fn top_up_settings(
+        &mut self,
+        tenant: &Tenant,
+        wallet: WalletId,
+        before: &TopUpSettings,
+        after: &TopUpSettings,
+    ) {
+        let kept = after.entries(*tenant, wallet);
+        for entry in before.entries(*tenant, wallet) {
+            if !kept.contains(&entry) {
+                self.remove(keys::scheduled_top_up(&entry));
+            }
+        }
+        for entry in &kept {
+            self.put(keys::scheduled_top_up(entry), encode(entry));
+        }
+        self.put(keys::top_up_settings(tenant, wallet), encode(after));
+    }
+
+    /// Clears a scheduler entry its wallet's settings no longer call for.
+    pub fn scheduled_top_up_gone(&mut self, entry: &ScheduledTopUp) {
+        self.remove(keys::scheduled_top_up(entry));
+    }
+
     pub fn payment_methods(&mut self, tenant: &Tenant, wallet: WalletId, methods: &PaymentMethods) {
         self.put(keys::payment_methods(tenant, wallet), encode(methods));
     }

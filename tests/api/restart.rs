@@ -136,7 +136,7 @@ async fn a_restart_and_a_crash_keep_every_contact_wallet_journal_purchase_and_of
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn idle_wallet_actors_stop_and_recover_their_state_on_the_next_message() {
-    let overrides = [("REWARDS__ACTORS__IDLE_MS", "40")];
+    let overrides = [("REWARDS__ACTORS__IDLE_MS", "250")];
     let app = spawn_app_with(temp_dir(), rewards_engine::ManualClock::new(START_S), &overrides).await;
     app.percentage_offer(10, None).await;
     let contact = app.create_contact("IDLE-1").await;
@@ -184,8 +184,9 @@ async fn replay_stays_bounded_when_a_wallet_actor_stops_before_each_snapshot_is_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_wallet_actor_that_stops_when_idle_leaves_a_snapshot_so_nothing_is_replayed() {
-    // Snapshots by count are far off (1,000 events); only passivation writes one.
-    let overrides = [("REWARDS__ACTORS__IDLE_MS", "20")];
+    // Snapshots by count are far off (1,000 events); only passivation writes one. Idle for a
+    // quarter second: long enough that five purchases on a busy machine keep the actor up.
+    let overrides = [("REWARDS__ACTORS__IDLE_MS", "250")];
     let app = spawn_app_with(temp_dir(), rewards_engine::ManualClock::new(START_S), &overrides).await;
     app.percentage_offer(10, None).await;
     let contact = app.create_contact("PASSIVE-1").await;

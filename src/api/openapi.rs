@@ -2,8 +2,8 @@
 //! handlers' annotations. Our own additions are tagged "Engine additions".
 
 use super::backoffice::{
-    accounts, api_keys, commerce_pools, contacts, offers, organisations, passes, purchases, schemes, service_requests,
-    users, wallets,
+    accounts, api_keys, commerce_pools, contacts, integrations, offers, organisations, passes, purchases, schemes,
+    service_requests, users, wallets,
 };
 use super::errors::ErrorBody;
 use super::self_service;
@@ -219,6 +219,10 @@ pub struct ApiDoc;
     accounts::update_account,
     accounts::post_journal,
     accounts::list_journals,
+    integrations::create_integration,
+    integrations::list_integrations,
+    integrations::get_integration,
+    integrations::update_integration,
     service_requests::create_queue,
     service_requests::list_queues,
     service_requests::list_service_requests,

@@ -231,7 +231,19 @@ impl Gateways {
             let Some(record) = engine.begin_scheduled_top_up(entry).await? else {
                 continue;
             };
-            let record = self.charge_and_settle(engine, record).await?;
+            let record = match engine.check_business_gateway(&record.tenant, &record.gateway) {
+                // The business stopped taking payments through the method's gateway since
+                // the contact opted in: nothing is charged.
+                Err(refused) => {
+                    let failed = ChargeOutcome::Failed {
+                        reason: refused.to_string(),
+                    };
+                    engine
+                        .settle_top_up(record.tenant, record.wallet, record.id, failed)
+                        .await?
+                }
+                Ok(()) => self.charge_and_settle(engine, record).await?,
+            };
             tracing::info!(top_up = %record.id, wallet = %record.wallet, state = record.state.code(), notes = ?record.notes, "scheduled top-up charged");
             charged += 1;
         }

@@ -24,6 +24,7 @@ mod flow;
 mod helpers;
 mod hostile;
 mod identity_providers;
+mod integrations;
 mod links;
 mod model;
 mod observability;

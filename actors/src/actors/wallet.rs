@@ -30,11 +30,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 pub(crate) mod estimates;
+mod intents;
 mod purchases;
 mod returns;
 mod scheduled;
 mod topups;
 mod transfers;
+pub use intents::{IntentCommand, IntentOutcome};
 pub use scheduled::{ScheduleCommand, ScheduleView};
 pub use topups::{MethodRefusal, PaymentMethodsUpdate, TopUpRefusal};
 
@@ -260,6 +262,8 @@ pub enum WalletCommand {
     },
     /// Auto and termed top-ups (see `scheduled`).
     Schedule(ScheduleCommand),
+    /// Payment intents (see `intents`).
+    Intent(IntentCommand),
 }
 
 /// How new limit rules are made from the current ones (in the actor, so two changes never
@@ -311,6 +315,8 @@ pub struct WalletEntity {
     last_total: Decimal,
     /// Top-ups this actor wrote (the store may not show them yet).
     top_ups: Recent<crate::domain::ids::TopUpId, Arc<crate::domain::payment::TopUpRecord>>,
+    /// Payment intents this actor wrote (the store may not show them yet).
+    intents: Recent<crate::domain::ids::IntentId, Arc<crate::domain::intent::IntentRecord>>,
     /// Payouts this actor wrote (the store may not show them yet).
     payouts: Recent<crate::domain::ids::PayoutId, Arc<crate::domain::payment::PayoutRecord>>,
     /// Estimates this actor wrote (the store may not show them yet).
@@ -358,6 +364,7 @@ impl Entity for WalletEntity {
             payment_methods,
             top_ups: Recent::new(),
             payouts: Recent::new(),
+            intents: Recent::new(),
         }))
     }
 
@@ -426,6 +433,7 @@ impl Entity for WalletEntity {
             },
             WalletCommand::SetLimits { update, reply } => self.set_limits(life, update, reply),
             WalletCommand::Schedule(command) => self.schedule(life, command),
+            WalletCommand::Intent(command) => self.intent_command(life, command),
         }
     }
 
@@ -482,6 +490,7 @@ impl Entity for WalletEntity {
                 let _ = reply.send(Err(WalletError::Retry));
             }
             WalletCommand::Schedule(command) => command.refuse(),
+            WalletCommand::Intent(command) => command.refuse(),
         }
     }
 
@@ -506,6 +515,7 @@ impl Entity for WalletEntity {
             .map_err(|error| error.to_string())?;
         self.top_ups.clear();
         self.payouts.clear();
+        self.intents.clear();
         match life.store().recover_wallet(&key.0, key.1) {
             Ok(Some((wallet, replayed))) => {
                 self.last_total = wallet.balances().total;

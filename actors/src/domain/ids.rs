@@ -108,6 +108,14 @@ uuid_id!(
     TopUpId
 );
 uuid_id!(
+    /// A payment intent: a contact's payment set up at its gateway before it is used.
+    IntentId
+);
+uuid_id!(
+    /// A business's payment gateway integration: a gateway it takes payments through.
+    IntegrationId
+);
+uuid_id!(
     /// A pass plan: the terms gift and top-up passes are issued under.
     PassPlanId
 );

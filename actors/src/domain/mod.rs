@@ -11,6 +11,8 @@ pub mod contact;
 pub mod contact_token;
 pub mod estimate;
 pub mod ids;
+pub mod integration;
+pub mod intent;
 pub mod money;
 pub mod offer;
 pub mod organisation;

@@ -80,8 +80,10 @@ pub use settings::{
     AccessSettings, DurabilityHook, EngineSettings, JournalSettings, OrganisationSettings, OtpSettings,
     PaymentSettings, PurchaseSettings, StorageSettings,
 };
+mod integrations;
 pub mod secrets;
 mod self_service;
+pub use integrations::{IntegrationChange, NewIntegration};
 mod topup_schedule;
 pub use crate::actors::wallet::ScheduleView;
 pub use topup_schedule::{AutoTopUpAsk, TermedTopUpAsk, TopUpSettingsChange};

@@ -107,7 +107,10 @@ impl NewPaymentMethod {
         {
             return Err(invalid(
                 "gateway_token.gateway",
-                format!("must be one of the payment gateways: {}", gateways.join(", ")),
+                format!(
+                    "must be one of the business's payment gateways: {}",
+                    gateways.join(", ")
+                ),
             ));
         }
         text("gateway_token.token", &Some(self.token.clone()))?;
@@ -187,21 +190,15 @@ impl Engine {
         new: NewPaymentMethod,
     ) -> Result<PaymentMethod, EngineError> {
         self.check_open()?;
-        new.check(self.payment_gateways(), self.this_year())?;
-        let gateway = new
-            .gateway
-            .clone()
-            .or_else(|| self.payment_gateways().first().cloned())
-            .ok_or_else(|| invalid("gateway_token.gateway", "no payment gateway is configured"))?;
-        if gateway == "test"
-            && tenant.mode == crate::domain::ids::Mode::Live
-            && !self.inner.settings.payments.test_gateway_live
-        {
-            return Err(invalid(
+        let (gateways, default) = self.business_gateways(&tenant)?;
+        new.check(&gateways, self.this_year())?;
+        let gateway = new.gateway.clone().or(default).ok_or_else(|| {
+            invalid(
                 "gateway_token.gateway",
-                "the test gateway charges nothing: it takes test-mode keys only",
-            ));
-        }
+                "the business takes no payments: it has no active payment gateway",
+            )
+        })?;
+        self.check_test_gateway(&tenant, &gateway, "gateway_token.gateway")?;
         let wallet = self.contact_wallet_id(tenant, contact).await?;
         let method = PaymentMethod {
             id: PaymentMethodId::random(),
@@ -346,6 +343,10 @@ impl Engine {
             .await?;
         let body_hash: [u8; 32] = Sha256::digest(postcard::to_stdvec(&(&tenant, &request)).unwrap_or_default()).into();
         let id = request.id.unwrap_or_else(TopUpId::random);
+        if self.inner.store.top_up(&tenant, id)?.is_none() {
+            self.check_method_gateway(tenant, checked.wallet, request.payment_method)
+                .await?;
+        }
         // Two wallets racing for one id: the second is told, not allowed to overwrite.
         let _claim = self
             .inner
@@ -376,6 +377,23 @@ impl Engine {
             reply,
         })
         .await
+    }
+
+    /// Refused when the payment method's gateway is not one the business takes payments
+    /// through (any more); a method not found is the wallet's to refuse.
+    async fn check_method_gateway(
+        &self,
+        tenant: Tenant,
+        wallet: WalletId,
+        method: PaymentMethodId,
+    ) -> Result<(), EngineError> {
+        let methods = self
+            .ask_wallet((tenant, wallet), |reply| WalletCommand::PaymentMethods { reply })
+            .await?;
+        match methods.get(method) {
+            Some(method) => self.check_business_gateway(&tenant, &method.gateway),
+            None => Ok(()),
+        }
     }
 
     /// What a top-up or payout request of contact `contact` shares: its own wallet (the one
@@ -465,6 +483,10 @@ impl Engine {
             .await?;
         let body_hash: [u8; 32] = Sha256::digest(postcard::to_stdvec(&(&tenant, &request)).unwrap_or_default()).into();
         let id = request.id.unwrap_or_else(crate::domain::ids::PayoutId::random);
+        if self.inner.store.payout(&tenant, id)?.is_none() {
+            self.check_method_gateway(tenant, checked.wallet, request.payment_method)
+                .await?;
+        }
         let _claim = self
             .inner
             .claims

@@ -52,6 +52,16 @@ impl Engine {
                 WalletError::TopUpRefused(crate::actors::wallet::TopUpRefusal::Method(
                     refused @ crate::actors::wallet::MethodRefusal::InUse,
                 )) => EngineError::Conflict(refused.to_string()),
+                WalletError::TopUpRefused(crate::actors::wallet::TopUpRefusal::IntentNotFound) => {
+                    EngineError::NotFound("payment intent")
+                }
+                WalletError::TopUpRefused(crate::actors::wallet::TopUpRefusal::Intent(message)) => {
+                    invalid("client_secret", &message)
+                }
+                WalletError::TopUpRefused(
+                    refused @ (crate::actors::wallet::TopUpRefusal::IntentUsed
+                    | crate::actors::wallet::TopUpRefusal::IntentConflict),
+                ) => EngineError::Conflict(refused.to_string()),
                 WalletError::TopUpNotFound => EngineError::NotFound("top-up"),
                 WalletError::LimitsRefused(refused) => EngineError::InvalidItem {
                     parameter: refused.parameter,

@@ -52,6 +52,10 @@
 //! | `5`    | tenant, payout id              | PayoutRecord        |
 //! | `6`    | created (BE, sign-flipped), tenant, payout id | PendingPayout: a payout not settled yet |
 //! | `*`    | tenant, wallet id              | TopUpSettings: the contact's auto and termed top-ups |
+//! | `(`    | tenant                         | PaymentIntegrations: the business's payment gateways |
+//! | `)`    | tenant, intent id              | IntentRecord: a payment intent and where it stands |
+//! | `-`    | sha256(tenant, client secret)  | (WalletId, IntentId): the intent a client secret names |
+//! | `.`    | created (BE, sign-flipped), tenant, intent id | OpenIntent: an intent unsettled or held (the reconciler's index) |
 //! | `+`    | due (BE, sign-flipped), tenant, wallet id, kind | ScheduledTopUp: a wallet's top-up due then (the scheduler's index) |
 //! | `8`    | tenant, account id             | Account: its state, balance and next journal seq |
 //! | `9`    | tenant, contact id             | ContactAccounts: a contact's accounts, and the primary one |
@@ -132,6 +136,10 @@ pub const PAYOUT: u8 = b'5';
 pub const PENDING_PAYOUT: u8 = b'6';
 pub const TOP_UP_SETTINGS: u8 = b'*';
 pub const SCHEDULED_TOP_UP: u8 = b'+';
+pub const PAYMENT_INTEGRATIONS: u8 = b'(';
+pub const INTENT: u8 = b')';
+pub const INTENT_SECRET: u8 = b'-';
+pub const OPEN_INTENT: u8 = b'.';
 pub const ACCOUNT: u8 = b'8';
 pub const CONTACT_ACCOUNTS: u8 = b'9';
 pub const ACCOUNT_JOURNAL: u8 = b'0';
@@ -191,6 +199,43 @@ pub fn wallet_limits(tenant: &Tenant, wallet: WalletId) -> Vec<u8> {
 
 pub fn payment_methods(tenant: &Tenant, wallet: WalletId) -> Vec<u8> {
     tenant_key(PAYMENT_METHODS, tenant, wallet.as_bytes())
+}
+
+pub fn intent(tenant: &Tenant, id: crate::domain::ids::IntentId) -> Vec<u8> {
+    tenant_key(INTENT, tenant, id.as_bytes())
+}
+
+pub fn intent_secret(hash: &[u8; 32]) -> Vec<u8> {
+    prefixed(INTENT_SECRET, hash)
+}
+
+/// What a client secret is found under: a hash of its tenant and its text, so the text is
+/// never stored.
+pub fn intent_secret_hash(tenant: &Tenant, secret: &str) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(b"intent-secret:");
+    hasher.update(tenant.key_bytes());
+    hasher.update(secret.as_bytes());
+    hasher.finalize().into()
+}
+
+pub fn open_intents() -> Vec<u8> {
+    vec![OPEN_INTENT]
+}
+
+/// Oldest first: the sign bit flipped makes big-endian bytes sort as the i64.
+pub fn open_intent(created_on: i64, tenant: &Tenant, id: crate::domain::ids::IntentId) -> Vec<u8> {
+    let mut key = Vec::with_capacity(1 + 8 + Tenant::KEY_LEN + 16);
+    key.push(OPEN_INTENT);
+    key.extend_from_slice(&((created_on as u64) ^ (1 << 63)).to_be_bytes());
+    key.extend_from_slice(&tenant.key_bytes());
+    key.extend_from_slice(id.as_bytes());
+    key
+}
+
+pub fn payment_integrations(tenant: &Tenant) -> Vec<u8> {
+    tenant_key(PAYMENT_INTEGRATIONS, tenant, &[])
 }
 
 pub fn top_up_settings(tenant: &Tenant, wallet: WalletId) -> Vec<u8> {

@@ -96,7 +96,9 @@ impl Family {
             // this family's filters answer those misses without a block read.
             PURCHASE | IDEMPOTENCY | REWARD_HISTORY | LOT_EXPIRY | ESTIMATE | UNCLAIMED | SPEND_SETTINGS
             | WALLET_LIMITS | PAYMENT_METHODS | TOP_UP | PENDING_TOP_UP | PAYOUT | PENDING_PAYOUT | TOP_UP_SETTINGS
-            | SCHEDULED_TOP_UP | ACCOUNT_JOURNAL | ACCOUNT_JOURNAL_ID => Family::Purchases,
+            | SCHEDULED_TOP_UP | INTENT | INTENT_SECRET | OPEN_INTENT | ACCOUNT_JOURNAL | ACCOUNT_JOURNAL_ID => {
+                Family::Purchases
+            }
             CONTACT
             | CONTACT_CODE
             | WALLET_CODE
@@ -117,9 +119,8 @@ impl Family {
             | RELATIONSHIP_OWNER
             | COMMUNITY_USAGE
             | COMMUNITY_TOKEN => Family::Contacts,
-            OFFER | SCHEME | BUDGET | SIGN_UP_CODE | COMMERCE_POOL | PASS_PLAN | PASS | PASS_CODE | QUEUE => {
-                Family::Offers
-            }
+            OFFER | SCHEME | BUDGET | SIGN_UP_CODE | COMMERCE_POOL | PASS_PLAN | PASS | PASS_CODE | QUEUE
+            | PAYMENT_INTEGRATIONS => Family::Offers,
             ORGANISATION | ORGANISATION_CHILD | API_KEY | API_KEY_ID | ORGANISATION_API_KEY | TAP => {
                 Family::Organisations
             }
@@ -363,6 +364,10 @@ mod tests {
             PENDING_PAYOUT,
             TOP_UP_SETTINGS,
             SCHEDULED_TOP_UP,
+            PAYMENT_INTEGRATIONS,
+            INTENT,
+            INTENT_SECRET,
+            OPEN_INTENT,
             ACCOUNT,
             CONTACT_ACCOUNTS,
             ACCOUNT_JOURNAL,

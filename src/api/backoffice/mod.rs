@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod api_keys;
 pub mod commerce_pools;
 pub mod contacts;
+pub mod integrations;
 pub mod offers;
 pub mod organisations;
 pub mod passes;
@@ -41,6 +42,10 @@ pub fn scope(bulk_body_bytes_max: usize) -> actix_web::Scope {
         .service(accounts::update_account)
         .service(accounts::post_journal)
         .service(accounts::list_journals)
+        .service(integrations::create_integration)
+        .service(integrations::list_integrations)
+        .service(integrations::get_integration)
+        .service(integrations::update_integration)
         .service(service_requests::create_queue)
         .service(service_requests::list_queues)
         .service(service_requests::list_service_requests)

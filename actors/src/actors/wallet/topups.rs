@@ -35,6 +35,15 @@ pub enum TopUpRefusal {
     PaymentMethod(String),
     #[error("{0}")]
     Method(MethodRefusal),
+    #[error("payment intent not found")]
+    IntentNotFound,
+    /// The intent cannot pay this top-up (its state, its amount).
+    #[error("{0}")]
+    Intent(String),
+    #[error("the payment intent has paid another top-up already")]
+    IntentUsed,
+    #[error("the Idempotency-Key was already used for a different payment intent")]
+    IntentConflict,
 }
 
 /// A begin command whose id is taken already: a retry of the same request is answered with

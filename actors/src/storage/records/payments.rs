@@ -2,7 +2,10 @@
 //! settled yet that the reconciler reads, oldest first; the contact's auto and termed
 //! top-ups, with the index of those due that the scheduler reads, soonest first.
 
+use crate::domain::ids::IntentId;
 use crate::domain::ids::{PayoutId, TopUpId};
+use crate::domain::integration::PaymentIntegrations;
+use crate::domain::intent::{IntentRecord, IntentState, OpenIntent};
 use crate::domain::payment::{PaymentMethods, PayoutRecord, PendingPayout, PendingTopUp, TopUpRecord, TopUpState};
 use crate::domain::topup_schedule::{ScheduledTopUp, TopUpSettings};
 use crate::storage::*;
@@ -31,6 +34,25 @@ impl Store {
         self.scan(&keys::pending_top_ups(), limit)
     }
 
+    pub fn intent(&self, tenant: &Tenant, id: IntentId) -> Result<Option<IntentRecord>, StoreError> {
+        self.get(&keys::intent(tenant, id))
+    }
+
+    /// The wallet and intent a client secret names, if any.
+    pub fn intent_by_secret(&self, tenant: &Tenant, secret: &str) -> Result<Option<(WalletId, IntentId)>, StoreError> {
+        self.get(&keys::intent_secret(&keys::intent_secret_hash(tenant, secret)))
+    }
+
+    /// Up to `limit` intents unsettled or held, oldest first.
+    pub fn open_intents(&self, limit: usize) -> Result<Vec<OpenIntent>, StoreError> {
+        self.scan(&keys::open_intents(), limit)
+    }
+
+    /// The business's payment gateway integrations (none set up: an empty list).
+    pub fn payment_integrations(&self, tenant: &Tenant) -> Result<PaymentIntegrations, StoreError> {
+        Ok(self.get(&keys::payment_integrations(tenant))?.unwrap_or_default())
+    }
+
     /// The contact's auto and termed top-ups on the wallet (none kept: none asked for).
     pub fn top_up_settings(&self, tenant: &Tenant, wallet: WalletId) -> Result<TopUpSettings, StoreError> {
         Ok(self.get(&keys::top_up_settings(tenant, wallet))?.unwrap_or_default())
@@ -44,6 +66,10 @@ impl Store {
 }
 
 impl WriteSet {
+    pub fn payment_integrations(&mut self, tenant: &Tenant, integrations: &PaymentIntegrations) {
+        self.put(keys::payment_integrations(tenant), encode(integrations));
+    }
+
     /// The wallet's top-up settings, and the scheduler's index in step with them: the
     /// entries `before` called for go, the ones `after` calls for are put.
     pub fn top_up_settings(
@@ -63,6 +89,27 @@ impl WriteSet {
             self.put(keys::scheduled_top_up(entry), encode(entry));
         }
         self.put(keys::top_up_settings(tenant, wallet), encode(after));
+    }
+
+    /// An intent as it stands, the index its client secret is found by, and, while it is
+    /// unsettled or held, its entry in the reconciler's index.
+    pub fn intent(&mut self, record: &IntentRecord) {
+        self.put(keys::intent(&record.tenant, record.id), encode(record));
+        let secret = keys::intent_secret_hash(&record.tenant, &record.client_secret);
+        self.put(keys::intent_secret(&secret), encode(&(record.wallet, record.id)));
+        let index = keys::open_intent(record.created_on, &record.tenant, record.id);
+        let open = record.unsettled() || (record.state == IntentState::RequiresCapturing && record.used_by.is_none());
+        if open {
+            let entry = OpenIntent {
+                created_on: record.created_on,
+                tenant: record.tenant,
+                wallet: record.wallet,
+                id: record.id,
+            };
+            self.put(index, encode(&entry));
+        } else {
+            self.remove(index);
+        }
     }
 
     /// Clears a scheduler entry its wallet's settings no longer call for.

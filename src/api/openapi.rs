@@ -271,6 +271,7 @@ struct BackofficeApi;
     self_service::wallet_transactions::summarised_totals,
     self_service::wallet_limits::get_limits,
     self_service::wallet_limits::update_limits,
+    self_service::intents::create_intent,
     self_service::wallet_topups::get_top_up_settings,
     self_service::wallet_topups::update_wallet,
     self_service::accounts::list_accounts,

@@ -11,6 +11,7 @@
 //! The scheduler begins the auto and termed top-ups contacts opted in to when they are due
 //! (`Engine::begin_scheduled_top_up`) and charges them the same way.
 
+mod intents;
 pub mod stripe;
 pub mod test_gateway;
 
@@ -56,6 +57,13 @@ pub trait PaymentGateway: Send + Sync {
     /// Makes (or, with the same key, finds) a payout of `charge.amount_minor` to the
     /// method `charge.token` names.
     fn payout<'a>(&'a self, payout: &'a Charge) -> GatewayFuture<'a>;
+    /// Authorises and holds a charge without taking it (or, with the same key, finds the
+    /// hold); a success carries the hold's reference.
+    fn authorise<'a>(&'a self, charge: &'a Charge) -> GatewayFuture<'a>;
+    /// Takes the hold `reference` (made with `charge.key`); asking again is safe.
+    fn capture<'a>(&'a self, charge: &'a Charge, reference: &'a str) -> GatewayFuture<'a>;
+    /// Releases the hold `reference` unused; asking again is safe.
+    fn release<'a>(&'a self, charge: &'a Charge, reference: &'a str) -> GatewayFuture<'a>;
 }
 
 /// The gateways by name, as `[payments] gateways` lists them.
@@ -219,6 +227,7 @@ impl Gateways {
                 settled += 1;
             }
         }
+        settled += self.reconcile_intents(engine).await?;
         Ok(settled)
     }
 

@@ -7,6 +7,10 @@
 //! `requires_payment_method` or `canceled` (with `last_payment_error`), a 402 card error or
 //! a 400 is a failure (nothing charged); anything else (`processing`, a 409, a 5xx, a
 //! timeout, a broken connection) is not known yet.
+//!
+//! A hold (a payment intent with capture ON_HOLD) is the same call with
+//! `capture_method=manual` (`requires_capture` is held); it is captured with
+//! `POST …/v1/payment_intents/{id}/capture` and released with `…/cancel`.
 
 use super::{Charge, GatewayAnswer, GatewayFuture, PaymentGateway};
 use rewards_engine::domain::payment::ChargeOutcome;
@@ -125,6 +129,51 @@ impl StripeGateway {
         .await
     }
 
+    /// A hold: `POST {base}/v1/payment_intents` as a charge, with `capture_method=manual`;
+    /// `requires_capture` is held (its id the reference), failures as a charge's.
+    async fn hold(&self, charge: &Charge) -> GatewayAnswer {
+        let amount = charge.amount_minor.to_string();
+        let form = [
+            ("amount", amount.as_str()),
+            ("currency", charge.currency.as_str()),
+            ("payment_method", charge.token.as_str()),
+            ("confirm", "true"),
+            ("capture_method", "manual"),
+            ("metadata[intent]", charge.key.as_str()),
+        ];
+        self.post_form("/v1/payment_intents", &charge.key, &form, |body| {
+            match body.status.as_deref() {
+                Some("requires_capture") => GatewayAnswer::Settled(ChargeOutcome::Succeeded {
+                    charge: body.id.unwrap_or_else(|| charge.key.clone()),
+                }),
+                Some("requires_payment_method") | Some("canceled") => GatewayAnswer::Settled(ChargeOutcome::Failed {
+                    reason: body
+                        .last_payment_error
+                        .map_or_else(|| "declined".to_string(), |error| error.reason()),
+                }),
+                other => GatewayAnswer::Unknown(format!("the hold is {}", other.unwrap_or("of no status"))),
+            }
+        })
+        .await
+    }
+
+    /// `POST {base}/v1/payment_intents/{reference}/{action}` (capture or cancel), its own
+    /// `Idempotency-Key` (`{action}-{key}`): `done` is the status that says it happened.
+    async fn on_hold(&self, charge: &Charge, reference: &str, action: &str, done: &str) -> GatewayAnswer {
+        let path = format!("/v1/payment_intents/{reference}/{action}");
+        let key = format!("{action}-{}", charge.key);
+        self.post_form(&path, &key, &[], |body| match body.status.as_deref() {
+            Some(status) if status == done => GatewayAnswer::Settled(ChargeOutcome::Succeeded {
+                charge: body.id.unwrap_or_else(|| reference.to_string()),
+            }),
+            Some("canceled") => GatewayAnswer::Settled(ChargeOutcome::Failed {
+                reason: "the hold was cancelled".into(),
+            }),
+            other => GatewayAnswer::Unknown(format!("the hold is {}", other.unwrap_or("of no status"))),
+        })
+        .await
+    }
+
     /// `POST {base}/v1/payouts` (form: `amount`, `currency`, `destination` = the token,
     /// `metadata[payout]`) with the payout's id as `Idempotency-Key`: `paid`, `pending` or
     /// `in_transit` is accepted (paid out); `failed` or `canceled`, a 402 or a 400 failed.
@@ -154,6 +203,18 @@ impl StripeGateway {
 impl PaymentGateway for StripeGateway {
     fn charge<'a>(&'a self, charge: &'a Charge) -> GatewayFuture<'a> {
         Box::pin(self.post(charge))
+    }
+
+    fn authorise<'a>(&'a self, charge: &'a Charge) -> GatewayFuture<'a> {
+        Box::pin(self.hold(charge))
+    }
+
+    fn capture<'a>(&'a self, charge: &'a Charge, reference: &'a str) -> GatewayFuture<'a> {
+        Box::pin(self.on_hold(charge, reference, "capture", "succeeded"))
+    }
+
+    fn release<'a>(&'a self, charge: &'a Charge, reference: &'a str) -> GatewayFuture<'a> {
+        Box::pin(self.on_hold(charge, reference, "cancel", "canceled"))
     }
 
     fn payout<'a>(&'a self, payout: &'a Charge) -> GatewayFuture<'a> {

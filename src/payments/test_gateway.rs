@@ -11,6 +11,10 @@
 //! | `4000000000000259` | the first answer is lost (a timeout); asked again, it succeeded |
 //! | `4000000000000341` | never answers: the top-up fails once it is given up on          |
 //! | anything else      | declined (`unknown_test_card`)                                  |
+//!
+//! Holds (a payment intent with capture ON_HOLD) answer by the same table; capturing a hold
+//! this gateway made succeeds (for `…0259`, the first answer is lost again); releasing one
+//! always succeeds.
 
 use super::{Charge, GatewayAnswer, GatewayFuture, PaymentGateway};
 use rewards_engine::domain::payment::ChargeOutcome;
@@ -36,6 +40,32 @@ impl PaymentGateway for TestGateway {
     /// Payouts answer by the same table: a card that pays also receives.
     fn payout<'a>(&'a self, payout: &'a Charge) -> GatewayFuture<'a> {
         Box::pin(std::future::ready(answer(payout, "test_po_")))
+    }
+
+    /// Holds answer by the same table.
+    fn authorise<'a>(&'a self, charge: &'a Charge) -> GatewayFuture<'a> {
+        Box::pin(std::future::ready(answer(charge, "test_au_")))
+    }
+
+    /// A hold this gateway made is captured; asked first, a late-success card's answer is
+    /// lost as its charge's is.
+    fn capture<'a>(&'a self, charge: &'a Charge, reference: &'a str) -> GatewayFuture<'a> {
+        let answer = match reference.strip_prefix("test_au_") {
+            None => failed("no_such_authorisation"),
+            Some(_) if charge.token == LATE_SUCCESS && !charge.retry => {
+                GatewayAnswer::Unknown("the test card's first answer is lost".into())
+            }
+            Some(key) => GatewayAnswer::Settled(ChargeOutcome::Succeeded {
+                charge: format!("test_ch_{key}"),
+            }),
+        };
+        Box::pin(std::future::ready(answer))
+    }
+
+    fn release<'a>(&'a self, _charge: &'a Charge, reference: &'a str) -> GatewayFuture<'a> {
+        Box::pin(std::future::ready(GatewayAnswer::Settled(ChargeOutcome::Succeeded {
+            charge: format!("test_rel_{reference}"),
+        })))
     }
 }
 

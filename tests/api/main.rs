@@ -25,6 +25,7 @@ mod helpers;
 mod hostile;
 mod identity_providers;
 mod integrations;
+mod intents;
 mod links;
 mod model;
 mod observability;

@@ -52,10 +52,15 @@ async fn payment_intent(
             return HttpResponse::build(actix_web::http::StatusCode::from_u16(*status).unwrap()).json(body.clone());
         }
         let token = form.get("payment_method").cloned().unwrap_or_default();
+        // `capture_method=manual` only holds the money.
+        let paid = match form.get("capture_method").map(String::as_str) {
+            Some("manual") => "requires_capture",
+            _ => "succeeded",
+        };
         let (status, body) = match token.as_str() {
             "pm_card_visa" | "pm_card_slow" => (
                 200,
-                json!({"id": format!("pi_{}", ledger.charges.len() + 1), "status": "succeeded"}),
+                json!({"id": format!("pi_{}", ledger.charges.len() + 1), "status": paid}),
             ),
             "pm_card_chargeDeclined" => (
                 402,
@@ -78,6 +83,37 @@ async fn payment_intent(
     HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap()).json(body)
 }
 
+/// `POST /v1/payment_intents/{id}/capture` and `…/cancel` on a hold this fake made.
+async fn hold_action(
+    ledger: web::Data<Arc<Mutex<Ledger>>>,
+    request: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    let (id, action) = path.into_inner();
+    let key = request
+        .headers()
+        .get("idempotency-key")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let mut ledger = ledger.lock().unwrap();
+    let form = HashMap::from([
+        ("action".to_string(), action.clone()),
+        ("intent".to_string(), id.clone()),
+    ]);
+    ledger.requests.push((key, form));
+    let held = ledger
+        .charges
+        .values()
+        .any(|(_, body)| body["id"] == id.as_str() && body["status"] == "requires_capture");
+    match (held, action.as_str()) {
+        (true, "capture") => HttpResponse::Ok().json(json!({"id": id, "status": "succeeded"})),
+        (true, "cancel") => HttpResponse::Ok().json(json!({"id": id, "status": "canceled"})),
+        _ => HttpResponse::BadRequest()
+            .json(json!({"error": {"type": "invalid_request_error", "code": "resource_missing"}})),
+    }
+}
+
 impl FakeStripe {
     fn start() -> FakeStripe {
         let ledger = Arc::new(Mutex::new(Ledger::default()));
@@ -89,6 +125,7 @@ impl FakeStripe {
                     App::new()
                         .app_data(data.clone())
                         .route("/v1/payment_intents", web::post().to(payment_intent))
+                        .route("/v1/payment_intents/{id}/{action}", web::post().to(hold_action))
                 })
                 .workers(2)
                 .bind("127.0.0.1:0")
@@ -200,4 +237,57 @@ async fn the_stripe_style_gateway_charges_once_per_top_up_and_settles_a_late_ans
     assert!(stripe.requests_for(slow_id).len() >= 2, "asked again with the same key");
     assert_eq!(stripe.charges(), 3, "one charge per top-up, however often it was asked");
     app.assert_balance_equals_journal(&wallet).await;
+}
+
+/// A payment intent held at the Stripe-style gateway (`capture_method=manual`, its id the
+/// key) is captured there (`…/capture`, its own key) when a top-up uses it, once.
+#[tokio::test]
+async fn a_stripe_hold_is_captured_when_a_top_up_uses_it() {
+    let stripe = FakeStripe::start();
+    let overrides = [
+        ("REWARDS__PAYMENTS__GATEWAYS", "stripe"),
+        ("REWARDS__PAYMENTS__STRIPE_BASE_URL", stripe.url.as_str()),
+        ("REWARDS__PAYMENTS__STRIPE_SECRET_KEY", SECRET),
+    ];
+    let app = spawn_app_with(temp_dir(), ManualClock::new(START_S), &overrides).await;
+    let (contact, token) = registered_contact(&app, "hold@example.com", "stripe-password-1").await;
+    let card = json!({
+        "payment_method_type": "CARD",
+        "card": {"brand": "VISA", "first6": "424242", "last4": "4242", "expiration_month": 1, "expiration_year": 2040,
+                 "gateway_token": [{"token": "pm_card_visa"}]},
+        "account_debit": null, "wallet": null,
+    });
+    let methods = format!("/self-service/v2/contacts/{contact}/payment_methods");
+    let method = with_token(&app, &token, "POST", &methods, Some(&card)).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let intents = format!("/self-service/v2/contacts/{contact}/intents");
+    let body = json!({"amount": 15, "currency_code": "EUR", "payment_method_id": method, "capture": "ON_HOLD"});
+    let held = with_token(&app, &token, "POST", &intents, Some(&body)).await;
+    assert_eq!(held.status, 200, "{}", held.body);
+    assert_eq!(held.body["state"], "REQUIRES_CAPTURING");
+    let intent = held.body["id"].as_str().unwrap().to_string();
+    let asked = stripe.requests_for(&intent);
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0]["capture_method"], "manual");
+    assert_eq!(asked[0]["amount"], "1500");
+
+    let top_up = json!({"id": "00000000-0000-4000-8000-000000000201", "amount": 15,
+                        "client_secret": held.body["client_secret"]});
+    let paid = with_token(&app, &token, "POST", "/self-service/v2/topups", Some(&top_up)).await;
+    assert_eq!(paid.status, 201, "{}", paid.body);
+    let captured = stripe.requests_for(&format!("capture-{intent}"));
+    assert_eq!(captured.len(), 1, "captured once, with its own key");
+    assert_eq!(captured[0]["action"], "capture");
+    // A retry of the top-up is answered from the record: nothing is captured again.
+    let again = with_token(&app, &token, "POST", "/self-service/v2/topups", Some(&top_up)).await;
+    assert_eq!(again.status, 201, "{}", again.body);
+    assert_eq!(stripe.requests_for(&format!("capture-{intent}")).len(), 1);
+    let wallet = app.get(&format!("/backoffice/v2/contacts/{contact}")).await.body["wallet"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(app.wallet(&wallet).await["total_balance"].to_string(), "15.00");
+    app.stop().await;
 }

@@ -81,6 +81,8 @@ pub use settings::{
     PaymentSettings, PurchaseSettings, StorageSettings,
 };
 mod integrations;
+mod intents;
+pub use intents::{IntentRequest, IntentTopUp};
 pub mod secrets;
 mod self_service;
 pub use integrations::{IntegrationChange, NewIntegration};

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod communities;
 pub mod contacts;
+pub mod intents;
 pub mod offers;
 pub mod organisations;
 pub mod passes;
@@ -57,6 +58,7 @@ pub fn scope() -> actix_web::Scope {
         .service(wallet_transactions::summarised_totals)
         .service(wallet_limits::get_limits)
         .service(wallet_limits::update_limits)
+        .service(intents::create_intent)
         .service(wallet_topups::get_top_up_settings)
         .service(wallet_topups::update_wallet)
         .service(accounts::list_accounts)

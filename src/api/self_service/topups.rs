@@ -12,8 +12,9 @@ use crate::payments::Gateways;
 use actix_web::http::StatusCode;
 use actix_web::{post, web, HttpResponse};
 use rewards_engine::domain::ids::{PaymentMethodId, TopUpId, WalletId};
+use rewards_engine::domain::intent::IntentState;
 use rewards_engine::domain::payment::TopUpState;
-use rewards_engine::engine::TopUpRequest;
+use rewards_engine::engine::{IntentTopUp, TopUpRequest};
 use rewards_engine::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -36,12 +37,15 @@ pub struct CreateTopUpBody {
     pub wallet_id: Option<String>,
     /// Not supported: a top-up is dated when it is paid.
     pub topup_date: Option<i64>,
-    /// In the wallet's currency, more than zero.
+    /// In the wallet's currency, more than zero (with `client_secret`: the intent's, may be
+    /// left out).
     pub amount: Option<Money>,
     /// 16 digits; made at random if left out.
     pub code: Option<String>,
     pub payment_method: Option<TopUpPaymentMethodBody>,
-    /// Not supported: the gateway is asked by the engine, not by the app.
+    /// A payment intent's client secret (`POST /contacts/{id}/intents`): the top-up is
+    /// paid from that intent, once (a held one is captured); its amount and method are the
+    /// intent's.
     pub client_secret: Option<String>,
     /// Not supported yet: top-ups go to the open balance.
     pub commerce_pool_id: Option<String>,
@@ -58,17 +62,11 @@ pub struct TopUpView {
 }
 
 impl CreateTopUpBody {
-    fn request(self) -> Result<TopUpRequest, ApiError> {
+    fn refuse_unsupported(&self) -> Result<(), ApiError> {
         if self.topup_date.is_some() {
             return Err(ApiError::invalid(
                 "topup_date",
                 "a top-up is dated when it is paid; leave it out",
-            ));
-        }
-        if self.client_secret.is_some() {
-            return Err(ApiError::invalid(
-                "client_secret",
-                "the engine asks the payment gateway itself; leave it out",
             ));
         }
         if self.commerce_pool_id.is_some() {
@@ -80,6 +78,38 @@ impl CreateTopUpBody {
         if self.custom_fields.as_ref().is_some_and(|fields| !fields.is_empty()) {
             return Err(ApiError::invalid("custom_fields", "custom fields are not supported"));
         }
+        Ok(())
+    }
+
+    /// A top-up paid from a payment intent (`client_secret`): its amount and method are
+    /// the intent's (either may be left out).
+    fn intent_top_up(self) -> Result<IntentTopUp, ApiError> {
+        self.refuse_unsupported()?;
+        Ok(IntentTopUp {
+            id: self
+                .id
+                .map(|id| TopUpId::parse(&id).map_err(|_| ApiError::invalid("id", "must be a UUID")))
+                .transpose()?,
+            wallet: self
+                .wallet_id
+                .map(|id| WalletId::parse(&id).map_err(|_| ApiError::not_found("wallet")))
+                .transpose()?,
+            amount: self.amount.map(|amount| amount.0),
+            payment_method: self
+                .payment_method
+                .and_then(|method| method.id)
+                .map(|id| {
+                    PaymentMethodId::parse(&id)
+                        .map_err(|_| ApiError::invalid("payment_method.id", "must be the payment intent's"))
+                })
+                .transpose()?,
+            code: self.code,
+            notes: self.notes,
+        })
+    }
+
+    fn request(self) -> Result<TopUpRequest, ApiError> {
+        self.refuse_unsupported()?;
         let method = self.payment_method.ok_or_else(|| ApiError::missing("payment_method"))?;
         let method_id = method.id.ok_or_else(|| ApiError::missing("payment_method.id"))?;
         Ok(TopUpRequest {
@@ -119,9 +149,60 @@ pub async fn create_top_up(
     gateways: web::Data<Gateways>,
     body: crate::api::wire::Json<CreateTopUpBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = body.into_inner().request()?;
+    let body = body.into_inner();
+    if let Some(secret) = body.client_secret.clone() {
+        return top_up_from_intent(&token, &engine, &gateways, body, &secret).await;
+    }
+    let request = body.request()?;
     let begun = engine.begin_top_up(token.tenant, token.contact, request).await?;
     let record = gateways.charge_and_settle(&engine, begun).await?;
+    settled_reply(
+        record.id.to_string(),
+        &record.state,
+        "top-up",
+        "nothing was credited",
+        "will be credited only if it was paid",
+    )
+}
+
+/// A top-up paid from the contact's payment intent that `secret` names, once: a held
+/// intent is captured first; one not paid (yet) pays nothing.
+async fn top_up_from_intent(
+    token: &ContactToken,
+    engine: &Engine,
+    gateways: &Gateways,
+    body: CreateTopUpBody,
+    secret: &str,
+) -> Result<HttpResponse, ApiError> {
+    let asked = body.intent_top_up()?;
+    let intent = engine.intent_for_secret(token.tenant, token.contact, secret).await?;
+    let intent = gateways.capture_intent(engine, intent).await?;
+    match intent.state {
+        IntentState::Completed => {}
+        IntentState::Pending | IntentState::RequiresCapturing => {
+            return Err(ApiError::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                codes::UPSTREAM,
+                format!(
+                    "the payment gateway has not answered for payment intent {} yet: nothing was credited; try again",
+                    intent.id
+                ),
+            ))
+        }
+        state => {
+            return Err(ApiError {
+                parameters: Some(vec!["client_secret".into()]),
+                ..ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    codes::PAYMENT_FAILED,
+                    format!("payment intent {} is {}: nothing was credited", intent.id, state.code()),
+                )
+            })
+        }
+    }
+    let record = engine
+        .top_up_from_intent(token.tenant, token.contact, &intent, asked)
+        .await?;
     settled_reply(
         record.id.to_string(),
         &record.state,

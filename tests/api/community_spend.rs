@@ -132,6 +132,7 @@ async fn a_member_spends_the_owner_s_wallet_within_its_allowance_once_per_purcha
     let third = third.body["token"].as_str().unwrap().to_string();
     let paid = paid_with(&app, &third, "C-4", 20).await;
     assert_eq!(paid.body["rewards"]["spend"].to_string(), "15.00", "{}", paid.body);
+    let c4 = paid.body["id"].as_str().unwrap().to_string();
     let fourth = community_token(&app, &lee, &kim.contact_id, json!({})).await;
     let fourth = fourth.body["token"].as_str().unwrap().to_string();
     let paid = paid_with(&app, &fourth, "C-5", 20).await;
@@ -164,6 +165,32 @@ async fn a_member_spends_the_owner_s_wallet_within_its_allowance_once_per_purcha
     // Lee's own wallet was never touched; Kim's journal agrees with her balance.
     actor_outbox_drained(&app).await;
     assert_eq!(app.wallet(&lee.wallet_id).await["total_balance"].to_string(), "0.00");
+    app.assert_balance_equals_journal(&kim.wallet_id).await;
+
+    // A cancel gives the member's spend back to its allowance (and to today's), a return
+    // its share of it: C-4's 15, then half of C-1's 15.
+    let remaining = || async {
+        let person = with_token(&app, &kim.token, "GET", &format!("{people}/{relationship}"), None).await;
+        person.body["wallet_sharing"]["remaining_amount"].to_string()
+    };
+    let cancelled = app
+        .post(&format!("/backoffice/v2/purchases/{c4}/cancel"), &json!({}))
+        .await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.body);
+    assert_eq!(remaining().await, "15.00");
+    let returned = app
+        .post(
+            "/backoffice/v2/purchases/ad_hoc_return",
+            &json!({"purchase": {"reference_number": "C-1"}, "reference_number": "RET-C1", "return_amount": 10}),
+        )
+        .await;
+    assert_eq!(returned.status, 201, "{}", returned.body);
+    assert_eq!(remaining().await, "22.50");
+    let fifth = community_token(&app, &lee, &kim.contact_id, json!({})).await;
+    let fifth = fifth.body["token"].as_str().unwrap().to_string();
+    let paid = paid_with(&app, &fifth, "C-7", 20).await;
+    assert_eq!(paid.body["rewards"]["spend"].to_string(), "15.00", "{}", paid.body);
+    assert_eq!(remaining().await, "7.50");
     app.assert_balance_equals_journal(&kim.wallet_id).await;
 
     // Someone not in the community, or a member the owner stopped sharing with, spends nothing.

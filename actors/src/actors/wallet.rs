@@ -29,6 +29,7 @@ use rust_decimal::Decimal;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+mod community;
 pub(crate) mod estimates;
 mod intents;
 mod purchases;
@@ -315,6 +316,8 @@ pub struct WalletEntity {
     last_total: Decimal,
     /// Top-ups this actor wrote (the store may not show them yet).
     top_ups: Recent<crate::domain::ids::TopUpId, Arc<crate::domain::payment::TopUpRecord>>,
+    /// Community members' usage this actor wrote (the store may not show it yet).
+    community_usage: Recent<crate::domain::ids::RelationshipId, crate::domain::community::CommunityUsage>,
     /// Payment intents this actor wrote (the store may not show them yet).
     intents: Recent<crate::domain::ids::IntentId, Arc<crate::domain::intent::IntentRecord>>,
     /// Payouts this actor wrote (the store may not show them yet).
@@ -365,6 +368,7 @@ impl Entity for WalletEntity {
             top_ups: Recent::new(),
             payouts: Recent::new(),
             intents: Recent::new(),
+            community_usage: Recent::new(),
         }))
     }
 
@@ -516,6 +520,7 @@ impl Entity for WalletEntity {
         self.top_ups.clear();
         self.payouts.clear();
         self.intents.clear();
+        self.community_usage.clear();
         match life.store().recover_wallet(&key.0, key.1) {
             Ok(Some((wallet, replayed))) => {
                 self.last_total = wallet.balances().total;

@@ -179,6 +179,22 @@ impl CommunityUsage {
         usage
     }
 
+    /// `amount` of a spend made at `spent_at` given back at `now` (a cancel, a return): off
+    /// the total, and off the day's and the month's when they are still the spend's.
+    pub fn give_back(&self, amount: Decimal, spent_at: i64, now: i64) -> CommunityUsage {
+        use crate::domain::wallet::LimitPeriod;
+        let mut usage = self.at(now);
+        let less = |spent: Decimal| (spent - amount).max(Decimal::ZERO);
+        if LimitPeriod::Daily.start(spent_at) == usage.day {
+            usage.day_spent = less(usage.day_spent);
+        }
+        if LimitPeriod::Monthly.start(spent_at) == usage.month {
+            usage.month_spent = less(usage.month_spent);
+        }
+        usage.total_spent = less(usage.total_spent);
+        usage
+    }
+
     /// The most one more purchase may spend at `now` under `limits` and the sharing's
     /// `max_amount` (`None`: no bound but the wallet's balance).
     pub fn left(&self, limits: Option<&CashLimits>, max_amount: Option<Decimal>, now: i64) -> Option<Decimal> {
@@ -291,6 +307,26 @@ mod tests {
             assert_eq!(answer(done, Answer::Accept), None);
             assert_eq!(answer(done, Answer::Reject), None);
         }
+    }
+
+    #[test]
+    fn a_spend_given_back_leaves_the_allowance_of_its_own_day_and_month() {
+        use crate::domain::wallet::LimitPeriod;
+        let d = Decimal::from;
+        let monday = LimitPeriod::Daily.start(1_800_000_000);
+        let usage = CommunityUsage::default().add(d(30), monday + 60);
+        // The same day: off the day, the month and the total.
+        let back = usage.give_back(d(10), monday + 60, monday + 120);
+        assert_eq!(
+            (back.day_spent, back.month_spent, back.total_spent),
+            (d(20), d(20), d(20))
+        );
+        // The next day: the day's count is today's, untouched; never below zero.
+        let next_day = usage.give_back(d(40), monday + 60, monday + 86_400);
+        assert_eq!((next_day.day_spent, next_day.total_spent), (d(0), d(0)));
+        let fresh = CommunityUsage::default().add(d(5), monday + 86_400);
+        let not_today = fresh.give_back(d(5), monday + 60, monday + 86_400 + 1);
+        assert_eq!((not_today.day_spent, not_today.total_spent), (d(5), d(0)));
     }
 
     #[test]

@@ -69,6 +69,7 @@
 //! | `%`    | tenant, relationship id        | ContactId: the community owner a relationship belongs to |
 //! | `&`    | tenant, relationship id        | CommunityUsage: what the member spent of the owner's wallet |
 //! | `!`    | tenant, contact token id       | ContactId: the community owner whose wallet a spend token spends |
+//! | `/`    | tenant, purchase id            | RelationshipId: the community member a purchase spent the owner's wallet for |
 //! | `v`    | tenant, purchase id            | UnclaimedPurchase: posted without a contact, to be claimed |
 //! | `e`    | tenant, estimate id            | EstimateRecord: a purchase estimate |
 //! | `s`    | sha256(tenant, sign-up code)   | SignUpCode: a closed-loop scheme's one-time code |
@@ -152,6 +153,7 @@ pub const COMMUNITY_MEMBER: u8 = b'$';
 pub const RELATIONSHIP_OWNER: u8 = b'%';
 pub const COMMUNITY_USAGE: u8 = b'&';
 pub const COMMUNITY_TOKEN: u8 = b'!';
+pub const COMMUNITY_PURCHASE: u8 = b'/';
 
 pub const COMMERCE_POOL: u8 = b'p';
 pub const META: u8 = b'M';
@@ -354,6 +356,10 @@ pub fn community_member(tenant: &Tenant, member: ContactId, owner: ContactId) ->
 
 pub fn relationship_owner(tenant: &Tenant, id: crate::domain::ids::RelationshipId) -> Vec<u8> {
     tenant_key(RELATIONSHIP_OWNER, tenant, id.as_bytes())
+}
+
+pub fn community_purchase(tenant: &Tenant, id: PurchaseId) -> Vec<u8> {
+    tenant_key(COMMUNITY_PURCHASE, tenant, id.as_bytes())
 }
 
 pub fn community_usage(tenant: &Tenant, id: crate::domain::ids::RelationshipId) -> Vec<u8> {

@@ -96,9 +96,8 @@ impl Family {
             // this family's filters answer those misses without a block read.
             PURCHASE | IDEMPOTENCY | REWARD_HISTORY | LOT_EXPIRY | ESTIMATE | UNCLAIMED | SPEND_SETTINGS
             | WALLET_LIMITS | PAYMENT_METHODS | TOP_UP | PENDING_TOP_UP | PAYOUT | PENDING_PAYOUT | TOP_UP_SETTINGS
-            | SCHEDULED_TOP_UP | INTENT | INTENT_SECRET | OPEN_INTENT | ACCOUNT_JOURNAL | ACCOUNT_JOURNAL_ID => {
-                Family::Purchases
-            }
+            | SCHEDULED_TOP_UP | INTENT | INTENT_SECRET | OPEN_INTENT | COMMUNITY_PURCHASE | ACCOUNT_JOURNAL
+            | ACCOUNT_JOURNAL_ID => Family::Purchases,
             CONTACT
             | CONTACT_CODE
             | WALLET_CODE
@@ -368,6 +367,7 @@ mod tests {
             INTENT,
             INTENT_SECRET,
             OPEN_INTENT,
+            COMMUNITY_PURCHASE,
             ACCOUNT,
             CONTACT_ACCOUNTS,
             ACCOUNT_JOURNAL,

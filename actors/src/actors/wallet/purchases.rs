@@ -471,10 +471,18 @@ impl WalletEntity {
                 crate::actors::failpoints::hit(crate::actors::failpoints::Failpoint::InWalletPurchase, life.key().1 .0);
                 self.add_events(life, &mut writes, &[event]);
                 writes.purchase(&record);
-                if let Some(charge) = &community {
-                    let usage = charge.usage.add(record.effects.spent(), now);
-                    writes.community_usage(&life.key().0, charge.relationship, &usage);
-                }
+                let usage = match &community {
+                    Some(charge) => {
+                        match self.charge_community(life, &mut writes, &record, charge, record.effects.spent(), now) {
+                            Ok(written) => Some(written),
+                            Err(error) => {
+                                life.set_faulted();
+                                return drop(reply.send(Err(error)));
+                            }
+                        }
+                    }
+                    None => None,
+                };
                 if let Some(token) = &token {
                     writes.contact_token(token);
                 }
@@ -487,6 +495,7 @@ impl WalletEntity {
                 });
                 self.commit_waking(life, writes, sends, reply, record.clone());
                 self.remember(life, record);
+                self.remember_usage(life, usage);
                 if let Some(used) = used {
                     self.remember_estimate(life, used);
                 }
@@ -556,6 +565,19 @@ impl WalletEntity {
         if let Err(fault) = self.sweep(life, now, &mut writes) {
             return self.fault(life, reply, &fault);
         }
+        // A member's spend comes back to its allowance: what the returns left of it.
+        let given: Decimal = record
+            .returns
+            .iter()
+            .fold(Decimal::ZERO, |sum, done| sum.saturating_add(done.effects.given_back()));
+        let left = (record.effects.spent() - given).max(Decimal::ZERO);
+        let usage = match self.give_back_community(life, &mut writes, &record, left, now) {
+            Ok(written) => written,
+            Err(error) => {
+                life.set_faulted();
+                return drop(reply.send(Err(error)));
+            }
+        };
         let mut cancelled = (*record).clone();
         cancelled.state = PurchaseState::Cancelled;
         cancelled.cancelled_on = Some(now);
@@ -563,6 +585,7 @@ impl WalletEntity {
         writes.purchase(&cancelled);
         self.commit_waking(life, writes, sends, reply, cancelled.clone());
         self.remember(life, cancelled);
+        self.remember_usage(life, usage);
     }
 }
 

@@ -105,6 +105,13 @@ impl WalletEntity {
         if let Err(fault) = self.sweep(life, now, &mut writes) {
             return self.fault(life, reply, &fault);
         }
+        let usage = match self.give_back_community(life, &mut writes, &record, effects.given_back(), now) {
+            Ok(written) => written,
+            Err(error) => {
+                life.set_faulted();
+                return drop(reply.send(Err(error)));
+            }
+        };
         let mut returned = (*record).clone();
         returned.returns.push(PurchaseReturn {
             id,
@@ -121,5 +128,6 @@ impl WalletEntity {
         writes.purchase(&returned);
         self.commit_waking(life, writes, sends, reply, (returned.clone(), id));
         self.remember(life, returned);
+        self.remember_usage(life, usage);
     }
 }

@@ -2,7 +2,7 @@
 //! id belongs.
 
 use crate::domain::community::{CommunityUsage, Relationship};
-use crate::domain::ids::{ContactId, RelationshipId, TokenId};
+use crate::domain::ids::{ContactId, PurchaseId, RelationshipId, TokenId};
 use crate::storage::*;
 
 impl Store {
@@ -46,6 +46,15 @@ impl Store {
         Ok(self.get(&keys::community_usage(tenant, id))?.unwrap_or_default())
     }
 
+    /// The member a purchase spent its owner's wallet for, if it was such a purchase.
+    pub fn community_purchase(
+        &self,
+        tenant: &Tenant,
+        purchase: PurchaseId,
+    ) -> Result<Option<RelationshipId>, StoreError> {
+        self.get(&keys::community_purchase(tenant, purchase))
+    }
+
     /// The community owner whose wallet spend token `token` spends, if it is such a token.
     pub fn community_token(&self, tenant: &Tenant, token: TokenId) -> Result<Option<ContactId>, StoreError> {
         self.get(&keys::community_token(tenant, token))
@@ -53,6 +62,10 @@ impl Store {
 }
 
 impl WriteSet {
+    pub fn community_purchase(&mut self, tenant: &Tenant, purchase: PurchaseId, relationship: RelationshipId) {
+        self.put(keys::community_purchase(tenant, purchase), encode(&relationship));
+    }
+
     pub fn community_usage(&mut self, tenant: &Tenant, id: RelationshipId, usage: &CommunityUsage) {
         self.put(keys::community_usage(tenant, id), encode(usage));
     }

@@ -148,6 +148,7 @@ fn evaluation(c: &mut Criterion) {
         tap: None,
         schemes: &[],
         profile: None,
+        unlocked: &[],
     };
     let offers = hundred_offers(venue);
     let mut history = RewardHistory::default();

@@ -74,6 +74,13 @@ pub enum PassCommand {
     },
     /// The pass as it stands (expired first if its time is past).
     Read { reply: Reply<Arc<Pass>> },
+    /// A promotion pass unlocks its offer for `purchase`: counted once per purchase, at
+    /// most `maximum` purchases; the last use marks it REDEEMED.
+    UsePromotion {
+        purchase: crate::domain::ids::PurchaseId,
+        maximum: u32,
+        reply: Reply<Arc<Pass>>,
+    },
     /// The back office changes the pass: a move of the state table (activate, cancel), or,
     /// while it is not redeemed, its value, expiry or PIN. All or nothing.
     Update {
@@ -101,6 +108,8 @@ pub struct PassDeps {
 
 pub struct PassEntity {
     pass: Option<Arc<Pass>>,
+    /// A promotion pass's uses, once read (this actor is their only writer).
+    uses: Option<crate::domain::pass::PromotionUses>,
     clock: Arc<dyn Clock>,
     outbox: Arc<Outbox>,
 }
@@ -116,6 +125,7 @@ impl Entity for PassEntity {
     fn recover(key: &PassKey, store: &Store, deps: &PassDeps) -> Result<Option<Self>, StoreError> {
         Ok(store.pass(&key.0, key.1)?.map(|pass| PassEntity {
             pass: Some(Arc::new(pass)),
+            uses: None,
             clock: deps.clock.clone(),
             outbox: deps.outbox.clone(),
         }))
@@ -186,6 +196,47 @@ impl Entity for PassEntity {
                 self.pass = Some(pass.clone());
                 life.commit_then_reply(writes, reply, pass);
             }
+            PassCommand::UsePromotion {
+                purchase,
+                maximum,
+                reply,
+            } => {
+                let mut uses = match self.uses.take() {
+                    Some(uses) => uses,
+                    None => match life.store().promotion_uses(&life.key().0, life.key().1) {
+                        Ok(uses) => uses,
+                        Err(error) => {
+                            self.pass = Some(Arc::new(pass));
+                            return life.commit_then_answer(writes, reply, Err(PassError::Storage(error.to_string())));
+                        }
+                    },
+                };
+                if uses.purchases.contains(&purchase) {
+                    self.uses = Some(uses);
+                    let pass = Arc::new(pass);
+                    self.pass = Some(pass.clone());
+                    return life.commit_then_reply(writes, reply, pass);
+                }
+                if pass.state != PassState::Active {
+                    self.uses = Some(uses);
+                    let state = pass.state;
+                    self.pass = Some(Arc::new(pass));
+                    return life.commit_then_answer(writes, reply, Err(PassError::NotRedeemable(state)));
+                }
+                uses.purchases.push(purchase);
+                if uses.purchases.len() >= maximum as usize {
+                    if let Some(next) = transition(pass.state, PassAction::Redeem) {
+                        pass.state = next;
+                    }
+                }
+                pass.updated_on = now;
+                writes.pass(&pass);
+                writes.promotion_uses(&life.key().0, life.key().1, &uses);
+                self.uses = Some(uses);
+                let pass = Arc::new(pass);
+                self.pass = Some(pass.clone());
+                life.commit_then_reply(writes, reply, pass);
+            }
             PassCommand::Redeem {
                 contact,
                 wallet,
@@ -248,6 +299,7 @@ impl Entity for PassEntity {
             .pass(&tenant, id)
             .map_err(|error| error.to_string())?
             .map(Arc::new);
+        self.uses = None;
         Ok(())
     }
 }
@@ -255,6 +307,8 @@ impl Entity for PassEntity {
 fn refuse(command: PassCommand, error: PassError) {
     match command {
         PassCommand::Redeem { reply, .. } => drop(reply.send(Err(error))),
-        PassCommand::Read { reply } | PassCommand::Update { reply, .. } => drop(reply.send(Err(error))),
+        PassCommand::Read { reply } | PassCommand::Update { reply, .. } | PassCommand::UsePromotion { reply, .. } => {
+            drop(reply.send(Err(error)))
+        }
     }
 }

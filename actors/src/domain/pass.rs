@@ -1,5 +1,6 @@
 //! Passes: gift and top-up passes sold or given out under a pass plan, and redeemed once
-//! into a wallet.
+//! into a wallet; promotion passes, which hold no value and unlock their plan's reward
+//! offer on a purchase, a number of times each.
 //!
 //! A pass's code comes from a CSPRNG in its plan's format and is stored only as its SHA-1
 //! (CRM.COM's `code_hash`, which clients may send instead of the code); its PIN only as a
@@ -252,10 +253,13 @@ impl PassPlan {
             ));
         }
         if self.classification == PassClassification::Promotion {
-            return Err(bad(
-                "classification",
-                "promotion passes are not supported yet: GIFT or TOPUP",
-            ));
+            // A promotion pass holds no value: it unlocks its plan's offer on a purchase.
+            if self.value != PassValue::Fixed(Decimal::ZERO) {
+                return Err(bad("value", "a promotion pass holds no value: leave it out"));
+            }
+            if self.code_format.pin_required {
+                return Err(bad("code_format.pin_required", "a promotion pass has no PIN"));
+            }
         }
         let amount = |parameter: &'static str, value: Decimal| {
             if value <= Decimal::ZERO || value > amount_max {
@@ -270,6 +274,7 @@ impl PassPlan {
             Ok(())
         };
         match self.value {
+            PassValue::Fixed(_) if self.classification == PassClassification::Promotion => {}
             PassValue::Fixed(value) => amount("value.fixed_amount", value)?,
             PassValue::Variable { minimum, maximum } => {
                 amount("value.minimum", minimum)?;
@@ -320,6 +325,24 @@ impl PassPlan {
             }
         }
     }
+}
+
+/// Most uses one promotion pass may allow.
+pub const PROMOTION_USES_MAX: u32 = 1_000;
+
+/// What a PROMOTION plan's passes unlock: `offer` applies to a purchase only when the
+/// purchase presents one of them, each pass at most `maximum_usage` times. Kept beside the
+/// plan, under its id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PromotionTerms {
+    pub offer: super::ids::OfferId,
+    pub maximum_usage: u32,
+}
+
+/// The purchases a promotion pass unlocked its offer for (a retry of one counts once).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PromotionUses {
+    pub purchases: Vec<super::ids::PurchaseId>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

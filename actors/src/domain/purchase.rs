@@ -199,6 +199,10 @@ pub struct PassLink {
     pub id: super::ids::PassId,
     /// The code's last 4 characters (the code itself is kept only hashed).
     pub code_last4: String,
+    /// The offer a promotion pass unlocks for this purchase (not stored: the purchase's
+    /// awards show what it earned).
+    #[serde(skip)]
+    pub unlocks: Option<super::ids::OfferId>,
 }
 
 impl PurchaseRecord {

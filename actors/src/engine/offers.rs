@@ -75,7 +75,9 @@ fn offer_error(error: OfferError) -> EngineError {
 impl Engine {
     pub(super) async fn reload_offers(&self, tenant: &Tenant) -> Result<Arc<OfferSet>, EngineError> {
         let offers = Arc::new(
-            OfferSet::new(self.inner.store.offers(tenant)?).with_pools(self.inner.store.commerce_pools(tenant)?),
+            OfferSet::new(self.inner.store.offers(tenant)?)
+                .with_pools(self.inner.store.commerce_pools(tenant)?)
+                .with_locked(&self.inner.store.promotion_offers(tenant)?),
         );
         self.inner.offers.write().insert(*tenant, offers.clone());
         Ok(offers)

@@ -11,11 +11,14 @@
 //! message the outbox delivers later; the wallet applies it once), so the purchase can
 //! spend it. Without a `spend_request` the purchase spends as much as the wallet holds,
 //! up to its total. Wrong codes and PINs count against the caller as any redemption's do.
+//!
+//! A promotion pass pays nothing: it unlocks its plan's offer for the purchase (counted
+//! once per purchase, up to the plan's `maximum_usage`).
 
 use super::passes::refusal;
 use super::passes::PassCode;
 use super::{invalid, ContactRef, Engine, EngineError, PurchaseSubmission};
-use crate::actors::pass::PassError;
+use crate::actors::pass::{PassCommand, PassError};
 use crate::actors::wallet::WalletCommand;
 use crate::domain::access::Caller;
 use crate::domain::ids::{OrganisationId, Tenant};
@@ -54,6 +57,9 @@ impl Engine {
         let who = format!("backoffice:{}", caller.organisation);
         let asked = self.redemption(tenant, &who, &payment.code, &payment.pin, Some(place))?;
         let pass = &asked.pass;
+        if pass.classification == PassClassification::Promotion {
+            return self.unlock_with_pass(tenant, pass, submission).await.map(Some);
+        }
         if pass.classification != PassClassification::Gift {
             return Err(invalid("pass", "only a gift pass pays a purchase"));
         }
@@ -92,7 +98,49 @@ impl Engine {
         Ok(Some(PassLink {
             id: paid.id,
             code_last4: paid.code_last4.clone(),
+            unlocks: None,
         }))
+    }
+
+    /// A promotion pass presented with a purchase: counted as used by it (once, however
+    /// often the purchase is retried; at most its plan's `maximum_usage` purchases) and its
+    /// plan's offer unlocked for it. It pays nothing and names no one.
+    async fn unlock_with_pass(
+        &self,
+        tenant: Tenant,
+        pass: &Pass,
+        submission: &PurchaseSubmission,
+    ) -> Result<PassLink, EngineError> {
+        // Checked before the use is counted: a purchase for no one, or for someone not
+        // known, would be refused after it.
+        if matches!(submission.contact, ContactRef::Unnamed) {
+            return Err(invalid(
+                "contact",
+                "a purchase presenting a promotion pass names its contact",
+            ));
+        }
+        self.contact_route(&tenant, &submission.contact)?;
+        let terms = self
+            .inner
+            .store
+            .promotion_terms(&tenant, pass.plan)?
+            .ok_or(EngineError::Internal("promotion terms"))?;
+        let purchase = crate::domain::ids::PurchaseId::for_reference(&tenant, &submission.reference_number);
+        let used = self
+            .inner
+            .passes
+            .ask(&(tenant, pass.id), |reply| PassCommand::UsePromotion {
+                purchase,
+                maximum: terms.maximum_usage,
+                reply,
+            })
+            .await
+            .map_err(super::passes::ask_error)?;
+        Ok(PassLink {
+            id: used.id,
+            code_last4: used.code_last4.clone(),
+            unlocks: Some(terms.offer),
+        })
     }
 
     /// Hands a redeemed pass's credit to its wallet now (applied once, whoever delivers it).

@@ -10,11 +10,11 @@ use crate::actors::wallet::WalletCommand;
 use crate::domain::comms::{Channel, MessageKind};
 use crate::domain::ids::{ContactId, PassId, PassPlanId, Tenant};
 use crate::domain::money::Currency;
-use crate::domain::pass::PRINTED_BATCH_MAX;
 use crate::domain::pass::{
     code_hash, generate_pin, pin_hash, CodeFormat, CreditPocket, Pass, PassClassification, PassPlan, PassRecipient,
     PassState, PassValue, PlanState, Validity,
 };
+use crate::domain::pass::{PromotionTerms, PRINTED_BATCH_MAX, PROMOTION_USES_MAX};
 use crate::storage::WriteSet;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -35,6 +35,9 @@ pub struct NewPassPlan {
     /// A printed plan of this many passes (made INACTIVE; its batch is generated when it is
     /// activated).
     pub printed: Option<u32>,
+    /// A PROMOTION plan's terms: the offer its passes unlock and how many purchases each
+    /// pass unlocks it for.
+    pub promotion: Option<PromotionTerms>,
 }
 
 /// A pass to issue under a plan.
@@ -91,7 +94,7 @@ fn unnamed_contact_key(pass: PassId) -> String {
     format!("anonymous-pass-{pass}")
 }
 
-fn ask_error(error: crate::actors::kit::AskError<PassError>) -> EngineError {
+pub(super) fn ask_error(error: crate::actors::kit::AskError<PassError>) -> EngineError {
     match error {
         crate::actors::kit::AskError::Refused(error) => refusal(error),
         crate::actors::kit::AskError::NotFound => EngineError::NotFound("pass"),
@@ -159,8 +162,44 @@ impl Engine {
             .map_err(|error| invalid(error.parameter, error.message))?;
         let mut writes = WriteSet::default();
         writes.pass_plan(&plan);
+        match (plan.classification, new.promotion) {
+            (PassClassification::Promotion, Some(terms)) => {
+                if terms.maximum_usage == 0 || terms.maximum_usage > PROMOTION_USES_MAX {
+                    return Err(invalid(
+                        "promotion_passes.maximum_usage",
+                        format!("must be 1 to {PROMOTION_USES_MAX}"),
+                    ));
+                }
+                self.offer(&tenant, terms.offer).map_err(|_| {
+                    invalid(
+                        "promotion_passes.reward_offer_id",
+                        "is not one of the business's offers",
+                    )
+                })?;
+                writes.promotion_terms(&tenant, plan.id, &terms);
+                // The offer is locked behind the plan's passes from the moment the plan is
+                // durable: purchases see the plan and the lock together.
+                let _writes = self.inner.offer_writes.lock().await;
+                self.inner.store.commit_async(writes).await?;
+                self.reload_offers(&tenant).await?;
+                return Ok(plan);
+            }
+            (PassClassification::Promotion, None) => {
+                return Err(invalid(
+                    "promotion_passes",
+                    "a promotion plan names the reward offer its passes unlock",
+                ))
+            }
+            (_, Some(_)) => return Err(invalid("promotion_passes", "only a promotion plan unlocks an offer")),
+            (_, None) => {}
+        }
         self.inner.store.commit_async(writes).await?;
         Ok(plan)
+    }
+
+    /// What a PROMOTION plan's passes unlock.
+    pub fn promotion_terms(&self, tenant: &Tenant, plan: PassPlanId) -> Result<Option<PromotionTerms>, EngineError> {
+        Ok(self.inner.store.promotion_terms(tenant, plan)?)
     }
 
     pub fn pass_plan(&self, tenant: &Tenant, id: PassPlanId) -> Result<PassPlan, EngineError> {
@@ -524,6 +563,12 @@ impl Engine {
         pin: Option<String>,
         contact: ContactId,
     ) -> Result<Arc<Pass>, EngineError> {
+        if asked.pass.classification == PassClassification::Promotion {
+            return Err(invalid(
+                "code",
+                "a promotion pass is not redeemed: it unlocks its offer when a purchase presents it",
+            ));
+        }
         let route = self.contact_route(&tenant, &super::ContactRef::Id(contact))?;
         let header = self
             .ask_wallet((tenant, route.wallet_id), |reply| WalletCommand::Header { reply })

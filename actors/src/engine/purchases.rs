@@ -336,7 +336,8 @@ impl Engine {
             body_hash = crate::engine::sha256(&format!("{}:pass:{}", hex::encode(body_hash), pass.id));
         }
         let offers = self.offers(&tenant).await?;
-        let facts = self.sale_facts(&tenant, contact, &at, &offers)?;
+        let mut facts = self.sale_facts(&tenant, contact, &at, &offers)?;
+        facts.unlocked.extend(pass.as_ref().and_then(|link| link.unlocks));
         let mut purchase = NewPurchase {
             request,
             at,

@@ -69,6 +69,8 @@
 //! | `%`    | tenant, relationship id        | ContactId: the community owner a relationship belongs to |
 //! | `&`    | tenant, relationship id        | CommunityUsage: what the member spent of the owner's wallet |
 //! | `!`    | tenant, contact token id       | ContactId: the community owner whose wallet a spend token spends |
+//! | `<`    | tenant, pass plan id           | PromotionTerms: the offer a promotion plan's passes unlock |
+//! | `>`    | tenant, pass id                | PromotionUses: the purchases a promotion pass unlocked its offer for |
 //! | `/`    | tenant, purchase id            | RelationshipId: the community member a purchase spent the owner's wallet for |
 //! | `v`    | tenant, purchase id            | UnclaimedPurchase: posted without a contact, to be claimed |
 //! | `e`    | tenant, estimate id            | EstimateRecord: a purchase estimate |
@@ -154,6 +156,8 @@ pub const RELATIONSHIP_OWNER: u8 = b'%';
 pub const COMMUNITY_USAGE: u8 = b'&';
 pub const COMMUNITY_TOKEN: u8 = b'!';
 pub const COMMUNITY_PURCHASE: u8 = b'/';
+pub const PROMOTION_TERMS: u8 = b'<';
+pub const PROMOTION_USES: u8 = b'>';
 
 pub const COMMERCE_POOL: u8 = b'p';
 pub const META: u8 = b'M';
@@ -356,6 +360,18 @@ pub fn community_member(tenant: &Tenant, member: ContactId, owner: ContactId) ->
 
 pub fn relationship_owner(tenant: &Tenant, id: crate::domain::ids::RelationshipId) -> Vec<u8> {
     tenant_key(RELATIONSHIP_OWNER, tenant, id.as_bytes())
+}
+
+pub fn promotion_terms_of(tenant: &Tenant) -> Vec<u8> {
+    tenant_key(PROMOTION_TERMS, tenant, &[])
+}
+
+pub fn promotion_terms(tenant: &Tenant, plan: PassPlanId) -> Vec<u8> {
+    tenant_key(PROMOTION_TERMS, tenant, plan.as_bytes())
+}
+
+pub fn promotion_uses(tenant: &Tenant, pass: PassId) -> Vec<u8> {
+    tenant_key(PROMOTION_USES, tenant, pass.as_bytes())
 }
 
 pub fn community_purchase(tenant: &Tenant, id: PurchaseId) -> Vec<u8> {

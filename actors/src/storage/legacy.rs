@@ -403,6 +403,7 @@ mod tests {
         paid.pass = Some(crate::domain::purchase::PassLink {
             id: crate::domain::ids::PassId::random(),
             code_last4: "WXYZ".into(),
+            unlocks: None,
         });
         assert_eq!(decode_purchase(&encode(&paid)).unwrap(), paid);
     }

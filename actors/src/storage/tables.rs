@@ -119,7 +119,7 @@ impl Family {
             | COMMUNITY_USAGE
             | COMMUNITY_TOKEN => Family::Contacts,
             OFFER | SCHEME | BUDGET | SIGN_UP_CODE | COMMERCE_POOL | PASS_PLAN | PASS | PASS_CODE | QUEUE
-            | PAYMENT_INTEGRATIONS => Family::Offers,
+            | PAYMENT_INTEGRATIONS | PROMOTION_TERMS | PROMOTION_USES => Family::Offers,
             ORGANISATION | ORGANISATION_CHILD | API_KEY | API_KEY_ID | ORGANISATION_API_KEY | TAP => {
                 Family::Organisations
             }
@@ -368,6 +368,8 @@ mod tests {
             INTENT_SECRET,
             OPEN_INTENT,
             COMMUNITY_PURCHASE,
+            PROMOTION_TERMS,
+            PROMOTION_USES,
             ACCOUNT,
             CONTACT_ACCOUNTS,
             ACCOUNT_JOURNAL,

@@ -7,14 +7,15 @@ use crate::api::auth::BackOffice;
 use crate::api::errors::{ApiError, ErrorBody};
 use crate::api::wire::{money, Money, Paged, PagedResponse};
 use actix_web::{get, post, put, web, HttpResponse};
-use rewards_engine::domain::ids::{ContactId, PassPlanId};
+use rewards_engine::domain::ids::{ContactId, OfferId, PassPlanId};
 use rewards_engine::domain::money::{with_minor_units, Currency};
 use rewards_engine::domain::pass::{
     CodeAlphabet, CodeFormat, CreditPocket, Pass, PassClassification, PassPlan, PassRecipient, PassValue, PlanState,
-    Validity, ValidityUnit,
+    PromotionTerms, Validity, ValidityUnit,
 };
 use rewards_engine::engine::{NewPass, NewPassPlan, PassCode};
 use rewards_engine::Engine;
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -66,9 +67,11 @@ pub struct CodeFormatBody {
 #[serde(deny_unknown_fields)]
 pub struct CreatePlanBody {
     pub name: String,
-    /// GIFT or TOPUP (PROMOTION is not supported yet).
+    /// GIFT, TOPUP or PROMOTION (with `promotion_passes`, and no value).
     pub classification: String,
-    pub value: PlanValueBody,
+    pub value: Option<PlanValueBody>,
+    /// A PROMOTION plan's terms: the reward offer its passes unlock on a purchase.
+    pub promotion_passes: Option<PromotionPassesBody>,
     pub validity: Option<ValidityBody>,
     pub code_format: CodeFormatBody,
     /// OPEN (default) or COMMERCE.
@@ -83,13 +86,40 @@ pub struct CreatePlanBody {
     pub currency_code: Option<String>,
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PromotionPassesBody {
+    /// The offer the passes unlock: it applies only to purchases that present one.
+    pub reward_offer_id: Option<String>,
+    /// CRM.COM's promotion: the same offer here, if given.
+    pub promotion_id: Option<String>,
+    pub name: Option<String>,
+    /// MULTIPLE (each pass its own code; the only kind supported).
+    pub pass_code_type: Option<String>,
+    /// How many purchases each pass unlocks the offer for (1 to 1000; default 1).
+    pub maximum_usage: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PromotionPassesView {
+    /// The reward offer's id (this engine's promotions are its reward offers).
+    pub promotion_id: String,
+    pub reward_offer_id: String,
+    pub pass_code_type: &'static str,
+    pub maximum_usage: u32,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PlanView {
     pub id: String,
     pub name: String,
     pub state: &'static str,
     pub classification: &'static str,
-    pub value: PlanValueBody,
+    /// None for a promotion plan: its passes hold no value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<PlanValueBody>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub promotion_passes: Option<PromotionPassesView>,
     pub validity: ValidityBody,
     pub printed: bool,
     /// A printed plan's batch size.
@@ -101,7 +131,16 @@ pub struct PlanView {
     pub currency_code: String,
 }
 
-pub fn plan_view(plan: &PassPlan) -> PlanView {
+/// A plan as the APIs show it (a promotion plan with the offer its passes unlock).
+pub fn plan_view(engine: &Engine, plan: &PassPlan) -> Result<PlanView, ApiError> {
+    let promotion = match plan.classification {
+        PassClassification::Promotion => engine.promotion_terms(&plan.tenant, plan.id)?,
+        _ => None,
+    };
+    Ok(plan_view_with(plan, promotion))
+}
+
+fn plan_view_with(plan: &PassPlan, promotion: Option<PromotionTerms>) -> PlanView {
     let exact = |value| money(with_minor_units(value, plan.currency));
     let (fixed_amount, minimum, maximum, value_type) = match plan.value {
         PassValue::Fixed(value) => (Some(exact(value)), None, None, "FIXED"),
@@ -142,13 +181,19 @@ pub fn plan_view(plan: &PassPlan) -> PlanView {
             PlanState::Inactive => "INACTIVE",
         },
         classification: plan.classification.code(),
-        value: PlanValueBody {
+        value: (plan.classification != PassClassification::Promotion).then(|| PlanValueBody {
             value_type: value_type.into(),
             fixed_amount,
             minimum,
             maximum,
             currency_code: Some(plan.currency.code().to_string()),
-        },
+        }),
+        promotion_passes: promotion.map(|terms| PromotionPassesView {
+            promotion_id: terms.offer.to_string(),
+            reward_offer_id: terms.offer.to_string(),
+            pass_code_type: "MULTIPLE",
+            maximum_usage: terms.maximum_usage,
+        }),
         validity,
         printed: plan.printed.is_some(),
         number_of_passes: plan.printed,
@@ -194,14 +239,56 @@ impl TryFrom<CreatePlanBody> for NewPassPlan {
         };
         let classification = PassClassification::parse(&body.classification)
             .ok_or_else(|| ApiError::invalid("classification", "must be GIFT, TOPUP or PROMOTION"))?;
-        let value = match body.value.value_type.as_str() {
-            "FIXED" => PassValue::Fixed(required("value.fixed_amount", body.value.fixed_amount)?.0),
-            "VARIABLE" => PassValue::Variable {
-                minimum: required("value.minimum", body.value.minimum)?.0,
-                maximum: required("value.maximum", body.value.maximum)?.0,
+        let value_currency = body.value.as_ref().and_then(|value| value.currency_code.clone());
+        let value = match (classification, body.value) {
+            (PassClassification::Promotion, None) => PassValue::Fixed(Decimal::ZERO),
+            (PassClassification::Promotion, Some(_)) => {
+                return Err(ApiError::invalid(
+                    "value",
+                    "a promotion pass holds no value: leave it out",
+                ))
+            }
+            (_, None) => return Err(ApiError::missing("value")),
+            (_, Some(value)) => match value.value_type.as_str() {
+                "FIXED" => PassValue::Fixed(required("value.fixed_amount", value.fixed_amount)?.0),
+                "VARIABLE" => PassValue::Variable {
+                    minimum: required("value.minimum", value.minimum)?.0,
+                    maximum: required("value.maximum", value.maximum)?.0,
+                },
+                _ => return Err(ApiError::invalid("value.type", "must be FIXED or VARIABLE")),
             },
-            _ => return Err(ApiError::invalid("value.type", "must be FIXED or VARIABLE")),
         };
+        let promotion = body
+            .promotion_passes
+            .map(|terms| -> Result<PromotionTerms, ApiError> {
+                let offer = required("promotion_passes.reward_offer_id", terms.reward_offer_id)?;
+                let offer = OfferId::parse(&offer).map_err(|_| {
+                    ApiError::invalid(
+                        "promotion_passes.reward_offer_id",
+                        "is not one of the business's offers",
+                    )
+                })?;
+                if terms
+                    .promotion_id
+                    .is_some_and(|promotion| promotion != offer.to_string())
+                {
+                    return Err(ApiError::invalid(
+                        "promotion_passes.promotion_id",
+                        "must be the reward offer's id, or left out",
+                    ));
+                }
+                if terms.pass_code_type.as_deref().is_some_and(|kind| kind != "MULTIPLE") {
+                    return Err(ApiError::invalid(
+                        "promotion_passes.pass_code_type",
+                        "only MULTIPLE is supported: each pass has its own code",
+                    ));
+                }
+                Ok(PromotionTerms {
+                    offer,
+                    maximum_usage: terms.maximum_usage.unwrap_or(1),
+                })
+            })
+            .transpose()?;
         let validity = match body.validity {
             None => Validity::Always,
             Some(validity) => match validity.validity_type.as_str() {
@@ -232,10 +319,11 @@ impl TryFrom<CreatePlanBody> for NewPassPlan {
         };
         let currency = body
             .currency_code
-            .or(body.value.currency_code)
+            .or(value_currency)
             .map(|code| Currency::parse(&code).map_err(|error| ApiError::invalid("currency_code", error.to_string())))
             .transpose()?;
         Ok(NewPassPlan {
+            promotion,
             printed,
             name: body.name,
             classification,
@@ -285,7 +373,7 @@ pub async fn create_plan(
     let plan = engine
         .create_pass_plan(auth.tenant, NewPassPlan::try_from(body.into_inner())?)
         .await?;
-    Ok(HttpResponse::Created().json(plan_view(&plan)))
+    Ok(HttpResponse::Created().json(plan_view(&engine, &plan)?))
 }
 
 /// The business's pass plans, oldest first.
@@ -297,7 +385,11 @@ pub async fn create_plan(
 )]
 #[get("/pass_plans")]
 pub async fn list_plans(auth: BackOffice, engine: web::Data<Engine>, paged: Paged) -> Result<HttpResponse, ApiError> {
-    let plans: Vec<PlanView> = engine.pass_plans(&auth.tenant)?.iter().map(plan_view).collect();
+    let plans = engine
+        .pass_plans(&auth.tenant)?
+        .iter()
+        .map(|plan| plan_view(&engine, plan))
+        .collect::<Result<Vec<PlanView>, ApiError>>()?;
     let (content, paging) = paged.page_of(plans);
     Ok(HttpResponse::Ok().json(PagedResponse { paging, content }))
 }
@@ -315,7 +407,7 @@ pub async fn get_plan(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let plan = engine.pass_plan(&auth.tenant, plan_id(&path)?)?;
-    Ok(HttpResponse::Ok().json(plan_view(&plan)))
+    Ok(HttpResponse::Ok().json(plan_view(&engine, &plan)?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -367,7 +459,7 @@ pub async fn update_plan(
     };
     let (plan, batch) = engine.set_pass_plan_state(auth.tenant, plan_id(&path)?, active).await?;
     Ok(HttpResponse::Ok().json(ActivatedPlanView {
-        plan: plan_view(&plan),
+        plan: plan_view(&engine, &plan)?,
         batch: batch
             .into_iter()
             .map(|issued| BatchPassView {

@@ -24,12 +24,12 @@ pub async fn list_pass_plans(
     engine: web::Data<Engine>,
     paged: Paged,
 ) -> Result<HttpResponse, ApiError> {
-    let plans: Vec<PlanView> = engine
+    let plans = engine
         .pass_plans(&token.tenant)?
         .iter()
         .filter(|plan| plan.state == PlanState::Active)
-        .map(plan_view)
-        .collect();
+        .map(|plan| plan_view(&engine, plan))
+        .collect::<Result<Vec<PlanView>, ApiError>>()?;
     let (content, paging) = paged.page_of(plans);
     Ok(HttpResponse::Ok().json(PagedResponse { paging, content }))
 }

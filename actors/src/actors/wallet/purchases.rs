@@ -54,6 +54,7 @@ impl NewPurchase {
             tap: self.facts.tap,
             schemes: &self.facts.schemes,
             profile: self.facts.profile.as_ref(),
+            unlocked: &self.facts.unlocked,
         }
     }
 

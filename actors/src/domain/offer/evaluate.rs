@@ -92,6 +92,8 @@ pub struct PurchaseFacts<'a> {
     /// The schemes the contact is signed up to.
     pub schemes: &'a [SchemeId],
     pub profile: Option<&'a SegmentProfile>,
+    /// The offers a promotion pass the purchase presents unlocks.
+    pub unlocked: &'a [OfferId],
 }
 
 /// Facts about a sale that the engine gathers before the wallet's actor evaluates it (only
@@ -103,6 +105,8 @@ pub struct SaleFacts {
     pub tap: Option<TapId>,
     pub schemes: Vec<SchemeId>,
     pub profile: Option<SegmentProfile>,
+    /// The offers a promotion pass the purchase presents unlocks.
+    pub unlocked: Vec<OfferId>,
 }
 
 /// What an award was computed on.
@@ -195,6 +199,8 @@ struct Compiled {
     /// Where its awards are credited, conditions shared (a named pool's once `with_pools`
     /// resolved it).
     route: AwardRoute,
+    /// Behind a promotion plan's passes: it applies only to a purchase presenting one.
+    locked: bool,
 }
 
 /// A tenant's offers, ready to evaluate: in id order, time zones resolved once each.
@@ -351,6 +357,7 @@ impl OfferSet {
                     filter,
                     zone,
                     route,
+                    locked: false,
                 }
             })
             .collect();
@@ -371,6 +378,14 @@ impl OfferSet {
 
     /// The set with the business's commerce pools, which offers credit by id. A pool never
     /// goes away, so every pool an offer names is among them.
+    /// Locks `offers` behind promotion passes (see `PurchaseFacts::unlocked`).
+    pub fn with_locked(mut self, offers: &[OfferId]) -> OfferSet {
+        for compiled in &mut self.offers {
+            compiled.locked = offers.contains(&compiled.offer.id);
+        }
+        self
+    }
+
     pub fn with_pools(mut self, pools: impl IntoIterator<Item = CommercePool>) -> OfferSet {
         let mut pools: Vec<(CommercePoolId, Arc<SpendConditions>)> = pools
             .into_iter()
@@ -455,7 +470,8 @@ impl OfferSet {
         history: &dyn AwardHistory,
         scratch: &mut Scratch,
     ) -> bool {
-        qualifies(&compiled.offer, facts, history)
+        (!compiled.locked || facts.unlocked.contains(&compiled.offer.id))
+            && qualifies(&compiled.offer, facts, history)
             && compiled.offer.terms.schedule.as_ref().is_none_or(|schedule| {
                 scratch
                     .local(self, compiled.zone, facts.date)

@@ -80,6 +80,8 @@ struct Purchase {
     tap: Option<TapId>,
     schemes: Vec<SchemeId>,
     profile: Option<SegmentProfile>,
+    unlocked: Vec<OfferId>,
+    locked: Vec<OfferId>,
 }
 
 impl Purchase {
@@ -94,6 +96,8 @@ impl Purchase {
             tap: None,
             schemes: vec![],
             profile: None,
+            unlocked: vec![],
+            locked: vec![],
         }
     }
 
@@ -116,13 +120,34 @@ impl Purchase {
             tap: self.tap,
             schemes: &self.schemes,
             profile: self.profile.as_ref(),
+            unlocked: &self.unlocked,
         };
-        OfferSet::new(offers.to_vec()).evaluate(&facts, history).unwrap()
+        OfferSet::new(offers.to_vec())
+            .with_locked(&self.locked)
+            .evaluate(&facts, history)
+            .unwrap()
     }
 }
 
 fn awards(purchase: &Purchase, offers: &[RewardOffer]) -> Vec<(u128, String)> {
     purchase.awards(offers, &NoHistory)
+}
+
+#[test]
+fn an_offer_behind_promotion_passes_applies_only_to_a_purchase_presenting_one() {
+    let open = offer(1, AwardKind::Percentage, "10");
+    let locked = offer(2, AwardKind::Percentage, "20");
+    let mut purchase = Purchase::of("50.00");
+    purchase.locked = vec![id(2)];
+    assert_eq!(
+        awards(&purchase, &[open.clone(), locked.clone()]),
+        vec![(1, "5.00".into())],
+        "locked: only the open offer"
+    );
+    purchase.unlocked = vec![id(2)];
+    let mut unlocked = awards(&purchase, &[open, locked]);
+    unlocked.sort();
+    assert_eq!(unlocked, vec![(1, "5.00".into()), (2, "10.00".into())]);
 }
 
 #[test]
@@ -688,6 +713,7 @@ mod properties {
                     tap: None,
                     schemes: &[],
                     profile: None,
+                    unlocked: &[],
                 };
                 let awards = set.evaluate(&facts, &history).unwrap();
                 let groups: Vec<&Combination> = awards.iter().map(|a| &a.explanation.combination).collect();

@@ -1,10 +1,26 @@
 //! Pass plans and passes, with the index from a code's SHA-1 to its pass.
 
-use crate::domain::ids::{PassId, PassPlanId};
-use crate::domain::pass::{Pass, PassPlan, PassPlanBeforePrinted};
+use crate::domain::ids::{OfferId, PassId, PassPlanId};
+use crate::domain::pass::{Pass, PassPlan, PassPlanBeforePrinted, PromotionTerms, PromotionUses};
 use crate::storage::*;
 
 impl Store {
+    /// What a PROMOTION plan's passes unlock.
+    pub fn promotion_terms(&self, tenant: &Tenant, plan: PassPlanId) -> Result<Option<PromotionTerms>, StoreError> {
+        self.get(&keys::promotion_terms(tenant, plan))
+    }
+
+    /// The offers the business's promotion plans lock behind their passes.
+    pub fn promotion_offers(&self, tenant: &Tenant) -> Result<Vec<OfferId>, StoreError> {
+        let terms: Vec<PromotionTerms> = self.scan(&keys::promotion_terms_of(tenant), usize::MAX)?;
+        Ok(terms.into_iter().map(|terms| terms.offer).collect())
+    }
+
+    /// The purchases a promotion pass unlocked its offer for.
+    pub fn promotion_uses(&self, tenant: &Tenant, pass: PassId) -> Result<PromotionUses, StoreError> {
+        Ok(self.get(&keys::promotion_uses(tenant, pass))?.unwrap_or_default())
+    }
+
     pub fn pass_plan(&self, tenant: &Tenant, id: PassPlanId) -> Result<Option<PassPlan>, StoreError> {
         self.get_or_upgrade(&keys::pass_plan(tenant, id), |old: PassPlanBeforePrinted| {
             PassPlan::from(old)
@@ -28,6 +44,14 @@ impl Store {
 }
 
 impl WriteSet {
+    pub fn promotion_terms(&mut self, tenant: &Tenant, plan: PassPlanId, terms: &PromotionTerms) {
+        self.put(keys::promotion_terms(tenant, plan), encode(terms));
+    }
+
+    pub fn promotion_uses(&mut self, tenant: &Tenant, pass: PassId, uses: &PromotionUses) {
+        self.put(keys::promotion_uses(tenant, pass), encode(uses));
+    }
+
     pub fn pass_plan(&mut self, plan: &PassPlan) {
         self.put(keys::pass_plan(&plan.tenant, plan.id), encode(plan));
     }

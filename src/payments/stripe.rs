@@ -104,18 +104,27 @@ impl StripeGateway {
         }
     }
 
-    async fn post(&self, charge: &Charge) -> GatewayAnswer {
+    /// `POST {base}/v1/payment_intents`: a charge (`succeeded` is paid), or, with `hold`,
+    /// an authorisation (`capture_method=manual`; `requires_capture` is held, its id the
+    /// reference). `requires_payment_method` or `canceled` failed; anything else unknown.
+    async fn payment_intent(&self, charge: &Charge, hold: bool) -> GatewayAnswer {
         let amount = charge.amount_minor.to_string();
-        let form = [
+        let mut form = vec![
             ("amount", amount.as_str()),
             ("currency", charge.currency.as_str()),
             ("payment_method", charge.token.as_str()),
             ("confirm", "true"),
-            ("metadata[top_up]", charge.key.as_str()),
         ];
+        let (done, what) = if hold {
+            form.extend([("capture_method", "manual"), ("metadata[intent]", charge.key.as_str())]);
+            ("requires_capture", "hold")
+        } else {
+            form.push(("metadata[top_up]", charge.key.as_str()));
+            ("succeeded", "charge")
+        };
         self.post_form("/v1/payment_intents", &charge.key, &form, |body| {
             match body.status.as_deref() {
-                Some("succeeded") => GatewayAnswer::Settled(ChargeOutcome::Succeeded {
+                Some(status) if status == done => GatewayAnswer::Settled(ChargeOutcome::Succeeded {
                     charge: body.id.unwrap_or_else(|| charge.key.clone()),
                 }),
                 Some("requires_payment_method") | Some("canceled") => GatewayAnswer::Settled(ChargeOutcome::Failed {
@@ -123,35 +132,7 @@ impl StripeGateway {
                         .last_payment_error
                         .map_or_else(|| "declined".to_string(), |error| error.reason()),
                 }),
-                other => GatewayAnswer::Unknown(format!("the charge is {}", other.unwrap_or("of no status"))),
-            }
-        })
-        .await
-    }
-
-    /// A hold: `POST {base}/v1/payment_intents` as a charge, with `capture_method=manual`;
-    /// `requires_capture` is held (its id the reference), failures as a charge's.
-    async fn hold(&self, charge: &Charge) -> GatewayAnswer {
-        let amount = charge.amount_minor.to_string();
-        let form = [
-            ("amount", amount.as_str()),
-            ("currency", charge.currency.as_str()),
-            ("payment_method", charge.token.as_str()),
-            ("confirm", "true"),
-            ("capture_method", "manual"),
-            ("metadata[intent]", charge.key.as_str()),
-        ];
-        self.post_form("/v1/payment_intents", &charge.key, &form, |body| {
-            match body.status.as_deref() {
-                Some("requires_capture") => GatewayAnswer::Settled(ChargeOutcome::Succeeded {
-                    charge: body.id.unwrap_or_else(|| charge.key.clone()),
-                }),
-                Some("requires_payment_method") | Some("canceled") => GatewayAnswer::Settled(ChargeOutcome::Failed {
-                    reason: body
-                        .last_payment_error
-                        .map_or_else(|| "declined".to_string(), |error| error.reason()),
-                }),
-                other => GatewayAnswer::Unknown(format!("the hold is {}", other.unwrap_or("of no status"))),
+                other => GatewayAnswer::Unknown(format!("the {what} is {}", other.unwrap_or("of no status"))),
             }
         })
         .await
@@ -202,11 +183,11 @@ impl StripeGateway {
 
 impl PaymentGateway for StripeGateway {
     fn charge<'a>(&'a self, charge: &'a Charge) -> GatewayFuture<'a> {
-        Box::pin(self.post(charge))
+        Box::pin(self.payment_intent(charge, false))
     }
 
     fn authorise<'a>(&'a self, charge: &'a Charge) -> GatewayFuture<'a> {
-        Box::pin(self.hold(charge))
+        Box::pin(self.payment_intent(charge, true))
     }
 
     fn capture<'a>(&'a self, charge: &'a Charge, reference: &'a str) -> GatewayFuture<'a> {

@@ -96,12 +96,7 @@ impl Engine {
             .name
             .map(|name| super::error::short_text("name", &name, NAME_MAX))
             .transpose()?;
-        let _claim = self
-            .inner
-            .claims
-            .claim(claim_key(b'(', &tenant, b"integrations"), rand::random())
-            .map_err(|_| EngineError::Busy("integrations"))?;
-        let mut integrations = self.inner.store.payment_integrations(&tenant)?;
+        let (_claim, mut integrations) = self.claimed_integrations(&tenant)?;
         if integrations.list.len() >= INTEGRATIONS_MAX {
             return Err(EngineError::Conflict(format!(
                 "a business has at most {INTEGRATIONS_MAX} payment gateway integrations"
@@ -142,12 +137,7 @@ impl Engine {
             .name
             .map(|name| super::error::short_text("name", &name, NAME_MAX))
             .transpose()?;
-        let _claim = self
-            .inner
-            .claims
-            .claim(claim_key(b'(', &tenant, b"integrations"), rand::random())
-            .map_err(|_| EngineError::Busy("integrations"))?;
-        let mut integrations = self.inner.store.payment_integrations(&tenant)?;
+        let (_claim, mut integrations) = self.claimed_integrations(&tenant)?;
         let integration = integrations
             .list
             .iter_mut()
@@ -176,6 +166,16 @@ impl Engine {
             .into_iter()
             .find(|integration| integration.id == id)
             .ok_or(EngineError::Internal("integrations"))
+    }
+
+    /// The business's integrations, read under a claim held until the change is written.
+    fn claimed_integrations(&self, tenant: &Tenant) -> Result<(super::ClaimGuard, PaymentIntegrations), EngineError> {
+        let claim = self
+            .inner
+            .claims
+            .claim(claim_key(b'(', tenant, b"integrations"), rand::random())
+            .map_err(|_| EngineError::Busy("integrations"))?;
+        Ok((claim, self.inner.store.payment_integrations(tenant)?))
     }
 
     async fn write_integrations(&self, tenant: &Tenant, integrations: &PaymentIntegrations) -> Result<(), EngineError> {

@@ -61,6 +61,17 @@ pub struct TopUpView {
     pub state: &'static str,
 }
 
+fn top_up_id(id: Option<String>) -> Result<Option<TopUpId>, ApiError> {
+    id.map(|id| TopUpId::parse(&id).map_err(|_| ApiError::invalid("id", "must be a UUID")))
+        .transpose()
+}
+
+/// The contact's own wallet, if named (another id is not found).
+fn wallet_id(id: Option<String>) -> Result<Option<WalletId>, ApiError> {
+    id.map(|id| WalletId::parse(&id).map_err(|_| ApiError::not_found("wallet")))
+        .transpose()
+}
+
 impl CreateTopUpBody {
     fn refuse_unsupported(&self) -> Result<(), ApiError> {
         if self.topup_date.is_some() {
@@ -86,14 +97,8 @@ impl CreateTopUpBody {
     fn intent_top_up(self) -> Result<IntentTopUp, ApiError> {
         self.refuse_unsupported()?;
         Ok(IntentTopUp {
-            id: self
-                .id
-                .map(|id| TopUpId::parse(&id).map_err(|_| ApiError::invalid("id", "must be a UUID")))
-                .transpose()?,
-            wallet: self
-                .wallet_id
-                .map(|id| WalletId::parse(&id).map_err(|_| ApiError::not_found("wallet")))
-                .transpose()?,
+            id: top_up_id(self.id)?,
+            wallet: wallet_id(self.wallet_id)?,
             amount: self.amount.map(|amount| amount.0),
             payment_method: self
                 .payment_method
@@ -113,14 +118,8 @@ impl CreateTopUpBody {
         let method = self.payment_method.ok_or_else(|| ApiError::missing("payment_method"))?;
         let method_id = method.id.ok_or_else(|| ApiError::missing("payment_method.id"))?;
         Ok(TopUpRequest {
-            id: self
-                .id
-                .map(|id| TopUpId::parse(&id).map_err(|_| ApiError::invalid("id", "must be a UUID")))
-                .transpose()?,
-            wallet: self
-                .wallet_id
-                .map(|id| WalletId::parse(&id).map_err(|_| ApiError::not_found("wallet")))
-                .transpose()?,
+            id: top_up_id(self.id)?,
+            wallet: wallet_id(self.wallet_id)?,
             amount: self.amount.ok_or_else(|| ApiError::missing("amount"))?.0,
             payment_method: PaymentMethodId::parse(&method_id)
                 .map_err(|_| ApiError::invalid("payment_method.id", "is not one of the contact's payment methods"))?,
@@ -288,10 +287,7 @@ pub async fn create_payout(
                 rewards_engine::domain::ids::PayoutId::parse(&id).map_err(|_| ApiError::invalid("id", "must be a UUID"))
             })
             .transpose()?,
-        wallet: body
-            .wallet_id
-            .map(|id| WalletId::parse(&id).map_err(|_| ApiError::not_found("wallet")))
-            .transpose()?,
+        wallet: wallet_id(body.wallet_id)?,
         amount: body.amount.ok_or_else(|| ApiError::missing("amount"))?.0,
         payment_method: PaymentMethodId::parse(&method_id)
             .map_err(|_| ApiError::invalid("payment_method.id", "is not one of the contact's payment methods"))?,

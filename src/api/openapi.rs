@@ -2,8 +2,8 @@
 //! handlers' annotations. Our own additions are tagged "Engine additions".
 
 use super::backoffice::{
-    accounts, api_keys, commerce_pools, contacts, integrations, offers, organisations, passes, purchases, schemes,
-    service_requests, users, wallets,
+    accounts, api_keys, commerce_pools, contacts, integrations, offers, organisations, passes, products, purchases,
+    schemes, service_requests, users, wallets,
 };
 use super::errors::ErrorBody;
 use super::self_service;
@@ -219,6 +219,12 @@ pub struct ApiDoc;
     accounts::update_account,
     accounts::post_journal,
     accounts::list_journals,
+    products::create_class,
+    products::list_classes,
+    products::create_product,
+    products::list_products,
+    products::get_product,
+    products::update_product,
     integrations::create_integration,
     integrations::list_integrations,
     integrations::get_integration,
@@ -272,6 +278,13 @@ struct BackofficeApi;
     self_service::wallet_limits::get_limits,
     self_service::wallet_limits::update_limits,
     self_service::intents::create_intent,
+    self_service::products::search_products,
+    self_service::products::list_brands,
+    self_service::products::list_categories,
+    self_service::products::list_types,
+    self_service::products::get_product,
+    self_service::products::list_components,
+    self_service::products::list_variants,
     self_service::wallet_topups::get_top_up_settings,
     self_service::wallet_topups::update_wallet,
     self_service::accounts::list_accounts,

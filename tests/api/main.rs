@@ -38,6 +38,7 @@ mod passes;
 mod pool_transfers;
 mod pools;
 mod printed_passes;
+mod products;
 mod promotion_passes;
 mod receiver;
 mod reclaim;

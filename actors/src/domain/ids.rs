@@ -108,6 +108,14 @@ uuid_id!(
     TopUpId
 );
 uuid_id!(
+    /// A product of a business's catalogue.
+    ProductId
+);
+uuid_id!(
+    /// A brand, family, category or type products are filed under.
+    ProductClassId
+);
+uuid_id!(
     /// A payment intent: a contact's payment set up at its gateway before it is used.
     IntentId
 );

@@ -19,6 +19,7 @@ pub mod organisation;
 pub mod otp;
 pub mod pass;
 pub mod payment;
+pub mod product;
 pub mod purchase;
 pub mod purchase_return;
 pub mod reclaim;

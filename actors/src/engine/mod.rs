@@ -81,6 +81,8 @@ pub use settings::{
     PaymentSettings, PurchaseSettings, StorageSettings,
 };
 mod integrations;
+mod products;
+pub use products::{NewPrice, NewProduct, NewProductClass, ProductFilter, ProductUpdate};
 mod intents;
 pub use intents::{IntentRequest, IntentTopUp};
 pub mod secrets;

@@ -69,6 +69,9 @@
 //! | `%`    | tenant, relationship id        | ContactId: the community owner a relationship belongs to |
 //! | `&`    | tenant, relationship id        | CommunityUsage: what the member spent of the owner's wallet |
 //! | `!`    | tenant, contact token id       | ContactId: the community owner whose wallet a spend token spends |
+//! | `[`    | tenant, product id             | Product: a product of the catalogue, with its prices |
+//! | `]`    | tenant, SKU (lower case)       | ProductId: the product a SKU names |
+//! | `^`    | tenant, kind byte, class id    | ProductClass: a brand, family, category or type |
 //! | `<`    | tenant, pass plan id           | PromotionTerms: the offer a promotion plan's passes unlock |
 //! | `>`    | tenant, pass id                | PromotionUses: the purchases a promotion pass unlocked its offer for |
 //! | `/`    | tenant, purchase id            | RelationshipId: the community member a purchase spent the owner's wallet for |
@@ -157,6 +160,9 @@ pub const COMMUNITY_USAGE: u8 = b'&';
 pub const COMMUNITY_TOKEN: u8 = b'!';
 pub const COMMUNITY_PURCHASE: u8 = b'/';
 pub const PROMOTION_TERMS: u8 = b'<';
+pub const PRODUCT: u8 = b'[';
+pub const PRODUCT_SKU: u8 = b']';
+pub const PRODUCT_CLASS: u8 = b'^';
 pub const PROMOTION_USES: u8 = b'>';
 
 pub const COMMERCE_POOL: u8 = b'p';
@@ -360,6 +366,32 @@ pub fn community_member(tenant: &Tenant, member: ContactId, owner: ContactId) ->
 
 pub fn relationship_owner(tenant: &Tenant, id: crate::domain::ids::RelationshipId) -> Vec<u8> {
     tenant_key(RELATIONSHIP_OWNER, tenant, id.as_bytes())
+}
+
+pub fn products(tenant: &Tenant) -> Vec<u8> {
+    tenant_key(PRODUCT, tenant, &[])
+}
+
+pub fn product(tenant: &Tenant, id: crate::domain::ids::ProductId) -> Vec<u8> {
+    tenant_key(PRODUCT, tenant, id.as_bytes())
+}
+
+pub fn product_sku(tenant: &Tenant, sku: &str) -> Vec<u8> {
+    tenant_key(PRODUCT_SKU, tenant, sku.to_lowercase().as_bytes())
+}
+
+pub fn product_classes(tenant: &Tenant, kind: crate::domain::product::ClassKind) -> Vec<u8> {
+    tenant_key(PRODUCT_CLASS, tenant, &[kind.byte()])
+}
+
+pub fn product_class(
+    tenant: &Tenant,
+    kind: crate::domain::product::ClassKind,
+    id: crate::domain::ids::ProductClassId,
+) -> Vec<u8> {
+    let mut key = product_classes(tenant, kind);
+    key.extend_from_slice(id.as_bytes());
+    key
 }
 
 pub fn promotion_terms_of(tenant: &Tenant) -> Vec<u8> {

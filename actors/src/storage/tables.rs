@@ -119,7 +119,9 @@ impl Family {
             | COMMUNITY_USAGE
             | COMMUNITY_TOKEN => Family::Contacts,
             OFFER | SCHEME | BUDGET | SIGN_UP_CODE | COMMERCE_POOL | PASS_PLAN | PASS | PASS_CODE | QUEUE
-            | PAYMENT_INTEGRATIONS | PROMOTION_TERMS | PROMOTION_USES => Family::Offers,
+            | PAYMENT_INTEGRATIONS | PROMOTION_TERMS | PROMOTION_USES | PRODUCT | PRODUCT_SKU | PRODUCT_CLASS => {
+                Family::Offers
+            }
             ORGANISATION | ORGANISATION_CHILD | API_KEY | API_KEY_ID | ORGANISATION_API_KEY | TAP => {
                 Family::Organisations
             }
@@ -370,6 +372,9 @@ mod tests {
             COMMUNITY_PURCHASE,
             PROMOTION_TERMS,
             PROMOTION_USES,
+            PRODUCT,
+            PRODUCT_SKU,
+            PRODUCT_CLASS,
             ACCOUNT,
             CONTACT_ACCOUNTS,
             ACCOUNT_JOURNAL,

@@ -9,6 +9,7 @@ pub mod integrations;
 pub mod offers;
 pub mod organisations;
 pub mod passes;
+pub mod products;
 pub mod purchases;
 pub mod schemes;
 pub mod service_requests;
@@ -42,6 +43,12 @@ pub fn scope(bulk_body_bytes_max: usize) -> actix_web::Scope {
         .service(accounts::update_account)
         .service(accounts::post_journal)
         .service(accounts::list_journals)
+        .service(products::create_class)
+        .service(products::list_classes)
+        .service(products::create_product)
+        .service(products::list_products)
+        .service(products::get_product)
+        .service(products::update_product)
         .service(integrations::create_integration)
         .service(integrations::list_integrations)
         .service(integrations::get_integration)

@@ -11,6 +11,7 @@ pub mod offers;
 pub mod organisations;
 pub mod passes;
 pub mod payment_methods;
+pub mod products;
 pub mod purchases;
 pub mod schemes;
 pub mod service_requests;
@@ -59,6 +60,13 @@ pub fn scope() -> actix_web::Scope {
         .service(wallet_limits::get_limits)
         .service(wallet_limits::update_limits)
         .service(intents::create_intent)
+        .service(products::search_products)
+        .service(products::list_brands)
+        .service(products::list_categories)
+        .service(products::list_types)
+        .service(products::get_product)
+        .service(products::list_components)
+        .service(products::list_variants)
         .service(wallet_topups::get_top_up_settings)
         .service(wallet_topups::update_wallet)
         .service(accounts::list_accounts)
@@ -227,6 +235,14 @@ pub enum ContactOrServer {
 }
 
 impl ContactOrServer {
+    /// The business the call is for.
+    pub fn tenant(&self) -> Tenant {
+        match self {
+            ContactOrServer::Contact(token) => token.tenant,
+            ContactOrServer::Server { tenant } => *tenant,
+        }
+    }
+
     /// The contact the path names: the token's own, or any contact of the key's business.
     pub fn contact(&self, path_id: &str) -> Result<(Tenant, ContactId), ApiError> {
         match self {

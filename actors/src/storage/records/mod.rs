@@ -13,6 +13,7 @@ mod organisations;
 mod outbox;
 mod passes;
 mod payments;
+mod products;
 mod purchases;
 mod schemes;
 mod service_requests;

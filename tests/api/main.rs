@@ -27,6 +27,7 @@ mod identity_providers;
 mod integrations;
 mod intents;
 mod links;
+mod locations;
 mod model;
 mod observability;
 mod offers;

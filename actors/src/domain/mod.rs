@@ -13,6 +13,7 @@ pub mod estimate;
 pub mod ids;
 pub mod integration;
 pub mod intent;
+pub mod location;
 pub mod money;
 pub mod offer;
 pub mod organisation;

@@ -81,6 +81,8 @@ pub use settings::{
     PaymentSettings, PurchaseSettings, StorageSettings,
 };
 mod integrations;
+mod locations;
+pub use locations::{Located, LocationQuery};
 mod products;
 pub use products::{NewPrice, NewProduct, NewProductClass, ProductFilter, ProductUpdate};
 mod intents;
@@ -214,6 +216,8 @@ struct Inner {
     offers: RwLock<HashMap<Tenant, Arc<OfferSet>>>,
     offer_writes: tokio::sync::Mutex<()>,
     organisations: RwLock<HashMap<OrganisationId, Organisation>>,
+    /// Merchants' and venues' places, for nearest-first searches.
+    places: locations::Places,
     /// Shared records: every request reads one, so a hit costs a reference count, not a copy.
     api_keys: RwLock<HashMap<[u8; 32], Arc<ApiKeyRecord>>>,
     /// Serialises changes to keys, users and tokens (read, check, write).
@@ -321,6 +325,7 @@ impl Engine {
                 offers: RwLock::new(HashMap::new()),
                 offer_writes: tokio::sync::Mutex::new(()),
                 organisations: RwLock::new(HashMap::new()),
+                places: Default::default(),
                 api_keys: RwLock::new(HashMap::new()),
                 access_writes: tokio::sync::Mutex::new(()),
                 signing: RwLock::new(Default::default()),

@@ -238,6 +238,7 @@ impl Engine {
         writes.organisation(&organisation);
         Self::tap_writes(&mut writes, business, id, &[], &organisation.taps);
         self.inner.store.commit_async(writes).await?;
+        self.inner.places.changed();
         self.organisation_entry(organisation)
     }
 
@@ -270,6 +271,7 @@ impl Engine {
         Self::tap_writes(&mut writes, business, id, &current.taps, &updated.taps);
         self.inner.store.commit_async(writes).await?;
         self.inner.organisations.write().insert(id, updated.clone());
+        self.inner.places.changed();
         self.organisation_entry(updated)
     }
 
@@ -314,6 +316,7 @@ impl Engine {
         }
         self.inner.store.commit_async(writes).await?;
         self.inner.organisations.write().remove(&id);
+        self.inner.places.changed();
         let mut cache = self.inner.api_keys.write();
         for (hash, record) in revoked {
             cache.insert(hash, Arc::new(record));

@@ -69,6 +69,7 @@
 //! | `%`    | tenant, relationship id        | ContactId: the community owner a relationship belongs to |
 //! | `&`    | tenant, relationship id        | CommunityUsage: what the member spent of the owner's wallet |
 //! | `!`    | tenant, contact token id       | ContactId: the community owner whose wallet a spend token spends |
+//! | `@`    | organisation id                | Address: where an organisation is (its coordinates) |
 //! | `[`    | tenant, product id             | Product: a product of the catalogue, with its prices |
 //! | `]`    | tenant, SKU (lower case)       | ProductId: the product a SKU names |
 //! | `^`    | tenant, kind byte, class id    | ProductClass: a brand, family, category or type |
@@ -161,6 +162,7 @@ pub const COMMUNITY_TOKEN: u8 = b'!';
 pub const COMMUNITY_PURCHASE: u8 = b'/';
 pub const PROMOTION_TERMS: u8 = b'<';
 pub const PRODUCT: u8 = b'[';
+pub const ORGANISATION_ADDRESS: u8 = b'@';
 pub const PRODUCT_SKU: u8 = b']';
 pub const PRODUCT_CLASS: u8 = b'^';
 pub const PROMOTION_USES: u8 = b'>';
@@ -366,6 +368,10 @@ pub fn community_member(tenant: &Tenant, member: ContactId, owner: ContactId) ->
 
 pub fn relationship_owner(tenant: &Tenant, id: crate::domain::ids::RelationshipId) -> Vec<u8> {
     tenant_key(RELATIONSHIP_OWNER, tenant, id.as_bytes())
+}
+
+pub fn organisation_address(id: OrganisationId) -> Vec<u8> {
+    prefixed(ORGANISATION_ADDRESS, id.as_bytes())
 }
 
 pub fn products(tenant: &Tenant) -> Vec<u8> {

@@ -122,9 +122,8 @@ impl Family {
             | PAYMENT_INTEGRATIONS | PROMOTION_TERMS | PROMOTION_USES | PRODUCT | PRODUCT_SKU | PRODUCT_CLASS => {
                 Family::Offers
             }
-            ORGANISATION | ORGANISATION_CHILD | API_KEY | API_KEY_ID | ORGANISATION_API_KEY | TAP => {
-                Family::Organisations
-            }
+            ORGANISATION | ORGANISATION_CHILD | API_KEY | API_KEY_ID | ORGANISATION_API_KEY | TAP
+            | ORGANISATION_ADDRESS => Family::Organisations,
             USER | USER_EMAIL | SESSION | SUBJECT_SESSION | REFRESH_TOKEN | SIGNING_KEY | ONE_TIME_PASSWORD
             | LINK_TOKEN | SIGN_IN_LOCK => Family::Access,
             OUTBOX | ACTOR_OUTBOX => Family::Outbox,
@@ -375,6 +374,7 @@ mod tests {
             PRODUCT,
             PRODUCT_SKU,
             PRODUCT_CLASS,
+            ORGANISATION_ADDRESS,
             ACCOUNT,
             CONTACT_ACCOUNTS,
             ACCOUNT_JOURNAL,

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod communities;
 pub mod contacts;
 pub mod intents;
+pub mod locations;
 pub mod offers;
 pub mod organisations;
 pub mod passes;
@@ -60,6 +61,7 @@ pub fn scope() -> actix_web::Scope {
         .service(wallet_limits::get_limits)
         .service(wallet_limits::update_limits)
         .service(intents::create_intent)
+        .service(locations::list_locations)
         .service(products::search_products)
         .service(products::list_brands)
         .service(products::list_categories)

@@ -4,6 +4,14 @@ use crate::storage::*;
 
 impl Store {
     /// The organisations directly under `parent`.
+    /// Where an organisation is, if it was told.
+    pub fn organisation_address(
+        &self,
+        id: OrganisationId,
+    ) -> Result<Option<crate::domain::location::Address>, StoreError> {
+        self.get(&keys::organisation_address(id))
+    }
+
     pub fn organisation_children(&self, parent: OrganisationId) -> Result<Vec<OrganisationId>, StoreError> {
         let prefix = keys::organisation_children(parent);
         self.scan(&prefix, usize::MAX)
@@ -43,6 +51,10 @@ impl Store {
 }
 
 impl WriteSet {
+    pub fn organisation_address(&mut self, id: OrganisationId, address: &crate::domain::location::Address) {
+        self.put(keys::organisation_address(id), encode(address));
+    }
+
     pub fn organisation(&mut self, organisation: &Organisation) {
         self.put(keys::organisation(organisation.id), encode(organisation));
         if let Some(parent) = organisation.parent {

@@ -1,0 +1,191 @@
+//! Where the business's merchants and venues are. The back office gives an organisation
+//! its address (`PUT /backoffice/v2/organisations/{id}/address`: lines, town, postal code,
+//! country and `lat`/`lon`); apps list the merchants and venues nearest first from a point
+//! (`GET /self-service/v2/locations?lat=&lon=`, within `within` kilometres, 5 by default),
+//! each with its distance in kilometres.
+
+use super::ContactToken;
+use crate::api::auth::BackOffice;
+use crate::api::errors::{ApiError, ErrorBody};
+use crate::api::wire::{Paged, PagedResponse};
+use actix_web::{get, put, web, HttpResponse};
+use rewards_engine::domain::ids::OrganisationId;
+use rewards_engine::domain::location::{Address, Point, WITHIN_DEFAULT_M, WITHIN_MAX_M};
+use rewards_engine::engine::LocationQuery;
+use rewards_engine::Engine;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddressBody {
+    pub address_line_1: Option<String>,
+    pub address_line_2: Option<String>,
+    pub state_province_county: Option<String>,
+    pub town_city: Option<String>,
+    pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-3.
+    pub country_code: Option<String>,
+    /// Degrees, −90 to 90.
+    pub lat: Option<f64>,
+    /// Degrees, −180 to 180.
+    pub lon: Option<f64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AddressView {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address_line_1: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address_line_2: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_province_county: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub town_city: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country_code: Option<String>,
+    pub lat: f64,
+    pub lon: f64,
+    /// From the point asked about, in kilometres (locations only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distance: Option<f64>,
+}
+
+fn address_view(address: Address, distance: Option<f64>) -> AddressView {
+    AddressView {
+        address_line_1: address.line_1,
+        address_line_2: address.line_2,
+        state_province_county: address.state_province_county,
+        town_city: address.town_city,
+        postal_code: address.postal_code,
+        country_code: address.country_code,
+        lat: address.lat,
+        lon: address.lon,
+        distance,
+    }
+}
+
+/// Gives an organisation of the network its address and coordinates (replacing any).
+#[utoipa::path(
+    tag = "Organisations",
+    params(("id" = String, Path)),
+    request_body = AddressBody,
+    responses((status = 200, body = AddressView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("Secret_API_key" = []))
+)]
+#[put("/organisations/{id}/address")]
+pub async fn set_address(
+    auth: BackOffice,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+    body: crate::api::wire::Json<AddressBody>,
+) -> Result<HttpResponse, ApiError> {
+    let id = OrganisationId::parse(&path).map_err(|_| ApiError::not_found("organisation"))?;
+    let body = body.into_inner();
+    let address = Address {
+        line_1: body.address_line_1,
+        line_2: body.address_line_2,
+        town_city: body.town_city,
+        state_province_county: body.state_province_county,
+        postal_code: body.postal_code,
+        country_code: body.country_code,
+        lat: body.lat.ok_or_else(|| ApiError::missing("lat"))?,
+        lon: body.lon.ok_or_else(|| ApiError::missing("lon"))?,
+    };
+    let saved = engine.set_organisation_address(&auth.caller, id, address).await?;
+    Ok(HttpResponse::Ok().json(address_view(saved, None)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct LocationsQuery {
+    /// Latitude of the point, degrees.
+    pub lat: Option<String>,
+    /// Longitude of the point, degrees.
+    pub lon: Option<String>,
+    /// How far to look, in kilometres (5 by default).
+    pub within: Option<String>,
+    /// In the name.
+    pub name: Option<String>,
+    /// Only this organisation and those under it.
+    pub organisation_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LocationView {
+    pub id: String,
+    pub name: String,
+    /// Our addition: MERCHANT or VENUE.
+    #[serde(rename = "type")]
+    pub organisation_type: &'static str,
+    pub address: AddressView,
+}
+
+fn number(parameter: &str, value: &Option<String>) -> Result<Option<f64>, ApiError> {
+    value
+        .as_deref()
+        .map(|text| {
+            text.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|number| number.is_finite())
+                .ok_or_else(|| ApiError::invalid(parameter, "must be a number"))
+        })
+        .transpose()
+}
+
+/// The business's merchants and venues within `within` km of the point, nearest first.
+#[utoipa::path(
+    tag = "Organisations",
+    params(LocationsQuery, crate::api::wire::PageNumberQuery),
+    responses((status = 200, body = PagedResponse<LocationView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    security(("authorization_self_service" = []))
+)]
+#[get("/locations")]
+pub async fn list_locations(
+    token: ContactToken,
+    engine: web::Data<Engine>,
+    query: web::Query<LocationsQuery>,
+    paged: Paged,
+) -> Result<HttpResponse, ApiError> {
+    let lat = number("lat", &query.lat)?.ok_or_else(|| ApiError::missing("lat"))?;
+    let lon = number("lon", &query.lon)?.ok_or_else(|| ApiError::missing("lon"))?;
+    let origin = Point::new(lat, lon)
+        .map_err(|why| ApiError::invalid(if why.starts_with("lat") { "lat" } else { "lon" }, why))?;
+    let within_m = match number("within", &query.within)? {
+        None => WITHIN_DEFAULT_M,
+        Some(km) if km > 0.0 && km * 1_000.0 <= WITHIN_MAX_M => km * 1_000.0,
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "within",
+                "must be more than 0 and at most 20000 (km)",
+            ))
+        }
+    };
+    let under = query
+        .organisation_id
+        .as_deref()
+        .map(|id| OrganisationId::parse(id).map_err(|_| ApiError::invalid("organisation_id", "must be an id")))
+        .transpose()?;
+    let query = LocationQuery {
+        origin,
+        within_m,
+        name: query.name.clone(),
+        under,
+    };
+    // Only the page asked for is read whole.
+    let (found, total) = engine.locations_page(&token.tenant, &query, paged.offset, paged.size)?;
+    let views: Vec<LocationView> = found
+        .into_iter()
+        .map(|located| LocationView {
+            id: located.organisation.id.to_string(),
+            name: located.organisation.name.clone(),
+            organisation_type: located.organisation.organisation_type.code(),
+            address: address_view(located.address, Some(located.distance_m.round() / 1_000.0)),
+        })
+        .collect();
+    let has_more = total > paged.offset.saturating_add(views.len());
+    let paging = paged.paging(paged.include_total.then_some(total), has_more);
+    Ok(HttpResponse::Ok().json(PagedResponse { paging, content: views }))
+}

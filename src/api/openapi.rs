@@ -280,6 +280,8 @@ struct BackofficeApi;
     self_service::wallet_limits::update_limits,
     self_service::intents::create_intent,
     self_service::locations::list_locations,
+    self_service::locations::get_organisation,
+    self_service::locations::get_network,
     self_service::products::search_products,
     self_service::products::list_brands,
     self_service::products::list_categories,

@@ -162,15 +162,18 @@ impl Paged {
     }
 }
 
-impl actix_web::FromRequest for Paged {
-    type Error = actix_web::Error;
-    type Future = std::future::Ready<Result<Paged, actix_web::Error>>;
+impl Paged {
+    /// The paging of a list whose `sort` is its own (the handler reads it): the rest checked
+    /// as every list's.
+    pub fn of_request_sorted_apart(request: &actix_web::HttpRequest) -> Result<Paged, ApiError> {
+        Self::of_request(request, true)
+    }
 
-    fn from_request(request: &actix_web::HttpRequest, _payload: &mut actix_web::dev::Payload) -> Self::Future {
+    fn of_request(request: &actix_web::HttpRequest, sort_apart: bool) -> Result<Paged, ApiError> {
         let size_max = request
             .app_data::<actix_web::web::Data<crate::startup::HttpLimits>>()
             .map_or(100, |limits| limits.page_size_max);
-        let parsed = actix_web::web::Query::<PageQuery>::from_query(request.query_string())
+        actix_web::web::Query::<PageQuery>::from_query(request.query_string())
             .map_err(|error| {
                 ApiError::new(
                     actix_web::http::StatusCode::BAD_REQUEST,
@@ -178,8 +181,22 @@ impl actix_web::FromRequest for Paged {
                     format!("invalid paging: {error}"),
                 )
             })
-            .and_then(|query| Paged::parse(query.into_inner(), size_max));
-        std::future::ready(parsed.map_err(actix_web::Error::from))
+            .and_then(|query| {
+                let mut query = query.into_inner();
+                if sort_apart {
+                    query.sort = None;
+                }
+                Paged::parse(query, size_max)
+            })
+    }
+}
+
+impl actix_web::FromRequest for Paged {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Paged, actix_web::Error>>;
+
+    fn from_request(request: &actix_web::HttpRequest, _payload: &mut actix_web::dev::Payload) -> Self::Future {
+        std::future::ready(Paged::of_request(request, false).map_err(actix_web::Error::from))
     }
 }
 

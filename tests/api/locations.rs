@@ -12,11 +12,21 @@ async fn organisation(app: &TestApp, body: Value) -> String {
 }
 
 async fn place(app: &TestApp, id: &str, lat: f64, lon: f64) {
-    let body = json!({"address_line_1": "1 Main Street", "town_city": "Nicosia", "country_code": "CYP", "lat": lat, "lon": lon});
+    let body = json!({"address_line_1": "1 Main Street", "town_city": "Nicosia", "postal_code": "1010",
+                      "country_code": "CYP", "lat": lat, "lon": lon});
     let placed = app
         .put(&format!("/backoffice/v2/organisations/{id}/address"), &body)
         .await;
     assert_eq!(placed.status, 200, "{}", placed.body);
+}
+
+fn names_of(reply: &Reply) -> Vec<String> {
+    reply.body["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["name"].as_str().unwrap().to_string())
+        .collect()
 }
 
 /// Kilometres between two points, by the spherical law of cosines.
@@ -129,13 +139,56 @@ async fn merchants_and_venues_are_listed_nearest_first_within_the_distance() {
         let refused = with_token(&app, &token, "GET", &format!("/self-service/v2/locations{query}"), None).await;
         assert_eq!(refused.status, 400, "{query}: {}", refused.body);
     }
-    let bad_place = app
-        .put(
-            &format!("/backoffice/v2/organisations/{merchant}/address"),
-            &json!({"lat": 100, "lon": 0}),
-        )
-        .await;
-    assert_eq!(bad_place.status, 400, "{}", bad_place.body);
+    let full = json!({"address_line_1": "1 Main Street", "town_city": "Nicosia", "postal_code": "1010",
+                      "country_code": "CYP", "lat": 35.0, "lon": 33.0});
+    let mut off_globe = full.clone();
+    off_globe["lat"] = json!(100);
+    let mut no_town = full.clone();
+    no_town.as_object_mut().unwrap().remove("town_city");
+    let mut two_letters = full.clone();
+    two_letters["country_code"] = json!("CY");
+    for body in [off_globe, no_town, two_letters] {
+        let refused = app
+            .put(&format!("/backoffice/v2/organisations/{merchant}/address"), &body)
+            .await;
+        assert_eq!(refused.status, 400, "{body}: {}", refused.body);
+    }
+
+    // The network under the merchant, by name, or nearest first from a point.
+    let network = |query: &str| {
+        let path = format!("/self-service/v2/organisations/{merchant}/network{query}");
+        let (app, token) = (&app, &token);
+        async move { with_token(app, token, "GET", &path, None).await }
+    };
+    let by_name = network("").await;
+    assert_eq!(by_name.status, 200, "{}", by_name.body);
+    assert_eq!(
+        names_of(&by_name),
+        ["Airport", "Campus", "Harbour", "Nowhere", "Old Town"]
+    );
+    assert_eq!(by_name.body["content"][0]["addresses"][0]["postal_code"], "1010");
+    assert_eq!(by_name.body["content"][3]["addresses"], json!([]), "no address given");
+    let nearest = network(&format!("?lat={}&lon={}&sort=DISTANCE&distance=10", here.0, here.1)).await;
+    assert_eq!(nearest.status, 200, "{}", nearest.body);
+    assert_eq!(
+        names_of(&nearest),
+        ["Old Town", "Harbour", "Campus"],
+        "{}",
+        nearest.body
+    );
+    assert_eq!(network("?type=MERCHANT").await.body["content"], json!([]));
+    assert_eq!(network("?sort=DISTANCE").await.status, 400);
+    let one = with_token(
+        &app,
+        &token,
+        "GET",
+        &format!("/self-service/v2/organisations/{merchant}"),
+        None,
+    )
+    .await;
+    assert_eq!(one.status, 200, "{}", one.body);
+    assert_eq!(one.body["name"], "Coffee Co");
+    assert_eq!(one.body["addresses"][0]["lat"].as_f64(), Some(35.1856));
 
     // Another business's venues are not listed; its key cannot place this business's.
     another_business(&app, "sk_other_places", "Other Places").await;

@@ -76,6 +76,23 @@ impl Engine {
                 .map(|value| super::error::short_text(parameter, &value, ADDRESS_TEXT_MAX))
                 .transpose()
         };
+        for (parameter, value) in [
+            ("address_line_1", &address.line_1),
+            ("town_city", &address.town_city),
+            ("postal_code", &address.postal_code),
+            ("country_code", &address.country_code),
+        ] {
+            if value.is_none() {
+                return Err(invalid(parameter, "is required"));
+            }
+        }
+        if address
+            .country_code
+            .as_deref()
+            .is_some_and(|code| code.len() != 3 || !code.bytes().all(|b| b.is_ascii_uppercase()))
+        {
+            return Err(invalid("country_code", "must be an ISO 3166-1 alpha-3 code, e.g. CYP"));
+        }
         let checked = Address {
             line_1: text("address_line_1", address.line_1)?,
             line_2: text("address_line_2", address.line_2)?,
@@ -183,5 +200,43 @@ impl Engine {
             });
         }
         Ok((page, total))
+    }
+
+    /// Organisation `id` of the business's network, with its address if it has one.
+    pub fn network_organisation(
+        &self,
+        tenant: &Tenant,
+        id: OrganisationId,
+    ) -> Result<(Organisation, Option<Address>), EngineError> {
+        let organisation = self.organisation_for(tenant.organisation, id)?;
+        let address = self.inner.store.organisation_address(organisation.id)?;
+        Ok((organisation, address))
+    }
+
+    /// Every organisation under `id` (one of the business's network), with its address,
+    /// by name.
+    pub fn network_under(
+        &self,
+        tenant: &Tenant,
+        id: OrganisationId,
+    ) -> Result<Vec<(Organisation, Option<Address>)>, EngineError> {
+        let root = self.organisation_for(tenant.organisation, id)?;
+        let mut found = Vec::new();
+        let mut level = self.inner.store.organisation_children(root.id)?;
+        for _ in 0..=super::NETWORK_DEPTH_MAX {
+            let mut next = Vec::new();
+            for child in level {
+                let organisation = self.organisation(child)?;
+                let address = self.inner.store.organisation_address(child)?;
+                next.extend(self.inner.store.organisation_children(child)?);
+                found.push((organisation, address));
+            }
+            if next.is_empty() {
+                break;
+            }
+            level = next;
+        }
+        found.sort_by_key(|(organisation, _)| (organisation.name.to_lowercase(), organisation.id));
+        Ok(found)
     }
 }

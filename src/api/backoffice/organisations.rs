@@ -101,7 +101,7 @@ pub struct NetworkQuery {
     pub organisation_type: Option<String>,
 }
 
-fn parse_type(parameter: &str, text: &str) -> Result<OrganisationType, ApiError> {
+pub(crate) fn parse_type(parameter: &str, text: &str) -> Result<OrganisationType, ApiError> {
     match text {
         "SERVICE_OWNER" => Ok(OrganisationType::ServiceOwner),
         "BUSINESS" => Ok(OrganisationType::Business),

@@ -189,3 +189,181 @@ pub async fn list_locations(
     let paging = paged.paging(paged.include_total.then_some(total), has_more);
     Ok(HttpResponse::Ok().json(PagedResponse { paging, content: views }))
 }
+
+/// An organisation's address as the contract lists it (`addresses[]`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrganisationAddressView {
+    pub address_line_1: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address_line_2: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_province_county: Option<String>,
+    pub town_city: String,
+    pub postal_code: String,
+    pub country_code: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub is_primary: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NetworkOrganisationView {
+    pub id: String,
+    pub name: String,
+    /// Our addition: SERVICE_OWNER, BUSINESS, MERCHANT or VENUE.
+    #[serde(rename = "type")]
+    pub organisation_type: &'static str,
+    pub addresses: Vec<OrganisationAddressView>,
+    /// Our addition, when the list was asked about a point: kilometres from it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distance: Option<f64>,
+}
+
+fn network_view(
+    organisation: &rewards_engine::domain::organisation::Organisation,
+    address: Option<Address>,
+    distance: Option<f64>,
+) -> NetworkOrganisationView {
+    // Only a complete address is listed (the contract requires its lines, town, postal
+    // code and country); the back office always sets one complete.
+    let addresses = address
+        .and_then(|address| {
+            Some(OrganisationAddressView {
+                address_line_1: address.line_1?,
+                address_line_2: address.line_2,
+                state_province_county: address.state_province_county,
+                town_city: address.town_city?,
+                postal_code: address.postal_code?,
+                country_code: address.country_code?,
+                lat: address.lat,
+                lon: address.lon,
+                is_primary: true,
+            })
+        })
+        .into_iter()
+        .collect();
+    NetworkOrganisationView {
+        id: organisation.id.to_string(),
+        name: organisation.name.clone(),
+        organisation_type: organisation.organisation_type.code(),
+        addresses,
+        distance,
+    }
+}
+
+fn organisation_id(path: &str) -> Result<OrganisationId, ApiError> {
+    OrganisationId::parse(path).map_err(|_| ApiError::not_found("organisation"))
+}
+
+/// One organisation of the business's network, with its address.
+#[utoipa::path(
+    tag = "Organisations",
+    params(("id" = String, Path)),
+    responses((status = 200, body = NetworkOrganisationView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("authorization_self_service" = []))
+)]
+#[get("/organisations/{id}")]
+pub async fn get_organisation(
+    token: ContactToken,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let (organisation, address) = engine.network_organisation(&token.tenant, organisation_id(&path)?)?;
+    Ok(HttpResponse::Ok().json(network_view(&organisation, address, None)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct NetworkQuery {
+    /// MERCHANT, VENUE, BUSINESS or SERVICE_OWNER.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub organisation_type: Option<String>,
+    /// In the name.
+    pub name: Option<String>,
+    /// Comma-separated towns or cities.
+    pub town_cities: Option<String>,
+    /// With `lon` and `distance` (km): only those that near the point.
+    pub lat: Option<String>,
+    pub lon: Option<String>,
+    pub distance: Option<String>,
+    /// DISTANCE (nearest first; needs `lat` and `lon`), else by name.
+    pub sort: Option<String>,
+}
+
+/// The organisations under one of the business's network, by name or nearest first.
+#[utoipa::path(
+    tag = "Organisations",
+    params(("id" = String, Path), NetworkQuery, crate::api::wire::PageQuery),
+    responses((status = 200, body = PagedResponse<NetworkOrganisationView>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("authorization_self_service" = []))
+)]
+#[get("/organisations/{id}/network")]
+pub async fn get_network(
+    token: ContactToken,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+    query: web::Query<NetworkQuery>,
+    request: actix_web::HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    // `sort` is this list's own (DISTANCE); the rest of the paging is every list's.
+    let paged = Paged::of_request_sorted_apart(&request)?;
+    let id = organisation_id(&path)?;
+    let only = query
+        .organisation_type
+        .as_deref()
+        .map(|code| crate::api::backoffice::organisations::parse_type("type", code))
+        .transpose()?;
+    let origin = match (number("lat", &query.lat)?, number("lon", &query.lon)?) {
+        (Some(lat), Some(lon)) => Some(Point::new(lat, lon).map_err(|why| ApiError::invalid("lat", why))?),
+        (None, None) => None,
+        _ => return Err(ApiError::invalid("lat", "lat and lon go together")),
+    };
+    let within_km = number("distance", &query.distance)?;
+    if within_km.is_some_and(|km| km <= 0.0) {
+        return Err(ApiError::invalid("distance", "must be more than 0 (km)"));
+    }
+    let by_distance = match query.sort.as_deref() {
+        None => false,
+        Some("DISTANCE") if origin.is_some() => true,
+        Some("DISTANCE") => return Err(ApiError::invalid("sort", "DISTANCE needs lat and lon")),
+        Some(_) => return Err(ApiError::invalid("sort", "must be DISTANCE (else by name)")),
+    };
+    let name = query.name.as_ref().map(|text| text.to_lowercase());
+    let towns: Vec<String> = query
+        .town_cities
+        .as_deref()
+        .map(|text| text.split(',').map(|town| town.trim().to_lowercase()).collect())
+        .unwrap_or_default();
+    let mut found: Vec<NetworkOrganisationView> = Vec::new();
+    for (organisation, address) in engine.network_under(&token.tenant, id)? {
+        let distance_km = match (origin, &address) {
+            (Some(origin), Some(address)) => Point::new(address.lat, address.lon)
+                .ok()
+                .map(|point| origin.distance_m(point) / 1_000.0),
+            _ => None,
+        };
+        let kept = only.is_none_or(|kind| organisation.organisation_type == kind)
+            && name
+                .as_ref()
+                .is_none_or(|text| organisation.name.to_lowercase().contains(text))
+            && (towns.is_empty()
+                || address
+                    .as_ref()
+                    .and_then(|address| address.town_city.as_ref())
+                    .is_some_and(|town| towns.contains(&town.to_lowercase())))
+            && within_km.is_none_or(|km| distance_km.is_some_and(|distance| distance <= km));
+        if kept {
+            let shown = distance_km.map(|km| (km * 1_000.0).round() / 1_000.0);
+            found.push(network_view(&organisation, address, shown));
+        }
+    }
+    if by_distance {
+        found.sort_by(|a, b| {
+            a.distance
+                .unwrap_or(f64::MAX)
+                .total_cmp(&b.distance.unwrap_or(f64::MAX))
+        });
+    }
+    let (content, paging) = paged.page_of(found);
+    Ok(HttpResponse::Ok().json(PagedResponse { paging, content }))
+}

@@ -62,6 +62,8 @@ pub fn scope() -> actix_web::Scope {
         .service(wallet_limits::update_limits)
         .service(intents::create_intent)
         .service(locations::list_locations)
+        .service(locations::get_organisation)
+        .service(locations::get_network)
         .service(products::search_products)
         .service(products::list_brands)
         .service(products::list_categories)

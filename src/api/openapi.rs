@@ -205,7 +205,7 @@ pub struct ApiDoc;
     organisations::delete_organisation,
     organisations::get_organisation,
     organisations::get_network,
-    self_service::locations::set_address,
+    organisations::set_address,
     purchases::create_purchase,
     purchases::get_purchase,
     purchases::cancel_purchase,

@@ -37,14 +37,12 @@ impl PaymentIntegrations {
         if self.list.is_empty() {
             return configured.to_vec();
         }
-        let mut gateways: Vec<String> = self
-            .list
+        // Each connector is integrated once, so no gateway is listed twice.
+        self.list
             .iter()
             .filter(|integration| integration.active)
             .map(|integration| integration.connector.clone())
-            .collect();
-        gateways.dedup();
-        gateways
+            .collect()
     }
 
     /// Where a payment method that names no gateway goes: the default active integration,

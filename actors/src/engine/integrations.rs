@@ -46,6 +46,11 @@ impl Engine {
         ))
     }
 
+    /// Whether the business chose its gateways (else it takes every configured one).
+    pub(crate) fn has_integrations(&self, tenant: &Tenant) -> Result<bool, EngineError> {
+        Ok(!self.inner.store.payment_integrations(tenant)?.list.is_empty())
+    }
+
     /// Refused unless the business takes payments through `gateway`.
     pub fn check_business_gateway(&self, tenant: &Tenant, gateway: &str) -> Result<(), EngineError> {
         let (gateways, _) = self.business_gateways(tenant)?;

@@ -9,7 +9,7 @@ use super::{invalid, Engine, EngineError};
 use crate::actors::wallet::{IntentCommand, IntentOutcome, WalletCommand};
 use crate::domain::ids::{ContactId, IntegrationId, IntentId, PaymentMethodId, Tenant, TopUpId, WalletCode, WalletId};
 use crate::domain::intent::{Capture, IntentRecord, IntentState, STATEMENT_MAX};
-use crate::domain::money::{Amount, Currency};
+use crate::domain::money::Currency;
 use crate::domain::payment::{TopUpRecord, TopUpState};
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
@@ -73,12 +73,7 @@ impl Engine {
                 ),
             ));
         }
-        let amount = Amount::parse_at_most(request.amount, currency, self.inner.settings.money.amount_max)
-            .map_err(|error| invalid("amount", error))?
-            .value();
-        if amount <= Decimal::ZERO {
-            return Err(invalid("amount", "must be more than zero"));
-        }
+        let amount = self.positive_amount("amount", request.amount, currency)?;
         let statement_info = request
             .statement_info
             .as_deref()

@@ -159,13 +159,9 @@ impl Engine {
     }
 
     /// The business's merchants and venues with an address within `query.within_m` of its
-    /// origin, nearest first; at most `limit` of them read whole (the rest only counted).
-    pub fn locations(&self, tenant: &Tenant, query: &LocationQuery) -> Result<(Vec<Located>, usize), EngineError> {
-        self.locations_page(tenant, query, 0, usize::MAX)
-    }
-
-    /// As `locations`, the `take` after the first `skip`, and how many there are in all.
-    pub fn locations_page(
+    /// origin, nearest first: the `take` after the first `skip` (only those read whole), and
+    /// how many there are in all.
+    pub fn locations(
         &self,
         tenant: &Tenant,
         query: &LocationQuery,

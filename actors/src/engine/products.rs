@@ -409,16 +409,44 @@ impl Engine {
 
     /// The business's products `filter` keeps, by name.
     pub fn products(&self, tenant: &Tenant, filter: &ProductFilter) -> Result<Vec<Product>, EngineError> {
+        let all = self.inner.store.products(tenant)?;
+        self.filtered(tenant, all, filter)
+    }
+
+    /// As `products`, each with how many variants it has: the catalogue read once.
+    pub fn products_with_variants(
+        &self,
+        tenant: &Tenant,
+        filter: &ProductFilter,
+    ) -> Result<Vec<(Product, usize)>, EngineError> {
+        let all = self.inner.store.products(tenant)?;
+        let mut variants: std::collections::HashMap<ProductId, usize> = std::collections::HashMap::new();
+        for parent in all.iter().filter_map(|product| product.variant_of) {
+            *variants.entry(parent).or_default() += 1;
+        }
+        Ok(self
+            .filtered(tenant, all, filter)?
+            .into_iter()
+            .map(|product| {
+                let count = variants.get(&product.id).copied().unwrap_or(0);
+                (product, count)
+            })
+            .collect())
+    }
+
+    fn filtered(
+        &self,
+        tenant: &Tenant,
+        all: Vec<Product>,
+        filter: &ProductFilter,
+    ) -> Result<Vec<Product>, EngineError> {
         let below = match filter.category {
             Some(top) => Some(self.categories_below(tenant, top)?),
             None => None,
         };
         let search = filter.search.as_ref().map(|text| text.to_lowercase());
         let name = filter.name.as_ref().map(|text| text.to_lowercase());
-        let mut found: Vec<Product> = self
-            .inner
-            .store
-            .products(tenant)?
+        let mut found: Vec<Product> = all
             .into_iter()
             .filter(|product| {
                 (!filter.listed_only || (product.listed() && product.enabled))

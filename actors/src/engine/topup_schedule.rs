@@ -5,7 +5,7 @@
 use super::{invalid, Engine, EngineError};
 use crate::actors::wallet::{ScheduleCommand, ScheduleView, WalletCommand};
 use crate::domain::ids::{ContactId, PaymentMethodId, Tenant, WalletId};
-use crate::domain::money::{Amount, Currency};
+use crate::domain::money::Currency;
 use crate::domain::payment::TopUpRecord;
 use crate::domain::topup_schedule::{AutoTopUp, Frequency, ScheduledTopUp, TermedTopUp, TopUpPeriod};
 use rust_decimal::Decimal;
@@ -71,16 +71,7 @@ impl Engine {
             .ask_wallet((tenant, wallet), |reply| WalletCommand::Header { reply })
             .await?;
         let currency = header.currency;
-        let max = self.inner.settings.money.amount_max;
-        let amount = |parameter: &'static str, value: Decimal| -> Result<Decimal, EngineError> {
-            let value = Amount::parse_at_most(value, currency, max)
-                .map_err(|error| invalid(parameter, error))?
-                .value();
-            if value <= Decimal::ZERO {
-                return Err(invalid(parameter, "must be more than zero"));
-            }
-            Ok(value)
-        };
+        let amount = |parameter: &'static str, value: Decimal| self.positive_amount(parameter, value, currency);
         let same_currency = |parameter: &'static str, asked: Option<Currency>| match asked {
             Some(asked) if asked != currency => Err(invalid(
                 parameter,

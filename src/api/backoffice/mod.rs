@@ -43,7 +43,7 @@ pub fn scope(bulk_body_bytes_max: usize) -> actix_web::Scope {
         .service(accounts::update_account)
         .service(accounts::post_journal)
         .service(accounts::list_journals)
-        .service(crate::api::self_service::locations::set_address)
+        .service(organisations::set_address)
         .service(products::create_class)
         .service(products::list_classes)
         .service(products::create_product)

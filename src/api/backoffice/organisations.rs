@@ -6,9 +6,11 @@
 
 use crate::api::auth::BackOffice;
 use crate::api::errors::{ApiError, ErrorBody};
+use crate::api::self_service::locations::{address_view, AddressView};
 use crate::api::wire::{PageQuery, Paged, Paging};
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use rewards_engine::domain::ids::OrganisationId;
+use rewards_engine::domain::location::Address;
 use rewards_engine::domain::organisation::{OrganisationType, Tap};
 use rewards_engine::engine::{NewOrganisation, NewTap, OrganisationEntry, OrganisationUpdate};
 use rewards_engine::Engine;
@@ -261,4 +263,51 @@ pub async fn get_network(
         paging,
         content: network.into_iter().map(OrganisationView::from).collect(),
     }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddressBody {
+    pub address_line_1: Option<String>,
+    pub address_line_2: Option<String>,
+    pub state_province_county: Option<String>,
+    pub town_city: Option<String>,
+    pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-3.
+    pub country_code: Option<String>,
+    /// Degrees, −90 to 90.
+    pub lat: Option<f64>,
+    /// Degrees, −180 to 180.
+    pub lon: Option<f64>,
+}
+
+/// Gives an organisation of the network its address and coordinates (replacing any).
+#[utoipa::path(
+    tag = "Organisations",
+    params(("id" = String, Path)),
+    request_body = AddressBody,
+    responses((status = 200, body = AddressView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("Secret_API_key" = []))
+)]
+#[put("/organisations/{id}/address")]
+pub async fn set_address(
+    auth: BackOffice,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+    body: crate::api::wire::Json<AddressBody>,
+) -> Result<HttpResponse, ApiError> {
+    let id = organisation_id(&path)?;
+    let body = body.into_inner();
+    let address = Address {
+        line_1: body.address_line_1,
+        line_2: body.address_line_2,
+        town_city: body.town_city,
+        state_province_county: body.state_province_county,
+        postal_code: body.postal_code,
+        country_code: body.country_code,
+        lat: body.lat.ok_or_else(|| ApiError::missing("lat"))?,
+        lon: body.lon.ok_or_else(|| ApiError::missing("lon"))?,
+    };
+    let saved = engine.set_organisation_address(&auth.caller, id, address).await?;
+    Ok(HttpResponse::Ok().json(address_view(saved, None)))
 }

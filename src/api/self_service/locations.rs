@@ -1,36 +1,19 @@
 //! Where the business's merchants and venues are. The back office gives an organisation
-//! its address (`PUT /backoffice/v2/organisations/{id}/address`: lines, town, postal code,
-//! country and `lat`/`lon`); apps list the merchants and venues nearest first from a point
+//! its address (`PUT /backoffice/v2/organisations/{id}/address`, in the back office's
+//! organisations); apps list the merchants and venues nearest first from a point
 //! (`GET /self-service/v2/locations?lat=&lon=`, within `within` kilometres, 5 by default),
 //! each with its distance in kilometres.
 
 use super::ContactToken;
-use crate::api::auth::BackOffice;
 use crate::api::errors::{ApiError, ErrorBody};
 use crate::api::wire::{Paged, PagedResponse};
-use actix_web::{get, put, web, HttpResponse};
+use actix_web::{get, web, HttpResponse};
 use rewards_engine::domain::ids::OrganisationId;
 use rewards_engine::domain::location::{Address, Point, WITHIN_DEFAULT_M, WITHIN_MAX_M};
 use rewards_engine::engine::LocationQuery;
 use rewards_engine::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AddressBody {
-    pub address_line_1: Option<String>,
-    pub address_line_2: Option<String>,
-    pub state_province_county: Option<String>,
-    pub town_city: Option<String>,
-    pub postal_code: Option<String>,
-    /// ISO 3166-1 alpha-3.
-    pub country_code: Option<String>,
-    /// Degrees, −90 to 90.
-    pub lat: Option<f64>,
-    /// Degrees, −180 to 180.
-    pub lon: Option<f64>,
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AddressView {
@@ -53,7 +36,7 @@ pub struct AddressView {
     pub distance: Option<f64>,
 }
 
-fn address_view(address: Address, distance: Option<f64>) -> AddressView {
+pub(crate) fn address_view(address: Address, distance: Option<f64>) -> AddressView {
     AddressView {
         address_line_1: address.line_1,
         address_line_2: address.line_2,
@@ -65,37 +48,6 @@ fn address_view(address: Address, distance: Option<f64>) -> AddressView {
         lon: address.lon,
         distance,
     }
-}
-
-/// Gives an organisation of the network its address and coordinates (replacing any).
-#[utoipa::path(
-    tag = "Organisations",
-    params(("id" = String, Path)),
-    request_body = AddressBody,
-    responses((status = 200, body = AddressView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
-    security(("Secret_API_key" = []))
-)]
-#[put("/organisations/{id}/address")]
-pub async fn set_address(
-    auth: BackOffice,
-    engine: web::Data<Engine>,
-    path: web::Path<String>,
-    body: crate::api::wire::Json<AddressBody>,
-) -> Result<HttpResponse, ApiError> {
-    let id = OrganisationId::parse(&path).map_err(|_| ApiError::not_found("organisation"))?;
-    let body = body.into_inner();
-    let address = Address {
-        line_1: body.address_line_1,
-        line_2: body.address_line_2,
-        town_city: body.town_city,
-        state_province_county: body.state_province_county,
-        postal_code: body.postal_code,
-        country_code: body.country_code,
-        lat: body.lat.ok_or_else(|| ApiError::missing("lat"))?,
-        lon: body.lon.ok_or_else(|| ApiError::missing("lon"))?,
-    };
-    let saved = engine.set_organisation_address(&auth.caller, id, address).await?;
-    Ok(HttpResponse::Ok().json(address_view(saved, None)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -175,7 +127,7 @@ pub async fn list_locations(
         under,
     };
     // Only the page asked for is read whole.
-    let (found, total) = engine.locations_page(&token.tenant, &query, paged.offset, paged.size)?;
+    let (found, total) = engine.locations(&token.tenant, &query, paged.offset, paged.size)?;
     let views: Vec<LocationView> = found
         .into_iter()
         .map(|located| LocationView {

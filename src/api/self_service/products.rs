@@ -235,15 +235,11 @@ pub fn product_page(
     filter: &ProductFilter,
     paged: &Paged,
 ) -> Result<HttpResponse, ApiError> {
-    let all = engine.products(&tenant, &ProductFilter::default())?;
-    let found = engine.products(&tenant, filter)?;
     let names = Names::new(engine, tenant);
-    let views: Vec<ProductListView> = found
+    let views: Vec<ProductListView> = engine
+        .products_with_variants(&tenant, filter)?
         .iter()
-        .map(|product| {
-            let variants = all.iter().filter(|other| other.variant_of == Some(product.id)).count();
-            names.listed(product, variants)
-        })
+        .map(|(product, variants)| names.listed(product, *variants))
         .collect();
     let (content, paging) = paged.page_of(views);
     Ok(HttpResponse::Ok().json(PagedResponse { paging, content }))

@@ -2,8 +2,8 @@
 //! handlers' annotations. Our own additions are tagged "Engine additions".
 
 use super::backoffice::{
-    accounts, api_keys, commerce_pools, contacts, integrations, offers, organisations, passes, products, purchases,
-    schemes, service_requests, users, wallets,
+    accounts, api_keys, commerce_pools, contacts, integrations, offers, orders, organisations, passes, products,
+    purchases, schemes, service_requests, users, wallets,
 };
 use super::errors::ErrorBody;
 use super::self_service;
@@ -226,6 +226,10 @@ pub struct ApiDoc;
     products::list_products,
     products::get_product,
     products::update_product,
+    orders::set_fulfilment,
+    orders::get_fulfilment,
+    orders::get_order,
+    orders::order_actions,
     integrations::create_integration,
     integrations::list_integrations,
     integrations::get_integration,
@@ -289,6 +293,12 @@ struct BackofficeApi;
     self_service::products::get_product,
     self_service::products::list_components,
     self_service::products::list_variants,
+    self_service::order_estimates::order_fulfillment,
+    self_service::order_estimates::estimate_order,
+    self_service::orders::submit_order,
+    self_service::orders::get_order,
+    self_service::orders::order_actions,
+    self_service::orders::list_orders,
     self_service::wallet_topups::get_top_up_settings,
     self_service::wallet_topups::update_wallet,
     self_service::accounts::list_accounts,

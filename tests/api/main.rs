@@ -31,6 +31,7 @@ mod locations;
 mod model;
 mod observability;
 mod offers;
+mod orders;
 mod organisations;
 mod otp;
 mod otp_privacy;

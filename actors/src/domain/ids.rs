@@ -167,6 +167,14 @@ uuid_id!(
     /// A category of a queue.
     CategoryId
 );
+uuid_id!(
+    /// An order estimate (`POST /estimates/orders`): what an order would cost and earn.
+    OrderEstimateId
+);
+uuid_id!(
+    /// A contact's order; the id of the estimate it was submitted from.
+    OrderId
+);
 
 /// Live or test data (D10): decided by the API key, never by the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

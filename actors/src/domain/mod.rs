@@ -1,6 +1,27 @@
 //! Pure types and rules: no actix, no fjall. Functions from (state, command) to
 //! (entries, outcome); the actors call them and the storage layer persists what they return.
 
+/// A closed set of codes as the API spells them: `code()`, `parse()` and `ALL`.
+macro_rules! coded {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident = $code:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn code(self) -> &'static str {
+                match self { $($name::$variant => $code),+ }
+            }
+
+            pub fn parse(code: &str) -> Option<$name> {
+                $name::ALL.iter().copied().find(|value| value.code() == code)
+            }
+        }
+    };
+}
+
 pub mod access;
 pub mod account;
 pub mod budget;
@@ -16,6 +37,7 @@ pub mod intent;
 pub mod location;
 pub mod money;
 pub mod offer;
+pub mod order;
 pub mod organisation;
 pub mod otp;
 pub mod pass;

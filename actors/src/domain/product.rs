@@ -24,26 +24,6 @@ pub const PRODUCT_LIST_MAX: usize = 50;
 /// The largest quantity a price is worked out for.
 pub const QUANTITY_MAX: u32 = 1_000_000;
 
-macro_rules! coded {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident = $code:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn code(self) -> &'static str {
-                match self { $($name::$variant => $code),+ }
-            }
-
-            pub fn parse(code: &str) -> Option<$name> {
-                $name::ALL.iter().copied().find(|value| value.code() == code)
-            }
-        }
-    };
-}
-
 coded!(
     /// What a product is, as its type says.
     ProductClassification {
@@ -289,12 +269,21 @@ pub struct Product {
     pub owner: OrganisationId,
     pub created_on: i64,
     pub updated_on: i64,
+    /// Its tax (none: untaxed).
+    pub tax_rate: Option<super::order::TaxRate>,
+    /// The merchants and venues that sell it (none named: every one).
+    pub available_at: Vec<OrganisationId>,
 }
 
 impl Product {
     /// Whether apps list it on its own: not a modifier, not a variant.
     pub fn listed(&self) -> bool {
         !self.is_modifier && self.variant_of.is_none()
+    }
+
+    /// Whether organisation `at` sells it.
+    pub fn available_at(&self, at: OrganisationId) -> bool {
+        self.available_at.is_empty() || self.available_at.contains(&at)
     }
 
     /// The price in `currency` (the default one first, else the first).

@@ -158,6 +158,11 @@ impl Engine {
         Ok(found)
     }
 
+    /// The merchants and venues with an address under `root` (itself included).
+    pub(super) fn place_ids(&self, root: OrganisationId) -> Result<Vec<OrganisationId>, EngineError> {
+        Ok(self.places_under(root)?.iter().map(|place| place.id).collect())
+    }
+
     /// The business's merchants and venues with an address within `query.within_m` of its
     /// origin, nearest first: the `take` after the first `skip` (only those read whole), and
     /// how many there are in all.

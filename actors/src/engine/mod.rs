@@ -80,9 +80,13 @@ pub use settings::{
     AccessSettings, DurabilityHook, EngineSettings, JournalSettings, OrganisationSettings, OtpSettings,
     PaymentSettings, PurchaseSettings, StorageSettings,
 };
+mod fulfilment;
 mod integrations;
 mod locations;
+mod orders;
+pub use fulfilment::{Fulfiller, FulfilmentQuery};
 pub use locations::{Located, LocationQuery};
+pub use orders::{OrderFilter, OrderItem, OrderRequest};
 mod products;
 pub use products::{NewPrice, NewProduct, NewProductClass, ProductFilter, ProductUpdate};
 mod intents;

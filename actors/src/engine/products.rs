@@ -7,6 +7,7 @@ use super::error::short_text;
 use super::{claim_key, invalid, Engine, EngineError};
 use crate::domain::ids::{OrganisationId, ProductClassId, ProductId, Tenant};
 use crate::domain::money::Currency;
+use crate::domain::order::TaxRate;
 use crate::domain::product::{
     BillingPeriod, ClassKind, Composition, Price, PriceModel, Product, ProductClass, ProductClassification, TaxModel,
     Tier, PRODUCT_LIST_MAX, PRODUCT_TEXT_MAX,
@@ -58,6 +59,9 @@ pub struct NewProduct {
     pub enabled: bool,
     /// The business when not given; else an organisation of its network.
     pub owner: Option<OrganisationId>,
+    pub tax_rate: Option<TaxRate>,
+    /// The organisations that sell it (none: every one).
+    pub available_at: Vec<OrganisationId>,
 }
 
 /// Changes to a product (`None` leaves a field; lists are replaced whole).
@@ -70,6 +74,8 @@ pub struct ProductUpdate {
     pub categories: Option<Vec<ProductClassId>>,
     pub cross_sells: Option<Vec<ProductId>>,
     pub up_sells: Option<Vec<ProductId>>,
+    pub tax_rate: Option<TaxRate>,
+    pub available_at: Option<Vec<OrganisationId>>,
 }
 
 /// What a search keeps (every field given must hold).
@@ -233,6 +239,29 @@ impl Engine {
         Ok(prices)
     }
 
+    /// A tax rate: named, 0 to 100 percent with at most 4 decimals.
+    fn check_tax_rate(rate: Option<TaxRate>) -> Result<Option<TaxRate>, EngineError> {
+        let Some(rate) = rate else { return Ok(None) };
+        let name = short_text("tax_rate.name", &rate.name, PRODUCT_TEXT_MAX)?;
+        if rate.percentage < rust_decimal::Decimal::ZERO
+            || rate.percentage > rust_decimal::Decimal::ONE_HUNDRED
+            || rate.percentage.normalize().scale() > 4
+        {
+            return Err(invalid("tax_rate.percentage", "must be 0 to 100, at most 4 decimals"));
+        }
+        Ok(Some(TaxRate { name, ..rate }))
+    }
+
+    /// Checks each organisation named is of the business's network.
+    fn check_available_at(&self, tenant: &Tenant, at: &[OrganisationId]) -> Result<(), EngineError> {
+        at_most("available_at", at)?;
+        for id in at {
+            self.organisation_for(tenant.organisation, *id)
+                .map_err(|_| invalid("available_at", "names an organisation outside this business's network"))?;
+        }
+        Ok(())
+    }
+
     /// Checks each named product exists (and is not `this`).
     fn check_products(
         &self,
@@ -311,6 +340,8 @@ impl Engine {
             }
         };
         let prices = self.checked_prices(&tenant, new.prices)?;
+        let tax_rate = Self::check_tax_rate(new.tax_rate)?;
+        self.check_available_at(&tenant, &new.available_at)?;
         let _claim = self
             .inner
             .claims
@@ -344,6 +375,8 @@ impl Engine {
             owner,
             created_on: now,
             updated_on: now,
+            tax_rate,
+            available_at: new.available_at,
         };
         let mut writes = WriteSet::default();
         writes.product(&product, None);
@@ -396,6 +429,13 @@ impl Engine {
         if let Some(up_sells) = update.up_sells {
             self.check_products(&tenant, "up_sells", &up_sells, id)?;
             product.up_sells = up_sells;
+        }
+        if let Some(rate) = update.tax_rate {
+            product.tax_rate = Self::check_tax_rate(Some(rate))?;
+        }
+        if let Some(at) = update.available_at {
+            self.check_available_at(&tenant, &at)?;
+            product.available_at = at;
         }
         if product == before {
             return Ok(product);

@@ -78,6 +78,10 @@
 //! | `/`    | tenant, purchase id            | RelationshipId: the community member a purchase spent the owner's wallet for |
 //! | `v`    | tenant, purchase id            | UnclaimedPurchase: posted without a contact, to be claimed |
 //! | `e`    | tenant, estimate id            | EstimateRecord: a purchase estimate |
+//! | `{`    | tenant, order estimate id      | OrderEstimate: an order previewed |
+//! | `}`    | tenant, order id               | Order: a submitted order and where it stands |
+//! | `|`    | tenant, contact id, submitted (BE, sign-flipped), order id | OrderId: a contact's orders, oldest first |
+//! | `~`    | tenant, organisation id        | FulfilmentTerms: how a merchant or venue takes orders |
 //! | `s`    | sha256(tenant, sign-up code)   | SignUpCode: a closed-loop scheme's one-time code |
 //! | `x`    | expiry (BE, sign-flipped), tenant, wallet id | LotExpiry: a wallet holds a lot expiring then (the sweep's index) |
 //! | `M`    | name                           | meta value          |
@@ -166,6 +170,10 @@ pub const ORGANISATION_ADDRESS: u8 = b'@';
 pub const PRODUCT_SKU: u8 = b']';
 pub const PRODUCT_CLASS: u8 = b'^';
 pub const PROMOTION_USES: u8 = b'>';
+pub const ORDER_ESTIMATE: u8 = b'{';
+pub const ORDER: u8 = b'}';
+pub const CONTACT_ORDER: u8 = b'|';
+pub const FULFILMENT: u8 = b'~';
 
 pub const COMMERCE_POOL: u8 = b'p';
 pub const META: u8 = b'M';
@@ -336,6 +344,34 @@ pub fn contact_service_request(
     key.extend_from_slice(&((created_on as u64) ^ (1 << 63)).to_be_bytes());
     key.extend_from_slice(id.as_bytes());
     key
+}
+
+pub fn order_estimate(tenant: &Tenant, id: crate::domain::ids::OrderEstimateId) -> Vec<u8> {
+    tenant_key(ORDER_ESTIMATE, tenant, id.as_bytes())
+}
+
+pub fn order(tenant: &Tenant, id: crate::domain::ids::OrderId) -> Vec<u8> {
+    tenant_key(ORDER, tenant, id.as_bytes())
+}
+
+pub fn contact_orders(tenant: &Tenant, contact: ContactId) -> Vec<u8> {
+    tenant_key(CONTACT_ORDER, tenant, contact.as_bytes())
+}
+
+pub fn contact_order(
+    tenant: &Tenant,
+    contact: ContactId,
+    submitted_on: i64,
+    id: crate::domain::ids::OrderId,
+) -> Vec<u8> {
+    let mut key = contact_orders(tenant, contact);
+    key.extend_from_slice(&((submitted_on as u64) ^ (1 << 63)).to_be_bytes());
+    key.extend_from_slice(id.as_bytes());
+    key
+}
+
+pub fn fulfilment(tenant: &Tenant, organisation: OrganisationId) -> Vec<u8> {
+    tenant_key(FULFILMENT, tenant, organisation.as_bytes())
 }
 
 pub fn queues(tenant: &Tenant) -> Vec<u8> {

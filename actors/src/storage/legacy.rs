@@ -250,6 +250,63 @@ impl From<LegacyRewardOffer> for RewardOffer {
     }
 }
 
+/// The layout of `Product` before taxes and availability (the catalogue's first slice).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegacyProduct {
+    pub id: crate::domain::ids::ProductId,
+    pub tenant: Tenant,
+    pub sku: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub product_type: crate::domain::ids::ProductClassId,
+    pub classification: crate::domain::product::ProductClassification,
+    pub composition: crate::domain::product::Composition,
+    pub family: Option<crate::domain::ids::ProductClassId>,
+    pub brand: Option<crate::domain::ids::ProductClassId>,
+    pub categories: Vec<crate::domain::ids::ProductClassId>,
+    pub is_modifier: bool,
+    pub variant_of: Option<crate::domain::ids::ProductId>,
+    pub components: Vec<crate::domain::ids::ProductId>,
+    pub prices: Vec<crate::domain::product::Price>,
+    pub cross_sells: Vec<crate::domain::ids::ProductId>,
+    pub up_sells: Vec<crate::domain::ids::ProductId>,
+    pub enabled: bool,
+    pub owner: OrganisationId,
+    pub created_on: i64,
+    pub updated_on: i64,
+}
+
+impl From<LegacyProduct> for crate::domain::product::Product {
+    /// Untaxed, sold everywhere.
+    fn from(old: LegacyProduct) -> Self {
+        crate::domain::product::Product {
+            id: old.id,
+            tenant: old.tenant,
+            sku: old.sku,
+            name: old.name,
+            description: old.description,
+            product_type: old.product_type,
+            classification: old.classification,
+            composition: old.composition,
+            family: old.family,
+            brand: old.brand,
+            categories: old.categories,
+            is_modifier: old.is_modifier,
+            variant_of: old.variant_of,
+            components: old.components,
+            prices: old.prices,
+            cross_sells: old.cross_sells,
+            up_sells: old.up_sells,
+            enabled: old.enabled,
+            owner: old.owner,
+            created_on: old.created_on,
+            updated_on: old.updated_on,
+            tax_rate: None,
+            available_at: Vec::new(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -483,5 +540,44 @@ mod tests {
         let read = RewardOffer::from(decode::<LegacyRewardOffer>(&bytes).unwrap());
         assert_eq!(read.terms, OfferTerms::default());
         assert_eq!((read.award, read.updated_on), (old.award, 4));
+    }
+
+    #[test]
+    fn products_of_the_first_catalogue_read_untaxed_and_sold_everywhere() {
+        use crate::domain::ids::{ProductClassId, ProductId};
+        use crate::domain::product::{Composition, Product, ProductClassification};
+        let old = LegacyProduct {
+            id: ProductId::random(),
+            tenant: Tenant {
+                organisation: OrganisationId::random(),
+                mode: Mode::Live,
+            },
+            sku: "LATTE".into(),
+            name: "Latte".into(),
+            description: None,
+            product_type: ProductClassId::random(),
+            classification: ProductClassification::NonTraceableGood,
+            composition: Composition::Flat,
+            family: None,
+            brand: None,
+            categories: Vec::new(),
+            is_modifier: false,
+            variant_of: None,
+            components: Vec::new(),
+            prices: Vec::new(),
+            cross_sells: Vec::new(),
+            up_sells: Vec::new(),
+            enabled: true,
+            owner: OrganisationId::random(),
+            created_on: 1,
+            updated_on: 2,
+        };
+        let bytes = encode(&old);
+        assert!(decode::<Product>(&bytes).is_err());
+        let read = Product::from(decode::<LegacyProduct>(&bytes).unwrap());
+        assert_eq!(
+            (read.sku.as_str(), read.tax_rate, read.available_at.len()),
+            ("LATTE", None, 0)
+        );
     }
 }

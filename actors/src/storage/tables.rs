@@ -97,7 +97,7 @@ impl Family {
             PURCHASE | IDEMPOTENCY | REWARD_HISTORY | LOT_EXPIRY | ESTIMATE | UNCLAIMED | SPEND_SETTINGS
             | WALLET_LIMITS | PAYMENT_METHODS | TOP_UP | PENDING_TOP_UP | PAYOUT | PENDING_PAYOUT | TOP_UP_SETTINGS
             | SCHEDULED_TOP_UP | INTENT | INTENT_SECRET | OPEN_INTENT | COMMUNITY_PURCHASE | ACCOUNT_JOURNAL
-            | ACCOUNT_JOURNAL_ID => Family::Purchases,
+            | ACCOUNT_JOURNAL_ID | ORDER_ESTIMATE | ORDER | CONTACT_ORDER => Family::Purchases,
             CONTACT
             | CONTACT_CODE
             | WALLET_CODE
@@ -123,7 +123,7 @@ impl Family {
                 Family::Offers
             }
             ORGANISATION | ORGANISATION_CHILD | API_KEY | API_KEY_ID | ORGANISATION_API_KEY | TAP
-            | ORGANISATION_ADDRESS => Family::Organisations,
+            | ORGANISATION_ADDRESS | FULFILMENT => Family::Organisations,
             USER | USER_EMAIL | SESSION | SUBJECT_SESSION | REFRESH_TOKEN | SIGNING_KEY | ONE_TIME_PASSWORD
             | LINK_TOKEN | SIGN_IN_LOCK => Family::Access,
             OUTBOX | ACTOR_OUTBOX => Family::Outbox,
@@ -375,6 +375,10 @@ mod tests {
             PRODUCT_SKU,
             PRODUCT_CLASS,
             ORGANISATION_ADDRESS,
+            ORDER_ESTIMATE,
+            ORDER,
+            CONTACT_ORDER,
+            FULFILMENT,
             ACCOUNT,
             CONTACT_ACCOUNTS,
             ACCOUNT_JOURNAL,
@@ -429,6 +433,6 @@ mod tests {
         ] {
             assert!(Family::of_prefix(prefix).is_some(), "{}", prefix as char);
         }
-        assert_eq!(Family::of_prefix(b'~'), None);
+        assert_eq!(Family::of_prefix(0), None);
     }
 }

@@ -7,6 +7,7 @@ pub mod commerce_pools;
 pub mod contacts;
 pub mod integrations;
 pub mod offers;
+pub mod orders;
 pub mod organisations;
 pub mod passes;
 pub mod products;
@@ -50,6 +51,10 @@ pub fn scope(bulk_body_bytes_max: usize) -> actix_web::Scope {
         .service(products::list_products)
         .service(products::get_product)
         .service(products::update_product)
+        .service(orders::set_fulfilment)
+        .service(orders::get_fulfilment)
+        .service(orders::get_order)
+        .service(orders::order_actions)
         .service(integrations::create_integration)
         .service(integrations::list_integrations)
         .service(integrations::get_integration)

@@ -9,6 +9,7 @@ use crate::api::wire::{Money, Paged, PagedResponse};
 use actix_web::{get, post, put, web, HttpResponse};
 use rewards_engine::domain::ids::{OrganisationId, ProductClassId, ProductId};
 use rewards_engine::domain::money::Currency;
+use rewards_engine::domain::order::{TaxCode, TaxRate};
 use rewards_engine::domain::product::{
     BillingPeriod, ClassKind, Composition, PeriodUnit, PriceModel, ProductClassification, TaxModel, Tier,
 };
@@ -263,6 +264,50 @@ pub struct CreateProductBody {
     pub availability: Option<String>,
     /// An organisation of the business's network (the business by default).
     pub owner_id: Option<String>,
+    /// Its tax (none: untaxed).
+    pub tax_rate: Option<TaxRateBody>,
+    /// The merchants and venues that sell it (none: every one).
+    pub available_at: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaxRateBody {
+    pub name: Option<String>,
+    /// VAT, TAX_EXEMPT, SALES_TAX or OTHER.
+    pub tax_code: Option<String>,
+    /// 0 to 100.
+    pub percentage: Option<Money>,
+}
+
+impl TaxRateBody {
+    fn rate(self) -> Result<TaxRate, ApiError> {
+        Ok(TaxRate {
+            name: self.name.ok_or_else(|| ApiError::missing("tax_rate.name"))?,
+            code: match self.tax_code.as_deref() {
+                None => TaxCode::Vat,
+                Some(code) => TaxCode::parse(code).ok_or_else(|| {
+                    ApiError::invalid("tax_rate.tax_code", "must be VAT, TAX_EXEMPT, SALES_TAX or OTHER")
+                })?,
+            },
+            percentage: self
+                .percentage
+                .ok_or_else(|| ApiError::missing("tax_rate.percentage"))?
+                .0,
+        })
+    }
+}
+
+fn organisation_ids(parameter: &str, values: Option<Vec<String>>) -> Result<Option<Vec<OrganisationId>>, ApiError> {
+    values
+        .map(|ids| {
+            ids.iter()
+                .map(|id| {
+                    OrganisationId::parse(id).map_err(|_| ApiError::invalid(parameter, "must be organisation ids"))
+                })
+                .collect()
+        })
+        .transpose()
 }
 
 fn availability(value: Option<&str>) -> Result<Option<bool>, ApiError> {
@@ -304,6 +349,8 @@ pub async fn create_product(
         up_sells: product_ids("upsells", body.upsells)?.unwrap_or_default(),
         enabled: availability(body.availability.as_deref())?.unwrap_or(true),
         owner: id_of("owner_id", body.owner_id, |text| OrganisationId::parse(text).ok())?,
+        tax_rate: body.tax_rate.map(TaxRateBody::rate).transpose()?,
+        available_at: organisation_ids("available_at", body.available_at)?.unwrap_or_default(),
     };
     let product = engine.create_product(auth.tenant, new).await?;
     Ok(HttpResponse::Created().json(Names::new(&engine, auth.tenant).product(&product)))
@@ -357,6 +404,8 @@ pub struct UpdateProductBody {
     pub category_ids: Option<Vec<String>>,
     pub crosssells: Option<Vec<String>>,
     pub upsells: Option<Vec<String>>,
+    pub tax_rate: Option<TaxRateBody>,
+    pub available_at: Option<Vec<String>>,
 }
 
 /// Changes a product: all of it, or none.
@@ -384,6 +433,8 @@ pub async fn update_product(
         categories: class_ids("category_ids", body.category_ids)?,
         cross_sells: product_ids("crosssells", body.crosssells)?,
         up_sells: product_ids("upsells", body.upsells)?,
+        tax_rate: body.tax_rate.map(TaxRateBody::rate).transpose()?,
+        available_at: organisation_ids("available_at", body.available_at)?,
     };
     let product = engine.update_product(auth.tenant, id, update).await?;
     Ok(HttpResponse::Ok().json(Names::new(&engine, auth.tenant).product(&product)))

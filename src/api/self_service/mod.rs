@@ -9,6 +9,8 @@ pub mod contacts;
 pub mod intents;
 pub mod locations;
 pub mod offers;
+pub mod order_estimates;
+pub mod orders;
 pub mod organisations;
 pub mod passes;
 pub mod payment_methods;
@@ -71,6 +73,12 @@ pub fn scope() -> actix_web::Scope {
         .service(products::get_product)
         .service(products::list_components)
         .service(products::list_variants)
+        .service(order_estimates::order_fulfillment)
+        .service(order_estimates::estimate_order)
+        .service(orders::submit_order)
+        .service(orders::get_order)
+        .service(orders::order_actions)
+        .service(orders::list_orders)
         .service(wallet_topups::get_top_up_settings)
         .service(wallet_topups::update_wallet)
         .service(accounts::list_accounts)

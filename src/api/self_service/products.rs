@@ -90,6 +90,11 @@ pub struct ProductView {
     pub pricing: Vec<PriceView>,
     pub upsells: Vec<ProductRef>,
     pub crosssells: Vec<ProductRef>,
+    /// Our addition: its tax.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tax_rate: Option<super::order_estimates::TaxRateView>,
+    /// Our addition: the merchants and venues that sell it (empty: every one).
+    pub available_at: Vec<String>,
 }
 
 /// A product in a list: as one, with how many components and variants it has.
@@ -206,6 +211,8 @@ impl<'a> Names<'a> {
             pricing: product.prices.iter().map(price_view).collect(),
             upsells: self.products(&product.up_sells),
             crosssells: self.products(&product.cross_sells),
+            tax_rate: product.tax_rate.as_ref().map(super::order_estimates::tax_rate_view),
+            available_at: product.available_at.iter().map(ToString::to_string).collect(),
         }
     }
 

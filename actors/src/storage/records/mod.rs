@@ -9,6 +9,7 @@ mod communities;
 mod contacts;
 mod meta;
 mod offers;
+mod orders;
 mod organisations;
 mod outbox;
 mod passes;

@@ -7,12 +7,14 @@ use crate::storage::*;
 
 impl Store {
     pub fn product(&self, tenant: &Tenant, id: ProductId) -> Result<Option<Product>, StoreError> {
-        self.get(&keys::product(tenant, id))
+        self.get_or_upgrade(&keys::product(tenant, id), |old: legacy::LegacyProduct| {
+            Product::from(old)
+        })
     }
 
     /// Every product of the business, by id.
     pub fn products(&self, tenant: &Tenant) -> Result<Vec<Product>, StoreError> {
-        self.scan(&keys::products(tenant), usize::MAX)
+        self.scan_or_upgrade(&keys::products(tenant), |old: legacy::LegacyProduct| Product::from(old))
     }
 
     /// The product a SKU names (any case).

@@ -51,6 +51,10 @@ impl Application {
         let gateways = crate::payments::Gateways::new(&settings.payments)?;
         actix_web::rt::spawn(gateways.clone().run_reconciler(engine.clone()));
         actix_web::rt::spawn(gateways.clone().run_scheduler(engine.clone()));
+        actix_web::rt::spawn(crate::payments::run_billing(
+            engine.clone(),
+            settings.payments.billing_interval_ms,
+        ));
         let gateways = web::Data::new(gateways);
         let listener = TcpListener::bind(settings.bind_address()?)
             .map_err(|error| anyhow::anyhow!("http.bind {}: {error}", settings.http.bind))?;

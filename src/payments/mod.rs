@@ -299,3 +299,29 @@ enum Round {
     /// Settle the top-ups and payouts left pending.
     Reconcile,
 }
+
+/// Bills the subscriptions due now and then every `interval_ms`, until the engine closes:
+/// batches of 1,000 until a batch finds fewer due. A failed run is tried again next time.
+pub async fn run_billing(engine: Engine, interval_ms: u64) {
+    const BATCH: usize = 1_000;
+    let interval = Duration::from_millis(interval_ms.max(10));
+    while !engine.is_closing() {
+        loop {
+            match engine.billing_run(BATCH).await {
+                Ok(round) => {
+                    if round.looked > 0 {
+                        tracing::info!(?round, "billing run");
+                    }
+                    if round.looked < BATCH || round.paid + round.refused == 0 {
+                        break;
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "a billing run failed; retrying next time");
+                    break;
+                }
+            }
+        }
+        actix_web::rt::time::sleep(interval).await;
+    }
+}

@@ -52,6 +52,7 @@ mod service_requests;
 mod spend_settings;
 mod storage_faults;
 mod stripe_gateway;
+mod subscriptions;
 mod tokens;
 mod topup_settings;
 mod topups;

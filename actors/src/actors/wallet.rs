@@ -29,6 +29,7 @@ use rust_decimal::Decimal;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+mod bills;
 mod community;
 pub(crate) mod estimates;
 mod intents;
@@ -37,6 +38,7 @@ mod returns;
 mod scheduled;
 mod topups;
 mod transfers;
+pub use bills::BillCommand;
 pub use intents::{IntentCommand, IntentOutcome};
 pub use scheduled::{ScheduleCommand, ScheduleView};
 pub use topups::{MethodRefusal, PaymentMethodsUpdate, TopUpRefusal};
@@ -265,6 +267,7 @@ pub enum WalletCommand {
     Schedule(ScheduleCommand),
     /// Payment intents (see `intents`).
     Intent(IntentCommand),
+    Bill(BillCommand),
 }
 
 /// How new limit rules are made from the current ones (in the actor, so two changes never
@@ -438,6 +441,7 @@ impl Entity for WalletEntity {
             WalletCommand::SetLimits { update, reply } => self.set_limits(life, update, reply),
             WalletCommand::Schedule(command) => self.schedule(life, command),
             WalletCommand::Intent(command) => self.intent_command(life, command),
+            WalletCommand::Bill(command) => self.bill_command(life, command),
         }
     }
 
@@ -495,6 +499,7 @@ impl Entity for WalletEntity {
             }
             WalletCommand::Schedule(command) => command.refuse(),
             WalletCommand::Intent(command) => command.refuse(),
+            WalletCommand::Bill(command) => command.refuse(),
         }
     }
 

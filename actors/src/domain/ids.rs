@@ -175,6 +175,18 @@ uuid_id!(
     /// A contact's order; the id of the estimate it was submitted from.
     OrderId
 );
+uuid_id!(
+    /// A contact's subscription: its services of one billing period.
+    SubscriptionId
+);
+uuid_id!(
+    /// A service of a subscription.
+    ServiceId
+);
+uuid_id!(
+    /// A subscription's bill (a function of the subscription and the bill's number).
+    BillId
+);
 
 /// Live or test data (D10): decided by the API key, never by the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -48,6 +48,7 @@ pub mod purchase_return;
 pub mod reclaim;
 pub mod scheme;
 pub mod service_request;
+pub mod subscription;
 pub mod topup_schedule;
 pub mod transfer;
 pub mod wallet;

@@ -105,6 +105,10 @@ pub enum EntryKind {
     Payout,
     /// Credit: a payout that failed, given back in a new open lot (appended).
     PayoutReturn,
+    /// Debit: value paid to a subscription's bill (appended).
+    BillPayment,
+    /// Credit: a subscription's credit (a change or a regret), in a new open lot (appended).
+    BillCredit,
 }
 
 impl EntryKind {
@@ -118,6 +122,7 @@ impl EntryKind {
                 | EntryKind::TopUp
                 | EntryKind::PassRedemption
                 | EntryKind::PayoutReturn
+                | EntryKind::BillCredit
         )
     }
 
@@ -136,6 +141,7 @@ impl EntryKind {
             EntryKind::TopUp => "TOP_UP",
             EntryKind::PassRedemption => "PASS_REDEMPTION",
             EntryKind::Payout | EntryKind::PayoutReturn => "PAYOUT",
+            EntryKind::BillPayment | EntryKind::BillCredit => "SUBSCRIPTION_BILL",
         }
     }
 }
@@ -204,6 +210,8 @@ pub enum Cause {
     Payout(super::ids::PayoutId),
     /// A payout that failed, given back (appended).
     PayoutReturned(super::ids::PayoutId),
+    /// A subscription's bill paid, or its credit (appended).
+    Bill(super::ids::BillId),
 }
 
 impl Cause {
@@ -231,6 +239,7 @@ impl Cause {
             Cause::PassRedeemed(_) => "Pass redeemed",
             Cause::Payout(_) => "Payout",
             Cause::PayoutReturned(_) => "Payout failed, given back",
+            Cause::Bill(_) => "Subscription bill",
         }
     }
 
@@ -576,7 +585,8 @@ impl Wallet {
             | EntryKind::TransferIn
             | EntryKind::TopUp
             | EntryKind::PassRedemption
-            | EntryKind::PayoutReturn => {
+            | EntryKind::PayoutReturn
+            | EntryKind::BillCredit => {
                 lot.amount = add(lot.amount, entry.amount)?;
                 lot.remaining = add(lot.remaining, entry.amount)?;
             }
@@ -591,7 +601,8 @@ impl Wallet {
             | EntryKind::TransferOut
             | EntryKind::AwardReturn
             | EntryKind::Hold
-            | EntryKind::Payout => lot.remaining = sub(lot.remaining, entry.amount)?,
+            | EntryKind::Payout
+            | EntryKind::BillPayment => lot.remaining = sub(lot.remaining, entry.amount)?,
             EntryKind::Expiration => {
                 lot.remaining = sub(lot.remaining, entry.amount)?;
                 lot.expired = add(lot.expired, entry.amount)?;

@@ -365,7 +365,7 @@ impl Engine {
 
     /// An account as its last durable commit left it: read from the store, so listing a
     /// contact's accounts wakes none of their actors.
-    fn read_account(&self, tenant: Tenant, id: AccountId) -> Result<Arc<Account>, EngineError> {
+    pub(super) fn read_account(&self, tenant: Tenant, id: AccountId) -> Result<Arc<Account>, EngineError> {
         self.inner
             .store
             .account(&tenant, id)?

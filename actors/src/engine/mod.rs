@@ -80,6 +80,7 @@ pub use settings::{
     AccessSettings, DurabilityHook, EngineSettings, JournalSettings, OrganisationSettings, OtpSettings,
     PaymentSettings, PurchaseSettings, StorageSettings,
 };
+mod billing;
 mod fulfilment;
 mod integrations;
 mod locations;
@@ -87,6 +88,9 @@ mod orders;
 pub use fulfilment::{Fulfiller, FulfilmentQuery};
 pub use locations::{Located, LocationQuery};
 pub use orders::{OrderFilter, OrderItem, OrderRequest};
+mod subscriptions;
+pub use billing::{BillingRound, BILL_RETRY_S};
+pub use subscriptions::{Funding, NewService, ServiceChange, SERVICES_PER_CALL_MAX};
 mod products;
 pub use products::{NewPrice, NewProduct, NewProductClass, ProductFilter, ProductUpdate};
 mod intents;

@@ -54,6 +54,9 @@ pub struct PaymentSettings {
     /// How often the scheduler looks for auto and termed top-ups due.
     #[serde(default = "schedule_interval_ms")]
     pub schedule_interval_ms: u64,
+    /// How often the billing run bills the subscriptions due.
+    #[serde(default = "billing_interval_ms")]
+    pub billing_interval_ms: u64,
     /// Whether the `test` gateway may be used in live mode too (it charges nothing: never
     /// in production).
     #[serde(default)]
@@ -69,6 +72,10 @@ fn schedule_interval_ms() -> u64 {
     1_000
 }
 
+fn billing_interval_ms() -> u64 {
+    60_000
+}
+
 impl Default for PaymentSettings {
     fn default() -> Self {
         PaymentSettings {
@@ -77,6 +84,7 @@ impl Default for PaymentSettings {
             reconcile_interval_ms: 30_000,
             give_up_after_s: 3_600,
             schedule_interval_ms: schedule_interval_ms(),
+            billing_interval_ms: billing_interval_ms(),
             test_gateway_live: false,
             stripe_base_url: None,
             stripe_secret_key: None,

@@ -63,6 +63,10 @@ pub enum Origin {
     Payout {
         record: Arc<crate::domain::payment::PayoutRecord>,
     },
+    /// A subscription's bill paid from the wallet, or its credit.
+    Bill {
+        bill: Arc<crate::domain::subscription::Bill>,
+    },
     /// A shortfall settlement: no one event to name.
     Other,
 }
@@ -235,6 +239,10 @@ impl Engine {
                 Some(record) => Origin::Payout {
                     record: Arc::new(record),
                 },
+                None => Origin::Other,
+            },
+            Cause::Bill(id) => match store.bill(tenant, *id)? {
+                Some(bill) => Origin::Bill { bill: Arc::new(bill) },
                 None => Origin::Other,
             },
             Cause::PassRedeemed(id) => match store.pass(tenant, *id)? {

@@ -82,6 +82,10 @@
 //! | `}`    | tenant, order id               | Order: a submitted order and where it stands |
 //! | `|`    | tenant, contact id, submitted (BE, sign-flipped), order id | OrderId: a contact's orders, oldest first |
 //! | `~`    | tenant, organisation id        | FulfilmentTerms: how a merchant or venue takes orders |
+//! | `=`    | tenant, subscription id        | Subscription: a contact's services of one billing period |
+//! | `;`    | tenant, contact id, subscription id | SubscriptionId: a contact's subscriptions |
+//! | `:`    | tenant, bill id                | Bill: a subscription's bill and where it stands |
+//! | `?`    | due (BE, sign-flipped), tenant, subscription id | DueSubscription: the billing run's index |
 //! | `s`    | sha256(tenant, sign-up code)   | SignUpCode: a closed-loop scheme's one-time code |
 //! | `x`    | expiry (BE, sign-flipped), tenant, wallet id | LotExpiry: a wallet holds a lot expiring then (the sweep's index) |
 //! | `M`    | name                           | meta value          |
@@ -174,6 +178,10 @@ pub const ORDER_ESTIMATE: u8 = b'{';
 pub const ORDER: u8 = b'}';
 pub const CONTACT_ORDER: u8 = b'|';
 pub const FULFILMENT: u8 = b'~';
+pub const SUBSCRIPTION: u8 = b'=';
+pub const CONTACT_SUBSCRIPTION: u8 = b';';
+pub const BILL: u8 = b':';
+pub const DUE_SUBSCRIPTION: u8 = b'?';
 
 pub const COMMERCE_POOL: u8 = b'p';
 pub const META: u8 = b'M';
@@ -372,6 +380,38 @@ pub fn contact_order(
 
 pub fn fulfilment(tenant: &Tenant, organisation: OrganisationId) -> Vec<u8> {
     tenant_key(FULFILMENT, tenant, organisation.as_bytes())
+}
+
+pub fn subscription(tenant: &Tenant, id: crate::domain::ids::SubscriptionId) -> Vec<u8> {
+    tenant_key(SUBSCRIPTION, tenant, id.as_bytes())
+}
+
+pub fn contact_subscriptions(tenant: &Tenant, contact: ContactId) -> Vec<u8> {
+    tenant_key(CONTACT_SUBSCRIPTION, tenant, contact.as_bytes())
+}
+
+pub fn contact_subscription(tenant: &Tenant, contact: ContactId, id: crate::domain::ids::SubscriptionId) -> Vec<u8> {
+    let mut key = contact_subscriptions(tenant, contact);
+    key.extend_from_slice(id.as_bytes());
+    key
+}
+
+pub fn bill(tenant: &Tenant, id: crate::domain::ids::BillId) -> Vec<u8> {
+    tenant_key(BILL, tenant, id.as_bytes())
+}
+
+pub fn due_subscriptions() -> Vec<u8> {
+    vec![DUE_SUBSCRIPTION]
+}
+
+/// Ordered by when it is due: the sign bit flipped makes big-endian bytes sort as the i64.
+pub fn due_subscription(due: i64, tenant: &Tenant, id: crate::domain::ids::SubscriptionId) -> Vec<u8> {
+    let mut key = Vec::with_capacity(1 + 8 + Tenant::KEY_LEN + 16);
+    key.push(DUE_SUBSCRIPTION);
+    key.extend_from_slice(&((due as u64) ^ (1 << 63)).to_be_bytes());
+    key.extend_from_slice(&tenant.key_bytes());
+    key.extend_from_slice(id.as_bytes());
+    key
 }
 
 pub fn queues(tenant: &Tenant) -> Vec<u8> {

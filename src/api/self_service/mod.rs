@@ -18,6 +18,7 @@ pub mod products;
 pub mod purchases;
 pub mod schemes;
 pub mod service_requests;
+pub mod subscriptions;
 pub mod tokens;
 pub mod topups;
 pub mod transfers;
@@ -79,6 +80,12 @@ pub fn scope() -> actix_web::Scope {
         .service(orders::get_order)
         .service(orders::order_actions)
         .service(orders::list_orders)
+        .service(subscriptions::add_services)
+        .service(subscriptions::list_services)
+        .service(subscriptions::list_subscriptions)
+        .service(subscriptions::update_service)
+        .service(subscriptions::estimate_billing)
+        .service(subscriptions::estimate_service_delivery)
         .service(wallet_topups::get_top_up_settings)
         .service(wallet_topups::update_wallet)
         .service(accounts::list_accounts)

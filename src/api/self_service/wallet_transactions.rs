@@ -366,6 +366,21 @@ fn transaction_view(line: JournalLine, origin: Origin, currency: Currency) -> Tr
                 date: record.created_on,
             });
         }
+        Origin::Bill { bill } => {
+            view.financial_event = Some(FinancialEventView {
+                id: bill.id.to_string(),
+                event_type: if bill.totals.total < rust_decimal::Decimal::ZERO {
+                    "CREDIT_NOTE"
+                } else {
+                    "INVOICE"
+                },
+                reference_number: format!("{}-{}", bill.subscription, bill.seq),
+                life_cycle_state: bill.state.code(),
+                notes: None,
+                amount: exact(bill.totals.total.abs()),
+                date: bill.paid_on.unwrap_or(bill.created_on),
+            });
+        }
         Origin::Other => {}
     }
     view

@@ -362,6 +362,8 @@ impl Moves {
                 EntryKind::PassRedemption => add(&mut moves.credit, entry.amount),
                 EntryKind::Payout => add(&mut moves.debit, entry.amount),
                 EntryKind::PayoutReturn => add(&mut moves.debit_back, entry.amount),
+                EntryKind::BillPayment => add(&mut moves.debit, entry.amount),
+                EntryKind::BillCredit => add(&mut moves.credit, entry.amount),
                 _ => {}
             }
         }

@@ -65,6 +65,38 @@ impl Wallet {
         )
     }
 
+    /// Pays `amount` of a subscription's bill from any of the wallet's funds.
+    pub fn pay_bill(
+        &mut self,
+        now: i64,
+        bill: crate::domain::ids::BillId,
+        amount: Decimal,
+    ) -> Result<WalletEvent, CommandError> {
+        if amount <= Decimal::ZERO {
+            return Err(CommandError::Fault(WalletFault(format!("a bill of {amount}"))));
+        }
+        let mut entries = Vec::new();
+        self.debit_within(
+            now,
+            amount,
+            SpendScope::Unconditional,
+            EntryKind::BillPayment,
+            &mut entries,
+        )?;
+        Ok(self.record(now, Cause::Bill(bill), entries))
+    }
+
+    /// Credits a subscription's credit into a new open lot, past any balance bound (it
+    /// gives back what the contact paid).
+    pub fn credit_bill(
+        &mut self,
+        now: i64,
+        bill: crate::domain::ids::BillId,
+        amount: Decimal,
+    ) -> Result<WalletEvent, CommandError> {
+        self.credit_open(now, Cause::Bill(bill), EntryKind::BillCredit, amount, Decimal::MAX)
+    }
+
     /// Credits `amount` into a new open lot (a transfer received, or one given back), as
     /// one event with `cause`; it settles any shortfall first. Refused, changing nothing,
     /// when it would take the balance above `balance_max`.

@@ -18,6 +18,7 @@ mod products;
 mod purchases;
 mod schemes;
 mod service_requests;
+mod subscriptions;
 pub use purchases::IdempotencyRecord;
 mod transfers;
 mod wallets;

@@ -1,0 +1,258 @@
+//! Billing subscriptions (`domain::subscription`). A bill is made and recorded — its lines,
+//! its number, the subscription's open bill — in one commit, before any money moves; it is
+//! then paid once (the wallet remembers the bill's id in the commit that debits it, the
+//! account its journal line's id, which is the bill's), and the commit that marks it paid
+//! moves the services' billing on. A run that stops anywhere in between finds the open bill
+//! next time and pays that bill, not another: each due cycle is billed exactly once.
+
+use super::{claim_key, Engine, EngineError};
+use crate::actors::wallet::{BillCommand, WalletCommand};
+use crate::domain::account::{AccountTransaction, JournalType, NewJournal};
+use crate::domain::ids::{AccountJournalId, SubscriptionId, Tenant};
+use crate::domain::subscription::{bill_totals, Bill, BillState, FundingSource, ServiceState, Subscription};
+use crate::storage::WriteSet;
+use futures_util::stream::{self, StreamExt};
+use rust_decimal::Decimal;
+
+/// How long a refused bill waits before it is asked for again.
+pub const BILL_RETRY_S: i64 = 24 * 3600;
+/// How many subscriptions a billing run bills at once.
+const RUN_CONCURRENCY: usize = 64;
+
+/// What one billing run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BillingRound {
+    /// Subscriptions due a look.
+    pub looked: usize,
+    /// Bills paid (or credited).
+    pub paid: usize,
+    /// Bills the wallet or account refused (asked again after `BILL_RETRY_S`).
+    pub refused: usize,
+    /// Subscriptions busy or failing now (looked at again by the next run).
+    pub skipped: usize,
+}
+
+/// Why money for a bill did not move.
+enum Payment {
+    Paid,
+    Refused(String),
+}
+
+impl Engine {
+    /// Bills subscription `id` now: pays its open bill, or makes and pays one for what is
+    /// due (resuming pauses that ended first). `None` when nothing was due.
+    pub async fn bill_subscription(&self, tenant: Tenant, id: SubscriptionId) -> Result<Option<Bill>, EngineError> {
+        self.check_open()?;
+        let _claim = self
+            .inner
+            .claims
+            .claim(claim_key(b'=', &tenant, id.as_bytes()), rand::random())
+            .map_err(|_| EngineError::Busy("subscription"))?;
+        self.bill_claimed(tenant, id).await
+    }
+
+    /// As `bill_subscription`, for a caller that holds the subscription's claim.
+    pub(super) async fn bill_claimed(&self, tenant: Tenant, id: SubscriptionId) -> Result<Option<Bill>, EngineError> {
+        let now = self.now();
+        let mut subscription = self
+            .inner
+            .store
+            .subscription(&tenant, id)?
+            .ok_or(EngineError::NotFound("subscription"))?;
+        let before = subscription.clone();
+        let mut bill = match subscription.open_bill {
+            Some(open) => self
+                .inner
+                .store
+                .bill(&tenant, open)?
+                .ok_or(EngineError::Internal("open bill"))?,
+            None => {
+                resume_ended_pauses(&mut subscription, now);
+                let lines = subscription
+                    .due_lines(now)
+                    .ok_or_else(|| EngineError::Conflict("the bill's amounts overflow".into()))?;
+                if lines.is_empty() {
+                    subscription.next_billing_at = subscription.next_look(now);
+                    if subscription != before {
+                        let mut writes = WriteSet::default();
+                        writes.subscription(&subscription, Some(&before));
+                        self.commit_durable(writes).await?;
+                    }
+                    return Ok(None);
+                }
+                let totals =
+                    bill_totals(&lines).ok_or_else(|| EngineError::Conflict("the bill's amounts overflow".into()))?;
+                let bill = Bill {
+                    id: Bill::id_for(subscription.id, subscription.bills),
+                    tenant,
+                    subscription: subscription.id,
+                    contact: subscription.contact,
+                    seq: subscription.bills,
+                    currency: subscription.currency,
+                    lines,
+                    totals,
+                    funding: subscription.funding,
+                    state: BillState::Pending,
+                    failure: None,
+                    attempts: 0,
+                    created_on: now,
+                    paid_on: None,
+                };
+                subscription.bills += 1;
+                subscription.open_bill = Some(bill.id);
+                // The credits are the bill's now.
+                subscription.credits.clear();
+                subscription.next_billing_at = now;
+                subscription.updated_on = now;
+                let mut writes = WriteSet::default();
+                writes.subscription(&subscription, Some(&before));
+                writes.bill(&bill);
+                self.commit_durable(writes).await?;
+                bill
+            }
+        };
+        let made = subscription.clone();
+        let payment = self.pay_bill(&subscription, &bill).await?;
+        bill.attempts = bill.attempts.saturating_add(1);
+        match payment {
+            Payment::Paid => {
+                bill.state = BillState::Paid;
+                bill.paid_on = Some(now);
+                bill.failure = None;
+                for line in bill.lines.iter().filter(|line| line.advances) {
+                    if let Some(service) = subscription.services.iter_mut().find(|s| s.id == line.service) {
+                        service.billed_to = service.billed_to.max(line.to);
+                    }
+                }
+                subscription.open_bill = None;
+                subscription.next_billing_at = subscription.next_look(now);
+            }
+            Payment::Refused(reason) => {
+                bill.state = BillState::Failed;
+                bill.failure = Some(reason);
+                subscription.next_billing_at = now.saturating_add(BILL_RETRY_S);
+            }
+        }
+        subscription.updated_on = now;
+        let mut writes = WriteSet::default();
+        writes.subscription(&subscription, Some(&made));
+        writes.bill(&bill);
+        self.commit_durable(writes).await?;
+        Ok(Some(bill))
+    }
+
+    /// Moves a bill's money once: from (or, a credit, to) the wallet or the account.
+    async fn pay_bill(&self, subscription: &Subscription, bill: &Bill) -> Result<Payment, EngineError> {
+        let amount = bill.totals.total;
+        if amount.is_zero() {
+            return Ok(Payment::Paid);
+        }
+        let tenant = subscription.tenant;
+        let moved = match bill.funding {
+            FundingSource::Wallet => self
+                .ask_wallet((tenant, subscription.wallet), |reply| {
+                    WalletCommand::Bill(BillCommand::Apply {
+                        bill: bill.id,
+                        amount,
+                        reply,
+                    })
+                })
+                .await
+                .map(|_| ()),
+            FundingSource::Account => {
+                let account = subscription.account.ok_or(EngineError::Internal(
+                    "an account-funded subscription without its account",
+                ))?;
+                let line = NewJournal {
+                    id: AccountJournalId(bill.id.0),
+                    transaction: if amount > Decimal::ZERO {
+                        AccountTransaction::Invoice
+                    } else {
+                        AccountTransaction::CreditNote
+                    },
+                    kind: if amount > Decimal::ZERO {
+                        JournalType::Debit
+                    } else {
+                        JournalType::Credit
+                    },
+                    amount: amount.abs(),
+                    notes: Some(format!("Subscription {} bill {}", subscription.code, bill.seq + 1)),
+                    entity: Some(bill.id.0),
+                    by_contact: false,
+                };
+                self.post_account_journal(tenant, account, line).await.map(|_| ())
+            }
+        };
+        match moved {
+            Ok(()) => Ok(Payment::Paid),
+            Err(
+                refused @ (EngineError::InsufficientFunds { .. }
+                | EngineError::SpendBlocked
+                | EngineError::WalletLimit(_)
+                | EngineError::BalanceLimit { .. }
+                | EngineError::Invalid { .. }
+                | EngineError::Conflict(_)
+                | EngineError::Forbidden(_)),
+            ) => Ok(Payment::Refused(match refused {
+                EngineError::InsufficientFunds { .. } => "the wallet balance is not enough to pay the bill".into(),
+                other => other.to_string(),
+            })),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Bills every subscription due a look now (up to `limit`), `RUN_CONCURRENCY` at a time.
+    pub async fn billing_run(&self, limit: usize) -> Result<BillingRound, EngineError> {
+        self.check_open()?;
+        let due = self.inner.store.subscriptions_due(self.now(), limit)?;
+        let mut round = BillingRound {
+            looked: due.len(),
+            ..BillingRound::default()
+        };
+        let mut outcomes = stream::iter(due)
+            .map(|entry| async move { self.bill_subscription(entry.tenant, entry.subscription).await })
+            .buffer_unordered(RUN_CONCURRENCY);
+        while let Some(outcome) = outcomes.next().await {
+            match outcome {
+                Ok(Some(bill)) if bill.state == BillState::Paid => round.paid += 1,
+                Ok(Some(_)) => round.refused += 1,
+                Ok(None) => {}
+                Err(EngineError::ShuttingDown) => return Err(EngineError::ShuttingDown),
+                Err(error) => {
+                    tracing::warn!(%error, "a subscription could not be billed now");
+                    round.skipped += 1;
+                }
+            }
+        }
+        Ok(round)
+    }
+
+    /// A subscription's bills, oldest first.
+    pub fn subscription_bills(&self, subscription: &Subscription) -> Result<Vec<Bill>, EngineError> {
+        let mut bills = Vec::new();
+        for seq in 0..subscription.bills {
+            if let Some(bill) = self
+                .inner
+                .store
+                .bill(&subscription.tenant, Bill::id_for(subscription.id, seq))?
+            {
+                bills.push(bill);
+            }
+        }
+        Ok(bills)
+    }
+}
+
+/// Services whose pause ended are effective again from the pause's end.
+pub(super) fn resume_ended_pauses(subscription: &mut Subscription, now: i64) {
+    for service in &mut subscription.services {
+        if let (ServiceState::Paused, Some(until)) = (service.state, service.paused_until) {
+            if until <= now {
+                service.state = ServiceState::Effective;
+                service.billed_to = service.billed_to.max(until);
+                service.last_activated_on = Some(until);
+                service.paused_until = None;
+            }
+        }
+    }
+}

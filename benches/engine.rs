@@ -11,6 +11,10 @@
 //! credit: `uniform_pairs_N_wallets` (from a random wallet to the next one) and `hot_pair`
 //! (two wallets sending to each other).
 //!
+//! Then `billing/run_N_subscriptions`: a billing run over 100,000 subscriptions of a daily
+//! service (`REWARDS_BENCH_SUBSCRIPTIONS`), each iteration a day later, timed until every
+//! bill is paid from its wallet and durable.
+//!
 //! Run: `cargo bench --bench engine`. Environment: `REWARDS_BENCH_WALLETS` (default 100,000),
 //! `REWARDS_BENCH_ARBITERS` (default: cores), `REWARDS_BENCH_BATCH_WAIT_US` (default 0),
 //! `REWARDS_BENCH_MEMTABLE_MIB` (fjall's memtable per keyspace, default 64).
@@ -48,6 +52,10 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 }
 
 fn setup(wallets: usize) -> Setup {
+    setup_with(wallets, Arc::new(SystemClock))
+}
+
+fn setup_with(wallets: usize, clock: Arc<dyn rewards_engine::Clock>) -> Setup {
     let dir = tempfile::TempDir::new().unwrap();
     let system = actix_web::rt::System::new();
     let (engine, tenant, contacts) = system.block_on(async {
@@ -83,7 +91,7 @@ fn setup(wallets: usize) -> Setup {
             live_max: 0,
             contact_routes_max: 1 << 20,
         });
-        let engine = Engine::start(store, settings, Arc::new(SystemClock)).unwrap();
+        let engine = Engine::start(store, settings, clock).unwrap();
         let tenant = testing::business(&engine, "Bench", "bench-key-00000000").await;
         let offer = testing::offer("10%", AwardKind::Percentage, 10, None);
         engine.create_offer(tenant, offer, None).await.unwrap();
@@ -307,5 +315,125 @@ fn transfer_batch(
     })
 }
 
-criterion_group!(benches, durable_awards);
+/// A billing run over every subscription: each iteration moves the clock a day on, so each
+/// subscription of a daily service has one bill due, and times the runs until none is left.
+fn billing_run(c: &mut Criterion) {
+    use rewards_engine::domain::product::{
+        BillingPeriod, ClassKind, PeriodUnit, PriceModel, ProductClassification, TaxModel, Tier,
+    };
+    use rewards_engine::engine::{Funding, NewPrice, NewProduct, NewProductClass, NewService};
+    let subscriptions: usize = env_or("REWARDS_BENCH_SUBSCRIPTIONS", 100_000);
+    let clock = rewards_engine::ManualClock::new(1_800_000_000);
+    let setup = setup_with(subscriptions, Arc::new(clock.clone()));
+    let (engine, tenant) = (setup.engine.clone(), setup.tenant);
+    setup.system.block_on(async {
+        let plans = engine
+            .create_product_class(
+                tenant,
+                NewProductClass {
+                    kind: ClassKind::Type,
+                    name: "Plans".into(),
+                    description: None,
+                    code: None,
+                    parent: None,
+                    classification: Some(ProductClassification::TermedService),
+                    composition: Some(rewards_engine::domain::product::Composition::Flat),
+                },
+            )
+            .await
+            .unwrap();
+        let daily = engine
+            .create_product(
+                tenant,
+                NewProduct {
+                    sku: "DAILY".into(),
+                    name: "Daily plan".into(),
+                    description: None,
+                    product_type: plans.id,
+                    family: None,
+                    brand: None,
+                    categories: vec![],
+                    is_modifier: false,
+                    variant_of: None,
+                    components: vec![],
+                    prices: vec![NewPrice {
+                        currency: None,
+                        model: PriceModel::Flat,
+                        tax_model: TaxModel::Inclusive,
+                        tiers: vec![Tier {
+                            lower: 1,
+                            upper: None,
+                            price: Decimal::ONE,
+                        }],
+                        billing_period: Some(BillingPeriod {
+                            duration: 1,
+                            unit: PeriodUnit::Day,
+                        }),
+                        is_default: true,
+                    }],
+                    cross_sells: vec![],
+                    up_sells: vec![],
+                    enabled: true,
+                    owner: None,
+                    tax_rate: None,
+                    available_at: vec![],
+                },
+            )
+            .await
+            .unwrap();
+        // 1,000.00 in every wallet (10% of a purchase), then one subscription each.
+        stream::iter(setup.contacts.iter().enumerate())
+            .map(|(n, (contact, _))| {
+                let engine = engine.clone();
+                let submission = purchase_submission(format!("FUND-{n}"), *contact, Decimal::new(10_000, 0));
+                async move {
+                    engine
+                        .post_purchase(&Caller::key(tenant.organisation, tenant.mode), tenant, submission)
+                        .await
+                        .expect("funded");
+                    let service = NewService {
+                        product: daily.id,
+                        quantity: 1,
+                    };
+                    engine
+                        .add_services(tenant, *contact, &[service], Funding::Wallet)
+                        .await
+                        .expect("subscribed");
+                }
+            })
+            .buffer_unordered(IN_FLIGHT)
+            .for_each(|()| async {})
+            .await;
+    });
+    let mut group = c.benchmark_group("billing");
+    group.throughput(Throughput::Elements(subscriptions as u64));
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(45));
+    group.bench_function(format!("run_{subscriptions}_subscriptions"), |b| {
+        b.iter_custom(|iterations| {
+            let mut spent = Duration::ZERO;
+            for _ in 0..iterations {
+                clock.advance(86_400);
+                let started = Instant::now();
+                let paid = setup.system.block_on(async {
+                    let mut paid = 0;
+                    loop {
+                        let round = engine.billing_run(subscriptions).await.expect("billing run");
+                        paid += round.paid;
+                        if round.looked == 0 {
+                            break paid;
+                        }
+                    }
+                });
+                spent += started.elapsed();
+                assert_eq!(paid, subscriptions, "every subscription billed once");
+            }
+            spent
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, durable_awards, billing_run);
 criterion_main!(benches);

@@ -8,6 +8,7 @@
 //! its mean interval). After the run the tool checks that what the server acknowledged is
 //! exactly what the wallets' journals hold, and exits non-zero if not.
 
+mod commerce;
 mod connection;
 mod money;
 mod report;
@@ -49,6 +50,10 @@ pub enum Scenario {
     /// Contacts redeem gift passes issued before the timed part (`--passes`); one in ten
     /// tries a pass just redeemed again, which must be refused.
     Redeem,
+    /// A contact's app asks for the venues nearest a point, among `--venues` venues.
+    Locations,
+    /// Contacts preview a 10-line order and submit it (two requests per order).
+    Orders,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -78,6 +83,9 @@ pub struct BenchArgs {
     /// Choose contacts by a Zipf distribution with this exponent instead.
     #[arg(long)]
     pub zipf: Option<f64>,
+    /// Venues placed for the `locations` scenario.
+    #[arg(long, default_value_t = 10_000)]
+    pub venues: usize,
     /// Passes issued for the `redeem` scenario (it ends early when they run out).
     #[arg(long, default_value_t = 20_000)]
     pub passes: usize,
@@ -350,7 +358,12 @@ async fn terminal(
     };
     while Instant::now() < deadline {
         let operation = match scenario {
-            Scenario::Award | Scenario::Bulk | Scenario::Transfer | Scenario::Redeem => Operation::Award,
+            Scenario::Award
+            | Scenario::Bulk
+            | Scenario::Transfer
+            | Scenario::Redeem
+            | Scenario::Locations
+            | Scenario::Orders => Operation::Award,
             Scenario::Spend => Operation::Spend,
             Scenario::Baseline => Operation::Read,
             Scenario::Mixed => {
@@ -526,6 +539,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<std::process::ExitCode> {
         let outcome = runtime.block_on(run_money(&args, &target, endpoint, picker))?;
         return finish(&args, runtime, spawned, outcome);
     }
+    if matches!(args.scenario, Scenario::Locations | Scenario::Orders) {
+        let outcome = runtime.block_on(run_commerce(&args, &target, endpoint, picker))?;
+        return finish(&args, runtime, spawned, outcome);
+    }
     let outcome = runtime.block_on(async {
         let contacts = if args.scenario == Scenario::Baseline {
             Vec::new()
@@ -634,6 +651,53 @@ async fn run_money(
     let elapsed = recorder.started.elapsed();
     progress.abort();
     let check = money::check(target, &holders, &before, &ledger).await?;
+    let (seconds, windows) = {
+        let recorded = recorder.seconds.lock();
+        let seconds = recorded
+            .iter()
+            .map(|(second, histogram)| Second::from(*second, histogram))
+            .collect();
+        (seconds, report::Window::from_seconds(&recorded))
+    };
+    Ok(summarise(args, results, elapsed, Some(check), seconds, windows))
+}
+
+/// The `locations` and `orders` scenarios: set-up, the timed part, their check.
+async fn run_commerce(
+    args: &BenchArgs,
+    target: &Arc<Target>,
+    endpoint: Endpoint,
+    picker: Picker,
+) -> anyhow::Result<Report> {
+    let visible = !args.json;
+    let prepared = Arc::new(commerce::prepare(args.scenario, target, args.venues, args.contacts, visible).await?);
+    let recorder = Arc::new(Recorder {
+        started: Instant::now(),
+        seconds: Mutex::new(Vec::new()),
+    });
+    let deadline = Instant::now() + Duration::from_secs(args.duration_s);
+    let progress = report::live(args.duration_s, visible, recorder.clone());
+    let tasks: Vec<_> = (0..args.terminals)
+        .map(|_| {
+            tokio::spawn(commerce::terminal(
+                endpoint.clone(),
+                prepared.clone(),
+                picker.clone(),
+                recorder.clone(),
+                deadline,
+            ))
+        })
+        .collect();
+    let mut results = Vec::with_capacity(tasks.len());
+    let mut placed = Vec::new();
+    for task in tasks {
+        let (result, orders) = task.await?;
+        results.push(result);
+        placed.extend(orders);
+    }
+    let elapsed = recorder.started.elapsed();
+    progress.abort();
+    let check = commerce::check(target, &prepared, &placed).await?;
     let (seconds, windows) = {
         let recorded = recorder.seconds.lock();
         let seconds = recorded

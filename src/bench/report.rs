@@ -195,10 +195,15 @@ impl Report {
         match (self.correct, &self.mismatch) {
             (None, _) => {}
             (Some(true), _) => {
-                let _ = writeln!(
-                    out,
-                    "correctness   ok: every acknowledged award and spend is in the wallets' journals"
-                );
+                let what = match self.scenario {
+                    Scenario::Transfer | Scenario::Redeem => {
+                        "money is conserved: every acknowledged move is in the wallets"
+                    }
+                    Scenario::Locations => "venues come nearest first",
+                    Scenario::Orders => "every acknowledged order is in its contact's orders, once",
+                    _ => "every acknowledged award and spend is in the wallets' journals",
+                };
+                let _ = writeln!(out, "correctness   ok: {what}");
             }
             (Some(false), mismatch) => {
                 let _ = writeln!(out, "correctness   FAILED: {}", mismatch.as_deref().unwrap_or(""));

@@ -79,3 +79,17 @@ fn short_transfer_and_redeem_benches_conserve_money_and_redeem_each_pass_once() 
         assert_eq!(report["errors"], serde_json::json!([]), "{scenario}: {report}");
     }
 }
+
+#[test]
+fn short_locations_and_orders_benches_check_out() {
+    let (status, report) = bench(&["--scenario", "locations", "--venues", "200"]);
+    assert!(status.success(), "{report}");
+    assert_eq!(report["correct"], true, "{report}");
+    assert_eq!(report["errors"], serde_json::json!([]), "{report}");
+    assert!(report["purchases"].as_u64().unwrap() > 0, "{report}");
+    let (status, report) = bench(&["--scenario", "orders"]);
+    assert!(status.success(), "{report}");
+    assert_eq!(report["correct"], true, "{report}");
+    assert_eq!(report["errors"], serde_json::json!([]), "{report}");
+    assert!(report["purchases"].as_u64().unwrap() > 0, "{report}");
+}

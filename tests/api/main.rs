@@ -44,6 +44,7 @@ mod products;
 mod promotion_passes;
 mod receiver;
 mod reclaim;
+mod recommendations;
 mod restart;
 mod returns;
 mod schemes;

@@ -88,8 +88,10 @@ mod orders;
 pub use fulfilment::{Fulfiller, FulfilmentQuery};
 pub use locations::{Located, LocationQuery};
 pub use orders::{OrderFilter, OrderItem, OrderRequest};
+mod recommendations;
 mod subscriptions;
 pub use billing::{BillingRound, BILL_RETRY_S};
+pub use recommendations::{CategoryKind, OrderRecommendation, RecommendedCategory, ServiceQuery, RECOMMENDED_MAX};
 pub use subscriptions::{Funding, NewService, ServiceChange, SERVICES_PER_CALL_MAX};
 mod products;
 pub use products::{NewPrice, NewProduct, NewProductClass, ProductFilter, ProductUpdate};
@@ -226,6 +228,8 @@ struct Inner {
     organisations: RwLock<HashMap<OrganisationId, Organisation>>,
     /// Merchants' and venues' places, for nearest-first searches.
     places: locations::Places,
+    /// Each business's best sellers, counted from its orders now and then.
+    best_sellers: recommendations::BestSellers,
     /// Shared records: every request reads one, so a hit costs a reference count, not a copy.
     api_keys: RwLock<HashMap<[u8; 32], Arc<ApiKeyRecord>>>,
     /// Serialises changes to keys, users and tokens (read, check, write).
@@ -334,6 +338,7 @@ impl Engine {
                 offer_writes: tokio::sync::Mutex::new(()),
                 organisations: RwLock::new(HashMap::new()),
                 places: Default::default(),
+                best_sellers: Default::default(),
                 api_keys: RwLock::new(HashMap::new()),
                 access_writes: tokio::sync::Mutex::new(()),
                 signing: RwLock::new(Default::default()),

@@ -81,14 +81,15 @@ fn units(parameter: &'static str, quantity: Decimal) -> Result<u32, EngineError>
 }
 
 impl Engine {
-    /// The family, brand and category names offers read for `product`.
-    fn line_class(&self, tenant: &Tenant, product: &Product) -> Result<LineClass, EngineError> {
+    /// The family, brand and category offers read for `product`: what a till would send
+    /// for the line, each class's code (its name when it has none).
+    pub(super) fn line_class(&self, tenant: &Tenant, product: &Product) -> Result<LineClass, EngineError> {
         let name = |kind: ClassKind, id| -> Result<Option<String>, EngineError> {
             Ok(self
                 .inner
                 .store
                 .product_class(tenant, kind, id)?
-                .map(|class| class.name))
+                .map(|class| class.code.unwrap_or(class.name)))
         };
         Ok(LineClass {
             family: product

@@ -358,6 +358,10 @@ pub fn order_estimate(tenant: &Tenant, id: crate::domain::ids::OrderEstimateId) 
     tenant_key(ORDER_ESTIMATE, tenant, id.as_bytes())
 }
 
+pub fn orders(tenant: &Tenant) -> Vec<u8> {
+    tenant_key(ORDER, tenant, &[])
+}
+
 pub fn order(tenant: &Tenant, id: crate::domain::ids::OrderId) -> Vec<u8> {
     tenant_key(ORDER, tenant, id.as_bytes())
 }

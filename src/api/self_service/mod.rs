@@ -16,6 +16,7 @@ pub mod passes;
 pub mod payment_methods;
 pub mod products;
 pub mod purchases;
+pub mod recommendations;
 pub mod schemes;
 pub mod service_requests;
 pub mod subscriptions;
@@ -67,6 +68,9 @@ pub fn scope() -> actix_web::Scope {
         .service(locations::list_locations)
         .service(locations::get_organisation)
         .service(locations::get_network)
+        .service(recommendations::product_recommendation)
+        .service(recommendations::order_recommendation)
+        .service(recommendations::service_recommendation)
         .service(products::search_products)
         .service(products::list_brands)
         .service(products::list_categories)

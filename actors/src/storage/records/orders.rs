@@ -14,6 +14,11 @@ impl Store {
         self.get(&keys::order(tenant, id))
     }
 
+    /// Every order of the business, by id.
+    pub fn orders(&self, tenant: &Tenant) -> Result<Vec<Order>, StoreError> {
+        self.scan(&keys::orders(tenant), usize::MAX)
+    }
+
     /// A contact's orders' ids, oldest first.
     pub fn contact_orders(&self, tenant: &Tenant, contact: ContactId) -> Result<Vec<OrderId>, StoreError> {
         self.scan(&keys::contact_orders(tenant, contact), usize::MAX)

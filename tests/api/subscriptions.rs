@@ -531,3 +531,168 @@ async fn a_billing_run_stopped_by_a_crash_bills_each_due_cycle_exactly_once() {
     }
     assert_eq!(app.engine.billing_run(1000).await.unwrap().looked, 0);
 }
+
+#[tokio::test]
+async fn usage_is_authorised_within_a_services_allowances_and_recorded_once_blocked() {
+    let app = spawn_app().await;
+    app.percentage_offer(10, None).await;
+    let plans = made(
+        &app,
+        "/backoffice/v2/products/types",
+        json!({"name": "Plans", "classification": "TERMED_SERVICE", "composition_method": "FLAT"}),
+    )
+    .await;
+    let metered = made(
+        &app,
+        "/backoffice/v2/products/types",
+        json!({"name": "Usage", "classification": "USAGE_SERVICE", "composition_method": "FLAT"}),
+    )
+    .await;
+    let mobile = made(
+        &app,
+        "/backoffice/v2/products",
+        json!({"sku": "MOBILE", "name": "Mobile", "type_id": plans, "pricing": priced("20.00", "MONTH")}),
+    )
+    .await;
+    let data = made(
+        &app,
+        "/backoffice/v2/products",
+        json!({"sku": "DATA", "name": "Data (MB)", "type_id": metered}),
+    )
+    .await;
+    let calls = made(
+        &app,
+        "/backoffice/v2/products",
+        json!({"sku": "CALLS", "name": "Calls (min)", "type_id": metered}),
+    )
+    .await;
+    let path = format!("/backoffice/v2/products/{mobile}/allowances");
+    let set = app
+        .put(
+            &path,
+            &json!({"allowances": [
+                {"product_id": data, "per_transaction": 500, "per_day": 1000, "per_billing_cycle": 3000},
+                {"product_id": calls, "per_billing_cycle": 100},
+            ]}),
+        )
+        .await;
+    assert_eq!(set.status, 200, "{}", set.body);
+    assert_eq!(app.get(&path).await.body, set.body);
+    for (product, body) in [
+        (&data, json!({"allowances": [{"product_id": calls, "per_day": 1}]})),
+        (&mobile, json!({"allowances": [{"product_id": mobile, "per_day": 1}]})),
+        (&mobile, json!({"allowances": [{"product_id": data}]})),
+        (&mobile, json!({"allowances": [{"product_id": data, "per_day": -1}]})),
+    ] {
+        let reply = app
+            .put(&format!("/backoffice/v2/products/{product}/allowances"), &body)
+            .await;
+        assert_eq!(reply.status, 400, "{body}: {}", reply.body);
+    }
+
+    let eve = holder(&app, "eve").await;
+    let fay = holder(&app, "fay").await;
+    fund(&app, &eve, "F-1", "100").await;
+    let service = add(&app, &eve, &mobile).await.body[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(services(&app, &eve).await[0]["has_allowance"], true);
+    let ask = |who: &Holder, usage: Value, block: bool| {
+        let body = json!({"service": {"id": service, "classification": "TERMED_SERVICE"}, "usage": usage, "block_usage": block});
+        let (app, token) = (&app, who.token.clone());
+        async move { with_token(app, &token, "POST", "/self-service/v2/estimates/allowance", Some(&body)).await }
+    };
+    let mb = |amount: u32| json!([{"product": {"id": data, "sku": "DATA"}, "usage_amount": amount}]);
+    let minutes = |amount: u32| json!([{"product": {"id": calls, "sku": "CALLS"}, "usage_amount": amount}]);
+    let allowed = |reply: &Reply| reply.body["services"][0]["authorise_consumption"] == true;
+
+    // Asking records nothing; past a bound is not authorised.
+    let asked = ask(&eve, mb(400), false).await;
+    assert_eq!(asked.status, 200, "{}", asked.body);
+    assert!(allowed(&asked), "{}", asked.body);
+    assert_eq!(asked.body["recorded"], false);
+    assert_eq!(
+        asked.body["services"][0]["products_allowance"][0]["remaining_usage"]["per_day"],
+        1000
+    );
+    assert!(
+        !allowed(&ask(&eve, mb(600), true).await),
+        "over the per-transaction bound"
+    );
+    // Blocked: recorded against today's and the cycle's allowance.
+    for _ in 0..2 {
+        let blocked = ask(&eve, mb(400), true).await;
+        assert!(allowed(&blocked), "{}", blocked.body);
+        assert_eq!(blocked.body["recorded"], true);
+    }
+    let third = ask(&eve, mb(400), true).await;
+    assert!(!allowed(&third), "200 MB left today: {}", third.body);
+    assert_eq!(
+        third.body["services"][0]["products_allowance"][0]["remaining_usage"]["per_day"],
+        200
+    );
+    assert_eq!(
+        third.body["services"][0]["products_allowance"][0]["remaining_usage"]["per_billing_cycle"],
+        2200
+    );
+    assert!(allowed(&ask(&eve, minutes(60), true).await));
+    assert!(
+        !allowed(&ask(&eve, minutes(50), true).await),
+        "40 minutes left this cycle"
+    );
+
+    // The next day: the day's allowance is back, the cycle's is not.
+    app.clock.advance(DAY);
+    let eve = signed_in(&app, "eve", &eve).await;
+    let next = ask(&eve, mb(400), true).await;
+    assert!(allowed(&next), "{}", next.body);
+    assert_eq!(
+        next.body["services"][0]["products_allowance"][0]["remaining_usage"]["per_billing_cycle"],
+        1800
+    );
+    assert!(!allowed(&ask(&eve, minutes(50), true).await));
+    // The next cycle: all of it again.
+    app.clock.set(FEB15);
+    let eve = signed_in(&app, "eve", &eve).await;
+    assert!(allowed(&ask(&eve, minutes(100), true).await));
+
+    // The records: newest first, by usage product.
+    let path = format!("/self-service/v2/contacts/{}/usage_records", eve.contact_id);
+    let records = with_token(&app, &eve.token, "GET", &path, None).await;
+    assert_eq!(records.status, 200, "{}", records.body);
+    let list = records.body["content"].as_array().unwrap();
+    assert_eq!(list.len(), 5, "{}", records.body);
+    assert_eq!(list[0]["usage_product"]["sku"], "CALLS");
+    assert_eq!(list[0]["usage_amount"], 100);
+    assert_eq!(list[0]["billing_directive"], "NOT_TO_BE_BILLED");
+    let only_calls = with_token(
+        &app,
+        &eve.token,
+        "GET",
+        &format!("{path}?usage_service_id={calls}"),
+        None,
+    )
+    .await;
+    assert_eq!(only_calls.body["content"].as_array().unwrap().len(), 2);
+
+    // A paused service consumes nothing; another contact's is not found; bad input.
+    let fay = signed_in(&app, "fay", &fay).await;
+    assert_eq!(ask(&fay, mb(1), false).await.status, 404);
+    assert_eq!(with_token(&app, &fay.token, "GET", &path, None).await.status, 403);
+    assert_eq!(act(&app, &eve, &service, json!({"action": "PAUSE"})).await.status, 200);
+    assert!(!allowed(&ask(&eve, mb(1), true).await));
+    assert_eq!(ask(&eve, mb(0), true).await.status, 400);
+    assert_eq!(
+        ask(
+            &eve,
+            json!([{"product": {"id": mobile, "sku": "MOBILE"}, "usage_amount": 1}]),
+            true
+        )
+        .await
+        .status,
+        400
+    );
+    let still = with_token(&app, &eve.token, "GET", &path, None).await;
+    assert_eq!(still.body["content"].as_array().unwrap().len(), 5);
+}

@@ -187,6 +187,14 @@ uuid_id!(
     /// A subscription's bill (a function of the subscription and the bill's number).
     BillId
 );
+uuid_id!(
+    /// A usage record: usage consumed against a service's allowance.
+    UsageRecordId
+);
+uuid_id!(
+    /// A usage authorisation (`POST /estimates/allowance`); the records it made carry it.
+    UsageEstimateId
+);
 
 /// Live or test data (D10): decided by the API key, never by the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

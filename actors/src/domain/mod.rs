@@ -51,4 +51,5 @@ pub mod service_request;
 pub mod subscription;
 pub mod topup_schedule;
 pub mod transfer;
+pub mod usage;
 pub mod wallet;

@@ -304,6 +304,8 @@ pub struct Subscription {
     pub open_bill: Option<BillId>,
     /// Credits a change or a regret gave, for the next bill.
     pub credits: Vec<BillLine>,
+    /// What each service used of its allowances this cycle and today.
+    pub usage: Vec<super::usage::UsageTally>,
     /// When the billing run should next look at it (the scheduler's index).
     pub next_billing_at: i64,
     pub created_on: i64,
@@ -636,6 +638,7 @@ mod tests {
             bills: 0,
             open_bill: None,
             credits: Vec::new(),
+            usage: Vec::new(),
             next_billing_at: anchor,
             created_on: anchor,
             updated_on: anchor,

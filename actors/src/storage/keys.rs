@@ -86,6 +86,8 @@
 //! | `;`    | tenant, contact id, subscription id | SubscriptionId: a contact's subscriptions |
 //! | `:`    | tenant, bill id                | Bill: a subscription's bill and where it stands |
 //! | `?`    | due (BE, sign-flipped), tenant, subscription id | DueSubscription: the billing run's index |
+//! | `_`    | tenant, product id             | ProductAllowances: the usage a termed service's product allows |
+//! | `,`    | tenant, contact id, at (BE, sign-flipped), record id | UsageRecord: usage a contact consumed, oldest first |
 //! | `s`    | sha256(tenant, sign-up code)   | SignUpCode: a closed-loop scheme's one-time code |
 //! | `x`    | expiry (BE, sign-flipped), tenant, wallet id | LotExpiry: a wallet holds a lot expiring then (the sweep's index) |
 //! | `M`    | name                           | meta value          |
@@ -182,6 +184,8 @@ pub const SUBSCRIPTION: u8 = b'=';
 pub const CONTACT_SUBSCRIPTION: u8 = b';';
 pub const BILL: u8 = b':';
 pub const DUE_SUBSCRIPTION: u8 = b'?';
+pub const PRODUCT_ALLOWANCES: u8 = b'_';
+pub const USAGE_RECORD: u8 = b',';
 
 pub const COMMERCE_POOL: u8 = b'p';
 pub const META: u8 = b'M';
@@ -402,6 +406,21 @@ pub fn contact_subscription(tenant: &Tenant, contact: ContactId, id: crate::doma
 
 pub fn bill(tenant: &Tenant, id: crate::domain::ids::BillId) -> Vec<u8> {
     tenant_key(BILL, tenant, id.as_bytes())
+}
+
+pub fn product_allowances(tenant: &Tenant, product: crate::domain::ids::ProductId) -> Vec<u8> {
+    tenant_key(PRODUCT_ALLOWANCES, tenant, product.as_bytes())
+}
+
+pub fn usage_records(tenant: &Tenant, contact: ContactId) -> Vec<u8> {
+    tenant_key(USAGE_RECORD, tenant, contact.as_bytes())
+}
+
+pub fn usage_record(tenant: &Tenant, contact: ContactId, at: i64, id: crate::domain::ids::UsageRecordId) -> Vec<u8> {
+    let mut key = usage_records(tenant, contact);
+    key.extend_from_slice(&((at as u64) ^ (1 << 63)).to_be_bytes());
+    key.extend_from_slice(id.as_bytes());
+    key
 }
 
 pub fn due_subscriptions() -> Vec<u8> {

@@ -51,6 +51,8 @@ pub fn scope(bulk_body_bytes_max: usize) -> actix_web::Scope {
         .service(products::list_products)
         .service(products::get_product)
         .service(products::update_product)
+        .service(products::set_allowances)
+        .service(products::get_allowances)
         .service(orders::set_fulfilment)
         .service(orders::get_fulfilment)
         .service(orders::get_order)

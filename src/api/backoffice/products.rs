@@ -439,3 +439,108 @@ pub async fn update_product(
     let product = engine.update_product(auth.tenant, id, update).await?;
     Ok(HttpResponse::Ok().json(Names::new(&engine, auth.tenant).product(&product)))
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AllowanceBody {
+    /// A usage service of the business.
+    pub product_id: Option<String>,
+    pub per_transaction: Option<Money>,
+    pub per_day: Option<Money>,
+    pub per_billing_cycle: Option<Money>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AllowancesBody {
+    pub allowances: Option<Vec<AllowanceBody>>,
+}
+
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct AllowanceView {
+    pub product_id: String,
+    pub sku: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_transaction: Option<Money>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_day: Option<Money>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_billing_cycle: Option<Money>,
+}
+
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct AllowancesView {
+    pub allowances: Vec<AllowanceView>,
+}
+
+fn allowances_view(allowances: &[rewards_engine::domain::usage::Allowance]) -> AllowancesView {
+    AllowancesView {
+        allowances: allowances
+            .iter()
+            .map(|a| AllowanceView {
+                product_id: a.product.to_string(),
+                sku: a.sku.clone(),
+                name: a.name.clone(),
+                per_transaction: a.per_transaction.map(Money),
+                per_day: a.per_day.map(Money),
+                per_billing_cycle: a.per_cycle.map(Money),
+            })
+            .collect(),
+    }
+}
+
+/// Gives a termed service its allowances of usage services (replacing any), each bounded
+/// per transaction, per day and per billing cycle (at least one bound).
+#[utoipa::path(
+    tag = "Products",
+    params(("id" = String, Path)),
+    request_body = AllowancesBody,
+    responses((status = 200, body = AllowancesView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("Secret_API_key" = []))
+)]
+#[put("/products/{id}/allowances")]
+pub async fn set_allowances(
+    auth: BackOffice,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+    body: crate::api::wire::Json<AllowancesBody>,
+) -> Result<HttpResponse, ApiError> {
+    let id = product_id(&path)?;
+    let asked = body
+        .into_inner()
+        .allowances
+        .ok_or_else(|| ApiError::missing("allowances"))?
+        .into_iter()
+        .map(|a| {
+            let product = a.product_id.ok_or_else(|| ApiError::missing("allowances.product_id"))?;
+            Ok(rewards_engine::engine::NewAllowance {
+                product: ProductId::parse(&product)
+                    .map_err(|_| ApiError::invalid("allowances.product_id", "must be a product id"))?,
+                per_transaction: a.per_transaction.map(|m| m.0),
+                per_day: a.per_day.map(|m| m.0),
+                per_cycle: a.per_billing_cycle.map(|m| m.0),
+            })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    let saved = engine.set_allowances(auth.tenant, id, asked).await?;
+    Ok(HttpResponse::Ok().json(allowances_view(&saved.allowances)))
+}
+
+/// A termed service's allowances.
+#[utoipa::path(
+    tag = "Products",
+    params(("id" = String, Path)),
+    responses((status = 200, body = AllowancesView), (status = 404, body = ErrorBody)),
+    security(("Secret_API_key" = []))
+)]
+#[get("/products/{id}/allowances")]
+pub async fn get_allowances(
+    auth: BackOffice,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = product_id(&path)?;
+    engine.product(&auth.tenant, id)?;
+    Ok(HttpResponse::Ok().json(allowances_view(&engine.allowances(&auth.tenant, id)?)))
+}

@@ -23,6 +23,7 @@ pub mod subscriptions;
 pub mod tokens;
 pub mod topups;
 pub mod transfers;
+pub mod usage;
 pub mod verification;
 pub mod wallet_journals;
 pub mod wallet_limits;
@@ -90,6 +91,8 @@ pub fn scope() -> actix_web::Scope {
         .service(subscriptions::update_service)
         .service(subscriptions::estimate_billing)
         .service(subscriptions::estimate_service_delivery)
+        .service(usage::authorise_usage)
+        .service(usage::list_usage_records)
         .service(wallet_topups::get_top_up_settings)
         .service(wallet_topups::update_wallet)
         .service(accounts::list_accounts)

@@ -134,7 +134,7 @@ pub struct ServiceView {
     pub start_date: i64,
 }
 
-fn service_view(subscription: &Subscription, service: &Service) -> ServiceView {
+fn service_view(subscription: &Subscription, service: &Service, has_allowance: bool) -> ServiceView {
     let currency = subscription.currency;
     ServiceView {
         id: service.id.to_string(),
@@ -145,7 +145,7 @@ fn service_view(subscription: &Subscription, service: &Service) -> ServiceView {
         last_deactivated_on: service.last_deactivated_on,
         removed_on: service.removed_on,
         is_recurring_charge: true,
-        has_allowance: false,
+        has_allowance,
         scheduled_actions: false,
         product: ServiceProduct {
             id: service.product.to_string(),
@@ -325,7 +325,8 @@ pub async fn list_services(
     let mut views: Vec<(i64, ServiceView)> = Vec::new();
     for subscription in subscriptions.iter().filter(|s| only.is_none_or(|id| s.id == id)) {
         for service in subscription.services.iter().filter(|_| keep_any) {
-            views.push((service.added_on, service_view(subscription, service)));
+            let has_allowance = !engine.allowances(&token.tenant, service.product)?.is_empty();
+            views.push((service.added_on, service_view(subscription, service, has_allowance)));
         }
     }
     views.sort_by_key(|(added, _)| std::cmp::Reverse(*added));

@@ -1,8 +1,10 @@
 //! Subscriptions, each contact's list of them, their bills, and the billing run's index of
 //! subscriptions due a look.
 
+use crate::domain::ids::ProductId;
 use crate::domain::ids::{BillId, ContactId, SubscriptionId};
 use crate::domain::subscription::{Bill, Subscription};
+use crate::domain::usage::{ProductAllowances, UsageRecord};
 use crate::storage::*;
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +31,19 @@ impl Store {
 
     pub fn bill(&self, tenant: &Tenant, id: BillId) -> Result<Option<Bill>, StoreError> {
         self.get(&keys::bill(tenant, id))
+    }
+
+    pub fn product_allowances(
+        &self,
+        tenant: &Tenant,
+        product: ProductId,
+    ) -> Result<Option<ProductAllowances>, StoreError> {
+        self.get(&keys::product_allowances(tenant, product))
+    }
+
+    /// A contact's usage records, oldest first.
+    pub fn usage_records(&self, tenant: &Tenant, contact: ContactId) -> Result<Vec<UsageRecord>, StoreError> {
+        self.scan(&keys::usage_records(tenant, contact), usize::MAX)
     }
 
     /// Up to `limit` subscriptions due a look at or before `now`, soonest first.
@@ -65,6 +80,17 @@ impl WriteSet {
                 encode(&entry),
             );
         }
+    }
+
+    pub fn product_allowances(&mut self, tenant: &Tenant, allowances: &ProductAllowances) {
+        self.put(keys::product_allowances(tenant, allowances.product), encode(allowances));
+    }
+
+    pub fn usage_record(&mut self, record: &UsageRecord) {
+        self.put(
+            keys::usage_record(&record.tenant, record.contact, record.at, record.id),
+            encode(record),
+        );
     }
 
     pub fn bill(&mut self, bill: &Bill) {

@@ -146,10 +146,12 @@ fn share(amount: &str, part: i64, whole: i64) -> Decimal {
 #[tokio::test]
 async fn services_are_billed_prorated_changed_paused_and_cancelled() {
     let app = spawn_app().await;
-    app.percentage_offer(10, None).await;
+    // The 10% offer funds the wallets, then stops: bills' awards are tested on their own.
+    let offer = app.percentage_offer(10, None).await;
     let shop = catalogue(&app).await;
     let ann = holder(&app, "ann").await;
     fund(&app, &ann, "F-1", "200").await;
+    app.set_offer_state(&offer, "INACTIVE").await;
 
     // January 15: the TV plan starts its subscription, billed for the whole first cycle.
     let added = add(&app, &ann, &shop.tv).await;
@@ -298,10 +300,12 @@ async fn services_are_billed_prorated_changed_paused_and_cancelled() {
 #[tokio::test]
 async fn a_refused_bill_is_asked_for_again_and_a_new_service_needs_its_first_bill_paid() {
     let app = spawn_app().await;
-    app.percentage_offer(10, None).await;
+    // The 10% offer funds the wallets, then stops: bills' awards are tested on their own.
+    let offer = app.percentage_offer(10, None).await;
     let shop = catalogue(&app).await;
     let bo = holder(&app, "bo").await;
     fund(&app, &bo, "F-1", "40").await;
+    app.set_offer_state(&offer, "INACTIVE").await;
     let tv = add(&app, &bo, &shop.tv).await.body[0]["id"]
         .as_str()
         .unwrap()
@@ -337,7 +341,9 @@ async fn a_refused_bill_is_asked_for_again_and_a_new_service_needs_its_first_bil
         0,
         "not before a day"
     );
+    app.set_offer_state(&offer, "ACTIVE").await;
     fund(&app, &bo, "F-2", "50").await;
+    app.set_offer_state(&offer, "INACTIVE").await;
     app.clock.advance(DAY);
     let round = app.engine.billing_run(1000).await.unwrap();
     assert_eq!(round.paid, 1, "{round:?}");
@@ -354,11 +360,13 @@ async fn a_refused_bill_is_asked_for_again_and_a_new_service_needs_its_first_bil
 #[tokio::test]
 async fn a_regret_gives_back_every_charge_and_bad_requests_change_nothing() {
     let app = spawn_app().await;
-    app.percentage_offer(10, None).await;
+    // The 10% offer funds the wallets, then stops: bills' awards are tested on their own.
+    let offer = app.percentage_offer(10, None).await;
     let shop = catalogue(&app).await;
     let cy = holder(&app, "cy").await;
     let dee = holder(&app, "dee").await;
     fund(&app, &cy, "F-1", "100").await;
+    app.set_offer_state(&offer, "INACTIVE").await;
     let gym = add(&app, &cy, &shop.gym).await.body[0]["id"]
         .as_str()
         .unwrap()
@@ -475,15 +483,19 @@ async fn a_billing_run_stopped_by_a_crash_bills_each_due_cycle_exactly_once() {
         Some(recorder.hook()),
     )
     .await;
-    app.percentage_offer(10, None).await;
+    // The 10% offer funds the wallets, then stops: bills' awards are tested on their own.
+    let offer = app.percentage_offer(10, None).await;
     let shop = catalogue(&app).await;
     let mut holders = Vec::new();
     for index in 0..CONTACTS {
         let who = holder(&app, &format!("bill{index}")).await;
         fund(&app, &who, &format!("F-{index}"), "100").await;
-        let added = add(&app, &who, &shop.tv).await;
-        assert_eq!(added.status, 200, "{}", added.body);
         holders.push(who);
+    }
+    app.set_offer_state(&offer, "INACTIVE").await;
+    for who in &holders {
+        let added = add(&app, who, &shop.tv).await;
+        assert_eq!(added.status, 200, "{}", added.body);
     }
 
     // February 15: every subscription is due. The disk fails two syncs into the run, so
@@ -695,4 +707,44 @@ async fn usage_is_authorised_within_a_services_allowances_and_recorded_once_bloc
     );
     let still = with_token(&app, &eve.token, "GET", &path, None).await;
     assert_eq!(still.body["content"].as_array().unwrap().len(), 5);
+}
+
+#[tokio::test]
+async fn paid_bills_earn_awards_through_the_offers_once_and_never_auto_spend() {
+    let app = spawn_app().await;
+    let funding = app.percentage_offer(10, None).await;
+    let shop = catalogue(&app).await;
+    let gus = holder(&app, "gus").await;
+    fund(&app, &gus, "F-1", "200").await;
+    app.set_offer_state(&funding, "INACTIVE").await;
+    // Subscribers of the TV plan earn 10% of what it is billed; the gym earns nothing.
+    app.create_offer(
+        json!({"name": "TV loyalty", "products": {"skus": ["TV"]}, "award": {"type": "PERCENTAGE", "value": 10}}),
+    )
+    .await;
+    // An auto-spending wallet: a bill's award event must not spend it again.
+    let settings = app
+        .put(
+            &format!("/backoffice/v2/contacts/{}/spend_settings", gus.contact_id),
+            &json!({"spend_blocked": false, "auto_spend": true}),
+        )
+        .await;
+    assert_eq!(settings.status, 200, "{}", settings.body);
+    assert_eq!(add(&app, &gus, &shop.tv).await.status, 200);
+    assert_eq!(add(&app, &gus, &shop.gym).await.status, 200);
+    // 200 - 30 - 20 + 3.00 (10% of the TV's bill).
+    assert_eq!(balance(&app, &gus.wallet_id).await, d("153.00"));
+    app.clock.set(FEB15);
+    for _ in 0..3 {
+        app.engine.billing_run(1000).await.unwrap();
+    }
+    assert_eq!(balance(&app, &gus.wallet_id).await, d("106.00"), "153 - 50 + 3, once");
+    app.assert_balance_equals_journal(&gus.wallet_id).await;
+    let awards = app
+        .journal(&gus.wallet_id)
+        .await
+        .iter()
+        .filter(|line| line["transaction_type"] == "AWARD")
+        .count();
+    assert_eq!(awards, 3, "the funding and two TV bills");
 }

@@ -4,11 +4,19 @@
 //! account its journal line's id, which is the bill's), and the commit that marks it paid
 //! moves the services' billing on. A run that stops anywhere in between finds the open bill
 //! next time and pays that bill, not another: each due cycle is billed exactly once.
+//!
+//! A paid bill is a customer event the rewards engine evaluates: a purchase of the bill's
+//! services, posted under a reference the bill's id decides (so a run that starts again
+//! finds it), before the bill is marked paid; it never spends from the wallet. Offers then
+//! award subscriptions as they award any purchase (on their SKUs, families, categories).
 
-use super::{claim_key, Engine, EngineError};
+use super::{claim_key, ContactRef, Engine, EngineError, PurchaseSubmission, SaleAt, SubmittedAmounts};
 use crate::actors::wallet::{BillCommand, WalletCommand};
 use crate::domain::account::{AccountTransaction, JournalType, NewJournal};
+use crate::domain::ids::ReferenceNumber;
 use crate::domain::ids::{AccountJournalId, SubscriptionId, Tenant};
+use crate::domain::offer::LineClass;
+use crate::domain::purchase::{ProductLine, SaleOrganisation};
 use crate::domain::subscription::{bill_totals, Bill, BillState, FundingSource, ServiceState, Subscription};
 use crate::storage::WriteSet;
 use futures_util::stream::{self, StreamExt};
@@ -113,6 +121,19 @@ impl Engine {
         };
         let made = subscription.clone();
         let payment = self.pay_bill(&subscription, &bill).await?;
+        if matches!(payment, Payment::Paid) {
+            match self.award_bill(&subscription, &bill).await {
+                Ok(()) => {}
+                Err(
+                    error @ (EngineError::Busy(_)
+                    | EngineError::Storage(_)
+                    | EngineError::ShuttingDown
+                    | EngineError::Internal(_)),
+                ) => return Err(error),
+                // The money moved; an award the offers refuse does not hold the bill.
+                Err(refused) => tracing::warn!(%refused, bill = %bill.id, "a paid bill's award event was refused"),
+            }
+        }
         bill.attempts = bill.attempts.saturating_add(1);
         match payment {
             Payment::Paid => {
@@ -199,6 +220,67 @@ impl Engine {
             })),
             Err(other) => Err(other),
         }
+    }
+
+    /// Posts a paid bill as a purchase of its services for the offers to award (once: its
+    /// reference is the bill's; never spending from the wallet). Credits earn nothing.
+    async fn award_bill(&self, subscription: &Subscription, bill: &Bill) -> Result<(), EngineError> {
+        if bill.totals.total <= Decimal::ZERO {
+            return Ok(());
+        }
+        let tenant = subscription.tenant;
+        let contact = self.contact_route(&tenant, &ContactRef::Id(subscription.contact))?;
+        let charges: Vec<&crate::domain::subscription::BillLine> =
+            bill.lines.iter().filter(|line| line.advances).collect();
+        // Lines only when none is a credit: a purchase's lines are what was bought.
+        let itemised = charges.len() == bill.lines.len();
+        let mut products = Vec::new();
+        let mut classes = Vec::new();
+        if itemised {
+            for line in charges {
+                products.push(ProductLine {
+                    product_sku: line.sku.clone(),
+                    quantity: Decimal::ONE,
+                    net_amount: Some(line.amounts.net),
+                    tax_amount: Some(line.amounts.tax),
+                    total_amount: Some(line.amounts.total),
+                });
+                let class = match subscription.service(line.service) {
+                    Some(service) => match self.inner.store.product(&tenant, service.product)? {
+                        Some(product) => self.line_class(&tenant, &product)?,
+                        None => LineClass::default(),
+                    },
+                    None => LineClass::default(),
+                };
+                classes.push(class);
+            }
+        }
+        let submission = PurchaseSubmission {
+            reference_number: ReferenceNumber::parse(&format!("BILL-{}", bill.id.0.simple()))
+                .map_err(|_| EngineError::Internal("bill reference"))?,
+            contact: ContactRef::Id(subscription.contact),
+            currency: Some(subscription.currency),
+            amounts: SubmittedAmounts {
+                net: Some(bill.totals.net),
+                tax: Some(bill.totals.tax),
+                discount: None,
+                total: bill.totals.total,
+            },
+            date: None,
+            products,
+            classes,
+            spend: None,
+            organisation: SaleAt::Caller,
+            pass: None,
+        };
+        let (request, classes) = self.prepare_purchase(submission, &contact)?;
+        let at = SaleOrganisation {
+            id: tenant.organisation,
+            tap: None,
+        };
+        self.post_checked_with(tenant, &contact, (request, classes, at), None, None, None, false)
+            .await?;
+        Ok(())
     }
 
     /// Bills every subscription due a look now (up to `limit`), `RUN_CONCURRENCY` at a time.

@@ -86,6 +86,7 @@ impl Engine {
             estimate: None,
             pass: None,
             community: None,
+            auto_spend: true,
         };
         purchase.grants = self.budgets_left(&tenant, record.id, &purchase, &offers).await?;
         let estimate = NewEstimate { record, purchase };

@@ -315,6 +315,24 @@ impl Engine {
         &self,
         tenant: Tenant,
         contact: &ContactRoute,
+        checked: (PurchaseRequest, Vec<LineClass>, SaleOrganisation),
+        token: Option<(
+            crate::domain::contact_token::ContactTokenRecord,
+            Option<crate::domain::community::CommunityCharge>,
+        )>,
+        estimate: Option<EstimateId>,
+        pass: Option<PassLink>,
+    ) -> Result<Arc<PurchaseRecord>, EngineError> {
+        self.post_checked_with(tenant, contact, checked, token, estimate, pass, true)
+            .await
+    }
+
+    /// As `post_checked`; `auto_spend` false keeps the wallet's auto-spend off it.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn post_checked_with(
+        &self,
+        tenant: Tenant,
+        contact: &ContactRoute,
         (request, classes, at): (PurchaseRequest, Vec<LineClass>, SaleOrganisation),
         token: Option<(
             crate::domain::contact_token::ContactTokenRecord,
@@ -322,6 +340,7 @@ impl Engine {
         )>,
         estimate: Option<EstimateId>,
         pass: Option<PassLink>,
+        auto_spend: bool,
     ) -> Result<Arc<PurchaseRecord>, EngineError> {
         let (token, community) = match token {
             Some((token, community)) => (Some(token), community),
@@ -348,6 +367,7 @@ impl Engine {
             estimate,
             pass,
             community,
+            auto_spend,
         };
         let wallet_id = contact.wallet_id;
         // Another wallet's purchase with this reference in flight is a conflict; the same

@@ -36,6 +36,9 @@ pub struct NewPurchase {
     /// A community member spending this (the owner's) wallet: the spend is trimmed to what
     /// the member may spend, and the member's usage written with the purchase.
     pub community: Option<crate::domain::community::CommunityCharge>,
+    /// Whether the wallet's auto-spend may pay it (not a subscription bill's award event:
+    /// the bill was paid already).
+    pub auto_spend: bool,
 }
 
 impl NewPurchase {
@@ -290,7 +293,7 @@ impl WalletEntity {
             let _ = reply.send(Err(WalletError::Rejected(WalletRejection::SpendBlocked)));
             return;
         }
-        if posted.request.spend.is_none() && self.spend.auto_spend && !self.spend.blocked {
+        if posted.request.spend.is_none() && posted.auto_spend && self.spend.auto_spend && !self.spend.blocked {
             posted.request.spend = self.auto_spend(now, posted.request.amounts.total);
         }
         let mut writes = WriteSet::default();

@@ -310,6 +310,8 @@ struct BackofficeApi;
     self_service::subscriptions::update_service,
     self_service::subscriptions::estimate_billing,
     self_service::subscriptions::estimate_service_delivery,
+    self_service::subscriptions::list_actions,
+    self_service::subscriptions::update_action,
     self_service::usage::authorise_usage,
     self_service::usage::list_usage_records,
     self_service::wallet_topups::get_top_up_settings,

@@ -53,6 +53,7 @@ mod service_requests;
 mod spend_settings;
 mod storage_faults;
 mod stripe_gateway;
+mod subscription_actions;
 mod subscriptions;
 mod tokens;
 mod topup_settings;

@@ -11,17 +11,17 @@ use crate::transfers::{balance, d, fund, holder, Holder};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-const DAY: i64 = 86_400;
-const FEB15: i64 = START_S + 31 * DAY;
-const MAR15: i64 = FEB15 + 28 * DAY;
-const APR15: i64 = MAR15 + 31 * DAY;
+pub(crate) const DAY: i64 = 86_400;
+pub(crate) const FEB15: i64 = START_S + 31 * DAY;
+pub(crate) const MAR15: i64 = FEB15 + 28 * DAY;
+pub(crate) const APR15: i64 = MAR15 + 31 * DAY;
 
-struct Catalogue {
-    tv: String,
-    tv_plus: String,
-    gym: String,
-    weekly: String,
-    latte: String,
+pub(crate) struct Catalogue {
+    pub(crate) tv: String,
+    pub(crate) tv_plus: String,
+    pub(crate) gym: String,
+    pub(crate) weekly: String,
+    pub(crate) latte: String,
 }
 
 async fn made(app: &TestApp, path: &str, body: Value) -> String {
@@ -36,7 +36,7 @@ fn priced(price: &str, uot: &str) -> Value {
             "price_terms": {"billing_period": {"duration": 1, "uot": uot}}}])
 }
 
-async fn catalogue(app: &TestApp) -> Catalogue {
+pub(crate) async fn catalogue(app: &TestApp) -> Catalogue {
     let termed = made(
         app,
         "/backoffice/v2/products/types",
@@ -71,7 +71,7 @@ async fn catalogue(app: &TestApp) -> Catalogue {
 }
 
 /// The holder signed in again (days pass here; access tokens do not last that long).
-async fn signed_in(app: &TestApp, name: &str, who: &Holder) -> Holder {
+pub(crate) async fn signed_in(app: &TestApp, name: &str, who: &Holder) -> Holder {
     let reply = contact_sign_in(app, PUBLIC_KEY, &format!("{name}@example.com"), "transfer-password-1").await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     Holder {
@@ -81,7 +81,7 @@ async fn signed_in(app: &TestApp, name: &str, who: &Holder) -> Holder {
     }
 }
 
-async fn add(app: &TestApp, who: &Holder, product: &str) -> Reply {
+pub(crate) async fn add(app: &TestApp, who: &Holder, product: &str) -> Reply {
     with_token(
         app,
         &who.token,
@@ -92,7 +92,7 @@ async fn add(app: &TestApp, who: &Holder, product: &str) -> Reply {
     .await
 }
 
-async fn act(app: &TestApp, who: &Holder, service: &str, body: Value) -> Reply {
+pub(crate) async fn act(app: &TestApp, who: &Holder, service: &str, body: Value) -> Reply {
     with_token(
         app,
         &who.token,
@@ -116,7 +116,7 @@ async fn subscriptions(app: &TestApp, who: &Holder) -> Value {
     reply.body
 }
 
-async fn services(app: &TestApp, who: &Holder) -> Vec<Value> {
+pub(crate) async fn services(app: &TestApp, who: &Holder) -> Vec<Value> {
     let reply = with_token(
         app,
         &who.token,
@@ -129,7 +129,7 @@ async fn services(app: &TestApp, who: &Holder) -> Vec<Value> {
     reply.body["content"].as_array().unwrap().clone()
 }
 
-fn state_of(services: &[Value], id: &str) -> String {
+pub(crate) fn state_of(services: &[Value], id: &str) -> String {
     services
         .iter()
         .find(|s| s["id"] == id)
@@ -138,7 +138,7 @@ fn state_of(services: &[Value], id: &str) -> String {
 }
 
 /// `amount` for `part` seconds of a cycle of `whole` seconds, to the cent (half away from zero).
-fn share(amount: &str, part: i64, whole: i64) -> Decimal {
+pub(crate) fn share(amount: &str, part: i64, whole: i64) -> Decimal {
     (d(amount) * Decimal::from(part) / Decimal::from(whole))
         .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
 }

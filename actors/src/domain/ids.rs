@@ -192,6 +192,10 @@ uuid_id!(
     UsageRecordId
 );
 uuid_id!(
+    /// An action taken, or scheduled, on a subscription's service.
+    SubscriptionActionId
+);
+uuid_id!(
     /// A usage authorisation (`POST /estimates/allowance`); the records it made carry it.
     UsageEstimateId
 );

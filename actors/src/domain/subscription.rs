@@ -18,7 +18,9 @@
 //!
 //! **Actions** move services as `SERVICE_TRANSITIONS` says; anything else is refused.
 
-use super::ids::{AccountId, BillId, ContactId, ProductId, ServiceId, SubscriptionId, Tenant, WalletId};
+use super::ids::{
+    AccountId, BillId, ContactId, ProductId, ServiceId, SubscriptionActionId, SubscriptionId, Tenant, WalletId,
+};
 use super::money::Currency;
 use super::order::{apply_tax, LineAmounts, TaxRate};
 use super::product::{BillingPeriod, PeriodUnit, Price, ProductClassification};
@@ -81,6 +83,66 @@ coded!(
         PostBill = "POST_BILL",
     }
 );
+
+impl ServiceAction {
+    /// CRM.COM's behaviour code for it.
+    pub fn behaviour_code(self) -> &'static str {
+        match self {
+            ServiceAction::Activate => "ACTIVATE_SERVICE",
+            ServiceAction::Deactivate => "DEACTIVATE_SERVICE",
+            ServiceAction::Pause => "PAUSE_SERVICE",
+            ServiceAction::Resume => "RESUME_SERVICE",
+            ServiceAction::Cancel | ServiceAction::Regret => "REMOVE_SERVICE",
+            ServiceAction::Change => "CHANGE_SERVICE",
+        }
+    }
+
+    /// CRM.COM's business classification code for it.
+    pub fn classification_code(self) -> &'static str {
+        match self {
+            ServiceAction::Activate => "ACTIVATE_SERVICE",
+            ServiceAction::Deactivate => "DEACTIVATE_SERVICE",
+            ServiceAction::Pause => "PAUSE_SERVICE",
+            ServiceAction::Resume => "RESUME_SERVICE",
+            ServiceAction::Cancel => "CANCEL_SERVICE",
+            ServiceAction::Regret => "REGRET_SERVICE",
+            ServiceAction::Change => "UPGRADE_SERVICE",
+        }
+    }
+}
+
+coded!(
+    ActionState {
+        Scheduled = "SCHEDULED",
+        Executed = "EXECUTED",
+        Rejected = "REJECTED",
+        Cancelled = "CANCELLED",
+    }
+);
+
+/// Most actions a subscription remembers (the oldest done ones are dropped first).
+pub const ACTIONS_KEPT: usize = 100;
+/// Most actions scheduled at once on one subscription.
+pub const SCHEDULED_MAX: usize = 20;
+
+/// An action taken on a service, or scheduled for a date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscriptionAction {
+    pub id: SubscriptionActionId,
+    pub service: ServiceId,
+    pub action: ServiceAction,
+    pub days: Option<u32>,
+    pub change_to: Option<ProductId>,
+    pub quantity: Option<u32>,
+    pub state: ActionState,
+    pub scheduled_on: Option<i64>,
+    pub created_on: i64,
+    pub executed_on: Option<i64>,
+    pub cancelled_on: Option<i64>,
+    pub rejected_on: Option<i64>,
+    /// Why it was rejected.
+    pub reason: Option<String>,
+}
 
 /// Every move an action makes (from, action, to). CHANGE leaves the old service SWAPPED
 /// (its replacement starts EFFECTIVE); REGRET only within `REGRET_DAYS`.
@@ -306,6 +368,8 @@ pub struct Subscription {
     pub credits: Vec<BillLine>,
     /// What each service used of its allowances this cycle and today.
     pub usage: Vec<super::usage::UsageTally>,
+    /// Actions taken on its services and those scheduled, oldest first.
+    pub actions: Vec<SubscriptionAction>,
     /// When the billing run should next look at it (the scheduler's index).
     pub next_billing_at: i64,
     pub created_on: i64,
@@ -411,10 +475,26 @@ impl Subscription {
     }
 
     /// When the billing run should next look at it: now while a bill is open or anything
-    /// is due, else the next cycle boundary (or a pause's end, if sooner).
+    /// is due, else the next cycle boundary (or a pause's end, if sooner); never
+    /// (`i64::MAX`) while no service is effective or paused — an action that activates one
+    /// looks again itself.
     pub fn next_look(&self, now: i64) -> i64 {
         if self.open_bill.is_some() || self.due_lines(now).is_some_and(|lines| !lines.is_empty()) {
             return now;
+        }
+        let scheduled = self
+            .actions
+            .iter()
+            .filter(|a| a.state == ActionState::Scheduled)
+            .filter_map(|a| a.scheduled_on)
+            .min()
+            .map_or(i64::MAX, |at| at.max(now));
+        if !self
+            .services
+            .iter()
+            .any(|s| matches!(s.state, ServiceState::Effective | ServiceState::Paused))
+        {
+            return scheduled;
         }
         let boundary = cycle_at(self.anchor, self.period, now).map_or(i64::MAX, |(_, end)| end);
         let resume = self
@@ -424,7 +504,20 @@ impl Subscription {
             .filter_map(|s| s.paused_until)
             .min()
             .unwrap_or(i64::MAX);
-        boundary.min(resume)
+        boundary.min(resume).min(scheduled)
+    }
+
+    /// Remembers an action, dropping the oldest done ones past `ACTIONS_KEPT`.
+    pub fn remember(&mut self, action: SubscriptionAction) {
+        self.actions.push(action);
+        while self.actions.len() > ACTIONS_KEPT {
+            match self.actions.iter().position(|a| a.state != ActionState::Scheduled) {
+                Some(index) => {
+                    self.actions.remove(index);
+                }
+                None => break,
+            }
+        }
     }
 
     pub fn service(&self, id: ServiceId) -> Option<&Service> {
@@ -639,6 +732,7 @@ mod tests {
             open_bill: None,
             credits: Vec::new(),
             usage: Vec::new(),
+            actions: Vec::new(),
             next_billing_at: anchor,
             created_on: anchor,
             updated_on: anchor,
@@ -701,6 +795,28 @@ mod tests {
         // Paused services are not billed.
         sub.services[0].state = ServiceState::Paused;
         assert!(sub.due_lines(day(2026, 7, 3)).unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_run_looks_again_at_the_next_boundary_or_never() {
+        let mut sub = subscription(day(2026, 4, 1), BillingModel::PreBill);
+        sub.services.push(service("30.00", day(2026, 5, 1)));
+        assert_eq!(sub.next_look(day(2026, 4, 10)), day(2026, 5, 1));
+        assert_eq!(sub.next_look(day(2026, 5, 1)), day(2026, 5, 1), "due now");
+        sub.services[0].state = ServiceState::Paused;
+        sub.services[0].paused_until = Some(day(2026, 4, 20));
+        assert_eq!(
+            sub.next_look(day(2026, 4, 10)),
+            day(2026, 4, 20),
+            "the pause ends first"
+        );
+        sub.services[0].state = ServiceState::Cancelled;
+        assert_eq!(sub.next_look(day(2026, 4, 10)), i64::MAX, "nothing left to bill");
+        sub.credits.push(
+            sub.credit_from(&service("30.00", day(2026, 5, 1)), day(2026, 4, 10))
+                .unwrap(),
+        );
+        assert_eq!(sub.next_look(day(2026, 4, 10)), day(2026, 4, 10), "a credit to give");
     }
 
     #[test]

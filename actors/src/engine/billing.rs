@@ -68,6 +68,10 @@ impl Engine {
             .subscription(&tenant, id)?
             .ok_or(EngineError::NotFound("subscription"))?;
         let before = subscription.clone();
+        // What the store holds: each write below names it, so the billing run's index
+        // entry it had goes.
+        let mut stored = before.clone();
+        self.run_scheduled(&mut subscription, now);
         let mut bill = match subscription.open_bill {
             Some(open) => self
                 .inner
@@ -116,10 +120,10 @@ impl Engine {
                 writes.subscription(&subscription, Some(&before));
                 writes.bill(&bill);
                 self.commit_durable(writes).await?;
+                stored = subscription.clone();
                 bill
             }
         };
-        let made = subscription.clone();
         let payment = self.pay_bill(&subscription, &bill).await?;
         if matches!(payment, Payment::Paid) {
             match self.award_bill(&subscription, &bill).await {
@@ -156,7 +160,7 @@ impl Engine {
         }
         subscription.updated_on = now;
         let mut writes = WriteSet::default();
-        writes.subscription(&subscription, Some(&made));
+        writes.subscription(&subscription, Some(&stored));
         writes.bill(&bill);
         self.commit_durable(writes).await?;
         Ok(Some(bill))

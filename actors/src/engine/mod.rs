@@ -93,7 +93,7 @@ mod subscriptions;
 mod usage;
 pub use billing::{BillingRound, BILL_RETRY_S};
 pub use recommendations::{CategoryKind, OrderRecommendation, RecommendedCategory, ServiceQuery, RECOMMENDED_MAX};
-pub use subscriptions::{Funding, NewService, ServiceChange, SERVICES_PER_CALL_MAX};
+pub use subscriptions::{Funding, NewService, ScheduleChange, ServiceChange, SERVICES_PER_CALL_MAX};
 pub use usage::{NewAllowance, UsageAuthorisation, UsageFilter, UsageLine};
 mod products;
 pub use products::{NewPrice, NewProduct, NewProductClass, ProductFilter, ProductUpdate};

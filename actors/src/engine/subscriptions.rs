@@ -5,12 +5,13 @@
 //! subscriptions, so two adds never make two subscriptions of one period.
 
 use super::{claim_key, invalid, ContactRef, Engine, EngineError};
+use crate::domain::ids::SubscriptionActionId;
 use crate::domain::ids::{AccountId, ContactId, ProductId, ServiceId, SubscriptionId, Tenant};
 use crate::domain::money::Currency;
 use crate::domain::product::{BillingPeriod, ProductClassification, QUANTITY_MAX};
 use crate::domain::subscription::{
-    BillLine, BillState, BillingModel, FundingSource, Service, ServiceAction, ServiceState, Subscription,
-    SubscriptionState, SERVICES_MAX,
+    ActionState, BillLine, BillState, BillingModel, FundingSource, Service, ServiceAction, ServiceState, Subscription,
+    SubscriptionAction, SubscriptionState, SCHEDULED_MAX, SERVICES_MAX,
 };
 use crate::storage::WriteSet;
 
@@ -42,6 +43,16 @@ pub struct ServiceChange {
     pub change_to: Option<ProductId>,
     /// CHANGE: to this quantity (the service's when not given).
     pub quantity: Option<u32>,
+    /// Take it then (later than now), by the billing run, instead of now.
+    pub scheduled: Option<i64>,
+}
+
+/// A change to a scheduled action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScheduleChange {
+    Cancel,
+    /// To another date, later than now.
+    Reschedule(i64),
 }
 
 fn checked_quantity(quantity: u32) -> Result<u32, EngineError> {
@@ -214,6 +225,7 @@ impl Engine {
                         open_bill: None,
                         credits: Vec::new(),
                         usage: Vec::new(),
+                        actions: Vec::new(),
                         next_billing_at: now,
                         created_on: now,
                         updated_on: now,
@@ -307,6 +319,7 @@ impl Engine {
                         open_bill: None,
                         credits: Vec::new(),
                         usage: Vec::new(),
+                        actions: Vec::new(),
                         next_billing_at: now,
                         created_on: now,
                         updated_on: now,
@@ -481,7 +494,51 @@ impl Engine {
             .map_err(|_| EngineError::Busy("subscription"))?;
         let before = self.subscription(&tenant, Some(owner), found.id)?;
         let now = self.now();
-        let after = self.changed(&tenant, before.clone(), id, &change, now)?;
+        let mut record = SubscriptionAction {
+            id: SubscriptionActionId::random(),
+            service: id,
+            action: change.action,
+            days: change.days,
+            change_to: change.change_to,
+            quantity: change.quantity,
+            state: ActionState::Executed,
+            scheduled_on: None,
+            created_on: now,
+            executed_on: Some(now),
+            cancelled_on: None,
+            rejected_on: None,
+            reason: None,
+        };
+        if let Some(at) = change.scheduled.filter(|at| *at > now) {
+            if at > now.saturating_add(3 * 366 * 86_400) {
+                return Err(invalid("scheduled_date", "at most three years ahead"));
+            }
+            // Checked as if taken now; taken for real, and checked again, when it is due.
+            self.changed(&tenant, before.clone(), id, &change, now)?;
+            let scheduled = before
+                .actions
+                .iter()
+                .filter(|a| a.state == ActionState::Scheduled)
+                .count();
+            if scheduled >= SCHEDULED_MAX {
+                return Err(EngineError::Conflict(format!(
+                    "a subscription has at most {SCHEDULED_MAX} actions scheduled"
+                )));
+            }
+            let mut after = before.clone();
+            record.state = ActionState::Scheduled;
+            record.scheduled_on = Some(at);
+            record.executed_on = None;
+            after.remember(record);
+            after.next_billing_at = after.next_look(now);
+            after.updated_on = now;
+            let mut writes = WriteSet::default();
+            writes.subscription(&after, Some(&before));
+            self.commit_durable(writes).await?;
+            return Ok((after, id));
+        }
+        let mut after = self.changed(&tenant, before.clone(), id, &change, now)?;
+        after.remember(record);
         let in_effect = after.service(id).and_then(|s| s.changed_to).unwrap_or(id);
         let mut writes = WriteSet::default();
         writes.subscription(&after, Some(&before));
@@ -490,6 +547,100 @@ impl Engine {
             self.bill_claimed(tenant, after.id).await?;
         }
         Ok((self.subscription(&tenant, Some(owner), after.id)?, in_effect))
+    }
+
+    /// Takes the scheduled actions due by now on `subscription`, oldest date first: each
+    /// executed, or rejected with why (the services may have moved since it was scheduled).
+    pub(super) fn run_scheduled(&self, subscription: &mut Subscription, now: i64) {
+        let mut due: Vec<SubscriptionAction> = subscription
+            .actions
+            .iter()
+            .filter(|a| a.state == ActionState::Scheduled && a.scheduled_on.is_some_and(|at| at <= now))
+            .cloned()
+            .collect();
+        due.sort_by_key(|a| (a.scheduled_on, a.created_on));
+        for action in due {
+            let change = ServiceChange {
+                action: action.action,
+                days: action.days,
+                change_to: action.change_to,
+                quantity: action.quantity,
+                scheduled: None,
+            };
+            let outcome = self.changed(&subscription.tenant, subscription.clone(), action.service, &change, now);
+            let (state, reason) = match outcome {
+                Ok(after) => {
+                    *subscription = after;
+                    (ActionState::Executed, None)
+                }
+                Err(refused) => (ActionState::Rejected, Some(refused.to_string())),
+            };
+            if let Some(kept) = subscription.actions.iter_mut().find(|a| a.id == action.id) {
+                kept.state = state;
+                kept.reason = reason;
+                match state {
+                    ActionState::Executed => kept.executed_on = Some(now),
+                    _ => kept.rejected_on = Some(now),
+                }
+            }
+        }
+    }
+
+    /// Cancels or moves one of `owner`'s scheduled actions.
+    pub async fn change_scheduled_action(
+        &self,
+        tenant: Tenant,
+        owner: ContactId,
+        id: SubscriptionActionId,
+        change: ScheduleChange,
+    ) -> Result<SubscriptionAction, EngineError> {
+        self.check_open()?;
+        let found = self
+            .contact_subscriptions(&tenant, owner)?
+            .into_iter()
+            .find(|s| s.actions.iter().any(|a| a.id == id))
+            .ok_or(EngineError::NotFound("subscription action"))?;
+        let _claim = self
+            .inner
+            .claims
+            .claim(claim_key(b'=', &tenant, found.id.as_bytes()), rand::random())
+            .map_err(|_| EngineError::Busy("subscription"))?;
+        let before = self.subscription(&tenant, Some(owner), found.id)?;
+        let now = self.now();
+        let mut after = before.clone();
+        let action = after
+            .actions
+            .iter_mut()
+            .find(|a| a.id == id)
+            .ok_or(EngineError::NotFound("subscription action"))?;
+        if action.state != ActionState::Scheduled {
+            return Err(EngineError::Conflict(format!(
+                "the action is {}: only a scheduled one changes",
+                action.state.code()
+            )));
+        }
+        match change {
+            ScheduleChange::Cancel => {
+                action.state = ActionState::Cancelled;
+                action.cancelled_on = Some(now);
+            }
+            ScheduleChange::Reschedule(at) => {
+                if at <= now || at > now.saturating_add(3 * 366 * 86_400) {
+                    return Err(invalid(
+                        "scheduled_date",
+                        "must be later than now, at most three years ahead",
+                    ));
+                }
+                action.scheduled_on = Some(at);
+            }
+        }
+        let changed = action.clone();
+        after.next_billing_at = after.next_look(now);
+        after.updated_on = now;
+        let mut writes = WriteSet::default();
+        writes.subscription(&after, Some(&before));
+        self.commit_durable(writes).await?;
+        Ok(changed)
     }
 
     /// What an action on one of `owner`'s services would do, without doing it: the

@@ -91,6 +91,8 @@ pub fn scope() -> actix_web::Scope {
         .service(subscriptions::update_service)
         .service(subscriptions::estimate_billing)
         .service(subscriptions::estimate_service_delivery)
+        .service(subscriptions::list_actions)
+        .service(subscriptions::update_action)
         .service(usage::authorise_usage)
         .service(usage::list_usage_records)
         .service(wallet_topups::get_top_up_settings)

@@ -8,14 +8,14 @@ use super::ContactToken;
 use crate::api::errors::{ApiError, ErrorBody};
 use crate::api::wire::{money, Json, Money, Paged, PagedResponse};
 use actix_web::{get, post, put, web, HttpResponse};
-use rewards_engine::domain::ids::{ProductId, ServiceId, SubscriptionId};
+use rewards_engine::domain::ids::{ProductId, ServiceId, SubscriptionActionId, SubscriptionId};
 use rewards_engine::domain::money::Currency;
 use rewards_engine::domain::order::{LineAmounts, TaxRate};
 use rewards_engine::domain::product::BillingPeriod;
 use rewards_engine::domain::subscription::{
-    bill_totals, BillLine, FundingSource, Service, ServiceAction, ServiceState, Subscription,
+    bill_totals, ActionState, BillLine, FundingSource, Service, ServiceAction, ServiceState, Subscription,
 };
-use rewards_engine::engine::{Funding, NewService, ServiceChange};
+use rewards_engine::engine::{Funding, NewService, ScheduleChange, ServiceChange};
 use rewards_engine::Engine;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -496,7 +496,7 @@ pub struct ServiceActionBody {
     pub quantity: Option<u32>,
     /// CHANGE: the product to change to.
     pub change_to_service: Option<ChangeToBody>,
-    /// Refused: actions take effect at once.
+    /// Take the action then (a date later than now; at once when not given or past).
     pub scheduled_date: Option<i64>,
     pub use_proposed_date: Option<bool>,
     pub category_id: Option<String>,
@@ -523,13 +523,8 @@ fn service_action(value: Option<&str>) -> Result<ServiceAction, ApiError> {
 
 impl ServiceActionBody {
     fn change(&self) -> Result<ServiceChange, ApiError> {
-        if self.scheduled_date.is_some() {
-            return Err(ApiError::invalid(
-                "scheduled_date",
-                "actions take effect at once: scheduling is not taken yet",
-            ));
-        }
         Ok(ServiceChange {
+            scheduled: self.scheduled_date,
             action: service_action(self.action.as_deref())?,
             days: self.number_of_days,
             change_to: self
@@ -566,8 +561,164 @@ pub async fn update_service(
     let id = ServiceId::parse(&path).map_err(|_| ApiError::not_found("service"))?;
     let change = body.change()?;
     let (_, in_effect) = engine.service_action(token.tenant, token.contact, id, change).await?;
-    Ok(HttpResponse::Ok().json(IdView {
+    let now = engine.now();
+    Ok(HttpResponse::Ok().json(ActionAnswer {
         id: in_effect.to_string(),
+        proposed_date: change.scheduled.filter(|at| *at > now),
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActionAnswer {
+    pub id: String,
+    /// When a scheduled action will be taken.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proposed_date: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubscriptionActionView {
+    pub id: String,
+    pub state: &'static str,
+    pub behaviour_code: &'static str,
+    pub business_classification_code: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheduled_on: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub executed_on: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancelled_on: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejected_on: Option<i64>,
+    /// Our additions: the service, its subscription, why a rejected action was.
+    pub service_id: String,
+    pub subscription_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ActionsQuery {
+    pub contact_id: Option<String>,
+    pub subscription_id: Option<String>,
+    pub service_id: Option<String>,
+    /// Only the scheduled ones.
+    pub is_scheduled: Option<bool>,
+}
+
+/// The actions taken on the signed-in contact's services and those scheduled, newest first.
+#[utoipa::path(
+    tag = "Subscriptions",
+    params(ActionsQuery, crate::api::wire::PageQuery),
+    responses(
+        (status = 200, body = PagedResponse<SubscriptionActionView>), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)
+    ),
+    security(("authorization_self_service" = []))
+)]
+#[get("/subscriptions/actions")]
+pub async fn list_actions(
+    token: ContactToken,
+    engine: web::Data<Engine>,
+    query: web::Query<ActionsQuery>,
+    paged: Paged,
+) -> Result<HttpResponse, ApiError> {
+    if let Some(contact) = query.contact_id.as_deref() {
+        token.own(contact)?;
+    }
+    let subscription = query
+        .subscription_id
+        .as_deref()
+        .map(|id| {
+            SubscriptionId::parse(id).map_err(|_| ApiError::invalid("subscription_id", "must be a subscription id"))
+        })
+        .transpose()?;
+    let service = query
+        .service_id
+        .as_deref()
+        .map(|id| ServiceId::parse(id).map_err(|_| ApiError::invalid("service_id", "must be a service id")))
+        .transpose()?;
+    let mut views: Vec<(i64, SubscriptionActionView)> = Vec::new();
+    for found in engine.contact_subscriptions(&token.tenant, token.contact)? {
+        if subscription.is_some_and(|id| id != found.id) {
+            continue;
+        }
+        for action in &found.actions {
+            if service.is_some_and(|id| id != action.service)
+                || (query.is_scheduled == Some(true) && action.state != ActionState::Scheduled)
+            {
+                continue;
+            }
+            views.push((
+                action.created_on,
+                SubscriptionActionView {
+                    id: action.id.to_string(),
+                    state: action.state.code(),
+                    behaviour_code: action.action.behaviour_code(),
+                    business_classification_code: action.action.classification_code(),
+                    scheduled_on: action.scheduled_on,
+                    executed_on: action.executed_on,
+                    cancelled_on: action.cancelled_on,
+                    rejected_on: action.rejected_on,
+                    service_id: action.service.to_string(),
+                    subscription_id: found.id.to_string(),
+                    reason: action.reason.clone(),
+                },
+            ));
+        }
+    }
+    views.sort_by_key(|(created, _)| std::cmp::Reverse(*created));
+    if !paged.descending {
+        views.reverse();
+    }
+    let (content, paging) = paged.page_of(views.into_iter().map(|(_, view)| view).collect());
+    Ok(HttpResponse::Ok().json(PagedResponse { paging, content }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UpdateActionBody {
+    /// CANCEL or TERMINATE (the scheduled action is not taken), UPDATE (`scheduled_date`).
+    pub action: Option<String>,
+    pub scheduled_date: Option<i64>,
+    pub category_id: Option<String>,
+    pub use_proposed_date: Option<bool>,
+    #[schema(value_type = Option<Object>)]
+    pub period_settings: Option<serde_json::Value>,
+}
+
+/// Cancels one of the signed-in contact's scheduled actions, or moves it to another date.
+#[utoipa::path(
+    tag = "Subscriptions",
+    params(("id" = String, Path)),
+    request_body = UpdateActionBody,
+    responses(
+        (status = 200, body = ActionAnswer), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)
+    ),
+    security(("authorization_self_service" = []))
+)]
+#[put("/subscriptions/actions/{id}")]
+pub async fn update_action(
+    token: ContactToken,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+    body: Json<UpdateActionBody>,
+) -> Result<HttpResponse, ApiError> {
+    let id = SubscriptionActionId::parse(&path).map_err(|_| ApiError::not_found("subscription action"))?;
+    let change = match body.action.as_deref() {
+        None => return Err(ApiError::missing("action")),
+        Some("CANCEL") | Some("TERMINATE") => ScheduleChange::Cancel,
+        Some("UPDATE") => {
+            ScheduleChange::Reschedule(body.scheduled_date.ok_or_else(|| ApiError::missing("scheduled_date"))?)
+        }
+        Some(_) => return Err(ApiError::invalid("action", "must be CANCEL, UPDATE or TERMINATE")),
+    };
+    let action = engine
+        .change_scheduled_action(token.tenant, token.contact, id, change)
+        .await?;
+    Ok(HttpResponse::Ok().json(ActionAnswer {
+        id: action.id.to_string(),
+        proposed_date: action.scheduled_on.filter(|_| action.state == ActionState::Scheduled),
     }))
 }
 
@@ -910,6 +1061,7 @@ pub async fn estimate_service_delivery(
         days: body.number_of_days,
         change_to: None,
         quantity: None,
+        scheduled: None,
     };
     match action {
         "NEW" => {
@@ -952,6 +1104,7 @@ pub async fn estimate_service_delivery(
                         days: None,
                         change_to,
                         quantity: change.to_quantity,
+                        scheduled: None,
                     },
                 )?;
             }

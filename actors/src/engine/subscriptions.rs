@@ -137,6 +137,46 @@ impl Engine {
         Ok((service, period))
     }
 
+    /// A new subscription of `contact`'s, of `period`, anchored at `now`, with no services.
+    #[allow(clippy::too_many_arguments)]
+    fn fresh_subscription(
+        &self,
+        tenant: Tenant,
+        contact: ContactId,
+        (wallet, currency): (crate::domain::ids::WalletId, Currency),
+        account: Option<AccountId>,
+        period: BillingPeriod,
+        funding: Funding,
+        now: i64,
+    ) -> Subscription {
+        let id = SubscriptionId::random();
+        Subscription {
+            id,
+            code: Subscription::code_for(id),
+            tenant,
+            contact,
+            wallet,
+            account,
+            currency,
+            period,
+            billing_model: BillingModel::PreBill,
+            funding: match funding {
+                Funding::Wallet => FundingSource::Wallet,
+                Funding::Account => FundingSource::Account,
+            },
+            anchor: now,
+            services: Vec::new(),
+            bills: 0,
+            open_bill: None,
+            credits: Vec::new(),
+            usage: Vec::new(),
+            actions: Vec::new(),
+            next_billing_at: now,
+            created_on: now,
+            updated_on: now,
+        }
+    }
+
     /// The contact's primary account in `currency`, which account-funded subscriptions pay
     /// from.
     fn funding_account(
@@ -204,32 +244,15 @@ impl Engine {
             let index = match subscriptions.iter().position(|s| s.period == period) {
                 Some(index) => index,
                 None => {
-                    let id = SubscriptionId::random();
-                    subscriptions.push(Subscription {
-                        id,
-                        code: Subscription::code_for(id),
+                    subscriptions.push(self.fresh_subscription(
                         tenant,
                         contact,
-                        wallet: route.wallet_id,
+                        (route.wallet_id, route.currency),
                         account,
-                        currency: route.currency,
                         period,
-                        billing_model: BillingModel::PreBill,
-                        funding: match funding {
-                            Funding::Wallet => FundingSource::Wallet,
-                            Funding::Account => FundingSource::Account,
-                        },
-                        anchor: now,
-                        services: Vec::new(),
-                        bills: 0,
-                        open_bill: None,
-                        credits: Vec::new(),
-                        usage: Vec::new(),
-                        actions: Vec::new(),
-                        next_billing_at: now,
-                        created_on: now,
-                        updated_on: now,
-                    });
+                        funding,
+                        now,
+                    ));
                     subscriptions.len() - 1
                 }
             };
@@ -301,29 +324,15 @@ impl Engine {
             let index = match subscriptions.iter().position(|s| s.period == period) {
                 Some(index) => index,
                 None => {
-                    let id = SubscriptionId::random();
-                    subscriptions.push(Subscription {
-                        id,
-                        code: Subscription::code_for(id),
-                        tenant: *tenant,
+                    subscriptions.push(self.fresh_subscription(
+                        *tenant,
                         contact,
-                        wallet: route.wallet_id,
-                        account: None,
-                        currency: route.currency,
+                        (route.wallet_id, route.currency),
+                        None,
                         period,
-                        billing_model: BillingModel::PreBill,
-                        funding: FundingSource::Wallet,
-                        anchor: now,
-                        services: Vec::new(),
-                        bills: 0,
-                        open_bill: None,
-                        credits: Vec::new(),
-                        usage: Vec::new(),
-                        actions: Vec::new(),
-                        next_billing_at: now,
-                        created_on: now,
-                        updated_on: now,
-                    });
+                        Funding::Wallet,
+                        now,
+                    ));
                     subscriptions.len() - 1
                 }
             };

@@ -176,7 +176,37 @@ async fn scheduled_actions_are_taken_when_due_moved_cancelled_or_rejected() {
         d("200") - d("30") - d("20") - d("20") - share("30.00", DAY, 28 * DAY)
     );
     app.assert_balance_equals_journal(&ann.wallet_id).await;
+    // The contact's list, by state and by code.
+    let path = format!("/self-service/v2/contacts/{}/subscriptions/actions", ann.contact_id);
+    let rejected = with_token(&app, &ann.token, "GET", &format!("{path}?state=REJECTED"), None).await;
+    assert_eq!(rejected.status, 200, "{}", rejected.body);
+    assert_eq!(
+        rejected.body["content"].as_array().unwrap().len(),
+        1,
+        "{}",
+        rejected.body
+    );
+    assert_eq!(
+        rejected.body["content"][0]["business_classification_code"],
+        "DEACTIVATE_SERVICE"
+    );
+    let pauses = with_token(
+        &app,
+        &ann.token,
+        "GET",
+        &format!("{path}?behaviour_code=PAUSE_SERVICE"),
+        None,
+    )
+    .await;
+    assert_eq!(pauses.body["content"].as_array().unwrap().len(), 1, "{}", pauses.body);
+    assert_eq!(
+        with_token(&app, &ann.token, "GET", &format!("{path}?state=NOPE"), None)
+            .await
+            .status,
+        400
+    );
     let bob = signed_in(&app, "bob", &bob).await;
+    assert_eq!(with_token(&app, &bob.token, "GET", &path, None).await.status, 403);
     let theirs = with_token(
         &app,
         &bob.token,

@@ -19,6 +19,8 @@ pub mod purchases;
 pub mod recommendations;
 pub mod schemes;
 pub mod service_requests;
+pub mod subscription_actions;
+pub mod subscription_estimates;
 pub mod subscriptions;
 pub mod tokens;
 pub mod topups;
@@ -89,10 +91,11 @@ pub fn scope() -> actix_web::Scope {
         .service(subscriptions::list_services)
         .service(subscriptions::list_subscriptions)
         .service(subscriptions::update_service)
-        .service(subscriptions::estimate_billing)
-        .service(subscriptions::estimate_service_delivery)
-        .service(subscriptions::list_actions)
-        .service(subscriptions::update_action)
+        .service(subscription_estimates::estimate_billing)
+        .service(subscription_estimates::estimate_service_delivery)
+        .service(subscription_actions::list_actions)
+        .service(subscription_actions::list_contact_actions)
+        .service(subscription_actions::update_action)
         .service(usage::authorise_usage)
         .service(usage::list_usage_records)
         .service(wallet_topups::get_top_up_settings)

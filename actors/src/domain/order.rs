@@ -322,7 +322,6 @@ impl OrderEstimate {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Order {
     pub id: OrderId,
-    pub number: String,
     pub tenant: Tenant,
     pub contact: ContactId,
     pub estimate: OrderEstimateId,
@@ -368,6 +367,11 @@ impl Order {
 
     pub fn amount_due(&self) -> Decimal {
         (self.totals.total - self.wallet_funds).max(Decimal::ZERO)
+    }
+
+    /// Its number, a function of its id.
+    pub fn number(&self) -> String {
+        Order::number_for(self.id)
     }
 }
 

@@ -348,7 +348,6 @@ impl Bill {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Subscription {
     pub id: SubscriptionId,
-    pub code: String,
     pub tenant: Tenant,
     pub contact: ContactId,
     pub wallet: WalletId,
@@ -377,8 +376,18 @@ pub struct Subscription {
 }
 
 impl Subscription {
-    pub fn code_for(id: SubscriptionId) -> String {
-        format!("SUB{:010}", id.0.as_u128() % 10_000_000_000)
+    /// Its code, a function of its id.
+    pub fn code(&self) -> String {
+        format!("SUB{:010}", self.id.0.as_u128() % 10_000_000_000)
+    }
+
+    /// The services' billing moved on by a bill's charge lines (credits move nothing).
+    pub fn advance(&mut self, lines: &[BillLine]) {
+        for line in lines.iter().filter(|line| line.advances) {
+            if let Some(service) = self.services.iter_mut().find(|s| s.id == line.service) {
+                service.billed_to = service.billed_to.max(line.to);
+            }
+        }
     }
 
     pub fn state(&self) -> SubscriptionState {

@@ -110,7 +110,6 @@ fn subscription(anchor: i64, model: BillingModel) -> Subscription {
     };
     Subscription {
         id: SubscriptionId::random(),
-        code: "SUB".into(),
         tenant,
         contact: ContactId::random(),
         wallet: WalletId::random(),

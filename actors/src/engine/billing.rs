@@ -144,11 +144,7 @@ impl Engine {
                 bill.state = BillState::Paid;
                 bill.paid_on = Some(now);
                 bill.failure = None;
-                for line in bill.lines.iter().filter(|line| line.advances) {
-                    if let Some(service) = subscription.services.iter_mut().find(|s| s.id == line.service) {
-                        service.billed_to = service.billed_to.max(line.to);
-                    }
-                }
+                subscription.advance(&bill.lines);
                 subscription.open_bill = None;
                 subscription.next_billing_at = subscription.next_look(now);
             }
@@ -201,7 +197,7 @@ impl Engine {
                         JournalType::Credit
                     },
                     amount: amount.abs(),
-                    notes: Some(format!("Subscription {} bill {}", subscription.code, bill.seq + 1)),
+                    notes: Some(format!("Subscription {} bill {}", subscription.code(), bill.seq + 1)),
                     entity: Some(bill.id.0),
                     by_contact: false,
                 };

@@ -483,7 +483,6 @@ impl Engine {
         };
         let order = Order {
             id: order_id,
-            number: Order::number_for(order_id),
             tenant,
             contact,
             estimate: id,

@@ -149,10 +149,8 @@ impl Engine {
         funding: Funding,
         now: i64,
     ) -> Subscription {
-        let id = SubscriptionId::random();
         Subscription {
-            id,
-            code: Subscription::code_for(id),
+            id: SubscriptionId::random(),
             tenant,
             contact,
             wallet,
@@ -689,11 +687,7 @@ impl Engine {
             let mut lines = Vec::new();
             if let Some(open) = subscription.open_bill {
                 if let Some(bill) = self.inner.store.bill(tenant, open)? {
-                    for line in bill.lines.iter().filter(|line| line.advances) {
-                        if let Some(service) = subscription.services.iter_mut().find(|s| s.id == line.service) {
-                            service.billed_to = service.billed_to.max(line.to);
-                        }
-                    }
+                    subscription.advance(&bill.lines);
                     lines = bill.lines;
                 }
             }

@@ -4,10 +4,10 @@
 
 use crate::api::auth::BackOffice;
 use crate::api::errors::{ApiError, ErrorBody};
-use crate::api::self_service::orders::{order_action, order_view, OrderActionBody, OrderView};
+use crate::api::self_service::orders::{order_action, order_id, order_view, OrderActionBody, OrderView};
 use crate::api::wire::{money, Json, Money};
 use actix_web::{get, put, web, HttpResponse};
-use rewards_engine::domain::ids::{OrderId, OrganisationId, ProductId};
+use rewards_engine::domain::ids::{OrganisationId, ProductId};
 use rewards_engine::domain::order::{DeliveryMethod, FulfilmentTerms, OrderPayment, SupplyMethod};
 use rewards_engine::Engine;
 use rust_decimal::prelude::ToPrimitive;
@@ -146,10 +146,6 @@ pub async fn get_fulfilment(
         .fulfilment(&auth.tenant, organisation_id(&path)?)?
         .ok_or_else(|| ApiError::not_found("fulfilment terms"))?;
     Ok(HttpResponse::Ok().json(fulfilment_view(&terms)))
-}
-
-fn order_id(text: &str) -> Result<OrderId, ApiError> {
-    OrderId::parse(text).map_err(|_| ApiError::not_found("order"))
 }
 
 /// An order of the business.

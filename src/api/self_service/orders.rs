@@ -150,7 +150,7 @@ pub async fn submit_order(
     let minutes = (order.estimated_fulfilment - order.submitted_on) / 60;
     Ok(HttpResponse::Created().json(SubmittedOrderView {
         id: order.id.to_string(),
-        number: order.number.clone(),
+        number: order.number(),
         fulfilled_by: fulfilled_by(&engine, order.fulfilled_by)?,
         estimated_delivery_time: EstimatedDeliveryTime {
             time_to_delivery: minutes,
@@ -228,7 +228,7 @@ pub fn order_view(engine: &Engine, order: &Order) -> Result<OrderView, ApiError>
     let due = order.amount_due();
     Ok(OrderView {
         id: order.id.to_string(),
-        number: order.number.clone(),
+        number: order.number(),
         supply_method: order.supply_method.code(),
         delivery_method: order.delivery_method.map(DeliveryMethod::code),
         state: order.state.code(),
@@ -279,7 +279,7 @@ pub fn order_view(engine: &Engine, order: &Order) -> Result<OrderView, ApiError>
     })
 }
 
-fn order_id(text: &str) -> Result<OrderId, ApiError> {
+pub(crate) fn order_id(text: &str) -> Result<OrderId, ApiError> {
     OrderId::parse(text).map_err(|_| ApiError::not_found("order"))
 }
 

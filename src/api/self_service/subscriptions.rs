@@ -170,7 +170,7 @@ fn service_view(subscription: &Subscription, service: &Service, has_allowance: b
         }),
         subscription: ServiceSubscription {
             id: subscription.id.to_string(),
-            code: subscription.code.clone(),
+            code: subscription.code(),
             terms: terms(subscription),
             state: subscription.state().code(),
         },
@@ -385,7 +385,7 @@ fn subscription_view(engine: &Engine, subscription: &Subscription) -> Result<Sub
     let bills = engine.subscription_bills(subscription)?;
     Ok(SubscriptionView {
         id: subscription.id.to_string(),
-        code: subscription.code.clone(),
+        code: subscription.code(),
         state: subscription.state().code(),
         active_services: count(&[ServiceState::Effective]),
         inactive_services: count(&[ServiceState::NotEffective, ServiceState::Paused]),

@@ -149,6 +149,7 @@ fn evaluation(c: &mut Criterion) {
         schemes: &[],
         profile: None,
         unlocked: &[],
+        billing_cycles: &[],
     };
     let offers = hundred_offers(venue);
     let mut history = RewardHistory::default();

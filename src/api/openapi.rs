@@ -308,6 +308,7 @@ struct BackofficeApi;
     self_service::subscriptions::list_services,
     self_service::subscriptions::list_subscriptions,
     self_service::subscriptions::update_service,
+    self_service::subscriptions::update_subscription,
     self_service::subscription_estimates::estimate_billing,
     self_service::subscription_estimates::estimate_service_delivery,
     self_service::subscription_actions::list_actions,

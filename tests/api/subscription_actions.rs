@@ -217,3 +217,274 @@ async fn scheduled_actions_are_taken_when_due_moved_cancelled_or_rejected() {
     .await;
     assert_eq!(theirs.status, 403);
 }
+
+#[tokio::test]
+async fn a_subscription_maturity_offer_rewards_the_bill_of_its_billing_cycle_once() {
+    let app = spawn_app().await;
+    let funding = app.percentage_offer(10, None).await;
+    let shop = catalogue(&app).await;
+    let cy = holder(&app, "cy").await;
+    fund(&app, &cy, "F-1", "200").await;
+    app.set_offer_state(&funding, "INACTIVE").await;
+    // Only SUBSCRIPTION_MATURITY offers name a milestone, and they must.
+    let milestone = |name: &str, offer_type: &str, maturity: serde_json::Value| {
+        json!({"name": name, "type": offer_type, "award": {"type": "FIXED", "value": 5},
+               "conditions": {"subscription_maturity": maturity}})
+    };
+    for (offer_type, maturity, field) in [
+        (
+            "DISCOUNT",
+            json!({"billing_cycle": 2}),
+            "conditions.subscription_maturity",
+        ),
+        ("SUBSCRIPTION_MATURITY", json!(null), "conditions.subscription_maturity"),
+        (
+            "SUBSCRIPTION_MATURITY",
+            json!({"billing_cycle": 0}),
+            "conditions.subscription_maturity.billing_cycle",
+        ),
+        (
+            "SUBSCRIPTION_MATURITY",
+            json!({"billing_cycle": 1201}),
+            "conditions.subscription_maturity.billing_cycle",
+        ),
+    ] {
+        let refused = app
+            .post("/backoffice/v2/reward_offers", &milestone("Bad", offer_type, maturity))
+            .await;
+        assert_eq!(refused.status, 400, "{offer_type}: {}", refused.body);
+        assert!(refused.body.to_string().contains(field), "{}", refused.body);
+    }
+    let second = app
+        .create_offer(milestone(
+            "Second month",
+            "SUBSCRIPTION_MATURITY",
+            json!({"billing_cycle": 2}),
+        ))
+        .await;
+    assert_eq!(
+        second["conditions"]["subscription_maturity"],
+        json!({"billing_cycle": 2, "recurring": false})
+    );
+    // The first cycle's bill (30.00) earns nothing from it, nor does a purchase.
+    assert_eq!(add(&app, &cy, &shop.tv).await.status, 200);
+    assert_eq!(app.purchase(&cy.contact_id, "P-1", "10", None).await.status, 201);
+    assert_eq!(balance(&app, &cy.wallet_id).await, d("170.00"));
+    // The second cycle's bill earns 5, once however often the run looks; the third none.
+    app.clock.set(FEB15);
+    for _ in 0..2 {
+        app.engine.billing_run(1000).await.unwrap();
+    }
+    assert_eq!(balance(&app, &cy.wallet_id).await, d("145.00"), "170 - 30 + 5");
+    app.clock.set(MAR15);
+    app.engine.billing_run(1000).await.unwrap();
+    assert_eq!(balance(&app, &cy.wallet_id).await, d("115.00"), "145 - 30");
+    let milestones: Vec<_> = app
+        .journal(&cy.wallet_id)
+        .await
+        .into_iter()
+        .filter(|line| line["transaction_type"] == "AWARD" && dec(&line["amount"]) == d("5"))
+        .collect();
+    assert_eq!(milestones.len(), 1, "{milestones:?}");
+    app.assert_balance_equals_journal(&cy.wallet_id).await;
+}
+
+#[tokio::test]
+async fn a_subscription_moves_its_billing_day_changes_its_funding_and_is_cancelled() {
+    let app = spawn_app().await;
+    let funding = app.percentage_offer(10, None).await;
+    let shop = catalogue(&app).await;
+    let ann = holder(&app, "ann").await;
+    let bob = holder(&app, "bob").await;
+    fund(&app, &ann, "F-1", "200").await;
+    app.set_offer_state(&funding, "INACTIVE").await;
+    let tv = add(&app, &ann, &shop.tv).await.body[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let paper = add(&app, &ann, &shop.weekly).await.body[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let listed = |who: &crate::transfers::Holder| {
+        let (app, token, path) = (
+            &app,
+            who.token.clone(),
+            format!("/self-service/v2/contacts/{}/subscriptions", who.contact_id),
+        );
+        async move {
+            let reply = with_token(app, &token, "GET", &path, None).await;
+            assert_eq!(reply.status, 200, "{}", reply.body);
+            reply.body["content"].as_array().unwrap().clone()
+        }
+    };
+    let subscriptions = listed(&ann).await;
+    let of = |period: &str| {
+        subscriptions
+            .iter()
+            .find(|s| s["terms"]["billing_period"]["uot"] == period)
+            .unwrap()
+            .clone()
+    };
+    let (monthly, weekly) = (of("MONTH"), of("WEEK"));
+    assert_eq!(monthly["terms"]["billing_day"], json!({"day_of_month": 15}));
+    assert_eq!(weekly["terms"]["billing_day"], json!({"day_of_week": "FRIDAY"}));
+    let monthly_id = monthly["id"].as_str().unwrap().to_string();
+    let path = format!("/self-service/v2/subscriptions/{monthly_id}");
+    let put = |who: &crate::transfers::Holder, path: String, body: serde_json::Value| {
+        let (app, token) = (&app, who.token.clone());
+        async move { with_token(app, &token, "PUT", &path, Some(&body)).await }
+    };
+    let balance_before = balance(&app, &ann.wallet_id).await;
+    assert_eq!(balance_before, d("167.00"), "200 - 30 - 3");
+
+    // Bad requests change nothing; another contact's subscription is not found.
+    for (body, status) in [
+        (
+            json!({"action": "CHANGE_BILLING_DAY", "billing_day": {"day_of_month": 29}}),
+            400,
+        ),
+        (
+            json!({"action": "CHANGE_BILLING_DAY", "billing_day": {"day_of_month": -1}}),
+            400,
+        ),
+        (
+            json!({"action": "CHANGE_BILLING_DAY", "billing_day": {"day_of_week": "MONDAY"}}),
+            400,
+        ),
+        (json!({"action": "CHANGE_BILLING_DAY", "billing_day": {}}), 400),
+        (json!({"action": "CHANGE_BILLING_DAY"}), 400),
+        (
+            json!({"action": "CHANGE_PAYMENT_METHOD", "payment_method_id": "ac5401c3-b2e6-2d99-171f-276084d97536"}),
+            400,
+        ),
+        (
+            json!({"action": "CHANGE_PAYMENT_METHOD", "payment_method_type": "CARD"}),
+            400,
+        ),
+        (
+            json!({"action": "CHANGE_PAYMENT_METHOD", "funding_source": "WALLET", "payment_method_type": "ACCOUNT_DEBIT"}),
+            400,
+        ),
+        (
+            json!({"action": "CHANGE_PAYMENT_METHOD", "funding_source": "ACCOUNT"}),
+            400,
+        ),
+        (
+            json!({"action": "CANCEL", "scheduled_date": START_S + 4 * 366 * DAY}),
+            400,
+        ),
+        (json!({"action": "SUSPEND"}), 400),
+    ] {
+        let reply = put(&ann, path.clone(), body.clone()).await;
+        assert_eq!(reply.status, status, "{body}: {}", reply.body);
+    }
+    let refused = put(&bob, path.clone(), json!({"action": "CANCEL"})).await;
+    assert_eq!(refused.status, 404, "{}", refused.body);
+    assert_eq!(
+        put(
+            &ann,
+            "/self-service/v2/subscriptions/not-an-id".into(),
+            json!({"action": "CANCEL"})
+        )
+        .await
+        .status,
+        404
+    );
+    assert_eq!(listed(&ann).await, subscriptions, "nothing changed");
+
+    // The 1st of the month from now on: nothing more until 1 February, then what was
+    // billed (to 15 February, 08:00) up to 1 March, prorated over February's 28 days.
+    let moved = put(
+        &ann,
+        path.clone(),
+        json!({"action": "CHANGE_BILLING_DAY", "billing_day": {"day_of_month": 1}}),
+    )
+    .await;
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    assert_eq!(moved.body["id"], monthly_id.as_str());
+    let feb1 = START_S + 17 * DAY - 8 * 3600;
+    let mar1 = feb1 + 28 * DAY;
+    let now_monthly = listed(&ann)
+        .await
+        .into_iter()
+        .find(|s| s["id"] == monthly_id.as_str())
+        .unwrap();
+    assert_eq!(now_monthly["terms"]["billing_day"], json!({"day_of_month": 1}));
+    assert_eq!(now_monthly["billing_info"]["next_billing_date"], feb1);
+    // Once the contact opens an account, bills may be paid from it; then the wallet again.
+    let opened = with_token(
+        &app,
+        &ann.token,
+        "POST",
+        &format!("/self-service/v2/contacts/{}/accounts", ann.contact_id),
+        Some(&json!({"currency_code": "EUR", "name": "Bills"})),
+    )
+    .await;
+    assert_eq!(opened.status, 201, "{}", opened.body);
+    let to_account = put(
+        &ann,
+        path.clone(),
+        json!({"action": "CHANGE_PAYMENT_METHOD", "funding_source": "ACCOUNT"}),
+    )
+    .await;
+    assert_eq!(to_account.status, 200, "{}", to_account.body);
+    let terms = listed(&ann)
+        .await
+        .into_iter()
+        .find(|s| s["id"] == monthly_id.as_str())
+        .unwrap()["terms"]
+        .clone();
+    assert_eq!(
+        (
+            terms["funding_source"].as_str(),
+            terms["payment_method"]["type"].as_str()
+        ),
+        (Some("ACCOUNT"), Some("ACCOUNT_DEBIT"))
+    );
+    let back = put(
+        &ann,
+        path.clone(),
+        json!({"action": "CHANGE_PAYMENT_METHOD", "funding_source": "WALLET", "payment_method_type": "CRM_WALLET"}),
+    )
+    .await;
+    assert_eq!(back.status, 200, "{}", back.body);
+    // The paper (3.00 a week) is cancelled from 25 January; the TV renewed on 1 February.
+    let cancel = put(
+        &ann,
+        format!("/self-service/v2/subscriptions/{}", weekly["id"].as_str().unwrap()),
+        json!({"action": "CANCEL", "scheduled_date": START_S + 10 * DAY}),
+    )
+    .await;
+    assert_eq!(cancel.status, 200, "{}", cancel.body);
+    assert_eq!(cancel.body["proposed_date"], START_S + 10 * DAY);
+    for at in [START_S + 7 * DAY, START_S + 10 * DAY + 60] {
+        app.clock.set(at);
+        app.engine.billing_run(1000).await.unwrap();
+    }
+    let ann = signed_in(&app, "ann", &ann).await;
+    assert_eq!(state_of(&services(&app, &ann).await, &paper), "CANCELLED");
+    let paper_bills = balance_before - d("3.00");
+    assert_eq!(
+        balance(&app, &ann.wallet_id).await,
+        paper_bills,
+        "one more week of paper, on 22 January"
+    );
+    app.clock.set(feb1);
+    app.engine.billing_run(1000).await.unwrap();
+    let prorated = share("30.00", mar1 - FEB15, 28 * DAY);
+    assert_eq!(balance(&app, &ann.wallet_id).await, paper_bills - prorated);
+    app.clock.set(mar1);
+    app.engine.billing_run(1000).await.unwrap();
+    assert_eq!(balance(&app, &ann.wallet_id).await, paper_bills - prorated - d("30.00"));
+    // Cancelled at once: the TV stops; a second cancel has nothing left to cancel.
+    let ann = signed_in(&app, "ann", &ann).await;
+    let cancelled = put(&ann, path.clone(), json!({"action": "CANCEL"})).await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.body);
+    assert_eq!(state_of(&services(&app, &ann).await, &tv), "CANCELLED");
+    assert_eq!(put(&ann, path.clone(), json!({"action": "CANCEL"})).await.status, 409);
+    app.clock.set(mar1 + 31 * DAY);
+    app.engine.billing_run(1000).await.unwrap();
+    assert_eq!(balance(&app, &ann.wallet_id).await, paper_bills - prorated - d("30.00"));
+    app.assert_balance_equals_journal(&ann.wallet_id).await;
+}

@@ -208,6 +208,11 @@ pub fn boundary(anchor: i64, period: BillingPeriod, k: u32) -> Option<i64> {
 /// The cycle `[start, end)` of a subscription anchored at `anchor` that holds `moment`
 /// (the first cycle for any moment before the anchor).
 pub fn cycle_at(anchor: i64, period: BillingPeriod, moment: i64) -> Option<(i64, i64)> {
+    numbered_cycle(anchor, period, moment).map(|(_, start, end)| (start, end))
+}
+
+/// The cycle holding `moment` as (its number, the first being 1; start; end).
+fn numbered_cycle(anchor: i64, period: BillingPeriod, moment: i64) -> Option<(u32, i64, i64)> {
     // An estimate of k from the period's length in seconds, then corrected: calendar
     // months vary, so step until the boundary brackets the moment.
     let approx = match period.unit {
@@ -228,7 +233,7 @@ pub fn cycle_at(anchor: i64, period: BillingPeriod, moment: i64) -> Option<(i64,
             k += 1;
             continue;
         }
-        return Some((start, end));
+        return Some((k.checked_add(1)?, start, end));
     }
 }
 
@@ -388,6 +393,23 @@ impl Subscription {
                 service.billed_to = service.billed_to.max(line.to);
             }
         }
+    }
+
+    /// The billing cycles that a bill's charge lines renew — those a line pays from their
+    /// start — each numbered by whole periods since the subscription started (its first
+    /// cycle is 1), so a later change of billing day neither repeats nor restarts the
+    /// count. A line from inside a cycle (a service added, changed or activated then)
+    /// renews none.
+    pub fn renewed_cycles(&self, lines: &[BillLine]) -> Vec<u32> {
+        let mut cycles: Vec<u32> = lines
+            .iter()
+            .filter(|line| line.advances && line.to > line.from)
+            .filter(|line| cycle_at(self.anchor, self.period, line.from).is_some_and(|(start, _)| start == line.from))
+            .filter_map(|line| numbered_cycle(self.created_on, self.period, line.from).map(|(number, _, _)| number))
+            .collect();
+        cycles.sort_unstable();
+        cycles.dedup();
+        cycles
     }
 
     pub fn state(&self) -> SubscriptionState {
@@ -601,6 +623,84 @@ impl Subscription {
             }
         }
         self.services[index] = service;
+        self.updated_on = now;
+        Ok(())
+    }
+}
+
+/// The day a contact moves a subscription's cycles to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BillingDay {
+    /// A weekly subscription's: Monday is 0.
+    OfWeek(u8),
+    /// A monthly subscription's: 1 to `BILLING_DAY_OF_MONTH_MAX` (a day every month has).
+    OfMonth(u8),
+}
+
+pub const BILLING_DAY_OF_MONTH_MAX: u8 = 28;
+
+/// The calendar day (UTC) of a subscription's anchor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnchorDay {
+    /// Monday is 0.
+    pub weekday: u8,
+    /// 1 to 31.
+    pub day: u8,
+    /// January is 0.
+    pub month0: u8,
+}
+
+impl Subscription {
+    /// Moves its cycles to start on `day` (at midnight UTC): the anchor becomes the latest
+    /// such day at or before `now`. What services were billed stands; the next bill runs
+    /// each from there to the end of a new cycle, prorated.
+    pub fn anchor_day(&self) -> Option<AnchorDay> {
+        use chrono::Datelike;
+        let anchor = at(self.anchor)?;
+        Some(AnchorDay {
+            weekday: u8::try_from(anchor.weekday().num_days_from_monday()).ok()?,
+            day: u8::try_from(anchor.day()).ok()?,
+            month0: u8::try_from(anchor.month0()).ok()?,
+        })
+    }
+
+    pub fn rebase(&mut self, day: BillingDay, now: i64) -> Result<(), String> {
+        use chrono::{Datelike, Days, NaiveDate};
+        let today = at(now).ok_or("the date is out of range")?.date_naive();
+        let anchor: NaiveDate = match (self.period.unit, day) {
+            (PeriodUnit::Week, BillingDay::OfWeek(weekday)) if weekday < 7 => {
+                let back = (today.weekday().num_days_from_monday() + 7 - u32::from(weekday)) % 7;
+                today.checked_sub_days(Days::new(u64::from(back)))
+            }
+            (PeriodUnit::Month, BillingDay::OfMonth(day)) if (1..=BILLING_DAY_OF_MONTH_MAX).contains(&day) => {
+                let this_month = today.with_day(u32::from(day));
+                match this_month {
+                    Some(date) if date <= today => Some(date),
+                    _ => today
+                        .checked_sub_months(Months::new(1))
+                        .and_then(|last| last.with_day(u32::from(day))),
+                }
+            }
+            (PeriodUnit::Week, BillingDay::OfWeek(_)) => return Err("day_of_week must name a day".into()),
+            (PeriodUnit::Month, BillingDay::OfMonth(_)) => {
+                return Err(format!("day_of_month must be 1 to {BILLING_DAY_OF_MONTH_MAX}"))
+            }
+            (PeriodUnit::Week, BillingDay::OfMonth(_)) => {
+                return Err("a weekly subscription's billing day is a day_of_week".into())
+            }
+            (PeriodUnit::Month, BillingDay::OfWeek(_)) => {
+                return Err("a monthly subscription's billing day is a day_of_month".into())
+            }
+            (PeriodUnit::Day | PeriodUnit::Year, _) => {
+                return Err("only weekly and monthly subscriptions move their billing day".into())
+            }
+        }
+        .ok_or("the date is out of range")?;
+        self.anchor = anchor
+            .and_hms_opt(0, 0, 0)
+            .ok_or("the date is out of range")?
+            .and_utc()
+            .timestamp();
         self.updated_on = now;
         Ok(())
     }

@@ -190,6 +190,71 @@ fn a_service_is_billed_ahead_prorated_then_whole_cycles() {
 }
 
 #[test]
+fn a_bill_renews_the_cycles_its_lines_pay_from_their_start() {
+    let mut sub = subscription(day(2026, 4, 1), BillingModel::PreBill);
+    sub.services.push(service("30.00", day(2026, 4, 1)));
+    sub.services.push(service("10.00", day(2026, 4, 16)));
+    // At the anchor: the first service renews cycle 1; the one added half way renews none.
+    let first = sub.due_lines(day(2026, 4, 16)).unwrap();
+    assert_eq!(sub.renewed_cycles(&first), vec![1]);
+    assert_eq!(sub.renewed_cycles(&first[1..]), Vec::<u32>::new());
+    sub.advance(&first);
+    assert_eq!(sub.renewed_cycles(&sub.due_lines(day(2026, 5, 1)).unwrap()), vec![2]);
+    // A run three cycles late renews each of them once, whatever services it bills.
+    assert_eq!(
+        sub.renewed_cycles(&sub.due_lines(day(2026, 7, 3)).unwrap()),
+        vec![2, 3, 4]
+    );
+    // A credit renews nothing.
+    let credit = sub.credit_from(&sub.services[0].clone(), day(2026, 4, 20)).unwrap();
+    assert!(!credit.advances);
+    assert_eq!(sub.renewed_cycles(&[credit]), Vec::<u32>::new());
+}
+
+#[test]
+fn a_new_billing_day_bills_to_the_new_cycles_end_and_keeps_the_count() {
+    // Made 15 January 08:00, billed to 15 February; moved to the 1st on 20 January.
+    let start = day(2027, 1, 15) + 8 * 3600;
+    let mut sub = subscription(start, BillingModel::PreBill);
+    sub.services.push(service("31.00", start));
+    let first = sub.due_lines(start).unwrap();
+    assert_eq!(sub.renewed_cycles(&first), vec![1]);
+    sub.advance(&first);
+    let billed = sub.services[0].billed_to;
+    assert_eq!(billed, day(2027, 2, 15) + 8 * 3600);
+    sub.rebase(BillingDay::OfMonth(1), day(2027, 1, 20)).unwrap();
+    assert_eq!(sub.anchor, day(2027, 1, 1));
+    // Nothing is due before 1 February; then the rest of February from what was billed,
+    // prorated, which renews no cycle; 1 March renews the second (a whole month after
+    // the start), not the first again.
+    assert!(sub.due_lines(day(2027, 1, 31)).unwrap().is_empty());
+    assert_eq!(sub.next_look(day(2027, 1, 20)), day(2027, 2, 1));
+    let february = sub.due_lines(day(2027, 2, 1)).unwrap();
+    assert_eq!((february[0].from, february[0].to), (billed, day(2027, 3, 1)));
+    assert_eq!(
+        february[0].amounts.total,
+        (d("31.00") * Decimal::from(day(2027, 3, 1) - billed) / Decimal::from(28 * 86_400)).round_dp(2)
+    );
+    assert!(sub.renewed_cycles(&february).is_empty());
+    sub.advance(&february);
+    assert_eq!(sub.renewed_cycles(&sub.due_lines(day(2027, 3, 1)).unwrap()), vec![2]);
+    // A day the period has not: refused, nothing changes.
+    let anchor = sub.anchor;
+    assert!(sub.rebase(BillingDay::OfMonth(29), day(2027, 3, 2)).is_err());
+    assert!(sub.rebase(BillingDay::OfWeek(0), day(2027, 3, 2)).is_err());
+    assert_eq!(sub.anchor, anchor);
+    // A weekly one moves to the latest such weekday: 3 March 2027 is a Wednesday.
+    sub.period = BillingPeriod {
+        duration: 1,
+        unit: PeriodUnit::Week,
+    };
+    sub.rebase(BillingDay::OfWeek(0), day(2027, 3, 3)).unwrap();
+    assert_eq!(sub.anchor, day(2027, 3, 1));
+    sub.rebase(BillingDay::OfWeek(2), day(2027, 3, 3)).unwrap();
+    assert_eq!(sub.anchor, day(2027, 3, 3));
+}
+
+#[test]
 fn the_run_looks_again_at_the_next_boundary_or_never() {
     let mut sub = subscription(day(2026, 4, 1), BillingModel::PreBill);
     sub.services.push(service("30.00", day(2026, 5, 1)));

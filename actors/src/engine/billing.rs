@@ -278,8 +278,17 @@ impl Engine {
             id: tenant.organisation,
             tap: None,
         };
-        self.post_checked_with(tenant, &contact, (request, classes, at), None, None, None, false)
-            .await?;
+        let renewed = subscription.renewed_cycles(&bill.lines);
+        self.post_checked_with(
+            tenant,
+            &contact,
+            (request, classes, at),
+            None,
+            None,
+            None,
+            Some(renewed),
+        )
+        .await?;
         Ok(())
     }
 

@@ -323,11 +323,12 @@ impl Engine {
         estimate: Option<EstimateId>,
         pass: Option<PassLink>,
     ) -> Result<Arc<PurchaseRecord>, EngineError> {
-        self.post_checked_with(tenant, contact, checked, token, estimate, pass, true)
+        self.post_checked_with(tenant, contact, checked, token, estimate, pass, None)
             .await
     }
 
-    /// As `post_checked`; `auto_spend` false keeps the wallet's auto-spend off it.
+    /// As `post_checked`; `bill` names the billing cycles a subscription's bill renews
+    /// (for milestone offers), and keeps the wallet's auto-spend off it.
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn post_checked_with(
         &self,
@@ -340,7 +341,7 @@ impl Engine {
         )>,
         estimate: Option<EstimateId>,
         pass: Option<PassLink>,
-        auto_spend: bool,
+        bill: Option<Vec<u32>>,
     ) -> Result<Arc<PurchaseRecord>, EngineError> {
         let (token, community) = match token {
             Some((token, community)) => (Some(token), community),
@@ -357,6 +358,8 @@ impl Engine {
         let offers = self.offers(&tenant).await?;
         let mut facts = self.sale_facts(&tenant, contact, &at, &offers)?;
         facts.unlocked.extend(pass.as_ref().and_then(|link| link.unlocks));
+        let auto_spend = bill.is_none();
+        facts.billing_cycles = bill.unwrap_or_default();
         let mut purchase = NewPurchase {
             request,
             at,

@@ -47,6 +47,25 @@ pub struct ServiceChange {
     pub scheduled: Option<i64>,
 }
 
+/// An action on `service` as taken now (a scheduled one is then marked so).
+pub(super) fn action_record(service: ServiceId, change: &ServiceChange, now: i64) -> SubscriptionAction {
+    SubscriptionAction {
+        id: SubscriptionActionId::random(),
+        service,
+        action: change.action,
+        days: change.days,
+        change_to: change.change_to,
+        quantity: change.quantity,
+        state: ActionState::Executed,
+        scheduled_on: None,
+        created_on: now,
+        executed_on: Some(now),
+        cancelled_on: None,
+        rejected_on: None,
+        reason: None,
+    }
+}
+
 /// A change to a scheduled action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScheduleChange {
@@ -177,7 +196,7 @@ impl Engine {
 
     /// The contact's primary account in `currency`, which account-funded subscriptions pay
     /// from.
-    fn funding_account(
+    pub(super) fn funding_account(
         &self,
         tenant: &Tenant,
         contact: ContactId,
@@ -431,7 +450,7 @@ impl Engine {
     }
 
     /// `change` applied to a copy of the subscription holding service `id`, at `now`.
-    fn changed(
+    pub(super) fn changed(
         &self,
         tenant: &Tenant,
         mut subscription: Subscription,
@@ -501,23 +520,9 @@ impl Engine {
             .map_err(|_| EngineError::Busy("subscription"))?;
         let before = self.subscription(&tenant, Some(owner), found.id)?;
         let now = self.now();
-        let mut record = SubscriptionAction {
-            id: SubscriptionActionId::random(),
-            service: id,
-            action: change.action,
-            days: change.days,
-            change_to: change.change_to,
-            quantity: change.quantity,
-            state: ActionState::Executed,
-            scheduled_on: None,
-            created_on: now,
-            executed_on: Some(now),
-            cancelled_on: None,
-            rejected_on: None,
-            reason: None,
-        };
+        let mut record = action_record(id, &change, now);
         if let Some(at) = change.scheduled.filter(|at| *at > now) {
-            if at > now.saturating_add(3 * 366 * 86_400) {
+            if at > now.saturating_add(super::subscription_terms::SCHEDULE_AHEAD_MAX_S) {
                 return Err(invalid("scheduled_date", "at most three years ahead"));
             }
             // Checked as if taken now; taken for real, and checked again, when it is due.

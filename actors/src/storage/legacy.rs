@@ -4,12 +4,16 @@
 
 use crate::domain::ids::{ApiKeyId, Mode, OfferId, OrganisationId, PurchaseId, SchemeId, Tenant};
 use crate::domain::money::Currency;
-use crate::domain::offer::{AwardExplanation, AwardRule, LineClass, OfferState, OfferTerms, RewardOffer};
+use crate::domain::offer::{
+    AwardExplanation, AwardRule, Caps, Combination, Destination, LineClass, OfferGoal, OfferState, OfferTerms,
+    OfferType, ProductFilter, RewardOffer, Schedule, SegmentCondition, Targets,
+};
 use crate::domain::organisation::{ApiKeyKind, ApiKeyRecord, Organisation, OrganisationType};
 use crate::domain::purchase::{PurchaseRecord, PurchaseRequest, PurchaseState, SaleOrganisation};
 use crate::domain::scheme::{RewardScheme, SignUpOption};
 use crate::domain::wallet::{Balances, PurchaseEffects};
 use crate::storage::codec::{decode, CodecError};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 /// The layout of `Organisation` before TAPs (data dirs of the first release).
@@ -248,6 +252,91 @@ impl From<LegacyRewardOffer> for RewardOffer {
             terms: OfferTerms::default(),
         }
     }
+}
+
+/// The layout of `OfferTerms` from the rules engine until subscription milestones (a
+/// prefix of today's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegacyOfferTerms {
+    pub owner: Option<OrganisationId>,
+    pub short_description: Option<String>,
+    pub long_description: Option<String>,
+    pub terms_and_conditions: Option<String>,
+    pub goal: OfferGoal,
+    pub offer_type: OfferType,
+    pub is_featured: bool,
+    pub performance_enabled: bool,
+    pub targets: Targets,
+    pub scheme: Option<SchemeId>,
+    pub schedule: Option<Schedule>,
+    pub segment: Vec<SegmentCondition>,
+    pub first_purchase_only: bool,
+    #[serde(with = "crate::domain::money::exact_option_decimal")]
+    pub minimum_spend: Option<Decimal>,
+    pub products: Option<ProductFilter>,
+    pub caps: Caps,
+    pub destination: Destination,
+    pub combination: Combination,
+}
+
+/// The layout of `RewardOffer` from the rules engine until subscription milestones.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegacyRulesOffer {
+    pub id: OfferId,
+    pub name: String,
+    pub state: OfferState,
+    pub available_from: Option<i64>,
+    pub available_to: Option<i64>,
+    pub award: AwardRule,
+    pub created_on: i64,
+    pub updated_on: i64,
+    pub terms: LegacyOfferTerms,
+}
+
+impl From<LegacyRulesOffer> for RewardOffer {
+    /// No milestone: it rewards any purchase its conditions allow, as it did.
+    fn from(old: LegacyRulesOffer) -> RewardOffer {
+        let t = old.terms;
+        RewardOffer {
+            id: old.id,
+            name: old.name,
+            state: old.state,
+            available_from: old.available_from,
+            available_to: old.available_to,
+            award: old.award,
+            created_on: old.created_on,
+            updated_on: old.updated_on,
+            terms: OfferTerms {
+                owner: t.owner,
+                short_description: t.short_description,
+                long_description: t.long_description,
+                terms_and_conditions: t.terms_and_conditions,
+                goal: t.goal,
+                offer_type: t.offer_type,
+                is_featured: t.is_featured,
+                performance_enabled: t.performance_enabled,
+                targets: t.targets,
+                scheme: t.scheme,
+                schedule: t.schedule,
+                segment: t.segment,
+                first_purchase_only: t.first_purchase_only,
+                minimum_spend: t.minimum_spend,
+                products: t.products,
+                caps: t.caps,
+                destination: t.destination,
+                combination: t.combination,
+                maturity: None,
+            },
+        }
+    }
+}
+
+/// An offer in whichever layout it was written: today's, the rules engine's, or the first.
+/// Each older layout is a prefix of the next, so the newest that decodes is the one.
+pub fn decode_offer(bytes: &[u8]) -> Result<RewardOffer, CodecError> {
+    decode::<RewardOffer>(bytes)
+        .or_else(|_| decode::<LegacyRulesOffer>(bytes).map(RewardOffer::from))
+        .or_else(|_| decode::<LegacyRewardOffer>(bytes).map(RewardOffer::from))
 }
 
 /// The layout of `Product` before taxes and availability (the catalogue's first slice).
@@ -540,6 +629,77 @@ mod tests {
         let read = RewardOffer::from(decode::<LegacyRewardOffer>(&bytes).unwrap());
         assert_eq!(read.terms, OfferTerms::default());
         assert_eq!((read.award, read.updated_on), (old.award, 4));
+    }
+
+    #[test]
+    fn offers_of_before_subscription_milestones_read_without_one() {
+        use crate::domain::offer::{AwardKind, Maturity};
+        let terms = LegacyOfferTerms {
+            owner: None,
+            short_description: Some("Short".into()),
+            long_description: None,
+            terms_and_conditions: None,
+            goal: OfferGoal::Spend,
+            offer_type: OfferType::SubscriptionMaturity,
+            is_featured: true,
+            performance_enabled: false,
+            targets: Targets::default(),
+            scheme: None,
+            schedule: None,
+            segment: vec![SegmentCondition::LanguageCode(vec!["en".into()])],
+            first_purchase_only: true,
+            minimum_spend: Some(Decimal::TEN),
+            products: None,
+            caps: Caps::default(),
+            destination: Destination::InstantDiscount,
+            combination: Combination::BestOf("g".into()),
+        };
+        let old = LegacyRulesOffer {
+            id: OfferId::random(),
+            name: "Loyal".into(),
+            state: OfferState::Active,
+            available_from: None,
+            available_to: Some(9),
+            award: AwardRule {
+                kind: AwardKind::Fixed,
+                value: Decimal::ONE,
+                expiry_days: None,
+            },
+            created_on: 3,
+            updated_on: 4,
+            terms: terms.clone(),
+        };
+        let bytes = encode(&old);
+        assert!(decode::<RewardOffer>(&bytes).is_err());
+        let read = decode_offer(&bytes).unwrap();
+        assert_eq!(read.terms.maturity, None);
+        assert_eq!(
+            (
+                read.terms.first_purchase_only,
+                read.terms.minimum_spend,
+                &read.terms.destination
+            ),
+            (true, Some(Decimal::TEN), &Destination::InstantDiscount)
+        );
+        assert_eq!((read.name.as_str(), read.available_to), ("Loyal", Some(9)));
+        // Today's layout reads as written; the first layout still reads too.
+        let mut new = read.clone();
+        new.terms.maturity = Some(Maturity {
+            cycle: 12,
+            recurring: true,
+        });
+        assert_eq!(decode_offer(&encode(&new)).unwrap(), new);
+        let first = LegacyRewardOffer {
+            id: old.id,
+            name: old.name.clone(),
+            state: old.state,
+            available_from: None,
+            available_to: None,
+            award: old.award.clone(),
+            created_on: 1,
+            updated_on: 2,
+        };
+        assert_eq!(decode_offer(&encode(&first)).unwrap().terms, OfferTerms::default());
     }
 
     #[test]

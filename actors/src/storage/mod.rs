@@ -85,7 +85,7 @@ use crate::domain::scheme::{RewardScheme, SchemeMembership};
 use crate::domain::wallet::{Wallet, WalletEvent};
 use codec::{decode, encode, CodecError};
 use crossbeam_channel::Sender;
-use legacy::{decode_purchase, LegacyApiKeyRecord, LegacyOrganisation, LegacyRewardOffer};
+use legacy::{decode_offer, decode_purchase, LegacyApiKeyRecord, LegacyOrganisation};
 use log::Op;
 use overlay::Overlay;
 use serde::{Deserialize, Serialize};
@@ -538,15 +538,21 @@ impl Store {
         prefix: &[u8],
         upgrade: impl Fn(Old) -> T,
     ) -> Result<Vec<T>, StoreError> {
+        self.scan_decoded(prefix, |bytes| {
+            decode::<T>(bytes).or_else(|_| decode::<Old>(bytes).map(&upgrade))
+        })
+    }
+
+    /// Every record under `prefix`, read with its own decoder (one that knows every layout
+    /// it was written in).
+    fn scan_decoded<T>(
+        &self,
+        prefix: &[u8],
+        decoder: impl Fn(&[u8]) -> Result<T, CodecError>,
+    ) -> Result<Vec<T>, StoreError> {
         let logged = self.inner.overlay.prefix(prefix);
         merged(self.inner.tables.prefix(prefix, false)?, logged, false)
-            .map(|item| {
-                let item = item?;
-                let bytes = item.newest();
-                decode::<T>(bytes)
-                    .or_else(|_| decode::<Old>(bytes).map(&upgrade))
-                    .map_err(corrupt(prefix[0]))
-            })
+            .map(|item| decoder(item?.newest()).map_err(corrupt(prefix[0])))
             .collect()
     }
 

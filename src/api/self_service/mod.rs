@@ -91,6 +91,7 @@ pub fn scope() -> actix_web::Scope {
         .service(subscriptions::list_services)
         .service(subscriptions::list_subscriptions)
         .service(subscriptions::update_service)
+        .service(subscriptions::update_subscription)
         .service(subscription_estimates::estimate_billing)
         .service(subscription_estimates::estimate_service_delivery)
         .service(subscription_actions::list_actions)

@@ -9,9 +9,11 @@ use crate::api::errors::{ApiError, ErrorBody};
 use crate::api::wire::{Json, Money, Paged, PagedResponse};
 use actix_web::{get, post, put, web, HttpResponse};
 use rewards_engine::domain::ids::{ProductId, ServiceId, SubscriptionId};
-use rewards_engine::domain::product::BillingPeriod;
-use rewards_engine::domain::subscription::{FundingSource, Service, ServiceAction, ServiceState, Subscription};
-use rewards_engine::engine::{Funding, NewService, ServiceChange};
+use rewards_engine::domain::product::{BillingPeriod, PeriodUnit};
+use rewards_engine::domain::subscription::{
+    BillingDay, FundingSource, Service, ServiceAction, ServiceState, Subscription, BILLING_DAY_OF_MONTH_MAX,
+};
+use rewards_engine::engine::{Funding, NewService, ServiceChange, SubscriptionUpdate};
 use rewards_engine::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -38,15 +40,59 @@ pub struct PaymentMethodRef {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SubscriptionTerms {
     pub billing_period: PeriodView,
+    /// The day its cycles start on (from its anchor, UTC).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billing_day: Option<BillingDayView>,
     pub billing_model: &'static str,
     pub payment_method: PaymentMethodRef,
     /// Our addition beside `payment_method`: WALLET or ACCOUNT.
     pub funding_source: &'static str,
 }
 
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BillingDayView {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub day_of_week: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub day_of_month: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub month_of_year: Option<&'static str>,
+}
+
+const MONTHS: [&str; 12] = [
+    "JANUARY",
+    "FEBRUARY",
+    "MARCH",
+    "APRIL",
+    "MAY",
+    "JUNE",
+    "JULY",
+    "AUGUST",
+    "SEPTEMBER",
+    "OCTOBER",
+    "NOVEMBER",
+    "DECEMBER",
+];
+
+fn billing_day(subscription: &Subscription) -> Option<BillingDayView> {
+    let anchor = subscription.anchor_day()?;
+    let (week, month, year) = match subscription.period.unit {
+        PeriodUnit::Day => return None,
+        PeriodUnit::Week => (true, false, false),
+        PeriodUnit::Month => (false, true, false),
+        PeriodUnit::Year => (false, true, true),
+    };
+    Some(BillingDayView {
+        day_of_week: week.then(|| WEEKDAYS[usize::from(anchor.weekday % 7)]),
+        day_of_month: month.then_some(u32::from(anchor.day)),
+        month_of_year: year.then(|| MONTHS[usize::from(anchor.month0 % 12)]),
+    })
+}
+
 pub(crate) fn terms(subscription: &Subscription) -> SubscriptionTerms {
     SubscriptionTerms {
         billing_period: period_view(subscription.period),
+        billing_day: billing_day(subscription),
         billing_model: subscription.billing_model.code(),
         payment_method: PaymentMethodRef {
             kind: match subscription.funding {
@@ -572,4 +618,155 @@ pub struct ActionAnswer {
     /// When a scheduled action will be taken.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub proposed_date: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct BillingDayBody {
+    /// A weekly subscription's: MONDAY to SUNDAY.
+    pub day_of_week: Option<String>,
+    /// A monthly subscription's: 1 to 28.
+    pub day_of_month: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SubscriptionUpdateBody {
+    /// CHANGE_BILLING_DAY, CHANGE_PAYMENT_METHOD or CANCEL.
+    pub action: Option<String>,
+    /// CHANGE_BILLING_DAY: the day cycles start on from now on.
+    pub billing_day: Option<BillingDayBody>,
+    /// CHANGE_PAYMENT_METHOD: WALLET or ACCOUNT (the contact's primary account).
+    pub funding_source: Option<String>,
+    /// CHANGE_PAYMENT_METHOD: WALLET or CRM_WALLET (the wallet), ACCOUNT_DEBIT (the account).
+    pub payment_method_type: Option<String>,
+    /// Refused: bills are paid from the wallet or the account, not a card.
+    pub payment_method_id: Option<String>,
+    /// CANCEL: on this date (later than now) instead of at once.
+    pub scheduled_date: Option<i64>,
+    /// No rule delays a cancellation here: it has no proposed date to use.
+    pub use_proposed_date: Option<bool>,
+}
+
+const WEEKDAYS: [&str; 7] = [
+    "MONDAY",
+    "TUESDAY",
+    "WEDNESDAY",
+    "THURSDAY",
+    "FRIDAY",
+    "SATURDAY",
+    "SUNDAY",
+];
+
+impl SubscriptionUpdateBody {
+    fn update(&self) -> Result<SubscriptionUpdate, ApiError> {
+        let action = self.action.as_deref().ok_or_else(|| ApiError::missing("action"))?;
+        match action {
+            "CHANGE_BILLING_DAY" => {
+                let day = self
+                    .billing_day
+                    .as_ref()
+                    .ok_or_else(|| ApiError::missing("billing_day"))?;
+                let day = match (day.day_of_week.as_deref(), day.day_of_month) {
+                    (Some(name), None) => BillingDay::OfWeek(
+                        WEEKDAYS
+                            .iter()
+                            .position(|d| d.eq_ignore_ascii_case(name))
+                            .and_then(|i| u8::try_from(i).ok())
+                            .ok_or_else(|| ApiError::invalid("billing_day.day_of_week", "must be MONDAY to SUNDAY"))?,
+                    ),
+                    (None, Some(n)) => BillingDay::OfMonth(
+                        u8::try_from(n)
+                            .ok()
+                            .filter(|n| (1..=BILLING_DAY_OF_MONTH_MAX).contains(n))
+                            .ok_or_else(|| {
+                                ApiError::invalid(
+                                    "billing_day.day_of_month",
+                                    format!("must be 1 to {BILLING_DAY_OF_MONTH_MAX}"),
+                                )
+                            })?,
+                    ),
+                    _ => {
+                        return Err(ApiError::invalid(
+                            "billing_day",
+                            "give day_of_week (weekly subscriptions) or day_of_month (monthly ones)",
+                        ))
+                    }
+                };
+                Ok(SubscriptionUpdate::BillingDay(day))
+            }
+            "CHANGE_PAYMENT_METHOD" => {
+                if self.payment_method_id.is_some() {
+                    return Err(ApiError::invalid(
+                        "payment_method_id",
+                        "bills are paid from the wallet or the primary account: give funding_source",
+                    ));
+                }
+                let by_source = match self.funding_source.as_deref() {
+                    None => None,
+                    Some("WALLET") => Some(Funding::Wallet),
+                    Some("ACCOUNT") => Some(Funding::Account),
+                    Some(_) => return Err(ApiError::invalid("funding_source", "must be WALLET or ACCOUNT")),
+                };
+                let by_type = match self.payment_method_type.as_deref() {
+                    None => None,
+                    Some("WALLET") | Some("CRM_WALLET") => Some(Funding::Wallet),
+                    Some("ACCOUNT_DEBIT") => Some(Funding::Account),
+                    Some(_) => return Err(ApiError::invalid(
+                        "payment_method_type",
+                        "bills are paid from the wallet (WALLET, CRM_WALLET) or the primary account (ACCOUNT_DEBIT)",
+                    )),
+                };
+                match (by_source, by_type) {
+                    (Some(a), Some(b)) if a != b => Err(ApiError::invalid(
+                        "payment_method_type",
+                        "names another source than funding_source",
+                    )),
+                    (Some(funding), _) | (None, Some(funding)) => Ok(SubscriptionUpdate::Funding(funding)),
+                    (None, None) => Err(ApiError::missing("funding_source")),
+                }
+            }
+            "CANCEL" => Ok(SubscriptionUpdate::Cancel {
+                scheduled: self.scheduled_date,
+            }),
+            _ => Err(ApiError::invalid(
+                "action",
+                "must be CHANGE_BILLING_DAY, CHANGE_PAYMENT_METHOD or CANCEL",
+            )),
+        }
+    }
+}
+
+/// Changes one of the signed-in contact's subscriptions: the day its cycles start on (the
+/// next bill runs from what was billed to the new cycle's end, prorated), what its bills
+/// are paid from (bills made from now on), or cancels every service it still has, at once
+/// or on `scheduled_date`.
+#[utoipa::path(
+    tag = "Subscriptions",
+    params(("id" = String, Path)),
+    request_body = SubscriptionUpdateBody,
+    responses(
+        (status = 200, body = ActionAnswer), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)
+    ),
+    security(("authorization_self_service" = []))
+)]
+#[put("/subscriptions/{id}")]
+pub async fn update_subscription(
+    token: ContactToken,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+    body: Json<SubscriptionUpdateBody>,
+) -> Result<HttpResponse, ApiError> {
+    let id = SubscriptionId::parse(&path).map_err(|_| ApiError::not_found("subscription"))?;
+    let update = body.update()?;
+    let now = engine.now();
+    let subscription = engine
+        .update_subscription(token.tenant, token.contact, id, update)
+        .await?;
+    Ok(HttpResponse::Ok().json(ActionAnswer {
+        id: subscription.id.to_string(),
+        proposed_date: match update {
+            SubscriptionUpdate::Cancel { scheduled } => scheduled.filter(|at| *at > now),
+            _ => None,
+        },
+    }))
 }

@@ -58,6 +58,7 @@ impl NewPurchase {
             schemes: &self.facts.schemes,
             profile: self.facts.profile.as_ref(),
             unlocked: &self.facts.unlocked,
+            billing_cycles: &self.facts.billing_cycles,
         }
     }
 

@@ -94,6 +94,8 @@ pub struct PurchaseFacts<'a> {
     pub profile: Option<&'a SegmentProfile>,
     /// The offers a promotion pass the purchase presents unlocks.
     pub unlocked: &'a [OfferId],
+    /// The billing cycles of its subscription a bill renews (empty for any other purchase).
+    pub billing_cycles: &'a [u32],
 }
 
 /// Facts about a sale that the engine gathers before the wallet's actor evaluates it (only
@@ -107,6 +109,8 @@ pub struct SaleFacts {
     pub profile: Option<SegmentProfile>,
     /// The offers a promotion pass the purchase presents unlocks.
     pub unlocked: Vec<OfferId>,
+    /// The billing cycles of its subscription a bill renews (empty for any other purchase).
+    pub billing_cycles: Vec<u32>,
 }
 
 /// What an award was computed on.
@@ -759,6 +763,9 @@ fn qualifies(offer: &RewardOffer, facts: &PurchaseFacts<'_>, history: &dyn Award
                     .all(|condition| in_segment(condition, profile, facts.date))
             }))
         && !(terms.first_purchase_only && history.has_purchased())
+        && terms
+            .maturity
+            .is_none_or(|maturity| facts.billing_cycles.iter().any(|&renewed| maturity.reached_by(renewed)))
 }
 
 fn in_segment(condition: &SegmentCondition, profile: &SegmentProfile, date: i64) -> bool {

@@ -260,6 +260,30 @@ pub struct OfferTerms {
     pub caps: Caps,
     pub destination: Destination,
     pub combination: Combination,
+    /// A subscription milestone: only a bill that renews this billing cycle of its
+    /// subscription earns (appended: offers stored before read without one, see
+    /// `storage::legacy`).
+    pub maturity: Option<Maturity>,
+}
+
+/// The billing cycle a SUBSCRIPTION_MATURITY offer rewards: the `cycle`-th of a
+/// subscription (counted in whole billing periods from its start, the first being 1), and
+/// each multiple of it when `recurring`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Maturity {
+    pub cycle: u16,
+    pub recurring: bool,
+}
+
+/// The latest billing cycle a maturity names (a hundred years of monthly cycles).
+pub const MATURITY_CYCLE_MAX: u16 = 1_200;
+
+impl Maturity {
+    /// Whether renewing billing cycle `renewed` reaches the milestone.
+    pub fn reached_by(self, renewed: u32) -> bool {
+        let cycle = u32::from(self.cycle);
+        cycle > 0 && (renewed == cycle || (self.recurring && renewed > 0 && renewed % cycle == 0))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -488,6 +512,29 @@ impl OfferTerms {
         }
         if let Some(group) = self.combination.group() {
             check_codes("combination.group", &[group.to_string()])?;
+        }
+        match (self.offer_type, self.maturity) {
+            (OfferType::SubscriptionMaturity, None) => {
+                return Err(field(
+                    "conditions.subscription_maturity",
+                    "a SUBSCRIPTION_MATURITY offer names the billing cycle it rewards",
+                ))
+            }
+            (OfferType::SubscriptionMaturity, Some(maturity))
+                if maturity.cycle == 0 || maturity.cycle > MATURITY_CYCLE_MAX =>
+            {
+                return Err(field(
+                    "conditions.subscription_maturity.billing_cycle",
+                    format!("must be 1 to {MATURITY_CYCLE_MAX}"),
+                ))
+            }
+            (OfferType::SubscriptionMaturity, Some(_)) | (_, None) => {}
+            (_, Some(_)) => {
+                return Err(field(
+                    "conditions.subscription_maturity",
+                    "only a SUBSCRIPTION_MATURITY offer rewards a subscription's billing cycle",
+                ))
+            }
         }
         Ok(())
     }

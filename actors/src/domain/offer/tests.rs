@@ -82,6 +82,7 @@ struct Purchase {
     profile: Option<SegmentProfile>,
     unlocked: Vec<OfferId>,
     locked: Vec<OfferId>,
+    billing_cycles: Vec<u32>,
 }
 
 impl Purchase {
@@ -98,6 +99,7 @@ impl Purchase {
             profile: None,
             unlocked: vec![],
             locked: vec![],
+            billing_cycles: vec![],
         }
     }
 
@@ -121,6 +123,7 @@ impl Purchase {
             schemes: &self.schemes,
             profile: self.profile.as_ref(),
             unlocked: &self.unlocked,
+            billing_cycles: &self.billing_cycles,
         };
         OfferSet::new(offers.to_vec())
             .with_locked(&self.locked)
@@ -148,6 +151,63 @@ fn an_offer_behind_promotion_passes_applies_only_to_a_purchase_presenting_one() 
     let mut unlocked = awards(&purchase, &[open, locked]);
     unlocked.sort();
     assert_eq!(unlocked, vec![(1, "5.00".into()), (2, "10.00".into())]);
+}
+
+#[test]
+fn a_subscription_milestone_rewards_only_the_bill_renewing_its_cycle() {
+    let milestone = |n: u128, cycle: u16, recurring: bool| {
+        let mut o = offer(n, AwardKind::Fixed, "5");
+        o.terms.offer_type = OfferType::SubscriptionMaturity;
+        o.terms.maturity = Some(Maturity { cycle, recurring });
+        assert_eq!(o.validate(eur(), MAX), Ok(()));
+        o
+    };
+    let offers = [milestone(1, 3, false), milestone(2, 2, true)];
+    let at = |cycles: &[u32]| {
+        let mut purchase = Purchase::of("20.00");
+        purchase.billing_cycles = cycles.to_vec();
+        awards(&purchase, &offers)
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect::<Vec<_>>()
+    };
+    // (cycles the bill renews, offers that award): not a bill, cycle 1, 2, 3, 4, 6, a bill
+    // catching up on cycles 5 to 7.
+    let table: [(&[u32], &[u128]); 7] = [
+        (&[], &[]),
+        (&[1], &[]),
+        (&[2], &[2]),
+        (&[3], &[1]),
+        (&[4], &[2]),
+        (&[5, 6, 7], &[2]),
+        (&[9], &[]),
+    ];
+    for (cycles, expected) in table {
+        assert_eq!(at(cycles), expected, "cycles {cycles:?}");
+    }
+    let mut plain = offer(3, AwardKind::Fixed, "5");
+    plain.terms.maturity = Some(Maturity {
+        cycle: 2,
+        recurring: false,
+    });
+    assert_eq!(
+        plain.validate(eur(), MAX).unwrap_err().field(),
+        "conditions.subscription_maturity"
+    );
+    plain.terms.offer_type = OfferType::SubscriptionMaturity;
+    plain.terms.maturity = None;
+    assert_eq!(
+        plain.validate(eur(), MAX).unwrap_err().field(),
+        "conditions.subscription_maturity"
+    );
+    plain.terms.maturity = Some(Maturity {
+        cycle: 0,
+        recurring: true,
+    });
+    assert_eq!(
+        plain.validate(eur(), MAX).unwrap_err().field(),
+        "conditions.subscription_maturity.billing_cycle"
+    );
 }
 
 #[test]
@@ -714,6 +774,7 @@ mod properties {
                     schemes: &[],
                     profile: None,
                     unlocked: &[],
+                    billing_cycles: &[],
                 };
                 let awards = set.evaluate(&facts, &history).unwrap();
                 let groups: Vec<&Combination> = awards.iter().map(|a| &a.explanation.combination).collect();

@@ -6,14 +6,12 @@ use crate::storage::*;
 
 impl Store {
     pub fn offer(&self, tenant: &Tenant, id: OfferId) -> Result<Option<RewardOffer>, StoreError> {
-        self.get_or_upgrade(&keys::offer(tenant, id), |old: LegacyRewardOffer| {
-            RewardOffer::from(old)
-        })
+        self.get_decoded(&keys::offer(tenant, id), decode_offer)
     }
 
     pub fn offers(&self, tenant: &Tenant) -> Result<Vec<RewardOffer>, StoreError> {
         let prefix = keys::offers(tenant);
-        self.scan_or_upgrade(&prefix, |old: LegacyRewardOffer| RewardOffer::from(old))
+        self.scan_decoded(&prefix, decode_offer)
     }
 }
 

@@ -7,8 +7,9 @@ use rewards_engine::domain::budget::BudgetState;
 use rewards_engine::domain::contact::Gender;
 use rewards_engine::domain::ids::{CommercePoolId, OrganisationId, SchemeId, TapId};
 use rewards_engine::domain::offer::{
-    AwardKind, AwardRule, CapPeriod, Caps, Combination, ContactCap, Destination, OfferGoal, OfferState, OfferType,
-    ProductFilter, RewardOffer, Schedule, SegmentCondition, SpendConditions, Targets, DAY_NAMES, MINUTES_PER_DAY,
+    AwardKind, AwardRule, CapPeriod, Caps, Combination, ContactCap, Destination, Maturity, OfferGoal, OfferState,
+    OfferType, ProductFilter, RewardOffer, Schedule, SegmentCondition, SpendConditions, Targets, DAY_NAMES,
+    MINUTES_PER_DAY,
 };
 use rewards_engine::engine::NewOffer;
 use serde::{Deserialize, Serialize};
@@ -121,6 +122,19 @@ pub struct ConditionsBody {
     /// The basis must reach this.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub minimum_spend: Option<Money>,
+    /// A SUBSCRIPTION_MATURITY offer's milestone: only the bill renewing this billing cycle
+    /// of a subscription earns.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub subscription_maturity: Option<MaturityBody>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
+pub struct MaturityBody {
+    /// The cycle, counted from the subscription's first (1).
+    pub billing_cycle: u16,
+    /// Every multiple of `billing_cycle` too (every 12th cycle, say).
+    #[serde(default)]
+    pub recurring: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -482,6 +496,10 @@ impl OfferBody {
         if let Some(conditions) = self.conditions {
             terms.first_purchase_only = conditions.first_purchase_only;
             terms.minimum_spend = conditions.minimum_spend.map(|m| m.0);
+            terms.maturity = conditions.subscription_maturity.map(|m| Maturity {
+                cycle: m.billing_cycle,
+                recurring: m.recurring,
+            });
         }
         if let Some(products) = self.products {
             terms.products = Some(filter(products));
@@ -707,6 +725,10 @@ impl OfferView {
             conditions: ConditionsBody {
                 first_purchase_only: terms.first_purchase_only,
                 minimum_spend: terms.minimum_spend.map(money),
+                subscription_maturity: terms.maturity.map(|m| MaturityBody {
+                    billing_cycle: m.cycle,
+                    recurring: m.recurring,
+                }),
             },
             products: terms.products.as_ref().map(products_body),
             award: AwardBody {

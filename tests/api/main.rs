@@ -31,6 +31,7 @@ mod locations;
 mod model;
 mod observability;
 mod offers;
+mod order_payments;
 mod orders;
 mod organisations;
 mod otp;

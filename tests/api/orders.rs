@@ -8,14 +8,14 @@ use crate::helpers::*;
 use crate::transfers::{balance, d, fund, holder, Holder};
 use serde_json::{json, Value};
 
-struct Shop {
-    venue: String,
-    far_venue: String,
-    latte: String,
-    cake: String,
-    syrup: String,
-    blender: String,
-    delivery: String,
+pub(crate) struct Shop {
+    pub(crate) venue: String,
+    pub(crate) far_venue: String,
+    pub(crate) latte: String,
+    pub(crate) cake: String,
+    pub(crate) syrup: String,
+    pub(crate) blender: String,
+    pub(crate) delivery: String,
 }
 
 async fn made(app: &TestApp, path: &str, body: Value) -> String {
@@ -31,7 +31,7 @@ fn flat(price: &str, tax_model: &str) -> Value {
 
 /// A merchant with two venues (one in town, one far away), a catalogue and fulfilment
 /// terms: the town venue delivers within 5 km for a fee, takes pick-ups, cash and wallet.
-async fn shop(app: &TestApp) -> Shop {
+pub(crate) async fn shop(app: &TestApp) -> Shop {
     let merchant = made(
         app,
         "/backoffice/v2/organisations",
@@ -133,7 +133,7 @@ async fn shop(app: &TestApp) -> Shop {
     }
 }
 
-async fn account(app: &TestApp, who: &Holder) -> String {
+pub(crate) async fn account(app: &TestApp, who: &Holder) -> String {
     let opened = with_token(
         app,
         &who.token,
@@ -146,7 +146,7 @@ async fn account(app: &TestApp, who: &Holder) -> String {
     opened.body["id"].as_str().unwrap().to_string()
 }
 
-async fn as_contact(app: &TestApp, who: &Holder, method: &str, path: &str, body: Option<&Value>) -> Reply {
+pub(crate) async fn as_contact(app: &TestApp, who: &Holder, method: &str, path: &str, body: Option<&Value>) -> Reply {
     with_token(app, &who.token, method, path, body).await
 }
 

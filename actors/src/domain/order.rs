@@ -15,7 +15,8 @@
 //! PRINT_ORDER leave the state where it is; anything else is refused.
 
 use super::ids::{
-    AccountId, ContactId, EstimateId, OrderEstimateId, OrderId, OrganisationId, ProductId, PurchaseId, Tenant, WalletId,
+    AccountId, ContactId, EstimateId, OrderEstimateId, OrderId, OrganisationId, PaymentMethodId, ProductId, PurchaseId,
+    Tenant, TopUpId, WalletId,
 };
 use super::location::Address;
 use super::money::Currency;
@@ -89,6 +90,13 @@ impl OrderPayment {
     /// Collected when the order is handed over (what is left after wallet funds).
     pub fn collected(self) -> bool {
         matches!(self, OrderPayment::Cash | OrderPayment::Cheque)
+    }
+
+    /// Charged to one of the contact's payment methods (a card, a bank account) when
+    /// submitted: what is left after wallet funds tops the wallet up, and the order's
+    /// purchase spends it with them.
+    pub fn by_method(self) -> bool {
+        matches!(self, OrderPayment::Card | OrderPayment::AccountDebit)
     }
 }
 
@@ -363,6 +371,15 @@ impl Order {
     /// The reference number of the purchase an order posts.
     pub fn purchase_reference(id: OrderId) -> String {
         format!("ORDER-{}", id.0.simple())
+    }
+
+    /// The top-up that charges order `id`'s amount due to payment method `method`: its
+    /// id follows from both, so a retry charges (and finds) the same one, and another
+    /// method is another charge.
+    pub fn top_up_for(id: OrderId, method: PaymentMethodId) -> TopUpId {
+        let mut name = id.0.as_bytes().to_vec();
+        name.extend_from_slice(method.0.as_bytes());
+        TopUpId(uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, &name))
     }
 
     pub fn amount_due(&self) -> Decimal {

@@ -163,11 +163,29 @@ impl Engine {
         id: EstimateId,
         reference_number: ReferenceNumber,
     ) -> Result<Arc<PurchaseRecord>, EngineError> {
+        self.post_estimate_spending(tenant, id, reference_number, None).await
+    }
+
+    /// As `post_estimate`, spending `spend` (amount, fully covered or refused) instead of
+    /// what the estimate asked, when given (an estimate that holds its spend captures it).
+    pub(super) async fn post_estimate_spending(
+        &self,
+        tenant: Tenant,
+        id: EstimateId,
+        reference_number: ReferenceNumber,
+        spend: Option<(rust_decimal::Decimal, bool)>,
+    ) -> Result<Arc<PurchaseRecord>, EngineError> {
         self.check_open()?;
         let record = self.estimate(&tenant, id)?;
         let contact = self.contact_route(&tenant, &super::ContactRef::Id(record.contact_id))?;
         let mut request = record.request;
         request.reference_number = reference_number;
+        if let Some((amount, restrict_fully_covered)) = spend {
+            request.spend = Some(crate::domain::wallet::SpendRequest {
+                amount,
+                restrict_fully_covered,
+            });
+        }
         self.post_checked(
             tenant,
             &contact,

@@ -6,7 +6,7 @@ use super::{invalid, Engine, EngineError};
 use crate::domain::access::Caller;
 use crate::domain::ids::{OrganisationId, Tenant};
 use crate::domain::location::{Address, Point};
-use crate::domain::order::{FulfilmentTerms, OrderPayment, SupplyMethod};
+use crate::domain::order::{FulfilmentTerms, SupplyMethod};
 use crate::domain::organisation::{Organisation, OrganisationType};
 use crate::storage::WriteSet;
 
@@ -91,15 +91,6 @@ impl Engine {
         if terms.payments.is_empty() {
             return Err(invalid("payment_method_types", "name at least one"));
         }
-        if let Some(unsupported) = terms.payments.iter().find(|payment| !supported(**payment)) {
-            return Err(invalid(
-                "payment_method_types",
-                format!(
-                    "{} is not taken for orders: they are paid from the wallet (WALLET, CRM_WALLET) or when handed over (CASH, CHEQUE)",
-                    unsupported.code()
-                ),
-            ));
-        }
         let currency = self.organisation(tenant.organisation)?.default_currency;
         if let Some(minimum) = terms.minimum_amount {
             crate::domain::money::Amount::parse_at_most(minimum, currency, self.inner.settings.money.amount_max)
@@ -181,9 +172,4 @@ impl Engine {
         });
         Ok(found)
     }
-}
-
-/// The ways orders are paid here.
-pub(super) fn supported(payment: OrderPayment) -> bool {
-    payment.from_wallet() || payment.collected()
 }

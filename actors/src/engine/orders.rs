@@ -9,9 +9,11 @@
 
 use super::error::short_text;
 use super::estimates::EstimateOptions;
-use super::fulfilment::{supported, FulfilmentQuery};
+use super::fulfilment::FulfilmentQuery;
+use super::payments::TopUpRequest;
 use super::{claim_key, invalid, ContactRef, Engine, EngineError, PurchaseSubmission, SaleAt, SubmittedAmounts};
 use crate::domain::access::Caller;
+use crate::domain::ids::PaymentMethodId;
 use crate::domain::ids::{
     AccountId, ContactId, OrderEstimateId, OrderId, OrganisationId, ProductId, ReferenceNumber, Tenant,
 };
@@ -22,6 +24,7 @@ use crate::domain::order::{
     apply_tax, contact_may, next_state, sum_lines, DeliveryMethod, Order, OrderAction, OrderEstimate, OrderLine,
     OrderPayment, OrderState, SupplyMethod, Unavailability, ORDER_ESTIMATE_TTL_S, ORDER_LINES_MAX, ORDER_NOTE_MAX,
 };
+use crate::domain::payment::TopUpState;
 use crate::domain::product::{ClassKind, Product, ProductClassification, QUANTITY_MAX};
 use crate::domain::purchase::ProductLine;
 use crate::storage::WriteSet;
@@ -78,6 +81,30 @@ fn units(parameter: &'static str, quantity: Decimal) -> Result<u32, EngineError>
         ));
     }
     u32::try_from(whole.mantissa()).map_err(|_| invalid(parameter, "is too large"))
+}
+
+/// Whether an order estimate may be submitted at `now`: not expired, every product sold
+/// where it is fulfilled, the organisation's minimum reached.
+fn submittable(estimate: &OrderEstimate, now: i64) -> Result<(), EngineError> {
+    if now >= estimate.expires_at {
+        return Err(invalid(
+            "estimation_id",
+            "the estimate has expired: estimate the order again",
+        ));
+    }
+    if !estimate.unavailable.is_empty() {
+        return Err(invalid(
+            "estimation_id",
+            "the organisation does not sell every product of the order",
+        ));
+    }
+    if estimate.below_minimum() {
+        return Err(invalid(
+            "estimation_id",
+            "the order's total is below the organisation's minimum (MINIMUM_COST)",
+        ));
+    }
+    Ok(())
 }
 
 impl Engine {
@@ -207,10 +234,10 @@ impl Engine {
                 format!("an order has fewer than {ORDER_LINES_MAX} lines, components included"),
             ));
         }
-        if !supported(request.payment) {
+        if request.payment.by_method() && request.block_wallet_funds {
             return Err(invalid(
-                "payment_method_type",
-                "orders are paid from the wallet (WALLET, CRM_WALLET) or when handed over (CASH, CHEQUE)",
+                "block_wallet_funds",
+                "an order charged to a payment method takes its wallet funds when submitted, with the charge: they are not held",
             ));
         }
         let origin = request
@@ -441,6 +468,7 @@ impl Engine {
         tenant: Tenant,
         contact: ContactId,
         id: OrderEstimateId,
+        method: Option<PaymentMethodId>,
     ) -> Result<Order, EngineError> {
         self.check_open()?;
         let estimate = self.order_estimate(&tenant, contact, id)?;
@@ -454,31 +482,20 @@ impl Engine {
             return Ok(order);
         }
         let now = self.now();
-        if now >= estimate.expires_at {
-            return Err(invalid(
-                "estimation_id",
-                "the estimate has expired: estimate the order again",
-            ));
-        }
-        if !estimate.unavailable.is_empty() {
-            return Err(invalid(
-                "estimation_id",
-                "the organisation does not sell every product of the order",
-            ));
-        }
-        if estimate.below_minimum() {
-            return Err(invalid(
-                "estimation_id",
-                "the order's total is below the organisation's minimum (MINIMUM_COST)",
-            ));
-        }
+        submittable(&estimate, now)?;
+        let charged = self.order_charge(&tenant, &estimate, order_id, method)?;
         let (purchase, wallet_funds) = match estimate.purchase_estimate {
             None => (None, Decimal::ZERO),
             Some(purchase_estimate) => {
                 let reference = ReferenceNumber::parse(&Order::purchase_reference(order_id))
                     .map_err(|_| EngineError::Internal("order reference"))?;
-                let posted = self.post_estimate(tenant, purchase_estimate, reference).await?;
-                (Some(posted.id), posted.effects.spent())
+                // What the charge put in the wallet is spent with the wallet funds, all of
+                // it or nothing.
+                let spend = charged.map(|charged| (estimate.wallet_funds + charged, true));
+                let posted = self
+                    .post_estimate_spending(tenant, purchase_estimate, reference, spend)
+                    .await?;
+                (Some(posted.id), posted.effects.spent() - charged.unwrap_or_default())
             }
         };
         let order = Order {
@@ -511,6 +528,79 @@ impl Engine {
         writes.contact_order(&order);
         self.commit_durable(writes).await?;
         Ok(order)
+    }
+
+    /// The top-up that must charge the amount due of the order estimate `id` previews to
+    /// payment method `method` before it is submitted: `None` when the order is placed
+    /// already, or is not paid by a payment method, or leaves nothing due. Refused as the
+    /// submit would be (expired, not orderable) before anything is charged.
+    pub fn order_charge_request(
+        &self,
+        tenant: &Tenant,
+        contact: ContactId,
+        id: OrderEstimateId,
+        method: Option<PaymentMethodId>,
+    ) -> Result<Option<TopUpRequest>, EngineError> {
+        let estimate = self.order_estimate(tenant, contact, id)?;
+        let order = Order::id_for(id);
+        let due = estimate.amount_due();
+        if !estimate.payment.by_method() || due <= Decimal::ZERO || self.inner.store.order(tenant, order)?.is_some() {
+            return Ok(None);
+        }
+        submittable(&estimate, self.now())?;
+        let method = method.ok_or_else(|| {
+            invalid(
+                "payments.payment_method_id",
+                format!(
+                    "the estimate is paid by {}: name the payment method",
+                    estimate.payment.code()
+                ),
+            )
+        })?;
+        Ok(Some(TopUpRequest {
+            id: Some(Order::top_up_for(order, method)),
+            wallet: Some(estimate.wallet),
+            amount: due,
+            payment_method: method,
+            code: None,
+            notes: Some(format!("Order {}", Order::number_for(order))),
+        }))
+    }
+
+    /// What an order charged to a payment method put in the wallet to pay its amount due
+    /// (`None` for any other order, or nothing due): the top-up `Order::top_up_for` names,
+    /// which must have succeeded for exactly that amount.
+    fn order_charge(
+        &self,
+        tenant: &Tenant,
+        estimate: &OrderEstimate,
+        order: OrderId,
+        method: Option<PaymentMethodId>,
+    ) -> Result<Option<Decimal>, EngineError> {
+        let due = estimate.amount_due();
+        if !estimate.payment.by_method() || due <= Decimal::ZERO {
+            return Ok(None);
+        }
+        let method = method.ok_or_else(|| {
+            invalid(
+                "payments.payment_method_id",
+                format!(
+                    "the estimate is paid by {}: name the payment method",
+                    estimate.payment.code()
+                ),
+            )
+        })?;
+        let top_up = self
+            .inner
+            .store
+            .top_up(tenant, Order::top_up_for(order, method))?
+            .filter(|top_up| top_up.wallet == estimate.wallet && top_up.amount == due);
+        match top_up.map(|top_up| top_up.state) {
+            Some(TopUpState::Succeeded { .. }) => Ok(Some(due)),
+            _ => Err(EngineError::Conflict(
+                "the order's amount due has not been charged to the payment method".into(),
+            )),
+        }
     }
 
     /// An order; `owner`, when given, must have placed it (else it is not found).

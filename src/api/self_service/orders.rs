@@ -4,11 +4,13 @@
 
 use super::locations::{address_view, AddressView};
 use super::order_estimates::{coded, exact, supply_method, ProductRef};
+use super::topups::unsettled;
 use super::ContactToken;
 use crate::api::errors::{ApiError, ErrorBody};
 use crate::api::wire::{money, Json, Money, Paged, PagedResponse};
+use crate::payments::Gateways;
 use actix_web::{get, post, put, web, HttpResponse};
-use rewards_engine::domain::ids::{OrderEstimateId, OrderId, OrganisationId};
+use rewards_engine::domain::ids::{OrderEstimateId, OrderId, OrganisationId, PaymentMethodId};
 use rewards_engine::domain::order::{DeliveryMethod, Order, OrderAction, OrderPayment, OrderState};
 use rewards_engine::engine::OrderFilter;
 use rewards_engine::Engine;
@@ -84,12 +86,15 @@ fn fulfilled_by(engine: &Engine, id: OrganisationId) -> Result<FulfilledBy, ApiE
 
 /// Places the order an estimate previewed, once: submitting the same estimation id again
 /// answers the same order. An expired estimate, or one that may not be ordered, is refused.
+/// An order paid by CARD or ACCOUNT_DEBIT charges its amount due to the payment method
+/// named first (into the wallet, spent by the order with its wallet funds).
 #[utoipa::path(
     tag = "Orders",
     request_body = SubmitOrderBody,
     responses(
         (status = 201, body = SubmittedOrderView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody)
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 504, body = ErrorBody, description = "The card's gateway did not answer in time: nothing ordered yet")
     ),
     security(("authorization_self_service" = []))
 )]
@@ -97,6 +102,7 @@ fn fulfilled_by(engine: &Engine, id: OrganisationId) -> Result<FulfilledBy, ApiE
 pub async fn submit_order(
     token: ContactToken,
     engine: web::Data<Engine>,
+    gateways: web::Data<Gateways>,
     body: Json<SubmitOrderBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
@@ -146,7 +152,31 @@ pub async fn submit_order(
             ));
         }
     }
-    let order = engine.submit_order(token.tenant, token.contact, id).await?;
+    // An order charged to a payment method: the charge first (a top-up of its amount due,
+    // under an id the order and the method decide), then the order spends it.
+    let method = match payments.iter().find_map(|p| p.payment_method_id.as_deref()) {
+        Some(method) if estimate.payment.by_method() => Some(PaymentMethodId::parse(method).map_err(|_| {
+            ApiError::invalid(
+                "payments.payment_method_id",
+                "is not one of the contact's payment methods",
+            )
+        })?),
+        _ => None,
+    };
+    if let Some(charge) = engine.order_charge_request(&token.tenant, token.contact, id, method)? {
+        let begun = engine.begin_top_up(token.tenant, token.contact, charge).await?;
+        let record = gateways.charge_and_settle(&engine, begun).await?;
+        if let Some(error) = unsettled(
+            &record.id.to_string(),
+            &record.state,
+            "the order's charge",
+            "nothing was ordered; submit again with another payment method",
+            "the order is placed only once it is paid: submit again",
+        ) {
+            return Err(error);
+        }
+    }
+    let order = engine.submit_order(token.tenant, token.contact, id, method).await?;
     let minutes = (order.estimated_fulfilment - order.submitted_on) / 60;
     Ok(HttpResponse::Created().json(SubmittedOrderView {
         id: order.id.to_string(),

@@ -220,25 +220,41 @@ fn settled_reply(
     what_failed: &str,
     pending: &str,
 ) -> Result<HttpResponse, ApiError> {
-    match state {
-        TopUpState::Succeeded { .. } => Ok(HttpResponse::Created().json(TopUpView {
-            id,
-            state: state.code(),
-        })),
-        TopUpState::Failed { reason } => Err(ApiError {
+    if let Some(error) = unsettled(&id, state, noun, what_failed, pending) {
+        return Err(error);
+    }
+    Ok(HttpResponse::Created().json(TopUpView {
+        id,
+        state: state.code(),
+    }))
+}
+
+/// Why a charge that did not succeed is answered as it is: failed (400, `what_failed`
+/// says what became of the money) or not known yet (504, `pending` says); `None` when it
+/// succeeded.
+pub(crate) fn unsettled(
+    id: &str,
+    state: &TopUpState,
+    noun: &str,
+    what_failed: &str,
+    pending: &str,
+) -> Option<ApiError> {
+    Some(match state {
+        TopUpState::Succeeded { .. } => return None,
+        TopUpState::Failed { reason } => ApiError {
             parameters: Some(vec!["payment_method".into()]),
             ..ApiError::new(
                 StatusCode::BAD_REQUEST,
                 codes::PAYMENT_FAILED,
                 format!("{noun} {id} was not paid: {reason}; {what_failed}"),
             )
-        }),
-        TopUpState::Pending => Err(ApiError::new(
+        },
+        TopUpState::Pending => ApiError::new(
             StatusCode::GATEWAY_TIMEOUT,
             codes::UPSTREAM,
             format!("the payment gateway did not answer in time: {noun} {id} is pending and {pending}"),
-        )),
-    }
+        ),
+    })
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -1,0 +1,186 @@
+//! Orders charged to a payment method: the amount an order leaves due after wallet funds
+//! is charged to the contact's card (a top-up of the wallet under an id the order and the
+//! card decide) and the order's purchase spends it with the wallet funds. A declined card
+//! orders nothing; an answer lost in a timeout orders nothing until the charge is settled;
+//! a second submit neither charges nor orders twice.
+
+use crate::helpers::*;
+use crate::orders::{account, as_contact, shop};
+use crate::topups::{card, DECLINED, FAST_RECONCILER, LATE_SUCCESS, SUCCEEDS};
+use crate::transfers::{balance, d, fund, holder, Holder};
+use rewards_engine::ManualClock;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+async fn add_card(app: &TestApp, who: &Holder, number: &str) -> String {
+    let added = as_contact(
+        app,
+        who,
+        "POST",
+        &format!("/self-service/v2/contacts/{}/payment_methods", who.contact_id),
+        Some(&card(number)),
+    )
+    .await;
+    assert_eq!(added.status, 200, "{}", added.body);
+    added.body["id"].as_str().unwrap().to_string()
+}
+
+fn submit(estimate: &Value, method: Option<&str>) -> Value {
+    let mut payment = json!({"payment_method_type": "CARD"});
+    if let Some(method) = method {
+        payment["payment_method_id"] = json!(method);
+    }
+    json!({"estimation_id": estimate["id"], "payments": [payment, {"payment_method_type": "WALLET"}]})
+}
+
+async fn orders_of(app: &TestApp, who: &Holder) -> Vec<Value> {
+    let listed = as_contact(
+        app,
+        who,
+        "GET",
+        &format!("/self-service/v2/contacts/{}/orders", who.contact_id),
+        None,
+    )
+    .await;
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    listed.body["content"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn an_order_charges_its_amount_due_to_a_card_once_and_a_declined_card_orders_nothing() {
+    let app = spawn_app_with(temp_dir(), ManualClock::new(START_S), &FAST_RECONCILER).await;
+    app.percentage_offer(10, None).await;
+    let shop = shop(&app).await;
+    let terms = app
+        .put(
+            &format!("/backoffice/v2/organisations/{}/fulfilment", shop.venue),
+            &json!({"supply_methods": ["PICK_UP"], "minutes_to_fulfil": 10,
+                    "payment_method_types": ["CASH", "WALLET", "CARD"]}),
+        )
+        .await;
+    assert_eq!(terms.status, 200, "{}", terms.body);
+    let dee = holder(&app, "dee").await;
+    let account_id = account(&app, &dee).await;
+    fund(&app, &dee, "F-1", "4").await;
+    let good = add_card(&app, &dee, SUCCEEDS).await;
+    let declined = add_card(&app, &dee, DECLINED).await;
+    let late = add_card(&app, &dee, LATE_SUCCESS).await;
+    let preview = |block: bool| {
+        json!({"account_id": account_id, "supply_method": "PICK_UP", "delivery_method": "PICKUP_POINT", "payment_method_type": "CARD",
+               "fulfilled_by": shop.venue, "use_wallet_funds": true, "block_wallet_funds": block,
+               "items": [{"id": shop.latte, "quantity": 3}]})
+    };
+    // A card-paid order takes its wallet funds with the charge: they are not held.
+    let held = as_contact(
+        &app,
+        &dee,
+        "POST",
+        "/self-service/v2/estimates/orders",
+        Some(&preview(true)),
+    )
+    .await;
+    assert_eq!(held.status, 400, "{}", held.body);
+    let estimate = as_contact(
+        &app,
+        &dee,
+        "POST",
+        "/self-service/v2/estimates/orders",
+        Some(&preview(false)),
+    )
+    .await;
+    assert_eq!(estimate.status, 200, "{}", estimate.body);
+    let invoice = &estimate.body["invoice_estimate"];
+    assert_eq!(
+        (
+            dec(&invoice["total"]),
+            dec(&invoice["wallet_funds_amount"]),
+            dec(&invoice["amount_due"])
+        ),
+        (d("10.50"), d("4"), d("6.50"))
+    );
+
+    // No card named, another contact's card, a declined card: nothing is ordered or kept.
+    let other = holder(&app, "eli").await;
+    let elis = add_card(&app, &other, SUCCEEDS).await;
+    for (method, status) in [(None, 400), (Some(elis.as_str()), 400), (Some(declined.as_str()), 400)] {
+        let reply = as_contact(
+            &app,
+            &dee,
+            "POST",
+            "/self-service/v2/orders",
+            Some(&submit(&estimate.body, method)),
+        )
+        .await;
+        assert_eq!(reply.status, status, "{method:?}: {}", reply.body);
+    }
+    assert!(orders_of(&app, &dee).await.is_empty());
+    assert_eq!(balance(&app, &dee.wallet_id).await, d("4"));
+
+    // The answer is lost: nothing is ordered until the reconciler settles the charge, then
+    // the submit places the order with what it charged.
+    let lost = as_contact(
+        &app,
+        &dee,
+        "POST",
+        "/self-service/v2/orders",
+        Some(&submit(&estimate.body, Some(&late))),
+    )
+    .await;
+    assert_eq!(lost.status, 504, "{}", lost.body);
+    assert!(orders_of(&app, &dee).await.is_empty());
+    app.clock.advance(5);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while balance(&app, &dee.wallet_id).await != d("10.50") {
+        assert!(Instant::now() < deadline, "the lost charge was never settled");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let placed = as_contact(
+        &app,
+        &dee,
+        "POST",
+        "/self-service/v2/orders",
+        Some(&submit(&estimate.body, Some(&late))),
+    )
+    .await;
+    assert_eq!(placed.status, 201, "{}", placed.body);
+    // 4 + 6.50 charged - 10.50 spent + 1.05 awarded.
+    assert_eq!(balance(&app, &dee.wallet_id).await, d("1.05"));
+    // Submitted again, with the good card even: the same order, charged once.
+    let again = as_contact(
+        &app,
+        &dee,
+        "POST",
+        "/self-service/v2/orders",
+        Some(&submit(&estimate.body, Some(&good))),
+    )
+    .await;
+    assert_eq!(again.status, 201, "{}", again.body);
+    assert_eq!(again.body["id"], placed.body["id"]);
+    assert_eq!(balance(&app, &dee.wallet_id).await, d("1.05"));
+    let order = as_contact(
+        &app,
+        &dee,
+        "GET",
+        &format!("/self-service/v2/orders/{}", placed.body["id"].as_str().unwrap()),
+        None,
+    )
+    .await;
+    assert_eq!(order.status, 200, "{}", order.body);
+    assert_eq!(
+        (
+            order.body["payment_method_type"].as_str(),
+            dec(&order.body["wallet_funds"]),
+            dec(&order.body["amount_due"]),
+            dec(&order.body["amount_to_collect"])
+        ),
+        (Some("CARD"), d("4"), d("6.50"), d("0"))
+    );
+    app.assert_balance_equals_journal(&dee.wallet_id).await;
+    let top_ups = app
+        .journal(&dee.wallet_id)
+        .await
+        .into_iter()
+        .filter(|line| line["transaction_type"] == "TOP_UP")
+        .count();
+    assert_eq!(top_ups, 1, "charged once");
+}

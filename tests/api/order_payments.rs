@@ -1,8 +1,9 @@
-//! Orders charged to a payment method: the amount an order leaves due after wallet funds
+//! How orders are paid: the amount an order leaves due after discounts and wallet funds
 //! is charged to the contact's card (a top-up of the wallet under an id the order and the
 //! card decide) and the order's purchase spends it with the wallet funds. A declined card
 //! orders nothing; an answer lost in a timeout orders nothing until the charge is settled;
-//! a second submit neither charges nor orders twice.
+//! a second submit neither charges nor orders twice. Offers that discount at once take
+//! their part off what the wallet, the card or the hand-over pays.
 
 use crate::helpers::*;
 use crate::orders::{account, as_contact, shop};
@@ -183,4 +184,93 @@ async fn an_order_charges_its_amount_due_to_a_card_once_and_a_declined_card_orde
         .filter(|line| line["transaction_type"] == "TOP_UP")
         .count();
     assert_eq!(top_ups, 1, "charged once");
+}
+
+#[tokio::test]
+async fn an_instant_discount_offer_takes_its_part_off_what_an_order_leaves_to_pay() {
+    let app = spawn_app().await;
+    let funding = app.percentage_offer(10, None).await;
+    let shop = shop(&app).await;
+    let fay = holder(&app, "fay").await;
+    let account_id = account(&app, &fay).await;
+    fund(&app, &fay, "F-1", "20").await;
+    app.set_offer_state(&funding, "INACTIVE").await;
+    app.create_offer(json!({"name": "Ten off", "award": {"type": "PERCENTAGE", "value": 10},
+                            "destination": {"type": "INSTANT_DISCOUNT"}}))
+        .await;
+    let preview = |payment: &str, wallet: Option<u32>| {
+        let mut body = json!({"account_id": account_id, "supply_method": "PICK_UP", "delivery_method": "PICKUP_POINT",
+                              "payment_method_type": payment, "fulfilled_by": shop.venue,
+                              "items": [{"id": shop.latte, "quantity": 3}]});
+        if let Some(amount) = wallet {
+            body["use_wallet_funds"] = json!(true);
+            body["wallet_funds_amount"] = json!(amount);
+        }
+        body
+    };
+    // From the wallet: 10.50 less 1.05 off.
+    let estimate = as_contact(
+        &app,
+        &fay,
+        "POST",
+        "/self-service/v2/estimates/orders",
+        Some(&preview("WALLET", None)),
+    )
+    .await;
+    assert_eq!(estimate.status, 200, "{}", estimate.body);
+    let invoice = &estimate.body["invoice_estimate"];
+    assert_eq!(
+        (
+            dec(&invoice["total"]),
+            dec(&invoice["discount"]),
+            dec(&invoice["wallet_funds_amount"]),
+            dec(&invoice["amount_due"])
+        ),
+        (d("10.50"), d("1.05"), d("9.45"), d("0"))
+    );
+    let submit = json!({"estimation_id": estimate.body["id"], "payments": [{"payment_method_type": "WALLET"}]});
+    let placed = as_contact(&app, &fay, "POST", "/self-service/v2/orders", Some(&submit)).await;
+    assert_eq!(placed.status, 201, "{}", placed.body);
+    assert_eq!(balance(&app, &fay.wallet_id).await, d("10.55"), "20 - 9.45");
+    let path = format!("/self-service/v2/orders/{}", placed.body["id"].as_str().unwrap());
+    let order = as_contact(&app, &fay, "GET", &path, None).await;
+    assert_eq!(
+        (
+            dec(&order.body["discount"]["amount"]),
+            dec(&order.body["wallet_funds"]),
+            dec(&order.body["amount_due"])
+        ),
+        (d("1.05"), d("9.45"), d("0"))
+    );
+    // Collected on hand-over: 5 from the wallet, 4.45 to collect.
+    let estimate = as_contact(
+        &app,
+        &fay,
+        "POST",
+        "/self-service/v2/estimates/orders",
+        Some(&preview("CASH", Some(5))),
+    )
+    .await;
+    assert_eq!(estimate.status, 200, "{}", estimate.body);
+    let invoice = &estimate.body["invoice_estimate"];
+    assert_eq!(
+        (
+            dec(&invoice["discount"]),
+            dec(&invoice["wallet_funds_amount"]),
+            dec(&invoice["amount_to_collect"])
+        ),
+        (d("1.05"), d("5"), d("4.45"))
+    );
+    // A cancelled order gives the wallet its funds back, and the discount goes with it.
+    let cancelled = as_contact(
+        &app,
+        &fay,
+        "PUT",
+        &format!("{path}/actions"),
+        Some(&json!({"action": "CANCEL"})),
+    )
+    .await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.body);
+    assert_eq!(balance(&app, &fay.wallet_id).await, d("20"));
+    app.assert_balance_equals_journal(&fay.wallet_id).await;
 }

@@ -15,8 +15,8 @@
 //! PRINT_ORDER leave the state where it is; anything else is refused.
 
 use super::ids::{
-    AccountId, ContactId, EstimateId, OrderEstimateId, OrderId, OrganisationId, PaymentMethodId, ProductId, PurchaseId,
-    Tenant, TopUpId, WalletId,
+    AccountId, ContactId, EstimateId, OfferId, OrderEstimateId, OrderId, OrganisationId, PassId, PaymentMethodId,
+    ProductId, PurchaseId, Tenant, TopUpId, WalletId,
 };
 use super::location::Address;
 use super::money::Currency;
@@ -308,12 +308,28 @@ pub struct OrderEstimate {
     pub notes: Option<String>,
     pub created_on: i64,
     pub expires_at: i64,
+    /// Taken off by the offers that discount a purchase at once (INSTANT_DISCOUNT); the
+    /// fields from here on were appended (earlier layouts read without them: see
+    /// `storage::legacy_orders`).
+    #[serde(with = "crate::domain::money::exact_decimal")]
+    pub discount: Decimal,
+    /// The promotion pass presented, and the offer it unlocks for the order's purchase.
+    pub promotion: Option<PromotionUse>,
+}
+
+/// A promotion pass an order presents: used (counted) when the order is submitted, it
+/// unlocks its plan's offer for the order's purchase.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PromotionUse {
+    pub pass: PassId,
+    pub code_last4: String,
+    pub offer: OfferId,
 }
 
 impl OrderEstimate {
-    /// What is left to pay after wallet funds.
+    /// What is left to pay after discounts and wallet funds.
     pub fn amount_due(&self) -> Decimal {
-        (self.totals.total - self.wallet_funds).max(Decimal::ZERO)
+        (self.totals.total - self.discount - self.wallet_funds).max(Decimal::ZERO)
     }
 
     pub fn below_minimum(&self) -> bool {
@@ -354,6 +370,10 @@ pub struct Order {
     pub completed_on: Option<i64>,
     pub cancelled_on: Option<i64>,
     pub updated_on: i64,
+    /// As its estimate said (appended, as there).
+    #[serde(with = "crate::domain::money::exact_decimal")]
+    pub discount: Decimal,
+    pub promotion: Option<PromotionUse>,
 }
 
 impl Order {
@@ -383,7 +403,7 @@ impl Order {
     }
 
     pub fn amount_due(&self) -> Decimal {
-        (self.totals.total - self.wallet_funds).max(Decimal::ZERO)
+        (self.totals.total - self.discount - self.wallet_funds).max(Decimal::ZERO)
     }
 
     /// Its number, a function of its id.

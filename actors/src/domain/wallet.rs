@@ -316,6 +316,15 @@ impl PurchaseEffects {
             .iter()
             .fold(Decimal::ZERO, |sum, debit| sum.saturating_add(debit.amount))
     }
+
+    /// What was spent from lots the wallet held before the purchase: its spend less the
+    /// instant discounts it took off itself (spends of lots its own awards opened).
+    pub fn spent_from_wallet(&self) -> Decimal {
+        self.spends
+            .iter()
+            .filter(|debit| !self.awards.iter().any(|award| award.lot == debit.lot))
+            .fold(Decimal::ZERO, |sum, debit| sum.saturating_add(debit.amount))
+    }
 }
 
 /// Business rejections of a wallet command (D8), in order of precedence.

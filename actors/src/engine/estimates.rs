@@ -20,6 +20,9 @@ pub struct EstimateOptions {
     pub hold: bool,
     /// The purchase may be posted only once the contact approves it.
     pub approval_required: bool,
+    /// The spend covers at most what the purchase leaves after its instant discounts (an
+    /// order's: its wallet funds pay what the discounts do not).
+    pub net_of_discounts: bool,
 }
 
 /// The contract's words for an estimate that cannot be used.
@@ -89,7 +92,11 @@ impl Engine {
             auto_spend: true,
         };
         purchase.grants = self.budgets_left(&tenant, record.id, &purchase, &offers).await?;
-        let estimate = NewEstimate { record, purchase };
+        let estimate = NewEstimate {
+            record,
+            purchase,
+            net_of_discounts: options.net_of_discounts,
+        };
         self.ask_wallet((tenant, contact.wallet_id), |reply| WalletCommand::Estimate {
             estimate: Box::new(estimate.clone()),
             hold: options.hold,

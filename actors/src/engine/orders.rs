@@ -27,6 +27,7 @@ use crate::domain::order::{
 use crate::domain::payment::TopUpState;
 use crate::domain::product::{ClassKind, Product, ProductClassification, QUANTITY_MAX};
 use crate::domain::purchase::ProductLine;
+use crate::domain::wallet::AwardRoute;
 use crate::storage::WriteSet;
 use rust_decimal::Decimal;
 
@@ -390,6 +391,8 @@ impl Engine {
             notes,
             created_on: now,
             expires_at: now.saturating_add(ORDER_ESTIMATE_TTL_S),
+            discount: Decimal::ZERO,
+            promotion: None,
         };
         if estimate.ordering_allowed() && totals.total > Decimal::ZERO {
             let reference = ReferenceNumber::parse(&Order::purchase_reference(Order::id_for(id)))
@@ -424,9 +427,17 @@ impl Engine {
             let options = EstimateOptions {
                 hold: request.block_wallet_funds && submission.spend.is_some(),
                 approval_required: false,
+                net_of_discounts: true,
             };
             let caller = Caller::key(tenant.organisation, tenant.mode);
             let purchase = self.estimate_purchase(&caller, tenant, submission, options).await?;
+            let offers = self.offers(&tenant).await?;
+            estimate.discount = purchase
+                .explanations
+                .iter()
+                .filter(|award| offers.route(award.offer_id) == AwardRoute::Instant)
+                .try_fold(Decimal::ZERO, |sum, award| sum.checked_add(award.amount))
+                .ok_or(EngineError::Internal("order discount"))?;
             estimate.purchase_estimate = Some(purchase.id);
             estimate.wallet_funds = purchase.spend;
             estimate.held = purchase.held;
@@ -495,7 +506,10 @@ impl Engine {
                 let posted = self
                     .post_estimate_spending(tenant, purchase_estimate, reference, spend)
                     .await?;
-                (Some(posted.id), posted.effects.spent() - charged.unwrap_or_default())
+                (
+                    Some(posted.id),
+                    posted.effects.spent_from_wallet() - charged.unwrap_or_default(),
+                )
             }
         };
         let order = Order {
@@ -522,6 +536,8 @@ impl Engine {
             completed_on: None,
             cancelled_on: None,
             updated_on: now,
+            discount: estimate.discount,
+            promotion: estimate.promotion.clone(),
         };
         let mut writes = WriteSet::default();
         writes.order(&order);

@@ -51,6 +51,7 @@ mod derive;
 pub mod durability;
 pub mod keys;
 pub mod legacy;
+pub mod legacy_orders;
 pub mod log;
 pub mod overlay;
 pub mod page;

@@ -554,7 +554,7 @@ fn estimate_view(engine: &Engine, estimate: &OrderEstimate) -> Result<OrderEstim
             issued_date: estimate.created_on,
             currency_code: currency.code().to_string(),
             net: exact(estimate.totals.net, currency),
-            discount: exact(Decimal::ZERO, currency),
+            discount: exact(estimate.discount, currency),
             tax: exact(estimate.totals.tax, currency),
             total: exact(estimate.totals.total, currency),
             total_price: exact(estimate.totals.total, currency),

@@ -240,6 +240,9 @@ pub struct OrderView {
     pub wallet_funds: Money,
     pub amount_due: Money,
     pub amount_to_collect: Money,
+    /// What the offers that discount at once took off (tax included in the amount: order
+    /// prices are what the contact pays).
+    pub discount: DiscountView,
     pub currency_code: String,
     pub fulfilled_by: FulfilledBy,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -251,6 +254,12 @@ pub struct OrderView {
     /// Our addition: the purchase that earned the order's awards.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub purchase_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DiscountView {
+    pub amount: Money,
+    pub amount_incl_tax: Money,
 }
 
 pub fn order_view(engine: &Engine, order: &Order) -> Result<OrderView, ApiError> {
@@ -271,6 +280,10 @@ pub fn order_view(engine: &Engine, order: &Order) -> Result<OrderView, ApiError>
         wallet_funds: exact(order.wallet_funds, currency),
         amount_due: exact(due, currency),
         amount_to_collect: exact(if order.payment.collected() { due } else { Decimal::ZERO }, currency),
+        discount: DiscountView {
+            amount: exact(order.discount, currency),
+            amount_incl_tax: exact(order.discount, currency),
+        },
         currency_code: currency.code().to_string(),
         fulfilled_by: fulfilled_by(engine, order.fulfilled_by)?,
         address: order.deliver_to.clone().map(|address| address_view(address, None)),

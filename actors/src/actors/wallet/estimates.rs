@@ -8,7 +8,7 @@ use super::{Life, Reply, WalletEntity, WalletError};
 use crate::domain::estimate::{EstimateRecord, EstimateRefusal, EstimateState};
 use crate::domain::ids::{ContactId, EstimateId};
 use crate::domain::offer::OfferSet;
-use crate::domain::wallet::{CommandError, SpendScope, WalletRejection};
+use crate::domain::wallet::{AwardRoute, CommandError, SpendScope, WalletRejection};
 use crate::storage::WriteSet;
 use rust_decimal::Decimal;
 use std::sync::Arc;
@@ -19,6 +19,8 @@ use std::sync::Arc;
 pub struct NewEstimate {
     pub record: EstimateRecord,
     pub purchase: super::NewPurchase,
+    /// The spend covers at most what the purchase leaves after its instant discounts.
+    pub net_of_discounts: bool,
 }
 
 impl WalletEntity {
@@ -55,7 +57,11 @@ impl WalletEntity {
         if let Err(fault) = self.sweep(life, now, &mut writes) {
             return self.fault(life, reply, &fault);
         }
-        let NewEstimate { mut record, purchase } = new;
+        let NewEstimate {
+            mut record,
+            purchase,
+            net_of_discounts,
+        } = new;
         if record.request.spend.is_some() && self.spend.blocked {
             let refused = Err(WalletError::Rejected(WalletRejection::SpendBlocked));
             return life.commit_then_answer(writes, reply, refused);
@@ -70,6 +76,20 @@ impl WalletEntity {
         // estimate reserves nothing: its purchase does).
         super::purchases::trim_to_budgets(&mut evaluated, &purchase.grants, now);
         record.explanations = evaluated.into_iter().map(|award| award.explanation).collect();
+        if net_of_discounts {
+            let instant = record
+                .explanations
+                .iter()
+                .filter(|award| offers.route(award.offer_id) == AwardRoute::Instant)
+                .try_fold(Decimal::ZERO, |sum, award| sum.checked_add(award.amount));
+            let left = instant.and_then(|instant| record.request.amounts.total.checked_sub(instant));
+            if let (Some(left), Some(spend)) = (left, record.request.spend.as_mut()) {
+                spend.amount = spend.amount.min(left.max(Decimal::ZERO));
+            }
+            if record.request.spend.is_some_and(|spend| spend.amount.is_zero()) {
+                record.request.spend = None;
+            }
+        }
         // What the spend could take of the lots this sale meets.
         let sale = purchase.sale();
         if let Some(spend) = record.request.spend {

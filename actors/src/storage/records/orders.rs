@@ -3,20 +3,21 @@
 
 use crate::domain::ids::{ContactId, OrderEstimateId, OrderId, OrganisationId};
 use crate::domain::order::{FulfilmentTerms, Order, OrderEstimate};
+use crate::storage::legacy_orders::{decode_order, decode_order_estimate};
 use crate::storage::*;
 
 impl Store {
     pub fn order_estimate(&self, tenant: &Tenant, id: OrderEstimateId) -> Result<Option<OrderEstimate>, StoreError> {
-        self.get(&keys::order_estimate(tenant, id))
+        self.get_decoded(&keys::order_estimate(tenant, id), decode_order_estimate)
     }
 
     pub fn order(&self, tenant: &Tenant, id: OrderId) -> Result<Option<Order>, StoreError> {
-        self.get(&keys::order(tenant, id))
+        self.get_decoded(&keys::order(tenant, id), decode_order)
     }
 
     /// Every order of the business, by id.
     pub fn orders(&self, tenant: &Tenant) -> Result<Vec<Order>, StoreError> {
-        self.scan(&keys::orders(tenant), usize::MAX)
+        self.scan_decoded(&keys::orders(tenant), decode_order)
     }
 
     /// A contact's orders' ids, oldest first.

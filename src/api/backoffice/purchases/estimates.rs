@@ -161,6 +161,7 @@ pub async fn create_estimate(
     let options = EstimateOptions {
         hold: body.hold_funds,
         approval_required: body.approval_required,
+        ..EstimateOptions::default()
     };
     let submission = PurchaseSubmission::try_from(body.purchase)?;
     let record = engine

@@ -274,3 +274,61 @@ async fn an_instant_discount_offer_takes_its_part_off_what_an_order_leaves_to_pa
     assert_eq!(balance(&app, &fay.wallet_id).await, d("20"));
     app.assert_balance_equals_journal(&fay.wallet_id).await;
 }
+
+#[tokio::test]
+async fn a_promotion_pass_presented_with_an_order_unlocks_its_offer_once() {
+    let app = spawn_app().await;
+    app.percentage_offer(10, None).await;
+    let locked = app.percentage_offer(20, None).await;
+    let shop = shop(&app).await;
+    let plan = app
+        .post(
+            "/backoffice/v2/pass_plans",
+            &json!({"name": "Spring", "classification": "PROMOTION",
+                    "code_format": {"type": "ALPHANUMERIC", "prefix": "PROMO", "length": 10},
+                    "promotion_passes": {"reward_offer_id": locked["id"], "pass_code_type": "MULTIPLE", "maximum_usage": 1}}),
+        )
+        .await;
+    assert_eq!(plan.status, 201, "{}", plan.body);
+    let (_, code, _) = crate::passes::issue(&app, plan.body["id"].as_str().unwrap()).await;
+    let gus = holder(&app, "gus").await;
+    let account_id = account(&app, &gus).await;
+    fund(&app, &gus, "F-1", "20").await;
+    let preview = |pass: Option<&str>| {
+        let mut body = json!({"account_id": account_id, "supply_method": "PICK_UP", "delivery_method": "PICKUP_POINT",
+                              "payment_method_type": "CASH", "fulfilled_by": shop.venue,
+                              "items": [{"id": shop.latte, "quantity": 3}]});
+        if let Some(code) = pass {
+            body["pass"] = json!({"code": code});
+        }
+        body
+    };
+    let estimate = |pass: Option<&str>| {
+        let (app, gus, body) = (&app, &gus, preview(pass));
+        async move { as_contact(app, gus, "POST", "/self-service/v2/estimates/orders", Some(&body)).await }
+    };
+    // Without the pass only the open offer: 10% of 10.50; with it, 20% more.
+    let plain = estimate(None).await;
+    assert_eq!(dec(&plain.body["rewards"]["award"]), d("1.05"), "{}", plain.body);
+    let unknown = estimate(Some("PROMO-NOT-A-PASS")).await;
+    assert_eq!(unknown.status, 404, "{}", unknown.body);
+    let unlocked = estimate(Some(&code)).await;
+    assert_eq!(unlocked.status, 200, "{}", unlocked.body);
+    assert_eq!(dec(&unlocked.body["rewards"]["award"]), d("3.15"), "{}", unlocked.body);
+    // Submitted twice: one order, the pass used once, the awards as previewed.
+    let submit = json!({"estimation_id": unlocked.body["id"], "payments": [{"payment_method_type": "CASH"}]});
+    for _ in 0..2 {
+        let placed = as_contact(&app, &gus, "POST", "/self-service/v2/orders", Some(&submit)).await;
+        assert_eq!(placed.status, 201, "{}", placed.body);
+    }
+    assert_eq!(balance(&app, &gus.wallet_id).await, d("23.15"), "20 + 3.15");
+    assert_eq!(orders_of(&app, &gus).await.len(), 1);
+    // Its one use is spent: a later order cannot present it.
+    let spent = estimate(Some(&code)).await;
+    assert_eq!(spent.status, 409, "{}", spent.body);
+    let gift = json!({"estimation_id": plain.body["id"], "payments": [{"payment_method_type": "CASH"}],
+                      "pass": {"recipient": {"name": "Ann", "medium_type": "EMAIL", "medium_value": "ann@example.com"}}});
+    let refused = as_contact(&app, &gus, "POST", "/self-service/v2/orders", Some(&gift)).await;
+    assert_eq!(refused.status, 400, "e-gift passes are not sold here: {}", refused.body);
+    app.assert_balance_equals_journal(&gus.wallet_id).await;
+}

@@ -23,6 +23,9 @@ pub struct EstimateOptions {
     /// The spend covers at most what the purchase leaves after its instant discounts (an
     /// order's: its wallet funds pay what the discounts do not).
     pub net_of_discounts: bool,
+    /// An offer a promotion pass unlocks for the purchase (an order's: its pass is used
+    /// when the order is submitted).
+    pub unlocked: Option<OfferId>,
 }
 
 /// The contract's words for an estimate that cannot be used.
@@ -61,7 +64,8 @@ impl Engine {
         let contact = self.contact_route(&tenant, &submission.contact)?;
         let (request, classes) = self.prepare_purchase(submission, &contact)?;
         let offers = self.offers(&tenant).await?;
-        let facts: SaleFacts = self.sale_facts(&tenant, &contact, &at, &offers)?;
+        let mut facts: SaleFacts = self.sale_facts(&tenant, &contact, &at, &offers)?;
+        facts.unlocked.extend(options.unlocked);
         let now = self.now();
         let record = EstimateRecord {
             id: EstimateId::random(),
@@ -170,7 +174,8 @@ impl Engine {
         id: EstimateId,
         reference_number: ReferenceNumber,
     ) -> Result<Arc<PurchaseRecord>, EngineError> {
-        self.post_estimate_spending(tenant, id, reference_number, None).await
+        self.post_estimate_spending(tenant, id, reference_number, None, None)
+            .await
     }
 
     /// As `post_estimate`, spending `spend` (amount, fully covered or refused) instead of
@@ -181,6 +186,7 @@ impl Engine {
         id: EstimateId,
         reference_number: ReferenceNumber,
         spend: Option<(rust_decimal::Decimal, bool)>,
+        pass: Option<crate::domain::purchase::PassLink>,
     ) -> Result<Arc<PurchaseRecord>, EngineError> {
         self.check_open()?;
         let record = self.estimate(&tenant, id)?;
@@ -199,7 +205,7 @@ impl Engine {
             (request, record.classes, record.at),
             None,
             Some(id),
-            None,
+            pass,
         )
         .await
     }

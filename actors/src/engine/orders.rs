@@ -56,6 +56,8 @@ pub struct OrderRequest {
     pub block_wallet_funds: bool,
     pub items: Vec<OrderItem>,
     pub notes: Option<String>,
+    /// A promotion pass: its plan's offer is unlocked for the order's purchase.
+    pub pass: Option<super::pass_payments::PassPayment>,
 }
 
 /// Which of a contact's orders to list.
@@ -302,6 +304,11 @@ impl Engine {
             _ => None,
         };
         let at = fulfiller.organisation.id;
+        let promotion = request
+            .pass
+            .as_ref()
+            .map(|pass| self.order_promotion(tenant, contact, pass, at))
+            .transpose()?;
         let mut lines = Vec::new();
         let mut unavailable = Vec::new();
         for item in request.items {
@@ -392,7 +399,7 @@ impl Engine {
             created_on: now,
             expires_at: now.saturating_add(ORDER_ESTIMATE_TTL_S),
             discount: Decimal::ZERO,
-            promotion: None,
+            promotion,
         };
         if estimate.ordering_allowed() && totals.total > Decimal::ZERO {
             let reference = ReferenceNumber::parse(&Order::purchase_reference(Order::id_for(id)))
@@ -428,6 +435,7 @@ impl Engine {
                 hold: request.block_wallet_funds && submission.spend.is_some(),
                 approval_required: false,
                 net_of_discounts: true,
+                unlocked: estimate.promotion.as_ref().map(|promotion| promotion.offer),
             };
             let caller = Caller::key(tenant.organisation, tenant.mode);
             let purchase = self.estimate_purchase(&caller, tenant, submission, options).await?;
@@ -503,8 +511,15 @@ impl Engine {
                 // What the charge put in the wallet is spent with the wallet funds, all of
                 // it or nothing.
                 let spend = charged.map(|charged| (estimate.wallet_funds + charged, true));
+                let pass = match &estimate.promotion {
+                    Some(promotion) => {
+                        let purchase = crate::domain::ids::PurchaseId::for_reference(&tenant, &reference);
+                        Some(self.use_order_promotion(tenant, promotion, purchase).await?)
+                    }
+                    None => None,
+                };
                 let posted = self
-                    .post_estimate_spending(tenant, purchase_estimate, reference, spend)
+                    .post_estimate_spending(tenant, purchase_estimate, reference, spend, pass)
                     .await?;
                 (
                     Some(posted.id),

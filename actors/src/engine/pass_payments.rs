@@ -13,7 +13,8 @@
 //! up to its total. Wrong codes and PINs count against the caller as any redemption's do.
 //!
 //! A promotion pass pays nothing: it unlocks its plan's offer for the purchase (counted
-//! once per purchase, up to the plan's `maximum_usage`).
+//! once per purchase, up to the plan's `maximum_usage`). An order presents one the same
+//! way: checked when previewed, used when submitted, for the order's purchase.
 
 use super::passes::refusal;
 use super::passes::PassCode;
@@ -21,8 +22,9 @@ use super::{invalid, ContactRef, Engine, EngineError, PurchaseSubmission};
 use crate::actors::pass::{PassCommand, PassError};
 use crate::actors::wallet::WalletCommand;
 use crate::domain::access::Caller;
-use crate::domain::ids::{OrganisationId, Tenant};
-use crate::domain::pass::{Pass, PassClassification};
+use crate::domain::ids::{ContactId, OrganisationId, Tenant};
+use crate::domain::order::PromotionUse;
+use crate::domain::pass::{Pass, PassClassification, PassState};
 use crate::domain::purchase::PassLink;
 use crate::domain::transfer::ActorMessage;
 
@@ -120,12 +122,24 @@ impl Engine {
             ));
         }
         self.contact_route(&tenant, &submission.contact)?;
+        let purchase = crate::domain::ids::PurchaseId::for_reference(&tenant, &submission.reference_number);
+        self.count_promotion_use(tenant, pass, purchase).await
+    }
+
+    /// Counts a promotion pass as used by `purchase` (once however often it is asked; the
+    /// pass is spent at its plan's `maximum_usage`) and answers the link the purchase
+    /// keeps, which unlocks the plan's offer.
+    async fn count_promotion_use(
+        &self,
+        tenant: Tenant,
+        pass: &Pass,
+        purchase: crate::domain::ids::PurchaseId,
+    ) -> Result<PassLink, EngineError> {
         let terms = self
             .inner
             .store
             .promotion_terms(&tenant, pass.plan)?
             .ok_or(EngineError::Internal("promotion terms"))?;
-        let purchase = crate::domain::ids::PurchaseId::for_reference(&tenant, &submission.reference_number);
         let used = self
             .inner
             .passes
@@ -141,6 +155,60 @@ impl Engine {
             code_last4: used.code_last4.clone(),
             unlocks: Some(terms.offer),
         })
+    }
+
+    /// A promotion pass an order of `contact`'s presents, checked as its submit will use
+    /// it: a promotion pass of the business, active, unexpired, its PIN (a wrong one is
+    /// counted against the contact). Nothing is used yet.
+    pub(super) fn order_promotion(
+        &self,
+        tenant: Tenant,
+        contact: ContactId,
+        payment: &PassPayment,
+        place: OrganisationId,
+    ) -> Result<PromotionUse, EngineError> {
+        let who = format!("contact:{contact}");
+        let asked = self.redemption(tenant, &who, &payment.code, &payment.pin, Some(place))?;
+        let pass = &asked.pass;
+        if pass.classification != PassClassification::Promotion {
+            return Err(invalid(
+                "pass",
+                "an order presents a promotion pass (a gift or top-up pass is redeemed into the wallet first)",
+            ));
+        }
+        if !pass.pin_matches(payment.pin.as_deref()) {
+            self.count_pass_failure(&asked.caller);
+            return Err(refusal(PassError::WrongPin));
+        }
+        if pass.state != PassState::Active || pass.expires_at.is_some_and(|at| at < self.now()) {
+            return Err(refusal(PassError::NotRedeemable(pass.state)));
+        }
+        let terms = self
+            .inner
+            .store
+            .promotion_terms(&tenant, pass.plan)?
+            .ok_or(EngineError::Internal("promotion terms"))?;
+        Ok(PromotionUse {
+            pass: pass.id,
+            code_last4: pass.code_last4.clone(),
+            offer: terms.offer,
+        })
+    }
+
+    /// Uses an order's promotion pass for its purchase (once, however often the submit is
+    /// retried) and answers the link the purchase keeps, which unlocks the offer.
+    pub(super) async fn use_order_promotion(
+        &self,
+        tenant: Tenant,
+        promotion: &PromotionUse,
+        purchase: crate::domain::ids::PurchaseId,
+    ) -> Result<PassLink, EngineError> {
+        let pass = self
+            .inner
+            .store
+            .pass(&tenant, promotion.pass)?
+            .ok_or(EngineError::NotFound("pass"))?;
+        self.count_promotion_use(tenant, &pass, purchase).await
     }
 
     /// Hands a redeemed pass's credit to its wallet now (applied once, whoever delivers it).

@@ -11,7 +11,7 @@ use rewards_engine::domain::ids::{AccountId, OrganisationId, ProductId};
 use rewards_engine::domain::location::{Address, Point};
 use rewards_engine::domain::money::{with_minor_units, Currency};
 use rewards_engine::domain::order::{DeliveryMethod, OrderEstimate, OrderLine, OrderPayment, SupplyMethod, TaxRate};
-use rewards_engine::engine::{Fulfiller, FulfilmentQuery, OrderItem, OrderRequest};
+use rewards_engine::engine::{Fulfiller, FulfilmentQuery, OrderItem, OrderRequest, PassPayment};
 use rewards_engine::Engine;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -210,6 +210,12 @@ pub struct DiscountBody {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+pub struct OrderPassBody {
+    pub code: Option<String>,
+    pub pin: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct OrderEstimateBody {
     pub account_id: Option<String>,
     pub supply_method: Option<String>,
@@ -224,9 +230,9 @@ pub struct OrderEstimateBody {
     pub items: Option<Vec<ItemBody>>,
     /// Refused unless zero: an app does not set its own discount.
     pub discount: Option<DiscountBody>,
-    /// Refused: not taken on orders yet.
-    #[schema(value_type = Option<Object>)]
-    pub pass: Option<serde_json::Value>,
+    /// A promotion pass: its plan's offer is unlocked for the order's purchase (used when
+    /// the order is submitted).
+    pub pass: Option<OrderPassBody>,
     /// Refused: the contact's addresses are not kept (send `current_location`).
     pub address_id: Option<String>,
     pub delivery_service_provider: Option<String>,
@@ -257,9 +263,6 @@ impl OrderEstimateBody {
                 "discount",
                 "an app does not set its own discount: discounts come from the business's offers",
             ));
-        }
-        if self.pass.is_some() {
-            return Err(ApiError::invalid("pass", "passes are not taken on orders yet"));
         }
         if self.address_id.is_some() {
             return Err(ApiError::invalid(
@@ -347,6 +350,15 @@ impl OrderEstimateBody {
             block_wallet_funds: self.block_wallet_funds.unwrap_or(false),
             items,
             notes: self.notes,
+            pass: self
+                .pass
+                .map(|pass| {
+                    Ok::<_, ApiError>(PassPayment {
+                        code: crate::api::backoffice::passes::pass_code("pass.", &pass.code, &None)?,
+                        pin: pass.pin,
+                    })
+                })
+                .transpose()?,
         })
     }
 }

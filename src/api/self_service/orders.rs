@@ -46,6 +46,8 @@ pub struct SubmitOrderBody {
     pub devices: Option<Vec<serde_json::Value>>,
     #[schema(value_type = Option<Vec<Object>>)]
     pub custom_fields: Option<Vec<serde_json::Value>>,
+    /// Refused: e-gift passes are not sold through orders yet (a promotion pass is
+    /// presented with the order's estimate).
     #[schema(value_type = Option<Object>)]
     pub pass: Option<serde_json::Value>,
 }
@@ -111,6 +113,12 @@ pub async fn submit_order(
         .as_deref()
         .ok_or_else(|| ApiError::missing("estimation_id"))?;
     let id = OrderEstimateId::parse(id).map_err(|_| ApiError::not_found("order estimate"))?;
+    if body.pass.is_some() {
+        return Err(ApiError::invalid(
+            "pass",
+            "e-gift passes are not sold through orders yet; a promotion pass is presented with the estimate",
+        ));
+    }
     if body.intent_id.is_some() {
         return Err(ApiError::invalid("intent_id", "payment intents do not pay orders yet"));
     }

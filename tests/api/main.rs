@@ -12,6 +12,7 @@ mod communities;
 mod community_spend;
 mod compatibility;
 mod concurrency;
+mod contact_addresses;
 mod contact_purchases;
 mod contract;
 mod contract_document;

@@ -150,7 +150,7 @@ pub(crate) async fn as_contact(app: &TestApp, who: &Holder, method: &str, path: 
     with_token(app, &who.token, method, path, body).await
 }
 
-const HERE: (f64, f64) = (35.1700, 33.3650);
+pub(crate) const HERE: (f64, f64) = (35.1700, 33.3650);
 
 fn here() -> Value {
     json!({"address_line_1": "2 Side Street", "town_city": "Nicosia", "lat": HERE.0, "lon": HERE.1})

@@ -136,6 +136,10 @@ uuid_id!(
     PassId
 );
 uuid_id!(
+    /// One of a contact's addresses (home, business, another).
+    AddressId
+);
+uuid_id!(
     /// A contact's account: its financial ledger in one currency.
     AccountId
 );

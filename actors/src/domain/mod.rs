@@ -29,6 +29,7 @@ pub mod commerce_pool;
 pub mod comms;
 pub mod community;
 pub mod contact;
+pub mod contact_address;
 pub mod contact_token;
 pub mod estimate;
 pub mod ids;

@@ -88,6 +88,7 @@
 //! | `?`    | due (BE, sign-flipped), tenant, subscription id | DueSubscription: the billing run's index |
 //! | `_`    | tenant, product id             | ProductAllowances: the usage a termed service's product allows |
 //! | `,`    | tenant, contact id, at (BE, sign-flipped), record id | UsageRecord: usage a contact consumed, oldest first |
+//! | `` ` `` | tenant, contact id             | ContactAddresses: a contact's addresses |
 //! | `s`    | sha256(tenant, sign-up code)   | SignUpCode: a closed-loop scheme's one-time code |
 //! | `x`    | expiry (BE, sign-flipped), tenant, wallet id | LotExpiry: a wallet holds a lot expiring then (the sweep's index) |
 //! | `M`    | name                           | meta value          |
@@ -186,6 +187,7 @@ pub const BILL: u8 = b':';
 pub const DUE_SUBSCRIPTION: u8 = b'?';
 pub const PRODUCT_ALLOWANCES: u8 = b'_';
 pub const USAGE_RECORD: u8 = b',';
+pub const CONTACT_ADDRESSES: u8 = b'`';
 
 pub const COMMERCE_POOL: u8 = b'p';
 pub const META: u8 = b'M';

@@ -1,5 +1,6 @@
 //! Keys of orders, fulfilment terms, subscriptions, bills, the billing run's index,
-//! allowances and usage records (their prefixes and layout are in `keys`' table).
+//! allowances, usage records and contacts' addresses (their prefixes and layout are in
+//! `keys`' table).
 
 use super::*;
 
@@ -80,4 +81,8 @@ pub fn due_subscription(due: i64, tenant: &Tenant, id: crate::domain::ids::Subsc
     key.extend_from_slice(&tenant.key_bytes());
     key.extend_from_slice(id.as_bytes());
     key
+}
+
+pub fn contact_addresses(tenant: &Tenant, contact: ContactId) -> Vec<u8> {
+    tenant_key(CONTACT_ADDRESSES, tenant, contact.as_bytes())
 }

@@ -118,7 +118,8 @@ impl Family {
             | COMMUNITY_MEMBER
             | RELATIONSHIP_OWNER
             | COMMUNITY_USAGE
-            | COMMUNITY_TOKEN => Family::Contacts,
+            | COMMUNITY_TOKEN
+            | CONTACT_ADDRESSES => Family::Contacts,
             OFFER | SCHEME | BUDGET | SIGN_UP_CODE | COMMERCE_POOL | PASS_PLAN | PASS | PASS_CODE | QUEUE
             | PAYMENT_INTEGRATIONS | PROMOTION_TERMS | PROMOTION_USES | PRODUCT | PRODUCT_SKU | PRODUCT_CLASS
             | PRODUCT_ALLOWANCES => Family::Offers,

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod communities;
+pub mod contact_addresses;
 pub mod contacts;
 pub mod intents;
 pub mod locations;
@@ -92,6 +93,10 @@ pub fn scope() -> actix_web::Scope {
         .service(subscriptions::list_subscriptions)
         .service(subscriptions::update_service)
         .service(subscriptions::update_subscription)
+        .service(contact_addresses::list_addresses)
+        .service(contact_addresses::add_address)
+        .service(contact_addresses::update_address)
+        .service(contact_addresses::remove_address)
         .service(subscription_estimates::estimate_billing)
         .service(subscription_estimates::estimate_service_delivery)
         .service(subscription_actions::list_actions)

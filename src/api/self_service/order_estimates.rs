@@ -7,7 +7,7 @@ use super::ContactToken;
 use crate::api::errors::{ApiError, ErrorBody};
 use crate::api::wire::{money, Json, Money};
 use actix_web::{post, web, HttpResponse};
-use rewards_engine::domain::ids::{AccountId, OrganisationId, ProductId};
+use rewards_engine::domain::ids::{AccountId, AddressId, OrganisationId, ProductId};
 use rewards_engine::domain::location::{Address, Point};
 use rewards_engine::domain::money::{with_minor_units, Currency};
 use rewards_engine::domain::order::{DeliveryMethod, OrderEstimate, OrderLine, OrderPayment, SupplyMethod, TaxRate};
@@ -109,7 +109,8 @@ pub struct FulfillmentBody {
     /// Where the contact is: "latitude,longitude".
     pub lat_lot: Option<String>,
     pub requested_organisation_id: Option<String>,
-    /// Not used: the contact's addresses are not kept (send `lat_lot`).
+    /// One of the contact's addresses with coordinates: fulfillers nearest to it (it takes
+    /// the place of `lat_lot`).
     pub address_id: Option<String>,
     pub postal_code: Option<String>,
     pub country_code: Option<String>,
@@ -151,6 +152,18 @@ pub async fn order_fulfillment(
             Point::new(lat, lon).map_err(|why| ApiError::invalid("lat_lot", why))
         })
         .transpose()?;
+    let origin = match body.address_id.as_deref() {
+        None => origin,
+        Some(id) => {
+            let id = AddressId::parse(id).map_err(|_| ApiError::not_found("address"))?;
+            let address = engine.contact_address(&token.tenant, token.contact, id)?;
+            let at = address
+                .fields
+                .location()
+                .ok_or_else(|| ApiError::invalid("address_id", "the address has no coordinates (lat, lon)"))?;
+            Some(Point::new(at.lat, at.lon).map_err(|why| ApiError::invalid("address_id", why))?)
+        }
+    };
     let query = FulfilmentQuery {
         supply_method,
         origin,
@@ -233,7 +246,8 @@ pub struct OrderEstimateBody {
     /// A promotion pass: its plan's offer is unlocked for the order's purchase (used when
     /// the order is submitted).
     pub pass: Option<OrderPassBody>,
-    /// Refused: the contact's addresses are not kept (send `current_location`).
+    /// One of the contact's addresses (`/contacts/{id}/addresses`), with coordinates: where
+    /// the order is delivered (it takes the place of `current_location`).
     pub address_id: Option<String>,
     pub delivery_service_provider: Option<String>,
     pub queue_id: Option<String>,
@@ -252,7 +266,23 @@ fn product_id(parameter: &str, value: Option<&str>) -> Result<ProductId, ApiErro
 }
 
 impl OrderEstimateBody {
-    fn request(self) -> Result<OrderRequest, ApiError> {
+    /// The request; `address_id`, when given, is one of `contact`'s addresses, where the
+    /// order is delivered (and the place fulfillers are nearest to).
+    fn request(self, engine: &Engine, token: &ContactToken) -> Result<OrderRequest, ApiError> {
+        let address = self
+            .address_id
+            .as_deref()
+            .map(|id| {
+                let id = AddressId::parse(id).map_err(|_| ApiError::not_found("address"))?;
+                let address = engine.contact_address(&token.tenant, token.contact, id)?;
+                address.fields.location().ok_or_else(|| {
+                    ApiError::invalid(
+                        "address_id",
+                        "the address has no coordinates (lat, lon): add them, or send current_location",
+                    )
+                })
+            })
+            .transpose()?;
         if self
             .discount
             .as_ref()
@@ -262,12 +292,6 @@ impl OrderEstimateBody {
             return Err(ApiError::invalid(
                 "discount",
                 "an app does not set its own discount: discounts come from the business's offers",
-            ));
-        }
-        if self.address_id.is_some() {
-            return Err(ApiError::invalid(
-                "address_id",
-                "the contact's addresses are not kept: send current_location with lat and lon",
             ));
         }
         let account = self
@@ -299,9 +323,9 @@ impl OrderEstimateBody {
                 )
             })
             .transpose()?;
-        let location = self
-            .current_location
-            .map(|at| match (at.lat, at.lon) {
+        let location = match address {
+            Some(address) => Some(Ok(address)),
+            None => self.current_location.map(|at| match (at.lat, at.lon) {
                 (Some(lat), Some(lon)) => Ok(Address {
                     line_1: at.address_line_1,
                     line_2: at.address_line_2,
@@ -313,8 +337,9 @@ impl OrderEstimateBody {
                     lon,
                 }),
                 _ => Err(ApiError::invalid("current_location", "needs lat and lon")),
-            })
-            .transpose()?;
+            }),
+        }
+        .transpose()?;
         let items = self
             .items
             .ok_or_else(|| ApiError::missing("items"))?
@@ -611,7 +636,7 @@ pub async fn estimate_order(
     engine: web::Data<Engine>,
     body: Json<OrderEstimateBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = body.into_inner().request()?;
+    let request = body.into_inner().request(&engine, &token)?;
     let estimate = engine.estimate_order(token.tenant, token.contact, request).await?;
     Ok(HttpResponse::Ok().json(estimate_view(&engine, &estimate)?))
 }

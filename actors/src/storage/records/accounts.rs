@@ -13,6 +13,14 @@ impl Store {
         Ok(self.get(&keys::contact_accounts(tenant, contact))?.unwrap_or_default())
     }
 
+    pub fn contact_addresses(
+        &self,
+        tenant: &Tenant,
+        contact: ContactId,
+    ) -> Result<crate::domain::contact_address::ContactAddresses, StoreError> {
+        Ok(self.get(&keys::contact_addresses(tenant, contact))?.unwrap_or_default())
+    }
+
     /// Where journal line `id` is.
     pub fn account_journal_at(
         &self,
@@ -59,6 +67,15 @@ impl WriteSet {
 
     pub fn contact_accounts(&mut self, tenant: &Tenant, contact: ContactId, accounts: &ContactAccounts) {
         self.put(keys::contact_accounts(tenant, contact), encode(accounts));
+    }
+
+    pub fn contact_addresses(
+        &mut self,
+        tenant: &Tenant,
+        contact: ContactId,
+        addresses: &crate::domain::contact_address::ContactAddresses,
+    ) {
+        self.put(keys::contact_addresses(tenant, contact), encode(addresses));
     }
 
     /// A posted line, and where its id finds it.

@@ -488,3 +488,69 @@ async fn a_subscription_moves_its_billing_day_changes_its_funding_and_is_cancell
     assert_eq!(balance(&app, &ann.wallet_id).await, paper_bills - prorated - d("30.00"));
     app.assert_balance_equals_journal(&ann.wallet_id).await;
 }
+
+#[tokio::test]
+async fn services_added_for_a_later_date_start_then_and_are_billed_from_then() {
+    let app = spawn_app().await;
+    let funding = app.percentage_offer(10, None).await;
+    let shop = catalogue(&app).await;
+    let kim = holder(&app, "kim").await;
+    fund(&app, &kim, "F-1", "100").await;
+    app.set_offer_state(&funding, "INACTIVE").await;
+    // The TV from 1 February (17 days on, at midnight): a draft, nothing billed yet.
+    let feb1 = START_S + 17 * DAY - 8 * 3600;
+    let added = with_token(
+        &app,
+        &kim.token,
+        "POST",
+        &format!("/self-service/v2/contacts/{}/services", kim.contact_id),
+        Some(&json!({"services": [{"product_id": shop.tv}], "scheduled_date": feb1})),
+    )
+    .await;
+    assert_eq!(added.status, 200, "{}", added.body);
+    let tv = added.body[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(state_of(&services(&app, &kim).await, &tv), "DRAFT");
+    assert_eq!(balance(&app, &kim.wallet_id).await, d("100"));
+    let scheduled = with_token(
+        &app,
+        &kim.token,
+        "GET",
+        "/self-service/v2/subscriptions/actions?is_scheduled=true",
+        None,
+    )
+    .await;
+    assert_eq!(scheduled.status, 200, "{}", scheduled.body);
+    assert_eq!(
+        scheduled.body["content"][0]["behaviour_code"], "ACTIVATE_SERVICE",
+        "{}",
+        scheduled.body
+    );
+    assert_eq!(scheduled.body["content"][0]["scheduled_on"], feb1);
+    // Nothing happens before; on the day it is activated and billed a whole cycle, the
+    // subscription anchored then.
+    app.clock.set(feb1 - 60);
+    app.engine.billing_run(1000).await.unwrap();
+    assert_eq!(balance(&app, &kim.wallet_id).await, d("100"));
+    app.clock.set(feb1 + 60);
+    app.engine.billing_run(1000).await.unwrap();
+    let kim = signed_in(&app, "kim", &kim).await;
+    assert_eq!(state_of(&services(&app, &kim).await, &tv), "EFFECTIVE");
+    assert_eq!(
+        balance(&app, &kim.wallet_id).await,
+        d("70.00"),
+        "100 - a whole month of 30"
+    );
+    let listed = with_token(
+        &app,
+        &kim.token,
+        "GET",
+        &format!("/self-service/v2/contacts/{}/subscriptions", kim.contact_id),
+        None,
+    )
+    .await;
+    assert_eq!(
+        listed.body["content"][0]["terms"]["billing_day"],
+        json!({"day_of_month": 1})
+    );
+    app.assert_balance_equals_journal(&kim.wallet_id).await;
+}

@@ -227,12 +227,17 @@ impl Engine {
     /// billing period (made when there is none), effective now, and is billed at once for
     /// the rest of the current cycle. When that first bill is refused (the wallet cannot
     /// pay it), the services added are removed again and the refusal answered.
+    ///
+    /// With a later `start`, each is added as a DRAFT with an ACTIVATE scheduled then (the
+    /// billing run takes it, and bills from then on); a subscription made for them is
+    /// anchored (and starts) then. Nothing is billed now.
     pub async fn add_services(
         &self,
         tenant: Tenant,
         contact: ContactId,
         services: &[NewService],
         funding: Funding,
+        start: Option<i64>,
     ) -> Result<Vec<ServiceId>, EngineError> {
         self.check_open()?;
         if services.is_empty() || services.len() > SERVICES_PER_CALL_MAX {
@@ -240,13 +245,25 @@ impl Engine {
         }
         let route = self.contact_route(&tenant, &ContactRef::Id(contact))?;
         let now = self.now();
+        let start = start.filter(|at| *at > now);
+        if start.is_some_and(|at| at > now.saturating_add(super::subscription_terms::SCHEDULE_AHEAD_MAX_S)) {
+            return Err(invalid("scheduled_date", "at most three years ahead"));
+        }
         let account = match funding {
             Funding::Wallet => None,
             Funding::Account => Some(self.funding_account(&tenant, contact, route.currency)?),
         };
         let mut made = Vec::with_capacity(services.len());
         for asked in services {
-            made.push(self.new_service(&tenant, route.currency, asked.product, asked.quantity, now)?);
+            let (mut service, period) =
+                self.new_service(&tenant, route.currency, asked.product, asked.quantity, now)?;
+            if let Some(at) = start {
+                service.state = ServiceState::Draft;
+                service.first_activated_on = None;
+                service.last_activated_on = None;
+                service.billed_to = at;
+            }
+            made.push((service, period));
         }
         let _contact_claim = self
             .inner
@@ -268,7 +285,7 @@ impl Engine {
                         account,
                         period,
                         funding,
-                        now,
+                        start.unwrap_or(now),
                     ));
                     subscriptions.len() - 1
                 }
@@ -283,8 +300,35 @@ impl Engine {
                 let before = self.inner.store.subscription(&tenant, subscription.id)?;
                 touched.push((subscription.id, before));
             }
-            subscription.services.push(service);
-            subscription.next_billing_at = now;
+            if let Some(at) = start {
+                let waiting = subscription
+                    .actions
+                    .iter()
+                    .filter(|a| a.state == ActionState::Scheduled)
+                    .count();
+                if waiting >= SCHEDULED_MAX {
+                    return Err(EngineError::Conflict(format!(
+                        "a subscription has at most {SCHEDULED_MAX} actions scheduled"
+                    )));
+                }
+                let activate = ServiceChange {
+                    action: ServiceAction::Activate,
+                    days: None,
+                    change_to: None,
+                    quantity: None,
+                    scheduled: Some(at),
+                };
+                let mut record = action_record(service.id, &activate, now);
+                record.state = ActionState::Scheduled;
+                record.scheduled_on = Some(at);
+                record.executed_on = None;
+                subscription.services.push(service);
+                subscription.remember(record);
+                subscription.next_billing_at = subscription.next_look(now);
+            } else {
+                subscription.services.push(service);
+                subscription.next_billing_at = now;
+            }
             subscription.updated_on = now;
         }
         // Claim each subscription touched, then write them all in one commit.
@@ -306,6 +350,9 @@ impl Engine {
             writes.subscription(subscription, before.as_ref());
         }
         self.commit_durable(writes).await?;
+        if start.is_some() {
+            return Ok(ids);
+        }
         for (id, _) in &touched {
             let bill = self.bill_claimed(tenant, *id).await?;
             if let Some(bill) = bill.filter(|bill| bill.state == BillState::Failed) {

@@ -242,7 +242,8 @@ pub struct AddServicesBody {
     /// contact's primary account. CARD, CHEQUE: not taken yet.
     pub payment_method_type: Option<String>,
     pub payment_method_id: Option<String>,
-    /// Refused: services start when added.
+    /// A later date the services start on (a DRAFT each, activated then by the billing
+    /// run; nothing billed before); at most three years ahead.
     pub scheduled_date: Option<i64>,
     #[schema(value_type = Option<Object>)]
     pub pass: Option<serde_json::Value>,
@@ -299,12 +300,6 @@ pub async fn add_services(
 ) -> Result<HttpResponse, ApiError> {
     let contact = token.own(&path)?;
     let body = body.into_inner();
-    if body.scheduled_date.is_some() {
-        return Err(ApiError::invalid(
-            "scheduled_date",
-            "services start when added: scheduling is not taken yet",
-        ));
-    }
     if body.pass.is_some() {
         return Err(ApiError::invalid("pass", "passes are not taken on subscriptions yet"));
     }
@@ -318,7 +313,9 @@ pub async fn add_services(
             )),
         };
     let services = new_services("services", body.services)?;
-    let ids = engine.add_services(token.tenant, contact, &services, funding).await?;
+    let ids = engine
+        .add_services(token.tenant, contact, &services, funding, body.scheduled_date)
+        .await?;
     Ok(HttpResponse::Ok().json(ids.iter().map(|id| IdView { id: id.to_string() }).collect::<Vec<_>>()))
 }
 

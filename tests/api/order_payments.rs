@@ -332,3 +332,83 @@ async fn a_promotion_pass_presented_with_an_order_unlocks_its_offer_once() {
     assert_eq!(refused.status, 400, "e-gift passes are not sold here: {}", refused.body);
     app.assert_balance_equals_journal(&gus.wallet_id).await;
 }
+
+#[tokio::test]
+async fn a_held_payment_intent_for_the_amount_due_pays_an_order_once() {
+    let app = spawn_app().await;
+    app.percentage_offer(10, None).await;
+    let shop = shop(&app).await;
+    let terms = app
+        .put(
+            &format!("/backoffice/v2/organisations/{}/fulfilment", shop.venue),
+            &json!({"supply_methods": ["PICK_UP"], "minutes_to_fulfil": 10, "payment_method_types": ["CARD", "CASH"]}),
+        )
+        .await;
+    assert_eq!(terms.status, 200, "{}", terms.body);
+    let lea = holder(&app, "lea").await;
+    let account_id = account(&app, &lea).await;
+    let card = add_card(&app, &lea, SUCCEEDS).await;
+    let preview = json!({"account_id": account_id, "supply_method": "PICK_UP", "delivery_method": "PICKUP_POINT",
+                         "payment_method_type": "CARD", "fulfilled_by": shop.venue,
+                         "items": [{"id": shop.latte, "quantity": 3}]});
+    let estimate = as_contact(&app, &lea, "POST", "/self-service/v2/estimates/orders", Some(&preview)).await;
+    assert_eq!(estimate.status, 200, "{}", estimate.body);
+    let intend = |amount: &str| {
+        json!({"amount": serde_json::Number::from_string_unchecked_compat(amount), "currency_code": "EUR",
+               "payment_method_id": card, "capture": "ON_HOLD"})
+    };
+    let intents = format!("/self-service/v2/contacts/{}/intents", lea.contact_id);
+    let wrong = as_contact(&app, &lea, "POST", &intents, Some(&intend("9.99"))).await;
+    assert_eq!(wrong.status, 200, "{}", wrong.body);
+    let right = as_contact(&app, &lea, "POST", &intents, Some(&intend("10.50"))).await;
+    assert_eq!(right.status, 200, "{}", right.body);
+    let submit = |intent: &Value| json!({"estimation_id": estimate.body["id"], "intent_id": intent["id"], "payments": [{"payment_method_type": "CARD"}]});
+    // An intent for another amount, or someone else's, pays nothing.
+    let refused = as_contact(
+        &app,
+        &lea,
+        "POST",
+        "/self-service/v2/orders",
+        Some(&submit(&wrong.body)),
+    )
+    .await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    let other = holder(&app, "max").await;
+    let stolen = as_contact(
+        &app,
+        &other,
+        "POST",
+        "/self-service/v2/orders",
+        Some(&submit(&right.body)),
+    )
+    .await;
+    assert_eq!(stolen.status, 404, "{}", stolen.body);
+    assert!(orders_of(&app, &lea).await.is_empty());
+    // The right one is captured, credited and spent by the order: once, however often sent.
+    for _ in 0..2 {
+        let placed = as_contact(
+            &app,
+            &lea,
+            "POST",
+            "/self-service/v2/orders",
+            Some(&submit(&right.body)),
+        )
+        .await;
+        assert_eq!(placed.status, 201, "{}", placed.body);
+    }
+    assert_eq!(orders_of(&app, &lea).await.len(), 1);
+    // 10.50 charged and spent; 1.05 awarded.
+    assert_eq!(balance(&app, &lea.wallet_id).await, d("1.05"));
+    app.assert_balance_equals_journal(&lea.wallet_id).await;
+    // An intent does not pay an order collected on hand-over.
+    let mut cash = preview.clone();
+    cash["payment_method_type"] = json!("CASH");
+    let cash = as_contact(&app, &lea, "POST", "/self-service/v2/estimates/orders", Some(&cash)).await;
+    let body = json!({"estimation_id": cash.body["id"], "intent_id": wrong.body["id"], "payments": [{"payment_method_type": "CASH"}]});
+    assert_eq!(
+        as_contact(&app, &lea, "POST", "/self-service/v2/orders", Some(&body))
+            .await
+            .status,
+        400
+    );
+}

@@ -15,8 +15,8 @@
 //! PRINT_ORDER leave the state where it is; anything else is refused.
 
 use super::ids::{
-    AccountId, ContactId, EstimateId, OfferId, OrderEstimateId, OrderId, OrganisationId, PassId, PaymentMethodId,
-    ProductId, PurchaseId, Tenant, TopUpId, WalletId,
+    AccountId, ContactId, EstimateId, IntentId, OfferId, OrderEstimateId, OrderId, OrganisationId, PassId,
+    PaymentMethodId, ProductId, PurchaseId, Tenant, TopUpId, WalletId,
 };
 use super::location::Address;
 use super::money::Currency;
@@ -317,6 +317,14 @@ pub struct OrderEstimate {
     pub promotion: Option<PromotionUse>,
 }
 
+/// What pays an order's amount due when it is charged (CARD, ACCOUNT_DEBIT): one of the
+/// contact's payment methods, or a payment intent the app set up for that amount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderCharge {
+    Method(PaymentMethodId),
+    Intent(IntentId),
+}
+
 /// A promotion pass an order presents: used (counted) when the order is submitted, it
 /// unlocks its plan's offer for the order's purchase.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -393,12 +401,18 @@ impl Order {
         format!("ORDER-{}", id.0.simple())
     }
 
-    /// The top-up that charges order `id`'s amount due to payment method `method`: its
-    /// id follows from both, so a retry charges (and finds) the same one, and another
-    /// method is another charge.
-    pub fn top_up_for(id: OrderId, method: PaymentMethodId) -> TopUpId {
+    /// The top-up that charges order `id`'s amount due as `charge` says: its id follows
+    /// from both, so a retry charges (and finds) the same one, and another payment method
+    /// or intent is another charge.
+    pub fn top_up_for(id: OrderId, charge: OrderCharge) -> TopUpId {
         let mut name = id.0.as_bytes().to_vec();
-        name.extend_from_slice(method.0.as_bytes());
+        match charge {
+            OrderCharge::Method(method) => name.extend_from_slice(method.0.as_bytes()),
+            OrderCharge::Intent(intent) => {
+                name.extend_from_slice(b"intent");
+                name.extend_from_slice(intent.0.as_bytes());
+            }
+        }
         TopUpId(uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, &name))
     }
 

@@ -172,6 +172,25 @@ impl Engine {
         Ok(record)
     }
 
+    /// Contact `contact`'s intent `id`, as its wallet holds it (another's is not found).
+    pub async fn contact_intent(
+        &self,
+        tenant: Tenant,
+        contact: ContactId,
+        id: crate::domain::ids::IntentId,
+    ) -> Result<Arc<IntentRecord>, EngineError> {
+        self.check_open()?;
+        let route = self.contact_route(&tenant, &super::ContactRef::Id(contact))?;
+        let record = self
+            .ask_intent(tenant, route.wallet_id, |reply| IntentCommand::Get { id, reply })
+            .await
+            .map_err(|_| EngineError::NotFound("payment intent"))?;
+        if record.contact != contact {
+            return Err(EngineError::NotFound("payment intent"));
+        }
+        Ok(record)
+    }
+
     /// Marks contact `contact`'s held intent as being captured (refused when the wallet
     /// may not take its amount now); the caller then asks the gateway to capture it.
     pub async fn begin_intent_capture(

@@ -87,7 +87,7 @@ mod locations;
 mod orders;
 pub use fulfilment::{Fulfiller, FulfilmentQuery};
 pub use locations::{Located, LocationQuery};
-pub use orders::{OrderFilter, OrderItem, OrderRequest};
+pub use orders::{ChargeDue, OrderFilter, OrderItem, OrderRequest};
 mod contact_addresses;
 mod recommendations;
 mod subscription_terms;

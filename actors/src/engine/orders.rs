@@ -10,10 +10,8 @@
 use super::error::short_text;
 use super::estimates::EstimateOptions;
 use super::fulfilment::FulfilmentQuery;
-use super::payments::TopUpRequest;
 use super::{claim_key, invalid, ContactRef, Engine, EngineError, PurchaseSubmission, SaleAt, SubmittedAmounts};
 use crate::domain::access::Caller;
-use crate::domain::ids::PaymentMethodId;
 use crate::domain::ids::{
     AccountId, ContactId, OrderEstimateId, OrderId, OrganisationId, ProductId, ReferenceNumber, Tenant,
 };
@@ -21,8 +19,9 @@ use crate::domain::location::{Address, Point};
 use crate::domain::money::{Amount, Currency};
 use crate::domain::offer::LineClass;
 use crate::domain::order::{
-    apply_tax, contact_may, next_state, sum_lines, DeliveryMethod, Order, OrderAction, OrderEstimate, OrderLine,
-    OrderPayment, OrderState, SupplyMethod, Unavailability, ORDER_ESTIMATE_TTL_S, ORDER_LINES_MAX, ORDER_NOTE_MAX,
+    apply_tax, contact_may, next_state, sum_lines, DeliveryMethod, Order, OrderAction, OrderCharge, OrderEstimate,
+    OrderLine, OrderPayment, OrderState, SupplyMethod, Unavailability, ORDER_ESTIMATE_TTL_S, ORDER_LINES_MAX,
+    ORDER_NOTE_MAX,
 };
 use crate::domain::payment::TopUpState;
 use crate::domain::product::{ClassKind, Product, ProductClassification, QUANTITY_MAX};
@@ -84,6 +83,26 @@ fn units(parameter: &'static str, quantity: Decimal) -> Result<u32, EngineError>
         ));
     }
     u32::try_from(whole.mantissa()).map_err(|_| invalid(parameter, "is too large"))
+}
+
+/// The top-up that charges an order's amount due: its id, the wallet it credits, the
+/// amount, and what its journal says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChargeDue {
+    pub top_up: crate::domain::ids::TopUpId,
+    pub wallet: crate::domain::ids::WalletId,
+    pub amount: Decimal,
+    pub notes: String,
+}
+
+fn unnamed_charge(estimate: &OrderEstimate) -> EngineError {
+    invalid(
+        "payments.payment_method_id",
+        format!(
+            "the estimate is paid by {}: name the payment method or the payment intent",
+            estimate.payment.code()
+        ),
+    )
 }
 
 /// Whether an order estimate may be submitted at `now`: not expired, every product sold
@@ -487,7 +506,7 @@ impl Engine {
         tenant: Tenant,
         contact: ContactId,
         id: OrderEstimateId,
-        method: Option<PaymentMethodId>,
+        charge: Option<OrderCharge>,
     ) -> Result<Order, EngineError> {
         self.check_open()?;
         let estimate = self.order_estimate(&tenant, contact, id)?;
@@ -502,7 +521,7 @@ impl Engine {
         }
         let now = self.now();
         submittable(&estimate, now)?;
-        let charged = self.order_charge(&tenant, &estimate, order_id, method)?;
+        let charged = self.order_charge(&tenant, &estimate, order_id, charge)?;
         let (purchase, wallet_funds) = match estimate.purchase_estimate {
             None => (None, Decimal::ZERO),
             Some(purchase_estimate) => {
@@ -561,17 +580,17 @@ impl Engine {
         Ok(order)
     }
 
-    /// The top-up that must charge the amount due of the order estimate `id` previews to
-    /// payment method `method` before it is submitted: `None` when the order is placed
-    /// already, or is not paid by a payment method, or leaves nothing due. Refused as the
-    /// submit would be (expired, not orderable) before anything is charged.
-    pub fn order_charge_request(
+    /// The charge that must pay the amount due of the order estimate `id` previews before
+    /// it is submitted, as `charge` names it: `None` when the order is placed already, or
+    /// is not charged (CARD, ACCOUNT_DEBIT), or leaves nothing due. Refused as the submit
+    /// would be (expired, not orderable) before anything is charged.
+    pub fn order_charge_due(
         &self,
         tenant: &Tenant,
         contact: ContactId,
         id: OrderEstimateId,
-        method: Option<PaymentMethodId>,
-    ) -> Result<Option<TopUpRequest>, EngineError> {
+        charge: Option<OrderCharge>,
+    ) -> Result<Option<ChargeDue>, EngineError> {
         let estimate = self.order_estimate(tenant, contact, id)?;
         let order = Order::id_for(id);
         let due = estimate.amount_due();
@@ -579,52 +598,34 @@ impl Engine {
             return Ok(None);
         }
         submittable(&estimate, self.now())?;
-        let method = method.ok_or_else(|| {
-            invalid(
-                "payments.payment_method_id",
-                format!(
-                    "the estimate is paid by {}: name the payment method",
-                    estimate.payment.code()
-                ),
-            )
-        })?;
-        Ok(Some(TopUpRequest {
-            id: Some(Order::top_up_for(order, method)),
-            wallet: Some(estimate.wallet),
+        let charge = charge.ok_or_else(|| unnamed_charge(&estimate))?;
+        Ok(Some(ChargeDue {
+            top_up: Order::top_up_for(order, charge),
+            wallet: estimate.wallet,
             amount: due,
-            payment_method: method,
-            code: None,
-            notes: Some(format!("Order {}", Order::number_for(order))),
+            notes: format!("Order {}", Order::number_for(order)),
         }))
     }
 
-    /// What an order charged to a payment method put in the wallet to pay its amount due
-    /// (`None` for any other order, or nothing due): the top-up `Order::top_up_for` names,
-    /// which must have succeeded for exactly that amount.
+    /// What the charge of an order paid by CARD or ACCOUNT_DEBIT put in the wallet to pay
+    /// its amount due (`None` for any other order, or nothing due): the top-up
+    /// `Order::top_up_for` names, which must have succeeded for exactly that amount.
     fn order_charge(
         &self,
         tenant: &Tenant,
         estimate: &OrderEstimate,
         order: OrderId,
-        method: Option<PaymentMethodId>,
+        charge: Option<OrderCharge>,
     ) -> Result<Option<Decimal>, EngineError> {
         let due = estimate.amount_due();
         if !estimate.payment.by_method() || due <= Decimal::ZERO {
             return Ok(None);
         }
-        let method = method.ok_or_else(|| {
-            invalid(
-                "payments.payment_method_id",
-                format!(
-                    "the estimate is paid by {}: name the payment method",
-                    estimate.payment.code()
-                ),
-            )
-        })?;
+        let charge = charge.ok_or_else(|| unnamed_charge(estimate))?;
         let top_up = self
             .inner
             .store
-            .top_up(tenant, Order::top_up_for(order, method))?
+            .top_up(tenant, Order::top_up_for(order, charge))?
             .filter(|top_up| top_up.wallet == estimate.wallet && top_up.amount == due);
         match top_up.map(|top_up| top_up.state) {
             Some(TopUpState::Succeeded { .. }) => Ok(Some(due)),

@@ -4,15 +4,17 @@
 
 use super::locations::{address_view, AddressView};
 use super::order_estimates::{coded, exact, supply_method, ProductRef};
-use super::topups::unsettled;
+use super::topups::{intent_paid, unsettled};
 use super::ContactToken;
 use crate::api::errors::{ApiError, ErrorBody};
 use crate::api::wire::{money, Json, Money, Paged, PagedResponse};
 use crate::payments::Gateways;
 use actix_web::{get, post, put, web, HttpResponse};
-use rewards_engine::domain::ids::{OrderEstimateId, OrderId, OrganisationId, PaymentMethodId};
-use rewards_engine::domain::order::{DeliveryMethod, Order, OrderAction, OrderPayment, OrderState};
-use rewards_engine::engine::OrderFilter;
+use rewards_engine::domain::ids::{IntentId, OrderEstimateId, OrderId, OrganisationId, PaymentMethodId};
+use rewards_engine::domain::order::{
+    DeliveryMethod, Order, OrderAction, OrderCharge, OrderEstimate, OrderPayment, OrderState,
+};
+use rewards_engine::engine::{IntentTopUp, OrderFilter, TopUpRequest};
 use rewards_engine::Engine;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -35,7 +37,8 @@ pub struct SubmitOrderBody {
     pub use_wallet_funds: Option<bool>,
     /// As estimated, or left out.
     pub wallet_funds_amount: Option<Money>,
-    /// Refused: intents do not pay orders yet.
+    /// A CARD or ACCOUNT_DEBIT order: the contact's payment intent for its amount due
+    /// (in place of a payment method), captured if it was held.
     pub intent_id: Option<String>,
     /// Refused: orders are not paid from accounts yet.
     pub use_account_funds: Option<bool>,
@@ -86,6 +89,40 @@ fn fulfilled_by(engine: &Engine, id: OrganisationId) -> Result<FulfilledBy, ApiE
     })
 }
 
+/// What charges an order's amount due: nothing unless it is paid by CARD or ACCOUNT_DEBIT;
+/// then the payment intent named, else the first payment method named.
+fn charge_of(
+    estimate: &OrderEstimate,
+    payments: &[PaymentBody],
+    intent: Option<&str>,
+) -> Result<Option<OrderCharge>, ApiError> {
+    if !estimate.payment.by_method() {
+        if intent.is_some() {
+            return Err(ApiError::invalid(
+                "intent_id",
+                "a payment intent pays an order paid by CARD or ACCOUNT_DEBIT",
+            ));
+        }
+        return Ok(None);
+    }
+    if let Some(intent) = intent {
+        let id = IntentId::parse(intent).map_err(|_| ApiError::not_found("payment intent"))?;
+        return Ok(Some(OrderCharge::Intent(id)));
+    }
+    payments
+        .iter()
+        .find_map(|p| p.payment_method_id.as_deref())
+        .map(|method| {
+            PaymentMethodId::parse(method).map(OrderCharge::Method).map_err(|_| {
+                ApiError::invalid(
+                    "payments.payment_method_id",
+                    "is not one of the contact's payment methods",
+                )
+            })
+        })
+        .transpose()
+}
+
 /// Places the order an estimate previewed, once: submitting the same estimation id again
 /// answers the same order. An expired estimate, or one that may not be ordered, is refused.
 /// An order paid by CARD or ACCOUNT_DEBIT charges its amount due to the payment method
@@ -118,9 +155,6 @@ pub async fn submit_order(
             "pass",
             "e-gift passes are not sold through orders yet; a promotion pass is presented with the estimate",
         ));
-    }
-    if body.intent_id.is_some() {
-        return Err(ApiError::invalid("intent_id", "payment intents do not pay orders yet"));
     }
     if body.use_account_funds == Some(true) {
         return Err(ApiError::invalid(
@@ -160,20 +194,51 @@ pub async fn submit_order(
             ));
         }
     }
-    // An order charged to a payment method: the charge first (a top-up of its amount due,
-    // under an id the order and the method decide), then the order spends it.
-    let method = match payments.iter().find_map(|p| p.payment_method_id.as_deref()) {
-        Some(method) if estimate.payment.by_method() => Some(PaymentMethodId::parse(method).map_err(|_| {
-            ApiError::invalid(
-                "payments.payment_method_id",
-                "is not one of the contact's payment methods",
-            )
-        })?),
-        _ => None,
-    };
-    if let Some(charge) = engine.order_charge_request(&token.tenant, token.contact, id, method)? {
-        let begun = engine.begin_top_up(token.tenant, token.contact, charge).await?;
-        let record = gateways.charge_and_settle(&engine, begun).await?;
+    // An order charged to a payment method or an intent: the charge first (a top-up of its
+    // amount due, under an id the order and the charge decide), then the order spends it.
+    let charge = charge_of(&estimate, &payments, body.intent_id.as_deref())?;
+    if let Some(due) = engine.order_charge_due(&token.tenant, token.contact, id, charge)? {
+        let record = match charge {
+            Some(OrderCharge::Method(method)) => {
+                let request = TopUpRequest {
+                    id: Some(due.top_up),
+                    wallet: Some(due.wallet),
+                    amount: due.amount,
+                    payment_method: method,
+                    code: None,
+                    notes: Some(due.notes),
+                };
+                let begun = engine.begin_top_up(token.tenant, token.contact, request).await?;
+                gateways.charge_and_settle(&engine, begun).await?
+            }
+            Some(OrderCharge::Intent(intent)) => {
+                let intent = engine.contact_intent(token.tenant, token.contact, intent).await?;
+                if intent.amount != due.amount || intent.currency != estimate.currency {
+                    return Err(ApiError::invalid(
+                        "intent_id",
+                        format!(
+                            "the payment intent must be for the order's amount due, {} {}",
+                            due.amount,
+                            estimate.currency.code()
+                        ),
+                    ));
+                }
+                let intent = gateways.capture_intent(&engine, intent).await?;
+                intent_paid(&intent, "intent_id", "nothing was ordered")?;
+                let asked = IntentTopUp {
+                    id: Some(due.top_up),
+                    wallet: Some(due.wallet),
+                    amount: Some(due.amount),
+                    payment_method: None,
+                    code: None,
+                    notes: Some(due.notes),
+                };
+                engine
+                    .top_up_from_intent(token.tenant, token.contact, &intent, asked)
+                    .await?
+            }
+            None => return Err(ApiError::missing("payments.payment_method_id")),
+        };
         if let Some(error) = unsettled(
             &record.id.to_string(),
             &record.state,
@@ -184,7 +249,7 @@ pub async fn submit_order(
             return Err(error);
         }
     }
-    let order = engine.submit_order(token.tenant, token.contact, id, method).await?;
+    let order = engine.submit_order(token.tenant, token.contact, id, charge).await?;
     let minutes = (order.estimated_fulfilment - order.submitted_on) / 60;
     Ok(HttpResponse::Created().json(SubmittedOrderView {
         id: order.id.to_string(),

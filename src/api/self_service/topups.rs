@@ -176,29 +176,7 @@ async fn top_up_from_intent(
     let asked = body.intent_top_up()?;
     let intent = engine.intent_for_secret(token.tenant, token.contact, secret).await?;
     let intent = gateways.capture_intent(engine, intent).await?;
-    match intent.state {
-        IntentState::Completed => {}
-        IntentState::Pending | IntentState::RequiresCapturing => {
-            return Err(ApiError::new(
-                StatusCode::GATEWAY_TIMEOUT,
-                codes::UPSTREAM,
-                format!(
-                    "the payment gateway has not answered for payment intent {} yet: nothing was credited; try again",
-                    intent.id
-                ),
-            ))
-        }
-        state => {
-            return Err(ApiError {
-                parameters: Some(vec!["client_secret".into()]),
-                ..ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    codes::PAYMENT_FAILED,
-                    format!("payment intent {} is {}: nothing was credited", intent.id, state.code()),
-                )
-            })
-        }
-    }
+    intent_paid(&intent, "client_secret", "nothing was credited")?;
     let record = engine
         .top_up_from_intent(token.tenant, token.contact, &intent, asked)
         .await?;
@@ -209,6 +187,34 @@ async fn top_up_from_intent(
         "nothing was credited",
         "will be credited only if it was paid",
     )
+}
+
+/// Whether an intent (captured first if it was held) has paid: not yet answered (504) or
+/// refused (400, naming `parameter`; `nothing` says what became of the request).
+pub(crate) fn intent_paid(
+    intent: &rewards_engine::domain::intent::IntentRecord,
+    parameter: &str,
+    nothing: &str,
+) -> Result<(), ApiError> {
+    match intent.state {
+        IntentState::Completed => Ok(()),
+        IntentState::Pending | IntentState::RequiresCapturing => Err(ApiError::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            codes::UPSTREAM,
+            format!(
+                "the payment gateway has not answered for payment intent {} yet: {nothing}; try again",
+                intent.id
+            ),
+        )),
+        state => Err(ApiError {
+            parameters: Some(vec![parameter.into()]),
+            ..ApiError::new(
+                StatusCode::BAD_REQUEST,
+                codes::PAYMENT_FAILED,
+                format!("payment intent {} is {}: {nothing}", intent.id, state.code()),
+            )
+        }),
+    }
 }
 
 /// The answer to a top-up or payout as its gateway settled it: paid (201), failed (400,

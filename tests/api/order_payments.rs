@@ -34,6 +34,14 @@ fn submit(estimate: &Value, method: Option<&str>) -> Value {
     json!({"estimation_id": estimate["id"], "payments": [payment, {"payment_method_type": "WALLET"}]})
 }
 
+async fn place(app: &TestApp, who: &Holder, body: &Value) -> Reply {
+    as_contact(app, who, "POST", "/self-service/v2/orders", Some(body)).await
+}
+
+async fn preview_order(app: &TestApp, who: &Holder, body: &Value) -> Reply {
+    as_contact(app, who, "POST", "/self-service/v2/estimates/orders", Some(body)).await
+}
+
 async fn orders_of(app: &TestApp, who: &Holder) -> Vec<Value> {
     let listed = as_contact(
         app,
@@ -72,23 +80,9 @@ async fn an_order_charges_its_amount_due_to_a_card_once_and_a_declined_card_orde
                "items": [{"id": shop.latte, "quantity": 3}]})
     };
     // A card-paid order takes its wallet funds with the charge: they are not held.
-    let held = as_contact(
-        &app,
-        &dee,
-        "POST",
-        "/self-service/v2/estimates/orders",
-        Some(&preview(true)),
-    )
-    .await;
+    let held = preview_order(&app, &dee, &preview(true)).await;
     assert_eq!(held.status, 400, "{}", held.body);
-    let estimate = as_contact(
-        &app,
-        &dee,
-        "POST",
-        "/self-service/v2/estimates/orders",
-        Some(&preview(false)),
-    )
-    .await;
+    let estimate = preview_order(&app, &dee, &preview(false)).await;
     assert_eq!(estimate.status, 200, "{}", estimate.body);
     let invoice = &estimate.body["invoice_estimate"];
     assert_eq!(
@@ -104,14 +98,7 @@ async fn an_order_charges_its_amount_due_to_a_card_once_and_a_declined_card_orde
     let other = holder(&app, "eli").await;
     let elis = add_card(&app, &other, SUCCEEDS).await;
     for (method, status) in [(None, 400), (Some(elis.as_str()), 400), (Some(declined.as_str()), 400)] {
-        let reply = as_contact(
-            &app,
-            &dee,
-            "POST",
-            "/self-service/v2/orders",
-            Some(&submit(&estimate.body, method)),
-        )
-        .await;
+        let reply = place(&app, &dee, &submit(&estimate.body, method)).await;
         assert_eq!(reply.status, status, "{method:?}: {}", reply.body);
     }
     assert!(orders_of(&app, &dee).await.is_empty());
@@ -119,14 +106,7 @@ async fn an_order_charges_its_amount_due_to_a_card_once_and_a_declined_card_orde
 
     // The answer is lost: nothing is ordered until the reconciler settles the charge, then
     // the submit places the order with what it charged.
-    let lost = as_contact(
-        &app,
-        &dee,
-        "POST",
-        "/self-service/v2/orders",
-        Some(&submit(&estimate.body, Some(&late))),
-    )
-    .await;
+    let lost = place(&app, &dee, &submit(&estimate.body, Some(&late))).await;
     assert_eq!(lost.status, 504, "{}", lost.body);
     assert!(orders_of(&app, &dee).await.is_empty());
     app.clock.advance(5);
@@ -135,26 +115,12 @@ async fn an_order_charges_its_amount_due_to_a_card_once_and_a_declined_card_orde
         assert!(Instant::now() < deadline, "the lost charge was never settled");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let placed = as_contact(
-        &app,
-        &dee,
-        "POST",
-        "/self-service/v2/orders",
-        Some(&submit(&estimate.body, Some(&late))),
-    )
-    .await;
+    let placed = place(&app, &dee, &submit(&estimate.body, Some(&late))).await;
     assert_eq!(placed.status, 201, "{}", placed.body);
     // 4 + 6.50 charged - 10.50 spent + 1.05 awarded.
     assert_eq!(balance(&app, &dee.wallet_id).await, d("1.05"));
     // Submitted again, with the good card even: the same order, charged once.
-    let again = as_contact(
-        &app,
-        &dee,
-        "POST",
-        "/self-service/v2/orders",
-        Some(&submit(&estimate.body, Some(&good))),
-    )
-    .await;
+    let again = place(&app, &dee, &submit(&estimate.body, Some(&good))).await;
     assert_eq!(again.status, 201, "{}", again.body);
     assert_eq!(again.body["id"], placed.body["id"]);
     assert_eq!(balance(&app, &dee.wallet_id).await, d("1.05"));
@@ -209,14 +175,7 @@ async fn an_instant_discount_offer_takes_its_part_off_what_an_order_leaves_to_pa
         body
     };
     // From the wallet: 10.50 less 1.05 off.
-    let estimate = as_contact(
-        &app,
-        &fay,
-        "POST",
-        "/self-service/v2/estimates/orders",
-        Some(&preview("WALLET", None)),
-    )
-    .await;
+    let estimate = preview_order(&app, &fay, &preview("WALLET", None)).await;
     assert_eq!(estimate.status, 200, "{}", estimate.body);
     let invoice = &estimate.body["invoice_estimate"];
     assert_eq!(
@@ -229,7 +188,7 @@ async fn an_instant_discount_offer_takes_its_part_off_what_an_order_leaves_to_pa
         (d("10.50"), d("1.05"), d("9.45"), d("0"))
     );
     let submit = json!({"estimation_id": estimate.body["id"], "payments": [{"payment_method_type": "WALLET"}]});
-    let placed = as_contact(&app, &fay, "POST", "/self-service/v2/orders", Some(&submit)).await;
+    let placed = place(&app, &fay, &submit).await;
     assert_eq!(placed.status, 201, "{}", placed.body);
     assert_eq!(balance(&app, &fay.wallet_id).await, d("10.55"), "20 - 9.45");
     let path = format!("/self-service/v2/orders/{}", placed.body["id"].as_str().unwrap());
@@ -243,14 +202,7 @@ async fn an_instant_discount_offer_takes_its_part_off_what_an_order_leaves_to_pa
         (d("1.05"), d("9.45"), d("0"))
     );
     // Collected on hand-over: 5 from the wallet, 4.45 to collect.
-    let estimate = as_contact(
-        &app,
-        &fay,
-        "POST",
-        "/self-service/v2/estimates/orders",
-        Some(&preview("CASH", Some(5))),
-    )
-    .await;
+    let estimate = preview_order(&app, &fay, &preview("CASH", Some(5))).await;
     assert_eq!(estimate.status, 200, "{}", estimate.body);
     let invoice = &estimate.body["invoice_estimate"];
     assert_eq!(
@@ -318,7 +270,7 @@ async fn a_promotion_pass_presented_with_an_order_unlocks_its_offer_once() {
     // Submitted twice: one order, the pass used once, the awards as previewed.
     let submit = json!({"estimation_id": unlocked.body["id"], "payments": [{"payment_method_type": "CASH"}]});
     for _ in 0..2 {
-        let placed = as_contact(&app, &gus, "POST", "/self-service/v2/orders", Some(&submit)).await;
+        let placed = place(&app, &gus, &submit).await;
         assert_eq!(placed.status, 201, "{}", placed.body);
     }
     assert_eq!(balance(&app, &gus.wallet_id).await, d("23.15"), "20 + 3.15");
@@ -328,7 +280,7 @@ async fn a_promotion_pass_presented_with_an_order_unlocks_its_offer_once() {
     assert_eq!(spent.status, 409, "{}", spent.body);
     let gift = json!({"estimation_id": plain.body["id"], "payments": [{"payment_method_type": "CASH"}],
                       "pass": {"recipient": {"name": "Ann", "medium_type": "EMAIL", "medium_value": "ann@example.com"}}});
-    let refused = as_contact(&app, &gus, "POST", "/self-service/v2/orders", Some(&gift)).await;
+    let refused = place(&app, &gus, &gift).await;
     assert_eq!(refused.status, 400, "e-gift passes are not sold here: {}", refused.body);
     app.assert_balance_equals_journal(&gus.wallet_id).await;
 }
@@ -351,7 +303,7 @@ async fn a_held_payment_intent_for_the_amount_due_pays_an_order_once() {
     let preview = json!({"account_id": account_id, "supply_method": "PICK_UP", "delivery_method": "PICKUP_POINT",
                          "payment_method_type": "CARD", "fulfilled_by": shop.venue,
                          "items": [{"id": shop.latte, "quantity": 3}]});
-    let estimate = as_contact(&app, &lea, "POST", "/self-service/v2/estimates/orders", Some(&preview)).await;
+    let estimate = preview_order(&app, &lea, &preview).await;
     assert_eq!(estimate.status, 200, "{}", estimate.body);
     let intend = |amount: &str| {
         json!({"amount": serde_json::Number::from_string_unchecked_compat(amount), "currency_code": "EUR",
@@ -364,36 +316,15 @@ async fn a_held_payment_intent_for_the_amount_due_pays_an_order_once() {
     assert_eq!(right.status, 200, "{}", right.body);
     let submit = |intent: &Value| json!({"estimation_id": estimate.body["id"], "intent_id": intent["id"], "payments": [{"payment_method_type": "CARD"}]});
     // An intent for another amount, or someone else's, pays nothing.
-    let refused = as_contact(
-        &app,
-        &lea,
-        "POST",
-        "/self-service/v2/orders",
-        Some(&submit(&wrong.body)),
-    )
-    .await;
+    let refused = place(&app, &lea, &submit(&wrong.body)).await;
     assert_eq!(refused.status, 400, "{}", refused.body);
     let other = holder(&app, "max").await;
-    let stolen = as_contact(
-        &app,
-        &other,
-        "POST",
-        "/self-service/v2/orders",
-        Some(&submit(&right.body)),
-    )
-    .await;
+    let stolen = place(&app, &other, &submit(&right.body)).await;
     assert_eq!(stolen.status, 404, "{}", stolen.body);
     assert!(orders_of(&app, &lea).await.is_empty());
     // The right one is captured, credited and spent by the order: once, however often sent.
     for _ in 0..2 {
-        let placed = as_contact(
-            &app,
-            &lea,
-            "POST",
-            "/self-service/v2/orders",
-            Some(&submit(&right.body)),
-        )
-        .await;
+        let placed = place(&app, &lea, &submit(&right.body)).await;
         assert_eq!(placed.status, 201, "{}", placed.body);
     }
     assert_eq!(orders_of(&app, &lea).await.len(), 1);
@@ -403,12 +334,7 @@ async fn a_held_payment_intent_for_the_amount_due_pays_an_order_once() {
     // An intent does not pay an order collected on hand-over.
     let mut cash = preview.clone();
     cash["payment_method_type"] = json!("CASH");
-    let cash = as_contact(&app, &lea, "POST", "/self-service/v2/estimates/orders", Some(&cash)).await;
+    let cash = preview_order(&app, &lea, &cash).await;
     let body = json!({"estimation_id": cash.body["id"], "intent_id": wrong.body["id"], "payments": [{"payment_method_type": "CASH"}]});
-    assert_eq!(
-        as_contact(&app, &lea, "POST", "/self-service/v2/orders", Some(&body))
-            .await
-            .status,
-        400
-    );
+    assert_eq!(place(&app, &lea, &body).await.status, 400);
 }

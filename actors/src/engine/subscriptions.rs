@@ -98,11 +98,23 @@ impl Engine {
             .product(tenant, product)?
             .filter(|product| product.enabled)
             .ok_or_else(|| invalid("product_id", format!("{product} is not a product the business sells")))?;
-        if product.classification != ProductClassification::TermedService {
-            return Err(invalid(
-                "product_id",
-                format!("{} is not a termed service: order it instead", product.sku),
-            ));
+        match product.classification {
+            ProductClassification::TermedService => {}
+            ProductClassification::UsageService => {
+                return Err(invalid(
+                    "product_id",
+                    format!(
+                        "{} is a usage service: it is consumed under the allowances of a termed service",
+                        product.sku
+                    ),
+                ))
+            }
+            _ => {
+                return Err(invalid(
+                    "product_id",
+                    format!("{} is not a termed service: order it instead", product.sku),
+                ))
+            }
         }
         let price = product
             .prices

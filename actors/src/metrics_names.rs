@@ -19,6 +19,7 @@ pub const ACTOR_STOPS_TOTAL: &str = "rewards_actor_stops_total";
 pub const MAILBOX_FULL_TOTAL: &str = "rewards_mailbox_full_total";
 pub const ACTOR_EVICTIONS_TOTAL: &str = "rewards_actor_evictions_total";
 pub const PURCHASES_TOTAL: &str = "rewards_purchases_total";
+pub const BILLS_TOTAL: &str = "rewards_bills_total";
 pub const AWARDS_TOTAL: &str = "rewards_awards_total";
 pub const SPENDS_TOTAL: &str = "rewards_spends_total";
 pub const AWARDED_MINOR_UNITS_TOTAL: &str = "rewards_awarded_minor_units_total";
@@ -92,6 +93,10 @@ pub fn describe() {
     describe_counter!(
         PURCHASES_TOTAL,
         "Purchases by outcome: posted, replayed, conflict, rejected"
+    );
+    describe_counter!(
+        BILLS_TOTAL,
+        "Subscription bills settled by the billing run or an action, by outcome: paid, refused"
     );
     describe_counter!(AWARDS_TOTAL, "Award lots credited by purchases");
     describe_counter!(SPENDS_TOTAL, "Purchases that spent from a wallet");

@@ -30,7 +30,7 @@ pub(crate) fn start_server(data_dir: &Path) -> Server {
     start_server_with(data_dir, &[])
 }
 
-fn start_server_with(data_dir: &Path, settings: &[(&str, &str)]) -> Server {
+pub(crate) fn start_server_with(data_dir: &Path, settings: &[(&str, &str)]) -> Server {
     let mut command = Command::new(env!("CARGO_BIN_EXE_rewards"));
     command.envs(settings.iter().copied());
     let mut child = command
@@ -125,7 +125,7 @@ impl Api {
     }
 
     /// A gauge or counter from `/metrics`, `None` until something recorded it.
-    async fn metric_if_recorded(&self, name: &str) -> Option<f64> {
+    pub(crate) async fn metric_if_recorded(&self, name: &str) -> Option<f64> {
         let text = self
             .client
             .get(format!("{}/metrics", self.metrics_base))

@@ -18,6 +18,7 @@ mod contract;
 mod contract_document;
 mod contract_fuzz;
 mod crash;
+mod crash_billing;
 mod crash_transfers;
 mod estimates;
 mod expiry;

@@ -159,6 +159,12 @@ impl Engine {
         writes.subscription(&subscription, Some(&stored));
         writes.bill(&bill);
         self.commit_durable(writes).await?;
+        let outcome = if bill.state == BillState::Paid {
+            "paid"
+        } else {
+            "refused"
+        };
+        metrics::counter!(crate::metrics_names::BILLS_TOTAL, "outcome" => outcome).increment(1);
         Ok(Some(bill))
     }
 

@@ -396,7 +396,7 @@ fn billing_run(c: &mut Criterion) {
                         quantity: 1,
                     };
                     engine
-                        .add_services(tenant, *contact, &[service], Funding::Wallet, None)
+                        .add_services(tenant, *contact, &[service], Funding::Wallet, None, None)
                         .await
                         .expect("subscribed");
                 }

@@ -64,7 +64,7 @@ async fn a_billing_run_killed_with_sigkill_bills_each_due_cycle_exactly_once() {
                     quantity: 1,
                 };
                 app.engine
-                    .add_services(tenant, *contact, &[service], Funding::Wallet, None)
+                    .add_services(tenant, *contact, &[service], Funding::Wallet, None, None)
                     .await
                     .expect("subscribed and billed");
             }

@@ -554,3 +554,74 @@ async fn services_added_for_a_later_date_start_then_and_are_billed_from_then() {
     );
     app.assert_balance_equals_journal(&kim.wallet_id).await;
 }
+
+#[tokio::test]
+async fn a_promotion_pass_presented_with_new_services_unlocks_its_offer_on_their_first_bill() {
+    let app = spawn_app().await;
+    let funding = app.percentage_offer(10, None).await;
+    let locked = app.percentage_offer(20, None).await;
+    let shop = catalogue(&app).await;
+    let plan = app
+        .post(
+            "/backoffice/v2/pass_plans",
+            &json!({"name": "Welcome", "classification": "PROMOTION",
+                    "code_format": {"type": "ALPHANUMERIC", "prefix": "TV", "length": 10},
+                    "promotion_passes": {"reward_offer_id": locked["id"], "pass_code_type": "MULTIPLE", "maximum_usage": 1}}),
+        )
+        .await;
+    assert_eq!(plan.status, 201, "{}", plan.body);
+    let (_, code, _) = crate::passes::issue(&app, plan.body["id"].as_str().unwrap()).await;
+    let ned = holder(&app, "ned").await;
+    let ola = holder(&app, "ola").await;
+    fund(&app, &ned, "F-1", "100").await;
+    fund(&app, &ola, "F-2", "100").await;
+    app.set_offer_state(&funding, "INACTIVE").await;
+    let add_with = |who: &crate::transfers::Holder, body: serde_json::Value| {
+        let (app, token, path) = (
+            &app,
+            who.token.clone(),
+            format!("/self-service/v2/contacts/{}/services", who.contact_id),
+        );
+        async move { with_token(app, &token, "POST", &path, Some(&body)).await }
+    };
+    // Not with a later start; not a pass the business issued.
+    let later = add_with(
+        &ned,
+        json!({"services": [{"product_id": shop.tv}], "pass": {"code": code}, "scheduled_date": START_S + DAY}),
+    )
+    .await;
+    assert_eq!(later.status, 400, "{}", later.body);
+    let unknown = add_with(
+        &ned,
+        json!({"services": [{"product_id": shop.tv}], "pass": {"code": "TV-NOT-A-PASS"}}),
+    )
+    .await;
+    assert_eq!(unknown.status, 404, "{}", unknown.body);
+    assert!(services(&app, &ned).await.is_empty(), "nothing added");
+    // The first bill (30.00) earns the unlocked 20%; the pass is then spent.
+    let added = add_with(
+        &ned,
+        json!({"services": [{"product_id": shop.tv}], "pass": {"code": code}}),
+    )
+    .await;
+    assert_eq!(added.status, 200, "{}", added.body);
+    assert_eq!(balance(&app, &ned.wallet_id).await, d("76.00"), "100 - 30 + 6");
+    let spent = add_with(
+        &ola,
+        json!({"services": [{"product_id": shop.tv}], "pass": {"code": code}}),
+    )
+    .await;
+    assert_eq!(spent.status, 409, "{}", spent.body);
+    // Without it, a bill earns nothing from the locked offer; nor do later bills.
+    assert_eq!(
+        add_with(&ola, json!({"services": [{"product_id": shop.tv}]}))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(balance(&app, &ola.wallet_id).await, d("70.00"));
+    app.clock.set(FEB15);
+    app.engine.billing_run(1000).await.unwrap();
+    assert_eq!(balance(&app, &ned.wallet_id).await, d("46.00"), "76 - 30");
+    app.assert_balance_equals_journal(&ned.wallet_id).await;
+}

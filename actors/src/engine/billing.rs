@@ -16,6 +16,7 @@ use crate::domain::account::{AccountTransaction, JournalType, NewJournal};
 use crate::domain::ids::ReferenceNumber;
 use crate::domain::ids::{AccountJournalId, SubscriptionId, Tenant};
 use crate::domain::offer::LineClass;
+use crate::domain::order::PromotionUse;
 use crate::domain::purchase::{ProductLine, SaleOrganisation};
 use crate::domain::subscription::{bill_totals, Bill, BillState, FundingSource, ServiceState, Subscription};
 use crate::storage::WriteSet;
@@ -61,6 +62,17 @@ impl Engine {
 
     /// As `bill_subscription`, for a caller that holds the subscription's claim.
     pub(super) async fn bill_claimed(&self, tenant: Tenant, id: SubscriptionId) -> Result<Option<Bill>, EngineError> {
+        self.bill_claimed_presenting(tenant, id, None).await
+    }
+
+    /// As `bill_claimed`; a bill paid now presents `promotion` (the pass a contact added
+    /// services with) for its award event.
+    pub(super) async fn bill_claimed_presenting(
+        &self,
+        tenant: Tenant,
+        id: SubscriptionId,
+        promotion: Option<&PromotionUse>,
+    ) -> Result<Option<Bill>, EngineError> {
         let now = self.now();
         let mut subscription = self
             .inner
@@ -126,7 +138,7 @@ impl Engine {
         };
         let payment = self.pay_bill(&subscription, &bill).await?;
         if matches!(payment, Payment::Paid) {
-            match self.award_bill(&subscription, &bill).await {
+            match self.award_bill(&subscription, &bill, promotion).await {
                 Ok(()) => {}
                 Err(
                     error @ (EngineError::Busy(_)
@@ -229,8 +241,15 @@ impl Engine {
     }
 
     /// Posts a paid bill as a purchase of its services for the offers to award (once: its
-    /// reference is the bill's; never spending from the wallet). Credits earn nothing.
-    async fn award_bill(&self, subscription: &Subscription, bill: &Bill) -> Result<(), EngineError> {
+    /// reference is the bill's; never spending from the wallet). Credits earn nothing. A
+    /// promotion pass presented is used for it, if it still may be (else it earns as any
+    /// bill does).
+    async fn award_bill(
+        &self,
+        subscription: &Subscription,
+        bill: &Bill,
+        promotion: Option<&PromotionUse>,
+    ) -> Result<(), EngineError> {
         if bill.totals.total <= Decimal::ZERO {
             return Ok(());
         }
@@ -279,6 +298,19 @@ impl Engine {
             organisation: SaleAt::Caller,
             pass: None,
         };
+        let pass = match promotion {
+            Some(promotion) => {
+                let purchase = crate::domain::ids::PurchaseId::for_reference(&tenant, &submission.reference_number);
+                match self.use_order_promotion(tenant, promotion, purchase).await {
+                    Ok(link) => Some(link),
+                    Err(refused) => {
+                        tracing::warn!(%refused, bill = %bill.id, "a bill's promotion pass could not be used");
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
         let (request, classes) = self.prepare_purchase(submission, &contact)?;
         let at = SaleOrganisation {
             id: tenant.organisation,
@@ -291,7 +323,7 @@ impl Engine {
             (request, classes, at),
             None,
             None,
-            None,
+            pass,
             Some(renewed),
         )
         .await?;

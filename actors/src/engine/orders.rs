@@ -326,7 +326,7 @@ impl Engine {
         let promotion = request
             .pass
             .as_ref()
-            .map(|pass| self.order_promotion(tenant, contact, pass, at))
+            .map(|pass| self.promotion_presented(tenant, contact, pass, at))
             .transpose()?;
         let mut lines = Vec::new();
         let mut unavailable = Vec::new();

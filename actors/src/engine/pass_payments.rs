@@ -157,10 +157,10 @@ impl Engine {
         })
     }
 
-    /// A promotion pass an order of `contact`'s presents, checked as its submit will use
-    /// it: a promotion pass of the business, active, unexpired, its PIN (a wrong one is
+    /// A promotion pass an order (or services added) of `contact`'s presents, checked as
+    /// its purchase will use it: a promotion pass of the business, active, unexpired, its PIN (a wrong one is
     /// counted against the contact). Nothing is used yet.
-    pub(super) fn order_promotion(
+    pub(super) fn promotion_presented(
         &self,
         tenant: Tenant,
         contact: ContactId,
@@ -195,8 +195,8 @@ impl Engine {
         })
     }
 
-    /// Uses an order's promotion pass for its purchase (once, however often the submit is
-    /// retried) and answers the link the purchase keeps, which unlocks the offer.
+    /// Uses a promotion pass an order or a bill presents for its purchase (once, however
+    /// often it is retried) and answers the link the purchase keeps, which unlocks the offer.
     pub(super) async fn use_order_promotion(
         &self,
         tenant: Tenant,

@@ -240,6 +240,9 @@ impl Engine {
     /// the rest of the current cycle. When that first bill is refused (the wallet cannot
     /// pay it), the services added are removed again and the refusal answered.
     ///
+    /// A promotion pass presented unlocks its plan's offer for the award event of that
+    /// first bill (the pass is used by it once).
+    ///
     /// With a later `start`, each is added as a DRAFT with an ACTIVATE scheduled then (the
     /// billing run takes it, and bills from then on); a subscription made for them is
     /// anchored (and starts) then. Nothing is billed now.
@@ -250,6 +253,7 @@ impl Engine {
         services: &[NewService],
         funding: Funding,
         start: Option<i64>,
+        pass: Option<&super::PassPayment>,
     ) -> Result<Vec<ServiceId>, EngineError> {
         self.check_open()?;
         if services.is_empty() || services.len() > SERVICES_PER_CALL_MAX {
@@ -258,6 +262,15 @@ impl Engine {
         let route = self.contact_route(&tenant, &ContactRef::Id(contact))?;
         let now = self.now();
         let start = start.filter(|at| *at > now);
+        if start.is_some() && pass.is_some() {
+            return Err(invalid(
+                "pass",
+                "a promotion pass applies to the first bill, made when services are added: not with scheduled_date",
+            ));
+        }
+        let promotion = pass
+            .map(|pass| self.promotion_presented(tenant, contact, pass, tenant.organisation))
+            .transpose()?;
         if start.is_some_and(|at| at > now.saturating_add(super::subscription_terms::SCHEDULE_AHEAD_MAX_S)) {
             return Err(invalid("scheduled_date", "at most three years ahead"));
         }
@@ -366,7 +379,7 @@ impl Engine {
             return Ok(ids);
         }
         for (id, _) in &touched {
-            let bill = self.bill_claimed(tenant, *id).await?;
+            let bill = self.bill_claimed_presenting(tenant, *id, promotion.as_ref()).await?;
             if let Some(bill) = bill.filter(|bill| bill.state == BillState::Failed) {
                 self.withdraw_services(tenant, *id, &ids, &bill).await?;
                 return Err(EngineError::InsufficientFunds {

@@ -223,9 +223,18 @@ pub struct DiscountBody {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct OrderPassBody {
+pub struct PresentedPassBody {
     pub code: Option<String>,
     pub pin: Option<String>,
+}
+
+impl PresentedPassBody {
+    pub fn payment(self) -> Result<PassPayment, ApiError> {
+        Ok(PassPayment {
+            code: crate::api::backoffice::passes::pass_code("pass.", &self.code, &None)?,
+            pin: self.pin,
+        })
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -245,7 +254,7 @@ pub struct OrderEstimateBody {
     pub discount: Option<DiscountBody>,
     /// A promotion pass: its plan's offer is unlocked for the order's purchase (used when
     /// the order is submitted).
-    pub pass: Option<OrderPassBody>,
+    pub pass: Option<PresentedPassBody>,
     /// One of the contact's addresses (`/contacts/{id}/addresses`), with coordinates: where
     /// the order is delivered (it takes the place of `current_location`).
     pub address_id: Option<String>,
@@ -375,15 +384,7 @@ impl OrderEstimateBody {
             block_wallet_funds: self.block_wallet_funds.unwrap_or(false),
             items,
             notes: self.notes,
-            pass: self
-                .pass
-                .map(|pass| {
-                    Ok::<_, ApiError>(PassPayment {
-                        code: crate::api::backoffice::passes::pass_code("pass.", &pass.code, &None)?,
-                        pin: pass.pin,
-                    })
-                })
-                .transpose()?,
+            pass: self.pass.map(PresentedPassBody::payment).transpose()?,
         })
     }
 }

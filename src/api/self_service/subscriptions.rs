@@ -3,7 +3,7 @@
 //! or the next bill would come to (`POST /estimates/service_delivery`,
 //! `POST /estimates/billing`), worked out without applying anything.
 
-use super::order_estimates::{coded, exact};
+use super::order_estimates::{coded, exact, PresentedPassBody};
 use super::ContactToken;
 use crate::api::errors::{ApiError, ErrorBody};
 use crate::api::wire::{Json, Money, Paged, PagedResponse};
@@ -245,8 +245,8 @@ pub struct AddServicesBody {
     /// A later date the services start on (a DRAFT each, activated then by the billing
     /// run; nothing billed before); at most three years ahead.
     pub scheduled_date: Option<i64>,
-    #[schema(value_type = Option<Object>)]
-    pub pass: Option<serde_json::Value>,
+    /// A promotion pass: its plan's offer is unlocked for the first bill's award event.
+    pub pass: Option<PresentedPassBody>,
 }
 
 pub(crate) fn product_id(parameter: &str, value: Option<&str>) -> Result<ProductId, ApiError> {
@@ -300,9 +300,6 @@ pub async fn add_services(
 ) -> Result<HttpResponse, ApiError> {
     let contact = token.own(&path)?;
     let body = body.into_inner();
-    if body.pass.is_some() {
-        return Err(ApiError::invalid("pass", "passes are not taken on subscriptions yet"));
-    }
     let funding =
         match body.payment_method_type.as_deref() {
             None | Some("WALLET") | Some("CRM_WALLET") => Funding::Wallet,
@@ -313,8 +310,16 @@ pub async fn add_services(
             )),
         };
     let services = new_services("services", body.services)?;
+    let pass = body.pass.map(PresentedPassBody::payment).transpose()?;
     let ids = engine
-        .add_services(token.tenant, contact, &services, funding, body.scheduled_date)
+        .add_services(
+            token.tenant,
+            contact,
+            &services,
+            funding,
+            body.scheduled_date,
+            pass.as_ref(),
+        )
         .await?;
     Ok(HttpResponse::Ok().json(ids.iter().map(|id| IdView { id: id.to_string() }).collect::<Vec<_>>()))
 }

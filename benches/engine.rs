@@ -394,6 +394,7 @@ fn billing_run(c: &mut Criterion) {
                     let service = NewService {
                         product: daily.id,
                         quantity: 1,
+                        price_terms: None,
                     };
                     engine
                         .add_services(tenant, *contact, &[service], Funding::Wallet, None, None)

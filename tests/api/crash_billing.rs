@@ -62,6 +62,7 @@ async fn a_billing_run_killed_with_sigkill_bills_each_due_cycle_exactly_once() {
                 let service = NewService {
                     product: tv,
                     quantity: 1,
+                    price_terms: None,
                 };
                 app.engine
                     .add_services(tenant, *contact, &[service], Funding::Wallet, None, None)

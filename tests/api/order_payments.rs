@@ -174,6 +174,15 @@ async fn an_instant_discount_offer_takes_its_part_off_what_an_order_leaves_to_pa
         }
         body
     };
+    // A line names the product's price plan, or none; never another's.
+    let latte = app.get(&format!("/self-service/v2/products/{}", shop.latte)).await;
+    let latte_price = latte.body["pricing"][0]["id"].as_str().unwrap().to_string();
+    for (terms, status) in [(latte_price.clone(), 200), (uuid::Uuid::new_v4().to_string(), 400)] {
+        let mut body = preview("WALLET", None);
+        body["items"][0]["price_terms_id"] = json!(terms);
+        let reply = preview_order(&app, &fay, &body).await;
+        assert_eq!(reply.status, status, "{}", reply.body);
+    }
     // From the wallet: 10.50 less 1.05 off.
     let estimate = preview_order(&app, &fay, &preview("WALLET", None)).await;
     assert_eq!(estimate.status, 200, "{}", estimate.body);

@@ -625,3 +625,82 @@ async fn a_promotion_pass_presented_with_new_services_unlocks_its_offer_on_their
     assert_eq!(balance(&app, &ned.wallet_id).await, d("46.00"), "76 - 30");
     app.assert_balance_equals_journal(&ned.wallet_id).await;
 }
+
+#[tokio::test]
+async fn a_service_takes_the_price_plan_it_names() {
+    let app = spawn_app().await;
+    let funding = app.percentage_offer(10, None).await;
+    let shop = catalogue(&app).await;
+    let termed = app
+        .post(
+            "/backoffice/v2/products/types",
+            &json!({"name": "Streams", "classification": "TERMED_SERVICE", "composition_method": "FLAT"}),
+        )
+        .await;
+    assert_eq!(termed.status, 201, "{}", termed.body);
+    let plan = |price: u32, uot: &str, default: bool| {
+        json!({"price_model": "FLAT", "price": price, "currency_code": "EUR", "tax_model": "TAX_INCLUSIVE",
+               "is_default": default, "price_terms": {"billing_period": {"duration": 1, "uot": uot}}})
+    };
+    let made = app
+        .post(
+            "/backoffice/v2/products",
+            &json!({"sku": "STREAM", "name": "Stream", "type_id": termed.body["id"],
+                    "pricing": [plan(20, "MONTH", true), plan(200, "YEAR", false)]}),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    let stream = made.body["id"].as_str().unwrap().to_string();
+    let product = app.get(&format!("/self-service/v2/products/{stream}")).await;
+    let pricing = product.body["pricing"].as_array().cloned().unwrap_or_default();
+    let price_id = |amount: &str| {
+        pricing
+            .iter()
+            .find(|p| dec(&p["price"]) == d(amount))
+            .map(|p| p["id"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("a price of {amount}: {}", product.body))
+    };
+    let (monthly, yearly) = (price_id("20"), price_id("200"));
+    let pat = holder(&app, "pat").await;
+    fund(&app, &pat, "F-1", "300").await;
+    app.set_offer_state(&funding, "INACTIVE").await;
+    let path = format!("/self-service/v2/contacts/{}/services", pat.contact_id);
+    // Not one of its prices: refused, nothing added.
+    for terms in [
+        uuid::Uuid::new_v4().to_string(),
+        shop.tv.clone(),
+        "not-an-id".to_string(),
+    ] {
+        let body = json!({"services": [{"product_id": stream, "price_terms_id": terms}]});
+        let refused = with_token(&app, &pat.token, "POST", &path, Some(&body)).await;
+        assert_eq!(refused.status, 400, "{}", refused.body);
+    }
+    assert!(services(&app, &pat).await.is_empty());
+    // The yearly plan: a yearly subscription, billed 200 for the year.
+    let body = json!({"services": [{"product_id": stream, "price_terms_id": yearly}]});
+    let added = with_token(&app, &pat.token, "POST", &path, Some(&body)).await;
+    assert_eq!(added.status, 200, "{}", added.body);
+    let service = added.body[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(balance(&app, &pat.wallet_id).await, d("100.00"), "300 - 200");
+    let listed = services(&app, &pat).await;
+    assert_eq!(listed[0]["price"]["id"], yearly.as_str(), "{listed:?}");
+    // A change to the monthly plan is another billing period; to its own plan, no change.
+    for terms in [&monthly, &yearly] {
+        let refused = act(
+            &app,
+            &pat,
+            &service,
+            json!({"action": "CHANGE", "price_terms_id": terms}),
+        )
+        .await;
+        assert_eq!(refused.status, 400, "{}", refused.body);
+    }
+    // The default, monthly, when none is named.
+    let body = json!({"services": [{"product_id": stream}]});
+    assert_eq!(
+        with_token(&app, &pat.token, "POST", &path, Some(&body)).await.status,
+        200
+    );
+    assert_eq!(balance(&app, &pat.wallet_id).await, d("80.00"), "100 - 20");
+    app.assert_balance_equals_journal(&pat.wallet_id).await;
+}

@@ -288,9 +288,46 @@ impl Product {
 
     /// The price in `currency` (the default one first, else the first).
     pub fn price_in(&self, currency: Currency) -> Option<&Price> {
-        let mut prices = self.prices.iter().filter(|price| price.currency == currency);
-        let first = prices.clone().next();
-        prices.find(|price| price.is_default).or(first)
+        self.price_for(currency, None, false).ok()
+    }
+
+    /// The price plan `terms` names (one of its prices, in `currency`), or without one the
+    /// price in `currency` (the default one first, else the first); `periodic` keeps to
+    /// prices with a billing period (a service's). `Err` says why none fits.
+    pub fn price_for(&self, currency: Currency, terms: Option<uuid::Uuid>, periodic: bool) -> Result<&Price, String> {
+        let kind = if periodic {
+            "price with a billing period"
+        } else {
+            "price"
+        };
+        match terms {
+            Some(id) => {
+                let price = self
+                    .prices
+                    .iter()
+                    .find(|price| price.id == id)
+                    .ok_or_else(|| format!("{id} is not one of {}'s prices", self.sku))?;
+                if price.currency != currency || (periodic && price.billing_period.is_none()) {
+                    return Err(format!(
+                        "{}'s price {id} is not a {kind} in {}",
+                        self.sku,
+                        currency.code()
+                    ));
+                }
+                Ok(price)
+            }
+            None => {
+                let mut prices = self
+                    .prices
+                    .iter()
+                    .filter(|price| price.currency == currency && (!periodic || price.billing_period.is_some()));
+                let first = prices.clone().next();
+                prices
+                    .find(|price| price.is_default)
+                    .or(first)
+                    .ok_or_else(|| format!("{} has no {kind} in {}", self.sku, currency.code()))
+            }
+        }
     }
 }
 

@@ -36,8 +36,10 @@ pub struct OrderItem {
     pub product: ProductId,
     pub quantity: Decimal,
     pub notes: Option<String>,
-    /// (product, quantity): a bundle's components or the product's modifiers.
-    pub components: Vec<(ProductId, Decimal)>,
+    /// The price plan (one of the product's prices) when not the default one.
+    pub price_terms: Option<uuid::Uuid>,
+    /// (product, quantity, price plan): a bundle's components or the product's modifiers.
+    pub components: Vec<(ProductId, Decimal, Option<uuid::Uuid>)>,
 }
 
 /// An order to preview.
@@ -171,6 +173,7 @@ impl Engine {
         bundle: Option<ProductId>,
         is_fee: bool,
         notes: Option<String>,
+        terms: Option<uuid::Uuid>,
     ) -> Result<(OrderLine, Product), EngineError> {
         let product = self
             .inner
@@ -190,10 +193,14 @@ impl Engine {
                 ),
             ));
         }
-        let price = product.price_in(currency).ok_or_else(|| {
+        let price = product.price_for(currency, terms, false).map_err(|why| {
             invalid(
-                "items.id",
-                format!("{} has no price in {}", product.sku, currency.code()),
+                if terms.is_some() {
+                    "items.price_terms_id"
+                } else {
+                    "items.id"
+                },
+                why,
             )
         })?;
         let pricing = price.total(quantity).ok_or_else(|| {
@@ -340,6 +347,7 @@ impl Engine {
                 None,
                 false,
                 note("items.notes", item.notes)?,
+                item.price_terms,
             )?;
             if product.is_modifier {
                 return Err(invalid(
@@ -351,10 +359,18 @@ impl Engine {
                 unavailable.push((product.id, Unavailability::Availability));
             }
             lines.push(line);
-            for (component, quantity) in item.components {
+            for (component, quantity, terms) in item.components {
                 let quantity = units("items.components.quantity", quantity)?;
-                let (line, part) =
-                    self.order_line(&tenant, currency, component, quantity, Some(product.id), false, None)?;
+                let (line, part) = self.order_line(
+                    &tenant,
+                    currency,
+                    component,
+                    quantity,
+                    Some(product.id),
+                    false,
+                    None,
+                    terms,
+                )?;
                 if !part.is_modifier && !product.components.contains(&part.id) {
                     return Err(invalid(
                         "items.components.id",
@@ -369,7 +385,7 @@ impl Engine {
         }
         if request.supply_method == SupplyMethod::Delivery {
             if let Some(fee) = terms.delivery_fee {
-                let (line, _) = self.order_line(&tenant, currency, fee, 1, None, true, None)?;
+                let (line, _) = self.order_line(&tenant, currency, fee, 1, None, true, None, None)?;
                 lines.push(line);
             }
         }

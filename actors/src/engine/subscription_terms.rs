@@ -96,6 +96,7 @@ impl Engine {
             days: None,
             change_to: None,
             quantity: None,
+            price_terms: None,
             scheduled: scheduled.filter(|at| *at > now),
         };
         let mut after = subscription.clone();

@@ -23,6 +23,8 @@ pub const SERVICES_PER_CALL_MAX: usize = 10;
 pub struct NewService {
     pub product: ProductId,
     pub quantity: u32,
+    /// One of the product's price plans (with a billing period); its default when `None`.
+    pub price_terms: Option<uuid::Uuid>,
 }
 
 /// What a subscription's bills are paid from: the wallet, or the contact's primary account.
@@ -43,6 +45,8 @@ pub struct ServiceChange {
     pub change_to: Option<ProductId>,
     /// CHANGE: to this quantity (the service's when not given).
     pub quantity: Option<u32>,
+    /// CHANGE: to this price plan of the product (its default one when not given).
+    pub price_terms: Option<uuid::Uuid>,
     /// Take it then (later than now), by the billing run, instead of now.
     pub scheduled: Option<i64>,
 }
@@ -82,15 +86,20 @@ fn checked_quantity(quantity: u32) -> Result<u32, EngineError> {
 }
 
 impl Engine {
-    /// A service of `product` at its price in `currency`, effective from `now`.
+    /// A service of `asked.product` at its price plan in `currency` (the one named, else
+    /// the default one with a billing period), effective from `now`.
     fn new_service(
         &self,
         tenant: &Tenant,
         currency: Currency,
-        product: ProductId,
-        quantity: u32,
+        asked: NewService,
         now: i64,
     ) -> Result<(Service, BillingPeriod), EngineError> {
+        let NewService {
+            product,
+            quantity,
+            price_terms,
+        } = asked;
         let quantity = checked_quantity(quantity)?;
         let product = self
             .inner
@@ -117,24 +126,15 @@ impl Engine {
             }
         }
         let price = product
-            .prices
-            .iter()
-            .filter(|price| price.currency == currency && price.billing_period.is_some())
-            .find(|price| price.is_default)
-            .or_else(|| {
-                product
-                    .prices
-                    .iter()
-                    .find(|price| price.currency == currency && price.billing_period.is_some())
-            })
-            .ok_or_else(|| {
+            .price_for(currency, price_terms, true)
+            .map_err(|why| {
                 invalid(
-                    "product_id",
-                    format!(
-                        "{} has no price with a billing period in {}",
-                        product.sku,
-                        currency.code()
-                    ),
+                    if price_terms.is_some() {
+                        "price_terms_id"
+                    } else {
+                        "product_id"
+                    },
+                    why,
                 )
             })?
             .clone();
@@ -280,8 +280,7 @@ impl Engine {
         };
         let mut made = Vec::with_capacity(services.len());
         for asked in services {
-            let (mut service, period) =
-                self.new_service(&tenant, route.currency, asked.product, asked.quantity, now)?;
+            let (mut service, period) = self.new_service(&tenant, route.currency, *asked, now)?;
             if let Some(at) = start {
                 service.state = ServiceState::Draft;
                 service.first_activated_on = None;
@@ -341,6 +340,7 @@ impl Engine {
                     days: None,
                     change_to: None,
                     quantity: None,
+                    price_terms: None,
                     scheduled: Some(at),
                 };
                 let mut record = action_record(service.id, &activate, now);
@@ -409,7 +409,7 @@ impl Engine {
         let mut subscriptions = self.live_subscriptions(tenant, contact)?;
         let mut touched = Vec::new();
         for asked in services {
-            let (service, period) = self.new_service(tenant, route.currency, asked.product, asked.quantity, now)?;
+            let (service, period) = self.new_service(tenant, route.currency, *asked, now)?;
             let index = match subscriptions.iter().position(|s| s.period == period) {
                 Some(index) => index,
                 None => {
@@ -547,13 +547,19 @@ impl Engine {
             ServiceAction::Change => {
                 let product = change.change_to.unwrap_or(service.product);
                 let quantity = change.quantity.unwrap_or(service.quantity);
-                if product == service.product && quantity == service.quantity {
+                let same_terms = change.price_terms.is_none_or(|terms| terms == service.price.id);
+                if product == service.product && quantity == service.quantity && same_terms {
                     return Err(invalid(
                         "change_to_service",
-                        "CHANGE names another product or another quantity",
+                        "CHANGE names another product, quantity or price plan",
                     ));
                 }
-                let (new, period) = self.new_service(tenant, subscription.currency, product, quantity, now)?;
+                let asked = NewService {
+                    product,
+                    quantity,
+                    price_terms: change.price_terms,
+                };
+                let (new, period) = self.new_service(tenant, subscription.currency, asked, now)?;
                 if period != subscription.period {
                     return Err(invalid(
                         "change_to_service",
@@ -594,6 +600,12 @@ impl Engine {
         let now = self.now();
         let mut record = action_record(id, &change, now);
         if let Some(at) = change.scheduled.filter(|at| *at > now) {
+            if change.price_terms.is_some() {
+                return Err(invalid(
+                    "price_terms_id",
+                    "a CHANGE to another price plan is taken at once, not scheduled",
+                ));
+            }
             if at > now.saturating_add(super::subscription_terms::SCHEDULE_AHEAD_MAX_S) {
                 return Err(invalid("scheduled_date", "at most three years ahead"));
             }
@@ -649,6 +661,7 @@ impl Engine {
                 days: action.days,
                 change_to: action.change_to,
                 quantity: action.quantity,
+                price_terms: None,
                 scheduled: None,
             };
             let outcome = self.changed(&subscription.tenant, subscription.clone(), action.service, &change, now);

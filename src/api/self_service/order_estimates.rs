@@ -183,6 +183,8 @@ pub struct ComponentBody {
     /// Not used: the catalogue prices every line.
     pub price: Option<Money>,
     pub tax_model: Option<String>,
+    /// One of the product's price plans (`pricing[].id`), in the wallet's currency; the
+    /// default one when not given.
     pub price_terms_id: Option<String>,
 }
 
@@ -195,6 +197,8 @@ pub struct ItemBody {
     pub price: Option<Money>,
     pub tax_model: Option<String>,
     pub notes: Option<String>,
+    /// One of the product's price plans (`pricing[].id`), in the wallet's currency; the
+    /// default one when not given.
     pub price_terms_id: Option<String>,
     pub components: Option<Vec<ComponentBody>>,
 }
@@ -267,6 +271,16 @@ pub struct OrderEstimateBody {
     pub preferred_billing_day: Option<serde_json::Value>,
     #[schema(value_type = Option<Vec<Object>>)]
     pub milestones: Option<Vec<serde_json::Value>>,
+}
+
+/// A price plan's id (`pricing[].id` of a product), when one is named.
+pub(crate) fn price_terms(parameter: &str, value: Option<&str>) -> Result<Option<uuid::Uuid>, ApiError> {
+    value
+        .map(|id| {
+            uuid::Uuid::parse_str(id)
+                .map_err(|_| ApiError::invalid(parameter, "must be one of the product's price ids"))
+        })
+        .transpose()
 }
 
 fn product_id(parameter: &str, value: Option<&str>) -> Result<ProductId, ApiError> {
@@ -358,6 +372,7 @@ impl OrderEstimateBody {
                     product: product_id("items.id", item.id.as_deref())?,
                     quantity: item.quantity.ok_or_else(|| ApiError::missing("items.quantity"))?.0,
                     notes: item.notes,
+                    price_terms: price_terms("items.price_terms_id", item.price_terms_id.as_deref())?,
                     components: item
                         .components
                         .unwrap_or_default()
@@ -366,6 +381,7 @@ impl OrderEstimateBody {
                             Ok((
                                 product_id("items.components.id", component.id.as_deref())?,
                                 component.quantity.map_or(Decimal::ONE, |quantity| quantity.0),
+                                price_terms("items.components.price_terms_id", component.price_terms_id.as_deref())?,
                             ))
                         })
                         .collect::<Result<Vec<_>, ApiError>>()?,

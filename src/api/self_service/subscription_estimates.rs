@@ -1,7 +1,7 @@
 //! What a change to a contact's services, or its next bill, would come to, worked out
 //! without applying anything (`POST /estimates/service_delivery`, `POST /estimates/billing`).
 
-use super::order_estimates::{exact, tax_rate_view, AppliedTax};
+use super::order_estimates::{exact, price_terms, tax_rate_view, AppliedTax};
 use super::subscriptions::*;
 use super::ContactToken;
 use crate::api::errors::{ApiError, ErrorBody};
@@ -356,6 +356,7 @@ pub async fn estimate_service_delivery(
         days: body.number_of_days,
         change_to: None,
         quantity: None,
+        price_terms: None,
         scheduled: None,
     };
     match action {
@@ -399,6 +400,10 @@ pub async fn estimate_service_delivery(
                         days: None,
                         change_to,
                         quantity: change.to_quantity,
+                        price_terms: price_terms(
+                            "services_to_change.to_price_terms_id",
+                            change.to_price_terms_id.as_deref(),
+                        )?,
                         scheduled: None,
                     },
                 )?;

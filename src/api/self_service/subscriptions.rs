@@ -3,7 +3,7 @@
 //! or the next bill would come to (`POST /estimates/service_delivery`,
 //! `POST /estimates/billing`), worked out without applying anything.
 
-use super::order_estimates::{coded, exact, PresentedPassBody};
+use super::order_estimates::{coded, exact, price_terms, PresentedPassBody};
 use super::ContactToken;
 use crate::api::errors::{ApiError, ErrorBody};
 use crate::api::wire::{Json, Money, Paged, PagedResponse};
@@ -228,6 +228,7 @@ fn service_view(subscription: &Subscription, service: &Service, has_allowance: b
 pub struct NewServiceBody {
     pub product_id: Option<String>,
     pub quantity: Option<u32>,
+    /// One of the product's price plans (`pricing[].id`, with a billing period).
     pub price_terms_id: Option<String>,
     #[schema(value_type = Option<Vec<Object>>)]
     pub components: Option<Vec<serde_json::Value>>,
@@ -268,6 +269,7 @@ pub(crate) fn new_services(
             Ok(NewService {
                 product: product_id("product_id", service.product_id.as_deref())?,
                 quantity: service.quantity.unwrap_or(1),
+                price_terms: price_terms("price_terms_id", service.price_terms_id.as_deref())?,
             })
         })
         .collect()
@@ -529,6 +531,7 @@ pub async fn list_subscriptions(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ChangeToBody {
     pub product_id: Option<String>,
+    /// One of the product's price plans (`pricing[].id`, with a billing period).
     pub price_terms_id: Option<String>,
 }
 
@@ -546,6 +549,7 @@ pub struct ServiceActionBody {
     pub scheduled_date: Option<i64>,
     pub use_proposed_date: Option<bool>,
     pub category_id: Option<String>,
+    /// One of the product's price plans (`pricing[].id`, with a billing period).
     pub price_terms_id: Option<String>,
 }
 
@@ -579,6 +583,14 @@ impl ServiceActionBody {
                 .map(|to| product_id("change_to_service.product_id", to.product_id.as_deref()))
                 .transpose()?,
             quantity: self.quantity,
+            // The product's price plan to change to: named beside the product or on its own.
+            price_terms: price_terms(
+                "price_terms_id",
+                self.change_to_service
+                    .as_ref()
+                    .and_then(|to| to.price_terms_id.as_deref())
+                    .or(self.price_terms_id.as_deref()),
+            )?,
         })
     }
 }

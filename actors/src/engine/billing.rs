@@ -316,7 +316,12 @@ impl Engine {
             id: tenant.organisation,
             tap: None,
         };
-        let renewed = subscription.renewed_cycles(&bill.lines);
+        // Worked out only when an offer reads them.
+        let renewed = if self.offers(&tenant).await?.has_milestones() {
+            subscription.renewed_cycles(&bill.lines)
+        } else {
+            Vec::new()
+        };
         self.post_checked_with(
             tenant,
             &contact,

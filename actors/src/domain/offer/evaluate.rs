@@ -219,6 +219,9 @@ pub struct OfferSet {
     /// The schemes active offers are limited to, each once.
     schemes: Vec<SchemeId>,
     has_budgets: bool,
+    /// Whether an active offer rewards a subscription milestone (so bills say which
+    /// cycles they renew).
+    has_milestones: bool,
     has_routes: bool,
 }
 
@@ -317,6 +320,7 @@ impl OfferSet {
         schemes.sort_unstable();
         schemes.dedup();
         let has_budgets = active().any(|offer| offer.terms.caps.budget.is_some());
+        let has_milestones = active().any(|offer| offer.terms.maturity.is_some());
         let has_routes = active().any(|offer| offer.terms.destination != super::Destination::Wallet);
         let mut names: Vec<String> = vec!["UTC".into()];
         let mut zones = vec![TimeZone::UTC];
@@ -374,6 +378,7 @@ impl OfferSet {
             needs_places,
             schemes,
             has_budgets,
+            has_milestones,
             has_routes,
         };
         set.needs_places |= set.pools_bind_places();
@@ -423,6 +428,11 @@ impl OfferSet {
         self.offers
             .binary_search_by_key(&id, |compiled| compiled.offer.id)
             .map_or(AwardRoute::Wallet, |index| self.offers[index].route.clone())
+    }
+
+    /// Whether an active offer rewards a subscription milestone.
+    pub fn has_milestones(&self) -> bool {
+        self.has_milestones
     }
 
     /// Whether an active offer has a budget (so purchases reserve from it first).

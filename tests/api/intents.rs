@@ -168,7 +168,20 @@ async fn a_held_intent_is_captured_when_used_and_released_when_not() {
         .as_str()
         .unwrap()
         .to_string();
+    // Wait for the reconciler to release it before using it (a use racing the release
+    // would capture it first).
+    let unused_id = unused.body["id"].as_str().unwrap().to_string();
     let deadline = Instant::now() + Duration::from_secs(10);
+    while app
+        .engine
+        .open_intents(1_000)
+        .unwrap()
+        .iter()
+        .any(|intent| intent.id.to_string() == unused_id)
+    {
+        assert!(Instant::now() < deadline, "the unused hold was never released");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     loop {
         let reply = cy.top_up_with(&app, &top_up_id(3), "9", &secret(&unused)).await;
         if reply.status == 400 {

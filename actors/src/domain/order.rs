@@ -340,6 +340,13 @@ impl OrderEstimate {
         (self.totals.total - self.discount - self.wallet_funds).max(Decimal::ZERO)
     }
 
+    /// What a payment method (or intent) must be charged when the order is submitted: the
+    /// amount due of an order paid by CARD or ACCOUNT_DEBIT, when there is one.
+    pub fn to_charge(&self) -> Option<Decimal> {
+        let due = self.amount_due();
+        (self.payment.by_method() && due > Decimal::ZERO).then_some(due)
+    }
+
     pub fn below_minimum(&self) -> bool {
         self.minimum_amount.is_some_and(|minimum| self.totals.total < minimum)
     }

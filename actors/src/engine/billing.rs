@@ -301,7 +301,7 @@ impl Engine {
         let pass = match promotion {
             Some(promotion) => {
                 let purchase = crate::domain::ids::PurchaseId::for_reference(&tenant, &submission.reference_number);
-                match self.use_order_promotion(tenant, promotion, purchase).await {
+                match self.use_promotion(tenant, promotion, purchase).await {
                     Ok(link) => Some(link),
                     Err(refused) => {
                         tracing::warn!(%refused, bill = %bill.id, "a bill's promotion pass could not be used");

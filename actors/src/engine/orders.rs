@@ -549,7 +549,7 @@ impl Engine {
                 let pass = match &estimate.promotion {
                     Some(promotion) => {
                         let purchase = crate::domain::ids::PurchaseId::for_reference(&tenant, &reference);
-                        Some(self.use_order_promotion(tenant, promotion, purchase).await?)
+                        Some(self.use_promotion(tenant, promotion, purchase).await?)
                     }
                     None => None,
                 };
@@ -609,8 +609,10 @@ impl Engine {
     ) -> Result<Option<ChargeDue>, EngineError> {
         let estimate = self.order_estimate(tenant, contact, id)?;
         let order = Order::id_for(id);
-        let due = estimate.amount_due();
-        if !estimate.payment.by_method() || due <= Decimal::ZERO || self.inner.store.order(tenant, order)?.is_some() {
+        let Some(due) = estimate.to_charge() else {
+            return Ok(None);
+        };
+        if self.inner.store.order(tenant, order)?.is_some() {
             return Ok(None);
         }
         submittable(&estimate, self.now())?;
@@ -633,10 +635,9 @@ impl Engine {
         order: OrderId,
         charge: Option<OrderCharge>,
     ) -> Result<Option<Decimal>, EngineError> {
-        let due = estimate.amount_due();
-        if !estimate.payment.by_method() || due <= Decimal::ZERO {
+        let Some(due) = estimate.to_charge() else {
             return Ok(None);
-        }
+        };
         let charge = charge.ok_or_else(|| unnamed_charge(estimate))?;
         let top_up = self
             .inner

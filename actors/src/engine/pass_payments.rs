@@ -197,7 +197,7 @@ impl Engine {
 
     /// Uses a promotion pass an order or a bill presents for its purchase (once, however
     /// often it is retried) and answers the link the purchase keeps, which unlocks the offer.
-    pub(super) async fn use_order_promotion(
+    pub(super) async fn use_promotion(
         &self,
         tenant: Tenant,
         promotion: &PromotionUse,

@@ -5,6 +5,7 @@
 //! records written before the rules engine read as a prefix (`storage::legacy`).
 
 mod codes;
+mod conditions;
 mod evaluate;
 mod history;
 pub(crate) mod schedule;

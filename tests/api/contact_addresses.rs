@@ -64,6 +64,20 @@ async fn a_contact_keeps_its_addresses_and_an_order_is_delivered_to_one() {
             json!({"type": "HOME", "address_line_1": "x", "country_code": "cy"}),
             "country",
         ),
+        (
+            json!({"type": "HOME", "address_line_1": "2 Side\u{0007}Street"}),
+            "control character",
+        ),
+        (json!({"type": "HOME", "address_line_1": "x".repeat(201)}), "too long"),
+        (
+            json!({"type": "HOME", "address_line_1": "x", "lat": "35.1", "lon": 33}),
+            "lat as text",
+        ),
+        (
+            json!({"type": "HOME", "address_line_1": "x", "is_primary": "yes"}),
+            "is_primary as text",
+        ),
+        (json!({"type": 7, "address_line_1": "x"}), "type as a number"),
     ] {
         let reply = as_contact(&app, &ivy, "POST", &path(&ivy), Some(&body)).await;
         assert_eq!(reply.status, 400, "{why}: {}", reply.body);

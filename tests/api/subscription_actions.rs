@@ -375,6 +375,20 @@ async fn a_subscription_moves_its_billing_day_changes_its_funding_and_is_cancell
             400,
         ),
         (json!({"action": "SUSPEND"}), 400),
+        (json!({"action": 5}), 400),
+        (
+            json!({"action": "CHANGE_BILLING_DAY", "billing_day": {"day_of_month": "first"}}),
+            400,
+        ),
+        (
+            json!({"action": "CHANGE_BILLING_DAY", "billing_day": {"day_of_month": 4_294_967_297u64}}),
+            400,
+        ),
+        (
+            json!({"action": "CHANGE_BILLING_DAY", "billing_day": {"day_of_week": "MON\u{0000}DAY"}}),
+            400,
+        ),
+        (json!({"action": "CANCEL", "scheduled_date": "tomorrow"}), 400),
     ] {
         let reply = put(&ann, path.clone(), body.clone()).await;
         assert_eq!(reply.status, status, "{body}: {}", reply.body);
